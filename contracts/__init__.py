@@ -1,0 +1,1 @@
+"""Shared contracts: value types, reference data and message schemas."""

@@ -1,0 +1,1 @@
+"""HTTP API models shared by the services and the gateway."""

@@ -1,0 +1,90 @@
+"""The event envelope: CloudEvents 1.0 attributes plus wushe's jurisdiction and tracing fields.
+
+Every event body is a subclass of `Event`; it names its owning service, its snake_case name and
+its version, from which the CloudEvents `type` and the NATS subject are derived.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import ClassVar, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from uuid6 import uuid7
+
+from contracts.values import AreaCode
+
+TYPE_PREFIX = "cn.wushe"
+
+
+def new_id() -> UUID:
+    """A time-ordered (UUIDv7) id, so events and rows sort by creation time."""
+    return UUID(int=uuid7().int)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Event(BaseModel):
+    """Base of every event body. Consumers ignore unknown fields; producers build typed models."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    service: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    @classmethod
+    def event_name(cls) -> str:
+        return _snake(cls.__name__)
+
+    @classmethod
+    def type_name(cls) -> str:
+        return f"{TYPE_PREFIX}.{cls.service}.{cls.event_name()}.v{cls.version}"
+
+
+E = TypeVar("E", bound=Event)
+
+
+class Envelope(BaseModel, Generic[E]):
+    """CloudEvents 1.0 structured-mode envelope (JSON)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: UUID = Field(description="UUIDv7; also the NATS Nats-Msg-Id and the inbox key")
+    type: str = Field(description="cn.wushe.<service>.<event>.v<version>")
+    source: str = Field(description="/wushe/<service>")
+    subject: str = Field(description="id of the aggregate the event is about")
+    time: AwareDatetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    area_code: AreaCode = Field(description="jurisdiction of the event (GB/T 2260 / statistical area code)")
+    correlation_id: UUID = Field(description="id shared by every event of one resident request")
+    causation_id: UUID | None = Field(default=None, description="id of the event or request that caused this one")
+    traceparent: str | None = Field(default=None, description="W3C trace context of the producing request")
+    data: E
+
+
+def wrap(
+    event: Event,
+    *,
+    subject: str,
+    area_code: str,
+    correlation_id: UUID | None = None,
+    causation_id: UUID | None = None,
+    traceparent: str | None = None,
+) -> Envelope:
+    event_id = new_id()
+    return Envelope[type(event)](
+        id=event_id,
+        type=event.type_name(),
+        source=f"/wushe/{event.service}",
+        subject=subject,
+        time=datetime.now(timezone.utc),
+        area_code=area_code,
+        correlation_id=correlation_id or event_id,
+        causation_id=causation_id,
+        traceparent=traceparent,
+        data=event,
+    )

@@ -1,0 +1,58 @@
+"""The NATS subject scheme. Subjects carry the jurisdiction so partners can be scoped by wildcards.
+
+    evt.<service>.<event>.v<version>.<province>.<city>.<county>
+    e.g. evt.needs.need_raised.v1.13.01.02   (a need raised in 长安区, 石家庄, 河北)
+
+Province/city/county tokens are the 2-digit pairs of the 6-digit county-level code above the
+event's area (a township or community rolls up to its county), so
+`evt.needs.*.*.13.01.>` is everything of the needs service in 石家庄.
+"""
+from __future__ import annotations
+
+from contracts.areas import subject_tokens
+from contracts.envelope import Event
+
+EVENT_PREFIX = "evt"
+DLQ_PREFIX = "dlq"
+AUDIT_PREFIX = "audit"
+PUBLIC_PREFIX = "pub"
+
+SERVICES = ("needs", "volunteers", "projects", "charity", "party")
+
+# stream name -> subjects it captures. Provisioned by `wushe provision`, never by a service.
+STREAMS: dict[str, list[str]] = {
+    **{svc.upper(): [f"{EVENT_PREFIX}.{svc}.>"] for svc in SERVICES},
+    "PUBLIC": [f"{PUBLIC_PREFIX}.>"],
+    "AUDIT": [f"{AUDIT_PREFIX}.>"],
+    "DLQ": [f"{DLQ_PREFIX}.>"],
+}
+
+
+def stream_of(event: type[Event]) -> str:
+    return event.service.upper()
+
+
+def event_subject(event: type[Event], area_code: str) -> str:
+    province, city, county = subject_tokens(area_code)
+    return f"{EVENT_PREFIX}.{event.service}.{event.event_name()}.v{event.version}.{province}.{city}.{county}"
+
+
+def event_filter(event: type[Event], area_code: str | None = None) -> str:
+    """Filter for one event type, optionally only within an area's county-level jurisdiction."""
+    base = f"{EVENT_PREFIX}.{event.service}.{event.event_name()}.v{event.version}"
+    if area_code is None:
+        return f"{base}.>"
+    tokens = [t for t in subject_tokens(area_code)]
+    # a city or province code ("00" tokens) widens to a wildcard below it
+    while tokens and tokens[-1] == "00":
+        tokens.pop()
+    return ".".join([base, *tokens, ">"]) if len(tokens) < 3 else ".".join([base, *tokens])
+
+
+def dlq_subject(consumer: str) -> str:
+    return f"{DLQ_PREFIX}.{consumer}"
+
+
+def audit_subject(service: str, area_code: str) -> str:
+    province, city, county = subject_tokens(area_code)
+    return f"{AUDIT_PREFIX}.{service}.{province}.{city}.{county}"

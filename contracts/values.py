@@ -1,0 +1,247 @@
+"""Validated value types shared by all services (Pydantic v2 `Annotated` aliases).
+
+Each alias validates in models and `TypeAdapter`s alike and carries an explicit JSON Schema
+(`WithJsonSchema`) describing the canonical form. Errors are `PydanticCustomError`s (a
+`ValueError` subclass) with a stable `type` and a bilingual message.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from contracts.areas import lookup
+
+__all__ = [
+    "AreaCode",
+    "CitizenId",
+    "USCC",
+    "PhoneNumber",
+    "Money",
+    "citizen_id_check_char",
+    "birth_date",
+    "mask_citizen_id",
+    "uscc_check_char",
+    "mask_phone",
+    "format_yuan",
+]
+
+
+def _error(kind: str, message: str, **context: Any) -> PydanticCustomError:
+    # Values go through `context`, not the template, so user input can't inject `{...}`.
+    return PydanticCustomError(kind, message, context or None)
+
+
+# --- Area code ---------------------------------------------------------------------------
+
+_AREA_CODE_PATTERN = r"^(\d{6}|\d{9}|\d{12})$"
+
+
+def _validate_area_code(value: str) -> str:
+    if not re.fullmatch(_AREA_CODE_PATTERN, value, re.ASCII):
+        raise _error(
+            "area_code_format",
+            "行政区划代码应为6、9或12位数字 / area code must be 6, 9 or 12 digits: {code}",
+            code=value,
+        )
+    if lookup(value) is None:
+        raise _error("area_code_unknown", "未知的行政区划代码 / unknown area code: {code}", code=value)
+    return value
+
+
+AreaCode = Annotated[
+    str,
+    AfterValidator(_validate_area_code),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _AREA_CODE_PATTERN,
+            "description": "统计用区划代码 (6/9/12 digits: county or above / township / village)",
+        }
+    ),
+]
+
+
+# --- Citizen ID (GB 11643-1999) ----------------------------------------------------------
+
+_CID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CID_CHECK_CHARS = "10X98765432"  # indexed by weighted sum mod 11 (ISO 7064 MOD 11-2)
+_CID_MIN_BIRTH = date(1900, 1, 1)
+
+
+def citizen_id_check_char(first17: str) -> str:
+    """Check character for the first 17 digits of a citizen ID."""
+    if not re.fullmatch(r"[0-9]{17}", first17):
+        raise _error("citizen_id_format", "公民身份号码本体码应为17位数字 / citizen ID body must be 17 digits")
+    return _CID_CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, _CID_WEIGHTS)) % 11]
+
+
+def birth_date(cid: str) -> date:
+    """Birth date encoded in characters 7–14 (YYYYMMDD); raises ValueError if not a real date."""
+    digits = cid[6:14]
+    try:
+        if not re.fullmatch(r"[0-9]{8}", digits):
+            raise ValueError
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        raise _error(
+            "citizen_id_birth_date", "公民身份号码出生日期无效 / citizen ID birth date invalid: {date}", date=digits
+        ) from None
+
+
+def mask_citizen_id(cid: str) -> str:
+    """First 3 + 11 asterisks + last 4, e.g. "130***********1234"."""
+    return f"{cid[:3]}{'*' * 11}{cid[-4:]}"
+
+
+def _validate_citizen_id(value: str) -> str:
+    value = value.strip().upper()  # lower-case x is common in hand-typed input
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
+        raise _error(
+            "citizen_id_format",
+            "公民身份号码应为17位数字加1位校验码(0-9或X) / citizen ID must be 17 digits plus a check character (0-9 or X)",
+        )
+    born = birth_date(value)
+    if not _CID_MIN_BIRTH <= born <= date.today():
+        raise _error(
+            "citizen_id_birth_date",
+            "公民身份号码出生日期超出范围 / citizen ID birth date out of range: {date}",
+            date=born.isoformat(),
+        )
+    if value[17] != citizen_id_check_char(value[:17]):
+        raise _error("citizen_id_check_digit", "公民身份号码校验位错误 / citizen ID check digit mismatch")
+    return value
+
+
+CitizenId = Annotated[
+    str,
+    AfterValidator(_validate_citizen_id),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{17}[\dX]$",
+            "description": "公民身份号码 GB 11643-1999 (lower-case x accepted and normalised to X)",
+        }
+    ),
+]
+
+
+# --- Unified social credit code (GB 32100-2015) ------------------------------------------
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 chars: no I O Z S V
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)  # 3**i mod 31
+_USCC_CLASS = "[0-9A-HJ-NP-RTUW-Y]"
+_USCC_PATTERN = rf"^{_USCC_CLASS}{{2}}\d{{6}}{_USCC_CLASS}{{10}}$"
+
+
+def uscc_check_char(first17: str) -> str:
+    """Check character for the first 17 characters of a unified social credit code."""
+    if len(first17) != 17 or any(c not in _USCC_ALPHABET for c in first17):
+        raise _error(
+            "uscc_format",
+            "统一社会信用代码本体应为17位合法字符 / USCC body must be 17 characters from the code alphabet",
+        )
+    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    return _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def _validate_uscc(value: str) -> str:
+    value = value.strip().upper()
+    if len(value) != 18:
+        raise _error("uscc_format", "统一社会信用代码应为18位 / USCC must be 18 characters")
+    bad = sorted({c for c in value if c not in _USCC_ALPHABET})
+    if bad:
+        raise _error(
+            "uscc_format",
+            "统一社会信用代码含非法字符 / USCC contains invalid characters: {chars}",
+            chars="".join(bad),
+        )
+    if not value[2:8].isdigit():  # positions 3-8 are the 6-digit registration region code
+        raise _error("uscc_format", "统一社会信用代码第3-8位应为数字 / USCC positions 3-8 must be digits")
+    if value[17] != uscc_check_char(value[:17]):
+        raise _error("uscc_check_digit", "统一社会信用代码校验位错误 / USCC check character mismatch")
+    return value
+
+
+USCC = Annotated[
+    str,
+    AfterValidator(_validate_uscc),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _USCC_PATTERN,
+            "description": "统一社会信用代码 GB 32100-2015 (input upper-cased)",
+        }
+    ),
+]
+
+
+# --- Phone number ------------------------------------------------------------------------
+
+_MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
+_LANDLINE_RE = re.compile(r"0[0-9]{2,3}-?[0-9]{7,8}")
+
+
+def _normalise_phone(value: str) -> str:
+    value = value.replace(" ", "")
+    mobile = value.replace("-", "")  # "138-1234-5678" style grouping
+    if _MOBILE_RE.fullmatch(mobile):
+        return mobile
+    if _LANDLINE_RE.fullmatch(value):
+        return value  # keep the hyphen: without it the area-code boundary is implicit
+    raise _error("phone_format", "电话号码格式错误 / invalid phone number: {phone}", phone=value)
+
+
+def mask_phone(phone: str) -> str:
+    """Mobile → "138****5678"; landline → area code + "****" + last 4."""
+    phone = _normalise_phone(phone)
+    if phone.startswith("1"):
+        return f"{phone[:3]}****{phone[-4:]}"
+    if "-" in phone:
+        area = phone.split("-")[0]
+    else:  # only 010 and 02x are 3-digit area codes
+        area = phone[:3] if phone[1] in "12" else phone[:4]
+    return f"{area}****{phone[-4:]}"
+
+
+PhoneNumber = Annotated[
+    str,
+    AfterValidator(_normalise_phone),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
+            "description": "中国大陆手机号或固定电话 / mainland mobile or landline number",
+        }
+    ),
+]
+
+
+# --- Money -------------------------------------------------------------------------------
+
+
+def _validate_money(value: Any) -> int:
+    # Exact type check: floats lose fen, bools are ints in Python, strings hide unit mistakes.
+    if type(value) is not int:
+        raise _error("money_type", "金额必须是以分为单位的整数 / amount must be an integer number of fen")
+    if value < 0:
+        raise _error("money_negative", "金额不能为负数 / amount must not be negative")
+    return value
+
+
+Money = Annotated[
+    int,
+    BeforeValidator(_validate_money),
+    WithJsonSchema({"type": "integer", "minimum": 0, "description": "金额(分) / amount in fen"}),
+]
+
+
+def format_yuan(fen: int) -> str:
+    """1234567 → "¥12,345.67"."""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}¥{yuan:,}.{cents:02d}"

@@ -1,0 +1,1 @@
+"""Local launcher, provisioning and the `wushe` command line."""

@@ -1,0 +1,101 @@
+"""The `wushe` command line."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from kit.settings import SERVICES, Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="wushe", description="五社联动平台 / wushe platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="启动全部服务 / start the whole stack (what `make run` calls)")
+    sub.add_parser("provision", help="创建数据库、角色、迁移与消息流 / create databases, roles, migrations, streams")
+    token = sub.add_parser("token", help="签发开发用令牌 / print a development JWT")
+    token.add_argument("--role", required=True)
+    token.add_argument("--area", required=True, help="辖区行政区划代码 / jurisdiction area code")
+    token.add_argument("--sub", default=None, help="subject (user id); default dev-<role>")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
+    dlq = sub.add_parser("dlq", help="死信 / dead letters")
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
+    dlq_sub.add_parser("list")
+    replay_cmd = dlq_sub.add_parser("replay")
+    replay_cmd.add_argument("seq", nargs="*", type=int, help="DLQ sequence numbers (default: all)")
+    serve_cmd = sub.add_parser("serve", help="run one service / 运行单个服务")
+    serve_cmd.add_argument("service", choices=[*SERVICES, "gateway"])
+    relay_cmd = sub.add_parser("relay", help="run one service's outbox relay on its own")
+    relay_cmd.add_argument("service", choices=SERVICES)
+    args = parser.parse_args(argv)
+    settings = Settings()
+
+    if args.command == "up":
+        from deploy.launcher import up
+
+        return up(settings)
+    if args.command == "provision":
+        from deploy.provision import provision
+        from deploy.servers import postgres_running
+
+        if not postgres_running(settings):
+            print("PostgreSQL 未运行 / is not running under WUSHE_HOME; start the stack with `wushe up`", file=sys.stderr)
+            return 2
+        asyncio.run(provision(settings))
+        return 0
+    if args.command == "token":
+        from kit.auth import issue_token
+
+        try:
+            print(issue_token(settings, role=args.role, area=args.area, sub=args.sub or f"dev-{args.role}", ttl_s=args.ttl))
+        except ValueError as exc:
+            print(f"wushe token: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "dlq":
+        from deploy import dlq as dead_letters
+
+        if args.dlq_command == "list":
+            return asyncio.run(dead_letters.list_(settings))
+        return asyncio.run(dead_letters.replay(settings, args.seq))
+    if args.command == "serve":
+        return serve(settings, args.service)
+    if args.command == "relay":
+        return asyncio.run(run_relay(settings, args.service))
+    return 2
+
+
+def serve(settings: Settings, service: str) -> int:
+    import uvicorn
+
+    uvicorn.run(f"services.{service}.app:create_app", factory=True, host=settings.http_host,
+                port=settings.port_of(service), loop="uvloop", http="httptools", access_log=False,
+                log_level="warning", timeout_graceful_shutdown=5)
+    return 0
+
+
+async def run_relay(settings: Settings, service: str) -> int:
+    """A stand-alone relay (for scaling it apart from the API, or running several replicas)."""
+    from kit import db, telemetry
+    from kit.bus import create_broker
+    from kit.outbox import OutboxRelay
+
+    telemetry.setup(f"{service}-relay", settings.otel_exporter, settings.log_level)
+    pool = await db.create_pool(settings, service, size=2)
+    broker = create_broker(settings.nats_url, f"{service}-relay")
+    await broker.connect()
+    relay = OutboxRelay(pool, broker.connection.jetstream(), lambda: db.connect(settings, service))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, relay.stop)
+    try:
+        await relay.run()
+    finally:
+        await broker.stop()
+        await pool.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

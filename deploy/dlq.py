@@ -1,0 +1,59 @@
+"""`wushe dlq list|replay`: what the consumers gave up on, and sending it back."""
+from __future__ import annotations
+
+import nats
+import nats.js.errors
+
+from kit.settings import Settings
+
+REASON = "Wushe-Dlq-Reason"
+
+
+async def _entries(js, seqs: list[int] | None = None):
+    info = await js.stream_info("DLQ")
+    wanted = seqs or range(info.state.first_seq, info.state.last_seq + 1)
+    for seq in wanted:
+        if info.state.messages == 0:
+            return
+        try:
+            yield await js.get_msg("DLQ", seq)
+        except nats.js.errors.NotFoundError:
+            continue
+
+
+async def list_(settings: Settings) -> int:
+    nc = await nats.connect(settings.nats_url)
+    try:
+        count = 0
+        async for msg in _entries(nc.jetstream()):
+            h = msg.headers or {}
+            print(f"#{msg.seq}  {h.get('Wushe-Dlq-Consumer', '?')}  {h.get('Wushe-Dlq-Subject', '?')}  "
+                  f"deliveries={h.get('Wushe-Dlq-Deliveries', '?')}\n    原因 / reason: {h.get(REASON, '?')}")
+            count += 1
+        print(f"{count} 条死信 / dead letters")
+    finally:
+        await nc.close()
+    return 0
+
+
+async def replay(settings: Settings, seqs: list[int]) -> int:
+    """Publish each dead letter again on its original subject, then remove it from DLQ. Consumers
+    that already applied the event skip it (inbox), so replaying is safe."""
+    nc = await nats.connect(settings.nats_url)
+    js = nc.jetstream()
+    replayed = 0
+    try:
+        async for msg in _entries(js, seqs or None):
+            h = msg.headers or {}
+            subject = h.get("Wushe-Dlq-Subject")
+            if not subject:
+                print(f"#{msg.seq}: no original subject, skipped")
+                continue
+            await js.publish(subject, msg.data, headers={"Nats-Msg-Id": f"dlq-replay-{msg.seq}"})
+            await js.delete_msg("DLQ", msg.seq)
+            replayed += 1
+            print(f"#{msg.seq} → {subject}")
+        print(f"已重放 {replayed} 条 / replayed {replayed}")
+    finally:
+        await nc.close()
+    return 0

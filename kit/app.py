@@ -1,0 +1,112 @@
+"""The app factory: every service and the gateway get problem+json errors, a body limit,
+tracing, /healthz and /readyz; a service's lifespan also starts and stops its pool, broker,
+outbox relay and event consumers."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+
+from kit import db, problems, telemetry
+from kit.bus import EventConsumer, Subscription, create_broker
+from kit.outbox import OutboxRelay
+from kit.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+ReadyCheck = Callable[[FastAPI], Awaitable[None]]
+
+
+def create_app(
+    name: str,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    lifespan: Callable[[FastAPI, Settings], AsyncIterator[None]] | None = None,
+    ready_checks: Sequence[ReadyCheck] = (),
+) -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI):
+        telemetry.setup(name, settings.otel_exporter, settings.log_level)
+        if lifespan is None:
+            yield
+            return
+        async with asynccontextmanager(lifespan)(app, settings):
+            yield
+
+    app = FastAPI(title=title, version="1.0.0", lifespan=_lifespan)
+    problems.install(app)
+    app.add_middleware(telemetry.TracingMiddleware, service=name)
+    app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"status": "ok", "service": name}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> dict:
+        try:
+            for check in ready_checks:
+                await asyncio.wait_for(check(request.app), 2.0)
+        except Exception as exc:  # noqa: BLE001
+            raise problems.Problem(503, "未就绪 / Not ready", repr(exc)) from None
+        return {"status": "ready", "service": name}
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def create_service_app(
+    name: str,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    subscriptions: Sequence[Subscription] = (),
+    on_start: Callable[[FastAPI, Settings], None] | None = None,
+) -> FastAPI:
+    """A bounded service: its own database pool, its own outbox relay, its own consumers."""
+
+    async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+        pool = await db.create_pool(settings, name)
+        broker = create_broker(settings.nats_url, name)
+        await broker.connect()
+        js = broker.connection.jetstream()
+        app.state.pool, app.state.broker, app.state.settings = pool, broker, settings
+        if on_start:
+            on_start(app, settings)
+        workers = [EventConsumer(sub, pool, js) for sub in subscriptions]
+        if settings.relay_in_process:
+            workers.append(OutboxRelay(pool, js, lambda: db.connect(settings, name)))
+        app.state.workers = workers
+        tasks = [asyncio.create_task(w.run(), name=f"{name}:{type(w).__name__}") for w in workers]
+        for task in tasks:
+            task.add_done_callback(_report_crash)
+        try:
+            yield
+        finally:
+            for worker in workers:
+                worker.stop()
+            await asyncio.wait(tasks, timeout=5)
+            for task in tasks:
+                task.cancel()
+            await broker.stop()
+            await pool.close()
+
+    async def database_ready(app: FastAPI) -> None:
+        await app.state.pool.fetchval("SELECT 1")
+
+    async def bus_ready(app: FastAPI) -> None:
+        if not app.state.broker.connection.is_connected:
+            raise ConnectionError("NATS disconnected")
+
+    return create_app(name, title=title, routers=routers, lifespan=lifespan, ready_checks=(database_ready, bus_ready))
+
+
+def _report_crash(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background worker crashed", exc_info=task.exception(), extra={"task": task.get_name()})

@@ -1,0 +1,59 @@
+"""Field-level encryption of sensitive personal information (AES-256-GCM) and pseudonyms.
+
+Ciphertexts carry their key id (`<kid>:<nonce><ct>`), so keys can rotate: new writes use the
+active key, old rows stay readable with the key they were written with."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+@dataclass(frozen=True)
+class Keyring:
+    active: str
+    keys: dict[str, bytes]
+    pseudonym_key: bytes
+
+    def encrypt(self, plaintext: str, context: bytes = b"") -> bytes:
+        """`context` (e.g. the record id and field) is bound as associated data, so a
+        ciphertext copied into another row or field does not decrypt."""
+        nonce = os.urandom(12)
+        return self.active.encode() + b":" + nonce + AESGCM(self.keys[self.active]).encrypt(nonce, plaintext.encode(), context)
+
+    def decrypt(self, blob: bytes, context: bytes = b"") -> str:
+        kid, _, rest = bytes(blob).partition(b":")
+        return AESGCM(self.keys[kid.decode()]).decrypt(rest[:12], rest[12:], context).decode()
+
+    def pseudonym(self, value: str, purpose: str) -> str:
+        """A stable keyed hash: the same person gets the same ref, the ref reveals nothing."""
+        return hmac.new(self.pseudonym_key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _b64(key: bytes) -> str:
+    return base64.b64encode(key).decode()
+
+
+def ensure_keyring(path: Path) -> Keyring:
+    """Load the keyring, creating it (one random key, mode 0600) on first run."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"active": "k1", "keys": {"k1": _b64(AESGCM.generate_key(256))}, "pseudonym_key": _b64(os.urandom(32))}
+        path.write_text(json.dumps(data, indent=2))
+        path.chmod(0o600)
+    return load_keyring(path)
+
+
+def load_keyring(path: Path) -> Keyring:
+    data = json.loads(path.read_text())
+    return Keyring(
+        active=data["active"],
+        keys={kid: base64.b64decode(k) for kid, k in data["keys"].items()},
+        pseudonym_key=base64.b64decode(data["pseudonym_key"]),
+    )

@@ -1,0 +1,76 @@
+"""asyncpg pools and the plain-SQL migrations runner."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import asyncpg
+import orjson
+
+from kit.settings import Settings
+
+log = logging.getLogger(__name__)
+KIT_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog")
+
+
+def connect_kwargs(settings: Settings, service: str) -> dict:
+    return {
+        "host": str(settings.pg_socket_dir),
+        "port": settings.pg_port,
+        "user": settings.db_name(service),
+        "database": settings.db_name(service),
+    }
+
+
+async def create_pool(settings: Settings, service: str, size: int | None = None) -> asyncpg.Pool:
+    size = size or settings.pg_pool_size
+    return await asyncpg.create_pool(
+        **connect_kwargs(settings, service), min_size=min(2, size), max_size=size, init=_init_connection
+    )
+
+
+async def connect(settings: Settings, service: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(**connect_kwargs(settings, service))
+    await _init_connection(conn)
+    return conn
+
+
+async def migrate(conn: asyncpg.Connection, namespace: str, folder: Path) -> list[str]:
+    """Apply folder/NNNN_*.sql in order, each once, recorded in schema_migrations. Safe to rerun
+    concurrently (advisory lock); refuses an applied file whose content changed."""
+    applied: list[str] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('wushe-migrations'))")
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   namespace text NOT NULL, version text NOT NULL, checksum text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (namespace, version))"""
+        )
+        done = {r["version"]: r["checksum"] for r in await conn.fetch(
+            "SELECT version, checksum FROM schema_migrations WHERE namespace = $1", namespace)}
+        for path in sorted(folder.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+            sql = path.read_text(encoding="utf-8")
+            checksum = hashlib.sha256(sql.encode()).hexdigest()
+            if path.name in done:
+                if done[path.name] != checksum:
+                    raise RuntimeError(f"migration {namespace}/{path.name} changed after it was applied")
+                continue
+            await conn.execute(sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (namespace, version, checksum) VALUES ($1, $2, $3)",
+                namespace, path.name, checksum)
+            applied.append(f"{namespace}/{path.name}")
+    for name in applied:
+        log.info("migration applied", extra={"migration": name})
+    return applied
+
+
+async def migrate_service(conn: asyncpg.Connection, service: str, service_migrations: Path) -> list[str]:
+    """The kit's tables (outbox, inbox) first, then the service's own."""
+    return await migrate(conn, "kit", KIT_MIGRATIONS) + await migrate(conn, service, service_migrations)

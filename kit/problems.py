@@ -1,0 +1,113 @@
+"""RFC 9457 problem+json for every error, and a request-body size limit.
+
+Validation errors name each offending field as a dotted path (e.g. `resident.citizen_id`)."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    def __init__(self, status: int, title: str, detail: str = "", *, errors: list[dict] | None = None,
+                 headers: dict[str, str] | None = None, type: str = "about:blank") -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.errors, self.headers, self.type = status, title, detail, errors, headers, type
+
+    def body(self, instance: str) -> dict[str, Any]:
+        body = {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail, "instance": instance}
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+def problem_response(problem: Problem, instance: str) -> Response:
+    return Response(orjson.dumps(problem.body(instance)), status_code=problem.status,
+                    media_type=MEDIA_TYPE, headers=problem.headers)
+
+
+def field_errors(errors: list[dict]) -> list[dict]:
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        out.append({"field": ".".join(loc) or "body", "message": e.get("msg", ""), "type": e.get("type", "")})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> Response:
+        return problem_response(exc, request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = field_errors(exc.errors())
+        fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        return problem_response(Problem(422, "请求参数无效 / Invalid request", f"字段有误 / invalid fields: {fields}",
+                                        errors=errors), request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "未找到 / Not found", 405: "方法不允许 / Method not allowed"}
+        return problem_response(Problem(exc.status_code, titles.get(exc.status_code, str(exc.detail)), str(exc.detail),
+                                        headers=getattr(exc, "headers", None)), request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(Problem(500, "服务器内部错误 / Internal error", "请稍后重试 / please retry later"),
+                                request.url.path)
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over `max_bytes` with 413 before the app reads them."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if length is not None:
+            if length.isdigit() and int(length) > self.max_bytes:
+                return await self._refuse(scope, send)
+            return await self.app(scope, receive, send)  # the server holds the body to its length
+        # chunked: buffer up to the limit, then replay it as one message
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay(message), send)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                return await self._refuse(scope, send)
+        await self.app(scope, _replay({"type": "http.request", "body": body, "more_body": False}, receive), send)
+
+    async def _refuse(self, scope, send) -> None:
+        problem = Problem(413, "请求体过大 / Request body too large",
+                          f"请求体不得超过 {self.max_bytes} 字节 / body must not exceed {self.max_bytes} bytes",
+                          errors=[{"field": "body", "message": "too large", "type": "too_large"}])
+        response = problem_response(problem, scope["path"])
+        await response(scope, None, send)
+
+
+def _replay(first: dict, then=None):
+    """A receive callable that returns `first`, then defers to `then` (e.g. for disconnects)."""
+    pending = [first]
+
+    async def receive():
+        if pending:
+            return pending.pop()
+        return await then() if then else {"type": "http.disconnect"}
+
+    return receive

@@ -1,0 +1,71 @@
+"""Settings from the environment (prefix WUSHE_). Defaults run the whole stack on one machine."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("needs", "volunteers", "projects", "charity", "party")
+# HTTP port offset of each service from the gateway's port
+PORT_OFFSETS = {"gateway": 0, **{name: i + 1 for i, name in enumerate(SERVICES)}}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WUSHE_", extra="ignore")
+
+    home: Path = Path("var")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000  # the gateway; services listen on the next five ports
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    pg_host: Path | None = None  # socket directory; default <home>/run
+    pg_port: int = 5432
+    pg_admin_user: str = "postgres"
+    pg_pool_size: int = 10
+
+    jwt_issuer: str = "wushe-dev"
+    jwt_audience: str = "wushe"
+    jwt_public_key_file: Path | None = None  # default <home>/keys/jwt-ed25519.pub.pem
+    pii_keyring_file: Path | None = None  # default <home>/keys/pii-keyring.json
+
+    relay_in_process: bool = True  # run the outbox relay inside the service process
+    consumer_max_deliver: int = 5
+    max_body_bytes: int = 64 * 1024
+    upstream_timeout_s: float = 3.0
+
+    otel_exporter: str = "none"  # none | console | otlp
+    log_level: str = "INFO"
+
+    def path(self, *parts: str) -> Path:
+        return self.home.resolve().joinpath(*parts)
+
+    @property
+    def pg_socket_dir(self) -> Path:
+        return (self.pg_host or self.path("run")).resolve()
+
+    @property
+    def public_key_file(self) -> Path:
+        return self.jwt_public_key_file or self.path("keys", "jwt-ed25519.pub.pem")
+
+    @property
+    def private_key_file(self) -> Path:
+        return self.path("keys", "jwt-ed25519.pem")
+
+    @property
+    def keyring_file(self) -> Path:
+        return self.pii_keyring_file or self.path("keys", "pii-keyring.json")
+
+    def port_of(self, service: str) -> int:
+        return self.http_port + PORT_OFFSETS[service]
+
+    def url_of(self, service: str) -> str:
+        return f"http://{self.http_host}:{self.port_of(service)}"
+
+    def db_name(self, service: str) -> str:
+        return f"wushe_{service}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

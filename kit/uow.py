@@ -1,0 +1,77 @@
+"""Unit of work: the state change and the events it causes commit in one transaction."""
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from contracts.envelope import Envelope, Event, wrap
+from contracts.subjects import event_subject
+from kit.telemetry import current_traceparent
+
+NOTIFY_CHANNEL = "outbox"
+
+
+class UnitOfWork:
+    """`async with UnitOfWork(pool) as uow:` use `uow.conn` for state and `uow.emit(...)` for events.
+    Leaving the block normally writes the outbox rows, wakes the relay and commits; an exception
+    rolls everything back, so no event exists without its state and no state without its events."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.conn: asyncpg.Connection
+        self.envelopes: list[Envelope] = []
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.conn = await self.pool.acquire()
+        self.tx = self.conn.transaction()
+        await self.tx.start()
+        return self
+
+    def emit(
+        self,
+        event: Event,
+        *,
+        subject: str,
+        area_code: str,
+        correlation_id: UUID | None = None,
+        causation_id: UUID | None = None,
+    ) -> Envelope:
+        envelope = wrap(
+            event, subject=subject, area_code=area_code, correlation_id=correlation_id,
+            causation_id=causation_id, traceparent=current_traceparent(),
+        )
+        self.envelopes.append(envelope)
+        return envelope
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                if self.envelopes:
+                    await write_outbox(self.conn, self.envelopes)
+                await self.tx.commit()
+            else:
+                await self.tx.rollback()
+        except BaseException:
+            await _safe_rollback(self.tx)
+            raise
+        finally:
+            await self.pool.release(self.conn)
+
+
+async def _safe_rollback(tx) -> None:
+    try:
+        await tx.rollback()
+    except Exception:  # already closed; releasing the connection resets it anyway
+        pass
+
+
+async def write_outbox(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    await conn.executemany(
+        "INSERT INTO outbox (event_id, subject, payload, traceparent) VALUES ($1, $2, $3, $4)",
+        [
+            (e.id, event_subject(type(e.data), e.area_code), e.model_dump_json().encode(), e.traceparent)
+            for e in envelopes
+        ],
+    )
+    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")

@@ -1,0 +1,11 @@
+"""Wiring of the charity service (慈善资源 charity). It runs with its database, bus connection and outbox
+relay; its own capabilities arrive with its issue."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kit.app import create_service_app
+
+
+def create_app() -> FastAPI:
+    return create_service_app("charity", title="wushe 慈善资源 charity")

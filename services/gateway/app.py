@@ -1,0 +1,24 @@
+"""Wiring of the gateway: the one door for people and portals."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from kit.app import create_app as create_kit_app
+from kit.settings import Settings
+from services.gateway.api import router
+from services.gateway.upstream import create_clients
+
+
+async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    app.state.upstreams = create_clients(settings)
+    try:
+        yield
+    finally:
+        for client in app.state.upstreams.values():
+            await client.aclose()
+
+
+def create_app() -> FastAPI:
+    return create_kit_app("gateway", title="wushe 五社联动 API", routers=[router], lifespan=_lifespan)

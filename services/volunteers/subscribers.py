@@ -1,0 +1,18 @@
+"""Events the volunteers service consumes."""
+from __future__ import annotations
+
+import asyncpg
+
+from contracts.envelope import Envelope
+from contracts.events.needs import NeedRaised
+from kit.bus import Subscription
+from services.volunteers import store
+
+
+async def on_need_raised(conn: asyncpg.Connection, envelopes: list[Envelope[NeedRaised]]) -> None:
+    """Remember what matching will need: area, category, skills, urgency, time window."""
+    await store.record_demands(conn, envelopes)
+
+
+def subscriptions(max_deliver: int) -> list[Subscription]:
+    return [Subscription(durable="volunteers-need-raised", event=NeedRaised, handle=on_need_raised, max_deliver=max_deliver)]

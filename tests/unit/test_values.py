@@ -1,0 +1,210 @@
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from contracts.values import (
+    USCC,
+    AreaCode,
+    CitizenId,
+    Money,
+    PhoneNumber,
+    birth_date,
+    citizen_id_check_char,
+    format_yuan,
+    mask_citizen_id,
+    mask_phone,
+    uscc_check_char,
+)
+
+area_code = TypeAdapter(AreaCode)
+citizen_id = TypeAdapter(CitizenId)
+uscc = TypeAdapter(USCC)
+phone = TypeAdapter(PhoneNumber)
+money = TypeAdapter(Money)
+
+
+def error_type(adapter: TypeAdapter, value) -> str:
+    with pytest.raises(ValidationError) as exc:
+        adapter.validate_python(value)
+    return exc.value.errors()[0]["type"]
+
+
+class Person(BaseModel):
+    area: AreaCode
+    cid: CitizenId
+    org: USCC
+    tel: PhoneNumber
+    balance: Money
+
+
+def test_model_fields_and_json_schemas():
+    p = Person(area="130102", cid="11010519491231002x", org="91350100m000100y43", tel="138 1234 5678", balance=0)
+    assert (p.cid, p.org, p.tel) == ("11010519491231002X", "91350100M000100Y43", "13812345678")
+    props = Person.model_json_schema()["properties"]
+    assert props["cid"]["pattern"] == r"^\d{17}[\dX]$"
+    assert props["balance"]["minimum"] == 0
+    for adapter in (area_code, citizen_id, uscc, phone, money):
+        assert adapter.json_schema()["description"]
+
+
+# --- Area code -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["130000", "130102", "130102001", "130102001001", "130102001399"])
+def test_area_code_valid(code):
+    assert area_code.validate_python(code) == code
+
+
+@pytest.mark.parametrize("code", ["999999", "130102999001", "130102001000", "130102001400"])
+def test_area_code_unknown(code):
+    with pytest.raises(ValidationError, match="未知的行政区划代码 / unknown area code"):
+        area_code.validate_python(code)
+
+
+@pytest.mark.parametrize("code", ["13010", "1301020011", "13o102", 130102])
+def test_area_code_bad_format(code):
+    assert error_type(area_code, code) in {"area_code_format", "string_type"}
+
+
+# --- Citizen ID ----------------------------------------------------------------------------
+
+
+def test_citizen_id_known_literal():
+    # Hand-checked: weighted sum of 11010519491231002 is 167, 167 % 11 == 2 → "X".
+    assert citizen_id_check_char("11010519491231002") == "X"
+    assert citizen_id.validate_python("11010519491231002X") == "11010519491231002X"
+    assert birth_date("11010519491231002X") == date(1949, 12, 31)
+
+
+def test_citizen_id_computed_and_lowercase_x():
+    body = "13010219900307123"
+    cid = body + citizen_id_check_char(body)
+    assert citizen_id.validate_python(cid) == cid
+    assert citizen_id.validate_python(" 11010519491231002x ") == "11010519491231002X"
+
+
+def test_citizen_id_wrong_check_digit():
+    with pytest.raises(ValidationError, match="公民身份号码校验位错误 / citizen ID check digit mismatch"):
+        citizen_id.validate_python("110105194912310021")
+
+
+@pytest.mark.parametrize("dob", ["19990230", "19991301", "18991231", "21000101"])
+def test_citizen_id_bad_birth_date(dob):
+    body = f"130102{dob}123"
+    assert error_type(citizen_id, body + citizen_id_check_char(body)) == "citizen_id_birth_date"
+
+
+@pytest.mark.parametrize(
+    "cid", ["11010519491231002", "11010519491231002XX", "1101051949123100A2", "11010519491231002Y", ""]
+)
+def test_citizen_id_bad_format(cid):
+    assert error_type(citizen_id, cid) == "citizen_id_format"
+
+
+def test_mask_citizen_id():
+    assert mask_citizen_id("130102199003071234") == "130***********1234"
+    assert len(mask_citizen_id("11010519491231002X")) == 18
+
+
+_today = date.today()
+
+
+@given(
+    region=st.from_regex(r"[0-9]{6}", fullmatch=True),
+    born=st.dates(min_value=date(1900, 1, 1), max_value=_today),
+    seq=st.from_regex(r"[0-9]{3}", fullmatch=True),
+    wrong=st.sampled_from("0123456789X"),
+)
+def test_citizen_id_property(region, born, seq, wrong):
+    body = f"{region}{born:%Y%m%d}{seq}"
+    check = citizen_id_check_char(body)
+    assert citizen_id.validate_python(body + check) == body + check
+    if wrong != check:
+        assert error_type(citizen_id, body + wrong) == "citizen_id_check_digit"
+
+
+# --- USCC ----------------------------------------------------------------------------------
+
+
+def test_uscc_valid():
+    assert uscc.validate_python("91350100M000100Y43") == "91350100M000100Y43"
+    assert uscc_check_char("91350100M000100Y4") == "3"
+    body = "9113010212345678A"
+    code = body + uscc_check_char(body)
+    assert uscc.validate_python(code.lower()) == code
+
+
+def test_uscc_wrong_check_char():
+    with pytest.raises(ValidationError, match="统一社会信用代码校验位错误"):
+        uscc.validate_python("91350100M000100Y44")
+
+
+@pytest.mark.parametrize("letter", "IOZSV")
+def test_uscc_forbidden_letters(letter):
+    with pytest.raises(ValidationError, match=f"invalid characters: {letter}"):
+        uscc.validate_python(f"91350100M{letter}00100Y43")
+
+
+@pytest.mark.parametrize("code", ["91350100M000100Y4", "91350100M000100Y431", "91A50100M000100Y43"])
+def test_uscc_bad_format(code):
+    assert error_type(uscc, code) == "uscc_format"
+
+
+# --- Phone ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("13812345678", "13812345678"),
+        ("138 1234 5678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("0311-87654321", "0311-87654321"),
+        ("010 12345678", "01012345678"),
+    ],
+)
+def test_phone_valid(raw, normalised):
+    assert phone.validate_python(raw) == normalised
+
+
+@pytest.mark.parametrize("raw", ["12812345678", "1381234567", "138123456789", "311-87654321", "0311-123456", "abc"])
+def test_phone_invalid(raw):
+    assert error_type(phone, raw) == "phone_format"
+
+
+def test_mask_phone():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("0311-87654321") == "0311****4321"
+    assert mask_phone("031187654321") == "0311****4321"
+    assert mask_phone("01012345678") == "010****5678"
+
+
+# --- Money ---------------------------------------------------------------------------------
+
+
+def test_money_valid():
+    assert money.validate_python(0) == 0
+    assert money.validate_python(123456) == 123456
+    assert money.validate_json("100") == 100
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [(1.5, "money_type"), (1.0, "money_type"), (True, "money_type"), ("100", "money_type"), (-1, "money_negative")],
+)
+def test_money_invalid(value, kind):
+    assert error_type(money, value) == kind
+
+
+def test_money_json_string_rejected():
+    with pytest.raises(ValidationError):
+        money.validate_json('"100"')
+
+
+def test_format_yuan():
+    assert format_yuan(123456) == "¥1,234.56"
+    assert format_yuan(5) == "¥0.05"
+    assert format_yuan(100000000) == "¥1,000,000.00"
