@@ -164,7 +164,8 @@ class EventConsumer:
                     """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])
                        ON CONFLICT DO NOTHING RETURNING event_id""",
                     self.sub.durable, [e.id for e in envelopes])}
-                fresh = [e for e in envelopes if e.id in fresh_ids]
+                # a redelivery can sit in the same batch as the original: the first one wins
+                fresh = list({e.id: e for e in reversed(envelopes) if e.id in fresh_ids}.values())[::-1]
                 if fresh:
                     await self.sub.handle(conn, fresh)
             self.applied += len(fresh)

@@ -25,7 +25,7 @@ class ResidentIn(Strict):
     citizen_id: CitizenId = Field(description="公民身份号码")
 
 
-class TimeWindow(Strict):
+class TimeWindow(BaseModel):
     start: AwareDatetime
     end: AwareDatetime
 
@@ -36,6 +36,10 @@ class TimeWindow(Strict):
         return self
 
 
+class TimeWindowIn(Strict, TimeWindow):
+    """The request form: unknown fields refused."""
+
+
 class NeedIn(Strict):
     area_code: AreaCode = Field(description="需求所在村（社区）的 12 位统计用区划代码")
     category: NeedCategory
@@ -44,7 +48,7 @@ class NeedIn(Strict):
     description: str = Field(min_length=1, max_length=2000)
     required_skills: list[Skill] = Field(default_factory=list, max_length=20)
     target_groups: list[TargetGroup] = Field(default_factory=list, max_length=8)
-    time_window: TimeWindow | None = None
+    time_window: TimeWindowIn | None = None
     resident: ResidentIn
 
     @field_validator("area_code")

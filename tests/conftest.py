@@ -1,0 +1,131 @@
+"""Session fixtures: a real nats-server (JetStream) and a real PostgreSQL, started on free ports
+under a temporary WUSHE_HOME, provisioned like `make run`, and removed afterwards."""
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from deploy.launcher import service_env, spawn, wait_ready
+from deploy.provision import provision
+from deploy.servers import free_port, port_free, start_nats, start_postgres, stop_postgres, stop_process
+from kit.settings import PORT_OFFSETS, Settings, get_settings
+
+
+def free_port_block(size: int = len(PORT_OFFSETS)) -> int:
+    for _ in range(200):
+        base = random.randrange(20000, 40000)
+        if all(port_free(base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    # a short path: the PostgreSQL Unix socket lives under it
+    home = Path(tempfile.mkdtemp(prefix="wushe-test-", dir="/tmp"))
+    settings = Settings(home=home, http_port=free_port_block(), nats_url=f"nats://127.0.0.1:{free_port()}",
+                        relay_in_process=True)
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in service_env(settings).items() if k.startswith("WUSHE_")})
+    get_settings.cache_clear()
+    nats_proc = start_nats(settings)
+    try:
+        start_postgres(settings)
+        asyncio.run(provision(settings, log=lambda *_: None))
+        yield settings
+    finally:
+        stop_process(nats_proc)
+        stop_postgres(settings)
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+class Stack:
+    """Service processes of one test module, on their own block of HTTP ports."""
+
+    def __init__(self, settings: Settings, **env: str) -> None:
+        self.settings = settings.model_copy(update={"http_port": free_port_block()})
+        self.env = {**service_env(self.settings), **env}
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, *names: str, **env: str) -> None:
+        started = {}
+        for name in names:
+            started[name] = spawn(self.settings, "serve", name, log_name=f"{name}-{self.settings.http_port}",
+                                  env={**self.env, **env})
+        self.procs.update(started)
+        wait_ready(self.settings, started)
+
+    def spawn(self, *args: str, log_name: str, **env: str) -> subprocess.Popen:
+        return spawn(self.settings, *args, log_name=log_name, env={**self.env, **env})
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.procs.pop(name)
+        if sig == signal.SIGKILL:
+            proc.kill()
+            proc.wait()
+        else:
+            stop_process(proc)
+
+    def url(self, name: str) -> str:
+        return self.settings.url_of(name)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+
+@pytest.fixture(scope="module")
+def stack(settings: Settings):
+    s = Stack(settings)
+    try:
+        yield s
+    finally:
+        s.stop_all()
+
+
+@pytest.fixture(scope="session")
+def token(settings: Settings):
+    """token(role, area, sub=...) → a signed development JWT."""
+    from kit.auth import issue_token
+
+    def make(role: str = "social_worker", area: str = "130102", sub: str = "test-worker") -> str:
+        return issue_token(settings, role=role, area=area, sub=sub)
+
+    return make
+
+
+@pytest.fixture
+async def db(settings: Settings):
+    """db(service) → an asyncpg connection to that service's database (closed after the test)."""
+    from kit import db as kit_db
+
+    conns = []
+
+    async def connect(service: str):
+        conn = await kit_db.connect(settings, service)
+        conns.append(conn)
+        return conn
+
+    yield connect
+    for conn in conns:
+        await conn.close()
+
+
+@pytest.fixture
+async def js(settings: Settings):
+    import nats
+
+    nc = await nats.connect(settings.nats_url)
+    yield nc.jetstream()
+    await nc.close()

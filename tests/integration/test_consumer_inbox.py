@@ -1,0 +1,147 @@
+"""The event consumer: inbox de-duplication, batching, retries, dead letters and replay."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from probe import ProbeHappened
+
+from contracts.envelope import wrap
+from contracts.subjects import event_subject
+from deploy import dlq
+from kit import db as kit_db
+from kit.bus import EventConsumer, Subscription
+
+AREA = "130102001001"
+SERVICE = "projects"
+
+
+@pytest.fixture
+async def pool(settings, js):
+    await js.purge_stream("PROJECTS")  # each test starts with only its own probes
+    pool = await kit_db.create_pool(settings, SERVICE, size=4)
+    await pool.execute("CREATE TABLE IF NOT EXISTS probe_effects (n int NOT NULL, event_id uuid NOT NULL)")
+    await pool.execute("TRUNCATE probe_effects")
+    yield pool
+    await pool.close()
+
+
+class Recorder:
+    """A handler that records each applied probe; it raises on poison probes while `refuse` is set."""
+
+    def __init__(self) -> None:
+        self.refuse = True
+        self.batches: list[int] = []
+
+    async def __call__(self, conn, envelopes) -> None:
+        if self.refuse and any(e.data.poison for e in envelopes):
+            raise ValueError("poison probe refused")
+        self.batches.append(len(envelopes))
+        await conn.executemany("INSERT INTO probe_effects (n, event_id) VALUES ($1, $2)",
+                               [(e.data.n, e.id) for e in envelopes])
+
+
+async def run_consumer(durable, pool, js, handler, until, timeout=20.0, **kw) -> EventConsumer:
+    consumer = EventConsumer(Subscription(durable=durable, event=ProbeHappened, handle=handler, **kw), pool, js)
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(int(timeout / 0.05)):
+            if await until():
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("condition not reached")
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, 5)
+    return consumer
+
+
+async def publish(js, probe: ProbeHappened, *, msg_id: bool = True, envelope=None):
+    env = envelope or wrap(probe, subject=str(probe.n), area_code=AREA)
+    headers = {"Nats-Msg-Id": str(env.id)} if msg_id else None
+    await js.publish(event_subject(ProbeHappened, AREA), env.model_dump_json().encode(), headers=headers)
+    return env
+
+
+async def effects(pool) -> int:
+    return await pool.fetchval("SELECT count(*) FROM probe_effects")
+
+
+async def test_same_event_twice_has_one_effect(pool, js):
+    await js.add_consumer("PROJECTS", Subscription("probe-dup", ProbeHappened, Recorder()).consumer_config())
+    env = await publish(js, ProbeHappened(n=1), msg_id=False)
+    await publish(js, ProbeHappened(n=1), msg_id=False, envelope=env)  # bypasses JetStream dedupe
+    consumer = await run_consumer("probe-dup", pool, js, Recorder(), until=lambda: _acked(js, "probe-dup", 2))
+    assert await effects(pool) == 1
+    assert consumer.applied == 1
+    assert await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'probe-dup' AND event_id = $1", env.id) == 1
+
+
+async def test_duplicate_publish_with_same_id_is_absorbed_by_jetstream(js):
+    before = (await js.stream_info("PROJECTS")).state.messages
+    env = await publish(js, ProbeHappened(n=2))
+    await publish(js, ProbeHappened(n=2), envelope=env)
+    assert (await js.stream_info("PROJECTS")).state.messages == before + 1
+
+
+async def test_batch_is_applied_in_one_transaction(pool, js):
+    await js.add_consumer("PROJECTS", Subscription("probe-batch", ProbeHappened, Recorder()).consumer_config())
+    await asyncio.gather(*(publish(js, ProbeHappened(n=i)) for i in range(100)))
+    recorder = Recorder()
+    await run_consumer("probe-batch", pool, js, recorder, until=lambda: _count_is(pool, 100))
+    assert sum(recorder.batches) == 100
+    assert max(recorder.batches) > 1
+
+
+async def test_poison_goes_to_dlq_with_reason_and_the_rest_flows(pool, js, settings):
+    durable = "probe-poison"
+    await js.add_consumer("PROJECTS", Subscription(durable, ProbeHappened, Recorder()).consumer_config())
+    dlq_before = (await js.stream_info("DLQ")).state.last_seq
+    poison = await publish(js, ProbeHappened(n=0, poison=True))
+    for i in range(1, 6):
+        await publish(js, ProbeHappened(n=i))
+    recorder = Recorder()
+    consumer = await run_consumer(durable, pool, js, recorder, max_deliver=3, backoff_s=(0.1,),
+                                  until=lambda: _dlq_grew(js, dlq_before))
+    assert await effects(pool) == 5  # the messages behind the poison were processed
+    assert consumer.dead_lettered == 1
+    letter = await js.get_msg("DLQ", dlq_before + 1)
+    assert letter.headers["Wushe-Dlq-Consumer"] == durable
+    assert letter.headers["Wushe-Dlq-Deliveries"] == "3"
+    assert "poison probe refused" in letter.headers["Wushe-Dlq-Reason"]
+    assert letter.data == poison.model_dump_json().encode()
+
+    # ops fix the cause and replay: the event is applied once, and leaves the DLQ
+    assert await dlq.replay(settings, [letter.seq]) == 0
+    recorder.refuse = False
+    await run_consumer(durable, pool, js, recorder, until=lambda: _count_is(pool, 6))
+    assert await pool.fetchval("SELECT count(*) FROM probe_effects WHERE event_id = $1", poison.id) == 1
+
+
+async def test_malformed_event_is_dead_lettered_naming_the_field(pool, js):
+    durable = "probe-malformed"
+    await js.add_consumer("PROJECTS", Subscription(durable, ProbeHappened, Recorder()).consumer_config())
+    dlq_before = (await js.stream_info("DLQ")).state.last_seq
+    env = wrap(ProbeHappened(n=9), subject="9", area_code=AREA).model_dump(mode="json")
+    del env["data"]["n"]
+    import orjson
+
+    await js.publish(event_subject(ProbeHappened, AREA), orjson.dumps(env))
+    await run_consumer(durable, pool, js, Recorder(), max_deliver=2, backoff_s=(0.1,),
+                       until=lambda: _dlq_grew(js, dlq_before))
+    letter = await js.get_msg("DLQ", dlq_before + 1)
+    assert "data.n" in letter.headers["Wushe-Dlq-Reason"]
+
+
+async def _acked(js, durable: str, n: int) -> bool:
+    info = await js.consumer_info("PROJECTS", durable)
+    return info.ack_floor.consumer_seq >= n and info.num_ack_pending == 0
+
+
+async def _count_is(pool, n: int) -> bool:
+    return await effects(pool) == n
+
+
+async def _dlq_grew(js, before: int) -> bool:
+    return (await js.stream_info("DLQ")).state.last_seq > before
