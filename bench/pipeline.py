@@ -300,6 +300,8 @@ class CpuProbe:
             except psutil.NoSuchProcess:
                 continue
             add(proc, label)
+            if pid == os.getpid():
+                continue  # our children are the services themselves, labelled on their own
             try:
                 for child in proc.children(recursive=True):
                     add(child, label)

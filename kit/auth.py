@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 
 from contracts.areas import contains, lookup
-from kit.problems import Problem
+from kit.problems import Problem, not_found
 from kit.settings import Settings, get_settings
 
 ALGORITHMS = ["EdDSA", "ES256", "RS256"]
@@ -130,7 +130,7 @@ def require_jurisdiction(who: Principal, area_code: str, *, hide: bool = True) -
     if who.covers(area_code):
         return
     if hide:
-        raise Problem(status=404, title="未找到 / Not found", detail="没有这条记录 / no such record")
+        raise not_found()
     raise Problem(status=403, title="超出辖区 / Outside jurisdiction",
                   detail=f"辖区 {who.area} 不包含 {area_code} / your area does not contain this area code",
                   errors=[{"field": "area_code", "message": "超出辖区 / outside your jurisdiction"}])

@@ -29,6 +29,11 @@ class Problem(Exception):
         return body
 
 
+def not_found() -> Problem:
+    """The one 404: a record outside the caller's jurisdiction looks exactly like a missing one."""
+    return Problem(404, "未找到 / Not found", "没有这条记录 / no such record")
+
+
 def problem_response(problem: Problem, instance: str) -> Response:
     return Response(orjson.dumps(problem.body(instance)), status_code=problem.status,
                     media_type=MEDIA_TYPE, headers=problem.headers)

@@ -7,14 +7,13 @@ from fastapi import APIRouter, Depends, Request
 
 from contracts.api.needs import NeedCreated, NeedIn, NeedView
 from kit.auth import Principal, Role, require, require_jurisdiction
-from kit.problems import Problem
+from kit.problems import not_found
 from services.needs import domain, handlers, store
 
 router = APIRouter(prefix="/needs", tags=["需求库 needs"])
 
 WRITERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
 READERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
-NOT_FOUND = Problem(404, "未找到 / Not found", "没有这条需求 / no such need")
 
 
 @router.post("", status_code=201, response_model=NeedCreated)
@@ -28,6 +27,6 @@ async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(re
 async def get_need(need_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> NeedView:
     row = await store.get_need(request.app.state.pool, need_id)
     if row is None:
-        raise NOT_FOUND
+        raise not_found()
     require_jurisdiction(who, row["area_code"])
     return handlers.need_view(row, request.app.state.keyring)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 
 from contracts.api.needs import MatchingView
 from kit.auth import Principal, Role, require, require_jurisdiction
-from kit.problems import Problem
+from kit.problems import not_found
 from services.volunteers import store
 
 router = APIRouter(prefix="/demands", tags=["志愿服务 volunteers"])
@@ -18,6 +18,6 @@ READERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.PARTY_
 async def get_demand(need_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> MatchingView:
     row = await store.get_demand(request.app.state.pool, need_id)
     if row is None:
-        raise Problem(404, "未找到 / Not found", "志愿服务侧尚无此需求 / the volunteers service has no such need yet")
+        raise not_found()  # not received yet, or outside the caller's area: the gateway says "pending"
     require_jurisdiction(who, row["area_code"])
     return MatchingView.model_validate(dict(row))
