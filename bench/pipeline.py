@@ -44,7 +44,7 @@ import asyncpg  # noqa: E402
 import orjson  # noqa: E402
 import psutil  # noqa: E402
 
-from deploy.launcher import spawn, wait_ready  # noqa: E402
+from deploy.launcher import service_env, spawn, wait_ready  # noqa: E402
 from deploy.provision import provision  # noqa: E402
 from deploy.servers import (  # noqa: E402
     free_port, port_free, start_nats, start_postgres, stop_postgres, stop_process,
@@ -67,6 +67,8 @@ DRAIN_MAX_S = 120.0             # wait at most this long for every posted need t
 ANCHOR_TIMEOUT_S = 900.0        # one anchor invocation (its own bound is 180 s + 60 s per phase)
 ANCHOR_SAT_DELAY_MS, ANCHOR_PACED_DELAY_MS = 0, 14
 SKIP_ANCHOR = os.environ.get("BENCH_SKIP_ANCHOR", "") not in ("", "0")
+# BENCH_PROFILE=gateway,needs: run those services under cProfile (slows them; for finding hot spots)
+PROFILE = tuple(x for x in os.environ.get("BENCH_PROFILE", "").replace(" ", "").split(",") if x)
 
 SERVICES_USED = ("needs", "volunteers", "gateway")
 CONSUMER = "volunteers-need-raised"
@@ -381,11 +383,39 @@ class Stack:
         asyncio.run(provision(s, log=lambda m: log("provision:", m)))
         asyncio.run(self._create_anchor_db())
         for name in SERVICES_USED:
-            self.procs[name] = spawn(s, "serve", name, log_name=name)
+            if name in PROFILE:
+                self.procs[name] = self._spawn_profiled(name)
+            else:
+                self.procs[name] = spawn(s, "serve", name, log_name=name)
         wait_ready(s, self.procs)
         self.token = issue_token(s, role="social_worker", area="130102", sub="bench")
         log("stack ready: " + ", ".join(f"{n} pid {p.pid}" for n, p in self.procs.items())
             + f", nats pid {self.nats.pid}, postgres pid {self.postmaster_pid()}")
+
+    def _spawn_profiled(self, name: str) -> subprocess.Popen:
+        """Like deploy.launcher.spawn, under cProfile (written when uvicorn exits on SIGTERM)."""
+        logs = self.settings.path("log")
+        logs.mkdir(parents=True, exist_ok=True)
+        prof = self.home / f"{name}.prof"
+        return subprocess.Popen([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "deploy.cli", "serve", name],
+                                env=service_env(self.settings), stdout=open(logs / f"{name}.log", "ab"),
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def dump_profiles(self, out_dir: Path, stamp: str) -> None:
+        import pstats
+
+        for name in PROFILE:
+            prof = self.home / f"{name}.prof"
+            if not prof.exists():
+                log(f"no profile written for {name}")
+                continue
+            out_dir.mkdir(parents=True, exist_ok=True)
+            dest = out_dir / f"pipeline-{stamp}-{name}.prof"
+            shutil.copyfile(prof, dest)
+            log(f"== cProfile of {name} (whole process life; {dest.relative_to(REPO)}), top by own time:")
+            pstats.Stats(str(prof), stream=sys.stderr).sort_stats("tottime").print_stats(25)
+            log(f"== {name}, top by cumulative time:")
+            pstats.Stats(str(prof), stream=sys.stderr).sort_stats("cumulative").print_stats(40)
 
     async def _create_anchor_db(self) -> None:
         conn = await asyncpg.connect(**self.pg_kwargs, database="postgres")
@@ -408,6 +438,11 @@ class Stack:
             stop_process(p, timeout=10)
         if self.nats is not None:
             stop_process(self.nats)
+        if PROFILE:
+            try:
+                self.dump_profiles(REPO / "bench" / "results", datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+            except Exception as exc:  # noqa: BLE001 - never block the cleanup
+                log(f"profile dump failed: {exc!r}")
         if self.pg_started:
             try:
                 stop_postgres(self.settings)
