@@ -68,6 +68,7 @@ ANCHOR_TIMEOUT_S = 900.0        # one anchor invocation (its own bound is 180 s 
 ANCHOR_SAT_DELAY_MS, ANCHOR_PACED_DELAY_MS = 0, 14
 SKIP_ANCHOR = os.environ.get("BENCH_SKIP_ANCHOR", "") not in ("", "0")
 # BENCH_PROFILE=gateway,needs: run those services under cProfile (slows them; for finding hot spots)
+KEEP_HOME = os.environ.get("BENCH_KEEP_HOME", "") not in ("", "0")  # keep the temp home (logs) for debugging
 PROFILE = tuple(x for x in os.environ.get("BENCH_PROFILE", "").replace(" ", "").split(",") if x)
 
 SERVICES_USED = ("needs", "volunteers", "gateway")
@@ -393,17 +394,23 @@ class Stack:
             + f", nats pid {self.nats.pid}, postgres pid {self.postmaster_pid()}")
 
     def _spawn_profiled(self, name: str) -> subprocess.Popen:
-        """Like deploy.launcher.spawn, under cProfile (written when uvicorn exits on SIGTERM)."""
+        """Like deploy.launcher.spawn, under cProfile (see bench/_profiled_serve.py)."""
         logs = self.settings.path("log")
         logs.mkdir(parents=True, exist_ok=True)
         prof = self.home / f"{name}.prof"
-        return subprocess.Popen([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "deploy.cli", "serve", name],
+        wrapper = Path(__file__).resolve().parent / "_profiled_serve.py"
+        return subprocess.Popen([sys.executable, str(wrapper), str(prof), "serve", name],
                                 env=service_env(self.settings), stdout=open(logs / f"{name}.log", "ab"),
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def dump_profiles(self, out_dir: Path, stamp: str) -> None:
         import pstats
 
+        for name in PROFILE:
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGUSR1)  # the wrapper writes its stats
+        time.sleep(2.0)
         for name in PROFILE:
             prof = self.home / f"{name}.prof"
             if not prof.exists():
@@ -431,24 +438,29 @@ class Stack:
                 raise SystemExit(f"{name} exited (code {p.returncode}); see {self.settings.path('log', name + '.log')}")
 
     def stop(self) -> None:
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs.values():
-            stop_process(p, timeout=10)
-        if self.nats is not None:
-            stop_process(self.nats)
         if PROFILE:
             try:
                 self.dump_profiles(REPO / "bench" / "results", datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
             except Exception as exc:  # noqa: BLE001 - never block the cleanup
                 log(f"profile dump failed: {exc!r}")
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for name, p in self.procs.items():
+            t0 = time.monotonic()
+            stop_process(p, timeout=10)
+            log(f"{name} stopped in {time.monotonic() - t0:.1f}s (exit {p.returncode})")
+        if self.nats is not None:
+            stop_process(self.nats)
         if self.pg_started:
             try:
                 stop_postgres(self.settings)
             except Exception as exc:  # noqa: BLE001 - still remove what we can
                 log(f"stop_postgres failed: {exc!r}")
-        shutil.rmtree(self.home, ignore_errors=True)
+        if KEEP_HOME:
+            log(f"kept {self.home} (logs under {self.settings.path('log')})")
+        else:
+            shutil.rmtree(self.home, ignore_errors=True)
 
 
 def _free_block(width: int, avoid: set[int]) -> int:

@@ -1,0 +1,93 @@
+"""Pure rules of the kit and the needs domain: no servers."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+
+import jwt
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from kit.auth import Principal, Role, issue_token, verify
+from kit.crypto import ensure_keyring, load_keyring
+from kit.problems import Problem, field_errors
+from kit.settings import Settings
+from services.needs.domain import mask_name
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(home=tmp_path)
+
+
+def test_keyring_round_trip_binds_context_and_survives_rotation(tmp_path):
+    path = tmp_path / "keys" / "pii.json"
+    ring = ensure_keyring(path)
+    blob = ring.encrypt("13800138000", b"needs/1/phone")
+    assert b"13800138000" not in blob and blob.startswith(b"k1:")
+    assert ring.decrypt(blob, b"needs/1/phone") == "13800138000"
+    with pytest.raises(InvalidTag):
+        ring.decrypt(blob, b"needs/2/phone")  # copied into another record: refused
+    data = json.loads(path.read_text())
+    data["keys"]["k2"] = base64.b64encode(os.urandom(32)).decode()
+    data["active"] = "k2"
+    path.write_text(json.dumps(data))
+    rotated = load_keyring(path)
+    assert rotated.encrypt("x").startswith(b"k2:")
+    assert rotated.decrypt(blob, b"needs/1/phone") == "13800138000"
+
+
+def test_pseudonym_is_stable_and_purpose_bound(tmp_path):
+    ring = ensure_keyring(tmp_path / "k.json")
+    assert ring.pseudonym("11010519491231002X", "resident") == ring.pseudonym("11010519491231002X", "resident")
+    assert ring.pseudonym("11010519491231002X", "resident") != ring.pseudonym("11010519491231002X", "volunteer")
+    assert "1101" not in ring.pseudonym("11010519491231002X", "resident")
+
+
+def test_token_round_trip_and_jurisdiction(settings):
+    who = verify(issue_token(settings, role="social_worker", area="130102", sub="u1"), settings)
+    assert who == Principal(sub="u1", role=Role.SOCIAL_WORKER, area="130102")
+    assert who.covers("130102001001") and not who.covers("130104001001")
+    assert verify(issue_token(settings, role="civil_affairs", area="130000", sub="p"), settings).covers("131102001")
+
+
+@pytest.mark.parametrize("tamper", ["expired", "audience", "role", "signature"])
+def test_bad_tokens_are_401(settings, tamper):
+    token = issue_token(settings, role="social_worker", area="130102", sub="u1")
+    if tamper == "signature":
+        token = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    else:
+        from cryptography.hazmat.primitives import serialization
+
+        key = serialization.load_pem_private_key(settings.private_key_file.read_bytes(), None)
+        claims = jwt.decode(token, options={"verify_signature": False})
+        if tamper == "expired":
+            claims["exp"] = int(time.time()) - 10
+        elif tamper == "audience":
+            claims["aud"] = "someone-else"
+        else:
+            claims["role"] = "emperor"
+        token = jwt.encode(claims, key, algorithm="EdDSA")
+    with pytest.raises(Problem) as caught:
+        verify(token, settings)
+    assert caught.value.status == 401
+
+
+def test_issue_token_refuses_unknown_role_and_area(settings):
+    with pytest.raises(ValueError):
+        issue_token(settings, role="emperor", area="130102", sub="x")
+    with pytest.raises(ValueError):
+        issue_token(settings, role="social_worker", area="999999", sub="x")
+
+
+def test_field_errors_name_dotted_fields():
+    errors = field_errors([{"loc": ("body", "resident", "citizen_id"), "msg": "bad", "type": "x"},
+                           {"loc": ("body",), "msg": "JSON decode error", "type": "json_invalid"}])
+    assert [e["field"] for e in errors] == ["resident.citizen_id", "body"]
+
+
+@pytest.mark.parametrize(("name", "masked"), [("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*")])
+def test_mask_name(name, masked):
+    assert mask_name(name) == masked
