@@ -343,8 +343,13 @@ class CpuProbe:
             totals[label] = totals.get(label, 0.0) + max(0.0, c1 - c0)
         res = {k: round(100.0 * v / wall, 1) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
         res["postgres(all)"] = round(sum(v for k, v in res.items() if k.startswith("postgres[")), 1)
-        busy = sum(sys1) - sum(self.sys0) - ((sys1.idle + getattr(sys1, "iowait", 0)) - (self.sys0.idle + getattr(self.sys0, "iowait", 0)))
-        res["machine busy (of 100*ncpu)"] = round(100.0 * busy / wall, 1)
+        d = {f: getattr(sys1, f) - getattr(self.sys0, f) for f in sys1._fields}
+        # guest time is already inside user time on Linux
+        busy = sum(v for f, v in d.items() if f not in ("idle", "iowait", "guest", "guest_nice"))
+        res[f"machine busy (of {100 * (os.cpu_count() or 1)})"] = round(100.0 * busy / wall, 1)
+        res["machine user/system/softirq+irq/steal"] = "/".join(
+            str(round(100.0 * v / wall)) for v in (d.get("user", 0) + d.get("nice", 0), d.get("system", 0),
+                                                   d.get("softirq", 0) + d.get("irq", 0), d.get("steal", 0)))
         return res
 
 
@@ -688,14 +693,14 @@ def summarize(ours: dict[str, list[dict]], anchor: dict[str, list[dict]]) -> dic
     return summary
 
 
-def print_table(summary: dict, ours: dict[str, list[dict]], have_anchor: bool) -> None:
+def print_table(summary: dict, ours: dict[str, list[dict]], anchor: dict[str, list[dict]], have_anchor: bool) -> None:
     s, p = summary["saturation"], summary["paced"]
 
     def ratio(a, b):
         return f"{a / b:.2f}x" if a and b else "-"
 
     rows = [
-        (f"saturation ({SAT_TAG} / anchor c32) e2e events/s", s["wushe"]["e2e_eps"], s["anchor"]["e2e_eps"], True),
+        (f"saturation c{SAT_CONNS} e2e events/s", s["wushe"]["e2e_eps"], s["anchor"]["e2e_eps"], True),
         ("saturation e2e p50 ms", s["wushe"]["p50_ms"], s["anchor"]["p50_ms"], True),
         ("saturation e2e p99 ms", s["wushe"]["p99_ms"], s["anchor"]["p99_ms"], True),
         ("saturation POST req/s", s["wushe"]["post_rps"], s["anchor"]["post_rps"], True),
@@ -735,7 +740,11 @@ def print_table(summary: dict, ours: dict[str, list[dict]], have_anchor: bool) -
     for mode in ("saturation", "paced"):
         rows_ = ours.get(mode, [])
         if rows_:
-            print(f"cpu% ({mode}, wushe, last rep, % of one core over post+drain): {rows_[-1]['cpu%']}")
+            print(f"cpu% {mode} wushe  (last rep, % of one core, post+drain): {rows_[-1]['cpu%']}")
+        arows = [r for r in anchor.get(mode, []) if not r.get("failed")]
+        if arows:
+            print(f"cpu% {mode} anchor (last rep, its own probe): {arows[-1]['cpu%']}; "
+                  f"our idle services meanwhile: {arows[-1].get('wushe_services_idle_cpu%')}")
 
 
 def emit_results(ours: dict[str, list[dict]], anchor: dict[str, list[dict]], summary: dict) -> None:
@@ -811,7 +820,10 @@ def main() -> int:
                 log(f"  cpu% {r['cpu%']}")
                 if have_anchor:
                     log(f"rep {rep + 1}/{REPS} anchor {mode} N={n} …")
+                    idle = CpuProbe({name: p.pid for name, p in stack.procs.items()}, None).start()
                     a = run_anchor(stack, folder, mode, n)
+                    a["wushe_services_idle_cpu%"] = {k: v for k, v in idle.stop().items() if not k.startswith("machine")
+                                                     and k != "postgres(all)"}
                     anchor[mode].append(a)
                     log(f"  anchor {mode}: " + json.dumps({k: (round(v, 2) if isinstance(v, float) else v)
                                                            for k, v in a.items()}))
@@ -824,7 +836,7 @@ def main() -> int:
         stack.stop()
 
     summary = summarize(ours, anchor)
-    print_table(summary, ours, have_anchor)
+    print_table(summary, ours, anchor, have_anchor)
     print()
     emit_results(ours, anchor, summary)
     out_dir = REPO / "bench" / "results"

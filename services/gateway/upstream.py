@@ -4,6 +4,7 @@ from __future__ import annotations
 import httpx
 from fastapi import Request
 
+from kit import idempotency
 from kit.problems import MEDIA_TYPE, Problem
 from kit.settings import Settings
 from kit.telemetry import current_traceparent
@@ -21,6 +22,8 @@ def create_clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
 
 def forward_headers(request: Request) -> dict[str, str]:
     headers = {"authorization": request.headers.get("authorization", "")}
+    if key := request.headers.get(idempotency.HEADER):
+        headers[idempotency.HEADER] = key
     traceparent = current_traceparent()
     if traceparent:
         headers["traceparent"] = traceparent

@@ -6,9 +6,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 
 from contracts.api.needs import NeedCreated, NeedIn, NeedView
+from kit import idempotency
 from kit.auth import Principal, Role, require, require_jurisdiction
 from kit.problems import not_found
-from services.needs import domain, handlers, store
+from services.needs import handlers, store
 
 router = APIRouter(prefix="/needs", tags=["需求库 needs"])
 
@@ -19,8 +20,8 @@ READERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.PARTY_
 @router.post("", status_code=201, response_model=NeedCreated)
 async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(require(*WRITERS))) -> NeedCreated:
     require_jurisdiction(who, need.area_code, hide=False)
-    event = await handlers.raise_need(request.app.state.pool, request.app.state.keyring, who, need)
-    return NeedCreated(id=event.need_id, status=domain.RAISED)
+    return await handlers.raise_need(request.app.state.pool, request.app.state.keyring, who, need,
+                                     request.headers.get(idempotency.HEADER))
 
 
 @router.get("/{need_id}", response_model=NeedView)

@@ -5,11 +5,12 @@ from datetime import datetime, timezone
 
 import asyncpg
 
-from contracts.api.needs import NeedIn, NeedView, TimeWindow
+from contracts.api.needs import NeedCreated, NeedIn, NeedView, TimeWindow
 from contracts.areas import lookup
 from contracts.envelope import new_id
 from contracts.events.needs import NeedRaised
 from contracts.taxonomy import NeedCategory
+from kit import idempotency
 from kit.auth import Principal
 from kit.crypto import Keyring
 from kit.uow import UnitOfWork
@@ -20,7 +21,9 @@ def _pii_context(need_id, field: str) -> bytes:
     return f"needs/{need_id}/{field}".encode()
 
 
-async def raise_need(pool: asyncpg.Pool, keyring: Keyring, who: Principal, need: NeedIn) -> NeedRaised:
+async def raise_need(
+    pool: asyncpg.Pool, keyring: Keyring, who: Principal, need: NeedIn, idempotency_key: str | None = None
+) -> NeedCreated:
     need_id = new_id()
     now = datetime.now(timezone.utc)
     resident = need.resident
@@ -42,10 +45,16 @@ async def raise_need(pool: asyncpg.Pool, keyring: Keyring, who: Principal, need:
         "resident_phone_enc": keyring.encrypt(resident.phone, _pii_context(need_id, "phone")),
         "resident_cid_enc": keyring.encrypt(resident.citizen_id, _pii_context(need_id, "citizen_id")),
     }
+    created = NeedCreated(id=need_id, status=domain.RAISED)
     async with UnitOfWork(pool) as uow:
+        if idempotency_key:
+            previous = await idempotency.claim(uow.conn, who.sub, idempotency_key, idempotency.request_hash(need))
+            if previous is not None:
+                return NeedCreated.model_validate_json(previous)
+            await idempotency.record(uow.conn, who.sub, idempotency_key, created)
         await store.insert_need(uow.conn, row)
         uow.emit(event, subject=str(need_id), area_code=need.area_code)
-    return event
+    return created
 
 
 def need_view(row: asyncpg.Record, keyring: Keyring) -> NeedView:

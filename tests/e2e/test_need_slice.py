@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import uuid
 
 import httpx
 import pytest
@@ -186,7 +187,25 @@ async def test_view_still_answers_when_volunteers_is_down(client, token, stack):
 
 
 async def _footprint(db, js) -> tuple[int, int, int]:
+    """Needs stored, outbox rows, NEEDS stream messages, once the relay has caught up."""
     conn = await db("needs")
+    for _ in range(200):
+        if not await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
+            break
+        await asyncio.sleep(0.05)
     needs = await conn.fetchval("SELECT count(*) FROM needs")
     outbox = await conn.fetchval("SELECT count(*) FROM outbox")
     return needs, outbox, (await js.stream_info("NEEDS")).state.messages
+
+
+async def test_idempotency_key_makes_a_retry_harmless(client, token, db, js):
+    headers = {**auth(token()), "Idempotency-Key": f"retry-{uuid.uuid4()}"}
+    first = await client.post("/api/v1/needs", json=NEED, headers=headers)
+    before = (await _footprint(db, js))[:2]
+    retry = await client.post("/api/v1/needs", json=NEED, headers=headers)
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    assert (await _footprint(db, js))[:2] == before  # no second need, no second outbox event
+    different = await client.post("/api/v1/needs", json=with_value("urgency", "routine"), headers=headers)
+    assert different.status_code == 422
+    assert different.json()["errors"][0]["field"] == "Idempotency-Key"
