@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 
-import httpx
+import urllib.error
+import urllib.request
 
 from deploy.provision import provision
 from deploy.servers import PortBusy, port_free, start_nats, start_postgres, stop_postgres, stop_process
@@ -41,17 +42,16 @@ def spawn(settings: Settings, *args: str, log_name: str, env: dict[str, str] | N
 def wait_ready(settings: Settings, procs: dict[str, subprocess.Popen], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     pending = set(procs)
-    with httpx.Client(timeout=1.0) as client:
-        while pending and time.monotonic() < deadline:
-            for name in list(pending):
-                if procs[name].poll() is not None:
-                    raise SystemExit(f"{name} exited during start-up; see {settings.path('log', name + '.log')}")
-                try:
-                    if client.get(f"{settings.url_of(name)}/readyz").status_code == 200:
-                        pending.discard(name)
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.1)
+    while pending and time.monotonic() < deadline:
+        for name in list(pending):
+            if procs[name].poll() is not None:
+                raise SystemExit(f"{name} exited during start-up; see {settings.path('log', name + '.log')}")
+            try:
+                with urllib.request.urlopen(f"{settings.url_of(name)}/readyz", timeout=1.0):
+                    pending.discard(name)  # urlopen raises on anything but 2xx
+            except (urllib.error.URLError, OSError):
+                pass
+        time.sleep(0.1)
     if pending:
         raise SystemExit(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
 

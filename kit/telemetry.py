@@ -78,24 +78,3 @@ class JsonFormatter(logging.Formatter):
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False, default=str)
 
-
-class TracingMiddleware:
-    """ASGI middleware: continue the caller's trace (W3C traceparent) in a server span."""
-
-    def __init__(self, app, service: str) -> None:
-        self.app = app
-        self.tracer = tracer(f"wushe.{service}")
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"}
-        ctx = PROPAGATOR.extract(headers)
-        name = f"{scope['method']} {scope['path']}"
-        with self.tracer.start_as_current_span(name, context=ctx, kind=trace.SpanKind.SERVER) as span:
-            async def send_with_status(message):
-                if message["type"] == "http.response.start":
-                    span.set_attribute("http.response.status_code", message["status"])
-                await send(message)
-
-            await self.app(scope, receive, send_with_status)

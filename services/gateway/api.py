@@ -4,13 +4,13 @@ from __future__ import annotations
 import asyncio
 from uuid import UUID
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, Depends, Request
 
 from contracts.api.needs import MatchingView, NeedComposed, NeedCreated, NeedIn, NeedView
 from kit.auth import Principal, principal
 from kit.problems import Problem
-from services.gateway.upstream import forward_headers, raise_for_problem
+from services.gateway.upstream import Upstream, forward_headers, raise_for_problem
 
 router = APIRouter(prefix="/api/v1", tags=["需求库 needs"])
 UNAVAILABLE = object()
@@ -19,10 +19,10 @@ UNAVAILABLE = object()
 @router.post("/needs", status_code=201, response_model=NeedCreated, summary="登记居民需求 / raise a need")
 async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(principal)) -> NeedCreated:
     # validated here for a fast, documented 422; the needs service validates again and decides
-    response = await _call(request, "needs", "POST", "/needs", content=await request.body(),
-                           headers={**forward_headers(request), "content-type": "application/json"})
-    raise_for_problem(response)
-    return NeedCreated.model_validate_json(response.content)
+    reply = await _call(request, "needs", "POST", "/needs", data=await request.body(),
+                        headers={**forward_headers(request), "content-type": "application/json"})
+    raise_for_problem(reply)
+    return NeedCreated.model_validate_json(reply.body)
 
 
 @router.get("/needs/{need_id}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed")
@@ -30,23 +30,23 @@ async def get_need(need_id: UUID, request: Request, who: Principal = Depends(pri
     headers = forward_headers(request)
     need_call = _call(request, "needs", "GET", f"/needs/{need_id}", headers=headers)
     matching_call = _call(request, "volunteers", "GET", f"/demands/{need_id}", headers=headers, optional=True)
-    need_response, matching_response = await asyncio.gather(need_call, matching_call)
-    raise_for_problem(need_response)
-    need = NeedView.model_validate_json(need_response.content)
-    if matching_response is UNAVAILABLE or matching_response.status_code >= 500:
+    need_reply, matching_reply = await asyncio.gather(need_call, matching_call)
+    raise_for_problem(need_reply)
+    need = NeedView.model_validate_json(need_reply.body)
+    if matching_reply is UNAVAILABLE or matching_reply.status >= 500:
         return NeedComposed(need=need, matching=None, matching_status="unavailable")
-    if matching_response.status_code == 404:
+    if matching_reply.status == 404:
         return NeedComposed(need=need, matching=None, matching_status="pending")
-    raise_for_problem(matching_response)
-    return NeedComposed(need=need, matching=MatchingView.model_validate_json(matching_response.content),
+    raise_for_problem(matching_reply)
+    return NeedComposed(need=need, matching=MatchingView.model_validate_json(matching_reply.body),
                         matching_status="available")
 
 
 async def _call(request: Request, service: str, method: str, path: str, *, optional: bool = False, **kwargs):
-    client: httpx.AsyncClient = request.app.state.upstreams[service]
+    upstream: Upstream = request.app.state.upstreams[service]
     try:
-        return await client.request(method, path, **kwargs)
-    except httpx.HTTPError as exc:
+        return await upstream.request(method, path, **kwargs)
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         if optional:
             return UNAVAILABLE
         raise Problem(503, "服务暂不可用 / Service unavailable", f"{service}: {type(exc).__name__}") from None

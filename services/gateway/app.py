@@ -8,16 +8,16 @@ from fastapi import FastAPI
 from kit.app import create_app as create_kit_app
 from kit.settings import Settings
 from services.gateway.api import router
-from services.gateway.upstream import create_clients
+from services.gateway.upstream import create_upstreams
 
 
 async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-    app.state.upstreams = create_clients(settings)
+    app.state.upstreams = create_upstreams(settings)
     try:
         yield
     finally:
-        for client in app.state.upstreams.values():
-            await client.aclose()
+        for upstream in app.state.upstreams.values():
+            await upstream.close()
 
 
 def create_app() -> FastAPI:

@@ -1,7 +1,13 @@
-"""HTTP clients for the services behind the gateway: the caller's token and trace go along."""
+"""HTTP clients for the services behind the gateway: the caller's token and trace go along.
+
+aiohttp rather than httpx: at a few hundred requests a second httpx's connection pool scans
+every pooled connection per request, which cost the gateway more CPU than the rest of it."""
 from __future__ import annotations
 
-import httpx
+from dataclasses import dataclass
+
+import aiohttp
+import orjson
 from fastapi import Request
 
 from kit import idempotency
@@ -12,12 +18,37 @@ from kit.telemetry import current_traceparent
 UPSTREAMS = ("needs", "volunteers", "projects", "charity", "party")
 
 
-def create_clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    return {
-        name: httpx.AsyncClient(base_url=settings.url_of(name), timeout=settings.upstream_timeout_s, limits=limits)
-        for name in UPSTREAMS
-    }
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    content_type: str
+    body: bytes
+
+    def json(self):
+        return orjson.loads(self.body)
+
+
+class Upstream:
+    """One service: a keep-alive connection pool with a per-call timeout."""
+
+    def __init__(self, base_url: str, timeout_s: float) -> None:
+        self.base_url = base_url
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=None),
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            json_serialize=lambda v: orjson.dumps(v).decode(),
+        )
+
+    async def request(self, method: str, path: str, **kwargs) -> Reply:
+        async with self.session.request(method, self.base_url + path, **kwargs) as response:
+            return Reply(response.status, response.headers.get("content-type", ""), await response.read())
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+def create_upstreams(settings: Settings) -> dict[str, Upstream]:
+    return {name: Upstream(settings.url_of(name), settings.upstream_timeout_s) for name in UPSTREAMS}
 
 
 def forward_headers(request: Request) -> dict[str, str]:
@@ -30,11 +61,11 @@ def forward_headers(request: Request) -> dict[str, str]:
     return headers
 
 
-def raise_for_problem(response: httpx.Response) -> None:
+def raise_for_problem(reply: Reply) -> None:
     """Pass an upstream 4xx through unchanged (it already names the field); hide 5xx details."""
-    if response.is_success:
+    if 200 <= reply.status < 300:
         return
-    if response.status_code < 500 and response.headers.get("content-type", "").startswith(MEDIA_TYPE):
-        body = response.json()
+    if reply.status < 500 and reply.content_type.startswith(MEDIA_TYPE):
+        body = reply.json()
         raise Problem(body["status"], body["title"], body.get("detail", ""), errors=body.get("errors"))
-    raise Problem(502, "上游服务错误 / Upstream error", f"upstream answered {response.status_code}")
+    raise Problem(502, "上游服务错误 / Upstream error", f"upstream answered {reply.status}")
