@@ -9,7 +9,7 @@ from contracts.envelope import Envelope, Event, wrap
 from contracts.subjects import event_subject
 from kit.telemetry import current_traceparent
 
-NOTIFY_CHANNEL = "outbox"
+NOTIFY_CHANNEL = "outbox"  # see kit/migrations/0003_outbox_notify.sql
 
 
 class UnitOfWork:
@@ -67,11 +67,12 @@ async def _safe_rollback(tx) -> None:
 
 
 async def write_outbox(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, subject, payload, traceparent) VALUES ($1, $2, $3, $4)",
-        [
-            (e.id, event_subject(type(e.data), e.area_code), e.model_dump_json().encode(), e.traceparent)
-            for e in envelopes
-        ],
+    """One statement for all of a transaction's events; a trigger NOTIFYs the relay at commit."""
+    await conn.execute(
+        """INSERT INTO outbox (event_id, subject, payload, traceparent)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[])""",
+        [e.id for e in envelopes],
+        [event_subject(type(e.data), e.area_code) for e in envelopes],
+        [e.model_dump_json().encode() for e in envelopes],
+        [e.traceparent for e in envelopes],
     )
-    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
