@@ -197,8 +197,11 @@ async def _one(conn: HttpConn, load: Load) -> None:
     dt = time.perf_counter() - t0
     need_id = None
     if status == 201:
-        need_id = orjson.loads(body)["id"]
-    elif len(load.error_samples) < 5:
+        try:
+            need_id = orjson.loads(body)["id"]
+        except (ValueError, KeyError, TypeError):
+            status = -201  # a 201 without the need id: counted as a failure
+    if need_id is None and len(load.error_samples) < 5:
         load.error_samples.append(f"{status}: {body[:300]!r}")
     load.records.append((t_send, dt, status, need_id))
 
@@ -233,8 +236,8 @@ async def run_closed(port: int, token: str, n: int, conns: int, max_s: float) ->
 
 async def run_paced(port: int, token: str, n: int, conns: int, rate: float, max_s: float) -> Load:
     """Open loop: request i is due at start + i/rate, sent on whichever connection is free.
-    If the schedule falls behind by more than MAX_LAG requests it is moved forward (counted as
-    a slip) rather than burst to catch up."""
+    If the schedule falls behind by more than 3 requests it is moved forward (counted as a
+    slip) rather than burst to catch up: at most ~3 requests go out back to back."""
     load = Load()
     request = _request_bytes(port, token)
     pool = [HttpConn("127.0.0.1", port, request) for _ in range(conns)]
@@ -437,12 +440,28 @@ class Stack:
         finally:
             await conn.close()
 
+    def show_logs(self, lines: int = 25) -> None:
+        for path in sorted(self.settings.path("log").glob("*.log")):
+            try:
+                tail = path.read_text(errors="replace").splitlines()[-lines:]
+            except OSError:
+                continue
+            if tail:
+                log(f"--- last lines of {path.name}:")
+                for line in tail:
+                    print("    " + line[:400], file=sys.stderr)
+
     def check_alive(self) -> None:
         for name, p in self.procs.items():
             if p.poll() is not None:
-                raise SystemExit(f"{name} exited (code {p.returncode}); see {self.settings.path('log', name + '.log')}")
+                raise SystemExit(f"{name} exited (code {p.returncode}); its log is shown above (BENCH_KEEP_HOME=1 keeps it)")
 
-    def stop(self) -> None:
+    def stop(self, failed: bool = False) -> None:
+        # a second Ctrl-C must not cut the cleanup short (it is bounded: about 10 s + pg_ctl stop)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if failed:
+            self.show_logs()
         if PROFILE:
             try:
                 self.dump_profiles(REPO / "bench" / "results", datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
@@ -793,6 +812,7 @@ def _sigterm(signum, frame):
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     folder = anchors_dir()
     have_anchor = not SKIP_ANCHOR
     if have_anchor and not (folder / "pipeline.py").exists():
@@ -807,6 +827,7 @@ def main() -> int:
     stack = Stack()
     ours: dict[str, list[dict]] = {"saturation": [], "paced": []}
     anchor: dict[str, list[dict]] = {"saturation": [], "paced": []}
+    failed = False
     try:
         stack.start()
         arun(our_warmup(stack))
@@ -831,9 +852,12 @@ def main() -> int:
     except KeyboardInterrupt:
         log("interrupted: stopping everything")
         return 130
+    except BaseException:
+        failed = True
+        raise
     finally:
         log("stopping services, nats-server and PostgreSQL …")
-        stack.stop()
+        stack.stop(failed)
 
     summary = summarize(ours, anchor)
     print_table(summary, ours, anchor, have_anchor)

@@ -98,8 +98,9 @@ def up(settings: Settings) -> int:
         for proc in procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for proc in procs.values():
-            stop_process(proc)
+        for name, proc in procs.items():
+            if not stop_process(proc):
+                print(f"{name} 未能按时停止，已强制结束 / did not stop in time and was killed", flush=True)
         stop_process(nats_proc)
         stop_postgres(settings)
         print("已停止 / stopped", flush=True)

@@ -78,7 +78,8 @@ def start_nats(settings: Settings) -> subprocess.Popen:
     return proc
 
 
-def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> bool:
+    """SIGTERM, then SIGKILL after `timeout`. True when the process stopped by itself."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -86,6 +87,8 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            return False
+    return True
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------

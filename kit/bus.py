@@ -44,6 +44,7 @@ def create_broker(nats_url: str, name: str) -> NatsBroker:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
+        drain_timeout=5,
         logger=logging.getLogger(f"wushe.{name}.broker"),
     )
 
@@ -112,6 +113,13 @@ class EventConsumer:
         stream = stream_of(self.sub.event)
         await self.js.add_consumer(stream, self.sub.consumer_config())
         psub = await self.js.pull_subscribe_bind(durable=self.sub.durable, stream=stream)
+        try:
+            await self._loop(psub)
+        finally:
+            # an open pull subscription makes the connection's drain wait for its full timeout
+            await psub.unsubscribe()
+
+    async def _loop(self, psub) -> None:
         while self._running:
             try:
                 msgs = await psub.fetch(batch=self.sub.batch, timeout=1.0)

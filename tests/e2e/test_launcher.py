@@ -89,7 +89,7 @@ def test_up_serves_stops_cleanly_and_keeps_data(home):
         assert created.status_code == 201, created.text
     finally:
         out = stop(first)
-    assert "已停止 / stopped" in out
+    assert "已停止 / stopped" in out and "killed" not in out  # every child stopped by itself
     for port in range(http_port, http_port + 6):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served after stop"
