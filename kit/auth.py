@@ -74,29 +74,49 @@ def issue_token(settings: Settings, *, role: str, area: str, sub: str, ttl_s: in
     return jwt.encode(claims, key, algorithm="EdDSA")
 
 
-@lru_cache(maxsize=4)
-def _public_key(path: Path):
-    return serialization.load_pem_public_key(path.read_bytes())
-
-
 # --- verification ---------------------------------------------------------------------------
 
 UNAUTHORIZED = dict(status=401, title="未认证 / Unauthenticated", headers={"WWW-Authenticate": "Bearer"})
 
 
-def verify(token: str, settings: Settings) -> Principal:
-    try:
-        claims = jwt.decode(
-            token, _public_key(settings.public_key_file), algorithms=ALGORITHMS,
-            audience=settings.jwt_audience, issuer=settings.jwt_issuer,
-            options={"require": ["exp", "sub", "iss", "aud"]},
-        )
-        principal = Principal(sub=str(claims["sub"]), role=Role(claims["role"]), area=str(claims["area"]))
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise Problem(**UNAUTHORIZED, detail=f"令牌无效 / invalid token: {exc}") from None
-    if lookup(principal.area) is None:
-        raise Problem(**UNAUTHORIZED, detail="令牌的辖区代码未知 / token area code unknown")
-    return principal
+class TokenVerifier:
+    """Verifies bearer tokens against the identity provider's public key. A token is immutable,
+    so a verified one is remembered until it expires: the signature check, the costliest part
+    of a request, runs once per token rather than once per request."""
+
+    def __init__(self, settings: Settings, cache_size: int = 10_000) -> None:
+        self.settings = settings
+        self.key = serialization.load_pem_public_key(settings.public_key_file.read_bytes())
+        self.cache_size = cache_size
+        self._verified: dict[str, tuple[Principal, float]] = {}
+
+    def verify(self, token: str) -> Principal:
+        hit = self._verified.get(token)
+        if hit is not None and hit[1] > time.time():
+            return hit[0]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= self.cache_size:
+            self._verified.clear()  # crude but bounded; tokens are re-verified on the next use
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        try:
+            claims = jwt.decode(
+                token, self.key, algorithms=ALGORITHMS, audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer, options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+            principal = Principal(sub=str(claims["sub"]), role=Role(claims["role"]), area=str(claims["area"]))
+        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            raise Problem(**UNAUTHORIZED, detail=f"令牌无效 / invalid token: {exc}") from None
+        if lookup(principal.area) is None:
+            raise Problem(**UNAUTHORIZED, detail="令牌的辖区代码未知 / token area code unknown")
+        return principal, float(claims["exp"])
+
+
+@lru_cache(maxsize=1)
+def _verifier() -> TokenVerifier:
+    return TokenVerifier(get_settings())
 
 
 def bearer_token(request: Request) -> str:
@@ -110,7 +130,7 @@ def bearer_token(request: Request) -> str:
 async def principal(request: Request) -> Principal:
     """FastAPI dependency: the verified caller. (async: FastAPI runs sync dependencies in a
     thread pool, which costs more than the verification itself)"""
-    return verify(bearer_token(request), get_settings())
+    return _verifier().verify(bearer_token(request))
 
 
 def require(*roles: Role):

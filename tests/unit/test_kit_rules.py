@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from kit.auth import Principal, Role, issue_token, verify
+from kit.auth import Principal, Role, TokenVerifier, ensure_signing_key, issue_token
 from kit.crypto import ensure_keyring, load_keyring
 from kit.problems import Problem, field_errors
 from kit.settings import Settings
@@ -19,7 +19,9 @@ from services.needs.domain import mask_name
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(home=tmp_path)
+    settings = Settings(home=tmp_path)
+    ensure_signing_key(settings)
+    return settings
 
 
 def test_keyring_round_trip_binds_context_and_survives_rotation(tmp_path):
@@ -47,10 +49,10 @@ def test_pseudonym_is_stable_and_purpose_bound(tmp_path):
 
 
 def test_token_round_trip_and_jurisdiction(settings):
-    who = verify(issue_token(settings, role="social_worker", area="130102", sub="u1"), settings)
+    who = TokenVerifier(settings).verify(issue_token(settings, role="social_worker", area="130102", sub="u1"))
     assert who == Principal(sub="u1", role=Role.SOCIAL_WORKER, area="130102")
     assert who.covers("130102001001") and not who.covers("130104001001")
-    assert verify(issue_token(settings, role="civil_affairs", area="130000", sub="p"), settings).covers("131102001")
+    assert TokenVerifier(settings).verify(issue_token(settings, role="civil_affairs", area="130000", sub="p")).covers("131102001")
 
 
 @pytest.mark.parametrize("tamper", ["expired", "audience", "role", "signature"])
@@ -71,7 +73,18 @@ def test_bad_tokens_are_401(settings, tamper):
             claims["role"] = "emperor"
         token = jwt.encode(claims, key, algorithm="EdDSA")
     with pytest.raises(Problem) as caught:
-        verify(token, settings)
+        TokenVerifier(settings).verify(token)
+    assert caught.value.status == 401
+
+
+def test_a_remembered_token_still_expires(settings):
+    verifier = TokenVerifier(settings)
+    token = issue_token(settings, role="social_worker", area="130102", sub="u1", ttl_s=1)
+    assert verifier.verify(token).sub == "u1"
+    assert verifier.verify(token).sub == "u1"  # from the cache
+    time.sleep(1.1)
+    with pytest.raises(Problem) as caught:
+        verifier.verify(token)
     assert caught.value.status == 401
 
 
