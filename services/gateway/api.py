@@ -5,7 +5,7 @@ import asyncio
 from uuid import UUID
 
 import aiohttp
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from contracts.api.needs import MatchingView, NeedComposed, NeedCreated, NeedIn, NeedView
 from kit.auth import Principal, principal
@@ -17,12 +17,12 @@ UNAVAILABLE = object()
 
 
 @router.post("/needs", status_code=201, response_model=NeedCreated, summary="登记居民需求 / raise a need")
-async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(principal)) -> NeedCreated:
+async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(principal)) -> Response:
     # validated here for a fast, documented 422; the needs service validates again and decides
     reply = await _call(request, "needs", "POST", "/needs", data=await request.body(),
                         headers={**forward_headers(request), "content-type": "application/json"})
     raise_for_problem(reply)
-    return NeedCreated.model_validate_json(reply.body)
+    return Response(reply.body, status_code=reply.status, media_type="application/json")  # as the service said
 
 
 @router.get("/needs/{need_id}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed")
