@@ -2,7 +2,7 @@
 
 Ours:   client --POST /api/v1/needs--> gateway --HTTP--> needs (needs row + outbox, one tx)
         --> outbox relay --> JetStream --> volunteers consumer (inbox + demands, one tx per batch)
-Anchor: /work/shared/anchors/pipeline.py, consumer=batch: bare FastAPI -> PG (state + outbox) ->
+Anchor: ../shared/anchors/pipeline.py, consumer=batch: bare FastAPI -> PG (state + outbox) ->
         relay -> JetStream -> consumer with inbox; driven by wrk.
 
 Both run against the same nats-server and PostgreSQL (the anchor in its own database `anchor`),
