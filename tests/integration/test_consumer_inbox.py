@@ -145,3 +145,27 @@ async def _count_is(pool, n: int) -> bool:
 
 async def _dlq_grew(js, before: int) -> bool:
     return (await js.stream_info("DLQ")).state.last_seq > before
+
+
+async def test_consumer_continues_the_producers_trace(pool, js):
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):  # the global provider can be set only once
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    durable = "probe-trace"
+    await js.add_consumer("PROJECTS", Subscription(durable, ProbeHappened, Recorder()).consumer_config())
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    env = wrap(ProbeHappened(n=5), subject="5", area_code=AREA,
+               traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
+    await publish(js, ProbeHappened(n=5), envelope=env)
+    await run_consumer(durable, pool, js, Recorder(), until=lambda: _count_is(pool, 1))
+    spans = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.CONSUMER]
+    assert [f"{s.context.trace_id:032x}" for s in spans] == [trace_id]
+    assert spans[0].parent.span_id == 0xB7AD6B7169203331
