@@ -68,11 +68,13 @@ class OutboxRelay:
             rows = await conn.fetch(CLAIM, self.batch)
             if not rows:
                 return 0
-            acks = [
-                await self.js.publish_async(r["subject"], r["payload"], headers=_headers(r))
+            # Each publish awaits its own PubAck with a timeout. (publish_async was faster, but a
+            # publish that fails while NATS reconnects leaves its ack future pending for good;
+            # enough of those and it stalls every later publish.)
+            await asyncio.gather(*(
+                self.js.publish(r["subject"], r["payload"], timeout=self.ack_timeout, headers=_headers(r))
                 for r in rows
-            ]
-            await asyncio.wait_for(asyncio.gather(*acks), self.ack_timeout)
+            ))
             await conn.execute(MARK_SENT, [r["id"] for r in rows])
         self.published += len(rows)
         return len(rows)

@@ -3,47 +3,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 
-import httpx
 import orjson
 import pytest
 
 from contracts.envelope import new_id, wrap
 from contracts.events.needs import NeedRaised
 from contracts.subjects import event_subject
+from fault_kit import CONSUMER, raise_needs, wait_for
 
 COMMUNITY = "130102001001"
-NEED = {
-    "area_code": COMMUNITY, "category": "daily_care", "description": "故障测试需求",
-    "resident": {"name": "李四", "phone": "13900139000", "citizen_id": "11010519491231002X"},
-}
-CONSUMER = "volunteers-need-raised"
-
-
-async def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-async def raise_needs(url: str, token: str, count: int, concurrency: int = 16) -> list[str]:
-    ids: list[str] = []
-    queue = iter(range(count))
-
-    async def worker(client):
-        for _ in queue:
-            response = await client.post("/needs", json=NEED, headers={"Authorization": f"Bearer {token}"})
-            assert response.status_code == 201, response.text
-            ids.append(response.json()["id"])
-
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-    return ids
 
 
 @pytest.mark.slow
