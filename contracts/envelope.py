@@ -34,6 +34,7 @@ class Event(BaseModel):
 
     service: ClassVar[str]
     version: ClassVar[int] = 1
+    audit: ClassVar[bool] = False  # audit events go to the AUDIT stream, not the service's own
 
     @classmethod
     def event_name(cls) -> str:

@@ -26,7 +26,14 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 # covered through these; add a model here when a new endpoint exposes it.
 API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
     ("needs", model)
-    for model in (api_needs.NeedIn, api_needs.NeedCreated, api_needs.NeedView, api_needs.MatchingView, api_needs.NeedComposed)
+    for model in (
+        api_needs.NeedIn, api_needs.NeedCreated, api_needs.NeedView, api_needs.MatchingView, api_needs.NeedComposed,
+        api_needs.AssessmentIn, api_needs.ResolutionIn, api_needs.FeedbackIn, api_needs.DisputeIn,
+        api_needs.MediationDecisionIn, api_needs.RevisitIn, api_needs.MediationView, api_needs.TimelineEntry,
+        api_needs.NeedPage, api_needs.NeedStats, api_needs.ConsentIn, api_needs.ResidentRegistrationIn,
+        api_needs.ResidentCreated, api_needs.ResidentView, api_needs.SurveyIn, api_needs.SurveyCreated,
+        api_needs.VisitIn, api_needs.VisitRecorded, api_needs.ProactiveVisit,
+    )
 )
 
 _BOUNDS_MAX = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")

@@ -2,6 +2,7 @@
 
     evt.<service>.<event>.v<version>.<province>.<city>.<county>
     e.g. evt.needs.need_raised.v1.13.01.02   (a need raised in 长安区, 石家庄, 河北)
+    audit.<service>.<event>.v<version>.<province>.<city>.<county> for audit events (AUDIT stream)
 
 Province/city/county tokens are the 2-digit pairs of the 6-digit county-level code above the
 event's area (a township or community rolls up to its county), so
@@ -29,17 +30,22 @@ STREAMS: dict[str, list[str]] = {
 
 
 def stream_of(event: type[Event]) -> str:
-    return event.service.upper()
+    return "AUDIT" if event.audit else event.service.upper()
+
+
+def _base(event: type[Event]) -> str:
+    prefix = AUDIT_PREFIX if event.audit else EVENT_PREFIX
+    return f"{prefix}.{event.service}.{event.event_name()}.v{event.version}"
 
 
 def event_subject(event: type[Event], area_code: str) -> str:
     province, city, county = subject_tokens(area_code)
-    return f"{EVENT_PREFIX}.{event.service}.{event.event_name()}.v{event.version}.{province}.{city}.{county}"
+    return f"{_base(event)}.{province}.{city}.{county}"
 
 
 def event_filter(event: type[Event], area_code: str | None = None) -> str:
     """Filter for one event type, optionally only within an area's county-level jurisdiction."""
-    base = f"{EVENT_PREFIX}.{event.service}.{event.event_name()}.v{event.version}"
+    base = _base(event)
     if area_code is None:
         return f"{base}.>"
     tokens = [t for t in subject_tokens(area_code)]
@@ -52,7 +58,3 @@ def event_filter(event: type[Event], area_code: str | None = None) -> str:
 def dlq_subject(consumer: str) -> str:
     return f"{DLQ_PREFIX}.{consumer}"
 
-
-def audit_subject(service: str, area_code: str) -> str:
-    province, city, county = subject_tokens(area_code)
-    return f"{AUDIT_PREFIX}.{service}.{province}.{city}.{county}"

@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from kit import db, problems, telemetry
 from kit.bus import EventConsumer, Subscription, create_broker
 from kit.outbox import OutboxRelay
+from kit.schedule import Periodic
 from kit.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,10 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     subscriptions: Sequence[Subscription] = (),
     on_start: Callable[[FastAPI, Settings], None] | None = None,
+    periodic: Sequence[Callable[[FastAPI], Periodic]] = (),
 ) -> FastAPI:
-    """A bounded service: its own database pool, its own outbox relay, its own consumers."""
+    """A bounded service: its own database pool, its own outbox relay, its own consumers and
+    periodic jobs (each built from the app once its pool exists)."""
 
     async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         pool = await db.create_pool(settings, name)
@@ -81,7 +84,7 @@ def create_service_app(
         app.state.pool, app.state.broker, app.state.settings = pool, broker, settings
         if on_start:
             on_start(app, settings)
-        workers = [EventConsumer(sub, pool, js) for sub in subscriptions]
+        workers = [EventConsumer(sub, pool, js) for sub in subscriptions] + [make(app) for make in periodic]
         if settings.relay_in_process:
             workers.append(OutboxRelay(pool, js, lambda: db.connect(settings, name)))
         app.state.workers = workers

@@ -18,12 +18,14 @@ MEDIA_TYPE = "application/problem+json"
 
 class Problem(Exception):
     def __init__(self, status: int, title: str, detail: str = "", *, errors: list[dict] | None = None,
-                 headers: dict[str, str] | None = None, type: str = "about:blank") -> None:
+                 headers: dict[str, str] | None = None, type: str = "about:blank", **extensions: Any) -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.errors, self.headers, self.type = status, title, detail, errors, headers, type
+        self.extensions = extensions  # RFC 9457 extension members, e.g. the refused transition
 
     def body(self, instance: str) -> dict[str, Any]:
-        body = {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail, "instance": instance}
+        body = {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail,
+                "instance": instance, **self.extensions}
         if self.errors:
             body["errors"] = self.errors
         return body

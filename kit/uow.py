@@ -12,21 +12,12 @@ from kit.telemetry import current_traceparent
 NOTIFY_CHANNEL = "outbox"  # see kit/migrations/0003_outbox_notify.sql
 
 
-class UnitOfWork:
-    """`async with UnitOfWork(pool) as uow:` use `uow.conn` for state and `uow.emit(...)` for events.
-    Leaving the block normally writes the outbox rows, wakes the relay and commits; an exception
-    rolls everything back, so no event exists without its state and no state without its events."""
+class Events:
+    """Events of one transaction, written to the outbox when the transaction's work is done."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-        self.conn: asyncpg.Connection
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
         self.envelopes: list[Envelope] = []
-
-    async def __aenter__(self) -> "UnitOfWork":
-        self.conn = await self.pool.acquire()
-        self.tx = self.conn.transaction()
-        await self.tx.start()
-        return self
 
     def emit(
         self,
@@ -44,11 +35,38 @@ class UnitOfWork:
         self.envelopes.append(envelope)
         return envelope
 
+    async def flush(self) -> None:
+        if self.envelopes:
+            await write_outbox(self.conn, self.envelopes)
+            self.envelopes = []
+
+
+class UnitOfWork(Events):
+    """`async with UnitOfWork(pool) as uow:` use `uow.conn` for state and `uow.emit(...)` for events.
+    Leaving the block normally writes the outbox rows and commits; an exception rolls everything
+    back, so no event exists without its state and no state without its events.
+
+    A consumer, already inside its inbox transaction, uses `UnitOfWork.joining(conn)` to emit
+    events and `flush()` them before that transaction commits."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.envelopes = []
+
+    @staticmethod
+    def joining(conn: asyncpg.Connection) -> Events:
+        return Events(conn)
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.conn = await self.pool.acquire()
+        self.tx = self.conn.transaction()
+        await self.tx.start()
+        return self
+
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                if self.envelopes:
-                    await write_outbox(self.conn, self.envelopes)
+                await self.flush()
                 await self.tx.commit()
             else:
                 await self.tx.rollback()

@@ -1,13 +1,14 @@
 """HTTP models of the need library: what a worker submits and what views show (PII masked)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.areas import lookup
-from contracts.taxonomy import Channel, NeedCategory, TargetGroup, Urgency
+from contracts.taxonomy import Channel, NeedCategory, Route, TargetGroup, Urgency
 from contracts.values import AreaCode, CitizenId, PhoneNumber
 
 Skill = str
@@ -87,6 +88,7 @@ class NeedView(BaseModel):
     urgency: Urgency
     channel: Channel
     status: str
+    status_label: str = ""
     description: str
     required_skills: list[str]
     target_groups: list[TargetGroup]
@@ -95,6 +97,15 @@ class NeedView(BaseModel):
     resident_ref: str
     raised_by: str
     raised_at: AwareDatetime
+    first_response_due: AwareDatetime | None = None
+    overdue: bool = False
+    escalated_at: AwareDatetime | None = None
+    route: Route | None = None
+    service_plan: str | None = None
+    matched_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    revisit_due: date | None = None
+    satisfaction: int | None = None
 
 
 class MatchingView(BaseModel):
@@ -119,3 +130,187 @@ class NeedComposed(BaseModel):
     matching_status: Literal["available", "pending", "unavailable"] = Field(
         description="pending: the volunteers service has not yet received the need; unavailable: it did not answer"
     )
+
+
+# --- the need's life after intake ---------------------------------------------------------------
+
+class AssessmentIn(Strict):
+    """A social worker's assessment: confirm category and urgency, plan, and route."""
+
+    category: NeedCategory
+    urgency: Urgency
+    service_plan: str = Field(min_length=1, max_length=4000)
+    route: Route
+
+
+class ResolutionIn(Strict):
+    on_behalf_of_resident: bool = Field(
+        description="true when a worker confirms for the resident; false when the resident confirms themself")
+    note: str = Field(default="", max_length=1000)
+
+
+class FeedbackIn(Strict):
+    satisfaction: int = Field(ge=1, le=5, description="1–5；1–2 表示不满意，需求将重新打开")
+    comment: str = Field(default="", max_length=1000)
+
+
+class DisputeIn(Strict):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class MediationDecisionIn(Strict):
+    outcome: str = Field(min_length=1, max_length=2000)
+
+
+class RevisitIn(Strict):
+    notes: str = Field(default="", max_length=2000)
+
+
+class MediationView(BaseModel):
+    id: UUID
+    need_id: UUID
+    area_code: str
+    status: str
+    reason: str
+    opened_by: str
+    opened_at: AwareDatetime
+    outcome: str | None
+    closed_at: AwareDatetime | None
+
+
+class TimelineEntry(BaseModel):
+    at: AwareDatetime
+    actor: str
+    actor_label: str
+    kind: str
+    detail: dict
+
+
+class NeedPage(BaseModel):
+    items: list[NeedView]
+    total: int
+    page: int
+    page_size: int
+
+
+class Percentiles(BaseModel):
+    p50: float | None
+    p90: float | None
+
+
+class NeedStats(BaseModel):
+    """Per-area figures for dashboards."""
+
+    area_code: str
+    total: int
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    by_target_group: dict[str, int]
+    overdue: int
+    first_response_hours: Percentiles
+    resolution_rate: float | None = Field(description="resolved or closed / all")
+    mean_satisfaction: float | None
+
+
+# --- residents ------------------------------------------------------------------------------------
+
+class ConsentIn(Strict):
+    purpose: str = Field(min_length=1, max_length=200, description="处理目的，如 需求服务、回访")
+    given_at: AwareDatetime
+    given_by_guardian: bool = Field(default=False, description="未成年人的同意须由监护人作出")
+
+
+class ResidentRegistrationIn(Strict):
+    name: str = Field(min_length=1, max_length=50)
+    citizen_id: CitizenId
+    phone: PhoneNumber
+    area_code: AreaCode = Field(description="住址所在村（社区）的 12 位代码")
+    address: str = Field(default="", max_length=200, description="门牌地址（加密存储）")
+    tags: list[TargetGroup] = Field(default_factory=list, max_length=8)
+    disability_grade: int | None = Field(default=None, ge=1, le=4, description="残疾等级 1–4，仅限残疾人")
+    guardian_id: UUID | None = Field(default=None, description="未成年人的监护人（已登记居民）")
+    consent: ConsentIn
+
+    @field_validator("area_code")
+    @classmethod
+    def _community_level(cls, code: str) -> str:
+        if lookup(code).level not in ("community", "village"):
+            raise ValueError("住址须为村（社区）一级（12 位代码）/ the address must be a village or community (12-digit code)")
+        return code
+
+    @model_validator(mode="after")
+    def _grade_needs_disability(self) -> "ResidentRegistrationIn":
+        if self.disability_grade is not None and TargetGroup.DISABLED not in self.tags:
+            raise ValueError("残疾等级仅适用于残疾人 / disability_grade needs the tag 'disabled'")
+        return self
+
+
+class ResidentCreated(BaseModel):
+    id: UUID
+    resident_ref: str
+
+
+class ResidentView(BaseModel):
+    id: UUID
+    area_code: str
+    area_name: str
+    resident_ref: str
+    name: str
+    citizen_id: str
+    phone: str
+    address: str
+    minor: bool
+    tags: list[TargetGroup]
+    disability_grade: int | None
+    guardian_id: UUID | None
+    consents: list[dict]
+    last_visited_at: AwareDatetime | None
+    masked: bool = Field(description="false only for an audited read with a stated purpose")
+
+
+class SurveyIn(Strict):
+    area_code: AreaCode
+    title: str = Field(min_length=1, max_length=200)
+    starts_on: date
+    ends_on: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "SurveyIn":
+        if self.ends_on < self.starts_on:
+            raise ValueError("结束日期不得早于开始日期 / ends_on must not be before starts_on")
+        return self
+
+
+class SurveyCreated(BaseModel):
+    id: UUID
+
+
+class VisitNeedIn(Strict):
+    """A need found during a household visit; the resident is the one visited."""
+
+    category: NeedCategory
+    urgency: Urgency = Urgency.ROUTINE
+    description: str = Field(min_length=1, max_length=2000)
+    required_skills: list[Skill] = Field(default_factory=list, max_length=20)
+    time_window: TimeWindowIn | None = None
+
+
+class VisitIn(Strict):
+    resident_id: UUID
+    visited_at: AwareDatetime
+    notes: str = Field(default="", max_length=2000)
+    needs: list[VisitNeedIn] = Field(default_factory=list, max_length=10)
+
+
+class VisitRecorded(BaseModel):
+    id: UUID
+    need_ids: list[UUID]
+
+
+class ProactiveVisit(BaseModel):
+    resident_id: UUID
+    area_code: str
+    name: str
+    tags: list[TargetGroup]
+    last_visited_at: AwareDatetime | None
+    days_since_visit: int | None

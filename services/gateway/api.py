@@ -25,7 +25,7 @@ async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(pr
     return Response(reply.body, status_code=reply.status, media_type="application/json")  # as the service said
 
 
-@router.get("/needs/{need_id}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed")
+@router.get("/needs/{need_id:uuid}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed")
 async def get_need(need_id: UUID, request: Request, who: Principal = Depends(principal)) -> NeedComposed:
     headers = forward_headers(request)
     need_call = _call(request, "needs", "GET", f"/needs/{need_id}", headers=headers)
@@ -50,3 +50,27 @@ async def _call(request: Request, service: str, method: str, path: str, *, optio
         if optional:
             return UNAVAILABLE
         raise Problem(503, "服务暂不可用 / Service unavailable", f"{service}: {type(exc).__name__}") from None
+
+
+# Everything else of a service's API passes through: the gateway authenticates the caller and
+# the service, which verifies the token again, decides and validates.
+ROUTES = {"needs": "needs", "residents": "needs", "surveys": "needs", "mediations": "needs", "revisits": "needs",
+          "proactive-visits": "needs"}
+
+
+@router.api_route("/{resource}/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+@router.api_route("/{resource}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def pass_through(resource: str, request: Request, rest: str = "", who: Principal = Depends(principal)) -> Response:
+    service = ROUTES.get(resource)
+    if service is None:
+        raise Problem(404, "未找到 / Not found", f"没有这个接口 / no such resource: {resource}")
+    path = request.url.path.removeprefix(router.prefix)
+    headers = forward_headers(request)
+    if content_type := request.headers.get("content-type"):
+        headers["content-type"] = content_type
+    reply = await _call(request, service, request.method, path, params=list(request.query_params.multi_items()),
+                        data=await request.body(), headers=headers)
+    if reply.status >= 500:
+        raise_for_problem(reply)
+    extra = {k: v for k, v in reply.headers.items() if k.lower() == "content-disposition"}
+    return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None, headers=extra)

@@ -23,6 +23,7 @@ class Reply:
     status: int
     content_type: str
     body: bytes
+    headers: dict[str, str]
 
     def json(self):
         return orjson.loads(self.body)
@@ -41,7 +42,8 @@ class Upstream:
 
     async def request(self, method: str, path: str, **kwargs) -> Reply:
         async with self.session.request(method, self.base_url + path, **kwargs) as response:
-            return Reply(response.status, response.headers.get("content-type", ""), await response.read())
+            return Reply(response.status, response.headers.get("content-type", ""), await response.read(),
+                         dict(response.headers))
 
     async def close(self) -> None:
         await self.session.close()
@@ -67,5 +69,6 @@ def raise_for_problem(reply: Reply) -> None:
         return
     if reply.status < 500 and reply.content_type.startswith(MEDIA_TYPE):
         body = reply.json()
-        raise Problem(body["status"], body["title"], body.get("detail", ""), errors=body.get("errors"))
+        extensions = {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail", "instance", "errors")}
+        raise Problem(body["status"], body["title"], body.get("detail", ""), errors=body.get("errors"), **extensions)
     raise Problem(502, "上游服务错误 / Upstream error", f"upstream answered {reply.status}")

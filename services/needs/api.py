@@ -1,33 +1,251 @@
-"""HTTP routes of the needs service."""
+"""HTTP routes of the needs service (社区 · 需求库). Every route checks role × jurisdiction."""
 from __future__ import annotations
 
+import csv
+import io
+from datetime import date
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 
-from contracts.api.needs import NeedCreated, NeedIn, NeedView
+from contracts.api import needs as api
+from contracts.areas import lookup
+from contracts.taxonomy import NeedCategory, TargetGroup, Urgency
 from kit import idempotency
 from kit.auth import Principal, Role, require, require_jurisdiction
-from kit.problems import not_found
+from kit.problems import Problem, not_found
+from kit.uow import UnitOfWork
 from services.needs import handlers, store
+from services.needs.config import needs_settings
+from services.needs.domain import Status
 
-router = APIRouter(prefix="/needs", tags=["需求库 needs"])
+router = APIRouter(tags=["需求库 needs"])
 
-WRITERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
-READERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
+W = (Role.SOCIAL_WORKER, Role.GRID_WORKER)  # community workers
+READERS = (*W, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
+UNMASKERS = W  # may see personal data unmasked, with a stated purpose, audited
+PURPOSE = Query(default=None, min_length=2, max_length=200,
+                description="查看未脱敏个人信息的目的（将被审计）/ purpose of an unmasked read (audited)")
 
 
-@router.post("", status_code=201, response_model=NeedCreated)
-async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(require(*WRITERS))) -> NeedCreated:
+def _pool(request: Request):
+    return request.app.state.pool
+
+
+def _keys(request: Request):
+    return request.app.state.keyring
+
+
+def _levels():
+    return needs_settings().levels()
+
+
+# --- need intake and reads ---------------------------------------------------------------------
+
+@router.post("/needs", status_code=201, response_model=api.NeedCreated, summary="登记需求 / raise a need")
+async def raise_need(need: api.NeedIn, request: Request, who: Principal = Depends(require(*W))) -> api.NeedCreated:
     require_jurisdiction(who, need.area_code, hide=False)
-    return await handlers.raise_need(request.app.state.pool, request.app.state.keyring, who, need,
+    return await handlers.raise_need(_pool(request), _keys(request), _levels(), who, need,
                                      request.headers.get(idempotency.HEADER))
 
 
-@router.get("/{need_id}", response_model=NeedView)
-async def get_need(need_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> NeedView:
-    row = await store.get_need(request.app.state.pool, need_id)
+@router.get("/needs", response_model=api.NeedPage, summary="需求库检索 / search the need library")
+async def search_needs(
+    request: Request,
+    area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
+    category: NeedCategory | None = None, target_group: TargetGroup | None = None, status: Status | None = None,
+    urgency: Urgency | None = None, overdue: bool | None = None,
+    page: int = Query(default=1, ge=1), page_size: int = Query(default=20, ge=1, le=200),
+    who: Principal = Depends(require(*READERS)),
+) -> api.NeedPage:
+    where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
+    total, rows = await store.search(_pool(request), where, args, page_size, (page - 1) * page_size)
+    at = handlers.now()
+    return api.NeedPage(items=[handlers.need_view(r, _keys(request), at) for r in rows], total=total, page=page,
+                        page_size=page_size)
+
+
+CSV_COLUMNS = ("id", "area_code", "area_name", "category_label", "urgency", "status_label", "channel", "raised_at",
+               "first_response_due", "overdue", "route", "resolved_at", "satisfaction", "resident_name", "resident_phone")
+CSV_HEADER = ("需求编号", "区划代码", "区划名称", "类别", "紧急程度", "状态", "渠道", "登记时间", "首次响应时限", "是否超时",
+              "分派路径", "解决时间", "满意度", "居民（脱敏）", "电话（脱敏）")
+
+
+@router.get("/needs/export.csv", summary="导出需求库（CSV，脱敏）/ export the library as CSV (masked)")
+async def export_needs(
+    request: Request, area: str | None = None, category: NeedCategory | None = None,
+    target_group: TargetGroup | None = None, status: Status | None = None, urgency: Urgency | None = None,
+    overdue: bool | None = None, who: Principal = Depends(require(*READERS)),
+) -> StreamingResponse:
+    where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
+    pool, keyring, at = _pool(request), _keys(request), handlers.now()
+
+    async def lines():
+        yield "\ufeff" + _csv_line(CSV_HEADER)  # BOM: Excel opens UTF-8 Chinese correctly
+        async with pool.acquire() as conn:
+            async for row in store.stream_rows(conn, where, args):
+                view = handlers.need_view(row, keyring, at)
+                values = {**view.model_dump(mode="json"), "resident_name": view.resident.name,
+                          "resident_phone": view.resident.phone}
+                yield _csv_line([values[c] if values[c] is not None else "" for c in CSV_COLUMNS])
+
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="needs.csv"'})
+
+
+def _csv_line(values) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(values)
+    return out.getvalue()
+
+
+@router.get("/needs/stats", response_model=api.NeedStats, summary="需求统计 / statistics for an area")
+async def need_stats(request: Request, area: str | None = None,
+                     who: Principal = Depends(require(*READERS))) -> api.NeedStats:
+    where, args = _library_filter(who, area, None, None, None, None, None)
+    row = await store.stats(_pool(request), where, args, handlers.now())
+    return handlers.stats_view(area or who.area, row)
+
+
+def _library_filter(who: Principal, area, category, target_group, status, urgency, overdue):
+    area = area or who.area
+    if lookup(area) is None:
+        raise Problem(422, "请求参数无效 / Invalid request", f"未知的行政区划代码 / unknown area code: {area}",
+                      errors=[{"field": "area", "message": "unknown area code"}])
+    require_jurisdiction(who, area, hide=False)
+    return store.library_filter(area, category, target_group, status, urgency, overdue, handlers.now())
+
+
+@router.get("/needs/{need_id}", response_model=api.NeedView, summary="需求详情 / one need")
+async def get_need(need_id: UUID, request: Request, purpose: str | None = PURPOSE,
+                   who: Principal = Depends(require(*READERS))) -> api.NeedView:
+    if purpose is not None and who.role not in UNMASKERS:
+        raise Problem(403, "无权查看未脱敏信息 / Forbidden", "此角色只能查看脱敏信息 / this role sees masked data only")
+    async with UnitOfWork(_pool(request)) as uow:
+        row = await store.get_need(uow.conn, need_id)
+        if row is None:
+            raise not_found()
+        require_jurisdiction(who, row["area_code"])
+        if purpose is not None:
+            handlers.audit_read(uow, who, f"need/{need_id}", row["area_code"], purpose, ["name", "phone", "citizen_id"])
+    return handlers.need_view(row, _keys(request), masked=purpose is None)
+
+
+@router.get("/needs/{need_id}/timeline", response_model=list[api.TimelineEntry], summary="需求时间线 / what each actor did")
+async def need_timeline(need_id: UUID, request: Request,
+                        who: Principal = Depends(require(*READERS))) -> list[api.TimelineEntry]:
+    row = await store.get_need(_pool(request), need_id)
     if row is None:
         raise not_found()
     require_jurisdiction(who, row["area_code"])
-    return handlers.need_view(row, request.app.state.keyring)
+    return handlers.timeline_view(await store.timeline(_pool(request), need_id))
+
+
+# --- the need's life ----------------------------------------------------------------------------
+
+@router.post("/needs/{need_id}/assessment", summary="评估并分派 / assess and route")
+async def assess(need_id: UUID, body: api.AssessmentIn, request: Request,
+                 who: Principal = Depends(require(Role.SOCIAL_WORKER))) -> dict:
+    return {"id": need_id, "status": await handlers.assess(_pool(request), who, need_id, body)}
+
+
+@router.post("/needs/{need_id}/resolution", summary="确认解决 / confirm the need is met")
+async def resolve(need_id: UUID, body: api.ResolutionIn, request: Request,
+                  who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
+    return {"id": need_id, "status": await handlers.resolve(_pool(request), _levels(), who, need_id, body)}
+
+
+@router.post("/needs/{need_id}/feedback", summary="满意度评价 / the resident's judgement")
+async def feedback(need_id: UUID, body: api.FeedbackIn, request: Request,
+                   who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
+    return {"id": need_id, "status": await handlers.give_feedback(_pool(request), _levels(), who, need_id, body)}
+
+
+@router.post("/needs/{need_id}/disputes", status_code=201, summary="提出异议，进入调处 / dispute: open a mediation")
+async def dispute(need_id: UUID, body: api.DisputeIn, request: Request,
+                  who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
+    return {"case_id": await handlers.open_dispute(_pool(request), who, need_id, body), "status": Status.DISPUTED}
+
+
+@router.post("/mediations/{case_id}/settlement", summary="调处办结 / settle a mediation")
+async def settle(case_id: UUID, body: api.MediationDecisionIn, request: Request,
+                 who: Principal = Depends(require(Role.SOCIAL_WORKER, Role.PARTY_SECRETARY))) -> dict:
+    await handlers.settle_mediation(_pool(request), who, case_id, body)
+    return {"case_id": case_id, "status": "settled"}
+
+
+@router.post("/mediations/{case_id}/escalation", summary="提交党建联席会议 / escalate to the joint meeting")
+async def escalate(case_id: UUID, body: api.DisputeIn, request: Request,
+                   who: Principal = Depends(require(Role.SOCIAL_WORKER, Role.PARTY_SECRETARY))) -> dict:
+    await handlers.escalate_mediation(_pool(request), who, case_id, body)
+    return {"case_id": case_id, "status": "escalated"}
+
+
+@router.get("/mediations/{case_id}", response_model=api.MediationView, summary="调处案件 / a mediation case")
+async def get_mediation(case_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> api.MediationView:
+    case = await store.get_mediation(_pool(request), case_id)
+    if case is None:
+        raise not_found()
+    require_jurisdiction(who, case["area_code"])
+    return api.MediationView.model_validate(dict(case))
+
+
+@router.post("/needs/{need_id}/revisits", status_code=201, summary="记录回访 / record a revisit")
+async def revisit(need_id: UUID, body: api.RevisitIn, request: Request, who: Principal = Depends(require(*W))) -> dict:
+    return {"id": await handlers.record_revisit(_pool(request), who, need_id, body)}
+
+
+@router.get("/revisits/due", response_model=list[api.NeedView], summary="待回访清单 / needs due for a revisit")
+async def revisits_due(request: Request, area: str | None = None, on: date | None = None,
+                       who: Principal = Depends(require(*W))) -> list[api.NeedView]:
+    area = area or who.area
+    require_jurisdiction(who, area, hide=False)
+    rows = await store.revisits_due(_pool(request), area, on or handlers.now().date())
+    return [handlers.need_view(r, _keys(request)) for r in rows]
+
+
+# --- residents, surveys, visits -------------------------------------------------------------------
+
+@router.post("/residents", status_code=201, response_model=api.ResidentCreated, summary="登记居民 / register a resident")
+async def register_resident(body: api.ResidentRegistrationIn, request: Request,
+                            who: Principal = Depends(require(*W))) -> api.ResidentCreated:
+    require_jurisdiction(who, body.area_code, hide=False)
+    return await handlers.register_resident(_pool(request), _keys(request), who, body)
+
+
+@router.get("/residents/{resident_id}", response_model=api.ResidentView, summary="居民信息 / a resident")
+async def get_resident(resident_id: UUID, request: Request, purpose: str | None = PURPOSE,
+                       who: Principal = Depends(require(*W, Role.CIVIL_AFFAIRS, Role.AUDITOR))) -> api.ResidentView:
+    if purpose is not None and who.role not in UNMASKERS:
+        raise Problem(403, "无权查看未脱敏信息 / Forbidden", "此角色只能查看脱敏信息 / this role sees masked data only")
+    return await handlers.read_resident(_pool(request), _keys(request), who, resident_id, purpose)
+
+
+@router.post("/residents/{resident_id}/consents", status_code=201, summary="记录同意 / record a consent")
+async def add_consent(resident_id: UUID, body: api.ConsentIn, request: Request,
+                      who: Principal = Depends(require(*W))) -> dict:
+    return {"id": await handlers.add_consent(_pool(request), who, resident_id, body)}
+
+
+@router.post("/surveys", status_code=201, response_model=api.SurveyCreated, summary="发起需求调研 / start a survey")
+async def create_survey(body: api.SurveyIn, request: Request,
+                        who: Principal = Depends(require(Role.SOCIAL_WORKER))) -> api.SurveyCreated:
+    require_jurisdiction(who, body.area_code, hide=False)
+    return api.SurveyCreated(id=await handlers.create_survey(_pool(request), who, body))
+
+
+@router.post("/surveys/{survey_id}/visits", status_code=201, response_model=api.VisitRecorded,
+             summary="记录入户走访 / record a household visit")
+async def record_visit(survey_id: UUID, body: api.VisitIn, request: Request,
+                       who: Principal = Depends(require(*W))) -> api.VisitRecorded:
+    return await handlers.record_visit(_pool(request), _keys(request), _levels(), who, survey_id, body)
+
+
+@router.get("/proactive-visits", response_model=list[api.ProactiveVisit],
+            summary="主动走访清单 / residents due for a proactive visit")
+async def proactive_visits(request: Request, area: str | None = None,
+                           who: Principal = Depends(require(*W))) -> list[api.ProactiveVisit]:
+    area = area or who.area
+    require_jurisdiction(who, area, hide=False)
+    return await handlers.proactive_list(_pool(request), _keys(request), _levels(), area)

@@ -5,13 +5,25 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from kit.crypto import load_keyring
-from kit.settings import Settings
+from kit.schedule import Periodic
+from kit.settings import Settings, get_settings
+from services.needs import handlers
 from services.needs.api import router
+from services.needs.config import needs_settings
+from services.needs.subscribers import subscriptions
 
 
 def _load_keys(app: FastAPI, settings: Settings) -> None:
     app.state.keyring = load_keyring(settings.keyring_file)
 
 
+def _sla_check(app: FastAPI) -> Periodic:
+    return Periodic("sla-escalation", needs_settings().sla_check_interval_s,
+                    lambda: handlers.escalate_overdue(app.state.pool))
+
+
 def create_app() -> FastAPI:
-    return create_service_app("needs", title="wushe 需求库 needs", routers=[router], on_start=_load_keys)
+    return create_service_app(
+        "needs", title="wushe 需求库 needs", routers=[router], on_start=_load_keys,
+        subscriptions=subscriptions(get_settings().consumer_max_deliver), periodic=[_sla_check],
+    )

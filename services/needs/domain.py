@@ -1,11 +1,114 @@
-"""Pure rules of the need library: no I/O."""
+"""Pure rules of the need library: the need's state machine, SLA and revisit rules, masking.
+No I/O: everything here is unit-tested with plain values and a given clock."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from contracts.api.needs import ResidentMasked
+from contracts.taxonomy import LabelledEnum, Urgency
 from contracts.values import mask_citizen_id, mask_phone
 
-RAISED = "raised"
 
+class Status(LabelledEnum):
+    RAISED = "raised", "已登记", "Raised"
+    ROUTED = "routed", "已评估分派", "Assessed and routed"
+    MATCHED = "matched", "已对接", "Matched"
+    RESOLVED = "resolved", "已解决", "Resolved"
+    CLOSED = "closed", "已办结", "Closed"
+    REOPENED = "reopened", "已重新打开", "Reopened"
+    DISPUTED = "disputed", "调处中", "In mediation"
+
+
+class Action(LabelledEnum):
+    ASSESS = "assess", "评估分派", "assess and route"
+    MATCH = "match", "对接", "match"
+    RESOLVE = "resolve", "确认解决", "confirm resolution"
+    FEEDBACK_SATISFIED = "feedback_satisfied", "满意评价", "satisfied feedback"
+    FEEDBACK_UNSATISFIED = "feedback_unsatisfied", "不满意评价", "unsatisfied feedback"
+    DISPUTE = "dispute", "提出异议", "dispute"
+    SETTLE = "settle", "调处办结", "settle the mediation"
+
+
+S, A = Status, Action
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (S.RAISED, A.ASSESS): S.ROUTED,
+    (S.REOPENED, A.ASSESS): S.ROUTED,
+    (S.ROUTED, A.MATCH): S.MATCHED,
+    (S.ROUTED, A.RESOLVE): S.RESOLVED,  # e.g. a referral settled outside the platform
+    (S.MATCHED, A.RESOLVE): S.RESOLVED,
+    (S.RESOLVED, A.FEEDBACK_SATISFIED): S.CLOSED,
+    (S.RESOLVED, A.FEEDBACK_UNSATISFIED): S.REOPENED,
+    (S.RESOLVED, A.DISPUTE): S.DISPUTED,
+    (S.CLOSED, A.DISPUTE): S.DISPUTED,
+    (S.DISPUTED, A.SETTLE): S.CLOSED,
+}
+# why an action is refused, by action: shown to the worker in the 409
+PRECONDITIONS = {
+    A.ASSESS: "只有已登记或已重新打开的需求可以评估 / only a raised or reopened need can be assessed",
+    A.MATCH: "只有已分派的需求可以对接 / only a routed need can be matched",
+    A.RESOLVE: "只有已分派或已对接的需求可以确认解决 / only a routed or matched need can be resolved",
+    A.FEEDBACK_SATISFIED: "只有已解决的需求可以评价 / only a resolved need takes feedback",
+    A.FEEDBACK_UNSATISFIED: "只有已解决的需求可以评价 / only a resolved need takes feedback",
+    A.DISPUTE: "只有已解决或已办结的需求可以提出异议 / only a resolved or closed need can be disputed",
+    A.SETTLE: "只有调处中的需求可以办结调处 / only a need in mediation can be settled",
+}
+OPEN = frozenset({S.RAISED, S.ROUTED, S.MATCHED, S.REOPENED, S.DISPUTED})
+
+
+class IllegalTransition(Exception):
+    def __init__(self, status: Status, action: Action) -> None:
+        self.status, self.action = status, action
+        super().__init__(f"{action.value} refused in state {status.value}: {PRECONDITIONS[action]}")
+
+
+def transition(status: Status, action: Action) -> Status:
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise IllegalTransition(status, action) from None
+
+
+def feedback_action(satisfaction: int) -> Action:
+    """群众评判: 1–2 means the need was not met and is reopened."""
+    if not 1 <= satisfaction <= 5:
+        raise ValueError("满意度须为 1–5 / satisfaction must be 1–5")
+    return A.FEEDBACK_SATISFIED if satisfaction >= 3 else A.FEEDBACK_UNSATISFIED
+
+
+# --- SLA and revisits -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ServiceLevels:
+    """First-response time per urgency and days before a revisit (回访); configurable."""
+
+    first_response: dict[Urgency, timedelta]
+    revisit_after: timedelta
+    proactive_visit_after: timedelta
+
+    @classmethod
+    def from_hours(cls, urgent: float, major: float, routine: float, revisit_days: float,
+                   proactive_days: float) -> "ServiceLevels":
+        return cls(
+            first_response={Urgency.URGENT: timedelta(hours=urgent), Urgency.MAJOR: timedelta(hours=major),
+                            Urgency.ROUTINE: timedelta(hours=routine)},
+            revisit_after=timedelta(days=revisit_days),
+            proactive_visit_after=timedelta(days=proactive_days),
+        )
+
+    def first_response_due(self, raised_at: datetime, urgency: Urgency) -> datetime:
+        return raised_at + self.first_response[Urgency(urgency)]
+
+    def revisit_due(self, resolved_at: datetime) -> datetime:
+        return resolved_at + self.revisit_after
+
+
+def is_overdue(status: Status, due_at: datetime, now: datetime) -> bool:
+    """Overdue: still waiting for its first response (the assessment) after the deadline."""
+    return status == S.RAISED and now > due_at
+
+
+# --- masking -------------------------------------------------------------------------------
 
 def mask_name(name: str) -> str:
     """张三 → 张*, 欧阳娜娜 → 欧***: the surname's first character stays."""

@@ -1,77 +1,528 @@
-"""Use cases of the needs service, each inside a unit of work."""
+"""Use cases of the needs service, each inside one unit of work: state, timeline and events
+commit together."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from uuid import UUID, uuid5
 
 import asyncpg
 
-from contracts.api.needs import NeedCreated, NeedIn, NeedView, TimeWindow
-from contracts.areas import lookup
-from contracts.envelope import new_id
-from contracts.events.needs import NeedRaised
-from contracts.taxonomy import NeedCategory
+from contracts.api import needs as api
+from contracts.areas import contains, lookup
+from contracts.envelope import Envelope, new_id
+from contracts.events import needs as ev
+from contracts.events.charity import DonationEarmarked, FundsDisbursed
+from contracts.events.projects import ProjectProcured
+from contracts.events.volunteers import HoursVerified, TaskAccepted
+from contracts.taxonomy import NeedCategory, Route, TargetGroup
+from contracts.values import birth_date
 from kit import idempotency
 from kit.auth import Principal
 from kit.crypto import Keyring
+from kit.problems import Problem, not_found
 from kit.uow import UnitOfWork
 from services.needs import domain, store
+from services.needs.domain import Action, IllegalTransition, ServiceLevels, Status
+
+COMMUNITY = "community"
 
 
-def _pii_context(need_id, field: str) -> bytes:
-    return f"needs/{need_id}/{field}".encode()
+def now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-async def raise_need(
-    pool: asyncpg.Pool, keyring: Keyring, who: Principal, need: NeedIn, idempotency_key: str | None = None
-) -> NeedCreated:
-    need_id = new_id()
-    now = datetime.now(timezone.utc)
-    resident = need.resident
-    window = need.time_window
-    event = NeedRaised(
-        need_id=need_id, area_code=need.area_code, category=need.category, urgency=need.urgency,
-        channel=need.channel, required_skills=need.required_skills, target_groups=need.target_groups,
-        window_start=window.start if window else None, window_end=window.end if window else None,
-        resident_ref=keyring.pseudonym(resident.citizen_id, "resident"), raised_by=who.sub, raised_at=now,
-    )
-    row = {
-        **event.model_dump(include={"area_code", "category", "urgency", "channel", "required_skills",
-                                    "target_groups", "window_start", "window_end", "resident_ref",
-                                    "raised_by", "raised_at"}),
-        "id": need_id,
-        "status": domain.RAISED,
-        "description": need.description,
-        "resident_name_enc": keyring.encrypt(resident.name, _pii_context(need_id, "name")),
-        "resident_phone_enc": keyring.encrypt(resident.phone, _pii_context(need_id, "phone")),
-        "resident_cid_enc": keyring.encrypt(resident.citizen_id, _pii_context(need_id, "citizen_id")),
-    }
-    created = NeedCreated(id=need_id, status=domain.RAISED)
+def _pii_context(record_id, field: str) -> bytes:
+    """Bound to the ciphertext as associated data: it cannot be moved to another record or field."""
+    return f"needs/{record_id}/{field}".encode()
+
+
+def refused(exc: IllegalTransition) -> Problem:
+    return Problem(409, "当前状态不允许此操作 / Transition refused", str(exc),
+                   state=exc.status.value, action=exc.action.value,
+                   errors=[{"field": "status", "message": domain.PRECONDITIONS[exc.action], "type": "illegal_transition"}])
+
+
+def _transition(row: asyncpg.Record, action: Action) -> Status:
+    try:
+        return domain.transition(Status(row["status"]), action)
+    except IllegalTransition as exc:
+        raise refused(exc) from None
+
+
+async def _need_for_update(uow: UnitOfWork, need_id: UUID, who: Principal) -> asyncpg.Record:
+    row = await store.get_need(uow.conn, need_id, for_update=True)
+    if row is None or not who.covers(row["area_code"]):
+        raise not_found()
+    return row
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+async def raise_need(pool: asyncpg.Pool, keyring: Keyring, levels: ServiceLevels, who: Principal, need: api.NeedIn,
+                     idempotency_key: str | None = None) -> api.NeedCreated:
+    created = api.NeedCreated(id=new_id(), status=Status.RAISED)
     async with UnitOfWork(pool) as uow:
         if idempotency_key:
             previous = await idempotency.claim(uow.conn, who.sub, idempotency_key, idempotency.request_hash(need))
             if previous is not None:
-                return NeedCreated.model_validate_json(previous)
+                return api.NeedCreated.model_validate_json(previous)
             await idempotency.record(uow.conn, who.sub, idempotency_key, created)
-        await store.insert_need(uow.conn, row)
-        uow.emit(event, subject=str(need_id), area_code=need.area_code)
+        await _raise(uow, keyring, levels, who, created.id, need)
     return created
 
 
-def need_view(row: asyncpg.Record, keyring: Keyring) -> NeedView:
-    """The masked view: PII is decrypted only to be masked."""
-    need_id = row["id"]
-    window = TimeWindow(start=row["window_start"], end=row["window_end"]) if row["window_start"] else None
-    resident = domain.masked_resident(
-        keyring.decrypt(row["resident_name_enc"], _pii_context(need_id, "name")),
-        keyring.decrypt(row["resident_phone_enc"], _pii_context(need_id, "phone")),
-        keyring.decrypt(row["resident_cid_enc"], _pii_context(need_id, "citizen_id")),
+async def _raise(uow: UnitOfWork, keyring: Keyring, levels: ServiceLevels, who: Principal, need_id: UUID,
+                 need: api.NeedIn) -> None:
+    at = now()
+    resident, window = need.resident, need.time_window
+    resident_ref = keyring.pseudonym(resident.citizen_id, "resident")
+    event = ev.NeedRaised(
+        need_id=need_id, area_code=need.area_code, category=need.category, urgency=need.urgency,
+        channel=need.channel, required_skills=need.required_skills, target_groups=need.target_groups,
+        window_start=window.start if window else None, window_end=window.end if window else None,
+        resident_ref=resident_ref, raised_by=who.sub, raised_at=at,
     )
+    await store.insert_need(uow.conn, {
+        **event.model_dump(include={"area_code", "category", "urgency", "channel", "required_skills", "target_groups",
+                                    "window_start", "window_end", "resident_ref", "raised_by", "raised_at"}),
+        "id": need_id,
+        "status": Status.RAISED,
+        "description": need.description,
+        "first_response_due": levels.first_response_due(at, need.urgency),
+        "resident_id": await store.resident_id_of(uow.conn, resident_ref),
+        "resident_name_enc": keyring.encrypt(resident.name, _pii_context(need_id, "name")),
+        "resident_phone_enc": keyring.encrypt(resident.phone, _pii_context(need_id, "phone")),
+        "resident_cid_enc": keyring.encrypt(resident.citizen_id, _pii_context(need_id, "citizen_id")),
+    })
+    envelope = uow.emit(event, subject=str(need_id), area_code=need.area_code)
+    await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_raised",
+                             {"channel": need.channel.value, "by": who.sub}, envelope.id)
+
+
+# --- assessment, resolution, feedback, disputes -------------------------------------------------
+
+async def assess(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: api.AssessmentIn) -> Status:
+    async with UnitOfWork(pool) as uow:
+        row = await _need_for_update(uow, need_id, who)
+        status = _transition(row, Action.ASSESS)
+        at = now()
+        await store.update_need(uow.conn, need_id, status=status, category=body.category, urgency=body.urgency,
+                                service_plan=body.service_plan, route=body.route, assessed_by=who.sub,
+                                first_response_at=row["first_response_at"] or at)
+        area = row["area_code"]
+        assessed = uow.emit(ev.NeedAssessed(
+            need_id=need_id, area_code=area, category=body.category, urgency=body.urgency,
+            service_plan=body.service_plan, proposed_route=body.route, assessed_by=who.sub, assessed_at=at,
+        ), subject=str(need_id), area_code=area)
+        routed = uow.emit(ev.NeedRouted(
+            need_id=need_id, area_code=area, route=body.route, category=body.category, urgency=body.urgency,
+            required_skills=row["required_skills"], window_start=row["window_start"], window_end=row["window_end"],
+            routed_by=who.sub, routed_at=at,
+        ), subject=str(need_id), area_code=area, causation_id=assessed.id)
+        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_assessed",
+                                 {"by": who.sub, "category": body.category.value, "urgency": body.urgency.value}, assessed.id)
+        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_routed",
+                                 {"route": body.route.value, "route_label": Route(body.route).zh}, routed.id)
+    return status
+
+
+async def resolve(pool: asyncpg.Pool, levels: ServiceLevels, who: Principal, need_id: UUID,
+                  body: api.ResolutionIn) -> Status:
+    async with UnitOfWork(pool) as uow:
+        row = await _need_for_update(uow, need_id, who)
+        _check_resident_or_behalf(who, row, body.on_behalf_of_resident)
+        status = _transition(row, Action.RESOLVE)
+        at = now()
+        await store.update_need(uow.conn, need_id, status=status, resolved_at=at,
+                                revisit_due=levels.revisit_due(at).date())
+        confirmed_by = row["resident_ref"] if not body.on_behalf_of_resident else who.sub
+        envelope = uow.emit(ev.NeedResolved(need_id=need_id, area_code=row["area_code"], confirmed_by=confirmed_by,
+                                            on_behalf_of_resident=body.on_behalf_of_resident, resolved_at=at),
+                            subject=str(need_id), area_code=row["area_code"])
+        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_resolved",
+                                 {"on_behalf_of_resident": body.on_behalf_of_resident, "note": body.note}, envelope.id)
+    return status
+
+
+async def give_feedback(pool: asyncpg.Pool, levels: ServiceLevels, who: Principal, need_id: UUID,
+                        body: api.FeedbackIn) -> Status:
+    async with UnitOfWork(pool) as uow:
+        row = await _need_for_update(uow, need_id, who)
+        _check_resident_or_behalf(who, row, on_behalf=who.role != "resident")
+        status = _transition(row, domain.feedback_action(body.satisfaction))
+        at = now()
+        reopened = status == Status.REOPENED
+        changes = {"status": status, "satisfaction": body.satisfaction}
+        if reopened:  # back to the start: a new first-response deadline, which may escalate again
+            changes |= {"first_response_due": levels.first_response_due(at, row["urgency"]),
+                        "first_response_at": None, "escalated_at": None}
+        await store.update_need(uow.conn, need_id, **changes)
+        envelope = uow.emit(ev.NeedFeedbackGiven(need_id=need_id, area_code=row["area_code"],
+                                                 satisfaction=body.satisfaction, comment=body.comment,
+                                                 reopened=reopened, given_at=at),
+                            subject=str(need_id), area_code=row["area_code"])
+        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "feedback_given",
+                                 {"satisfaction": body.satisfaction, "reopened": reopened}, envelope.id)
+    return status
+
+
+def _check_resident_or_behalf(who: Principal, row: asyncpg.Record, on_behalf: bool) -> None:
+    """A resident confirms for themself (their token's sub is their pseudonymous ref); a worker
+    confirms on the resident's behalf and says so."""
+    if who.role == "resident":
+        if who.sub != row["resident_ref"]:
+            raise not_found()
+        if on_behalf:
+            raise Problem(422, "请求参数无效 / Invalid request", "居民本人确认时 on_behalf_of_resident 须为 false",
+                          errors=[{"field": "on_behalf_of_resident", "message": "must be false for the resident"}])
+    elif not on_behalf:
+        raise Problem(422, "请求参数无效 / Invalid request",
+                      "工作人员代为确认时 on_behalf_of_resident 须为 true / a worker confirms on the resident's behalf",
+                      errors=[{"field": "on_behalf_of_resident", "message": "must be true for a worker"}])
+
+
+async def open_dispute(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: api.DisputeIn) -> UUID:
+    async with UnitOfWork(pool) as uow:
+        row = await _need_for_update(uow, need_id, who)
+        if who.role == "resident" and who.sub != row["resident_ref"]:
+            raise not_found()
+        status = _transition(row, Action.DISPUTE)
+        at, case_id = now(), new_id()
+        await store.update_need(uow.conn, need_id, status=status)
+        await store.insert_mediation(uow.conn, case_id, row, body.reason, who.sub, at)
+        envelope = uow.emit(ev.MediationOpened(case_id=case_id, need_id=need_id, area_code=row["area_code"],
+                                               opened_by=who.sub, opened_at=at),
+                            subject=str(case_id), area_code=row["area_code"])
+        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "mediation_opened", {"case_id": str(case_id)},
+                                 envelope.id)
+    return case_id
+
+
+async def settle_mediation(pool: asyncpg.Pool, who: Principal, case_id: UUID, body: api.MediationDecisionIn) -> None:
+    async with UnitOfWork(pool) as uow:
+        case = await _mediation(uow, case_id, who)
+        row = await _need_for_update(uow, case["need_id"], who)
+        status = _transition(row, Action.SETTLE)
+        at = now()
+        await store.update_mediation(uow.conn, case_id, status="settled", outcome=body.outcome, closed_at=at)
+        await store.update_need(uow.conn, row["id"], status=status)
+        await store.add_timeline(uow.conn, row["id"], at, COMMUNITY, "mediation_settled",
+                                 {"case_id": str(case_id), "outcome": body.outcome})
+
+
+async def escalate_mediation(pool: asyncpg.Pool, who: Principal, case_id: UUID, body: api.DisputeIn) -> None:
+    async with UnitOfWork(pool) as uow:
+        case = await _mediation(uow, case_id, who)
+        if case["status"] != "open":
+            raise Problem(409, "当前状态不允许此操作 / Transition refused",
+                          "只有进行中的调处可以提交联席会议 / only an open mediation can be escalated",
+                          state=case["status"], action="escalate")
+        at = now()
+        await store.update_mediation(uow.conn, case_id, status="escalated")
+        envelope = uow.emit(ev.MediationEscalated(case_id=case_id, need_id=case["need_id"], area_code=case["area_code"],
+                                                  reason=body.reason, escalated_by=who.sub, escalated_at=at),
+                            subject=str(case_id), area_code=case["area_code"])
+        await store.add_timeline(uow.conn, case["need_id"], at, COMMUNITY, "mediation_escalated",
+                                 {"case_id": str(case_id), "to": "党建联席会议"}, envelope.id)
+
+
+async def _mediation(uow: UnitOfWork, case_id: UUID, who: Principal) -> asyncpg.Record:
+    case = await store.get_mediation(uow.conn, case_id, for_update=True)
+    if case is None or not who.covers(case["area_code"]):
+        raise not_found()
+    if case["status"] not in ("open", "escalated"):
+        raise Problem(409, "当前状态不允许此操作 / Transition refused", "调处已办结 / the mediation is closed",
+                      state=case["status"], action="settle")
+    return case
+
+
+async def record_revisit(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: api.RevisitIn) -> UUID:
+    async with UnitOfWork(pool) as uow:
+        row = await _need_for_update(uow, need_id, who)
+        if row["resolved_at"] is None:
+            raise Problem(409, "当前状态不允许此操作 / Transition refused", "只有已解决的需求可以回访 / only a resolved need is revisited",
+                          state=row["status"], action="revisit")
+        at, revisit_id = now(), new_id()
+        await store.insert_revisit(uow.conn, revisit_id, need_id, who.sub, at, body.notes)
+        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "revisited", {"by": who.sub})
+    return revisit_id
+
+
+# --- SLA ---------------------------------------------------------------------------------------
+
+async def escalate_overdue(pool: asyncpg.Pool, at: datetime | None = None) -> int:
+    """Escalate every need past its first-response deadline, once: `escalated_at` is set in the
+    same transaction as the NeedEscalated event, and replicas skip rows another one holds."""
+    at = at or now()
+    async with UnitOfWork(pool) as uow:
+        rows = await store.claim_overdue(uow.conn, at)
+        for row in rows:
+            await store.update_need(uow.conn, row["id"], escalated_at=at)
+            envelope = uow.emit(ev.NeedEscalated(
+                need_id=row["id"], area_code=row["area_code"], category=row["category"], urgency=row["urgency"],
+                raised_at=row["raised_at"], due_at=row["first_response_due"], escalated_at=at,
+            ), subject=str(row["id"]), area_code=row["area_code"])
+            await store.add_timeline(uow.conn, row["id"], at, COMMUNITY, "need_escalated",
+                                     {"due_at": row["first_response_due"].isoformat()}, envelope.id)
+    return len(rows)
+
+
+# --- other services' events ----------------------------------------------------------------------
+
+MATCHING = {TaskAccepted: "volunteers", ProjectProcured: "projects", DonationEarmarked: "charity"}
+ACTORS = {**MATCHING, HoursVerified: "volunteers", FundsDisbursed: "charity"}
+
+
+def _need_ids(event) -> list[UUID]:
+    if isinstance(event, ProjectProcured):
+        return list(event.need_ids)
+    if isinstance(event, DonationEarmarked):
+        return [event.target_id] if event.target_kind == "need" else []
+    if isinstance(event, FundsDisbursed):
+        return list({*event.need_ids, *([event.target_id] if event.target_kind == "need" else [])})
+    return [event.need_id] if event.need_id else []
+
+
+async def on_provider_events(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    """A provider's step for one of our needs: it goes on the need's timeline; the first
+    matching step (task accepted, project procured, donation earmarked) makes a routed need
+    matched and emits NeedMatched. Needs we do not know are not ours: ignored."""
+    uow = UnitOfWork.joining(conn)
+    for envelope in envelopes:
+        event = envelope.data
+        actor = ACTORS[type(event)]
+        for row in await store.existing_needs(conn, _need_ids(event)):
+            detail = event.model_dump(mode="json", exclude={"area_code"})
+            if not await store.add_timeline(conn, row["id"], envelope.time, actor, type(event).event_name(),
+                                            detail, _timeline_id(envelope.id, row["id"])):
+                continue
+            if type(event) in MATCHING and row["status"] == Status.ROUTED:
+                await store.update_need(conn, row["id"], status=Status.MATCHED, matched_at=envelope.time)
+                uow.emit(ev.NeedMatched(need_id=row["id"], area_code=row["area_code"], matched_by=actor,
+                                        source_event_id=envelope.id, matched_at=envelope.time),
+                         subject=str(row["id"]), area_code=row["area_code"], causation_id=envelope.id,
+                         correlation_id=envelope.correlation_id)
+    await uow.flush()
+
+
+def _timeline_id(event_id: UUID, need_id: UUID) -> UUID:
+    """One timeline entry per (event, need): a project event names many needs."""
+    return uuid5(event_id, str(need_id))
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+def need_view(row: asyncpg.Record, keyring: Keyring, at: datetime | None = None, *, masked: bool = True) -> api.NeedView:
+    need_id = row["id"]
+    window = api.TimeWindow(start=row["window_start"], end=row["window_end"]) if row["window_start"] else None
+    name = keyring.decrypt(row["resident_name_enc"], _pii_context(need_id, "name"))
+    phone = keyring.decrypt(row["resident_phone_enc"], _pii_context(need_id, "phone"))
+    citizen_id = keyring.decrypt(row["resident_cid_enc"], _pii_context(need_id, "citizen_id"))
+    resident = (domain.masked_resident(name, phone, citizen_id) if masked
+                else api.ResidentMasked(name=name, phone=phone, citizen_id=citizen_id))
     area = lookup(row["area_code"])
-    return NeedView(
+    status = Status(row["status"])
+    return api.NeedView(
         id=need_id, area_code=row["area_code"], area_name=area.name if area else "",
         category=row["category"], category_label=NeedCategory(row["category"]).zh, urgency=row["urgency"],
-        channel=row["channel"], status=row["status"], description=row["description"],
+        channel=row["channel"], status=status, status_label=status.zh, description=row["description"],
         required_skills=row["required_skills"], target_groups=row["target_groups"], time_window=window,
         resident=resident, resident_ref=row["resident_ref"], raised_by=row["raised_by"], raised_at=row["raised_at"],
+        first_response_due=row["first_response_due"],
+        overdue=domain.is_overdue(status, row["first_response_due"], at or now()),
+        escalated_at=row["escalated_at"], route=row["route"], service_plan=row["service_plan"],
+        matched_at=row["matched_at"], resolved_at=row["resolved_at"], revisit_due=row["revisit_due"],
+        satisfaction=row["satisfaction"],
     )
 
+
+ACTOR_LABELS = {COMMUNITY: "社区", "volunteers": "志愿者/社工", "projects": "社会组织", "charity": "慈善资源",
+                "party": "社区党组织"}
+
+
+def timeline_view(rows: list[asyncpg.Record]) -> list[api.TimelineEntry]:
+    return [api.TimelineEntry(at=r["at"], actor=r["actor"], actor_label=ACTOR_LABELS.get(r["actor"], r["actor"]),
+                              kind=r["kind"], detail=r["detail"]) for r in rows]
+
+
+def stats_view(area: str, row: asyncpg.Record) -> api.NeedStats:
+    total = row["total"]
+    return api.NeedStats(
+        area_code=area, total=total, by_status=row["by_status"], by_category=row["by_category"],
+        by_target_group=row["by_group"], overdue=row["overdue"],
+        first_response_hours=api.Percentiles(p50=row["response_p50_h"], p90=row["response_p90_h"]),
+        resolution_rate=(row["resolved"] / total) if total else None, mean_satisfaction=row["mean_satisfaction"],
+    )
+
+
+# --- residents ------------------------------------------------------------------------------------
+
+RESIDENT_PII = ("name", "citizen_id", "phone", "address")
+PROACTIVE_TAGS = (TargetGroup.EMPTY_NEST_ELDERLY, TargetGroup.CHILD_IN_DIFFICULTY, TargetGroup.LEFT_BEHIND_CHILD,
+                  TargetGroup.LEFT_BEHIND_ELDERLY, TargetGroup.EXTREME_POVERTY, TargetGroup.DISABLED)
+
+
+def is_minor(born: date, on: date) -> bool:
+    return (on.year - born.year - ((on.month, on.day) < (born.month, born.day))) < 18
+
+
+async def register_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal,
+                            body: api.ResidentRegistrationIn) -> api.ResidentCreated:
+    at, resident_id = now(), new_id()
+    born = birth_date(body.citizen_id)
+    minor = is_minor(born, at.date())
+    async with UnitOfWork(pool) as uow:
+        if minor:
+            await _check_guardian(uow.conn, who, body)
+        elif body.consent.given_by_guardian:
+            raise _invalid("consent.given_by_guardian", "成年人的同意由本人作出 / an adult consents for themself")
+        ref = keyring.pseudonym(body.citizen_id, "resident")
+        enc = {f: keyring.encrypt(getattr(body, f), _pii_context(resident_id, f)) for f in RESIDENT_PII}
+        added = await store.insert_resident(uow.conn, {
+            "id": resident_id, "area_code": body.area_code, "resident_ref": ref, "name_enc": enc["name"],
+            "citizen_id_enc": enc["citizen_id"], "phone_enc": enc["phone"], "address_enc": enc["address"],
+            "birth_date": born, "tags": [t.value for t in body.tags], "disability_grade": body.disability_grade,
+            "guardian_id": body.guardian_id, "registered_by": who.sub, "registered_at": at,
+        })
+        if not added:
+            raise Problem(409, "居民已登记 / Already registered", "该公民身份号码已登记 / this citizen ID is registered",
+                          errors=[{"field": "citizen_id", "message": "already registered", "type": "duplicate"}])
+        given_by = f"guardian:{body.guardian_id}" if minor else "self"
+        await store.insert_consent(uow.conn, new_id(), resident_id, body.consent.purpose, given_by,
+                                   body.consent.given_at, who.sub)
+    return api.ResidentCreated(id=resident_id, resident_ref=ref)
+
+
+async def _check_guardian(conn: asyncpg.Connection, who: Principal, body: api.ResidentRegistrationIn) -> None:
+    """PIPL: a minor's personal information is processed with the guardian's consent."""
+    if body.guardian_id is None:
+        raise _invalid("guardian_id", "未成年人须登记监护人 / a minor needs a registered guardian")
+    guardian = await store.get_resident(conn, body.guardian_id)
+    if guardian is None or not who.covers(guardian["area_code"]):
+        raise _invalid("guardian_id", "监护人未登记 / the guardian is not a registered resident")
+    if is_minor(guardian["birth_date"], now().date()):
+        raise _invalid("guardian_id", "监护人须为成年人 / the guardian must be an adult")
+    if not body.consent.given_by_guardian:
+        raise _invalid("consent.given_by_guardian", "未成年人的同意须由监护人作出 / a minor's consent comes from the guardian")
+
+
+def _invalid(field: str, message: str) -> Problem:
+    return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
+
+
+async def add_consent(pool: asyncpg.Pool, who: Principal, resident_id: UUID, body: api.ConsentIn) -> UUID:
+    async with UnitOfWork(pool) as uow:
+        row = await store.get_resident(uow.conn, resident_id)
+        if row is None or not who.covers(row["area_code"]):
+            raise not_found()
+        minor = is_minor(row["birth_date"], now().date())
+        if minor != body.given_by_guardian:
+            raise _invalid("given_by_guardian", "未成年人由监护人同意，成年人由本人同意 / minors via guardian, adults themselves")
+        consent_id = new_id()
+        given_by = f"guardian:{row['guardian_id']}" if minor else "self"
+        await store.insert_consent(uow.conn, consent_id, resident_id, body.purpose, given_by, body.given_at, who.sub)
+    return consent_id
+
+
+async def read_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal, resident_id: UUID,
+                        purpose: str | None) -> api.ResidentView:
+    """Masked unless a purpose is given by a role allowed to see it; an unmasked read is audited
+    in the same transaction that reads it, so no unaudited read can happen."""
+    async with UnitOfWork(pool) as uow:
+        row = await store.get_resident(uow.conn, resident_id)
+        if row is None or not who.covers(row["area_code"]):
+            raise not_found()
+        masked = purpose is None
+        if not masked:
+            audit_read(uow, who, f"resident/{resident_id}", row["area_code"], purpose, list(RESIDENT_PII))
+        consents = [dict(c) | {"id": str(c["id"])} for c in await store.consents(uow.conn, resident_id)]
+    return resident_view(row, keyring, consents, masked=masked)
+
+
+def audit_read(uow: UnitOfWork, who: Principal, record: str, area_code: str, purpose: str, fields: list[str]) -> None:
+    uow.emit(ev.PersonalDataRead(record=record, area_code=area_code, reader=who.sub, reader_role=who.role,
+                                 purpose=purpose, fields=fields, read_at=now()),
+             subject=record, area_code=area_code)
+
+
+def resident_view(row: asyncpg.Record, keyring: Keyring, consents: list[dict], *, masked: bool = True) -> api.ResidentView:
+    rid = row["id"]
+    plain = {f: keyring.decrypt(row[f"{f}_enc"], _pii_context(rid, f)) if row[f"{f}_enc"] is not None else ""
+             for f in RESIDENT_PII}
+    if masked:
+        shown = domain.masked_resident(plain["name"], plain["phone"], plain["citizen_id"]).model_dump()
+        shown["address"] = "***" if plain["address"] else ""
+    else:
+        shown = plain
+    area = lookup(row["area_code"])
+    return api.ResidentView(
+        id=rid, area_code=row["area_code"], area_name=area.name if area else "", resident_ref=row["resident_ref"],
+        **shown, minor=is_minor(row["birth_date"], now().date()), tags=row["tags"],
+        disability_grade=row["disability_grade"], guardian_id=row["guardian_id"], consents=consents,
+        last_visited_at=row["last_visited_at"], masked=masked,
+    )
+
+
+async def reencrypt(pool: asyncpg.Pool, keyring: Keyring) -> int:
+    """Rewrite every ciphertext not under the active key (after a key rotation). Returns rows changed."""
+    active = keyring.active.encode() + b":"
+    targets = {"needs": {"resident_name_enc": "name", "resident_phone_enc": "phone", "resident_cid_enc": "citizen_id"},
+               "residents": {f"{f}_enc": f for f in RESIDENT_PII}}
+    changed = 0
+    async with pool.acquire() as conn, conn.transaction():
+        for table, columns in targets.items():
+            for row in await store.encrypted_rows(conn, table, tuple(columns), active):
+                values = {}
+                for column, field in columns.items():
+                    if row[column] is not None:
+                        context = _pii_context(row["id"], field)
+                        values[column] = keyring.encrypt(keyring.decrypt(row[column], context), context)
+                sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
+                await conn.execute(f"UPDATE {table} SET {sets} WHERE id = $1", row["id"], *values.values())
+                changed += 1
+    return changed
+
+
+# --- surveys and visits ----------------------------------------------------------------------------
+
+async def create_survey(pool: asyncpg.Pool, who: Principal, body: api.SurveyIn) -> UUID:
+    survey_id = new_id()
+    await store.insert_survey(pool, survey_id, body.area_code, body.title, body.starts_on, body.ends_on, who.sub, now())
+    return survey_id
+
+
+async def record_visit(pool: asyncpg.Pool, keyring: Keyring, levels: ServiceLevels, who: Principal, survey_id: UUID,
+                       body: api.VisitIn) -> api.VisitRecorded:
+    async with UnitOfWork(pool) as uow:
+        survey = await store.get_survey(uow.conn, survey_id)
+        if survey is None or not who.covers(survey["area_code"]):
+            raise not_found()
+        resident = await store.get_resident(uow.conn, body.resident_id)
+        if resident is None or not who.covers(resident["area_code"]):
+            raise _invalid("resident_id", "居民未登记或不在辖区内 / no such resident in your area")
+        if not contains(survey["area_code"], resident["area_code"]):
+            raise _invalid("resident_id", "居民不在本次调研范围内 / the resident is outside the survey's area")
+        plain = {f: keyring.decrypt(resident[f"{f}_enc"], _pii_context(resident["id"], f))
+                 for f in ("name", "phone", "citizen_id")}
+        need_ids = []
+        for found in body.needs:
+            need = api.NeedIn(area_code=resident["area_code"], channel="grid_survey", target_groups=resident["tags"],
+                              resident=api.ResidentIn(**plain), **found.model_dump())
+            need_id = new_id()
+            await _raise(uow, keyring, levels, who, need_id, need)
+            need_ids.append(need_id)
+        visit_id = new_id()
+        await store.insert_visit(uow.conn, visit_id, survey_id, resident, who.sub, body.visited_at, body.notes, need_ids)
+    return api.VisitRecorded(id=visit_id, need_ids=need_ids)
+
+
+async def proactive_list(pool: asyncpg.Pool, keyring: Keyring, levels: ServiceLevels, area: str,
+                         at: datetime | None = None) -> list[api.ProactiveVisit]:
+    at = at or now()
+    rows = await store.proactive_visits(pool, area, [t.value for t in PROACTIVE_TAGS], at - levels.proactive_visit_after)
+    return [api.ProactiveVisit(
+        resident_id=r["id"], area_code=r["area_code"],
+        name=domain.mask_name(keyring.decrypt(r["name_enc"], _pii_context(r["id"], "name"))), tags=r["tags"],
+        last_visited_at=r["last_visited_at"],
+        days_since_visit=(at - r["last_visited_at"]).days if r["last_visited_at"] else None,
+    ) for r in rows]

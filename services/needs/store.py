@@ -1,24 +1,234 @@
 """The needs service's SQL (the only place it lives)."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
 
+Conn = asyncpg.Pool | asyncpg.Connection
+
 NEED_COLUMNS = (
     "id", "area_code", "category", "urgency", "channel", "status", "description", "required_skills",
     "target_groups", "window_start", "window_end", "resident_ref", "resident_name_enc",
-    "resident_phone_enc", "resident_cid_enc", "raised_by", "raised_at",
+    "resident_phone_enc", "resident_cid_enc", "raised_by", "raised_at", "first_response_due", "resident_id",
 )
-INSERT_NEED = (
-    f"INSERT INTO needs ({', '.join(NEED_COLUMNS)}) "
-    f"VALUES ({', '.join(f'${i}' for i in range(1, len(NEED_COLUMNS) + 1))})"
-)
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f'${i}' for i in range(1, len(columns) + 1))})"
+
+
+INSERT_NEED = _insert("needs", NEED_COLUMNS)
 
 
 async def insert_need(conn: asyncpg.Connection, row: dict) -> None:
     await conn.execute(INSERT_NEED, *(row[c] for c in NEED_COLUMNS))
 
 
-async def get_need(conn: asyncpg.Pool | asyncpg.Connection, need_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM needs WHERE id = $1", need_id)
+async def get_need(conn: Conn, need_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM needs WHERE id = $1" + (" FOR UPDATE" if for_update else ""), need_id)
+
+
+async def update_need(conn: asyncpg.Connection, need_id: UUID, **values) -> None:
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
+    await conn.execute(f"UPDATE needs SET {sets}, version = version + 1 WHERE id = $1", need_id, *values.values())
+
+
+async def add_timeline(conn: asyncpg.Connection, need_id: UUID, at: datetime, actor: str, kind: str,
+                       detail: dict | None = None, event_id: UUID | None = None) -> bool:
+    """False when this event is already on the timeline."""
+    added = await conn.fetchval(
+        """INSERT INTO need_timeline (need_id, at, actor, kind, detail, event_id) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (event_id) DO NOTHING RETURNING true""",
+        need_id, at, actor, kind, detail or {}, event_id)
+    return bool(added)
+
+
+async def timeline(conn: Conn, need_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT at, actor, kind, detail FROM need_timeline WHERE need_id = $1 ORDER BY at, id", need_id)
+
+
+async def existing_needs(conn: asyncpg.Connection, need_ids: list[UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM needs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", need_ids)
+
+
+async def claim_overdue(conn: asyncpg.Connection, now: datetime, limit: int = 500) -> list[asyncpg.Record]:
+    """Needs past their first-response deadline and not yet escalated; other replicas skip them."""
+    return await conn.fetch(
+        """SELECT * FROM needs WHERE status = 'raised' AND escalated_at IS NULL AND first_response_due < $1
+           ORDER BY first_response_due LIMIT $2 FOR UPDATE SKIP LOCKED""", now, limit)
+
+
+# --- the library -----------------------------------------------------------------------------
+
+def library_filter(area: str, category: str | None, target_group: str | None, status: str | None,
+                   urgency: str | None, overdue: bool | None, now: datetime) -> tuple[str, list]:
+    """WHERE clause and arguments for a library query; the area is a code prefix (jurisdiction)."""
+    clauses, args = ["area_code LIKE $1"], [_prefix(area) + "%"]
+    for column, value in (("category", category), ("status", status), ("urgency", urgency)):
+        if value is not None:
+            args.append(value)
+            clauses.append(f"{column} = ${len(args)}")
+    if target_group is not None:
+        args.append(target_group)
+        clauses.append(f"${len(args)} = ANY(target_groups)")
+    if overdue is not None:
+        args.append(now)
+        test = f"(status = 'raised' AND first_response_due < ${len(args)})"
+        clauses.append(test if overdue else f"NOT {test}")
+    return " AND ".join(clauses), args
+
+
+def _prefix(area: str) -> str:
+    """The code prefix every area inside `area` starts with (130000 → 13, 130100 → 1301)."""
+    if len(area) == 6 and area.endswith("0000"):
+        return area[:2]
+    if len(area) == 6 and area.endswith("00"):
+        return area[:4]
+    return area
+
+
+async def search(conn: Conn, where: str, args: list, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
+    total = await conn.fetchval(f"SELECT count(*) FROM needs WHERE {where}", *args)
+    rows = await conn.fetch(
+        f"SELECT * FROM needs WHERE {where} ORDER BY raised_at DESC, id LIMIT {int(limit)} OFFSET {int(offset)}", *args)
+    return total, rows
+
+
+async def stream_rows(conn: asyncpg.Connection, where: str, args: list):
+    async with conn.transaction():
+        async for row in conn.cursor(f"SELECT * FROM needs WHERE {where} ORDER BY raised_at, id", *args):
+            yield row
+
+
+async def stats(conn: Conn, where: str, args: list, now: datetime) -> asyncpg.Record:
+    args = [*args, now]
+    now_param = len(args)
+    return await conn.fetchrow(
+        f"""WITH scope AS (SELECT * FROM needs WHERE {where})
+            SELECT (SELECT count(*) FROM scope) AS total,
+                   (SELECT coalesce(jsonb_object_agg(status, c), '{{}}') FROM
+                        (SELECT status, count(*) c FROM scope GROUP BY status) s) AS by_status,
+                   (SELECT coalesce(jsonb_object_agg(category, c), '{{}}') FROM
+                        (SELECT category, count(*) c FROM scope GROUP BY category) s) AS by_category,
+                   (SELECT coalesce(jsonb_object_agg(g, c), '{{}}') FROM
+                        (SELECT unnest(target_groups) g, count(*) c FROM scope GROUP BY 1) s) AS by_group,
+                   (SELECT count(*) FROM scope WHERE status = 'raised' AND first_response_due < ${now_param}) AS overdue,
+                   (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_response_at - raised_at) / 3600)
+                      FROM scope WHERE first_response_at IS NOT NULL) AS response_p50_h,
+                   (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM first_response_at - raised_at) / 3600)
+                      FROM scope WHERE first_response_at IS NOT NULL) AS response_p90_h,
+                   (SELECT count(*) FROM scope WHERE status IN ('resolved', 'closed')) AS resolved,
+                   (SELECT avg(satisfaction)::float FROM scope WHERE satisfaction IS NOT NULL) AS mean_satisfaction""",
+        *args)
+
+
+async def revisits_due(conn: Conn, area: str, today: date) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT n.* FROM needs n WHERE n.area_code LIKE $1 AND n.revisit_due <= $2
+             AND NOT EXISTS (SELECT 1 FROM revisits r WHERE r.need_id = n.id AND r.visited_at >= n.resolved_at)
+           ORDER BY n.revisit_due, n.id""", _prefix(area) + "%", today)
+
+
+# --- residents, surveys, visits, mediations ------------------------------------------------------
+
+RESIDENT_COLUMNS = ("id", "area_code", "resident_ref", "name_enc", "citizen_id_enc", "phone_enc", "address_enc",
+                    "birth_date", "tags", "disability_grade", "guardian_id", "registered_by", "registered_at")
+INSERT_RESIDENT = _insert("residents", RESIDENT_COLUMNS)
+
+
+async def insert_resident(conn: asyncpg.Connection, row: dict) -> bool:
+    """False when a resident with this citizen ID (resident_ref) is already registered."""
+    added = await conn.fetchval(INSERT_RESIDENT + " ON CONFLICT (resident_ref) DO NOTHING RETURNING true",
+                                *(row[c] for c in RESIDENT_COLUMNS))
+    return bool(added)
+
+
+async def get_resident(conn: Conn, resident_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM residents WHERE id = $1", resident_id)
+
+
+async def resident_id_of(conn: Conn, resident_ref: str) -> UUID | None:
+    return await conn.fetchval("SELECT id FROM residents WHERE resident_ref = $1", resident_ref)
+
+
+async def insert_consent(conn: asyncpg.Connection, consent_id: UUID, resident_id: UUID, purpose: str,
+                         given_by: str, given_at: datetime, recorded_by: str) -> None:
+    await conn.execute(
+        """INSERT INTO consents (id, resident_id, purpose, given_by, given_at, recorded_by)
+           VALUES ($1, $2, $3, $4, $5, $6)""", consent_id, resident_id, purpose, given_by, given_at, recorded_by)
+
+
+async def consents(conn: Conn, resident_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, purpose, given_by, given_at, withdrawn_at FROM consents WHERE resident_id = $1 ORDER BY given_at",
+        resident_id)
+
+
+async def list_residents(conn: Conn, area: str, tag: str | None, limit: int, offset: int) -> tuple[int, list]:
+    args: list = [_prefix(area) + "%"]
+    where = "area_code LIKE $1"
+    if tag:
+        args.append(tag)
+        where += f" AND ${len(args)} = ANY(tags)"
+    total = await conn.fetchval(f"SELECT count(*) FROM residents WHERE {where}", *args)
+    rows = await conn.fetch(f"SELECT * FROM residents WHERE {where} ORDER BY registered_at, id "
+                            f"LIMIT {int(limit)} OFFSET {int(offset)}", *args)
+    return total, rows
+
+
+async def proactive_visits(conn: Conn, area: str, tags: list[str], before: datetime) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT * FROM residents WHERE area_code LIKE $1 AND tags && $2::text[]
+             AND (last_visited_at IS NULL OR last_visited_at < $3)
+           ORDER BY last_visited_at NULLS FIRST, id""", _prefix(area) + "%", tags, before)
+
+
+async def insert_survey(conn: Conn, survey_id: UUID, area: str, title: str, starts_on: date, ends_on: date,
+                        created_by: str, created_at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO surveys (id, area_code, title, starts_on, ends_on, created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        survey_id, area, title, starts_on, ends_on, created_by, created_at)
+
+
+async def get_survey(conn: Conn, survey_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM surveys WHERE id = $1", survey_id)
+
+
+async def insert_visit(conn: asyncpg.Connection, visit_id: UUID, survey_id: UUID, resident: asyncpg.Record,
+                       visited_by: str, visited_at: datetime, notes: str, need_ids: list[UUID]) -> None:
+    await conn.execute(
+        """INSERT INTO visits (id, survey_id, resident_id, area_code, visited_by, visited_at, notes, need_ids)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        visit_id, survey_id, resident["id"], resident["area_code"], visited_by, visited_at, notes, need_ids)
+    await conn.execute(
+        "UPDATE residents SET last_visited_at = greatest(last_visited_at, $2) WHERE id = $1", resident["id"], visited_at)
+
+
+async def insert_revisit(conn: asyncpg.Connection, revisit_id: UUID, need_id: UUID, by: str, at: datetime,
+                         notes: str) -> None:
+    await conn.execute("INSERT INTO revisits (id, need_id, visited_by, visited_at, notes) VALUES ($1,$2,$3,$4,$5)",
+                       revisit_id, need_id, by, at, notes)
+
+
+async def insert_mediation(conn: asyncpg.Connection, case_id: UUID, need: asyncpg.Record, reason: str, by: str,
+                           at: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO mediations (id, need_id, area_code, status, reason, opened_by, opened_at)
+           VALUES ($1, $2, $3, 'open', $4, $5, $6)""", case_id, need["id"], need["area_code"], reason, by, at)
+
+
+async def get_mediation(conn: Conn, case_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM mediations WHERE id = $1" + (" FOR UPDATE" if for_update else ""), case_id)
+
+
+async def update_mediation(conn: asyncpg.Connection, case_id: UUID, **values) -> None:
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
+    await conn.execute(f"UPDATE mediations SET {sets} WHERE id = $1", case_id, *values.values())
+
+
+async def encrypted_rows(conn: asyncpg.Connection, table: str, columns: tuple[str, ...], stale_prefix: bytes):
+    """Rows with any ciphertext not written with the active key (for re-encryption)."""
+    tests = " OR ".join(f"({c} IS NOT NULL AND substring({c} from 1 for {len(stale_prefix)}) <> $1)" for c in columns)
+    return await conn.fetch(f"SELECT id, {', '.join(columns)} FROM {table} WHERE {tests} FOR UPDATE", stale_prefix)

@@ -1,0 +1,38 @@
+"""Events of the volunteers service (志愿者 + 社工) that other services rely on. Volunteers are
+named by pseudonymous id only."""
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from contracts.envelope import Event
+from contracts.values import AreaCode
+
+
+class TaskAccepted(Event):
+    """A volunteer accepted a task (a need routed to volunteers becomes matched)."""
+
+    service: ClassVar[str] = "volunteers"
+
+    task_id: UUID
+    need_id: UUID | None = Field(default=None, description="the need the task serves, if any")
+    area_code: AreaCode
+    volunteer_ref: str
+    accepted_at: AwareDatetime
+
+
+class HoursVerified(Event):
+    """Service hours were verified by the organizer or the supervising social worker."""
+
+    service: ClassVar[str] = "volunteers"
+
+    log_id: UUID
+    task_id: UUID
+    need_id: UUID | None = None
+    area_code: AreaCode
+    volunteer_ref: str
+    minutes: int = Field(gt=0)
+    verified_by: str
+    verified_at: AwareDatetime
