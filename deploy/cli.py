@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     dlq_sub.add_parser("list")
     replay_cmd = dlq_sub.add_parser("replay")
     replay_cmd.add_argument("seq", nargs="*", type=int, help="DLQ sequence numbers (default: all)")
+    keys = sub.add_parser("keys", help="个人信息加密密钥 / personal-data keys")
+    keys.add_subparsers(dest="keys_command", required=True).add_parser("rotate", help="add a key and make it active")
+    sub.add_parser("reencrypt", help="用当前密钥重新加密个人信息 / re-encrypt personal data under the active key")
     serve_cmd = sub.add_parser("serve", help="run one service / 运行单个服务")
     serve_cmd.add_argument("service", choices=[*SERVICES, "gateway"])
     relay_cmd = sub.add_parser("relay", help="run one service's outbox relay on its own")
@@ -59,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.dlq_command == "list":
             return asyncio.run(dead_letters.list_(settings))
         return asyncio.run(dead_letters.replay(settings, args.seq))
+    if args.command == "keys":
+        from kit.crypto import rotate_keyring
+
+        print(f"active key: {rotate_keyring(settings.keyring_file)} (restart the services, then run `wushe reencrypt`)")
+        return 0
+    if args.command == "reencrypt":
+        return asyncio.run(reencrypt(settings))
     if args.command == "serve":
         return serve(settings, args.service)
     if args.command == "relay":
@@ -72,6 +82,20 @@ def serve(settings: Settings, service: str) -> int:
     uvicorn.run(f"services.{service}.app:create_app", factory=True, host=settings.http_host,
                 port=settings.port_of(service), loop="uvloop", http="httptools", access_log=False,
                 log_level="warning", timeout_graceful_shutdown=5)
+    return 0
+
+
+async def reencrypt(settings: Settings) -> int:
+    from kit import db
+    from kit.crypto import load_keyring
+    from services.needs.handlers import reencrypt as reencrypt_needs
+
+    pool = await db.create_pool(settings, "needs", size=2)
+    try:
+        changed = await reencrypt_needs(pool, load_keyring(settings.keyring_file))
+    finally:
+        await pool.close()
+    print(f"needs: {changed} 条记录已重新加密 / records re-encrypted")
     return 0
 
 

@@ -57,3 +57,14 @@ def load_keyring(path: Path) -> Keyring:
         keys={kid: base64.b64decode(k) for kid, k in data["keys"].items()},
         pseudonym_key=base64.b64decode(data["pseudonym_key"]),
     )
+
+
+def rotate_keyring(path: Path) -> str:
+    """Add a fresh key and make it the active one; older keys stay to read older ciphertexts.
+    Restart the services to load it, then re-encrypt (`wushe reencrypt`) to retire old keys."""
+    data = json.loads(path.read_text())
+    kid = f"k{max(int(k[1:]) for k in data['keys']) + 1}"
+    data["keys"][kid] = _b64(AESGCM.generate_key(256))
+    data["active"] = kid
+    path.write_text(json.dumps(data, indent=2))
+    return kid

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from contracts.envelope import new_id, wrap
-from contracts.events.charity import DonationEarmarked
+from contracts.events.charity import DonationEarmarked, FundsDisbursed
 from contracts.events.projects import ProjectProcured
 from contracts.events.volunteers import HoursVerified, TaskAccepted
 from contracts.subjects import event_subject
@@ -148,6 +148,18 @@ async def test_project_and_earmark_match_and_a_second_match_only_adds_to_the_tim
 
     kinds = [e["kind"] for e in await eventually(earmark_on_timeline, "the earmark")]
     assert kinds.count("donation_earmarked") == 1 and kinds.count("project_procured") == 1
+
+    paid = wrap(FundsDisbursed(disbursement_id=new_id(), target_kind="project", target_id=procured.data.project_id,
+                               need_ids=[first], area_code=COMMUNITY, amount_fen=1_000_000, disbursed_at=NOW),
+                subject="d", area_code=COMMUNITY)
+    await js.publish(event_subject(FundsDisbursed, COMMUNITY), paid.model_dump_json().encode())
+
+    async def paid_on_timeline():
+        entries = (await client.get(f"/needs/{first}/timeline", headers=worker)).json()
+        return [e for e in entries if e["kind"] == "funds_disbursed"]
+
+    [entry] = await eventually(paid_on_timeline, "the disbursement")
+    assert entry["actor_label"] == "慈善资源" and entry["detail"]["amount_fen"] == 1_000_000
 
 
 async def test_dispute_mediation_and_escalation_to_the_joint_meeting(client, worker, js, token):
