@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import StringConstraints
 
 
 class LabelledEnum(StrEnum):
@@ -13,6 +16,11 @@ class LabelledEnum(StrEnum):
         member.zh = zh
         member.en = en
         return member
+
+
+# Need categories are a configurable taxonomy held by the needs service: events and API models
+# carry the category's code; NeedCategory below is the standard list every installation starts with.
+CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 
 
 class NeedCategory(LabelledEnum):

@@ -70,7 +70,7 @@ def create_service_app(
     title: str,
     routers: Sequence[APIRouter] = (),
     subscriptions: Sequence[Subscription] = (),
-    on_start: Callable[[FastAPI, Settings], None] | None = None,
+    on_start: Callable[[FastAPI, Settings], Awaitable[None]] | None = None,
     periodic: Sequence[Callable[[FastAPI], Periodic]] = (),
 ) -> FastAPI:
     """A bounded service: its own database pool, its own outbox relay, its own consumers and
@@ -83,7 +83,7 @@ def create_service_app(
         js = broker.connection.jetstream()
         app.state.pool, app.state.broker, app.state.settings = pool, broker, settings
         if on_start:
-            on_start(app, settings)
+            await on_start(app, settings)
         workers = [EventConsumer(sub, pool, js) for sub in subscriptions] + [make(app) for make in periodic]
         if settings.relay_in_process:
             workers.append(OutboxRelay(pool, js, lambda: db.connect(settings, name)))

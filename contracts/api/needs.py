@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.areas import lookup
-from contracts.taxonomy import Channel, NeedCategory, Route, TargetGroup, Urgency
+from contracts.taxonomy import CategoryCode, Channel, Route, TargetGroup, Urgency
 from contracts.values import AreaCode, CitizenId, PhoneNumber
 
 Skill = str
@@ -43,7 +43,7 @@ class TimeWindowIn(Strict, TimeWindow):
 
 class NeedIn(Strict):
     area_code: AreaCode = Field(description="需求所在村（社区）的 12 位统计用区划代码")
-    category: NeedCategory
+    category: CategoryCode
     urgency: Urgency = Urgency.ROUTINE
     channel: Channel = Channel.SOCIAL_WORKER_VISIT
     description: str = Field(min_length=1, max_length=2000)
@@ -83,7 +83,7 @@ class NeedView(BaseModel):
     id: UUID
     area_code: str
     area_name: str
-    category: NeedCategory
+    category: CategoryCode
     category_label: str
     urgency: Urgency
     channel: Channel
@@ -113,7 +113,7 @@ class MatchingView(BaseModel):
 
     need_id: UUID
     area_code: str
-    category: NeedCategory
+    category: CategoryCode
     urgency: Urgency
     required_skills: list[str]
     window_start: AwareDatetime | None
@@ -137,7 +137,7 @@ class NeedComposed(BaseModel):
 class AssessmentIn(Strict):
     """A social worker's assessment: confirm category and urgency, plan, and route."""
 
-    category: NeedCategory
+    category: CategoryCode
     urgency: Urgency
     service_plan: str = Field(min_length=1, max_length=4000)
     route: Route
@@ -288,7 +288,7 @@ class SurveyCreated(BaseModel):
 class VisitNeedIn(Strict):
     """A need found during a household visit; the resident is the one visited."""
 
-    category: NeedCategory
+    category: CategoryCode
     urgency: Urgency = Urgency.ROUTINE
     description: str = Field(min_length=1, max_length=2000)
     required_skills: list[Skill] = Field(default_factory=list, max_length=20)
@@ -314,3 +314,16 @@ class ProactiveVisit(BaseModel):
     tags: list[TargetGroup]
     last_visited_at: AwareDatetime | None
     days_since_visit: int | None
+
+
+class CategoryIn(Strict):
+    code: CategoryCode = Field(description="英文小写代码，如 haircut / lowercase code")
+    zh: str = Field(min_length=1, max_length=20, description="中文名称")
+    en: str = Field(min_length=1, max_length=60, description="English label")
+
+
+class CategoryView(BaseModel):
+    code: str
+    zh: str
+    en: str
+    active: bool

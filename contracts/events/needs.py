@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Event
-from contracts.taxonomy import Channel, NeedCategory, Route, TargetGroup, Urgency
+from contracts.taxonomy import CategoryCode, Channel, Route, TargetGroup, Urgency
 from contracts.values import AreaCode
 
 Skill = str
@@ -20,7 +20,7 @@ class NeedRaised(Event):
 
     need_id: UUID
     area_code: AreaCode = Field(description="the community (12-digit) where the need arose")
-    category: NeedCategory
+    category: CategoryCode
     urgency: Urgency
     channel: Channel
     required_skills: list[Skill] = Field(default_factory=list)
@@ -39,7 +39,7 @@ class NeedAssessed(Event):
 
     need_id: UUID
     area_code: AreaCode
-    category: NeedCategory
+    category: CategoryCode
     urgency: Urgency
     service_plan: str = Field(max_length=4000)
     proposed_route: Route
@@ -55,7 +55,7 @@ class NeedRouted(Event):
     need_id: UUID
     area_code: AreaCode
     route: Route
-    category: NeedCategory
+    category: CategoryCode
     urgency: Urgency
     required_skills: list[Skill] = Field(default_factory=list)
     window_start: AwareDatetime | None = None
@@ -71,7 +71,7 @@ class NeedEscalated(Event):
 
     need_id: UUID
     area_code: AreaCode
-    category: NeedCategory
+    category: CategoryCode
     urgency: Urgency
     raised_at: AwareDatetime
     due_at: AwareDatetime

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from contracts.api import needs as api
 from contracts.areas import lookup
-from contracts.taxonomy import NeedCategory, TargetGroup, Urgency
+from contracts.taxonomy import TargetGroup, Urgency
 from kit import idempotency
 from kit.auth import Principal, Role, require, require_jurisdiction
 from kit.problems import Problem, not_found
@@ -19,6 +19,7 @@ from kit.uow import UnitOfWork
 from services.needs import handlers, store
 from services.needs.config import needs_settings
 from services.needs.domain import Status
+from services.needs.taxonomy import Taxonomy
 
 router = APIRouter(tags=["需求库 needs"])
 
@@ -41,11 +42,20 @@ def _levels():
     return needs_settings().levels()
 
 
+def _taxonomy(request: Request) -> Taxonomy:
+    return request.app.state.taxonomy
+
+
+async def _labels(request: Request) -> dict[str, str]:
+    return await _taxonomy(request).labels()
+
+
 # --- need intake and reads ---------------------------------------------------------------------
 
 @router.post("/needs", status_code=201, response_model=api.NeedCreated, summary="登记需求 / raise a need")
 async def raise_need(need: api.NeedIn, request: Request, who: Principal = Depends(require(*W))) -> api.NeedCreated:
     require_jurisdiction(who, need.area_code, hide=False)
+    await _taxonomy(request).require(need.category)
     return await handlers.raise_need(_pool(request), _keys(request), _levels(), who, need,
                                      request.headers.get(idempotency.HEADER))
 
@@ -54,15 +64,15 @@ async def raise_need(need: api.NeedIn, request: Request, who: Principal = Depend
 async def search_needs(
     request: Request,
     area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
-    category: NeedCategory | None = None, target_group: TargetGroup | None = None, status: Status | None = None,
+    category: str | None = None, target_group: TargetGroup | None = None, status: Status | None = None,
     urgency: Urgency | None = None, overdue: bool | None = None,
     page: int = Query(default=1, ge=1), page_size: int = Query(default=20, ge=1, le=200),
     who: Principal = Depends(require(*READERS)),
 ) -> api.NeedPage:
     where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
     total, rows = await store.search(_pool(request), where, args, page_size, (page - 1) * page_size)
-    at = handlers.now()
-    return api.NeedPage(items=[handlers.need_view(r, _keys(request), at) for r in rows], total=total, page=page,
+    at, labels = handlers.now(), await _labels(request)
+    return api.NeedPage(items=[handlers.need_view(r, _keys(request), labels, at) for r in rows], total=total, page=page,
                         page_size=page_size)
 
 
@@ -74,18 +84,18 @@ CSV_HEADER = ("需求编号", "区划代码", "区划名称", "类别", "紧急�
 
 @router.get("/needs/export.csv", summary="导出需求库（CSV，脱敏）/ export the library as CSV (masked)")
 async def export_needs(
-    request: Request, area: str | None = None, category: NeedCategory | None = None,
+    request: Request, area: str | None = None, category: str | None = None,
     target_group: TargetGroup | None = None, status: Status | None = None, urgency: Urgency | None = None,
     overdue: bool | None = None, who: Principal = Depends(require(*READERS)),
 ) -> StreamingResponse:
     where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
-    pool, keyring, at = _pool(request), _keys(request), handlers.now()
+    pool, keyring, at, labels = _pool(request), _keys(request), handlers.now(), await _labels(request)
 
     async def lines():
         yield "\ufeff" + _csv_line(CSV_HEADER)  # BOM: Excel opens UTF-8 Chinese correctly
         async with pool.acquire() as conn:
             async for row in store.stream_rows(conn, where, args):
-                view = handlers.need_view(row, keyring, at)
+                view = handlers.need_view(row, keyring, labels, at)
                 values = {**view.model_dump(mode="json"), "resident_name": view.resident.name,
                           "resident_phone": view.resident.phone}
                 yield _csv_line([values[c] if values[c] is not None else "" for c in CSV_COLUMNS])
@@ -129,7 +139,7 @@ async def get_need(need_id: UUID, request: Request, purpose: str | None = PURPOS
         require_jurisdiction(who, row["area_code"])
         if purpose is not None:
             handlers.audit_read(uow, who, f"need/{need_id}", row["area_code"], purpose, ["name", "phone", "citizen_id"])
-    return handlers.need_view(row, _keys(request), masked=purpose is None)
+    return handlers.need_view(row, _keys(request), await _labels(request), masked=purpose is None)
 
 
 @router.get("/needs/{need_id}/timeline", response_model=list[api.TimelineEntry], summary="需求时间线 / what each actor did")
@@ -147,6 +157,7 @@ async def need_timeline(need_id: UUID, request: Request,
 @router.post("/needs/{need_id}/assessment", summary="评估并分派 / assess and route")
 async def assess(need_id: UUID, body: api.AssessmentIn, request: Request,
                  who: Principal = Depends(require(Role.SOCIAL_WORKER))) -> dict:
+    await _taxonomy(request).require(body.category)
     return {"id": need_id, "status": await handlers.assess(_pool(request), who, need_id, body)}
 
 
@@ -202,7 +213,8 @@ async def revisits_due(request: Request, area: str | None = None, on: date | Non
     area = area or who.area
     require_jurisdiction(who, area, hide=False)
     rows = await store.revisits_due(_pool(request), area, on or handlers.now().date())
-    return [handlers.need_view(r, _keys(request)) for r in rows]
+    labels = await _labels(request)
+    return [handlers.need_view(r, _keys(request), labels) for r in rows]
 
 
 # --- residents, surveys, visits -------------------------------------------------------------------
@@ -239,6 +251,8 @@ async def create_survey(body: api.SurveyIn, request: Request,
              summary="记录入户走访 / record a household visit")
 async def record_visit(survey_id: UUID, body: api.VisitIn, request: Request,
                        who: Principal = Depends(require(*W))) -> api.VisitRecorded:
+    for i, found in enumerate(body.needs):
+        await _taxonomy(request).require(found.category, field=f"needs.{i}.category")
     return await handlers.record_visit(_pool(request), _keys(request), _levels(), who, survey_id, body)
 
 
@@ -249,3 +263,17 @@ async def proactive_visits(request: Request, area: str | None = None,
     area = area or who.area
     require_jurisdiction(who, area, hide=False)
     return await handlers.proactive_list(_pool(request), _keys(request), _levels(), area)
+
+
+# --- the taxonomy -----------------------------------------------------------------------------------
+
+@router.get("/taxonomy/categories", response_model=list[api.CategoryView], summary="需求类别 / need categories")
+async def categories(request: Request, who: Principal = Depends(require(*Role))) -> list[api.CategoryView]:
+    return list((await _taxonomy(request).all()).values())
+
+
+@router.post("/taxonomy/categories", status_code=201, response_model=api.CategoryView,
+             summary="新增需求类别 / add a need category")
+async def add_category(body: api.CategoryIn, request: Request,
+                       who: Principal = Depends(require(Role.CIVIL_AFFAIRS))) -> api.CategoryView:
+    return await _taxonomy(request).add(who, body)

@@ -11,10 +11,13 @@ from services.needs import handlers
 from services.needs.api import router
 from services.needs.config import needs_settings
 from services.needs.subscribers import subscriptions
+from services.needs.taxonomy import Taxonomy
 
 
-def _load_keys(app: FastAPI, settings: Settings) -> None:
+async def _start(app: FastAPI, settings: Settings) -> None:
     app.state.keyring = load_keyring(settings.keyring_file)
+    app.state.taxonomy = Taxonomy(app.state.pool)
+    await app.state.taxonomy.seed()
 
 
 def _sla_check(app: FastAPI) -> Periodic:
@@ -24,6 +27,6 @@ def _sla_check(app: FastAPI) -> Periodic:
 
 def create_app() -> FastAPI:
     return create_service_app(
-        "needs", title="wushe 需求库 needs", routers=[router], on_start=_load_keys,
+        "needs", title="wushe 需求库 needs", routers=[router], on_start=_start,
         subscriptions=subscriptions(get_settings().consumer_max_deliver), periodic=[_sla_check],
     )

@@ -14,7 +14,7 @@ from contracts.events import needs as ev
 from contracts.events.charity import DonationEarmarked, FundsDisbursed
 from contracts.events.projects import ProjectProcured
 from contracts.events.volunteers import HoursVerified, TaskAccepted
-from contracts.taxonomy import NeedCategory, Route, TargetGroup
+from contracts.taxonomy import Route, TargetGroup
 from contracts.values import birth_date
 from kit import idempotency
 from kit.auth import Principal
@@ -120,7 +120,7 @@ async def assess(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: api.As
             routed_by=who.sub, routed_at=at,
         ), subject=str(need_id), area_code=area, causation_id=assessed.id)
         await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_assessed",
-                                 {"by": who.sub, "category": body.category.value, "urgency": body.urgency.value}, assessed.id)
+                                 {"by": who.sub, "category": body.category, "urgency": body.urgency.value}, assessed.id)
         await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_routed",
                                  {"route": body.route.value, "route_label": Route(body.route).zh}, routed.id)
     return status
@@ -312,7 +312,8 @@ def _timeline_id(event_id: UUID, need_id: UUID) -> UUID:
 
 # --- reads ---------------------------------------------------------------------------------------
 
-def need_view(row: asyncpg.Record, keyring: Keyring, at: datetime | None = None, *, masked: bool = True) -> api.NeedView:
+def need_view(row: asyncpg.Record, keyring: Keyring, labels: dict[str, str], at: datetime | None = None, *,
+              masked: bool = True) -> api.NeedView:
     need_id = row["id"]
     window = api.TimeWindow(start=row["window_start"], end=row["window_end"]) if row["window_start"] else None
     name = keyring.decrypt(row["resident_name_enc"], _pii_context(need_id, "name"))
@@ -324,7 +325,7 @@ def need_view(row: asyncpg.Record, keyring: Keyring, at: datetime | None = None,
     status = Status(row["status"])
     return api.NeedView(
         id=need_id, area_code=row["area_code"], area_name=area.name if area else "",
-        category=row["category"], category_label=NeedCategory(row["category"]).zh, urgency=row["urgency"],
+        category=row["category"], category_label=labels.get(row["category"], row["category"]), urgency=row["urgency"],
         channel=row["channel"], status=status, status_label=status.zh, description=row["description"],
         required_skills=row["required_skills"], target_groups=row["target_groups"], time_window=window,
         resident=resident, resident_ref=row["resident_ref"], raised_by=row["raised_by"], raised_at=row["raised_at"],

@@ -18,7 +18,7 @@ async def record_demands(conn: asyncpg.Connection, envelopes: list[Envelope[Need
            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
                        $7::timestamptz[], $8::uuid[]) AS t(n, a, c, u, s, ws, we, e)
            ON CONFLICT (need_id) DO NOTHING""",
-        [n.need_id for n in needs], [n.area_code for n in needs], [n.category.value for n in needs],
+        [n.need_id for n in needs], [n.area_code for n in needs], [n.category for n in needs],
         [n.urgency.value for n in needs], [chr(31).join(n.required_skills) for n in needs],
         [n.window_start for n in needs], [n.window_end for n in needs], [e.id for e in envelopes],
     )

@@ -295,3 +295,17 @@ async def test_revisit_list_after_resolution(client, worker, db):
     due = (await client.get("/revisits/due", params={"on": later}, headers=worker)).json()
     assert need_id not in [n["id"] for n in due]
 
+
+
+async def test_the_taxonomy_is_configurable(client, worker, token):
+    unknown = await client.post("/needs", json=need(category="haircut"), headers=worker)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "category"
+    official = {"Authorization": f"Bearer {token('civil_affairs', '130100')}"}
+    body = {"code": "haircut", "zh": "助理发", "en": "Haircut at home"}
+    assert (await client.post("/taxonomy/categories", json=body, headers=worker)).status_code == 403
+    assert (await client.post("/taxonomy/categories", json=body, headers=official)).status_code == 201
+    assert (await client.post("/taxonomy/categories", json=body, headers=official)).status_code == 409
+    codes = [c["code"] for c in (await client.get("/taxonomy/categories", headers=worker)).json()]
+    assert "meal_aid" in codes and "haircut" in codes
+    need_id = await raise_one(client, worker, category="haircut")
+    assert (await client.get(f"/needs/{need_id}", headers=worker)).json()["need"]["category_label"] == "助理发"

@@ -42,7 +42,7 @@ async def test_rotate_then_reencrypt(pool, settings, tmp_path):
         only_new = json.loads(ring_file.read_text())
         only_new["keys"] = {new_kid: only_new["keys"][new_kid]}
         ring_file.write_text(json.dumps(only_new))
-        view = handlers.need_view(row, load_keyring(ring_file), masked=False)
+        view = handlers.need_view(row, load_keyring(ring_file), {}, masked=False)
         assert view.resident.citizen_id == NEED["resident"]["citizen_id"] and view.resident.name == "周十"
         assert await handlers.reencrypt(pool, rotated) == 0  # nothing left under an old key
     finally:  # put the shared database back under the session's key for the tests after this one
