@@ -28,7 +28,8 @@ async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(pr
 @router.get("/needs/{need_id:uuid}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed")
 async def get_need(need_id: UUID, request: Request, who: Principal = Depends(principal)) -> NeedComposed:
     headers = forward_headers(request)
-    need_call = _call(request, "needs", "GET", f"/needs/{need_id}", headers=headers)
+    need_call = _call(request, "needs", "GET", f"/needs/{need_id}", headers=headers,
+                      params=list(request.query_params.multi_items()))  # e.g. ?purpose= for an audited read
     matching_call = _call(request, "volunteers", "GET", f"/demands/{need_id}", headers=headers, optional=True)
     need_reply, matching_reply = await asyncio.gather(need_call, matching_call)
     raise_for_problem(need_reply)

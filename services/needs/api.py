@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from contracts.api import needs as api
 from contracts.areas import lookup
-from contracts.taxonomy import TargetGroup, Urgency
+from contracts.taxonomy import Channel, Route, TargetGroup, Urgency
 from kit import idempotency
 from kit.auth import Principal, Role, require, require_jurisdiction
 from kit.problems import Problem, not_found
@@ -97,7 +97,9 @@ async def export_needs(
             async for row in store.stream_rows(conn, where, args):
                 view = handlers.need_view(row, keyring, labels, at)
                 values = {**view.model_dump(mode="json"), "resident_name": view.resident.name,
-                          "resident_phone": view.resident.phone}
+                          "resident_phone": view.resident.phone, "urgency": Urgency(view.urgency).zh,
+                          "channel": Channel(view.channel).zh, "route": Route(view.route).zh if view.route else "",
+                          "overdue": "是" if view.overdue else "否"}
                 yield _csv_line([values[c] if values[c] is not None else "" for c in CSV_COLUMNS])
 
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",

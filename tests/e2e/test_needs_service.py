@@ -309,3 +309,12 @@ async def test_the_taxonomy_is_configurable(client, worker, token):
     assert "meal_aid" in codes and "haircut" in codes
     need_id = await raise_one(client, worker, category="haircut")
     assert (await client.get(f"/needs/{need_id}", headers=worker)).json()["need"]["category_label"] == "助理发"
+
+
+async def test_unmasked_need_read_through_the_gateway_is_audited(client, worker, js):
+    need_id = await raise_one(client, worker)
+    start = (await js.stream_info("AUDIT")).state.last_seq
+    view = (await client.get(f"/needs/{need_id}", params={"purpose": "电话回访"}, headers=worker)).json()["need"]
+    assert view["resident"]["citizen_id"] == ADULT_ID
+    audit = await eventually(lambda: events_of(js, "audit.needs.", start, stream="AUDIT"), "the audit event")
+    assert audit[0]["data"]["record"] == f"need/{need_id}" and audit[0]["data"]["purpose"] == "电话回访"
