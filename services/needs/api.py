@@ -52,9 +52,21 @@ async def _labels(request: Request) -> dict[str, str]:
 
 # --- need intake and reads ---------------------------------------------------------------------
 
+# who may raise a need through which channel: a resident only for themself, a portal only as an import
+CHANNELS_OF = {Role.RESIDENT: {Channel.SELF_REPORT}, Role.PARTNER: {Channel.PORTAL_IMPORT}}
+
+
 @router.post("/needs", status_code=201, response_model=api.NeedCreated, summary="登记需求 / raise a need")
-async def raise_need(need: api.NeedIn, request: Request, who: Principal = Depends(require(*W))) -> api.NeedCreated:
+async def raise_need(need: api.NeedIn, request: Request,
+                     who: Principal = Depends(require(*W, Role.RESIDENT, Role.PARTNER))) -> api.NeedCreated:
     require_jurisdiction(who, need.area_code, hide=False)
+    allowed = CHANNELS_OF.get(who.role)
+    if allowed is not None and need.channel not in allowed:
+        raise Problem(403, "无权操作 / Forbidden", f"此角色只能通过 {', '.join(sorted(allowed))} 渠道登记需求",
+                      errors=[{"field": "channel", "message": f"must be one of {sorted(allowed)}"}])
+    if who.role == Role.RESIDENT and _keys(request).pseudonym(need.resident.citizen_id, "resident") != who.sub:
+        raise Problem(403, "无权操作 / Forbidden", "居民只能为本人登记需求 / a resident raises needs for themself",
+                      errors=[{"field": "resident.citizen_id", "message": "not the caller"}])
     await _taxonomy(request).require(need.category)
     return await handlers.raise_need(_pool(request), _keys(request), _levels(), who, need,
                                      request.headers.get(idempotency.HEADER))

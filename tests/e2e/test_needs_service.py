@@ -318,3 +318,26 @@ async def test_unmasked_need_read_through_the_gateway_is_audited(client, worker,
     assert view["resident"]["citizen_id"] == ADULT_ID
     audit = await eventually(lambda: events_of(js, "audit.needs.", start, stream="AUDIT"), "the audit event")
     assert audit[0]["data"]["record"] == f"need/{need_id}" and audit[0]["data"]["purpose"] == "电话回访"
+
+
+async def test_resident_self_report_and_portal_import_channels(client, worker, token):
+    ref = (await client.get(f"/needs/{await raise_one(client, worker)}", headers=worker)).json()["need"]["resident_ref"]
+    resident = {"Authorization": f"Bearer {token('resident', COMMUNITY, ref)}"}
+    own = await client.post("/needs", json=need(channel="self_report"), headers=resident)
+    assert own.status_code == 201, own.text
+    wrong_channel = await client.post("/needs", json=need(channel="social_worker_visit"), headers=resident)
+    assert wrong_channel.status_code == 403 and wrong_channel.json()["errors"][0]["field"] == "channel"
+    someone_else = need(channel="self_report", resident={"name": "吴一", "phone": "13200132000", "citizen_id": ELDER_ID})
+    assert (await client.post("/needs", json=someone_else, headers=resident)).status_code == 403
+    portal = {"Authorization": f"Bearer {token('partner', '130102', 'hotline-12345')}"}
+    assert (await client.post("/needs", json=need(channel="portal_import"), headers=portal)).status_code == 201
+    # the resident confirms and judges their own need; a worker cannot pretend to be the resident
+    need_id = own.json()["id"]
+    await client.post(f"/needs/{need_id}/assessment", headers=worker, json={
+        "category": "daily_care", "urgency": "major", "service_plan": "上门照料", "route": "charity_aid"})
+    assert (await client.post(f"/needs/{need_id}/resolution", json={"on_behalf_of_resident": False},
+                              headers=worker)).status_code == 422
+    confirmed = await client.post(f"/needs/{need_id}/resolution", json={"on_behalf_of_resident": False}, headers=resident)
+    assert confirmed.json()["status"] == "resolved"
+    judged = await client.post(f"/needs/{need_id}/feedback", json={"satisfaction": 4}, headers=resident)
+    assert judged.json()["status"] == "closed"
