@@ -22,6 +22,7 @@ from services.needs.domain import Status
 from services.needs.taxonomy import Taxonomy
 
 router = APIRouter(tags=["需求库 needs"])
+PROVINCE = "130000"
 
 W = (Role.SOCIAL_WORKER, Role.GRID_WORKER)  # community workers
 READERS = (*W, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
@@ -290,4 +291,6 @@ async def categories(request: Request, who: Principal = Depends(require(*Role)))
              summary="新增需求类别 / add a need category")
 async def add_category(body: api.CategoryIn, request: Request,
                        who: Principal = Depends(require(Role.CIVIL_AFFAIRS))) -> api.CategoryView:
+    # one taxonomy for the whole installation: only the provincial department extends it
+    require_jurisdiction(who, PROVINCE, hide=False)
     return await _taxonomy(request).add(who, body)

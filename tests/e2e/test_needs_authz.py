@@ -4,7 +4,8 @@ The objects live in 长安区 (130102): a need in each state, an open mediation,
 survey. For every route the table checks an allowed role of 长安区 (success), roles that are not
 allowed (403), a worker of 桥西区 130104 (404 for 长安区 objects — the same answer as an unknown id
 — and 403 for writes naming a 长安区 area code), a city-level civil_affairs token 130100 (reads
-yes, writes no) and a request without a token (401).
+yes, writes no) and a request without a token (401). The need taxonomy is the exception: one list
+for the whole installation, read by every role and extended only by provincial civil affairs.
 """
 from __future__ import annotations
 
@@ -37,9 +38,15 @@ def citizen_id(area: str = CHANGAN, born: date | None = None) -> str:
     return first17 + citizen_id_check_char(first17)
 
 
-def need_body(area: str = COMMUNITY, cid: str = "{cid}", category: str = "counselling") -> dict:
+def need_body(area: str = COMMUNITY, cid: str = "{cid}", category: str = "counselling",
+              channel: str = "social_worker_visit") -> dict:
     return {"area_code": area, "category": category, "urgency": "routine", "description": "独居老人需要心理疏导",
-            "resident": {"name": "周十", "phone": "13700137000", "citizen_id": cid}}
+            "channel": channel, "resident": {"name": "周十", "phone": "13700137000", "citizen_id": cid}}
+
+
+def raise_body(role: str) -> dict:
+    """Each caller through its own channel: a resident reports for themself, a portal imports."""
+    return need_body(channel={"resident": "self_report", "partner": "portal_import"}.get(role, "social_worker_visit"))
 
 
 def resident_body(area: str = COMMUNITY, tags: tuple[str, ...] = ()) -> dict:
@@ -58,22 +65,28 @@ def resolution(role: str) -> dict:
     return {"on_behalf_of_resident": role != "resident", "note": "已转介"}
 
 
+def new_category() -> dict:
+    return {"code": f"authz_{uuid.uuid4().hex[:12]}", "zh": "理发", "en": "Haircut"}
+
+
 # --- the table ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Case:
     method: str
-    path: str  # {need} {routed} {resolved} {mediation} {resident} {elder} {survey} {qiaoxi_need}
+    path: str  # {need} (= {raised}), {routed}, {resolved}, {mediation}, {resident}, {elder}, {survey}, {qiaoxi_need}
     caller: str | None  # "role@area", "resident@130102#own" (sub = the need's resident_ref), None: no token
     expect: int
     body: Any = None  # a dict, or a function of the caller's role, or a function of nothing
     fresh: str | None = None  # on success: a new object of this kind for the placeholder of that name
     shows: str | None = None  # a list route: the reply names this object
     hides: str | None = None  # a list route: the reply does not name this object
-    xfail: str | None = None
+    field: str | None = None  # the field a 403 names
+    xfail: str | None = None  # a known bug: the row asserts the correct behaviour, strictly expected to fail
 
     def __str__(self) -> str:
-        return f"{self.method} {self.path} {self.caller or 'no-token'} -> {self.expect}"
+        names = f" ({self.field})" if self.field else ""
+        return f"{self.method} {self.path} {self.caller or 'no-token'} -> {self.expect}{names}"
 
     def param(self):
         marks = [pytest.mark.xfail(strict=True, reason=self.xfail)] if self.xfail else []
@@ -81,15 +94,15 @@ class Case:
 
 
 def route(method: str, path: str, ok: int, *, allowed: list[str], denied: list[str], other: int, city: int,
-          body: Any = None, fresh: str | None = None, shows: str | None = None,
-          other_caller: str | None = None) -> list[Case]:
+          body: Any = None, fresh: str | None = None, shows: str | None = None) -> list[Case]:
     """The standard rows of one route: each allowed role of 长安区 → ok, each denied role of 长安区 → 403,
     a 桥西区 worker → `other`, the city's civil affairs bureau → `city`, no token → 401."""
     rows = [Case(method, path, f"{role}@{CHANGAN}" if "@" not in role else role, ok, body, fresh, shows=shows)
             for role in allowed]
     rows += [Case(method, path, f"{role}@{CHANGAN}" if "@" not in role else role, 403, body) for role in denied]
-    other_caller = other_caller or f"{allowed[0]}@{QIAOXI}"
-    rows.append(Case(method, path, other_caller, other, body, hides=shows if other < 300 else None))
+    other_caller = f"{allowed[0]}@{QIAOXI}"
+    rows.append(Case(method, path, other_caller, other, body, fresh if other < 300 else None,
+                     hides=shows if other < 300 else None, field="area_code" if other == 403 else None))
     rows.append(Case(method, path, f"civil_affairs@{CITY}", city, body, fresh if city < 300 else None,
                      shows=shows if city < 300 else None))
     rows.append(Case(method, path, None, 401, body))
@@ -103,8 +116,13 @@ LIBRARY = "/needs?category=counselling&page_size=200"
 
 TABLE: list[Case] = [
     # intake and the library
-    *route("POST", "/needs", 201, body=need_body(), allowed=W, denied=["party_secretary", "auditor", "resident"],
-           other=403, city=403),
+    *route("POST", "/needs", 201, body=raise_body, allowed=[*W, OWN, "partner"],
+           denied=["party_secretary", "auditor", "civil_affairs"], other=403, city=403),
+    Case("POST", "/needs", f"resident@{QIAOXI}#own", 403, raise_body, field="area_code"),
+    Case("POST", "/needs", f"partner@{QIAOXI}", 403, raise_body, field="area_code"),
+    Case("POST", "/needs", OWN, 403, need_body(channel="social_worker_visit"), field="channel"),
+    Case("POST", "/needs", STRANGER, 403, raise_body, field="resident.citizen_id"),  # not for someone else
+    Case("POST", "/needs", f"partner@{CHANGAN}", 403, need_body(channel="self_report"), field="channel"),
     *route("GET", LIBRARY, 200, allowed=READERS, denied=["resident", "volunteer"], other=200, city=200, shows="need"),
     Case("GET", LIBRARY + f"&area={CHANGAN}", f"social_worker@{QIAOXI}", 403),
     *route("GET", "/needs/export.csv?category=counselling", 200, allowed=READERS, denied=["resident", "org_admin"],
@@ -120,14 +138,11 @@ TABLE: list[Case] = [
     Case("GET", "/needs/{qiaoxi_need}", f"social_worker@{CHANGAN}", 404),  # 长安区 cannot read 桥西区
     Case("GET", "/needs/{qiaoxi_need}", f"grid_worker@{CHANGAN}", 404),
     Case("GET", "/needs/{qiaoxi_need}", f"social_worker@{QIAOXI}", 200),  # …which does exist
-    Case("GET", "/needs/{need}?purpose=identity-check", f"social_worker@{CHANGAN}", 200,
-         xfail="the gateway's composed GET /needs/{id} does not forward query parameters: a worker's unmasked, "
-               "audited read with ?purpose= answers masked data and is never audited"),
-    Case("GET", "/needs/{need}?purpose=identity-check", f"auditor@{CHANGAN}", 403,
-         xfail="the gateway's composed GET /needs/{id} does not forward query parameters: ?purpose= never "
-               "reaches the needs service, so a masked-only role gets 200 (masked) instead of 403"),
-    Case("GET", "/needs/{need}?purpose=identity-check", f"civil_affairs@{CITY}", 403,
-         xfail="the gateway drops ?purpose= on GET /needs/{id} (see the auditor case)"),
+    Case("GET", "/needs/{need}?purpose=identity-check", f"social_worker@{CHANGAN}", 200),
+    Case("GET", "/needs/{need}?purpose=identity-check", f"grid_worker@{CHANGAN}", 200),
+    Case("GET", "/needs/{need}?purpose=identity-check", f"auditor@{CHANGAN}", 403),
+    Case("GET", "/needs/{need}?purpose=identity-check", f"civil_affairs@{CITY}", 403),
+    Case("GET", "/needs/{need}?purpose=identity-check", f"social_worker@{QIAOXI}", 404),
     *route("GET", "/needs/{need}/timeline", 200, allowed=READERS, denied=["resident", "charity_admin"], other=404,
            city=200),
 
@@ -186,6 +201,16 @@ TABLE: list[Case] = [
     *route("POST", "/surveys/{survey}/visits", 201, body=VISIT, allowed=W,
            denied=["party_secretary", "auditor", "resident"], other=404, city=403),
     Case("POST", "/surveys/{survey}/visits", f"grid_worker@{QIAOXI}", 404, VISIT),
+
+    # the taxonomy: one list for the installation, read by everyone, extended by civil affairs
+    *route("GET", "/taxonomy/categories", 200, allowed=["social_worker", "resident", "volunteer", "partner", "auditor"],
+           denied=[], other=200, city=200),
+    # … extended only by the provincial civil-affairs department, since every county sees it
+    Case("POST", "/taxonomy/categories", "civil_affairs@130000", 201, new_category),
+    *[Case("POST", "/taxonomy/categories", f"civil_affairs@{area}", 403, new_category) for area in (CHANGAN, CITY)],
+    *[Case("POST", "/taxonomy/categories", f"{role}@130000", 403, new_category)
+      for role in ("social_worker", "party_secretary", "auditor")],
+    Case("POST", "/taxonomy/categories", None, 401, new_category),
 ]
 
 
@@ -326,5 +351,5 @@ async def test_role_and_jurisdiction(case: Case, world: World, client: httpx.Asy
         assert baseline.status_code == 404
         assert without_instance(reply) == without_instance(baseline)
         assert reply.headers["content-type"] == baseline.headers["content-type"]
-    if case.expect == 403 and case.method == "POST" and case.caller.endswith(QIAOXI):
-        assert reply.json()["errors"][0]["field"] == "area_code"  # a write naming another county's area
+    if case.field:
+        assert reply.json()["errors"][0]["field"] == case.field
