@@ -89,7 +89,6 @@ async def _raise(uow: UnitOfWork, keyring: Keyring, levels: ServiceLevels, who: 
         "status": Status.RAISED,
         "description": need.description,
         "first_response_due": levels.first_response_due(at, need.urgency),
-        "resident_id": await store.resident_id_of(uow.conn, resident_ref),
         "resident_name_enc": keyring.encrypt(resident.name, _pii_context(need_id, "name")),
         "resident_phone_enc": keyring.encrypt(resident.phone, _pii_context(need_id, "phone")),
         "resident_cid_enc": keyring.encrypt(resident.citizen_id, _pii_context(need_id, "citizen_id")),

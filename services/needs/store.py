@@ -11,7 +11,7 @@ Conn = asyncpg.Pool | asyncpg.Connection
 NEED_COLUMNS = (
     "id", "area_code", "category", "urgency", "channel", "status", "description", "required_skills",
     "target_groups", "window_start", "window_end", "resident_ref", "resident_name_enc",
-    "resident_phone_enc", "resident_cid_enc", "raised_by", "raised_at", "first_response_due", "resident_id",
+    "resident_phone_enc", "resident_cid_enc", "raised_by", "raised_at", "first_response_due",
 )
 
 
@@ -19,7 +19,12 @@ def _insert(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f'${i}' for i in range(1, len(columns) + 1))})"
 
 
-INSERT_NEED = _insert("needs", NEED_COLUMNS)
+# the need is linked to the resident registry by the pseudonymous ref, in the same statement
+INSERT_NEED = (
+    f"INSERT INTO needs ({', '.join(NEED_COLUMNS)}, resident_id) "
+    f"SELECT {', '.join(f'${i}' for i in range(1, len(NEED_COLUMNS) + 1))}, "
+    f"(SELECT id FROM residents WHERE resident_ref = ${NEED_COLUMNS.index('resident_ref') + 1})"
+)
 
 
 async def insert_need(conn: asyncpg.Connection, row: dict) -> None:
@@ -147,10 +152,6 @@ async def insert_resident(conn: asyncpg.Connection, row: dict) -> bool:
 
 async def get_resident(conn: Conn, resident_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM residents WHERE id = $1", resident_id)
-
-
-async def resident_id_of(conn: Conn, resident_ref: str) -> UUID | None:
-    return await conn.fetchval("SELECT id FROM residents WHERE resident_ref = $1", resident_ref)
 
 
 async def insert_consent(conn: asyncpg.Connection, consent_id: UUID, resident_id: UUID, purpose: str,
