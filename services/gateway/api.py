@@ -55,9 +55,8 @@ async def _call(request: Request, service: str, method: str, path: str, *, optio
 
 # Everything else of a service's API passes through: the gateway authenticates the caller and
 # the service, which verifies the token again, decides and validates.
-ROUTES = {"needs": "needs", "residents": "needs", "surveys": "needs", "mediations": "needs", "revisits": "needs",
-          "taxonomy": "needs",
-          "proactive-visits": "needs"}
+ROUTES = {resource: "needs" for resource in
+          ("needs", "residents", "surveys", "mediations", "revisits", "proactive-visits", "taxonomy")}
 
 
 @router.api_route("/{resource}/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
