@@ -129,3 +129,27 @@ async def js(settings: Settings):
     nc = await nats.connect(settings.nats_url)
     yield nc.jetstream()
     await nc.close()
+
+
+async def eventually(check, what: str, timeout: float = 20.0):
+    """Poll an async check until it returns something truthy; fail naming `what` after `timeout`."""
+    for _ in range(int(timeout / 0.1)):
+        if result := await check():
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def needs_api(stack) -> str:
+    """The needs service behind the gateway (with volunteers), SLA checked every half second."""
+    stack.start("needs", "volunteers", "gateway", WUSHE_NEEDS_SLA_CHECK_INTERVAL_S="0.5")
+    return stack.url("gateway") + "/api/v1"
+
+
+@pytest.fixture
+async def client(needs_api):
+    import httpx
+
+    async with httpx.AsyncClient(base_url=needs_api, timeout=10) as c:
+        yield c

@@ -2,16 +2,26 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.areas import lookup
 from contracts.taxonomy import CategoryCode, Channel, Route, TargetGroup, Urgency
 from contracts.values import AreaCode, CitizenId, PhoneNumber
 
 Skill = str
+
+
+def _community_level(code: str) -> str:
+    if lookup(code).level not in ("community", "village"):
+        raise ValueError("须为村（社区）一级的 12 位代码 / must be a village or community (12-digit code)")
+    return code
+
+
+# needs arise, and residents live, in a village or community (村/社区)
+CommunityCode = Annotated[AreaCode, AfterValidator(_community_level)]
 
 
 class Strict(BaseModel):
@@ -42,7 +52,7 @@ class TimeWindowIn(Strict, TimeWindow):
 
 
 class NeedIn(Strict):
-    area_code: AreaCode = Field(description="需求所在村（社区）的 12 位统计用区划代码")
+    area_code: CommunityCode = Field(description="需求所在村（社区）的 12 位统计用区划代码")
     category: CategoryCode
     urgency: Urgency = Urgency.ROUTINE
     channel: Channel = Channel.SOCIAL_WORKER_VISIT
@@ -51,13 +61,6 @@ class NeedIn(Strict):
     target_groups: list[TargetGroup] = Field(default_factory=list, max_length=8)
     time_window: TimeWindowIn | None = None
     resident: ResidentIn
-
-    @field_validator("area_code")
-    @classmethod
-    def _community_level(cls, code: str) -> str:
-        if lookup(code).level not in ("community", "village"):
-            raise ValueError("需求须登记到村（社区）一级（12 位代码）/ a need belongs to a village or community (12-digit code)")
-        return code
 
     @field_validator("required_skills")
     @classmethod
@@ -224,19 +227,12 @@ class ResidentRegistrationIn(Strict):
     name: str = Field(min_length=1, max_length=50)
     citizen_id: CitizenId
     phone: PhoneNumber
-    area_code: AreaCode = Field(description="住址所在村（社区）的 12 位代码")
+    area_code: CommunityCode = Field(description="住址所在村（社区）的 12 位代码")
     address: str = Field(default="", max_length=200, description="门牌地址（加密存储）")
     tags: list[TargetGroup] = Field(default_factory=list, max_length=8)
     disability_grade: int | None = Field(default=None, ge=1, le=4, description="残疾等级 1–4，仅限残疾人")
     guardian_id: UUID | None = Field(default=None, description="未成年人的监护人（已登记居民）")
     consent: ConsentIn
-
-    @field_validator("area_code")
-    @classmethod
-    def _community_level(cls, code: str) -> str:
-        if lookup(code).level not in ("community", "village"):
-            raise ValueError("住址须为村（社区）一级（12 位代码）/ the address must be a village or community (12-digit code)")
-        return code
 
     @model_validator(mode="after")
     def _grade_needs_disability(self) -> "ResidentRegistrationIn":

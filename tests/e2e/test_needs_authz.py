@@ -297,20 +297,8 @@ def run_in_thread(coro):
 
 
 @pytest.fixture(scope="module")
-def gateway(stack):
-    stack.start("needs", "volunteers", "gateway")
-    return stack.url("gateway") + "/api/v1"
-
-
-@pytest.fixture(scope="module")
-def world(gateway, token) -> World:
-    return run_in_thread(build_world(gateway, token))
-
-
-@pytest.fixture
-async def client(gateway):
-    async with httpx.AsyncClient(base_url=gateway, timeout=10) as c:
-        yield c
+def world(needs_api, token) -> World:
+    return run_in_thread(build_world(needs_api, token))
 
 
 def without_instance(reply: httpx.Response) -> dict:

@@ -5,15 +5,13 @@ The flows below publish every event type of the service for residents with disti
 phone numbers and ID numbers; then every message of the NEEDS and AUDIT streams is scanned."""
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timezone
 
-import httpx
 import nats.js.errors
 import orjson
-import pytest
 
+from conftest import eventually
 from contracts.envelope import new_id, wrap
 from contracts.events.volunteers import TaskAccepted
 from contracts.subjects import event_subject
@@ -56,18 +54,6 @@ def forbidden_strings() -> set[str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def gateway(stack):
-    stack.start("needs", "volunteers", "gateway", WUSHE_NEEDS_SLA_CHECK_INTERVAL_S="0.5")
-    return stack.url("gateway")
-
-
-@pytest.fixture
-async def client(gateway):
-    async with httpx.AsyncClient(base_url=gateway + "/api/v1", timeout=10) as c:
-        yield c
-
-
 def bearer(token, role: str, sub: str, area: str = "130102") -> dict:
     return {"Authorization": f"Bearer {token(role, area, sub)}"}
 
@@ -76,14 +62,6 @@ async def ok(reply_coro, status: int = 200) -> dict | list:
     reply = await reply_coro
     assert reply.status_code == status, reply.text
     return reply.json()
-
-
-async def eventually(check, what: str, timeout: float = 20):
-    for _ in range(int(timeout / 0.1)):
-        if result := await check():
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def all_messages(js, stream: str) -> list:

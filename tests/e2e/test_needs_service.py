@@ -6,7 +6,6 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import orjson
 import pytest
 
@@ -14,6 +13,7 @@ from contracts.envelope import new_id, wrap
 from contracts.events.charity import DonationEarmarked, FundsDisbursed
 from contracts.events.projects import ProjectProcured
 from contracts.events.volunteers import HoursVerified, TaskAccepted
+from conftest import eventually
 from contracts.subjects import event_subject
 
 COMMUNITY = "130102001001"
@@ -29,18 +29,6 @@ def need(**changes) -> dict:
     return body | changes
 
 
-@pytest.fixture(scope="module")
-def gateway(stack):
-    stack.start("needs", "volunteers", "gateway", WUSHE_NEEDS_SLA_CHECK_INTERVAL_S="0.5")
-    return stack.url("gateway")
-
-
-@pytest.fixture
-async def client(gateway):
-    async with httpx.AsyncClient(base_url=gateway + "/api/v1", timeout=10) as c:
-        yield c
-
-
 @pytest.fixture
 def worker(token):
     return {"Authorization": f"Bearer {token('social_worker', '130102', 'sw-1')}"}
@@ -54,14 +42,6 @@ async def events_of(js, subject_filter: str, since_seq: int, stream: str = "NEED
         if msg.subject.startswith(subject_filter):
             out.append(orjson.loads(msg.data))
     return out
-
-
-async def eventually(check, what: str, timeout: float = 15):
-    for _ in range(int(timeout / 0.1)):
-        if result := await check():
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def raise_one(client, worker, **changes) -> str:

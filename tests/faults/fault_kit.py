@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 
@@ -11,16 +10,6 @@ NEED = {
     "area_code": "130102001001", "category": "daily_care", "description": "故障测试需求",
     "resident": {"name": "李四", "phone": "13900139000", "citizen_id": "11010519491231002X"},
 }
-
-
-async def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 async def raise_needs(url: str, token: str, count: int, concurrency: int = 16) -> list[str]:

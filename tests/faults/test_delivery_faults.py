@@ -10,7 +10,8 @@ import pytest
 from contracts.envelope import new_id, wrap
 from contracts.events.needs import NeedRaised
 from contracts.subjects import event_subject
-from fault_kit import CONSUMER, raise_needs, wait_for
+from conftest import eventually
+from fault_kit import CONSUMER, raise_needs
 
 COMMUNITY = "130102001001"
 
@@ -29,7 +30,7 @@ async def test_kill_9_relay_while_2000_needs_are_raised(stack, token, db):
     async def relay_has_sent_some():
         return await needs_db.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") - sent_before >= 300
 
-    await wait_for(relay_has_sent_some, 60, "the relay to publish 300 events")
+    await eventually(relay_has_sent_some, "the relay to publish 300 events", 60)
     relay.send_signal(signal.SIGKILL)
     relay.wait()
     killed_at = await needs_db.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") - sent_before
@@ -42,7 +43,7 @@ async def test_kill_9_relay_while_2000_needs_are_raised(stack, token, db):
         async def all_recorded():
             return await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = ANY($1::uuid[])", ids) == 2000
 
-        await wait_for(all_recorded, 120, "every need to reach the volunteers service")
+        await eventually(all_recorded, "every need to reach the volunteers service", 120)
         event_ids = await volunteers_db.fetch("SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", ids)
         inbox = await volunteers_db.fetchval(
             "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
@@ -70,12 +71,12 @@ async def test_poison_need_event_is_dead_lettered_and_the_rest_flow(stack, token
     async def behind_processed():
         return await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = ANY($1::uuid[])", ids) == 20
 
-    await wait_for(behind_processed, 30, "the needs behind the poison event")
+    await eventually(behind_processed, "the needs behind the poison event", 30)
 
     async def dead_lettered():
         return (await js.stream_info("DLQ")).state.last_seq > dlq_before
 
-    await wait_for(dead_lettered, 30, "the poison event in DLQ")
+    await eventually(dead_lettered, "the poison event in DLQ", 30)
     letter = await js.get_msg("DLQ", dlq_before + 1)
     assert letter.headers["Wushe-Dlq-Consumer"] == CONSUMER
     assert letter.headers["Wushe-Dlq-Deliveries"] == "3"
@@ -99,7 +100,7 @@ async def test_same_need_event_published_twice_has_one_effect(stack, db, js):
         info = await js.consumer_info("NEEDS", CONSUMER)
         return info.num_pending == 0 and info.num_ack_pending == 0
 
-    await wait_for(both_delivered, 30, "both copies to be consumed")
+    await eventually(both_delivered, "both copies to be consumed", 30)
     assert await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = $1", event.data.need_id) == 1
     assert await volunteers_db.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
                                         CONSUMER, event.id) == 1

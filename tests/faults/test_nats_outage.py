@@ -9,7 +9,8 @@ from pathlib import Path
 import nats
 import pytest
 from conftest import Stack
-from fault_kit import CONSUMER, raise_needs, wait_for
+from conftest import eventually
+from fault_kit import CONSUMER, raise_needs
 
 from deploy.servers import free_port, start_nats, stop_process
 from kit.bus import ensure_streams
@@ -45,7 +46,7 @@ async def test_needs_raised_during_a_nats_outage_arrive_once_it_is_back(settings
 
     try:
         before = await raise_needs(stack.url("needs"), token(), 50, concurrency=4)
-        await wait_for(lambda: recorded(before), 30, "needs raised before the outage")
+        await eventually(lambda: recorded(before), "needs raised before the outage", 30)
 
         stop_process(servers.pop())
         during = await raise_needs(stack.url("needs"), token(), 100, concurrency=4)  # writes still succeed
@@ -54,7 +55,7 @@ async def test_needs_raised_during_a_nats_outage_arrive_once_it_is_back(settings
 
         servers.append(start_nats(private))  # same port, same store
         everything = before + during
-        await wait_for(lambda: recorded(everything), 90, "needs raised during the outage")
+        await eventually(lambda: recorded(everything), "needs raised during the outage", 90)
         events = [r["event_id"] for r in await volunteers_db.fetch(
             "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", everything)]
         assert await volunteers_db.fetchval(
