@@ -96,7 +96,8 @@ def create_service_app(
         finally:
             for worker in workers:
                 worker.stop()
-            await asyncio.wait(tasks, timeout=5)
+            if tasks:
+                await asyncio.wait(tasks, timeout=5)
             for task in tasks:
                 task.cancel()
             await broker.stop()
