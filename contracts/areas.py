@@ -87,3 +87,13 @@ def subject_tokens(code: str) -> tuple[str, str, str]:
     """
     six = [c for c in ancestors(code) if lookup(c).level in _GB2260_LEVELS][-1]
     return six[0:2], six[2:4], six[4:6]
+
+
+def code_prefix(code: str) -> str:
+    """The prefix every code inside `code` starts with (130000 → 13, 130100 → 1301), for
+    matching an area and everything below it with SQL `LIKE prefix || '%'`."""
+    if len(code) == 6 and code.endswith("0000"):
+        return code[:2]
+    if len(code) == 6 and code.endswith("00"):
+        return code[:4]
+    return code

@@ -17,10 +17,18 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts.api import needs as api_needs
+from contracts.api import timebank as api_timebank
+from contracts.api import volunteers as api_volunteers
 from contracts.envelope import Envelope
 from contracts.events import ALL_EVENTS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+def _models_of(module) -> list[type[BaseModel]]:
+    """The request and view models a module defines (not the ones it imports, nor its bases)."""
+    return [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, BaseModel)
+            and v.__module__ == module.__name__ and v.__name__ != "Strict"]
+
 
 # Request and view models of the HTTP API. Nested models (ResidentIn, TimeWindow, ...) are
 # covered through these; add a model here when a new endpoint exposes it.
@@ -32,9 +40,11 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
         api_needs.MediationDecisionIn, api_needs.RevisitIn, api_needs.MediationView, api_needs.TimelineEntry,
         api_needs.NeedPage, api_needs.NeedStats, api_needs.ConsentIn, api_needs.ResidentRegistrationIn,
         api_needs.ResidentCreated, api_needs.ResidentView, api_needs.SurveyIn, api_needs.SurveyCreated,
-        api_needs.VisitIn, api_needs.VisitRecorded, api_needs.ProactiveVisit,
+        api_needs.VisitIn, api_needs.VisitRecorded, api_needs.ProactiveVisit, api_needs.CategoryIn,
+        api_needs.CategoryView,
     )
-)
+) + tuple(("volunteers", model) for model in _models_of(api_volunteers)) + tuple(
+    ("timebank", model) for model in _models_of(api_timebank))
 
 _BOUNDS_MAX = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _BOUNDS_MIN = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")

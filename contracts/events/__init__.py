@@ -14,11 +14,19 @@ from contracts.events.needs import (
     PersonalDataRead,
 )
 from contracts.events.projects import ProjectProcured
-from contracts.events.volunteers import HoursVerified, TaskAccepted
+from contracts.events.timebank import CreditsExchanged
+from contracts.events.volunteers import (
+    HoursLogged,
+    HoursVerified,
+    TaskAccepted,
+    VolunteerDataRead,
+    VolunteerRegistered,
+)
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     NeedRaised, NeedAssessed, NeedRouted, NeedEscalated, NeedMatched, NeedResolved, NeedFeedbackGiven,
     MediationOpened, MediationEscalated, PersonalDataRead,
-    TaskAccepted, HoursVerified, ProjectProcured, DonationEarmarked, FundsDisbursed,
+    VolunteerRegistered, VolunteerDataRead, TaskAccepted, HoursLogged, HoursVerified, ProjectProcured, DonationEarmarked, FundsDisbursed,
+    CreditsExchanged,
 )
 BY_TYPE: dict[str, type[Event]] = {e.type_name(): e for e in ALL_EVENTS}

@@ -36,3 +36,47 @@ class HoursVerified(Event):
     minutes: int = Field(gt=0)
     verified_by: str
     verified_at: AwareDatetime
+
+
+class VolunteerRegistered(Event):
+    """A volunteer (or social worker) registered under their real name (志愿者注册登记)."""
+
+    service: ClassVar[str] = "volunteers"
+
+    volunteer_ref: str
+    area_code: AreaCode
+    skills: list[str] = Field(default_factory=list)
+    party_member: bool = False
+    social_worker_level: str | None = None
+    registered_at: AwareDatetime
+
+
+class HoursLogged(Event):
+    """Service time was recorded; it counts once verified (HoursVerified)."""
+
+    service: ClassVar[str] = "volunteers"
+
+    log_id: UUID
+    task_id: UUID
+    need_id: UUID | None = None
+    area_code: AreaCode
+    volunteer_ref: str
+    minutes: int = Field(gt=0)
+    provenance: str = Field(description="self_check_in | organizer_entry | backfill")
+    flagged: bool = Field(default=False, description="more than 12 hours in one day")
+    logged_at: AwareDatetime
+
+
+class VolunteerDataRead(Event):
+    """Audit: someone read a volunteer's unmasked personal data (who, when, which record, why)."""
+
+    service: ClassVar[str] = "volunteers"
+    audit: ClassVar[bool] = True
+
+    record: str
+    area_code: AreaCode
+    reader: str
+    reader_role: str
+    purpose: str = Field(max_length=200)
+    fields: list[str]
+    read_at: AwareDatetime

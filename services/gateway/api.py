@@ -55,8 +55,12 @@ async def _call(request: Request, service: str, method: str, path: str, *, optio
 
 # Everything else of a service's API passes through: the gateway authenticates the caller and
 # the service, which verifies the token again, decides and validates.
-ROUTES = {resource: "needs" for resource in
-          ("needs", "residents", "surveys", "mediations", "revisits", "proactive-visits", "taxonomy")}
+ROUTES = {
+    **{resource: "needs" for resource in
+       ("needs", "residents", "surveys", "mediations", "revisits", "proactive-visits", "taxonomy")},
+    **{resource: "volunteers" for resource in
+       ("volunteers", "tasks", "hours", "timebank", "teams", "stations", "facilities", "certificates")},
+}
 
 
 @router.api_route("/{resource}/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

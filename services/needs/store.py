@@ -6,6 +6,8 @@ from uuid import UUID
 
 import asyncpg
 
+from contracts.areas import code_prefix
+
 Conn = asyncpg.Pool | asyncpg.Connection
 
 NEED_COLUMNS = (
@@ -70,7 +72,7 @@ async def claim_overdue(conn: asyncpg.Connection, now: datetime, limit: int = 50
 def library_filter(area: str, category: str | None, target_group: str | None, status: str | None,
                    urgency: str | None, overdue: bool | None, now: datetime) -> tuple[str, list]:
     """WHERE clause and arguments for a library query; the area is a code prefix (jurisdiction)."""
-    clauses, args = ["area_code LIKE $1"], [_prefix(area) + "%"]
+    clauses, args = ["area_code LIKE $1"], [code_prefix(area) + "%"]
     for column, value in (("category", category), ("status", status), ("urgency", urgency)):
         if value is not None:
             args.append(value)
@@ -83,15 +85,6 @@ def library_filter(area: str, category: str | None, target_group: str | None, st
         test = f"(status = 'raised' AND first_response_due < ${len(args)})"
         clauses.append(test if overdue else f"NOT {test}")
     return " AND ".join(clauses), args
-
-
-def _prefix(area: str) -> str:
-    """The code prefix every area inside `area` starts with (130000 → 13, 130100 → 1301)."""
-    if len(area) == 6 and area.endswith("0000"):
-        return area[:2]
-    if len(area) == 6 and area.endswith("00"):
-        return area[:4]
-    return area
 
 
 async def search(conn: Conn, where: str, args: list, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
@@ -133,7 +126,7 @@ async def revisits_due(conn: Conn, area: str, today: date) -> list[asyncpg.Recor
     return await conn.fetch(
         """SELECT n.* FROM needs n WHERE n.area_code LIKE $1 AND n.revisit_due <= $2
              AND NOT EXISTS (SELECT 1 FROM revisits r WHERE r.need_id = n.id AND r.visited_at >= n.resolved_at)
-           ORDER BY n.revisit_due, n.id""", _prefix(area) + "%", today)
+           ORDER BY n.revisit_due, n.id""", code_prefix(area) + "%", today)
 
 
 # --- residents, surveys, visits, mediations ------------------------------------------------------
@@ -168,7 +161,7 @@ async def consents(conn: Conn, resident_id: UUID) -> list[asyncpg.Record]:
 
 
 async def list_residents(conn: Conn, area: str, tag: str | None, limit: int, offset: int) -> tuple[int, list]:
-    args: list = [_prefix(area) + "%"]
+    args: list = [code_prefix(area) + "%"]
     where = "area_code LIKE $1"
     if tag:
         args.append(tag)
@@ -183,7 +176,7 @@ async def proactive_visits(conn: Conn, area: str, tags: list[str], before: datet
     return await conn.fetch(
         """SELECT * FROM residents WHERE area_code LIKE $1 AND tags && $2::text[]
              AND (last_visited_at IS NULL OR last_visited_at < $3)
-           ORDER BY last_visited_at NULLS FIRST, id""", _prefix(area) + "%", tags, before)
+           ORDER BY last_visited_at NULLS FIRST, id""", code_prefix(area) + "%", tags, before)
 
 
 async def insert_survey(conn: Conn, survey_id: UUID, area: str, title: str, starts_on: date, ends_on: date,

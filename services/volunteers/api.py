@@ -1,23 +1,147 @@
-"""HTTP routes of the volunteers service."""
+"""HTTP routes of the volunteers service (志愿者 + 社工). Every route checks role × jurisdiction."""
 from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
+from contracts.api import volunteers as api
 from contracts.api.needs import MatchingView
+from contracts.areas import code_prefix
 from kit.auth import Principal, Role, require, require_jurisdiction
-from kit.problems import not_found
-from services.volunteers import store
+from kit.problems import Problem, not_found
+from services.volunteers import handlers, store
+from services.volunteers.timebank.service import credit_verified_hours
 
-router = APIRouter(prefix="/demands", tags=["志愿服务 volunteers"])
-READERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
+router = APIRouter(tags=["志愿服务 volunteers"])
+W = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
+READERS = (*W, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
+PURPOSE = Query(default=None, min_length=2, max_length=200,
+                description="查看未脱敏个人信息的目的（将被审计）/ purpose of an unmasked read (audited)")
 
 
-@router.get("/{need_id}", response_model=MatchingView)
+def _pool(request: Request):
+    return request.app.state.pool
+
+
+def _keys(request: Request):
+    return request.app.state.keyring
+
+
+@router.get("/demands/{need_id}", response_model=MatchingView)
 async def get_demand(need_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> MatchingView:
-    row = await store.get_demand(request.app.state.pool, need_id)
+    row = await store.get_demand(_pool(request), need_id)
     if row is None:
         raise not_found()  # not received yet, or outside the caller's area: the gateway says "pending"
     require_jurisdiction(who, row["area_code"])
     return MatchingView.model_validate(dict(row))
+
+
+# --- registration ---------------------------------------------------------------------------------
+
+@router.post("/volunteers", status_code=201, response_model=api.VolunteerCreated, summary="志愿者注册 / register")
+async def register(body: api.VolunteerIn, request: Request, who: Principal = Depends(require(*W))) -> api.VolunteerCreated:
+    require_jurisdiction(who, body.area_code, hide=False)
+    return await handlers.register(_pool(request), _keys(request), who, body)
+
+
+@router.get("/volunteers/{volunteer_id}", response_model=api.VolunteerView, summary="志愿者信息 / a volunteer")
+async def get_volunteer(volunteer_id: UUID, request: Request, purpose: str | None = PURPOSE,
+                        who: Principal = Depends(require(*READERS, Role.VOLUNTEER))) -> api.VolunteerView:
+    if purpose is not None and who.role not in W:
+        raise Problem(403, "无权查看未脱敏信息 / Forbidden", "此角色只能查看脱敏信息 / this role sees masked data only")
+    return await handlers.read_volunteer(_pool(request), _keys(request), who, volunteer_id, purpose)
+
+
+# --- tasks and matching ---------------------------------------------------------------------------
+
+@router.post("/tasks", status_code=201, response_model=api.TaskCreated, summary="发布志愿服务任务 / create a task")
+async def create_task(body: api.TaskIn, request: Request, who: Principal = Depends(require(*W, Role.ORG_ADMIN))):
+    require_jurisdiction(who, body.area_code, hide=False)
+    return api.TaskCreated(id=await handlers.create_task(_pool(request), who, body))
+
+
+@router.get("/tasks", response_model=list[api.TaskView], summary="任务列表 / tasks")
+async def list_tasks(request: Request, area: str | None = None, status: str | None = None,
+                     who: Principal = Depends(require(*READERS, Role.ORG_ADMIN))) -> list[api.TaskView]:
+    area = area or who.area
+    require_jurisdiction(who, area, hide=False)
+    return [handlers.task_view(r) for r in await store.list_tasks(_pool(request), code_prefix(area), status)]
+
+
+@router.get("/tasks/by-need/{need_id}", response_model=api.TaskView, summary="需求对应的任务 / the task of a need")
+async def task_of_need(need_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> api.TaskView:
+    row = await store.task_of_need(_pool(request), need_id)
+    if row is None:
+        raise not_found()
+    require_jurisdiction(who, row["area_code"])
+    return handlers.task_view(row)
+
+
+@router.get("/tasks/{task_id}", response_model=api.TaskView, summary="任务详情 / a task")
+async def get_task(task_id: UUID, request: Request,
+                   who: Principal = Depends(require(*READERS, Role.ORG_ADMIN, Role.VOLUNTEER))) -> api.TaskView:
+    return handlers.task_view(await handlers.visible_task(_pool(request), who, task_id))
+
+
+@router.get("/tasks/{task_id}/candidates", response_model=list[api.CandidateView],
+            summary="推荐志愿者（附评分说明）/ ranked candidates, explained")
+async def candidates(task_id: UUID, request: Request, limit: int = Query(default=10, ge=1, le=100),
+                     who: Principal = Depends(require(*W))) -> list[api.CandidateView]:
+    return await handlers.ranked_candidates(_pool(request), _keys(request), who, task_id, limit)
+
+
+@router.post("/tasks/batch-assignment", response_model=api.BatchResult, summary="批量最优分配 / assign many tasks")
+async def batch(body: api.BatchIn, request: Request, who: Principal = Depends(require(Role.SOCIAL_WORKER))):
+    return await handlers.batch_assign(_pool(request), who, body)
+
+
+@router.post("/tasks/{task_id}/invitations", status_code=201, summary="邀请志愿者 / invite volunteers")
+async def invite(task_id: UUID, body: api.InviteIn, request: Request, who: Principal = Depends(require(*W))) -> dict:
+    return {"invited": await handlers.invite(_pool(request), who, task_id, body.volunteer_ids)}
+
+
+@router.post("/tasks/{task_id}/invitations/{volunteer_id}/response", summary="接受或婉拒 / accept or decline")
+async def respond(task_id: UUID, volunteer_id: UUID, body: api.ResponseIn, request: Request,
+                  who: Principal = Depends(require(*W, Role.VOLUNTEER))) -> dict:
+    return {"status": await handlers.respond(_pool(request), who, task_id, volunteer_id, body.accept)}
+
+
+# --- hours ----------------------------------------------------------------------------------------
+
+@router.post("/tasks/{task_id}/volunteers/{volunteer_id}/check-in", status_code=201, summary="签到 / check in")
+async def check_in(task_id: UUID, volunteer_id: UUID, body: api.CheckIn, request: Request,
+                   who: Principal = Depends(require(*W, Role.VOLUNTEER))) -> dict:
+    return {"log_id": await handlers.check_in(_pool(request), who, task_id, volunteer_id, body.at)}
+
+
+@router.post("/tasks/{task_id}/volunteers/{volunteer_id}/check-out", summary="签退 / check out")
+async def check_out(task_id: UUID, volunteer_id: UUID, body: api.CheckIn, request: Request,
+                    who: Principal = Depends(require(*W, Role.VOLUNTEER))) -> dict:
+    return {"log_id": await handlers.check_out(_pool(request), who, task_id, volunteer_id, body.at)}
+
+
+@router.post("/tasks/{task_id}/hours", status_code=201, summary="录入/补录服务时长 / enter hours")
+async def enter_hours(task_id: UUID, body: api.HoursEntryIn, request: Request,
+                      who: Principal = Depends(require(*W))) -> dict:
+    return {"log_id": await handlers.enter_hours(_pool(request), who, task_id, body)}
+
+
+@router.get("/hours/{log_id}", response_model=api.LogView, summary="服务时长记录 / an hours record")
+async def get_log(log_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> api.LogView:
+    row = await store.get_log(_pool(request), log_id)
+    if row is None:
+        raise not_found()
+    require_jurisdiction(who, row["area_code"])
+    return handlers.log_view(row)
+
+
+@router.post("/hours/{log_id}/verification", summary="核实或驳回时长 / verify or reject hours")
+async def verify(log_id: UUID, body: api.VerificationIn, request: Request,
+                 who: Principal = Depends(require(Role.SOCIAL_WORKER, Role.ORG_ADMIN))) -> dict:
+    settings = request.app.state.timebank_settings
+    status = await handlers.verify(
+        _pool(request), who, log_id, body,
+        credit=lambda conn, **kw: credit_verified_hours(conn, rate=settings.rate, **kw))
+    return {"id": log_id, "status": status}
+

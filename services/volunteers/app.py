@@ -4,13 +4,21 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kit.app import create_service_app
-from kit.settings import get_settings
+from kit.crypto import load_keyring
+from kit.settings import Settings, get_settings
 from services.volunteers.api import router
 from services.volunteers.subscribers import subscriptions
+from services.volunteers.timebank.api import router as timebank_router
+from services.volunteers.timebank.service import TimebankSettings
+
+
+async def _start(app: FastAPI, settings: Settings) -> None:
+    app.state.keyring = load_keyring(settings.keyring_file)
+    app.state.timebank_settings = TimebankSettings()
 
 
 def create_app() -> FastAPI:
     return create_service_app(
-        "volunteers", title="wushe 志愿服务 volunteers", routers=[router],
+        "volunteers", title="wushe 志愿服务 volunteers", routers=[router, timebank_router], on_start=_start,
         subscriptions=subscriptions(get_settings().consumer_max_deliver),
     )

@@ -5,6 +5,8 @@ from uuid import UUID
 
 import asyncpg
 
+Conn = asyncpg.Pool | asyncpg.Connection
+
 from contracts.envelope import Envelope
 from contracts.events.needs import NeedRaised
 
@@ -24,5 +26,147 @@ async def record_demands(conn: asyncpg.Connection, envelopes: list[Envelope[Need
     )
 
 
-async def get_demand(conn: asyncpg.Pool | asyncpg.Connection, need_id: UUID) -> asyncpg.Record | None:
+async def get_demand(conn: Conn, need_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM demands WHERE need_id = $1", need_id)
+
+
+# --- volunteers ---------------------------------------------------------------------------------
+
+VOLUNTEER_COLUMNS = ("id", "volunteer_ref", "area_code", "name_enc", "citizen_id_enc", "phone_enc", "birth_date",
+                     "skills", "service_areas", "availability", "party_member", "sw_level", "sw_certificate_enc",
+                     "guardian_consent", "registered_by", "registered_at")
+
+
+async def insert_volunteer(conn: asyncpg.Connection, row: dict) -> bool:
+    """False when this citizen ID (volunteer_ref) is already registered."""
+    placeholders = ", ".join(f"${i}" for i in range(1, len(VOLUNTEER_COLUMNS) + 1))
+    added = await conn.fetchval(
+        f"INSERT INTO volunteers ({', '.join(VOLUNTEER_COLUMNS)}) VALUES ({placeholders}) "
+        "ON CONFLICT (volunteer_ref) DO NOTHING RETURNING true", *(row[c] for c in VOLUNTEER_COLUMNS))
+    return bool(added)
+
+
+async def get_volunteer(conn: Conn, volunteer_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers WHERE id = $1", volunteer_id)
+
+
+async def candidates(conn: Conn, county_prefix: str, since) -> list[asyncpg.Record]:
+    """Volunteers living or offering to serve in the task's county, with their record of service."""
+    return await conn.fetch(
+        """SELECT v.id, v.volunteer_ref, v.area_code, v.name_enc, v.skills, v.service_areas, v.availability,
+                  coalesce((SELECT sum(minutes) FROM hour_logs h WHERE h.volunteer_id = v.id
+                             AND h.status IN ('logged', 'verified') AND h.check_in >= $2), 0) AS recent_minutes,
+                  (SELECT count(*) FROM assignments a WHERE a.volunteer_id = v.id AND a.status = 'accepted') AS done,
+                  (SELECT count(*) FROM assignments a WHERE a.volunteer_id = v.id AND a.status = 'no_show') AS no_shows,
+                  (SELECT avg(s.satisfaction)::float FROM satisfaction s JOIN assignments a
+                     ON a.task_id = s.task_id AND a.volunteer_id = v.id AND a.status = 'accepted') AS mean_satisfaction
+           FROM volunteers v
+           WHERE v.area_code LIKE $1 || '%' OR EXISTS (
+                 SELECT 1 FROM unnest(v.service_areas) a WHERE $1 LIKE a || '%' OR a LIKE $1 || '%')""",
+        county_prefix, since)
+
+
+# --- tasks and invitations ------------------------------------------------------------------------
+
+TASK_COLUMNS = ("id", "need_id", "area_code", "title", "description", "required_skills", "slots", "window_start",
+                "window_end", "place", "source", "created_by", "created_at")
+
+
+async def insert_task(conn: asyncpg.Connection, row: dict) -> bool:
+    """False when the need already has its task (a redelivered NeedRouted)."""
+    placeholders = ", ".join(f"${i}" for i in range(1, len(TASK_COLUMNS) + 1))
+    added = await conn.fetchval(
+        f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (need_id) DO NOTHING "
+        "RETURNING true", *(row[c] for c in TASK_COLUMNS))
+    return bool(added)
+
+
+TASK_VIEW = """SELECT t.*, (SELECT count(*) FROM assignments a WHERE a.task_id = t.id AND a.status = 'accepted')
+                          AS accepted FROM tasks t"""
+
+
+async def get_task(conn: Conn, task_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    if for_update:
+        return await conn.fetchrow("SELECT *, 0 AS accepted FROM tasks WHERE id = $1 FOR UPDATE", task_id)
+    return await conn.fetchrow(TASK_VIEW + " WHERE t.id = $1", task_id)
+
+
+async def task_of_need(conn: Conn, need_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(TASK_VIEW + " WHERE t.need_id = $1", need_id)
+
+
+async def list_tasks(conn: Conn, area_prefix: str, status: str | None) -> list[asyncpg.Record]:
+    if status:
+        return await conn.fetch(TASK_VIEW + " WHERE t.area_code LIKE $1 || '%' AND t.status = $2 ORDER BY t.created_at",
+                                area_prefix, status)
+    return await conn.fetch(TASK_VIEW + " WHERE t.area_code LIKE $1 || '%' ORDER BY t.created_at", area_prefix)
+
+
+async def invite(conn: asyncpg.Connection, task_id: UUID, volunteer_id: UUID, score: float | None, by: str, at) -> bool:
+    added = await conn.fetchval(
+        """INSERT INTO assignments (task_id, volunteer_id, status, score, invited_by, invited_at)
+           VALUES ($1, $2, 'invited', $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true""",
+        task_id, volunteer_id, score, by, at)
+    return bool(added)
+
+
+async def get_assignment(conn: Conn, task_id: UUID, volunteer_id: UUID, *, for_update: bool = False):
+    return await conn.fetchrow(
+        "SELECT * FROM assignments WHERE task_id = $1 AND volunteer_id = $2" + (" FOR UPDATE" if for_update else ""),
+        task_id, volunteer_id)
+
+
+async def respond(conn: asyncpg.Connection, task_id: UUID, volunteer_id: UUID, status: str, at) -> None:
+    await conn.execute("UPDATE assignments SET status = $3, responded_at = $4 WHERE task_id = $1 AND volunteer_id = $2",
+                       task_id, volunteer_id, status, at)
+
+
+async def accepted_count(conn: Conn, task_id: UUID) -> int:
+    return await conn.fetchval("SELECT count(*) FROM assignments WHERE task_id = $1 AND status = 'accepted'", task_id)
+
+
+async def set_task_status(conn: asyncpg.Connection, task_id: UUID, status: str) -> None:
+    await conn.execute("UPDATE tasks SET status = $2 WHERE id = $1", task_id, status)
+
+
+# --- hours -------------------------------------------------------------------------------------
+
+async def logs_between(conn: Conn, volunteer_id: UUID, start, end) -> list[asyncpg.Record]:
+    """The volunteer's logs that could overlap [start, end), open ones included; rejected ones don't count."""
+    return await conn.fetch(
+        """SELECT * FROM hour_logs WHERE volunteer_id = $1 AND status <> 'rejected'
+             AND check_in < $3 AND coalesce(check_out, 'infinity') > $2""", volunteer_id, start, end)
+
+
+async def minutes_on_day(conn: Conn, volunteer_id: UUID, day_start, day_end) -> int:
+    return await conn.fetchval(
+        """SELECT coalesce(sum(minutes), 0) FROM hour_logs WHERE volunteer_id = $1 AND status <> 'rejected'
+             AND check_in >= $2 AND check_in < $3""", volunteer_id, day_start, day_end)
+
+
+async def open_log(conn: Conn, task_id: UUID, volunteer_id: UUID, *, for_update: bool = False):
+    return await conn.fetchrow(
+        "SELECT * FROM hour_logs WHERE task_id = $1 AND volunteer_id = $2 AND status = 'open'"
+        + (" FOR UPDATE" if for_update else ""), task_id, volunteer_id)
+
+
+async def insert_log(conn: asyncpg.Connection, row: dict) -> None:
+    columns = tuple(row)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    await conn.execute(f"INSERT INTO hour_logs ({', '.join(columns)}) VALUES ({placeholders})", *row.values())
+
+
+async def update_log(conn: asyncpg.Connection, log_id: UUID, **values) -> None:
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
+    await conn.execute(f"UPDATE hour_logs SET {sets} WHERE id = $1", log_id, *values.values())
+
+
+async def get_log(conn: Conn, log_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM hour_logs WHERE id = $1" + (" FOR UPDATE" if for_update else ""), log_id)
+
+
+async def record_satisfaction(conn: asyncpg.Connection, need_id: UUID, satisfaction: int) -> None:
+    await conn.execute(
+        """INSERT INTO satisfaction (need_id, task_id, satisfaction)
+           SELECT $1, id, $2 FROM tasks WHERE need_id = $1
+           ON CONFLICT (need_id) DO UPDATE SET satisfaction = excluded.satisfaction""", need_id, satisfaction)

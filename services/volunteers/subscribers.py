@@ -4,9 +4,9 @@ from __future__ import annotations
 import asyncpg
 
 from contracts.envelope import Envelope
-from contracts.events.needs import NeedRaised
+from contracts.events.needs import NeedFeedbackGiven, NeedRaised, NeedRouted
 from kit.bus import Subscription
-from services.volunteers import store
+from services.volunteers import handlers, store
 
 
 async def on_need_raised(conn: asyncpg.Connection, envelopes: list[Envelope[NeedRaised]]) -> None:
@@ -15,4 +15,10 @@ async def on_need_raised(conn: asyncpg.Connection, envelopes: list[Envelope[Need
 
 
 def subscriptions(max_deliver: int) -> list[Subscription]:
-    return [Subscription(durable="volunteers-need-raised", event=NeedRaised, handle=on_need_raised, max_deliver=max_deliver)]
+    return [
+        Subscription(durable="volunteers-need-raised", event=NeedRaised, handle=on_need_raised, max_deliver=max_deliver),
+        Subscription(durable="volunteers-need-routed", event=NeedRouted, handle=handlers.on_need_routed,
+                     max_deliver=max_deliver),
+        Subscription(durable="volunteers-need-feedback", event=NeedFeedbackGiven, handle=handlers.on_feedback,
+                     max_deliver=max_deliver),
+    ]

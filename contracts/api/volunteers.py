@@ -1,0 +1,221 @@
+"""HTTP models of the volunteers service (志愿者 + 社工): registration, tasks, matching, hours."""
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from contracts.api.needs import CommunityCode, TimeWindowIn
+from contracts.values import AreaCode, CitizenId, PhoneNumber
+
+Skill = Annotated[str, Field(min_length=1, max_length=30)]
+SocialWorkerLevel = Literal["assistant", "social_worker", "senior"]  # 助理社会工作师 / 社会工作师 / 高级社会工作师
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class WeeklySlot(Strict):
+    weekday: int = Field(ge=0, le=6, description="0 = 星期一 … 6 = 星期日")
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WeeklySlot":
+        if self.end <= self.start:
+            raise ValueError("结束时间须晚于开始时间 / end must be after start")
+        return self
+
+
+class GuardianConsentIn(Strict):
+    guardian_name: str = Field(min_length=1, max_length=50)
+    guardian_phone: PhoneNumber
+    given_at: AwareDatetime
+
+
+class SocialWorkerIn(Strict):
+    level: SocialWorkerLevel
+    certificate_no: str = Field(min_length=4, max_length=40)
+
+
+def _distinct(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class VolunteerIn(Strict):
+    name: str = Field(min_length=1, max_length=50)
+    citizen_id: CitizenId
+    phone: PhoneNumber
+    area_code: CommunityCode = Field(description="常住村（社区）：也是其时间银行所在的社区银行")
+    skills: Annotated[list[Skill], AfterValidator(_distinct)] = Field(default_factory=list, max_length=20)
+    service_areas: list[AreaCode] = Field(default_factory=list, max_length=10, description="愿意服务的区域")
+    availability: list[WeeklySlot] = Field(default_factory=list, max_length=21)
+    party_member: bool = False
+    social_worker: SocialWorkerIn | None = None
+    guardian_consent: GuardianConsentIn | None = Field(default=None, description="14–18 岁须有监护人同意")
+
+
+class VolunteerCreated(BaseModel):
+    id: UUID
+    volunteer_ref: str
+
+
+class VolunteerView(BaseModel):
+    id: UUID
+    volunteer_ref: str
+    area_code: str
+    name: str
+    citizen_id: str
+    phone: str
+    minor: bool
+    skills: list[str]
+    service_areas: list[str]
+    availability: list[dict]
+    party_member: bool
+    social_worker_level: str | None
+    registered_at: AwareDatetime
+    masked: bool
+
+
+class TaskIn(Strict):
+    area_code: AreaCode
+    title: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=2000)
+    required_skills: list[Skill] = Field(default_factory=list, max_length=20)
+    slots: int = Field(default=1, ge=1, le=100)
+    time_window: TimeWindowIn | None = None
+    place: str = Field(default="", max_length=200)
+
+
+class TaskCreated(BaseModel):
+    id: UUID
+
+
+class TaskView(BaseModel):
+    id: UUID
+    need_id: UUID | None
+    area_code: str
+    title: str
+    description: str
+    required_skills: list[str]
+    slots: int
+    window_start: AwareDatetime | None
+    window_end: AwareDatetime | None
+    place: str
+    status: str
+    source: str
+    accepted: int
+
+
+class ScorePart(BaseModel):
+    name: str
+    label: str
+    value: float = Field(description="0–1")
+    weight: float
+    why: str
+
+
+class CandidateView(BaseModel):
+    volunteer_id: UUID
+    volunteer_ref: str
+    name: str = Field(description="masked")
+    score: float
+    parts: list[ScorePart]
+
+
+class InviteIn(Strict):
+    volunteer_ids: list[UUID] = Field(min_length=1, max_length=50)
+
+
+class BatchIn(Strict):
+    task_ids: list[UUID] = Field(min_length=1, max_length=200)
+    invite: bool = Field(default=True, description="invite the chosen volunteers")
+
+
+class BatchAssignment(BaseModel):
+    task_id: UUID
+    volunteer_id: UUID
+    score: float
+
+
+class BatchResult(BaseModel):
+    assignments: list[BatchAssignment]
+    total_score: float
+    greedy_total_score: float = Field(description="what assigning one task after another would have scored")
+
+
+class ResponseIn(Strict):
+    accept: bool
+
+
+class CheckIn(Strict):
+    at: AwareDatetime | None = Field(default=None, description="默认为当前时间")
+
+
+class HoursEntryIn(Strict):
+    """An organizer's entry (or a backfill) of a volunteer's time on a task."""
+
+    volunteer_id: UUID
+    check_in: AwareDatetime
+    check_out: AwareDatetime
+    backfill: bool = False
+
+
+class LogView(BaseModel):
+    id: UUID
+    task_id: UUID
+    volunteer_id: UUID
+    check_in: AwareDatetime
+    check_out: AwareDatetime | None
+    minutes: int | None
+    provenance: str
+    status: str
+    flagged: bool
+    reason: str | None
+
+
+class VerificationIn(Strict):
+    approve: bool
+    reason: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _reason_for_rejection(self) -> "VerificationIn":
+        if not self.approve and not self.reason:
+            raise ValueError("驳回须说明理由 / a rejection needs a reason")
+        return self
+
+
+class FacilityIn(Strict):
+    area_code: CommunityCode
+    name: str = Field(min_length=1, max_length=100)
+
+
+class StationIn(Strict):
+    facility_id: UUID
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TeamIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    area_code: AreaCode
+    station_id: UUID | None = None
+    supervisor_id: UUID | None = Field(default=None, description="督导社工（须为已登记社工）")
+    member_ids: list[UUID] = Field(default_factory=list, max_length=500)
+
+
+class TrainingIn(Strict):
+    course: str = Field(min_length=1, max_length=200)
+    held_on: date
+    attendee_ids: list[UUID] = Field(default_factory=list, max_length=500)
+
+
+class SupervisionIn(Strict):
+    held_at: AwareDatetime
+    notes: str = Field(default="", max_length=2000)
+
+
+class Created(BaseModel):
+    id: UUID

@@ -1,0 +1,360 @@
+"""Use cases of the volunteers service, each inside one unit of work."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from uuid import UUID
+
+import asyncpg
+
+from contracts.api import volunteers as api
+from contracts.envelope import Envelope, new_id
+from contracts.events.needs import NeedFeedbackGiven, NeedRouted
+from contracts.events.volunteers import HoursLogged, HoursVerified, TaskAccepted, VolunteerDataRead, VolunteerRegistered
+from contracts.taxonomy import Route
+from contracts.values import birth_date, mask_citizen_id, mask_phone
+from kit.auth import Principal, Role
+from kit.crypto import Keyring
+from kit.problems import Problem, not_found
+from kit.uow import UnitOfWork
+from services.volunteers import domain, store
+
+PII = ("name", "citizen_id", "phone")
+WORKERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ctx(volunteer_id, field: str) -> bytes:
+    return f"volunteers/{volunteer_id}/{field}".encode()
+
+
+def _invalid(field: str, message: str) -> Problem:
+    return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
+
+
+def _conflict(message: str, **extensions) -> Problem:
+    return Problem(409, "当前状态不允许此操作 / Not allowed now", message, **extensions)
+
+
+def age_on(born, on) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# --- registration -----------------------------------------------------------------------------------
+
+async def register(pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.VolunteerIn) -> api.VolunteerCreated:
+    at, volunteer_id = now(), new_id()
+    born = birth_date(body.citizen_id)
+    age = age_on(born, at.date())
+    if age < 14:
+        raise _invalid("citizen_id", "未满 14 周岁不能注册为志愿者 / volunteers must be at least 14")
+    if age < 18 and body.guardian_consent is None:
+        raise _invalid("guardian_consent", "14–18 岁须有监护人同意 / a minor needs the guardian's consent")
+    ref = keyring.pseudonym(body.citizen_id, "volunteer")
+    consent = None
+    if body.guardian_consent is not None:
+        g = body.guardian_consent
+        consent = {"guardian_name_enc": keyring.encrypt(g.guardian_name, _ctx(volunteer_id, "guardian_name")).hex(),
+                   "guardian_phone_enc": keyring.encrypt(g.guardian_phone, _ctx(volunteer_id, "guardian_phone")).hex(),
+                   "given_at": g.given_at.isoformat()}
+    sw = body.social_worker
+    async with UnitOfWork(pool) as uow:
+        added = await store.insert_volunteer(uow.conn, {
+            "id": volunteer_id, "volunteer_ref": ref, "area_code": body.area_code,
+            **{f"{f}_enc": keyring.encrypt(getattr(body, f), _ctx(volunteer_id, f)) for f in PII},
+            "birth_date": born, "skills": body.skills, "service_areas": body.service_areas,
+            "availability": [s.model_dump(mode="json") for s in body.availability], "party_member": body.party_member,
+            "sw_level": sw.level if sw else None,
+            "sw_certificate_enc": keyring.encrypt(sw.certificate_no, _ctx(volunteer_id, "certificate")) if sw else None,
+            "guardian_consent": consent, "registered_by": who.sub, "registered_at": at,
+        })
+        if not added:
+            raise Problem(409, "已注册 / Already registered", "该公民身份号码已注册 / this citizen ID is registered",
+                          errors=[{"field": "citizen_id", "message": "already registered", "type": "duplicate"}])
+        uow.emit(VolunteerRegistered(volunteer_ref=ref, area_code=body.area_code, skills=body.skills,
+                                     party_member=body.party_member, social_worker_level=sw.level if sw else None,
+                                     registered_at=at), subject=ref, area_code=body.area_code)
+    return api.VolunteerCreated(id=volunteer_id, volunteer_ref=ref)
+
+
+async def read_volunteer(pool: asyncpg.Pool, keyring: Keyring, who: Principal, volunteer_id: UUID,
+                         purpose: str | None) -> api.VolunteerView:
+    """Masked unless a worker states a purpose; that read is audited in the same transaction."""
+    async with UnitOfWork(pool) as uow:
+        row = await _visible_volunteer(uow.conn, who, volunteer_id)
+        if purpose is not None:
+            uow.emit(VolunteerDataRead(record=f"volunteer/{volunteer_id}", area_code=row["area_code"], reader=who.sub,
+                                       reader_role=who.role, purpose=purpose, fields=list(PII), read_at=now()),
+                     subject=f"volunteer/{volunteer_id}", area_code=row["area_code"])
+    plain = {f: keyring.decrypt(row[f"{f}_enc"], _ctx(volunteer_id, f)) for f in PII}
+    if purpose is None:
+        plain = {"name": plain["name"][:1] + "*" * max(len(plain["name"]) - 1, 1),
+                 "citizen_id": mask_citizen_id(plain["citizen_id"]), "phone": mask_phone(plain["phone"])}
+    return api.VolunteerView(
+        id=row["id"], volunteer_ref=row["volunteer_ref"], area_code=row["area_code"], **plain,
+        minor=age_on(row["birth_date"], now().date()) < 18, skills=row["skills"], service_areas=row["service_areas"],
+        availability=row["availability"], party_member=row["party_member"], social_worker_level=row["sw_level"],
+        registered_at=row["registered_at"], masked=purpose is None)
+
+
+async def _visible_volunteer(conn, who: Principal, volunteer_id: UUID) -> asyncpg.Record:
+    row = await store.get_volunteer(conn, volunteer_id)
+    if row is None or not (who.covers(row["area_code"]) or _is_self(who, row)):
+        raise not_found()
+    return row
+
+
+def _is_self(who: Principal, row) -> bool:
+    return who.role == Role.VOLUNTEER and who.sub == row["volunteer_ref"]
+
+
+# --- tasks ------------------------------------------------------------------------------------------
+
+async def create_task(pool: asyncpg.Pool, who: Principal, body: api.TaskIn) -> UUID:
+    task_id, window = new_id(), body.time_window
+    async with UnitOfWork(pool) as uow:
+        await store.insert_task(uow.conn, {
+            "id": task_id, "need_id": None, "area_code": body.area_code, "title": body.title,
+            "description": body.description, "required_skills": body.required_skills, "slots": body.slots,
+            "window_start": window.start if window else None, "window_end": window.end if window else None,
+            "place": body.place, "source": "manual", "created_by": who.sub, "created_at": now(),
+        })
+    return task_id
+
+
+async def on_need_routed(conn: asyncpg.Connection, envelopes: list[Envelope[NeedRouted]]) -> None:
+    """A need routed to volunteers becomes a task (once, even if the event comes twice)."""
+    for envelope in envelopes:
+        routed = envelope.data
+        if routed.route != Route.VOLUNTEER_TASK:
+            continue
+        await store.insert_task(conn, {
+            "id": new_id(), "need_id": routed.need_id, "area_code": routed.area_code,
+            "title": f"需求服务：{routed.category}", "description": "", "required_skills": routed.required_skills,
+            "slots": 1, "window_start": routed.window_start, "window_end": routed.window_end, "place": "",
+            "source": "need_routed", "created_by": routed.routed_by, "created_at": routed.routed_at,
+        })
+
+
+async def on_feedback(conn: asyncpg.Connection, envelopes: list[Envelope[NeedFeedbackGiven]]) -> None:
+    """Residents' judgement of a need's service counts for the volunteers who served it."""
+    for envelope in envelopes:
+        await store.record_satisfaction(conn, envelope.data.need_id, envelope.data.satisfaction)
+
+
+async def visible_task(conn, who: Principal, task_id: UUID, *, for_update: bool = False) -> asyncpg.Record:
+    task = await store.get_task(conn, task_id, for_update=for_update)
+    if task is None or not (who.covers(task["area_code"]) or who.role == Role.VOLUNTEER):
+        raise not_found()
+    return task
+
+
+def task_view(row) -> api.TaskView:
+    return api.TaskView(**{k: row[k] for k in api.TaskView.model_fields})
+
+
+# --- matching ---------------------------------------------------------------------------------------
+
+def _spec(task) -> domain.TaskSpec:
+    return domain.TaskSpec(id=task["id"], area_code=task["area_code"], required_skills=tuple(task["required_skills"]),
+                           window_start=task["window_start"], window_end=task["window_end"], slots=task["slots"])
+
+
+def _candidate(row) -> domain.Candidate:
+    slots = tuple(domain.Slot(s["weekday"], time.fromisoformat(s["start"]), time.fromisoformat(s["end"]))
+                  for s in row["availability"])
+    return domain.Candidate(id=row["id"], home_area=row["area_code"], skills=frozenset(row["skills"]),
+                            service_areas=tuple(row["service_areas"]), availability=slots,
+                            recent_minutes=row["recent_minutes"], done=row["done"], no_shows=row["no_shows"],
+                            mean_satisfaction=row["mean_satisfaction"])
+
+
+async def _pool_of(conn, area_code: str) -> dict[UUID, asyncpg.Record]:
+    return {r["id"]: r for r in await store.candidates(conn, area_code[:6], now() - timedelta(days=30))}
+
+
+async def ranked_candidates(pool: asyncpg.Pool, keyring: Keyring, who: Principal, task_id: UUID,
+                            limit: int) -> list[api.CandidateView]:
+    task = await visible_task(pool, who, task_id)
+    rows = await _pool_of(pool, task["area_code"])
+    ranked = domain.rank(_spec(task), [_candidate(r) for r in rows.values()])[:limit]
+    return [api.CandidateView(
+        volunteer_id=c.id, volunteer_ref=rows[c.id]["volunteer_ref"],
+        name=_masked_name(keyring.decrypt(rows[c.id]["name_enc"], _ctx(c.id, "name"))), score=s.total,
+        parts=[api.ScorePart(name=p.name, label=domain.LABELS[p.name], value=round(p.value, 3), weight=p.weight,
+                             why=p.why) for p in s.parts],
+    ) for c, s in ranked]
+
+
+def _masked_name(name: str) -> str:
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+async def batch_assign(pool: asyncpg.Pool, who: Principal, body: api.BatchIn) -> api.BatchResult:
+    async with UnitOfWork(pool) as uow:
+        tasks = [await visible_task(uow.conn, who, t) for t in body.task_ids]
+        if any(t["status"] != "open" for t in tasks):
+            raise _invalid("task_ids", "只能为待招募的任务分配 / only open tasks can be assigned")
+        rows: dict[UUID, asyncpg.Record] = {}
+        for area in {t["area_code"][:6] for t in tasks}:
+            rows |= await _pool_of(uow.conn, area)
+        specs, people = [_spec(t) for t in tasks], [_candidate(r) for r in rows.values()]
+        chosen, total = domain.assign_batch(specs, people)
+        _, greedy_total = domain.assign_greedy(specs, people)
+        if body.invite:
+            at = now()
+            for task_id, volunteer_id, score in chosen:
+                await store.invite(uow.conn, task_id, volunteer_id, score, who.sub, at)
+    return api.BatchResult(assignments=[api.BatchAssignment(task_id=t, volunteer_id=v, score=s) for t, v, s in chosen],
+                           total_score=total, greedy_total_score=greedy_total)
+
+
+async def invite(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_ids: list[UUID]) -> int:
+    async with UnitOfWork(pool) as uow:
+        task = await visible_task(uow.conn, who, task_id)
+        if task["status"] != "open":
+            raise _conflict("任务已满员或已关闭 / the task is filled or closed", state=task["status"], action="invite")
+        at, invited = now(), 0
+        for volunteer_id in volunteer_ids:
+            if await store.get_volunteer(uow.conn, volunteer_id) is None:
+                raise _invalid("volunteer_ids", f"未注册的志愿者 / unknown volunteer: {volunteer_id}")
+            invited += await store.invite(uow.conn, task_id, volunteer_id, None, who.sub, at)
+    return invited
+
+
+async def respond(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_id: UUID, accept: bool) -> str:
+    """The volunteer (or a worker for them) accepts or declines; acceptance is TaskAccepted."""
+    async with UnitOfWork(pool) as uow:
+        task = await store.get_task(uow.conn, task_id, for_update=True)
+        volunteer = await store.get_volunteer(uow.conn, volunteer_id)
+        if task is None or volunteer is None or not (_is_self(who, volunteer) or who.covers(task["area_code"])):
+            raise not_found()
+        if who.role == Role.VOLUNTEER and not _is_self(who, volunteer):
+            raise not_found()
+        assignment = await store.get_assignment(uow.conn, task_id, volunteer_id, for_update=True)
+        if assignment is None or assignment["status"] != "invited":
+            raise _conflict("没有待回复的邀请 / no open invitation", state=assignment["status"] if assignment else "none",
+                            action="accept" if accept else "decline")
+        if accept and task["status"] != "open":
+            raise _conflict("任务已满员或已关闭 / the task is filled or closed", state=task["status"], action="accept")
+        at = now()
+        await store.respond(uow.conn, task_id, volunteer_id, "accepted" if accept else "declined", at)
+        if not accept:
+            return "declined"
+        if await store.accepted_count(uow.conn, task_id) >= task["slots"]:
+            await store.set_task_status(uow.conn, task_id, "filled")
+        uow.emit(TaskAccepted(task_id=task_id, need_id=task["need_id"], area_code=task["area_code"],
+                              volunteer_ref=volunteer["volunteer_ref"], accepted_at=at),
+                 subject=str(task_id), area_code=task["area_code"])
+    return "accepted"
+
+
+# --- hours ----------------------------------------------------------------------------------------------
+
+async def check_in(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_id: UUID, at: datetime | None) -> UUID:
+    at = at or now()
+    async with UnitOfWork(pool) as uow:
+        task, volunteer = await _accepted(uow.conn, who, task_id, volunteer_id)
+        if await store.open_log(uow.conn, task_id, volunteer_id) is not None:
+            raise _conflict("已签到，尚未签退 / already checked in", state="checked_in", action="check_in")
+        if await store.logs_between(uow.conn, volunteer_id, at, at + timedelta(seconds=1)):
+            raise _invalid("at", "与该志愿者的其他服务记录时间重叠 / overlaps another of the volunteer's logs")
+        log_id = new_id()
+        await store.insert_log(uow.conn, {"id": log_id, "task_id": task_id, "volunteer_id": volunteer_id,
+                                          "area_code": task["area_code"], "check_in": at, "provenance": "self_check_in",
+                                          "status": "open", "created_at": now()})
+    return log_id
+
+
+async def check_out(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_id: UUID, at: datetime | None) -> UUID:
+    at = at or now()
+    async with UnitOfWork(pool) as uow:
+        task, volunteer = await _accepted(uow.conn, who, task_id, volunteer_id)
+        log = await store.open_log(uow.conn, task_id, volunteer_id, for_update=True)
+        if log is None:
+            raise _conflict("尚未签到 / not checked in", state="not_checked_in", action="check_out")
+        minutes, is_flagged = await _rules(uow.conn, volunteer_id, log["check_in"], at, exclude=log["id"])
+        await store.update_log(uow.conn, log["id"], check_out=at, minutes=minutes, flagged=is_flagged, status="logged")
+        _emit_logged(uow, log["id"], task, volunteer, minutes, "self_check_in", is_flagged)
+    return log["id"]
+
+
+async def enter_hours(pool: asyncpg.Pool, who: Principal, task_id: UUID, body: api.HoursEntryIn) -> UUID:
+    """An organizer records (or backfills) a volunteer's time."""
+    async with UnitOfWork(pool) as uow:
+        task, volunteer = await _accepted(uow.conn, who, task_id, body.volunteer_id, organizer=True)
+        minutes, is_flagged = await _rules(uow.conn, body.volunteer_id, body.check_in, body.check_out)
+        provenance = "backfill" if body.backfill else "organizer_entry"
+        log_id = new_id()
+        await store.insert_log(uow.conn, {
+            "id": log_id, "task_id": task_id, "volunteer_id": body.volunteer_id, "area_code": task["area_code"],
+            "check_in": body.check_in, "check_out": body.check_out, "minutes": minutes, "provenance": provenance,
+            "status": "logged", "flagged": is_flagged, "created_at": now()})
+        _emit_logged(uow, log_id, task, volunteer, minutes, provenance, is_flagged)
+    return log_id
+
+
+async def _rules(conn, volunteer_id: UUID, check_in: datetime, check_out: datetime, exclude: UUID | None = None):
+    try:
+        minutes = domain.minutes_served(check_in, check_out)
+    except domain.HoursRefused as exc:
+        raise _invalid(exc.field, str(exc)) from None
+    others = [(r["check_in"], r["check_out"]) for r in await store.logs_between(conn, volunteer_id, check_in, check_out)
+              if r["id"] != exclude]
+    if domain.overlapping(check_in, check_out, others):
+        raise _invalid("check_in", "与该志愿者的其他服务记录时间重叠 / overlaps another of the volunteer's logs")
+    local = check_in.astimezone(domain.LOCAL)
+    day_start = datetime.combine(local.date(), time(), domain.LOCAL)
+    before = await store.minutes_on_day(conn, volunteer_id, day_start, day_start + timedelta(days=1))
+    return minutes, domain.flagged(before, minutes)
+
+
+async def _accepted(conn, who: Principal, task_id: UUID, volunteer_id: UUID, *, organizer: bool = False):
+    task = await store.get_task(conn, task_id, for_update=True)
+    volunteer = await store.get_volunteer(conn, volunteer_id)
+    if task is None or volunteer is None:
+        raise not_found()
+    allowed = who.covers(task["area_code"]) and who.role in WORKERS or (not organizer and _is_self(who, volunteer))
+    if not allowed:
+        raise not_found()
+    assignment = await store.get_assignment(conn, task_id, volunteer_id)
+    if assignment is None or assignment["status"] != "accepted":
+        raise _conflict("志愿者未接受此任务 / the volunteer has not accepted this task", action="hours")
+    return task, volunteer
+
+
+def _emit_logged(uow: UnitOfWork, log_id: UUID, task, volunteer, minutes: int, provenance: str, is_flagged: bool):
+    uow.emit(HoursLogged(log_id=log_id, task_id=task["id"], need_id=task["need_id"], area_code=task["area_code"],
+                         volunteer_ref=volunteer["volunteer_ref"], minutes=minutes, provenance=provenance,
+                         flagged=is_flagged, logged_at=now()), subject=str(log_id), area_code=task["area_code"])
+
+
+async def verify(pool: asyncpg.Pool, who: Principal, log_id: UUID, body: api.VerificationIn, credit) -> str:
+    """The organizer or the supervising social worker verifies (HoursVerified, and the time bank
+    credits the hours in the same transaction) or rejects with a reason."""
+    async with UnitOfWork(pool) as uow:
+        log = await store.get_log(uow.conn, log_id, for_update=True)
+        if log is None or not who.covers(log["area_code"]):
+            raise not_found()
+        if log["status"] != "logged":
+            raise _conflict("只有待核实的记录可以核实 / only a logged record can be verified",
+                            state=log["status"], action="verify")
+        task = await store.get_task(uow.conn, log["task_id"])
+        volunteer = await store.get_volunteer(uow.conn, log["volunteer_id"])
+        at = now()
+        if not body.approve:
+            await store.update_log(uow.conn, log_id, status="rejected", verified_by=who.sub, reason=body.reason)
+            return "rejected"
+        await store.update_log(uow.conn, log_id, status="verified", verified_by=who.sub)
+        uow.emit(HoursVerified(log_id=log_id, task_id=log["task_id"], need_id=task["need_id"], area_code=log["area_code"],
+                               volunteer_ref=volunteer["volunteer_ref"], minutes=log["minutes"], verified_by=who.sub,
+                               verified_at=at), subject=str(log_id), area_code=log["area_code"])
+        await credit(uow.conn, volunteer_id=volunteer["id"], bank_area=volunteer["area_code"], minutes=log["minutes"],
+                     log_id=log_id)
+    return "verified"
+
+
+def log_view(row) -> api.LogView:
+    return api.LogView(**{k: row[k] for k in api.LogView.model_fields})

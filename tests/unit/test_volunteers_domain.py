@@ -1,0 +1,105 @@
+"""Matching and hour rules of the volunteers service (pure)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.volunteers import domain
+from services.volunteers.domain import Candidate, Slot, TaskSpec
+
+SH = domain.LOCAL
+MONDAY_9 = datetime(2026, 12, 7, 9, 0, tzinfo=SH)
+
+
+def task(area="130102001001", skills=("送餐",), hours=2, slots=1) -> TaskSpec:
+    return TaskSpec(id=uuid.uuid4(), area_code=area, required_skills=skills, window_start=MONDAY_9,
+                    window_end=MONDAY_9 + timedelta(hours=hours), slots=slots)
+
+
+def person(area="130102001001", skills=("送餐",), slots=(Slot(0, time(8), time(12)),), **kw) -> Candidate:
+    return Candidate(id=uuid.uuid4(), home_area=area, skills=frozenset(skills), availability=slots, **kw)
+
+
+def test_hand_checked_score():
+    """Half the skills, same township, half the window covered, 10 h last month, 1 no-show in 3,
+    residents' mean 4.5: 0.35*0.5 + 0.2*0.6 + 0.2*0.5 + 0.1*0.5 + 0.1*0.75 + 0.05*0.9 = 0.565."""
+    t = task(skills=("送餐", "陪伴"))
+    c = person(area="130102001002", skills=("送餐",), slots=(Slot(0, time(10), time(12)),),
+               recent_minutes=600, done=2, no_shows=1, mean_satisfaction=4.5)
+    s = domain.score(t, c)
+    assert [round(p.value, 3) for p in s.parts] == [0.5, 0.6, 0.5, 0.5, 0.75, 0.9]
+    assert s.total == pytest.approx(0.565)
+    assert s.parts[0].why == "具备 1/2 项技能：送餐"
+
+
+def test_distance_prefers_community_then_township_then_county():
+    t = task()
+    values = [domain.distance(t.area_code, home, ()).value
+              for home in ("130102001001", "130102001002", "130102002001", "130104001001")]
+    assert values == [1.0, 0.6, 0.3, 0.0]
+    assert domain.distance(t.area_code, "130104001001", ("130100",)).value == 0.3  # offered to serve the city
+
+
+def test_availability_across_midnight_and_timezones():
+    night = TaskSpec(id=uuid.uuid4(), area_code="130102001001", window_start=datetime(2026, 12, 7, 22, tzinfo=SH),
+                     window_end=datetime(2026, 12, 8, 2, tzinfo=SH))
+    slots = (Slot(0, time(22), time(23, 59, 59)), Slot(1, time(0), time(1)))
+    covered = domain.availability_overlap(night.window_start, night.window_end, slots).value
+    assert covered == pytest.approx((2 * 3600 - 1 + 3600) / (4 * 3600), abs=1e-3)
+    utc = domain.availability_overlap(MONDAY_9.astimezone(timezone.utc), (MONDAY_9 + timedelta(hours=1)).astimezone(
+        timezone.utc), (Slot(0, time(9), time(10)),))
+    assert utc.value == 1.0
+
+
+def test_rank_excludes_people_out_of_range_and_orders_by_score():
+    t = task()
+    best, weaker, away = person(), person(skills=()), person(area="130104001001")
+    ranked = domain.rank(t, [weaker, away, best])
+    assert [c for c, _ in ranked] == [best, weaker]
+
+
+def test_batch_finds_the_optimum_greedy_misses():
+    """Greedy gives the versatile volunteer to the first task and leaves the second unfilled."""
+    both = task(skills=("理发", "送餐"))
+    haircut = task(skills=("理发",))
+    versatile, barber = person(skills=("理发", "送餐")), person(skills=("理发",))
+    chosen, total = domain.assign_batch([haircut, both], [versatile, barber])
+    greedy, greedy_total = domain.assign_greedy([haircut, both], [versatile, barber])
+    assert {(t, v) for t, v, _ in chosen} == {(haircut.id, barber.id), (both.id, versatile.id)}
+    assert total > greedy_total
+
+
+people = st.lists(st.builds(
+    lambda skills, area, minutes: person(area=area, skills=skills, recent_minutes=minutes),
+    st.lists(st.sampled_from(["送餐", "理发", "陪伴", "维修"]), max_size=3, unique=True).map(tuple),
+    st.sampled_from(["130102001001", "130102001002", "130102002001"]), st.integers(0, 3000)), max_size=6)
+jobs = st.lists(st.builds(lambda skills, slots: task(skills=skills, slots=slots),
+                          st.lists(st.sampled_from(["送餐", "理发", "陪伴"]), max_size=2, unique=True).map(tuple),
+                          st.integers(1, 2)), max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(jobs, people)
+def test_batch_total_is_never_below_greedy(tasks, candidates):
+    chosen, total = domain.assign_batch(tasks, candidates)
+    _, greedy_total = domain.assign_greedy(tasks, candidates)
+    assert total >= greedy_total - 1e-9
+    assert len({v for _, v, _ in chosen}) == len(chosen)  # a volunteer takes at most one task of a batch
+    for t in tasks:
+        assert sum(1 for tid, _, _ in chosen if tid == t.id) <= t.slots
+
+
+def test_hours_rules():
+    assert domain.minutes_served(MONDAY_9, MONDAY_9 + timedelta(minutes=95)) == 95
+    with pytest.raises(domain.HoursRefused) as refused:
+        domain.minutes_served(MONDAY_9, MONDAY_9)
+    assert refused.value.field == "check_out"
+    others = [(MONDAY_9, MONDAY_9 + timedelta(hours=2))]
+    assert domain.overlapping(MONDAY_9 + timedelta(hours=1), MONDAY_9 + timedelta(hours=3), others)
+    assert not domain.overlapping(MONDAY_9 + timedelta(hours=2), MONDAY_9 + timedelta(hours=3), others)  # back to back
+    assert domain.overlapping(MONDAY_9 + timedelta(hours=5), MONDAY_9 + timedelta(hours=6), [(MONDAY_9, None)])  # open
+    assert not domain.flagged(600, 120) and domain.flagged(600, 121)  # more than 12 h in the day
