@@ -53,6 +53,15 @@ async def _call(request: Request, service: str, method: str, path: str, *, optio
         raise Problem(503, "服务暂不可用 / Service unavailable", f"{service}: {type(exc).__name__}") from None
 
 
+@router.get("/public/certificates/{code}", summary="核验志愿服务记录证明（无需登录）/ check a certificate, no login")
+async def verify_certificate(code: str, request: Request) -> Response:
+    """Public: anyone holding a certificate can check its code; the answer shows masked data only."""
+    reply = await _call(request, "volunteers", "GET", f"/certificates/verify/{code}")
+    if reply.status >= 500:
+        raise_for_problem(reply)
+    return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None)
+
+
 # Everything else of a service's API passes through: the gateway authenticates the caller and
 # the service, which verifies the token again, decides and validates.
 ROUTES = {
