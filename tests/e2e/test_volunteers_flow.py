@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import orjson
 import pytest
 from conftest import eventually
 
@@ -28,7 +29,7 @@ def worker(token):
     return {"Authorization": f"Bearer {token('social_worker', '130102', 'sw-zhang')}"}
 
 
-async def test_need_to_task_to_match_to_hours_to_credits(client, worker, token):
+async def test_need_to_task_to_match_to_hours_to_credits(client, worker, token, js):
     # two volunteers: one next door with the right skills, one further away without them
     near = await client.post("/volunteers", headers=worker,
                              json=volunteer("陈一", "13010219900101001", COMMUNITY, ["送餐", "陪伴"], party_member=True))
@@ -95,6 +96,15 @@ async def test_need_to_task_to_match_to_hours_to_credits(client, worker, token):
 
     kinds = await eventually(on_timeline, "hours on the need's timeline")
     assert kinds.index("task_accepted") < kinds.index("hours_verified")
+
+    # what the volunteers service published about this task, and that no personal data went out
+    published = [orjson.loads((await js.get_msg("VOLUNTEERS", seq)).data)
+                 for seq in range(1, (await js.stream_info("VOLUNTEERS")).state.last_seq + 1)]
+    mine = [e["type"].split(".")[3] for e in published if e["data"].get("task_id") == task["id"]]
+    assert mine == ["task_accepted", "hours_logged", "hours_verified"]
+    everything = b"".join(orjson.dumps(e) for e in published)
+    for secret in ("陈一", cid("13010219900101001"), "13900139001"):
+        assert secret.encode() not in everything
 
 
 async def test_batch_assignment_beats_greedy_and_invites(client, worker):
