@@ -153,6 +153,13 @@ class ResponseIn(Strict):
 
 class CheckIn(Strict):
     at: AwareDatetime | None = Field(default=None, description="默认为当前时间")
+    code: str | None = Field(default=None, min_length=8, max_length=16,
+                             description="现场二维码中的一次性签到码 / the one-time code from the QR code on site")
+
+
+class CheckinCode(BaseModel):
+    code: str
+    expires_at: AwareDatetime
 
 
 class HoursEntryIn(Strict):
@@ -172,6 +179,7 @@ class LogView(BaseModel):
     check_out: AwareDatetime | None
     minutes: int | None
     provenance: str
+    code_checked: bool = Field(default=False, description="签到时出示了现场一次性签到码")
     status: str
     flagged: bool
     reason: str | None
@@ -219,3 +227,71 @@ class SupervisionIn(Strict):
 
 class Created(BaseModel):
     id: UUID
+
+
+# --- organization: facilities, stations, teams, statistics ----------------------------------------
+
+class FacilityView(BaseModel):
+    id: UUID
+    area_code: str
+    name: str
+    station_id: UUID | None = Field(description="该设施的志愿服务站点（无则为空）")
+    created_at: AwareDatetime
+
+
+class StationView(BaseModel):
+    id: UUID
+    facility_id: UUID
+    facility_name: str
+    name: str
+    area_code: str
+    created_at: AwareDatetime
+
+
+class MembersIn(Strict):
+    member_ids: list[UUID] = Field(min_length=1, max_length=500)
+
+
+class TeamMemberView(BaseModel):
+    volunteer_id: UUID
+    name: str = Field(description="masked: first character + *")
+    social_worker_level: str | None
+
+
+class TeamView(BaseModel):
+    id: UUID
+    name: str
+    area_code: str
+    station_id: UUID | None
+    supervisor: TeamMemberView | None = Field(description="督导社工 / the supervising social worker")
+    members: list[TeamMemberView]
+    created_at: AwareDatetime
+
+
+class TrainingView(BaseModel):
+    id: UUID
+    team_id: UUID
+    course: str
+    held_on: date
+    attendee_ids: list[UUID]
+    attendance: int
+    recorded_by: str
+
+
+class StationCoverage(BaseModel):
+    facilities: int = Field(description="社区综合服务设施数")
+    with_station: int = Field(description="设有志愿服务站点的设施数")
+    coverage: float | None = Field(description="with_station / facilities; null when there are no facilities")
+    target: float = Field(description="政策目标（≥ 80%）/ the policy target")
+    met: bool
+
+
+class VolunteerStats(BaseModel):
+    area: str
+    registered: int = Field(description="常住本辖区的注册志愿者 / volunteers whose home is in the area")
+    active_30d: int = Field(description="近 30 天有已登记或已核实时长的志愿者 / served in the last 30 days")
+    party_members: int
+    social_workers_by_level: dict[str, int]
+    hours_by_month: dict[str, float] = Field(description="近 12 个月在本辖区已核实的服务时长 / YYYY-MM → hours")
+    verified_ratio: float | None = Field(description="已核实分钟 / (已核实 + 待核实 + 已驳回) 分钟")
+    station_coverage: StationCoverage

@@ -112,7 +112,13 @@ async def respond(task_id: UUID, volunteer_id: UUID, body: api.ResponseIn, reque
 @router.post("/tasks/{task_id}/volunteers/{volunteer_id}/check-in", status_code=201, summary="签到 / check in")
 async def check_in(task_id: UUID, volunteer_id: UUID, body: api.CheckIn, request: Request,
                    who: Principal = Depends(require(*W, Role.VOLUNTEER))) -> dict:
-    return {"log_id": await handlers.check_in(_pool(request), who, task_id, volunteer_id, body.at)}
+    return {"log_id": await handlers.check_in(_pool(request), who, task_id, volunteer_id, body.at, body.code)}
+
+
+@router.post("/tasks/{task_id}/checkin-codes", status_code=201, response_model=api.CheckinCode,
+             summary="生成一次性签到码（二维码）/ a one-time check-in code for the QR code")
+async def checkin_code(task_id: UUID, request: Request, who: Principal = Depends(require(*W, Role.ORG_ADMIN))):
+    return await handlers.new_checkin_code(_pool(request), who, task_id)
 
 
 @router.post("/tasks/{task_id}/volunteers/{volunteer_id}/check-out", summary="签退 / check out")

@@ -191,7 +191,10 @@ class HoursRefused(ValueError):
 def minutes_served(check_in: datetime, check_out: datetime) -> int:
     if check_out <= check_in:
         raise HoursRefused("check_out", "签退时间须晚于签到时间 / check-out must be after check-in")
-    return int((check_out - check_in).total_seconds() // 60)
+    minutes = int((check_out - check_in).total_seconds() // 60)
+    if minutes < 1:
+        raise HoursRefused("check_out", "服务时长不足 1 分钟 / less than a minute of service")
+    return minutes
 
 
 def overlapping(check_in: datetime, check_out: datetime, others: list[tuple[datetime, datetime | None]]) -> bool:

@@ -1,6 +1,8 @@
 """Use cases of the volunteers service, each inside one unit of work."""
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime, time, timedelta, timezone
 from uuid import UUID
 
@@ -253,10 +255,32 @@ async def respond(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_i
 
 # --- hours ----------------------------------------------------------------------------------------------
 
-async def check_in(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_id: UUID, at: datetime | None) -> UUID:
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud or typed from a QR fallback
+CODE_LIFETIME = timedelta(minutes=15)
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.upper().encode()).hexdigest()
+
+
+async def new_checkin_code(pool: asyncpg.Pool, who: Principal, task_id: UUID) -> api.CheckinCode:
+    """A one-time code for the QR code shown where the service happens; only its hash is kept."""
+    task = await visible_task(pool, who, task_id)
+    if who.role == Role.VOLUNTEER:
+        raise not_found()
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+    expires_at = now() + CODE_LIFETIME
+    await store.insert_checkin_code(pool, _code_hash(code), task["id"], expires_at, who.sub)
+    return api.CheckinCode(code=code, expires_at=expires_at)
+
+
+async def check_in(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_id: UUID, at: datetime | None,
+                   code: str | None = None) -> UUID:
     at = at or now()
     async with UnitOfWork(pool) as uow:
         task, volunteer = await _accepted(uow.conn, who, task_id, volunteer_id)
+        if code is not None and not await store.use_checkin_code(uow.conn, _code_hash(code), task_id, volunteer_id, now()):
+            raise _invalid("code", "签到码无效、已过期或已使用 / the check-in code is invalid, expired or used")
         if await store.open_log(uow.conn, task_id, volunteer_id) is not None:
             raise _conflict("已签到，尚未签退 / already checked in", state="checked_in", action="check_in")
         if await store.logs_between(uow.conn, volunteer_id, at, at + timedelta(seconds=1)):
@@ -264,7 +288,7 @@ async def check_in(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_
         log_id = new_id()
         await store.insert_log(uow.conn, {"id": log_id, "task_id": task_id, "volunteer_id": volunteer_id,
                                           "area_code": task["area_code"], "check_in": at, "provenance": "self_check_in",
-                                          "status": "open", "created_at": now()})
+                                          "status": "open", "code_checked": code is not None, "created_at": now()})
     return log_id
 
 

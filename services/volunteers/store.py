@@ -170,3 +170,17 @@ async def record_satisfaction(conn: asyncpg.Connection, need_id: UUID, satisfact
         """INSERT INTO satisfaction (need_id, task_id, satisfaction)
            SELECT $1, id, $2 FROM tasks WHERE need_id = $1
            ON CONFLICT (need_id) DO UPDATE SET satisfaction = excluded.satisfaction""", need_id, satisfaction)
+
+
+async def insert_checkin_code(conn: Conn, code_hash: str, task_id: UUID, expires_at, by: str) -> None:
+    await conn.execute("INSERT INTO checkin_codes (code_hash, task_id, expires_at, created_by) VALUES ($1, $2, $3, $4)",
+                       code_hash, task_id, expires_at, by)
+
+
+async def use_checkin_code(conn: asyncpg.Connection, code_hash: str, task_id: UUID, volunteer_id: UUID, at) -> bool:
+    """Consume a valid, unused code of this task; False if there is none."""
+    used = await conn.fetchval(
+        """UPDATE checkin_codes SET used_by = $3, used_at = $4
+           WHERE code_hash = $1 AND task_id = $2 AND used_at IS NULL AND expires_at > $4 RETURNING true""",
+        code_hash, task_id, volunteer_id, at)
+    return bool(used)

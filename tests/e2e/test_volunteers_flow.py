@@ -134,3 +134,28 @@ async def test_registration_rules(client, worker):
     assert (await client.post("/volunteers", headers=worker, json=teen)).status_code == 201
     again = await client.post("/volunteers", headers=worker, json=teen)
     assert again.status_code == 409 and again.json()["errors"][0]["field"] == "citizen_id"
+
+
+async def test_one_time_check_in_code(client, worker, token):
+    reply = await client.post("/volunteers", headers=worker,
+                              json=volunteer("郑三", "13010219880303003", COMMUNITY, ["陪伴"]))
+    vid, ref = reply.json()["id"], reply.json()["volunteer_ref"]
+    me = {"Authorization": f"Bearer {token('volunteer', COMMUNITY, ref)}"}
+    task_id = (await client.post("/tasks", headers=worker, json={"area_code": COMMUNITY, "title": "重阳节陪伴"})).json()["id"]
+    await client.post(f"/tasks/{task_id}/invitations", headers=worker, json={"volunteer_ids": [vid]})
+    await client.post(f"/tasks/{task_id}/invitations/{vid}/response", headers=me, json={"accept": True})
+    assert (await client.post(f"/tasks/{task_id}/checkin-codes", headers=me)).status_code == 403
+    code = (await client.post(f"/tasks/{task_id}/checkin-codes", headers=worker)).json()["code"]
+    wrong = await client.post(f"/tasks/{task_id}/volunteers/{vid}/check-in", headers=me, json={"code": "ZZZZZZZZZZ"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "code"
+    an_hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    checked_in = await client.post(f"/tasks/{task_id}/volunteers/{vid}/check-in", headers=me,
+                                   json={"code": code, "at": an_hour_ago})
+    assert checked_in.status_code == 201
+    too_soon = await client.post(f"/tasks/{task_id}/volunteers/{vid}/check-out", headers=me, json={"at": an_hour_ago})
+    assert too_soon.status_code == 422 and too_soon.json()["errors"][0]["field"] == "check_out"
+    out = await client.post(f"/tasks/{task_id}/volunteers/{vid}/check-out", headers=me, json={})
+    log = (await client.get(f"/hours/{out.json()['log_id']}", headers=worker)).json()
+    assert log["code_checked"] is True
+    reused = await client.post(f"/tasks/{task_id}/volunteers/{vid}/check-in", headers=me, json={"code": code})
+    assert reused.status_code == 422  # one time only

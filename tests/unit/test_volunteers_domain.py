@@ -98,6 +98,8 @@ def test_hours_rules():
     with pytest.raises(domain.HoursRefused) as refused:
         domain.minutes_served(MONDAY_9, MONDAY_9)
     assert refused.value.field == "check_out"
+    with pytest.raises(domain.HoursRefused):
+        domain.minutes_served(MONDAY_9, MONDAY_9 + timedelta(seconds=59))  # under a minute is not service
     others = [(MONDAY_9, MONDAY_9 + timedelta(hours=2))]
     assert domain.overlapping(MONDAY_9 + timedelta(hours=1), MONDAY_9 + timedelta(hours=3), others)
     assert not domain.overlapping(MONDAY_9 + timedelta(hours=2), MONDAY_9 + timedelta(hours=3), others)  # back to back
