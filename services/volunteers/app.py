@@ -7,6 +7,8 @@ from kit.app import create_service_app
 from kit.crypto import load_keyring
 from kit.settings import Settings, get_settings
 from services.volunteers.api import router
+from services.volunteers.certificates.api import router as certificates_router
+from services.volunteers.organization.api import router as organization_router
 from services.volunteers.subscribers import subscriptions
 from services.volunteers.timebank.api import router as timebank_router
 from services.volunteers.timebank.service import TimebankSettings
@@ -19,6 +21,9 @@ async def _start(app: FastAPI, settings: Settings) -> None:
 
 def create_app() -> FastAPI:
     return create_service_app(
-        "volunteers", title="wushe 志愿服务 volunteers", routers=[router, timebank_router], on_start=_start,
+        "volunteers", title="wushe 志愿服务 volunteers",
+        # organization first: /volunteers/stats
+        routers=[organization_router, router, timebank_router, certificates_router],
+        on_start=_start,
         subscriptions=subscriptions(get_settings().consumer_max_deliver),
     )

@@ -102,8 +102,11 @@ async def read_volunteer(pool: asyncpg.Pool, keyring: Keyring, who: Principal, v
 
 
 async def _visible_volunteer(conn, who: Principal, volunteer_id: UUID) -> asyncpg.Record:
+    """Workers see the volunteers of their area; a volunteer sees only themself."""
     row = await store.get_volunteer(conn, volunteer_id)
-    if row is None or not (who.covers(row["area_code"]) or _is_self(who, row)):
+    if row is None:
+        raise not_found()
+    if not (_is_self(who, row) if who.role == Role.VOLUNTEER else who.covers(row["area_code"])):
         raise not_found()
     return row
 
@@ -147,8 +150,14 @@ async def on_feedback(conn: asyncpg.Connection, envelopes: list[Envelope[NeedFee
 
 
 async def visible_task(conn, who: Principal, task_id: UUID, *, for_update: bool = False) -> asyncpg.Record:
+    """Workers see the tasks of their area; a volunteer only the tasks they were invited to."""
     task = await store.get_task(conn, task_id, for_update=for_update)
-    if task is None or not (who.covers(task["area_code"]) or who.role == Role.VOLUNTEER):
+    if task is None:
+        raise not_found()
+    if who.role == Role.VOLUNTEER:
+        if not await store.invited_ref(conn, task_id, who.sub):
+            raise not_found()
+    elif not who.covers(task["area_code"]):
         raise not_found()
     return task
 
@@ -366,6 +375,8 @@ async def verify(pool: asyncpg.Pool, who: Principal, log_id: UUID, body: api.Ver
             raise _conflict("只有待核实的记录可以核实 / only a logged record can be verified",
                             state=log["status"], action="verify")
         task = await store.get_task(uow.conn, log["task_id"])
+        if who.role == Role.ORG_ADMIN and task["created_by"] != who.sub:
+            raise not_found()  # an organization verifies only the hours of its own tasks
         volunteer = await store.get_volunteer(uow.conn, log["volunteer_id"])
         at = now()
         if not body.approve:
@@ -378,6 +389,19 @@ async def verify(pool: asyncpg.Pool, who: Principal, log_id: UUID, body: api.Ver
         await credit(uow.conn, volunteer_id=volunteer["id"], bank_area=volunteer["area_code"], minutes=log["minutes"],
                      log_id=log_id)
     return "verified"
+
+
+async def visible_log(conn, who: Principal, log_id: UUID) -> asyncpg.Record:
+    """Workers of the area see an hours record; a volunteer sees their own."""
+    log = await store.get_log(conn, log_id)
+    if log is None:
+        raise not_found()
+    if who.role == Role.VOLUNTEER:
+        if not _is_self(who, await store.get_volunteer(conn, log["volunteer_id"])):
+            raise not_found()
+    elif not who.covers(log["area_code"]):
+        raise not_found()
+    return log
 
 
 def log_view(row) -> api.LogView:

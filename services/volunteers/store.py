@@ -184,3 +184,10 @@ async def use_checkin_code(conn: asyncpg.Connection, code_hash: str, task_id: UU
            WHERE code_hash = $1 AND task_id = $2 AND used_at IS NULL AND expires_at > $4 RETURNING true""",
         code_hash, task_id, volunteer_id, at)
     return bool(used)
+
+
+async def invited_ref(conn: Conn, task_id: UUID, volunteer_ref: str) -> bool:
+    """Whether the volunteer with this ref has an invitation (of any outcome) to the task."""
+    return bool(await conn.fetchval(
+        """SELECT true FROM assignments a JOIN volunteers v ON v.id = a.volunteer_id
+           WHERE a.task_id = $1 AND v.volunteer_ref = $2""", task_id, volunteer_ref))

@@ -71,13 +71,14 @@ def _check_bank(code: str, field: str) -> None:
                       errors=[{"field": field, "message": "must be a 12-digit village or community code"}])
 
 
-async def _acting_for(conn, who: Principal, volunteer_id: UUID, *, write: bool) -> asyncpg.Record:
-    """The volunteer themself (token sub = volunteer_ref), or a worker whose area covers their bank."""
+async def _acting_for(conn, who: Principal, volunteer_id: UUID) -> asyncpg.Record:
+    """The volunteer themself (token sub = volunteer_ref), or a worker whose area covers their bank.
+    Anyone else learns nothing: the same 404 as for an unknown volunteer, for reads and writes."""
     row = await store.get_volunteer(conn, volunteer_id)
     if row is None or (who.role == Role.VOLUNTEER and who.sub != row["volunteer_ref"]):
         raise not_found()
     if who.role != Role.VOLUNTEER:
-        require_jurisdiction(who, row["area_code"], hide=not write)
+        require_jurisdiction(who, row["area_code"])
     return row
 
 
@@ -143,7 +144,7 @@ async def credit_verified_hours(conn: asyncpg.Connection, *, volunteer_id: UUID,
 
 async def declare_family_link(pool: asyncpg.Pool, who: Principal, body: api.FamilyLinkIn) -> api.FamilyLinkView:
     async with UnitOfWork(pool) as uow:
-        await _acting_for(uow.conn, who, body.volunteer_id, write=True)
+        await _acting_for(uow.conn, who, body.volunteer_id)
         if await store.get_volunteer(uow.conn, body.relative_id) is None:
             raise Problem(422, "请求参数无效 / Invalid request",
                           "亲属须为注册志愿者 / the relative must be a registered volunteer",
@@ -163,7 +164,7 @@ async def transfer(pool: asyncpg.Pool, who: Principal, from_volunteer: UUID, to_
     """Give credits to a registered family member, within the giver's yearly limit."""
     settings = settings or timebank_settings()
     async with UnitOfWork(pool) as uow:
-        giver = await _acting_for(uow.conn, who, from_volunteer, write=True)
+        giver = await _acting_for(uow.conn, who, from_volunteer)
         receiver = await store.get_volunteer(uow.conn, to_volunteer)
         if receiver is None or await store.family_link(uow.conn, from_volunteer, to_volunteer) is None:
             message = "只能转赠给已登记的亲属 / credits go only to a registered family member"
@@ -187,7 +188,7 @@ async def redeem(pool: asyncpg.Pool, who: Principal, volunteer_id: UUID, units: 
     settings = settings or timebank_settings()
     _check_bank(at_bank_area, "at_bank_area")
     async with UnitOfWork(pool) as uow:
-        volunteer = await _acting_for(uow.conn, who, volunteer_id, write=True)
+        volunteer = await _acting_for(uow.conn, who, volunteer_id)
         with refusals():
             txn = ledger.redeem(_own_account(volunteer), at_bank_area, units, reference or str(new_id()))
             return await _post(uow.conn, txn, by=who.sub, memo=service, floor=settings.floor_units)
@@ -198,7 +199,7 @@ async def exchange(pool: asyncpg.Pool, who: Principal, volunteer_id: UUID, units
     """Credits become charity points: CreditsExchanged goes out through the outbox."""
     settings = settings or timebank_settings()
     async with UnitOfWork(pool) as uow:
-        volunteer = await _acting_for(uow.conn, who, volunteer_id, write=True)
+        volunteer = await _acting_for(uow.conn, who, volunteer_id)
         with refusals():
             txn = ledger.exchange(_own_account(volunteer), units, reference or str(new_id()))
             posted = await _post(uow.conn, txn, by=who.sub, memo="兑换爱心积分 / exchanged for charity points",
@@ -233,7 +234,7 @@ async def clearing(pool: asyncpg.Pool, who: Principal, area: str) -> api.Clearin
 async def account_view(pool: asyncpg.Pool, who: Principal, volunteer_id: UUID, limit: int = 100
                        ) -> api.VolunteerAccountView:
     """Balance and statement (newest first, running balance) of the volunteer's home-bank account."""
-    volunteer = await _acting_for(pool, who, volunteer_id, write=False)
+    volunteer = await _acting_for(pool, who, volunteer_id)
     account = await store.account_id(pool, _own_account(volunteer))
     rows = await store.statement(pool, account, limit) if account is not None else []
     balance = int(rows[0]["balance_units"]) if rows else 0

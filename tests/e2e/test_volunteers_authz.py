@@ -1,0 +1,408 @@
+"""Role × jurisdiction of every route of the volunteers service and its time bank, as one table.
+
+The objects live in 长安区 (130102): volunteers of community 130102001001, an open task (the
+volunteer "me" invited), a task "me" accepted with verified hours (so "me" holds credits) and an
+unverified hours record, a need routed to volunteers (its demand record and its task), a relative
+of "me" for the time bank. For every route the table checks each allowed role of 长安区 (success,
+on fresh objects where the route changes state), a role that is not allowed (403), a worker of
+桥西区 130104 (404 for 长安区 objects — the same answer as an unknown id — and 403 naming
+`area_code` for writes naming a 长安区 area), the city's civil affairs bureau 130100 (reads where
+civil affairs reads, no writes) and a request without a token (401). Where a route serves the
+volunteer themself, their own token (sub = their volunteer_ref) succeeds and another volunteer's
+token answers 404.
+
+Everything goes through the gateway except `GET /demands/{need_id}`: the gateway never exposes
+it, it only composes it into `GET /needs/{id}` (`matching_status`). Those rows check the
+composition through the gateway and the route's own rules against the volunteers service.
+Time-bank clearing is civil affairs' own write: the city clears between its counties.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from conftest import eventually
+
+from contracts.values import citizen_id_check_char
+
+CHANGAN, QIAOXI, CITY = "130102", "130104", "130100"
+COMMUNITY = "130102001001"  # 建北街道 001 社区, 长安区
+QIAOXI_COMMUNITY = "130104002001"  # 中山街道 001 社区, 桥西区
+WINDOW = {"start": "2026-12-07T09:00:00+08:00", "end": "2026-12-07T11:00:00+08:00"}
+SERVICE = "service"  # Case.via: straight to the volunteers service, not through the gateway
+
+_serial = itertools.count()
+
+
+def citizen_id() -> str:
+    """A new valid citizen ID of 长安区, born in 1955 (this module's own range)."""
+    n = next(_serial)
+    born = date(1955, 1, 1) + timedelta(days=n // 1000)
+    first17 = f"{CHANGAN}{born:%Y%m%d}{n % 1000:03d}"
+    return first17 + citizen_id_check_char(first17)
+
+
+def volunteer_body(area: str = COMMUNITY) -> dict:
+    """A skill of this module's own: other modules' matching in the shared county is not disturbed."""
+    cid = citizen_id()
+    return {"name": "郑一", "citizen_id": cid, "phone": "13900139" + cid[-4:-1], "area_code": area,
+            "skills": ["读报"], "availability": [{"weekday": 0, "start": "08:00", "end": "12:00"}]}
+
+
+def task_body(area: str = COMMUNITY) -> dict:
+    return {"area_code": area, "title": "为老人读报", "required_skills": ["读报"], "time_window": WINDOW}
+
+
+def need_body(area: str, cid: str) -> dict:
+    return {"area_code": area, "category": "meal_aid", "description": "独居老人需要送午餐", "required_skills": ["送餐"],
+            "time_window": WINDOW, "resident": {"name": "冯奶奶", "phone": "13700137055", "citizen_id": cid}}
+
+
+ASSESSMENT = {"category": "meal_aid", "urgency": "major", "service_plan": "每周一上午送餐", "route": "volunteer_task"}
+CHECK_IN = {"at": "2026-12-09T01:05:00+00:00"}  # each success on a volunteer of its own: no overlaps
+CHECK_OUT = {"at": "2026-12-09T02:35:00+00:00"}
+HOURS = {"volunteer_id": "{me}", "check_in": "2026-12-10T01:00:00+00:00", "check_out": "2026-12-10T03:00:00+00:00"}
+FAMILY = {"volunteer_id": "{me}", "relative_id": "{relative}", "relation": "child"}
+TRANSFER = {"from_volunteer": "{me}", "to_volunteer": "{relative}", "units": 10}
+REDEMPTION = {"volunteer_id": "{me}", "units": 10, "service": "理发", "at_bank_area": COMMUNITY}
+EXCHANGE = {"volunteer_id": "{me}", "units": 10}
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str  # placeholders: see World; {invited}, {accepted}, {checked_in}, {logged} are fresh on success
+    caller: str | None  # "role@area"; "volunteer@…#self" (sub = {me}'s volunteer_ref), "#stranger", "#qiaoxi"
+    expect: int
+    body: Any = None  # a dict, or a function of nothing (a new body each time)
+    fresh: str | None = None  # on success: new objects of this kind (and a new {me}) for the placeholders
+    shows: str | None = None  # the reply names this object
+    hides: str | None = None  # the reply does not name this object
+    field: str | None = None  # the field a 403 names
+    matching: str | None = None  # the composed need view: its matching_status
+    via: str | None = None  # SERVICE: the volunteers service itself
+    xfail: str | None = None  # a known bug: the row asserts the correct behaviour, strictly expected to fail
+
+    def __str__(self) -> str:
+        names = f" ({self.field})" if self.field else ""
+        where = " [service]" if self.via else ""
+        return f"{self.method} {self.path} {self.caller or 'no-token'} -> {self.expect}{names}{where}"
+
+    def param(self):
+        marks = [pytest.mark.xfail(strict=True, reason=self.xfail)] if self.xfail else []
+        return pytest.param(self, id=str(self), marks=marks)
+
+
+def route(method: str, path: str, ok: int, *, allowed: list[str], denied: list[str], other: int, city: int,
+          body: Any = None, fresh: str | None = None, shows: str | None = None, via: str | None = None,
+          other_xfail: str | None = None) -> list[Case]:
+    """The standard rows of one route: each allowed caller of 长安区 → ok, each denied one → 403, a
+    桥西区 worker → `other`, the city's civil affairs bureau → `city`, no token → 401."""
+    def who(role: str) -> str:
+        return role if "@" in role else f"{role}@{CHANGAN}"
+
+    rows = [Case(method, path, who(role), ok, body, fresh, shows=shows, via=via) for role in allowed]
+    rows += [Case(method, path, who(role), 403, body, via=via) for role in denied]
+    rows.append(Case(method, path, f"{allowed[0]}@{QIAOXI}", other, body, fresh if other < 300 else None,
+                     hides=shows if other < 300 else None, field="area_code" if other == 403 else None, via=via,
+                     xfail=other_xfail))
+    rows.append(Case(method, path, f"civil_affairs@{CITY}", city, body, fresh if city < 300 else None,
+                     shows=shows if city < 300 else None, via=via))
+    rows.append(Case(method, path, None, 401, body, via=via))
+    return rows
+
+
+W = ["social_worker", "grid_worker"]
+READERS = [*W, "civil_affairs", "party_secretary", "auditor"]
+SELF, STRANGER = f"volunteer@{COMMUNITY}#self", f"volunteer@{COMMUNITY}#stranger"
+QIAOXI_VOLUNTEER = f"volunteer@{QIAOXI_COMMUNITY}#qiaoxi"
+TIMEBANK_ACTORS = ["social_worker", SELF]
+TIMEBANK_READERS = [*W, "civil_affairs", "auditor"]
+
+BUG_ANY_VOLUNTEER_TASK = ("GET /tasks/{id}: visible_task lets every volunteer token read every task, in any county, "
+                          "invited or not")
+BUG_TIMEBANK_WRITE_403 = ("timebank writes: _acting_for uses require_jurisdiction(hide=not write), so a 桥西区 social "
+                          "worker gets 403 naming `area_code` (a field the body does not have) for a 长安区 volunteer "
+                          "but 404 for an unknown id — the answer tells whether the volunteer exists")
+
+TABLE: list[Case] = [
+    # the demand record, composed by the gateway into GET /needs/{id} …
+    *[Case("GET", "/needs/{need}", f"{role}@{CHANGAN}", 200, matching="available") for role in READERS],
+    Case("GET", "/needs/{need}", f"civil_affairs@{CITY}", 200, matching="available"),
+    Case("GET", "/needs/{need}", f"social_worker@{QIAOXI}", 404),
+    Case("GET", "/needs/{qiaoxi_need}", f"social_worker@{QIAOXI}", 200, matching="available"),
+    # … and its own rules, in the volunteers service
+    *route("GET", "/demands/{need}", 200, allowed=READERS, denied=["volunteer", "org_admin", "resident"], other=404,
+           city=200, shows="need", via=SERVICE),
+    Case("GET", "/demands/{qiaoxi_need}", f"social_worker@{CHANGAN}", 404, via=SERVICE),
+    Case("GET", "/demands/{qiaoxi_need}", f"social_worker@{QIAOXI}", 200, via=SERVICE),
+
+    # registration
+    *route("POST", "/volunteers", 201, body=volunteer_body, allowed=W,
+           denied=["party_secretary", "auditor", "civil_affairs", "org_admin", "volunteer"], other=403, city=403),
+    Case("POST", "/volunteers", f"grid_worker@{QIAOXI}", 403, volunteer_body, field="area_code"),
+    Case("POST", "/volunteers", f"social_worker@{QIAOXI}", 201, lambda: volunteer_body(QIAOXI_COMMUNITY)),
+
+    # one volunteer: masked for every reader, the volunteer themself included; unmasked for workers with a purpose
+    *route("GET", "/volunteers/{me}", 200, allowed=[*READERS, SELF], denied=["resident", "org_admin", "partner"],
+           other=404, city=200, shows="me"),
+    Case("GET", "/volunteers/{me}", STRANGER, 404),
+    Case("GET", "/volunteers/{me}", QIAOXI_VOLUNTEER, 404),
+    Case("GET", "/volunteers/{qiaoxi_volunteer}", f"social_worker@{CHANGAN}", 404),
+    Case("GET", "/volunteers/{qiaoxi_volunteer}", f"social_worker@{QIAOXI}", 200),
+    Case("GET", "/volunteers/{me}?purpose=identity-check", f"social_worker@{CHANGAN}", 200),
+    Case("GET", "/volunteers/{me}?purpose=identity-check", f"grid_worker@{CHANGAN}", 200),
+    Case("GET", "/volunteers/{me}?purpose=identity-check", f"auditor@{CHANGAN}", 403),
+    Case("GET", "/volunteers/{me}?purpose=identity-check", f"civil_affairs@{CITY}", 403),
+    Case("GET", "/volunteers/{me}?purpose=identity-check", SELF, 403),
+    Case("GET", "/volunteers/{me}?purpose=identity-check", f"social_worker@{QIAOXI}", 404),
+
+    # tasks
+    *route("POST", "/tasks", 201, body=task_body(), allowed=[*W, "org_admin"],
+           denied=["party_secretary", "auditor", "civil_affairs", SELF], other=403, city=403),
+    Case("POST", "/tasks", f"org_admin@{QIAOXI}", 403, task_body(), field="area_code"),
+    Case("POST", "/tasks", f"social_worker@{QIAOXI}", 201, task_body(QIAOXI_COMMUNITY)),
+    *route("GET", "/tasks?status=open", 200, allowed=[*READERS, "org_admin"], denied=["resident", SELF], other=200,
+           city=200, shows="task"),
+    Case("GET", f"/tasks?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
+    Case("GET", f"/tasks?area={CITY}", f"social_worker@{CHANGAN}", 403, field="area_code"),
+    *route("GET", "/tasks/by-need/{need}", 200, allowed=READERS, denied=["org_admin", SELF, "resident"], other=404,
+           city=200, shows="need_task"),
+    *route("GET", "/tasks/{task}", 200, allowed=[*READERS, "org_admin", SELF], denied=["resident", "partner"],
+           other=404, city=200, shows="task"),
+    Case("GET", "/tasks/{task}", STRANGER, 404),
+    Case("GET", "/tasks/{task}", QIAOXI_VOLUNTEER, 404),
+    Case("GET", "/tasks/{qiaoxi_task}", f"social_worker@{CHANGAN}", 404),
+    Case("GET", "/tasks/{qiaoxi_task}", f"social_worker@{QIAOXI}", 200),
+    *route("GET", "/tasks/{task}/candidates", 200, allowed=W, denied=["party_secretary", "auditor", "org_admin", SELF],
+           other=404, city=403),
+    *route("POST", "/tasks/batch-assignment", 200, body={"task_ids": ["{task}"], "invite": False},
+           allowed=["social_worker"], denied=["grid_worker", "org_admin", "party_secretary"], other=404, city=403),
+    *route("POST", "/tasks/{task}/invitations", 201, body={"volunteer_ids": ["{relative}"]}, allowed=W,
+           denied=["party_secretary", "auditor", "org_admin", SELF], other=404, city=403),
+    *route("POST", "/tasks/{invited}/invitations/{me}/response", 200, body={"accept": True}, fresh="invited",
+           allowed=[*W, SELF], denied=["party_secretary", "auditor", "org_admin"], other=404, city=403),
+    Case("POST", "/tasks/{invited}/invitations/{me}/response", STRANGER, 404, {"accept": True}),
+
+    # hours
+    *route("POST", "/tasks/{accepted}/volunteers/{me}/check-in", 201, body=CHECK_IN, fresh="accepted",
+           allowed=[*W, SELF], denied=["party_secretary", "auditor", "org_admin"], other=404, city=403),
+    Case("POST", "/tasks/{accepted}/volunteers/{me}/check-in", STRANGER, 404, CHECK_IN),
+    *route("POST", "/tasks/{checked_in}/volunteers/{me}/check-out", 200, body=CHECK_OUT, fresh="checked_in",
+           allowed=[*W, SELF], denied=["party_secretary", "auditor", "org_admin"], other=404, city=403),
+    Case("POST", "/tasks/{checked_in}/volunteers/{me}/check-out", STRANGER, 404, CHECK_OUT),
+    *route("POST", "/tasks/{accepted}/hours", 201, body=HOURS, fresh="accepted", allowed=W,
+           denied=["party_secretary", "org_admin", SELF], other=404, city=403),
+    *route("GET", "/hours/{log}", 200, allowed=[*READERS, "org_admin", SELF], denied=["resident"], other=404,
+           city=200, shows="log"),
+    Case("GET", "/hours/{log}", STRANGER, 404),
+    *route("POST", "/hours/{logged}/verification", 200, body={"approve": True}, fresh="logged",
+           allowed=["social_worker"], denied=["grid_worker", "auditor", SELF], other=404, city=403),
+    # an organization verifies only the hours of the tasks it organised (these were a social worker's)
+    Case("POST", "/hours/{logged}/verification", f"org_admin@{CHANGAN}", 404, {"approve": True}),
+    Case("POST", "/hours/{logged}/verification", f"org_admin@{QIAOXI}", 404, {"approve": True}),
+
+    # the time bank: a volunteer's account is read by workers in jurisdiction and by the volunteer themself …
+    *route("GET", "/timebank/volunteers/{me}", 200, allowed=[*TIMEBANK_READERS, SELF],
+           denied=["party_secretary", "org_admin", "resident"], other=404, city=200, shows="me"),
+    Case("GET", "/timebank/volunteers/{me}", STRANGER, 404),
+    Case("GET", "/timebank/volunteers/{me}", QIAOXI_VOLUNTEER, 404),
+    # … and moved by the volunteer themself or a social worker in jurisdiction
+    *[row for path, ok, body in (("/timebank/family-links", 201, FAMILY), ("/timebank/transfers", 201, TRANSFER),
+                                 ("/timebank/redemptions", 201, REDEMPTION), ("/timebank/exchanges", 201, EXCHANGE))
+      for row in (*route("POST", path, ok, body=body, allowed=TIMEBANK_ACTORS,
+                         denied=["grid_worker", "civil_affairs", "party_secretary", "auditor"], other=404, city=403),
+                  Case("POST", path, STRANGER, 404, body),
+                  Case("POST", path, QIAOXI_VOLUNTEER, 404, body))],
+    # clearing between community banks is civil affairs' own work, at each level over its own area
+    *route("POST", "/timebank/clearing", 200, body={}, allowed=["civil_affairs"],
+           denied=["social_worker", "auditor", "party_secretary", SELF], other=200, city=200),
+    Case("POST", "/timebank/clearing", f"civil_affairs@{QIAOXI}", 403, {"area": CHANGAN}, field="area_code"),
+    Case("POST", "/timebank/clearing", f"civil_affairs@{CHANGAN}", 403, {"area": CITY}, field="area_code"),
+    *route("GET", "/timebank/positions", 200, allowed=TIMEBANK_READERS, denied=["party_secretary", "org_admin", SELF],
+           other=200, city=200, shows="bank"),
+    Case("GET", f"/timebank/positions?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
+    Case("GET", f"/timebank/positions?area={CITY}", f"auditor@{CHANGAN}", 403, field="area_code"),
+]
+
+
+# --- objects ---------------------------------------------------------------------------------------
+
+def bearer(token, caller: str | None, ids: dict[str, str] | None = None) -> dict:
+    if caller is None:
+        return {}
+    who, _, sub = caller.partition("#")
+    role, _, area = who.partition("@")
+    refs = {"self": "me_ref", "stranger": "other_ref", "qiaoxi": "qiaoxi_ref"}
+    sub = ids[refs[sub]] if sub else f"{role}-{area}"
+    return {"Authorization": f"Bearer {token(role, area, sub)}"}
+
+
+async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict, body=None, expect: int = 200):
+    reply = await client.request(method, path, json=body, headers=headers)
+    assert reply.status_code == expect, f"setup {method} {path}: {reply.status_code} {reply.text}"
+    return reply.json()
+
+
+async def make(client: httpx.AsyncClient, kind: str, worker: dict, area: str = COMMUNITY) -> dict[str, str]:
+    """A new volunteer {me} of `area` and a new task of theirs in the state `kind`: invited, accepted,
+    checked_in, or logged (hours entered, not verified: {logged} is the hours record)."""
+    me = await call(client, "POST", "/volunteers", worker, volunteer_body(area), 201)
+    task = (await call(client, "POST", "/tasks", worker, task_body(area), 201))["id"]
+    await call(client, "POST", f"/tasks/{task}/invitations", worker, {"volunteer_ids": [me["id"]]}, 201)
+    ids = {"me": me["id"], "me_ref": me["volunteer_ref"], kind: task}
+    if kind == "invited":
+        return ids
+    await call(client, "POST", f"/tasks/{task}/invitations/{me['id']}/response", worker, {"accept": True})
+    if kind == "accepted":
+        return ids
+    if kind == "checked_in":
+        await call(client, "POST", f"/tasks/{task}/volunteers/{me['id']}/check-in", worker, CHECK_IN, 201)
+        return ids
+    assert kind == "logged"
+    hours = {**HOURS, "volunteer_id": me["id"]}
+    return ids | {"logged": (await call(client, "POST", f"/tasks/{task}/hours", worker, hours, 201))["log_id"]}
+
+
+@dataclass
+class World:
+    ids: dict[str, str]
+
+    def fill(self, value, ids: dict[str, str]):
+        if isinstance(value, str):
+            return value.format(**ids) if "{" in value else value
+        if isinstance(value, dict):
+            return {k: self.fill(v, ids) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v, ids) for v in value]
+        return value
+
+
+async def build_world(base_url: str, service_url: str, token) -> World:
+    worker = bearer(token, f"social_worker@{CHANGAN}")
+    qiaoxi = bearer(token, f"social_worker@{QIAOXI}")
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client, \
+            httpx.AsyncClient(base_url=service_url, timeout=10) as service:
+        # "me" holds credits: 3 verified hours on the task they accepted, and 1 more hour not yet verified
+        accepted = await make(client, "accepted", worker)
+        me, task_accepted = accepted["me"], accepted["accepted"]
+        verified, log = [(await call(client, "POST", f"/tasks/{task_accepted}/hours", worker, {
+            "volunteer_id": me, "check_in": f"{day}T01:00:00+00:00", "check_out": f"{day}T0{1 + hours}:00:00+00:00"},
+            201))["log_id"] for day, hours in (("2026-12-06", 3), ("2026-12-08", 1))]
+        await call(client, "POST", f"/hours/{verified}/verification", worker, {"approve": True})
+        # the open task "me" is invited to
+        task = (await call(client, "POST", "/tasks", worker, task_body(), 201))["id"]
+        await call(client, "POST", f"/tasks/{task}/invitations", worker, {"volunteer_ids": [me]}, 201)
+        other = await call(client, "POST", "/volunteers", worker, volunteer_body(), 201)
+        relative = await call(client, "POST", "/volunteers", worker, volunteer_body(), 201)
+        await call(client, "POST", "/timebank/family-links", worker,
+                   {"volunteer_id": me, "relative_id": relative["id"], "relation": "child"}, 201)
+        qiaoxi_volunteer = await call(client, "POST", "/volunteers", qiaoxi, volunteer_body(QIAOXI_COMMUNITY), 201)
+        qiaoxi_task = (await call(client, "POST", "/tasks", qiaoxi, task_body(QIAOXI_COMMUNITY), 201))["id"]
+
+        # a need routed to volunteers: its demand record and its task arrive by events
+        need = (await call(client, "POST", "/needs", worker, need_body(COMMUNITY, citizen_id()), 201))["id"]
+        await call(client, "POST", f"/needs/{need}/assessment", worker, ASSESSMENT)
+        qiaoxi_cid = citizen_id()  # a valid ID; the area of a need comes from its area_code
+        qiaoxi_need = (await call(client, "POST", "/needs", qiaoxi, need_body(QIAOXI_COMMUNITY, qiaoxi_cid), 201))["id"]
+
+        async def need_task():
+            reply = await client.get(f"/tasks/by-need/{need}", headers=worker)
+            return reply.json()["id"] if reply.status_code == 200 else None
+
+        async def demands():
+            mine = await service.get(f"/demands/{need}", headers=worker)
+            theirs = await service.get(f"/demands/{qiaoxi_need}", headers=qiaoxi)
+            return mine.status_code == theirs.status_code == 200
+
+        need_task_id = await eventually(need_task, "the task created from NeedRouted")
+        await eventually(demands, "the demand records from NeedRaised")
+    return World({
+        "me": me, "me_ref": accepted["me_ref"], "other_ref": other["volunteer_ref"], "relative": relative["id"],
+        "qiaoxi_volunteer": qiaoxi_volunteer["id"], "qiaoxi_ref": qiaoxi_volunteer["volunteer_ref"],
+        "task": task, "invited": task, "accepted": task_accepted, "checked_in": task_accepted, "log": log,
+        "logged": log, "qiaoxi_task": qiaoxi_task, "need": need, "need_task": need_task_id,
+        "qiaoxi_need": qiaoxi_need, "bank": COMMUNITY,
+    })
+
+
+def run_in_thread(coro):
+    """asyncio.run in a thread of its own: a module fixture, away from the tests' event loops."""
+    result: dict = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+@pytest.fixture(scope="module")
+def world(needs_api, stack, token) -> World:
+    return run_in_thread(build_world(needs_api, stack.url("volunteers"), token))
+
+
+@pytest.fixture
+async def service(needs_api, stack):
+    async with httpx.AsyncClient(base_url=stack.url("volunteers"), timeout=10) as c:
+        yield c
+
+
+def without_instance(reply: httpx.Response) -> dict:
+    body = reply.json()
+    body.pop("instance", None)  # the request's own path
+    return body
+
+
+@pytest.mark.parametrize("case", [c.param() for c in TABLE])
+async def test_role_and_jurisdiction(case: Case, world: World, client: httpx.AsyncClient,
+                                     service: httpx.AsyncClient, token):
+    ids = dict(world.ids)
+    if case.fresh and case.expect < 300:
+        ids |= await make(client, case.fresh, bearer(token, f"social_worker@{CHANGAN}"))
+    body = case.body() if callable(case.body) else case.body
+    body = world.fill(body, ids)
+    headers = bearer(token, case.caller, ids)
+    path = world.fill(case.path, ids)
+    http = service if case.via == SERVICE else client
+
+    reply = await http.request(case.method, path, json=body, headers=headers)
+
+    assert reply.status_code == case.expect, reply.text
+    if path.startswith("/volunteers/") and case.expect == 200:  # masked unless a worker states a purpose
+        view = reply.json()
+        assert view["masked"] is ("purpose=" not in path), reply.text
+        assert ("*" in view["name"] + view["citizen_id"] + view["phone"]) is view["masked"], reply.text
+    if case.matching:
+        assert reply.json()["matching_status"] == case.matching, reply.text
+    if case.shows:
+        assert ids[case.shows] in reply.text
+    if case.hides:
+        assert world.ids[case.hides] not in reply.text
+    if case.expect == 401:
+        assert reply.headers["www-authenticate"] == "Bearer"
+    if case.expect == 404:  # it learns nothing: the answer for an unknown id
+        unknown = {k: str(uuid.uuid4()) for k in ids}
+        baseline = await http.request(case.method, world.fill(case.path, unknown), json=world.fill(case.body, unknown),
+                                      headers=headers)
+        assert baseline.status_code == 404, baseline.text
+        assert without_instance(reply) == without_instance(baseline)
+        assert reply.headers["content-type"] == baseline.headers["content-type"]
+    if case.field:
+        assert reply.json()["errors"][0]["field"] == case.field
