@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.api import volunteers as api
+from contracts.areas import contains
 from contracts.envelope import Envelope, new_id
 from contracts.events.needs import NeedFeedbackGiven, NeedRouted
 from contracts.events.volunteers import HoursLogged, HoursVerified, TaskAccepted, VolunteerDataRead, VolunteerRegistered
@@ -109,6 +110,11 @@ async def _visible_volunteer(conn, who: Principal, volunteer_id: UUID) -> asyncp
     if not (_is_self(who, row) if who.role == Role.VOLUNTEER else who.covers(row["area_code"])):
         raise not_found()
     return row
+
+
+def _reachable(who: Principal, volunteer, task) -> bool:
+    """A worker invites volunteers of their own area, or ones who offered to serve the task's area."""
+    return who.covers(volunteer["area_code"]) or any(contains(a, task["area_code"]) for a in volunteer["service_areas"])
 
 
 def _is_self(who: Principal, row) -> bool:
@@ -229,7 +235,8 @@ async def invite(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_id
             raise _conflict("任务已满员或已关闭 / the task is filled or closed", state=task["status"], action="invite")
         at, invited = now(), 0
         for volunteer_id in volunteer_ids:
-            if await store.get_volunteer(uow.conn, volunteer_id) is None:
+            volunteer = await store.get_volunteer(uow.conn, volunteer_id)
+            if volunteer is None or not _reachable(who, volunteer, task):
                 raise _invalid("volunteer_ids", f"未注册的志愿者 / unknown volunteer: {volunteer_id}")
             invited += await store.invite(uow.conn, task_id, volunteer_id, None, who.sub, at)
     return invited

@@ -1,4 +1,6 @@
-"""Role × jurisdiction of every route of the volunteers service and its time bank, as one table.
+"""Role × jurisdiction of every route of the volunteers service — its time bank, its organization
+(facilities, stations, teams, training, supervision, statistics) and its service record
+certificates — as one table.
 
 The objects live in 长安区 (130102): volunteers of community 130102001001, an open task (the
 volunteer "me" invited), a task "me" accepted with verified hours (so "me" holds credits) and an
@@ -15,16 +17,31 @@ Everything goes through the gateway except `GET /demands/{need_id}`: the gateway
 it, it only composes it into `GET /needs/{id}` (`matching_status`). Those rows check the
 composition through the gateway and the route's own rules against the volunteers service.
 Time-bank clearing is civil affairs' own write: the city clears between its counties.
+
+The organization lives in community 130102001009: a facility with its station, a team at that
+station led by a supervising social worker (a volunteer registered with a social worker's
+certificate) with one member and one training, and a team without a supervisor. Community
+130102001010 holds a volunteer with verified hours in the past week and the certificate a social
+worker issued them. Civil affairs organizes (facilities, stations, teams, members), so the city's
+bureau may write there; only a social worker trains, and only the team's supervisor (token sub =
+their volunteer_ref, as social worker or as volunteer) records supervision. A station names a
+facility, a team names a station, members and a supervisor: when what it names lies outside the
+caller's area, the answer is the 422 naming that field that an unknown id gets. The certificate's
+code is checked without a token at the gateway's /public/certificates/{code}; the pass-through
+/certificates/verify/{code} still wants one.
 """
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import re
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -37,8 +54,11 @@ COMMUNITY = "130102001001"  # 建北街道 001 社区, 长安区
 QIAOXI_COMMUNITY = "130104002001"  # 中山街道 001 社区, 桥西区
 WINDOW = {"start": "2026-12-07T09:00:00+08:00", "end": "2026-12-07T11:00:00+08:00"}
 SERVICE = "service"  # Case.via: straight to the volunteers service, not through the gateway
+# communities of 长安区 no other module uses: the organization's objects, and a certificate's holder
+TEAM_COMMUNITY, HOLDER_COMMUNITY = "130102001009", "130102001010"
 
 _serial = itertools.count()
+_org_serial = itertools.count()
 
 
 def citizen_id() -> str:
@@ -49,11 +69,19 @@ def citizen_id() -> str:
     return first17 + citizen_id_check_char(first17)
 
 
-def volunteer_body(area: str = COMMUNITY) -> dict:
+def org_citizen_id() -> str:
+    """A new valid citizen ID of 长安区, born in 1945: the organization's and certificates' people."""
+    n = next(_org_serial)
+    born = date(1945, 1, 1) + timedelta(days=n // 1000)
+    first17 = f"{CHANGAN}{born:%Y%m%d}{n % 1000:03d}"
+    return first17 + citizen_id_check_char(first17)
+
+
+def volunteer_body(area: str = COMMUNITY, cid: str | None = None, **extra) -> dict:
     """A skill of this module's own: other modules' matching in the shared county is not disturbed."""
-    cid = citizen_id()
+    cid = cid or citizen_id()
     return {"name": "郑一", "citizen_id": cid, "phone": "13900139" + cid[-4:-1], "area_code": area,
-            "skills": ["读报"], "availability": [{"weekday": 0, "start": "08:00", "end": "12:00"}]}
+            "skills": ["读报"], "availability": [{"weekday": 0, "start": "08:00", "end": "12:00"}], **extra}
 
 
 def task_body(area: str = COMMUNITY) -> dict:
@@ -73,6 +101,21 @@ FAMILY = {"volunteer_id": "{me}", "relative_id": "{relative}", "relation": "chil
 TRANSFER = {"from_volunteer": "{me}", "to_volunteer": "{relative}", "units": 10}
 REDEMPTION = {"volunteer_id": "{me}", "units": 10, "service": "理发", "at_bank_area": COMMUNITY}
 EXCHANGE = {"volunteer_id": "{me}", "units": 10}
+
+SOCIAL_WORKER = {"social_worker": {"level": "social_worker", "certificate_no": "SW-2026-001"}}
+FACILITY = {"area_code": TEAM_COMMUNITY, "name": "建北社区综合服务中心"}
+STATION = {"facility_id": "{facility}", "name": "学雷锋志愿服务站"}  # {facility} is fresh: one station each
+TEAM = {"name": "建北读报志愿服务队", "area_code": TEAM_COMMUNITY, "station_id": "{station}",
+        "supervisor_id": "{supervisor}", "member_ids": ["{member}"]}
+MEMBERS = {"member_ids": ["{member}"]}
+TRAINING = {"course": "读报志愿者培训", "held_on": "2026-11-20", "attendee_ids": ["{member}"]}
+SUPERVISION = {"held_at": "2026-11-21T15:00:00+08:00", "notes": "个案督导"}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TODAY = datetime.now(SHANGHAI).date()
+SERVED_ON = TODAY - timedelta(days=7)  # the holder's verified hours: a certificate covers past service only
+CERTIFICATE = {"volunteer_id": "{holder}", "period_start": (SERVED_ON - timedelta(days=3)).isoformat(),
+               "period_end": TODAY.isoformat()}
+UNKNOWN_CODE = "ZZZZ-ZZZZ-ZZZZ"  # well formed, never drawn in practice (31**12 codes)
 
 
 # --- the table ------------------------------------------------------------------------------------
@@ -104,17 +147,18 @@ class Case:
 
 def route(method: str, path: str, ok: int, *, allowed: list[str], denied: list[str], other: int, city: int,
           body: Any = None, fresh: str | None = None, shows: str | None = None, via: str | None = None,
-          other_xfail: str | None = None) -> list[Case]:
+          other_xfail: str | None = None, other_field: str | None = None) -> list[Case]:
     """The standard rows of one route: each allowed caller of 长安区 → ok, each denied one → 403, a
-    桥西区 worker → `other`, the city's civil affairs bureau → `city`, no token → 401."""
+    桥西区 worker → `other` (a 403 names `area_code`, a 422 `other_field`), the city's civil affairs
+    bureau → `city`, no token → 401."""
     def who(role: str) -> str:
         return role if "@" in role else f"{role}@{CHANGAN}"
 
     rows = [Case(method, path, who(role), ok, body, fresh, shows=shows, via=via) for role in allowed]
     rows += [Case(method, path, who(role), 403, body, via=via) for role in denied]
     rows.append(Case(method, path, f"{allowed[0]}@{QIAOXI}", other, body, fresh if other < 300 else None,
-                     hides=shows if other < 300 else None, field="area_code" if other == 403 else None, via=via,
-                     xfail=other_xfail))
+                     hides=shows if other < 300 else None, via=via, xfail=other_xfail,
+                     field=other_field or ("area_code" if other == 403 else None)))
     rows.append(Case(method, path, f"civil_affairs@{CITY}", city, body, fresh if city < 300 else None,
                      shows=shows if city < 300 else None, via=via))
     rows.append(Case(method, path, None, 401, body, via=via))
@@ -128,11 +172,11 @@ QIAOXI_VOLUNTEER = f"volunteer@{QIAOXI_COMMUNITY}#qiaoxi"
 TIMEBANK_ACTORS = ["social_worker", SELF]
 TIMEBANK_READERS = [*W, "civil_affairs", "auditor"]
 
-BUG_ANY_VOLUNTEER_TASK = ("GET /tasks/{id}: visible_task lets every volunteer token read every task, in any county, "
-                          "invited or not")
-BUG_TIMEBANK_WRITE_403 = ("timebank writes: _acting_for uses require_jurisdiction(hide=not write), so a 桥西区 social "
-                          "worker gets 403 naming `area_code` (a field the body does not have) for a 长安区 volunteer "
-                          "but 404 for an unknown id — the answer tells whether the volunteer exists")
+ORGANIZERS = ["social_worker", "civil_affairs"]
+SUPERVISOR_WORKER = f"social_worker@{CHANGAN}#supervisor"  # the team's supervisor, signed in as a social worker
+SUPERVISOR_VOLUNTEER = f"volunteer@{TEAM_COMMUNITY}#supervisor"  # … or with their own volunteer token
+HOLDER = f"volunteer@{HOLDER_COMMUNITY}#holder"  # the certificate's volunteer
+QIAOXI_TEAM = {"name": "中山志愿服务队", "area_code": QIAOXI_COMMUNITY}
 
 TABLE: list[Case] = [
     # the demand record, composed by the gateway into GET /needs/{id} …
@@ -232,6 +276,98 @@ TABLE: list[Case] = [
            other=200, city=200, shows="bank"),
     Case("GET", f"/timebank/positions?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/timebank/positions?area={CITY}", f"auditor@{CHANGAN}", 403, field="area_code"),
+
+    # facilities and their stations: organized by social workers and civil affairs, read by every worker
+    *route("POST", "/facilities", 201, body=FACILITY, allowed=ORGANIZERS,
+           denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF], other=403, city=201),
+    Case("POST", "/facilities", f"civil_affairs@{QIAOXI}", 403, FACILITY, field="area_code"),
+    Case("POST", "/facilities", f"social_worker@{QIAOXI}", 201, {**FACILITY, "area_code": QIAOXI_COMMUNITY}),
+    *route("GET", "/facilities", 200, allowed=READERS, denied=["org_admin", "resident", SELF], other=200, city=200,
+           shows="facility"),
+    Case("GET", f"/facilities?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
+    Case("GET", f"/facilities?area={CITY}", f"social_worker@{CHANGAN}", 403, field="area_code"),
+    *route("POST", "/stations", 201, body=STATION, fresh="facility", allowed=ORGANIZERS,
+           denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF], other=422, city=201,
+           other_field="facility_id"),
+    *route("GET", "/stations", 200, allowed=READERS, denied=["org_admin", "resident", SELF], other=200, city=200,
+           shows="station"),
+    Case("GET", f"/stations?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
+    Case("GET", f"/stations?area={CITY}", f"grid_worker@{CHANGAN}", 403, field="area_code"),
+
+    # teams: formed and joined by organizers; what a team names must be within the caller's area
+    *route("POST", "/teams", 201, body=TEAM, allowed=ORGANIZERS,
+           denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF, SUPERVISOR_VOLUNTEER], other=403,
+           city=201),
+    Case("POST", "/teams", f"civil_affairs@{QIAOXI}", 403, TEAM, field="area_code"),
+    Case("POST", "/teams", f"social_worker@{QIAOXI}", 201, QIAOXI_TEAM),
+    Case("POST", "/teams", f"social_worker@{QIAOXI}", 422, {**QIAOXI_TEAM, "station_id": "{station}"},
+         field="station_id"),
+    Case("POST", "/teams", f"social_worker@{QIAOXI}", 422, {**QIAOXI_TEAM, "member_ids": ["{member}"]},
+         field="member_ids"),
+    Case("POST", "/teams", f"social_worker@{QIAOXI}", 422, {**QIAOXI_TEAM, "supervisor_id": "{supervisor}"},
+         field="supervisor_id"),
+    *route("GET", "/teams/{team}", 200, allowed=READERS, denied=["org_admin", "resident", SELF, SUPERVISOR_VOLUNTEER],
+           other=404, city=200, shows="team"),
+    Case("GET", "/teams/{qiaoxi_team}", f"social_worker@{CHANGAN}", 404),
+    Case("GET", "/teams/{qiaoxi_team}", f"social_worker@{QIAOXI}", 200, shows="qiaoxi_team"),
+    *route("POST", "/teams/{team}/members", 200, body=MEMBERS, allowed=ORGANIZERS,
+           denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF, SUPERVISOR_VOLUNTEER], other=404,
+           city=200),
+    Case("POST", "/teams/{qiaoxi_team}/members", f"social_worker@{QIAOXI}", 422, MEMBERS, field="member_ids"),
+    Case("POST", "/teams/{team}/members", f"social_worker@{CHANGAN}", 422, {"member_ids": ["{qiaoxi_volunteer}"]},
+         field="member_ids"),
+
+    # social workers lead volunteers: a social worker of the area trains the team …
+    *route("POST", "/teams/{team}/trainings", 201, body=TRAINING, allowed=["social_worker", SUPERVISOR_WORKER],
+           denied=["grid_worker", "civil_affairs", "party_secretary", "auditor", "org_admin", SUPERVISOR_VOLUNTEER],
+           other=404, city=403),
+    *route("GET", "/teams/{team}/trainings", 200, allowed=READERS, denied=["org_admin", "resident", SELF], other=404,
+           city=200, shows="training"),
+    # … and only the team's supervising social worker (sub = their volunteer_ref) records supervision
+    *[Case("POST", "/teams/{team}/supervisions", caller, 201, SUPERVISION)
+      for caller in (SUPERVISOR_WORKER, SUPERVISOR_VOLUNTEER)],
+    Case("POST", "/teams/{team}/supervisions", f"social_worker@{CHANGAN}", 403, SUPERVISION),  # not the supervisor
+    *[Case("POST", "/teams/{team}/supervisions", f"{role}@{CHANGAN}", 403, SUPERVISION)
+      for role in ("grid_worker", "civil_affairs", "party_secretary", "auditor", "org_admin")],
+    Case("POST", "/teams/{team}/supervisions", STRANGER, 404, SUPERVISION),
+    Case("POST", "/teams/{team}/supervisions", f"volunteer@{TEAM_COMMUNITY}#stranger", 404, SUPERVISION),
+    Case("POST", "/teams/{team}/supervisions", QIAOXI_VOLUNTEER, 404, SUPERVISION),
+    Case("POST", "/teams/{team}/supervisions", f"social_worker@{QIAOXI}", 404, SUPERVISION),
+    Case("POST", "/teams/{team}/supervisions", f"civil_affairs@{CITY}", 403, SUPERVISION),
+    Case("POST", "/teams/{team}/supervisions", None, 401, SUPERVISION),
+    Case("POST", "/teams/{bare_team}/supervisions", f"social_worker@{CHANGAN}", 409, SUPERVISION),  # no supervisor
+    Case("POST", "/teams/{bare_team}/supervisions", SUPERVISOR_WORKER, 409, SUPERVISION),  # another team's supervisor too
+
+    # an area's statistics: the caller's own area by default, never outside it
+    *route("GET", f"/volunteers/stats?area={CHANGAN}", 200, allowed=READERS, denied=["org_admin", "resident", SELF],
+           other=403, city=200, shows="county"),
+    Case("GET", "/volunteers/stats", f"social_worker@{QIAOXI}", 200, hides="county"),
+    Case("GET", f"/volunteers/stats?area={CITY}", f"auditor@{CHANGAN}", 403, field="area_code"),
+    Case("GET", f"/volunteers/stats?area={TEAM_COMMUNITY}", f"party_secretary@{CHANGAN}", 200),
+
+    # service record certificates: issued by a social worker of the volunteer's area or the volunteer themself …
+    *route("POST", "/certificates", 201, body=CERTIFICATE, allowed=["social_worker", HOLDER],
+           denied=["grid_worker", "civil_affairs", "party_secretary", "auditor", "org_admin", "resident"], other=404,
+           city=403),
+    Case("POST", "/certificates", STRANGER, 404, CERTIFICATE),
+    Case("POST", "/certificates", QIAOXI_VOLUNTEER, 404, CERTIFICATE),
+    # … read (and printed) by them, and by civil affairs and auditors, masked
+    *[row for path, shows in (("/certificates/{cert}", "cert"), ("/certificates/{cert}/print", "cert_code"))
+      for row in (*route("GET", path, 200, allowed=["social_worker", HOLDER, "civil_affairs", "auditor"],
+                         denied=["grid_worker", "party_secretary", "org_admin", "resident"], other=404, city=200,
+                         shows=shows),
+                  Case("GET", path, STRANGER, 404),
+                  Case("GET", path, QIAOXI_VOLUNTEER, 404))],
+    # … and checked by anyone holding the code, without a token, at the gateway's public route
+    Case("GET", "/public/certificates/{cert_code}", None, 200),
+    Case("GET", "/public/certificates/{cert_code}", f"resident@{QIAOXI}", 200),
+    Case("GET", f"/public/certificates/{UNKNOWN_CODE}", None, 404),
+    Case("GET", "/public/certificates/not-a-code", None, 404),
+    # the service's own check, passed through like every route of the service, wants a token at the gateway
+    Case("GET", "/certificates/verify/{cert_code}", None, 401),
+    Case("GET", "/certificates/verify/{cert_code}", f"resident@{QIAOXI}", 200),
+    Case("GET", f"/certificates/verify/{UNKNOWN_CODE}", f"auditor@{CHANGAN}", 404),
+    Case("GET", "/certificates/verify/{cert_code}", None, 200, via=SERVICE),
 ]
 
 
@@ -242,7 +378,8 @@ def bearer(token, caller: str | None, ids: dict[str, str] | None = None) -> dict
         return {}
     who, _, sub = caller.partition("#")
     role, _, area = who.partition("@")
-    refs = {"self": "me_ref", "stranger": "other_ref", "qiaoxi": "qiaoxi_ref"}
+    refs = {"self": "me_ref", "stranger": "other_ref", "qiaoxi": "qiaoxi_ref", "supervisor": "supervisor_ref",
+            "holder": "holder_ref"}
     sub = ids[refs[sub]] if sub else f"{role}-{area}"
     return {"Authorization": f"Bearer {token(role, area, sub)}"}
 
@@ -255,7 +392,10 @@ async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict,
 
 async def make(client: httpx.AsyncClient, kind: str, worker: dict, area: str = COMMUNITY) -> dict[str, str]:
     """A new volunteer {me} of `area` and a new task of theirs in the state `kind`: invited, accepted,
-    checked_in, or logged (hours entered, not verified: {logged} is the hours record)."""
+    checked_in, or logged (hours entered, not verified: {logged} is the hours record); or, for
+    `facility`, a new facility without a station."""
+    if kind == "facility":
+        return {"facility": (await call(client, "POST", "/facilities", worker, FACILITY, 201))["id"]}
     me = await call(client, "POST", "/volunteers", worker, volunteer_body(area), 201)
     task = (await call(client, "POST", "/tasks", worker, task_body(area), 201))["id"]
     await call(client, "POST", f"/tasks/{task}/invitations", worker, {"volunteer_ids": [me["id"]]}, 201)
@@ -326,13 +466,55 @@ async def build_world(base_url: str, service_url: str, token) -> World:
 
         need_task_id = await eventually(need_task, "the task created from NeedRouted")
         await eventually(demands, "the demand records from NeedRaised")
-    return World({
+        organization = await build_organization(client, worker, qiaoxi)
+        certificate = await build_certificate(client, worker)
+    return World(organization | certificate | {
         "me": me, "me_ref": accepted["me_ref"], "other_ref": other["volunteer_ref"], "relative": relative["id"],
         "qiaoxi_volunteer": qiaoxi_volunteer["id"], "qiaoxi_ref": qiaoxi_volunteer["volunteer_ref"],
         "task": task, "invited": task, "accepted": task_accepted, "checked_in": task_accepted, "log": log,
         "logged": log, "qiaoxi_task": qiaoxi_task, "need": need, "need_task": need_task_id,
-        "qiaoxi_need": qiaoxi_need, "bank": COMMUNITY,
+        "qiaoxi_need": qiaoxi_need, "bank": COMMUNITY, "county": CHANGAN,
     })
+
+
+async def build_organization(client: httpx.AsyncClient, worker: dict, qiaoxi: dict) -> dict[str, str]:
+    """In 130102001009: a facility with its station, a team there supervised by a social worker with
+    one member and one training, and a team without a supervisor; a team of 桥西区."""
+    facility = (await call(client, "POST", "/facilities", worker, FACILITY, 201))["id"]
+    station = (await call(client, "POST", "/stations", worker, {**STATION, "facility_id": facility}, 201))["id"]
+    supervisor = await call(client, "POST", "/volunteers", worker,
+                            volunteer_body(TEAM_COMMUNITY, org_citizen_id(), **SOCIAL_WORKER), 201)
+    member = (await call(client, "POST", "/volunteers", worker, volunteer_body(TEAM_COMMUNITY, org_citizen_id()),
+                         201))["id"]
+    team = (await call(client, "POST", "/teams", worker, {**TEAM, "station_id": station,
+                                                          "supervisor_id": supervisor["id"], "member_ids": [member]},
+                       201))["id"]
+    training = (await call(client, "POST", f"/teams/{team}/trainings", worker,
+                           {**TRAINING, "attendee_ids": [member]}, 201))["id"]
+    bare_team = (await call(client, "POST", "/teams", worker, {"name": "建北巡访队", "area_code": TEAM_COMMUNITY},
+                            201))["id"]
+    qiaoxi_team = (await call(client, "POST", "/teams", qiaoxi, QIAOXI_TEAM, 201))["id"]
+    return {"facility": facility, "station": station, "supervisor": supervisor["id"],
+            "supervisor_ref": supervisor["volunteer_ref"], "member": member, "team": team, "training": training,
+            "bare_team": bare_team, "qiaoxi_team": qiaoxi_team}
+
+
+async def build_certificate(client: httpx.AsyncClient, worker: dict) -> dict[str, str]:
+    """In 130102001010: a volunteer with two hours served a week ago, verified, and the certificate a
+    social worker issued them."""
+    holder = await call(client, "POST", "/volunteers", worker, volunteer_body(HOLDER_COMMUNITY, org_citizen_id()), 201)
+    task = (await call(client, "POST", "/tasks", worker, task_body(HOLDER_COMMUNITY), 201))["id"]
+    await call(client, "POST", f"/tasks/{task}/invitations", worker, {"volunteer_ids": [holder["id"]]}, 201)
+    await call(client, "POST", f"/tasks/{task}/invitations/{holder['id']}/response", worker, {"accept": True})
+    start = datetime.combine(SERVED_ON, time(9), SHANGHAI)
+    log = (await call(client, "POST", f"/tasks/{task}/hours", worker, {
+        "volunteer_id": holder["id"], "check_in": start.isoformat(),
+        "check_out": (start + timedelta(hours=2)).isoformat()}, 201))["log_id"]
+    await call(client, "POST", f"/hours/{log}/verification", worker, {"approve": True})
+    certificate = await call(client, "POST", "/certificates", worker, {**CERTIFICATE, "volunteer_id": holder["id"]},
+                             201)
+    return {"holder": holder["id"], "holder_ref": holder["volunteer_ref"], "cert": certificate["id"],
+            "cert_code": certificate["code"]}
 
 
 def run_in_thread(coro):
@@ -370,14 +552,26 @@ def without_instance(reply: httpx.Response) -> dict:
     return body
 
 
+def anonymous(reply: httpx.Response, names: dict[str, str]) -> str:
+    """The problem without its `instance`, each id it names (a key of `names`) replaced by its name."""
+    text = json.dumps(without_instance(reply), ensure_ascii=False, sort_keys=True)
+    for value, name in names.items():
+        text = text.replace(value, name)
+    return text
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CERTIFICATE_PATH = re.compile(rf"/certificates/{UUID.pattern}")
+
+
 @pytest.mark.parametrize("case", [c.param() for c in TABLE])
 async def test_role_and_jurisdiction(case: Case, world: World, client: httpx.AsyncClient,
                                      service: httpx.AsyncClient, token):
     ids = dict(world.ids)
     if case.fresh and case.expect < 300:
         ids |= await make(client, case.fresh, bearer(token, f"social_worker@{CHANGAN}"))
-    body = case.body() if callable(case.body) else case.body
-    body = world.fill(body, ids)
+    raw = case.body() if callable(case.body) else case.body
+    body = world.fill(raw, ids)
     headers = bearer(token, case.caller, ids)
     path = world.fill(case.path, ids)
     http = service if case.via == SERVICE else client
@@ -385,10 +579,20 @@ async def test_role_and_jurisdiction(case: Case, world: World, client: httpx.Asy
     reply = await http.request(case.method, path, json=body, headers=headers)
 
     assert reply.status_code == case.expect, reply.text
-    if path.startswith("/volunteers/") and case.expect == 200:  # masked unless a worker states a purpose
+    if path.startswith("/volunteers/") and not path.startswith("/volunteers/stats") and case.expect == 200:
+        # masked unless a worker states a purpose
         view = reply.json()
         assert view["masked"] is ("purpose=" not in path), reply.text
         assert ("*" in view["name"] + view["citizen_id"] + view["phone"]) is view["masked"], reply.text
+    if CERTIFICATE_PATH.fullmatch(path) and case.expect == 200:  # the name masked unless the holder or a social worker
+        view, role = reply.json(), case.caller.partition("@")[0]
+        assert view["name_masked"] is (role not in ("volunteer", "social_worker")), reply.text
+        assert view["volunteer_name"] == ("郑*" if view["name_masked"] else "郑一"), reply.text
+        assert "*" in view["citizen_id"] and view["code"] == ids["cert_code"], reply.text
+    if re.match(r"/(public/certificates|certificates/verify)/", path) and case.expect == 200:  # masked, intact
+        check = reply.json()
+        assert check["valid"] is True and check["volunteer_name"] == "郑*" and "*" in check["citizen_id"], reply.text
+        assert check["certified_minutes"] == 120, reply.text
     if case.matching:
         assert reply.json()["matching_status"] == case.matching, reply.text
     if case.shows:
@@ -397,12 +601,16 @@ async def test_role_and_jurisdiction(case: Case, world: World, client: httpx.Asy
         assert world.ids[case.hides] not in reply.text
     if case.expect == 401:
         assert reply.headers["www-authenticate"] == "Bearer"
-    if case.expect == 404:  # it learns nothing: the answer for an unknown id
-        unknown = {k: str(uuid.uuid4()) for k in ids}
-        baseline = await http.request(case.method, world.fill(case.path, unknown), json=world.fill(case.body, unknown),
+    if case.expect in (404, 422):  # it learns nothing: the answer for an unknown id (the one id aside)
+        fresh_ids = {value: str(uuid.uuid4()) for value in set(ids.values())}
+        unknown = {k: fresh_ids[v] for k, v in ids.items()}
+        # a 404 is about the object in the path; a 422 about an id in the body (the path's object is known)
+        path_ids = unknown if case.expect == 404 else ids
+        baseline = await http.request(case.method, world.fill(case.path, path_ids), json=world.fill(raw, unknown),
                                       headers=headers)
-        assert baseline.status_code == 404, baseline.text
-        assert without_instance(reply) == without_instance(baseline)
+        assert baseline.status_code == case.expect, baseline.text
+        names = {value: f"<id {i}>" for i, value in enumerate(fresh_ids) if UUID.fullmatch(value)}
+        assert anonymous(reply, names) == anonymous(baseline, {fresh_ids[v]: n for v, n in names.items()})
         assert reply.headers["content-type"] == baseline.headers["content-type"]
     if case.field:
         assert reply.json()["errors"][0]["field"] == case.field

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts.api import volunteers as api
 from contracts.areas import code_prefix, lookup
 from contracts.envelope import new_id
-from kit.auth import Principal, require_jurisdiction
+from kit.auth import Principal, Role, require_jurisdiction
 from kit.crypto import Keyring
 from kit.problems import Problem, not_found
 from kit.uow import UnitOfWork
@@ -101,18 +101,19 @@ async def stations(pool: asyncpg.Pool, who: Principal, area: str | None) -> list
 
 # --- teams ----------------------------------------------------------------------------------
 
-async def _check_volunteers(conn, ids: list[UUID], field: str) -> None:
-    known = await store.volunteers(conn, ids)
+async def _check_volunteers(conn, who: Principal, ids: list[UUID], field: str) -> None:
+    """Members must be registered volunteers of the caller's area; others look unknown."""
+    known = {i: r for i, r in (await store.volunteers(conn, ids)).items() if who.covers(r["area_code"])}
     unknown = [str(i) for i in ids if i not in known]
     if unknown:
         raise _invalid(field, f"未注册的志愿者 / not registered volunteers: {', '.join(unknown)}")
 
 
-async def _check_supervisor(conn, supervisor_id: UUID | None) -> None:
+async def _check_supervisor(conn, who: Principal, supervisor_id: UUID | None) -> None:
     if supervisor_id is None:
         return
     row = (await store.volunteers(conn, [supervisor_id])).get(supervisor_id)
-    if row is None or row["sw_level"] is None:
+    if row is None or not who.covers(row["area_code"]) or row["sw_level"] is None:
         raise _invalid("supervisor_id", "督导须为已登记的社会工作者 / the supervisor must be a registered social worker")
 
 
@@ -129,8 +130,8 @@ async def create_team(pool: asyncpg.Pool, who: Principal, body: api.TeamIn) -> U
     team_id, member_ids = new_id(), list(dict.fromkeys(body.member_ids))
     async with UnitOfWork(pool) as uow:
         await _check_station(uow.conn, who, body.station_id)
-        await _check_supervisor(uow.conn, body.supervisor_id)
-        await _check_volunteers(uow.conn, member_ids, "member_ids")
+        await _check_supervisor(uow.conn, who, body.supervisor_id)
+        await _check_volunteers(uow.conn, who, member_ids, "member_ids")
         await store.insert_team(uow.conn, {"id": team_id, "name": body.name, "area_code": body.area_code,
                                            "station_id": body.station_id, "supervisor_id": body.supervisor_id,
                                            "created_at": now()})
@@ -164,7 +165,7 @@ async def add_members(pool: asyncpg.Pool, who: Principal, team_id: UUID, body: a
     ids = list(dict.fromkeys(body.member_ids))
     async with UnitOfWork(pool) as uow:
         await visible_team(uow.conn, who, team_id)
-        await _check_volunteers(uow.conn, ids, "member_ids")
+        await _check_volunteers(uow.conn, who, ids, "member_ids")
         return await store.add_members(uow.conn, team_id, ids)
 
 
@@ -196,7 +197,9 @@ async def record_supervision(pool: asyncpg.Pool, who: Principal, team_id: UUID, 
     async with UnitOfWork(pool) as uow:
         team = await store.get_team(uow.conn, team_id)
         is_supervisor = team is not None and team["supervisor_ref"] == who.sub
-        if team is None or not (is_supervisor or who.covers(team["area_code"])):
+        # a volunteer token is judged by who it is, a worker's by its area
+        visible = is_supervisor or (who.role != Role.VOLUNTEER and who.covers(team["area_code"])) if team else False
+        if not visible:
             raise not_found()
         if team["supervisor_id"] is None:
             raise Problem(409, "当前状态不允许此操作 / Not allowed now", "该队伍尚无督导社工 / the team has no supervisor")
