@@ -45,6 +45,21 @@ class Event(BaseModel):
         return f"{TYPE_PREFIX}.{cls.service}.{cls.event_name()}.v{cls.version}"
 
 
+class DataRead(Event):
+    """Audit: someone read a person's unmasked personal data (who, when, which record, why).
+    Each service that holds personal data publishes its own subclass to the AUDIT stream."""
+
+    audit: ClassVar[bool] = True
+
+    record: str = Field(description="e.g. resident/<id>, need/<id>, volunteer/<id>")
+    area_code: AreaCode
+    reader: str
+    reader_role: str
+    purpose: str = Field(max_length=200)
+    fields: list[str]
+    read_at: AwareDatetime
+
+
 E = TypeVar("E", bound=Event)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from contracts.areas import contains, lookup
 from kit.problems import Problem, not_found
@@ -155,3 +155,15 @@ def require_jurisdiction(who: Principal, area_code: str, *, hide: bool = True) -
     raise Problem(status=403, title="超出辖区 / Outside jurisdiction",
                   detail=f"辖区 {who.area} 不包含 {area_code} / your area does not contain this area code",
                   errors=[{"field": "area_code", "message": "超出辖区 / outside your jurisdiction"}])
+
+
+# --- unmasked reads of personal data ---------------------------------------------------------------
+
+PURPOSE = Query(default=None, min_length=2, max_length=200,
+                description="查看未脱敏个人信息的目的（将被审计）/ purpose of an unmasked read (audited)")
+
+
+def may_unmask(who: Principal, purpose: str | None, roles: tuple[Role, ...]) -> None:
+    """A read that states a purpose asks for unmasked personal data: only `roles` may."""
+    if purpose is not None and who.role not in roles:
+        raise Problem(403, "无权查看未脱敏信息 / Forbidden", "此角色只能查看脱敏信息 / this role sees masked data only")

@@ -153,3 +153,23 @@ async def client(needs_api):
 
     async with httpx.AsyncClient(base_url=needs_api, timeout=10) as c:
         yield c
+
+
+def run_in_thread(coro):
+    """asyncio.run in a thread of its own: for a module fixture, away from the tests' event loops."""
+    import threading
+
+    result: dict = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from contracts.envelope import Event
+from contracts.envelope import DataRead, Event
 from contracts.taxonomy import CategoryCode, Channel, Route, TargetGroup, Urgency
 from contracts.values import AreaCode
 
@@ -138,16 +138,7 @@ class MediationEscalated(Event):
     escalated_at: AwareDatetime
 
 
-class PersonalDataRead(Event):
+class PersonalDataRead(DataRead):
     """Audit: someone read a resident's unmasked personal data (who, when, which record, why)."""
 
     service: ClassVar[str] = "needs"
-    audit: ClassVar[bool] = True
-
-    record: str = Field(description="resident/<id> or need/<id>")
-    area_code: AreaCode
-    reader: str
-    reader_role: str
-    purpose: str = Field(max_length=200)
-    fields: list[str]
-    read_at: AwareDatetime

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from contracts.envelope import Event
+from contracts.envelope import DataRead, Event
 from contracts.values import AreaCode
 
 
@@ -67,16 +67,7 @@ class HoursLogged(Event):
     logged_at: AwareDatetime
 
 
-class VolunteerDataRead(Event):
+class VolunteerDataRead(DataRead):
     """Audit: someone read a volunteer's unmasked personal data (who, when, which record, why)."""
 
     service: ClassVar[str] = "volunteers"
-    audit: ClassVar[bool] = True
-
-    record: str
-    area_code: AreaCode
-    reader: str
-    reader_role: str
-    purpose: str = Field(max_length=200)
-    fields: list[str]
-    read_at: AwareDatetime

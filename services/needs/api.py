@@ -13,7 +13,7 @@ from contracts.api import needs as api
 from contracts.areas import lookup
 from contracts.taxonomy import Channel, Route, TargetGroup, Urgency
 from kit import idempotency
-from kit.auth import Principal, Role, require, require_jurisdiction
+from kit.auth import PURPOSE, Principal, Role, may_unmask, require, require_jurisdiction
 from kit.problems import Problem, not_found
 from kit.uow import UnitOfWork
 from services.needs import handlers, store
@@ -27,8 +27,6 @@ PROVINCE = "130000"
 W = (Role.SOCIAL_WORKER, Role.GRID_WORKER)  # community workers
 READERS = (*W, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
 UNMASKERS = W  # may see personal data unmasked, with a stated purpose, audited
-PURPOSE = Query(default=None, min_length=2, max_length=200,
-                description="查看未脱敏个人信息的目的（将被审计）/ purpose of an unmasked read (audited)")
 
 
 def _pool(request: Request):
@@ -145,8 +143,7 @@ def _library_filter(who: Principal, area, category, target_group, status, urgenc
 @router.get("/needs/{need_id}", response_model=api.NeedView, summary="需求详情 / one need")
 async def get_need(need_id: UUID, request: Request, purpose: str | None = PURPOSE,
                    who: Principal = Depends(require(*READERS))) -> api.NeedView:
-    if purpose is not None and who.role not in UNMASKERS:
-        raise Problem(403, "无权查看未脱敏信息 / Forbidden", "此角色只能查看脱敏信息 / this role sees masked data only")
+    may_unmask(who, purpose, UNMASKERS)
     async with UnitOfWork(_pool(request)) as uow:
         row = await store.get_need(uow.conn, need_id)
         if row is None:
@@ -244,8 +241,7 @@ async def register_resident(body: api.ResidentRegistrationIn, request: Request,
 @router.get("/residents/{resident_id}", response_model=api.ResidentView, summary="居民信息 / a resident")
 async def get_resident(resident_id: UUID, request: Request, purpose: str | None = PURPOSE,
                        who: Principal = Depends(require(*W, Role.CIVIL_AFFAIRS, Role.AUDITOR))) -> api.ResidentView:
-    if purpose is not None and who.role not in UNMASKERS:
-        raise Problem(403, "无权查看未脱敏信息 / Forbidden", "此角色只能查看脱敏信息 / this role sees masked data only")
+    may_unmask(who, purpose, UNMASKERS)
     return await handlers.read_resident(_pool(request), _keys(request), who, resident_id, purpose)
 
 

@@ -8,16 +8,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.api import volunteers as api
 from contracts.api.needs import MatchingView
 from contracts.areas import code_prefix
-from kit.auth import Principal, Role, require, require_jurisdiction
-from kit.problems import Problem, not_found
+from kit.auth import PURPOSE, Principal, Role, may_unmask, require, require_jurisdiction
+from kit.problems import not_found
 from services.volunteers import handlers, store
 from services.volunteers.timebank.service import credit_verified_hours
 
 router = APIRouter(tags=["志愿服务 volunteers"])
 W = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
 READERS = (*W, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
-PURPOSE = Query(default=None, min_length=2, max_length=200,
-                description="查看未脱敏个人信息的目的（将被审计）/ purpose of an unmasked read (audited)")
 
 
 def _pool(request: Request):
@@ -48,8 +46,7 @@ async def register(body: api.VolunteerIn, request: Request, who: Principal = Dep
 @router.get("/volunteers/{volunteer_id}", response_model=api.VolunteerView, summary="志愿者信息 / a volunteer")
 async def get_volunteer(volunteer_id: UUID, request: Request, purpose: str | None = PURPOSE,
                         who: Principal = Depends(require(*READERS, Role.VOLUNTEER))) -> api.VolunteerView:
-    if purpose is not None and who.role not in W:
-        raise Problem(403, "无权查看未脱敏信息 / Forbidden", "此角色只能查看脱敏信息 / this role sees masked data only")
+    may_unmask(who, purpose, W)
     return await handlers.read_volunteer(_pool(request), _keys(request), who, volunteer_id, purpose)
 
 

@@ -9,9 +9,7 @@ for the whole installation, read by every role and extended only by provincial c
 """
 from __future__ import annotations
 
-import asyncio
 import random
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -19,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import run_in_thread
 
 from contracts.values import citizen_id_check_char
 
@@ -276,24 +275,6 @@ async def build_world(base_url: str, token) -> World:
     ids |= {"need": ids["raised"], "resident": str(resident["id"]), "elder": str(elder["id"]),
             "survey": str(survey["id"]), "qiaoxi_need": str(qiaoxi_need["id"])}
     return World(ids, cid, resident["resident_ref"])
-
-
-def run_in_thread(coro):
-    """asyncio.run in a thread of its own: a module fixture, away from the tests' event loops."""
-    result: dict = {}
-
-    def target():
-        try:
-            result["value"] = asyncio.run(coro)
-        except BaseException as exc:  # re-raised in the caller
-            result["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 @pytest.fixture(scope="module")

@@ -32,11 +32,9 @@ code is checked without a token at the gateway's /public/certificates/{code}; th
 """
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import re
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -45,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import eventually
+from conftest import run_in_thread, eventually
 
 from contracts.values import citizen_id_check_char
 
@@ -515,24 +513,6 @@ async def build_certificate(client: httpx.AsyncClient, worker: dict) -> dict[str
                              201)
     return {"holder": holder["id"], "holder_ref": holder["volunteer_ref"], "cert": certificate["id"],
             "cert_code": certificate["code"]}
-
-
-def run_in_thread(coro):
-    """asyncio.run in a thread of its own: a module fixture, away from the tests' event loops."""
-    result: dict = {}
-
-    def target():
-        try:
-            result["value"] = asyncio.run(coro)
-        except BaseException as exc:  # re-raised in the caller
-            result["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 @pytest.fixture(scope="module")
