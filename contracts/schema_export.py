@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from contracts.api import charity as api_charity
 from contracts.api import needs as api_needs
 from contracts.api import timebank as api_timebank
 from contracts.api import volunteers as api_volunteers
@@ -44,7 +45,8 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
         api_needs.CategoryView,
     )
 ) + tuple(("volunteers", model) for model in _models_of(api_volunteers)) + tuple(
-    ("timebank", model) for model in _models_of(api_timebank))
+    ("timebank", model) for model in _models_of(api_timebank)) + tuple(
+    ("charity", model) for model in _models_of(api_charity))
 
 _BOUNDS_MAX = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _BOUNDS_MIN = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")

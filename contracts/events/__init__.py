@@ -1,6 +1,14 @@
 """Every event of the platform, by CloudEvents type."""
 from contracts.envelope import Event
-from contracts.events.charity import DonationEarmarked, FundsDisbursed
+from contracts.events.charity import (
+    DonationEarmarked,
+    DonationReceived,
+    FundingRejected,
+    FundsCommitted,
+    FundsDisbursed,
+    PointsGranted,
+    PointsRedeemed,
+)
 from contracts.events.needs import (
     MediationEscalated,
     MediationOpened,
@@ -13,7 +21,7 @@ from contracts.events.needs import (
     NeedRouted,
     PersonalDataRead,
 )
-from contracts.events.projects import ProjectProcured
+from contracts.events.projects import FundingRequested, ProjectProcured
 from contracts.events.timebank import CreditsExchanged
 from contracts.events.volunteers import (
     HoursLogged,
@@ -26,7 +34,8 @@ from contracts.events.volunteers import (
 ALL_EVENTS: tuple[type[Event], ...] = (
     NeedRaised, NeedAssessed, NeedRouted, NeedEscalated, NeedMatched, NeedResolved, NeedFeedbackGiven,
     MediationOpened, MediationEscalated, PersonalDataRead,
-    VolunteerRegistered, VolunteerDataRead, TaskAccepted, HoursLogged, HoursVerified, ProjectProcured, DonationEarmarked, FundsDisbursed,
-    CreditsExchanged,
+    VolunteerRegistered, VolunteerDataRead, TaskAccepted, HoursLogged, HoursVerified, ProjectProcured, FundingRequested,
+    DonationReceived, DonationEarmarked, FundsCommitted, FundingRejected, FundsDisbursed,
+    CreditsExchanged, PointsGranted, PointsRedeemed,
 )
 BY_TYPE: dict[str, type[Event]] = {e.type_name(): e for e in ALL_EVENTS}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Event
 from contracts.values import AreaCode, Money
@@ -36,3 +36,76 @@ class FundsDisbursed(Event):
     area_code: AreaCode
     amount_fen: Money
     disbursed_at: AwareDatetime
+
+
+class DonationReceived(Event):
+    """Money reached a fund; the donor appears publicly only as they consented."""
+
+    service: ClassVar[str] = "charity"
+
+    donation_id: UUID
+    fund_id: UUID
+    area_code: AreaCode
+    donor_kind: Literal["person", "anonymous", "enterprise"]
+    amount_fen: Money
+    received_at: AwareDatetime
+
+
+class FundsCommitted(Event):
+    """A project's funding request was granted from a fund (the money is reserved for it)."""
+
+    service: ClassVar[str] = "charity"
+
+    commitment_id: UUID
+    request_id: UUID
+    project_id: UUID
+    fund_id: UUID
+    area_code: AreaCode
+    amount_fen: Money
+    committed_at: AwareDatetime
+
+
+class FundingRejected(Event):
+    """A project's funding request was refused, naming the rule (e.g. the 2 % cap)."""
+
+    service: ClassVar[str] = "charity"
+
+    request_id: UUID
+    project_id: UUID
+    fund_id: UUID
+    area_code: AreaCode
+    amount_fen: Money
+    rule: str
+    reason: str
+    rejected_at: AwareDatetime
+
+
+class PointsGranted(Event):
+    """Love-supermarket (爱心超市) points reached a resident or volunteer: exchanged from time-bank
+    credits (积分互兑) or earned in a community activity."""
+
+    service: ClassVar[str] = "charity"
+
+    grant_id: UUID
+    area_code: AreaCode = Field(description="the community whose points pool issued them")
+    holder_kind: Literal["resident", "volunteer"]
+    holder_ref: str = Field(description="pseudonymous ref")
+    points: int = Field(gt=0)
+    source: Literal["time_credits", "activity"]
+    exchange_id: UUID | None = Field(default=None, description="the CreditsExchanged it answers, for time_credits")
+    granted_at: AwareDatetime
+
+
+class PointsRedeemed(Event):
+    """A resident or volunteer took goods from a community's love supermarket (爱心超市) for points."""
+
+    service: ClassVar[str] = "charity"
+
+    redemption_id: UUID
+    area_code: AreaCode = Field(description="the supermarket's community")
+    holder_kind: Literal["resident", "volunteer"]
+    holder_ref: str = Field(description="pseudonymous ref")
+    item_id: UUID
+    quantity: int = Field(gt=0)
+    points: int = Field(gt=0)
+    redeemed_at: AwareDatetime

@@ -1,7 +1,7 @@
 """Events of the projects service (社会组织 · 项目库) that other services rely on."""
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
@@ -21,3 +21,19 @@ class ProjectProcured(Event):
     organization_uscc: USCC
     budget_fen: Money
     procured_at: AwareDatetime
+
+
+class FundingRequested(Event):
+    """Before publication a project asks the charity service to commit its funding from a fund."""
+
+    service: ClassVar[str] = "projects"
+
+    request_id: UUID
+    project_id: UUID
+    fund_id: UUID
+    area_code: AreaCode
+    amount_fen: Money
+    purpose: Literal["service_purchase", "other"] = Field(
+        description="service_purchase: buying services (the 2 % cap applies to the social-assistance fund)")
+    need_ids: list[UUID] = Field(default_factory=list)
+    requested_at: AwareDatetime

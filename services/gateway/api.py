@@ -69,6 +69,8 @@ ROUTES = {
        ("needs", "residents", "surveys", "mediations", "revisits", "proactive-visits", "taxonomy")},
     **{resource: "volunteers" for resource in
        ("volunteers", "tasks", "hours", "timebank", "teams", "stations", "facilities", "certificates")},
+    **{resource: "charity" for resource in
+       ("funds", "donations", "earmarks", "commitments", "disbursements", "ledger", "supermarket")},
 }
 
 

@@ -1,0 +1,107 @@
+"""HTTP models of the charity service (慈善资源). Money is integer fen."""
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from contracts.values import USCC, AreaCode, Money
+
+FundKindCode = Literal["community_foundation", "special_fund", "government_purchase", "social_assistance", "lottery",
+                       "general"]
+PositiveFen = Money
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FundIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    kind: FundKindCode
+    area_code: AreaCode = Field(description="社会救助专项经费须登记到区县（2% 规则按区县计）")
+
+
+class BudgetIn(Strict):
+    year: int = Field(ge=2020, le=2100)
+    amount_fen: Money
+
+
+class DonorIn(Strict):
+    kind: Literal["person", "anonymous", "enterprise"]
+    name: str | None = Field(default=None, max_length=100, description="个人或企业名称（匿名捐赠不填）")
+    uscc: USCC | None = Field(default=None, description="企业的统一社会信用代码")
+    disclose_name: bool = Field(default=False, description="同意在公开账目中显示名称")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "DonorIn":
+        if self.kind == "anonymous" and (self.name or self.uscc or self.disclose_name):
+            raise ValueError("匿名捐赠不得填写名称 / an anonymous donation names nobody")
+        if self.kind == "enterprise" and not self.uscc:
+            raise ValueError("企业捐赠须填写统一社会信用代码 / an enterprise donor needs its USCC")
+        if self.kind in ("person", "enterprise") and not self.name:
+            raise ValueError("须填写捐赠人名称 / the donor's name is required")
+        return self
+
+
+class EarmarkIn(Strict):
+    target_kind: Literal["need", "project", "fund"]
+    target_id: UUID
+    amount_fen: Money = Field(gt=0)
+    area_code: AreaCode | None = Field(default=None, description="目标所在区域，默认为捐赠所在区域")
+
+
+class DonationIn(Strict):
+    fund_id: UUID
+    donor: DonorIn
+    amount_fen: Money = Field(gt=0)
+    earmark: EarmarkIn | None = None
+
+    @model_validator(mode="after")
+    def _earmark_within(self) -> "DonationIn":
+        if self.earmark and self.earmark.amount_fen > self.amount_fen:
+            raise ValueError("定向金额不得超过捐赠金额 / the earmark exceeds the donation")
+        return self
+
+
+class DonationCreated(BaseModel):
+    id: UUID
+    receipt_code: str
+    earmark_id: UUID | None = None
+
+
+class DisbursementIn(Strict):
+    milestone: str = Field(min_length=1, max_length=200)
+    amount_fen: Money = Field(gt=0)
+
+
+class Created(BaseModel):
+    id: UUID
+
+
+class LedgerCheck(BaseModel):
+    ok: bool
+    entries: int
+    broken_at: int | None = None
+    reason: str | None = None
+
+
+class AccountView(BaseModel):
+    id: str
+    balance_fen: int
+    entries: list[dict]
+
+
+class CommitmentView(BaseModel):
+    id: UUID
+    request_id: UUID
+    project_id: UUID
+    fund_id: UUID
+    area_code: str
+    purpose: str
+    amount: int
+    status: str
+    rule: str | None
+    reason: str | None
+    decided_at: AwareDatetime

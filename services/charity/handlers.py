@@ -1,0 +1,263 @@
+"""Use cases of the charity service: every movement of money is one balanced, chained ledger entry
+written in the same transaction as the record that explains it and the event that announces it."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from contracts.api import charity as api
+from contracts.envelope import Envelope, new_id
+from contracts.events.charity import (
+    DonationEarmarked,
+    DonationReceived,
+    FundingRejected,
+    FundsCommitted,
+    FundsDisbursed,
+)
+from contracts.events.projects import FundingRequested
+from kit.auth import Principal
+from kit.crypto import Keyring
+from kit.problems import Problem, not_found
+from kit.uow import Events, UnitOfWork
+from services.charity import domain, ledger, store
+from services.charity.domain import WORLD
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _invalid(field: str, message: str) -> Problem:
+    return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
+
+
+async def _post(conn, kind: str, reference: str, memo: str, by: str, postings: list[tuple[str, int]]) -> bool:
+    entry = ledger.Entry(id=new_id(), kind=kind, reference=reference, memo=memo, unit="fen", created_by=by,
+                         created_at=now(), postings=tuple(postings))
+    try:
+        return await store.post(conn, entry)
+    except store.Overdrawn as exc:
+        raise Problem(409, "余额不足 / Insufficient funds", str(exc), rule="balance", account=exc.account) from None
+
+
+async def ensure_world(conn) -> None:
+    await store.ensure_account(conn, WORLD, "world", "fen", "130000", "捐赠来源与支出去向 / outside world",
+                               may_go_negative=True)
+
+
+# --- funds ------------------------------------------------------------------------------------
+
+async def create_fund(pool: asyncpg.Pool, who: Principal, body: api.FundIn) -> UUID:
+    fund_id = new_id()
+    async with UnitOfWork(pool) as uow:
+        await store.insert_fund(uow.conn, fund_id, body.name, body.kind, body.area_code, who.sub, now())
+        await store.ensure_account(uow.conn, domain.fund_account(fund_id), "fund", "fen", body.area_code, body.name)
+    return fund_id
+
+
+async def visible_fund(conn, who: Principal, fund_id: UUID) -> asyncpg.Record:
+    fund = await store.get_fund(conn, fund_id)
+    if fund is None or not who.covers(fund["area_code"]):
+        raise not_found()
+    return fund
+
+
+# --- donations and earmarks -----------------------------------------------------------------------
+
+async def receive_donation(pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.DonationIn) -> api.DonationCreated:
+    donation_id, at = new_id(), now()
+    async with UnitOfWork(pool) as uow:
+        fund = await visible_fund(uow.conn, who, body.fund_id)
+        await ensure_world(uow.conn)
+        donor = body.donor
+        receipt = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+        await store.insert_donation(uow.conn, {
+            "id": donation_id, "fund_id": fund["id"], "area_code": fund["area_code"], "donor_kind": donor.kind,
+            "donor_name_enc": keyring.encrypt(donor.name, f"charity/{donation_id}/donor".encode()) if donor.name else None,
+            "donor_uscc": donor.uscc, "disclose_name": donor.disclose_name, "amount": body.amount_fen,
+            "receipt_code": receipt, "received_by": who.sub, "received_at": at})
+        await _post(uow.conn, "donation", f"donation:{donation_id}", f"捐赠收据 {receipt}", who.sub,
+                    [(WORLD, -body.amount_fen), (domain.fund_account(fund["id"]), body.amount_fen)])
+        uow.emit(DonationReceived(donation_id=donation_id, fund_id=fund["id"], area_code=fund["area_code"],
+                                  donor_kind=donor.kind, amount_fen=body.amount_fen, received_at=at),
+                 subject=str(donation_id), area_code=fund["area_code"])
+        earmark_id = None
+        if body.earmark:
+            earmark_id = await _earmark(uow, who, donation_id, fund, body.earmark)
+    return api.DonationCreated(id=donation_id, receipt_code=receipt, earmark_id=earmark_id)
+
+
+async def earmark(pool: asyncpg.Pool, who: Principal, donation_id: UUID, body: api.EarmarkIn) -> UUID:
+    async with UnitOfWork(pool) as uow:
+        donation = await store.get_donation(uow.conn, donation_id, for_update=True)
+        if donation is None or not who.covers(donation["area_code"]):
+            raise not_found()
+        fund = await store.get_fund(uow.conn, donation["fund_id"])
+        return await _earmark(uow, who, donation_id, fund, body)
+
+
+async def _earmark(uow: UnitOfWork, who: Principal, donation_id: UUID, fund, body: api.EarmarkIn) -> UUID:
+    """Restrict (part of) a donation to a need, a project or a fund: the money moves from the
+    fund's free balance to an account only its target can draw on."""
+    donation = await store.get_donation(uow.conn, donation_id)
+    if await store.earmarked_of(uow.conn, donation_id) + body.amount_fen > donation["amount"]:
+        raise _invalid("amount_fen", "定向总额不得超过捐赠金额 / earmarks may not exceed the donation")
+    area = body.area_code or donation["area_code"]
+    earmark_id, at = new_id(), now()
+    await store.insert_earmark(uow.conn, earmark_id, donation_id, body.target_kind, body.target_id, area,
+                               body.amount_fen, who.sub, at)
+    account = domain.restricted_account(earmark_id)
+    await store.ensure_account(uow.conn, account, "restricted", "fen", area, f"{body.target_kind}:{body.target_id}")
+    await _post(uow.conn, "earmark", f"earmark:{earmark_id}", f"定向 {body.target_kind} {body.target_id}", who.sub,
+                [(domain.fund_account(fund["id"]), -body.amount_fen), (account, body.amount_fen)])
+    uow.emit(DonationEarmarked(earmark_id=earmark_id, donation_id=donation_id, target_kind=body.target_kind,
+                               target_id=body.target_id, area_code=area, amount_fen=body.amount_fen, earmarked_at=at),
+             subject=str(earmark_id), area_code=area)
+    return earmark_id
+
+
+async def refund(pool: asyncpg.Pool, who: Principal, donation_id: UUID) -> int:
+    """Give back what of a donation was not earmarked, if its fund still holds it. Once."""
+    async with UnitOfWork(pool) as uow:
+        donation = await store.get_donation(uow.conn, donation_id, for_update=True)
+        if donation is None or not who.covers(donation["area_code"]):
+            raise not_found()
+        if donation["refunded_at"] is not None:
+            raise Problem(409, "当前状态不允许此操作 / Not allowed now", "已退款 / already refunded", state="refunded",
+                          action="refund")
+        amount = donation["amount"] - await store.earmarked_of(uow.conn, donation_id)
+        if amount <= 0:
+            raise Problem(409, "当前状态不允许此操作 / Not allowed now", "捐赠已全部定向 / all of it is earmarked",
+                          rule="restricted")
+        await ensure_world(uow.conn)
+        await _post(uow.conn, "refund", f"refund:{donation_id}", f"退还捐赠 {donation['receipt_code']}", who.sub,
+                    [(domain.fund_account(donation["fund_id"]), -amount), (WORLD, amount)])
+        await store.mark_refunded(uow.conn, donation_id, now())
+    return amount
+
+
+# --- funding requests from projects ---------------------------------------------------------------
+
+async def on_funding_requested(conn: asyncpg.Connection, envelopes: list[Envelope[FundingRequested]]) -> None:
+    """Commit a project's funding or refuse it naming the rule; once per request, however often
+    the event arrives."""
+    events = UnitOfWork.joining(conn)
+    for envelope in envelopes:
+        request = envelope.data
+        if await store.commitment_by_request(conn, request.request_id) is None:
+            await _decide(conn, events, request, envelope)
+    await events.flush()
+
+
+async def _decide(conn, events: Events, request: FundingRequested, envelope: Envelope) -> None:
+    at, commitment_id = now(), new_id()
+    fund = await store.get_fund(conn, request.fund_id)
+    refusal, postings = await _refusal_or_postings(conn, fund, request, commitment_id)
+    await store.insert_commitment(conn, {
+        "id": commitment_id, "request_id": request.request_id, "project_id": request.project_id,
+        "fund_id": request.fund_id, "area_code": request.area_code, "purpose": request.purpose,
+        "amount": request.amount_fen, "status": "rejected" if refusal else "committed",
+        "rule": refusal.rule if refusal else None, "reason": refusal.reason if refusal else None, "decided_at": at})
+    common = dict(request_id=request.request_id, project_id=request.project_id, fund_id=request.fund_id,
+                  area_code=request.area_code, amount_fen=request.amount_fen)
+    if refusal:
+        events.emit(FundingRejected(**common, rule=refusal.rule, reason=refusal.reason, rejected_at=at),
+                    subject=str(request.project_id), area_code=request.area_code, causation_id=envelope.id,
+                    correlation_id=envelope.correlation_id)
+        return
+    account = domain.committed_account(commitment_id)
+    await store.ensure_account(conn, account, "committed", "fen", request.area_code, f"project:{request.project_id}")
+    await _post(conn, "commitment", f"funding:{request.request_id}", f"项目 {request.project_id} 资金承诺", "charity",
+                [*postings, (account, request.amount_fen)])
+    events.emit(FundsCommitted(commitment_id=commitment_id, **common, committed_at=at),
+                subject=str(request.project_id), area_code=request.area_code, causation_id=envelope.id,
+                correlation_id=envelope.correlation_id)
+
+
+async def _refusal_or_postings(conn, fund, request: FundingRequested, commitment_id: UUID):
+    if fund is None:
+        return domain.Refusal("unknown_fund", "未登记的资金账户 / no such fund"), []
+    year = request.requested_at.astimezone(SHANGHAI).year
+    start, end = datetime(year, 1, 1, tzinfo=SHANGHAI), datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+    refusal = domain.two_percent_rule(
+        fund["kind"], request.purpose, await store.budget(conn, fund["id"], year),
+        await store.committed_in_year(conn, fund["id"], request.purpose, start, end), request.amount_fen)
+    if refusal:
+        return refusal, []
+    free = await store.balance(conn, domain.fund_account(fund["id"]))
+    split = domain.split_funding(request.amount_fen, await store.project_earmarks(conn, request.project_id), free)
+    if split is None:
+        return domain.Refusal("insufficient_funds", f"资金不足：可用 {free} 分，申请 {request.amount_fen} 分 / "
+                                                    f"not enough money: {free} fen free, {request.amount_fen} requested"), []
+    return None, [(domain.fund_account(fund["id"]) if a == "fund" else a, -v) for a, v in split]
+
+
+# --- disbursements: maker and checker --------------------------------------------------------------
+
+async def request_disbursement(pool: asyncpg.Pool, who: Principal, body: api.DisbursementIn, *,
+                               commitment_id: UUID | None = None, earmark_id: UUID | None = None) -> UUID:
+    async with UnitOfWork(pool) as uow:
+        source = (await store.get_commitment(uow.conn, commitment_id) if commitment_id
+                  else await store.get_earmark(uow.conn, earmark_id))
+        if source is None or not who.covers(source["area_code"]):
+            raise not_found()
+        if commitment_id and source["status"] != "committed":
+            raise Problem(409, "当前状态不允许此操作 / Not allowed now", "该资金申请未获承诺 / the request was not committed",
+                          state=source["status"], action="disburse")
+        if earmark_id and source["target_kind"] != "need":
+            raise _invalid("earmark_id", "只有定向到需求的捐赠可直接拨付；项目资金经承诺后拨付 / only need earmarks are paid directly")
+        disbursement_id = new_id()
+        await store.insert_disbursement(uow.conn, {
+            "id": disbursement_id, "commitment_id": commitment_id, "earmark_id": earmark_id, "milestone": body.milestone,
+            "amount": body.amount_fen, "requested_by": who.sub, "requested_at": now(), "status": "requested"})
+    return disbursement_id
+
+
+async def approve_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_id: UUID) -> None:
+    """The checker pays out: never the person who asked (maker–checker)."""
+    async with UnitOfWork(pool) as uow:
+        d = await store.get_disbursement(uow.conn, disbursement_id, for_update=True)
+        source = None
+        if d is not None:
+            source = (await store.get_commitment(uow.conn, d["commitment_id"]) if d["commitment_id"]
+                      else await store.get_earmark(uow.conn, d["earmark_id"]))
+        if d is None or not who.covers(source["area_code"]):
+            raise not_found()
+        if d["status"] != "requested":
+            raise Problem(409, "当前状态不允许此操作 / Not allowed now", "已拨付 / already disbursed", state=d["status"],
+                          action="approve")
+        if d["requested_by"] == who.sub:
+            raise Problem(403, "须由另一人复核 / A second approver is required",
+                          "申请人不能复核自己的拨付 / the maker cannot approve their own disbursement", rule="maker_checker")
+        at = now()
+        account = (domain.committed_account(d["commitment_id"]) if d["commitment_id"]
+                   else domain.restricted_account(d["earmark_id"]))
+        await ensure_world(uow.conn)
+        await _post(uow.conn, "disbursement", f"disbursement:{disbursement_id}", d["milestone"], who.sub,
+                    [(account, -d["amount"]), (WORLD, d["amount"])])
+        await store.approve_disbursement(uow.conn, disbursement_id, who.sub, at)
+        if d["commitment_id"]:
+            event = FundsDisbursed(disbursement_id=disbursement_id, target_kind="project", target_id=source["project_id"],
+                                   area_code=source["area_code"], amount_fen=d["amount"], disbursed_at=at)
+        else:
+            event = FundsDisbursed(disbursement_id=disbursement_id, target_kind="need", target_id=source["target_id"],
+                                   need_ids=[source["target_id"]], area_code=source["area_code"], amount_fen=d["amount"],
+                                   disbursed_at=at)
+        uow.emit(event, subject=str(disbursement_id), area_code=source["area_code"])
+
+
+# --- the ledger --------------------------------------------------------------------------------------
+
+async def verify_ledger(pool: asyncpg.Pool) -> api.LedgerCheck:
+    rows = await store.chain(pool)
+    broken = ledger.verify_chain(rows)
+    return api.LedgerCheck(ok=broken is None, entries=len(rows), broken_at=broken.seq if broken else None,
+                           reason=broken.reason if broken else None)
+

@@ -1,0 +1,182 @@
+"""The charity service's SQL (ledger part; use-case SQL follows below)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from services.charity.ledger import GENESIS, Entry, check_balanced, entry_hash
+
+Conn = asyncpg.Pool | asyncpg.Connection
+
+
+class Overdrawn(ValueError):
+    def __init__(self, account: str, balance: int, amount: int) -> None:
+        self.account, self.balance, self.amount = account, balance, amount
+        super().__init__(f"账户余额不足 / account {account} holds {balance}, cannot give {-amount}")
+
+
+async def ensure_account(conn: Conn, account_id: str, kind: str, unit: str, area_code: str, label: str = "",
+                         may_go_negative: bool = False) -> None:
+    await conn.execute(
+        """INSERT INTO accounts (id, kind, unit, area_code, label, may_go_negative) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (id) DO NOTHING""", account_id, kind, unit, area_code, label, may_go_negative)
+
+
+async def balance(conn: Conn, account_id: str) -> int:
+    return await conn.fetchval("SELECT coalesce(sum(amount), 0) FROM postings WHERE account_id = $1", account_id)
+
+
+async def balances(conn: Conn, account_ids: list[str]) -> dict[str, int]:
+    rows = await conn.fetch(
+        """SELECT a.id, coalesce(sum(p.amount), 0) AS balance FROM accounts a LEFT JOIN postings p ON p.account_id = a.id
+           WHERE a.id = ANY($1::text[]) GROUP BY a.id""", account_ids)
+    return {r["id"]: r["balance"] for r in rows}
+
+
+async def entry_by_reference(conn: Conn, reference: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM journal WHERE reference = $1", reference)
+
+
+async def post(conn: asyncpg.Connection, entry: Entry) -> bool:
+    """Append one balanced entry to the chain, inside the caller's transaction. Entries are
+    serialised (one chain); an account other than the outside world never goes below zero.
+    False when an entry with this reference exists already (the same event applied twice)."""
+    check_balanced(entry.postings)
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('charity-ledger'))")
+    if await entry_by_reference(conn, entry.reference) is not None:
+        return False
+    accounts = await conn.fetch("SELECT id, may_go_negative FROM accounts WHERE id = ANY($1::text[])",
+                                [a for a, _ in entry.postings])
+    floors = {r["id"]: not r["may_go_negative"] for r in accounts}
+    missing = {a for a, _ in entry.postings} - set(floors)
+    if missing:
+        raise KeyError(f"unknown accounts: {sorted(missing)}")
+    current = await balances(conn, [a for a, v in entry.postings if v < 0 and floors[a]])
+    for account, amount in entry.postings:
+        if amount < 0 and floors[account] and current[account] + amount < 0:
+            raise Overdrawn(account, current[account], amount)
+    prev = await conn.fetchval("SELECT hash FROM journal ORDER BY seq DESC LIMIT 1") or GENESIS
+    await conn.execute(
+        """INSERT INTO journal (id, kind, reference, memo, unit, created_by, created_at, prev_hash, hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        entry.id, entry.kind, entry.reference, entry.memo, entry.unit, entry.created_by, entry.created_at, prev,
+        entry_hash(prev, entry))
+    await conn.executemany("INSERT INTO postings (journal_id, account_id, amount) VALUES ($1, $2, $3)",
+                           [(entry.id, a, v) for a, v in entry.postings])
+    return True
+
+
+async def chain(conn: Conn) -> list[tuple[int, str, str, Entry]]:
+    rows = await conn.fetch(
+        """SELECT j.*, coalesce(array_agg(p.account_id ORDER BY p.account_id) FILTER (WHERE p.account_id IS NOT NULL),
+                                '{}') AS accounts,
+                  coalesce(array_agg(p.amount ORDER BY p.account_id) FILTER (WHERE p.account_id IS NOT NULL), '{}') AS amounts
+           FROM journal j LEFT JOIN postings p ON p.journal_id = j.id GROUP BY j.seq ORDER BY j.seq""")
+    return [(r["seq"], r["prev_hash"], r["hash"], Entry(
+        id=r["id"], kind=r["kind"], reference=r["reference"], memo=r["memo"], unit=r["unit"],
+        created_by=r["created_by"], created_at=r["created_at"], postings=tuple(zip(r["accounts"], r["amounts"]))))
+        for r in rows]
+
+
+async def statement(conn: Conn, account_id: str, limit: int = 200) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT j.seq, j.id, j.kind, j.memo, j.created_at, p.amount FROM postings p JOIN journal j ON j.id = p.journal_id
+           WHERE p.account_id = $1 ORDER BY j.seq DESC LIMIT $2""", account_id, limit)
+
+
+
+# --- funds, donations, earmarks, commitments, disbursements -----------------------------------------
+
+async def insert_fund(conn: Conn, fund_id, name: str, kind: str, area: str, by: str, at) -> None:
+    await conn.execute("INSERT INTO funds (id, name, kind, area_code, created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
+                       fund_id, name, kind, area, by, at)
+
+
+async def get_fund(conn: Conn, fund_id) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM funds WHERE id = $1", fund_id)
+
+
+async def set_budget(conn: Conn, fund_id, year: int, amount: int) -> None:
+    await conn.execute("""INSERT INTO fund_budgets (fund_id, year, amount) VALUES ($1, $2, $3)
+                          ON CONFLICT (fund_id, year) DO UPDATE SET amount = excluded.amount""", fund_id, year, amount)
+
+
+async def budget(conn: Conn, fund_id, year: int) -> int | None:
+    return await conn.fetchval("SELECT amount FROM fund_budgets WHERE fund_id = $1 AND year = $2", fund_id, year)
+
+
+async def committed_in_year(conn: Conn, fund_id, purpose: str, start, end) -> int:
+    return await conn.fetchval(
+        """SELECT coalesce(sum(amount), 0) FROM commitments WHERE fund_id = $1 AND purpose = $2
+             AND status = 'committed' AND decided_at >= $3 AND decided_at < $4""", fund_id, purpose, start, end)
+
+
+async def insert_donation(conn: Conn, row: dict) -> None:
+    columns = tuple(row)
+    await conn.execute(f"INSERT INTO donations ({', '.join(columns)}) VALUES "
+                       f"({', '.join(f'${i}' for i in range(1, len(columns) + 1))})", *row.values())
+
+
+async def get_donation(conn: Conn, donation_id, *, for_update: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM donations WHERE id = $1" + (" FOR UPDATE" if for_update else ""),
+                               donation_id)
+
+
+async def earmarked_of(conn: Conn, donation_id) -> int:
+    return await conn.fetchval("SELECT coalesce(sum(amount), 0) FROM earmarks WHERE donation_id = $1", donation_id)
+
+
+async def insert_earmark(conn: Conn, earmark_id, donation_id, kind: str, target_id, area: str, amount: int, by: str,
+                         at) -> None:
+    await conn.execute(
+        """INSERT INTO earmarks (id, donation_id, target_kind, target_id, area_code, amount, created_by, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""", earmark_id, donation_id, kind, target_id, area, amount, by, at)
+
+
+async def get_earmark(conn: Conn, earmark_id) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM earmarks WHERE id = $1", earmark_id)
+
+
+async def project_earmarks(conn: Conn, project_id) -> list[tuple]:
+    """Money still restricted to a project: (earmark id, balance), oldest first."""
+    rows = await conn.fetch(
+        """SELECT e.id, coalesce(sum(p.amount), 0) AS left FROM earmarks e
+           LEFT JOIN postings p ON p.account_id = 'restricted:' || e.id
+           WHERE e.target_kind = 'project' AND e.target_id = $1 GROUP BY e.id, e.created_at ORDER BY e.created_at""",
+        project_id)
+    return [(r["id"], r["left"]) for r in rows]
+
+
+async def commitment_by_request(conn: Conn, request_id) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM commitments WHERE request_id = $1", request_id)
+
+
+async def insert_commitment(conn: Conn, row: dict) -> None:
+    columns = tuple(row)
+    await conn.execute(f"INSERT INTO commitments ({', '.join(columns)}) VALUES "
+                       f"({', '.join(f'${i}' for i in range(1, len(columns) + 1))})", *row.values())
+
+
+async def get_commitment(conn: Conn, commitment_id) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM commitments WHERE id = $1", commitment_id)
+
+
+async def insert_disbursement(conn: Conn, row: dict) -> None:
+    columns = tuple(row)
+    await conn.execute(f"INSERT INTO disbursements ({', '.join(columns)}) VALUES "
+                       f"({', '.join(f'${i}' for i in range(1, len(columns) + 1))})", *row.values())
+
+
+async def get_disbursement(conn: Conn, disbursement_id, *, for_update: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM disbursements WHERE id = $1" + (" FOR UPDATE" if for_update else ""), disbursement_id)
+
+
+async def approve_disbursement(conn: Conn, disbursement_id, by: str, at) -> None:
+    await conn.execute("UPDATE disbursements SET approved_by = $2, approved_at = $3, status = 'disbursed' WHERE id = $1",
+                       disbursement_id, by, at)
+
+
+async def mark_refunded(conn: Conn, donation_id, at) -> None:
+    await conn.execute("UPDATE donations SET refunded_at = $2 WHERE id = $1", donation_id, at)
