@@ -8,6 +8,8 @@ from kit.crypto import load_keyring
 from kit.settings import Settings, get_settings
 from services.charity.api import router
 from services.charity.subscribers import subscriptions
+from services.charity.supermarket.api import router as supermarket_router
+from services.charity.supermarket.subscribers import subscriptions as supermarket_subscriptions
 
 
 async def _start(app: FastAPI, settings: Settings) -> None:
@@ -15,5 +17,7 @@ async def _start(app: FastAPI, settings: Settings) -> None:
 
 
 def create_app() -> FastAPI:
-    return create_service_app("charity", title="wushe 慈善资源 charity", routers=[router], on_start=_start,
-                              subscriptions=subscriptions(get_settings().consumer_max_deliver))
+    max_deliver = get_settings().consumer_max_deliver
+    return create_service_app("charity", title="wushe 慈善资源 charity", routers=[router, supermarket_router],
+                              on_start=_start,
+                              subscriptions=[*subscriptions(max_deliver), *supermarket_subscriptions(max_deliver)])

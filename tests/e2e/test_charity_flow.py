@@ -99,3 +99,42 @@ async def test_two_percent_rule_refuses_an_over_cap_purchase_with_its_reason(api
     refused = decisions[60_000]
     assert refused["status"] == "rejected" and refused["rule"] == "two_percent_cap"
     assert "2%" in refused["reason"] and "200000" in refused["reason"]
+
+
+async def test_volunteer_credits_become_points_that_buy_goods(api, token):
+    worker = bearer(token, "social_worker", "sw-10")
+    volunteer = await api.post("/volunteers", headers=worker, json={
+        "name": "褚五", "citizen_id": "13010219860606006" + citizen_id_check_char("13010219860606006"),
+        "phone": "13900139066", "area_code": COMMUNITY, "skills": ["剪纸"]})
+    vid, ref = volunteer.json()["id"], volunteer.json()["volunteer_ref"]
+    me = bearer(token, "volunteer", ref, COMMUNITY)
+    task = (await api.post("/tasks", headers=worker, json={"area_code": COMMUNITY, "title": "剪纸课"})).json()["id"]
+    await api.post(f"/tasks/{task}/invitations", headers=worker, json={"volunteer_ids": [vid]})
+    await api.post(f"/tasks/{task}/invitations/{vid}/response", headers=me, json={"accept": True})
+    start = datetime(2026, 11, 3, 1, 0, tzinfo=timezone.utc)
+    log = await api.post(f"/tasks/{task}/hours", headers=worker, json={
+        "volunteer_id": vid, "check_in": start.isoformat(), "check_out": start.replace(hour=4).isoformat()})
+    await api.post(f"/hours/{log.json()['log_id']}/verification", headers=worker, json={"approve": True})  # 3 credits
+    exchanged = await api.post("/timebank/exchanges", headers=me, json={"volunteer_id": vid, "units": 200})
+    assert exchanged.status_code == 201, exchanged.text  # 2 credits → 20 points at the default rate
+
+    async def points():
+        reply = await api.get(f"/supermarket/points/volunteer/{ref}", headers=me)
+        return reply.json() if reply.status_code == 200 and reply.json().get("balance") else None
+
+    account = await eventually(points, "points granted from the exchanged credits")
+    assert account["balance"] == 20
+    admin = bearer(token, "charity_admin", "cz-3")
+    goods = await api.post("/supermarket/goods", headers=admin, json={
+        "area_code": COMMUNITY, "item": "大米（5kg）", "quantity": 10, "unit": "袋", "estimated_value_fen": 3_500,
+        "price_points": 15, "donor": {"kind": "anonymous"}})
+    assert goods.status_code == 201, goods.text
+    item_id = goods.json()["item_id"]
+    bought = await api.post("/supermarket/redemptions", headers=me, json={
+        "holder_kind": "volunteer", "holder_ref": ref, "item_id": item_id, "quantity": 1})
+    assert bought.status_code == 201, bought.text
+    again = await api.post("/supermarket/redemptions", headers=me, json={
+        "holder_kind": "volunteer", "holder_ref": ref, "item_id": item_id, "quantity": 1})
+    assert again.status_code == 409 and again.json()["rule"] == "insufficient_points"
+    stock = (await api.get("/supermarket/stock", params={"area": COMMUNITY}, headers=me)).json()
+    assert [i["quantity"] for i in stock["items"] if i["item_id"] == item_id] == [9]
