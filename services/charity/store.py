@@ -1,7 +1,6 @@
 """The charity service's SQL (ledger part; use-case SQL follows below)."""
 from __future__ import annotations
 
-from datetime import datetime
 
 import asyncpg
 
@@ -23,13 +22,15 @@ async def ensure_account(conn: Conn, account_id: str, kind: str, unit: str, area
            ON CONFLICT (id) DO NOTHING""", account_id, kind, unit, area_code, label, may_go_negative)
 
 
+# sums are cast back to bigint: PostgreSQL sums bigints as numeric, which asyncpg returns as Decimal
+
 async def balance(conn: Conn, account_id: str) -> int:
-    return await conn.fetchval("SELECT coalesce(sum(amount), 0) FROM postings WHERE account_id = $1", account_id)
+    return await conn.fetchval("SELECT coalesce(sum(amount), 0)::bigint FROM postings WHERE account_id = $1", account_id)
 
 
 async def balances(conn: Conn, account_ids: list[str]) -> dict[str, int]:
     rows = await conn.fetch(
-        """SELECT a.id, coalesce(sum(p.amount), 0) AS balance FROM accounts a LEFT JOIN postings p ON p.account_id = a.id
+        """SELECT a.id, coalesce(sum(p.amount), 0)::bigint AS balance FROM accounts a LEFT JOIN postings p ON p.account_id = a.id
            WHERE a.id = ANY($1::text[]) GROUP BY a.id""", account_ids)
     return {r["id"]: r["balance"] for r in rows}
 
@@ -108,7 +109,7 @@ async def budget(conn: Conn, fund_id, year: int) -> int | None:
 
 async def committed_in_year(conn: Conn, fund_id, purpose: str, start, end) -> int:
     return await conn.fetchval(
-        """SELECT coalesce(sum(amount), 0) FROM commitments WHERE fund_id = $1 AND purpose = $2
+        """SELECT coalesce(sum(amount), 0)::bigint FROM commitments WHERE fund_id = $1 AND purpose = $2
              AND status = 'committed' AND decided_at >= $3 AND decided_at < $4""", fund_id, purpose, start, end)
 
 
@@ -124,7 +125,7 @@ async def get_donation(conn: Conn, donation_id, *, for_update: bool = False) -> 
 
 
 async def earmarked_of(conn: Conn, donation_id) -> int:
-    return await conn.fetchval("SELECT coalesce(sum(amount), 0) FROM earmarks WHERE donation_id = $1", donation_id)
+    return await conn.fetchval("SELECT coalesce(sum(amount), 0)::bigint FROM earmarks WHERE donation_id = $1", donation_id)
 
 
 async def insert_earmark(conn: Conn, earmark_id, donation_id, kind: str, target_id, area: str, amount: int, by: str,
@@ -141,7 +142,7 @@ async def get_earmark(conn: Conn, earmark_id) -> asyncpg.Record | None:
 async def project_earmarks(conn: Conn, project_id) -> list[tuple]:
     """Money still restricted to a project: (earmark id, balance), oldest first."""
     rows = await conn.fetch(
-        """SELECT e.id, coalesce(sum(p.amount), 0) AS left FROM earmarks e
+        """SELECT e.id, coalesce(sum(p.amount), 0)::bigint AS left FROM earmarks e
            LEFT JOIN postings p ON p.account_id = 'restricted:' || e.id
            WHERE e.target_kind = 'project' AND e.target_id = $1 GROUP BY e.id, e.created_at ORDER BY e.created_at""",
         project_id)

@@ -5,7 +5,7 @@ import asyncio
 from uuid import UUID
 
 import aiohttp
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from contracts.api.needs import MatchingView, NeedComposed, NeedCreated, NeedIn, NeedView
 from kit.auth import Principal, principal
@@ -56,10 +56,48 @@ async def _call(request: Request, service: str, method: str, path: str, *, optio
 @router.get("/public/certificates/{code}", summary="核验志愿服务记录证明（无需登录）/ check a certificate, no login")
 async def verify_certificate(code: str, request: Request) -> Response:
     """Public: anyone holding a certificate can check its code; the answer shows masked data only."""
-    reply = await _call(request, "volunteers", "GET", f"/certificates/verify/{code}")
+    return await _public(request, "volunteers", f"/certificates/verify/{code}")
+
+
+# Public charity disclosure (慈善信息公开): no token; the charity service's /public routes hold
+# public data only.
+async def _charity_public(request: Request, path: str) -> Response:
+    return await _public(request, "charity", path)
+
+
+async def _public(request: Request, service: str, path: str) -> Response:
+    """A GET that needs no token, passed to a service route that serves public data only."""
+    reply = await _call(request, service, "GET", path, params=list(request.query_params.multi_items()))
     if reply.status >= 500:
         raise_for_problem(reply)
-    return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None)
+    extra = {k: v for k, v in reply.headers.items() if k.lower() == "content-disposition"}
+    return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None, headers=extra)
+
+
+@router.get("/public/ledger", summary="公开账目（无需登录）/ the public ledger, no login")
+async def public_ledger(request: Request) -> Response:
+    return await _charity_public(request, "/public/ledger")
+
+
+@router.get("/public/ledger.csv", summary="下载公开账目（无需登录）/ the public ledger as CSV, no login")
+async def public_ledger_csv(request: Request) -> Response:
+    return await _charity_public(request, "/public/ledger.csv")
+
+
+@router.get("/public/ledger/donations/{receipt_code}", summary="追踪捐赠去向（无需登录）/ follow a donation, no login")
+async def public_donation(request: Request,
+                          receipt_code: str = Path(max_length=40, pattern=r"^[0-9A-Za-z -]+$")) -> Response:
+    return await _charity_public(request, f"/public/donations/{receipt_code}")
+
+
+@router.get("/public/ledger/projects/{project_id}/disclosure", summary="项目信息公开（无需登录）/ a project's report")
+async def public_project(project_id: UUID, request: Request) -> Response:
+    return await _charity_public(request, f"/public/projects/{project_id}/disclosure")
+
+
+@router.get("/public/ledger/funds/{fund_id}", summary="资金账户公开（无需登录）/ a fund's totals, no login")
+async def public_fund(fund_id: UUID, request: Request) -> Response:
+    return await _charity_public(request, f"/public/funds/{fund_id}")
 
 
 # Everything else of a service's API passes through: the gateway authenticates the caller and

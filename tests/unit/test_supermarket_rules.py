@@ -12,7 +12,6 @@ from contracts.api.supermarket import DonorIn, GoodsReceiptIn, RedemptionIn
 from contracts.values import uscc_check_char
 from services.charity.supermarket.service import (
     SupermarketSettings,
-    given_lines,
     holder_lines,
     mask_ref,
     month_bounds,
