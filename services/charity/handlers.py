@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from contracts.api import charity as api
+from contracts.areas import contains
 from contracts.envelope import Envelope, new_id
 from contracts.events.charity import (
     DonationEarmarked,
@@ -107,6 +108,9 @@ async def _earmark(uow: UnitOfWork, who: Principal, donation_id: UUID, fund, bod
     """Restrict (part of) a donation to a need, a project or a fund: the money moves from the
     fund's free balance to an account only its target can draw on."""
     donation = await store.get_donation(uow.conn, donation_id)
+    if donation["refunded_at"] is not None:
+        raise Problem(409, "当前状态不允许此操作 / Not allowed now", "捐赠已退还，不能定向 / the donation was refunded",
+                      state="refunded", action="earmark")
     if await store.earmarked_of(uow.conn, donation_id) + body.amount_fen > donation["amount"]:
         raise _invalid("amount_fen", "定向总额不得超过捐赠金额 / earmarks may not exceed the donation")
     area = body.area_code or donation["area_code"]
@@ -158,13 +162,17 @@ async def on_funding_requested(conn: asyncpg.Connection, envelopes: list[Envelop
 
 async def _decide(conn, events: Events, request: FundingRequested, envelope: Envelope) -> None:
     at, commitment_id = now(), new_id()
+    await store.lock_ledger(conn)  # the 2 % rule reads this year's commitments: no concurrent decision
+    if await store.commitment_by_request(conn, request.request_id) is not None:
+        return  # decided by another replica while we waited for the lock
     fund = await store.get_fund(conn, request.fund_id)
     refusal, postings = await _refusal_or_postings(conn, fund, request, commitment_id)
     await store.insert_commitment(conn, {
         "id": commitment_id, "request_id": request.request_id, "project_id": request.project_id,
         "fund_id": request.fund_id, "area_code": request.area_code, "purpose": request.purpose,
         "amount": request.amount_fen, "status": "rejected" if refusal else "committed",
-        "rule": refusal.rule if refusal else None, "reason": refusal.reason if refusal else None, "decided_at": at})
+        "rule": refusal.rule if refusal else None, "reason": refusal.reason if refusal else None, "decided_at": at,
+        "budget_year": _budget_year(request)})
     common = dict(request_id=request.request_id, project_id=request.project_id, fund_id=request.fund_id,
                   area_code=request.area_code, amount_fen=request.amount_fen)
     if refusal:
@@ -184,11 +192,14 @@ async def _decide(conn, events: Events, request: FundingRequested, envelope: Env
 async def _refusal_or_postings(conn, fund, request: FundingRequested, commitment_id: UUID):
     if fund is None:
         return domain.Refusal("unknown_fund", "未登记的资金账户 / no such fund"), []
-    year = request.requested_at.astimezone(SHANGHAI).year
-    start, end = datetime(year, 1, 1, tzinfo=SHANGHAI), datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+    if request.amount_fen <= 0:
+        return domain.Refusal("invalid_amount", "申请金额须大于零 / the amount must be positive"), []
+    if not contains(fund["area_code"], request.area_code):
+        return domain.Refusal("outside_fund_area", "项目不在该资金的适用区域内 / the project is outside the fund's area"), []
+    year = _budget_year(request)
     refusal = domain.two_percent_rule(
         fund["kind"], request.purpose, await store.budget(conn, fund["id"], year),
-        await store.committed_in_year(conn, fund["id"], request.purpose, start, end), request.amount_fen)
+        await store.committed_in_year(conn, fund["id"], request.purpose, year), request.amount_fen)
     if refusal:
         return refusal, []
     free = await store.balance(conn, domain.fund_account(fund["id"]))
@@ -197,6 +208,11 @@ async def _refusal_or_postings(conn, fund, request: FundingRequested, commitment
         return domain.Refusal("insufficient_funds", f"资金不足：可用 {free} 分，申请 {request.amount_fen} 分 / "
                                                     f"not enough money: {free} fen free, {request.amount_fen} requested"), []
     return None, [(domain.fund_account(fund["id"]) if a == "fund" else a, -v) for a, v in split]
+
+
+def _budget_year(request: FundingRequested) -> int:
+    """The budget year a request draws on: the year (Beijing time) it was made."""
+    return request.requested_at.astimezone(SHANGHAI).year
 
 
 # --- disbursements: maker and checker --------------------------------------------------------------

@@ -39,12 +39,21 @@ async def entry_by_reference(conn: Conn, reference: str) -> asyncpg.Record | Non
     return await conn.fetchrow("SELECT * FROM journal WHERE reference = $1", reference)
 
 
+LEDGER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('charity-ledger'))"
+
+
+async def lock_ledger(conn: asyncpg.Connection) -> None:
+    """One writer at a time (until commit): the chain has one head, and a decision that reads
+    totals (the 2 % rule) must not race another that is about to change them."""
+    await conn.execute(LEDGER_LOCK)
+
+
 async def post(conn: asyncpg.Connection, entry: Entry) -> bool:
     """Append one balanced entry to the chain, inside the caller's transaction. Entries are
     serialised (one chain); an account other than the outside world never goes below zero.
     False when an entry with this reference exists already (the same event applied twice)."""
     check_balanced(entry.postings)
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('charity-ledger'))")
+    await lock_ledger(conn)
     if await entry_by_reference(conn, entry.reference) is not None:
         return False
     accounts = await conn.fetch("SELECT id, may_go_negative FROM accounts WHERE id = ANY($1::text[])",
@@ -107,10 +116,10 @@ async def budget(conn: Conn, fund_id, year: int) -> int | None:
     return await conn.fetchval("SELECT amount FROM fund_budgets WHERE fund_id = $1 AND year = $2", fund_id, year)
 
 
-async def committed_in_year(conn: Conn, fund_id, purpose: str, start, end) -> int:
+async def committed_in_year(conn: Conn, fund_id, purpose: str, year: int) -> int:
     return await conn.fetchval(
         """SELECT coalesce(sum(amount), 0)::bigint FROM commitments WHERE fund_id = $1 AND purpose = $2
-             AND status = 'committed' AND decided_at >= $3 AND decided_at < $4""", fund_id, purpose, start, end)
+             AND status = 'committed' AND budget_year = $3""", fund_id, purpose, year)
 
 
 async def insert_donation(conn: Conn, row: dict) -> None:
