@@ -20,7 +20,7 @@ from contracts.events.charity import (
     FundsDisbursed,
 )
 from contracts.events.projects import FundingRequested
-from kit.auth import Principal
+from kit.auth import Principal, require_jurisdiction
 from kit.crypto import Keyring
 from kit.problems import Problem, not_found
 from kit.uow import Events, UnitOfWork
@@ -114,6 +114,7 @@ async def _earmark(uow: UnitOfWork, who: Principal, donation_id: UUID, fund, bod
     if await store.earmarked_of(uow.conn, donation_id) + body.amount_fen > donation["amount"]:
         raise _invalid("amount_fen", "定向总额不得超过捐赠金额 / earmarks may not exceed the donation")
     area = body.area_code or donation["area_code"]
+    require_jurisdiction(who, area, hide=False)  # the target's area decides who may pay it out
     earmark_id, at = new_id(), now()
     await store.insert_earmark(uow.conn, earmark_id, donation_id, body.target_kind, body.target_id, area,
                                body.amount_fen, who.sub, at)
