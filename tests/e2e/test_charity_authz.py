@@ -32,7 +32,6 @@ Rules of the routes, as the service states them:
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import eventually, run_in_thread
+from conftest import anonymous, eventually, run_in_thread
 
 from contracts.envelope import new_id, wrap
 from contracts.events.projects import FundingRequested
@@ -426,18 +425,6 @@ async def world(base_world: World, api: httpx.AsyncClient, js, token) -> World:
     return base_world
 
 
-def without_instance(reply: httpx.Response) -> dict:
-    body = reply.json()
-    body.pop("instance", None)  # the request's own path
-    return body
-
-
-def anonymous(reply: httpx.Response, names: dict[str, str]) -> str:
-    """The problem without its `instance`, each id it names (a key of `names`) replaced by its name."""
-    text = json.dumps(without_instance(reply), ensure_ascii=False, sort_keys=True)
-    for value, name in names.items():
-        text = text.replace(value, name)
-    return text
 
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

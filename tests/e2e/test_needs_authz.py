@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import run_in_thread
+from conftest import without_instance, run_in_thread
 
 from contracts.values import citizen_id_check_char
 
@@ -281,11 +281,6 @@ async def build_world(base_url: str, token) -> World:
 def world(needs_api, token) -> World:
     return run_in_thread(build_world(needs_api, token))
 
-
-def without_instance(reply: httpx.Response) -> dict:
-    body = reply.json()
-    body.pop("instance", None)  # the request's own path
-    return body
 
 
 @pytest.mark.parametrize("case", [c.param() for c in TABLE])

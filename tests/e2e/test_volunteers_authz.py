@@ -33,7 +33,6 @@ code is checked without a token at the gateway's /public/certificates/{code}; th
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import run_in_thread, eventually
+from conftest import anonymous, run_in_thread, eventually
 
 from contracts.values import citizen_id_check_char
 
@@ -526,18 +525,6 @@ async def service(needs_api, stack):
         yield c
 
 
-def without_instance(reply: httpx.Response) -> dict:
-    body = reply.json()
-    body.pop("instance", None)  # the request's own path
-    return body
-
-
-def anonymous(reply: httpx.Response, names: dict[str, str]) -> str:
-    """The problem without its `instance`, each id it names (a key of `names`) replaced by its name."""
-    text = json.dumps(without_instance(reply), ensure_ascii=False, sort_keys=True)
-    for value, name in names.items():
-        text = text.replace(value, name)
-    return text
 
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
