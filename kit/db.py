@@ -80,3 +80,25 @@ async def migrate(conn: asyncpg.Connection, namespace: str, folder: Path) -> lis
 async def migrate_service(conn: asyncpg.Connection, service: str, service_migrations: Path) -> list[str]:
     """The kit's tables (outbox, inbox) first, then the service's own."""
     return await migrate(conn, "kit", KIT_MIGRATIONS) + await migrate(conn, service, service_migrations)
+
+
+# --- statement builders for the stores (table and column names come from code, never from input) ---
+
+def placeholders(count: int, start: int = 1) -> str:
+    return ", ".join(f"${i}" for i in range(start, start + count))
+
+
+def insert_sql(table: str, columns: tuple[str, ...] | list[str], suffix: str = "") -> str:
+    """INSERT of `columns` as $1…$n, with e.g. `ON CONFLICT … RETURNING true` appended."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders(len(columns))}) {suffix}".rstrip()
+
+
+async def insert(conn, table: str, row: dict, suffix: str = ""):
+    """Insert one row given as {column: value}; returns what a RETURNING suffix returns, if any."""
+    return await conn.fetchval(insert_sql(table, tuple(row), suffix), *row.values())
+
+
+async def update(conn, table: str, row_id, also: str = "", **values) -> None:
+    """UPDATE table SET column = value, … WHERE id = row_id (`also` adds e.g. `version = version + 1`)."""
+    sets = ", ".join([*(f"{name} = ${i}" for i, name in enumerate(values, start=2)), *([also] if also else [])])
+    await conn.execute(f"UPDATE {table} SET {sets} WHERE id = $1", row_id, *values.values())

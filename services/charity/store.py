@@ -1,9 +1,9 @@
 """The charity service's SQL (ledger part; use-case SQL follows below)."""
 from __future__ import annotations
 
-
 import asyncpg
 
+from kit import db
 from services.charity.ledger import GENESIS, Entry, check_balanced, entry_hash
 
 Conn = asyncpg.Pool | asyncpg.Connection
@@ -123,9 +123,7 @@ async def committed_in_year(conn: Conn, fund_id, purpose: str, year: int) -> int
 
 
 async def insert_donation(conn: Conn, row: dict) -> None:
-    columns = tuple(row)
-    await conn.execute(f"INSERT INTO donations ({', '.join(columns)}) VALUES "
-                       f"({', '.join(f'${i}' for i in range(1, len(columns) + 1))})", *row.values())
+    await db.insert(conn, "donations", row)
 
 
 async def get_donation(conn: Conn, donation_id, *, for_update: bool = False) -> asyncpg.Record | None:
@@ -163,9 +161,7 @@ async def commitment_by_request(conn: Conn, request_id) -> asyncpg.Record | None
 
 
 async def insert_commitment(conn: Conn, row: dict) -> None:
-    columns = tuple(row)
-    await conn.execute(f"INSERT INTO commitments ({', '.join(columns)}) VALUES "
-                       f"({', '.join(f'${i}' for i in range(1, len(columns) + 1))})", *row.values())
+    await db.insert(conn, "commitments", row)
 
 
 async def get_commitment(conn: Conn, commitment_id) -> asyncpg.Record | None:
@@ -173,9 +169,7 @@ async def get_commitment(conn: Conn, commitment_id) -> asyncpg.Record | None:
 
 
 async def insert_disbursement(conn: Conn, row: dict) -> None:
-    columns = tuple(row)
-    await conn.execute(f"INSERT INTO disbursements ({', '.join(columns)}) VALUES "
-                       f"({', '.join(f'${i}' for i in range(1, len(columns) + 1))})", *row.values())
+    await db.insert(conn, "disbursements", row)
 
 
 async def get_disbursement(conn: Conn, disbursement_id, *, for_update: bool = False) -> asyncpg.Record | None:

@@ -16,7 +16,7 @@ from contracts.events.projects import ProjectProcured
 from contracts.events.volunteers import HoursVerified, TaskAccepted
 from contracts.taxonomy import Route, TargetGroup
 from contracts.values import birth_date
-from kit import idempotency
+from kit import db, idempotency
 from kit.auth import Principal
 from kit.crypto import Keyring
 from kit.problems import Problem, not_found
@@ -477,8 +477,7 @@ async def reencrypt(pool: asyncpg.Pool, keyring: Keyring) -> int:
                     if row[column] is not None:
                         context = _pii_context(row["id"], field)
                         values[column] = keyring.encrypt(keyring.decrypt(row[column], context), context)
-                sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(values, start=2))
-                await conn.execute(f"UPDATE {table} SET {sets} WHERE id = $1", row["id"], *values.values())
+                await db.update(conn, table, row["id"], **values)
                 changed += 1
     return changed
 

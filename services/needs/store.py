@@ -7,6 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.areas import code_prefix
+from kit import db
 
 Conn = asyncpg.Pool | asyncpg.Connection
 
@@ -17,14 +18,10 @@ NEED_COLUMNS = (
 )
 
 
-def _insert(table: str, columns: tuple[str, ...]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f'${i}' for i in range(1, len(columns) + 1))})"
-
-
 # the need is linked to the resident registry by the pseudonymous ref, in the same statement
 INSERT_NEED = (
     f"INSERT INTO needs ({', '.join(NEED_COLUMNS)}, resident_id) "
-    f"SELECT {', '.join(f'${i}' for i in range(1, len(NEED_COLUMNS) + 1))}, "
+    f"SELECT {db.placeholders(len(NEED_COLUMNS))}, "
     f"(SELECT id FROM residents WHERE resident_ref = ${NEED_COLUMNS.index('resident_ref') + 1})"
 )
 
@@ -38,8 +35,7 @@ async def get_need(conn: Conn, need_id: UUID, *, for_update: bool = False) -> as
 
 
 async def update_need(conn: asyncpg.Connection, need_id: UUID, **values) -> None:
-    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    await conn.execute(f"UPDATE needs SET {sets}, version = version + 1 WHERE id = $1", need_id, *values.values())
+    await db.update(conn, "needs", need_id, also="version = version + 1", **values)
 
 
 async def add_timeline(conn: asyncpg.Connection, need_id: UUID, at: datetime, actor: str, kind: str,
@@ -133,7 +129,7 @@ async def revisits_due(conn: Conn, area: str, today: date) -> list[asyncpg.Recor
 
 RESIDENT_COLUMNS = ("id", "area_code", "resident_ref", "name_enc", "citizen_id_enc", "phone_enc", "address_enc",
                     "birth_date", "tags", "disability_grade", "guardian_id", "registered_by", "registered_at")
-INSERT_RESIDENT = _insert("residents", RESIDENT_COLUMNS)
+INSERT_RESIDENT = db.insert_sql("residents", RESIDENT_COLUMNS)
 
 
 async def insert_resident(conn: asyncpg.Connection, row: dict) -> bool:
@@ -218,8 +214,7 @@ async def get_mediation(conn: Conn, case_id: UUID, *, for_update: bool = False) 
 
 
 async def update_mediation(conn: asyncpg.Connection, case_id: UUID, **values) -> None:
-    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    await conn.execute(f"UPDATE mediations SET {sets} WHERE id = $1", case_id, *values.values())
+    await db.update(conn, "mediations", case_id, **values)
 
 
 async def encrypted_rows(conn: asyncpg.Connection, table: str, columns: tuple[str, ...], stale_prefix: bytes):

@@ -5,10 +5,11 @@ from uuid import UUID
 
 import asyncpg
 
-Conn = asyncpg.Pool | asyncpg.Connection
-
 from contracts.envelope import Envelope
 from contracts.events.needs import NeedRaised
+from kit import db
+
+Conn = asyncpg.Pool | asyncpg.Connection
 
 
 async def record_demands(conn: asyncpg.Connection, envelopes: list[Envelope[NeedRaised]]) -> None:
@@ -39,11 +40,8 @@ VOLUNTEER_COLUMNS = ("id", "volunteer_ref", "area_code", "name_enc", "citizen_id
 
 async def insert_volunteer(conn: asyncpg.Connection, row: dict) -> bool:
     """False when this citizen ID (volunteer_ref) is already registered."""
-    placeholders = ", ".join(f"${i}" for i in range(1, len(VOLUNTEER_COLUMNS) + 1))
-    added = await conn.fetchval(
-        f"INSERT INTO volunteers ({', '.join(VOLUNTEER_COLUMNS)}) VALUES ({placeholders}) "
-        "ON CONFLICT (volunteer_ref) DO NOTHING RETURNING true", *(row[c] for c in VOLUNTEER_COLUMNS))
-    return bool(added)
+    return bool(await db.insert(conn, "volunteers", {c: row[c] for c in VOLUNTEER_COLUMNS},
+                                "ON CONFLICT (volunteer_ref) DO NOTHING RETURNING true"))
 
 
 async def get_volunteer(conn: Conn, volunteer_id: UUID) -> asyncpg.Record | None:
@@ -74,11 +72,8 @@ TASK_COLUMNS = ("id", "need_id", "area_code", "title", "description", "required_
 
 async def insert_task(conn: asyncpg.Connection, row: dict) -> bool:
     """False when the need already has its task (a redelivered NeedRouted)."""
-    placeholders = ", ".join(f"${i}" for i in range(1, len(TASK_COLUMNS) + 1))
-    added = await conn.fetchval(
-        f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (need_id) DO NOTHING "
-        "RETURNING true", *(row[c] for c in TASK_COLUMNS))
-    return bool(added)
+    return bool(await db.insert(conn, "tasks", {c: row[c] for c in TASK_COLUMNS},
+                                "ON CONFLICT (need_id) DO NOTHING RETURNING true"))
 
 
 TASK_VIEW = """SELECT t.*, (SELECT count(*) FROM assignments a WHERE a.task_id = t.id AND a.status = 'accepted')
@@ -151,14 +146,11 @@ async def open_log(conn: Conn, task_id: UUID, volunteer_id: UUID, *, for_update:
 
 
 async def insert_log(conn: asyncpg.Connection, row: dict) -> None:
-    columns = tuple(row)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    await conn.execute(f"INSERT INTO hour_logs ({', '.join(columns)}) VALUES ({placeholders})", *row.values())
+    await db.insert(conn, "hour_logs", row)
 
 
 async def update_log(conn: asyncpg.Connection, log_id: UUID, **values) -> None:
-    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(values, start=2))
-    await conn.execute(f"UPDATE hour_logs SET {sets} WHERE id = $1", log_id, *values.values())
+    await db.update(conn, "hour_logs", log_id, **values)
 
 
 async def get_log(conn: Conn, log_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
