@@ -31,6 +31,16 @@ class Problem(Exception):
         return body
 
 
+def invalid(field: str, message: str) -> Problem:
+    """422 naming the field: input that is well-formed but breaks a rule."""
+    return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
+
+
+def conflict(message: str, **extensions) -> Problem:
+    """409: not allowed in the record's current state; extensions say which (e.g. state, action, rule)."""
+    return Problem(409, "当前状态不允许此操作 / Not allowed now", message, **extensions)
+
+
 def not_found() -> Problem:
     """The one 404: a record outside the caller's jurisdiction looks exactly like a missing one."""
     return Problem(404, "未找到 / Not found", "没有这条记录 / no such record")

@@ -22,7 +22,7 @@ from contracts.events.charity import (
 from contracts.events.projects import FundingRequested
 from kit.auth import Principal, require_jurisdiction
 from kit.crypto import Keyring
-from kit.problems import Problem, not_found
+from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import Events, UnitOfWork
 from services.charity import domain, ledger, store
 from services.charity.domain import WORLD
@@ -34,9 +34,6 @@ RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
-
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
 
 
 async def _post(conn, kind: str, reference: str, memo: str, by: str, postings: list[tuple[str, int]]) -> bool:
@@ -109,10 +106,10 @@ async def _earmark(uow: UnitOfWork, who: Principal, donation_id: UUID, fund, bod
     fund's free balance to an account only its target can draw on."""
     donation = await store.get_donation(uow.conn, donation_id)
     if donation["refunded_at"] is not None:
-        raise Problem(409, "当前状态不允许此操作 / Not allowed now", "捐赠已退还，不能定向 / the donation was refunded",
+        raise conflict("捐赠已退还，不能定向 / the donation was refunded",
                       state="refunded", action="earmark")
     if await store.earmarked_of(uow.conn, donation_id) + body.amount_fen > donation["amount"]:
-        raise _invalid("amount_fen", "定向总额不得超过捐赠金额 / earmarks may not exceed the donation")
+        raise invalid("amount_fen", "定向总额不得超过捐赠金额 / earmarks may not exceed the donation")
     area = body.area_code or donation["area_code"]
     require_jurisdiction(who, area, hide=False)  # the target's area decides who may pay it out
     earmark_id, at = new_id(), now()
@@ -135,11 +132,11 @@ async def refund(pool: asyncpg.Pool, who: Principal, donation_id: UUID) -> int:
         if donation is None or not who.covers(donation["area_code"]):
             raise not_found()
         if donation["refunded_at"] is not None:
-            raise Problem(409, "当前状态不允许此操作 / Not allowed now", "已退款 / already refunded", state="refunded",
+            raise conflict("已退款 / already refunded", state="refunded",
                           action="refund")
         amount = donation["amount"] - await store.earmarked_of(uow.conn, donation_id)
         if amount <= 0:
-            raise Problem(409, "当前状态不允许此操作 / Not allowed now", "捐赠已全部定向 / all of it is earmarked",
+            raise conflict("捐赠已全部定向 / all of it is earmarked",
                           rule="restricted")
         await ensure_world(uow.conn)
         await _post(uow.conn, "refund", f"refund:{donation_id}", f"退还捐赠 {donation['receipt_code']}", who.sub,
@@ -226,10 +223,10 @@ async def request_disbursement(pool: asyncpg.Pool, who: Principal, body: api.Dis
         if source is None or not who.covers(source["area_code"]):
             raise not_found()
         if commitment_id and source["status"] != "committed":
-            raise Problem(409, "当前状态不允许此操作 / Not allowed now", "该资金申请未获承诺 / the request was not committed",
+            raise conflict("该资金申请未获承诺 / the request was not committed",
                           state=source["status"], action="disburse")
         if earmark_id and source["target_kind"] != "need":
-            raise _invalid("earmark_id", "只有定向到需求的捐赠可直接拨付；项目资金经承诺后拨付 / only need earmarks are paid directly")
+            raise invalid("earmark_id", "只有定向到需求的捐赠可直接拨付；项目资金经承诺后拨付 / only need earmarks are paid directly")
         disbursement_id = new_id()
         await store.insert_disbursement(uow.conn, {
             "id": disbursement_id, "commitment_id": commitment_id, "earmark_id": earmark_id, "milestone": body.milestone,
@@ -248,7 +245,7 @@ async def approve_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_
         if d is None or not who.covers(source["area_code"]):
             raise not_found()
         if d["status"] != "requested":
-            raise Problem(409, "当前状态不允许此操作 / Not allowed now", "已拨付 / already disbursed", state=d["status"],
+            raise conflict("已拨付 / already disbursed", state=d["status"],
                           action="approve")
         if d["requested_by"] == who.sub:
             raise Problem(403, "须由另一人复核 / A second approver is required",

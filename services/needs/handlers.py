@@ -19,7 +19,7 @@ from contracts.values import birth_date
 from kit import db, idempotency
 from kit.auth import Principal
 from kit.crypto import Keyring
-from kit.problems import Problem, not_found
+from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
 from services.needs import domain, store
 from services.needs.domain import Action, IllegalTransition, ServiceLevels, Status
@@ -37,7 +37,7 @@ def _pii_context(record_id, field: str) -> bytes:
 
 
 def refused(exc: IllegalTransition) -> Problem:
-    return Problem(409, "当前状态不允许此操作 / Transition refused", str(exc),
+    return conflict(str(exc),
                    state=exc.status.value, action=exc.action.value,
                    errors=[{"field": "status", "message": domain.PRECONDITIONS[exc.action], "type": "illegal_transition"}])
 
@@ -213,8 +213,7 @@ async def escalate_mediation(pool: asyncpg.Pool, who: Principal, case_id: UUID, 
     async with UnitOfWork(pool) as uow:
         case = await _mediation(uow, case_id, who)
         if case["status"] != "open":
-            raise Problem(409, "当前状态不允许此操作 / Transition refused",
-                          "只有进行中的调处可以提交联席会议 / only an open mediation can be escalated",
+            raise conflict("只有进行中的调处可以提交联席会议 / only an open mediation can be escalated",
                           state=case["status"], action="escalate")
         at = now()
         await store.update_mediation(uow.conn, case_id, status="escalated")
@@ -230,7 +229,7 @@ async def _mediation(uow: UnitOfWork, case_id: UUID, who: Principal) -> asyncpg.
     if case is None or not who.covers(case["area_code"]):
         raise not_found()
     if case["status"] not in ("open", "escalated"):
-        raise Problem(409, "当前状态不允许此操作 / Transition refused", "调处已办结 / the mediation is closed",
+        raise conflict("调处已办结 / the mediation is closed",
                       state=case["status"], action="settle")
     return case
 
@@ -239,7 +238,7 @@ async def record_revisit(pool: asyncpg.Pool, who: Principal, need_id: UUID, body
     async with UnitOfWork(pool) as uow:
         row = await _need_for_update(uow, need_id, who)
         if row["resolved_at"] is None:
-            raise Problem(409, "当前状态不允许此操作 / Transition refused", "只有已解决的需求可以回访 / only a resolved need is revisited",
+            raise conflict("只有已解决的需求可以回访 / only a resolved need is revisited",
                           state=row["status"], action="revisit")
         at, revisit_id = now(), new_id()
         await store.insert_revisit(uow.conn, revisit_id, need_id, who.sub, at, body.notes)
@@ -375,7 +374,7 @@ async def register_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal
         if minor:
             await _check_guardian(uow.conn, who, body)
         elif body.consent.given_by_guardian:
-            raise _invalid("consent.given_by_guardian", "成年人的同意由本人作出 / an adult consents for themself")
+            raise invalid("consent.given_by_guardian", "成年人的同意由本人作出 / an adult consents for themself")
         ref = keyring.pseudonym(body.citizen_id, "resident")
         enc = {f: keyring.encrypt(getattr(body, f), _pii_context(resident_id, f)) for f in RESIDENT_PII}
         added = await store.insert_resident(uow.conn, {
@@ -396,18 +395,15 @@ async def register_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal
 async def _check_guardian(conn: asyncpg.Connection, who: Principal, body: api.ResidentRegistrationIn) -> None:
     """PIPL: a minor's personal information is processed with the guardian's consent."""
     if body.guardian_id is None:
-        raise _invalid("guardian_id", "未成年人须登记监护人 / a minor needs a registered guardian")
+        raise invalid("guardian_id", "未成年人须登记监护人 / a minor needs a registered guardian")
     guardian = await store.get_resident(conn, body.guardian_id)
     if guardian is None or not who.covers(guardian["area_code"]):
-        raise _invalid("guardian_id", "监护人未登记 / the guardian is not a registered resident")
+        raise invalid("guardian_id", "监护人未登记 / the guardian is not a registered resident")
     if is_minor(guardian["birth_date"], now().date()):
-        raise _invalid("guardian_id", "监护人须为成年人 / the guardian must be an adult")
+        raise invalid("guardian_id", "监护人须为成年人 / the guardian must be an adult")
     if not body.consent.given_by_guardian:
-        raise _invalid("consent.given_by_guardian", "未成年人的同意须由监护人作出 / a minor's consent comes from the guardian")
+        raise invalid("consent.given_by_guardian", "未成年人的同意须由监护人作出 / a minor's consent comes from the guardian")
 
-
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
 
 
 async def add_consent(pool: asyncpg.Pool, who: Principal, resident_id: UUID, body: api.ConsentIn) -> UUID:
@@ -417,7 +413,7 @@ async def add_consent(pool: asyncpg.Pool, who: Principal, resident_id: UUID, bod
             raise not_found()
         minor = is_minor(row["birth_date"], now().date())
         if minor != body.given_by_guardian:
-            raise _invalid("given_by_guardian", "未成年人由监护人同意，成年人由本人同意 / minors via guardian, adults themselves")
+            raise invalid("given_by_guardian", "未成年人由监护人同意，成年人由本人同意 / minors via guardian, adults themselves")
         consent_id = new_id()
         given_by = f"guardian:{row['guardian_id']}" if minor else "self"
         await store.insert_consent(uow.conn, consent_id, resident_id, body.purpose, given_by, body.given_at, who.sub)
@@ -498,9 +494,9 @@ async def record_visit(pool: asyncpg.Pool, keyring: Keyring, levels: ServiceLeve
             raise not_found()
         resident = await store.get_resident(uow.conn, body.resident_id)
         if resident is None or not who.covers(resident["area_code"]):
-            raise _invalid("resident_id", "居民未登记或不在辖区内 / no such resident in your area")
+            raise invalid("resident_id", "居民未登记或不在辖区内 / no such resident in your area")
         if not contains(survey["area_code"], resident["area_code"]):
-            raise _invalid("resident_id", "居民不在本次调研范围内 / the resident is outside the survey's area")
+            raise invalid("resident_id", "居民不在本次调研范围内 / the resident is outside the survey's area")
         plain = {f: keyring.decrypt(resident[f"{f}_enc"], _pii_context(resident["id"], f))
                  for f in ("name", "phone", "citizen_id")}
         need_ids = []

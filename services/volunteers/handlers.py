@@ -17,7 +17,7 @@ from contracts.taxonomy import Route
 from contracts.values import birth_date, mask_citizen_id, mask_phone
 from kit.auth import Principal, Role
 from kit.crypto import Keyring
-from kit.problems import Problem, not_found
+from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
 from services.volunteers import domain, store
 
@@ -33,12 +33,6 @@ def _ctx(volunteer_id, field: str) -> bytes:
     return f"volunteers/{volunteer_id}/{field}".encode()
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
-
-
-def _conflict(message: str, **extensions) -> Problem:
-    return Problem(409, "当前状态不允许此操作 / Not allowed now", message, **extensions)
 
 
 def age_on(born, on) -> int:
@@ -52,9 +46,9 @@ async def register(pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: a
     born = birth_date(body.citizen_id)
     age = age_on(born, at.date())
     if age < 14:
-        raise _invalid("citizen_id", "未满 14 周岁不能注册为志愿者 / volunteers must be at least 14")
+        raise invalid("citizen_id", "未满 14 周岁不能注册为志愿者 / volunteers must be at least 14")
     if age < 18 and body.guardian_consent is None:
-        raise _invalid("guardian_consent", "14–18 岁须有监护人同意 / a minor needs the guardian's consent")
+        raise invalid("guardian_consent", "14–18 岁须有监护人同意 / a minor needs the guardian's consent")
     ref = keyring.pseudonym(body.citizen_id, "volunteer")
     consent = None
     if body.guardian_consent is not None:
@@ -213,7 +207,7 @@ async def batch_assign(pool: asyncpg.Pool, who: Principal, body: api.BatchIn) ->
     async with UnitOfWork(pool) as uow:
         tasks = [await visible_task(uow.conn, who, t) for t in body.task_ids]
         if any(t["status"] != "open" for t in tasks):
-            raise _invalid("task_ids", "只能为待招募的任务分配 / only open tasks can be assigned")
+            raise invalid("task_ids", "只能为待招募的任务分配 / only open tasks can be assigned")
         rows: dict[UUID, asyncpg.Record] = {}
         for area in {t["area_code"][:6] for t in tasks}:
             rows |= await _pool_of(uow.conn, area)
@@ -232,12 +226,12 @@ async def invite(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_id
     async with UnitOfWork(pool) as uow:
         task = await visible_task(uow.conn, who, task_id)
         if task["status"] != "open":
-            raise _conflict("任务已满员或已关闭 / the task is filled or closed", state=task["status"], action="invite")
+            raise conflict("任务已满员或已关闭 / the task is filled or closed", state=task["status"], action="invite")
         at, invited = now(), 0
         for volunteer_id in volunteer_ids:
             volunteer = await store.get_volunteer(uow.conn, volunteer_id)
             if volunteer is None or not _reachable(who, volunteer, task):
-                raise _invalid("volunteer_ids", f"未注册的志愿者 / unknown volunteer: {volunteer_id}")
+                raise invalid("volunteer_ids", f"未注册的志愿者 / unknown volunteer: {volunteer_id}")
             invited += await store.invite(uow.conn, task_id, volunteer_id, None, who.sub, at)
     return invited
 
@@ -253,10 +247,10 @@ async def respond(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_i
             raise not_found()
         assignment = await store.get_assignment(uow.conn, task_id, volunteer_id, for_update=True)
         if assignment is None or assignment["status"] != "invited":
-            raise _conflict("没有待回复的邀请 / no open invitation", state=assignment["status"] if assignment else "none",
+            raise conflict("没有待回复的邀请 / no open invitation", state=assignment["status"] if assignment else "none",
                             action="accept" if accept else "decline")
         if accept and task["status"] != "open":
-            raise _conflict("任务已满员或已关闭 / the task is filled or closed", state=task["status"], action="accept")
+            raise conflict("任务已满员或已关闭 / the task is filled or closed", state=task["status"], action="accept")
         at = now()
         await store.respond(uow.conn, task_id, volunteer_id, "accepted" if accept else "declined", at)
         if not accept:
@@ -296,11 +290,11 @@ async def check_in(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_
     async with UnitOfWork(pool) as uow:
         task, volunteer = await _accepted(uow.conn, who, task_id, volunteer_id)
         if code is not None and not await store.use_checkin_code(uow.conn, _code_hash(code), task_id, volunteer_id, now()):
-            raise _invalid("code", "签到码无效、已过期或已使用 / the check-in code is invalid, expired or used")
+            raise invalid("code", "签到码无效、已过期或已使用 / the check-in code is invalid, expired or used")
         if await store.open_log(uow.conn, task_id, volunteer_id) is not None:
-            raise _conflict("已签到，尚未签退 / already checked in", state="checked_in", action="check_in")
+            raise conflict("已签到，尚未签退 / already checked in", state="checked_in", action="check_in")
         if await store.logs_between(uow.conn, volunteer_id, at, at + timedelta(seconds=1)):
-            raise _invalid("at", "与该志愿者的其他服务记录时间重叠 / overlaps another of the volunteer's logs")
+            raise invalid("at", "与该志愿者的其他服务记录时间重叠 / overlaps another of the volunteer's logs")
         log_id = new_id()
         await store.insert_log(uow.conn, {"id": log_id, "task_id": task_id, "volunteer_id": volunteer_id,
                                           "area_code": task["area_code"], "check_in": at, "provenance": "self_check_in",
@@ -314,7 +308,7 @@ async def check_out(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer
         task, volunteer = await _accepted(uow.conn, who, task_id, volunteer_id)
         log = await store.open_log(uow.conn, task_id, volunteer_id, for_update=True)
         if log is None:
-            raise _conflict("尚未签到 / not checked in", state="not_checked_in", action="check_out")
+            raise conflict("尚未签到 / not checked in", state="not_checked_in", action="check_out")
         minutes, is_flagged = await _rules(uow.conn, volunteer_id, log["check_in"], at, exclude=log["id"])
         await store.update_log(uow.conn, log["id"], check_out=at, minutes=minutes, flagged=is_flagged, status="logged")
         _emit_logged(uow, log["id"], task, volunteer, minutes, "self_check_in", is_flagged)
@@ -340,11 +334,11 @@ async def _rules(conn, volunteer_id: UUID, check_in: datetime, check_out: dateti
     try:
         minutes = domain.minutes_served(check_in, check_out)
     except domain.HoursRefused as exc:
-        raise _invalid(exc.field, str(exc)) from None
+        raise invalid(exc.field, str(exc)) from None
     others = [(r["check_in"], r["check_out"]) for r in await store.logs_between(conn, volunteer_id, check_in, check_out)
               if r["id"] != exclude]
     if domain.overlapping(check_in, check_out, others):
-        raise _invalid("check_in", "与该志愿者的其他服务记录时间重叠 / overlaps another of the volunteer's logs")
+        raise invalid("check_in", "与该志愿者的其他服务记录时间重叠 / overlaps another of the volunteer's logs")
     local = check_in.astimezone(domain.LOCAL)
     day_start = datetime.combine(local.date(), time(), domain.LOCAL)
     before = await store.minutes_on_day(conn, volunteer_id, day_start, day_start + timedelta(days=1))
@@ -361,7 +355,7 @@ async def _accepted(conn, who: Principal, task_id: UUID, volunteer_id: UUID, *, 
         raise not_found()
     assignment = await store.get_assignment(conn, task_id, volunteer_id)
     if assignment is None or assignment["status"] != "accepted":
-        raise _conflict("志愿者未接受此任务 / the volunteer has not accepted this task", action="hours")
+        raise conflict("志愿者未接受此任务 / the volunteer has not accepted this task", action="hours")
     return task, volunteer
 
 
@@ -379,7 +373,7 @@ async def verify(pool: asyncpg.Pool, who: Principal, log_id: UUID, body: api.Ver
         if log is None or not who.covers(log["area_code"]):
             raise not_found()
         if log["status"] != "logged":
-            raise _conflict("只有待核实的记录可以核实 / only a logged record can be verified",
+            raise conflict("只有待核实的记录可以核实 / only a logged record can be verified",
                             state=log["status"], action="verify")
         task = await store.get_task(uow.conn, log["task_id"])
         if who.role == Role.ORG_ADMIN and task["created_by"] != who.sub:

@@ -17,7 +17,7 @@ import asyncpg
 from contracts.api import disclosure as api
 from contracts.areas import contains, lookup
 from kit.crypto import Keyring
-from kit.problems import Problem, not_found
+from kit.problems import Problem, invalid, not_found
 from services.charity import domain
 from services.charity.disclosure import store
 from services.charity.handlers import RECEIPT_ALPHABET
@@ -127,9 +127,6 @@ def payment(row: Mapping) -> api.Payment:
     return api.Payment(milestone=milestone, amount_fen=row["amount"], paid_on=local_date(row["approved_at"]))
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
-
 
 def _donor(keyring: Keyring, row: Mapping, donation_id: UUID) -> api.DonorShown:
     """Decrypts the name only when the donor consented to show it."""
@@ -220,9 +217,9 @@ async def _scope(pool: asyncpg.Pool, area: str | None, date_from: date | None,
                  date_to: date | None) -> tuple[list[str] | None, datetime | None, datetime | None]:
     """Accounts' areas within `area`, and the Beijing days [from, to] as instants."""
     if area is not None and lookup(area) is None:
-        raise _invalid("area", "未知的行政区划代码 / unknown area code")
+        raise invalid("area", "未知的行政区划代码 / unknown area code")
     if date_from and date_to and date_to < date_from:
-        raise _invalid("to", "结束日期不能早于开始日期 / `to` is before `from`")
+        raise invalid("to", "结束日期不能早于开始日期 / `to` is before `from`")
     areas = None if area is None else [a for a in await store.account_areas(pool) if contains(area, a)]
     start = datetime.combine(date_from, time(), LOCAL) if date_from else None
     end = datetime.combine(date_to + timedelta(days=1), time(), LOCAL) if date_to else None

@@ -20,7 +20,7 @@ from contracts.events.volunteers import VolunteerDataRead
 from contracts.values import mask_citizen_id
 from kit.auth import Principal, Role
 from kit.crypto import Keyring
-from kit.problems import Problem, not_found
+from kit.problems import Problem, invalid, not_found
 from kit.uow import UnitOfWork
 from services.volunteers import store as volunteer_store
 from services.volunteers.certificates import store
@@ -170,15 +170,12 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
-
 
 def _check_period(start: date, end: date) -> None:
     if end < start:
-        raise _invalid("period_end", "结束日期不能早于开始日期 / period_end is before period_start")
+        raise invalid("period_end", "结束日期不能早于开始日期 / period_end is before period_start")
     if end > now().astimezone(LOCAL).date():
-        raise _invalid("period_end", "只能证明已经过去的服务 / a certificate covers past service only")
+        raise invalid("period_end", "只能证明已经过去的服务 / a certificate covers past service only")
 
 
 def _may_act(who: Principal, volunteer: Mapping) -> bool:

@@ -18,7 +18,7 @@ from contracts.areas import code_prefix, lookup
 from contracts.envelope import new_id
 from kit.auth import Principal, Role, require_jurisdiction
 from kit.crypto import Keyring
-from kit.problems import Problem, not_found
+from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
 from services.volunteers.handlers import _ctx as pii_context  # the context names were encrypted under
 from services.volunteers.organization import store
@@ -45,9 +45,6 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
-
 
 def masked(name: str) -> str:
     """First character and one star: hides the name's length too."""
@@ -58,7 +55,7 @@ def listing_area(who: Principal, area: str | None) -> str:
     """The area a list or statistic covers: the caller's own by default, never outside it (403)."""
     area = area or who.area
     if lookup(area) is None:
-        raise _invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
+        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
     require_jurisdiction(who, area, hide=False)
     return area
 
@@ -82,7 +79,7 @@ async def create_station(pool: asyncpg.Pool, who: Principal, body: api.StationIn
     async with UnitOfWork(pool) as uow:
         facility = await store.get_facility(uow.conn, body.facility_id)
         if facility is None or not who.covers(facility["area_code"]):  # another area's facility looks unknown
-            raise _invalid("facility_id", "未知的社区综合服务设施 / unknown facility")
+            raise invalid("facility_id", "未知的社区综合服务设施 / unknown facility")
         station_id = new_id()
         added = await store.insert_station(uow.conn, {"id": station_id, "facility_id": body.facility_id,
                                                       "name": body.name, "area_code": facility["area_code"],
@@ -106,7 +103,7 @@ async def _check_volunteers(conn, who: Principal, ids: list[UUID], field: str) -
     known = {i: r for i, r in (await store.volunteers(conn, ids)).items() if who.covers(r["area_code"])}
     unknown = [str(i) for i in ids if i not in known]
     if unknown:
-        raise _invalid(field, f"未注册的志愿者 / not registered volunteers: {', '.join(unknown)}")
+        raise invalid(field, f"未注册的志愿者 / not registered volunteers: {', '.join(unknown)}")
 
 
 async def _check_supervisor(conn, who: Principal, supervisor_id: UUID | None) -> None:
@@ -114,7 +111,7 @@ async def _check_supervisor(conn, who: Principal, supervisor_id: UUID | None) ->
         return
     row = (await store.volunteers(conn, [supervisor_id])).get(supervisor_id)
     if row is None or not who.covers(row["area_code"]) or row["sw_level"] is None:
-        raise _invalid("supervisor_id", "督导须为已登记的社会工作者 / the supervisor must be a registered social worker")
+        raise invalid("supervisor_id", "督导须为已登记的社会工作者 / the supervisor must be a registered social worker")
 
 
 async def _check_station(conn, who: Principal, station_id: UUID | None) -> None:
@@ -122,7 +119,7 @@ async def _check_station(conn, who: Principal, station_id: UUID | None) -> None:
         return
     station = await store.get_station(conn, station_id)
     if station is None or not who.covers(station["area_code"]):
-        raise _invalid("station_id", "未知的志愿服务站点 / unknown station")
+        raise invalid("station_id", "未知的志愿服务站点 / unknown station")
 
 
 async def create_team(pool: asyncpg.Pool, who: Principal, body: api.TeamIn) -> UUID:
@@ -178,7 +175,7 @@ async def record_training(pool: asyncpg.Pool, who: Principal, team_id: UUID, bod
         members = set(await store.member_ids(uow.conn, team_id))
         strangers = [str(a) for a in attendees if a not in members]
         if strangers:
-            raise _invalid("attendee_ids", f"不是本队队员 / not members of the team: {', '.join(strangers)}")
+            raise invalid("attendee_ids", f"不是本队队员 / not members of the team: {', '.join(strangers)}")
         training_id = new_id()
         await store.insert_training(uow.conn, training_id, team_id, body.course, body.held_on, attendees, who.sub)
     return training_id
@@ -202,7 +199,7 @@ async def record_supervision(pool: asyncpg.Pool, who: Principal, team_id: UUID, 
         if not visible:
             raise not_found()
         if team["supervisor_id"] is None:
-            raise Problem(409, "当前状态不允许此操作 / Not allowed now", "该队伍尚无督导社工 / the team has no supervisor")
+            raise conflict("该队伍尚无督导社工 / the team has no supervisor")
         if not is_supervisor:
             raise Problem(403, "无权操作 / Forbidden",
                           "只有该队伍的督导社工可以记录督导 / only the team's supervising social worker records supervision")
