@@ -25,6 +25,7 @@ __all__ = [
     "citizen_id_check_char",
     "birth_date",
     "mask_citizen_id",
+    "mask_name",
     "uscc_check_char",
     "mask_phone",
     "format_yuan",
@@ -194,6 +195,11 @@ def _normalise_phone(value: str) -> str:
     if _LANDLINE_RE.fullmatch(value):
         return value  # keep the hyphen: without it the area-code boundary is implicit
     raise _error("phone_format", "电话号码格式错误 / invalid phone number: {phone}", phone=value)
+
+
+def mask_name(name: str, *, keep_length: bool = True) -> str:
+    """张三丰 → 张** (or 张* with keep_length=False, which also hides how long the name is)."""
+    return name[:1] + "*" * (max(len(name) - 1, 1) if keep_length else 1)
 
 
 def mask_phone(phone: str) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from contracts.api.needs import ResidentMasked
 from contracts.taxonomy import LabelledEnum, Urgency
-from contracts.values import mask_citizen_id, mask_phone
+from contracts.values import mask_citizen_id, mask_name, mask_phone
 
 
 class Status(LabelledEnum):
@@ -109,10 +109,6 @@ def is_overdue(status: Status, due_at: datetime, now: datetime) -> bool:
 
 
 # --- masking -------------------------------------------------------------------------------
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 欧阳娜娜 → 欧***: the surname's first character stays."""
-    return name[:1] + "*" * max(len(name) - 1, 1)
 
 
 def masked_resident(name: str, phone: str, citizen_id: str) -> ResidentMasked:

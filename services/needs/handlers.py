@@ -15,7 +15,7 @@ from contracts.events.charity import DonationEarmarked, FundsDisbursed
 from contracts.events.projects import ProjectProcured
 from contracts.events.volunteers import HoursVerified, TaskAccepted
 from contracts.taxonomy import Route, TargetGroup
-from contracts.values import birth_date
+from contracts.values import birth_date, mask_name
 from kit import db, idempotency
 from kit.auth import Principal
 from kit.crypto import Keyring
@@ -517,7 +517,7 @@ async def proactive_list(pool: asyncpg.Pool, keyring: Keyring, levels: ServiceLe
     rows = await store.proactive_visits(pool, area, [t.value for t in PROACTIVE_TAGS], at - levels.proactive_visit_after)
     return [api.ProactiveVisit(
         resident_id=r["id"], area_code=r["area_code"],
-        name=domain.mask_name(keyring.decrypt(r["name_enc"], _pii_context(r["id"], "name"))), tags=r["tags"],
+        name=mask_name(keyring.decrypt(r["name_enc"], _pii_context(r["id"], "name"))), tags=r["tags"],
         last_visited_at=r["last_visited_at"],
         days_since_visit=(at - r["last_visited_at"]).days if r["last_visited_at"] else None,
     ) for r in rows]

@@ -14,7 +14,7 @@ from contracts.envelope import Envelope, new_id
 from contracts.events.needs import NeedFeedbackGiven, NeedRouted
 from contracts.events.volunteers import HoursLogged, HoursVerified, TaskAccepted, VolunteerDataRead, VolunteerRegistered
 from contracts.taxonomy import Route
-from contracts.values import birth_date, mask_citizen_id, mask_phone
+from contracts.values import birth_date, mask_citizen_id, mask_name, mask_phone
 from kit.auth import Principal, Role
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
@@ -87,7 +87,7 @@ async def read_volunteer(pool: asyncpg.Pool, keyring: Keyring, who: Principal, v
                      subject=f"volunteer/{volunteer_id}", area_code=row["area_code"])
     plain = {f: keyring.decrypt(row[f"{f}_enc"], _ctx(volunteer_id, f)) for f in PII}
     if purpose is None:
-        plain = {"name": plain["name"][:1] + "*" * max(len(plain["name"]) - 1, 1),
+        plain = {"name": mask_name(plain["name"]),
                  "citizen_id": mask_citizen_id(plain["citizen_id"]), "phone": mask_phone(plain["phone"])}
     return api.VolunteerView(
         id=row["id"], volunteer_ref=row["volunteer_ref"], area_code=row["area_code"], **plain,
@@ -193,14 +193,10 @@ async def ranked_candidates(pool: asyncpg.Pool, keyring: Keyring, who: Principal
     ranked = domain.rank(_spec(task), [_candidate(r) for r in rows.values()])[:limit]
     return [api.CandidateView(
         volunteer_id=c.id, volunteer_ref=rows[c.id]["volunteer_ref"],
-        name=_masked_name(keyring.decrypt(rows[c.id]["name_enc"], _ctx(c.id, "name"))), score=s.total,
+        name=mask_name(keyring.decrypt(rows[c.id]["name_enc"], _ctx(c.id, "name"))), score=s.total,
         parts=[api.ScorePart(name=p.name, label=domain.LABELS[p.name], value=round(p.value, 3), weight=p.weight,
                              why=p.why) for p in s.parts],
     ) for c, s in ranked]
-
-
-def _masked_name(name: str) -> str:
-    return name[:1] + "*" * max(len(name) - 1, 1)
 
 
 async def batch_assign(pool: asyncpg.Pool, who: Principal, body: api.BatchIn) -> api.BatchResult:

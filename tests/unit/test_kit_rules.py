@@ -14,7 +14,6 @@ from kit.auth import Principal, Role, TokenVerifier, ensure_signing_key, issue_t
 from kit.crypto import ensure_keyring, load_keyring
 from kit.problems import Problem, field_errors
 from kit.settings import Settings
-from services.needs.domain import mask_name
 
 
 @pytest.fixture
@@ -100,7 +99,3 @@ def test_field_errors_name_dotted_fields():
                            {"loc": ("body",), "msg": "JSON decode error", "type": "json_invalid"}])
     assert [e["field"] for e in errors] == ["resident.citizen_id", "body"]
 
-
-@pytest.mark.parametrize(("name", "masked"), [("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*")])
-def test_mask_name(name, masked):
-    assert mask_name(name) == masked

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.volunteers.organization.service import coverage, hours_by_month, last_months, masked, ratio
+from contracts.values import mask_name
+from services.volunteers.organization.service import coverage, hours_by_month, last_months, ratio
 
 
 def test_last_months_cross_the_year_oldest_first():
@@ -23,4 +24,4 @@ def test_ratio_and_coverage():
 
 
 def test_masked_name_hides_the_length():
-    assert masked("欧阳娜娜") == "欧*" and masked("李") == "李*"
+    assert mask_name("欧阳娜娜", keep_length=False) == "欧*" and mask_name("李", keep_length=False) == "李*"

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from contracts.areas import lookup
 from contracts.envelope import new_id
 from contracts.events.volunteers import VolunteerDataRead
-from contracts.values import mask_citizen_id
+from contracts.values import mask_citizen_id, mask_name
 from kit.auth import Principal, Role
 from kit.crypto import Keyring
 from kit.problems import Problem, invalid, not_found
@@ -120,10 +120,6 @@ def digest(snapshot: Mapping) -> str:
 
 def hours_text(minutes: int) -> str:
     return str((Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def mask_name(name: str) -> str:
-    return name[:1] + "*"
 
 
 def _split(minutes: Mapping[str, int]) -> dict:
@@ -256,7 +252,7 @@ async def read(pool: asyncpg.Pool, keyring: Keyring, who: Principal, certificate
                 read_at=now()), subject=record, area_code=row["area_code"])
     name = _decrypt(keyring, row, "name")
     masked = who.role not in (Role.VOLUNTEER, Role.SOCIAL_WORKER)
-    return _view(row, mask_name(name) if masked else name, masked, _decrypt(keyring, row, "citizen_id"))
+    return _view(row, mask_name(name, keep_length=False) if masked else name, masked, _decrypt(keyring, row, "citizen_id"))
 
 
 async def public_check(pool: asyncpg.Pool, keyring: Keyring, text: str) -> PublicCheck:
@@ -268,7 +264,7 @@ async def public_check(pool: asyncpg.Pool, keyring: Keyring, text: str) -> Publi
     matches = intact(row)
     certified = row["snapshot"].get("certified_minutes", 0)
     return PublicCheck(
-        valid=matches, volunteer_name=mask_name(_decrypt(keyring, row, "name")),
+        valid=matches, volunteer_name=mask_name(_decrypt(keyring, row, "name"), keep_length=False),
         citizen_id=mask_citizen_id(_decrypt(keyring, row, "citizen_id")), period_start=row["period_start"],
         period_end=row["period_end"], certified_minutes=certified, certified_hours=hours_text(certified),
         issued_at=row["issued_at"], digest_matches=matches)

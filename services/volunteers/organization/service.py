@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts.api import volunteers as api
 from contracts.areas import code_prefix, lookup
 from contracts.envelope import new_id
+from contracts.values import mask_name
 from kit.auth import Principal, Role, require_jurisdiction
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
@@ -44,11 +45,6 @@ def organization_settings() -> OrganizationSettings:
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
-
-
-def masked(name: str) -> str:
-    """First character and one star: hides the name's length too."""
-    return name[:1] + "*"
 
 
 def listing_area(who: Principal, area: str | None) -> str:
@@ -145,7 +141,7 @@ async def visible_team(conn, who: Principal, team_id: UUID) -> asyncpg.Record:
 
 def _person(keyring: Keyring, row) -> api.TeamMemberView:
     name = keyring.decrypt(row["name_enc"], pii_context(row["id"], "name"))
-    return api.TeamMemberView(volunteer_id=row["id"], name=masked(name), social_worker_level=row["sw_level"])
+    return api.TeamMemberView(volunteer_id=row["id"], name=mask_name(name, keep_length=False), social_worker_level=row["sw_level"])
 
 
 async def team_view(pool: asyncpg.Pool, keyring: Keyring, who: Principal, team_id: UUID) -> api.TeamView:
