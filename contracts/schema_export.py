@@ -29,7 +29,7 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 def _models_of(module) -> list[type[BaseModel]]:
     """The request and view models a module defines (not the ones it imports, nor its bases)."""
     return [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, BaseModel)
-            and v.__module__ == module.__name__ and v.__name__ != "Strict"]
+            and v.__module__ == module.__name__]
 
 
 # Request and view models of the HTTP API. Nested models (ResidentIn, TimeWindow, ...) are

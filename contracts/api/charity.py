@@ -4,17 +4,15 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
+from contracts.api import Strict
 from contracts.values import USCC, AreaCode, Money
 
 FundKindCode = Literal["community_foundation", "special_fund", "government_purchase", "social_assistance", "lottery",
                        "general"]
 PositiveFen = Money
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class FundIn(Strict):

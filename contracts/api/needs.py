@@ -5,8 +5,16 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    field_validator,
+    model_validator,
+)
 
+from contracts.api import Strict
 from contracts.areas import lookup
 from contracts.taxonomy import CategoryCode, Channel, Route, TargetGroup, Urgency
 from contracts.values import AreaCode, CitizenId, PhoneNumber
@@ -23,11 +31,6 @@ def _community_level(code: str) -> str:
 # needs arise, and residents live, in a village or community (村/社区)
 CommunityCode = Annotated[AreaCode, AfterValidator(_community_level)]
 
-
-class Strict(BaseModel):
-    """Request bodies refuse unknown fields, so a typo is an error and not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ResidentIn(Strict):

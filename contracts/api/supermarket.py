@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from contracts.api import Strict
 from contracts.api.needs import CommunityCode
 from contracts.values import USCC, Money
 
@@ -20,9 +21,6 @@ HolderRef = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description=
 Points = Annotated[int, Field(gt=0, le=10_000_000, strict=True, description="积分 / points")]
 Quantity = Annotated[int, Field(gt=0, le=1_000_000, strict=True, description="数量 / quantity")]
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class DonorIn(Strict):

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from contracts.api import Strict
 from contracts.api.needs import CommunityCode
 from contracts.taxonomy import LabelledEnum
 from contracts.values import AreaCode
@@ -25,9 +26,6 @@ class Relation(LabelledEnum):
     GRANDPARENT = "grandparent", "（外）祖父母", "Grandparent"
     GRANDCHILD = "grandchild", "（外）孙子女", "Grandchild"
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class FamilyLinkIn(Strict):

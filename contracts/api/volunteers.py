@@ -5,17 +5,21 @@ from datetime import date, time
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    model_validator,
+)
 
+from contracts.api import Strict
 from contracts.api.needs import CommunityCode, TimeWindowIn
 from contracts.values import AreaCode, CitizenId, PhoneNumber
 
 Skill = Annotated[str, Field(min_length=1, max_length=30)]
 SocialWorkerLevel = Literal["assistant", "social_worker", "senior"]  # 助理社会工作师 / 社会工作师 / 高级社会工作师
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class WeeklySlot(Strict):
