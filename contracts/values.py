@@ -24,6 +24,8 @@ __all__ = [
     "Money",
     "citizen_id_check_char",
     "birth_date",
+    "age_on",
+    "is_minor",
     "mask_citizen_id",
     "mask_name",
     "uscc_check_char",
@@ -92,6 +94,19 @@ def birth_date(cid: str) -> date:
         raise _error(
             "citizen_id_birth_date", "公民身份号码出生日期无效 / citizen ID birth date invalid: {date}", date=digits
         ) from None
+
+
+ADULT_AGE = 18
+
+
+def age_on(born: date, on: date) -> int:
+    """Full years of age on a day."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def is_minor(born: date, on: date) -> bool:
+    """Minors' personal information needs the guardian's consent (PIPL)."""
+    return age_on(born, on) < ADULT_AGE
 
 
 def mask_citizen_id(cid: str) -> str:

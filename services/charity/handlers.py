@@ -3,7 +3,6 @@ written in the same transaction as the record that explains it and the event tha
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from contracts.events.charity import (
     FundsDisbursed,
 )
 from contracts.events.projects import FundingRequested
+from kit.clock import now
 from kit.auth import Principal, require_jurisdiction
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
@@ -30,9 +30,6 @@ from services.charity.domain import WORLD
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 

@@ -2,7 +2,7 @@
 commit together."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime
 from uuid import UUID, uuid5
 
 import asyncpg
@@ -15,7 +15,8 @@ from contracts.events.charity import DonationEarmarked, FundsDisbursed
 from contracts.events.projects import ProjectProcured
 from contracts.events.volunteers import HoursVerified, TaskAccepted
 from contracts.taxonomy import Route, TargetGroup
-from contracts.values import birth_date, mask_name
+from contracts.values import birth_date, is_minor, mask_name
+from kit.clock import now
 from kit import db, idempotency
 from kit.auth import Principal
 from kit.crypto import Keyring
@@ -26,9 +27,6 @@ from services.needs.domain import Action, IllegalTransition, ServiceLevels, Stat
 
 COMMUNITY = "community"
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _pii_context(record_id, field: str) -> bytes:
@@ -360,9 +358,6 @@ RESIDENT_PII = ("name", "citizen_id", "phone", "address")
 PROACTIVE_TAGS = (TargetGroup.EMPTY_NEST_ELDERLY, TargetGroup.CHILD_IN_DIFFICULTY, TargetGroup.LEFT_BEHIND_CHILD,
                   TargetGroup.LEFT_BEHIND_ELDERLY, TargetGroup.EXTREME_POVERTY, TargetGroup.DISABLED)
 
-
-def is_minor(born: date, on: date) -> bool:
-    return (on.year - born.year - ((on.month, on.day) < (born.month, born.day))) < 18
 
 
 async def register_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -14,7 +14,8 @@ from contracts.envelope import Envelope, new_id
 from contracts.events.needs import NeedFeedbackGiven, NeedRouted
 from contracts.events.volunteers import HoursLogged, HoursVerified, TaskAccepted, VolunteerDataRead, VolunteerRegistered
 from contracts.taxonomy import Route
-from contracts.values import birth_date, mask_citizen_id, mask_name, mask_phone
+from contracts.values import age_on, birth_date, is_minor, mask_citizen_id, mask_name, mask_phone
+from kit.clock import now
 from kit.auth import Principal, Role
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
@@ -25,18 +26,12 @@ PII = ("name", "citizen_id", "phone")
 WORKERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def _ctx(volunteer_id, field: str) -> bytes:
     return f"volunteers/{volunteer_id}/{field}".encode()
 
 
 
-
-def age_on(born, on) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 # --- registration -----------------------------------------------------------------------------------
@@ -91,7 +86,7 @@ async def read_volunteer(pool: asyncpg.Pool, keyring: Keyring, who: Principal, v
                  "citizen_id": mask_citizen_id(plain["citizen_id"]), "phone": mask_phone(plain["phone"])}
     return api.VolunteerView(
         id=row["id"], volunteer_ref=row["volunteer_ref"], area_code=row["area_code"], **plain,
-        minor=age_on(row["birth_date"], now().date()) < 18, skills=row["skills"], service_areas=row["service_areas"],
+        minor=is_minor(row["birth_date"], now().date()), skills=row["skills"], service_areas=row["service_areas"],
         availability=row["availability"], party_member=row["party_member"], social_worker_level=row["sw_level"],
         registered_at=row["registered_at"], masked=purpose is None)
 

@@ -8,7 +8,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ import asyncpg
 
 from contracts.api import disclosure as api
 from contracts.areas import contains, lookup
+from kit.clock import now
 from kit.crypto import Keyring
 from kit.problems import Problem, invalid, not_found
 from services.charity import domain
@@ -135,9 +136,6 @@ def _donor(keyring: Keyring, row: Mapping, donation_id: UUID) -> api.DonorShown:
         name = keyring.decrypt(row["donor_name_enc"], f"charity/{donation_id}/donor".encode())
     return donor_shown(row["donor_kind"], row["disclose_name"], name)
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # --- a donation, followed ----------------------------------------------------------------------

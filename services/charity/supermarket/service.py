@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from uuid import UUID
@@ -22,6 +22,7 @@ from contracts.api import supermarket as api
 from contracts.envelope import Envelope, new_id
 from contracts.events.charity import PointsGranted, PointsRedeemed
 from contracts.events.timebank import CreditsExchanged
+from kit.clock import now  # UTC: the ledger hashes created_at.isoformat(), read back identically
 from kit import idempotency
 from kit.auth import Principal, Role, require_jurisdiction
 from kit.problems import Problem, not_found
@@ -45,11 +46,6 @@ class SupermarketSettings(BaseSettings):
 @lru_cache
 def supermarket_settings() -> SupermarketSettings:
     return SupermarketSettings()
-
-
-def now() -> datetime:
-    # UTC: the ledger hashes created_at.isoformat(), which must read back identically
-    return datetime.now(timezone.utc)
 
 
 # --- pure rules -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from contracts.areas import lookup
 from contracts.envelope import new_id
 from contracts.events.volunteers import VolunteerDataRead
 from contracts.values import mask_citizen_id, mask_name
+from kit.clock import now
 from kit.auth import Principal, Role
 from kit.crypto import Keyring
 from kit.problems import Problem, invalid, not_found
@@ -161,9 +162,6 @@ def intact(row: Mapping) -> bool:
 
 
 # --- use cases ------------------------------------------------------------------------------
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 

@@ -3,7 +3,7 @@ wants ≥ 80% of community service facilities to have one), teams led by a socia
 training and supervision social workers give them (社工引领志愿者), and per-area statistics."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import get_args
 from uuid import UUID
@@ -17,6 +17,7 @@ from contracts.api import volunteers as api
 from contracts.areas import code_prefix, lookup
 from contracts.envelope import new_id
 from contracts.values import mask_name
+from kit.clock import now
 from kit.auth import Principal, Role, require_jurisdiction
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
@@ -41,9 +42,6 @@ class OrganizationSettings(BaseSettings):
 def organization_settings() -> OrganizationSettings:
     return OrganizationSettings()
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from uuid import UUID
@@ -19,6 +19,7 @@ from contracts.api import timebank as api
 from contracts.areas import contains, lookup
 from contracts.envelope import new_id
 from contracts.events.timebank import CreditsExchanged
+from kit.clock import now
 from kit.auth import Principal, Role, require_jurisdiction
 from kit.problems import Problem, not_found
 from kit.uow import UnitOfWork
@@ -40,9 +41,6 @@ class TimebankSettings(BaseSettings):
 def timebank_settings() -> TimebankSettings:
     return TimebankSettings()
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def credits_text(units: int) -> str:
