@@ -145,6 +145,14 @@ def require(*roles: Role):
     return check
 
 
+def visible(who: Principal, record, area_key: str = "area_code"):
+    """The record, if it exists and lies in the caller's area; otherwise the one 404, so that a
+    record outside the caller's jurisdiction looks exactly like a missing one."""
+    if record is None or not who.covers(record[area_key]):
+        raise not_found()
+    return record
+
+
 def require_jurisdiction(who: Principal, area_code: str, *, hide: bool = True) -> None:
     """Object-level check. Reads outside the caller's area answer 404 (they learn nothing);
     writes (hide=False) answer 403 naming the field."""

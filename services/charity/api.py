@@ -6,8 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 
 from contracts.api import charity as api
-from kit.auth import Principal, Role, require, require_jurisdiction
-from kit.problems import not_found
+from kit.auth import Principal, Role, require, require_jurisdiction, visible
 from services.charity import domain, handlers, store
 
 router = APIRouter(tags=["慈善资源 charity"])
@@ -60,20 +59,14 @@ async def refund(donation_id: UUID, request: Request, who: Principal = Depends(r
 
 @router.get("/commitments/{commitment_id}", response_model=api.CommitmentView, summary="资金承诺 / a funding decision")
 async def get_commitment(commitment_id: UUID, request: Request, who: Principal = Depends(require(*READERS))):
-    row = await store.get_commitment(_pool(request), commitment_id)
-    if row is None:
-        raise not_found()
-    require_jurisdiction(who, row["area_code"])
+    row = visible(who, await store.get_commitment(_pool(request), commitment_id))
     return api.CommitmentView.model_validate(dict(row))
 
 
 @router.get("/commitments/by-request/{request_id}", response_model=api.CommitmentView,
             summary="按申请查询资金承诺 / the decision on a funding request")
 async def commitment_of_request(request_id: UUID, request: Request, who: Principal = Depends(require(*READERS))):
-    row = await store.commitment_by_request(_pool(request), request_id)
-    if row is None:
-        raise not_found()
-    require_jurisdiction(who, row["area_code"])
+    row = visible(who, await store.commitment_by_request(_pool(request), request_id))
     return api.CommitmentView.model_validate(dict(row))
 
 

@@ -20,7 +20,7 @@ from contracts.events.charity import (
 )
 from contracts.events.projects import FundingRequested
 from kit.clock import now
-from kit.auth import Principal, require_jurisdiction
+from kit.auth import Principal, require_jurisdiction, visible
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import Events, UnitOfWork
@@ -58,9 +58,7 @@ async def create_fund(pool: asyncpg.Pool, who: Principal, body: api.FundIn) -> U
 
 
 async def visible_fund(conn, who: Principal, fund_id: UUID) -> asyncpg.Record:
-    fund = await store.get_fund(conn, fund_id)
-    if fund is None or not who.covers(fund["area_code"]):
-        raise not_found()
+    fund = visible(who, await store.get_fund(conn, fund_id))
     return fund
 
 
@@ -91,9 +89,7 @@ async def receive_donation(pool: asyncpg.Pool, keyring: Keyring, who: Principal,
 
 async def earmark(pool: asyncpg.Pool, who: Principal, donation_id: UUID, body: api.EarmarkIn) -> UUID:
     async with UnitOfWork(pool) as uow:
-        donation = await store.get_donation(uow.conn, donation_id, for_update=True)
-        if donation is None or not who.covers(donation["area_code"]):
-            raise not_found()
+        donation = visible(who, await store.get_donation(uow.conn, donation_id, for_update=True))
         fund = await store.get_fund(uow.conn, donation["fund_id"])
         return await _earmark(uow, who, donation_id, fund, body)
 
@@ -125,9 +121,7 @@ async def _earmark(uow: UnitOfWork, who: Principal, donation_id: UUID, fund, bod
 async def refund(pool: asyncpg.Pool, who: Principal, donation_id: UUID) -> int:
     """Give back what of a donation was not earmarked, if its fund still holds it. Once."""
     async with UnitOfWork(pool) as uow:
-        donation = await store.get_donation(uow.conn, donation_id, for_update=True)
-        if donation is None or not who.covers(donation["area_code"]):
-            raise not_found()
+        donation = visible(who, await store.get_donation(uow.conn, donation_id, for_update=True))
         if donation["refunded_at"] is not None:
             raise conflict("已退款 / already refunded", state="refunded",
                           action="refund")

@@ -13,8 +13,8 @@ from contracts.api import needs as api
 from contracts.areas import lookup
 from contracts.taxonomy import Channel, Route, TargetGroup, Urgency
 from kit import idempotency
-from kit.auth import PURPOSE, Principal, Role, may_unmask, require, require_jurisdiction
-from kit.problems import Problem, not_found
+from kit.auth import PURPOSE, Principal, Role, may_unmask, require, require_jurisdiction, visible
+from kit.problems import Problem
 from kit.uow import UnitOfWork
 from services.needs import handlers, store
 from services.needs.config import needs_settings
@@ -145,10 +145,7 @@ async def get_need(need_id: UUID, request: Request, purpose: str | None = PURPOS
                    who: Principal = Depends(require(*READERS))) -> api.NeedView:
     may_unmask(who, purpose, UNMASKERS)
     async with UnitOfWork(_pool(request)) as uow:
-        row = await store.get_need(uow.conn, need_id)
-        if row is None:
-            raise not_found()
-        require_jurisdiction(who, row["area_code"])
+        row = visible(who, await store.get_need(uow.conn, need_id))
         if purpose is not None:
             handlers.audit_read(uow, who, f"need/{need_id}", row["area_code"], purpose, ["name", "phone", "citizen_id"])
     return handlers.need_view(row, _keys(request), await _labels(request), masked=purpose is None)
@@ -157,10 +154,7 @@ async def get_need(need_id: UUID, request: Request, purpose: str | None = PURPOS
 @router.get("/needs/{need_id}/timeline", response_model=list[api.TimelineEntry], summary="需求时间线 / what each actor did")
 async def need_timeline(need_id: UUID, request: Request,
                         who: Principal = Depends(require(*READERS))) -> list[api.TimelineEntry]:
-    row = await store.get_need(_pool(request), need_id)
-    if row is None:
-        raise not_found()
-    require_jurisdiction(who, row["area_code"])
+    visible(who, await store.get_need(_pool(request), need_id))
     return handlers.timeline_view(await store.timeline(_pool(request), need_id))
 
 
@@ -207,10 +201,7 @@ async def escalate(case_id: UUID, body: api.DisputeIn, request: Request,
 
 @router.get("/mediations/{case_id}", response_model=api.MediationView, summary="调处案件 / a mediation case")
 async def get_mediation(case_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> api.MediationView:
-    case = await store.get_mediation(_pool(request), case_id)
-    if case is None:
-        raise not_found()
-    require_jurisdiction(who, case["area_code"])
+    case = visible(who, await store.get_mediation(_pool(request), case_id))
     return api.MediationView.model_validate(dict(case))
 
 

@@ -18,7 +18,7 @@ from contracts.taxonomy import Route, TargetGroup
 from contracts.values import birth_date, is_minor, mask_name
 from kit.clock import now
 from kit import db, idempotency
-from kit.auth import Principal
+from kit.auth import Principal, visible
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
@@ -48,9 +48,7 @@ def _transition(row: asyncpg.Record, action: Action) -> Status:
 
 
 async def _need_for_update(uow: UnitOfWork, need_id: UUID, who: Principal) -> asyncpg.Record:
-    row = await store.get_need(uow.conn, need_id, for_update=True)
-    if row is None or not who.covers(row["area_code"]):
-        raise not_found()
+    row = visible(who, await store.get_need(uow.conn, need_id, for_update=True))
     return row
 
 
@@ -223,9 +221,7 @@ async def escalate_mediation(pool: asyncpg.Pool, who: Principal, case_id: UUID, 
 
 
 async def _mediation(uow: UnitOfWork, case_id: UUID, who: Principal) -> asyncpg.Record:
-    case = await store.get_mediation(uow.conn, case_id, for_update=True)
-    if case is None or not who.covers(case["area_code"]):
-        raise not_found()
+    case = visible(who, await store.get_mediation(uow.conn, case_id, for_update=True))
     if case["status"] not in ("open", "escalated"):
         raise conflict("调处已办结 / the mediation is closed",
                       state=case["status"], action="settle")
@@ -403,9 +399,7 @@ async def _check_guardian(conn: asyncpg.Connection, who: Principal, body: api.Re
 
 async def add_consent(pool: asyncpg.Pool, who: Principal, resident_id: UUID, body: api.ConsentIn) -> UUID:
     async with UnitOfWork(pool) as uow:
-        row = await store.get_resident(uow.conn, resident_id)
-        if row is None or not who.covers(row["area_code"]):
-            raise not_found()
+        row = visible(who, await store.get_resident(uow.conn, resident_id))
         minor = is_minor(row["birth_date"], now().date())
         if minor != body.given_by_guardian:
             raise invalid("given_by_guardian", "未成年人由监护人同意，成年人由本人同意 / minors via guardian, adults themselves")
@@ -420,9 +414,7 @@ async def read_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal, re
     """Masked unless a purpose is given by a role allowed to see it; an unmasked read is audited
     in the same transaction that reads it, so no unaudited read can happen."""
     async with UnitOfWork(pool) as uow:
-        row = await store.get_resident(uow.conn, resident_id)
-        if row is None or not who.covers(row["area_code"]):
-            raise not_found()
+        row = visible(who, await store.get_resident(uow.conn, resident_id))
         masked = purpose is None
         if not masked:
             audit_read(uow, who, f"resident/{resident_id}", row["area_code"], purpose, list(RESIDENT_PII))
@@ -484,9 +476,7 @@ async def create_survey(pool: asyncpg.Pool, who: Principal, body: api.SurveyIn) 
 async def record_visit(pool: asyncpg.Pool, keyring: Keyring, levels: ServiceLevels, who: Principal, survey_id: UUID,
                        body: api.VisitIn) -> api.VisitRecorded:
     async with UnitOfWork(pool) as uow:
-        survey = await store.get_survey(uow.conn, survey_id)
-        if survey is None or not who.covers(survey["area_code"]):
-            raise not_found()
+        survey = visible(who, await store.get_survey(uow.conn, survey_id))
         resident = await store.get_resident(uow.conn, body.resident_id)
         if resident is None or not who.covers(resident["area_code"]):
             raise invalid("resident_id", "居民未登记或不在辖区内 / no such resident in your area")

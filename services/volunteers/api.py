@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.api import volunteers as api
 from contracts.api.needs import MatchingView
 from contracts.areas import code_prefix
-from kit.auth import PURPOSE, Principal, Role, may_unmask, require, require_jurisdiction
+from kit.auth import PURPOSE, Principal, Role, may_unmask, require, require_jurisdiction, visible
 from kit.problems import not_found
 from services.volunteers import handlers, store
 from services.volunteers.timebank.service import credit_verified_hours
@@ -68,10 +68,7 @@ async def list_tasks(request: Request, area: str | None = None, status: str | No
 
 @router.get("/tasks/by-need/{need_id}", response_model=api.TaskView, summary="需求对应的任务 / the task of a need")
 async def task_of_need(need_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> api.TaskView:
-    row = await store.task_of_need(_pool(request), need_id)
-    if row is None:
-        raise not_found()
-    require_jurisdiction(who, row["area_code"])
+    row = visible(who, await store.task_of_need(_pool(request), need_id))
     return handlers.task_view(row)
 
 

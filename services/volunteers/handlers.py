@@ -16,7 +16,7 @@ from contracts.events.volunteers import HoursLogged, HoursVerified, TaskAccepted
 from contracts.taxonomy import Route
 from contracts.values import age_on, birth_date, is_minor, mask_citizen_id, mask_name, mask_phone
 from kit.clock import now
-from kit.auth import Principal, Role
+from kit.auth import Principal, Role, visible
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
@@ -360,9 +360,7 @@ async def verify(pool: asyncpg.Pool, who: Principal, log_id: UUID, body: api.Ver
     """The organizer or the supervising social worker verifies (HoursVerified, and the time bank
     credits the hours in the same transaction) or rejects with a reason."""
     async with UnitOfWork(pool) as uow:
-        log = await store.get_log(uow.conn, log_id, for_update=True)
-        if log is None or not who.covers(log["area_code"]):
-            raise not_found()
+        log = visible(who, await store.get_log(uow.conn, log_id, for_update=True))
         if log["status"] != "logged":
             raise conflict("只有待核实的记录可以核实 / only a logged record can be verified",
                             state=log["status"], action="verify")

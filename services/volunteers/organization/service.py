@@ -18,7 +18,7 @@ from contracts.areas import code_prefix, lookup
 from contracts.envelope import new_id
 from contracts.values import mask_name
 from kit.clock import now
-from kit.auth import Principal, Role, require_jurisdiction
+from kit.auth import Principal, Role, require_jurisdiction, visible
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
@@ -131,9 +131,7 @@ async def create_team(pool: asyncpg.Pool, who: Principal, body: api.TeamIn) -> U
 
 
 async def visible_team(conn, who: Principal, team_id: UUID) -> asyncpg.Record:
-    team = await store.get_team(conn, team_id)
-    if team is None or not who.covers(team["area_code"]):
-        raise not_found()
+    team = visible(who, await store.get_team(conn, team_id))
     return team
 
 
