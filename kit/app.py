@@ -113,6 +113,16 @@ def create_service_app(
     return create_app(name, title=title, routers=routers, lifespan=lifespan, ready_checks=(database_ready, bus_ready))
 
 
+def pool_of(request: Request):
+    """The service's database pool (opened by its lifespan)."""
+    return request.app.state.pool
+
+
+def keyring_of(request: Request):
+    """The service's personal-data keyring (loaded at start-up)."""
+    return request.app.state.keyring
+
+
 def _probe(scope) -> bool:
     return scope.get("path") in ("/healthz", "/readyz")
 

@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 
 from contracts.api import charity as api
+from kit.app import pool_of
 from kit.auth import Principal, Role, require, require_jurisdiction, visible
 from services.charity import domain, handlers, store
 
@@ -15,58 +16,55 @@ CHECKERS = (Role.CHARITY_ADMIN, Role.CIVIL_AFFAIRS)
 READERS = (Role.CHARITY_ADMIN, Role.CIVIL_AFFAIRS, Role.AUDITOR, Role.SOCIAL_WORKER)
 
 
-def _pool(request: Request):
-    return request.app.state.pool
-
 
 @router.post("/funds", status_code=201, response_model=api.Created, summary="设立资金账户 / open a fund")
 async def create_fund(body: api.FundIn, request: Request, who: Principal = Depends(require(*ADMINS, Role.CIVIL_AFFAIRS))):
     require_jurisdiction(who, body.area_code, hide=False)
-    return api.Created(id=await handlers.create_fund(_pool(request), who, body))
+    return api.Created(id=await handlers.create_fund(pool_of(request), who, body))
 
 
 @router.put("/funds/{fund_id}/budgets", summary="登记年度预算 / set a year's budget")
 async def set_budget(fund_id: UUID, body: api.BudgetIn, request: Request,
                      who: Principal = Depends(require(Role.CIVIL_AFFAIRS))) -> dict:
-    fund = await handlers.visible_fund(_pool(request), who, fund_id)
-    await store.set_budget(_pool(request), fund["id"], body.year, body.amount_fen)
+    fund = await handlers.visible_fund(pool_of(request), who, fund_id)
+    await store.set_budget(pool_of(request), fund["id"], body.year, body.amount_fen)
     return {"fund_id": fund_id, "year": body.year, "amount_fen": body.amount_fen}
 
 
 @router.get("/funds/{fund_id}", response_model=api.AccountView, summary="资金账户余额与流水 / a fund's balance")
 async def get_fund(fund_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> api.AccountView:
-    fund = await handlers.visible_fund(_pool(request), who, fund_id)
+    fund = await handlers.visible_fund(pool_of(request), who, fund_id)
     account = domain.fund_account(fund["id"])
-    entries = [dict(r) | {"id": str(r["id"])} for r in await store.statement(_pool(request), account)]
-    return api.AccountView(id=account, balance_fen=await store.balance(_pool(request), account), entries=entries)
+    entries = [dict(r) | {"id": str(r["id"])} for r in await store.statement(pool_of(request), account)]
+    return api.AccountView(id=account, balance_fen=await store.balance(pool_of(request), account), entries=entries)
 
 
 @router.post("/donations", status_code=201, response_model=api.DonationCreated, summary="接收捐赠 / receive a donation")
 async def donate(body: api.DonationIn, request: Request, who: Principal = Depends(require(*ADMINS))):
-    return await handlers.receive_donation(_pool(request), request.app.state.keyring, who, body)
+    return await handlers.receive_donation(pool_of(request), request.app.state.keyring, who, body)
 
 
 @router.post("/donations/{donation_id}/earmarks", status_code=201, response_model=api.Created,
              summary="定向捐赠 / earmark a donation")
 async def earmark(donation_id: UUID, body: api.EarmarkIn, request: Request, who: Principal = Depends(require(*ADMINS))):
-    return api.Created(id=await handlers.earmark(_pool(request), who, donation_id, body))
+    return api.Created(id=await handlers.earmark(pool_of(request), who, donation_id, body))
 
 
 @router.post("/donations/{donation_id}/refund", summary="退还未定向的捐赠 / refund what was not earmarked")
 async def refund(donation_id: UUID, request: Request, who: Principal = Depends(require(*ADMINS))) -> dict:
-    return {"id": donation_id, "refunded_fen": await handlers.refund(_pool(request), who, donation_id)}
+    return {"id": donation_id, "refunded_fen": await handlers.refund(pool_of(request), who, donation_id)}
 
 
 @router.get("/commitments/{commitment_id}", response_model=api.CommitmentView, summary="资金承诺 / a funding decision")
 async def get_commitment(commitment_id: UUID, request: Request, who: Principal = Depends(require(*READERS))):
-    row = visible(who, await store.get_commitment(_pool(request), commitment_id))
+    row = visible(who, await store.get_commitment(pool_of(request), commitment_id))
     return api.CommitmentView.model_validate(dict(row))
 
 
 @router.get("/commitments/by-request/{request_id}", response_model=api.CommitmentView,
             summary="按申请查询资金承诺 / the decision on a funding request")
 async def commitment_of_request(request_id: UUID, request: Request, who: Principal = Depends(require(*READERS))):
-    row = visible(who, await store.commitment_by_request(_pool(request), request_id))
+    row = visible(who, await store.commitment_by_request(pool_of(request), request_id))
     return api.CommitmentView.model_validate(dict(row))
 
 
@@ -74,22 +72,22 @@ async def commitment_of_request(request_id: UUID, request: Request, who: Princip
              summary="申请按里程碑拨付 / ask to pay a milestone")
 async def ask_disbursement(commitment_id: UUID, body: api.DisbursementIn, request: Request,
                            who: Principal = Depends(require(*ADMINS))):
-    return api.Created(id=await handlers.request_disbursement(_pool(request), who, body, commitment_id=commitment_id))
+    return api.Created(id=await handlers.request_disbursement(pool_of(request), who, body, commitment_id=commitment_id))
 
 
 @router.post("/earmarks/{earmark_id}/disbursements", status_code=201, response_model=api.Created,
              summary="拨付定向于需求的捐赠 / pay money earmarked for a need")
 async def ask_need_disbursement(earmark_id: UUID, body: api.DisbursementIn, request: Request,
                                 who: Principal = Depends(require(*ADMINS))):
-    return api.Created(id=await handlers.request_disbursement(_pool(request), who, body, earmark_id=earmark_id))
+    return api.Created(id=await handlers.request_disbursement(pool_of(request), who, body, earmark_id=earmark_id))
 
 
 @router.post("/disbursements/{disbursement_id}/approval", summary="复核拨付（须另一人）/ approve, as a second person")
 async def approve(disbursement_id: UUID, request: Request, who: Principal = Depends(require(*CHECKERS))) -> dict:
-    await handlers.approve_disbursement(_pool(request), who, disbursement_id)
+    await handlers.approve_disbursement(pool_of(request), who, disbursement_id)
     return {"id": disbursement_id, "status": "disbursed"}
 
 
 @router.get("/ledger/verification", response_model=api.LedgerCheck, summary="校验账本哈希链 / verify the ledger chain")
 async def verify(request: Request, who: Principal = Depends(require(Role.AUDITOR, Role.CIVIL_AFFAIRS, *ADMINS))):
-    return await handlers.verify_ledger(_pool(request))
+    return await handlers.verify_ledger(pool_of(request))

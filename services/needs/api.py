@@ -13,7 +13,16 @@ from contracts.api import needs as api
 from contracts.areas import lookup
 from contracts.taxonomy import Channel, Route, TargetGroup, Urgency
 from kit import idempotency
-from kit.auth import PURPOSE, Principal, Role, may_unmask, require, require_jurisdiction, visible
+from kit.app import keyring_of, pool_of
+from kit.auth import (
+    PURPOSE,
+    Principal,
+    Role,
+    may_unmask,
+    require,
+    require_jurisdiction,
+    visible,
+)
 from kit.problems import Problem
 from kit.uow import UnitOfWork
 from services.needs import handlers, store
@@ -29,12 +38,6 @@ READERS = (*W, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
 UNMASKERS = W  # may see personal data unmasked, with a stated purpose, audited
 
 
-def _pool(request: Request):
-    return request.app.state.pool
-
-
-def _keys(request: Request):
-    return request.app.state.keyring
 
 
 def _levels():
@@ -63,11 +66,11 @@ async def raise_need(need: api.NeedIn, request: Request,
     if allowed is not None and need.channel not in allowed:
         raise Problem(403, "无权操作 / Forbidden", f"此角色只能通过 {', '.join(sorted(allowed))} 渠道登记需求",
                       errors=[{"field": "channel", "message": f"must be one of {sorted(allowed)}"}])
-    if who.role == Role.RESIDENT and _keys(request).pseudonym(need.resident.citizen_id, "resident") != who.sub:
+    if who.role == Role.RESIDENT and keyring_of(request).pseudonym(need.resident.citizen_id, "resident") != who.sub:
         raise Problem(403, "无权操作 / Forbidden", "居民只能为本人登记需求 / a resident raises needs for themself",
                       errors=[{"field": "resident.citizen_id", "message": "not the caller"}])
     await _taxonomy(request).require(need.category)
-    return await handlers.raise_need(_pool(request), _keys(request), _levels(), who, need,
+    return await handlers.raise_need(pool_of(request), keyring_of(request), _levels(), who, need,
                                      request.headers.get(idempotency.HEADER))
 
 
@@ -81,9 +84,9 @@ async def search_needs(
     who: Principal = Depends(require(*READERS)),
 ) -> api.NeedPage:
     where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
-    total, rows = await store.search(_pool(request), where, args, page_size, (page - 1) * page_size)
+    total, rows = await store.search(pool_of(request), where, args, page_size, (page - 1) * page_size)
     at, labels = handlers.now(), await _labels(request)
-    return api.NeedPage(items=[handlers.need_view(r, _keys(request), labels, at) for r in rows], total=total, page=page,
+    return api.NeedPage(items=[handlers.need_view(r, keyring_of(request), labels, at) for r in rows], total=total, page=page,
                         page_size=page_size)
 
 
@@ -100,7 +103,7 @@ async def export_needs(
     overdue: bool | None = None, who: Principal = Depends(require(*READERS)),
 ) -> StreamingResponse:
     where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
-    pool, keyring, at, labels = _pool(request), _keys(request), handlers.now(), await _labels(request)
+    pool, keyring, at, labels = pool_of(request), keyring_of(request), handlers.now(), await _labels(request)
 
     async def lines():
         yield "\ufeff" + _csv_line(CSV_HEADER)  # BOM: Excel opens UTF-8 Chinese correctly
@@ -127,7 +130,7 @@ def _csv_line(values) -> str:
 async def need_stats(request: Request, area: str | None = None,
                      who: Principal = Depends(require(*READERS))) -> api.NeedStats:
     where, args = _library_filter(who, area, None, None, None, None, None)
-    row = await store.stats(_pool(request), where, args, handlers.now())
+    row = await store.stats(pool_of(request), where, args, handlers.now())
     return handlers.stats_view(area or who.area, row)
 
 
@@ -144,18 +147,18 @@ def _library_filter(who: Principal, area, category, target_group, status, urgenc
 async def get_need(need_id: UUID, request: Request, purpose: str | None = PURPOSE,
                    who: Principal = Depends(require(*READERS))) -> api.NeedView:
     may_unmask(who, purpose, UNMASKERS)
-    async with UnitOfWork(_pool(request)) as uow:
+    async with UnitOfWork(pool_of(request)) as uow:
         row = visible(who, await store.get_need(uow.conn, need_id))
         if purpose is not None:
             handlers.audit_read(uow, who, f"need/{need_id}", row["area_code"], purpose, ["name", "phone", "citizen_id"])
-    return handlers.need_view(row, _keys(request), await _labels(request), masked=purpose is None)
+    return handlers.need_view(row, keyring_of(request), await _labels(request), masked=purpose is None)
 
 
 @router.get("/needs/{need_id}/timeline", response_model=list[api.TimelineEntry], summary="需求时间线 / what each actor did")
 async def need_timeline(need_id: UUID, request: Request,
                         who: Principal = Depends(require(*READERS))) -> list[api.TimelineEntry]:
-    visible(who, await store.get_need(_pool(request), need_id))
-    return handlers.timeline_view(await store.timeline(_pool(request), need_id))
+    visible(who, await store.get_need(pool_of(request), need_id))
+    return handlers.timeline_view(await store.timeline(pool_of(request), need_id))
 
 
 # --- the need's life ----------------------------------------------------------------------------
@@ -164,50 +167,50 @@ async def need_timeline(need_id: UUID, request: Request,
 async def assess(need_id: UUID, body: api.AssessmentIn, request: Request,
                  who: Principal = Depends(require(Role.SOCIAL_WORKER))) -> dict:
     await _taxonomy(request).require(body.category)
-    return {"id": need_id, "status": await handlers.assess(_pool(request), who, need_id, body)}
+    return {"id": need_id, "status": await handlers.assess(pool_of(request), who, need_id, body)}
 
 
 @router.post("/needs/{need_id}/resolution", summary="确认解决 / confirm the need is met")
 async def resolve(need_id: UUID, body: api.ResolutionIn, request: Request,
                   who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
-    return {"id": need_id, "status": await handlers.resolve(_pool(request), _levels(), who, need_id, body)}
+    return {"id": need_id, "status": await handlers.resolve(pool_of(request), _levels(), who, need_id, body)}
 
 
 @router.post("/needs/{need_id}/feedback", summary="满意度评价 / the resident's judgement")
 async def feedback(need_id: UUID, body: api.FeedbackIn, request: Request,
                    who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
-    return {"id": need_id, "status": await handlers.give_feedback(_pool(request), _levels(), who, need_id, body)}
+    return {"id": need_id, "status": await handlers.give_feedback(pool_of(request), _levels(), who, need_id, body)}
 
 
 @router.post("/needs/{need_id}/disputes", status_code=201, summary="提出异议，进入调处 / dispute: open a mediation")
 async def dispute(need_id: UUID, body: api.DisputeIn, request: Request,
                   who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
-    return {"case_id": await handlers.open_dispute(_pool(request), who, need_id, body), "status": Status.DISPUTED}
+    return {"case_id": await handlers.open_dispute(pool_of(request), who, need_id, body), "status": Status.DISPUTED}
 
 
 @router.post("/mediations/{case_id}/settlement", summary="调处办结 / settle a mediation")
 async def settle(case_id: UUID, body: api.MediationDecisionIn, request: Request,
                  who: Principal = Depends(require(Role.SOCIAL_WORKER, Role.PARTY_SECRETARY))) -> dict:
-    await handlers.settle_mediation(_pool(request), who, case_id, body)
+    await handlers.settle_mediation(pool_of(request), who, case_id, body)
     return {"case_id": case_id, "status": "settled"}
 
 
 @router.post("/mediations/{case_id}/escalation", summary="提交党建联席会议 / escalate to the joint meeting")
 async def escalate(case_id: UUID, body: api.DisputeIn, request: Request,
                    who: Principal = Depends(require(Role.SOCIAL_WORKER, Role.PARTY_SECRETARY))) -> dict:
-    await handlers.escalate_mediation(_pool(request), who, case_id, body)
+    await handlers.escalate_mediation(pool_of(request), who, case_id, body)
     return {"case_id": case_id, "status": "escalated"}
 
 
 @router.get("/mediations/{case_id}", response_model=api.MediationView, summary="调处案件 / a mediation case")
 async def get_mediation(case_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> api.MediationView:
-    case = visible(who, await store.get_mediation(_pool(request), case_id))
+    case = visible(who, await store.get_mediation(pool_of(request), case_id))
     return api.MediationView.model_validate(dict(case))
 
 
 @router.post("/needs/{need_id}/revisits", status_code=201, summary="记录回访 / record a revisit")
 async def revisit(need_id: UUID, body: api.RevisitIn, request: Request, who: Principal = Depends(require(*W))) -> dict:
-    return {"id": await handlers.record_revisit(_pool(request), who, need_id, body)}
+    return {"id": await handlers.record_revisit(pool_of(request), who, need_id, body)}
 
 
 @router.get("/revisits/due", response_model=list[api.NeedView], summary="待回访清单 / needs due for a revisit")
@@ -215,9 +218,9 @@ async def revisits_due(request: Request, area: str | None = None, on: date | Non
                        who: Principal = Depends(require(*W))) -> list[api.NeedView]:
     area = area or who.area
     require_jurisdiction(who, area, hide=False)
-    rows = await store.revisits_due(_pool(request), area, on or handlers.now().date())
+    rows = await store.revisits_due(pool_of(request), area, on or handlers.now().date())
     labels = await _labels(request)
-    return [handlers.need_view(r, _keys(request), labels) for r in rows]
+    return [handlers.need_view(r, keyring_of(request), labels) for r in rows]
 
 
 # --- residents, surveys, visits -------------------------------------------------------------------
@@ -226,27 +229,27 @@ async def revisits_due(request: Request, area: str | None = None, on: date | Non
 async def register_resident(body: api.ResidentRegistrationIn, request: Request,
                             who: Principal = Depends(require(*W))) -> api.ResidentCreated:
     require_jurisdiction(who, body.area_code, hide=False)
-    return await handlers.register_resident(_pool(request), _keys(request), who, body)
+    return await handlers.register_resident(pool_of(request), keyring_of(request), who, body)
 
 
 @router.get("/residents/{resident_id}", response_model=api.ResidentView, summary="居民信息 / a resident")
 async def get_resident(resident_id: UUID, request: Request, purpose: str | None = PURPOSE,
                        who: Principal = Depends(require(*W, Role.CIVIL_AFFAIRS, Role.AUDITOR))) -> api.ResidentView:
     may_unmask(who, purpose, UNMASKERS)
-    return await handlers.read_resident(_pool(request), _keys(request), who, resident_id, purpose)
+    return await handlers.read_resident(pool_of(request), keyring_of(request), who, resident_id, purpose)
 
 
 @router.post("/residents/{resident_id}/consents", status_code=201, summary="记录同意 / record a consent")
 async def add_consent(resident_id: UUID, body: api.ConsentIn, request: Request,
                       who: Principal = Depends(require(*W))) -> dict:
-    return {"id": await handlers.add_consent(_pool(request), who, resident_id, body)}
+    return {"id": await handlers.add_consent(pool_of(request), who, resident_id, body)}
 
 
 @router.post("/surveys", status_code=201, response_model=api.SurveyCreated, summary="发起需求调研 / start a survey")
 async def create_survey(body: api.SurveyIn, request: Request,
                         who: Principal = Depends(require(Role.SOCIAL_WORKER))) -> api.SurveyCreated:
     require_jurisdiction(who, body.area_code, hide=False)
-    return api.SurveyCreated(id=await handlers.create_survey(_pool(request), who, body))
+    return api.SurveyCreated(id=await handlers.create_survey(pool_of(request), who, body))
 
 
 @router.post("/surveys/{survey_id}/visits", status_code=201, response_model=api.VisitRecorded,
@@ -255,7 +258,7 @@ async def record_visit(survey_id: UUID, body: api.VisitIn, request: Request,
                        who: Principal = Depends(require(*W))) -> api.VisitRecorded:
     for i, found in enumerate(body.needs):
         await _taxonomy(request).require(found.category, field=f"needs.{i}.category")
-    return await handlers.record_visit(_pool(request), _keys(request), _levels(), who, survey_id, body)
+    return await handlers.record_visit(pool_of(request), keyring_of(request), _levels(), who, survey_id, body)
 
 
 @router.get("/proactive-visits", response_model=list[api.ProactiveVisit],
@@ -264,7 +267,7 @@ async def proactive_visits(request: Request, area: str | None = None,
                            who: Principal = Depends(require(*W))) -> list[api.ProactiveVisit]:
     area = area or who.area
     require_jurisdiction(who, area, hide=False)
-    return await handlers.proactive_list(_pool(request), _keys(request), _levels(), area)
+    return await handlers.proactive_list(pool_of(request), keyring_of(request), _levels(), area)
 
 
 # --- the taxonomy -----------------------------------------------------------------------------------

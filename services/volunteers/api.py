@@ -8,7 +8,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.api import volunteers as api
 from contracts.api.needs import MatchingView
 from contracts.areas import code_prefix
-from kit.auth import PURPOSE, Principal, Role, may_unmask, require, require_jurisdiction, visible
+from kit.app import keyring_of, pool_of
+from kit.auth import (
+    PURPOSE,
+    Principal,
+    Role,
+    may_unmask,
+    require,
+    require_jurisdiction,
+    visible,
+)
 from kit.problems import not_found
 from services.volunteers import handlers, store
 from services.volunteers.timebank.service import credit_verified_hours
@@ -18,17 +27,11 @@ W = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
 READERS = (*W, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
 
 
-def _pool(request: Request):
-    return request.app.state.pool
-
-
-def _keys(request: Request):
-    return request.app.state.keyring
 
 
 @router.get("/demands/{need_id}", response_model=MatchingView)
 async def get_demand(need_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> MatchingView:
-    row = await store.get_demand(_pool(request), need_id)
+    row = await store.get_demand(pool_of(request), need_id)
     if row is None:
         raise not_found()  # not received yet, or outside the caller's area: the gateway says "pending"
     require_jurisdiction(who, row["area_code"])
@@ -40,14 +43,14 @@ async def get_demand(need_id: UUID, request: Request, who: Principal = Depends(r
 @router.post("/volunteers", status_code=201, response_model=api.VolunteerCreated, summary="志愿者注册 / register")
 async def register(body: api.VolunteerIn, request: Request, who: Principal = Depends(require(*W))) -> api.VolunteerCreated:
     require_jurisdiction(who, body.area_code, hide=False)
-    return await handlers.register(_pool(request), _keys(request), who, body)
+    return await handlers.register(pool_of(request), keyring_of(request), who, body)
 
 
 @router.get("/volunteers/{volunteer_id}", response_model=api.VolunteerView, summary="志愿者信息 / a volunteer")
 async def get_volunteer(volunteer_id: UUID, request: Request, purpose: str | None = PURPOSE,
                         who: Principal = Depends(require(*READERS, Role.VOLUNTEER))) -> api.VolunteerView:
     may_unmask(who, purpose, W)
-    return await handlers.read_volunteer(_pool(request), _keys(request), who, volunteer_id, purpose)
+    return await handlers.read_volunteer(pool_of(request), keyring_of(request), who, volunteer_id, purpose)
 
 
 # --- tasks and matching ---------------------------------------------------------------------------
@@ -55,7 +58,7 @@ async def get_volunteer(volunteer_id: UUID, request: Request, purpose: str | Non
 @router.post("/tasks", status_code=201, response_model=api.TaskCreated, summary="发布志愿服务任务 / create a task")
 async def create_task(body: api.TaskIn, request: Request, who: Principal = Depends(require(*W, Role.ORG_ADMIN))):
     require_jurisdiction(who, body.area_code, hide=False)
-    return api.TaskCreated(id=await handlers.create_task(_pool(request), who, body))
+    return api.TaskCreated(id=await handlers.create_task(pool_of(request), who, body))
 
 
 @router.get("/tasks", response_model=list[api.TaskView], summary="任务列表 / tasks")
@@ -63,42 +66,42 @@ async def list_tasks(request: Request, area: str | None = None, status: str | No
                      who: Principal = Depends(require(*READERS, Role.ORG_ADMIN))) -> list[api.TaskView]:
     area = area or who.area
     require_jurisdiction(who, area, hide=False)
-    return [handlers.task_view(r) for r in await store.list_tasks(_pool(request), code_prefix(area), status)]
+    return [handlers.task_view(r) for r in await store.list_tasks(pool_of(request), code_prefix(area), status)]
 
 
 @router.get("/tasks/by-need/{need_id}", response_model=api.TaskView, summary="需求对应的任务 / the task of a need")
 async def task_of_need(need_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> api.TaskView:
-    row = visible(who, await store.task_of_need(_pool(request), need_id))
+    row = visible(who, await store.task_of_need(pool_of(request), need_id))
     return handlers.task_view(row)
 
 
 @router.get("/tasks/{task_id}", response_model=api.TaskView, summary="任务详情 / a task")
 async def get_task(task_id: UUID, request: Request,
                    who: Principal = Depends(require(*READERS, Role.ORG_ADMIN, Role.VOLUNTEER))) -> api.TaskView:
-    return handlers.task_view(await handlers.visible_task(_pool(request), who, task_id))
+    return handlers.task_view(await handlers.visible_task(pool_of(request), who, task_id))
 
 
 @router.get("/tasks/{task_id}/candidates", response_model=list[api.CandidateView],
             summary="推荐志愿者（附评分说明）/ ranked candidates, explained")
 async def candidates(task_id: UUID, request: Request, limit: int = Query(default=10, ge=1, le=100),
                      who: Principal = Depends(require(*W))) -> list[api.CandidateView]:
-    return await handlers.ranked_candidates(_pool(request), _keys(request), who, task_id, limit)
+    return await handlers.ranked_candidates(pool_of(request), keyring_of(request), who, task_id, limit)
 
 
 @router.post("/tasks/batch-assignment", response_model=api.BatchResult, summary="批量最优分配 / assign many tasks")
 async def batch(body: api.BatchIn, request: Request, who: Principal = Depends(require(Role.SOCIAL_WORKER))):
-    return await handlers.batch_assign(_pool(request), who, body)
+    return await handlers.batch_assign(pool_of(request), who, body)
 
 
 @router.post("/tasks/{task_id}/invitations", status_code=201, summary="邀请志愿者 / invite volunteers")
 async def invite(task_id: UUID, body: api.InviteIn, request: Request, who: Principal = Depends(require(*W))) -> dict:
-    return {"invited": await handlers.invite(_pool(request), who, task_id, body.volunteer_ids)}
+    return {"invited": await handlers.invite(pool_of(request), who, task_id, body.volunteer_ids)}
 
 
 @router.post("/tasks/{task_id}/invitations/{volunteer_id}/response", summary="接受或婉拒 / accept or decline")
 async def respond(task_id: UUID, volunteer_id: UUID, body: api.ResponseIn, request: Request,
                   who: Principal = Depends(require(*W, Role.VOLUNTEER))) -> dict:
-    return {"status": await handlers.respond(_pool(request), who, task_id, volunteer_id, body.accept)}
+    return {"status": await handlers.respond(pool_of(request), who, task_id, volunteer_id, body.accept)}
 
 
 # --- hours ----------------------------------------------------------------------------------------
@@ -106,31 +109,31 @@ async def respond(task_id: UUID, volunteer_id: UUID, body: api.ResponseIn, reque
 @router.post("/tasks/{task_id}/volunteers/{volunteer_id}/check-in", status_code=201, summary="签到 / check in")
 async def check_in(task_id: UUID, volunteer_id: UUID, body: api.CheckIn, request: Request,
                    who: Principal = Depends(require(*W, Role.VOLUNTEER))) -> dict:
-    return {"log_id": await handlers.check_in(_pool(request), who, task_id, volunteer_id, body.at, body.code)}
+    return {"log_id": await handlers.check_in(pool_of(request), who, task_id, volunteer_id, body.at, body.code)}
 
 
 @router.post("/tasks/{task_id}/checkin-codes", status_code=201, response_model=api.CheckinCode,
              summary="生成一次性签到码（二维码）/ a one-time check-in code for the QR code")
 async def checkin_code(task_id: UUID, request: Request, who: Principal = Depends(require(*W, Role.ORG_ADMIN))):
-    return await handlers.new_checkin_code(_pool(request), who, task_id)
+    return await handlers.new_checkin_code(pool_of(request), who, task_id)
 
 
 @router.post("/tasks/{task_id}/volunteers/{volunteer_id}/check-out", summary="签退 / check out")
 async def check_out(task_id: UUID, volunteer_id: UUID, body: api.CheckIn, request: Request,
                     who: Principal = Depends(require(*W, Role.VOLUNTEER))) -> dict:
-    return {"log_id": await handlers.check_out(_pool(request), who, task_id, volunteer_id, body.at)}
+    return {"log_id": await handlers.check_out(pool_of(request), who, task_id, volunteer_id, body.at)}
 
 
 @router.post("/tasks/{task_id}/hours", status_code=201, summary="录入/补录服务时长 / enter hours")
 async def enter_hours(task_id: UUID, body: api.HoursEntryIn, request: Request,
                       who: Principal = Depends(require(*W))) -> dict:
-    return {"log_id": await handlers.enter_hours(_pool(request), who, task_id, body)}
+    return {"log_id": await handlers.enter_hours(pool_of(request), who, task_id, body)}
 
 
 @router.get("/hours/{log_id}", response_model=api.LogView, summary="服务时长记录 / an hours record")
 async def get_log(log_id: UUID, request: Request,
                   who: Principal = Depends(require(*READERS, Role.ORG_ADMIN, Role.VOLUNTEER))) -> api.LogView:
-    return handlers.log_view(await handlers.visible_log(_pool(request), who, log_id))
+    return handlers.log_view(await handlers.visible_log(pool_of(request), who, log_id))
 
 
 @router.post("/hours/{log_id}/verification", summary="核实或驳回时长 / verify or reject hours")
@@ -138,7 +141,7 @@ async def verify(log_id: UUID, body: api.VerificationIn, request: Request,
                  who: Principal = Depends(require(Role.SOCIAL_WORKER, Role.ORG_ADMIN))) -> dict:
     settings = request.app.state.timebank_settings
     status = await handlers.verify(
-        _pool(request), who, log_id, body,
+        pool_of(request), who, log_id, body,
         credit=lambda conn, **kw: credit_verified_hours(conn, rate=settings.rate, **kw))
     return {"id": log_id, "status": status}
 

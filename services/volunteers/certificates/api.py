@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from kit.app import keyring_of, pool_of
 from kit.auth import Principal, Role, require
 from services.volunteers.certificates import page, service
 
@@ -15,36 +16,30 @@ ISSUERS = (Role.SOCIAL_WORKER, Role.VOLUNTEER)  # the volunteer only for themsel
 READERS = (*ISSUERS, Role.CIVIL_AFFAIRS, Role.AUDITOR)
 
 
-def _pool(request: Request):
-    return request.app.state.pool
-
-
-def _keys(request: Request):
-    return request.app.state.keyring
 
 
 @router.post("", status_code=201, response_model=service.CertificateCreated,
              summary="出具志愿服务记录证明 / issue a certificate")
 async def issue(body: service.CertificateIn, request: Request,
                 who: Principal = Depends(require(*ISSUERS))) -> service.CertificateCreated:
-    return await service.issue(_pool(request), who, body)
+    return await service.issue(pool_of(request), who, body)
 
 
 # before /{certificate_id}/print, so that "verify" is never taken for an id
 @router.get("/verify/{code}", response_model=service.PublicCheck,
             summary="核验证明（公开，无需登录）/ check a certificate's code, public")
 async def verify(code: str, request: Request) -> service.PublicCheck:
-    return await service.public_check(_pool(request), _keys(request), code)
+    return await service.public_check(pool_of(request), keyring_of(request), code)
 
 
 @router.get("/{certificate_id}", response_model=service.CertificateView, summary="证明详情 / a certificate")
 async def get_certificate(certificate_id: UUID, request: Request,
                           who: Principal = Depends(require(*READERS))) -> service.CertificateView:
-    return await service.read(_pool(request), _keys(request), who, certificate_id)
+    return await service.read(pool_of(request), keyring_of(request), who, certificate_id)
 
 
 @router.get("/{certificate_id}/print", response_class=HTMLResponse, summary="打印证明（A4 网页）/ printable page")
 async def print_certificate(certificate_id: UUID, request: Request,
                             who: Principal = Depends(require(*READERS))) -> HTMLResponse:
-    view = await service.read(_pool(request), _keys(request), who, certificate_id)
+    view = await service.read(pool_of(request), keyring_of(request), who, certificate_id)
     return HTMLResponse(page.render(view))

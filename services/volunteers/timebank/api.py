@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 
 from contracts.api import timebank as api
 from kit import idempotency
+from kit.app import pool_of
 from kit.auth import Principal, Role, require
 from kit.problems import Problem
 from services.volunteers.timebank import service
@@ -17,9 +18,6 @@ READERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.AUDITO
 ACTORS = (Role.VOLUNTEER, Role.SOCIAL_WORKER)  # the volunteer themself, or a social worker in jurisdiction
 KEY = Header(default=None, alias=idempotency.HEADER, description="幂等键 / idempotency key")
 
-
-def _pool(request: Request):
-    return request.app.state.pool
 
 
 def _settings(request: Request) -> service.TimebankSettings:
@@ -41,21 +39,21 @@ def _reference(who: Principal, key: str | None) -> str | None:
             summary="时间银行余额与明细 / balance and statement")
 async def account(volunteer_id: UUID, request: Request, limit: int = Query(default=100, ge=1, le=1000),
                   who: Principal = Depends(require(*READERS, Role.VOLUNTEER))) -> api.VolunteerAccountView:
-    return await service.account_view(_pool(request), who, volunteer_id, limit)
+    return await service.account_view(pool_of(request), who, volunteer_id, limit)
 
 
 @router.post("/family-links", status_code=201, response_model=api.FamilyLinkView,
              summary="登记亲属 / declare a family member")
 async def family_link(body: api.FamilyLinkIn, request: Request,
                       who: Principal = Depends(require(*ACTORS))) -> api.FamilyLinkView:
-    return await service.declare_family_link(_pool(request), who, body)
+    return await service.declare_family_link(pool_of(request), who, body)
 
 
 @router.post("/transfers", status_code=201, response_model=api.TransactionView,
              summary="转赠亲属 / give credits to a family member")
 async def transfer(body: api.TransferIn, request: Request, key: str | None = KEY,
                    who: Principal = Depends(require(*ACTORS))) -> api.TransactionView:
-    return await service.transfer(_pool(request), who, body.from_volunteer, body.to_volunteer, body.units,
+    return await service.transfer(pool_of(request), who, body.from_volunteer, body.to_volunteer, body.units,
                                   reference=_reference(who, key), settings=_settings(request))
 
 
@@ -63,7 +61,7 @@ async def transfer(body: api.TransferIn, request: Request, key: str | None = KEY
              summary="兑换服务 / pay a service with credits")
 async def redemption(body: api.RedemptionIn, request: Request, key: str | None = KEY,
                      who: Principal = Depends(require(*ACTORS))) -> api.TransactionView:
-    return await service.redeem(_pool(request), who, body.volunteer_id, body.units, body.service, body.at_bank_area,
+    return await service.redeem(pool_of(request), who, body.volunteer_id, body.units, body.service, body.at_bank_area,
                                 reference=_reference(who, key), settings=_settings(request))
 
 
@@ -71,18 +69,18 @@ async def redemption(body: api.RedemptionIn, request: Request, key: str | None =
              summary="兑换爱心积分 / exchange credits for charity points")
 async def exchange(body: api.ExchangeIn, request: Request, key: str | None = KEY,
                    who: Principal = Depends(require(*ACTORS))) -> api.TransactionView:
-    return await service.exchange(_pool(request), who, body.volunteer_id, body.units,
+    return await service.exchange(pool_of(request), who, body.volunteer_id, body.units,
                                   reference=_reference(who, key), settings=_settings(request))
 
 
 @router.post("/clearing", response_model=api.ClearingView, summary="银行间清算 / clear inter-bank positions")
 async def clearing(body: api.ClearingIn, request: Request,
                    who: Principal = Depends(require(Role.CIVIL_AFFAIRS))) -> api.ClearingView:
-    return await service.clearing(_pool(request), who, body.area or who.area)
+    return await service.clearing(pool_of(request), who, body.area or who.area)
 
 
 @router.get("/positions", response_model=api.PositionsView, summary="各社区银行头寸 / bank positions")
 async def positions(request: Request,
                     area: str | None = Query(default=None, description="默认为令牌辖区 / defaults to your area"),
                     who: Principal = Depends(require(*READERS))) -> api.PositionsView:
-    return await service.positions(_pool(request), who, area or who.area)
+    return await service.positions(pool_of(request), who, area or who.area)
