@@ -147,6 +147,21 @@ def needs_api(stack) -> str:
     return stack.url("gateway") + "/api/v1"
 
 
+@pytest.fixture(scope="module")
+def charity_api(stack) -> str:
+    """The charity service behind the gateway, with needs and volunteers (whose events it meets)."""
+    stack.start("needs", "volunteers", "charity", "gateway")
+    return stack.url("gateway") + "/api/v1"
+
+
+@pytest.fixture
+async def api(charity_api):
+    import httpx
+
+    async with httpx.AsyncClient(base_url=charity_api, timeout=10) as c:
+        yield c
+
+
 @pytest.fixture
 async def client(needs_api):
     import httpx

@@ -393,16 +393,6 @@ async def decide(client: httpx.AsyncClient, js, token, fund: str, area: str, pro
     return str(request.request_id), commitment["id"]
 
 
-@pytest.fixture(scope="module")
-def charity_api(stack) -> str:
-    stack.start("needs", "volunteers", "charity", "gateway")
-    return stack.url("gateway") + "/api/v1"
-
-
-@pytest.fixture
-async def api(charity_api):
-    async with httpx.AsyncClient(base_url=charity_api, timeout=10) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

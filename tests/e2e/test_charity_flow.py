@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 from conftest import eventually
 
 from contracts.envelope import new_id, wrap
@@ -15,18 +14,6 @@ from contracts.values import citizen_id_check_char
 COUNTY, COMMUNITY = "130102", "130102001001"
 
 
-@pytest.fixture(scope="module")
-def charity_api(stack) -> str:
-    stack.start("needs", "volunteers", "charity", "gateway")
-    return stack.url("gateway") + "/api/v1"
-
-
-@pytest.fixture
-async def api(charity_api):
-    import httpx
-
-    async with httpx.AsyncClient(base_url=charity_api, timeout=10) as c:
-        yield c
 
 
 def bearer(token, role: str, sub: str, area: str = COUNTY) -> dict:
