@@ -21,7 +21,19 @@ from contracts.events.needs import (
     NeedRouted,
     PersonalDataRead,
 )
-from contracts.events.projects import FundingRequested, ProjectProcured
+from contracts.events.party import (
+    ActionDispatched,
+    MatterDecided,
+    MatterEscalated,
+    MemberReported,
+    PartyMemberDataRead,
+    PartyMemberRegistered,
+    WhistleBlown,
+    WhistleClosed,
+    WhistleEscalated,
+    WishFulfilled,
+)
+from contracts.events.projects import FundingRequested, ProjectProcured, ProjectReviewRequested
 from contracts.events.timebank import CreditsExchanged
 from contracts.events.volunteers import (
     HoursLogged,
@@ -36,6 +48,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MediationOpened, MediationEscalated, PersonalDataRead,
     VolunteerRegistered, VolunteerDataRead, TaskAccepted, HoursLogged, HoursVerified, ProjectProcured, FundingRequested,
     DonationReceived, DonationEarmarked, FundsCommitted, FundingRejected, FundsDisbursed,
-    CreditsExchanged, PointsGranted, PointsRedeemed,
+    CreditsExchanged, PointsGranted, PointsRedeemed, ProjectReviewRequested,
+    MatterDecided, MatterEscalated, WhistleBlown, MemberReported, WhistleEscalated, WhistleClosed, WishFulfilled,
+    ActionDispatched, PartyMemberRegistered, PartyMemberDataRead,
 )
 BY_TYPE: dict[str, type[Event]] = {e.type_name(): e for e in ALL_EVENTS}

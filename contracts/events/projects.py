@@ -37,3 +37,21 @@ class FundingRequested(Event):
         description="service_purchase: buying services (the 2 % cap applies to the social-assistance fund)")
     need_ids: list[UUID] = Field(default_factory=list)
     requested_at: AwareDatetime
+
+
+class ProjectReviewRequested(Event):
+    """A project touching residents' vital interests, or whose budget reaches the threshold, goes to
+    the community party organization before it may be published (党建引领: 先议后决)."""
+
+    service: ClassVar[str] = "projects"
+
+    review_id: UUID = Field(description="one per submission; a project sent back for revision asks again with a new id")
+    project_id: UUID
+    area_code: AreaCode
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", max_length=4000)
+    budget_fen: Money
+    vital_interests: bool
+    reasons: list[Literal["vital_interests", "budget_threshold"]] = Field(min_length=1)
+    need_ids: list[UUID] = Field(default_factory=list)
+    requested_at: AwareDatetime
