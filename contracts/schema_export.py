@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from contracts.api import charity as api_charity
 from contracts.api import needs as api_needs
+from contracts.api import party as api_party
 from contracts.api import supermarket as api_supermarket
 from contracts.api import timebank as api_timebank
 from contracts.api import volunteers as api_volunteers
@@ -48,7 +49,8 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
 ) + tuple(("volunteers", model) for model in _models_of(api_volunteers)) + tuple(
     ("timebank", model) for model in _models_of(api_timebank)) + tuple(
     ("charity", model) for model in _models_of(api_charity)) + tuple(
-    ("supermarket", model) for model in _models_of(api_supermarket))
+    ("supermarket", model) for model in _models_of(api_supermarket)) + tuple(
+    ("party", model) for model in _models_of(api_party))
 
 _BOUNDS_MAX = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _BOUNDS_MIN = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")

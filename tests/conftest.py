@@ -154,6 +154,23 @@ def charity_api(stack) -> str:
     return stack.url("gateway") + "/api/v1"
 
 
+@pytest.fixture(scope="module")
+def party_api(stack) -> str:
+    """The party service behind the gateway, with needs and volunteers (whose events it meets and
+    moves); deadlines are looked for every half second."""
+    stack.start("needs", "volunteers", "party", "gateway", WUSHE_PARTY_CHECK_INTERVAL_S="0.5",
+                WUSHE_NEEDS_SLA_CHECK_INTERVAL_S="0.5")
+    return stack.url("gateway") + "/api/v1"
+
+
+@pytest.fixture
+async def party(party_api):
+    import httpx
+
+    async with httpx.AsyncClient(base_url=party_api, timeout=10) as c:
+        yield c
+
+
 @pytest.fixture
 async def api(charity_api):
     import httpx

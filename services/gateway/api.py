@@ -109,6 +109,9 @@ ROUTES = {
        ("volunteers", "tasks", "hours", "timebank", "teams", "stations", "facilities", "certificates")},
     **{resource: "charity" for resource in
        ("funds", "donations", "earmarks", "commitments", "disbursements", "ledger", "supermarket")},
+    **{resource: "party" for resource in
+       ("party-organizations", "party-members", "responsible-units", "matters", "whistles", "wishes",
+        "joint-meetings", "agenda-items", "meeting-actions")},
 }
 
 
