@@ -1,0 +1,89 @@
+"""Rules of the projects service: the party gate, eligibility to bid, ranking and grading —
+residents' satisfaction weighs the most in every configuration that is accepted."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.projects import domain
+
+T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+ORG = {"status": "registered", "area_code": "130102"}
+
+
+def test_party_gate_reasons():
+    assert domain.review_reasons(False, 4_999_999, 5_000_000) == []
+    assert domain.review_reasons(False, 5_000_000, 5_000_000) == ["budget_threshold"]
+    assert domain.review_reasons(True, 1, 5_000_000) == ["vital_interests"]
+
+
+@pytest.mark.parametrize("org, area, grades, rule", [
+    ({"status": "deregistered", "area_code": "130102"}, "130102003001", {}, "unregistered"),
+    ({"area_code": "130102"}, "130102003001", {}, "unregistered"),
+    (ORG, "130104002001", {}, "outside_area"),
+    (ORG, "130102003001", {2025: "unqualified"}, "graded_unqualified"),
+])
+def test_ineligible_bidders(org, area, grades, rule):
+    with pytest.raises(domain.Ineligible) as refused:
+        domain.check_eligible(org, area, 2026, grades)
+    assert refused.value.rule == rule
+
+
+def test_eligible_bidders():
+    domain.check_eligible(ORG, "130102003001", 2026, {2024: "unqualified", 2025: "good"})
+    domain.check_eligible({"status": "registered", "area_code": "130100"}, "130102003001", 2026, {})
+
+
+def test_weighted_scores_and_ranking():
+    weights = {"plan": 40, "price": 30, "team": 30}
+    assert domain.weighted_score(weights, {"plan": 100, "price": 50, "team": 50}) == 70
+    with pytest.raises(ValueError):
+        domain.weighted_score(weights, {"plan": 100})
+    with pytest.raises(ValueError):
+        domain.weighted_score(weights, {"plan": 101, "price": 0, "team": 0})
+    bids = [domain.RankedBid("late", 80, 100, T0 + timedelta(hours=1)), domain.RankedBid("cheap", 80, 90, T0),
+            domain.RankedBid("early", 80, 100, T0), domain.RankedBid("best", 85, 200, T0)]
+    assert [b.bid_id for b in domain.rank(bids)] == ["best", "cheap", "early", "late"]
+
+
+valid_weights = st.tuples(st.integers(0, 100), st.integers(0, 100)).filter(lambda t: sum(t) <= 100).map(
+    lambda t: {"resident_satisfaction": 100 - t[0] - t[1], "indicators": t[0], "third_party": t[1]})
+
+
+@given(valid_weights)
+def test_resident_satisfaction_weighs_the_most_or_the_configuration_is_refused(weights):
+    try:
+        domain.check_evaluation_weights(weights)
+    except ValueError:
+        assert any(w >= weights["resident_satisfaction"] for p, w in weights.items() if p != "resident_satisfaction")
+    else:
+        assert all(weights["resident_satisfaction"] > w for p, w in weights.items() if p != "resident_satisfaction")
+
+
+@given(valid_weights.filter(lambda w: w["resident_satisfaction"] > max(w["indicators"], w["third_party"])),
+       st.floats(0, 100), st.floats(0, 100), st.floats(0, 100))
+def test_scores_stay_within_100_and_grades_follow_them(weights, satisfaction, indicators, third_party):
+    score = domain.evaluation_score(weights, {"resident_satisfaction": satisfaction, "indicators": indicators,
+                                              "third_party": third_party})
+    assert 0 <= score <= 100 + 1e-9
+    assert domain.grade(score) in {code for _, code, _ in domain.GRADES}
+
+
+@pytest.mark.parametrize("score, grade", [(100, "excellent"), (90, "excellent"), (89.9, "good"), (75, "good"),
+                                          (60, "basic"), (59.99, "unqualified"), (0, "unqualified")])
+def test_grade_bands(score, grade):
+    assert domain.grade(score) == grade
+
+
+def test_satisfaction_from_ratings():
+    assert domain.satisfaction_percent([5, 5], [5]) == 100
+    assert domain.satisfaction_percent([1], []) == 0
+    assert domain.satisfaction_percent([4], [2]) == 50
+    with pytest.raises(ValueError):
+        domain.satisfaction_percent([], [])
+    with pytest.raises(ValueError):
+        domain.evaluation_score({"resident_satisfaction": 30, "indicators": 40, "third_party": 30},
+                                {"resident_satisfaction": 90, "indicators": 90, "third_party": 90})
