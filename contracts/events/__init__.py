@@ -33,7 +33,19 @@ from contracts.events.party import (
     WhistleEscalated,
     WishFulfilled,
 )
-from contracts.events.projects import FundingRequested, ProjectProcured, ProjectReviewRequested
+from contracts.events.projects import (
+    DisbursementRequested,
+    FundingRequested,
+    OrganizationRegistered,
+    ProcurementAudited,
+    ProjectClosed,
+    ProjectEvaluated,
+    ProjectMilestoneReported,
+    ProjectProcured,
+    ProjectProposed,
+    ProjectPublished,
+    ProjectReviewRequested,
+)
 from contracts.events.timebank import CreditsExchanged
 from contracts.events.volunteers import (
     HoursLogged,
@@ -51,5 +63,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CreditsExchanged, PointsGranted, PointsRedeemed, ProjectReviewRequested,
     MatterDecided, MatterEscalated, WhistleBlown, MemberReported, WhistleEscalated, WhistleClosed, WishFulfilled,
     ActionDispatched, PartyMemberRegistered, PartyMemberDataRead,
+    OrganizationRegistered, ProjectProposed, ProjectPublished, ProjectClosed, ProjectMilestoneReported,
+    DisbursementRequested, ProjectEvaluated, ProcurementAudited,
 )
 BY_TYPE: dict[str, type[Event]] = {e.type_name(): e for e in ALL_EVENTS}
