@@ -112,6 +112,8 @@ ROUTES = {
     **{resource: "party" for resource in
        ("party-organizations", "party-members", "responsible-units", "matters", "whistles", "wishes",
         "joint-meetings", "agenda-items", "meeting-actions")},
+    **{resource: "projects" for resource in
+       ("organizations", "platforms", "communities", "purchase-list", "projects", "bids", "venture-calls")},
 }
 
 
