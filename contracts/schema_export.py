@@ -17,11 +17,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts.api import charity as api_charity
+from contracts.api import meetings as api_meetings
 from contracts.api import needs as api_needs
 from contracts.api import party as api_party
 from contracts.api import supermarket as api_supermarket
 from contracts.api import timebank as api_timebank
 from contracts.api import volunteers as api_volunteers
+from contracts.api import whistles as api_whistles
 from contracts.envelope import Envelope
 from contracts.events import ALL_EVENTS
 
@@ -50,7 +52,9 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
     ("timebank", model) for model in _models_of(api_timebank)) + tuple(
     ("charity", model) for model in _models_of(api_charity)) + tuple(
     ("supermarket", model) for model in _models_of(api_supermarket)) + tuple(
-    ("party", model) for model in _models_of(api_party))
+    ("party", model) for model in _models_of(api_party)) + tuple(
+    ("meetings", model) for model in _models_of(api_meetings)) + tuple(
+    ("whistles", model) for model in _models_of(api_whistles))
 
 _BOUNDS_MAX = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _BOUNDS_MIN = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")

@@ -1,11 +1,43 @@
-"""Wiring of the party service (党建引领 party). It runs with its database, bus connection and outbox
-relay; its own capabilities arrive with its issue."""
+"""Wiring of the party service (党建引领): organizations and members, major-matter review, whistles
+and small wishes, joint meetings."""
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from kit.crypto import load_keyring
+from kit.schedule import Periodic
+from kit.settings import Settings, get_settings
+from services.party import handlers
+from services.party.api import router
+from services.party.config import party_settings
+from services.party.meetings import handlers as meeting_handlers
+from services.party.meetings.api import router as meetings_router
+from services.party.meetings.subscribers import subscriptions as meeting_subscriptions
+from services.party.subscribers import subscriptions
+from services.party.whistles import handlers as whistle_handlers
+from services.party.whistles.api import router as whistles_router
+from services.party.whistles.subscribers import subscriptions as whistle_subscriptions
+
+
+async def _start(app: FastAPI, settings: Settings) -> None:
+    app.state.keyring = load_keyring(settings.keyring_file)
+
+
+def _deadlines(app: FastAPI) -> Periodic:
+    """Overdue matters and unanswered whistles go up to the township; late actions are flagged."""
+    async def check() -> None:
+        await handlers.escalate_overdue_matters(app.state.pool)
+        await whistle_handlers.escalate_unanswered(app.state.pool)
+        await meeting_handlers.flag_overdue_actions(app.state.pool)
+
+    return Periodic("party-deadlines", party_settings().check_interval_s, check)
 
 
 def create_app() -> FastAPI:
-    return create_service_app("party", title="wushe 党建引领 party")
+    max_deliver = get_settings().consumer_max_deliver
+    return create_service_app(
+        "party", title="wushe 党建引领 party", routers=[router, whistles_router, meetings_router], on_start=_start,
+        subscriptions=[*subscriptions(max_deliver), *whistle_subscriptions(max_deliver),
+                       *meeting_subscriptions(max_deliver)],
+        periodic=[_deadlines])

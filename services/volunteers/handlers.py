@@ -12,6 +12,7 @@ from contracts.api import volunteers as api
 from contracts.areas import contains
 from contracts.envelope import Envelope, new_id
 from contracts.events.needs import NeedFeedbackGiven, NeedRouted
+from contracts.events.party import ActionDispatched
 from contracts.events.volunteers import HoursLogged, HoursVerified, TaskAccepted, VolunteerDataRead, VolunteerRegistered
 from contracts.taxonomy import Route
 from contracts.values import age_on, birth_date, is_minor, mask_citizen_id, mask_name, mask_phone
@@ -135,6 +136,26 @@ async def on_need_routed(conn: asyncpg.Connection, envelopes: list[Envelope[Need
             "title": f"需求服务：{routed.category}", "description": "", "required_skills": routed.required_skills,
             "slots": 1, "window_start": routed.window_start, "window_end": routed.window_end, "place": "",
             "source": "need_routed", "created_by": routed.routed_by, "created_at": routed.routed_at,
+        })
+
+
+async def on_action_dispatched(conn: asyncpg.Connection, envelopes: list[Envelope[ActionDispatched]]) -> None:
+    """A joint meeting (党建联席会议) resolved that volunteers act: the action becomes a task with the
+    action's id, so the party service can follow it up by our TaskAccepted. Other actions are not ours."""
+    for envelope in envelopes:
+        action = envelope.data
+        if action.target_service != "volunteers" or action.kind != "volunteer_task":
+            continue
+        if await store.get_task(conn, action.action_id) is not None:
+            continue  # made already (the same action announced twice)
+        need_id = action.need_id
+        if need_id is not None and await store.task_of_need(conn, need_id) is not None:
+            need_id = None  # the need has its own task already (one per need); this one stands beside it
+        await store.insert_task(conn, {
+            "id": action.action_id, "need_id": need_id, "area_code": action.area_code, "title": action.title,
+            "description": action.details, "required_skills": action.required_skills, "slots": 1,
+            "window_start": None, "window_end": None, "place": "", "source": "joint_meeting",
+            "created_by": "party:joint_meeting", "created_at": action.dispatched_at,
         })
 
 

@@ -5,6 +5,7 @@ import asyncpg
 
 from contracts.envelope import Envelope
 from contracts.events.needs import NeedFeedbackGiven, NeedRaised, NeedRouted
+from contracts.events.party import ActionDispatched
 from kit.bus import Subscription
 from services.volunteers import handlers, store
 
@@ -21,4 +22,6 @@ def subscriptions(max_deliver: int) -> list[Subscription]:
                      max_deliver=max_deliver),
         Subscription(durable="volunteers-need-feedback", event=NeedFeedbackGiven, handle=handlers.on_feedback,
                      max_deliver=max_deliver),
+        Subscription(durable="volunteers-action-dispatched", event=ActionDispatched,
+                     handle=handlers.on_action_dispatched, max_deliver=max_deliver),
     ]

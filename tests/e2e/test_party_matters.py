@@ -6,53 +6,24 @@ Also the role × jurisdiction table of the organization, member, unit and matter
 This module's communities: 广安街道 (130102003) of 长安区; 桥西区 (130104) is the other county."""
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import party_kit
 from conftest import eventually, run_in_thread
+from party_kit import citizen_id
 
 from contracts.envelope import new_id, wrap
 from contracts.events.projects import ProjectReviewRequested
 from contracts.subjects import event_subject
-from contracts.values import citizen_id_check_char
 
 COUNTY, STREET, COMMUNITY = "130102", "130102003", "130102003001"
 QIAOXI = "130104"
-_serial = itertools.count(1)
 
 
 def bearer(token, role: str, area: str = COMMUNITY, sub: str = "dw-shuji") -> dict:
-    return {"Authorization": f"Bearer {token(role, area, sub)}"}
-
-
-def citizen_id() -> str:
-    body = f"13010219{70 + next(_serial) % 20:02d}0101{300 + next(_serial):03d}"
-    return body + citizen_id_check_char(body)
-
-
-async def _committee(party, token, community: str, size: int = 5) -> tuple[str, list[str]]:
-    """A community party committee with `size` seats: the secretary and part-time members."""
-    secretary = bearer(token, "party_secretary", community)
-    org = await party.post("/party-organizations", headers=secretary, json={
-        "name": f"{community} 社区党委", "kind": "committee", "area_code": community})
-    assert org.status_code == 201, org.text
-    org_id, seats = org.json()["id"], []
-    actors = [None, "social_org", "social_worker", "volunteer", "charity"]
-    for n in range(size):
-        member = await party.post("/party-members", headers=secretary, json={
-            "org_id": org_id, "name": f"委员{n}", "phone": f"1390000{next(_serial):04d}", "citizen_id": citizen_id(),
-            "area_code": community, "in_service": n > 0, "employer": "长安区某单位" if n else "",
-            "skills": ["调解"]})
-        assert member.status_code == 201, member.text
-        actor = actors[n % len(actors)]
-        seat = await party.post(f"/party-organizations/{org_id}/committee", headers=secretary, json={
-            "member_id": member.json()["id"], "position": "secretary" if n == 0 else "member",
-            "part_time": actor is not None, "from_actor": actor, "since": "2026-01-01"})
-        assert seat.status_code == 201, seat.text
-        seats.append(seat.json()["id"])
-    return org_id, seats
+    return party_kit.bearer(token, role, area, sub)
 
 
 async def _review(js, community: str, budget_fen: int = 8_000_000) -> ProjectReviewRequested:
@@ -80,10 +51,6 @@ async def _events(db, event_type: str) -> list[dict]:
     return [e for e in envelopes if e["type"] == f"cn.wushe.party.{event_type}.v1"]
 
 
-def _votes(seats: list[str], *votes: str) -> list[dict]:
-    return [{"seat_id": s, "vote": v} for s, v in zip(seats, votes)]
-
-
 @pytest.fixture(scope="module")
 def community_seats(party_api, token):
     """One committee for the module's main community (built once, through the gateway)."""
@@ -91,7 +58,7 @@ def community_seats(party_api, token):
 
     async def build():
         async with httpx.AsyncClient(base_url=party_api, timeout=10) as party:
-            return await _committee(party, token, COMMUNITY)
+            return await party_kit.committee(party, token, COMMUNITY)
 
     return run_in_thread(build())
 
@@ -104,20 +71,20 @@ async def test_project_review_approved_by_quorum_and_majority(party, token, js, 
     assert matter["kind"] == "project" and matter["reasons"] == ["vital_interests", "budget_threshold"]
     assert not matter["overdue"]
     too_few = await party.post(f"/matters/{matter['id']}/decision", headers=secretary, json={
-        "meeting_held_at": datetime.now(timezone.utc).isoformat(), "votes": _votes(seats, "for", "for"),
+        "meeting_held_at": datetime.now(timezone.utc).isoformat(), "votes": party_kit.votes(seats, "for", "for"),
         "outcome": "approved"})
     assert too_few.status_code == 422 and too_few.json()["rule"] == "quorum"
     assert too_few.json()["errors"][0]["field"] == "votes"
     decided = await party.post(f"/matters/{matter['id']}/decision", headers=secretary, json={
         "meeting_held_at": datetime.now(timezone.utc).isoformat(),
-        "votes": _votes(seats, "for", "for", "for", "abstain"), "outcome": "approved"})
+        "votes": party_kit.votes(seats, "for", "for", "for", "abstain"), "outcome": "approved"})
     assert decided.status_code == 200, decided.text
     decision = decided.json()["decision"]
     assert (decision["votes_for"], decision["votes_abstain"], decision["committee_size"]) == (3, 1, 5)
     assert decided.json()["status"] == "decided"
     again = await party.post(f"/matters/{matter['id']}/decision", headers=secretary, json={
         "meeting_held_at": datetime.now(timezone.utc).isoformat(),
-        "votes": _votes(seats, "against", "against", "against"), "outcome": "rejected", "reasons": "改主意"})
+        "votes": party_kit.votes(seats, "against", "against", "against"), "outcome": "rejected", "reasons": "改主意"})
     assert again.status_code == 409 and again.json()["rule"] == "final"
     published = [e["data"] for e in await _events(db, "matter_decided") if e["data"]["matter_id"] == matter["id"]]
     assert len(published) == 1 and published[0]["outcome"] == "approved"
@@ -132,7 +99,7 @@ async def test_project_review_rejected_with_reasons(party, token, js, db, commun
     secretary = bearer(token, "party_secretary")
     matter = await _matter_of(party, secretary, await _review(js, COMMUNITY, budget_fen=20_000_000))
     body = {"meeting_held_at": datetime.now(timezone.utc).isoformat(),
-            "votes": _votes(seats, "against", "against", "for", "abstain"), "outcome": "rejected"}
+            "votes": party_kit.votes(seats, "against", "against", "for", "abstain"), "outcome": "rejected"}
     no_reasons = await party.post(f"/matters/{matter['id']}/decision", headers=secretary, json=body)
     assert no_reasons.status_code == 422 and no_reasons.json()["errors"][0]["field"] == "reasons"
     wrong = await party.post(f"/matters/{matter['id']}/decision", headers=secretary,
@@ -171,7 +138,7 @@ async def test_overdue_matter_goes_to_the_street_and_onto_the_agenda(party, toke
     # the street has no party organization registered: the community's committee still decides
     _, seats = community_seats
     decided = await party.post(f"/matters/{matter_id}/decision", headers=bearer(token, "party_secretary", STREET), json={
-        "meeting_held_at": datetime.now(timezone.utc).isoformat(), "votes": _votes(seats, "for", "for", "for"),
+        "meeting_held_at": datetime.now(timezone.utc).isoformat(), "votes": party_kit.votes(seats, "for", "for", "for"),
         "outcome": "approved"})
     assert decided.status_code == 200, decided.text
 
@@ -225,7 +192,7 @@ async def test_role_and_jurisdiction_of_every_route(party, token, community_seat
         return [
             ("POST", "/party-organizations", {"name": "第二党支部", "kind": "branch", "area_code": COMMUNITY},
              {"party_secretary", "civil_affairs"}),
-            ("POST", "/responsible-units", {"area_code": COMMUNITY, "name": f"物业{role}{next(_serial)}"},
+            ("POST", "/responsible-units", {"area_code": COMMUNITY, "name": f"物业{role}{citizen_id()[-6:]}"},
              {"party_secretary", "social_worker", "grid_worker"}),
             ("POST", "/matters", {"kind": "other", "area_code": COMMUNITY, "title": "议题"},
              {"party_secretary", "social_worker"}),
@@ -251,7 +218,7 @@ async def test_role_and_jurisdiction_of_every_route(party, token, community_seat
     for path in (f"/party-organizations/{org_id}", f"/party-members/{member_id}", f"/matters/{matter_id}"):
         if (reply := await party.get(path, headers=outsider)).status_code != 404:
             failures.append(("outsider", "GET", path, 404, reply.status_code, reply.text[:120]))
-    decision = {"meeting_held_at": datetime.now(timezone.utc).isoformat(), "votes": _votes(seats, "for", "for", "for"),
+    decision = {"meeting_held_at": datetime.now(timezone.utc).isoformat(), "votes": party_kit.votes(seats, "for", "for", "for"),
                 "outcome": "approved"}
     if (reply := await party.post(f"/matters/{matter_id}/decision", headers=outsider, json=decision)).status_code != 404:
         failures.append(("outsider", "POST", "decision", 404, reply.status_code, reply.text[:120]))
