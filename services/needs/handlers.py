@@ -12,7 +12,15 @@ from contracts.areas import contains, lookup
 from contracts.envelope import Envelope, new_id
 from contracts.events import needs as ev
 from contracts.events.charity import DonationEarmarked, FundsDisbursed
-from contracts.events.projects import ProjectProcured
+from contracts.events.party import ActionDispatched, MemberReported, WhistleBlown, WhistleClosed
+from contracts.events.projects import (
+    ProjectClosed,
+    ProjectEvaluated,
+    ProjectMilestoneReported,
+    ProjectProcured,
+    ProjectProposed,
+    ProjectPublished,
+)
 from contracts.events.volunteers import HoursVerified, TaskAccepted
 from contracts.taxonomy import Route, TargetGroup
 from contracts.values import birth_date, is_minor, mask_name
@@ -262,16 +270,19 @@ async def escalate_overdue(pool: asyncpg.Pool, at: datetime | None = None) -> in
 # --- other services' events ----------------------------------------------------------------------
 
 MATCHING = {TaskAccepted: "volunteers", ProjectProcured: "projects", DonationEarmarked: "charity"}
-ACTORS = {**MATCHING, HoursVerified: "volunteers", FundsDisbursed: "charity"}
+ACTORS = {**MATCHING, HoursVerified: "volunteers", FundsDisbursed: "charity",
+          **dict.fromkeys((ProjectProposed, ProjectPublished, ProjectMilestoneReported, ProjectEvaluated, ProjectClosed),
+                          "projects"),
+          **dict.fromkeys((WhistleBlown, MemberReported, WhistleClosed, ActionDispatched), "party")}
 
 
 def _need_ids(event) -> list[UUID]:
-    if isinstance(event, ProjectProcured):
-        return list(event.need_ids)
     if isinstance(event, DonationEarmarked):
         return [event.target_id] if event.target_kind == "need" else []
     if isinstance(event, FundsDisbursed):
         return list({*event.need_ids, *([event.target_id] if event.target_kind == "need" else [])})
+    if hasattr(event, "need_ids"):
+        return list(event.need_ids)
     return [event.need_id] if event.need_id else []
 
 

@@ -1,13 +1,10 @@
 """Events the needs service consumes: the providers' steps for its needs."""
 from __future__ import annotations
 
-from contracts.events.charity import DonationEarmarked, FundsDisbursed
-from contracts.events.projects import ProjectProcured
-from contracts.events.volunteers import HoursVerified, TaskAccepted
 from kit.bus import Subscription
-from services.needs.handlers import on_provider_events
+from services.needs.handlers import ACTORS, on_provider_events
 
-PROVIDER_EVENTS = (TaskAccepted, HoursVerified, ProjectProcured, DonationEarmarked, FundsDisbursed)
+PROVIDER_EVENTS = tuple(ACTORS)  # every other service's step that names one of our needs
 
 
 def subscriptions(max_deliver: int) -> list[Subscription]:
