@@ -171,6 +171,23 @@ async def party(party_api):
         yield c
 
 
+@pytest.fixture(scope="module")
+def projects_api(stack) -> str:
+    """The projects service behind the gateway, with every service whose events it meets (needs,
+    volunteers, charity, party); deadlines are looked for every half second."""
+    stack.start("needs", "volunteers", "charity", "party", "projects", "gateway",
+                WUSHE_PARTY_CHECK_INTERVAL_S="0.5", WUSHE_PROJECTS_CHECK_INTERVAL_S="0.5")
+    return stack.url("gateway") + "/api/v1"
+
+
+@pytest.fixture
+async def projects(projects_api):
+    import httpx
+
+    async with httpx.AsyncClient(base_url=projects_api, timeout=10) as c:
+        yield c
+
+
 @pytest.fixture
 async def api(charity_api):
     import httpx
