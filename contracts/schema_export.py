@@ -19,7 +19,9 @@ from pydantic import BaseModel
 from contracts.api import charity as api_charity
 from contracts.api import meetings as api_meetings
 from contracts.api import needs as api_needs
+from contracts.api import organizations as api_organizations
 from contracts.api import party as api_party
+from contracts.api import projects as api_projects
 from contracts.api import supermarket as api_supermarket
 from contracts.api import timebank as api_timebank
 from contracts.api import volunteers as api_volunteers
@@ -53,8 +55,10 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
     ("charity", model) for model in _models_of(api_charity)) + tuple(
     ("supermarket", model) for model in _models_of(api_supermarket)) + tuple(
     ("party", model) for model in _models_of(api_party)) + tuple(
+    ("projects", model) for model in _models_of(api_projects)) + tuple(
     ("meetings", model) for model in _models_of(api_meetings)) + tuple(
-    ("whistles", model) for model in _models_of(api_whistles))
+    ("whistles", model) for model in _models_of(api_whistles)) + tuple(
+    ("organizations", model) for model in _models_of(api_organizations))
 
 _BOUNDS_MAX = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _BOUNDS_MIN = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")

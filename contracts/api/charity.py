@@ -91,6 +91,18 @@ class AccountView(BaseModel):
     entries: list[dict]
 
 
+class DisbursementView(BaseModel):
+    id: UUID
+    commitment_id: UUID | None
+    earmark_id: UUID | None
+    area_code: str
+    milestone: str
+    amount: int
+    requested_by: str
+    requested_at: AwareDatetime
+    status: str
+
+
 class CommitmentView(BaseModel):
     id: UUID
     request_id: UUID

@@ -45,6 +45,7 @@ from contracts.events.projects import (
     ProjectProposed,
     ProjectPublished,
     ProjectReviewRequested,
+    VolunteerTaskRequested,
 )
 from contracts.events.timebank import CreditsExchanged
 from contracts.events.volunteers import (
@@ -64,6 +65,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MatterDecided, MatterEscalated, WhistleBlown, MemberReported, WhistleEscalated, WhistleClosed, WishFulfilled,
     ActionDispatched, PartyMemberRegistered, PartyMemberDataRead,
     OrganizationRegistered, ProjectProposed, ProjectPublished, ProjectClosed, ProjectMilestoneReported,
-    DisbursementRequested, ProjectEvaluated, ProcurementAudited,
+    DisbursementRequested, ProjectEvaluated, ProcurementAudited, VolunteerTaskRequested,
 )
 BY_TYPE: dict[str, type[Event]] = {e.type_name(): e for e in ALL_EVENTS}

@@ -197,3 +197,22 @@ class ProcurementAudited(Event):
     bid_id: UUID | None = None
     detail: str = Field(default="", max_length=2000)
     at: AwareDatetime
+
+
+class VolunteerTaskRequested(Event):
+    """A project in delivery asks for volunteers (社工引领志愿者): the volunteers service opens a task
+    with this id."""
+
+    service: ClassVar[str] = "projects"
+
+    task_id: UUID
+    project_id: UUID
+    area_code: AreaCode
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=4000)
+    required_skills: list[str] = Field(default_factory=list)
+    slots: int = Field(ge=1, le=500)
+    need_id: UUID | None = None
+    place: str = Field(default="", max_length=200)
+    requested_by: str
+    requested_at: AwareDatetime

@@ -1,6 +1,7 @@
 """HTTP routes of the charity service (慈善资源). Every route checks role × jurisdiction."""
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -80,6 +81,15 @@ async def ask_disbursement(commitment_id: UUID, body: api.DisbursementIn, reques
 async def ask_need_disbursement(earmark_id: UUID, body: api.DisbursementIn, request: Request,
                                 who: Principal = Depends(require(*ADMINS))):
     return api.Created(id=await handlers.request_disbursement(pool_of(request), who, body, earmark_id=earmark_id))
+
+
+@router.get("/disbursements", response_model=list[api.DisbursementView], summary="拨付申请 / disbursement requests")
+async def list_disbursements(request: Request, area: str | None = None,
+                             status: Literal["requested", "disbursed"] | None = None,
+                             who: Principal = Depends(require(*READERS))):
+    area = area or who.area
+    require_jurisdiction(who, area, hide=False)
+    return [api.DisbursementView.model_validate(dict(r)) for r in await store.list_disbursements(pool_of(request), area, status)]
 
 
 @router.post("/disbursements/{disbursement_id}/approval", summary="复核拨付（须另一人）/ approve, as a second person")

@@ -18,7 +18,7 @@ from contracts.events.charity import (
     FundsCommitted,
     FundsDisbursed,
 )
-from contracts.events.projects import FundingRequested
+from contracts.events.projects import DisbursementRequested, FundingRequested
 from kit.clock import now
 from kit.auth import Principal, require_jurisdiction, visible
 from kit.crypto import Keyring
@@ -223,6 +223,22 @@ async def request_disbursement(pool: asyncpg.Pool, who: Principal, body: api.Dis
             "id": disbursement_id, "commitment_id": commitment_id, "earmark_id": earmark_id, "milestone": body.milestone,
             "amount": body.amount_fen, "requested_by": who.sub, "requested_at": now(), "status": "requested"})
     return disbursement_id
+
+
+async def on_disbursement_requested(conn: asyncpg.Connection,
+                                    envelopes: list[Envelope[DisbursementRequested]]) -> None:
+    """An accepted project milestone asks to be paid from the project's commitment; it waits for a
+    charity administrator's approval like any other request (the acceptance is the maker)."""
+    for envelope in envelopes:
+        asked = envelope.data
+        commitment = await store.get_commitment(conn, asked.commitment_id)
+        if commitment is None or commitment["project_id"] != asked.project_id or commitment["status"] != "committed":
+            raise ValueError(f"no committed funding {asked.commitment_id} for project {asked.project_id}")
+        if await store.get_disbursement(conn, asked.request_id) is None:
+            await store.insert_disbursement(conn, {
+                "id": asked.request_id, "commitment_id": asked.commitment_id, "earmark_id": None,
+                "milestone": asked.milestone, "amount": asked.amount_fen, "requested_by": f"projects:{asked.requested_by}",
+                "requested_at": asked.requested_at, "status": "requested"})
 
 
 async def approve_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_id: UUID) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from contracts.areas import code_prefix
 from kit import db
 from services.charity.ledger import GENESIS, Entry, check_balanced, entry_hash
 
@@ -170,6 +171,15 @@ async def get_commitment(conn: Conn, commitment_id) -> asyncpg.Record | None:
 
 async def insert_disbursement(conn: Conn, row: dict) -> None:
     await db.insert(conn, "disbursements", row)
+
+
+async def list_disbursements(conn: Conn, area: str, status: str | None) -> list[asyncpg.Record]:
+    """Disbursements with the area of the commitment or earmark they draw on."""
+    return await conn.fetch(
+        """SELECT d.*, coalesce(c.area_code, e.area_code) AS area_code FROM disbursements d
+           LEFT JOIN commitments c ON c.id = d.commitment_id LEFT JOIN earmarks e ON e.id = d.earmark_id
+           WHERE coalesce(c.area_code, e.area_code) LIKE $1 AND ($2::text IS NULL OR d.status = $2)
+           ORDER BY d.requested_at DESC LIMIT 500""", code_prefix(area) + "%", status)
 
 
 async def get_disbursement(conn: Conn, disbursement_id, *, for_update: bool = False) -> asyncpg.Record | None:

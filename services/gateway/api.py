@@ -74,6 +74,11 @@ async def _public(request: Request, service: str, path: str) -> Response:
     return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None, headers=extra)
 
 
+@router.get("/public/showcase", summary="优秀项目与典型案例（无需登录）/ outstanding projects, no login")
+async def public_showcase(request: Request) -> Response:
+    return await _public(request, "projects", "/public/showcase")
+
+
 @router.get("/public/ledger", summary="公开账目（无需登录）/ the public ledger, no login")
 async def public_ledger(request: Request) -> Response:
     return await _charity_public(request, "/public/ledger")

@@ -1,11 +1,24 @@
-"""Wiring of the projects service (社会组织 · 项目库 projects). It runs with its database, bus connection and outbox
-relay; its own capabilities arrive with its issue."""
+"""Wiring of the projects service (社会组织 · 项目库): the organization registry and service
+platforms, the project library and its saga, procurement, delivery and evaluation."""
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from kit.schedule import Periodic
+from kit.settings import get_settings
+from services.projects import handlers
+from services.projects.api import router
+from services.projects.config import projects_settings
+from services.projects.registry.api import router as registry_router
+from services.projects.subscribers import subscriptions
+
+
+def _deadlines(app: FastAPI) -> Periodic:
+    return Periodic("projects-deadlines", projects_settings().check_interval_s,
+                    lambda: handlers.close_expired(app.state.pool))
 
 
 def create_app() -> FastAPI:
-    return create_service_app("projects", title="wushe 社会组织 · 项目库 projects")
+    return create_service_app("projects", title="wushe 社会组织 · 项目库 projects", routers=[registry_router, router],
+                              subscriptions=subscriptions(get_settings().consumer_max_deliver), periodic=[_deadlines])

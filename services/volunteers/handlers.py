@@ -13,6 +13,7 @@ from contracts.areas import contains
 from contracts.envelope import Envelope, new_id
 from contracts.events.needs import NeedFeedbackGiven, NeedRouted
 from contracts.events.party import ActionDispatched
+from contracts.events.projects import VolunteerTaskRequested
 from contracts.events.volunteers import HoursLogged, HoursVerified, TaskAccepted, VolunteerDataRead, VolunteerRegistered
 from contracts.taxonomy import Route
 from contracts.values import age_on, birth_date, is_minor, mask_citizen_id, mask_name, mask_phone
@@ -144,19 +145,32 @@ async def on_action_dispatched(conn: asyncpg.Connection, envelopes: list[Envelop
     action's id, so the party service can follow it up by our TaskAccepted. Other actions are not ours."""
     for envelope in envelopes:
         action = envelope.data
-        if action.target_service != "volunteers" or action.kind != "volunteer_task":
-            continue
-        if await store.get_task(conn, action.action_id) is not None:
-            continue  # made already (the same action announced twice)
-        need_id = action.need_id
-        if need_id is not None and await store.task_of_need(conn, need_id) is not None:
-            need_id = None  # the need has its own task already (one per need); this one stands beside it
-        await store.insert_task(conn, {
-            "id": action.action_id, "need_id": need_id, "area_code": action.area_code, "title": action.title,
-            "description": action.details, "required_skills": action.required_skills, "slots": 1,
-            "window_start": None, "window_end": None, "place": "", "source": "joint_meeting",
-            "created_by": "party:joint_meeting", "created_at": action.dispatched_at,
-        })
+        if action.target_service == "volunteers" and action.kind == "volunteer_task":
+            await _open_requested_task(conn, {
+                "id": action.action_id, "need_id": action.need_id, "area_code": action.area_code,
+                "title": action.title, "description": action.details, "required_skills": action.required_skills,
+                "slots": 1, "place": "", "source": "joint_meeting", "created_by": "party:joint_meeting",
+                "created_at": action.dispatched_at})
+
+
+async def on_project_task_requested(conn: asyncpg.Connection, envelopes: list[Envelope[VolunteerTaskRequested]]) -> None:
+    """A project in delivery asks for volunteers: a task with the request's id."""
+    for envelope in envelopes:
+        asked = envelope.data
+        await _open_requested_task(conn, {
+            "id": asked.task_id, "need_id": asked.need_id, "area_code": asked.area_code, "title": asked.title,
+            "description": asked.description, "required_skills": asked.required_skills, "slots": asked.slots,
+            "place": asked.place, "source": "project", "created_by": f"projects:{asked.requested_by}",
+            "created_at": asked.requested_at})
+
+
+async def _open_requested_task(conn: asyncpg.Connection, task: dict) -> None:
+    """Another service asked for a task under an id of its choosing: open it once."""
+    if await store.get_task(conn, task["id"]) is not None:
+        return  # the same request announced twice
+    if task["need_id"] is not None and await store.task_of_need(conn, task["need_id"]) is not None:
+        task["need_id"] = None  # one task per need: this one stands beside the need's own
+    await store.insert_task(conn, {**task, "window_start": None, "window_end": None})
 
 
 async def on_feedback(conn: asyncpg.Connection, envelopes: list[Envelope[NeedFeedbackGiven]]) -> None:

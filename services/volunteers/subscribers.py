@@ -6,6 +6,7 @@ import asyncpg
 from contracts.envelope import Envelope
 from contracts.events.needs import NeedFeedbackGiven, NeedRaised, NeedRouted
 from contracts.events.party import ActionDispatched
+from contracts.events.projects import VolunteerTaskRequested
 from kit.bus import Subscription
 from services.volunteers import handlers, store
 
@@ -24,4 +25,6 @@ def subscriptions(max_deliver: int) -> list[Subscription]:
                      max_deliver=max_deliver),
         Subscription(durable="volunteers-action-dispatched", event=ActionDispatched,
                      handle=handlers.on_action_dispatched, max_deliver=max_deliver),
+        Subscription(durable="volunteers-project-task-requested", event=VolunteerTaskRequested,
+                     handle=handlers.on_project_task_requested, max_deliver=max_deliver),
     ]

@@ -1,0 +1,155 @@
+"""HTTP routes of the project library and procurement. Every route checks role × jurisdiction;
+organizations act through their administrators (role org_admin, listed on the organization)."""
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from contracts.api import projects as api
+from contracts.areas import lookup
+from kit.app import pool_of
+from kit.auth import Principal, Role, require, require_jurisdiction
+from services.projects import domain, handlers, store
+from services.projects.config import projects_settings
+
+router = APIRouter(tags=["项目库 projects"])
+WORKERS = (Role.SOCIAL_WORKER, Role.CIVIL_AFFAIRS)
+READERS = (*WORKERS, Role.GRID_WORKER, Role.PARTY_SECRETARY, Role.CHARITY_ADMIN, Role.AUDITOR, Role.ORG_ADMIN)
+Status = Literal["draft", "review_pending", "funding_pending", "funding_rejected", "funded", "published", "procured",
+                 "delivered", "evaluated", "closed"]
+
+
+@router.post("/projects", status_code=201, response_model=api.Created, summary="项目入库 / propose a project")
+async def propose(body: api.ProjectIn, request: Request, who: Principal = Depends(require(*WORKERS))):
+    return api.Created(id=await handlers.propose(pool_of(request), who, body))
+
+
+@router.put("/projects/{project_id}", summary="修改草稿 / rewrite a draft")
+async def revise(project_id: UUID, body: api.ProjectIn, request: Request, who: Principal = Depends(require(*WORKERS))):
+    await handlers.revise(pool_of(request), who, project_id, body)
+    return await project_view(project_id, request, who)
+
+
+@router.post("/projects/{project_id}/submission", summary="提交（需经党组织研究的先送审）/ submit")
+async def submit(project_id: UUID, request: Request, who: Principal = Depends(require(*WORKERS))) -> dict:
+    return {"id": project_id, "status": await handlers.submit(pool_of(request), who, project_id)}
+
+
+@router.post("/projects/{project_id}/funding", summary="更换被拒的资金来源 / new funding after a refusal")
+async def refund_lines(project_id: UUID, body: api.FundingIn, request: Request, who: Principal = Depends(require(*WORKERS))):
+    await handlers.refund_lines(pool_of(request), who, project_id, body)
+    return await project_view(project_id, request, who)
+
+
+@router.get("/projects", response_model=list[api.ProjectView], summary="项目库 / the project library")
+async def list_projects(request: Request, area: str | None = Query(default=None), status: Status | None = None,
+                        who: Principal = Depends(require(*READERS))):
+    area = area or who.area
+    require_jurisdiction(who, area, hide=False)
+    rows = await store.list_projects(pool_of(request), area, status)
+    if who.role == Role.ORG_ADMIN:
+        rows = [r for r in rows if r["status"] in handlers.LATER_STAGES]
+    return [_view(r) for r in rows]
+
+
+@router.get("/projects/{project_id}", response_model=api.ProjectView, summary="项目详情 / a project")
+async def get_project(project_id: UUID, request: Request, who: Principal = Depends(require(*READERS))):
+    return await project_view(project_id, request, who)
+
+
+async def project_view(project_id: UUID, request: Request, who: Principal) -> api.ProjectView:
+    pool = pool_of(request)
+    project = await handlers.visible_project(pool, who, project_id)
+    evaluation = await store.get_evaluation(pool, project_id)
+    bids = await store.bids_with_scores(pool, project_id)
+    sealed = project["status"] == "published"  # scores stay with the panel until the award
+    return _view(project, funding=[api.FundingView.model_validate(dict(f)) for f in await store.funding_of(pool, project_id)
+                                   if f["status"] != "superseded"],
+                 bids=[api.BidView(**{k: b[k] for k in ("id", "organization_uscc", "price_fen", "status", "submitted_at")},
+                                   score=None if sealed or b["score"] is None else round(b["score"], 2),
+                                   scored_by=b["scored_by"]) for b in bids],
+                 milestones=[api.MilestoneView.model_validate(dict(m)) for m in await store.milestones_of(pool, project_id)],
+                 volunteer_tasks=[api.TaskView.model_validate(dict(t)) for t in await store.tasks_of(pool, project_id)],
+                 evaluation=handlers.evaluation_view(evaluation) if evaluation else None)
+
+
+def _view(row, **parts) -> api.ProjectView:
+    fields = {k: row[k] for k in api.ProjectView.model_fields if k in row.keys()}
+    reasons = domain.review_reasons(row["vital_interests"], row["budget_fen"], projects_settings().review_threshold_fen)
+    return api.ProjectView(**fields, review_reasons=reasons, **parts)
+
+
+# --- procurement --------------------------------------------------------------------------------------------
+
+@router.post("/projects/{project_id}/publication", summary="发布招标公告 / open the call for bids")
+async def publish(project_id: UUID, body: api.PublicationIn, request: Request, who: Principal = Depends(require(*WORKERS))):
+    await handlers.publish(pool_of(request), who, project_id, body)
+    return await project_view(project_id, request, who)
+
+
+@router.post("/projects/{project_id}/bids", status_code=201, response_model=api.Created, summary="投标 / bid")
+async def bid(project_id: UUID, body: api.BidIn, request: Request, who: Principal = Depends(require(Role.ORG_ADMIN))):
+    return api.Created(id=await handlers.submit_bid(pool_of(request), who, project_id, body))
+
+
+@router.post("/bids/{bid_id}/withdrawal", summary="撤回投标 / withdraw a bid")
+async def withdraw(bid_id: UUID, request: Request, who: Principal = Depends(require(Role.ORG_ADMIN))) -> dict:
+    await handlers.withdraw_bid(pool_of(request), who, bid_id)
+    return {"id": bid_id, "status": "withdrawn"}
+
+
+@router.post("/bids/{bid_id}/scores", summary="评审打分 / score a bid")
+async def score(bid_id: UUID, body: api.ScoreIn, request: Request, who: Principal = Depends(require(*WORKERS))) -> dict:
+    return {"id": bid_id, "total": round(await handlers.score_bid(pool_of(request), who, bid_id, body), 2)}
+
+
+@router.post("/projects/{project_id}/award", summary="确定承接组织 / award the project")
+async def award(project_id: UUID, request: Request, who: Principal = Depends(require(*WORKERS))):
+    await handlers.award(pool_of(request), who, project_id)
+    return await project_view(project_id, request, who)
+
+
+# --- delivery and evaluation --------------------------------------------------------------------------------
+
+@router.post("/projects/{project_id}/milestones/{milestone_id}/report", summary="报告里程碑 / report a milestone")
+async def report(project_id: UUID, milestone_id: UUID, body: api.MilestoneReportIn, request: Request,
+                 who: Principal = Depends(require(Role.ORG_ADMIN))) -> dict:
+    await handlers.report_milestone(pool_of(request), who, project_id, milestone_id, body)
+    return {"id": milestone_id, "status": "reported"}
+
+
+@router.post("/projects/{project_id}/milestones/{milestone_id}/acceptance", summary="验收里程碑 / accept a milestone")
+async def accept(project_id: UUID, milestone_id: UUID, request: Request, who: Principal = Depends(require(*WORKERS))) -> dict:
+    status = await handlers.accept_milestone(pool_of(request), who, project_id, milestone_id)
+    return {"id": milestone_id, "status": "accepted", "project_status": status}
+
+
+@router.post("/projects/{project_id}/volunteer-tasks", status_code=201, response_model=api.Created,
+             summary="为项目招募志愿者 / ask for volunteers")
+async def request_volunteers(project_id: UUID, body: api.VolunteerTaskIn, request: Request,
+                             who: Principal = Depends(require(*WORKERS, Role.ORG_ADMIN))):
+    return api.Created(id=await handlers.request_volunteers(pool_of(request), who, project_id, body))
+
+
+@router.post("/projects/{project_id}/evaluation", response_model=api.EvaluationView, summary="项目评估 / evaluate")
+async def evaluate(project_id: UUID, body: api.EvaluationIn, request: Request,
+                   who: Principal = Depends(require(Role.CIVIL_AFFAIRS))):
+    return await handlers.evaluate(pool_of(request), who, project_id, body)
+
+
+@router.post("/projects/{project_id}/nominations", status_code=201, summary="推荐典型案例 / 河北慈善奖 / nominate")
+async def nominate(project_id: UUID, body: api.NominationIn, request: Request,
+                   who: Principal = Depends(require(Role.CIVIL_AFFAIRS))) -> dict:
+    await handlers.nominate(pool_of(request), who, project_id, body)
+    return {"id": project_id, "kind": body.kind}
+
+
+@router.get("/public/showcase", response_model=list[api.ShowcaseItem], summary="优秀项目展示（公开）/ the public showcase")
+async def showcase(request: Request) -> list[api.ShowcaseItem]:
+    zh = {code: label for _, code, label in domain.GRADES}
+    return [api.ShowcaseItem(**{k: r[k] for k in ("project_id", "title", "area_code", "organization_uscc", "year",
+                                                  "score", "resident_satisfaction", "nominations", "citation")},
+                             area_name=(area.name if (area := lookup(r["area_code"])) else ""), grade_zh=zh[r["grade"]])
+            for r in await store.showcase(pool_of(request))]

@@ -1,0 +1,22 @@
+"""Events the projects service consumes: the party organization's decisions, the charity service's
+answers to funding requests, and residents' feedback on the needs its projects serve."""
+from __future__ import annotations
+
+from contracts.events.charity import FundingRejected, FundsCommitted
+from contracts.events.needs import NeedFeedbackGiven
+from contracts.events.party import MatterDecided
+from kit.bus import Subscription
+from services.projects import handlers
+
+
+def subscriptions(max_deliver: int) -> list[Subscription]:
+    return [
+        Subscription(durable="projects-matter-decided", event=MatterDecided, handle=handlers.on_matter_decided,
+                     max_deliver=max_deliver),
+        Subscription(durable="projects-funds-committed", event=FundsCommitted, handle=handlers.on_funding_answer,
+                     max_deliver=max_deliver),
+        Subscription(durable="projects-funding-rejected", event=FundingRejected, handle=handlers.on_funding_answer,
+                     max_deliver=max_deliver),
+        Subscription(durable="projects-need-feedback", event=NeedFeedbackGiven, handle=handlers.on_need_feedback,
+                     max_deliver=max_deliver),
+    ]

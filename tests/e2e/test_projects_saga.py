@@ -1,0 +1,307 @@
+"""The project saga through the gateway, against real services: a project serving a resident's
+need is proposed → the community party organization approves it → the charity service commits
+its funding → the call is published → organizations bid (ineligible ones are refused) → scored →
+awarded (ProjectProcured) → milestones reported, accepted and paid → evaluated with residents'
+satisfaction weighing the most → shown publicly. And its refusals: the party organization rejects,
+funding is refused then replaced, a call closes without bids, a review times out.
+
+This module's community: 河东街道 001 (130102007001) of 长安区; 桥西区 (130104) is elsewhere."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta, timezone
+
+import httpx
+import pytest
+from conftest import eventually, run_in_thread
+from party_kit import bearer, citizen_id, committee, decision
+
+from contracts.values import uscc_check_char
+
+COUNTY, COMMUNITY, QIAOXI = "130102", "130102007001", "130104"
+YEAR = datetime.now(timezone.utc).year
+
+
+def uscc(serial: int) -> str:
+    body = f"5213010{serial:010d}"
+    return body + uscc_check_char(body)
+
+
+ORG_A, ORG_B, ORG_BAD, ORG_FAR = uscc(7001), uscc(7002), uscc(7003), uscc(7004)
+
+
+def headers(token, role: str, sub: str, area: str = COUNTY) -> dict:
+    return bearer(token, role, area, sub)
+
+
+@pytest.fixture(scope="module")
+def world(projects_api, token):
+    """Organizations, funds with money, and the community's party committee (built once)."""
+    async def build():
+        async with httpx.AsyncClient(base_url=projects_api, timeout=10) as c:
+            office = headers(token, "civil_affairs", "mz-saga")
+            for code, name, admin, area in ((ORG_A, "长安区乐龄社会工作服务中心", "org-a", COUNTY),
+                                            (ORG_B, "长安区邻里互助协会", "org-b", COUNTY),
+                                            (ORG_BAD, "长安区某服务社", "org-bad", COUNTY),
+                                            (ORG_FAR, "桥西区社工服务中心", "org-far", QIAOXI)):
+                reply = await c.post("/organizations", headers=headers(token, "civil_affairs", "mz", area), json={
+                    "name": name, "uscc": code, "legal_type": "social_service_agency", "category": "life_service",
+                    "area_code": area, "hub": False, "social_work_agency": True, "charity_certified": False,
+                    "full_time_staff": 12, "admin_accounts": [admin]})
+                assert reply.status_code == 201, reply.text
+            funds = {}
+            for kind in ("government_purchase", "social_assistance"):
+                fund = await c.post("/funds", headers=office, json={"name": f"长安区{kind}", "kind": kind,
+                                                                   "area_code": COUNTY})
+                assert fund.status_code == 201, fund.text
+                funds[kind] = fund.json()["id"]
+            money = await c.post("/donations", headers=headers(token, "charity_admin", "cz-saga"), json={
+                "fund_id": funds["government_purchase"], "amount_fen": 50_000_000, "donor": {"kind": "anonymous"}})
+            assert money.status_code == 201, money.text
+            _, seats = await committee(c, token, COMMUNITY, prefix="13010219")
+            return funds, seats
+
+    return run_in_thread(build())
+
+
+def project_body(fund_id: str, *, budget: int = 8_000_000, vital: bool = True, need_ids=(), title="社区居家养老服务项目"):
+    return {"area_code": COMMUNITY, "title": title, "service_content": "为辖区高龄、独居老人提供助餐、助浴、精神慰藉服务",
+            "indicators": [{"name": "服务老人人次", "target": "不少于 1200 人次"}], "budget_fen": budget,
+            "funding": [{"source": "government_purchase", "fund_id": fund_id, "amount_fen": budget}],
+            "need_ids": list(need_ids), "duration_months": 12, "vital_interests": vital}
+
+
+async def status_becomes(c, worker, project_id: str, status: str) -> dict:
+    async def check():
+        project = (await c.get(f"/projects/{project_id}", headers=worker)).json()
+        return project if project["status"] == status else None
+
+    return await eventually(check, f"project {project_id} to become {status}")
+
+
+async def party_decides(c, token, project_id: str, seats, outcome: str, *cast: str, reasons: str = "") -> None:
+    secretary = bearer(token, "party_secretary", COMMUNITY)
+
+    async def matter():
+        matters = (await c.get("/matters", headers=secretary, params={"status": "pending"})).json()
+        return next((m for m in matters if m["project_id"] == project_id), None)
+
+    m = await eventually(matter, "the project's review as a party matter")
+    reply = await c.post(f"/matters/{m['id']}/decision", headers=secretary,
+                         json=decision(seats, outcome, *cast, reasons=reasons))
+    assert reply.status_code == 200, reply.text
+
+
+async def raise_need(c, token) -> str:
+    worker = headers(token, "social_worker", "sw-saga", COMMUNITY)
+    need = await c.post("/needs", headers=worker, json={
+        "area_code": COMMUNITY, "category": "daily_care", "description": "独居老人需要长期助餐助浴",
+        "resident": {"name": "赵奶奶", "phone": "13700137007", "citizen_id": citizen_id("13010219")}})
+    assert need.status_code == 201, need.text
+    need_id = need.json()["id"]
+    assessed = await c.post(f"/needs/{need_id}/assessment", headers=worker, json={
+        "category": "daily_care", "urgency": "major", "service_plan": "纳入居家养老服务项目", "route": "project"})
+    assert assessed.status_code == 200, assessed.text
+    return need_id
+
+
+async def test_the_whole_saga(projects, token, world, db):
+    funds, seats = world
+    worker, office = headers(token, "social_worker", "sw-saga"), headers(token, "civil_affairs", "mz-saga")
+    need_id = await raise_need(projects, token)
+    created = await projects.post("/projects", headers=worker, json=project_body(funds["government_purchase"],
+                                                                                need_ids=[need_id]))
+    assert created.status_code == 201, created.text
+    pid = created.json()["id"]
+    submitted = await projects.post(f"/projects/{pid}/submission", headers=worker)
+    assert submitted.json()["status"] == "review_pending"
+    await party_decides(projects, token, pid, seats, "approved", "for", "for", "for", "against")
+    funded = await status_becomes(projects, worker, pid, "funded")
+    assert [f["status"] for f in funded["funding"]] == ["committed"]
+
+    deadline = datetime.now(timezone.utc) + timedelta(seconds=4)
+    published = await projects.post(f"/projects/{pid}/publication", headers=worker, json={
+        "bid_deadline": deadline.isoformat(), "criteria": {"plan": 40, "price": 30, "team": 30}})
+    assert published.status_code == 200, published.text
+    conn = await db("projects")
+    await conn.execute("INSERT INTO org_grades (uscc, year, grade, project_id, score, recorded_at) "
+                       "VALUES ($1, $2, 'unqualified', gen_random_uuid(), 52, now())", ORG_BAD, YEAR - 1)
+
+    def bid(code: str, price: int) -> dict:
+        today = date.today()
+        return {"organization_uscc": code, "price_fen": price, "plan": "组建助老服务队，开展助餐、助浴与探访",
+                "team": [{"role": "项目主管", "qualification": "中级社会工作师"}, {"role": "社工", "count": 3}],
+                "milestones": [{"title": "服务启动与需求评估", "due_on": (today + timedelta(days=60)).isoformat(),
+                                "amount_fen": price // 2},
+                               {"title": "服务完成与结项", "due_on": (today + timedelta(days=300)).isoformat(),
+                                "amount_fen": price - price // 2}]}
+
+    org = {code: headers(token, "org_admin", admin) for code, admin in
+           ((ORG_A, "org-a"), (ORG_B, "org-b"), (ORG_BAD, "org-bad"))}
+    org[ORG_FAR] = headers(token, "org_admin", "org-far", COUNTY)
+    a = await projects.post(f"/projects/{pid}/bids", headers=org[ORG_A], json=bid(ORG_A, 7_500_000))
+    assert a.status_code == 201, a.text
+    b = await projects.post(f"/projects/{pid}/bids", headers=org[ORG_B], json=bid(ORG_B, 7_800_000))
+    assert (await projects.post(f"/projects/{pid}/bids", headers=org[ORG_B], json=bid(ORG_B, 7_000_000))).status_code == 409
+    assert (await projects.post(f"/bids/{b.json()['id']}/withdrawal", headers=org[ORG_B])).status_code == 200
+    b = await projects.post(f"/projects/{pid}/bids", headers=org[ORG_B], json=bid(ORG_B, 7_500_000))
+    assert b.status_code == 201, b.text
+    for code, rule in ((ORG_BAD, "graded_unqualified"), (ORG_FAR, "outside_area")):
+        refused = await projects.post(f"/projects/{pid}/bids", headers=org[code], json=bid(code, 7_000_000))
+        assert refused.status_code == 422 and refused.json()["rule"] == rule, refused.text
+    posing = await projects.post(f"/projects/{pid}/bids", headers=org[ORG_B], json=bid(ORG_A, 7_000_000))
+    assert posing.status_code == 403  # org-b's administrator cannot bid for org A
+    over = await projects.post(f"/projects/{pid}/bids", headers=org[ORG_A], json=bid(ORG_A, 9_000_000))
+    assert over.status_code == 422
+    early = await projects.post(f"/bids/{a.json()['id']}/scores", headers=worker,
+                                json={"scores": {"plan": 90, "price": 80, "team": 80}})
+    assert early.status_code == 409 and early.json()["rule"] == "after_deadline"
+
+    await asyncio.sleep(max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    late = await projects.post(f"/projects/{pid}/bids", headers=org[ORG_A], json=bid(ORG_A, 7_000_000))
+    assert late.status_code == 409
+    assert (await projects.post(f"/projects/{pid}/award", headers=office)).json()["rule"] == "unscored_bids"
+    for evaluator in (worker, office):  # a tie on score: the lower price… equal; the earlier bid (A) wins
+        for bid_reply in (a, b):
+            scored = await projects.post(f"/bids/{bid_reply.json()['id']}/scores", headers=evaluator,
+                                         json={"scores": {"plan": 90, "price": 80, "team": 80}})
+            assert scored.status_code == 200 and scored.json()["total"] == 84.0, scored.text
+    twice = await projects.post(f"/bids/{a.json()['id']}/scores", headers=office,
+                                json={"scores": {"plan": 10, "price": 10, "team": 10}})
+    assert twice.status_code == 409
+    awarded = await projects.post(f"/projects/{pid}/award", headers=office)
+    assert awarded.status_code == 200, awarded.text
+    project = awarded.json()
+    assert project["status"] == "procured" and project["organization_uscc"] == ORG_A
+    assert project["awarded_fen"] == 7_500_000 and len(project["milestones"]) == 2
+
+    async def on_timeline(kind: str):
+        entries = (await projects.get(f"/needs/{need_id}/timeline", headers=worker)).json()
+        return entries if kind in [e["kind"] for e in entries] else None
+
+    kinds = [e["kind"] for e in await eventually(lambda: on_timeline("project_procured"), "the award on the need's timeline")]
+    assert "project_proposed" in kinds and "project_published" in kinds
+
+    asked = await projects.post(f"/projects/{pid}/volunteer-tasks", headers=org[ORG_A], json={
+        "title": "陪同老人就医", "required_skills": ["陪诊"], "slots": 3, "need_id": need_id})
+    assert asked.status_code == 201, asked.text
+    foreign = await projects.post(f"/projects/{pid}/volunteer-tasks", headers=org[ORG_A],
+                                  json={"title": "x", "need_id": str(pid)})
+    assert foreign.status_code == 422 and foreign.json()["errors"][0]["field"] == "need_id"
+
+    async def task_opened():
+        reply = await projects.get(f"/tasks/{asked.json()['id']}", headers=worker)
+        return reply.json() if reply.status_code == 200 else None
+
+    task = await eventually(task_opened, "the project's volunteer task at the volunteers service")
+    assert task["source"] == "project" and task["slots"] == 3
+
+    first, second = project["milestones"]
+    not_yet = await projects.post(f"/projects/{pid}/milestones/{first['id']}/acceptance", headers=worker)
+    assert not_yet.status_code == 409
+    report = {"summary": "完成 86 位老人的入户评估", "evidence": [{"kind": "report", "description": "评估报告"},
+                                                               {"kind": "photo", "description": "入户照片 12 张"}]}
+    assert (await projects.post(f"/projects/{pid}/milestones/{first['id']}/report", headers=org[ORG_B],
+                                json=report)).status_code == 403  # only the awarded organization reports
+    assert (await projects.post(f"/projects/{pid}/milestones/{first['id']}/report", headers=org[ORG_A],
+                                json=report)).status_code == 200
+    accepted = await projects.post(f"/projects/{pid}/milestones/{first['id']}/acceptance", headers=worker)
+    assert accepted.json()["project_status"] == "procured"
+    checker = headers(token, "charity_admin", "cz-saga-checker")
+
+    async def payment_waiting():
+        waiting = (await projects.get("/disbursements", headers=checker, params={"status": "requested"})).json()
+        return next((d for d in waiting if d["amount"] == 3_750_000 and "服务启动" in d["milestone"]), None)
+
+    waiting = await eventually(payment_waiting, "the milestone's disbursement request at the charity service")
+    paid = await projects.post(f"/disbursements/{waiting['id']}/approval", headers=checker)
+    assert paid.status_code == 200, paid.text
+
+    # the resident judges the service on the need the project serves (群众评判)
+    need_worker = headers(token, "social_worker", "sw-saga", COMMUNITY)
+    assert (await projects.post(f"/needs/{need_id}/resolution", headers=need_worker,
+                                json={"on_behalf_of_resident": True})).status_code == 200
+    assert (await projects.post(f"/needs/{need_id}/feedback", headers=need_worker,
+                                json={"satisfaction": 5, "comment": "服务很贴心"})).status_code == 200
+    await projects.post(f"/projects/{pid}/milestones/{second['id']}/report", headers=org[ORG_A], json=report)
+    done = await projects.post(f"/projects/{pid}/milestones/{second['id']}/acceptance", headers=worker)
+    assert done.json()["project_status"] == "delivered"
+
+    async def feedback_counted():
+        return await conn.fetchval("SELECT count(*) FROM project_feedback WHERE project_id = $1", pid)
+
+    await eventually(feedback_counted, "the resident's feedback counted for the project")
+    assert (await projects.post(f"/projects/{pid}/evaluation", headers=worker, json={
+        "indicators_percent": 95, "third_party_score": 92, "third_party_evaluator": "河北某评估中心"})).status_code == 403
+    evaluated = await projects.post(f"/projects/{pid}/evaluation", headers=office, json={
+        "indicators_percent": 95, "third_party_score": 92, "third_party_evaluator": "河北某评估中心", "survey": [4, 5, 5]})
+    assert evaluated.status_code == 200, evaluated.text
+    evaluation = evaluated.json()
+    assert evaluation["feedback_count"] == 1 and evaluation["resident_satisfaction"] == 93.75
+    assert evaluation["score"] == pytest.approx(93.775, abs=0.01) and evaluation["grade"] == "excellent" and evaluation["grade_zh"] == "优秀"
+    nominated = await projects.post(f"/projects/{pid}/nominations", headers=office, json={
+        "kind": "typical_case", "citation": "以居民满意度为核心的居家养老服务，五社联动典型案例"})
+    assert nominated.status_code == 201, nominated.text
+    async with httpx.AsyncClient(base_url=str(projects.base_url), timeout=10) as anyone:
+        showcase = (await anyone.get("/public/showcase")).json()
+    assert [s["grade_zh"] for s in showcase if s["project_id"] == pid] == ["优秀"]
+    await eventually(lambda: on_timeline("project_evaluated"), "the evaluation on the need's timeline")
+
+
+async def test_party_rejection_closes_the_project(projects, token, world):
+    funds, seats = world
+    worker = headers(token, "social_worker", "sw-saga")
+    pid = (await projects.post("/projects", headers=worker, json=project_body(
+        funds["government_purchase"], title="小区停车位改造"))).json()["id"]
+    await projects.post(f"/projects/{pid}/submission", headers=worker)
+    await party_decides(projects, token, pid, seats, "rejected", "against", "against", "against", reasons="未征求住户意见")
+    closed = await status_becomes(projects, worker, pid, "closed")
+    assert closed["closed_reason"] == "party_rejected" and closed["review_note"] == "未征求住户意见"
+
+
+async def test_revision_goes_back_to_draft_and_small_projects_skip_the_gate(projects, token, world):
+    funds, seats = world
+    worker = headers(token, "social_worker", "sw-saga")
+    pid = (await projects.post("/projects", headers=worker, json=project_body(funds["government_purchase"]))).json()["id"]
+    await projects.post(f"/projects/{pid}/submission", headers=worker)
+    await party_decides(projects, token, pid, seats, "revise", "for", "against", "abstain", reasons="预算须细化")
+    draft = await status_becomes(projects, worker, pid, "draft")
+    assert draft["review_note"] == "预算须细化"
+    smaller = project_body(funds["government_purchase"], budget=3_000_000, vital=False)
+    assert (await projects.put(f"/projects/{pid}", headers=worker, json=smaller)).status_code == 200
+    skipped = await projects.post(f"/projects/{pid}/submission", headers=worker)
+    assert skipped.json()["status"] == "funding_pending"  # below the threshold, no vital interests
+    await status_becomes(projects, worker, pid, "funded")
+
+
+async def test_refused_funding_is_replaced_and_an_empty_call_closes(projects, token, world):
+    funds, _ = world
+    worker = headers(token, "social_worker", "sw-saga")
+    body = project_body(funds["social_assistance"], budget=2_000_000, vital=False) | {
+        "funding": [{"source": "social_assistance", "fund_id": funds["social_assistance"], "amount_fen": 2_000_000}]}
+    pid = (await projects.post("/projects", headers=worker, json=body)).json()["id"]
+    await projects.post(f"/projects/{pid}/submission", headers=worker)
+    refused = await status_becomes(projects, worker, pid, "funding_rejected")
+    assert refused["funding"][0]["status"] == "rejected" and refused["funding"][0]["rule"]
+    wrong = await projects.post(f"/projects/{pid}/funding", headers=worker, json={"funding": [
+        {"source": "government_purchase", "fund_id": funds["government_purchase"], "amount_fen": 1_000_000}]})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "funding"
+    replaced = await projects.post(f"/projects/{pid}/funding", headers=worker, json={"funding": [
+        {"source": "government_purchase", "fund_id": funds["government_purchase"], "amount_fen": 2_000_000}]})
+    assert replaced.status_code == 200, replaced.text
+    await status_becomes(projects, worker, pid, "funded")
+    deadline = datetime.now(timezone.utc) + timedelta(seconds=1)
+    await projects.post(f"/projects/{pid}/publication", headers=worker, json={"bid_deadline": deadline.isoformat()})
+    closed = await status_becomes(projects, worker, pid, "closed")
+    assert closed["closed_reason"] == "no_bids"
+
+
+async def test_a_review_past_its_deadline_closes_the_project(projects, token, world, db):
+    funds, _ = world
+    worker = headers(token, "social_worker", "sw-saga")
+    pid = (await projects.post("/projects", headers=worker, json=project_body(funds["government_purchase"]))).json()["id"]
+    await projects.post(f"/projects/{pid}/submission", headers=worker)
+    conn = await db("projects")
+    await conn.execute("UPDATE projects SET review_due = now() - interval '1 second' WHERE id = $1", pid)
+    closed = await status_becomes(projects, worker, pid, "closed")
+    assert closed["closed_reason"] == "review_timed_out"
