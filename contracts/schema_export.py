@@ -24,6 +24,7 @@ from contracts.api import party as api_party
 from contracts.api import projects as api_projects
 from contracts.api import supermarket as api_supermarket
 from contracts.api import timebank as api_timebank
+from contracts.api import venture as api_venture
 from contracts.api import volunteers as api_volunteers
 from contracts.api import whistles as api_whistles
 from contracts.envelope import Envelope
@@ -58,7 +59,8 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
     ("projects", model) for model in _models_of(api_projects)) + tuple(
     ("meetings", model) for model in _models_of(api_meetings)) + tuple(
     ("whistles", model) for model in _models_of(api_whistles)) + tuple(
-    ("organizations", model) for model in _models_of(api_organizations))
+    ("organizations", model) for model in _models_of(api_organizations)) + tuple(
+    ("venture", model) for model in _models_of(api_venture))
 
 _BOUNDS_MAX = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _BOUNDS_MIN = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")

@@ -12,6 +12,7 @@ from services.projects.api import router
 from services.projects.config import projects_settings
 from services.projects.registry.api import router as registry_router
 from services.projects.subscribers import subscriptions
+from services.projects.venture.api import router as venture_router
 
 
 def _deadlines(app: FastAPI) -> Periodic:
@@ -20,5 +21,5 @@ def _deadlines(app: FastAPI) -> Periodic:
 
 
 def create_app() -> FastAPI:
-    return create_service_app("projects", title="wushe 社会组织 · 项目库 projects", routers=[registry_router, router],
+    return create_service_app("projects", title="wushe 社会组织 · 项目库 projects", routers=[registry_router, router, venture_router],
                               subscriptions=subscriptions(get_settings().consumer_max_deliver), periodic=[_deadlines])

@@ -4,7 +4,7 @@ project's state and the events it causes; the answers of the party and charity s
 as events and move the saga on, so it survives restarts."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -35,6 +35,7 @@ from kit.uow import Events, UnitOfWork
 from services.projects import domain, store
 from services.projects.config import projects_settings
 from services.projects.registry import store as registry
+from services.projects.venture import store as venture_store
 
 LATER_STAGES = ("published", "procured", "delivered", "evaluated")  # what organizations may see
 
@@ -189,8 +190,10 @@ async def refund_lines(pool: asyncpg.Pool, who: Principal, project_id: UUID, bod
 
 
 async def on_funding_answer(conn: asyncpg.Connection, envelopes: list[Envelope[FundsCommitted | FundingRejected]]) -> None:
-    """Record the charity service's answers: all committed → funded; any refusal → funding_rejected
-    (the rule is kept and shown), waiting for other sources."""
+    """Record the charity service's answers: all committed → funded (a venture winner's project is
+    procured from the winner at once); any refusal → funding_rejected (the rule is kept and shown),
+    waiting for other sources."""
+    events = UnitOfWork.joining(conn)
     for envelope in envelopes:
         answer = envelope.data
         at = now()
@@ -210,6 +213,12 @@ async def on_funding_answer(conn: asyncpg.Connection, envelopes: list[Envelope[F
             await store.update_project(conn, project["id"], at, status="funding_rejected")
         elif all(f["status"] == "committed" for f in lines):
             await store.update_project(conn, project["id"], at, status="funded")
+            if project["venture_application_id"] is not None:
+                application = await venture_store.application_by_id(conn, project["venture_application_id"])
+                await _procure(conn, events, project, project["organization_uscc"], project["budget_fen"],
+                               application["milestones"], at, causation_id=envelope.id,
+                               correlation_id=envelope.correlation_id)
+    await events.flush()
 
 
 # --- the call for bids -----------------------------------------------------------------------------------------
@@ -317,21 +326,51 @@ async def award(pool: asyncpg.Pool, who: Principal, project_id: UUID) -> UUID:
             raise conflict("尚有投标未评审 / bids are waiting for scores", rule="unscored_bids", bids=unscored)
         ranked = domain.rank([domain.RankedBid(b["id"], b["score"], b["price_fen"], b["submitted_at"]) for b in bids])
         winner = next(b for b in bids if b["id"] == ranked[0].bid_id)
-        plans = [MilestonePlan(milestone_id=new_id(), title=m["title"], due_on=m["due_on"], amount_fen=m["amount_fen"])
-                 for m in winner["milestones"]]
-        await store.insert_milestones(uow.conn, [{"id": p.milestone_id, "project_id": project_id, "seq": n,
-                                                  "title": p.title, "due_on": p.due_on, "amount_fen": p.amount_fen}
-                                                 for n, p in enumerate(plans, start=1)])
-        await store.update_project(uow.conn, project_id, at, status="procured", awarded_bid_id=winner["id"],
-                                   organization_uscc=winner["organization_uscc"], awarded_fen=winner["price_fen"])
-        _emit(uow, ProjectProcured(
-            project_id=project_id, need_ids=project["need_ids"], area_code=project["area_code"],
-            organization_uscc=winner["organization_uscc"], budget_fen=winner["price_fen"], procured_at=at,
-            title=project["title"], bid_id=winner["id"], period_start=plans[0].due_on.replace(day=1),
-            period_end=plans[-1].due_on, milestones=plans), project)
+        await _procure(uow.conn, uow, project, winner["organization_uscc"], winner["price_fen"], winner["milestones"], at,
+                       bid_id=winner["id"])
         _audit(uow, project, "awarded", who.sub, at, winner["id"],
                f"{winner['organization_uscc']} {ranked[0].score:.2f} 分，{len(bids)} 家有效投标")
     return winner["id"]
+
+
+async def _procure(conn, events: Events, project, uscc: str, price_fen: int, milestones: list[dict], at: datetime,
+                   bid_id: UUID | None = None, **ids) -> None:
+    """The organization that will deliver is settled: its milestones become the project's, and
+    ProjectProcured says so (the needs it serves count as matched)."""
+    plans = [MilestonePlan(milestone_id=new_id(), title=m["title"], due_on=m["due_on"], amount_fen=m["amount_fen"])
+             for m in milestones]
+    await store.insert_milestones(conn, [{"id": p.milestone_id, "project_id": project["id"], "seq": n, "title": p.title,
+                                          "due_on": p.due_on, "amount_fen": p.amount_fen}
+                                         for n, p in enumerate(plans, start=1)])
+    await store.update_project(conn, project["id"], at, status="procured", awarded_bid_id=bid_id,
+                               organization_uscc=uscc, awarded_fen=price_fen)
+    _emit(events, ProjectProcured(
+        project_id=project["id"], need_ids=project["need_ids"], area_code=project["area_code"], organization_uscc=uscc,
+        budget_fen=price_fen, procured_at=at, title=project["title"], bid_id=bid_id,
+        period_start=at.date(), period_end=plans[-1].due_on, milestones=plans), project, **ids)
+
+
+async def open_granted_project(conn, events: Events, application, fund_id: UUID, at: datetime) -> UUID:
+    """A venture-philanthropy winner's project enters the library already chosen: it asks for its
+    grant from the call's fund and, once committed, is procured from the winner (no second call)."""
+    project_id = new_id()
+    last_due = max(date.fromisoformat(str(m["due_on"])) for m in application["milestones"])
+    months = max(1, (last_due.year - at.year) * 12 + last_due.month - at.month)
+    row = {"id": project_id, "area_code": application["area_code"], "title": application["title"],
+           "service_content": application["summary"], "indicators": application["indicators"],
+           "budget_fen": application["requested_fen"], "need_ids": application["need_ids"], "year": at.year,
+           "duration_months": months, "vital_interests": False, "status": "draft",
+           "organization_uscc": application["organization_uscc"], "venture_application_id": application["id"],
+           "proposed_by": application["submitted_by"], "proposed_at": at, "updated_at": at}
+    await store.insert_project(conn, row)
+    await store.insert_funding(conn, [{"request_id": new_id(), "project_id": project_id, "source": "venture_philanthropy",
+                                       "fund_id": fund_id, "amount_fen": application["requested_fen"],
+                                       "status": "planned", "requested_at": at}])
+    _emit(events, ProjectProposed(project_id=project_id, area_code=row["area_code"], title=row["title"],
+                                  need_ids=row["need_ids"], budget_fen=row["budget_fen"],
+                                  funding_sources=["venture_philanthropy"], vital_interests=False, proposed_at=at), row)
+    await _request_funding(conn, events, row, at)
+    return project_id
 
 
 # --- delivery ---------------------------------------------------------------------------------------------
