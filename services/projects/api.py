@@ -11,8 +11,10 @@ from contracts.api import projects as api
 from contracts.areas import lookup
 from kit.app import pool_of
 from kit.auth import Principal, Role, require, require_jurisdiction
+from kit.clock import now
 from services.projects import domain, handlers, store
 from services.projects.config import projects_settings
+from services.projects.registry import store as registry
 
 router = APIRouter(tags=["项目库 projects"])
 WORKERS = (Role.SOCIAL_WORKER, Role.CIVIL_AFFAIRS)
@@ -63,7 +65,7 @@ async def project_view(project_id: UUID, request: Request, who: Principal) -> ap
     pool = pool_of(request)
     project = await handlers.visible_project(pool, who, project_id)
     evaluation = await store.get_evaluation(pool, project_id)
-    bids = await store.bids_with_scores(pool, project_id)
+    bids = await _disclosed_bids(pool, who, project)
     sealed = project["status"] == "published"  # scores stay with the panel until the award
     return _view(project, funding=[api.FundingView.model_validate(dict(f)) for f in await store.funding_of(pool, project_id)
                                    if f["status"] != "superseded"],
@@ -73,6 +75,17 @@ async def project_view(project_id: UUID, request: Request, who: Principal) -> ap
                  milestones=[api.MilestoneView.model_validate(dict(m)) for m in await store.milestones_of(pool, project_id)],
                  volunteer_tasks=[api.TaskView.model_validate(dict(t)) for t in await store.tasks_of(pool, project_id)],
                  evaluation=handlers.evaluation_view(evaluation) if evaluation else None)
+
+
+async def _disclosed_bids(pool, who: Principal, project) -> list:
+    """Bids are sealed while the call runs: the panel sees them once it closes (开标), and until the
+    award a bidding organization sees only its own — never a rival's name or price."""
+    bids = await store.bids_with_scores(pool, project["id"])
+    if project["status"] != "published":
+        return bids
+    if who.role == Role.ORG_ADMIN:
+        return [b for b in bids if who.sub in await registry.org_admins(pool, b["organization_uscc"])]
+    return bids if now() >= project["bid_deadline"] else []
 
 
 def _view(row, **parts) -> api.ProjectView:

@@ -69,7 +69,7 @@ async def propose(pool: asyncpg.Pool, who: Principal, body: api.ProjectIn) -> UU
     project_id, at = new_id(), now()
     year = body.year or at.year
     async with UnitOfWork(pool) as uow:
-        await _check_purchase_item(uow.conn, body.area_code, year, body.purchase_item)
+        await _check_purchase_item(uow.conn, body.area_code, year, body.purchase_item, body.budget_fen)
         await store.insert_project(uow.conn, {
             **body.model_dump(mode="json", exclude={"funding", "need_ids", "year"}), "need_ids": body.need_ids,
             "id": project_id, "year": year, "status": "draft", "proposed_by": who.sub, "proposed_at": at,
@@ -90,7 +90,7 @@ async def revise(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: api
         project = await visible_project(uow.conn, who, project_id, for_update=True)
         _refuse_state(project, "revise", "draft")
         year = body.year or project["year"]
-        await _check_purchase_item(uow.conn, body.area_code, year, body.purchase_item)
+        await _check_purchase_item(uow.conn, body.area_code, year, body.purchase_item, body.budget_fen)
         at = now()
         await store.update_project(uow.conn, project_id, at, **body.model_dump(
             mode="json", exclude={"funding", "need_ids", "year"}), need_ids=body.need_ids, year=year)
@@ -98,9 +98,16 @@ async def revise(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: api
         await _plan_funding(uow.conn, project_id, body.funding, at)
 
 
-async def _check_purchase_item(conn, area: str, year: int, code: str | None) -> None:
-    if code is not None and await registry.purchase_item(conn, area, year, code) is None:
+async def _check_purchase_item(conn, area: str, year: int, code: str | None, budget_fen: int) -> None:
+    """A project bought from the purchase list (购买清单) must be on this year's list of its area (or
+    an area above it) and within the item's ceiling."""
+    if code is None:
+        return
+    item = await registry.purchase_item(conn, area, year, code)
+    if item is None:
         raise invalid("purchase_item", f"{year} 年度购买清单中没有该服务项目 / not on the {year} purchase list of this area")
+    if item["max_budget_fen"] is not None and budget_fen > item["max_budget_fen"]:
+        raise invalid("budget_fen", f"超过清单中该项目的预算上限 {item['max_budget_fen']} 分 / above the item's ceiling")
 
 
 async def _plan_funding(conn, project_id: UUID, lines: list[api.FundingLineIn], at: datetime) -> None:

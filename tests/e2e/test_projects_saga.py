@@ -305,3 +305,18 @@ async def test_a_review_past_its_deadline_closes_the_project(projects, token, wo
     await conn.execute("UPDATE projects SET review_due = now() - interval '1 second' WHERE id = $1", pid)
     closed = await status_becomes(projects, worker, pid, "closed")
     assert closed["closed_reason"] == "review_timed_out"
+
+
+async def test_a_project_from_the_purchase_list_stays_within_its_ceiling(projects, token, world):
+    funds, _ = world
+    worker, office = headers(token, "social_worker", "sw-saga"), headers(token, "civil_affairs", "mz-saga")
+    listed = await projects.put(f"/purchase-list/{COUNTY}/{YEAR}", headers=office, json={"items": [
+        {"code": "YL-01", "name": "居家养老上门服务", "category": "daily_care", "max_budget_fen": 2_000_000}]})
+    assert listed.status_code == 200, listed.text
+    body = project_body(funds["government_purchase"], budget=3_000_000, vital=False)
+    over = await projects.post("/projects", headers=worker, json=body | {"purchase_item": "YL-01"})
+    assert over.status_code == 422 and over.json()["errors"][0]["field"] == "budget_fen"
+    unknown = await projects.post("/projects", headers=worker, json=body | {"purchase_item": "ZZ-99"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "purchase_item"
+    within = project_body(funds["government_purchase"], budget=2_000_000, vital=False) | {"purchase_item": "YL-01"}
+    assert (await projects.post("/projects", headers=worker, json=within)).status_code == 201
