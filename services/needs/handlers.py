@@ -295,6 +295,8 @@ async def on_provider_events(conn: asyncpg.Connection, envelopes: list[Envelope]
         event = envelope.data
         actor = ACTORS[type(event)]
         for row in await store.existing_needs(conn, _need_ids(event)):
+            if not _serves(event.area_code, row["area_code"]):
+                continue  # a provider elsewhere cannot act on our need, whatever id it names
             detail = event.model_dump(mode="json", exclude={"area_code"})
             if not await store.add_timeline(conn, row["id"], envelope.time, actor, type(event).event_name(),
                                             detail, _timeline_id(envelope.id, row["id"])):
@@ -306,6 +308,12 @@ async def on_provider_events(conn: asyncpg.Connection, envelopes: list[Envelope]
                          subject=str(row["id"]), area_code=row["area_code"], causation_id=envelope.id,
                          correlation_id=envelope.correlation_id)
     await uow.flush()
+
+
+def _serves(provider_area: str, need_area: str) -> bool:
+    """A provider acts for needs inside its area (a city's fund for any of its communities), or of
+    its own county (a project of one street may serve a neighbouring street's needs)."""
+    return contains(provider_area, need_area) or provider_area[:6] == need_area[:6]
 
 
 def _timeline_id(event_id: UUID, need_id: UUID) -> UUID:

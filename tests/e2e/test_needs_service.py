@@ -113,6 +113,11 @@ async def test_project_and_earmark_match_and_a_second_match_only_adds_to_the_tim
                     subject="p", area_code=COMMUNITY)
     earmark = wrap(DonationEarmarked(earmark_id=new_id(), donation_id=new_id(), target_kind="need", target_id=first,
                                      area_code=COMMUNITY, amount_fen=20_000, earmarked_at=NOW), subject="e", area_code=COMMUNITY)
+    elsewhere = "130104002001"  # 桥西区: a provider there cannot act on 长安区's needs, whatever ids it names
+    foreign = wrap(ProjectProcured(project_id=new_id(), need_ids=[second], area_code=elsewhere,
+                                   organization_uscc="91350100M000100Y43", budget_fen=1, procured_at=NOW),
+                   subject="f", area_code=elsewhere)
+    await js.publish(event_subject(ProjectProcured, elsewhere), foreign.model_dump_json().encode())
     for envelope in (procured, earmark, earmark):  # the earmark arrives twice: one timeline entry
         await js.publish(event_subject(type(envelope.data), COMMUNITY), envelope.model_dump_json().encode())
 
@@ -128,6 +133,9 @@ async def test_project_and_earmark_match_and_a_second_match_only_adds_to_the_tim
 
     kinds = [e["kind"] for e in await eventually(earmark_on_timeline, "the earmark")]
     assert kinds.count("donation_earmarked") == 1 and kinds.count("project_procured") == 1
+    second_timeline = (await client.get(f"/needs/{second}/timeline", headers=worker)).json()
+    assert [e["detail"]["project_id"] for e in second_timeline if e["kind"] == "project_procured"] == [
+        str(procured.data.project_id)]
 
     paid = wrap(FundsDisbursed(disbursement_id=new_id(), target_kind="project", target_id=procured.data.project_id,
                                need_ids=[first], area_code=COMMUNITY, amount_fen=1_000_000, disbursed_at=NOW),
