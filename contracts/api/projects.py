@@ -47,6 +47,7 @@ class ProjectIn(Strict):
     year: int | None = Field(default=None, ge=2020, le=2100, description="项目年度，默认今年")
     duration_months: int = Field(ge=1, le=60)
     vital_interests: bool = Field(description="是否涉及居民切身利益（须经社区党组织研究）")
+    action_id: UUID | None = Field(default=None, description="党建联席会议决定提出本项目的事项编号")
 
     @model_validator(mode="after")
     def _funded(self) -> "ProjectIn":
@@ -137,6 +138,20 @@ class EvaluationIn(Strict):
 class NominationIn(Strict):
     kind: Literal["typical_case", "hebei_charity_award"]
     citation: str = Field(min_length=10, max_length=2000)
+
+
+class DemandView(BaseModel):
+    """Something waiting for a project: a need routed to "project", or a joint meeting's resolution."""
+
+    kind: Literal["need", "joint_meeting"]
+    ref_id: UUID
+    area_code: str
+    title: str
+    category: str | None
+    urgency: str | None
+    need_id: UUID | None
+    amount_fen: int | None
+    received_at: AwareDatetime
 
 
 class FundingView(BaseModel):

@@ -107,6 +107,7 @@ class ProjectProposed(Event):
     funding_sources: list[FundingSource] = Field(default_factory=list)
     vital_interests: bool
     proposed_at: AwareDatetime
+    action_id: UUID | None = Field(default=None, description="the joint-meeting action (ActionDispatched) it answers")
 
 
 class ProjectPublished(Event):

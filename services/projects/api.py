@@ -45,6 +45,14 @@ async def refund_lines(project_id: UUID, body: api.FundingIn, request: Request, 
     return await project_view(project_id, request, who)
 
 
+@router.get("/projects/demands", response_model=list[api.DemandView], summary="项目需求池 / what waits for a project")
+async def demands(request: Request, area: str | None = Query(default=None),
+                  who: Principal = Depends(require(*WORKERS, Role.GRID_WORKER, Role.PARTY_SECRETARY))):
+    area = area or who.area
+    require_jurisdiction(who, area, hide=False)
+    return [api.DemandView.model_validate(dict(r)) for r in await store.open_demands(pool_of(request), area)]
+
+
 @router.get("/projects", response_model=list[api.ProjectView], summary="项目库 / the project library")
 async def list_projects(request: Request, area: str | None = Query(default=None), status: Status | None = None,
                         who: Principal = Depends(require(*READERS))):

@@ -12,8 +12,8 @@ import asyncpg
 from contracts.api import projects as api
 from contracts.envelope import Envelope, new_id
 from contracts.events.charity import FundingRejected, FundsCommitted
-from contracts.events.needs import NeedFeedbackGiven
-from contracts.events.party import MatterDecided
+from contracts.events.needs import NeedFeedbackGiven, NeedRouted
+from contracts.events.party import ActionDispatched, MatterDecided
 from contracts.events.projects import (
     DisbursementRequested,
     FundingRequested,
@@ -28,6 +28,7 @@ from contracts.events.projects import (
     ProjectReviewRequested,
     VolunteerTaskRequested,
 )
+from contracts.taxonomy import Route
 from kit.auth import Principal, Role, require_jurisdiction, visible
 from kit.clock import now
 from kit.problems import Problem, conflict, invalid, not_found
@@ -71,14 +72,17 @@ async def propose(pool: asyncpg.Pool, who: Principal, body: api.ProjectIn) -> UU
     async with UnitOfWork(pool) as uow:
         await _check_purchase_item(uow.conn, body.area_code, year, body.purchase_item, body.budget_fen)
         await store.insert_project(uow.conn, {
-            **body.model_dump(mode="json", exclude={"funding", "need_ids", "year"}), "need_ids": body.need_ids,
+            **body.model_dump(mode="json", exclude={"funding", "need_ids", "year", "action_id"}), "need_ids": body.need_ids,
             "id": project_id, "year": year, "status": "draft", "proposed_by": who.sub, "proposed_at": at,
             "updated_at": at})
+        if body.action_id is not None and await store.get_demand(uow.conn, "joint_meeting", body.action_id) is None:
+            raise invalid("action_id", "没有这项联席会议决定的事项 / no such joint-meeting action for a project")
         await _plan_funding(uow.conn, project_id, body.funding, at)
+        await store.take_demands(uow.conn, project_id, body.need_ids, body.action_id)
         uow.emit(ProjectProposed(project_id=project_id, area_code=body.area_code, title=body.title,
                                  need_ids=body.need_ids, budget_fen=body.budget_fen,
                                  funding_sources=list(dict.fromkeys(f.source for f in body.funding)),
-                                 vital_interests=body.vital_interests, proposed_at=at),
+                                 vital_interests=body.vital_interests, proposed_at=at, action_id=body.action_id),
                  subject=str(project_id), area_code=body.area_code)
     return project_id
 
@@ -93,7 +97,7 @@ async def revise(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: api
         await _check_purchase_item(uow.conn, body.area_code, year, body.purchase_item, body.budget_fen)
         at = now()
         await store.update_project(uow.conn, project_id, at, **body.model_dump(
-            mode="json", exclude={"funding", "need_ids", "year"}), need_ids=body.need_ids, year=year)
+            mode="json", exclude={"funding", "need_ids", "year", "action_id"}), need_ids=body.need_ids, year=year)
         await store.supersede_refused_funding(uow.conn, project_id)
         await _plan_funding(uow.conn, project_id, body.funding, at)
 
@@ -163,6 +167,21 @@ async def _close(conn, events: Events, project, reason: str, detail: str, at: da
                                review_note=detail if reason == "party_rejected" else project["review_note"])
     _emit(events, ProjectClosed(project_id=project["id"], area_code=project["area_code"], need_ids=project["need_ids"],
                                 reason=reason, detail=detail, closed_at=at), project, **ids)
+
+
+async def on_demand(conn: asyncpg.Connection, envelopes: list[Envelope[NeedRouted | ActionDispatched]]) -> None:
+    """Needs routed to "project" and projects a joint meeting resolved to propose wait in the pool."""
+    for envelope in envelopes:
+        event = envelope.data
+        if isinstance(event, NeedRouted) and event.route == Route.PROJECT:
+            await store.add_demand(conn, {
+                "kind": "need", "ref_id": event.need_id, "area_code": event.area_code,
+                "title": f"需求：{event.category}", "category": event.category, "urgency": event.urgency,
+                "need_id": event.need_id, "received_at": event.routed_at})
+        elif isinstance(event, ActionDispatched) and event.kind == "propose_project":
+            await store.add_demand(conn, {
+                "kind": "joint_meeting", "ref_id": event.action_id, "area_code": event.area_code, "title": event.title,
+                "need_id": event.need_id, "amount_fen": event.amount_fen, "received_at": event.dispatched_at})
 
 
 # --- funding ---------------------------------------------------------------------------------------------

@@ -174,3 +174,26 @@ async def showcase(conn: Conn) -> list[asyncpg.Record]:
                   string_agg(n.citation, ' ' ORDER BY n.kind) AS citation
            FROM nominations n JOIN evaluations e ON e.project_id = n.project_id JOIN projects p ON p.id = n.project_id
            GROUP BY p.id, e.project_id ORDER BY e.year DESC, e.score DESC LIMIT 200""")
+
+
+# --- the demand pool ----------------------------------------------------------------------------------------
+
+async def add_demand(conn: Conn, row: dict) -> None:
+    await db.insert(conn, "demands", row, "ON CONFLICT (kind, ref_id) DO NOTHING")
+
+
+async def open_demands(conn: Conn, area: str) -> list[asyncpg.Record]:
+    return await conn.fetch("""SELECT * FROM demands WHERE area_code LIKE $1 AND project_id IS NULL
+                               ORDER BY received_at LIMIT 500""", code_prefix(area) + "%")
+
+
+async def take_demands(conn: Conn, project_id: UUID, need_ids: list[UUID], action_id: UUID | None) -> None:
+    """The project answers these needs (and this joint-meeting action): they leave the pool."""
+    await conn.execute(
+        """UPDATE demands SET project_id = $1 WHERE project_id IS NULL
+           AND ((kind = 'need' AND ref_id = ANY($2::uuid[])) OR (kind = 'joint_meeting' AND ref_id = $3))""",
+        project_id, need_ids, action_id)
+
+
+async def get_demand(conn: Conn, kind: str, ref_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM demands WHERE kind = $1 AND ref_id = $2", kind, ref_id)

@@ -1,10 +1,11 @@
 """Events the projects service consumes: the party organization's decisions, the charity service's
-answers to funding requests, and residents' feedback on the needs its projects serve."""
+answers to funding requests, residents' feedback on the needs its projects serve, and what waits for
+a project: needs routed to "project" and joint meetings' resolutions to propose one."""
 from __future__ import annotations
 
 from contracts.events.charity import FundingRejected, FundsCommitted
-from contracts.events.needs import NeedFeedbackGiven
-from contracts.events.party import MatterDecided
+from contracts.events.needs import NeedFeedbackGiven, NeedRouted
+from contracts.events.party import ActionDispatched, MatterDecided
 from kit.bus import Subscription
 from services.projects import handlers
 
@@ -18,5 +19,9 @@ def subscriptions(max_deliver: int) -> list[Subscription]:
         Subscription(durable="projects-funding-rejected", event=FundingRejected, handle=handlers.on_funding_answer,
                      max_deliver=max_deliver),
         Subscription(durable="projects-need-feedback", event=NeedFeedbackGiven, handle=handlers.on_need_feedback,
+                     max_deliver=max_deliver),
+        Subscription(durable="projects-need-routed", event=NeedRouted, handle=handlers.on_demand,
+                     max_deliver=max_deliver),
+        Subscription(durable="projects-action-dispatched", event=ActionDispatched, handle=handlers.on_demand,
                      max_deliver=max_deliver),
     ]

@@ -165,6 +165,9 @@ TABLE: list[Case] = [
 
     # … read by every reader of the area; organizations see calls for bids and what follows them
     *route("GET", LIBRARY, 200, allowed=READERS, outside=403, shows="open", special=ORG_ADMINS_SEE_CALLS),
+    # what waits for a project: the community's workers and its party organization
+    *route("GET", f"/projects/demands?area={COMMUNITY}", 200, outside=403,
+           allowed=[*WORKERS, "grid_worker", "party_secretary"]),
     Case("GET", LIBRARY, f"social_worker@{CHANGAN}", 200, shows="draft", note="drafts"),
     Case("GET", f"{LIBRARY}&status=draft", f"org_admin#own@{CHANGAN}", 200, hides="draft"),
     Case("GET", "/projects", f"social_worker@{QIAOXI}", 200, hides="open", note="their own area"),

@@ -16,6 +16,7 @@ import pytest
 from conftest import eventually, run_in_thread
 from party_kit import bearer, citizen_id, committee, decision
 
+from contracts.envelope import new_id
 from contracts.values import uscc_check_char
 
 COUNTY, COMMUNITY, QIAOXI = "130102", "130102007001", "130104"
@@ -109,9 +110,16 @@ async def test_the_whole_saga(projects, token, world, db):
     funds, seats = world
     worker, office = headers(token, "social_worker", "sw-saga"), headers(token, "civil_affairs", "mz-saga")
     need_id = await raise_need(projects, token)
+
+    async def waiting(present: bool):
+        pool = (await projects.get("/projects/demands", headers=worker)).json()
+        return (need_id in [d["need_id"] for d in pool]) == present
+
+    await eventually(lambda: waiting(True), "the need routed to 'project' in the demand pool")
     created = await projects.post("/projects", headers=worker, json=project_body(funds["government_purchase"],
                                                                                 need_ids=[need_id]))
     assert created.status_code == 201, created.text
+    assert await waiting(False)  # the project answers it
     pid = created.json()["id"]
     submitted = await projects.post(f"/projects/{pid}/submission", headers=worker)
     assert submitted.json()["status"] == "review_pending"
@@ -320,3 +328,41 @@ async def test_a_project_from_the_purchase_list_stays_within_its_ceiling(project
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "purchase_item"
     within = project_body(funds["government_purchase"], budget=2_000_000, vital=False) | {"purchase_item": "YL-01"}
     assert (await projects.post("/projects", headers=worker, json=within)).status_code == 201
+
+
+async def test_a_joint_meeting_resolution_becomes_a_project(projects, token, world):
+    funds, _ = world
+    secretary, worker = bearer(token, "party_secretary", COMMUNITY), headers(token, "social_worker", "sw-saga")
+    meeting = await projects.post("/joint-meetings", headers=secretary, json={
+        "area_code": COMMUNITY, "title": "加装电梯联席会议", "place": "党群服务中心",
+        "scheduled_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(),
+        "participants": [{"actor": a, "name": f"代表{n}"} for n, a in
+                         enumerate(("social_org", "social_worker", "volunteer", "charity"))]})
+    assert meeting.status_code == 201, meeting.text
+    resolved = await projects.post(f"/joint-meetings/{meeting.json()['id']}/resolutions", headers=secretary, json={
+        "text": "由社区提出加装电梯协调服务项目", "actions": [{
+            "kind": "propose_project", "title": "老旧小区加装电梯协调服务", "owner": "社区:社区居委会",
+            "due_at": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}]})
+    assert resolved.status_code == 201, resolved.text
+    action_id = resolved.json()["action_ids"][0]
+
+    async def in_pool():
+        return next((d for d in (await projects.get("/projects/demands", headers=worker)).json()
+                     if d["ref_id"] == action_id), None)
+
+    demand = await eventually(in_pool, "the meeting's resolution in the projects' demand pool")
+    assert demand["kind"] == "joint_meeting" and demand["title"] == "老旧小区加装电梯协调服务"
+    unknown = await projects.post("/projects", headers=worker, json=project_body(
+        funds["government_purchase"], vital=False, budget=1_000_000) | {"action_id": str(new_id())})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "action_id"
+    proposed = await projects.post("/projects", headers=worker, json=project_body(
+        funds["government_purchase"], title="老旧小区加装电梯协调服务", budget=1_000_000) | {"action_id": action_id})
+    assert proposed.status_code == 201, proposed.text
+
+    async def under_way():
+        actions = (await projects.get("/meeting-actions", headers=secretary)).json()
+        action = next(a for a in actions if a["id"] == action_id)
+        return action if action["status"] == "in_progress" else None
+
+    action = await eventually(under_way, "the meeting's action moved on by the proposed project")
+    assert "项目已入库" in action["progress"][-1]["note"]

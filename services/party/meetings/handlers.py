@@ -13,6 +13,7 @@ from contracts.api import meetings as api
 from contracts.envelope import Envelope, new_id
 from contracts.events.needs import MediationEscalated
 from contracts.events.party import ActionDispatched
+from contracts.events.projects import ProjectProposed
 from contracts.events.volunteers import TaskAccepted
 from kit import idempotency
 from kit.auth import Principal, visible
@@ -187,6 +188,18 @@ async def on_task_accepted(conn: asyncpg.Connection, envelopes: list[Envelope[Ta
         await store.record_progress(conn, new_id(), action["id"], domain.ActionStatus.IN_PROGRESS.value,
                                     "志愿者已接单 / a volunteer accepted the task", "volunteers:task_accepted",
                                     accepted.accepted_at)
+
+
+async def on_project_proposed(conn: asyncpg.Connection, envelopes: list[Envelope[ProjectProposed]]) -> None:
+    """The projects service put a project in its library for an action a meeting dispatched."""
+    for envelope in envelopes:
+        proposed = envelope.data
+        action = proposed.action_id and await store.get_action(conn, proposed.action_id, for_update=True)
+        if not action or action["status"] != domain.ActionStatus.DISPATCHED:
+            continue
+        await store.record_progress(conn, new_id(), action["id"], domain.ActionStatus.IN_PROGRESS.value,
+                                    f"项目已入库：{proposed.title} / the project is in the library",
+                                    "projects:project_proposed", proposed.proposed_at)
 
 
 async def flag_overdue_actions(pool: asyncpg.Pool, at: datetime | None = None) -> int:
