@@ -194,6 +194,9 @@ TABLE: list[Case] = [
     Case("GET", "/commitments/by-request/{qiaoxi_request}", f"auditor@{CHANGAN}", 404),
     Case("GET", "/commitments/by-request/{qiaoxi_request}", f"auditor@{QIAOXI}", 200, shows="qiaoxi_commitment"),
 
+    # disbursement requests waiting for a checker (milestones of projects arrive here by event) …
+    *route("GET", f"/disbursements?area={CHANGAN}&status=requested", 200, allowed=READERS, denied=NOT_READERS,
+           other=403, city=200, shows="disbursement"),
     # disbursements: asked for by a charity administrator …
     *route("POST", "/commitments/{commitment}/disbursements", 201, body=PAYMENT, allowed=["charity_admin"],
            denied=NOT_ADMINS, other=404, city=403),
