@@ -7,7 +7,7 @@ This module's communities: 广安街道 (130102003) of 长安区; 桥西区 (130
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 import party_kit
@@ -234,3 +234,14 @@ async def test_role_and_jurisdiction_of_every_route(party, token, community_seat
                              json=decision)).status_code == 200
     assert (await party.get("/matters", headers={})).status_code == 401
     assert not failures, "\n".join(map(str, failures))
+
+
+async def test_a_seat_ends_and_the_committee_shrinks(party, token):
+    community = "130102003002"
+    org_id, seats = await party_kit.committee(party, token, community, size=3)
+    secretary = bearer(token, "party_secretary", community)
+    assert (await party.delete(f"/party-organizations/{org_id}/committee/{seats[2]}", headers=secretary)).status_code == 204
+    again = await party.delete(f"/party-organizations/{org_id}/committee/{seats[2]}", headers=secretary)
+    assert again.status_code == 404
+    committee = (await party.get(f"/party-organizations/{org_id}", headers=secretary)).json()["committee"]
+    assert sorted(s["id"] for s in committee) == sorted(seats[:2])

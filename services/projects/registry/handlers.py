@@ -3,12 +3,10 @@ communities of its area and the purchase lists; workers read them and the covera
 organization's administrators (org_admin) read their own organization and nothing else of the registry."""
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import get_args
 from uuid import UUID
 
 import asyncpg
-from pydantic import Field
 
 from contracts.api import organizations as api
 from contracts.areas import code_prefix, contains, lookup
