@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from contracts.api import Strict
 from contracts.events.projects import FundingSource
-from contracts.values import USCC, AreaCode, Money
+from contracts.values import USCC, AreaCode
 
 Positive = Annotated[int, Field(gt=0)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
