@@ -5,12 +5,14 @@ first request commits (or rolls back), then replays its response."""
 from __future__ import annotations
 
 import hashlib
+from typing import TypeVar
 
 import asyncpg
 from pydantic import BaseModel
 
 from kit.problems import Problem
 
+M = TypeVar("M", bound=BaseModel)
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 
@@ -38,6 +40,21 @@ async def claim(conn: asyncpg.Connection, caller: str, key: str, digest: str) ->
 async def record(conn: asyncpg.Connection, caller: str, key: str, response: BaseModel) -> None:
     await conn.execute("UPDATE idempotency_keys SET response = $3 WHERE caller = $1 AND key = $2",
                        caller, key, response.model_dump_json().encode())
+
+
+async def replayed(conn: asyncpg.Connection, caller: str, key: str | None, body: BaseModel,
+                   view: type[M]) -> M | None:
+    """With a key: the first response if this key was used before (else the key is now claimed).
+    Without one: None — the write simply happens."""
+    if key is None:
+        return None
+    previous = await claim(conn, caller, key, request_hash(body))
+    return None if previous is None else view.model_validate_json(previous)
+
+
+async def remember(conn: asyncpg.Connection, caller: str, key: str | None, response: BaseModel) -> None:
+    if key is not None:
+        await record(conn, caller, key, response)
 
 
 def _invalid(message: str) -> Problem:

@@ -15,7 +15,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from pydantic import BaseModel, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.api import supermarket as api
@@ -140,21 +140,6 @@ def check_acting_for(who: Principal, kind: str, ref: str) -> None:
                       errors=[{"field": "holder_ref", "message": message, "type": "not_the_holder"}])
 
 
-# --- idempotent writes ------------------------------------------------------------------------
-
-async def _replayed(uow: UnitOfWork, who: Principal, key: str | None, body: BaseModel, view: type[BaseModel]):
-    """The first response when this Idempotency-Key was used before, else None (the key is claimed)."""
-    if key is None:
-        return None
-    previous = await idempotency.claim(uow.conn, who.sub, key, idempotency.request_hash(body))
-    return None if previous is None else view.model_validate_json(previous)
-
-
-async def _remember(uow: UnitOfWork, who: Principal, key: str | None, response: BaseModel) -> None:
-    if key is not None:
-        await idempotency.record(uow.conn, who.sub, key, response)
-
-
 # --- goods ------------------------------------------------------------------------------------
 
 async def receive_goods(pool: asyncpg.Pool, who: Principal, body: api.GoodsReceiptIn,
@@ -162,7 +147,7 @@ async def receive_goods(pool: asyncpg.Pool, who: Principal, body: api.GoodsRecei
     """Donated goods go on the community's shelf: stock up, one movement in, the receipt for 公示."""
     require_jurisdiction(who, body.area_code, hide=False)
     async with UnitOfWork(pool) as uow:
-        if (prior := await _replayed(uow, who, key, body, api.GoodsReceiptView)) is not None:
+        if (prior := await idempotency.replayed(uow.conn, who.sub, key, body, api.GoodsReceiptView)) is not None:
             return prior
         receipt_id, at = new_id(), now()
         item = await store.stock_in(uow.conn, body.area_code, body.item, body.unit, body.quantity,
@@ -175,7 +160,7 @@ async def receive_goods(pool: asyncpg.Pool, who: Principal, body: api.GoodsRecei
             receipt_id=receipt_id, item_id=item["id"], area_code=body.area_code, item=item["name"], unit=item["unit"],
             quantity_received=body.quantity, stock_quantity=item["quantity"], price_points=item["price_points"],
             estimated_value_fen=body.estimated_value_fen, donor_kind=body.donor.kind, received_at=at)
-        await _remember(uow, who, key, view)
+        await idempotency.remember(uow.conn, who.sub, key, view)
     return view
 
 
@@ -210,7 +195,7 @@ async def grant_points(pool: asyncpg.Pool, who: Principal, body: api.PointsGrant
     """Points for taking part in a community activity, granted by a social worker of that community."""
     require_jurisdiction(who, body.area_code, hide=False)
     async with UnitOfWork(pool) as uow:
-        if (prior := await _replayed(uow, who, key, body, api.PointsGrantView)) is not None:
+        if (prior := await idempotency.replayed(uow.conn, who.sub, key, body, api.PointsGrantView)) is not None:
             return prior
         event = await post_grant(uow.conn, area_code=body.area_code, kind=body.holder_kind, ref=body.holder_ref,
                                  points=body.points, source="activity", reason=body.reason,
@@ -220,7 +205,7 @@ async def grant_points(pool: asyncpg.Pool, who: Principal, body: api.PointsGrant
         view = api.PointsGrantView(
             grant_id=event.grant_id, area_code=body.area_code, holder_kind=body.holder_kind, holder_ref=body.holder_ref,
             points=body.points, balance=balance, reason=body.reason, granted_at=event.granted_at)
-        await _remember(uow, who, key, view)
+        await idempotency.remember(uow.conn, who.sub, key, view)
     return view
 
 
@@ -268,7 +253,7 @@ async def redeem(pool: asyncpg.Pool, who: Principal, body: api.RedemptionIn,
     transaction; refused (409, naming the rule) without enough stock or points."""
     check_acting_for(who, body.holder_kind, body.holder_ref)
     async with UnitOfWork(pool) as uow:
-        if (prior := await _replayed(uow, who, key, body, api.RedemptionView)) is not None:
+        if (prior := await idempotency.replayed(uow.conn, who.sub, key, body, api.RedemptionView)) is not None:
             return prior
         item = await _item_for(uow.conn, who, body.item_id)
         taken = await store.take_stock(uow.conn, item["id"], body.quantity)
@@ -290,7 +275,7 @@ async def redeem(pool: asyncpg.Pool, who: Principal, body: api.RedemptionIn,
             holder_ref=body.holder_ref, item_id=item["id"], item=item["name"], quantity=body.quantity, points=points,
             balance=await ledger_store.balance(uow.conn, holder_account(body.holder_kind, body.holder_ref)),
             stock_quantity=taken["quantity"], redeemed_at=at)
-        await _remember(uow, who, key, view)
+        await idempotency.remember(uow.conn, who.sub, key, view)
     return view
 
 

@@ -67,17 +67,6 @@ def _area_of_query(who: Principal, area: str | None) -> str:
     return area
 
 
-async def _replayed(uow: UnitOfWork, who: Principal, key: str | None, body: BaseModel, view: type[BaseModel]):
-    """The first response when this Idempotency-Key was used before, else None (the key is claimed)."""
-    if key is None:
-        return None
-    previous = await idempotency.claim(uow.conn, who.sub, key, idempotency.request_hash(body))
-    return None if previous is None else view.model_validate_json(previous)
-
-
-async def _remember(uow: UnitOfWork, who: Principal, key: str | None, response: BaseModel) -> None:
-    if key is not None:
-        await idempotency.record(uow.conn, who.sub, key, response)
 
 
 def _member_name(keyring: Keyring, member_id: UUID, name_enc: bytes | None) -> str:
@@ -131,13 +120,13 @@ async def _blow(conn: asyncpg.Connection, events: Events, blow: Blow, *, source_
 async def blow_whistle(pool: asyncpg.Pool, who: Principal, body: api.WhistleIn, key: str | None = None) -> api.WhistleCreated:
     require_jurisdiction(who, body.area_code, hide=False)
     async with UnitOfWork(pool) as uow:
-        if (prior := await _replayed(uow, who, key, body, api.WhistleCreated)) is not None:
+        if (prior := await idempotency.replayed(uow.conn, who.sub, key, body, api.WhistleCreated)) is not None:
             return prior
         created = await _blow(uow.conn, uow, Blow(
             area_code=body.area_code, title=body.title, description=body.description, urgency=body.urgency,
             category=body.category, required_skills=tuple(body.required_skills), need_id=body.need_id,
             source="manual", blown_by=who.sub))
-        await _remember(uow, who, key, created)
+        await idempotency.remember(uow.conn, who.sub, key, created)
     return created
 
 
@@ -314,14 +303,14 @@ def _wish_view(row, keyring: Keyring, claimer_enc: bytes | None = None) -> api.W
 async def post_wish(pool: asyncpg.Pool, who: Principal, body: api.WishIn, key: str | None = None) -> api.WishCreated:
     require_jurisdiction(who, body.area_code, hide=False)
     async with UnitOfWork(pool) as uow:
-        if (prior := await _replayed(uow, who, key, body, api.WishCreated)) is not None:
+        if (prior := await idempotency.replayed(uow.conn, who.sub, key, body, api.WishCreated)) is not None:
             return prior
         wish_id = new_id()
         await store.insert_wish(uow.conn, {
             "id": wish_id, "area_code": body.area_code, "title": body.title, "description": body.description,
             "beneficiary": body.beneficiary, "need_id": body.need_id, "posted_by": who.sub, "posted_at": now()})
         created = api.WishCreated(id=wish_id)
-        await _remember(uow, who, key, created)
+        await idempotency.remember(uow.conn, who.sub, key, created)
     return created
 
 
