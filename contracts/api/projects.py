@@ -13,6 +13,8 @@ from contracts.values import USCC, AreaCode
 
 Positive = Annotated[int, Field(gt=0)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+# scoring criteria and their weights, e.g. {"plan": 40, "price": 30, "team": 30}
+Criteria = dict[Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,29}$")], Annotated[float, Field(gt=0, le=100)]]
 
 
 class Created(BaseModel):
@@ -63,7 +65,7 @@ class FundingIn(Strict):
 
 class PublicationIn(Strict):
     bid_deadline: AwareDatetime
-    criteria: dict[Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,29}$")], Annotated[float, Field(gt=0, le=100)]] = Field(
+    criteria: Criteria = Field(
         default_factory=lambda: {"plan": 40, "price": 30, "team": 30}, min_length=1, max_length=10,
         description="评分标准及权重")
 

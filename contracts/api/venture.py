@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from contracts.api import Strict
-from contracts.api.projects import IndicatorIn, MilestonePlanIn
+from contracts.api.projects import Criteria, IndicatorIn, MilestonePlanIn
 from contracts.values import USCC, AreaCode
 
 Positive = Annotated[int, Field(gt=0)]
@@ -20,7 +20,7 @@ class CallIn(Strict):
     fund_id: UUID = Field(description="资助资金所在的慈善资金账户")
     pool_fen: Positive = Field(description="资助总额")
     max_grant_fen: Positive = Field(description="单个项目资助上限")
-    criteria: dict[Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,29}$")], Annotated[float, Field(gt=0, le=100)]] = Field(
+    criteria: Criteria = Field(
         default_factory=lambda: {"innovation": 30, "feasibility": 30, "benefit": 40}, min_length=1, max_length=10)
     apply_deadline: AwareDatetime
 
