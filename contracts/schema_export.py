@@ -25,6 +25,7 @@ from contracts.api import projects as api_projects
 from contracts.api import supermarket as api_supermarket
 from contracts.api import timebank as api_timebank
 from contracts.api import venture as api_venture
+from contracts.api import views as api_views
 from contracts.api import volunteers as api_volunteers
 from contracts.api import whistles as api_whistles
 from contracts.envelope import Envelope
@@ -49,7 +50,7 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
         api_needs.NeedPage, api_needs.NeedStats, api_needs.ConsentIn, api_needs.ResidentRegistrationIn,
         api_needs.ResidentCreated, api_needs.ResidentView, api_needs.SurveyIn, api_needs.SurveyCreated,
         api_needs.VisitIn, api_needs.VisitRecorded, api_needs.ProactiveVisit, api_needs.CategoryIn,
-        api_needs.CategoryView,
+        api_needs.CategoryView, api_needs.NeedTrendPoint, api_needs.NeedLinkage,
     )
 ) + tuple(("volunteers", model) for model in _models_of(api_volunteers)) + tuple(
     ("timebank", model) for model in _models_of(api_timebank)) + tuple(
@@ -60,7 +61,8 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
     ("meetings", model) for model in _models_of(api_meetings)) + tuple(
     ("whistles", model) for model in _models_of(api_whistles)) + tuple(
     ("organizations", model) for model in _models_of(api_organizations)) + tuple(
-    ("venture", model) for model in _models_of(api_venture))
+    ("venture", model) for model in _models_of(api_venture)) + tuple(
+    ("views", model) for model in _models_of(api_views))
 
 _BOUNDS_MAX = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _BOUNDS_MIN = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")

@@ -115,3 +115,42 @@ class CommitmentView(BaseModel):
     rule: str | None
     reason: str | None
     decided_at: AwareDatetime
+
+
+class MonthFlow(BaseModel):
+    month: str = Field(description="YYYY-MM (Asia/Shanghai)")
+    in_fen: int = Field(description="donations received that month")
+    out_fen: int = Field(description="disbursements approved (paid out) that month")
+
+
+class FundFlows(BaseModel):
+    """Money in and out over an area's funds, earmarks and commitments, month by month."""
+
+    area_code: str
+    received_fen: int = Field(description="donations received over the months")
+    disbursed_fen: int = Field(description="disbursements approved over the months")
+    earmarked_fen: int = Field(description="donations earmarked over the months")
+    by_month: list[MonthFlow] = Field(description="every month, oldest first")
+
+
+class NeedEarmark(BaseModel):
+    id: UUID
+    amount_fen: int
+    earmarked_at: AwareDatetime
+    area_code: str
+
+
+class NeedDisbursement(BaseModel):
+    id: UUID
+    earmark_id: UUID
+    amount: int = Field(description="fen")
+    status: str = Field(description="requested | disbursed")
+    milestone: str
+    approved_at: AwareDatetime | None
+
+
+class NeedEarmarks(BaseModel):
+    """The donations earmarked for a need, and what was paid from them."""
+
+    earmarks: list[NeedEarmark]
+    disbursements: list[NeedDisbursement]

@@ -218,6 +218,36 @@ class NeedStats(BaseModel):
     mean_satisfaction: float | None
 
 
+class NeedTrendPoint(BaseModel):
+    """One local calendar month (Asia/Shanghai) of an area's needs."""
+
+    month: str = Field(description="YYYY-MM")
+    raised: int = Field(description="needs raised that month")
+    resolved: int = Field(description="needs now resolved or closed whose (latest) resolution fell that month")
+    median_first_response_hours: float | None = Field(
+        description="median hours from raising to the first assessment, of the needs raised that month; null if none")
+
+
+class LinkageFigures(BaseModel):
+    resolved: int = Field(description="resolved or closed needs")
+    shares: dict[str, float] | None = Field(description=(
+        "community | volunteers | projects | charity | party → share of the resolved needs whose timeline has a "
+        "step of that actor (community: always 1); null when nothing is resolved"))
+    index: float | None = Field(description="五社联动指数: the mean of the five shares; null when nothing is resolved")
+
+
+class CommunityLinkage(LinkageFigures):
+    area_code: str
+    area_name: str
+
+
+class NeedLinkage(LinkageFigures):
+    """五社联动指数 of an area, and of each of its villages and communities with resolved needs."""
+
+    area_code: str
+    communities: list[CommunityLinkage]
+
+
 # --- residents ------------------------------------------------------------------------------------
 
 class ConsentIn(Strict):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from contracts.api import Strict
+from contracts.api import Strict, TrendPoint
 from contracts.api.needs import CommunityCode
 from contracts.areas import contains, lookup
 from contracts.taxonomy import CategoryCode, LabelledEnum
@@ -242,6 +242,8 @@ class OrganizationStats(BaseModel):
     full_time_staff: StaffTarget
     by_community: list[CommunityCount] = Field(description="登记在村（社区）的组织数 / organizations per community")
     hub_coverage: HubCoverage
+    trend: list[TrendPoint] = Field(default_factory=list, description=(
+        "近 12 个月每月末已登记（未注销）的社会组织数 / registered organizations at each of the last 12 months' end"))
 
 
 class StationCoverage(BaseModel):
@@ -265,6 +267,9 @@ class PlatformCoverage(BaseModel):
     area: str
     stations: StationCoverage
     rooms: RoomCoverage
+    trend: list[TrendPoint] = Field(default_factory=list, description=(
+        "近 12 个月每月末的社工站乡镇（街道）覆盖率（按开站日期）/ station coverage of townships at each of the "
+        "last 12 months' end, by opening date"))
 
 
 # --- the purchase list ------------------------------------------------------------------------------------

@@ -244,3 +244,15 @@ class ShowcaseItem(BaseModel):
     resident_satisfaction: float
     nominations: list[str]
     citation: str
+
+
+class ProjectStats(BaseModel):
+    """The project library of an area, for dashboards. Money is integer fen."""
+
+    area_code: str
+    by_status: dict[str, int] = Field(description="every status, 0 when none")
+    budget_fen: int = Field(description="budgets of the projects not closed")
+    awarded_fen: int = Field(description="the awarded prices, all projects")
+    by_grade: dict[str, int] = Field(description="evaluated projects by grade (excellent | good | basic | unqualified)")
+    mean_score: float | None = Field(description="mean evaluation score (0–100); null when none is evaluated")
+    organizations_delivering: int = Field(description="distinct organizations awarded a project of the area")

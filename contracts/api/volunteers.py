@@ -13,7 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from contracts.api import Strict
+from contracts.api import Strict, TrendPoint
 from contracts.api.needs import CommunityCode, TimeWindowIn
 from contracts.values import AreaCode, CitizenId, PhoneNumber
 
@@ -112,6 +112,21 @@ class TaskView(BaseModel):
     status: str
     source: str
     accepted: int
+
+
+class TaskParticipant(BaseModel):
+    volunteer_ref: str
+    name: str = Field(description="masked")
+    status: str = Field(description="invited | accepted | declined | no_show")
+
+
+class TaskService(BaseModel):
+    """Who serves a need's task and how much of their time is verified."""
+
+    task: TaskView
+    volunteers: list[TaskParticipant]
+    minutes_verified: int
+    minutes_pending: int = Field(description="logged, waiting for verification")
 
 
 class ScorePart(BaseModel):
@@ -288,6 +303,8 @@ class StationCoverage(BaseModel):
     coverage: float | None = Field(description="with_station / facilities; null when there are no facilities")
     target: float = Field(description="政策目标（≥ 80%）/ the policy target")
     met: bool
+    trend: list[TrendPoint] = Field(default_factory=list, description=(
+        "近 12 个月每月末的覆盖率（按设施与站点的设立时间）/ coverage at each of the last 12 months' end"))
 
 
 class VolunteerStats(BaseModel):
@@ -299,3 +316,5 @@ class VolunteerStats(BaseModel):
     hours_by_month: dict[str, float] = Field(description="近 12 个月在本辖区已核实的服务时长 / YYYY-MM → hours")
     verified_ratio: float | None = Field(description="已核实分钟 / (已核实 + 待核实 + 已驳回) 分钟")
     station_coverage: StationCoverage
+    social_workers_trend: list[TrendPoint] = Field(default_factory=list, description=(
+        "近 12 个月每月末常住本辖区的已登记社工人数 / registered social workers at each of the last 12 months' end"))

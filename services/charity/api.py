@@ -4,17 +4,20 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import charity as api
+from contracts.areas import lookup
 from kit.app import pool_of
 from kit.auth import Principal, Role, require, require_jurisdiction, visible
+from kit.problems import invalid
 from services.charity import domain, handlers, store
 
 router = APIRouter(tags=["慈善资源 charity"])
 ADMINS = (Role.CHARITY_ADMIN,)
 CHECKERS = (Role.CHARITY_ADMIN, Role.CIVIL_AFFAIRS)
 READERS = (Role.CHARITY_ADMIN, Role.CIVIL_AFFAIRS, Role.AUDITOR, Role.SOCIAL_WORKER)
+FLOW_READERS = (*READERS, Role.PARTY_SECRETARY)  # an area's totals: the party organization oversees them too
 
 
 
@@ -30,6 +33,19 @@ async def set_budget(fund_id: UUID, body: api.BudgetIn, request: Request,
     fund = await handlers.visible_fund(pool_of(request), who, fund_id)
     await store.set_budget(pool_of(request), fund["id"], body.year, body.amount_fen)
     return {"fund_id": fund_id, "year": body.year, "amount_fen": body.amount_fen}
+
+
+# before /funds/{fund_id}, which would take "flows" for an id
+@router.get("/funds/flows", response_model=api.FundFlows, summary="资金流入流出（按月）/ money in and out, by month")
+async def fund_flows(request: Request,
+                     area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
+                     months: int = Query(default=12, ge=1, le=36, description="最近几个月（含本月）/ how many months"),
+                     who: Principal = Depends(require(*FLOW_READERS))) -> api.FundFlows:
+    area = area or who.area
+    if lookup(area) is None:
+        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
+    require_jurisdiction(who, area, hide=False)
+    return await handlers.flows(pool_of(request), area, months)
 
 
 @router.get("/funds/{fund_id}", response_model=api.AccountView, summary="资金账户余额与流水 / a fund's balance")
@@ -54,6 +70,13 @@ async def earmark(donation_id: UUID, body: api.EarmarkIn, request: Request, who:
 @router.post("/donations/{donation_id}/refund", summary="退还未定向的捐赠 / refund what was not earmarked")
 async def refund(donation_id: UUID, request: Request, who: Principal = Depends(require(*ADMINS))) -> dict:
     return {"id": donation_id, "refunded_fen": await handlers.refund(pool_of(request), who, donation_id)}
+
+
+@router.get("/earmarks/by-need/{need_id}", response_model=api.NeedEarmarks,
+            summary="定向于需求的捐赠及其拨付 / what was earmarked for a need, and paid")
+async def earmarks_of_need(need_id: UUID, request: Request,
+                           who: Principal = Depends(require(*READERS))) -> api.NeedEarmarks:
+    return await handlers.need_earmarks(pool_of(request), who, need_id)
 
 
 @router.get("/commitments/{commitment_id}", response_model=api.CommitmentView, summary="资金承诺 / a funding decision")

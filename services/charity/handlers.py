@@ -19,6 +19,7 @@ from contracts.events.charity import (
     FundsDisbursed,
 )
 from contracts.events.projects import DisbursementRequested, FundingRequested
+from kit import months
 from kit.clock import now
 from kit.auth import Principal, require_jurisdiction, visible
 from kit.crypto import Keyring
@@ -272,6 +273,33 @@ async def approve_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_
                                    need_ids=[source["target_id"]], area_code=source["area_code"], amount_fen=d["amount"],
                                    disbursed_at=at)
         uow.emit(event, subject=str(disbursement_id), area_code=source["area_code"])
+
+
+# --- reads for the dashboards and the need's view -----------------------------------------------------
+
+async def flows(pool: asyncpg.Pool, area: str, n: int) -> api.FundFlows:
+    """The area's money month by month over the last `n` local months, every month present."""
+    span = months.months_to(now(), n)
+    by_month: dict[str, dict[str, int]] = {}
+    for row in await store.flows_by_month(pool, area, months.start(span[0]), months.ZONE):
+        by_month.setdefault(row["month"], {})[row["kind"]] = row["fen"]
+    series = [api.MonthFlow(month=m, in_fen=f.get("in", 0), out_fen=f.get("out", 0))
+              for m, f in months.filled(span, by_month, {})]
+    return api.FundFlows(area_code=area, received_fen=sum(f.in_fen for f in series),
+                         disbursed_fen=sum(f.out_fen for f in series),
+                         earmarked_fen=sum(by_month.get(f.month, {}).get("earmarked", 0) for f in series),
+                         by_month=series)
+
+
+async def need_earmarks(pool: asyncpg.Pool, who: Principal, need_id: UUID) -> api.NeedEarmarks:
+    """The earmarks for a need that lie in the caller's area, and their disbursements; none is no error."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        earmarks = await store.need_earmarks(conn, need_id, who.area)
+        paid = await store.earmark_disbursements(conn, [e["id"] for e in earmarks]) if earmarks else []
+    return api.NeedEarmarks(
+        earmarks=[api.NeedEarmark(id=e["id"], amount_fen=e["amount"], earmarked_at=e["created_at"],
+                                  area_code=e["area_code"]) for e in earmarks],
+        disbursements=[api.NeedDisbursement.model_validate(dict(d)) for d in paid])
 
 
 # --- the ledger --------------------------------------------------------------------------------------

@@ -194,3 +194,34 @@ async def approve_disbursement(conn: Conn, disbursement_id, by: str, at) -> None
 
 async def mark_refunded(conn: Conn, donation_id, at) -> None:
     await conn.execute("UPDATE donations SET refunded_at = $2 WHERE id = $1", donation_id, at)
+
+
+# --- reads for the dashboards and the need's view ---------------------------------------------------
+
+async def flows_by_month(conn: Conn, area: str, since, zone: str) -> list[asyncpg.Record]:
+    """By local month (YYYY-MM) from `since`, inside the area: donations received (the area of their
+    fund), donations earmarked (the area of the earmark) and disbursements approved (the area of the
+    commitment or earmark they draw on)."""
+    return await conn.fetch(
+        """SELECT to_char(at AT TIME ZONE $3, 'YYYY-MM') AS month, kind, sum(amount)::bigint AS fen FROM (
+               SELECT 'in' AS kind, received_at AS at, amount FROM donations WHERE area_code LIKE $1
+               UNION ALL
+               SELECT 'earmarked', created_at, amount FROM earmarks WHERE area_code LIKE $1
+               UNION ALL
+               SELECT 'out', d.approved_at, d.amount FROM disbursements d
+                 LEFT JOIN commitments c ON c.id = d.commitment_id LEFT JOIN earmarks e ON e.id = d.earmark_id
+                WHERE d.status = 'disbursed' AND coalesce(c.area_code, e.area_code) LIKE $1) flows
+           WHERE at >= $2 GROUP BY 1, 2""", code_prefix(area) + "%", since, zone)
+
+
+async def need_earmarks(conn: Conn, need_id, area: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, amount, created_at, area_code FROM earmarks
+            WHERE target_kind = 'need' AND target_id = $1 AND area_code LIKE $2 ORDER BY created_at, id""",
+        need_id, code_prefix(area) + "%")
+
+
+async def earmark_disbursements(conn: Conn, earmark_ids: list) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT id, earmark_id, amount, status, milestone, approved_at FROM disbursements
+            WHERE earmark_id = ANY($1::uuid[]) ORDER BY requested_at, id""", earmark_ids)

@@ -33,6 +33,7 @@ from services.needs.taxonomy import Taxonomy
 router = APIRouter(tags=["需求库 needs"])
 PROVINCE = "130000"
 
+AREA = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area")
 W = (Role.SOCIAL_WORKER, Role.GRID_WORKER)  # community workers
 READERS = (*W, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
 UNMASKERS = W  # may see personal data unmasked, with a stated purpose, audited
@@ -134,12 +135,33 @@ async def need_stats(request: Request, area: str | None = None,
     return handlers.stats_view(area or who.area, row)
 
 
-def _library_filter(who: Principal, area, category, target_group, status, urgency, overdue):
+@router.get("/needs/trend", response_model=list[api.NeedTrendPoint],
+            summary="需求月度趋势 / raised, resolved and first response, month by month")
+async def need_trend(request: Request, area: str | None = AREA,
+                     months: int = Query(default=12, ge=1, le=36, description="最近几个月（含本月）/ how many months"),
+                     who: Principal = Depends(require(*READERS))) -> list[api.NeedTrendPoint]:
+    return await handlers.trend(pool_of(request), _area(who, area), months)
+
+
+@router.get("/needs/linkage", response_model=api.NeedLinkage,
+            summary="五社联动指数 / the five actors' share of resolved needs")
+async def need_linkage(request: Request, area: str | None = AREA,
+                       who: Principal = Depends(require(*READERS))) -> api.NeedLinkage:
+    return await handlers.linkage(pool_of(request), _area(who, area))
+
+
+def _area(who: Principal, area: str | None) -> str:
+    """The area a list or statistic covers: the caller's own by default, never outside it (403)."""
     area = area or who.area
     if lookup(area) is None:
         raise Problem(422, "请求参数无效 / Invalid request", f"未知的行政区划代码 / unknown area code: {area}",
                       errors=[{"field": "area", "message": "unknown area code"}])
     require_jurisdiction(who, area, hide=False)
+    return area
+
+
+def _library_filter(who: Principal, area, category, target_group, status, urgency, overdue):
+    area = _area(who, area)
     return store.library_filter(area, category, target_group, status, urgency, overdue, handlers.now())
 
 

@@ -2,6 +2,7 @@
 No I/O: everything here is unit-tested with plain values and a given clock."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,6 +55,7 @@ PRECONDITIONS = {
     A.SETTLE: "只有调处中的需求可以办结调处 / only a need in mediation can be settled",
 }
 OPEN = frozenset({S.RAISED, S.ROUTED, S.MATCHED, S.REOPENED, S.DISPUTED})
+RESOLVED = frozenset({S.RESOLVED, S.CLOSED})  # met: confirmed resolved, or closed after the resident's judgement
 
 
 class IllegalTransition(Exception):
@@ -106,6 +108,48 @@ class ServiceLevels:
 def is_overdue(status: Status, due_at: datetime, now: datetime) -> bool:
     """Overdue: still waiting for its first response (the assessment) after the deadline."""
     return status == S.RAISED and now > due_at
+
+
+# --- the five-actor linkage index (五社联动指数) ------------------------------------------------
+
+COMMUNITY = "community"
+LINKAGE_ACTORS = (COMMUNITY, "volunteers", "projects", "charity", "party")
+
+
+@dataclass(frozen=True)
+class Linkage:
+    resolved: int
+    shares: dict[str, float] | None  # None when nothing is resolved
+    index: float | None
+
+
+def linkage(resolved: int, reached: Mapping[str, int]) -> Linkage:
+    """Over `resolved` needs: each actor's share of them whose timeline has a step of theirs
+    (`reached`: actor → how many); the community's is always 1, every need arising in it. The
+    index is the mean of the five shares."""
+    if resolved <= 0:
+        return Linkage(0, None, None)
+    exact = {a: 1.0 if a == COMMUNITY else min(reached.get(a, 0), resolved) / resolved for a in LINKAGE_ACTORS}
+    return Linkage(resolved, {a: round(v, 4) for a, v in exact.items()},
+                   round(sum(exact.values()) / len(LINKAGE_ACTORS), 4))
+
+
+def linkage_by_community(counts: Iterable[tuple[str, str | None, int]]) -> tuple[Linkage, dict[str, Linkage]]:
+    """From (community, actor, n) rows — actor None for the community's resolved needs, else how many
+    of them that actor reached — the linkage of the whole area and of each community, by code."""
+    resolved: dict[str, int] = {}
+    reached: dict[str, dict[str, int]] = {}
+    for community, actor, n in counts:
+        if actor is None:
+            resolved[community] = resolved.get(community, 0) + n
+        else:
+            reached.setdefault(community, {})[actor] = reached.get(community, {}).get(actor, 0) + n
+    total: dict[str, int] = {}
+    for by_actor in reached.values():
+        for actor, n in by_actor.items():
+            total[actor] = total.get(actor, 0) + n
+    communities = {c: linkage(n, reached.get(c, {})) for c, n in sorted(resolved.items()) if n > 0}
+    return linkage(sum(resolved.values()), total), communities
 
 
 # --- masking -------------------------------------------------------------------------------

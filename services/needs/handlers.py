@@ -25,7 +25,7 @@ from contracts.events.volunteers import HoursVerified, TaskAccepted
 from contracts.taxonomy import Route, TargetGroup
 from contracts.values import birth_date, is_minor, mask_name
 from kit.clock import now
-from kit import db, idempotency
+from kit import db, idempotency, months
 from kit.auth import Principal, visible
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
@@ -33,7 +33,7 @@ from kit.uow import UnitOfWork
 from services.needs import domain, store
 from services.needs.domain import Action, IllegalTransition, ServiceLevels, Status
 
-COMMUNITY = "community"
+COMMUNITY = domain.COMMUNITY
 
 
 
@@ -365,6 +365,29 @@ def stats_view(area: str, row: asyncpg.Record) -> api.NeedStats:
         first_response_hours=api.Percentiles(p50=row["response_p50_h"], p90=row["response_p90_h"]),
         resolution_rate=(row["resolved"] / total) if total else None, mean_satisfaction=row["mean_satisfaction"],
     )
+
+
+async def trend(pool: asyncpg.Pool, area: str, n: int) -> list[api.NeedTrendPoint]:
+    """The area's last `n` local months, oldest first, every month present."""
+    span = months.months_to(now(), n)
+    rows = {r["month"]: r for r in await store.monthly(pool, area, months.start(span[0]), months.ZONE,
+                                                        sorted(domain.RESOLVED))}
+    return [api.NeedTrendPoint(
+        month=month, raised=row["raised"] if row else 0, resolved=row["resolved"] if row else 0,
+        median_first_response_hours=round(row["median_h"], 2) if row and row["median_h"] is not None else None)
+        for month, row in months.filled(span, rows, None)]
+
+
+def _linkage_figures(figures: domain.Linkage) -> dict:
+    return {"resolved": figures.resolved, "shares": figures.shares, "index": figures.index}
+
+
+async def linkage(pool: asyncpg.Pool, area: str) -> api.NeedLinkage:
+    rows = await store.linkage_counts(pool, area, sorted(domain.RESOLVED))
+    whole, communities = domain.linkage_by_community((r["area_code"], r["actor"], r["n"]) for r in rows)
+    return api.NeedLinkage(area_code=area, **_linkage_figures(whole), communities=[
+        api.CommunityLinkage(area_code=code, area_name=(a.name if (a := lookup(code)) else ""), **_linkage_figures(f))
+        for code, f in communities.items()])
 
 
 # --- residents ------------------------------------------------------------------------------------

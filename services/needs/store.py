@@ -118,6 +118,37 @@ async def stats(conn: Conn, where: str, args: list, now: datetime) -> asyncpg.Re
         *args)
 
 
+async def monthly(conn: Conn, area: str, since: datetime, zone: str, resolved: list[str]) -> list[asyncpg.Record]:
+    """By local month (YYYY-MM) from `since`: needs raised, the median hours to their first response,
+    and needs resolved (now in a `resolved` status, by the month of their latest resolution)."""
+    return await conn.fetch(
+        """WITH scope AS (SELECT raised_at, first_response_at, resolved_at, status FROM needs WHERE area_code LIKE $1),
+                raised AS (
+                    SELECT to_char(raised_at AT TIME ZONE $2, 'YYYY-MM') AS month, count(*) AS raised,
+                           percentile_cont(0.5) WITHIN GROUP (
+                               ORDER BY extract(epoch FROM first_response_at - raised_at) / 3600)
+                               FILTER (WHERE first_response_at IS NOT NULL) AS median_h
+                      FROM scope WHERE raised_at >= $3 GROUP BY 1),
+                resolved AS (
+                    SELECT to_char(resolved_at AT TIME ZONE $2, 'YYYY-MM') AS month, count(*) AS resolved
+                      FROM scope WHERE resolved_at >= $3 AND status = ANY($4::text[]) GROUP BY 1)
+           SELECT month, coalesce(raised, 0) AS raised, median_h, coalesce(resolved, 0) AS resolved
+             FROM raised FULL JOIN resolved USING (month)""",
+        code_prefix(area) + "%", zone, since, resolved)
+
+
+async def linkage_counts(conn: Conn, area: str, resolved: list[str]) -> list[asyncpg.Record]:
+    """Per village/community of the area: (area_code, NULL, its resolved needs) and, for each actor
+    on their timelines, (area_code, actor, how many of them the actor has a step on)."""
+    return await conn.fetch(
+        """WITH done AS (SELECT id, area_code FROM needs WHERE area_code LIKE $1 AND status = ANY($2::text[]))
+           SELECT area_code, NULL::text AS actor, count(*) AS n FROM done GROUP BY area_code
+           UNION ALL
+           SELECT d.area_code, t.actor, count(DISTINCT d.id) FROM done d JOIN need_timeline t ON t.need_id = d.id
+            GROUP BY d.area_code, t.actor""",
+        code_prefix(area) + "%", resolved)
+
+
 async def revisits_due(conn: Conn, area: str, today: date) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT n.* FROM needs n WHERE n.area_code LIKE $1 AND n.revisit_due <= $2

@@ -2,7 +2,7 @@
 organizations act through their administrators (role org_admin, listed on the organization)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,6 +12,7 @@ from contracts.areas import lookup
 from kit.app import pool_of
 from kit.auth import Principal, Role, require, require_jurisdiction
 from kit.clock import now
+from kit.problems import invalid
 from services.projects import domain, handlers, store
 from services.projects.config import projects_settings
 from services.projects.registry import store as registry
@@ -19,6 +20,8 @@ from services.projects.registry import store as registry
 router = APIRouter(tags=["项目库 projects"])
 WORKERS = (Role.SOCIAL_WORKER, Role.CIVIL_AFFAIRS)
 READERS = (*WORKERS, Role.GRID_WORKER, Role.PARTY_SECRETARY, Role.CHARITY_ADMIN, Role.AUDITOR, Role.ORG_ADMIN)
+# the library's figures are for the workers and overseers, not for the organizations that bid
+STATS_READERS = tuple(r for r in READERS if r != Role.ORG_ADMIN)
 Status = Literal["draft", "review_pending", "funding_pending", "funding_rejected", "funded", "published", "procured",
                  "delivered", "evaluated", "closed"]
 
@@ -55,13 +58,33 @@ async def demands(request: Request, area: str | None = Query(default=None),
 
 @router.get("/projects", response_model=list[api.ProjectView], summary="项目库 / the project library")
 async def list_projects(request: Request, area: str | None = Query(default=None), status: Status | None = None,
+                        need_id: UUID | None = Query(default=None, description="只列出服务该需求的项目 / projects serving this need"),
+                        organization_uscc: str | None = Query(default=None, max_length=18,
+                                                              description="只列出该组织承接的项目 / awarded to it"),
                         who: Principal = Depends(require(*READERS))):
     area = area or who.area
     require_jurisdiction(who, area, hide=False)
-    rows = await store.list_projects(pool_of(request), area, status)
+    rows = await store.list_projects(pool_of(request), area, status, need_id, organization_uscc)
     if who.role == Role.ORG_ADMIN:
         rows = [r for r in rows if r["status"] in handlers.LATER_STAGES]
     return [_view(r) for r in rows]
+
+
+# before /projects/{project_id}, which would take "stats" for an id
+@router.get("/projects/stats", response_model=api.ProjectStats, summary="项目统计 / the project library of an area")
+async def project_stats(request: Request, area: str | None = Query(default=None, description="默认为令牌辖区 / defaults to your area"),
+                        who: Principal = Depends(require(*STATS_READERS))) -> api.ProjectStats:
+    area = area or who.area
+    if lookup(area) is None:
+        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
+    require_jurisdiction(who, area, hide=False)
+    row = await store.project_stats(pool_of(request), area)
+    return api.ProjectStats(
+        area_code=area, by_status={s: row["by_status"].get(s, 0) for s in get_args(Status)},
+        budget_fen=row["budget_fen"], awarded_fen=row["awarded_fen"],
+        by_grade={code: row["by_grade"].get(code, 0) for _, code, _ in domain.GRADES},
+        mean_score=round(row["mean_score"], 2) if row["mean_score"] is not None else None,
+        organizations_delivering=row["organizations"])
 
 
 @router.get("/projects/{project_id}", response_model=api.ProjectView, summary="项目详情 / a project")

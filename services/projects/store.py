@@ -31,10 +31,29 @@ async def update_project(conn: Conn, project_id: UUID, at: datetime, **changes) 
     await db.update(conn, "projects", project_id, **{**changes, "updated_at": at})
 
 
-async def list_projects(conn: Conn, area: str, status: str | None) -> list[asyncpg.Record]:
+async def list_projects(conn: Conn, area: str, status: str | None, need_id: UUID | None = None,
+                        organization_uscc: str | None = None) -> list[asyncpg.Record]:
+    """`need_id`: only the projects serving that need; `organization_uscc`: only those awarded to it."""
     return await conn.fetch(
         """SELECT * FROM projects WHERE area_code LIKE $1 AND ($2::text IS NULL OR status = $2)
-           ORDER BY proposed_at DESC LIMIT 500""", code_prefix(area) + "%", status)
+              AND ($3::uuid IS NULL OR $3 = ANY(need_ids)) AND ($4::text IS NULL OR organization_uscc = $4)
+           ORDER BY proposed_at DESC LIMIT 500""", code_prefix(area) + "%", status, need_id, organization_uscc)
+
+
+async def project_stats(conn: Conn, area: str) -> asyncpg.Record:
+    """The area's projects by status, their budgets (not closed) and awards, and their evaluations."""
+    return await conn.fetchrow(
+        """WITH scope AS (SELECT * FROM projects WHERE area_code LIKE $1),
+                graded AS (SELECT e.grade, e.score FROM evaluations e JOIN scope p ON p.id = e.project_id)
+           SELECT (SELECT coalesce(jsonb_object_agg(status, n), '{}') FROM
+                       (SELECT status, count(*) AS n FROM scope GROUP BY status) s) AS by_status,
+                  (SELECT coalesce(sum(budget_fen), 0)::bigint FROM scope WHERE status <> 'closed') AS budget_fen,
+                  (SELECT coalesce(sum(awarded_fen), 0)::bigint FROM scope) AS awarded_fen,
+                  (SELECT count(DISTINCT organization_uscc) FROM scope WHERE awarded_fen IS NOT NULL) AS organizations,
+                  (SELECT coalesce(jsonb_object_agg(grade, n), '{}') FROM
+                       (SELECT grade, count(*) AS n FROM graded GROUP BY grade) g) AS by_grade,
+                  (SELECT avg(score) FROM graded) AS mean_score""",
+        code_prefix(area) + "%")
 
 
 async def claim_review_timeouts(conn: asyncpg.Connection, at: datetime) -> list[asyncpg.Record]:

@@ -75,6 +75,13 @@ async def task_of_need(need_id: UUID, request: Request, who: Principal = Depends
     return handlers.task_view(row)
 
 
+@router.get("/tasks/by-need/{need_id}/service", response_model=api.TaskService,
+            summary="需求的志愿服务：任务、志愿者与时长 / who serves a need's task, and their hours")
+async def service_of_need(need_id: UUID, request: Request,
+                          who: Principal = Depends(require(*READERS))) -> api.TaskService:
+    return await handlers.task_service(pool_of(request), keyring_of(request), who, need_id)
+
+
 @router.get("/tasks/{task_id}", response_model=api.TaskView, summary="任务详情 / a task")
 async def get_task(task_id: UUID, request: Request,
                    who: Principal = Depends(require(*READERS, Role.ORG_ADMIN, Role.VOLUNTEER))) -> api.TaskView:

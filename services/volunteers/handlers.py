@@ -196,6 +196,20 @@ def task_view(row) -> api.TaskView:
     return api.TaskView(**{k: row[k] for k in api.TaskView.model_fields})
 
 
+async def task_service(pool: asyncpg.Pool, keyring: Keyring, who: Principal, need_id: UUID) -> api.TaskService:
+    """The need's task, who was invited to it and how they answered (names masked), and its minutes."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        task = visible(who, await store.task_of_need(conn, need_id))
+        people = await store.participants(conn, task["id"])
+        minutes = await store.task_minutes(conn, task["id"])
+    return api.TaskService(
+        task=task_view(task),
+        volunteers=[api.TaskParticipant(volunteer_ref=p["volunteer_ref"], status=p["status"],
+                                        name=mask_name(keyring.decrypt(p["name_enc"], _ctx(p["id"], "name"))))
+                    for p in people],
+        minutes_verified=minutes.get("verified", 0), minutes_pending=minutes.get("logged", 0))
+
+
 # --- matching ---------------------------------------------------------------------------------------
 
 def _spec(task) -> domain.TaskSpec:

@@ -97,6 +97,21 @@ async def list_tasks(conn: Conn, area_prefix: str, status: str | None) -> list[a
     return await conn.fetch(TASK_VIEW + " WHERE t.area_code LIKE $1 || '%' ORDER BY t.created_at", area_prefix)
 
 
+async def participants(conn: Conn, task_id: UUID) -> list[asyncpg.Record]:
+    """Everyone invited to the task, with how they answered, in the order they were invited."""
+    return await conn.fetch(
+        """SELECT v.id, v.volunteer_ref, v.name_enc, a.status FROM assignments a JOIN volunteers v ON v.id = a.volunteer_id
+            WHERE a.task_id = $1 ORDER BY a.invited_at, v.id""", task_id)
+
+
+async def task_minutes(conn: Conn, task_id: UUID) -> dict[str, int]:
+    """The task's minutes served, by the status of their log (open logs have none yet)."""
+    rows = await conn.fetch(
+        """SELECT status, coalesce(sum(minutes), 0) AS minutes FROM hour_logs
+            WHERE task_id = $1 AND minutes IS NOT NULL GROUP BY status""", task_id)
+    return {r["status"]: int(r["minutes"]) for r in rows}
+
+
 async def invite(conn: asyncpg.Connection, task_id: UUID, volunteer_id: UUID, score: float | None, by: str, at) -> bool:
     added = await conn.fetchval(
         """INSERT INTO assignments (task_id, volunteer_id, status, score, invited_by, invited_at)

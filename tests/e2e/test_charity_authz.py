@@ -18,7 +18,9 @@ and approves disbursements in its counties, nothing else) and a request without 
 
 Rules of the routes, as the service states them:
 - funds are opened by charity administrators and civil affairs; budgets are civil affairs' own;
-  charity administrators, civil affairs, auditors and social workers read funds and commitments;
+  charity administrators, civil affairs, auditors and social workers read funds and commitments, and
+  what was earmarked for a need (only the earmarks within their area); the party secretary also reads
+  an area's money in and out by month (403 naming `area_code` outside their area);
 - donations, earmarks, refunds and disbursement requests are charity administrators' work; a
   disbursement is approved by a charity administrator or civil affairs, never by its maker (403,
   `rule` = "maker_checker", whatever role the maker signs in with);
@@ -219,6 +221,14 @@ TABLE: list[Case] = [
     Case("POST", "/disbursements/{disbursement}/approval", f"civil_affairs@{CHANGAN}#maker", 403, rule="maker_checker",
          note="the maker as civil affairs"),
     Case("POST", "/disbursements/{project_disbursement}/approval", MAKER, 403, rule="maker_checker"),
+
+    # what was earmarked for a need and paid from it (the need's view): within the caller's area, none is
+    # no error — a caller of 桥西区 gets empty lists …
+    *route("GET", "/earmarks/by-need/{need}", 200, allowed=READERS, denied=NOT_READERS, other=200, city=200,
+           shows="need_earmark"),
+    # … and an area's money in and out by month (the dashboards): the readers and the party organization
+    *route("GET", f"/funds/flows?area={CHANGAN}", 200, allowed=[*READERS, "party_secretary"],
+           denied=["grid_worker", "org_admin", "volunteer", "resident"], other=403, city=200),
 
     # the ledger's hash chain: checked by auditors, civil affairs and charity administrators of any area
     *route("GET", "/ledger/verification", 200, allowed=["auditor", "civil_affairs", "charity_admin"],

@@ -30,7 +30,8 @@ For every route the table checks:
 Rules of the routes, as the service states them:
 - community workers (social_worker, civil_affairs) propose, revise, submit, re-fund, publish,
   score, award and accept milestones;
-- the workers, grid_worker, party_secretary, charity_admin, auditor and org_admin read the library.
+- the workers, grid_worker, party_secretary, charity_admin, auditor and org_admin read the library;
+  all of them but org_admin read its statistics (403 naming `area_code` outside their area).
   An org_admin sees a project only from its publication on (published, procured, delivered,
   evaluated; 404 before), and while the call is open only their own organization's bids;
 - only org_admin bids, withdraws a bid and reports a milestone, and only for an organization whose
@@ -166,6 +167,10 @@ TABLE: list[Case] = [
 
     # … read by every reader of the area; organizations see calls for bids and what follows them
     *route("GET", LIBRARY, 200, allowed=READERS, outside=403, shows="open", special=ORG_ADMINS_SEE_CALLS),
+    # the library's figures (the dashboards): every reader but the organizations that bid
+    *route("GET", f"/projects/stats?area={COMMUNITY}", 200, outside=403,
+           allowed=[r for r in READERS if not r.startswith("org_admin")]),
+    Case("GET", "/projects/stats", f"social_worker@{QIAOXI}", 200, note="their own area"),
     # what waits for a project: the community's workers and its party organization
     *route("GET", f"/projects/demands?area={COMMUNITY}", 200, outside=403,
            allowed=[*WORKERS, "grid_worker", "party_secretary"]),

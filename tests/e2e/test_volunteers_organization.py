@@ -49,8 +49,10 @@ async def test_station_coverage_against_the_target(client, worker, token):
     assert again.status_code == 409 and again.json()["errors"][0]["field"] == "facility_id"
 
     stats = (await client.get("/volunteers/stats", params={"area": COVERAGE_AREA}, headers=clerk)).json()
+    trend = stats["station_coverage"].pop("trend")
     assert stats["station_coverage"] == {"facilities": 2, "with_station": 1, "coverage": 0.5, "target": 0.8,
                                          "met": False}
+    assert len(trend) == 12 and trend[-1]["value"] == 0.5  # all set up this month (see test_view_sources)
 
     await client.post("/stations", headers=worker, json={"facility_id": facilities[1], "name": "新时代文明实践站"})
     stats = (await client.get("/volunteers/stats", params={"area": COVERAGE_AREA}, headers=clerk)).json()
@@ -169,4 +171,5 @@ async def test_statistics_of_an_area(client, worker):
     assert len(hours) == 12 and list(hours) == sorted(hours) and list(hours)[-1] == month(now)
     assert {m: h for m, h in hours.items() if h} == {month(recent): 1.5, month(old): 2.0}  # 37 days apart
     assert stats["station_coverage"] == {"facilities": 0, "with_station": 0, "coverage": None, "target": 0.8,
-                                         "met": False}
+                                         "met": False, "trend": [{"month": m, "value": None} for m in hours]}
+    assert stats["social_workers_trend"] == [{"month": m, "value": 2 if m == month(now) else 0} for m in hours]

@@ -13,15 +13,20 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from contracts.taxonomy import Urgency
 from services.needs.domain import (
+    LINKAGE_ACTORS,
     OPEN,
     PRECONDITIONS,
+    RESOLVED,
     TRANSITIONS,
     Action,
     IllegalTransition,
+    Linkage,
     ServiceLevels,
     Status,
     feedback_action,
     is_overdue,
+    linkage,
+    linkage_by_community,
     mask_name,
     transition,
 )
@@ -303,3 +308,38 @@ def test_mask_name_keeps_only_the_first_character(name):
     masked = mask_name(name)
     assert masked[0] == name[0]
     assert masked[1:] == "*" * (len(name) - 1)
+
+
+# --- the five-actor linkage index (五社联动指数) ----------------------------------------------------
+
+def test_linkage_shares_and_index():
+    figures = linkage(4, {"volunteers": 2, "projects": 4, "charity": 1, "community": 4})
+    assert figures.resolved == 4
+    assert figures.shares == {"community": 1.0, "volunteers": 0.5, "projects": 1.0, "charity": 0.25, "party": 0.0}
+    assert figures.index == round((1 + 0.5 + 1 + 0.25 + 0) / 5, 4) == 0.55
+
+
+def test_linkage_is_null_when_nothing_is_resolved_and_the_community_always_counts():
+    assert linkage(0, {"volunteers": 3}) == Linkage(0, None, None)
+    alone = linkage(3, {})
+    assert alone.shares["community"] == 1.0 and alone.index == 0.2
+    assert linkage(3, {"party": 3, "unknown_actor": 3}).shares["party"] == 1.0
+    assert set(linkage(1, {}).shares) == set(LINKAGE_ACTORS)
+
+
+def test_linkage_by_community_sums_the_communities_into_the_area():
+    rows = [("130102013001", None, 2), ("130102013001", "community", 2), ("130102013001", "volunteers", 1),
+            ("130102013001", "projects", 2), ("130102013002", None, 1), ("130102013002", "party", 1)]
+    whole, communities = linkage_by_community(rows)
+    assert whole.resolved == 3 and whole.shares == {
+        "community": 1.0, "volunteers": 0.3333, "projects": 0.6667, "charity": 0.0, "party": 0.3333}
+    assert whole.index == round((1 + 1 / 3 + 2 / 3 + 0 + 1 / 3) / 5, 4)
+    assert list(communities) == ["130102013001", "130102013002"]
+    assert communities["130102013001"].shares["projects"] == 1.0 and communities["130102013001"].index == 0.5
+    assert communities["130102013002"].shares == {"community": 1.0, "volunteers": 0.0, "projects": 0.0,
+                                                  "charity": 0.0, "party": 1.0}
+    assert linkage_by_community([]) == (Linkage(0, None, None), {})
+
+
+def test_resolved_statuses_are_the_ones_the_resident_was_served_in():
+    assert RESOLVED == {Status.RESOLVED, Status.CLOSED} and not RESOLVED & OPEN

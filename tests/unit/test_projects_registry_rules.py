@@ -198,3 +198,11 @@ def test_purchase_list_codes_are_distinct():
     assert field_of(refused.value) == "items"
     with pytest.raises(ValidationError):
         api.PurchaseListIn(items=[{**entry, "max_budget_fen": 1.5}])
+
+
+def test_station_trend_counts_the_stations_opened_by_each_month_end():
+    months = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    openings = [(GEXIN, date(2026, 1, 31)), (XINHUALU, date(2026, 3, 1)), ("130104001", date(2025, 1, 1))]
+    trend = domain.station_trend([GEXIN, XINHUALU], openings, months)
+    assert [(p.month, p.value) for p in trend] == [("2026-01", 0.5), ("2026-02", 0.5), ("2026-03", 1.0)]
+    assert [p.value for p in domain.station_trend([], openings, months)] == [None, None, None]

@@ -75,8 +75,10 @@ async def resolve(meeting_id: UUID, body: api.ResolutionIn, request: Request, ke
 @router.get("/meeting-actions", response_model=list[api.ActionView], summary="决议事项督办 / actions to follow up")
 async def list_actions(request: Request, area: str | None = AREA,
                        status: Literal["dispatched", "in_progress", "done", "overdue"] | None = None,
+                       need_id: UUID | None = Query(default=None, description="只列出该需求的事项 / actions for this need"),
                        who: Principal = Depends(require(*READERS))):
-    return [handlers.action_view(r) for r in await store.list_actions(pool_of(request), _area(who, area), status)]
+    rows = await store.list_actions(pool_of(request), _area(who, area), status, need_id)
+    return [handlers.action_view(r) for r in rows]
 
 
 @router.post("/meeting-actions/{action_id}/progress", response_model=api.ActionView,

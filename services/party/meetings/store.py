@@ -104,14 +104,15 @@ async def actions_of(conn: Conn, meeting_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(ACTION_VIEW + " WHERE a.meeting_id = $1 ORDER BY a.dispatched_at, a.id", meeting_id)
 
 
-async def list_actions(conn: Conn, area: str, status: str | None) -> list[asyncpg.Record]:
-    """`overdue` is not a status but a flag: flagged and not yet done."""
+async def list_actions(conn: Conn, area: str, status: str | None, need_id: UUID | None = None) -> list[asyncpg.Record]:
+    """`overdue` is not a status but a flag: flagged and not yet done. `need_id`: the actions for that need."""
     return await conn.fetch(
         ACTION_VIEW + """ WHERE a.area_code LIKE $1 AND CASE
                WHEN $2::text IS NULL THEN true
                WHEN $2 = 'overdue' THEN a.overdue_at IS NOT NULL AND a.status <> 'done'
                ELSE a.status = $2 END
-           ORDER BY a.due_at LIMIT 500""", code_prefix(area) + "%", status)
+             AND ($3::uuid IS NULL OR a.need_id = $3)
+           ORDER BY a.due_at LIMIT 500""", code_prefix(area) + "%", status, need_id)
 
 
 async def record_progress(conn: Conn, progress_id: UUID, action_id: UUID, status: str, note: str, by: str,

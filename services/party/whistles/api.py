@@ -31,8 +31,9 @@ async def blow(body: api.WhistleIn, request: Request, key: str | None = KEY,
 @router.get("/whistles", response_model=list[api.WhistleSummary], summary="吹哨列表 / whistles of an area")
 async def list_whistles(request: Request, area: str | None = AREA,
                         status: Literal["open", "responded", "closed"] | None = None,
+                        need_id: UUID | None = Query(default=None, description="只列出为该需求吹的哨 / whistles for this need"),
                         who: Principal = Depends(require(*READERS))) -> list[api.WhistleSummary]:
-    return await handlers.list_whistles(pool_of(request), who, area, status)
+    return await handlers.list_whistles(pool_of(request), who, area, status, need_id)
 
 
 # before /whistles/{whistle_id}, which would take "stats" for an id

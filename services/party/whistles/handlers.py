@@ -268,8 +268,9 @@ async def whistle_view(pool: asyncpg.Pool, keyring: Keyring, who: Principal, whi
     return api.WhistleView(**_summary(whistle, now()), dispatches=[_dispatch_view(d, keyring) for d in dispatches])
 
 
-async def list_whistles(pool: asyncpg.Pool, who: Principal, area: str | None, status: str | None) -> list[api.WhistleSummary]:
-    rows, at = await store.list_whistles(pool, _area_of_query(who, area), status), now()
+async def list_whistles(pool: asyncpg.Pool, who: Principal, area: str | None, status: str | None,
+                        need_id: UUID | None = None) -> list[api.WhistleSummary]:
+    rows, at = await store.list_whistles(pool, _area_of_query(who, area), status, need_id), now()
     return [api.WhistleSummary(**_summary(r, at)) for r in rows]
 
 

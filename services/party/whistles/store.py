@@ -37,10 +37,11 @@ async def whistle_by_source(conn: Conn, source_event_id: UUID) -> asyncpg.Record
     return await conn.fetchrow("SELECT * FROM whistles WHERE source_event_id = $1", source_event_id)
 
 
-async def list_whistles(conn: Conn, area: str, status: str | None) -> list[asyncpg.Record]:
+async def list_whistles(conn: Conn, area: str, status: str | None, need_id: UUID | None = None) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT * FROM whistles WHERE area_code LIKE $1 AND ($2::text IS NULL OR status = $2)
-           ORDER BY blown_at DESC LIMIT $3""", code_prefix(area) + "%", status, LIMIT)
+              AND ($4::uuid IS NULL OR need_id = $4)
+           ORDER BY blown_at DESC LIMIT $3""", code_prefix(area) + "%", status, LIMIT, need_id)
 
 
 async def timings(conn: Conn, area: str) -> list[asyncpg.Record]:

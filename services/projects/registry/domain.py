@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from functools import cache
 
+from contracts.api import TrendPoint
 from contracts.api import organizations as api
 # contracts.areas has no listing of an area's children; its table holds every township row
 from contracts.areas import _table, ancestors, contains, lookup
+from kit.months import key, next_month
 
 # worst first: a year's grade, for eligibility, is the worst any of its projects got
 GRADE_ORDER = ("unqualified", "basic", "good", "excellent")
@@ -93,6 +96,19 @@ def station_coverage(townships: Sequence[str], station_areas: Iterable[str], tar
     return api.StationCoverage(townships=len(townships), with_station=len(with_station), share=ratio, target=target,
                                met=ratio is not None and ratio >= target,
                                without_station=[t for t in townships if t not in with_station])
+
+
+def station_trend(townships: Sequence[str], openings: Iterable[tuple[str, date]],
+                  months: Sequence[date]) -> list[TrendPoint]:
+    """Station coverage of the townships at the end of each month (first days given, oldest first),
+    counting the stations opened on or before it."""
+    wanted, openings = set(townships), list(openings)
+    points = []
+    for month in months:
+        after = next_month(month)
+        covered = {area for area, opened in openings if area in wanted and opened < after}
+        points.append(TrendPoint(month=key(month), value=share(len(covered), len(townships))))
+    return points
 
 
 def room_coverage(rooms: Mapping[str, int], communities: Sequence[str]) -> api.RoomCoverage:

@@ -12,7 +12,7 @@ from contracts.api import organizations as api
 from contracts.areas import code_prefix, contains, lookup
 from contracts.envelope import new_id
 from contracts.events.projects import OrganizationRegistered
-from kit import idempotency
+from kit import idempotency, months
 from kit.auth import Principal, Role, require_jurisdiction
 from kit.clock import now
 from kit.problems import Problem, conflict, invalid, not_found
@@ -195,6 +195,7 @@ async def organization_stats(pool: asyncpg.Pool, who: Principal, area: str | Non
         by_community = await store.organizations_by_community(conn, prefix)
         hubs = await store.hub_areas(conn, area, prefix)
         urban = [r["area_code"] for r in await store.communities(conn, prefix, urban_only=True)]
+        changes = await store.registrations_by_month(conn, prefix, months.ZONE)
     staff = sum(r["staff"] for r in counts)
     return api.OrganizationStats(
         area=area, organizations=sum(r["n"] for r in counts),
@@ -202,7 +203,8 @@ async def organization_stats(pool: asyncpg.Pool, who: Principal, area: str | Non
         by_legal_type=domain.tally(domain.count_by(counts, "legal_type"), LEGAL_TYPES),
         full_time_staff=domain.staff_target(staff, settings.full_time_staff_target),
         by_community=domain.per_community(by_community),
-        hub_coverage=domain.hub_coverage(urban, hubs, settings.hub_coverage_target))
+        hub_coverage=domain.hub_coverage(urban, hubs, settings.hub_coverage_target),
+        trend=[api.TrendPoint(month=m, value=n) for m, n in months.running_totals(months.months_to(now()), changes)])
 
 
 async def platform_coverage(pool: asyncpg.Pool, who: Principal, area: str | None,
@@ -213,10 +215,12 @@ async def platform_coverage(pool: asyncpg.Pool, who: Principal, area: str | None
         stations = await store.platform_counts(conn, prefix, "station")
         rooms = await store.platform_counts(conn, prefix, "room")
         registered = [r["area_code"] for r in await store.communities(conn, prefix)]
+        openings = [(r["area_code"], r["opened_on"]) for r in await store.station_openings(conn, prefix)]
+    townships = domain.townships_under(area)
     return api.PlatformCoverage(
-        area=area, stations=domain.station_coverage(domain.townships_under(area), stations,
-                                                    settings.station_coverage_target),
-        rooms=domain.room_coverage(rooms, registered))
+        area=area, stations=domain.station_coverage(townships, stations, settings.station_coverage_target),
+        rooms=domain.room_coverage(rooms, registered),
+        trend=domain.station_trend(townships, openings, months.months_to(now())))
 
 
 # --- the purchase list ----------------------------------------------------------------------------------------

@@ -143,6 +143,27 @@ async def hub_areas(conn: Conn, area: str, area_prefix: str) -> list[str]:
     return [r["area_code"] for r in rows]
 
 
+async def registrations_by_month(conn: Conn, area_prefix: str, zone: str) -> dict[str, int]:
+    """The change in the area's registered organizations by local month (YYYY-MM), all history:
+    +1 in the month of registration, -1 in the month of deregistration (a deregistered record never
+    changes again, so its updated_at is when it was deregistered)."""
+    rows = await conn.fetch(
+        """SELECT month, sum(n)::int AS n FROM (
+               SELECT to_char(registered_at AT TIME ZONE $2, 'YYYY-MM') AS month, count(*) AS n
+                 FROM organizations WHERE area_code LIKE $1 || '%' GROUP BY 1
+               UNION ALL
+               SELECT to_char(updated_at AT TIME ZONE $2, 'YYYY-MM'), -count(*)
+                 FROM organizations WHERE area_code LIKE $1 || '%' AND status = 'deregistered' GROUP BY 1) changes
+           GROUP BY month""", area_prefix, zone)
+    return {r["month"]: r["n"] for r in rows}
+
+
+async def station_openings(conn: Conn, area_prefix: str) -> list[asyncpg.Record]:
+    """(area_code, opened_on) of the area's social-work stations."""
+    return await conn.fetch("SELECT area_code, opened_on FROM platforms WHERE area_code LIKE $1 || '%' AND kind = 'station'",
+                            area_prefix)
+
+
 async def platform_counts(conn: Conn, area_prefix: str, kind: str) -> dict[str, int]:
     rows = await conn.fetch(
         """SELECT area_code, count(*) AS n FROM platforms WHERE area_code LIKE $1 || '%' AND kind = $2

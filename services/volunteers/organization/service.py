@@ -3,21 +3,23 @@ wants ≥ 80% of community service facilities to have one), teams led by a socia
 training and supervision social workers give them (社工引领志愿者), and per-area statistics."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import get_args
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.api import TrendPoint
 from contracts.api import volunteers as api
 from contracts.areas import code_prefix, lookup
 from contracts.envelope import new_id
 from contracts.values import mask_name
+from kit import months as calendar
 from kit.clock import now
+from kit.months import LOCAL, ZONE, last_months
 from kit.auth import Principal, Role, require_jurisdiction, visible
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
@@ -25,8 +27,6 @@ from kit.uow import UnitOfWork
 from services.volunteers.handlers import _ctx as pii_context  # the context names were encrypted under
 from services.volunteers.organization import store
 
-ZONE = "Asia/Shanghai"  # months are local calendar months
-LOCAL = ZoneInfo(ZONE)
 SW_LEVELS = get_args(api.SocialWorkerLevel)
 ACTIVE_DAYS = 30
 
@@ -203,12 +203,6 @@ async def record_supervision(pool: asyncpg.Pool, who: Principal, team_id: UUID, 
 
 # --- statistics -------------------------------------------------------------------------------
 
-def last_months(today: date, n: int = 12) -> list[date]:
-    """First days of the last `n` calendar months, oldest first, the current one included."""
-    current = today.year * 12 + today.month - 1
-    return [date(i // 12, i % 12 + 1, 1) for i in range(current - n + 1, current + 1)]
-
-
 def hours_by_month(months: list[date], minutes: dict[str, int]) -> dict[str, float]:
     """Every month present (0 when none), so a chart's series has no gaps."""
     return {f"{m:%Y-%m}": round(minutes.get(f"{m:%Y-%m}", 0) / 60, 2) for m in months}
@@ -218,10 +212,22 @@ def ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def coverage(facilities: int, with_station: int, target: float) -> api.StationCoverage:
+def coverage(facilities: int, with_station: int, target: float,
+             trend: list[TrendPoint] | None = None) -> api.StationCoverage:
     share = ratio(with_station, facilities)
     return api.StationCoverage(facilities=facilities, with_station=with_station, coverage=share, target=target,
-                               met=share is not None and share >= target)
+                               met=share is not None and share >= target, trend=trend or [])
+
+
+def cumulative_trend(months: list[date], added: dict[str, int]) -> list[TrendPoint]:
+    """How many there were at each month's end, from how many were added by month (YYYY-MM)."""
+    return [TrendPoint(month=m, value=n) for m, n in calendar.running_totals(months, added)]
+
+
+def coverage_trend(months: list[date], facilities: dict[str, int], stations: dict[str, int]) -> list[TrendPoint]:
+    """Station coverage at each month's end, from the facilities and stations set up by month."""
+    with_station = dict(calendar.running_totals(months, stations))
+    return [TrendPoint(month=m, value=ratio(with_station[m], n)) for m, n in calendar.running_totals(months, facilities)]
 
 
 async def volunteer_stats(pool: asyncpg.Pool, who: Principal, area: str | None,
@@ -233,13 +239,17 @@ async def volunteer_stats(pool: asyncpg.Pool, who: Principal, area: str | None,
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         counts = await store.volunteer_counts(conn, prefix, at - timedelta(days=ACTIVE_DAYS))
         levels = await store.social_workers_by_level(conn, prefix)
-        monthly = await store.verified_minutes_by_month(conn, prefix, datetime.combine(months[0], time(), LOCAL), ZONE)
+        monthly = await store.verified_minutes_by_month(conn, prefix, calendar.start(months[0]), ZONE)
         by_status = await store.minutes_by_status(conn, prefix)
         facility_counts = await store.station_counts(conn, prefix)
+        social_workers_added = await store.social_workers_by_month(conn, prefix, ZONE)
+        facilities_added, stations_added = await store.facilities_by_month(conn, prefix, ZONE)
     return api.VolunteerStats(
         area=area, registered=counts["registered"], active_30d=counts["active"], party_members=counts["party_members"],
         social_workers_by_level={level: levels.get(level, 0) for level in SW_LEVELS},
         hours_by_month=hours_by_month(months, monthly),
         verified_ratio=ratio(by_status.get("verified", 0), sum(by_status.values())),
         station_coverage=coverage(facility_counts["facilities"], facility_counts["with_station"],
-                                  settings.station_coverage_target))
+                                  settings.station_coverage_target,
+                                  coverage_trend(months, facilities_added, stations_added)),
+        social_workers_trend=cumulative_trend(months, social_workers_added))

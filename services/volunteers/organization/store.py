@@ -139,6 +139,28 @@ async def minutes_by_status(conn: Conn, area_prefix: str) -> dict[str, int]:
     return {r["status"]: int(r["minutes"]) for r in rows}
 
 
+async def social_workers_by_month(conn: Conn, area_prefix: str, zone: str) -> dict[str, int]:
+    """Social workers living in the area, by the local month (YYYY-MM) they registered, all history."""
+    rows = await conn.fetch(
+        """SELECT to_char(registered_at AT TIME ZONE $2, 'YYYY-MM') AS month, count(*) AS n FROM volunteers
+            WHERE area_code LIKE $1 || '%' AND sw_level IS NOT NULL GROUP BY month""", area_prefix, zone)
+    return {r["month"]: r["n"] for r in rows}
+
+
+async def facilities_by_month(conn: Conn, area_prefix: str, zone: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The area's facilities, and its stations, by the local month (YYYY-MM) they were set up, all history."""
+    rows = await conn.fetch(
+        """SELECT 'facility' AS kind, to_char(created_at AT TIME ZONE $2, 'YYYY-MM') AS month, count(*) AS n
+             FROM facilities WHERE area_code LIKE $1 || '%' GROUP BY 2
+           UNION ALL
+           SELECT 'station', to_char(created_at AT TIME ZONE $2, 'YYYY-MM'), count(*)
+             FROM stations WHERE area_code LIKE $1 || '%' GROUP BY 2""", area_prefix, zone)
+    by_kind: dict[str, dict[str, int]] = {"facility": {}, "station": {}}
+    for r in rows:
+        by_kind[r["kind"]][r["month"]] = r["n"]
+    return by_kind["facility"], by_kind["station"]
+
+
 async def station_counts(conn: Conn, area_prefix: str) -> asyncpg.Record:
     return await conn.fetchrow(
         """SELECT count(*) AS facilities, count(s.id) AS with_station

@@ -1,0 +1,153 @@
+"""Composed views (综合视图): one answer drawn from several services, asked in parallel. A service
+that does not answer in time leaves its section `unavailable`; the rest of the view still answers."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+import aiohttp
+from fastapi import APIRouter, Depends, Query, Request
+
+from contracts.api import views as api
+from contracts.areas import lookup
+from kit.auth import Principal, principal, require_jurisdiction
+from kit.problems import Problem, invalid
+from services.gateway.kpis import kpi_board
+from services.gateway.upstream import Reply, Upstream, forward_headers, raise_for_problem
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1/views", tags=["综合视图 composed views"])
+AREA = Query(default=None, description="区划代码，默认为本人辖区 / area code, defaults to your jurisdiction")
+
+
+@dataclass(frozen=True)
+class Ask:
+    service: str
+    path: str
+    params: dict | None = None
+
+
+async def fan_out(request: Request, asks: dict[str, Ask]) -> dict[str, api.Section]:
+    """Ask every service at once; each answer becomes a section with its status."""
+    headers = forward_headers(request)
+    replies = await asyncio.gather(*(_ask(request, ask, headers) for ask in asks.values()))
+    return {name: _section(ask.service, reply) for (name, ask), reply in zip(asks.items(), replies)}
+
+
+async def _ask(request: Request, ask: Ask, headers: dict) -> Reply | None:
+    upstream: Upstream = request.app.state.upstreams[ask.service]
+    try:
+        return await upstream.request("GET", ask.path, params=ask.params or {}, headers=headers)
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return None  # down or too slow: the section says so
+
+
+def _section(service: str, reply: Reply | None) -> api.Section:
+    if reply is None or reply.status >= 500:
+        return api.Section(service=service, status="unavailable")
+    if reply.status == 401:
+        raise_for_problem(reply)  # the token itself is refused: the whole view is
+    if reply.status == 403:
+        return api.Section(service=service, status="forbidden")
+    if reply.status == 404:
+        return api.Section(service=service, status="not_found")
+    if reply.status >= 300:  # the gateway checked the area already: a service refusing the rest is its fault
+        log.warning("view section refused", extra={"service": service, "status": reply.status})
+        return api.Section(service=service, status="unavailable")
+    return api.Section(service=service, status="available", data=reply.json())
+
+
+def area_of(who: Principal, area: str | None) -> tuple[str, str, str]:
+    """The asked area (the caller's by default): a known code within the caller's jurisdiction."""
+    area = area or who.area
+    known = lookup(area)
+    if known is None:
+        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
+    require_jurisdiction(who, area, hide=False)
+    return area, known.name, known.level
+
+
+# --- need 360 ---------------------------------------------------------------------------------------
+
+@router.get("/needs/{need_id}", response_model=api.Need360, summary="需求全景 / a need's whole chain")
+async def need_360(need_id: UUID, request: Request, who: Principal = Depends(principal)) -> api.Need360:
+    n = str(need_id)
+    s = await fan_out(request, {
+        "need": Ask("needs", f"/needs/{n}"), "timeline": Ask("needs", f"/needs/{n}/timeline"),
+        "volunteers": Ask("volunteers", f"/tasks/by-need/{n}/service"),
+        "projects": Ask("projects", "/projects", {"need_id": n}),
+        "charity": Ask("charity", f"/earmarks/by-need/{n}"),
+        "whistles": Ask("party", "/whistles", {"need_id": n}),
+        "actions": Ask("party", "/meeting-actions", {"need_id": n})})
+    _core_or_refuse(s["need"])
+    timeline = s["timeline"]
+    return api.Need360(
+        need_id=n, need=s["need"], volunteers=s["volunteers"], projects=s["projects"], charity=s["charity"],
+        party=_joined("party", whistles=s["whistles"], actions=s["actions"]),
+        timeline=[api.TimelineItem.model_validate(e) for e in timeline.data] if timeline.status == "available" else [],
+        timeline_status=timeline.status)
+
+
+def _joined(service: str, **parts: api.Section) -> api.Section:
+    """Several answers of one service as one section: available only if every part is."""
+    statuses = {p.status for p in parts.values()}
+    status = "available" if statuses == {"available"} else next(
+        s for s in ("unavailable", "forbidden", "not_found", "available") if s in statuses)
+    return api.Section(service=service, status=status, data={name: p.data for name, p in parts.items()})
+
+
+# --- dashboards and KPIs --------------------------------------------------------------------------------
+
+@router.get("/dashboard", response_model=api.Dashboard, summary="数据看板 / an area's dashboard")
+async def dashboard(request: Request, area: str | None = AREA, who: Principal = Depends(principal)) -> api.Dashboard:
+    code, name, level = area_of(who, area)
+    q = {"area": code}
+    s = await fan_out(request, {
+        "needs": Ask("needs", "/needs/stats", q), "needs_trend": Ask("needs", "/needs/trend", q),
+        "linkage": Ask("needs", "/needs/linkage", q), "volunteers": Ask("volunteers", "/volunteers/stats", q),
+        "organizations": Ask("projects", "/organizations/stats", q), "projects": Ask("projects", "/projects/stats", q),
+        "funds": Ask("charity", "/funds/flows", q), "whistles": Ask("party", "/whistles/stats", q)})
+    return api.Dashboard(area_code=code, area_name=name, level=level, **s)
+
+
+@router.get("/kpis", response_model=api.KpiBoard, summary="政策目标完成情况 / the policy's targets")
+async def kpis(request: Request, area: str | None = AREA, who: Principal = Depends(principal)) -> api.KpiBoard:
+    code, name, level = area_of(who, area)
+    q = {"area": code}
+    s = await fan_out(request, {
+        "organizations": Ask("projects", "/organizations/stats", q), "platforms": Ask("projects", "/platforms/coverage", q),
+        "volunteers": Ask("volunteers", "/volunteers/stats", q)})
+    return api.KpiBoard(area_code=code, area_name=name, level=level, kpis=kpi_board(s, level))
+
+
+# --- profiles ---------------------------------------------------------------------------------------------
+
+@router.get("/volunteers/{volunteer_id}", response_model=api.Profile, summary="志愿者档案 / a volunteer's profile")
+async def volunteer_profile(volunteer_id: UUID, request: Request, who: Principal = Depends(principal)) -> api.Profile:
+    v = str(volunteer_id)
+    s = await fan_out(request, {"volunteer": Ask("volunteers", f"/volunteers/{v}"),
+                                "timebank": Ask("volunteers", f"/timebank/volunteers/{v}")})
+    return _profile("volunteer", v, s, core="volunteer")
+
+
+@router.get("/organizations/{uscc}", response_model=api.Profile, summary="社会组织档案 / an organization's profile")
+async def organization_profile(uscc: str, request: Request, who: Principal = Depends(principal)) -> api.Profile:
+    s = await fan_out(request, {"organization": Ask("projects", f"/organizations/{uscc}"),
+                                "projects": Ask("projects", "/projects", {"organization_uscc": uscc})})
+    return _profile("organization", uscc, s, core="organization")
+
+
+def _profile(kind: str, ident: str, sections: dict[str, api.Section], core: str) -> api.Profile:
+    _core_or_refuse(sections[core])
+    return api.Profile(kind=kind, id=ident, sections=sections)
+
+
+def _core_or_refuse(core: api.Section) -> None:
+    """The record a view is about decides who may see the view: unknown (or outside the caller's
+    area, which the service answers the same way) → 404; a role that may not read it → 403."""
+    if core.status == "not_found":
+        raise Problem(404, "未找到 / Not found", "没有这条记录 / no such record")
+    if core.status == "forbidden":
+        raise Problem(403, "无权访问 / Forbidden", "此角色不能查看该记录 / this role may not read it")
