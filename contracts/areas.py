@@ -71,6 +71,12 @@ def ancestors(code: str) -> list[str]:
     return chain[::-1]
 
 
+def children(code: str) -> list[Area]:
+    """The areas directly under `code`, by code (empty for a township: its villages and communities
+    are not shipped, see above)."""
+    return sorted((a for a in _table().values() if a.parent == code), key=lambda a: a.code)
+
+
 def contains(outer: str, inner: str) -> bool:
     """True when `outer` is `inner` or one of its ancestors; unknown codes never match."""
     try:

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SERVICES = ("needs", "volunteers", "projects", "charity", "party")
 # HTTP port offset of each service from the gateway's port
 PORT_OFFSETS = {"gateway": 0, **{name: i + 1 for i, name in enumerate(SERVICES)}}
+DEV_JWT_ISSUER = "wushe-dev"  # the local development issuer (`wushe token`, the console's dev sign-in)
 
 
 class Settings(BaseSettings):
@@ -24,15 +25,19 @@ class Settings(BaseSettings):
     pg_admin_user: str = "postgres"
     pg_pool_size: int = 10
 
-    jwt_issuer: str = "wushe-dev"
+    jwt_issuer: str = DEV_JWT_ISSUER
     jwt_audience: str = "wushe"
     jwt_public_key_file: Path | None = None  # default <home>/keys/jwt-ed25519.pub.pem
+    # the console's development sign-in (personas → dev JWTs); only ever with the local dev issuer
+    dev_sign_in: bool = True
     pii_keyring_file: Path | None = None  # default <home>/keys/pii-keyring.json
 
     relay_in_process: bool = True  # run the outbox relay inside the service process
     consumer_max_deliver: int = 5
     max_body_bytes: int = 64 * 1024
     upstream_timeout_s: float = 3.0
+
+    demo: bool = True  # `wushe up` loads the demo data once (deploy/demo.py)
 
     otel_exporter: str = "none"  # none | console | otlp
     log_level: str = "INFO"

@@ -1,0 +1,103 @@
+// 党建: major matters and the committee's decisions, whistles and party members' reports, joint meetings
+// and their actions, small wishes.
+import { api } from '../api.js';
+import { card, can, noteWhenAllHidden } from '../cards.js';
+import { gauge } from '../charts.js';
+import { badge, empty, field, fill, h, num, select, showProblem, table, tile, toast, when, yuan } from '../dom.js';
+import { L, pick } from '../i18n.js';
+import { areaName, cachedCategories, codeLabel, codeOptions, loadCategories, statusLabel } from '../labels.js';
+
+const KINDS = { foundation_use: ['使用社区基金', 'Community-foundation use'], other: ['其他事项', 'Other'], project: ['服务项目', 'Project'] };
+
+function votes(d) {
+  if (!d) return '—';
+  const total = d.votes_for + d.votes_against + d.votes_abstain;
+  const bar = h('div', { class: 'actions' }, badge(statusLabel(d.outcome), d.outcome === 'approved' ? 'ok' : d.outcome === 'rejected' ? 'bad' : 'warn'),
+    h('small', {}, L(`赞成 ${d.votes_for} · 反对 ${d.votes_against} · 弃权 ${d.votes_abstain}（应到 ${d.committee_size}，实到 ${total}）`,
+      `for ${d.votes_for} · against ${d.votes_against} · abstain ${d.votes_abstain} (of ${d.committee_size}, ${total} present)`)));
+  return d.reasons ? [bar, h('small', { class: 'muted' }, d.reasons)] : bar;
+}
+
+/** The list leaves a decision out: its votes load on request. */
+function decisionLoader(m) {
+  const slot = h('span', {});
+  slot.append(h('button', { type: 'button', class: 'small', onclick: async () => {
+    try {
+      const full = await api(`/matters/${m.id}`);
+      fill(slot, full.decision ? votes(full.decision) : badge(statusLabel(full.status)));
+    } catch (err) {
+      fill(slot, badge(statusLabel(m.status)));
+    }
+  } }, statusLabel(m.status), ' · ', L('查看表决', 'votes')));
+  return slot;
+}
+
+export async function render(ctx) {
+  await loadCategories();
+  const place = await areaName(ctx.who.area);
+  const matters = card(L('重大事项（先议后决）', 'Major matters (studied before decided)'), () => api('/matters'), (list) => table([
+    { label: L('事项', 'Matter'), value: (m) => [m.title, m.vital_interests && [' ', badge(L('切身利益', 'vital interests'), 'warn')]] },
+    { label: L('类型', 'Kind'), value: (m) => (KINDS[m.kind] ? L(...KINDS[m.kind]) : m.kind) },
+    { label: L('金额', 'Amount'), value: (m) => (m.amount_fen == null ? '—' : yuan(m.amount_fen)), num: true },
+    { label: L('期限', 'Due'), value: (m) => [when(m.due_at, { date: true }), m.overdue && [' ', badge(L('逾期', 'overdue'), 'bad')]] },
+    { label: L('决定', 'Decision'), value: (m) => (m.decision ? votes(m.decision) : m.status === 'decided' ? decisionLoader(m) : badge(statusLabel(m.status), 'warn')) },
+  ], list), { id: 'matters' });
+  const whistleStats = card(L('吹哨响应时效', 'Whistle response times'), () => api('/whistles/stats'), (st) => {
+    const t = st.total;
+    return h('div', {}, h('div', { class: 'tiles' }, tile(num(t.count), L('吹哨', 'Whistles'), 'party'), tile(num(t.answered), L('已接单', 'Answered'), 'party'),
+      tile(t.median_response_s == null ? '—' : `${num(t.median_response_s / 60)} ${L('分钟', 'min')}`, L('响应中位数', 'Median response'), 'party'),
+      tile(num(t.open_overdue), L('超时未接单', 'Overdue, open'), t.open_overdue ? 'bad' : 'ok')),
+    gauge(t.answered ? t.answered_in_time / t.answered : null, null, { label: L('按时接单率', 'Answered in time') }));
+  }, { id: 'whistle-stats' });
+  const whistles = card(L('社区吹哨、党员报到', 'Whistles and members reporting'), () => api('/whistles'), (list) => table([
+    { label: L('吹哨', 'Whistle'), value: (w) => (w.need_id ? h('a', { href: `#/needs/${w.need_id}` }, w.title) : w.title) },
+    { label: L('紧急', 'Urgency'), value: (w) => badge(codeLabel('urgency', w.urgency), w.urgency === 'urgent' ? 'urgent' : '') },
+    { label: L('状态', 'Status'), value: (w) => [badge(statusLabel(w.status)), w.overdue && [' ', badge(L('超时', 'overdue'), 'bad')]] },
+    { label: L('吹哨时间', 'Blown'), value: (w) => when(w.blown_at) },
+    { label: L('首次响应', 'First response'), value: (w) => (w.first_response_at ? when(w.first_response_at) : '—') },
+    { label: L('评价', 'Rating'), value: (w) => (w.satisfaction ? '★'.repeat(w.satisfaction) : '—') },
+  ], list.slice(0, 30)), { id: 'whistles' });
+  const meetings = card(L('党建联席会议', 'Joint meetings'), () => api('/joint-meetings'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((m) => h('li', {},
+    h('span', { class: 'grow' }, m.title), badge(statusLabel(m.status)), h('small', {}, when(m.scheduled_at), ' · ', m.place)))) : empty()), { id: 'meetings' });
+  const actions = card(L('决议事项督办', 'Actions to follow up'), () => api('/meeting-actions'), (list) => table([
+    { label: L('事项', 'Action'), value: (a) => a.title }, { label: L('责任方', 'Owner'), value: (a) => a.owner },
+    { label: L('期限', 'Due'), value: (a) => when(a.due_at, { date: true }) },
+    { label: L('状态', 'Status'), value: (a) => [badge(statusLabel(a.status), a.status === 'done' ? 'ok' : ''), a.overdue && [' ', badge(L('逾期', 'overdue'), 'bad')]] },
+  ], list), { id: 'actions' });
+  const wishes = card(L('微心愿', 'Small wishes'), () => api('/wishes'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((w) => h('li', {},
+    h('span', { class: 'grow' }, w.title, ' · ', h('small', {}, w.beneficiary)), badge(statusLabel(w.status), w.status === 'fulfilled' ? 'ok' : ''),
+    w.claimer && h('small', {}, w.claimer)))) : empty()), { id: 'wishes' });
+  const grid = h('div', { class: 'grid' }, matters, h('div', { class: 'grid two' }, whistleStats, whistles), h('div', { class: 'grid two' }, meetings, actions), wishes);
+  noteWhenAllHidden(grid, [matters, whistleStats, whistles, meetings, actions, wishes]);
+  return h('div', {}, h('div', { class: 'page-head' }, h('h1', {}, L('党建引领', 'Party building')), h('span', { class: 'muted' }, place)),
+    can(ctx.who, 'social_worker', 'grid_worker', 'party_secretary') && whistleForm(ctx), grid);
+}
+
+function whistleForm(ctx) {
+  const slot = h('div', {});
+  const cats = Object.entries(cachedCategories());
+  const form = h('form', { class: 'form', id: 'whistle-form', onsubmit: async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    const body = { area_code: f.get('area_code').trim(), title: f.get('title').trim(), description: f.get('description').trim(), urgency: f.get('urgency'),
+      required_skills: f.get('required_skills').split(/[,，、;；\s]+/).map((x) => x.trim()).filter(Boolean) };
+    if (f.get('category')) body.category = f.get('category');
+    try {
+      const created = await api('/whistles', { method: 'POST', body });
+      toast(L(`已吹哨，派给 ${created.dispatched_members} 名党员、${created.dispatched_units} 个责任单位`, `Whistle blown: ${created.dispatched_members} members, ${created.dispatched_units} units`));
+      ctx.refresh();
+    } catch (err) {
+      showProblem(form, slot, err);
+    }
+  } },
+  h('div', { class: 'fields three' },
+    field(L('村（社区）代码', 'Community code'), h('input', { name: 'area_code', required: true, value: ctx.who.area.length === 12 ? ctx.who.area : '', inputmode: 'numeric' }), { required: true }),
+    field(L('标题', 'Title'), h('input', { name: 'title', required: true, maxlength: 100 }), { required: true }),
+    field(L('紧急程度', 'Urgency'), select('urgency', codeOptions('urgency'), { value: 'routine' })),
+    field(L('类别（派给责任单位）', 'Category (for units)'), select('category', cats.map(([c, p]) => [c, pick(p)]), { blank: L('不限', 'any') })),
+    field(L('所需技能', 'Skills'), h('input', { name: 'required_skills' })),
+    field(L('说明', 'Description'), h('input', { name: 'description', maxlength: 2000 }))),
+  slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, L('吹哨', 'Blow the whistle'))));
+  return h('details', { class: 'panel' }, h('summary', {}, L('＋ 社区吹哨', '+ Blow the whistle')), form);
+}
+

@@ -1,0 +1,122 @@
+// 项目与社会组织: the project library by status, the demand pool, the registry of social organizations.
+import { api, maybe } from '../api.js';
+import { card, noteWhenAllHidden } from '../cards.js';
+import { donut, gauge, legend, PALETTE } from '../charts.js';
+import { badge, empty, h, kv, num, table, tile, when, yuan } from '../dom.js';
+import { L, bi } from '../i18n.js';
+import {
+  PROJECT_STATUS, areaName, categoryLabel, codeLabel, gradeLabel, legalType, loadCategories, projectStatus, statusLabel, taskTitle,
+} from '../labels.js';
+import { profileSections } from './volunteers.js';
+
+const STATUS_CLASS = { published: 'info', procured: 'info', delivered: 'ok', evaluated: 'ok', closed: '', funding_rejected: 'bad', review_pending: 'warn', funding_pending: 'warn' };
+
+export async function render(ctx) {
+  await loadCategories();
+  const status = ctx.query.get('status') || '';
+  const place = await areaName(ctx.who.area);
+  const names = maybe('/organizations').then((list) => new Map((list || []).map((o) => [o.uscc, o.name])), () => new Map());
+  const projects = card(L('项目库', 'Project library'), () => Promise.all([api('/projects', { query: { status } }), names]), ([list, orgNames]) => {
+    const counts = {};
+    for (const p of list) counts[p.status] = (counts[p.status] || 0) + 1;
+    const parts = Object.entries(counts).map(([s, v], i) => ({ label: projectStatus(s), value: v, color: PALETTE[i % PALETTE.length] }));
+    return h('div', {},
+      list.length > 0 && !status && h('div', { class: 'grid two' },
+        donut(parts, { label: L('项目状态', 'Projects by status'), centerLabel: L('项目', 'projects') }),
+        h('div', {}, legend(parts.map((p) => ({ name: `${p.label} ${p.value}`, color: p.color }))),
+          kv([[L('预算合计', 'Budgets'), yuan(list.reduce((a, p) => a + p.budget_fen, 0))],
+            [L('中标金额合计', 'Awarded'), yuan(list.reduce((a, p) => a + (p.awarded_fen || 0), 0))]]))),
+      table([
+        { label: L('项目', 'Project'), value: (p) => h('a', { href: `#/projects/${p.id}` }, p.title) },
+        { label: L('状态', 'Status'), value: (p) => badge(projectStatus(p.status), STATUS_CLASS[p.status] || '') },
+        { label: L('预算', 'Budget'), value: (p) => yuan(p.budget_fen), num: true },
+        { label: L('承接组织', 'Organization'), value: (p) => (p.organization_uscc ? h('a', { href: `#/organizations/${p.organization_uscc}` }, orgNames.get(p.organization_uscc) || p.organization_uscc) : '—') },
+        { label: L('年度', 'Year'), value: (p) => p.year },
+      ], list, { onRow: (p) => ctx.go(`projects/${p.id}`) }));
+  }, {
+    id: 'projects',
+    extra: h('select', { class: 'count', 'aria-label': L('项目状态', 'Project status'), onchange: (e) => ctx.go('projects', { status: e.target.value }) },
+      h('option', { value: '' }, L('全部状态', 'All')), Object.entries(PROJECT_STATUS).map(([k, v]) => h('option', { value: k, selected: k === status }, L(...v)))),
+  });
+  const demands = card(L('项目需求池', 'Demand pool'), () => api('/projects/demands'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((d) => h('li', {},
+    badge(d.kind === 'need' ? L('需求', 'need') : L('联席会议', 'joint meeting'), d.kind === 'need' ? 'a-community' : 'a-party'),
+    d.need_id ? h('a', { class: 'grow', href: `#/needs/${d.need_id}` }, taskTitle(d)) : h('span', { class: 'grow' }, taskTitle(d)),
+    d.category && h('small', {}, categoryLabel(d.category)), h('small', {}, when(d.received_at))))) : empty(L('没有等待立项的需求', 'Nothing waiting for a project'))),
+  { id: 'demands' });
+  const orgs = card(L('社会组织', 'Social organizations'), () => api('/organizations'), (list) => table([
+    { label: L('名称', 'Name'), value: (o) => h('a', { href: `#/organizations/${o.uscc}` }, o.name) },
+    { label: L('类别', 'Category'), value: (o) => codeLabel('organization_category', o.category) },
+    { label: L('类型', 'Type'), value: (o) => legalType(o.legal_type) },
+    { label: L('标识', 'Flags'), value: (o) => [o.hub && badge(L('枢纽型', 'hub'), 'a-projects'), o.social_work_agency && badge(L('社工机构', 'social work'), 'a-volunteers'),
+      o.charity_certified && badge(L('慈善组织', 'charity'), 'a-charity')] },
+    { label: L('专职人员', 'Staff'), value: (o) => num(o.full_time_staff), num: true },
+  ], list), { id: 'organizations' });
+  const coverage = card(L('社工站覆盖', 'Social-work stations'), () => api('/platforms/coverage'), (c) => h('div', {},
+    gauge(c.stations.share, c.stations.target, { label: L('乡镇（街道）社工站覆盖率', 'Township station coverage') }),
+    h('p', { class: 'small muted' }, L(`${c.stations.with_station} / ${c.stations.townships} 个乡镇（街道）已建社工站；社会工作室 ${c.rooms.rooms} 个`,
+      `${c.stations.with_station} of ${c.stations.townships} townships have a station; ${c.rooms.rooms} community rooms`))), { id: 'coverage' });
+  const grid = h('div', { class: 'grid' }, projects, h('div', { class: 'grid two' }, demands, coverage), orgs);
+  noteWhenAllHidden(grid, [projects, demands, orgs, coverage]);
+  return h('div', {}, h('div', { class: 'page-head' }, h('h1', {}, L('项目与社会组织', 'Projects and organizations')), h('span', { class: 'muted' }, place)), grid);
+}
+
+export async function detail(ctx) {
+  const [id] = ctx.params;
+  const p = await api(`/projects/${id}`);
+  const page = h('div', {},
+    h('div', { class: 'need-head' }, h('h1', {}, p.title), badge(projectStatus(p.status), STATUS_CLASS[p.status] || '')),
+    h('div', { class: 'tiles' }, tile(yuan(p.budget_fen), L('预算', 'Budget'), 'projects'), tile(p.awarded_fen == null ? '—' : yuan(p.awarded_fen), L('中标金额', 'Awarded'), 'projects'),
+      tile(`${p.duration_months} ${L('个月', 'months')}`, L('周期', 'Duration'), 'projects'), tile(p.evaluation ? `${num(p.evaluation.score, 1)} · ${p.evaluation.grade_zh}` : '—', L('评估', 'Evaluation'), 'ok')),
+    h('div', { class: 'grid two' },
+      h('section', { class: 'card' }, h('h2', {}, L('项目信息', 'The project')), kv([
+        [L('区域', 'Area'), await areaName(p.area_code)], [L('服务内容', 'Service'), p.service_content],
+        [L('绩效指标', 'Indicators'), p.indicators.map((i) => `${i.name}：${i.target}`).join('；')],
+        [L('涉及居民切身利益', 'Vital interests'), p.vital_interests ? L('是', 'yes') : L('否', 'no')],
+        [L('党组织研究', 'Party review'), p.review_reasons.length ? p.review_reasons.map(bi).join('、') : null], [L('研究意见', 'Review note'), p.review_note || null],
+        [L('投标截止', 'Bids close'), p.bid_deadline ? when(p.bid_deadline) : null],
+        [L('承接组织', 'Organization'), p.organization_uscc ? h('a', { href: `#/organizations/${p.organization_uscc}` }, p.organization_uscc) : null],
+        [L('关闭原因', 'Closed because'), p.closed_reason],
+        [L('服务需求', 'Needs served'), p.need_ids.length ? p.need_ids.map((n, i) => [i ? '、' : '', h('a', { href: `#/needs/${n}` }, `#${i + 1}`)]) : null],
+      ])),
+      h('section', { class: 'card' }, h('h2', {}, L('资金', 'Funding')), table([
+        { label: L('来源', 'Source'), value: (f) => f.source },
+        { label: L('金额', 'Amount'), value: (f) => yuan(f.amount_fen), num: true },
+        { label: L('状态', 'Status'), value: (f) => [badge(statusLabel(f.status)), f.rule && h('small', {}, ` ${f.rule}`)] },
+      ], p.funding, { stack: false }), h('h2', {}, L('里程碑', 'Milestones')), table([
+        { label: L('里程碑', 'Milestone'), value: (m) => m.title }, { label: L('到期', 'Due'), value: (m) => m.due_on },
+        { label: L('金额', 'Amount'), value: (m) => yuan(m.amount_fen), num: true }, { label: L('状态', 'Status'), value: (m) => badge(statusLabel(m.status)) },
+      ], p.milestones)),
+      p.bids.length > 0 && h('section', { class: 'card' }, h('h2', {}, L('投标', 'Bids')), table([
+        { label: L('组织', 'Organization'), value: (b) => b.organization_uscc }, { label: L('报价', 'Price'), value: (b) => yuan(b.price_fen), num: true },
+        { label: L('得分', 'Score'), value: (b) => (b.score == null ? '—' : num(b.score, 2)), num: true }, { label: L('状态', 'Status'), value: (b) => badge(statusLabel(b.status)) },
+      ], p.bids)),
+      p.evaluation && h('section', { class: 'card' }, h('h2', {}, L('评估', 'Evaluation')), kv([
+        [L('总分', 'Score'), num(p.evaluation.score, 1)], [L('等级', 'Grade'), gradeLabel(p.evaluation.grade)],
+        [L('居民满意度', "Residents' satisfaction"), num(p.evaluation.resident_satisfaction, 1)], [L('指标完成', 'Indicators'), num(p.evaluation.indicators, 1)],
+        [L('第三方评估', 'Third party'), `${num(p.evaluation.third_party, 1)}（${p.evaluation.third_party_evaluator}）`]]))));
+  return page;
+}
+
+export async function organization(ctx) {
+  const [uscc] = ctx.params;
+  let view;
+  try {
+    view = await api(`/views/organizations/${uscc}`);
+  } catch (err) {
+    if (!(err.status === 404 && /views/.test(err.problem?.detail || ''))) throw err;
+    view = { kind: 'organization', id: uscc, sections: { organization: { status: 'available', data: await api(`/organizations/${uscc}`) } } };
+  }
+  const o = view.sections.organization?.data;
+  const out = h('div', {}, h('h1', {}, o ? o.name : uscc));
+  if (o) {
+    out.append(h('section', { class: 'card' }, kv([
+      [L('统一社会信用代码', 'USCC'), o.uscc], [L('类型', 'Type'), legalType(o.legal_type)], [L('类别', 'Category'), codeLabel('organization_category', o.category)],
+      [L('登记机关区域', 'Registered at'), await areaName(o.area_code)], [L('专职人员', 'Full-time staff'), num(o.full_time_staff)],
+      [L('状态', 'Status'), statusLabel(o.status)],
+      [L('评估等级', 'Grades'), (o.grades || []).map((g) => `${g.year} ${gradeLabel(g.grade)}（${num(g.score, 1)}）`).join('；') || null],
+    ])));
+  }
+  const rest = { ...view, sections: Object.fromEntries(Object.entries(view.sections).filter(([k]) => k !== 'organization')) };
+  out.append(profileSections(rest));
+  return out;
+}
