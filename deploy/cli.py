@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     dlq_sub.add_parser("list")
     replay_cmd = dlq_sub.add_parser("replay")
     replay_cmd.add_argument("seq", nargs="*", type=int, help="DLQ sequence numbers (default: all)")
+    demo = sub.add_parser("demo", help="载入演示数据到运行中的平台 / load the demo data into the running stack")
+    demo.add_argument("--force", action="store_true", help="即使已载入也再运行一遍 / run again even if loaded "
+                                                          "(what $WUSHE_HOME/demo/journal.json records is not sent again)")
     keys = sub.add_parser("keys", help="个人信息加密密钥 / personal-data keys")
     keys.add_subparsers(dest="keys_command", required=True).add_parser("rotate", help="add a key and make it active")
     sub.add_parser("reencrypt", help="用当前密钥重新加密个人信息 / re-encrypt personal data under the active key")
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.dlq_command == "list":
             return asyncio.run(dead_letters.list_(settings))
         return asyncio.run(dead_letters.replay(settings, args.seq))
+    if args.command == "demo":
+        return demo_command(settings, args.force)
     if args.command == "keys":
         from kit.crypto import rotate_keyring
 
@@ -74,6 +79,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "relay":
         return asyncio.run(run_relay(settings, args.service))
     return 2
+
+
+def demo_command(settings: Settings, force: bool) -> int:
+    import urllib.error
+    import urllib.request
+
+    from deploy.demo import load_demo
+
+    try:
+        with urllib.request.urlopen(f"{settings.url_of('gateway')}/readyz", timeout=2.0):
+            pass
+    except (urllib.error.URLError, OSError):
+        print(f"平台未运行 / the stack is not running at {settings.url_of('gateway')}: start it with `wushe up`",
+              file=sys.stderr)
+        return 2
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    return 0 if load_demo(settings, should_stop=lambda: stopping, force=force) else 1
 
 
 def serve(settings: Settings, service: str) -> int:

@@ -83,6 +83,12 @@ def up(settings: Settings) -> int:
         for name in APPS:
             procs[name] = spawn(settings, "serve", name, log_name=name)
         wait_ready(settings, procs)
+        if settings.demo and not stopping:
+            from deploy.demo import load_demo
+
+            load_demo(settings, should_stop=lambda: stopping)
+        if stopping:
+            return 0
         print(f"\nwushe 已启动 / is up: {settings.url_of('gateway')}  (API 文档 / docs: {settings.url_of('gateway')}/docs)")
         print(f"数据 / data: {settings.home.resolve()}   日志 / logs: {settings.path('log')}")
         print("按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)

@@ -33,7 +33,7 @@ def home():
 def up_env(home: Path, http_port: int, nats_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WUSHE_")}
     return {**env, "WUSHE_HOME": str(home), "WUSHE_HTTP_PORT": str(http_port),
-            "WUSHE_NATS_URL": f"nats://127.0.0.1:{nats_port}"}
+            "WUSHE_NATS_URL": f"nats://127.0.0.1:{nats_port}", "WUSHE_DEMO": "false"}  # the demo: test_demo_data
 
 
 def wushe(*args: str, env: dict[str, str], **kw) -> subprocess.Popen:

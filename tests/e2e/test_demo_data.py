@@ -1,0 +1,254 @@
+"""The demo data (issue 8): the first `wushe up` loads a realistic Hebei demo through the public
+API — needs in every state, volunteers and their hours, organizations, funds, a project graded
+优秀 on the public showcase, whistles, a joint meeting — and writes the console's sign-in
+personas; the second `wushe up` on the same home loads nothing again and starts quickly.
+
+Like test_launcher, this runs `wushe up` in a temporary WUSHE_HOME on free ports: the demo never
+touches the shared test database (other modules count what is in 长安区)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import free_port_block
+
+from deploy.servers import free_port
+from kit.auth import issue_token
+from kit.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+HOME_COMMUNITY, VILLAGE = "130102001001", "130125100200"
+PERSONA_KEYS = {"id", "label_zh", "label_en", "role", "area", "sub", "description_zh"}
+PERSONAS = {"social_worker": ("social_worker", HOME_COMMUNITY), "grid_worker": ("grid_worker", HOME_COMMUNITY),
+            "party_secretary": ("party_secretary", HOME_COMMUNITY), "civil_affairs_county": ("civil_affairs", "130102"),
+            "civil_affairs_city": ("civil_affairs", "130100"), "civil_affairs_province": ("civil_affairs", "130000"),
+            "charity_admin": ("charity_admin", "130102"), "org_admin": ("org_admin", "130102"),
+            "volunteer": ("volunteer", HOME_COMMUNITY), "resident": ("resident", HOME_COMMUNITY),
+            "auditor": ("auditor", "130102"), "social_worker_rural": ("social_worker", VILLAGE)}
+
+
+@pytest.fixture(scope="module")
+def home():
+    path = Path(tempfile.mkdtemp(prefix="wushe-demo-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def stack_env(home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WUSHE_")}
+    http_port, nats_port = free_port_block(), free_port()
+    return {**env, "WUSHE_HOME": str(home), "WUSHE_HTTP_PORT": str(http_port),
+            "WUSHE_NATS_URL": f"nats://127.0.0.1:{nats_port}"}
+
+
+def start(env: dict[str, str], timeout: float = 420) -> tuple[subprocess.Popen, str, float]:
+    """`wushe up` until its "press Ctrl-C" line, which comes after the demo: (process, output, seconds)."""
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "deploy.cli", "up"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines = []
+    while time.monotonic() - started < timeout:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C" in line:
+            return proc, "".join(lines), time.monotonic() - started
+    proc.kill()
+    raise AssertionError("wushe up did not come up:\n" + "".join(lines))
+
+
+def stop(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 0, out
+    return out
+
+
+class Api:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.settings = Settings(home=Path(env["WUSHE_HOME"]), http_port=int(env["WUSHE_HTTP_PORT"]))
+        self.base = f"http://127.0.0.1:{self.settings.http_port}/api/v1"
+
+    def get(self, path: str, role: str | None = None, token_area: str = "130102", sub: str = "test-demo", **params):
+        """GET as `role` of `token_area` (no token without a role); keyword arguments are the query."""
+        headers = {}
+        if role:
+            headers["Authorization"] = f"Bearer {issue_token(self.settings, role=role, area=token_area, sub=sub)}"
+        reply = httpx.get(self.base + path, headers=headers, params=params, timeout=15)
+        assert reply.status_code == 200, f"{path}: {reply.status_code} {reply.text}"
+        return reply.json()
+
+    def journal(self) -> dict:
+        return json.loads(self.settings.path("demo", "journal.json").read_text(encoding="utf-8"))
+
+    def personas(self) -> list[dict]:
+        return json.loads(self.settings.path("demo", "personas.json").read_text(encoding="utf-8"))
+
+    def counts(self) -> dict:
+        """What a second load would double."""
+        city = ("civil_affairs", "130100")
+        return {"needs": self.get("/needs/stats", *city, area="130100")["total"],
+                "volunteers": self.get("/volunteers/stats", *city, area="130100")["registered"],
+                "organizations": self.get("/organizations/stats", *city, area="130100")["organizations"],
+                "projects": len(self.get("/projects", *city, area="130100")),
+                "whistles": len(self.get("/whistles", *city, area="130100")),
+                "party_members": len(self.get("/party-members", *city, area="130100")),
+                "tasks": len(self.get("/tasks", *city, area="130100")),
+                "ledger": self.get("/public/ledger", page_size=1)["total"],
+                "showcase": len(self.get("/public/showcase"))}
+
+
+class Running:
+    """A started `wushe up`, stopped once (by the test that needs it stopped, or at the end)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc, self.out, self.seconds = start(env)
+        self.stopped_out: str | None = None
+
+    def stop(self) -> str:
+        if self.stopped_out is None:
+            self.stopped_out = stop(self.proc)
+        return self.stopped_out
+
+
+@pytest.fixture(scope="module")
+def first_start(stack_env):
+    running = Running(stack_env)
+    api = Api(stack_env)
+    try:
+        yield api, running.out, running.seconds, api.counts(), running
+    finally:
+        running.stop()
+
+
+def test_the_first_start_loads_the_demo_before_it_says_it_is_up(first_start):
+    _, out, seconds, *_ = first_start
+    assert "正在载入演示数据 / loading demo data: 1/9" in out and "9/9" in out
+    assert out.index("演示数据已载入 / demo data loaded") < out.index("wushe 已启动 / is up")
+    assert "跳过 / skipped" not in out and "Traceback" not in out, out
+    assert seconds < 300, f"the first start with the demo took {seconds:.0f}s"
+
+
+def test_needs_in_every_state_for_every_vulnerable_group(first_start):
+    api, *_ = first_start
+    stats = api.get("/needs/stats", "civil_affairs", "130102", area="130102")
+    assert stats["total"] >= 150
+    for status in ("raised", "routed", "matched", "resolved", "closed", "reopened", "disputed"):
+        assert stats["by_status"].get(status, 0) > 0, (status, stats["by_status"])
+    for group in ("subsistence", "extreme_poverty", "empty_nest_elderly", "disabled", "child_in_difficulty"):
+        assert stats["by_target_group"].get(group, 0) > 0, (group, stats["by_target_group"])
+    assert 4.0 <= stats["mean_satisfaction"] <= 5.0 and stats["resolution_rate"] > 0.3
+    rural = api.get("/needs/stats", "social_worker", VILLAGE, area=VILLAGE)
+    assert rural["total"] > 5 and rural["by_target_group"].get("left_behind_child", 0) > 0
+    # the resident's own report came in through the resident's channel
+    library = api.get("/needs", "social_worker", HOME_COMMUNITY, page_size=200)
+    assert any(n["channel"] == "self_report" for n in library["items"])
+    assert any(n["channel"] == "grid_survey" for n in library["items"])
+
+
+def test_volunteers_social_workers_and_their_verified_hours(first_start):
+    api, *_ = first_start
+    stats = api.get("/volunteers/stats", "civil_affairs", "130102", area="130102")
+    assert stats["registered"] >= 80 and stats["party_members"] > 0 and stats["active_30d"] > 40
+    assert set(stats["social_workers_by_level"]) == {"assistant", "social_worker", "senior"}
+    assert all(stats["social_workers_by_level"].values())
+    assert stats["verified_ratio"] > 0.8 and sum(stats["hours_by_month"].values()) > 100
+    assert stats["station_coverage"]["met"]
+
+
+def test_organizations_platforms_projects_and_the_showcase(first_start):
+    api, *_ = first_start
+    organizations = api.get("/organizations/stats", "civil_affairs", "130100", area="130100")
+    assert organizations["organizations"] == 10
+    assert api.get("/organizations/stats", "civil_affairs", "130102", area="130102")["hub_coverage"]["met"]
+    coverage = api.get("/platforms/coverage", "civil_affairs", "130102", area="130102")
+    assert coverage["stations"]["with_station"] == 3 and coverage["rooms"]["rooms"] >= 4
+    statuses = {p["status"] for p in api.get("/projects", "civil_affairs", "130100", area="130100")}
+    assert {"evaluated", "procured", "published", "review_pending", "draft"} <= statuses
+    showcase = api.get("/public/showcase")  # no token
+    assert [item["grade_zh"] for item in showcase] == ["优秀"]
+    assert set(showcase[0]["nominations"]) == {"typical_case", "hebei_charity_award"}
+    calls = api.get("/venture-calls", "civil_affairs", "130102", area="130102")
+    assert calls[0]["status"] == "awarded" and [a["status"] for a in calls[0]["applications"]].count("won") == 2
+
+
+def test_funds_donations_and_payments(first_start):
+    api, *_ = first_start
+    funds = {k.split(":", 1)[1]: v["id"] for k, v in api.journal().items() if k.startswith("fund:")}
+    assistance = api.get(f"/public/ledger/funds/{funds['assistance']}")
+    assert assistance["two_percent"]["budget_fen"] > 0 and 0 < assistance["two_percent"]["service_purchases_fen"]
+    assert assistance["two_percent"]["cap_left_fen"] > 0
+    foundation = api.get(f"/public/ledger/funds/{funds['foundation']}")
+    assert foundation["received_fen"] > 0 and foundation["earmarked_fen"] > 0 and foundation["disbursed_fen"] > 0
+    ledger = api.get("/public/ledger", area="130102", page_size=200)
+    donors = {line["donor"] for line in ledger["items"] if line["donor"]}
+    assert "匿名" in " ".join(donors) or "爱心" in " ".join(donors)
+    assert any("有限公司" in d for d in donors)  # an enterprise that agreed to be named
+    assert api.get("/ledger/verification", "auditor", "130102")["ok"]
+    waiting = api.get("/disbursements", "charity_admin", "130102", status="requested")
+    assert waiting, "a payment waits for the second charity administrator"
+
+
+def test_the_party_leads(first_start):
+    api, *_ = first_start
+    whistles = api.get("/whistles", "party_secretary", HOME_COMMUNITY)
+    assert {w["status"] for w in whistles} == {"open", "responded", "closed"}
+    meetings = api.get("/joint-meetings", "party_secretary", HOME_COMMUNITY)
+    assert [m["status"] for m in meetings] == ["held"]
+    actions = api.get("/meeting-actions", "party_secretary", HOME_COMMUNITY)
+    assert {a["kind"] for a in actions} == {"volunteer_task", "other", "propose_project"}
+    assert {a["status"] for a in actions} == {"in_progress", "done"}
+    matters = {m["status"] for m in api.get("/matters", "party_secretary", HOME_COMMUNITY)}
+    assert matters == {"decided", "pending"}
+    assert {w["status"] for w in api.get("/wishes", "party_secretary", HOME_COMMUNITY)} == {"open", "claimed", "fulfilled"}
+
+
+def test_personas_for_the_console_sign_in(first_start):
+    api, *_ = first_start
+    personas = api.personas()
+    assert all(set(p) == PERSONA_KEYS and all(isinstance(v, str) and v for v in p.values()) for p in personas)
+    by_id = {p["id"]: p for p in personas}
+    assert {pid: (by_id[pid]["role"], by_id[pid]["area"]) for pid in PERSONAS} == PERSONAS
+
+    def get(pid: str, path: str, **params):
+        p = by_id[pid]
+        return api.get(path, p["role"], p["area"], p["sub"], **params)
+
+    journal = api.journal()
+    volunteer = by_id["volunteer"]["sub"]
+    volunteer_id = next(v["id"] for k, v in journal.items() if k.startswith("volunteer:") and v["volunteer_ref"] == volunteer)
+    assert get("volunteer", f"/volunteers/{volunteer_id}")["volunteer_ref"] == volunteer  # their own record
+    assert get("volunteer", f"/timebank/volunteers/{volunteer_id}")["balance_units"] > 0
+    assert get("resident", f"/supermarket/points/resident/{by_id['resident']['sub']}")["balance"] > 0
+    organizations = get("civil_affairs_county", "/organizations")
+    admin = next(o for o in organizations if o["name"] == "长安区乐龄社会工作服务中心")
+    assert by_id["org_admin"]["sub"] in get("org_admin", f"/organizations/{admin['uscc']}")["admin_accounts"]
+    assert get("party_secretary", "/matters", status="pending")  # the project the joint meeting proposed
+    assert get("charity_admin", "/disbursements", status="requested")
+    assert get("social_worker_rural", "/needs/stats")["total"] > 0
+    assert get("civil_affairs_province", "/needs/stats")["total"] >= 190
+
+
+def test_the_second_start_loads_nothing_again_and_is_quick(first_start, stack_env):
+    api, _, first_seconds, counts, running = first_start
+    assert "已停止 / stopped" in running.stop()
+    proc, out, seconds = start(stack_env, timeout=180)
+    try:
+        assert "演示数据已载入 / demo data already loaded" in out and "正在载入演示数据" not in out, out
+        assert seconds < first_seconds and seconds < 90, f"second start {seconds:.0f}s, first {first_seconds:.0f}s"
+        assert api.counts() == counts
+        assert len(api.personas()) == len(PERSONAS)
+    finally:
+        stop(proc)
