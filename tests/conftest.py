@@ -240,3 +240,16 @@ def anonymous(reply, names: dict[str, str]) -> str:
     for value, name in names.items():
         text = text.replace(value, name)
     return text
+
+
+@pytest.fixture
+async def browser():
+    """Headless Debian chromium driven by Playwright (tests/browser_kit.py: skip when absent)."""
+    from browser_kit import ARGS, CHROMIUM, playwright_api
+
+    async with playwright_api.async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()

@@ -7,40 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
-import shutil
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
+
+from browser_kit import SCREENSHOTS, needs_chromium, new_tab
 
 from contracts.envelope import new_id, wrap
 from contracts.events.volunteers import HoursVerified, TaskAccepted
 from contracts.subjects import event_subject
 from contracts.values import citizen_id_check_char
 
-playwright_api = pytest.importorskip("playwright.async_api", reason="pip install playwright (the dev extra)")
-
-
-def _chromium() -> str | None:
-    for candidate in (os.environ.get("WUSHE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-CHROMIUM = _chromium()
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="没有 Chromium / no Chromium executable: install Debian's package with "
-                             "`apt install chromium` (or set WUSHE_CHROMIUM); Playwright downloads no browser here")
+pytestmark = needs_chromium
 
 COMMUNITY = "130102014001"  # a community of 建安街道, 长安区: no other module writes here
 STREET = "130102014"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PERSONAS = [
     {"id": "jianan-sw", "label_zh": "建安街道社工 · 周敏", "label_en": "Social worker Zhou Min", "role": "social_worker",
      "area": COMMUNITY, "sub": "e2e-sw-zhou", "description_zh": "建安街道001社区社工：登记、评估、分派需求"},
@@ -52,10 +35,6 @@ PERSONAS = [
      "area": "130102", "sub": "e2e-cz-changan", "description_zh": "长安区慈善会：拨付复核、爱心超市"},
 ]
 PAGES = ("", "needs", "volunteers", "projects", "charity", "party", "dashboard", "public")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
 @pytest.fixture(scope="module")
 def console(stack, settings) -> str:
     """The whole stack behind the gateway, with the demo personas of 建安街道."""
@@ -74,65 +53,13 @@ def console(stack, settings) -> str:
             file.write_bytes(saved)
 
 
-@pytest.fixture
-async def browser():
-    async with playwright_api.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-class Console:
-    """One browser tab on the console, failing the test on any script error."""
-
-    def __init__(self, page, base: str) -> None:
-        self.page, self.base, self.errors = page, base, []
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("console", lambda msg: msg.type == "error" and not _expected(msg.text) and self.errors.append(msg.text))
-        page.set_default_timeout(15_000)
-
-    async def open(self, hash_: str) -> None:
-        await self.page.goto(f"{self.base}/#/{hash_}")
-
-    async def sign_in(self, persona: str = "jianan-sw") -> None:
-        await self.open("sign-in")
-        await self.page.click(f"button[data-persona='{persona}']")
-        await self.page.wait_for_selector("#sign-out")
-
-    async def settled(self) -> None:
-        """Every card that loads on its own has answered."""
-        await self.page.wait_for_selector("#view .loading", state="detached")
-
-    async def shot(self, name: str) -> None:
-        await self.settled()
-        await self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-    async def text(self, selector: str) -> str:
-        return (await self.page.inner_text(selector)).strip()
-
-    def check(self) -> None:
-        assert self.errors == [], f"the console's scripts failed: {self.errors}"
-
-
-def _expected(text: str) -> bool:
-    # the browser logs every 4xx answer as a failed resource load: the console shows those itself
-    return bool(re.search(r"status of (401|403|404|409|422)", text))
-
-
-async def _tab(browser, base: str, **options) -> Console:
-    context = await browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
-    return Console(await context.new_page(), base)
-
-
 def _citizen_id(serial: int) -> str:
     base = f"13010219480315{serial % 1000:03d}"
     return base + citizen_id_check_char(base)
 
 
 async def test_a_social_worker_follows_a_need_to_the_residents_judgement(console, browser, js):
-    c = await _tab(browser, console, viewport={"width": 1280, "height": 900})
+    c = await new_tab(browser, console, viewport={"width": 1280, "height": 900})
     page = c.page
 
     # not signed in: the console asks who you are, and says production signs in elsewhere
@@ -227,7 +154,7 @@ async def test_a_social_worker_follows_a_need_to_the_residents_judgement(console
 
 
 async def test_a_street_sees_its_communities_on_the_dashboard(console, browser):
-    c = await _tab(browser, console, viewport={"width": 1280, "height": 900})
+    c = await new_tab(browser, console, viewport={"width": 1280, "height": 900})
     await c.sign_in("jianan-street")
     await c.open("dashboard")
     await c.page.wait_for_selector("#area-picker")
@@ -257,7 +184,7 @@ async def test_the_public_page_needs_no_login(console, browser, token):
         assert gift.status_code == 201, gift.text
     receipt = gift.json()["receipt_code"]
 
-    c = await _tab(browser, console, viewport={"width": 1280, "height": 900})
+    c = await new_tab(browser, console, viewport={"width": 1280, "height": 900})
     await c.open(f"public?area={COMMUNITY}")
     await c.page.wait_for_selector("#public-ledger table")
     assert await c.page.evaluate("sessionStorage.getItem('wushe.token')") is None
@@ -273,7 +200,7 @@ async def test_the_public_page_needs_no_login(console, browser, token):
 
 
 async def test_english_switch_is_kept(console, browser):
-    c = await _tab(browser, console, viewport={"width": 1280, "height": 900})
+    c = await new_tab(browser, console, viewport={"width": 1280, "height": 900})
     await c.sign_in()
     await c.page.wait_for_selector("h1:has-text('工作台')")
     await c.page.click("#lang-switch")
@@ -291,7 +218,7 @@ async def test_english_switch_is_kept(console, browser):
 
 
 async def test_a_phone_sized_screen(console, browser):
-    c = await _tab(browser, console, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+    c = await new_tab(browser, console, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                    device_scale_factor=2)
     await c.sign_in()
     for hash_, ready, name in (("", "[data-kpi='open-raised']", "09-phone-workbench"),
@@ -310,7 +237,7 @@ async def test_a_phone_sized_screen(console, browser):
 async def test_every_page_opens_for_each_role(console, browser, persona):
     """Each page loads for each role without a script error or an unexpected problem: what a role may
     not read is left out, not shown as an error."""
-    c = await _tab(browser, console, viewport={"width": 1280, "height": 900})
+    c = await new_tab(browser, console, viewport={"width": 1280, "height": 900})
     await c.sign_in(persona)
     for hash_ in PAGES:
         await c.open(hash_)
@@ -324,7 +251,7 @@ async def test_every_page_opens_for_each_role(console, browser, persona):
 
 
 async def test_a_refused_token_sends_the_user_back_to_sign_in(console, browser):
-    c = await _tab(browser, console, viewport={"width": 1024, "height": 768})
+    c = await new_tab(browser, console, viewport={"width": 1024, "height": 768})
     await c.sign_in()
     await c.page.evaluate("sessionStorage.setItem('wushe.token', 'not-a-token')")
     await c.open("needs")
