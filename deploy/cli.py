@@ -86,6 +86,7 @@ def demo_command(settings: Settings, force: bool) -> int:
     import urllib.request
 
     from deploy.demo import load_demo
+    from deploy.launcher import catch_stop_signals
 
     try:
         with urllib.request.urlopen(f"{settings.url_of('gateway')}/readyz", timeout=2.0):
@@ -94,15 +95,7 @@ def demo_command(settings: Settings, force: bool) -> int:
         print(f"平台未运行 / the stack is not running at {settings.url_of('gateway')}: start it with `wushe up`",
               file=sys.stderr)
         return 2
-    stopping = False
-
-    def on_signal(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    return 0 if load_demo(settings, should_stop=lambda: stopping, force=force) else 1
+    return 0 if load_demo(settings, should_stop=catch_stop_signals(), force=force) else 1
 
 
 def serve(settings: Settings, service: str) -> int:

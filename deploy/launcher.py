@@ -10,6 +10,7 @@ import time
 
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 from deploy.provision import provision
 from deploy.servers import PortBusy, port_free, start_nats, start_postgres, stop_postgres, stop_process
@@ -64,17 +65,18 @@ def check_ports(settings: Settings) -> None:
                            f"stop what uses it or set WUSHE_HTTP_PORT (services use the next five ports)")
 
 
+def catch_stop_signals() -> Callable[[], bool]:
+    """SIGINT and SIGTERM ask for a clean stop instead of killing: → "has a stop been asked for?"."""
+    asked = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: asked.append(signum))
+    return lambda: bool(asked)
+
+
 def up(settings: Settings) -> int:
     check_ports(settings)
     settings.home.mkdir(parents=True, exist_ok=True)
-    stopping = False
-
-    def on_signal(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop_asked = catch_stop_signals()
     nats_proc = start_nats(settings)
     procs: dict[str, subprocess.Popen] = {}
     try:
@@ -83,16 +85,17 @@ def up(settings: Settings) -> int:
         for name in APPS:
             procs[name] = spawn(settings, "serve", name, log_name=name)
         wait_ready(settings, procs)
-        if settings.demo and not stopping:
+        if settings.demo and not stop_asked():
             from deploy.demo import load_demo
 
-            load_demo(settings, should_stop=lambda: stopping)
-        if stopping:
+            load_demo(settings, should_stop=stop_asked)
+        if stop_asked():
             return 0
-        print(f"\nwushe 已启动 / is up: {settings.url_of('gateway')}  (API 文档 / docs: {settings.url_of('gateway')}/docs)")
+        print(f"\nwushe 已启动 / is up: {settings.url_of('gateway')}/  (工作台 / console; "
+              f"API 文档 / docs: {settings.url_of('gateway')}/api/v1/docs)")
         print(f"数据 / data: {settings.home.resolve()}   日志 / logs: {settings.path('log')}")
         print("按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
-        while not stopping:
+        while not stop_asked():
             for name, proc in procs.items():
                 if proc.poll() is not None:
                     print(f"{name} stopped unexpectedly (exit {proc.returncode}); see {settings.path('log', name + '.log')}")
