@@ -37,6 +37,15 @@ class NeedCategory(LabelledEnum):
     OTHER = "other", "其他", "Other"
 
 
+def category_label(code: str) -> str:
+    """The Chinese label of a standard need category; a category an installation added is known
+    elsewhere only by its code (its label lives in the needs service's taxonomy)."""
+    try:
+        return NeedCategory(code).zh
+    except ValueError:
+        return code
+
+
 class Urgency(LabelledEnum):
     ROUTINE = "routine", "一般", "Routine"
     MAJOR = "major", "重要", "Major"

@@ -28,7 +28,7 @@ from contracts.events.projects import (
     ProjectReviewRequested,
     VolunteerTaskRequested,
 )
-from contracts.taxonomy import Route
+from contracts.taxonomy import Route, category_label
 from kit.auth import Principal, Role, require_jurisdiction, visible
 from kit.clock import now
 from kit.problems import Problem, conflict, invalid, not_found
@@ -176,7 +176,7 @@ async def on_demand(conn: asyncpg.Connection, envelopes: list[Envelope[NeedRoute
         if isinstance(event, NeedRouted) and event.route == Route.PROJECT:
             await store.add_demand(conn, {
                 "kind": "need", "ref_id": event.need_id, "area_code": event.area_code,
-                "title": f"需求：{event.category}", "category": event.category, "urgency": event.urgency,
+                "title": f"需求：{category_label(event.category)}", "category": event.category, "urgency": event.urgency,
                 "need_id": event.need_id, "received_at": event.routed_at})
         elif isinstance(event, ActionDispatched) and event.kind == "propose_project":
             await store.add_demand(conn, {

@@ -15,7 +15,7 @@ from contracts.events.needs import NeedFeedbackGiven, NeedRouted
 from contracts.events.party import ActionDispatched
 from contracts.events.projects import VolunteerTaskRequested
 from contracts.events.volunteers import HoursLogged, HoursVerified, TaskAccepted, VolunteerDataRead, VolunteerRegistered
-from contracts.taxonomy import Route
+from contracts.taxonomy import Route, category_label
 from contracts.values import age_on, birth_date, is_minor, mask_citizen_id, mask_name, mask_phone
 from kit.clock import now
 from kit.auth import Principal, Role, visible
@@ -134,7 +134,7 @@ async def on_need_routed(conn: asyncpg.Connection, envelopes: list[Envelope[Need
             continue
         await store.insert_task(conn, {
             "id": new_id(), "need_id": routed.need_id, "area_code": routed.area_code,
-            "title": f"需求服务：{routed.category}", "description": "", "required_skills": routed.required_skills,
+            "title": f"需求服务：{category_label(routed.category)}", "description": "", "required_skills": routed.required_skills,
             "slots": 1, "window_start": routed.window_start, "window_end": routed.window_end, "place": "",
             "source": "need_routed", "created_by": routed.routed_by, "created_at": routed.routed_at,
         })

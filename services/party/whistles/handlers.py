@@ -16,7 +16,7 @@ from contracts.areas import lookup
 from contracts.envelope import Envelope, new_id
 from contracts.events.needs import NeedEscalated
 from contracts.events.party import MemberReported, WhistleBlown, WhistleClosed, WhistleEscalated, WishFulfilled
-from contracts.taxonomy import NeedCategory, Urgency
+from contracts.taxonomy import Urgency, category_label
 from contracts.values import mask_name
 from kit import idempotency
 from kit.auth import Principal, Role, require_jurisdiction, visible
@@ -130,20 +130,13 @@ async def blow_whistle(pool: asyncpg.Pool, who: Principal, body: api.WhistleIn, 
     return created
 
 
-def _category_label(code: str) -> str:
-    try:
-        return NeedCategory(code).zh
-    except ValueError:  # a category the installation added: its code is what we know of it
-        return code
-
-
 async def on_need_escalated(conn: asyncpg.Connection, envelopes: list[Envelope[NeedEscalated]]) -> None:
     """A need nobody answered within its SLA: the community blows the whistle for it, once per
     event, and offers the need to the next joint meeting of its area."""
     events = UnitOfWork.joining(conn)
     for envelope in envelopes:
         need = envelope.data
-        label, due = _category_label(need.category), need.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        label, due = category_label(need.category), need.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         await _blow(conn, events, Blow(
             area_code=need.area_code, title=f"需求超时未响应：{label}",
             description=f"需求超过首次响应时限（{due}）仍无人响应 / the need was not answered by its deadline",
