@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Query, Request
 
 from contracts.areas import contains, lookup
-from kit.problems import Problem, not_found
+from kit.problems import Problem, invalid, not_found
 from kit.settings import Settings, get_settings
 
 ALGORITHMS = ["EdDSA", "ES256", "RS256"]
@@ -163,6 +163,16 @@ def require_jurisdiction(who: Principal, area_code: str, *, hide: bool = True) -
     raise Problem(status=403, title="超出辖区 / Outside jurisdiction",
                   detail=f"辖区 {who.area} 不包含 {area_code} / your area does not contain this area code",
                   errors=[{"field": "area_code", "message": "超出辖区 / outside your jurisdiction"}])
+
+
+def listing_area(who: Principal, area: str | None) -> str:
+    """The area a list or statistic covers: the caller's own by default, a known code (422 naming
+    `area` otherwise), never outside the caller's jurisdiction (403)."""
+    area = area or who.area
+    if lookup(area) is None:
+        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
+    require_jurisdiction(who, area, hide=False)
+    return area
 
 
 # --- unmasked reads of personal data ---------------------------------------------------------------

@@ -7,10 +7,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import charity as api
-from contracts.areas import lookup
 from kit.app import pool_of
-from kit.auth import Principal, Role, require, require_jurisdiction, visible
-from kit.problems import invalid
+from kit.auth import Principal, Role, require, require_jurisdiction, visible, listing_area
 from services.charity import domain, handlers, store
 
 router = APIRouter(tags=["慈善资源 charity"])
@@ -41,10 +39,7 @@ async def fund_flows(request: Request,
                      area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
                      months: int = Query(default=12, ge=1, le=36, description="最近几个月（含本月）/ how many months"),
                      who: Principal = Depends(require(*FLOW_READERS))) -> api.FundFlows:
-    area = area or who.area
-    if lookup(area) is None:
-        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
-    require_jurisdiction(who, area, hide=False)
+    area = listing_area(who, area)
     return await handlers.flows(pool_of(request), area, months)
 
 
@@ -110,8 +105,7 @@ async def ask_need_disbursement(earmark_id: UUID, body: api.DisbursementIn, requ
 async def list_disbursements(request: Request, area: str | None = None,
                              status: Literal["requested", "disbursed"] | None = None,
                              who: Principal = Depends(require(*READERS))):
-    area = area or who.area
-    require_jurisdiction(who, area, hide=False)
+    area = listing_area(who, area)
     return [api.DisbursementView.model_validate(dict(r)) for r in await store.list_disbursements(pool_of(request), area, status)]
 
 

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import views as api
 from contracts.areas import lookup
-from kit.auth import Principal, principal, require_jurisdiction
-from kit.problems import Problem, invalid
+from kit.auth import Principal, listing_area, principal
+from kit.problems import Problem
 from services.gateway.kpis import kpi_board
 from services.gateway.upstream import Reply, Upstream, forward_headers, raise_for_problem
 
@@ -61,11 +61,8 @@ def _section(service: str, reply: Reply | None) -> api.Section:
 
 def area_of(who: Principal, area: str | None) -> tuple[str, str, str]:
     """The asked area (the caller's by default): a known code within the caller's jurisdiction."""
-    area = area or who.area
+    area = listing_area(who, area)
     known = lookup(area)
-    if known is None:
-        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
-    require_jurisdiction(who, area, hide=False)
     return area, known.name, known.level
 
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from contracts.api import needs as api
-from contracts.areas import lookup
 from contracts.taxonomy import Channel, Route, TargetGroup, Urgency
 from kit import idempotency
 from kit.app import keyring_of, pool_of
@@ -22,6 +21,7 @@ from kit.auth import (
     require,
     require_jurisdiction,
     visible,
+    listing_area,
 )
 from kit.problems import Problem
 from kit.uow import UnitOfWork
@@ -140,28 +140,18 @@ async def need_stats(request: Request, area: str | None = None,
 async def need_trend(request: Request, area: str | None = AREA,
                      months: int = Query(default=12, ge=1, le=36, description="最近几个月（含本月）/ how many months"),
                      who: Principal = Depends(require(*READERS))) -> list[api.NeedTrendPoint]:
-    return await handlers.trend(pool_of(request), _area(who, area), months)
+    return await handlers.trend(pool_of(request), listing_area(who, area), months)
 
 
 @router.get("/needs/linkage", response_model=api.NeedLinkage,
             summary="五社联动指数 / the five actors' share of resolved needs")
 async def need_linkage(request: Request, area: str | None = AREA,
                        who: Principal = Depends(require(*READERS))) -> api.NeedLinkage:
-    return await handlers.linkage(pool_of(request), _area(who, area))
-
-
-def _area(who: Principal, area: str | None) -> str:
-    """The area a list or statistic covers: the caller's own by default, never outside it (403)."""
-    area = area or who.area
-    if lookup(area) is None:
-        raise Problem(422, "请求参数无效 / Invalid request", f"未知的行政区划代码 / unknown area code: {area}",
-                      errors=[{"field": "area", "message": "unknown area code"}])
-    require_jurisdiction(who, area, hide=False)
-    return area
+    return await handlers.linkage(pool_of(request), listing_area(who, area))
 
 
 def _library_filter(who: Principal, area, category, target_group, status, urgency, overdue):
-    area = _area(who, area)
+    area = listing_area(who, area)
     return store.library_filter(area, category, target_group, status, urgency, overdue, handlers.now())
 
 
@@ -238,8 +228,7 @@ async def revisit(need_id: UUID, body: api.RevisitIn, request: Request, who: Pri
 @router.get("/revisits/due", response_model=list[api.NeedView], summary="待回访清单 / needs due for a revisit")
 async def revisits_due(request: Request, area: str | None = None, on: date | None = None,
                        who: Principal = Depends(require(*W))) -> list[api.NeedView]:
-    area = area or who.area
-    require_jurisdiction(who, area, hide=False)
+    area = listing_area(who, area)
     rows = await store.revisits_due(pool_of(request), area, on or handlers.now().date())
     labels = await _labels(request)
     return [handlers.need_view(r, keyring_of(request), labels) for r in rows]
@@ -287,8 +276,7 @@ async def record_visit(survey_id: UUID, body: api.VisitIn, request: Request,
             summary="主动走访清单 / residents due for a proactive visit")
 async def proactive_visits(request: Request, area: str | None = None,
                            who: Principal = Depends(require(*W))) -> list[api.ProactiveVisit]:
-    area = area or who.area
-    require_jurisdiction(who, area, hide=False)
+    area = listing_area(who, area)
     return await handlers.proactive_list(pool_of(request), keyring_of(request), _levels(), area)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import party as api
 from kit.app import keyring_of, pool_of
-from kit.auth import PURPOSE, Principal, Role, may_unmask, require, require_jurisdiction
+from kit.auth import PURPOSE, Principal, Role, may_unmask, require, listing_area
 from services.party import handlers, store
 
 router = APIRouter(tags=["党建引领 party"])
@@ -17,12 +17,6 @@ SECRETARY = Role.PARTY_SECRETARY
 WORKERS = (SECRETARY, Role.SOCIAL_WORKER)
 READERS = (*WORKERS, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.AUDITOR)
 AREA = Query(default=None, description="区划代码，默认为本人辖区 / area code, defaults to your jurisdiction")
-
-
-def _area(who: Principal, area: str | None) -> str:
-    area = area or who.area
-    require_jurisdiction(who, area, hide=False)
-    return area
 
 
 # --- organizations ------------------------------------------------------------------------------------
@@ -35,7 +29,7 @@ async def create_organization(body: api.OrganizationIn, request: Request,
 
 @router.get("/party-organizations", response_model=list[api.OrganizationView], summary="党组织 / party organizations")
 async def list_organizations(request: Request, area: str | None = AREA, who: Principal = Depends(require(*READERS))):
-    rows = await store.list_organizations(pool_of(request), _area(who, area))
+    rows = await store.list_organizations(pool_of(request), listing_area(who, area))
     return [await handlers.organization_view(pool_of(request), keyring_of(request), who, r["id"]) for r in rows]
 
 
@@ -65,7 +59,7 @@ async def register_member(body: api.MemberIn, request: Request, who: Principal =
 @router.get("/party-members", response_model=list[api.MemberView], summary="报到党员（脱敏）/ registered members, masked")
 async def list_members(request: Request, area: str | None = AREA, skill: str | None = Query(default=None, max_length=30),
                        who: Principal = Depends(require(*READERS))):
-    rows = await store.list_members(pool_of(request), _area(who, area), skill)
+    rows = await store.list_members(pool_of(request), listing_area(who, area), skill)
     return [handlers.member_view(keyring_of(request), r, unmasked=False) for r in rows]
 
 
@@ -83,7 +77,7 @@ async def create_unit(body: api.UnitIn, request: Request, who: Principal = Depen
 
 @router.get("/responsible-units", response_model=list[api.UnitView], summary="责任单位 / responsible units")
 async def list_units(request: Request, area: str | None = AREA, who: Principal = Depends(require(*READERS))):
-    return [api.UnitView.model_validate(dict(r)) for r in await store.list_units(pool_of(request), _area(who, area))]
+    return [api.UnitView.model_validate(dict(r)) for r in await store.list_units(pool_of(request), listing_area(who, area))]
 
 
 # --- major matters -------------------------------------------------------------------------------------
@@ -96,7 +90,7 @@ async def submit_matter(body: api.MatterIn, request: Request, who: Principal = D
 @router.get("/matters", response_model=list[api.MatterView], summary="重大事项 / major matters")
 async def list_matters(request: Request, area: str | None = AREA,
                        status: Literal["pending", "decided"] | None = None, who: Principal = Depends(require(*READERS))):
-    return await handlers.list_matters(pool_of(request), _area(who, area), status)
+    return await handlers.list_matters(pool_of(request), listing_area(who, area), status)
 
 
 @router.get("/matters/{matter_id}", response_model=api.MatterView, summary="重大事项及决定 / a matter and its decision")

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.api import projects as api
 from contracts.areas import lookup
 from kit.app import pool_of
-from kit.auth import Principal, Role, require, require_jurisdiction
+from kit.auth import Principal, Role, require, listing_area
 from kit.clock import now
-from kit.problems import invalid
 from services.projects import domain, handlers, store
 from services.projects.config import projects_settings
 from services.projects.registry import store as registry
@@ -51,8 +50,7 @@ async def refund_lines(project_id: UUID, body: api.FundingIn, request: Request, 
 @router.get("/projects/demands", response_model=list[api.DemandView], summary="项目需求池 / what waits for a project")
 async def demands(request: Request, area: str | None = Query(default=None),
                   who: Principal = Depends(require(*WORKERS, Role.GRID_WORKER, Role.PARTY_SECRETARY))):
-    area = area or who.area
-    require_jurisdiction(who, area, hide=False)
+    area = listing_area(who, area)
     return [api.DemandView.model_validate(dict(r)) for r in await store.open_demands(pool_of(request), area)]
 
 
@@ -62,8 +60,7 @@ async def list_projects(request: Request, area: str | None = Query(default=None)
                         organization_uscc: str | None = Query(default=None, max_length=18,
                                                               description="只列出该组织承接的项目 / awarded to it"),
                         who: Principal = Depends(require(*READERS))):
-    area = area or who.area
-    require_jurisdiction(who, area, hide=False)
+    area = listing_area(who, area)
     rows = await store.list_projects(pool_of(request), area, status, need_id, organization_uscc)
     if who.role == Role.ORG_ADMIN:
         rows = [r for r in rows if r["status"] in handlers.LATER_STAGES]
@@ -74,10 +71,7 @@ async def list_projects(request: Request, area: str | None = Query(default=None)
 @router.get("/projects/stats", response_model=api.ProjectStats, summary="项目统计 / the project library of an area")
 async def project_stats(request: Request, area: str | None = Query(default=None, description="默认为令牌辖区 / defaults to your area"),
                         who: Principal = Depends(require(*STATS_READERS))) -> api.ProjectStats:
-    area = area or who.area
-    if lookup(area) is None:
-        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
-    require_jurisdiction(who, area, hide=False)
+    area = listing_area(who, area)
     row = await store.project_stats(pool_of(request), area)
     return api.ProjectStats(
         area_code=area, by_status={s: row["by_status"].get(s, 0) for s in get_args(Status)},

@@ -17,6 +17,7 @@ from kit.auth import (
     require,
     require_jurisdiction,
     visible,
+    listing_area,
 )
 from kit.problems import not_found
 from services.volunteers import handlers, store
@@ -64,8 +65,7 @@ async def create_task(body: api.TaskIn, request: Request, who: Principal = Depen
 @router.get("/tasks", response_model=list[api.TaskView], summary="任务列表 / tasks")
 async def list_tasks(request: Request, area: str | None = None, status: str | None = None,
                      who: Principal = Depends(require(*READERS, Role.ORG_ADMIN))) -> list[api.TaskView]:
-    area = area or who.area
-    require_jurisdiction(who, area, hide=False)
+    area = listing_area(who, area)
     return [handlers.task_view(r) for r in await store.list_tasks(pool_of(request), code_prefix(area), status)]
 
 

@@ -99,3 +99,15 @@ def test_field_errors_name_dotted_fields():
                            {"loc": ("body",), "msg": "JSON decode error", "type": "json_invalid"}])
     assert [e["field"] for e in errors] == ["resident.citizen_id", "body"]
 
+
+
+def test_a_listing_covers_the_callers_area_by_default_a_known_one_and_nothing_outside():
+    from kit.auth import Principal, Role, listing_area
+    from kit.problems import Problem
+
+    who = Principal(sub="sw", role=Role.SOCIAL_WORKER, area="130102")
+    assert listing_area(who, None) == "130102" and listing_area(who, "130102001001") == "130102001001"
+    for area, status, field in (("139999", 422, "area"), ("130104", 403, "area_code")):
+        with pytest.raises(Problem) as refused:
+            listing_area(who, area)
+        assert (refused.value.status, refused.value.errors[0]["field"]) == (status, field)

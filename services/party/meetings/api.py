@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from contracts.api import meetings as api
 from kit import idempotency
 from kit.app import pool_of
-from kit.auth import Principal, Role, require, require_jurisdiction
+from kit.auth import Principal, Role, require, require_jurisdiction, listing_area
 from services.party.meetings import handlers, store
 
 router = APIRouter(tags=["党建联席会议 joint meetings"])
@@ -22,17 +22,11 @@ AREA = Query(default=None, description="区划代码，默认为本人辖区 / a
 KEY = Header(default=None, alias=idempotency.HEADER, description="幂等键 / idempotency key")
 
 
-def _area(who: Principal, area: str | None) -> str:
-    area = area or who.area
-    require_jurisdiction(who, area, hide=False)
-    return area
-
-
 # --- the agenda pool ------------------------------------------------------------------------------------
 
 @router.get("/agenda-items", response_model=list[api.AgendaItemView], summary="待上会议题 / open agenda items")
 async def open_items(request: Request, area: str | None = AREA, who: Principal = Depends(require(*READERS))):
-    return [dict(r) for r in await store.open_items(pool_of(request), _area(who, area))]
+    return [dict(r) for r in await store.open_items(pool_of(request), listing_area(who, area))]
 
 
 @router.post("/agenda-items", status_code=201, response_model=api.Created, summary="提出议题 / raise an agenda item")
@@ -54,7 +48,7 @@ async def convene(body: api.MeetingIn, request: Request, key: str | None = KEY,
 
 @router.get("/joint-meetings", response_model=list[api.MeetingSummary], summary="联席会议 / joint meetings")
 async def list_meetings(request: Request, area: str | None = AREA, who: Principal = Depends(require(*READERS))):
-    return [dict(r) for r in await store.list_meetings(pool_of(request), _area(who, area))]
+    return [dict(r) for r in await store.list_meetings(pool_of(request), listing_area(who, area))]
 
 
 @router.get("/joint-meetings/{meeting_id}", response_model=api.MeetingView,
@@ -77,7 +71,7 @@ async def list_actions(request: Request, area: str | None = AREA,
                        status: Literal["dispatched", "in_progress", "done", "overdue"] | None = None,
                        need_id: UUID | None = Query(default=None, description="只列出该需求的事项 / actions for this need"),
                        who: Principal = Depends(require(*READERS))):
-    rows = await store.list_actions(pool_of(request), _area(who, area), status, need_id)
+    rows = await store.list_actions(pool_of(request), listing_area(who, area), status, need_id)
     return [handlers.action_view(r) for r in rows]
 
 

@@ -19,7 +19,7 @@ from contracts.events.party import MemberReported, WhistleBlown, WhistleClosed, 
 from contracts.taxonomy import Urgency, category_label
 from contracts.values import mask_name
 from kit import idempotency
-from kit.auth import Principal, Role, require_jurisdiction, visible
+from kit.auth import Principal, Role, require_jurisdiction, visible, listing_area
 from kit.clock import now
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
@@ -56,15 +56,6 @@ def _acting_for(who: Principal, area_code: str, responder, dispatched: bool, fie
     if not itself and who.role not in WORKERS:
         message = "只能为本人接单或办结 / you may act only for yourself"
         raise Problem(403, FORBIDDEN, message, errors=[{"field": field, "message": message, "type": "not_the_responder"}])
-
-
-def _area_of_query(who: Principal, area: str | None) -> str:
-    """A list's area: the caller's by default, a known code, within the caller's jurisdiction."""
-    area = area or who.area
-    if lookup(area) is None:
-        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
-    require_jurisdiction(who, area, hide=False)
-    return area
 
 
 
@@ -263,7 +254,7 @@ async def whistle_view(pool: asyncpg.Pool, keyring: Keyring, who: Principal, whi
 
 async def list_whistles(pool: asyncpg.Pool, who: Principal, area: str | None, status: str | None,
                         need_id: UUID | None = None) -> list[api.WhistleSummary]:
-    rows, at = await store.list_whistles(pool, _area_of_query(who, area), status, need_id), now()
+    rows, at = await store.list_whistles(pool, listing_area(who, area), status, need_id), now()
     return [api.WhistleSummary(**_summary(r, at)) for r in rows]
 
 
@@ -275,7 +266,7 @@ def _stats_view(stats: domain.ResponseStats) -> dict:
 
 async def stats(pool: asyncpg.Pool, who: Principal, area: str | None) -> api.WhistleStats:
     """Response times of an area's whistles, in total and per village/community."""
-    area, at = _area_of_query(who, area), now()
+    area, at = listing_area(who, area), now()
     timings = [(r["area_code"], domain.Timing(r["blown_at"], r["respond_by"], r["first_response_at"]))
                for r in await store.timings(pool, area)]
     communities = [api.CommunityResponseStats(area_code=code, area_name=lookup(code).name, **_stats_view(s))
@@ -353,4 +344,4 @@ async def list_wishes(pool: asyncpg.Pool, keyring: Keyring, who: Principal, area
     """Readers of the area, and party members (any role) looking for a wish to claim."""
     if who.role not in READERS and await party_store.member_by_account(pool, who.sub) is None:
         raise Problem(403, FORBIDDEN, f"角色 {who.role} 不能查看微心愿 / role {who.role} may not read wishes")
-    return [_wish_view(r, keyring) for r in await store.list_wishes(pool, _area_of_query(who, area), status)]
+    return [_wish_view(r, keyring) for r in await store.list_wishes(pool, listing_area(who, area), status)]

@@ -13,7 +13,7 @@ from contracts.areas import code_prefix, contains, lookup
 from contracts.envelope import new_id
 from contracts.events.projects import OrganizationRegistered
 from kit import idempotency, months
-from kit.auth import Principal, Role, require_jurisdiction
+from kit.auth import Principal, Role, require_jurisdiction, listing_area
 from kit.clock import now
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
@@ -29,13 +29,6 @@ SEES_ADMINS = (Role.CIVIL_AFFAIRS, Role.ORG_ADMIN)
 def _known_area(area: str) -> str:
     if lookup(area) is None:
         raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
-    return area
-
-
-def listing_area(who: Principal, area: str | None) -> str:
-    """The area a list or statistic covers: the caller's own by default, never outside it (403)."""
-    area = _known_area(area or who.area)
-    require_jurisdiction(who, area, hide=False)
     return area
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.api import venture as api
 from contracts.api.projects import Created, ScoreIn
 from kit.app import pool_of
-from kit.auth import Principal, Role, require, require_jurisdiction
+from kit.auth import Principal, Role, require, listing_area
 from services.projects.venture import handlers, store
 
 router = APIRouter(tags=["公益创投 venture philanthropy"])
@@ -25,8 +25,7 @@ async def open_call(body: api.CallIn, request: Request, who: Principal = Depends
 
 @router.get("/venture-calls", response_model=list[api.CallView], summary="公益创投 / calls")
 async def list_calls(request: Request, area: str | None = Query(default=None), who: Principal = Depends(require(*READERS))):
-    area = area or who.area
-    require_jurisdiction(who, area, hide=False)
+    area = listing_area(who, area)
     return [await handlers.call_view(pool_of(request), who, c["id"]) for c in await store.list_calls(pool_of(request), area)]
 
 

@@ -14,13 +14,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.api import TrendPoint
 from contracts.api import volunteers as api
-from contracts.areas import code_prefix, lookup
+from contracts.areas import code_prefix
 from contracts.envelope import new_id
 from contracts.values import mask_name
 from kit import months as calendar
 from kit.clock import now
 from kit.months import LOCAL, ZONE, last_months
-from kit.auth import Principal, Role, require_jurisdiction, visible
+from kit.auth import Principal, Role, require_jurisdiction, visible, listing_area
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
@@ -43,15 +43,6 @@ def organization_settings() -> OrganizationSettings:
     return OrganizationSettings()
 
 
-
-
-def listing_area(who: Principal, area: str | None) -> str:
-    """The area a list or statistic covers: the caller's own by default, never outside it (403)."""
-    area = area or who.area
-    if lookup(area) is None:
-        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
-    require_jurisdiction(who, area, hide=False)
-    return area
 
 
 # --- facilities and stations ----------------------------------------------------------------

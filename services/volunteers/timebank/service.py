@@ -20,7 +20,7 @@ from contracts.areas import contains, lookup
 from contracts.envelope import new_id
 from contracts.events.timebank import CreditsExchanged
 from kit.clock import now
-from kit.auth import Principal, Role, require_jurisdiction
+from kit.auth import Principal, Role, require_jurisdiction, listing_area
 from kit.problems import Problem, not_found
 from kit.uow import UnitOfWork
 from services.volunteers.timebank import ledger, store
@@ -245,10 +245,7 @@ async def account_view(pool: asyncpg.Pool, who: Principal, volunteer_id: UUID, l
 async def positions(pool: asyncpg.Pool, who: Principal, area: str) -> api.PositionsView:
     """Each bank's books within `area`: what it issued, what its volunteers hold, what was redeemed
     or exchanged there, and its due position towards every other bank."""
-    if lookup(area) is None:
-        raise Problem(422, "请求参数无效 / Invalid request", f"未知的行政区划代码 / unknown area code: {area}",
-                      errors=[{"field": "area", "message": "unknown area code"}])
-    require_jurisdiction(who, area, hide=False)
+    listing_area(who, area)
     codes = [b for b in await store.banks(pool) if contains(area, b)]
     books: dict[str, api.BankPosition] = {}
     for row in await store.bank_balances(pool, codes):
