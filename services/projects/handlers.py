@@ -266,10 +266,23 @@ async def publish(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: ap
         _audit(uow, project, "published", who.sub, at, detail=f"截止 {body.bid_deadline.isoformat()}")
 
 
-async def _acting_for(conn, who: Principal, uscc: str) -> None:
+async def acting_for(conn, who: Principal, uscc: str) -> None:
+    """Organizations act through their administrators (token sub in the organization's admin_accounts)."""
     if who.sub not in await registry.org_admins(conn, uscc):
         raise Problem(403, "无权代表该组织 / Forbidden", "您不是该社会组织的管理员 / you do not administer this organization",
                       errors=[{"field": "organization_uscc", "message": "not an administrator of this organization"}])
+
+
+async def ineligibility(conn, uscc: str, area_code: str, year: int) -> Problem | None:
+    """Why the organization may not bid or apply for work in this area and year (domain.check_eligible), as
+    the 422 to answer; None when it may."""
+    org, grades = await registry.eligibility_facts(conn, uscc)
+    try:
+        domain.check_eligible(org or {}, area_code, year, grades)
+    except domain.Ineligible as refused:
+        return Problem(422, "不具备资格 / Not eligible", str(refused), rule=refused.rule,
+                       errors=[{"field": "organization_uscc", "message": str(refused)}])
+    return None
 
 
 async def submit_bid(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: api.BidIn) -> UUID:
@@ -279,18 +292,14 @@ async def submit_bid(pool: asyncpg.Pool, who: Principal, project_id: UUID, body:
         _refuse_state(project, "bid", "published")
         if at >= project["bid_deadline"]:
             raise conflict("投标已截止 / the call has closed", state="closed", action="bid", rule="deadline")
-        await _acting_for(uow.conn, who, body.organization_uscc)
+        await acting_for(uow.conn, who, body.organization_uscc)
         if body.price_fen > project["budget_fen"]:
             raise invalid("price_fen", "报价不得超过项目预算 / the price may not exceed the budget")
-        org, grades = await registry.eligibility_facts(uow.conn, body.organization_uscc)
-        try:
-            domain.check_eligible(org or {}, project["area_code"], project["year"], grades)
-        except domain.Ineligible as refused:
-            _audit(uow, project, "bid_refused", who.sub, at, detail=f"{body.organization_uscc}: {refused.rule}")
-            rejection = Problem(422, "不具备投标资格 / Not eligible to bid", str(refused), rule=refused.rule,
-                                errors=[{"field": "organization_uscc", "message": str(refused)}])
+        rejection = await ineligibility(uow.conn, body.organization_uscc, project["area_code"], project["year"])
+        if rejection:
+            _audit(uow, project, "bid_refused", who.sub, at,
+                   detail=f"{body.organization_uscc}: {rejection.extensions['rule']}")
         else:
-            rejection = None
             if not await store.insert_bid(uow.conn, {
                     "id": bid_id, "project_id": project_id, **body.model_dump(mode="json"), "status": "active",
                     "submitted_by": who.sub, "submitted_at": at}):
@@ -308,7 +317,7 @@ async def withdraw_bid(pool: asyncpg.Pool, who: Principal, bid_id: UUID) -> None
         project = bid and await visible_project(uow.conn, who, bid["project_id"])
         if bid is None:
             raise not_found()
-        await _acting_for(uow.conn, who, bid["organization_uscc"])
+        await acting_for(uow.conn, who, bid["organization_uscc"])
         if bid["status"] != "active" or project["status"] != "published" or now() >= project["bid_deadline"]:
             raise conflict("只能在截止前撤回有效的投标 / only an active bid can be withdrawn, before the deadline",
                            state=bid["status"], action="withdraw")
@@ -406,7 +415,7 @@ async def report_milestone(pool: asyncpg.Pool, who: Principal, project_id: UUID,
     async with UnitOfWork(pool) as uow:
         project = await visible_project(uow.conn, who, project_id)
         _refuse_state(project, "report", "procured")
-        await _acting_for(uow.conn, who, project["organization_uscc"])
+        await acting_for(uow.conn, who, project["organization_uscc"])
         milestone = await store.get_milestone(uow.conn, project_id, milestone_id)
         if milestone is None:
             raise not_found()
@@ -463,7 +472,7 @@ async def request_volunteers(pool: asyncpg.Pool, who: Principal, project_id: UUI
         project = await visible_project(uow.conn, who, project_id)
         _refuse_state(project, "request_volunteers", "procured")
         if who.role == Role.ORG_ADMIN:
-            await _acting_for(uow.conn, who, project["organization_uscc"])
+            await acting_for(uow.conn, who, project["organization_uscc"])
         if body.need_id is not None and body.need_id not in project["need_ids"]:
             raise invalid("need_id", "该需求不属于本项目 / the project does not serve this need")
         await store.insert_task(uow.conn, {"id": task_id, "project_id": project_id, "title": body.title,

@@ -13,7 +13,7 @@ from contracts.areas import contains
 from contracts.envelope import new_id
 from kit.auth import Principal, require_jurisdiction, visible
 from kit.clock import now
-from kit.problems import Problem, conflict, invalid, not_found
+from kit.problems import conflict, invalid, not_found
 from kit.uow import UnitOfWork
 from services.projects import domain, handlers as projects
 from services.projects.registry import store as registry
@@ -50,15 +50,9 @@ async def apply(pool: asyncpg.Pool, who: Principal, call_id: UUID, body: api.App
             raise invalid("area_code", "项目须在大赛区域内 / the project must be inside the call's area")
         if body.requested_fen > call["max_grant_fen"]:
             raise invalid("requested_fen", f"单个项目资助上限为 {call['max_grant_fen']} 分 / above the grant limit")
-        if who.sub not in await registry.org_admins(uow.conn, body.organization_uscc):
-            raise Problem(403, "无权代表该组织 / Forbidden", "您不是该社会组织的管理员 / you do not administer it",
-                          errors=[{"field": "organization_uscc", "message": "not an administrator of this organization"}])
-        org, grades = await registry.eligibility_facts(uow.conn, body.organization_uscc)
-        try:
-            domain.check_eligible(org or {}, body.area_code, at.year, grades)
-        except domain.Ineligible as refused:
-            raise Problem(422, "不具备申报资格 / Not eligible", str(refused), rule=refused.rule,
-                          errors=[{"field": "organization_uscc", "message": str(refused)}]) from None
+        await projects.acting_for(uow.conn, who, body.organization_uscc)
+        if refusal := await projects.ineligibility(uow.conn, body.organization_uscc, body.area_code, at.year):
+            raise refusal
         if not await store.insert_application(uow.conn, {
                 "id": application_id, "call_id": call_id, **body.model_dump(mode="json", exclude={"need_ids"}),
                 "need_ids": body.need_ids, "status": "submitted", "submitted_by": who.sub, "submitted_at": at}):
