@@ -8,6 +8,7 @@ Each alias validates in models and `TypeAdapter`s alike and carries an explicit 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Annotated, Any
 
@@ -22,6 +23,15 @@ __all__ = [
     "USCC",
     "PhoneNumber",
     "Money",
+    "PositiveMoney",
+    "MAX_FEN",
+    "MAX_INT",
+    "MAX_OFFSET",
+    "MAX_PAGE",
+    "Month",
+    "PersonName",
+    "check_input",
+    "forbidden_character",
     "citizen_id_check_char",
     "birth_date",
     "age_on",
@@ -245,19 +255,38 @@ PhoneNumber = Annotated[
 # --- Money -------------------------------------------------------------------------------
 
 
+MAX_FEN = 10**12  # ¥100亿 (10 billion yuan): above any single movement of money; sums of them stay in bigint
+
+
 def _validate_money(value: Any) -> int:
     # Exact type check: floats lose fen, bools are ints in Python, strings hide unit mistakes.
     if type(value) is not int:
         raise _error("money_type", "金额必须是以分为单位的整数 / amount must be an integer number of fen")
     if value < 0:
         raise _error("money_negative", "金额不能为负数 / amount must not be negative")
+    if value > MAX_FEN:
+        raise _error("money_too_large", "金额不得超过 100 亿元（10^12 分）/ amount must not exceed 10^12 fen")
     return value
 
 
 Money = Annotated[
     int,
     BeforeValidator(_validate_money),
-    WithJsonSchema({"type": "integer", "minimum": 0, "description": "金额(分) / amount in fen"}),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_FEN, "description": "金额(分) / amount in fen"}),
+]
+
+
+def _positive(fen: int) -> int:
+    if fen == 0:
+        raise _error("money_zero", "金额须大于零 / amount must be positive")
+    return fen
+
+
+PositiveMoney = Annotated[
+    int,
+    BeforeValidator(_validate_money),
+    AfterValidator(_positive),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_FEN, "description": "金额(分)，大于零 / fen, > 0"}),
 ]
 
 
@@ -266,3 +295,92 @@ def format_yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     yuan, cents = divmod(abs(fen), 100)
     return f"{sign}¥{yuan:,}.{cents:02d}"
+
+
+# --- Input text and numbers: what any request may carry --------------------------------------
+
+MAX_INT = 2**53 - 1  # the largest integer every JSON client holds exactly; no count, page or amount comes near
+MAX_PAGE, MAX_OFFSET = 100_000, 10_000_000  # paging: an offset of page × page size stays far inside bigint
+
+# C0 controls but tab and newlines, DEL and C1 controls, lone surrogates, the bidirectional
+# embeddings, overrides and isolates (text that displays differently from what it says), and
+# invisible characters with no place in typed text (zero-width space, word joiner, BOM).
+_FORBIDDEN = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200b\u200e\u200f"
+    r"\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff]")
+
+
+# The same rule as a JSON Schema (ECMA-262) pattern, for the OpenAPI documents (lone surrogates aside,
+# which JSON Schema cannot name).
+TEXT_PATTERN = (r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F"
+                r"\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\uFFF9-\uFFFB\uFFFE\uFFFF]*$")
+
+
+def forbidden_character(text: str) -> str | None:
+    """The first character no request text may contain, as U+XXXX, or None."""
+    found = _FORBIDDEN.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def check_input(value: Any) -> Any:
+    """Refuse control and invisible characters in every string, and integers past MAX_INT,
+    however deeply they sit in lists and mappings (models validate their own fields)."""
+    if isinstance(value, str):
+        if (char := forbidden_character(value)) is not None:
+            raise _error("text_forbidden_character",
+                         "文本含控制字符或不可见字符 / text contains a control or invisible character: {char}", char=char)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_INT:
+            raise _error("int_too_large", "数值超出范围 / number out of range (|n| ≤ {max})", max=MAX_INT)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            check_input(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_input(key)
+            check_input(item)
+    return value
+
+
+# --- Names of people ---------------------------------------------------------------------------
+
+_NAME_PUNCTUATION = frozenset(" ·•.-'")  # 阿依古丽·买买提, Anne-Marie O'Neil
+
+
+def _validate_person_name(value: str) -> str:
+    value = value.strip()
+    if not 1 <= len(value) <= 50:
+        raise _error("person_name_length", "姓名须为 1–50 个字符 / a name is 1–50 characters")
+    for char in value:
+        if not (unicodedata.category(char)[0] in "LM" or char in _NAME_PUNCTUATION):
+            raise _error("person_name_character",
+                         "姓名只能包含文字、空格和间隔号 / a name holds letters, spaces and the middle dot only: {char}",
+                         char=f"U+{ord(char):04X}")
+    return value
+
+
+PersonName = Annotated[
+    str,
+    AfterValidator(_validate_person_name),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 50,
+                    "description": "姓名：文字、空格、间隔号 / letters, spaces, the middle dot"}),
+]
+
+
+# --- Months ------------------------------------------------------------------------------------
+
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # months the platform can hold records for
+_MONTH_PATTERN = r"^(20\d\d)-(0[1-9]|1[0-2])$"
+
+
+def _validate_month(value: str) -> str:
+    if not re.fullmatch(_MONTH_PATTERN, value):
+        raise _error("month_format", "月份应为 2000-01 至 2099-12 的 YYYY-MM / month must be YYYY-MM, 2000-01 to 2099-12")
+    return value
+
+
+Month = Annotated[
+    str,
+    AfterValidator(_validate_month),
+    WithJsonSchema({"type": "string", "pattern": _MONTH_PATTERN, "description": "YYYY-MM（北京时间）/ Beijing time"}),
+]

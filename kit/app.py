@@ -10,7 +10,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 
-from kit import db, problems, telemetry
+from kit import audit, db, idempotency, problems, telemetry
+from kit import openapi as kit_openapi
+from kit.auth import caller_of
 from kit.bus import EventConsumer, Subscription, create_broker
 from kit.outbox import OutboxRelay
 from kit.schedule import Periodic
@@ -27,6 +29,7 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     lifespan: Callable[[FastAPI, Settings], AsyncIterator[None]] | None = None,
     ready_checks: Sequence[ReadyCheck] = (),
+    idempotent_writes: bool = False,
 ) -> FastAPI:
     settings = get_settings()
 
@@ -44,7 +47,10 @@ def create_app(
     app = FastAPI(title=title, version="1.0.0", lifespan=_lifespan, telemetry={
         "operation_spans": False, "logs": False, "exclude": _probe})
     problems.install(app)
+    if idempotent_writes:  # innermost: it reads a body the outer layers have bounded and checked
+        app.add_middleware(idempotency.IdempotentWrites, caller_of=caller_of)
     app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(problems.InputGuard)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:
@@ -61,6 +67,7 @@ def create_app(
 
     for router in routers:
         app.include_router(router)
+    kit_openapi.install(app)
     return app
 
 
@@ -110,7 +117,8 @@ def create_service_app(
         if not app.state.broker.connection.is_connected:
             raise ConnectionError("NATS disconnected")
 
-    return create_app(name, title=title, routers=routers, lifespan=lifespan, ready_checks=(database_ready, bus_ready))
+    return create_app(name, title=title, routers=[*routers, audit.router], lifespan=lifespan,
+                      ready_checks=(database_ready, bus_ready), idempotent_writes=True)
 
 
 def pool_of(request: Request):

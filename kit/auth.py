@@ -8,33 +8,34 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from contracts.areas import contains, lookup
+from contracts.taxonomy import LabelledEnum
 from kit.problems import Problem, invalid, not_found
 from kit.settings import Settings, get_settings
 
 ALGORITHMS = ["EdDSA", "ES256", "RS256"]
 
 
-class Role(StrEnum):
-    RESIDENT = "resident"
-    GRID_WORKER = "grid_worker"
-    SOCIAL_WORKER = "social_worker"
-    VOLUNTEER = "volunteer"
-    ORG_ADMIN = "org_admin"
-    CHARITY_ADMIN = "charity_admin"
-    PARTY_SECRETARY = "party_secretary"
-    CIVIL_AFFAIRS = "civil_affairs"
-    AUDITOR = "auditor"
-    PARTNER = "partner"
+class Role(LabelledEnum):
+    RESIDENT = "resident", "居民", "Resident"
+    GRID_WORKER = "grid_worker", "网格员", "Grid worker"
+    SOCIAL_WORKER = "social_worker", "社会工作者", "Social worker"
+    VOLUNTEER = "volunteer", "志愿者", "Volunteer"
+    ORG_ADMIN = "org_admin", "社会组织管理员", "Organization administrator"
+    CHARITY_ADMIN = "charity_admin", "慈善资源管理员", "Charity administrator"
+    PARTY_SECRETARY = "party_secretary", "党组织书记", "Party secretary"
+    CIVIL_AFFAIRS = "civil_affairs", "民政部门", "Civil affairs"
+    AUDITOR = "auditor", "审计员", "Auditor"
+    PARTNER = "partner", "合作方", "Partner"
 
 
 @dataclass(frozen=True)
@@ -119,18 +120,30 @@ def _verifier() -> TokenVerifier:
     return TokenVerifier(get_settings())
 
 
-def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+# Declared as FastAPI's HTTP bearer scheme so that the OpenAPI documents name it on every route
+# that needs a token; the 401 is ours (problem+json), not FastAPI's.
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT",
+                    description="省统一身份认证签发的 JWT（开发环境：`wushe token`）/ a JWT from the identity provider")
+
+
+def caller_of(scope) -> str | None:
+    """The verified subject of an ASGI request's bearer token, or None (no token, or a bad one)."""
+    header = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Problem(**UNAUTHORIZED, detail="需要 Bearer 令牌 / a bearer token is required")
-    return token
+        return None
+    try:
+        return _verifier().verify(token).sub
+    except Problem:
+        return None
 
 
-async def principal(request: Request) -> Principal:
+async def principal(credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> Principal:
     """FastAPI dependency: the verified caller. (async: FastAPI runs sync dependencies in a
     thread pool, which costs more than the verification itself)"""
-    return _verifier().verify(bearer_token(request))
+    if credentials is None or not credentials.credentials:
+        raise Problem(**UNAUTHORIZED, detail="需要 Bearer 令牌 / a bearer token is required")
+    return _verifier().verify(credentials.credentials)
 
 
 def require(*roles: Role):

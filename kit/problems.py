@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+
+from contracts.values import forbidden_character
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -77,11 +80,63 @@ def install(app: FastAPI) -> None:
         return problem_response(Problem(exc.status_code, titles.get(exc.status_code, str(exc.detail)), str(exc.detail),
                                         headers=getattr(exc, "headers", None)), request.url.path)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(Problem(500, "服务器内部错误 / Internal error", "请稍后重试 / please retry later"),
-                                request.url.path)
+    app.add_middleware(CatchAll)
+
+
+class CatchAll:
+    """ASGI middleware, innermost: an unexpected error becomes a 500 problem here, not in Starlette's
+    outermost error middleware, which re-raises it after answering and so makes the server close a
+    keep-alive connection the gateway is about to reuse."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            log.exception("unhandled error", extra={"path": scope["path"]})
+            if started:
+                raise  # half an answer is out: only closing the connection tells the client
+            problem = Problem(500, "服务器内部错误 / Internal error", "请稍后重试 / please retry later")
+            await problem_response(problem, scope["path"])(scope, receive, send)
+
+
+class InputGuard:
+    """ASGI middleware: a path or query parameter holding a control or invisible character gets a
+    422 naming it before any route sees it (bodies are checked by their contracts)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and (refusal := _refused_parameter(scope)) is not None:
+            field, char = refusal
+            message = f"含控制字符或不可见字符 / contains a control or invisible character: {char}"
+            problem = Problem(422, "请求参数无效 / Invalid request", f"字段有误 / invalid fields: {field}",
+                              errors=[{"field": field, "message": message, "type": "text_forbidden_character"}])
+            return await problem_response(problem, scope["path"])(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+def _refused_parameter(scope) -> tuple[str, str] | None:
+    if char := forbidden_character(scope["path"]):
+        return "path", char
+    query = scope.get("query_string", b"")
+    if query:
+        for name, value in parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True):
+            if char := forbidden_character(name) or forbidden_character(value):
+                return name, char
+    return None
 
 
 class BodyLimit:

@@ -30,7 +30,7 @@ async def committee(client, token, community: str, size: int = 5, prefix: str = 
     org_id, seats = org.json()["id"], []
     for n in range(size):
         member = await client.post("/party-members", headers=secretary, json={
-            "org_id": org_id, "name": f"委员{n}", "phone": f"1390000{next(_serial) % 10000:04d}",
+            "org_id": org_id, "name": f"委员{'甲乙丙丁戊己庚辛壬癸'[n % 10]}", "phone": f"1390000{next(_serial) % 10000:04d}",
             "citizen_id": citizen_id(prefix), "area_code": community, "in_service": n > 0,
             "employer": "长安区某单位" if n else "", "skills": ["调解"]})
         assert member.status_code == 201, member.text

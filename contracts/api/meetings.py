@@ -9,7 +9,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from contracts.api import Strict
 from contracts.areas import lookup
-from contracts.values import AreaCode, Money
+from contracts.values import AreaCode, Money, PersonName
 
 Actor = Literal["community", "party", "social_org", "social_worker", "volunteer", "charity"]
 ActionKind = Literal["volunteer_task", "propose_project", "earmark_funds", "other"]
@@ -49,7 +49,7 @@ class AgendaItemView(BaseModel):
 
 class ParticipantIn(Strict):
     actor: Actor
-    name: str = Field(min_length=1, max_length=50)
+    name: PersonName
     unit: str = Field(default="", max_length=100, description="所在单位 / the organization they speak for")
 
 

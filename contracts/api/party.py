@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from contracts.api import Strict
 from contracts.api.needs import CommunityCode
-from contracts.values import USCC, AreaCode, CitizenId, Money, PhoneNumber
+from contracts.values import AreaCode, CitizenId, Money, PersonName, PhoneNumber, USCC
 
 Skill = Annotated[str, Field(min_length=1, max_length=30)]
 OrgKind = Literal["committee", "general_branch", "branch"]  # 党委 / 党总支 / 党支部
@@ -75,7 +75,7 @@ class SeatIn(Strict):
 
 class MemberIn(Strict):
     org_id: UUID = Field(description="组织关系所在党组织")
-    name: str = Field(min_length=1, max_length=50)
+    name: PersonName
     phone: PhoneNumber
     citizen_id: CitizenId = Field(description="仅用于生成化名编号，不保存 / used for the pseudonymous ref only, not stored")
     area_code: CommunityCode = Field(description="报到的居住地村（社区）")

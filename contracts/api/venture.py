@@ -1,16 +1,15 @@
 """HTTP models of 公益创投 (venture philanthropy) and 项目大赛 (project competitions)."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from contracts.api import Strict
 from contracts.api.projects import Criteria, IndicatorIn, MilestonePlanIn
-from contracts.values import USCC, AreaCode
+from contracts.values import AreaCode, PositiveMoney, USCC
 
-Positive = Annotated[int, Field(gt=0)]
 
 
 class CallIn(Strict):
@@ -18,8 +17,8 @@ class CallIn(Strict):
     title: str = Field(min_length=2, max_length=200)
     area_code: AreaCode
     fund_id: UUID = Field(description="资助资金所在的慈善资金账户")
-    pool_fen: Positive = Field(description="资助总额")
-    max_grant_fen: Positive = Field(description="单个项目资助上限")
+    pool_fen: PositiveMoney = Field(description="资助总额")
+    max_grant_fen: PositiveMoney = Field(description="单个项目资助上限")
     criteria: Criteria = Field(
         default_factory=lambda: {"innovation": 30, "feasibility": 30, "benefit": 40}, min_length=1, max_length=10)
     apply_deadline: AwareDatetime
@@ -37,7 +36,7 @@ class ApplicationIn(Strict):
     title: str = Field(min_length=2, max_length=200)
     summary: str = Field(min_length=10, max_length=8000)
     indicators: list[IndicatorIn] = Field(min_length=1, max_length=20)
-    requested_fen: Positive
+    requested_fen: PositiveMoney
     milestones: list[MilestonePlanIn] = Field(min_length=1, max_length=24)
     need_ids: list[UUID] = Field(default_factory=list, max_length=200)
 

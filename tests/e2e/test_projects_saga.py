@@ -336,7 +336,7 @@ async def test_a_joint_meeting_resolution_becomes_a_project(projects, token, wor
     meeting = await projects.post("/joint-meetings", headers=secretary, json={
         "area_code": COMMUNITY, "title": "加装电梯联席会议", "place": "党群服务中心",
         "scheduled_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(),
-        "participants": [{"actor": a, "name": f"代表{n}"} for n, a in
+        "participants": [{"actor": a, "name": f"代表{'甲乙丙丁戊己庚辛壬癸'[n % 10]}"} for n, a in
                          enumerate(("social_org", "social_worker", "volunteer", "charity"))]})
     assert meeting.status_code == 201, meeting.text
     resolved = await projects.post(f"/joint-meetings/{meeting.json()['id']}/resolutions", headers=secretary, json={

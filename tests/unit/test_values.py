@@ -5,11 +5,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from contracts.api import Strict
 from contracts.values import (
+    MAX_FEN,
+    MAX_INT,
     USCC,
     AreaCode,
     CitizenId,
     Money,
+    Month,
+    PersonName,
+    PositiveMoney,
+    check_input,
     PhoneNumber,
     birth_date,
     citizen_id_check_char,
@@ -193,10 +200,19 @@ def test_money_valid():
 
 @pytest.mark.parametrize(
     ("value", "kind"),
-    [(1.5, "money_type"), (1.0, "money_type"), (True, "money_type"), ("100", "money_type"), (-1, "money_negative")],
+    [(1.5, "money_type"), (1.0, "money_type"), (True, "money_type"), ("100", "money_type"), (-1, "money_negative"),
+     (MAX_FEN + 1, "money_too_large"), (2**63, "money_too_large")],
 )
 def test_money_invalid(value, kind):
     assert error_type(money, value) == kind
+
+
+def test_money_takes_its_bound_and_positive_money_refuses_zero():
+    assert money.validate_python(MAX_FEN) == MAX_FEN
+    positive = TypeAdapter(PositiveMoney)
+    assert positive.validate_python(1) == 1
+    assert error_type(positive, 0) == "money_zero"
+    assert error_type(positive, MAX_FEN + 1) == "money_too_large"
 
 
 def test_money_json_string_rejected():
@@ -208,3 +224,63 @@ def test_format_yuan():
     assert format_yuan(123456) == "¥1,234.56"
     assert format_yuan(5) == "¥0.05"
     assert format_yuan(100000000) == "¥1,000,000.00"
+
+
+# --- request text, integers, names and months ------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x7f", "\x85", "\u202e", "\u2066", "\u200b", "\ufeff", "\ud800"])
+def test_control_and_invisible_characters_are_refused_wherever_they_sit(char):
+    for value in (f"a{char}b", ["ok", f"a{char}"], {"k": f"a{char}"}, {f"k{char}": "v"}):
+        with pytest.raises(ValueError) as excinfo:
+            check_input(value)
+        assert excinfo.value.type == "text_forbidden_character"
+
+
+def test_ordinary_text_passes_untouched():
+    text = "独居老人需要\n每日送午餐\t（周二、四）👨\u200d👩\u200d👧"
+    assert check_input(text) == text
+    assert check_input([1, -MAX_INT, MAX_INT, True]) == [1, -MAX_INT, MAX_INT, True]
+
+
+@pytest.mark.parametrize("number", [MAX_INT + 1, -(MAX_INT + 1), 2**63, [2**64]])
+def test_integers_no_client_can_hold_are_refused(number):
+    with pytest.raises(ValueError) as excinfo:
+        check_input(number)
+    assert excinfo.value.type == "int_too_large"
+
+
+def test_every_request_body_refuses_what_no_request_may_carry():
+    class Body(Strict):
+        note: str
+        counts: list[int] = []
+
+    for bad in ({"note": "a\u202eb"}, {"note": "ok", "counts": [2**60]}):
+        with pytest.raises(ValidationError) as excinfo:
+            Body.model_validate(bad)
+        assert excinfo.value.errors()[0]["loc"][0] in ("note", "counts")
+
+
+person_name = TypeAdapter(PersonName)
+
+
+@pytest.mark.parametrize("name", ["张三", "阿依古丽·买买提", "欧阳 娜娜", "Anne-Marie O'Neil", "Zoë"])
+def test_names_as_people_write_them(name):
+    assert person_name.validate_python(name) == name
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("", "person_name_length"), ("张" * 51, "person_name_length"), ("<b>张三</b>", "person_name_character"),
+    ("张\u200d三", "person_name_character"), ("张三2", "person_name_character"), ("张三;", "person_name_character")])
+def test_what_is_not_a_name(name, kind):
+    assert error_type(person_name, name) == kind
+
+
+@pytest.mark.parametrize(("month", "ok"), [("2026-12", True), ("2000-01", True), ("2099-12", True), ("1999-12", False),
+                                           ("0000-01", False), ("9999-12", False), ("2026-13", False), ("2026-1", False)])
+def test_months_the_platform_can_hold(month, ok):
+    adapter = TypeAdapter(Month)
+    if ok:
+        assert adapter.validate_python(month) == month
+    else:
+        assert error_type(adapter, month) == "month_format"

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from contracts.api import disclosure as api
+from contracts.values import MAX_PAGE
 from kit.app import keyring_of, pool_of
 from services.charity.disclosure import service
 
@@ -42,7 +43,7 @@ TO = Query(default=None, alias="to", description="结束日期（北京时间，
 
 @router.get("/ledger", response_model=api.LedgerPage, summary="公开账目 / the public ledger")
 async def ledger(request: Request, area: str | None = AREA, date_from: date | None = FROM, date_to: date | None = TO,
-                 page: int = Query(default=1, ge=1),
+                 page: int = Query(default=1, ge=1, le=MAX_PAGE),
                  page_size: int = Query(default=50, ge=1, le=200)) -> api.LedgerPage:
     return await service.ledger_page(pool_of(request), keyring_of(request), area, date_from, date_to, page, page_size)
 

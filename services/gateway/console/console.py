@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from contracts.api import Strict
 from contracts.api.organizations import OrganizationCategory
 from contracts.areas import ancestors, children, lookup
 from contracts.taxonomy import Channel, NeedCategory, Route, TargetGroup, Urgency
@@ -126,7 +127,7 @@ BUILT_IN = [
 ]
 
 
-class SignInIn(BaseModel):
+class SignInIn(Strict):
     persona: str = Field(min_length=1, max_length=64)
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from contracts.api import organizations as api
-from contracts.values import USCC
-from kit import idempotency
+from contracts.values import MAX_OFFSET, USCC
 from kit.app import pool_of
 from kit.auth import Principal, Role, require
 from services.projects.config import projects_settings
@@ -21,7 +20,6 @@ ORG_READERS = (*READERS, Role.ORG_ADMIN)  # an org_admin sees their own organiza
 # the purchase list is read by whoever proposes or bids for projects under it
 LIST_READERS = (*READERS, Role.GRID_WORKER, Role.CHARITY_ADMIN, Role.ORG_ADMIN)
 AREA = Query(default=None, description="行政区划代码，默认为令牌辖区 / area code, defaults to your area")
-KEY = Header(default=None, alias=idempotency.HEADER, description="幂等键 / idempotency key")
 UsccPath = Annotated[USCC, Path(description="统一社会信用代码")]
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
 
@@ -39,7 +37,7 @@ async def register(body: api.OrganizationIn, request: Request,
 async def list_organizations(request: Request, area: str | None = AREA,
                              category: api.OrganizationCategory | None = None, hub: bool | None = None,
                              status: api.OrganizationStatus | None = None,
-                             limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0),
+                             limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
                              who: Principal = Depends(require(*ORG_READERS))) -> list[api.OrganizationSummary]:
     return await handlers.organizations(pool_of(request), who, area, category, hub, status, limit, offset)
 
@@ -70,9 +68,9 @@ async def update_organization(uscc: UsccPath, body: api.OrganizationPatch, reque
 
 @router.post("/platforms", status_code=201, response_model=api.Created,
              summary="设立社工站、社会工作室或孵化基地 / open a service platform")
-async def create_platform(body: api.PlatformIn, request: Request, key: str | None = KEY,
+async def create_platform(body: api.PlatformIn, request: Request,
                           who: Principal = Depends(require(*REGISTRAR))) -> api.Created:
-    return await handlers.create_platform(pool_of(request), who, body, key)
+    return await handlers.create_platform(pool_of(request), who, body)
 
 
 @router.get("/platforms", response_model=list[api.PlatformView], summary="服务平台 / platforms of an area")

@@ -7,19 +7,20 @@ import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
+from contracts.api import Strict
 from contracts.areas import lookup
 from contracts.envelope import new_id
 from contracts.events.volunteers import VolunteerDataRead
 from contracts.values import mask_citizen_id, mask_name
-from kit.clock import now
 from kit.auth import Principal, Role
+from kit.clock import now
 from kit.crypto import Keyring
 from kit.problems import Problem, invalid, not_found
 from kit.uow import UnitOfWork
@@ -37,8 +38,7 @@ VERIFY_PATH = "/verify/{code}"  # the public verification page printed on the ce
 
 # --- HTTP models ----------------------------------------------------------------------------
 
-class CertificateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CertificateIn(Strict):
     volunteer_id: UUID
     period_start: date
     period_end: date
@@ -148,9 +148,11 @@ def summarize(logs: Iterable[Mapping]) -> dict:
 
 
 def _header(code: str, volunteer_id, start: date, end: date, issued_by: str, issued_at: datetime) -> dict:
-    """The certificate's own columns, repeated in the snapshot so the digest covers them too."""
+    """The certificate's own columns, repeated in the snapshot so the digest covers them too (the time
+    in UTC, however it was read)."""
     return {"code": code, "volunteer_id": str(volunteer_id), "period_start": start.isoformat(),
-            "period_end": end.isoformat(), "issued_by": issued_by, "issued_at": issued_at.isoformat()}
+            "period_end": end.isoformat(), "issued_by": issued_by,
+            "issued_at": issued_at.astimezone(timezone.utc).isoformat()}
 
 
 def intact(row: Mapping) -> bool:
