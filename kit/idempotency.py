@@ -1,62 +1,205 @@
-"""Idempotency-Key for HTTP writes: a retried request gets the first response, not a second effect.
+"""Idempotency-Key on every HTTP write: a retried request gets the first answer, not a second effect.
 
-Claimed inside the write's own unit of work: a concurrent retry waits on the key's row until the
-first request commits (or rolls back), then replays its response."""
+One mechanism for every POST, PUT, PATCH and DELETE of every service (`IdempotentWrites`, installed
+by the app factory). A key belongs to the caller (the verified token's subject) and to the method
+and path, so to the path parameters too; it is bound to a digest of the body, and the same key with
+another body is refused (422 naming the header).
+
+The claim commits with the write: the first unit of work of a keyed request inserts the key's row
+in its own transaction (`claim_in`), so the effect and the claim exist together or not at all, and
+a concurrent retry waits on that row until the first request commits, then replays its answer.
+The answer is stored once the route has answered; a retry gets it back with `Idempotent-Replayed:
+true`. A write that opens no unit of work is remembered after it succeeds."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from typing import TypeVar
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import asyncpg
-from pydantic import BaseModel
 
-from kit.problems import Problem
+from kit.problems import Problem, problem_response
 
-M = TypeVar("M", bound=BaseModel)
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REPLAYED = (b"idempotent-replayed", b"true")
+ANSWER_WAIT_S = 5.0  # how long a retry waits for the first request's answer to be stored
 
 
-def request_hash(body: BaseModel) -> str:
-    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+@dataclass
+class Claim:
+    caller: str
+    scope: str  # "METHOD /path"
+    key: str
+    digest: str
+    committed: bool = False  # the key's row committed with the request's first unit of work
+    taken: bool = False  # another request with this key committed first
 
 
-async def claim(conn: asyncpg.Connection, caller: str, key: str, digest: str) -> bytes | None:
-    """Claim `key` for this request; return the stored response if a previous request used it."""
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise _invalid(f"长度须为 1–{MAX_KEY_LENGTH} / must be 1–{MAX_KEY_LENGTH} characters")
-    claimed = await conn.fetchval(
-        """INSERT INTO idempotency_keys (caller, key, request_hash) VALUES ($1, $2, $3)
-           ON CONFLICT DO NOTHING RETURNING true""", caller, key, digest)
-    if claimed:
+_pending: ContextVar[Claim | None] = ContextVar("idempotency_claim", default=None)
+
+
+class KeyTaken(Problem):
+    """A concurrent request with the same key committed first: this one's effect is rolled back and
+    the middleware answers with the first request's answer."""
+
+    def __init__(self) -> None:
+        super().__init__(409, "请求处理中 / Request in progress", "同一幂等键的请求已被处理 / handled under this key")
+
+
+async def claim_in(conn: asyncpg.Connection) -> Claim | None:
+    """Inside a unit of work's transaction: claim the request's key, once per request. Waits while a
+    concurrent request holds the same key uncommitted."""
+    claim = _pending.get()
+    if claim is None or claim.committed:
         return None
-    previous = await conn.fetchrow(
-        "SELECT request_hash, response FROM idempotency_keys WHERE caller = $1 AND key = $2", caller, key)
-    if previous["request_hash"] != digest:
-        raise _invalid("已用于另一个不同的请求 / already used for a different request")
-    return bytes(previous["response"])
+    inserted = await conn.fetchval(
+        """INSERT INTO idempotency_keys (caller, scope, key, request_hash) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING RETURNING true""", claim.caller, claim.scope, claim.key, claim.digest)
+    if not inserted:
+        claim.taken = True
+        raise KeyTaken()
+    return claim
 
 
-async def record(conn: asyncpg.Connection, caller: str, key: str, response: BaseModel) -> None:
-    await conn.execute("UPDATE idempotency_keys SET response = $3 WHERE caller = $1 AND key = $2",
-                       caller, key, response.model_dump_json().encode())
+def committed(claim: Claim | None) -> None:
+    """The unit of work that claimed the key committed."""
+    if claim is not None:
+        claim.committed = True
 
 
-async def replayed(conn: asyncpg.Connection, caller: str, key: str | None, body: BaseModel,
-                   view: type[M]) -> M | None:
-    """With a key: the first response if this key was used before (else the key is now claimed).
-    Without one: None — the write simply happens."""
-    if key is None:
+class IdempotentWrites:
+    """ASGI middleware of a service: keyed writes are claimed, answered once and replayed."""
+
+    def __init__(self, app, caller_of) -> None:
+        self.app = app
+        self.caller_of = caller_of  # the verified subject of a request's token, or None
+
+    async def __call__(self, scope, receive, send):
+        key = _key(scope)
+        if key is None:
+            return await self.app(scope, receive, send)
+        if not 1 <= len(key) <= MAX_KEY_LENGTH:
+            return await _refuse(scope, receive, send, f"长度须为 1–{MAX_KEY_LENGTH} / must be 1–{MAX_KEY_LENGTH} characters")
+        caller = self.caller_of(scope)
+        if caller is None:  # no valid token: the route answers 401, and nothing is claimed
+            return await self.app(scope, receive, send)
+        body = await _body(receive)
+        claim = Claim(caller, f"{scope['method']} {scope['path']}", key, hashlib.sha256(body).hexdigest())
+        pool = scope["app"].state.pool
+        if (stored := await _stored(pool, claim)) is not None:
+            return await _answer_stored(stored, claim, scope, receive, send)
+        status, headers, chunks = await self._run(scope, _replaying(body, receive), claim)
+        if claim.taken:
+            return await _answer_stored(await _wait_for_answer(pool, claim), claim, scope, receive, send)
+        if status < 500 and (claim.committed or 200 <= status < 300):  # a failure after a commit is not replayed
+            await _store(pool, claim, status, dict(headers).get(b"content-type", b"").decode(), b"".join(chunks))
+        await _send(send, status, headers, chunks)
+
+    async def _run(self, scope, receive, claim: Claim):
+        """The route, with the claim pending for its first unit of work; its answer is held back."""
+        started: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        token = _pending.set(claim)
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            _pending.reset(token)
+        return started["status"], list(started.get("headers", [])), chunks
+
+
+def _key(scope) -> str | None:
+    if scope["type"] != "http" or scope["method"] not in WRITES:
         return None
-    previous = await claim(conn, caller, key, request_hash(body))
-    return None if previous is None else view.model_validate_json(previous)
+    for name, value in scope["headers"]:
+        if name == b"idempotency-key":
+            return value.decode("latin-1")
+    return None
 
 
-async def remember(conn: asyncpg.Connection, caller: str, key: str | None, response: BaseModel) -> None:
-    if key is not None:
-        await record(conn, caller, key, response)
+async def _body(receive) -> bytes:
+    body, more = b"", True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
 
 
-def _invalid(message: str) -> Problem:
-    return Problem(422, "幂等键无效 / Invalid Idempotency-Key", message,
-                   errors=[{"field": HEADER, "message": message, "type": "idempotency_key"}])
+def _replaying(body: bytes, receive):
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _stored(pool: asyncpg.Pool, claim: Claim) -> asyncpg.Record | None:
+    return await pool.fetchrow(
+        """SELECT request_hash, status, content_type, response FROM idempotency_keys
+           WHERE caller = $1 AND scope = $2 AND key = $3""", claim.caller, claim.scope, claim.key)
+
+
+async def _wait_for_answer(pool: asyncpg.Pool, claim: Claim) -> asyncpg.Record | None:
+    """The first request committed its claim; its answer follows as soon as its route returns."""
+    deadline = asyncio.get_running_loop().time() + ANSWER_WAIT_S
+    while True:
+        stored = await _stored(pool, claim)
+        if stored is None or stored["status"] is not None or asyncio.get_running_loop().time() > deadline:
+            return stored
+        await asyncio.sleep(0.05)
+
+
+async def _store(pool: asyncpg.Pool, claim: Claim, status: int, content_type: str, body: bytes) -> None:
+    await pool.execute(
+        """INSERT INTO idempotency_keys (caller, scope, key, request_hash, status, content_type, response)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (caller, scope, key) DO UPDATE SET status = $5, content_type = $6, response = $7
+           WHERE idempotency_keys.request_hash = $4 AND idempotency_keys.status IS NULL""",
+        claim.caller, claim.scope, claim.key, claim.digest, status, content_type, body)
+
+
+async def _answer_stored(stored: asyncpg.Record | None, claim: Claim, scope, receive, send) -> None:
+    if stored is None:  # the first request's claim rolled back after all: nothing happened under this key
+        problem = Problem(409, "请重试 / Please retry", "同一幂等键的请求未完成，可重试 / the earlier request did not complete",
+                          headers={"Retry-After": "1"}, rule="idempotency_retry")
+        return await problem_response(problem, scope["path"])(scope, receive, send)
+    if stored["request_hash"] != claim.digest:
+        return await _refuse(scope, receive, send, "已用于另一个不同的请求 / already used for a different request")
+    if stored["status"] is None:  # committed, but its answer was never stored (the process stopped)
+        problem = Problem(409, "请求已执行 / Already applied",
+                          "该幂等键的请求已执行，但结果未能保存 / the request was applied; its answer was not kept",
+                          rule="idempotency_applied")
+        return await problem_response(problem, scope["path"])(scope, receive, send)
+    headers = [(b"content-type", stored["content_type"].encode()), REPLAYED]
+    await _send(send, stored["status"], headers, [bytes(stored["response"])])
+
+
+async def _send(send, status: int, headers: list, chunks: list[bytes]) -> None:
+    body = b"".join(chunks)
+    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _refuse(scope, receive, send, message: str) -> None:
+    problem = Problem(422, "幂等键无效 / Invalid Idempotency-Key", message,
+                      errors=[{"field": HEADER, "message": message, "type": "idempotency_key"}])
+    await problem_response(problem, scope["path"])(scope, receive, send)

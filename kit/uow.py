@@ -7,6 +7,7 @@ import asyncpg
 
 from contracts.envelope import Envelope, Event, wrap
 from contracts.subjects import event_subject
+from kit import audit, idempotency
 from kit.telemetry import current_traceparent
 
 NOTIFY_CHANNEL = "outbox"  # see kit/migrations/0003_outbox_notify.sql
@@ -47,7 +48,10 @@ class UnitOfWork(Events):
     back, so no event exists without its state and no state without its events.
 
     A consumer, already inside its inbox transaction, uses `UnitOfWork.joining(conn)` to emit
-    events and `flush()` them before that transaction commits."""
+    events and `flush()` them before that transaction commits.
+
+    The first unit of work of an HTTP write with an Idempotency-Key claims the key in its
+    transaction (kit.idempotency), so a retry can never apply the write twice."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -60,7 +64,13 @@ class UnitOfWork(Events):
     async def __aenter__(self) -> "UnitOfWork":
         self.conn = await self.pool.acquire()
         self.tx = self.conn.transaction()
-        await self.tx.start()
+        try:
+            await self.tx.start()
+            self.claim = await idempotency.claim_in(self.conn)
+        except BaseException:
+            await _safe_rollback(self.tx)
+            await self.pool.release(self.conn)
+            raise
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
@@ -68,6 +78,7 @@ class UnitOfWork(Events):
             if exc_type is None:
                 await self.flush()
                 await self.tx.commit()
+                idempotency.committed(self.claim)
             else:
                 await self.tx.rollback()
         except BaseException:
@@ -85,7 +96,9 @@ async def _safe_rollback(tx) -> None:
 
 
 async def write_outbox(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    """One statement for all of a transaction's events; a trigger NOTIFYs the relay at commit."""
+    """One statement for all of a transaction's events; a trigger NOTIFYs the relay at commit.
+    Audit events are also kept in the service's audit trail (kit.audit)."""
+    await audit.record(conn, envelopes)
     await conn.execute(
         """INSERT INTO outbox (event_id, subject, payload, traceparent)
            SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[])""",

@@ -8,12 +8,11 @@ from datetime import date
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from contracts.envelope import Envelope, new_id
 from contracts.events.timebank import CreditsExchanged
 from kit import db as kit_db
-from kit import problems
+from kit.app import create_app
 from kit.auth import Principal, Role
 from kit.problems import Problem
 from kit.settings import Settings
@@ -263,9 +262,7 @@ async def test_statement_runs_its_balance_and_readers_are_scoped(pool):
 
 @pytest.fixture
 async def client(pool):
-    app = FastAPI()
-    problems.install(app)
-    app.include_router(api.router)
+    app = create_app("volunteers", title="时间银行", routers=[api.router], idempotent_writes=True)
     app.state.pool, app.state.timebank_settings = pool, POLICY
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tb") as c:
         yield c
@@ -290,7 +287,8 @@ async def test_http_routes(client, pool, token):
     first = await client.post("/timebank/exchanges", json=body, headers={**me, "Idempotency-Key": "abc"})
     again = await client.post("/timebank/exchanges", json=body, headers={**me, "Idempotency-Key": "abc"})
     assert first.status_code == again.status_code == 201
-    assert again.json()["id"] == first.json()["id"] and again.json()["replayed"]
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert await balance(pool, vid) == 100 - 30
 
     r = await client.post("/timebank/clearing", json={}, headers=me)
     assert r.status_code == 403

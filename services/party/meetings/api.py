@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import meetings as api
-from kit import idempotency
 from kit.app import pool_of
 from kit.auth import Principal, Role, require, require_jurisdiction, listing_area
 from services.party.meetings import handlers, store
@@ -19,7 +18,6 @@ SECRETARY = Role.PARTY_SECRETARY
 FOLLOW_UP = (SECRETARY, Role.SOCIAL_WORKER, Role.ORG_ADMIN, Role.CHARITY_ADMIN)
 READERS = (*FOLLOW_UP, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.AUDITOR)
 AREA = Query(default=None, description="区划代码，默认为本人辖区 / area code, defaults to your jurisdiction")
-KEY = Header(default=None, alias=idempotency.HEADER, description="幂等键 / idempotency key")
 
 
 # --- the agenda pool ------------------------------------------------------------------------------------
@@ -40,10 +38,10 @@ async def add_item(body: api.AgendaItemIn, request: Request,
 
 @router.post("/joint-meetings", status_code=201, response_model=api.MeetingCreated,
              summary="召开党建联席会议（自动列入待上会议题）/ convene a joint meeting")
-async def convene(body: api.MeetingIn, request: Request, key: str | None = KEY,
+async def convene(body: api.MeetingIn, request: Request,
                   who: Principal = Depends(require(SECRETARY))):
     require_jurisdiction(who, body.area_code, hide=False)
-    return await handlers.convene(pool_of(request), who, body, key)
+    return await handlers.convene(pool_of(request), who, body)
 
 
 @router.get("/joint-meetings", response_model=list[api.MeetingSummary], summary="联席会议 / joint meetings")
@@ -59,9 +57,9 @@ async def get_meeting(meeting_id: UUID, request: Request, who: Principal = Depen
 
 @router.post("/joint-meetings/{meeting_id}/resolutions", status_code=201, response_model=api.ResolutionCreated,
              summary="形成决议并派发事项 / adopt a resolution and dispatch its actions")
-async def resolve(meeting_id: UUID, body: api.ResolutionIn, request: Request, key: str | None = KEY,
+async def resolve(meeting_id: UUID, body: api.ResolutionIn, request: Request,
                   who: Principal = Depends(require(SECRETARY))):
-    return await handlers.resolve(pool_of(request), who, meeting_id, body, key)
+    return await handlers.resolve(pool_of(request), who, meeting_id, body)
 
 
 # --- follow-up ------------------------------------------------------------------------------------------

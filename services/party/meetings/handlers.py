@@ -3,7 +3,6 @@ dispatched to the services that must act, in the same transaction), following ac
 by the deadline check and by other services' events."""
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from uuid import UUID
 
@@ -15,7 +14,6 @@ from contracts.events.needs import MediationEscalated
 from contracts.events.party import ActionDispatched
 from contracts.events.projects import ProjectProposed
 from contracts.events.volunteers import TaskAccepted
-from kit import idempotency
 from kit.auth import Principal, visible
 from kit.clock import now
 from kit.problems import Problem, conflict, invalid
@@ -42,13 +40,11 @@ async def on_mediation_escalated(conn: asyncpg.Connection, envelopes: list[Envel
 
 # --- convening ------------------------------------------------------------------------------------------
 
-async def convene(pool: asyncpg.Pool, who: Principal, body: api.MeetingIn, key: str | None) -> api.MeetingCreated:
+async def convene(pool: asyncpg.Pool, who: Principal, body: api.MeetingIn) -> api.MeetingCreated:
     """Schedule a meeting where all four actors sit with the party organization; its agenda is every
     open item of its area (and below) plus the ones asked for."""
     at, meeting_id = now(), new_id()
     async with UnitOfWork(pool) as uow:
-        if key and (previous := await idempotency.claim(uow.conn, who.sub, key, idempotency.request_hash(body))):
-            return api.MeetingCreated.model_validate_json(previous)
         _check_meeting(body, at)
         await _check_items(uow.conn, who, body.area_code, body.agenda_item_ids)
         await store.insert_meeting(uow.conn, {
@@ -58,10 +54,7 @@ async def convene(pool: asyncpg.Pool, who: Principal, body: api.MeetingIn, key: 
         taken = await store.take_items(uow.conn, meeting_id, body.area_code, body.agenda_item_ids)
         if missing := set(body.agenda_item_ids) - set(taken):  # another meeting drew them meanwhile
             raise _already_taken(missing)
-        created = api.MeetingCreated(id=meeting_id, agenda_item_ids=taken)
-        if key:
-            await idempotency.record(uow.conn, who.sub, key, created)
-    return created
+    return api.MeetingCreated(id=meeting_id, agenda_item_ids=taken)
 
 
 def _check_meeting(body: api.MeetingIn, at: datetime) -> None:
@@ -106,16 +99,11 @@ def action_view(row) -> api.ActionView:
 
 # --- resolving: actions are dispatched ------------------------------------------------------------------
 
-async def resolve(pool: asyncpg.Pool, who: Principal, meeting_id: UUID, body: api.ResolutionIn,
-                  key: str | None) -> api.ResolutionCreated:
+async def resolve(pool: asyncpg.Pool, who: Principal, meeting_id: UUID, body: api.ResolutionIn) -> api.ResolutionCreated:
     """Record a resolution; the meeting is held from its first one. Every action it takes is stored
     and announced as ActionDispatched in the same transaction, so none is lost or sent twice."""
     at = now()
-    # the same body for another meeting is another request: the key must not replay across meetings
-    digest = hashlib.sha256(f"{meeting_id}:{idempotency.request_hash(body)}".encode()).hexdigest()
     async with UnitOfWork(pool) as uow:
-        if key and (previous := await idempotency.claim(uow.conn, who.sub, key, digest)):
-            return api.ResolutionCreated.model_validate_json(previous)
         meeting = visible(who, await store.get_meeting(uow.conn, meeting_id, for_update=True))
         _check_actions(body.actions, at)
         await _check_agenda_item(uow.conn, meeting_id, body.agenda_item_id)
@@ -125,10 +113,7 @@ async def resolve(pool: asyncpg.Pool, who: Principal, meeting_id: UUID, body: ap
             "id": resolution_id, "meeting_id": meeting_id, "agenda_item_id": body.agenda_item_id, "text": body.text,
             "resolved_by": who.sub, "resolved_at": at})
         action_ids = [await _dispatch(uow, meeting, resolution_id, action, at) for action in body.actions]
-        created = api.ResolutionCreated(id=resolution_id, meeting_id=meeting_id, action_ids=action_ids)
-        if key:
-            await idempotency.record(uow.conn, who.sub, key, created)
-    return created
+    return api.ResolutionCreated(id=resolution_id, meeting_id=meeting_id, action_ids=action_ids)
 
 
 def _check_actions(actions: list[api.ActionIn], at: datetime) -> None:

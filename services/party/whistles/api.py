@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import whistles as api
-from kit import idempotency
 from kit.app import keyring_of, pool_of
 from kit.auth import Principal, principal, require
 from services.party.whistles import handlers
 from services.party.whistles.handlers import READERS, WORKERS
 
 router = APIRouter(tags=["社区吹哨 whistles"])
-KEY = Header(default=None, alias=idempotency.HEADER, description="幂等键 / idempotency key")
 AREA = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area")
 
 
@@ -23,9 +21,9 @@ AREA = Query(default=None, description="行政区划代码，默认为令牌辖�
 
 @router.post("/whistles", status_code=201, response_model=api.WhistleCreated,
              summary="社区吹哨：派给报到党员和责任单位 / blow the whistle")
-async def blow(body: api.WhistleIn, request: Request, key: str | None = KEY,
+async def blow(body: api.WhistleIn, request: Request,
                who: Principal = Depends(require(*WORKERS))) -> api.WhistleCreated:
-    return await handlers.blow_whistle(pool_of(request), who, body, key)
+    return await handlers.blow_whistle(pool_of(request), who, body)
 
 
 @router.get("/whistles", response_model=list[api.WhistleSummary], summary="吹哨列表 / whistles of an area")
@@ -72,9 +70,9 @@ async def close(whistle_id: UUID, body: api.CloseIn, request: Request,
 # --- small wishes ---------------------------------------------------------------------------------
 
 @router.post("/wishes", status_code=201, response_model=api.WishCreated, summary="发布微心愿 / post a small wish")
-async def post_wish(body: api.WishIn, request: Request, key: str | None = KEY,
+async def post_wish(body: api.WishIn, request: Request,
                     who: Principal = Depends(require(*WORKERS))) -> api.WishCreated:
-    return await handlers.post_wish(pool_of(request), who, body, key)
+    return await handlers.post_wish(pool_of(request), who, body)
 
 
 @router.get("/wishes", response_model=list[api.WishView], summary="微心愿列表 / small wishes of an area")

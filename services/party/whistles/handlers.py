@@ -18,7 +18,6 @@ from contracts.events.needs import NeedEscalated
 from contracts.events.party import MemberReported, WhistleBlown, WhistleClosed, WhistleEscalated, WishFulfilled
 from contracts.taxonomy import Urgency, category_label
 from contracts.values import mask_name
-from kit import idempotency
 from kit.auth import Principal, Role, require_jurisdiction, visible, listing_area
 from kit.clock import now
 from kit.crypto import Keyring
@@ -108,16 +107,13 @@ async def _blow(conn: asyncpg.Connection, events: Events, blow: Blow, *, source_
                               dispatched_units=len(units))
 
 
-async def blow_whistle(pool: asyncpg.Pool, who: Principal, body: api.WhistleIn, key: str | None = None) -> api.WhistleCreated:
+async def blow_whistle(pool: asyncpg.Pool, who: Principal, body: api.WhistleIn) -> api.WhistleCreated:
     require_jurisdiction(who, body.area_code, hide=False)
     async with UnitOfWork(pool) as uow:
-        if (prior := await idempotency.replayed(uow.conn, who.sub, key, body, api.WhistleCreated)) is not None:
-            return prior
         created = await _blow(uow.conn, uow, Blow(
             area_code=body.area_code, title=body.title, description=body.description, urgency=body.urgency,
             category=body.category, required_skills=tuple(body.required_skills), need_id=body.need_id,
             source="manual", blown_by=who.sub))
-        await idempotency.remember(uow.conn, who.sub, key, created)
     return created
 
 
@@ -285,17 +281,14 @@ def _wish_view(row, keyring: Keyring, claimer_enc: bytes | None = None) -> api.W
     return api.WishView(**_fields(row, api.WishView), claimer=claimer)
 
 
-async def post_wish(pool: asyncpg.Pool, who: Principal, body: api.WishIn, key: str | None = None) -> api.WishCreated:
+async def post_wish(pool: asyncpg.Pool, who: Principal, body: api.WishIn) -> api.WishCreated:
     require_jurisdiction(who, body.area_code, hide=False)
     async with UnitOfWork(pool) as uow:
-        if (prior := await idempotency.replayed(uow.conn, who.sub, key, body, api.WishCreated)) is not None:
-            return prior
         wish_id = new_id()
         await store.insert_wish(uow.conn, {
             "id": wish_id, "area_code": body.area_code, "title": body.title, "description": body.description,
             "beneficiary": body.beneficiary, "need_id": body.need_id, "posted_by": who.sub, "posted_at": now()})
         created = api.WishCreated(id=wish_id)
-        await idempotency.remember(uow.conn, who.sub, key, created)
     return created
 
 

@@ -12,7 +12,7 @@ from contracts.api import organizations as api
 from contracts.areas import code_prefix, contains, lookup
 from contracts.envelope import new_id
 from contracts.events.projects import OrganizationRegistered
-from kit import idempotency, months
+from kit import months
 from kit.auth import Principal, Role, require_jurisdiction, listing_area
 from kit.clock import now
 from kit.problems import Problem, conflict, invalid, not_found
@@ -131,14 +131,10 @@ async def organizations(pool: asyncpg.Pool, who: Principal, area: str | None, ca
 
 # --- platforms -------------------------------------------------------------------------------------------------
 
-async def create_platform(pool: asyncpg.Pool, who: Principal, body: api.PlatformIn, key: str | None) -> api.Created:
-    """A retried request with the same Idempotency-Key gets the first platform, not a second one."""
+async def create_platform(pool: asyncpg.Pool, who: Principal, body: api.PlatformIn) -> api.Created:
     require_jurisdiction(who, body.area_code, hide=False)
     platform_id = new_id()
     async with UnitOfWork(pool) as uow:
-        if key is not None and (previous := await idempotency.claim(uow.conn, who.sub, key,
-                                                                    idempotency.request_hash(body))):
-            return api.Created.model_validate_json(previous)
         if body.operator_uscc:
             operator = await store.get_organization(uow.conn, body.operator_uscc)
             if operator is None or operator["status"] != "registered":
@@ -149,10 +145,7 @@ async def create_platform(pool: asyncpg.Pool, who: Principal, body: api.Platform
             message = "该乡镇（街道）已有社会工作服务站 / the township has its station already"
             raise Problem(409, "已存在 / Already exists", message, rule="one_station_per_township",
                           errors=[{"field": "area_code", "message": message, "type": "duplicate"}])
-        created = api.Created(id=platform_id)
-        if key is not None:
-            await idempotency.record(uow.conn, who.sub, key, created)
-    return created
+    return api.Created(id=platform_id)
 
 
 async def platforms(pool: asyncpg.Pool, who: Principal, area: str | None, kind: str | None) -> list[api.PlatformView]:

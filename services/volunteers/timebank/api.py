@@ -1,38 +1,24 @@
-"""HTTP routes of the time bank (时间银行). Writes accept an Idempotency-Key: it becomes the
-transaction's reference, so a retried request posts nothing twice."""
+"""HTTP routes of the time bank (时间银行). Every transaction has a reference, so that it posts once;
+a retried request with an Idempotency-Key gets the first answer (kit.idempotency)."""
 from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import timebank as api
-from kit import idempotency
 from kit.app import pool_of
 from kit.auth import Principal, Role, require
-from kit.problems import Problem
 from services.volunteers.timebank import service
 
 router = APIRouter(prefix="/timebank", tags=["时间银行 time bank"])
 READERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.AUDITOR)
 ACTORS = (Role.VOLUNTEER, Role.SOCIAL_WORKER)  # the volunteer themself, or a social worker in jurisdiction
-KEY = Header(default=None, alias=idempotency.HEADER, description="幂等键 / idempotency key")
 
 
 
 def _settings(request: Request) -> service.TimebankSettings:
     return getattr(request.app.state, "timebank_settings", None) or service.timebank_settings()
-
-
-def _reference(who: Principal, key: str | None) -> str | None:
-    """Scoped by caller, like kit.idempotency: two callers' keys never collide."""
-    if key is None:
-        return None
-    if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH:
-        message = f"长度须为 1–{idempotency.MAX_KEY_LENGTH} / must be 1–{idempotency.MAX_KEY_LENGTH} characters"
-        raise Problem(422, "幂等键无效 / Invalid Idempotency-Key", message,
-                      errors=[{"field": idempotency.HEADER, "message": message, "type": "idempotency_key"}])
-    return f"{who.sub}:{key}"
 
 
 @router.get("/volunteers/{volunteer_id}", response_model=api.VolunteerAccountView,
@@ -51,26 +37,26 @@ async def family_link(body: api.FamilyLinkIn, request: Request,
 
 @router.post("/transfers", status_code=201, response_model=api.TransactionView,
              summary="转赠亲属 / give credits to a family member")
-async def transfer(body: api.TransferIn, request: Request, key: str | None = KEY,
+async def transfer(body: api.TransferIn, request: Request,
                    who: Principal = Depends(require(*ACTORS))) -> api.TransactionView:
     return await service.transfer(pool_of(request), who, body.from_volunteer, body.to_volunteer, body.units,
-                                  reference=_reference(who, key), settings=_settings(request))
+                                  settings=_settings(request))
 
 
 @router.post("/redemptions", status_code=201, response_model=api.TransactionView,
              summary="兑换服务 / pay a service with credits")
-async def redemption(body: api.RedemptionIn, request: Request, key: str | None = KEY,
+async def redemption(body: api.RedemptionIn, request: Request,
                      who: Principal = Depends(require(*ACTORS))) -> api.TransactionView:
     return await service.redeem(pool_of(request), who, body.volunteer_id, body.units, body.service, body.at_bank_area,
-                                reference=_reference(who, key), settings=_settings(request))
+                                settings=_settings(request))
 
 
 @router.post("/exchanges", status_code=201, response_model=api.TransactionView,
              summary="兑换爱心积分 / exchange credits for charity points")
-async def exchange(body: api.ExchangeIn, request: Request, key: str | None = KEY,
+async def exchange(body: api.ExchangeIn, request: Request,
                    who: Principal = Depends(require(*ACTORS))) -> api.TransactionView:
     return await service.exchange(pool_of(request), who, body.volunteer_id, body.units,
-                                  reference=_reference(who, key), settings=_settings(request))
+                                  settings=_settings(request))
 
 
 @router.post("/clearing", response_model=api.ClearingView, summary="银行间清算 / clear inter-bank positions")
