@@ -98,12 +98,17 @@ def demo_command(settings: Settings, force: bool) -> int:
     return 0 if load_demo(settings, should_stop=catch_stop_signals(), force=force) else 1
 
 
+# Longer than the gateway keeps an idle connection (services/gateway/upstream.py KEEPALIVE_S): the
+# client, not the server, ends an idle connection, so no request is ever sent into a closing one.
+KEEP_ALIVE_S = 75
+
+
 def serve(settings: Settings, service: str) -> int:
     import uvicorn
 
     uvicorn.run(f"services.{service}.app:create_app", factory=True, host=settings.http_host,
                 port=settings.port_of(service), loop="uvloop", http="httptools", access_log=False,
-                log_level="warning", timeout_graceful_shutdown=5)
+                log_level="warning", timeout_graceful_shutdown=5, timeout_keep_alive=KEEP_ALIVE_S)
     return 0
 
 

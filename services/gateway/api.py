@@ -5,12 +5,12 @@ import asyncio
 from uuid import UUID
 
 import aiohttp
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from contracts.api.needs import MatchingView, NeedComposed, NeedCreated, NeedIn, NeedView
-from kit.auth import Principal, principal
+from kit.auth import PURPOSE, Principal, principal
 from kit.problems import Problem
-from services.gateway.upstream import Upstream, forward_headers, raise_for_problem
+from services.gateway.upstream import Upstream, forward_headers, passed_headers, path_of, raise_for_problem, split_path
 
 router = APIRouter(prefix="/api/v1", tags=["需求库 needs"])
 UNAVAILABLE = object()
@@ -26,7 +26,8 @@ async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(pr
 
 
 @router.get("/needs/{need_id:uuid}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed")
-async def get_need(need_id: UUID, request: Request, who: Principal = Depends(principal)) -> NeedComposed:
+async def get_need(need_id: UUID, request: Request, purpose: str | None = PURPOSE,
+                   who: Principal = Depends(principal)) -> NeedComposed:
     headers = forward_headers(request)
     need_call = _call(request, "needs", "GET", f"/needs/{need_id}", headers=headers,
                       params=list(request.query_params.multi_items()))  # e.g. ?purpose= for an audited read
@@ -56,7 +57,7 @@ async def _call(request: Request, service: str, method: str, path: str, *, optio
 @router.get("/public/certificates/{code}", summary="核验志愿服务记录证明（无需登录）/ check a certificate, no login")
 async def verify_certificate(code: str, request: Request) -> Response:
     """Public: anyone holding a certificate can check its code; the answer shows masked data only."""
-    return await _public(request, "volunteers", f"/certificates/verify/{code}")
+    return await _public(request, "volunteers", path_of("certificates", "verify", code))
 
 
 # Public charity disclosure (慈善信息公开): no token; the charity service's /public routes hold
@@ -70,7 +71,7 @@ async def _public(request: Request, service: str, path: str) -> Response:
     reply = await _call(request, service, "GET", path, params=list(request.query_params.multi_items()))
     if reply.status >= 500:
         raise_for_problem(reply)
-    extra = {k: v for k, v in reply.headers.items() if k.lower() == "content-disposition"}
+    extra = passed_headers(reply)
     return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None, headers=extra)
 
 
@@ -92,7 +93,7 @@ async def public_ledger_csv(request: Request) -> Response:
 @router.get("/public/ledger/donations/{receipt_code}", summary="追踪捐赠去向（无需登录）/ follow a donation, no login")
 async def public_donation(request: Request,
                           receipt_code: str = Path(max_length=40, pattern=r"^[0-9A-Za-z -]+$")) -> Response:
-    return await _charity_public(request, f"/public/donations/{receipt_code}")
+    return await _charity_public(request, path_of("public", "donations", receipt_code))
 
 
 @router.get("/public/ledger/projects/{project_id}/disclosure", summary="项目信息公开（无需登录）/ a project's report")
@@ -103,6 +104,23 @@ async def public_project(project_id: UUID, request: Request) -> Response:
 @router.get("/public/ledger/funds/{fund_id}", summary="资金账户公开（无需登录）/ a fund's totals, no login")
 async def public_fund(fund_id: UUID, request: Request) -> Response:
     return await _charity_public(request, f"/public/funds/{fund_id}")
+
+
+# a community's love supermarket: its stock and its monthly 公示 (holders by masked ref only); the
+# parameters are declared for the document, the charity service validates them
+SUPERMARKET_AREA = Query(max_length=12, description="村（社区）12 位代码 / community code")
+SUPERMARKET_MONTH = Query(max_length=7, description="YYYY-MM（北京时间）/ Beijing time")
+
+
+@router.get("/public/supermarket/stock", summary="爱心超市库存（无需登录）/ a community's stock, no login")
+async def public_supermarket_stock(request: Request, area: str = SUPERMARKET_AREA) -> Response:
+    return await _charity_public(request, "/public/supermarket/stock")
+
+
+@router.get("/public/supermarket/publications", summary="爱心超市月度公示（无需登录）/ the monthly publication, no login")
+async def public_supermarket_publications(request: Request, area: str = SUPERMARKET_AREA,
+                                          month: str = SUPERMARKET_MONTH) -> Response:
+    return await _charity_public(request, "/public/supermarket/publications")
 
 
 # Everything else of a service's API passes through: the gateway authenticates the caller and
@@ -128,7 +146,8 @@ async def pass_through(resource: str, request: Request, rest: str = "", who: Pri
     service = ROUTES.get(resource)
     if service is None:
         raise Problem(404, "未找到 / Not found", f"没有这个接口 / no such resource: {resource}")
-    path = request.url.path.removeprefix(router.prefix)
+    raw = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").removeprefix(router.prefix)
+    path = path_of(*split_path(raw))
     headers = forward_headers(request)
     if content_type := request.headers.get("content-type"):
         headers["content-type"] = content_type
@@ -136,5 +155,5 @@ async def pass_through(resource: str, request: Request, rest: str = "", who: Pri
                         data=await request.body(), headers=headers)
     if reply.status >= 500:
         raise_for_problem(reply)
-    extra = {k: v for k, v in reply.headers.items() if k.lower() == "content-disposition"}
+    extra = passed_headers(reply)
     return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None, headers=extra)

@@ -5,17 +5,39 @@ every pooled connection per request, which cost the gateway more CPU than the re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 import aiohttp
 import orjson
 from fastapi import Request
+from yarl import URL
 
+from contracts.envelope import new_id
 from kit import idempotency
 from kit.problems import MEDIA_TYPE, Problem
 from kit.settings import Settings
 from kit.telemetry import current_traceparent
 
 UPSTREAMS = ("needs", "volunteers", "projects", "charity", "party")
+# Idle pooled connections are dropped before the services' uvicorn drops them (timeout_keep_alive in
+# deploy/cli.py), so the gateway never sends on a connection the other side has just closed.
+KEEPALIVE_S = 30.0
+RETRIED = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+
+
+def path_of(*segments: object) -> str:
+    """An upstream path from its segments, each percent-encoded whole: no value can add a segment,
+    climb with `..`, or start a query. No resource of ours has an id that is empty, a dot segment or
+    holds a `/`, so such a path names nothing."""
+    for segment in segments:
+        if str(segment) in ("", ".", "..") or "/" in str(segment):
+            raise Problem(404, "未找到 / Not found", "没有这个接口 / no such resource")
+    return "".join("/" + quote(str(segment), safe="") for segment in segments)
+
+
+def split_path(raw: str) -> list[str]:
+    """The decoded segments of a raw (percent-encoded) path; an encoded `/` stays inside its segment."""
+    return [unquote(part) for part in raw.strip("/").split("/")]
 
 
 @dataclass(frozen=True)
@@ -35,18 +57,38 @@ class Upstream:
     def __init__(self, base_url: str, timeout_s: float) -> None:
         self.base_url = base_url
         self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=None),
+            connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=None, keepalive_timeout=KEEPALIVE_S),
             timeout=aiohttp.ClientTimeout(total=timeout_s),
             json_serialize=lambda v: orjson.dumps(v).decode(),
         )
+        # a retry goes on a connection of its own: the pooled ones may have died together
+        self.fresh = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True),
+                                           timeout=aiohttp.ClientTimeout(total=timeout_s))
 
     async def request(self, method: str, path: str, **kwargs) -> Reply:
-        async with self.session.request(method, self.base_url + path, **kwargs) as response:
+        """`path` is already encoded (path_of). A write always carries an Idempotency-Key (the
+        caller's, or one of the gateway's own), so that when a pooled connection dies under it the
+        write is sent once more on a fresh one and still applies at most once."""
+        url = URL(self.base_url + path, encoded=True)
+        if method not in idempotency.WRITES:
+            return await self._send(self.session, method, url, **kwargs)  # aiohttp itself retries these once
+        headers = kwargs.pop("headers", None) or {}
+        if not any(k.lower() == "idempotency-key" for k in headers):
+            headers = {**headers, idempotency.HEADER: f"gateway-{new_id()}"}
+        try:
+            return await self._send(self.session, method, url, headers=headers, **kwargs)
+        except RETRIED:
+            return await self._send(self.fresh, method, url, headers=headers, **kwargs)
+
+    @staticmethod
+    async def _send(session: aiohttp.ClientSession, method: str, url: URL, **kwargs) -> Reply:
+        async with session.request(method, url, **kwargs) as response:
             return Reply(response.status, response.headers.get("content-type", ""), await response.read(),
                          dict(response.headers))
 
     async def close(self) -> None:
         await self.session.close()
+        await self.fresh.close()
 
 
 def create_upstreams(settings: Settings) -> dict[str, Upstream]:
@@ -63,6 +105,15 @@ def forward_headers(request: Request) -> dict[str, str]:
     return headers
 
 
+# what a client needs of a service's answer besides its body: a download's file name, the methods a
+# 405 allows, when to retry, and whether an Idempotency-Key replayed the first answer
+PASSED = ("content-disposition", "allow", "retry-after", "idempotent-replayed", "www-authenticate")
+
+
+def passed_headers(reply: Reply) -> dict[str, str]:
+    return {k: v for k, v in reply.headers.items() if k.lower() in PASSED}
+
+
 def raise_for_problem(reply: Reply) -> None:
     """Pass an upstream 4xx through unchanged (it already names the field); hide 5xx details."""
     if 200 <= reply.status < 300:
@@ -70,5 +121,6 @@ def raise_for_problem(reply: Reply) -> None:
     if reply.status < 500 and reply.content_type.startswith(MEDIA_TYPE):
         body = reply.json()
         extensions = {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail", "instance", "errors")}
-        raise Problem(body["status"], body["title"], body.get("detail", ""), errors=body.get("errors"), **extensions)
+        raise Problem(body["status"], body["title"], body.get("detail", ""), errors=body.get("errors"),
+                      headers=passed_headers(reply) or None, **extensions)
     raise Problem(502, "上游服务错误 / Upstream error", f"upstream answered {reply.status}")
