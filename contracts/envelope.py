@@ -6,6 +6,7 @@ its version, from which the CloudEvents `type` and the NATS subject are derived.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import ClassVar, Generic, Literal, TypeVar
 from uuid import UUID
@@ -40,9 +41,24 @@ class Event(BaseModel):
     def event_name(cls) -> str:
         return _snake(cls.__name__)
 
+    def audit_facts(self) -> "AuditFacts":
+        """What an audit trail keeps of this event; every audit event says it."""
+        raise NotImplementedError(f"{type(self).__name__} is not an audit event")
+
     @classmethod
     def type_name(cls) -> str:
         return f"{TYPE_PREFIX}.{cls.service}.{cls.event_name()}.v{cls.version}"
+
+
+@dataclass(frozen=True)
+class AuditFacts:
+    """Who did it (and in which role), to which record, why, touching which fields."""
+
+    actor: str
+    record: str
+    actor_role: str = ""
+    purpose: str = ""
+    fields: tuple[str, ...] = ()
 
 
 class DataRead(Event):
@@ -58,6 +74,10 @@ class DataRead(Event):
     purpose: str = Field(max_length=200)
     fields: list[str]
     read_at: AwareDatetime
+
+    def audit_facts(self) -> AuditFacts:
+        return AuditFacts(actor=self.reader, actor_role=self.reader_role, record=self.record, purpose=self.purpose,
+                          fields=tuple(self.fields))
 
 
 E = TypeVar("E", bound=Event)

@@ -8,7 +8,7 @@ from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from contracts.envelope import Event
+from contracts.envelope import AuditFacts, Event
 from contracts.values import USCC, AreaCode, Money
 
 FundingSource = Literal["government_purchase", "social_assistance", "lottery", "charity_cofunding", "venture_philanthropy"]
@@ -198,6 +198,9 @@ class ProcurementAudited(Event):
     bid_id: UUID | None = None
     detail: str = Field(default="", max_length=2000)
     at: AwareDatetime
+
+    def audit_facts(self) -> AuditFacts:
+        return AuditFacts(actor=self.actor, record=f"project/{self.project_id}", purpose=f"procurement: {self.step}")
 
 
 class VolunteerTaskRequested(Event):

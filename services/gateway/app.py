@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from kit.app import create_app as create_kit_app
 from kit.settings import Settings
 from services.gateway.api import router
+from services.gateway.audit import router as audit_router
 from services.gateway.console.console import router as console_router
 from services.gateway.openapi import router as openapi_router
 from services.gateway.upstream import create_upstreams
@@ -25,4 +26,4 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     return create_kit_app("gateway", title="wushe 五社联动 API", lifespan=_lifespan,
-                          routers=[console_router, openapi_router, views_router, router])
+                          routers=[console_router, openapi_router, views_router, audit_router, router])
