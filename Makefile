@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BROWSER := $(VENV)/.chromium
 
 .PHONY: run test bench lint schemas lock clean
 
@@ -17,8 +18,17 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/wushe up
 
+# The browser tests drive Debian's Chromium (Playwright downloads no browser here). Installed when
+# missing where this may (root with apt-get); elsewhere those tests say what to install.
+$(BROWSER):
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "安装 Chromium / installing Debian's chromium for the browser tests"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "未能安装 Chromium / could not install chromium: the browser tests will be skipped"; fi
+	touch $@
+
 # pytest exits 5 when it collected no test: say so instead of failing the build
-test: $(STAMP)
+test: $(STAMP) $(BROWSER)
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
@@ -28,8 +38,10 @@ bench: $(STAMP)
 schemas: $(STAMP)
 	$(BIN)/python -m contracts.schema_export --write
 
+# pip-tools in a virtualenv of its own: the lock's tool is not one of the project's dependencies
 lock:
-	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --no-emit-index-url \
+	test -x .lock-venv/bin/pip-compile || { $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools; }
+	.lock-venv/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras --no-emit-index-url \
 	  --no-emit-find-links -o requirements.lock pyproject.toml
 
 clean:

@@ -4,6 +4,7 @@ and cached; a service that is down is left out and named)."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 
 import aiohttp
@@ -11,11 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
+from kit.openapi import STATUS_TEXT, problem_response
 from services.gateway.api import ROUTES
 from services.gateway.upstream import Upstream
 
 router = APIRouter(prefix="/api/v1", include_in_schema=False)
 CACHE_S = 60.0
+REF = "#/components/schemas/"
 _cache: dict[str, tuple[float, dict]] = {}
 
 
@@ -34,19 +37,57 @@ async def _service_spec(name: str, upstream: Upstream) -> dict | None:
 
 
 def _merge(spec: dict, service: str, service_spec: dict) -> None:
-    """Add the service's operations on the resources the gateway routes to it, under /api/v1."""
+    """Add the service's operations on the resources the gateway routes to it, under /api/v1; an
+    operation the gateway declares itself (e.g. POST /needs) keeps the gateway's description. A
+    schema whose name another service already uses for a different schema is renamed for this
+    service (e.g. `Volunteers.TaskView`), with every reference to it."""
+    schemas = spec["components"]["schemas"]
+    renames = {name: f"{service.capitalize()}.{name}"
+               for name, schema in service_spec.get("components", {}).get("schemas", {}).items()
+               if name in schemas and schemas[name] != schema}
+    service_spec = _renamed(service_spec, renames) if renames else service_spec
+    for name, schema in service_spec.get("components", {}).get("schemas", {}).items():
+        schemas.setdefault(name, schema)
     for path, operations in service_spec.get("paths", {}).items():
-        if ROUTES.get(path.strip("/").split("/")[0]) == service and "/api/v1" + path not in spec["paths"]:
-            spec["paths"]["/api/v1" + path] = operations
-    spec.setdefault("components", {}).setdefault("schemas", {}).update(
-        service_spec.get("components", {}).get("schemas", {}))
+        if ROUTES.get(path.strip("/").split("/")[0]) != service:
+            continue
+        merged = spec["paths"].setdefault("/api/v1" + path, {})
+        for method, operation in operations.items():
+            merged.setdefault(method, _behind_the_gateway(operation))
+
+
+def _behind_the_gateway(operation: dict) -> dict:
+    """The gateway passes a request through only with a token (public data has its own /public
+    routes), so every passed-through operation needs one, whatever the service itself asks."""
+    if operation.get("security"):
+        return operation
+    responses = {**operation.get("responses", {}),
+                 **{str(s): problem_response(STATUS_TEXT[s]) for s in (401, 403)}}
+    return {**operation, "security": [{"bearer": []}], "responses": responses}
+
+
+def _renamed(service_spec: dict, renames: dict[str, str]) -> dict:
+    renamed = _refs_renamed(service_spec, renames)
+    components = renamed.setdefault("components", {})
+    components["schemas"] = {renames.get(k, k): v for k, v in components.get("schemas", {}).items()}
+    return renamed
+
+
+def _refs_renamed(node, renames: dict[str, str]):
+    """A copy of `node` whose `$ref`s to renamed schemas point at their new names."""
+    if isinstance(node, dict):
+        return {key: (REF + renames.get(value[len(REF):], value[len(REF):])
+                      if key == "$ref" and isinstance(value, str) and value.startswith(REF)
+                      else _refs_renamed(value, renames)) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_refs_renamed(item, renames) for item in node]
+    return node
 
 
 @router.get("/openapi.json")
 async def facade_openapi(request: Request) -> dict:
-    spec = dict(request.app.openapi())
-    spec["paths"] = dict(spec["paths"])
-    spec["components"] = {**spec.get("components", {}), "schemas": dict(spec.get("components", {}).get("schemas", {}))}
+    spec = copy.deepcopy(request.app.openapi())
+    spec["paths"] = {path: ops for path, ops in spec["paths"].items() if path.startswith("/api/v1/")}
     upstreams: dict[str, Upstream] = request.app.state.upstreams
     specs = await asyncio.gather(*(_service_spec(name, u) for name, u in upstreams.items()))
     missing = [name for name, s in zip(upstreams, specs) if s is None]

@@ -15,7 +15,7 @@ from contracts.areas import lookup
 from kit.auth import Principal, listing_area, principal
 from kit.problems import Problem
 from services.gateway.kpis import kpi_board
-from services.gateway.upstream import Reply, Upstream, forward_headers, raise_for_problem
+from services.gateway.upstream import Reply, Upstream, forward_headers, path_of, raise_for_problem
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/views", tags=["综合视图 composed views"])
@@ -81,10 +81,21 @@ async def need_360(need_id: UUID, request: Request, who: Principal = Depends(pri
     _core_or_refuse(s["need"])
     timeline = s["timeline"]
     return api.Need360(
-        need_id=n, need=s["need"], volunteers=s["volunteers"], projects=s["projects"], charity=s["charity"],
+        need_id=n, need=s["need"], volunteers=s["volunteers"], projects=await _in_full(request, s["projects"]),
+        charity=s["charity"],
         party=_joined("party", whistles=s["whistles"], actions=s["actions"]),
         timeline=[api.TimelineItem.model_validate(e) for e in timeline.data] if timeline.status == "available" else [],
         timeline_status=timeline.status)
+
+
+async def _in_full(request: Request, projects: api.Section) -> api.Section:
+    """The library lists projects without their funding, bids, milestones and evaluation: ask for
+    each one whole (a project that does not answer keeps its summary)."""
+    if projects.status != "available" or not projects.data:
+        return projects
+    details = await fan_out(request, {p["id"]: Ask("projects", path_of("projects", p["id"])) for p in projects.data})
+    whole = [details[p["id"]].data if details[p["id"]].status == "available" else p for p in projects.data]
+    return api.Section(service="projects", status="available", data=whole)
 
 
 def _joined(service: str, **parts: api.Section) -> api.Section:
@@ -131,7 +142,7 @@ async def volunteer_profile(volunteer_id: UUID, request: Request, who: Principal
 
 @router.get("/organizations/{uscc}", response_model=api.Profile, summary="社会组织档案 / an organization's profile")
 async def organization_profile(uscc: str, request: Request, who: Principal = Depends(principal)) -> api.Profile:
-    s = await fan_out(request, {"organization": Ask("projects", f"/organizations/{uscc}"),
+    s = await fan_out(request, {"organization": Ask("projects", path_of("organizations", uscc)),
                                 "projects": Ask("projects", "/projects", {"organization_uscc": uscc})})
     return _profile("organization", uscc, s, core="organization")
 
