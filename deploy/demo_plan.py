@@ -220,11 +220,13 @@ class Plan:
         text = D.NEED_TEXTS[category][0] if fate == "mediated" else rng.choice(D.NEED_TEXTS[category])
         need = Need(len(self.needs), area, resident, fate, category, urgency, list(person.tags), text,
                     rng.choices(("social_worker_visit", "grid_survey"), (3, 1))[0])
+        wanted = None  # the day the resident asked for (drawn here: the plan's random sequence stays the same)
         if fate in VOLUNTEER_FATES and rng.random() < 0.5:
-            start = datetime.combine(self.today + timedelta(days=rng.randint(3, 12)), time(9), LOCAL)
-            need.window = {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}
+            wanted = self.today + timedelta(days=rng.randint(3, 12))
         if fate in VOLUNTEER_FATES:
             self._assign(rng, need)
+        if wanted is not None:
+            need.window = self._window(need, wanted)
         if fate in ("closed", "mediated", "disputed"):
             need.satisfaction = rng.choices((5, 4), (7, 3))[0]
         elif fate == "reopened":
@@ -258,6 +260,13 @@ class Plan:
         day = self.today - timedelta(days=1 + 3 * n + i % 3)
         start = datetime.combine(day, time(9 if (n + i) % 2 == 0 else 14, 30 if i % 2 else 0), LOCAL)
         need.slot = (start, start + timedelta(minutes=(60, 90, 120, 150)[(i + n) % 4]))
+
+    @staticmethod
+    def _window(need: Need, wanted: date) -> dict:
+        """A need already served asked for the time it was served (its hours must lie in the task's
+        window); one still waiting asks for a morning of the coming days."""
+        start, end = need.slot or (datetime.combine(wanted, time(9), LOCAL), None)
+        return {"start": start.isoformat(), "end": (end or start + timedelta(hours=2)).isoformat()}
 
     def _activity(self, rng: random.Random, index: int, area: str, title: str, skills: list[str], days_ago: int,
                   hours: int, size: int) -> Activity:

@@ -15,7 +15,7 @@ from pydantic import (
 
 from contracts.api import Strict, TrendPoint
 from contracts.api.needs import CommunityCode, TimeWindowIn
-from contracts.values import AreaCode, CitizenId, PhoneNumber
+from contracts.values import AreaCode, CitizenId, PersonName, PhoneNumber
 
 Skill = Annotated[str, Field(min_length=1, max_length=30)]
 SocialWorkerLevel = Literal["assistant", "social_worker", "senior"]  # 助理社会工作师 / 社会工作师 / 高级社会工作师
@@ -35,7 +35,7 @@ class WeeklySlot(Strict):
 
 
 class GuardianConsentIn(Strict):
-    guardian_name: str = Field(min_length=1, max_length=50)
+    guardian_name: PersonName
     guardian_phone: PhoneNumber
     given_at: AwareDatetime
 
@@ -50,7 +50,7 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 class VolunteerIn(Strict):
-    name: str = Field(min_length=1, max_length=50)
+    name: PersonName
     citizen_id: CitizenId
     phone: PhoneNumber
     area_code: CommunityCode = Field(description="常住村（社区）：也是其时间银行所在的社区银行")
@@ -201,18 +201,73 @@ class LogView(BaseModel):
     code_checked: bool = Field(default=False, description="签到时出示了现场一次性签到码")
     status: str
     flagged: bool
+    needs_override: bool = Field(default=False, description=(
+        "单次时长超过上限：核实须明确确认并说明理由 / longer than the limit: approving it needs an override"))
     reason: str | None
 
 
 class VerificationIn(Strict):
     approve: bool
     reason: str = Field(default="", max_length=500)
+    override: bool = Field(default=False, description=(
+        "确认超过单次时长上限的记录（须说明理由）/ approve a record longer than the limit (needs a reason)"))
 
     @model_validator(mode="after")
     def _reason_for_rejection(self) -> "VerificationIn":
         if not self.approve and not self.reason:
             raise ValueError("驳回须说明理由 / a rejection needs a reason")
         return self
+
+
+LogStatus = Literal["open", "logged", "verified", "rejected"]  # 已签到 / 待核实 / 已核实 / 已驳回
+
+
+class HoursItem(BaseModel):
+    """One hours record in a verifier's list: what deciding on it needs."""
+
+    log_id: UUID
+    task_id: UUID
+    task_title: str
+    area_code: str
+    volunteer_id: UUID
+    volunteer_name: str = Field(description="masked")
+    check_in: AwareDatetime
+    check_out: AwareDatetime | None
+    minutes: int | None
+    provenance: str
+    code_checked: bool
+    status: str
+    flagged: bool = Field(description="当日累计超过 12 小时 / more than 12 hours that day")
+    needs_override: bool = Field(description="单次时长超过上限 / longer than the single-record limit")
+
+
+class HoursPage(BaseModel):
+    items: list[HoursItem]
+    total: int
+    limit: int
+    offset: int
+
+
+class VolunteerListItem(BaseModel):
+    """A registered volunteer in a worker's list: masked, never the citizen ID."""
+
+    id: UUID
+    volunteer_ref: str
+    area_code: str
+    name: str = Field(description="masked")
+    phone: str = Field(description="masked")
+    minor: bool
+    skills: list[str]
+    party_member: bool
+    social_worker_level: str | None
+    registered_at: AwareDatetime
+
+
+class VolunteerPage(BaseModel):
+    items: list[VolunteerListItem]
+    total: int
+    limit: int
+    offset: int
 
 
 class FacilityIn(Strict):

@@ -1,6 +1,7 @@
 """HTTP routes of the volunteers service (志愿者 + 社工). Every route checks role × jurisdiction."""
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.api import volunteers as api
 from contracts.api.needs import MatchingView
 from contracts.areas import code_prefix
+from contracts.values import MAX_OFFSET
 from kit.app import keyring_of, pool_of
 from kit.auth import (
     PURPOSE,
@@ -26,6 +28,10 @@ from services.volunteers.timebank.service import credit_verified_hours
 router = APIRouter(tags=["志愿服务 volunteers"])
 W = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
 READERS = (*W, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
+VERIFIERS = (Role.SOCIAL_WORKER, Role.ORG_ADMIN)
+AREA = Query(default=None, description="行政区划代码，默认为令牌辖区 / area code, defaults to your area")
+Limit = Annotated[int, Query(ge=1, le=200, description="每页条数 / page size")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="跳过的条数 / rows to skip")]
 
 
 
@@ -47,6 +53,17 @@ async def register(body: api.VolunteerIn, request: Request, who: Principal = Dep
     return await handlers.register(pool_of(request), keyring_of(request), who, body)
 
 
+@router.get("/volunteers", response_model=api.VolunteerPage, summary="注册志愿者名册（脱敏）/ registered volunteers, masked")
+async def list_volunteers(request: Request, area: str | None = AREA,
+                          skill: Annotated[str | None, Query(min_length=1, max_length=30)] = None,
+                          q: Annotated[str | None, Query(min_length=1, max_length=50,
+                                                         description="姓名（包含）或手机号（结尾）/ a name or a phone tail")] = None,
+                          limit: Limit = 50, offset: Offset = 0,
+                          who: Principal = Depends(require(*W))) -> api.VolunteerPage:
+    area = listing_area(who, area)
+    return await handlers.volunteer_page(pool_of(request), keyring_of(request), area, skill, q, limit, offset)
+
+
 @router.get("/volunteers/{volunteer_id}", response_model=api.VolunteerView, summary="志愿者信息 / a volunteer")
 async def get_volunteer(volunteer_id: UUID, request: Request, purpose: str | None = PURPOSE,
                         who: Principal = Depends(require(*READERS, Role.VOLUNTEER))) -> api.VolunteerView:
@@ -66,7 +83,8 @@ async def create_task(body: api.TaskIn, request: Request, who: Principal = Depen
 async def list_tasks(request: Request, area: str | None = None, status: str | None = None,
                      who: Principal = Depends(require(*READERS, Role.ORG_ADMIN))) -> list[api.TaskView]:
     area = listing_area(who, area)
-    return [handlers.task_view(r) for r in await store.list_tasks(pool_of(request), code_prefix(area), status)]
+    rows = await store.list_tasks(pool_of(request), code_prefix(area), status, handlers.organizer_of(who))
+    return [handlers.task_view(r) for r in rows]
 
 
 @router.get("/tasks/by-need/{need_id}", response_model=api.TaskView, summary="需求对应的任务 / the task of a need")
@@ -133,8 +151,16 @@ async def check_out(task_id: UUID, volunteer_id: UUID, body: api.CheckIn, reques
 
 @router.post("/tasks/{task_id}/hours", status_code=201, summary="录入/补录服务时长 / enter hours")
 async def enter_hours(task_id: UUID, body: api.HoursEntryIn, request: Request,
-                      who: Principal = Depends(require(*W))) -> dict:
+                      who: Principal = Depends(require(*W, Role.ORG_ADMIN))) -> dict:
     return {"log_id": await handlers.enter_hours(pool_of(request), who, task_id, body)}
+
+
+@router.get("/hours", response_model=api.HoursPage, summary="待核实（或其他状态）的服务时长 / hours records to verify")
+async def list_hours(request: Request, area: str | None = AREA, status: api.LogStatus = "logged",
+                     limit: Limit = 50, offset: Offset = 0,
+                     who: Principal = Depends(require(*VERIFIERS))) -> api.HoursPage:
+    area = listing_area(who, area)
+    return await handlers.hours_page(pool_of(request), keyring_of(request), who, area, status, limit, offset)
 
 
 @router.get("/hours/{log_id}", response_model=api.LogView, summary="服务时长记录 / an hours record")

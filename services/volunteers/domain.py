@@ -206,3 +206,61 @@ def overlapping(check_in: datetime, check_out: datetime, others: list[tuple[date
 def flagged(day_minutes_before: int, minutes: int) -> bool:
     """More than 12 hours in one (local) day is kept but flagged for the verifier."""
     return day_minutes_before + minutes > MAX_MINUTES_PER_DAY
+
+
+# --- trust in hours: times that happened, records a verifier can believe ---------------------------
+
+@dataclass(frozen=True)
+class HourLimits:
+    skew: timedelta = timedelta(minutes=5)  # a clock a little ahead of ours
+    before_window: timedelta = timedelta(hours=2)  # tolerance around the task's time window
+    after_window: timedelta = timedelta(hours=2)
+    max_log_minutes: int = 8 * 60  # a longer single record needs the verifier's override
+
+
+def _local(at: datetime) -> str:
+    return f"{at.astimezone(LOCAL):%Y-%m-%d %H:%M}"
+
+
+def check_time(field: str, at: datetime, now: datetime, window_start: datetime | None,
+               window_end: datetime | None, limits: HourLimits) -> None:
+    """A check-in or check-out must have happened (not in the future, beyond a small clock skew)
+    and lie within the task's time window, give or take the tolerance. A task without a window
+    has only the first rule."""
+    if at > now + limits.skew:
+        raise HoursRefused(field, "时间不能晚于当前时间 / the time cannot be in the future")
+    early = window_start is not None and at < window_start - limits.before_window
+    late = window_end is not None and at > window_end + limits.after_window
+    if early or late:
+        span = f"{_local(window_start) if window_start else '…'} – {_local(window_end) if window_end else '…'}"
+        raise HoursRefused(field, f"时间不在任务时段（{span}，北京时间）前后允许的范围内 / "
+                                  "the time lies outside the task's time window and its tolerance")
+
+
+def needs_override(minutes: int, limits: HourLimits) -> bool:
+    """A single record longer than the limit is kept, but only a verifier's explicit override
+    (with a reason) can approve it."""
+    return minutes > limits.max_log_minutes
+
+
+def check_approval(needs_override: bool, override: bool, reason: str) -> None:
+    """Approving a record that needs an override takes `override: true` and a reason."""
+    if not needs_override:
+        return
+    if not override:
+        raise HoursRefused("override", "单次服务时长超过上限，核实须明确确认（override）并说明理由 / "
+                                       "this record is longer than the limit: approving it needs an explicit override")
+    if not reason.strip():
+        raise HoursRefused("reason", "确认超时长记录须说明理由 / an override needs a reason")
+
+
+# --- scope of an organization ------------------------------------------------------------------
+
+def organizer_refs(sub: str) -> list[str]:
+    """The `created_by` of an organization's tasks: the ones it created by hand, and the ones it
+    asked for through one of its projects (the projects service opens those as "projects:<who>")."""
+    return [sub, f"projects:{sub}"]
+
+
+def organized_by(created_by: str, sub: str) -> bool:
+    return created_by in organizer_refs(sub)

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.api import volunteers as api
-from contracts.areas import contains
+from contracts.areas import code_prefix, contains
 from contracts.envelope import Envelope, new_id
 from contracts.events.needs import NeedFeedbackGiven, NeedRouted
 from contracts.events.party import ActionDispatched
@@ -23,6 +23,7 @@ from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
 from services.volunteers import domain, store
+from services.volunteers.config import volunteers_settings
 
 PII = ("name", "citizen_id", "phone")
 WORKERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
@@ -179,15 +180,29 @@ async def on_feedback(conn: asyncpg.Connection, envelopes: list[Envelope[NeedFee
         await store.record_satisfaction(conn, envelope.data.need_id, envelope.data.satisfaction)
 
 
+def in_scope(who: Principal, task) -> bool:
+    """Workers reach the tasks of their area; an organization only its own tasks there (the one
+    rule for every read and write of an org_admin on tasks, their hours and check-in codes)."""
+    if not who.covers(task["area_code"]):
+        return False
+    return who.role != Role.ORG_ADMIN or domain.organized_by(task["created_by"], who.sub)
+
+
+def organizer_of(who: Principal) -> list[str] | None:
+    """For lists: the `created_by` values an organization's rows must have (None: anyone's)."""
+    return domain.organizer_refs(who.sub) if who.role == Role.ORG_ADMIN else None
+
+
 async def visible_task(conn, who: Principal, task_id: UUID, *, for_update: bool = False) -> asyncpg.Record:
-    """Workers see the tasks of their area; a volunteer only the tasks they were invited to."""
+    """Workers see the tasks of their area, an organization its own; a volunteer only the tasks
+    they were invited to. Anything else answers like a missing task."""
     task = await store.get_task(conn, task_id, for_update=for_update)
     if task is None:
         raise not_found()
     if who.role == Role.VOLUNTEER:
         if not await store.invited_ref(conn, task_id, who.sub):
             raise not_found()
-    elif not who.covers(task["area_code"]):
+    elif not in_scope(who, task):
         raise not_found()
     return task
 
@@ -329,6 +344,7 @@ async def check_in(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_
     at = at or now()
     async with UnitOfWork(pool) as uow:
         task, volunteer = await _accepted(uow.conn, who, task_id, volunteer_id)
+        _check_times(task, at=at)
         if code is not None and not await store.use_checkin_code(uow.conn, _code_hash(code), task_id, volunteer_id, now()):
             raise invalid("code", "签到码无效、已过期或已使用 / the check-in code is invalid, expired or used")
         if await store.open_log(uow.conn, task_id, volunteer_id) is not None:
@@ -349,8 +365,10 @@ async def check_out(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer
         log = await store.open_log(uow.conn, task_id, volunteer_id, for_update=True)
         if log is None:
             raise conflict("尚未签到 / not checked in", state="not_checked_in", action="check_out")
-        minutes, is_flagged = await _rules(uow.conn, volunteer_id, log["check_in"], at, exclude=log["id"])
-        await store.update_log(uow.conn, log["id"], check_out=at, minutes=minutes, flagged=is_flagged, status="logged")
+        _check_times(task, at=at)
+        minutes, is_flagged, override = await _rules(uow.conn, volunteer_id, log["check_in"], at, exclude=log["id"])
+        await store.update_log(uow.conn, log["id"], check_out=at, minutes=minutes, flagged=is_flagged,
+                               needs_override=override, status="logged")
         _emit_logged(uow, log["id"], task, volunteer, minutes, "self_check_in", is_flagged)
     return log["id"]
 
@@ -359,18 +377,30 @@ async def enter_hours(pool: asyncpg.Pool, who: Principal, task_id: UUID, body: a
     """An organizer records (or backfills) a volunteer's time."""
     async with UnitOfWork(pool) as uow:
         task, volunteer = await _accepted(uow.conn, who, task_id, body.volunteer_id, organizer=True)
-        minutes, is_flagged = await _rules(uow.conn, body.volunteer_id, body.check_in, body.check_out)
+        _check_times(task, check_in=body.check_in, check_out=body.check_out)
+        minutes, is_flagged, override = await _rules(uow.conn, body.volunteer_id, body.check_in, body.check_out)
         provenance = "backfill" if body.backfill else "organizer_entry"
         log_id = new_id()
         await store.insert_log(uow.conn, {
             "id": log_id, "task_id": task_id, "volunteer_id": body.volunteer_id, "area_code": task["area_code"],
             "check_in": body.check_in, "check_out": body.check_out, "minutes": minutes, "provenance": provenance,
-            "status": "logged", "flagged": is_flagged, "created_at": now()})
+            "status": "logged", "flagged": is_flagged, "needs_override": override, "created_at": now()})
         _emit_logged(uow, log_id, task, volunteer, minutes, provenance, is_flagged)
     return log_id
 
 
+def _check_times(task, **times: datetime) -> None:
+    """Each named time (field → value) happened, within the task's window and its tolerance."""
+    limits, at = volunteers_settings().hour_limits(), now()
+    try:
+        for field, value in times.items():
+            domain.check_time(field, value, at, task["window_start"], task["window_end"], limits)
+    except domain.HoursRefused as exc:
+        raise invalid(exc.field, str(exc)) from None
+
+
 async def _rules(conn, volunteer_id: UUID, check_in: datetime, check_out: datetime, exclude: UUID | None = None):
+    """The minutes served, whether the day is flagged (over 12 h), whether the record needs an override."""
     try:
         minutes = domain.minutes_served(check_in, check_out)
     except domain.HoursRefused as exc:
@@ -382,7 +412,7 @@ async def _rules(conn, volunteer_id: UUID, check_in: datetime, check_out: dateti
     local = check_in.astimezone(domain.LOCAL)
     day_start = datetime.combine(local.date(), time(), domain.LOCAL)
     before = await store.minutes_on_day(conn, volunteer_id, day_start, day_start + timedelta(days=1))
-    return minutes, domain.flagged(before, minutes)
+    return minutes, domain.flagged(before, minutes), domain.needs_override(minutes, volunteers_settings().hour_limits())
 
 
 async def _accepted(conn, who: Principal, task_id: UUID, volunteer_id: UUID, *, organizer: bool = False):
@@ -390,7 +420,10 @@ async def _accepted(conn, who: Principal, task_id: UUID, volunteer_id: UUID, *, 
     volunteer = await store.get_volunteer(conn, volunteer_id)
     if task is None or volunteer is None:
         raise not_found()
-    allowed = who.covers(task["area_code"]) and who.role in WORKERS or (not organizer and _is_self(who, volunteer))
+    # workers of the area for anyone; the volunteer themself on the self routes; an organization
+    # enters the hours of its own tasks
+    staff = (*WORKERS, Role.ORG_ADMIN) if organizer else WORKERS
+    allowed = who.role in staff and in_scope(who, task) or (not organizer and _is_self(who, volunteer))
     if not allowed:
         raise not_found()
     assignment = await store.get_assignment(conn, task_id, volunteer_id)
@@ -409,19 +442,24 @@ async def verify(pool: asyncpg.Pool, who: Principal, log_id: UUID, body: api.Ver
     """The organizer or the supervising social worker verifies (HoursVerified, and the time bank
     credits the hours in the same transaction) or rejects with a reason."""
     async with UnitOfWork(pool) as uow:
-        log = visible(who, await store.get_log(uow.conn, log_id, for_update=True))
+        log = await store.get_log(uow.conn, log_id, for_update=True)
+        task = log and await store.get_task(uow.conn, log["task_id"])
+        if log is None or not in_scope(who, task):
+            raise not_found()  # an organization verifies only the hours of its own tasks
         if log["status"] != "logged":
             raise conflict("只有待核实的记录可以核实 / only a logged record can be verified",
                             state=log["status"], action="verify")
-        task = await store.get_task(uow.conn, log["task_id"])
-        if who.role == Role.ORG_ADMIN and task["created_by"] != who.sub:
-            raise not_found()  # an organization verifies only the hours of its own tasks
         volunteer = await store.get_volunteer(uow.conn, log["volunteer_id"])
         at = now()
         if not body.approve:
             await store.update_log(uow.conn, log_id, status="rejected", verified_by=who.sub, reason=body.reason)
             return "rejected"
-        await store.update_log(uow.conn, log_id, status="verified", verified_by=who.sub)
+        try:
+            domain.check_approval(log["needs_override"], body.override, body.reason)
+        except domain.HoursRefused as exc:
+            raise invalid(exc.field, str(exc)) from None
+        await store.update_log(uow.conn, log_id, status="verified", verified_by=who.sub,
+                               reason=body.reason if log["needs_override"] else None)  # why it was overridden
         uow.emit(HoursVerified(log_id=log_id, task_id=log["task_id"], need_id=task["need_id"], area_code=log["area_code"],
                                volunteer_ref=volunteer["volunteer_ref"], minutes=log["minutes"], verified_by=who.sub,
                                verified_at=at), subject=str(log_id), area_code=log["area_code"])
@@ -431,17 +469,66 @@ async def verify(pool: asyncpg.Pool, who: Principal, log_id: UUID, body: api.Ver
 
 
 async def visible_log(conn, who: Principal, log_id: UUID) -> asyncpg.Record:
-    """Workers of the area see an hours record; a volunteer sees their own."""
+    """Workers of the area see an hours record, an organization those of its own tasks; a volunteer
+    sees their own."""
     log = await store.get_log(conn, log_id)
     if log is None:
         raise not_found()
     if who.role == Role.VOLUNTEER:
         if not _is_self(who, await store.get_volunteer(conn, log["volunteer_id"])):
             raise not_found()
-    elif not who.covers(log["area_code"]):
+    elif not in_scope(who, await store.get_task(conn, log["task_id"])):
         raise not_found()
     return log
 
 
 def log_view(row) -> api.LogView:
     return api.LogView(**{k: row[k] for k in api.LogView.model_fields})
+
+
+# --- lists for workers and verifiers ------------------------------------------------------------------
+
+async def hours_page(pool: asyncpg.Pool, keyring: Keyring, who: Principal, area: str, status: str,
+                     limit: int, offset: int) -> api.HoursPage:
+    """The hours records of an area in one status (the verifiers' queue: `logged`), newest first;
+    an organization's list holds the records of its own tasks only."""
+    total, rows = await store.hours_page(pool, code_prefix(area), status, organizer_of(who), limit, offset)
+    return api.HoursPage(total=total, limit=limit, offset=offset, items=[api.HoursItem(
+        log_id=r["id"], task_id=r["task_id"], task_title=r["task_title"], area_code=r["area_code"],
+        volunteer_id=r["volunteer_id"], volunteer_name=mask_name(keyring.decrypt(r["name_enc"], _ctx(r["volunteer_id"], "name"))),
+        check_in=r["check_in"], check_out=r["check_out"], minutes=r["minutes"], provenance=r["provenance"],
+        code_checked=r["code_checked"], status=r["status"], flagged=r["flagged"], needs_override=r["needs_override"],
+    ) for r in rows])
+
+
+async def volunteer_page(pool: asyncpg.Pool, keyring: Keyring, area: str, skill: str | None, q: str | None,
+                         limit: int, offset: int) -> api.VolunteerPage:
+    """The volunteers living in an area, newest registration first, masked. `q` looks in the
+    names and phone numbers, which are stored encrypted: the area's rows are decrypted one by one
+    (no blind index), so a search is bounded by the caller's area."""
+    prefix, today = code_prefix(area), now().date()
+    if q is None:
+        total, rows = await store.volunteer_page(pool, prefix, skill, limit, offset)
+        plain = [(r, _decrypt_contact(keyring, r)) for r in rows]
+    else:
+        matches = [(r, contact) async for r, contact in _searched(pool, keyring, prefix, skill, q.strip())]
+        total, plain = len(matches), matches[offset:offset + limit]
+    return api.VolunteerPage(total=total, limit=limit, offset=offset, items=[api.VolunteerListItem(
+        id=r["id"], volunteer_ref=r["volunteer_ref"], area_code=r["area_code"], name=mask_name(name),
+        phone=mask_phone(phone), minor=is_minor(r["birth_date"], today), skills=r["skills"],
+        party_member=r["party_member"], social_worker_level=r["sw_level"], registered_at=r["registered_at"],
+    ) for r, (name, phone) in plain])
+
+
+def _decrypt_contact(keyring: Keyring, row) -> tuple[str, str]:
+    return (keyring.decrypt(row["name_enc"], _ctx(row["id"], "name")),
+            keyring.decrypt(row["phone_enc"], _ctx(row["id"], "phone")))
+
+
+async def _searched(pool: asyncpg.Pool, keyring: Keyring, prefix: str, skill: str | None, q: str):
+    """The area's volunteers whose name contains q, or whose phone number ends with it (in order)."""
+    async with pool.acquire() as conn:
+        async for row in store.volunteers_in(conn, prefix, skill):
+            name, phone = _decrypt_contact(keyring, row)
+            if q in name or (q.isdigit() and len(q) >= 4 and phone.endswith(q)):
+                yield row, (name, phone)

@@ -48,6 +48,27 @@ async def get_volunteer(conn: Conn, volunteer_id: UUID) -> asyncpg.Record | None
     return await conn.fetchrow("SELECT * FROM volunteers WHERE id = $1", volunteer_id)
 
 
+VOLUNTEER_FILTER = "v.area_code LIKE $1 || '%' AND ($2::text IS NULL OR $2 = ANY(v.skills))"
+
+
+async def volunteer_page(conn: Conn, area_prefix: str, skill: str | None, limit: int,
+                         offset: int) -> tuple[int, list[asyncpg.Record]]:
+    """Volunteers living in the area (with the skill), newest registration first."""
+    total = await conn.fetchval(f"SELECT count(*) FROM volunteers v WHERE {VOLUNTEER_FILTER}", area_prefix, skill)
+    rows = await conn.fetch(f"""SELECT * FROM volunteers v WHERE {VOLUNTEER_FILTER}
+                                 ORDER BY v.registered_at DESC, v.id LIMIT $3 OFFSET $4""",
+                            area_prefix, skill, limit, offset)
+    return total, rows
+
+
+async def volunteers_in(conn: asyncpg.Connection, area_prefix: str, skill: str | None):
+    """The same rows, all of them, streamed (a search that must decrypt each one)."""
+    async with conn.transaction(readonly=True):
+        async for row in conn.cursor(f"SELECT * FROM volunteers v WHERE {VOLUNTEER_FILTER} "
+                                     "ORDER BY v.registered_at DESC, v.id", area_prefix, skill):
+            yield row
+
+
 async def candidates(conn: Conn, county_prefix: str, since) -> list[asyncpg.Record]:
     """Volunteers living or offering to serve in the task's county, with their record of service."""
     return await conn.fetch(
@@ -90,11 +111,13 @@ async def task_of_need(conn: Conn, need_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(TASK_VIEW + " WHERE t.need_id = $1", need_id)
 
 
-async def list_tasks(conn: Conn, area_prefix: str, status: str | None) -> list[asyncpg.Record]:
-    if status:
-        return await conn.fetch(TASK_VIEW + " WHERE t.area_code LIKE $1 || '%' AND t.status = $2 ORDER BY t.created_at",
-                                area_prefix, status)
-    return await conn.fetch(TASK_VIEW + " WHERE t.area_code LIKE $1 || '%' ORDER BY t.created_at", area_prefix)
+async def list_tasks(conn: Conn, area_prefix: str, status: str | None,
+                     organizer: list[str] | None = None) -> list[asyncpg.Record]:
+    """The tasks of an area (in one status), oldest first; `organizer`: only those created by one of these."""
+    return await conn.fetch(
+        TASK_VIEW + """ WHERE t.area_code LIKE $1 || '%' AND ($2::text IS NULL OR t.status = $2)
+                          AND ($3::text[] IS NULL OR t.created_by = ANY($3)) ORDER BY t.created_at""",
+        area_prefix, status, organizer)
 
 
 async def participants(conn: Conn, task_id: UUID) -> list[asyncpg.Record]:
@@ -166,6 +189,25 @@ async def insert_log(conn: asyncpg.Connection, row: dict) -> None:
 
 async def update_log(conn: asyncpg.Connection, log_id: UUID, **values) -> None:
     await db.update(conn, "hour_logs", log_id, **values)
+
+
+HOURS_FILTER = """h.area_code LIKE $1 || '%' AND h.status = $2
+                  AND ($3::text[] IS NULL OR t.created_by = ANY($3))"""
+
+
+async def hours_page(conn: Conn, area_prefix: str, status: str, organizer: list[str] | None, limit: int,
+                     offset: int) -> tuple[int, list[asyncpg.Record]]:
+    """Hours records of an area in one status, newest first, with their task's title and the
+    volunteer's (encrypted) name; `organizer`: only those of tasks created by one of these."""
+    total = await conn.fetchval(
+        f"SELECT count(*) FROM hour_logs h JOIN tasks t ON t.id = h.task_id WHERE {HOURS_FILTER}",
+        area_prefix, status, organizer)
+    rows = await conn.fetch(
+        f"""SELECT h.*, t.title AS task_title, v.name_enc FROM hour_logs h
+              JOIN tasks t ON t.id = h.task_id JOIN volunteers v ON v.id = h.volunteer_id
+             WHERE {HOURS_FILTER} ORDER BY h.check_in DESC, h.id LIMIT $4 OFFSET $5""",
+        area_prefix, status, organizer, limit, offset)
+    return total, rows
 
 
 async def get_log(conn: Conn, log_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:

@@ -49,7 +49,16 @@ from contracts.values import citizen_id_check_char
 CHANGAN, QIAOXI, CITY = "130102", "130104", "130100"
 COMMUNITY = "130102001001"  # 建北街道 001 社区, 长安区
 QIAOXI_COMMUNITY = "130104002001"  # 中山街道 001 社区, 桥西区
-WINDOW = {"start": "2026-12-07T09:00:00+08:00", "end": "2026-12-07T11:00:00+08:00"}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TODAY = datetime.now(SHANGHAI).date()
+
+
+def local(days_ago: int, hour: int, minute: int = 0) -> str:
+    """A time that has passed, in Beijing time: hours are only logged for time really served."""
+    return datetime.combine(TODAY - timedelta(days=days_ago), time(hour, minute), SHANGHAI).isoformat()
+
+
+WINDOW = {"start": local(10, 8), "end": local(2, 18)}  # the tasks' window: every hours record here lies inside it
 SERVICE = "service"  # Case.via: straight to the volunteers service, not through the gateway
 # communities of 长安区 no other module uses: the organization's objects, and a certificate's holder
 TEAM_COMMUNITY, HOLDER_COMMUNITY = "130102001009", "130102001010"
@@ -91,9 +100,9 @@ def need_body(area: str, cid: str) -> dict:
 
 
 ASSESSMENT = {"category": "meal_aid", "urgency": "major", "service_plan": "每周一上午送餐", "route": "volunteer_task"}
-CHECK_IN = {"at": "2026-12-09T01:05:00+00:00"}  # each success on a volunteer of its own: no overlaps
-CHECK_OUT = {"at": "2026-12-09T02:35:00+00:00"}
-HOURS = {"volunteer_id": "{me}", "check_in": "2026-12-10T01:00:00+00:00", "check_out": "2026-12-10T03:00:00+00:00"}
+CHECK_IN = {"at": local(6, 9, 5)}  # each success on a volunteer of its own: no overlaps
+CHECK_OUT = {"at": local(6, 10, 35)}
+HOURS = {"volunteer_id": "{me}", "check_in": local(5, 9), "check_out": local(5, 11)}
 FAMILY = {"volunteer_id": "{me}", "relative_id": "{relative}", "relation": "child"}
 TRANSFER = {"from_volunteer": "{me}", "to_volunteer": "{relative}", "units": 10}
 REDEMPTION = {"volunteer_id": "{me}", "units": 10, "service": "理发", "at_bank_area": COMMUNITY}
@@ -107,8 +116,6 @@ TEAM = {"name": "建北读报志愿服务队", "area_code": TEAM_COMMUNITY, "sta
 MEMBERS = {"member_ids": ["{member}"]}
 TRAINING = {"course": "读报志愿者培训", "held_on": "2026-11-20", "attendee_ids": ["{member}"]}
 SUPERVISION = {"held_at": "2026-11-21T15:00:00+08:00", "notes": "个案督导"}
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-TODAY = datetime.now(SHANGHAI).date()
 SERVED_ON = TODAY - timedelta(days=7)  # the holder's verified hours: a certificate covers past service only
 CERTIFICATE = {"volunteer_id": "{holder}", "period_start": (SERVED_ON - timedelta(days=3)).isoformat(),
                "period_end": TODAY.isoformat()}
@@ -206,20 +213,28 @@ TABLE: list[Case] = [
     Case("GET", "/volunteers/{me}?purpose=identity-check", f"civil_affairs@{CITY}", 403),
     Case("GET", "/volunteers/{me}?purpose=identity-check", SELF, 403),
     Case("GET", "/volunteers/{me}?purpose=identity-check", f"social_worker@{QIAOXI}", 404),
+    # the roll of volunteers: workers, their own area by default, masked (q: {me}'s phone number's last four digits)
+    *route("GET", "/volunteers?q={me_tail}&limit=200", 200, allowed=W,
+           denied=["civil_affairs", "party_secretary", "auditor", "org_admin", SELF], other=200, city=403, shows="me"),
+    Case("GET", f"/volunteers?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
+    Case("GET", f"/volunteers?area={CITY}", f"grid_worker@{CHANGAN}", 403, field="area_code"),
 
     # tasks
     *route("POST", "/tasks", 201, body=task_body(), allowed=[*W, "org_admin"],
            denied=["party_secretary", "auditor", "civil_affairs", SELF], other=403, city=403),
     Case("POST", "/tasks", f"org_admin@{QIAOXI}", 403, task_body(), field="area_code"),
     Case("POST", "/tasks", f"social_worker@{QIAOXI}", 201, task_body(QIAOXI_COMMUNITY)),
-    *route("GET", "/tasks?status=open", 200, allowed=[*READERS, "org_admin"], denied=["resident", SELF], other=200,
+    *route("GET", "/tasks?status=open", 200, allowed=READERS, denied=["resident", SELF], other=200,
            city=200, shows="task"),
+    # an organization lists, reads and works on the tasks it created only (these are a social worker's)
+    Case("GET", "/tasks?status=open", f"org_admin@{CHANGAN}", 200, hides="task"),
     Case("GET", f"/tasks?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/tasks?area={CITY}", f"social_worker@{CHANGAN}", 403, field="area_code"),
     *route("GET", "/tasks/by-need/{need}", 200, allowed=READERS, denied=["org_admin", SELF, "resident"], other=404,
            city=200, shows="need_task"),
-    *route("GET", "/tasks/{task}", 200, allowed=[*READERS, "org_admin", SELF], denied=["resident", "partner"],
+    *route("GET", "/tasks/{task}", 200, allowed=[*READERS, SELF], denied=["resident", "partner"],
            other=404, city=200, shows="task"),
+    Case("GET", "/tasks/{task}", f"org_admin@{CHANGAN}", 404),
     Case("GET", "/tasks/{task}", STRANGER, 404),
     Case("GET", "/tasks/{task}", QIAOXI_VOLUNTEER, 404),
     Case("GET", "/tasks/{qiaoxi_task}", f"social_worker@{CHANGAN}", 404),
@@ -242,9 +257,16 @@ TABLE: list[Case] = [
            allowed=[*W, SELF], denied=["party_secretary", "auditor", "org_admin"], other=404, city=403),
     Case("POST", "/tasks/{checked_in}/volunteers/{me}/check-out", STRANGER, 404, CHECK_OUT),
     *route("POST", "/tasks/{accepted}/hours", 201, body=HOURS, fresh="accepted", allowed=W,
-           denied=["party_secretary", "org_admin", SELF], other=404, city=403),
-    *route("GET", "/hours/{log}", 200, allowed=[*READERS, "org_admin", SELF], denied=["resident"], other=404,
+           denied=["party_secretary", SELF], other=404, city=403),
+    Case("POST", "/tasks/{accepted}/hours", f"org_admin@{CHANGAN}", 404, HOURS),
+    *route("GET", "/hours/{log}", 200, allowed=[*READERS, SELF], denied=["resident"], other=404,
            city=200, shows="log"),
+    Case("GET", "/hours/{log}", f"org_admin@{CHANGAN}", 404),
+    # the verifiers' list of hours waiting for them: social workers of the area, organizations for their own tasks
+    *route("GET", "/hours?limit=200", 200, allowed=["social_worker"],
+           denied=["grid_worker", "civil_affairs", "party_secretary", "auditor", SELF], other=200, city=403, shows="log"),
+    Case("GET", "/hours?limit=200", f"org_admin@{CHANGAN}", 200, hides="log"),
+    Case("GET", f"/hours?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", "/hours/{log}", STRANGER, 404),
     *route("POST", "/hours/{logged}/verification", 200, body={"approve": True}, fresh="logged",
            allowed=["social_worker"], denied=["grid_worker", "auditor", SELF], other=404, city=403),
@@ -393,10 +415,11 @@ async def make(client: httpx.AsyncClient, kind: str, worker: dict, area: str = C
     `facility`, a new facility without a station."""
     if kind == "facility":
         return {"facility": (await call(client, "POST", "/facilities", worker, FACILITY, 201))["id"]}
-    me = await call(client, "POST", "/volunteers", worker, volunteer_body(area), 201)
+    body = volunteer_body(area)
+    me = await call(client, "POST", "/volunteers", worker, body, 201)
     task = (await call(client, "POST", "/tasks", worker, task_body(area), 201))["id"]
     await call(client, "POST", f"/tasks/{task}/invitations", worker, {"volunteer_ids": [me["id"]]}, 201)
-    ids = {"me": me["id"], "me_ref": me["volunteer_ref"], kind: task}
+    ids = {"me": me["id"], "me_ref": me["volunteer_ref"], "me_tail": body["phone"][-4:], kind: task}
     if kind == "invited":
         return ids
     await call(client, "POST", f"/tasks/{task}/invitations/{me['id']}/response", worker, {"accept": True})
@@ -433,8 +456,8 @@ async def build_world(base_url: str, service_url: str, token) -> World:
         accepted = await make(client, "accepted", worker)
         me, task_accepted = accepted["me"], accepted["accepted"]
         verified, log = [(await call(client, "POST", f"/tasks/{task_accepted}/hours", worker, {
-            "volunteer_id": me, "check_in": f"{day}T01:00:00+00:00", "check_out": f"{day}T0{1 + hours}:00:00+00:00"},
-            201))["log_id"] for day, hours in (("2026-12-06", 3), ("2026-12-08", 1))]
+            "volunteer_id": me, "check_in": local(days_ago, 9), "check_out": local(days_ago, 9 + hours)},
+            201))["log_id"] for days_ago, hours in ((9, 3), (8, 1))]
         await call(client, "POST", f"/hours/{verified}/verification", worker, {"approve": True})
         # the open task "me" is invited to
         task = (await call(client, "POST", "/tasks", worker, task_body(), 201))["id"]
@@ -466,7 +489,7 @@ async def build_world(base_url: str, service_url: str, token) -> World:
         organization = await build_organization(client, worker, qiaoxi)
         certificate = await build_certificate(client, worker)
     return World(organization | certificate | {
-        "me": me, "me_ref": accepted["me_ref"], "other_ref": other["volunteer_ref"], "relative": relative["id"],
+        "me": me, "me_ref": accepted["me_ref"], "me_tail": accepted["me_tail"], "other_ref": other["volunteer_ref"], "relative": relative["id"],
         "qiaoxi_volunteer": qiaoxi_volunteer["id"], "qiaoxi_ref": qiaoxi_volunteer["volunteer_ref"],
         "task": task, "invited": task, "accepted": task_accepted, "checked_in": task_accepted, "log": log,
         "logged": log, "qiaoxi_task": qiaoxi_task, "need": need, "need_task": need_task_id,

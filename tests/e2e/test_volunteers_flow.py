@@ -3,7 +3,8 @@ and out; the hours are verified, credits appear, and the need's timeline shows i
 through the gateway with dev tokens."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -12,7 +13,17 @@ from conftest import eventually
 from contracts.values import citizen_id_check_char
 
 COMMUNITY, NEIGHBOUR_TOWNSHIP = "130102001001", "130102002001"
-WINDOW = {"start": "2026-12-07T09:00:00+08:00", "end": "2026-12-07T11:00:00+08:00"}  # a Monday morning
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def last_monday_9() -> datetime:
+    """09:00 of the last Monday before today (Beijing time): hours served then really happened."""
+    today = datetime.now(SHANGHAI).date()
+    return datetime.combine(today - timedelta(days=today.weekday() or 7), time(9), SHANGHAI)
+
+
+MONDAY_9 = last_monday_9()
+WINDOW = {"start": MONDAY_9.isoformat(), "end": (MONDAY_9 + timedelta(hours=2)).isoformat()}  # a Monday morning
 
 
 def cid(first17: str) -> str:
@@ -72,7 +83,7 @@ async def test_need_to_task_to_match_to_hours_to_credits(client, worker, token, 
 
     await eventually(need_matched, "the need matched by TaskAccepted")
 
-    start = datetime(2026, 12, 7, 1, 5, tzinfo=timezone.utc)
+    start = (MONDAY_9 + timedelta(minutes=5)).astimezone(timezone.utc)
     assert (await client.post(f"/tasks/{task['id']}/volunteers/{near_id}/check-in", headers=me,
                               json={"at": start.isoformat()})).status_code == 201
     out = await client.post(f"/tasks/{task['id']}/volunteers/{near_id}/check-out", headers=me,
@@ -112,7 +123,7 @@ async def test_batch_assignment_beats_greedy_and_invites(client, worker):
     ids = []
     for i, (skills, area) in enumerate([(["理发"], COMMUNITY), (["理发", "送餐"], COMMUNITY)]):
         reply = await client.post("/volunteers", headers=worker,
-                                  json=volunteer(f"黄{i}", f"1301021985020100{i}", area, skills))
+                                  json=volunteer(f"黄{'一二'[i]}", f"1301021985020100{i}", area, skills))
         assert reply.status_code == 201, reply.text
         ids.append(reply.json()["id"])
     tasks = []

@@ -105,3 +105,63 @@ def test_hours_rules():
     assert not domain.overlapping(MONDAY_9 + timedelta(hours=2), MONDAY_9 + timedelta(hours=3), others)  # back to back
     assert domain.overlapping(MONDAY_9 + timedelta(hours=5), MONDAY_9 + timedelta(hours=6), [(MONDAY_9, None)])  # open
     assert not domain.flagged(600, 120) and domain.flagged(600, 121)  # more than 12 h in the day
+
+
+# --- trust in hours (issue 12) ---------------------------------------------------------------------
+
+LIMITS = domain.HourLimits()  # 5 min skew, 2 h around the window, 8 h a record
+NOW = MONDAY_9 + timedelta(days=1)
+WINDOW_END = MONDAY_9 + timedelta(hours=2)
+
+
+def refusal(at: datetime, start=MONDAY_9, end=WINDOW_END, field="at") -> str | None:
+    try:
+        domain.check_time(field, at, NOW, start, end, LIMITS)
+    except domain.HoursRefused as exc:
+        assert exc.field == field and " / " in str(exc)  # 中文 / English
+        return str(exc)
+    return None
+
+
+def test_a_time_in_the_future_is_refused_beyond_the_clock_skew():
+    assert refusal(NOW + timedelta(days=30), None, None) is not None  # 30 days ahead: never happened
+    assert "future" in refusal(NOW + timedelta(minutes=6), None, None)
+    assert refusal(NOW + timedelta(minutes=5), None, None) is None  # a phone's clock a little ahead
+    assert refusal(NOW - timedelta(days=400), None, None) is None  # no window: only "not in the future"
+
+
+def test_a_time_must_lie_in_the_task_window_give_or_take_the_tolerance():
+    assert refusal(MONDAY_9 - timedelta(hours=2)) is None and refusal(WINDOW_END + timedelta(hours=2)) is None
+    early = refusal(MONDAY_9 - timedelta(hours=2, minutes=1), field="check_in")
+    assert "2026-12-07 09:00 – 2026-12-07 11:00" in early  # the window, in Beijing time
+    assert refusal(WINDOW_END + timedelta(hours=2, minutes=1), field="check_out") is not None
+    assert refusal(MONDAY_9 - timedelta(days=3), start=MONDAY_9, end=None) is not None  # one end is enough
+    wide = domain.HourLimits(before_window=timedelta(hours=5))
+    domain.check_time("at", MONDAY_9 - timedelta(hours=4), NOW, MONDAY_9, WINDOW_END, wide)  # configurable
+
+
+def test_a_long_record_needs_an_explicit_override_with_a_reason():
+    assert not domain.needs_override(480, LIMITS) and domain.needs_override(481, LIMITS)
+    assert domain.needs_override(661, domain.HourLimits(max_log_minutes=660)) is True
+    domain.check_approval(False, False, "")  # an ordinary record: a plain approval
+    domain.check_approval(True, True, "重阳节活动持续全天，现场签到表为证")
+    for override, reason, field in ((False, "", "override"), (False, "全天活动", "override"), (True, "  ", "reason")):
+        with pytest.raises(domain.HoursRefused) as refused:
+            domain.check_approval(True, override, reason)
+        assert refused.value.field == field
+
+
+def test_an_organization_s_tasks_are_the_ones_it_created_by_hand_or_through_a_project():
+    assert domain.organized_by("org-a", "org-a") and domain.organized_by("projects:org-a", "org-a")
+    assert not domain.organized_by("org-b", "org-a") and not domain.organized_by("projects:org-b", "org-a")
+    assert not domain.organized_by("party:joint_meeting", "org-a") and not domain.organized_by("org-a2", "org-a")
+
+
+def test_the_limits_are_settings(monkeypatch):
+    from services.volunteers.config import VolunteersSettings
+
+    assert VolunteersSettings().hour_limits() == LIMITS  # the defaults are the domain's
+    monkeypatch.setenv("WUSHE_VOLUNTEERS_MAX_LOG_MINUTES", "600")
+    monkeypatch.setenv("WUSHE_VOLUNTEERS_WINDOW_BEFORE_HOURS", "0.5")
+    limits = VolunteersSettings().hour_limits()
+    assert limits.max_log_minutes == 600 and limits.before_window == timedelta(minutes=30)
