@@ -51,6 +51,7 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
         api_needs.ResidentCreated, api_needs.ResidentView, api_needs.SurveyIn, api_needs.SurveyCreated,
         api_needs.VisitIn, api_needs.VisitRecorded, api_needs.ProactiveVisit, api_needs.CategoryIn,
         api_needs.CategoryView, api_needs.NeedTrendPoint, api_needs.NeedLinkage,
+        api_needs.ServiceLevelsIn, api_needs.ServiceLevelsView, api_needs.ServiceLevelChange,
     )
 ) + tuple(("volunteers", model) for model in _models_of(api_volunteers)) + tuple(
     ("timebank", model) for model in _models_of(api_timebank)) + tuple(

@@ -34,6 +34,7 @@ class NeedCategory(LabelledEnum):
     RECREATION = "recreation", "文体娱乐", "Culture, sports, recreation"
     LEGAL_AID = "legal_aid", "法律援助", "Legal aid"
     TUTORING = "tutoring", "教育辅导", "Tutoring"
+    ELDERLY_HOME_ADAPTATION = "elderly_home_adaptation", "适老化改造", "Home adaptation for the elderly"
     OTHER = "other", "其他", "Other"
 
 

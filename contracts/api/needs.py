@@ -10,14 +10,16 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from contracts.api import Strict
 from contracts.areas import lookup
+from contracts.events.needs import AreaServiceLevels, WeeklySlot
 from contracts.taxonomy import CategoryCode, Channel, Route, TargetGroup, Urgency
-from contracts.values import AreaCode, CitizenId, PhoneNumber
+from contracts.values import AreaCode, CitizenId, PersonName, PhoneNumber
 
 Skill = str
 
@@ -34,7 +36,7 @@ CommunityCode = Annotated[AreaCode, AfterValidator(_community_level)]
 
 
 class ResidentIn(Strict):
-    name: str = Field(min_length=1, max_length=50, description="姓名")
+    name: PersonName = Field(description="姓名")
     phone: PhoneNumber = Field(description="联系电话")
     citizen_id: CitizenId = Field(description="公民身份号码")
 
@@ -54,6 +56,36 @@ class TimeWindowIn(Strict, TimeWindow):
     """The request form: unknown fields refused."""
 
 
+class WeeklySlotIn(Strict, WeeklySlot):
+    """The request form of a weekly slot: {"weekday": 2, "start": "11:00", "end": "12:00"}."""
+
+
+MAX_WEEKLY_SLOTS = 14  # e.g. lunch and dinner every day
+WEEKDAY_ZH = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五", 6: "六", 7: "日"}
+
+
+def check_weekly(slots: list[WeeklySlot]) -> list[WeeklySlot]:
+    """Slots of one day must not overlap (touching is fine: 11:00–12:00 then 12:00–13:00)."""
+    ordered = sorted(slots, key=lambda s: (s.weekday, s.start))
+    for before, after in zip(ordered, ordered[1:]):
+        if before.weekday == after.weekday and after.start < before.end:
+            raise ValueError(f"同一天的时段不得重叠 / slots of one day must not overlap: 周{WEEKDAY_ZH[after.weekday]} "
+                             f"{before.start:%H:%M}–{before.end:%H:%M} 与 {after.start:%H:%M}–{after.end:%H:%M}")
+    return ordered
+
+
+def weekly_label(slots: list[WeeklySlot]) -> str:
+    """"每周二、四、六 11:00–12:00；每天 17:00–18:00": days sharing the same hours go together."""
+    days_by_hours: dict[tuple, list[int]] = {}
+    for slot in sorted(slots, key=lambda s: (s.start, s.end, s.weekday)):
+        days_by_hours.setdefault((slot.start, slot.end), []).append(slot.weekday)
+    parts = []
+    for (start, end), days in sorted(days_by_hours.items(), key=lambda kv: (kv[1][0], kv[0])):
+        when = "每天" if len(days) == 7 else "每周" + "、".join(WEEKDAY_ZH[d] for d in days)
+        parts.append(f"{when} {start:%H:%M}–{end:%H:%M}")
+    return "；".join(parts)
+
+
 class NeedIn(Strict):
     area_code: CommunityCode = Field(description="需求所在村（社区）的 12 位统计用区划代码")
     category: CategoryCode
@@ -61,9 +93,18 @@ class NeedIn(Strict):
     channel: Channel = Channel.SOCIAL_WORKER_VISIT
     description: str = Field(min_length=1, max_length=2000)
     required_skills: list[Skill] = Field(default_factory=list, max_length=20)
-    target_groups: list[TargetGroup] = Field(default_factory=list, max_length=8)
-    time_window: TimeWindowIn | None = None
-    resident: ResidentIn
+    target_groups: list[TargetGroup] = Field(
+        default_factory=list, max_length=8,
+        description="服务对象类别；用 resident_id 且未给出时取居民登记的类别 / with resident_id and left out: the resident's tags")
+    time_window: TimeWindowIn | None = Field(default=None, description="一次性的服务时间 / a one-off time window")
+    weekly: list[WeeklySlotIn] = Field(
+        default_factory=list, max_length=MAX_WEEKLY_SLOTS,
+        description="每周固定时段（北京时间），如每周二、四、六 11:00–12:00 / weekly recurring slots, local time")
+    # exactly one of the two: the resident typed in, or a registered resident (POST /residents).
+    # (`resident` keeps its schema type, an object, so that its contract stays compatible)
+    resident: ResidentIn = Field(default=None, description="居民身份（与 resident_id 二选一）/ or resident_id")
+    resident_id: UUID | None = Field(default=None, validate_default=True,
+                                     description="已登记居民的编号（与 resident 二选一）/ a registered resident, or resident")
 
     @field_validator("required_skills")
     @classmethod
@@ -72,6 +113,23 @@ class NeedIn(Strict):
             if not 1 <= len(skill) <= 30:
                 raise ValueError("技能名称须为 1–30 个字符 / each skill must be 1–30 characters")
         return skills
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly(cls, slots: list[WeeklySlotIn]) -> list[WeeklySlotIn]:
+        return check_weekly(slots)
+
+    @field_validator("resident_id")
+    @classmethod
+    def _one_resident(cls, resident_id: UUID | None, info: ValidationInfo) -> UUID | None:
+        if "resident" not in info.data:
+            return resident_id  # `resident` itself was refused: that error says enough
+        given = info.data["resident"] is not None
+        if given and resident_id is not None:
+            raise ValueError("resident 与 resident_id 只能二选一 / give either resident or resident_id, not both")
+        if not given and resident_id is None:
+            raise ValueError("须提供 resident 或 resident_id / give resident or resident_id")
+        return resident_id
 
 
 class NeedCreated(BaseModel):
@@ -99,6 +157,8 @@ class NeedView(BaseModel):
     required_skills: list[str]
     target_groups: list[TargetGroup]
     time_window: TimeWindow | None
+    weekly: list[WeeklySlot] = Field(default_factory=list, description="每周固定时段（北京时间）/ weekly slots, local time")
+    weekly_label: str = Field(default="", description="如 每周二、四、六 11:00–12:00；无则为空")
     resident: ResidentMasked
     resident_ref: str
     raised_by: str
@@ -257,7 +317,7 @@ class ConsentIn(Strict):
 
 
 class ResidentRegistrationIn(Strict):
-    name: str = Field(min_length=1, max_length=50)
+    name: PersonName
     citizen_id: CitizenId
     phone: PhoneNumber
     area_code: CommunityCode = Field(description="住址所在村（社区）的 12 位代码")
@@ -322,6 +382,12 @@ class VisitNeedIn(Strict):
     description: str = Field(min_length=1, max_length=2000)
     required_skills: list[Skill] = Field(default_factory=list, max_length=20)
     time_window: TimeWindowIn | None = None
+    weekly: list[WeeklySlotIn] = Field(default_factory=list, max_length=MAX_WEEKLY_SLOTS)
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly(cls, slots: list[WeeklySlotIn]) -> list[WeeklySlotIn]:
+        return check_weekly(slots)
 
 
 class VisitIn(Strict):
@@ -356,3 +422,52 @@ class CategoryView(BaseModel):
     zh: str
     en: str
     active: bool
+
+
+# --- service levels (服务时限), per area ------------------------------------------------------------
+
+class ServiceLevelsIn(Strict):
+    """An area's own service levels. A value left out (or null) is inherited from the area above,
+    or from the installation default; the most specific area that sets a value wins."""
+
+    urgent_hours: int | None = Field(default=None, ge=1, le=720, description="紧急需求首次响应时限（小时）")
+    major_hours: int | None = Field(default=None, ge=1, le=720, description="重要需求首次响应时限（小时）")
+    routine_hours: int | None = Field(default=None, ge=1, le=720, description="一般需求首次响应时限（小时）")
+    revisit_days: int | None = Field(default=None, ge=1, le=90, description="解决后回访（天）")
+    proactive_visit_days: int | None = Field(default=None, ge=1, le=365, description="重点人群未走访超过（天）即提示主动走访")
+    reason: str = Field(min_length=2, max_length=200, description="调整原因（记入审计）/ why (audited)")
+
+    def own(self) -> AreaServiceLevels:
+        return AreaServiceLevels(**self.model_dump(exclude={"reason"}))
+
+
+class ServiceLevelValue(BaseModel):
+    value: float
+    unit: Literal["hours", "days"]
+    label: str = Field(description="如 紧急需求首次响应时限")
+    source: Literal["area", "ancestor", "default"] = Field(
+        description="area: set by this area; ancestor: by an area above it; default: the installation default")
+    source_area_code: str | None = Field(description="the area that set it; null for the installation default")
+    source_label: str = Field(description="如 本级设置、上级设置：长安区、系统默认")
+
+
+class ServiceLevelsView(BaseModel):
+    """The effective service levels of an area, and where each value comes from."""
+
+    area_code: str
+    area_name: str
+    levels: dict[str, ServiceLevelValue] = Field(description="urgent_hours, major_hours, routine_hours, revisit_days, "
+                                                             "proactive_visit_days")
+    own: AreaServiceLevels = Field(description="what this area sets itself (null: inherited)")
+    changed_by: str | None = None
+    changed_at: AwareDatetime | None = None
+
+
+class ServiceLevelChange(BaseModel):
+    area_code: str
+    area_name: str
+    old: AreaServiceLevels
+    new: AreaServiceLevels
+    reason: str
+    changed_by: str
+    changed_at: AwareDatetime

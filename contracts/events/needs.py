@@ -1,16 +1,38 @@
 """Events of the needs service (社区 · 需求库). No personal data: residents are pseudonymous refs."""
 from __future__ import annotations
 
+from datetime import time
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from contracts.envelope import DataRead, Event
+from contracts.envelope import AuditFacts, DataRead, Event
 from contracts.taxonomy import CategoryCode, Channel, Route, TargetGroup, Urgency
 from contracts.values import AreaCode
 
 Skill = str
+
+
+class WeeklySlot(BaseModel):
+    """A weekly recurring time slot in local time (Asia/Shanghai), e.g. every Tuesday 11:00–12:00."""
+
+    model_config = ConfigDict(frozen=True)
+
+    weekday: int = Field(ge=1, le=7, description="ISO weekday: 1 Monday … 7 Sunday")
+    start: time = Field(description="local time (Asia/Shanghai), HH:MM")
+    end: time = Field(description="local time (Asia/Shanghai), HH:MM, after start on the same day")
+
+    @model_validator(mode="after")
+    def _local_minutes_in_order(self) -> "WeeklySlot":
+        for t in (self.start, self.end):
+            if t.tzinfo is not None:
+                raise ValueError("时间为北京时间，不带时区 / local times (Asia/Shanghai) without a zone")
+            if t.second or t.microsecond:
+                raise ValueError("时间精确到分钟 / times are whole minutes (HH:MM)")
+        if self.end <= self.start:
+            raise ValueError("结束时间须晚于开始时间 / end must be after start")
+        return self
 
 
 class NeedRaised(Event):
@@ -27,6 +49,7 @@ class NeedRaised(Event):
     target_groups: list[TargetGroup] = Field(default_factory=list)
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
+    weekly: list[WeeklySlot] = Field(default_factory=list, description="recurring weekly slots (local time); empty: none")
     resident_ref: str = Field(description="pseudonymous resident id (keyed hash), never the ID number")
     raised_by: str = Field(description="subject of the worker's token")
     raised_at: AwareDatetime
@@ -60,6 +83,7 @@ class NeedRouted(Event):
     required_skills: list[Skill] = Field(default_factory=list)
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
+    weekly: list[WeeklySlot] = Field(default_factory=list, description="recurring weekly slots (local time); empty: none")
     routed_by: str
     routed_at: AwareDatetime
 
@@ -142,3 +166,48 @@ class PersonalDataRead(DataRead):
     """Audit: someone read a resident's unmasked personal data (who, when, which record, why)."""
 
     service: ClassVar[str] = "needs"
+
+
+class AreaServiceLevels(BaseModel):
+    """The service levels an area sets itself; None: inherited from the area above it, or from the
+    installation default."""
+
+    model_config = ConfigDict(frozen=True)
+
+    urgent_hours: float | None = None
+    major_hours: float | None = None
+    routine_hours: float | None = None
+    revisit_days: float | None = None
+    proactive_visit_days: float | None = None
+
+
+class ServiceLevelsChanged(Event):
+    """Audit: civil affairs changed an area's service levels (first-response hours, revisit and
+    proactive-visit days); new deadlines in the area follow them from then on."""
+
+    service: ClassVar[str] = "needs"
+    audit: ClassVar[bool] = True
+
+    area_code: AreaCode
+    old: AreaServiceLevels
+    new: AreaServiceLevels
+    reason: str = Field(default="", max_length=200)
+    changed_by: str
+    changed_by_role: str = ""
+    changed_at: AwareDatetime
+
+    def audit_facts(self) -> AuditFacts:
+        changed = tuple(f for f in AreaServiceLevels.model_fields if getattr(self.old, f) != getattr(self.new, f))
+        return AuditFacts(actor=self.changed_by, actor_role=self.changed_by_role, record=f"area/{self.area_code}",
+                          purpose=self.reason, fields=changed)
+
+
+class ResidentRegistered(Event):
+    """A resident was registered with their consent (居民登记). Only the pseudonymous ref and the
+    community: other services learn that the ref is a real resident, nothing about them."""
+
+    service: ClassVar[str] = "needs"
+
+    resident_ref: str = Field(description="pseudonymous resident id (keyed hash), never the ID number")
+    area_code: AreaCode = Field(description="the resident's village or community (12 digits)")
+    registered_at: AwareDatetime

@@ -4,14 +4,15 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from contracts.api import needs as api
 from contracts.taxonomy import Channel, Route, TargetGroup, Urgency
-from kit import idempotency
+from contracts.values import MAX_PAGE, AreaCode
 from kit.app import keyring_of, pool_of
 from kit.auth import (
     PURPOSE,
@@ -41,8 +42,9 @@ UNMASKERS = W  # may see personal data unmasked, with a stated purpose, audited
 
 
 
-def _levels():
-    return needs_settings().levels()
+def _defaults() -> dict[str, float]:
+    """The installation's default service levels; an area's own (set through the API) override them."""
+    return needs_settings().level_defaults()
 
 
 def _taxonomy(request: Request) -> Taxonomy:
@@ -67,12 +69,12 @@ async def raise_need(need: api.NeedIn, request: Request,
     if allowed is not None and need.channel not in allowed:
         raise Problem(403, "无权操作 / Forbidden", f"此角色只能通过 {', '.join(sorted(allowed))} 渠道登记需求",
                       errors=[{"field": "channel", "message": f"must be one of {sorted(allowed)}"}])
-    if who.role == Role.RESIDENT and keyring_of(request).pseudonym(need.resident.citizen_id, "resident") != who.sub:
+    if (who.role == Role.RESIDENT and need.resident is not None
+            and keyring_of(request).pseudonym(need.resident.citizen_id, "resident") != who.sub):
         raise Problem(403, "无权操作 / Forbidden", "居民只能为本人登记需求 / a resident raises needs for themself",
                       errors=[{"field": "resident.citizen_id", "message": "not the caller"}])
     await _taxonomy(request).require(need.category)
-    return await handlers.raise_need(pool_of(request), keyring_of(request), _levels(), who, need,
-                                     request.headers.get(idempotency.HEADER))
+    return await handlers.raise_need(pool_of(request), keyring_of(request), _defaults(), who, need)
 
 
 @router.get("/needs", response_model=api.NeedPage, summary="需求库检索 / search the need library")
@@ -81,7 +83,7 @@ async def search_needs(
     area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
     category: str | None = None, target_group: TargetGroup | None = None, status: Status | None = None,
     urgency: Urgency | None = None, overdue: bool | None = None,
-    page: int = Query(default=1, ge=1), page_size: int = Query(default=20, ge=1, le=200),
+    page: int = Query(default=1, ge=1, le=MAX_PAGE), page_size: int = Query(default=20, ge=1, le=200),
     who: Principal = Depends(require(*READERS)),
 ) -> api.NeedPage:
     where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
@@ -150,6 +152,32 @@ async def need_linkage(request: Request, area: str | None = AREA,
     return await handlers.linkage(pool_of(request), listing_area(who, area))
 
 
+# --- service levels per area (before /needs/{need_id}, which would take the path) -------------------
+
+@router.get("/needs/service-levels", response_model=api.ServiceLevelsView,
+            summary="服务时限（本辖区生效值及来源）/ the service levels in force in an area, and where each comes from")
+async def get_service_levels(request: Request, area: str | None = AREA,
+                             who: Principal = Depends(require(*READERS))) -> api.ServiceLevelsView:
+    return await handlers.service_levels(pool_of(request), _defaults(), listing_area(who, area))
+
+
+@router.get("/needs/service-levels/history", response_model=list[api.ServiceLevelChange],
+            summary="服务时限调整记录 / who changed the service levels of an area and those inside it")
+async def service_level_history(request: Request, area: str | None = AREA,
+                                limit: int = Query(default=50, ge=1, le=500),
+                                who: Principal = Depends(require(*READERS))) -> list[api.ServiceLevelChange]:
+    return await handlers.service_level_history(pool_of(request), listing_area(who, area), limit)
+
+
+@router.put("/needs/service-levels/{area_code}", response_model=api.ServiceLevelsView,
+            summary="设置辖区服务时限（审计）/ set an area's service levels (audited)")
+async def set_service_levels(area_code: Annotated[AreaCode, Path(description="省、市、县、街道（乡镇）或村（社区）代码")],
+                             body: api.ServiceLevelsIn, request: Request,
+                             who: Principal = Depends(require(Role.CIVIL_AFFAIRS))) -> api.ServiceLevelsView:
+    require_jurisdiction(who, area_code, hide=False)
+    return await handlers.set_service_levels(pool_of(request), _defaults(), who, area_code, body)
+
+
 def _library_filter(who: Principal, area, category, target_group, status, urgency, overdue):
     area = listing_area(who, area)
     return store.library_filter(area, category, target_group, status, urgency, overdue, handlers.now())
@@ -185,13 +213,13 @@ async def assess(need_id: UUID, body: api.AssessmentIn, request: Request,
 @router.post("/needs/{need_id}/resolution", summary="确认解决 / confirm the need is met")
 async def resolve(need_id: UUID, body: api.ResolutionIn, request: Request,
                   who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
-    return {"id": need_id, "status": await handlers.resolve(pool_of(request), _levels(), who, need_id, body)}
+    return {"id": need_id, "status": await handlers.resolve(pool_of(request), _defaults(), who, need_id, body)}
 
 
 @router.post("/needs/{need_id}/feedback", summary="满意度评价 / the resident's judgement")
 async def feedback(need_id: UUID, body: api.FeedbackIn, request: Request,
                    who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
-    return {"id": need_id, "status": await handlers.give_feedback(pool_of(request), _levels(), who, need_id, body)}
+    return {"id": need_id, "status": await handlers.give_feedback(pool_of(request), _defaults(), who, need_id, body)}
 
 
 @router.post("/needs/{need_id}/disputes", status_code=201, summary="提出异议，进入调处 / dispute: open a mediation")
@@ -269,7 +297,7 @@ async def record_visit(survey_id: UUID, body: api.VisitIn, request: Request,
                        who: Principal = Depends(require(*W))) -> api.VisitRecorded:
     for i, found in enumerate(body.needs):
         await _taxonomy(request).require(found.category, field=f"needs.{i}.category")
-    return await handlers.record_visit(pool_of(request), keyring_of(request), _levels(), who, survey_id, body)
+    return await handlers.record_visit(pool_of(request), keyring_of(request), _defaults(), who, survey_id, body)
 
 
 @router.get("/proactive-visits", response_model=list[api.ProactiveVisit],
@@ -277,7 +305,7 @@ async def record_visit(survey_id: UUID, body: api.VisitIn, request: Request,
 async def proactive_visits(request: Request, area: str | None = None,
                            who: Principal = Depends(require(*W))) -> list[api.ProactiveVisit]:
     area = listing_area(who, area)
-    return await handlers.proactive_list(pool_of(request), keyring_of(request), _levels(), area)
+    return await handlers.proactive_list(pool_of(request), keyring_of(request), _defaults(), area)
 
 
 # --- the taxonomy -----------------------------------------------------------------------------------

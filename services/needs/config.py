@@ -1,11 +1,10 @@
-"""The needs service's own settings (prefix WUSHE_NEEDS_): service levels and schedules."""
+"""The needs service's own settings (prefix WUSHE_NEEDS_): the installation's default service
+levels (an area's own levels, set by civil affairs through the API, override them) and schedules."""
 from __future__ import annotations
 
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from services.needs.domain import ServiceLevels
 
 
 class NeedsSettings(BaseSettings):
@@ -19,9 +18,11 @@ class NeedsSettings(BaseSettings):
     proactive_visit_days: float = 30  # empty-nest elderly, children in difficulty … not visited for
     sla_check_interval_s: float = 60
 
-    def levels(self) -> ServiceLevels:
-        return ServiceLevels.from_hours(self.sla_urgent_hours, self.sla_major_hours, self.sla_routine_hours,
-                                        self.revisit_days, self.proactive_visit_days)
+    def level_defaults(self) -> dict[str, float]:
+        """The installation default of each per-area value (domain.LEVEL_FIELDS)."""
+        return {"urgent_hours": self.sla_urgent_hours, "major_hours": self.sla_major_hours,
+                "routine_hours": self.sla_routine_hours, "revisit_days": self.revisit_days,
+                "proactive_visit_days": self.proactive_visit_days}
 
 
 @lru_cache

@@ -2,7 +2,7 @@
 No I/O: everything here is unit-tested with plain values and a given clock."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -103,6 +103,48 @@ class ServiceLevels:
 
     def revisit_due(self, resolved_at: datetime) -> datetime:
         return resolved_at + self.revisit_after
+
+
+# Per-area service levels: an area (community, street, county, city, province) may set any of these;
+# the most specific area that sets a value wins, else the installation default (environment).
+LEVEL_FIELDS = ("urgent_hours", "major_hours", "routine_hours", "revisit_days", "proactive_visit_days")
+LEVEL_LABELS = {"urgent_hours": "紧急需求首次响应时限", "major_hours": "重要需求首次响应时限",
+                "routine_hours": "一般需求首次响应时限", "revisit_days": "解决后回访", "proactive_visit_days": "主动走访间隔"}
+FIRST_RESPONSE_ORDER = ("urgent_hours", "major_hours", "routine_hours")  # the more urgent, the sooner
+
+
+@dataclass(frozen=True)
+class EffectiveLevels:
+    values: dict[str, float]
+    sources: dict[str, str | None]  # the area code that set each value; None: the installation default
+
+    @property
+    def levels(self) -> ServiceLevels:
+        return ServiceLevels.from_hours(*(self.values[f] for f in LEVEL_FIELDS))
+
+
+def effective_levels(chain: Sequence[str], settings: Mapping[str, Mapping[str, float | None]],
+                     defaults: Mapping[str, float]) -> EffectiveLevels:
+    """Each value from the first area of `chain` (the area, then its ancestors up to the province)
+    whose `settings` set it, else from `defaults`."""
+    values, sources = {}, {}
+    for field in LEVEL_FIELDS:
+        code = next((c for c in chain if settings.get(c, {}).get(field) is not None), None)
+        values[field] = settings[code][field] if code else defaults[field]
+        sources[field] = code
+    return EffectiveLevels(values, sources)
+
+
+def misordered(values: Mapping[str, float], touched: Iterable[str]) -> tuple[str, str] | None:
+    """(field, why) when a less urgent need would be answered sooner than a more urgent one, for a
+    pair of which the area sets (`touched`) at least one: the one to fix is named."""
+    touched = set(touched)
+    for sooner, later in zip(FIRST_RESPONSE_ORDER, FIRST_RESPONSE_ORDER[1:]):
+        if values[later] < values[sooner] and touched & {sooner, later}:
+            field = later if later in touched else sooner
+            return field, (f"{LEVEL_LABELS[later]}（{values[later]:g} 小时）不得短于{LEVEL_LABELS[sooner]}"
+                           f"（{values[sooner]:g} 小时）/ {later} must not be shorter than {sooner}")
+    return None
 
 
 def is_overdue(status: Status, due_at: datetime, now: datetime) -> bool:

@@ -2,17 +2,18 @@
 commit together."""
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from uuid import UUID, uuid5
 
 import asyncpg
 
 from contracts.api import needs as api
-from contracts.areas import contains, lookup
+from contracts.areas import ancestors, contains, lookup
 from contracts.envelope import Envelope, new_id
 from contracts.events import needs as ev
-from contracts.events.charity import DonationEarmarked, FundsDisbursed
-from contracts.events.party import ActionDispatched, MemberReported, WhistleBlown, WhistleClosed
+from contracts.events.charity import DonationEarmarked, FundsCommitted, FundsDisbursed
+from contracts.events.party import ActionDispatched, MatterDecided, MemberReported, WhistleBlown, WhistleClosed
 from contracts.events.projects import (
     ProjectClosed,
     ProjectEvaluated,
@@ -25,8 +26,8 @@ from contracts.events.volunteers import HoursVerified, TaskAccepted
 from contracts.taxonomy import Route, TargetGroup
 from contracts.values import birth_date, is_minor, mask_name
 from kit.clock import now
-from kit import db, idempotency, months
-from kit.auth import Principal, visible
+from kit import db, months
+from kit.auth import Principal, Role, visible
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
@@ -34,6 +35,7 @@ from services.needs import domain, store
 from services.needs.domain import Action, IllegalTransition, ServiceLevels, Status
 
 COMMUNITY = domain.COMMUNITY
+Defaults = Mapping[str, float]  # the installation's default service levels (NeedsSettings.level_defaults)
 
 
 
@@ -62,33 +64,57 @@ async def _need_for_update(uow: UnitOfWork, need_id: UUID, who: Principal) -> as
 
 # --- intake -----------------------------------------------------------------------------------
 
-async def raise_need(pool: asyncpg.Pool, keyring: Keyring, levels: ServiceLevels, who: Principal, need: api.NeedIn,
-                     idempotency_key: str | None = None) -> api.NeedCreated:
+async def raise_need(pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, who: Principal,
+                     need: api.NeedIn) -> api.NeedCreated:
     created = api.NeedCreated(id=new_id(), status=Status.RAISED)
     async with UnitOfWork(pool) as uow:
-        if idempotency_key:
-            previous = await idempotency.claim(uow.conn, who.sub, idempotency_key, idempotency.request_hash(need))
-            if previous is not None:
-                return api.NeedCreated.model_validate_json(previous)
-            await idempotency.record(uow.conn, who.sub, idempotency_key, created)
-        await _raise(uow, keyring, levels, who, created.id, need)
+        resident = need.resident
+        if resident is None:
+            row = await _registered_resident(uow.conn, who, need)
+            resident = _identity(keyring, row)
+            if "target_groups" not in need.model_fields_set:  # the groups the resident is registered in
+                need = need.model_copy(update={"target_groups": [TargetGroup(t) for t in row["tags"]]})
+        levels = await area_levels(uow.conn, defaults, need.area_code)
+        await _raise(uow, keyring, levels.levels, who, created.id, need, resident)
     return created
 
 
+async def _registered_resident(conn: asyncpg.Connection, who: Principal, need: api.NeedIn) -> asyncpg.Record:
+    """The registered resident a need names by `resident_id`: a resident raises needs only for
+    themself; a worker only for a resident of their area who lives in the need's street (街道/乡镇),
+    since a street's communities share its service centres and a resident may be served next door."""
+    row = await store.get_resident(conn, need.resident_id)
+    if who.role == Role.RESIDENT and (row is None or row["resident_ref"] != who.sub):
+        raise Problem(403, "无权操作 / Forbidden", "居民只能为本人登记需求 / a resident raises needs for themself",
+                      errors=[{"field": "resident_id", "message": "not the caller"}])
+    if row is None or not who.covers(row["area_code"]):
+        raise invalid("resident_id", "居民未登记或不在辖区内 / no such resident in your area")
+    if not contains(lookup(need.area_code).parent, row["area_code"]):
+        raise invalid("resident_id", "居民不住在需求所在街道（乡镇）/ the resident lives outside the need's street")
+    return row
+
+
+def _identity(keyring: Keyring, resident: asyncpg.Record) -> api.ResidentIn:
+    """A registered resident's name, phone and citizen ID (validated when they were registered)."""
+    return api.ResidentIn.model_construct(**{f: keyring.decrypt(resident[f"{f}_enc"], _pii_context(resident["id"], f))
+                                             for f in ("name", "phone", "citizen_id")})
+
+
 async def _raise(uow: UnitOfWork, keyring: Keyring, levels: ServiceLevels, who: Principal, need_id: UUID,
-                 need: api.NeedIn) -> None:
+                 need: api.NeedIn, resident: api.ResidentIn) -> None:
     at = now()
-    resident, window = need.resident, need.time_window
+    window = need.time_window
     resident_ref = keyring.pseudonym(resident.citizen_id, "resident")
     event = ev.NeedRaised(
         need_id=need_id, area_code=need.area_code, category=need.category, urgency=need.urgency,
         channel=need.channel, required_skills=need.required_skills, target_groups=need.target_groups,
         window_start=window.start if window else None, window_end=window.end if window else None,
-        resident_ref=resident_ref, raised_by=who.sub, raised_at=at,
+        weekly=[slot.model_dump() for slot in need.weekly], resident_ref=resident_ref, raised_by=who.sub, raised_at=at,
     )
     await store.insert_need(uow.conn, {
         **event.model_dump(include={"area_code", "category", "urgency", "channel", "required_skills", "target_groups",
                                     "window_start", "window_end", "resident_ref", "raised_by", "raised_at"}),
+        "weekly": event.model_dump(mode="json")["weekly"],
         "id": need_id,
         "status": Status.RAISED,
         "description": need.description,
@@ -120,7 +146,7 @@ async def assess(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: api.As
         routed = uow.emit(ev.NeedRouted(
             need_id=need_id, area_code=area, route=body.route, category=body.category, urgency=body.urgency,
             required_skills=row["required_skills"], window_start=row["window_start"], window_end=row["window_end"],
-            routed_by=who.sub, routed_at=at,
+            weekly=row["weekly"], routed_by=who.sub, routed_at=at,
         ), subject=str(need_id), area_code=area, causation_id=assessed.id)
         await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_assessed",
                                  {"by": who.sub, "category": body.category, "urgency": body.urgency.value}, assessed.id)
@@ -129,13 +155,14 @@ async def assess(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: api.As
     return status
 
 
-async def resolve(pool: asyncpg.Pool, levels: ServiceLevels, who: Principal, need_id: UUID,
+async def resolve(pool: asyncpg.Pool, defaults: Defaults, who: Principal, need_id: UUID,
                   body: api.ResolutionIn) -> Status:
     async with UnitOfWork(pool) as uow:
         row = await _need_for_update(uow, need_id, who)
         _check_resident_or_behalf(who, row, body.on_behalf_of_resident)
         status = _transition(row, Action.RESOLVE)
         at = now()
+        levels = (await area_levels(uow.conn, defaults, row["area_code"])).levels
         await store.update_need(uow.conn, need_id, status=status, resolved_at=at,
                                 revisit_due=levels.revisit_due(at).date())
         confirmed_by = row["resident_ref"] if not body.on_behalf_of_resident else who.sub
@@ -147,7 +174,7 @@ async def resolve(pool: asyncpg.Pool, levels: ServiceLevels, who: Principal, nee
     return status
 
 
-async def give_feedback(pool: asyncpg.Pool, levels: ServiceLevels, who: Principal, need_id: UUID,
+async def give_feedback(pool: asyncpg.Pool, defaults: Defaults, who: Principal, need_id: UUID,
                         body: api.FeedbackIn) -> Status:
     async with UnitOfWork(pool) as uow:
         row = await _need_for_update(uow, need_id, who)
@@ -157,6 +184,7 @@ async def give_feedback(pool: asyncpg.Pool, levels: ServiceLevels, who: Principa
         reopened = status == Status.REOPENED
         changes = {"status": status, "satisfaction": body.satisfaction}
         if reopened:  # back to the start: a new first-response deadline, which may escalate again
+            levels = (await area_levels(uow.conn, defaults, row["area_code"])).levels
             changes |= {"first_response_due": levels.first_response_due(at, row["urgency"]),
                         "first_response_at": None, "escalated_at": None}
         await store.update_need(uow.conn, need_id, **changes)
@@ -248,6 +276,81 @@ async def record_revisit(pool: asyncpg.Pool, who: Principal, need_id: UUID, body
     return revisit_id
 
 
+# --- service levels per area ----------------------------------------------------------------------
+
+def _chain(area: str) -> list[str]:
+    """The area, then the areas above it up to the province: the most specific first."""
+    return ancestors(area)[::-1]
+
+
+def _settings(rows: Mapping[str, asyncpg.Record]) -> dict[str, dict]:
+    return {code: {f: row[f] for f in domain.LEVEL_FIELDS} for code, row in rows.items()}
+
+
+async def area_levels(conn: asyncpg.Connection, defaults: Defaults, area: str) -> domain.EffectiveLevels:
+    """The service levels in force in an area now: read per request (one primary-key lookup), so a
+    change on any replica holds for the next deadline everywhere."""
+    chain = _chain(area)
+    return domain.effective_levels(chain, _settings(await store.service_levels_of(conn, chain)), defaults)
+
+
+async def service_levels(pool: asyncpg.Pool, defaults: Defaults, area: str) -> api.ServiceLevelsView:
+    return _levels_view(area, await store.service_levels_of(pool, _chain(area)), defaults)
+
+
+async def set_service_levels(pool: asyncpg.Pool, defaults: Defaults, who: Principal, area: str,
+                             body: api.ServiceLevelsIn) -> api.ServiceLevelsView:
+    """Replace the levels an area sets itself (a value left out is inherited); deadlines already
+    set stay as they are. The change, its history entry and its audit event commit together."""
+    at, new = now(), body.own()
+    async with UnitOfWork(pool) as uow:
+        await store.lock_area_levels(uow.conn, area)
+        rows = await store.service_levels_of(uow.conn, _chain(area))
+        old = ev.AreaServiceLevels(**_settings(rows).get(area, {}))
+        touched = [f for f in domain.LEVEL_FIELDS if getattr(new, f) is not None]
+        effective = domain.effective_levels(_chain(area), _settings(rows) | {area: new.model_dump()}, defaults)
+        if bad := domain.misordered(effective.values, touched):
+            raise invalid(*bad)
+        if new != old:
+            await store.save_service_levels(uow.conn, area, new.model_dump(), who.sub, at)
+            envelope = uow.emit(ev.ServiceLevelsChanged(area_code=area, old=old, new=new, reason=body.reason,
+                                                        changed_by=who.sub, changed_by_role=who.role, changed_at=at),
+                                subject=f"area/{area}", area_code=area)
+            await store.insert_service_level_change(uow.conn, {
+                "id": new_id(), "area_code": area, "old": old.model_dump(), "new": new.model_dump(),
+                "reason": body.reason, "changed_by": who.sub, "changed_by_role": who.role, "changed_at": at,
+                "event_id": envelope.id})
+            rows = await store.service_levels_of(uow.conn, _chain(area))
+    return _levels_view(area, rows, defaults)
+
+
+def _levels_view(area: str, rows: Mapping[str, asyncpg.Record], defaults: Defaults) -> api.ServiceLevelsView:
+    effective = domain.effective_levels(_chain(area), _settings(rows), defaults)
+    levels = {}
+    for field in domain.LEVEL_FIELDS:
+        source = effective.sources[field]
+        if source is None:
+            kind, label = "default", "系统默认"
+        elif source == area:
+            kind, label = "area", "本级设置"
+        else:
+            kind, label = "ancestor", f"上级设置：{lookup(source).name}"
+        levels[field] = api.ServiceLevelValue(
+            value=effective.values[field], unit="hours" if field.endswith("_hours") else "days",
+            label=domain.LEVEL_LABELS[field], source=kind, source_area_code=source, source_label=label)
+    own = rows.get(area)
+    return api.ServiceLevelsView(
+        area_code=area, area_name=lookup(area).name, levels=levels,
+        own=ev.AreaServiceLevels(**_settings(rows).get(area, {})),
+        changed_by=own["changed_by"] if own else None, changed_at=own["changed_at"] if own else None)
+
+
+async def service_level_history(pool: asyncpg.Pool, area: str, limit: int) -> list[api.ServiceLevelChange]:
+    return [api.ServiceLevelChange(
+        area_code=r["area_code"], area_name=lookup(r["area_code"]).name, old=r["old"], new=r["new"], reason=r["reason"],
+        changed_by=r["changed_by"], changed_at=r["changed_at"]) for r in await store.service_level_changes(pool, area, limit)]
+
+
 # --- SLA ---------------------------------------------------------------------------------------
 
 async def escalate_overdue(pool: asyncpg.Pool, at: datetime | None = None) -> int:
@@ -270,7 +373,8 @@ async def escalate_overdue(pool: asyncpg.Pool, at: datetime | None = None) -> in
 # --- other services' events ----------------------------------------------------------------------
 
 MATCHING = {TaskAccepted: "volunteers", ProjectProcured: "projects", DonationEarmarked: "charity"}
-ACTORS = {**MATCHING, HoursVerified: "volunteers", FundsDisbursed: "charity",
+ACTORS = {**MATCHING, HoursVerified: "volunteers", FundsDisbursed: "charity", FundsCommitted: "charity",
+          MatterDecided: "party",
           **dict.fromkeys((ProjectProposed, ProjectPublished, ProjectMilestoneReported, ProjectEvaluated, ProjectClosed),
                           "projects"),
           **dict.fromkeys((WhistleBlown, MemberReported, WhistleClosed, ActionDispatched), "party")}
@@ -327,6 +431,7 @@ def need_view(row: asyncpg.Record, keyring: Keyring, labels: dict[str, str], at:
               masked: bool = True) -> api.NeedView:
     need_id = row["id"]
     window = api.TimeWindow(start=row["window_start"], end=row["window_end"]) if row["window_start"] else None
+    weekly = [ev.WeeklySlot(**slot) for slot in row["weekly"]]
     name = keyring.decrypt(row["resident_name_enc"], _pii_context(need_id, "name"))
     phone = keyring.decrypt(row["resident_phone_enc"], _pii_context(need_id, "phone"))
     citizen_id = keyring.decrypt(row["resident_cid_enc"], _pii_context(need_id, "citizen_id"))
@@ -339,6 +444,7 @@ def need_view(row: asyncpg.Record, keyring: Keyring, labels: dict[str, str], at:
         category=row["category"], category_label=labels.get(row["category"], row["category"]), urgency=row["urgency"],
         channel=row["channel"], status=status, status_label=status.zh, description=row["description"],
         required_skills=row["required_skills"], target_groups=row["target_groups"], time_window=window,
+        weekly=weekly, weekly_label=api.weekly_label(weekly),
         resident=resident, resident_ref=row["resident_ref"], raised_by=row["raised_by"], raised_at=row["raised_at"],
         first_response_due=row["first_response_due"],
         overdue=domain.is_overdue(status, row["first_response_due"], at or now()),
@@ -422,6 +528,8 @@ async def register_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal
         given_by = f"guardian:{body.guardian_id}" if minor else "self"
         await store.insert_consent(uow.conn, new_id(), resident_id, body.consent.purpose, given_by,
                                    body.consent.given_at, who.sub)
+        uow.emit(ev.ResidentRegistered(resident_ref=ref, area_code=body.area_code, registered_at=at),
+                 subject=str(resident_id), area_code=body.area_code)
     return api.ResidentCreated(id=resident_id, resident_ref=ref)
 
 
@@ -515,7 +623,7 @@ async def create_survey(pool: asyncpg.Pool, who: Principal, body: api.SurveyIn) 
     return survey_id
 
 
-async def record_visit(pool: asyncpg.Pool, keyring: Keyring, levels: ServiceLevels, who: Principal, survey_id: UUID,
+async def record_visit(pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, who: Principal, survey_id: UUID,
                        body: api.VisitIn) -> api.VisitRecorded:
     async with UnitOfWork(pool) as uow:
         survey = visible(who, await store.get_survey(uow.conn, survey_id))
@@ -524,24 +632,37 @@ async def record_visit(pool: asyncpg.Pool, keyring: Keyring, levels: ServiceLeve
             raise invalid("resident_id", "居民未登记或不在辖区内 / no such resident in your area")
         if not contains(survey["area_code"], resident["area_code"]):
             raise invalid("resident_id", "居民不在本次调研范围内 / the resident is outside the survey's area")
-        plain = {f: keyring.decrypt(resident[f"{f}_enc"], _pii_context(resident["id"], f))
-                 for f in ("name", "phone", "citizen_id")}
+        identity = _identity(keyring, resident)
+        levels = (await area_levels(uow.conn, defaults, resident["area_code"])).levels
         need_ids = []
         for found in body.needs:
             need = api.NeedIn(area_code=resident["area_code"], channel="grid_survey", target_groups=resident["tags"],
-                              resident=api.ResidentIn(**plain), **found.model_dump())
+                              resident_id=resident["id"], **found.model_dump())
             need_id = new_id()
-            await _raise(uow, keyring, levels, who, need_id, need)
+            await _raise(uow, keyring, levels, who, need_id, need, identity)
             need_ids.append(need_id)
         visit_id = new_id()
         await store.insert_visit(uow.conn, visit_id, survey_id, resident, who.sub, body.visited_at, body.notes, need_ids)
     return api.VisitRecorded(id=visit_id, need_ids=need_ids)
 
 
-async def proactive_list(pool: asyncpg.Pool, keyring: Keyring, levels: ServiceLevels, area: str,
+async def proactive_list(pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, area: str,
                          at: datetime | None = None) -> list[api.ProactiveVisit]:
+    """Residents of the groups visited proactively, each not visited within their own community's
+    proactive-visit days (communities inside the area may set their own)."""
     at = at or now()
-    rows = await store.proactive_visits(pool, area, [t.value for t in PROACTIVE_TAGS], at - levels.proactive_visit_after)
+    settings = _settings(await store.service_levels_around(pool, area, _chain(area)))
+    days: dict[str, float] = {}
+
+    def days_in(code: str) -> float:
+        if code not in days:
+            days[code] = domain.effective_levels(_chain(code), settings, defaults).values["proactive_visit_days"]
+        return days[code]
+
+    fewest = min(days_in(code) for code in [area, *(c for c in settings if contains(area, c))])
+    candidates = await store.proactive_visits(pool, area, [t.value for t in PROACTIVE_TAGS], at - timedelta(days=fewest))
+    rows = [r for r in candidates
+            if r["last_visited_at"] is None or r["last_visited_at"] < at - timedelta(days=days_in(r["area_code"]))]
     return [api.ProactiveVisit(
         resident_id=r["id"], area_code=r["area_code"],
         name=mask_name(keyring.decrypt(r["name_enc"], _pii_context(r["id"], "name"))), tags=r["tags"],

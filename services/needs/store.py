@@ -13,7 +13,7 @@ Conn = asyncpg.Pool | asyncpg.Connection
 
 NEED_COLUMNS = (
     "id", "area_code", "category", "urgency", "channel", "status", "description", "required_skills",
-    "target_groups", "window_start", "window_end", "resident_ref", "resident_name_enc",
+    "target_groups", "window_start", "window_end", "weekly", "resident_ref", "resident_name_enc",
     "resident_phone_enc", "resident_cid_enc", "raised_by", "raised_at", "first_response_due",
 )
 
@@ -61,6 +61,49 @@ async def claim_overdue(conn: asyncpg.Connection, now: datetime, limit: int = 50
     return await conn.fetch(
         """SELECT * FROM needs WHERE status = 'raised' AND escalated_at IS NULL AND first_response_due < $1
            ORDER BY first_response_due LIMIT $2 FOR UPDATE SKIP LOCKED""", now, limit)
+
+
+# --- service levels per area ------------------------------------------------------------------
+
+LEVEL_COLUMNS = ("urgent_hours", "major_hours", "routine_hours", "revisit_days", "proactive_visit_days")
+
+
+async def service_levels_of(conn: Conn, codes: list[str]) -> dict[str, asyncpg.Record]:
+    """The levels the given areas set themselves, by area code (one primary-key lookup)."""
+    rows = await conn.fetch("SELECT * FROM service_levels WHERE area_code = ANY($1::text[])", codes)
+    return {r["area_code"]: r for r in rows}
+
+
+async def service_levels_around(conn: Conn, area: str, ancestors: list[str]) -> dict[str, asyncpg.Record]:
+    """The levels of an area's ancestors and of every area inside it (for a list that spans
+    communities with levels of their own)."""
+    rows = await conn.fetch("SELECT * FROM service_levels WHERE area_code = ANY($1::text[]) OR area_code LIKE $2",
+                            ancestors, code_prefix(area) + "%")
+    return {r["area_code"]: r for r in rows}
+
+
+async def lock_area_levels(conn: asyncpg.Connection, area: str) -> None:
+    """Changes of one area's levels queue behind each other until the transaction ends (even the
+    first two, when there is no row yet to lock)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('needs.service_levels:' || $1, 0))", area)
+
+
+async def save_service_levels(conn: asyncpg.Connection, area: str, values: dict, by: str, at: datetime) -> None:
+    columns = (*LEVEL_COLUMNS, "changed_by", "changed_at")
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    await conn.execute(f"INSERT INTO service_levels (area_code, {', '.join(columns)}) VALUES ($1, {db.placeholders(7, 2)}) "
+                       f"ON CONFLICT (area_code) DO UPDATE SET {updates}",
+                       area, *(values[c] for c in LEVEL_COLUMNS), by, at)
+
+
+async def insert_service_level_change(conn: asyncpg.Connection, row: dict) -> None:
+    await db.insert(conn, "service_level_changes", row)
+
+
+async def service_level_changes(conn: Conn, area: str, limit: int) -> list[asyncpg.Record]:
+    """Changes of the area and of the areas inside it, newest first."""
+    return await conn.fetch("SELECT * FROM service_level_changes WHERE area_code LIKE $1 "
+                            f"ORDER BY changed_at DESC, id DESC LIMIT {int(limit)}", code_prefix(area) + "%")
 
 
 # --- the library -----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ async def test_rotate_then_reencrypt(pool, settings, tmp_path):
     ring_file.write_text(settings.keyring_file.read_text())
     old = load_keyring(ring_file)
     who = Principal(sub="sw", role=Role.SOCIAL_WORKER, area="130102")
-    created = await handlers.raise_need(pool, old, NeedsSettings().levels(), who, NeedIn.model_validate(NEED))
+    created = await handlers.raise_need(pool, old, NeedsSettings().level_defaults(), who, NeedIn.model_validate(NEED))
 
     new_kid = rotate_keyring(ring_file)
     rotated = load_keyring(ring_file)
