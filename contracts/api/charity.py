@@ -4,14 +4,13 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, computed_field, model_validator
 
 from contracts.api import Strict
-from contracts.values import USCC, AreaCode, Money
+from contracts.values import USCC, AreaCode, Money, PositiveMoney
 
 FundKindCode = Literal["community_foundation", "special_fund", "government_purchase", "social_assistance", "lottery",
                        "general"]
-PositiveFen = Money
 
 
 
@@ -46,14 +45,14 @@ class DonorIn(Strict):
 class EarmarkIn(Strict):
     target_kind: Literal["need", "project", "fund"]
     target_id: UUID
-    amount_fen: Money = Field(gt=0)
+    amount_fen: PositiveMoney
     area_code: AreaCode | None = Field(default=None, description="目标所在区域，默认为捐赠所在区域")
 
 
 class DonationIn(Strict):
     fund_id: UUID
     donor: DonorIn
-    amount_fen: Money = Field(gt=0)
+    amount_fen: PositiveMoney
     earmark: EarmarkIn | None = None
 
     @model_validator(mode="after")
@@ -71,7 +70,7 @@ class DonationCreated(BaseModel):
 
 class DisbursementIn(Strict):
     milestone: str = Field(min_length=1, max_length=200)
-    amount_fen: Money = Field(gt=0)
+    amount_fen: PositiveMoney
 
 
 class Created(BaseModel):
@@ -91,26 +90,39 @@ class AccountView(BaseModel):
     entries: list[dict]
 
 
-class DisbursementView(BaseModel):
+class FenAmount(BaseModel):
+    """Money in answers is named `…_fen`; `amount` stays beside `amount_fen` for the clients
+    written against it."""
+
+    amount: int = Field(description="已弃用，请用 amount_fen / deprecated: use amount_fen",
+                        json_schema_extra={"deprecated": True})
+
+    @computed_field(description="金额（分）/ amount in fen")
+    @property
+    def amount_fen(self) -> int:
+        return self.amount
+
+
+class DisbursementView(FenAmount):
     id: UUID
     commitment_id: UUID | None
     earmark_id: UUID | None
     area_code: str
     milestone: str
-    amount: int
-    requested_by: str
+    requested_by: str = Field(description="the maker: whoever asked (for a project milestone, who accepted it)")
+    requested_via: Literal["charity", "projects"] = Field(
+        default="charity", description="asked here, or by a milestone accepted in the projects service")
     requested_at: AwareDatetime
     status: str
 
 
-class CommitmentView(BaseModel):
+class CommitmentView(FenAmount):
     id: UUID
     request_id: UUID
     project_id: UUID
-    fund_id: UUID
+    fund_id: UUID = Field(description="the fund the project asked for (rule unknown_fund: there is no such fund)")
     area_code: str
     purpose: str
-    amount: int
     status: str
     rule: str | None
     reason: str | None
@@ -140,10 +152,9 @@ class NeedEarmark(BaseModel):
     area_code: str
 
 
-class NeedDisbursement(BaseModel):
+class NeedDisbursement(FenAmount):
     id: UUID
     earmark_id: UUID
-    amount: int = Field(description="fen")
     status: str = Field(description="requested | disbursed")
     milestone: str
     approved_at: AwareDatetime | None

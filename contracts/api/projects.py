@@ -9,9 +9,8 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from contracts.api import Strict
 from contracts.events.projects import FundingSource
-from contracts.values import USCC, AreaCode
+from contracts.values import AreaCode, PositiveMoney, USCC
 
-Positive = Annotated[int, Field(gt=0)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 # scoring criteria and their weights, e.g. {"plan": 40, "price": 30, "team": 30}
 Criteria = dict[Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,29}$")], Annotated[float, Field(gt=0, le=100)]]
@@ -29,7 +28,7 @@ class IndicatorIn(Strict):
 class FundingLineIn(Strict):
     source: FundingSource
     fund_id: UUID = Field(description="慈善服务中登记的资金账户")
-    amount_fen: Positive
+    amount_fen: PositiveMoney
 
 
 def _covers_budget(lines: list[FundingLineIn], budget_fen: int) -> None:
@@ -42,7 +41,7 @@ class ProjectIn(Strict):
     title: str = Field(min_length=2, max_length=200)
     service_content: str = Field(min_length=2, max_length=4000)
     indicators: list[IndicatorIn] = Field(min_length=1, max_length=20)
-    budget_fen: Positive
+    budget_fen: PositiveMoney
     funding: list[FundingLineIn] = Field(min_length=1, max_length=5)
     need_ids: list[UUID] = Field(default_factory=list, max_length=200, description="项目服务的需求（一个项目可服务多条需求）")
     purchase_item: str | None = Field(default=None, max_length=40, description="购买社区公共服务项目清单中的服务项目编码")
@@ -84,7 +83,7 @@ class MilestonePlanIn(Strict):
 
 class BidIn(Strict):
     organization_uscc: USCC
-    price_fen: Positive
+    price_fen: PositiveMoney
     plan: str = Field(min_length=10, max_length=8000)
     team: list[TeamMemberIn] = Field(min_length=1, max_length=50)
     milestones: list[MilestonePlanIn] = Field(min_length=1, max_length=24)
@@ -196,6 +195,8 @@ class EvaluationView(BaseModel):
     third_party: float
     third_party_evaluator: str
     feedback_count: int
+    feedback_pending: list[UUID] = Field(default_factory=list, description=(
+        "服务的需求中评估时尚无居民评价的 / the needs whose residents had not given feedback when it was made"))
     score: float
     grade: str
     grade_zh: str
@@ -227,6 +228,9 @@ class ProjectView(BaseModel):
     bids: list[BidView] = Field(default_factory=list)
     milestones: list[MilestoneView] = Field(default_factory=list)
     volunteer_tasks: list[TaskView] = Field(default_factory=list)
+    awaiting_feedback: list[UUID] = Field(default_factory=list, description=(
+        "交付后：服务的需求中居民尚未评价的（评估前可等待）/ once in delivery: the needs whose residents have not "
+        "given feedback yet — what an evaluation would wait for"))
     evaluation: EvaluationView | None = None
 
 

@@ -3,6 +3,7 @@ from contracts.envelope import Event
 from contracts.events.charity import (
     DonationEarmarked,
     DonationReceived,
+    FundOpened,
     FundingRejected,
     FundsCommitted,
     FundsDisbursed,
@@ -20,6 +21,8 @@ from contracts.events.needs import (
     NeedResolved,
     NeedRouted,
     PersonalDataRead,
+    ResidentRegistered,
+    ServiceLevelsChanged,
 )
 from contracts.events.party import (
     ActionDispatched,
@@ -58,9 +61,9 @@ from contracts.events.volunteers import (
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     NeedRaised, NeedAssessed, NeedRouted, NeedEscalated, NeedMatched, NeedResolved, NeedFeedbackGiven,
-    MediationOpened, MediationEscalated, PersonalDataRead,
+    MediationOpened, MediationEscalated, PersonalDataRead, ServiceLevelsChanged, ResidentRegistered,
     VolunteerRegistered, VolunteerDataRead, TaskAccepted, HoursLogged, HoursVerified, ProjectProcured, FundingRequested,
-    DonationReceived, DonationEarmarked, FundsCommitted, FundingRejected, FundsDisbursed,
+    DonationReceived, DonationEarmarked, FundOpened, FundsCommitted, FundingRejected, FundsDisbursed,
     CreditsExchanged, PointsGranted, PointsRedeemed, ProjectReviewRequested,
     MatterDecided, MatterEscalated, WhistleBlown, MemberReported, WhistleEscalated, WhistleClosed, WishFulfilled,
     ActionDispatched, PartyMemberRegistered, PartyMemberDataRead,

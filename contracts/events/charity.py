@@ -63,6 +63,21 @@ class FundsCommitted(Event):
     area_code: AreaCode
     amount_fen: Money
     committed_at: AwareDatetime
+    need_ids: list[UUID] = Field(default_factory=list, description="the needs the project serves (from its request)")
+
+
+class FundOpened(Event):
+    """A fund was opened (or first announced): other services learn which funds exist and where
+    they may pay, without reading the charity service's data. No personal data."""
+
+    service: ClassVar[str] = "charity"
+
+    fund_id: UUID
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=40, description="community_foundation | special_fund | government_purchase | "
+                                                 "social_assistance | lottery | general")
+    area_code: AreaCode = Field(description="the area the fund pays in (and below)")
+    opened_at: AwareDatetime
 
 
 class FundingRejected(Event):

@@ -32,6 +32,7 @@ class MatterDecided(Event):
     committee_size: int = Field(gt=0)
     decided_by: str
     decided_at: AwareDatetime
+    need_ids: list[UUID] = Field(default_factory=list, description="the needs the matter concerns (a project's)")
 
 
 class MatterEscalated(Event):

@@ -77,14 +77,14 @@ async def earmarks_of_need(need_id: UUID, request: Request,
 @router.get("/commitments/{commitment_id}", response_model=api.CommitmentView, summary="资金承诺 / a funding decision")
 async def get_commitment(commitment_id: UUID, request: Request, who: Principal = Depends(require(*READERS))):
     row = visible(who, await store.get_commitment(pool_of(request), commitment_id))
-    return api.CommitmentView.model_validate(dict(row))
+    return handlers.commitment_view(row)
 
 
 @router.get("/commitments/by-request/{request_id}", response_model=api.CommitmentView,
             summary="按申请查询资金承诺 / the decision on a funding request")
 async def commitment_of_request(request_id: UUID, request: Request, who: Principal = Depends(require(*READERS))):
     row = visible(who, await store.commitment_by_request(pool_of(request), request_id))
-    return api.CommitmentView.model_validate(dict(row))
+    return handlers.commitment_view(row)
 
 
 @router.post("/commitments/{commitment_id}/disbursements", status_code=201, response_model=api.Created,

@@ -14,6 +14,7 @@ from contracts.envelope import Envelope, new_id
 from contracts.events.charity import (
     DonationEarmarked,
     DonationReceived,
+    FundOpened,
     FundingRejected,
     FundsCommitted,
     FundsDisbursed,
@@ -51,11 +52,32 @@ async def ensure_world(conn) -> None:
 # --- funds ------------------------------------------------------------------------------------
 
 async def create_fund(pool: asyncpg.Pool, who: Principal, body: api.FundIn) -> UUID:
-    fund_id = new_id()
+    fund_id, at = new_id(), now()
     async with UnitOfWork(pool) as uow:
-        await store.insert_fund(uow.conn, fund_id, body.name, body.kind, body.area_code, who.sub, now())
+        await store.insert_fund(uow.conn, fund_id, body.name, body.kind, body.area_code, who.sub, at)
         await store.ensure_account(uow.conn, domain.fund_account(fund_id), "fund", "fen", body.area_code, body.name)
+        _announce(uow, {"id": fund_id, "name": body.name, "kind": body.kind, "area_code": body.area_code,
+                        "created_at": at})
     return fund_id
+
+
+def _announce(events: Events, fund) -> None:
+    """FundOpened: other services (the projects service) learn the fund exists, and where it pays."""
+    events.emit(FundOpened(fund_id=fund["id"], name=fund["name"], kind=fund["kind"], area_code=fund["area_code"],
+                           opened_at=fund["created_at"]), subject=str(fund["id"]), area_code=fund["area_code"])
+
+
+async def announce_funds(pool: asyncpg.Pool) -> int:
+    """Announce the funds opened before FundOpened existed (on start; once each, whichever replica)."""
+    announced = 0
+    while True:
+        async with UnitOfWork(pool) as uow:
+            funds = await store.claim_unannounced_funds(uow.conn)
+            for fund in funds:
+                _announce(uow, fund)
+        announced += len(funds)
+        if not funds:
+            return announced
 
 
 async def visible_fund(conn, who: Principal, fund_id: UUID) -> asyncpg.Record:
@@ -159,7 +181,8 @@ async def _decide(conn, events: Events, request: FundingRequested, envelope: Env
     refusal, postings = await _refusal_or_postings(conn, fund, request, commitment_id)
     await store.insert_commitment(conn, {
         "id": commitment_id, "request_id": request.request_id, "project_id": request.project_id,
-        "fund_id": request.fund_id, "area_code": request.area_code, "purpose": request.purpose,
+        "fund_id": fund["id"] if fund else None, "requested_fund_id": request.fund_id,  # no fund: no foreign key
+        "area_code": request.area_code, "purpose": request.purpose, "need_ids": request.need_ids,
         "amount": request.amount_fen, "status": "rejected" if refusal else "committed",
         "rule": refusal.rule if refusal else None, "reason": refusal.reason if refusal else None, "decided_at": at,
         "budget_year": _budget_year(request)})
@@ -174,7 +197,7 @@ async def _decide(conn, events: Events, request: FundingRequested, envelope: Env
     await store.ensure_account(conn, account, "committed", "fen", request.area_code, f"project:{request.project_id}")
     await _post(conn, "commitment", f"funding:{request.request_id}", f"项目 {request.project_id} 资金承诺", "charity",
                 [*postings, (account, request.amount_fen)])
-    events.emit(FundsCommitted(commitment_id=commitment_id, **common, committed_at=at),
+    events.emit(FundsCommitted(commitment_id=commitment_id, **common, committed_at=at, need_ids=request.need_ids),
                 subject=str(request.project_id), area_code=request.area_code, causation_id=envelope.id,
                 correlation_id=envelope.correlation_id)
 
@@ -205,6 +228,12 @@ def _budget_year(request: FundingRequested) -> int:
     return request.requested_at.astimezone(SHANGHAI).year
 
 
+def commitment_view(row) -> api.CommitmentView:
+    """The decision on a funding request, naming the fund asked for (for rule unknown_fund there is
+    no such fund, so the row keeps it apart from its foreign key)."""
+    return api.CommitmentView.model_validate(dict(row) | {"fund_id": row["requested_fund_id"]})
+
+
 # --- disbursements: maker and checker --------------------------------------------------------------
 
 async def request_disbursement(pool: asyncpg.Pool, who: Principal, body: api.DisbursementIn, *,
@@ -222,14 +251,16 @@ async def request_disbursement(pool: asyncpg.Pool, who: Principal, body: api.Dis
         disbursement_id = new_id()
         await store.insert_disbursement(uow.conn, {
             "id": disbursement_id, "commitment_id": commitment_id, "earmark_id": earmark_id, "milestone": body.milestone,
-            "amount": body.amount_fen, "requested_by": who.sub, "requested_at": now(), "status": "requested"})
+            "amount": body.amount_fen, "requested_by": who.sub, "requested_via": "charity", "requested_at": now(),
+            "status": "requested"})
     return disbursement_id
 
 
 async def on_disbursement_requested(conn: asyncpg.Connection,
                                     envelopes: list[Envelope[DisbursementRequested]]) -> None:
     """An accepted project milestone asks to be paid from the project's commitment; it waits for a
-    charity administrator's approval like any other request (the acceptance is the maker)."""
+    charity administrator's approval like any other request. The maker is the person who accepted
+    the milestone (the same sub as in their token), so they cannot also approve the payment."""
     for envelope in envelopes:
         asked = envelope.data
         commitment = await store.get_commitment(conn, asked.commitment_id)
@@ -238,8 +269,8 @@ async def on_disbursement_requested(conn: asyncpg.Connection,
         if await store.get_disbursement(conn, asked.request_id) is None:
             await store.insert_disbursement(conn, {
                 "id": asked.request_id, "commitment_id": asked.commitment_id, "earmark_id": None,
-                "milestone": asked.milestone, "amount": asked.amount_fen, "requested_by": f"projects:{asked.requested_by}",
-                "requested_at": asked.requested_at, "status": "requested"})
+                "milestone": asked.milestone, "amount": asked.amount_fen, "requested_by": asked.requested_by,
+                "requested_via": "projects", "requested_at": asked.requested_at, "status": "requested"})
 
 
 async def approve_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_id: UUID) -> None:
@@ -267,7 +298,8 @@ async def approve_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_
         await store.approve_disbursement(uow.conn, disbursement_id, who.sub, at)
         if d["commitment_id"]:
             event = FundsDisbursed(disbursement_id=disbursement_id, target_kind="project", target_id=source["project_id"],
-                                   area_code=source["area_code"], amount_fen=d["amount"], disbursed_at=at)
+                                   need_ids=source["need_ids"], area_code=source["area_code"], amount_fen=d["amount"],
+                                   disbursed_at=at)
         else:
             event = FundsDisbursed(disbursement_id=disbursement_id, target_kind="need", target_id=source["target_id"],
                                    need_ids=[source["target_id"]], area_code=source["area_code"], amount_fen=d["amount"],

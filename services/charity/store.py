@@ -100,8 +100,18 @@ async def statement(conn: Conn, account_id: str, limit: int = 200) -> list[async
 # --- funds, donations, earmarks, commitments, disbursements -----------------------------------------
 
 async def insert_fund(conn: Conn, fund_id, name: str, kind: str, area: str, by: str, at) -> None:
-    await conn.execute("INSERT INTO funds (id, name, kind, area_code, created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
-                       fund_id, name, kind, area, by, at)
+    """A new fund, announced (FundOpened) in the same transaction."""
+    await conn.execute("""INSERT INTO funds (id, name, kind, area_code, created_by, created_at, announced_at)
+                          VALUES ($1, $2, $3, $4, $5, $6, $6)""", fund_id, name, kind, area, by, at)
+
+
+async def claim_unannounced_funds(conn: asyncpg.Connection, limit: int = 500) -> list[asyncpg.Record]:
+    """Funds opened before FundOpened existed, marked announced in the caller's transaction (one
+    replica takes each)."""
+    return await conn.fetch(
+        """UPDATE funds SET announced_at = now() WHERE id IN (
+               SELECT id FROM funds WHERE announced_at IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+           RETURNING *""", limit)
 
 
 async def get_fund(conn: Conn, fund_id) -> asyncpg.Record | None:

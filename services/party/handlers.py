@@ -179,7 +179,7 @@ async def decide(pool: asyncpg.Pool, who: Principal, matter_id: UUID, body: api.
             matter_id=matter_id, source=matter["source"], source_ref=matter["source_ref"], project_id=matter["project_id"],
             area_code=matter["area_code"], outcome=body.outcome, reasons=body.reasons, votes_for=result.votes_for,
             votes_against=result.votes_against, votes_abstain=result.votes_abstain,
-            committee_size=result.committee_size, decided_by=who.sub, decided_at=at),
+            committee_size=result.committee_size, decided_by=who.sub, decided_at=at, need_ids=matter["need_ids"]),
             subject=str(matter["project_id"] or matter_id), area_code=matter["area_code"])
 
 

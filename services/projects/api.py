@@ -99,6 +99,7 @@ async def project_view(project_id: UUID, request: Request, who: Principal) -> ap
                                    scored_by=b["scored_by"]) for b in bids],
                  milestones=[api.MilestoneView.model_validate(dict(m)) for m in await store.milestones_of(pool, project_id)],
                  volunteer_tasks=[api.TaskView.model_validate(dict(t)) for t in await store.tasks_of(pool, project_id)],
+                 awaiting_feedback=await handlers.awaiting_feedback(pool, project),
                  evaluation=handlers.evaluation_view(evaluation) if evaluation else None)
 
 

@@ -19,6 +19,9 @@ class ProjectsSettings(BaseSettings):
     min_bid_days: float = 0                     # shortest call for bids (0: any future deadline)
     evaluation_weights: dict[str, float] = {"resident_satisfaction": 50, "indicators": 30, "third_party": 20}
     check_interval_s: float = 30
+    # a fund opened a moment ago reaches this service by event (FundOpened): a funding line naming a
+    # fund not known yet waits this long for it before it is refused
+    fund_grace_s: float = Field(default=2.0, ge=0, le=30)
     # the policy's targets for 2025, configurable like every target
     full_time_staff_target: int = Field(default=400_000, gt=0)  # 社会组织专职工作人员 ≥ 40 万 (province)
     hub_coverage_target: float = Field(default=1.0, gt=0, le=1)  # 枢纽型社会组织覆盖所有城市社区

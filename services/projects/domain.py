@@ -34,6 +34,22 @@ def review_reasons(vital_interests: bool, budget_fen: int, threshold_fen: int) -
             if applies]
 
 
+# --- funding --------------------------------------------------------------------------------------------
+
+UNKNOWN_FUND = "未登记的资金账户（刚设立的请稍候再试）/ no such fund (one opened a moment ago: retry shortly)"
+OUTSIDE_FUND_AREA = "项目不在该资金的适用区域内 / the project is outside the fund's area"
+
+
+def funding_refusal(fund: Mapping | None, project_area: str) -> str | None:
+    """Why a funding line may not draw on this fund (the charity service's own rules, checked before
+    asking it): the fund is unknown, or its area does not contain the project's. None when it may."""
+    if fund is None:
+        return UNKNOWN_FUND
+    if not contains(fund["area_code"], project_area):
+        return OUTSIDE_FUND_AREA
+    return None
+
+
 # --- eligibility ----------------------------------------------------------------------------------------
 
 def check_eligible(org: Mapping, project_area: str, year: int, grades: Mapping[int, str]) -> None:
@@ -110,6 +126,11 @@ def satisfaction_percent(feedback: Sequence[int], survey: Sequence[int]) -> floa
     if any(not 1 <= r <= 5 for r in ratings):
         raise ValueError("评价须为 1–5 / ratings are 1–5")
     return (fmean(ratings) - 1) * 25
+
+
+def awaiting_feedback(need_ids: Sequence, judged: set) -> list:
+    """The needs a project serves whose residents have not given feedback yet, in the project's order."""
+    return [n for n in need_ids if n not in judged]
 
 
 def evaluation_score(weights: Mapping[str, float], parts: Mapping[str, float]) -> float:

@@ -4,6 +4,7 @@ project's state and the events it causes; the answers of the party and charity s
 as events and move the saga on, so it survives restarts."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from uuid import UUID
 
@@ -11,7 +12,7 @@ import asyncpg
 
 from contracts.api import projects as api
 from contracts.envelope import Envelope, new_id
-from contracts.events.charity import FundingRejected, FundsCommitted
+from contracts.events.charity import FundingRejected, FundOpened, FundsCommitted
 from contracts.events.needs import NeedFeedbackGiven, NeedRouted
 from contracts.events.party import ActionDispatched, MatterDecided
 from contracts.events.projects import (
@@ -67,6 +68,7 @@ def _audit(events: Events, project, step: str, actor: str, at: datetime, bid_id:
 
 async def propose(pool: asyncpg.Pool, who: Principal, body: api.ProjectIn) -> UUID:
     require_jurisdiction(who, body.area_code, hide=False)
+    await check_funds(pool, body.area_code, funding_fields(body.funding))
     project_id, at = new_id(), now()
     year = body.year or at.year
     async with UnitOfWork(pool) as uow:
@@ -90,6 +92,8 @@ async def propose(pool: asyncpg.Pool, who: Principal, body: api.ProjectIn) -> UU
 async def revise(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: api.ProjectIn) -> None:
     """A draft (new, or sent back by the party organization for revision) is rewritten whole."""
     require_jurisdiction(who, body.area_code, hide=False)
+    await visible_project(pool, who, project_id)  # an unknown project is a 404 before any check of the body
+    await check_funds(pool, body.area_code, funding_fields(body.funding))
     async with UnitOfWork(pool) as uow:
         project = await visible_project(uow.conn, who, project_id, for_update=True)
         _refuse_state(project, "revise", "draft")
@@ -112,6 +116,34 @@ async def _check_purchase_item(conn, area: str, year: int, code: str | None, bud
         raise invalid("purchase_item", f"{year} 年度购买清单中没有该服务项目 / not on the {year} purchase list of this area")
     if item["max_budget_fen"] is not None and budget_fen > item["max_budget_fen"]:
         raise invalid("budget_fen", f"超过清单中该项目的预算上限 {item['max_budget_fen']} 分 / above the item's ceiling")
+
+
+def funding_fields(lines: list[api.FundingLineIn]) -> dict[str, UUID]:
+    return {f"funding.{i}.fund_id": line.fund_id for i, line in enumerate(lines)}
+
+
+async def check_funds(pool: asyncpg.Pool, area: str, funds: dict[str, UUID]) -> None:
+    """422 naming the field of a fund (`funding.<i>.fund_id`) that is unknown or does not pay in
+    the project's area. Funds are learnt from the charity service's FundOpened events, so one opened
+    a moment ago may not have arrived yet: an unknown fund is waited for a short while
+    (WUSHE_PROJECTS_FUND_GRACE_S; a known one that does not fit is refused at once), and the
+    charity service still refuses by event whatever slips through (FundingRejected, unknown_fund)."""
+    wanted = list(set(funds.values()))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + projects_settings().fund_grace_s
+    while len(known := await store.known_funds(pool, wanted)) < len(wanted) and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+    for field, fund_id in funds.items():
+        if refusal := domain.funding_refusal(known.get(fund_id), area):
+            raise invalid(field, refusal)
+
+
+async def on_fund_opened(conn: asyncpg.Connection, envelopes: list[Envelope[FundOpened]]) -> None:
+    """The funds the charity service announced, kept to check funding lines against."""
+    for envelope in envelopes:
+        fund = envelope.data
+        await store.add_known_fund(conn, {"fund_id": fund.fund_id, "name": fund.name, "kind": fund.kind,
+                                          "area_code": fund.area_code, "opened_at": fund.opened_at})
 
 
 async def _plan_funding(conn, project_id: UUID, lines: list[api.FundingLineIn], at: datetime) -> None:
@@ -202,6 +234,7 @@ async def _request_funding(conn, events: Events, project, at: datetime, **ids) -
 
 async def refund_lines(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: api.FundingIn) -> None:
     """After a refusal: new sources for what is not committed yet, asked for at once."""
+    await check_funds(pool, (await visible_project(pool, who, project_id))["area_code"], funding_fields(body.funding))
     async with UnitOfWork(pool) as uow:
         project = await visible_project(uow.conn, who, project_id, for_update=True)
         _refuse_state(project, "fund", "funding_rejected")
@@ -490,12 +523,21 @@ async def on_need_feedback(conn: asyncpg.Connection, envelopes: list[Envelope[Ne
                                     envelope.data.given_at)
 
 
+async def awaiting_feedback(conn, project) -> list[UUID]:
+    """Once a project is in delivery: the needs it serves whose residents have not judged it yet —
+    what an evaluation waits for (one made before records them as `feedback_pending`)."""
+    if project["status"] not in ("procured", "delivered", "evaluated"):
+        return []
+    return domain.awaiting_feedback(project["need_ids"], await store.judged_needs(conn, project["id"]))
+
+
 async def evaluate(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: api.EvaluationIn) -> api.EvaluationView:
     weights = projects_settings().evaluation_weights
     async with UnitOfWork(pool) as uow:
         project = await visible_project(uow.conn, who, project_id, for_update=True)
         _refuse_state(project, "evaluate", "delivered")
         feedback = await store.feedback_of(uow.conn, project_id)
+        pending = domain.awaiting_feedback(project["need_ids"], await store.judged_needs(uow.conn, project_id))
         if not feedback and not body.survey:
             raise invalid("survey", "尚无居民评价：请附居民满意度调查 / no resident has judged it: add the survey")
         parts = {"resident_satisfaction": domain.satisfaction_percent(feedback, body.survey),
@@ -504,7 +546,7 @@ async def evaluate(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: a
         grade, at = domain.grade(score), now()
         await store.insert_evaluation(uow.conn, {
             "project_id": project_id, "year": project["year"], "weights": weights, "survey": body.survey,
-            "feedback_count": len(feedback), **parts, "third_party_evaluator": body.third_party_evaluator,
+            "feedback_count": len(feedback), "feedback_pending": pending, **parts, "third_party_evaluator": body.third_party_evaluator,
             "score": score, "grade": grade, "evaluated_by": who.sub, "evaluated_at": at})
         await registry.record_grade(uow.conn, project["organization_uscc"], project["year"], grade, project_id, score, at)
         await store.update_project(uow.conn, project_id, at, status="evaluated")

@@ -102,6 +102,16 @@ async def committed_remaining(conn: Conn, project_id: UUID) -> list[asyncpg.Reco
            GROUP BY f.commitment_id, f.amount_fen, f.requested_at ORDER BY f.requested_at""", project_id)
 
 
+async def add_known_fund(conn: Conn, row: dict) -> None:
+    """A fund the charity service announced; a later announcement of the same fund changes nothing."""
+    await db.insert(conn, "known_funds", row, "ON CONFLICT (fund_id) DO NOTHING")
+
+
+async def known_funds(conn: Conn, fund_ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+    rows = await conn.fetch("SELECT * FROM known_funds WHERE fund_id = ANY($1::uuid[])", fund_ids)
+    return {r["fund_id"]: r for r in rows}
+
+
 # --- bids ------------------------------------------------------------------------------------------------
 
 async def insert_bid(conn: Conn, row: dict) -> bool:
@@ -165,8 +175,15 @@ async def record_feedback(conn: Conn, event_id: UUID, need_id: UUID, satisfactio
     """Residents' feedback counts for every project that serves the need."""
     await conn.execute(
         """INSERT INTO project_feedback (event_id, project_id, need_id, satisfaction, given_at)
-           SELECT $1, id, $2, $3, $4 FROM projects WHERE $2 = ANY(need_ids) AND status IN ('procured', 'delivered')
+           SELECT $1, id, $2, $3, $4 FROM projects WHERE $2 = ANY(need_ids)
+              AND status IN ('procured', 'delivered', 'evaluated')
            ON CONFLICT DO NOTHING""", event_id, need_id, satisfaction, at)
+
+
+async def judged_needs(conn: Conn, project_id: UUID) -> set[UUID]:
+    """The project's needs whose residents have given feedback (since it was procured)."""
+    return {r["need_id"] for r in
+            await conn.fetch("SELECT DISTINCT need_id FROM project_feedback WHERE project_id = $1", project_id)}
 
 
 async def feedback_of(conn: Conn, project_id: UUID) -> list[int]:

@@ -1,9 +1,9 @@
 """Events the projects service consumes: the party organization's decisions, the charity service's
-answers to funding requests, residents' feedback on the needs its projects serve, and what waits for
+funds (to check funding lines against) and answers to funding requests, residents' feedback on the needs its projects serve, and what waits for
 a project: needs routed to "project" and joint meetings' resolutions to propose one."""
 from __future__ import annotations
 
-from contracts.events.charity import FundingRejected, FundsCommitted
+from contracts.events.charity import FundingRejected, FundOpened, FundsCommitted
 from contracts.events.needs import NeedFeedbackGiven, NeedRouted
 from contracts.events.party import ActionDispatched, MatterDecided
 from kit.bus import Subscription
@@ -13,6 +13,8 @@ from services.projects import handlers
 def subscriptions(max_deliver: int) -> list[Subscription]:
     return [
         Subscription(durable="projects-matter-decided", event=MatterDecided, handle=handlers.on_matter_decided,
+                     max_deliver=max_deliver),
+        Subscription(durable="projects-fund-opened", event=FundOpened, handle=handlers.on_fund_opened,
                      max_deliver=max_deliver),
         Subscription(durable="projects-funds-committed", event=FundsCommitted, handle=handlers.on_funding_answer,
                      max_deliver=max_deliver),

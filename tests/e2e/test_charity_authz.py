@@ -26,8 +26,11 @@ Rules of the routes, as the service states them:
   `rule` = "maker_checker", whatever role the maker signs in with);
 - the ledger check is for auditors, civil affairs and charity administrators, of any area;
 - the supermarket's goods come in through social workers and charity administrators of the
-  community, points are granted by its social workers; stock and the monthly publication are public
-  to anyone signed in; a points account is read by the holder themself (token sub = their ref) and
+  community, points are granted by its social workers, and only to a registered volunteer or resident
+  (422 naming `holder_ref` otherwise); a community's stock and its monthly publication are public
+  disclosure, served without a token on the public routes, and signed in they are read by those who
+  work there within their area (community workers, charity administrators, civil affairs, auditors;
+  a resident or volunteer: their own community); a points account is read by the holder themself (token sub = their ref) and
   by workers whose area covers the account; a resident or volunteer redeems only for themself (403
   naming `holder_ref`), a worker only at a community of their area (403 naming `area_code`).
 """
@@ -88,6 +91,8 @@ FOR_ME = {"holder_kind": "volunteer", "holder_ref": "{me_ref}", "item_id": "{ite
 QIAOXI_REDEMPTION = {**FOR_RESIDENT, "item_id": "{qiaoxi_item}"}  # the resident's points at 桥西区's shelf
 STOCK = f"/supermarket/stock?area={COMMUNITY}"
 PUBLICATION = f"/supermarket/publications?area={COMMUNITY}&month={MONTH}"
+PUBLIC_STOCK = f"/public{STOCK}"
+PUBLIC_PUBLICATION = f"/public{PUBLICATION}"
 
 
 # --- the table ------------------------------------------------------------------------------------
@@ -144,8 +149,6 @@ def route(method: str, path: str, ok: int, *, allowed: list[str], denied: list[s
 READERS = ["charity_admin", "civil_affairs", "auditor", "social_worker"]
 NOT_READERS = ["grid_worker", "party_secretary", "volunteer", "resident"]
 NOT_ADMINS = ["civil_affairs", "auditor", "social_worker"]
-ALL_ROLES = ["social_worker", "charity_admin", "civil_affairs", "auditor", "grid_worker", "party_secretary",
-             "org_admin", "partner", "volunteer", "resident"]
 SELF = f"volunteer@{COMMUNITY}#self"  # "me", with their own token (sub = their volunteer_ref)
 RESIDENT = f"resident@{COMMUNITY}#resident"  # the resident holding points (sub = their ref)
 STRANGER = f"volunteer@{COMMUNITY}#stranger"
@@ -153,6 +156,9 @@ RESIDENT_STRANGER = f"resident@{COMMUNITY}#stranger"
 QIAOXI_VOLUNTEER = f"volunteer@{QIAOXI_COMMUNITY}#qiaoxi"
 MAKER = f"charity_admin@{CHANGAN}#maker"
 SUPERMARKET_WORKERS = ["social_worker", "charity_admin"]
+# who reads a community's stock and 公示 signed in (everyone else reads the public routes)
+SUPERMARKET_READERS = ["social_worker", "grid_worker", "charity_admin", "civil_affairs", "auditor", "party_secretary", SELF, RESIDENT]
+NOT_SUPERMARKET_READERS = ["org_admin", "partner"]
 
 TABLE: list[Case] = [
     # funds: opened by charity administrators and civil affairs within their area …
@@ -240,12 +246,22 @@ TABLE: list[Case] = [
     Case("POST", "/supermarket/goods", f"social_worker@{QIAOXI}", 201, {**GOODS, "area_code": QIAOXI_COMMUNITY}),
     Case("POST", "/supermarket/goods", f"charity_admin@{CHANGAN}", 403, {**GOODS, "area_code": QIAOXI_COMMUNITY},
          field="area_code"),
-    # … the stock is public to anyone signed in
-    *route("GET", STOCK, 200, allowed=ALL_ROLES, denied=[], other=200, city=200, shows="item", public=True),
-    Case("GET", f"/supermarket/stock?area={QIAOXI_COMMUNITY}", f"resident@{COMMUNITY}", 200, shows="qiaoxi_item"),
+    # … the stock is public without a token; signed in, it is read by those who work there, in their area
+    *route("GET", STOCK, 200, allowed=SUPERMARKET_READERS, denied=NOT_SUPERMARKET_READERS, other=403, city=200,
+           shows="item"),
+    Case("GET", f"/supermarket/stock?area={QIAOXI_COMMUNITY}", f"resident@{COMMUNITY}", 403, field="area_code"),
+    Case("GET", f"/supermarket/stock?area={QIAOXI_COMMUNITY}", QIAOXI_VOLUNTEER, 200, shows="qiaoxi_item"),
+    Case("GET", PUBLIC_STOCK, None, 200, shows="item"),
+    Case("GET", f"/public/supermarket/stock?area={QIAOXI_COMMUNITY}", None, 200, shows="qiaoxi_item"),
     # … points are granted by the community's social workers …
     *route("POST", "/supermarket/points-grants", 201, body=GRANT, allowed=["social_worker"],
            denied=["charity_admin", "civil_affairs", "auditor", "volunteer", "resident"], other=403, city=403),
+    Case("POST", "/supermarket/points-grants", f"social_worker@{CHANGAN}", 201, {**GRANT, "holder_kind": "volunteer",
+                                                                                 "holder_ref": "{me_ref}"}),
+    Case("POST", "/supermarket/points-grants", f"social_worker@{CHANGAN}", 422,
+         {**GRANT, "holder_ref": "r-authz-nobody"}, field="holder_ref", note="nobody registered"),
+    Case("POST", "/supermarket/points-grants", f"social_worker@{CHANGAN}", 422,
+         {**GRANT, "holder_ref": "{me_ref}"}, field="holder_ref", note="a volunteer's ref as a resident"),
     Case("POST", "/supermarket/points-grants", f"social_worker@{QIAOXI}", 201,
          {**GRANT, "area_code": QIAOXI_COMMUNITY}),
     Case("POST", "/supermarket/points-grants", f"social_worker@{CHANGAN}", 403,
@@ -274,8 +290,11 @@ TABLE: list[Case] = [
          field="area_code"),
     # points are recognised across communities: 桥西区's supermarket takes the 长安区 resident's points
     Case("POST", "/supermarket/redemptions", f"social_worker@{QIAOXI}", 201, QIAOXI_REDEMPTION),
-    # the monthly publication is public to anyone signed in, and names nobody
-    *route("GET", PUBLICATION, 200, allowed=ALL_ROLES, denied=[], other=200, city=200, public=True),
+    # the monthly publication is public without a token, and names nobody; signed in, like the stock
+    *route("GET", PUBLICATION, 200, allowed=SUPERMARKET_READERS, denied=NOT_SUPERMARKET_READERS, other=403,
+           city=200),
+    Case("GET", PUBLIC_PUBLICATION, None, 200),
+    Case("GET", f"/public/supermarket/publications?area={COMMUNITY}&month=2026-13", None, 422, field="month"),
 ]
 
 
@@ -358,10 +377,17 @@ async def build_world(base_url: str, token) -> World:
                            201))["item_id"]
         qiaoxi_item = (await call(client, "POST", "/supermarket/goods", qiaoxi_worker, {
             **goods, "item": "挂面（1kg）", "area_code": QIAOXI_COMMUNITY}, 201))["item_id"]
-        # a resident granted points for an activity
-        resident_ref = f"r-authz-{uuid.uuid4().hex[:12]}"
-        await call(client, "POST", "/supermarket/points-grants", worker,
-                   {**GRANT, "holder_ref": resident_ref, "points": 1000}, 201)
+        # a registered resident granted points for an activity (once the charity service has learnt of them)
+        resident_ref = (await call(client, "POST", "/residents", worker, {
+            "name": "卫大爷", "citizen_id": citizen_id(), "phone": "13700137312", "area_code": COMMUNITY,
+            "consent": {"purpose": "爱心超市积分", "given_at": datetime.now(timezone.utc).isoformat()}}, 201))["resident_ref"]
+
+        async def granted():
+            reply = await client.post("/supermarket/points-grants", headers=worker,
+                                      json={**GRANT, "holder_ref": resident_ref, "points": 1000})
+            return reply.status_code == 201
+
+        await eventually(granted, "points granted to the registered resident")
         # a volunteer whose verified hours became time-bank credits, exchanged for points
         cid = citizen_id()
         volunteer = await call(client, "POST", "/volunteers", worker, {
@@ -436,9 +462,10 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 def test_the_table_covers_every_route():
     from services.charity.api import router
+    from services.charity.supermarket.api import public_router
     from services.charity.supermarket.api import router as supermarket_router
 
-    assert not uncovered_routes([router, supermarket_router], ((c.method, c.path) for c in TABLE))
+    assert not uncovered_routes([router, supermarket_router, public_router], ((c.method, c.path) for c in TABLE))
 
 
 @pytest.mark.parametrize("case", [c.param() for c in TABLE])
@@ -473,7 +500,7 @@ async def test_role_and_jurisdiction(case: Case, world: World, api: httpx.AsyncC
         assert field == case.field or field.endswith("." + case.field), reply.text
     if case.rule:
         assert reply.json()["rule"] == case.rule, reply.text
-    if case.path == PUBLICATION and case.expect == 200:  # the 公示 shows what came in and went out, and no holder's ref
+    if case.path in (PUBLICATION, PUBLIC_PUBLICATION) and case.expect == 200:  # the 公示 shows what came in and went out, and no holder's ref
         published = reply.json()
         assert published["area_code"] == COMMUNITY and published["totals"]["receipts"] >= 1, reply.text
         assert ids["me_ref"] not in reply.text and ids["resident_ref"] not in reply.text

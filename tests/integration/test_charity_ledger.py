@@ -26,7 +26,7 @@ from hypothesis.stateful import (
 
 from contracts.api import charity as api
 from contracts.envelope import Envelope, new_id, wrap
-from contracts.events.projects import FundingRequested
+from contracts.events.projects import DisbursementRequested, FundingRequested
 from contracts.subjects import event_subject
 from kit import db as kit_db
 from kit.auth import Principal, Role
@@ -842,3 +842,66 @@ async def test_late_requests_from_last_year_cannot_exceed_the_cap(pool, keyring)
         finally:
             await tx.rollback()
     assert statuses == ["committed", "rejected"]  # 150 + 150 > 200 in either year
+
+
+# --- trust (issue 12): unknown funds, the real maker, the needs a payment serves, funds announced ---------------
+
+async def outbox_events(conn, event: str, field: str, value) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT convert_from(payload, 'UTF8')::jsonb AS env FROM outbox WHERE subject LIKE $1
+              AND convert_from(payload, 'UTF8')::jsonb #>> ARRAY['data', $2] = $3 ORDER BY id""",
+        f"evt.charity.{event}.v1.%", field, str(value))
+    return [r["env"]["data"] for r in rows]
+
+
+async def test_a_request_for_an_unknown_fund_is_refused_and_recorded(pool):
+    nowhere = uuid4()
+    asked = funding(nowhere, 5_000)
+    await apply(pool, [asked])  # used to break the commitments' foreign key, and the event was retried into the DLQ
+    row = await store.commitment_by_request(pool, asked.data.request_id)
+    assert (row["status"], row["rule"], row["fund_id"], row["requested_fund_id"]) == (
+        "rejected", "unknown_fund", None, nowhere)
+    assert handlers.commitment_view(row).fund_id == nowhere  # the fund asked for, though none exists
+    assert [(kind.rsplit(".", 2)[-2], data["rule"], data["fund_id"]) for kind, data in
+            await answers(pool, asked.data.request_id)] == [("funding_rejected", "unknown_fund", str(nowhere))]
+    await apply(pool, [again(asked)])  # answered once, however often it arrives
+    assert len(await answers(pool, asked.data.request_id)) == 1
+
+
+async def test_a_milestone_is_paid_only_if_someone_other_than_its_acceptor_approves(pool, keyring):
+    fund = await new_fund(pool, "general")
+    await donate(pool, keyring, fund, 10_000)
+    need = uuid4()
+    asked = funding(fund, 4_000)
+    asked.data.need_ids.append(need)
+    await apply(pool, [asked])
+    commitment = await store.commitment_by_request(pool, asked.data.request_id)
+    [committed] = await outbox_events(pool, "funds_committed", "request_id", asked.data.request_id)
+    assert committed["need_ids"] == [str(need)]  # the project's needs travel with the money
+    accepted = DisbursementRequested(
+        request_id=new_id(), commitment_id=commitment["id"], project_id=asked.data.project_id, milestone_id=uuid4(),
+        area_code=asked.data.area_code, amount_fen=1_500, milestone="服务启动", requested_by=CLERK.sub,
+        requested_at=handlers.now())
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.on_disbursement_requested(conn, [wrap(accepted, subject=str(accepted.project_id),
+                                                             area_code=accepted.area_code)])
+    row = await store.get_disbursement(pool, accepted.request_id)
+    assert (row["requested_by"], row["requested_via"]) == (CLERK.sub, "projects")
+    with pytest.raises(Problem) as excinfo:  # the civil-affairs officer who accepted it approves it: refused
+        await handlers.approve_disbursement(pool, CLERK, accepted.request_id)
+    refused(excinfo, 403, "maker_checker")
+    assert await store.balance(pool, domain.committed_account(commitment["id"])) == 4_000
+    await handlers.approve_disbursement(pool, CHECKER, accepted.request_id)
+    assert await store.balance(pool, domain.committed_account(commitment["id"])) == 2_500
+    [paid] = await outbox_events(pool, "funds_disbursed", "disbursement_id", accepted.request_id)
+    assert paid["target_kind"] == "project" and paid["need_ids"] == [str(need)]
+
+
+async def test_every_fund_is_announced_once(pool):
+    fund = await new_fund(pool, "general")
+    [opened] = await outbox_events(pool, "fund_opened", "fund_id", fund)
+    assert (opened["area_code"], opened["kind"]) == (COUNTY, "general") and "created_by" not in opened
+    await pool.execute("UPDATE funds SET announced_at = NULL WHERE id = $1", fund)  # as if opened before FundOpened
+    assert await handlers.announce_funds(pool) >= 1
+    assert await handlers.announce_funds(pool) == 0
+    assert len(await outbox_events(pool, "fund_opened", "fund_id", fund)) == 2

@@ -11,22 +11,23 @@ from decimal import Decimal
 import httpx
 import nats.js.errors
 import pytest
-from fastapi import FastAPI
 
 from contracts.api import supermarket as models
 from contracts.envelope import new_id, wrap
+from contracts.events.needs import NeedRaised, ResidentRegistered
 from contracts.events.timebank import CreditsExchanged
+from contracts.events.volunteers import VolunteerRegistered
 from contracts.subjects import event_subject
 from contracts.values import uscc_check_char
 from kit import db as kit_db
-from kit import problems
+from kit.app import create_app
 from kit.auth import Principal, Role
 from kit.bus import EventConsumer
 from kit.problems import Problem
 from services.charity import ledger
 from services.charity import store as ledger_store
 from services.charity.supermarket import service
-from services.charity.supermarket.api import router
+from services.charity.supermarket.api import public_router, router
 from services.charity.supermarket.subscribers import subscriptions
 
 WORKER = Principal(sub="sw-1", role=Role.SOCIAL_WORKER, area="130102")
@@ -60,16 +61,26 @@ async def shelve(pool, area: str, quantity: int = 10, price: int = 30, item: str
     return await service.receive_goods(pool, WORKER, body)
 
 
+async def register(pool, kind: str, holder_ref: str, area: str = "130102001001") -> None:
+    """The holder becomes known as the charity service learns people: from their registration event."""
+    at = datetime.now(timezone.utc)
+    event = (VolunteerRegistered(volunteer_ref=holder_ref, area_code=area, registered_at=at) if kind == "volunteer"
+             else ResidentRegistered(resident_ref=holder_ref, area_code=area, registered_at=at))
+    async with pool.acquire() as conn:
+        await service.on_holder_seen(conn, [wrap(event, subject=holder_ref, area_code=area)])
+
+
 async def grant(pool, area: str, holder_ref: str, points: int, kind: str = "volunteer") -> models.PointsGrantView:
+    await register(pool, kind, holder_ref, area)
     body = models.PointsGrantIn(area_code=area, holder_kind=kind, holder_ref=holder_ref, points=points,
                                  reason="社区清洁活动 / community clean-up")
     return await service.grant_points(pool, WORKER, body)
 
 
-async def redeem(pool, who: Principal, holder_ref: str, item_id, quantity: int, key: str | None = None,
+async def redeem(pool, who: Principal, holder_ref: str, item_id, quantity: int,
                  kind: str = "volunteer") -> models.RedemptionView:
     body = models.RedemptionIn(holder_kind=kind, holder_ref=holder_ref, item_id=item_id, quantity=quantity)
-    return await service.redeem(pool, who, body, key)
+    return await service.redeem(pool, who, body)
 
 
 async def points_of(pool, kind: str, holder_ref: str) -> int:
@@ -121,7 +132,7 @@ async def test_credits_exchanged_twice_grants_points_once(pool, js):
     again = wrap(event, subject=str(event.exchange_id), area_code=area)
     await js.publish(event_subject(CreditsExchanged, area), again.model_dump_json().encode())
 
-    [sub] = subscriptions(5, POLICY)
+    sub = subscriptions(5, POLICY)[0]
     assert sub.durable == "charity-credits-exchanged"
     sub = dataclasses.replace(sub, durable=f"charity-credits-exchanged-{new_id().hex[-8:]}")  # this test's own cursor
     consumer = EventConsumer(sub, pool, js)
@@ -138,6 +149,7 @@ async def test_credits_exchanged_twice_grants_points_once(pool, js):
         await asyncio.wait_for(task, 5)
 
     assert consumer.dead_lettered == 0
+    assert await service.store.holder_known(pool, "volunteer", volunteer_ref)  # the exchange proves them real
     seen = await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
                                sub.durable, [envelope.id, again.id])
     assert seen == 2  # both envelopes were applied: the exchange id, not the inbox, kept the second out
@@ -149,6 +161,38 @@ async def test_credits_exchanged_twice_grants_points_once(pool, js):
     assert granted["envelope"]["data"]["points"] == 26 and granted["envelope"]["causation_id"] == str(envelope.id)
     assert granted["envelope"]["data"]["holder_ref"] == volunteer_ref and "name" not in granted["envelope"]["data"]
     await chain_verifies(pool)
+
+
+# --- known holders: points go only to real volunteers and residents ------------------------------
+
+async def test_points_go_only_to_a_volunteer_or_resident_the_platform_knows(pool):
+    area, nobody, volunteer_ref, resident_ref = community(10), ref(), ref(), ref()
+    with pytest.raises(Problem) as excinfo:  # a ref nobody registered
+        await service.grant_points(pool, WORKER, models.PointsGrantIn(
+            area_code=area, holder_kind="volunteer", holder_ref=nobody, points=10, reason="社区清洁活动"))
+    assert excinfo.value.status == 422 and excinfo.value.errors[0]["field"] == "holder_ref"
+    assert await pool.fetchval("SELECT count(*) FROM supermarket_grants WHERE holder_ref = $1", nobody) == 0
+    assert await points_of(pool, "volunteer", nobody) == 0
+
+    await register(pool, "volunteer", volunteer_ref, area)
+    await register(pool, "volunteer", volunteer_ref, area)  # seen twice: still one holder
+    with pytest.raises(Problem) as excinfo:  # a volunteer's ref is not a resident's
+        await service.grant_points(pool, WORKER, models.PointsGrantIn(
+            area_code=area, holder_kind="resident", holder_ref=volunteer_ref, points=10, reason="社区清洁活动"))
+    assert excinfo.value.errors[0]["field"] == "holder_ref"
+    granted = await service.grant_points(pool, WORKER, models.PointsGrantIn(
+        area_code=area, holder_kind="volunteer", holder_ref=volunteer_ref, points=10, reason="社区清洁活动"))
+    assert granted.balance == 10
+
+    # a resident who raised a need is a resident under the same ref (registered before ResidentRegistered existed)
+    raised = NeedRaised(need_id=new_id(), area_code=area, category="daily_care", urgency="routine",
+                        channel="social_worker_visit", resident_ref=resident_ref, raised_by="sw-1",
+                        raised_at=datetime.now(timezone.utc))
+    async with pool.acquire() as conn:
+        await service.on_holder_seen(conn, [wrap(raised, subject=str(raised.need_id), area_code=area)])
+    granted = await service.grant_points(pool, WORKER, models.PointsGrantIn(
+        area_code=area, holder_kind="resident", holder_ref=resident_ref, points=7, reason="社区清洁活动"))
+    assert granted.balance == 7 and await points_of(pool, "resident", resident_ref) == 7
 
 
 # --- redemption -------------------------------------------------------------------------------
@@ -200,13 +244,16 @@ async def test_redemption_moves_points_to_the_pool_and_takes_stock(pool):
     await chain_verifies(pool)
 
 
-async def test_a_worker_redeems_on_behalf_and_a_retried_request_redeems_once(pool):
+async def test_a_worker_redeems_on_behalf_and_a_retried_request_redeems_once(client, pool, token):
     area, volunteer_ref = community(5), ref()
     item = await shelve(pool, area, quantity=5, price=10)
     await grant(pool, area, volunteer_ref, 100)
-    first = await redeem(pool, WORKER, volunteer_ref, item.item_id, 2, key="till-1")
-    again = await redeem(pool, WORKER, volunteer_ref, item.item_id, 2, key="till-1")
-    assert again == first
+    till = {"Authorization": f"Bearer {token('social_worker', area, 'sw-till')}", "Idempotency-Key": "till-1"}
+    body = {"holder_kind": "volunteer", "holder_ref": volunteer_ref, "item_id": str(item.item_id), "quantity": 2}
+    first = await client.post("/supermarket/redemptions", json=body, headers=till)
+    again = await client.post("/supermarket/redemptions", json=body, headers=till)
+    assert first.status_code == again.status_code == 201, first.text
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
     assert await points_of(pool, "volunteer", volunteer_ref) == 80 and await quantity_of(pool, item.item_id) == 3
 
 
@@ -258,9 +305,7 @@ async def test_monthly_publication_masks_refs_and_totals(pool):
 
 @pytest.fixture
 async def client(pool):
-    app = FastAPI()
-    problems.install(app)
-    app.include_router(router)
+    app = create_app("charity", title="爱心超市", routers=[router, public_router], idempotent_writes=True)
     app.state.pool = pool
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sm") as c:
         yield c
@@ -292,6 +337,9 @@ async def test_http_routes(client, pool, token):
     r = await client.post("/supermarket/points-grants", json=grant_body, headers=admin)
     assert r.status_code == 403  # activities are granted by social workers
     r = await client.post("/supermarket/points-grants", json=grant_body, headers=worker)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "holder_ref"  # not a registered volunteer yet
+    await register(pool, "volunteer", volunteer_ref, area)
+    r = await client.post("/supermarket/points-grants", json=grant_body, headers=worker)
     assert r.status_code == 201 and r.json()["balance"] == 120
 
     r = await client.post("/supermarket/redemptions", json={"holder_kind": "volunteer", "holder_ref": volunteer_ref,
@@ -317,3 +365,34 @@ async def test_http_routes(client, pool, token):
     assert r.status_code == 200 and r.json()["goods_received"][0]["donor_name"] == "某某粮油公司"
     r = await client.get("/supermarket/publications", params={"area": area, "month": "2025-13"}, headers=me)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "month"
+
+
+async def test_stock_and_publication_are_public_and_scoped_when_signed_in(client, pool, token):
+    area, other = community(11), "130104002001"  # 桥西区
+    item = await shelve(pool, area, quantity=3, price=12)
+    month = datetime.now(service.CHINA).strftime("%Y-%m")
+    public = await client.get("/public/supermarket/stock", params={"area": area})  # no token: public disclosure
+    assert public.status_code == 200 and [(i["item_id"], i["quantity"], i["price_points"])
+                                          for i in public.json()["items"]] == [(str(item.item_id), 3, 12)]
+    notice = await client.get("/public/supermarket/publications", params={"area": area, "month": month})
+    assert notice.status_code == 200 and notice.json()["totals"]["receipts"] == 1
+    bad = await client.get("/public/supermarket/publications", params={"area": area, "month": "2026-13"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "month"
+
+    def signed(role: str, where: str) -> dict:
+        return {"Authorization": f"Bearer {token(role, where, f'{role}-scope')}"}
+
+    for role, where in (("social_worker", "130102"), ("grid_worker", area), ("charity_admin", "130102"),
+                        ("civil_affairs", "130100"), ("auditor", "130102"), ("volunteer", area), ("resident", area)):
+        for path, params in (("/supermarket/stock", {"area": area}),
+                             ("/supermarket/publications", {"area": area, "month": month})):
+            r = await client.get(path, params=params, headers=signed(role, where))
+            assert r.status_code == 200, (role, path, r.text)
+    for role, where in (("partner", "130102"), ("org_admin", "130102"), ("party_secretary", area)):
+        r = await client.get("/supermarket/stock", params={"area": area}, headers=signed(role, where))
+        assert r.status_code == 403, (role, r.text)  # they read the public routes
+    for role, where in (("social_worker", "130104"), ("volunteer", community(12)), ("resident", other)):
+        for path, params in (("/supermarket/stock", {"area": area}),
+                             ("/supermarket/publications", {"area": area, "month": month})):
+            r = await client.get(path, params=params, headers=signed(role, where))
+            assert r.status_code == 403 and r.json()["errors"][0]["field"] == "area_code", (role, path, r.text)

@@ -262,3 +262,21 @@ def test_any_single_change_is_found_at_the_changed_entry(n, data):
     broken = verify_chain(rows[:k] + [row] + rows[k + 1:])
     assert broken is not None and broken.seq == seq
     assert isinstance(broken, ledger.ChainBreak)
+
+
+# --- the love supermarket's known holders (issue 12) --------------------------------------------------------
+
+def test_the_events_that_prove_a_holder_real():
+    from contracts.events.needs import NeedRaised, ResidentRegistered
+    from contracts.events.volunteers import VolunteerRegistered
+    from services.charity.supermarket.service import seen_holder
+
+    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    area = "130102001001"
+    assert seen_holder(VolunteerRegistered(volunteer_ref="v1", area_code=area, registered_at=at)) == (
+        "volunteer", "v1", area, at)
+    assert seen_holder(ResidentRegistered(resident_ref="r1", area_code=area, registered_at=at)) == (
+        "resident", "r1", area, at)
+    raised = NeedRaised(need_id=uuid4(), area_code=area, category="daily_care", urgency="routine",
+                        channel="self_report", resident_ref="r2", raised_by="sw", raised_at=at)
+    assert seen_holder(raised) == ("resident", "r2", area, at)  # the same ref as the resident's registration

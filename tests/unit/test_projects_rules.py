@@ -87,3 +87,23 @@ def test_satisfaction_from_ratings():
     with pytest.raises(ValueError):
         domain.evaluation_score({"resident_satisfaction": 30, "indicators": 40, "third_party": 30},
                                 {"resident_satisfaction": 90, "indicators": 90, "third_party": 90})
+
+
+# --- funding lines and feedback (issue 12) ----------------------------------------------------------------
+
+@pytest.mark.parametrize("fund, area, refused", [
+    (None, "130102003001", domain.UNKNOWN_FUND),                      # never announced by the charity service
+    ({"area_code": "130104"}, "130102003001", domain.OUTSIDE_FUND_AREA),  # another county's fund
+    ({"area_code": "130102003001"}, "130102003", domain.OUTSIDE_FUND_AREA),  # a community's fund, a street's project
+    ({"area_code": "130102"}, "130102003001", None),
+    ({"area_code": "130000"}, "130102003001", None),                   # the province's fund pays everywhere in it
+])
+def test_a_funding_line_draws_on_a_known_fund_that_pays_in_the_projects_area(fund, area, refused):
+    assert domain.funding_refusal(fund, area) == refused
+
+
+def test_awaiting_feedback_keeps_the_projects_order_and_drops_the_judged():
+    a, b, c = "a", "b", "c"
+    assert domain.awaiting_feedback([a, b, c], {b}) == [a, c]
+    assert domain.awaiting_feedback([a, b], {a, b, "other"}) == []
+    assert domain.awaiting_feedback([], set()) == []

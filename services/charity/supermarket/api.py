@@ -2,40 +2,48 @@
 request gets the first response and changes nothing again."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import supermarket as api
 from contracts.api.needs import CommunityCode
-from kit import idempotency
+from contracts.values import Month
 from kit.app import pool_of
-from kit.auth import Principal, Role, principal, require
+from kit.auth import Principal, Role, listing_area, require
 from services.charity.supermarket import service
 
 router = APIRouter(prefix="/supermarket", tags=["爱心超市 love supermarket"])
+# a community's stock and its monthly 公示 are public disclosure: anyone reads them here, no token
+public_router = APIRouter(prefix="/public/supermarket", tags=["慈善信息公开 public disclosure"])
 WORKERS = service.WORKERS
 HOLDERS = (Role.VOLUNTEER, Role.RESIDENT)
-KEY = Header(default=None, alias=idempotency.HEADER, description="幂等键 / idempotency key")
-MONTH = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM（北京时间）/ Beijing time")
+# signed in, the supermarket is read by those who work there or oversee it (the party organization,
+# as it oversees the area's money), within their area (a resident or a volunteer: their own
+# community); everyone else reads the public routes
+READERS = (*WORKERS, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.AUDITOR, Role.PARTY_SECRETARY, *HOLDERS)
+COMMUNITY = Query(description="村（社区）12 位代码 / community code")
+MONTH = Query(description="YYYY-MM（北京时间，2000-01 至 2099-12）/ Beijing time")
 
 
 
 @router.post("/goods", status_code=201, response_model=api.GoodsReceiptView, summary="捐赠物品入库 / receive donated goods")
-async def receive_goods(body: api.GoodsReceiptIn, request: Request, key: str | None = KEY,
+async def receive_goods(body: api.GoodsReceiptIn, request: Request,
                         who: Principal = Depends(require(*WORKERS))) -> api.GoodsReceiptView:
-    return await service.receive_goods(pool_of(request), who, body, key)
+    return await service.receive_goods(pool_of(request), who, body)
 
 
 @router.get("/stock", response_model=api.StockView, summary="爱心超市库存 / a community's stock")
-async def stock(request: Request, area: CommunityCode = Query(description="村（社区）12 位代码 / community code"),
-                who: Principal = Depends(principal)) -> api.StockView:
-    return await service.stock(pool_of(request), area)
+async def stock(request: Request, area: Annotated[CommunityCode, COMMUNITY],
+                who: Principal = Depends(require(*READERS))) -> api.StockView:
+    return await service.stock(pool_of(request), listing_area(who, area))
 
 
 @router.post("/points-grants", status_code=201, response_model=api.PointsGrantView,
              summary="发放活动积分 / grant points for an activity")
-async def grant_points(body: api.PointsGrantIn, request: Request, key: str | None = KEY,
+async def grant_points(body: api.PointsGrantIn, request: Request,
                        who: Principal = Depends(require(Role.SOCIAL_WORKER))) -> api.PointsGrantView:
-    return await service.grant_points(pool_of(request), who, body, key)
+    return await service.grant_points(pool_of(request), who, body)
 
 
 @router.get("/points/{kind}/{ref}", response_model=api.PointsAccountView, summary="积分余额与明细 / points and statement")
@@ -47,12 +55,24 @@ async def points(kind: api.HolderKind, ref: api.HolderRef, request: Request,
 
 @router.post("/redemptions", status_code=201, response_model=api.RedemptionView,
              summary="积分兑换物品 / redeem points for goods")
-async def redeem(body: api.RedemptionIn, request: Request, key: str | None = KEY,
+async def redeem(body: api.RedemptionIn, request: Request,
                  who: Principal = Depends(require(*WORKERS, *HOLDERS))) -> api.RedemptionView:
-    return await service.redeem(pool_of(request), who, body, key)
+    return await service.redeem(pool_of(request), who, body)
 
 
 @router.get("/publications", response_model=api.PublicationView, summary="积分与物品月度公示 / monthly publication")
-async def publication(request: Request, area: CommunityCode = Query(description="村（社区）12 位代码 / community code"),
-                      month: str = MONTH, who: Principal = Depends(principal)) -> api.PublicationView:
+async def publication(request: Request, area: Annotated[CommunityCode, COMMUNITY],
+                      month: Annotated[Month, MONTH], who: Principal = Depends(require(*READERS))) -> api.PublicationView:
+    return await service.publication_of(pool_of(request), listing_area(who, area), month)
+
+
+@public_router.get("/stock", response_model=api.StockView, summary="爱心超市库存（公开）/ a community's stock, public")
+async def public_stock(request: Request, area: Annotated[CommunityCode, COMMUNITY]) -> api.StockView:
+    return await service.stock(pool_of(request), area)
+
+
+@public_router.get("/publications", response_model=api.PublicationView,
+                   summary="积分与物品月度公示（公开，持有人仅以化名编号脱敏显示）/ the monthly publication, public")
+async def public_publication(request: Request, area: Annotated[CommunityCode, COMMUNITY],
+                             month: Annotated[Month, MONTH]) -> api.PublicationView:
     return await service.publication_of(pool_of(request), area, month)

@@ -21,11 +21,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts.api import supermarket as api
 from contracts.envelope import Envelope, new_id
 from contracts.events.charity import PointsGranted, PointsRedeemed
+from contracts.events.needs import NeedRaised, ResidentRegistered
 from contracts.events.timebank import CreditsExchanged
-from kit.clock import now  # UTC: the ledger hashes created_at.isoformat(), read back identically
-from kit import idempotency
+from contracts.events.volunteers import VolunteerRegistered
 from kit.auth import Principal, Role, require_jurisdiction
-from kit.problems import Problem, not_found
+from kit.clock import now
+from kit.problems import Problem, invalid, not_found
 from kit.uow import UnitOfWork
 from services.charity import store as ledger_store
 from services.charity.ledger import Entry
@@ -142,13 +143,10 @@ def check_acting_for(who: Principal, kind: str, ref: str) -> None:
 
 # --- goods ------------------------------------------------------------------------------------
 
-async def receive_goods(pool: asyncpg.Pool, who: Principal, body: api.GoodsReceiptIn,
-                        key: str | None = None) -> api.GoodsReceiptView:
+async def receive_goods(pool: asyncpg.Pool, who: Principal, body: api.GoodsReceiptIn) -> api.GoodsReceiptView:
     """Donated goods go on the community's shelf: stock up, one movement in, the receipt for 公示."""
     require_jurisdiction(who, body.area_code, hide=False)
     async with UnitOfWork(pool) as uow:
-        if (prior := await idempotency.replayed(uow.conn, who.sub, key, body, api.GoodsReceiptView)) is not None:
-            return prior
         receipt_id, at = new_id(), now()
         item = await store.stock_in(uow.conn, body.area_code, body.item, body.unit, body.quantity,
                                     body.price_points, at)
@@ -160,7 +158,6 @@ async def receive_goods(pool: asyncpg.Pool, who: Principal, body: api.GoodsRecei
             receipt_id=receipt_id, item_id=item["id"], area_code=body.area_code, item=item["name"], unit=item["unit"],
             quantity_received=body.quantity, stock_quantity=item["quantity"], price_points=item["price_points"],
             estimated_value_fen=body.estimated_value_fen, donor_kind=body.donor.kind, received_at=at)
-        await idempotency.remember(uow.conn, who.sub, key, view)
     return view
 
 
@@ -190,13 +187,14 @@ async def post_grant(conn: asyncpg.Connection, *, area_code: str, kind: str, ref
                          source=source, exchange_id=exchange_id, granted_at=at)
 
 
-async def grant_points(pool: asyncpg.Pool, who: Principal, body: api.PointsGrantIn,
-                       key: str | None = None) -> api.PointsGrantView:
-    """Points for taking part in a community activity, granted by a social worker of that community."""
+async def grant_points(pool: asyncpg.Pool, who: Principal, body: api.PointsGrantIn) -> api.PointsGrantView:
+    """Points for taking part in a community activity, granted by a social worker of that community,
+    to a volunteer or resident the platform knows."""
     require_jurisdiction(who, body.area_code, hide=False)
     async with UnitOfWork(pool) as uow:
-        if (prior := await idempotency.replayed(uow.conn, who.sub, key, body, api.PointsGrantView)) is not None:
-            return prior
+        if not await store.holder_known(uow.conn, body.holder_kind, body.holder_ref):
+            raise invalid("holder_ref", "没有这位登记的志愿者或居民（刚登记的请稍后重试）/ no registered "
+                                        f"{body.holder_kind} with this ref (one registered a moment ago: retry shortly)")
         event = await post_grant(uow.conn, area_code=body.area_code, kind=body.holder_kind, ref=body.holder_ref,
                                  points=body.points, source="activity", reason=body.reason,
                                  reference=f"grant:{new_id()}", by=who.sub)
@@ -205,7 +203,6 @@ async def grant_points(pool: asyncpg.Pool, who: Principal, body: api.PointsGrant
         view = api.PointsGrantView(
             grant_id=event.grant_id, area_code=body.area_code, holder_kind=body.holder_kind, holder_ref=body.holder_ref,
             points=body.points, balance=balance, reason=body.reason, granted_at=event.granted_at)
-        await idempotency.remember(uow.conn, who.sub, key, view)
     return view
 
 
@@ -216,6 +213,8 @@ async def on_credits_exchanged(conn: asyncpg.Connection, envelopes: list[Envelop
     uow = UnitOfWork.joining(conn)
     for envelope in envelopes:
         event = envelope.data
+        # the exchange came from the volunteers service: the volunteer is real
+        await store.add_holder(conn, "volunteer", event.volunteer_ref, event.area_code, event.exchanged_at)
         points = points_for_credits(event.credits, settings.points_per_credit)
         if points == 0:
             continue  # fewer units than half a point: nothing to grant
@@ -227,6 +226,26 @@ async def on_credits_exchanged(conn: asyncpg.Connection, envelopes: list[Envelop
             uow.emit(granted, subject=str(granted.grant_id), area_code=event.area_code, causation_id=envelope.id,
                      correlation_id=envelope.correlation_id)
     await uow.flush()
+
+
+HolderEvent = VolunteerRegistered | ResidentRegistered | NeedRaised
+
+
+def seen_holder(event: HolderEvent) -> tuple[str, str, str, datetime]:
+    """(kind, ref, area, when) of the volunteer or resident an event proves real. A need is raised
+    for a resident under the same pseudonymous ref as their registration, which also covers the
+    residents registered before ResidentRegistered existed."""
+    if isinstance(event, VolunteerRegistered):
+        return "volunteer", event.volunteer_ref, event.area_code, event.registered_at
+    if isinstance(event, ResidentRegistered):
+        return "resident", event.resident_ref, event.area_code, event.registered_at
+    return "resident", event.resident_ref, event.area_code, event.raised_at
+
+
+async def on_holder_seen(conn: asyncpg.Connection, envelopes: list[Envelope[HolderEvent]]) -> None:
+    """Keep the projection of known holders (points may be granted only to them); idempotent."""
+    for envelope in envelopes:
+        await store.add_holder(conn, *seen_holder(envelope.data))
 
 
 async def points_account(pool: asyncpg.Pool, who: Principal, kind: str, ref: str,
@@ -247,14 +266,11 @@ async def points_account(pool: asyncpg.Pool, who: Principal, kind: str, ref: str
 
 # --- redemption -------------------------------------------------------------------------------
 
-async def redeem(pool: asyncpg.Pool, who: Principal, body: api.RedemptionIn,
-                 key: str | None = None) -> api.RedemptionView:
+async def redeem(pool: asyncpg.Pool, who: Principal, body: api.RedemptionIn) -> api.RedemptionView:
     """Goods for points: stock down and points from the holder to the community's pool, in one
     transaction; refused (409, naming the rule) without enough stock or points."""
     check_acting_for(who, body.holder_kind, body.holder_ref)
     async with UnitOfWork(pool) as uow:
-        if (prior := await idempotency.replayed(uow.conn, who.sub, key, body, api.RedemptionView)) is not None:
-            return prior
         item = await _item_for(uow.conn, who, body.item_id)
         taken = await store.take_stock(uow.conn, item["id"], body.quantity)
         if taken is None:
@@ -275,7 +291,6 @@ async def redeem(pool: asyncpg.Pool, who: Principal, body: api.RedemptionIn,
             holder_ref=body.holder_ref, item_id=item["id"], item=item["name"], quantity=body.quantity, points=points,
             balance=await ledger_store.balance(uow.conn, holder_account(body.holder_kind, body.holder_ref)),
             stock_quantity=taken["quantity"], redeemed_at=at)
-        await idempotency.remember(uow.conn, who.sub, key, view)
     return view
 
 

@@ -48,6 +48,19 @@ async def add_movement(conn: asyncpg.Connection, item_id: UUID, direction: str, 
            VALUES ($1, $2, $3, $4, $5, $6, $7)""", item_id, direction, quantity, reason, reference, by, at)
 
 
+# --- known holders (a projection of the volunteers' and needs services' events) ----------------
+
+async def add_holder(conn: Conn, kind: str, ref: str, area_code: str, at: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO supermarket_holders (holder_kind, holder_ref, area_code, registered_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING""", kind, ref, area_code, at)
+
+
+async def holder_known(conn: Conn, kind: str, ref: str) -> bool:
+    return await conn.fetchval("SELECT true FROM supermarket_holders WHERE holder_kind = $1 AND holder_ref = $2",
+                               kind, ref) is not None
+
+
 # --- points accounts (rows of the ledger's accounts table) ------------------------------------
 
 async def points_account(conn: Conn, account_id: str) -> asyncpg.Record | None:

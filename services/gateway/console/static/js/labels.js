@@ -76,6 +76,7 @@ export const TIMELINE_KINDS = {
   task_accepted: ['志愿者接单', 'Volunteer accepted the task'], hours_verified: ['服务时长核实', 'Hours verified'],
   project_procured: ['项目确定承接组织', 'Project procured'], donation_earmarked: ['捐赠定向', 'Donation earmarked'],
   funds_disbursed: ['资金拨付', 'Funds disbursed'], need_resolved: ['确认解决', 'Resolved'],
+  funds_committed: ['资金承诺', 'Funds committed'], matter_decided: ['党组织研究决定', 'Party committee decision'],
   feedback_given: ['居民评价', 'Resident feedback'], mediation_opened: ['提出异议（调处）', 'Disputed (mediation)'],
   mediation_escalated: ['提交联席会议', 'Escalated to the joint meeting'], mediation_settled: ['调处办结', 'Mediation settled'],
   revisited: ['回访', 'Revisited'], whistle_blown: ['社区吹哨', 'Whistle blown'], member_reported: ['党员报到', 'Member reported'],
