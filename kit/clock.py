@@ -1,8 +1,11 @@
-"""The one clock: timezone-aware UTC (stored UTC, shown Asia/Shanghai by the views)."""
+"""The one clock: timezone-aware, in Beijing time (stored UTC by PostgreSQL, read back in Beijing time
+by kit.db), so that every time an answer gives is +08:00."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
+
+from kit.months import LOCAL
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(LOCAL)

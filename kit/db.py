@@ -3,20 +3,38 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import asyncpg
 import orjson
 
+from kit.months import LOCAL
 from kit.settings import Settings
 
 log = logging.getLogger(__name__)
 KIT_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def _timestamptz_out(value: tuple[int]) -> datetime:
+    """Times are stored UTC and read in Beijing time, so every answer gives them as +08:00."""
+    return (PG_EPOCH + timedelta(microseconds=value[0])).astimezone(LOCAL)
+
+
+def _timestamptz_in(value: datetime) -> tuple[int]:
+    if value.tzinfo is None:  # as asyncpg itself takes a naive time: UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return ((value - PG_EPOCH) // timedelta(microseconds=1),)
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog")
+    await conn.set_type_codec("timestamptz", encoder=_timestamptz_in, decoder=_timestamptz_out, schema="pg_catalog",
+                              format="tuple")
 
 
 def connect_kwargs(settings: Settings, service: str) -> dict:

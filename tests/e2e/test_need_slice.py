@@ -62,7 +62,9 @@ async def test_raise_a_need_and_see_it_composed(client, token):
     assert need["resident"] == {"name": "张**", "phone": "138****8000", "citizen_id": "110***********002X"}
     assert matching["required_skills"] == ["送餐", "陪伴"]
     assert matching["area_code"] == COMMUNITY and matching["status"] == "awaiting_match"
-    assert matching["window_start"] == "2026-12-01T01:00:00Z"
+    # every time is answered in Beijing time, as it was given, wherever it was stored
+    assert matching["window_start"] == "2026-12-01T09:00:00+08:00"
+    assert need["raised_at"].endswith("+08:00") and need["first_response_due"].endswith("+08:00")
 
 
 async def test_city_official_sees_it_other_county_learns_nothing(client, token):
