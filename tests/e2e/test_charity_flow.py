@@ -49,6 +49,9 @@ async def test_donation_earmarked_to_a_need_is_paid_by_two_people_and_reaches_th
     assert same_person.status_code == 403 and same_person.json()["rule"] == "maker_checker"
     approved = await api.post(f"/disbursements/{paid.json()['id']}/approval", headers=checker)
     assert approved.status_code == 200, approved.text
+    listed = (await api.get("/disbursements", headers=checker, params={"status": "disbursed"})).json()
+    [shown] = [d for d in listed if d["id"] == paid.json()["id"]]
+    assert shown["amount_fen"] == shown["amount"] == 280_000  # money is named *_fen in every answer
 
     async def on_timeline():
         kinds = [e["kind"] for e in (await api.get(f"/needs/{need_id}/timeline", headers=worker)).json()]
