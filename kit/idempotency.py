@@ -6,14 +6,16 @@ and path, so to the path parameters too; it is bound to a digest of the body, an
 another body is refused (422 naming the header).
 
 The claim commits with the write: the first unit of work of a keyed request inserts the key's row
-in its own transaction (`claim_in`), so the effect and the claim exist together or not at all, and
-a concurrent retry waits on that row until the first request commits, then replays its answer.
-The answer is stored once the route has answered; a retry gets it back with `Idempotent-Replayed:
-true`. A write that opens no unit of work is remembered after it succeeds."""
+in its own transaction (`claim_in`), so the effect and the claim exist together or not at all. A
+retry's unit of work finds the row (waiting while the first request holds it uncommitted), rolls
+back and answers with the first request's answer, stored once its route has answered, marked
+`Idempotent-Replayed: true`. So every write of a service commits in a unit of work: that is what
+makes it idempotent, at no cost to a first request beyond the claim and the stored answer."""
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -21,11 +23,13 @@ import asyncpg
 
 from kit.problems import Problem, problem_response
 
+log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REPLAYED = (b"idempotent-replayed", b"true")
-ANSWER_WAIT_S = 5.0  # how long a retry waits for the first request's answer to be stored
+UNCLAIMED_WRITE = "a keyed write committed no unit of work: a retry would apply it again"
+ANSWER_WAIT_S = 2.0  # how long a retry waits for the first request's answer to be stored
 
 
 @dataclass
@@ -89,13 +93,13 @@ class IdempotentWrites:
         body = await _body(receive)
         claim = Claim(caller, f"{scope['method']} {scope['path']}", key, hashlib.sha256(body).hexdigest())
         pool = scope["app"].state.pool
-        if (stored := await _stored(pool, claim)) is not None:
-            return await _answer_stored(stored, claim, scope, receive, send)
         status, headers, chunks = await self._run(scope, _replaying(body, receive), claim)
         if claim.taken:
             return await _answer_stored(await _wait_for_answer(pool, claim), claim, scope, receive, send)
-        if status < 500 and (claim.committed or 200 <= status < 300):  # a failure after a commit is not replayed
+        if claim.committed and status < 500:  # a failure after the commit is not replayed: it says nothing
             await _store(pool, claim, status, dict(headers).get(b"content-type", b"").decode(), b"".join(chunks))
+        elif 200 <= status < 300:
+            log.warning(UNCLAIMED_WRITE, extra={"scope": claim.scope})
         await _send(send, status, headers, chunks)
 
     async def _run(self, scope, receive, claim: Claim):
@@ -168,11 +172,9 @@ async def _wait_for_answer(pool: asyncpg.Pool, claim: Claim) -> asyncpg.Record |
 
 async def _store(pool: asyncpg.Pool, claim: Claim, status: int, content_type: str, body: bytes) -> None:
     await pool.execute(
-        """INSERT INTO idempotency_keys (caller, scope, key, request_hash, status, content_type, response)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (caller, scope, key) DO UPDATE SET status = $5, content_type = $6, response = $7
-           WHERE idempotency_keys.request_hash = $4 AND idempotency_keys.status IS NULL""",
-        claim.caller, claim.scope, claim.key, claim.digest, status, content_type, body)
+        """UPDATE idempotency_keys SET status = $4, content_type = $5, response = $6
+           WHERE caller = $1 AND scope = $2 AND key = $3""",
+        claim.caller, claim.scope, claim.key, status, content_type, body)
 
 
 async def _answer_stored(stored: asyncpg.Record | None, claim: Claim, scope, receive, send) -> None:

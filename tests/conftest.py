@@ -81,8 +81,21 @@ class Stack:
         return self.settings.url_of(name)
 
     def stop_all(self) -> None:
-        for name in list(self.procs):
+        names = list(self.procs)
+        for name in names:
             self.stop(name)
+        self.check_writes_claimed(names)
+
+    def check_writes_claimed(self, names) -> None:
+        """Every write goes through the gateway with an Idempotency-Key: a service that answered one
+        without committing it in a unit of work has a route a retry would apply twice."""
+        from kit.idempotency import UNCLAIMED_WRITE
+
+        for name in names:
+            log = self.settings.path("log", f"{name}-{self.settings.http_port}.log")
+            if log.exists():
+                unclaimed = [line for line in log.read_text(errors="replace").splitlines() if UNCLAIMED_WRITE in line]
+                assert not unclaimed, f"{name}: writes outside a unit of work:\n" + "\n".join(unclaimed[:10])
 
 
 @pytest.fixture(scope="module")

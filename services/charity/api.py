@@ -28,8 +28,7 @@ async def create_fund(body: api.FundIn, request: Request, who: Principal = Depen
 @router.put("/funds/{fund_id}/budgets", summary="登记年度预算 / set a year's budget")
 async def set_budget(fund_id: UUID, body: api.BudgetIn, request: Request,
                      who: Principal = Depends(require(Role.CIVIL_AFFAIRS))) -> dict:
-    fund = await handlers.visible_fund(pool_of(request), who, fund_id)
-    await store.set_budget(pool_of(request), fund["id"], body.year, body.amount_fen)
+    await handlers.set_budget(pool_of(request), who, fund_id, body)
     return {"fund_id": fund_id, "year": body.year, "amount_fen": body.amount_fen}
 
 

@@ -80,6 +80,12 @@ async def announce_funds(pool: asyncpg.Pool) -> int:
             return announced
 
 
+async def set_budget(pool: asyncpg.Pool, who: Principal, fund_id: UUID, body: api.BudgetIn) -> None:
+    async with UnitOfWork(pool) as uow:
+        fund = await visible_fund(uow.conn, who, fund_id)
+        await store.set_budget(uow.conn, fund["id"], body.year, body.amount_fen)
+
+
 async def visible_fund(conn, who: Principal, fund_id: UUID) -> asyncpg.Record:
     fund = visible(who, await store.get_fund(conn, fund_id))
     return fund

@@ -619,7 +619,9 @@ async def reencrypt(pool: asyncpg.Pool, keyring: Keyring) -> int:
 
 async def create_survey(pool: asyncpg.Pool, who: Principal, body: api.SurveyIn) -> UUID:
     survey_id = new_id()
-    await store.insert_survey(pool, survey_id, body.area_code, body.title, body.starts_on, body.ends_on, who.sub, now())
+    async with UnitOfWork(pool) as uow:
+        await store.insert_survey(uow.conn, survey_id, body.area_code, body.title, body.starts_on, body.ends_on, who.sub,
+                                  now())
     return survey_id
 
 

@@ -9,6 +9,7 @@ from contracts.api.needs import CategoryIn, CategoryView
 from contracts.taxonomy import NeedCategory
 from kit.auth import Principal
 from kit.problems import Problem
+from kit.uow import UnitOfWork
 
 
 class Taxonomy:
@@ -46,11 +47,12 @@ class Taxonomy:
                           errors=[{"field": field, "message": message, "type": "category"}])
 
     async def add(self, who: Principal, body: CategoryIn) -> CategoryView:
-        added = await self.pool.fetchval(
-            "INSERT INTO categories (code, zh, en, added_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
-            body.code, body.zh, body.en, who.sub)
-        if not added:
-            raise Problem(409, "类别已存在 / Category exists", f"类别代码已存在 / code exists: {body.code}",
-                          errors=[{"field": "code", "message": "exists", "type": "duplicate"}])
+        async with UnitOfWork(self.pool) as uow:
+            added = await uow.conn.fetchval(
+                "INSERT INTO categories (code, zh, en, added_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
+                body.code, body.zh, body.en, who.sub)
+            if not added:
+                raise Problem(409, "类别已存在 / Category exists", f"类别代码已存在 / code exists: {body.code}",
+                              errors=[{"field": "code", "message": "exists", "type": "duplicate"}])
         self._loaded_at = float("-inf")
         return CategoryView(code=body.code, zh=body.zh, en=body.en, active=True)

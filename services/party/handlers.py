@@ -230,11 +230,12 @@ async def escalate_overdue_matters(pool: asyncpg.Pool, at: datetime | None = Non
 async def create_unit(pool: asyncpg.Pool, who: Principal, body: api.UnitIn) -> UUID:
     require_jurisdiction(who, body.area_code, hide=False)
     unit_id = new_id()
-    try:
-        added = await store.insert_unit(pool, {"id": unit_id, **body.model_dump(), "created_at": now()})
-    except asyncpg.UniqueViolationError:
-        raise invalid("account", "该登录账号已关联其他单位 / this account belongs to another unit") from None
-    if not added:
-        raise Problem(409, "已登记 / Already registered", "本区域已有同名责任单位 / a unit of this name is registered here",
-                      errors=[{"field": "name", "message": "duplicate", "type": "duplicate"}])
+    async with UnitOfWork(pool) as uow:
+        try:
+            added = await store.insert_unit(uow.conn, {"id": unit_id, **body.model_dump(), "created_at": now()})
+        except asyncpg.UniqueViolationError:
+            raise invalid("account", "该登录账号已关联其他单位 / this account belongs to another unit") from None
+        if not added:
+            raise Problem(409, "已登记 / Already registered", "本区域已有同名责任单位 / a unit of this name is registered here",
+                          errors=[{"field": "name", "message": "duplicate", "type": "duplicate"}])
     return unit_id

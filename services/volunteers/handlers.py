@@ -335,7 +335,8 @@ async def new_checkin_code(pool: asyncpg.Pool, who: Principal, task_id: UUID) ->
         raise not_found()
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
     expires_at = now() + CODE_LIFETIME
-    await store.insert_checkin_code(pool, _code_hash(code), task["id"], expires_at, who.sub)
+    async with UnitOfWork(pool) as uow:
+        await store.insert_checkin_code(uow.conn, _code_hash(code), task["id"], expires_at, who.sub)
     return api.CheckinCode(code=code, expires_at=expires_at)
 
 

@@ -40,8 +40,9 @@ async def deposit(account: str, body: Deposit, request: Request) -> dict:
 
 @router.put("/accounts/{account}/label")
 async def label(account: str, request: Request) -> dict:
-    """A write without a unit of work: remembered after it succeeds."""
-    await request.app.state.pool.execute("INSERT INTO probe_labels (account, n) VALUES ($1, 1)", account)
+    """A PUT whose unit of work emits no event: the key commits with the row all the same."""
+    async with UnitOfWork(request.app.state.pool) as uow:
+        await uow.conn.execute("INSERT INTO probe_labels (account, n) VALUES ($1, 1)", account)
     return {"label_id": str(uuid.uuid4())}
 
 
@@ -117,7 +118,7 @@ async def test_a_refused_write_is_not_remembered(client, token):
     assert retried.status_code == 201 and retried.json()["balance"] == 1  # nothing happened the first time
 
 
-async def test_a_write_without_a_unit_of_work_is_remembered_after_it_succeeds(client, token):
+async def test_a_put_that_emits_nothing_is_applied_once_too(client, token):
     account, headers = f"a-{uuid.uuid4()}", caller(token, "sw-1", "label")
     first = await client.put(f"/accounts/{account}/label", headers=headers)
     again = await client.put(f"/accounts/{account}/label", headers=headers)

@@ -26,7 +26,8 @@ from services.party.meetings import domain, store
 
 async def add_item(pool: asyncpg.Pool, body: api.AgendaItemIn) -> UUID:
     item_id = new_id()
-    await store.insert_manual_item(pool, item_id, body.area_code, body.summary, now())
+    async with UnitOfWork(pool) as uow:
+        await store.insert_manual_item(uow.conn, item_id, body.area_code, body.summary, now())
     return item_id
 
 

@@ -158,8 +158,8 @@ async def platforms(pool: asyncpg.Pool, who: Principal, area: str | None, kind: 
 async def set_communities(pool: asyncpg.Pool, who: Principal, body: api.CommunitiesIn) -> api.CommunitiesSet:
     require_jurisdiction(who, body.area_code, hide=False)
     rows = [(code, lookup(code).level == "community") for code in body.codes]
-    async with pool.acquire() as conn, conn.transaction():
-        await store.replace_communities(conn, code_prefix(body.area_code), rows, who.sub, now())
+    async with UnitOfWork(pool) as uow:
+        await store.replace_communities(uow.conn, code_prefix(body.area_code), rows, who.sub, now())
     return api.CommunitiesSet(area_code=body.area_code, communities=len(rows), urban=sum(u for _, u in rows))
 
 
@@ -214,8 +214,8 @@ async def platform_coverage(pool: asyncpg.Pool, who: Principal, area: str | None
 async def put_purchase_list(pool: asyncpg.Pool, who: Principal, area: str, year: int,
                             body: api.PurchaseListIn) -> api.PurchaseListView:
     require_jurisdiction(who, _known_area(area), hide=False)
-    async with pool.acquire() as conn, conn.transaction():
-        await store.replace_purchase_list(conn, area, year, [i.model_dump() for i in body.items], who.sub, now())
+    async with UnitOfWork(pool) as uow:
+        await store.replace_purchase_list(uow.conn, area, year, [i.model_dump() for i in body.items], who.sub, now())
     return await purchase_list(pool, who, area, year)
 
 

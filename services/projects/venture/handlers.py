@@ -26,7 +26,8 @@ async def open_call(pool: asyncpg.Pool, who: Principal, body: api.CallIn) -> UUI
         raise invalid("apply_deadline", "截止时间须晚于现在 / the deadline must be in the future")
     await projects.check_funds(pool, body.area_code, {"fund_id": body.fund_id})
     call_id = new_id()
-    await store.insert_call(pool, {"id": call_id, **body.model_dump(), "created_by": who.sub, "created_at": now()})
+    async with UnitOfWork(pool) as uow:
+        await store.insert_call(uow.conn, {"id": call_id, **body.model_dump(), "created_by": who.sub, "created_at": now()})
     return call_id
 
 

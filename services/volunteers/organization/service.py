@@ -50,7 +50,8 @@ def organization_settings() -> OrganizationSettings:
 async def create_facility(pool: asyncpg.Pool, who: Principal, body: api.FacilityIn) -> UUID:
     require_jurisdiction(who, body.area_code, hide=False)
     facility_id = new_id()
-    await store.insert_facility(pool, facility_id, body.area_code, body.name, now())
+    async with UnitOfWork(pool) as uow:
+        await store.insert_facility(uow.conn, facility_id, body.area_code, body.name, now())
     return facility_id
 
 
