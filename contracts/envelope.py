@@ -36,6 +36,8 @@ class Event(BaseModel):
     service: ClassVar[str]
     version: ClassVar[int] = 1
     audit: ClassVar[bool] = False  # audit events go to the AUDIT stream, not the service's own
+    audit_label: ClassVar[str] = ""  # an audit event: what it records, as an audit trail shows it
+    audit_field_labels: ClassVar[dict[str, str]] = {}  # …and the fields it names (AuditFacts.fields)
 
     @classmethod
     def event_name(cls) -> str:
@@ -66,6 +68,8 @@ class DataRead(Event):
     Each service that holds personal data publishes its own subclass to the AUDIT stream."""
 
     audit: ClassVar[bool] = True
+    audit_field_labels: ClassVar[dict[str, str]] = {"name": "姓名", "phone": "电话", "citizen_id": "公民身份号码",
+                                                    "address": "住址"}
 
     record: str = Field(description="e.g. resident/<id>, need/<id>, volunteer/<id>")
     area_code: AreaCode

@@ -20,6 +20,7 @@ from fastapi.responses import StreamingResponse
 from contracts.api.audit import AuditEntry, AuditPage
 from contracts.areas import code_prefix, lookup
 from contracts.envelope import Envelope
+from contracts.events import ALL_EVENTS
 from kit.auth import Principal, Role, listing_area, require
 from kit.months import LOCAL
 from kit.problems import invalid
@@ -29,20 +30,11 @@ AUDITORS = (Role.AUDITOR,)
 MAX_PAGE = 500
 EXPORT_BATCH = 1000
 
-ACTION_LABELS = {
-    "personal_data_read": "查看居民个人信息 / read a resident's personal data",
-    "volunteer_data_read": "查看志愿者个人信息 / read a volunteer's personal data",
-    "party_member_data_read": "查看党员个人信息 / read a party member's personal data",
-    "procurement_audited": "政府购买服务采购环节 / a procurement step",
-    "service_levels_changed": "调整服务时限 / changed an area's service levels",
-}
+AUDIT_EVENTS = {e.event_name(): e for e in ALL_EVENTS if e.audit}  # their labels are the trail's
 SERVICE_LABELS = {"needs": "社区需求", "volunteers": "志愿服务", "projects": "社会组织与项目", "charity": "慈善资源",
                   "party": "党建"}
 RECORD_LABELS = {"resident": "居民", "need": "需求", "volunteer": "志愿者", "member": "党员", "project": "项目",
                  "party_member": "党员", "area": "辖区设置"}
-FIELD_LABELS = {"name": "姓名", "phone": "电话", "citizen_id": "公民身份号码", "address": "住址",
-                "urgent_hours": "紧急需求首次响应时限", "major_hours": "重要需求首次响应时限",
-                "routine_hours": "一般需求首次响应时限", "revisit_days": "回访天数", "proactive_visit_days": "主动走访天数"}
 
 
 # --- writing: from the outbox -----------------------------------------------------------------------
@@ -84,22 +76,24 @@ def parse_cursor(cursor: str) -> tuple[datetime, UUID]:
 
 
 class AuditFilter:
-    """The query an auditor asks: the area (the caller's by default), and optionally who, which
-    record, which action, and a period."""
+    """The query an auditor asks (the dependency that lets only auditors ask): the area, the caller's
+    by default and never outside it, and optionally who, which record, which action, and a period."""
 
     def __init__(self, area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
                  actor: Annotated[str | None, Query(max_length=200, description="操作人账号 / the acting account")] = None,
                  record: Annotated[str | None, Query(max_length=200, description="记录（前缀）/ record, e.g. resident/…")] = None,
                  action: Annotated[str | None, Query(max_length=60, description="如 personal_data_read")] = None,
                  since: Annotated[datetime | None, Query(description="起始时间（含）/ from (inclusive)")] = None,
-                 until: Annotated[datetime | None, Query(description="截止时间（不含）/ until (exclusive)")] = None) -> None:
+                 until: Annotated[datetime | None, Query(description="截止时间（不含）/ until (exclusive)")] = None,
+                 who: Principal = Depends(require(*AUDITORS))) -> None:
         for name, value in (("since", since), ("until", until)):
             if value is not None and value.tzinfo is None:
                 raise invalid(name, "须带时区，如 2026-12-01T00:00:00+08:00 / a time with its offset")
-        self.area, self.actor, self.record, self.action, self.since, self.until = area, actor, record, action, since, until
+        self.area = listing_area(who, area)
+        self.actor, self.record, self.action, self.since, self.until = actor, record, action, since, until
 
-    def where(self, who: Principal, after: tuple[datetime, UUID] | None) -> tuple[str, list]:
-        conditions, args = ["area_code LIKE $1"], [code_prefix(listing_area(who, self.area)) + "%"]
+    def where(self, after: tuple[datetime, UUID] | None) -> tuple[str, list]:
+        conditions, args = ["area_code LIKE $1"], [code_prefix(self.area) + "%"]
         for column, op, value in (("actor", "=", self.actor), ("action", "=", self.action),
                                   ("at", ">=", self.since), ("at", "<", self.until)):
             if value is not None:
@@ -114,33 +108,31 @@ class AuditFilter:
         return " AND ".join(conditions), args
 
 
-async def page(conn, who: Principal, query: AuditFilter, after: tuple[datetime, UUID] | None,
-               limit: int) -> list[AuditEntry]:
-    where, args = query.where(who, after)
+async def page(conn, query: AuditFilter, after: tuple[datetime, UUID] | None, limit: int) -> list[AuditEntry]:
+    where, args = query.where(after)
     rows = await conn.fetch(f"SELECT * FROM audit_log WHERE {where} ORDER BY at DESC, id DESC LIMIT {int(limit)}", *args)
     return [entry_view(r) for r in rows]
 
 
 def entry_view(row) -> AuditEntry:
-    role, area = row["actor_role"], lookup(row["area_code"])
-    kind = row["record"].split("/", 1)[0]
+    event, area = AUDIT_EVENTS.get(row["action"]), lookup(row["area_code"])
+    role, kind = row["actor_role"], row["record"].split("/", 1)[0]
+    field_labels = event.audit_field_labels if event else {}
     return AuditEntry(
         id=row["id"], at=row["at"], service=row["service"], service_label=SERVICE_LABELS.get(row["service"], row["service"]),
-        action=row["action"],
-        action_label=ACTION_LABELS.get(row["action"], row["action"]), area_code=row["area_code"],
+        action=row["action"], action_label=event.audit_label if event else row["action"], area_code=row["area_code"],
         area_name=area.name if area else "", actor=row["actor"], actor_role=role,
         actor_role_label=Role(role).zh if role in Role._value2member_map_ else role, record=row["record"],
         record_label=RECORD_LABELS.get(kind, kind), purpose=row["purpose"], fields=list(row["fields"]),
-        fields_label="、".join(FIELD_LABELS.get(f, f) for f in row["fields"]))
+        fields_label="、".join(field_labels.get(f, f) for f in row["fields"]))
 
 
 @router.get("", response_model=AuditPage, summary="审计日志 / the audit trail")
 async def audit_trail(request: Request, query: AuditFilter = Depends(),
                       cursor: Annotated[str | None, Query(max_length=100, description="上一页的 next_cursor")] = None,
-                      limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-                      who: Principal = Depends(require(*AUDITORS))) -> AuditPage:
+                      limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> AuditPage:
     after = parse_cursor(cursor) if cursor else None
-    items = await page(request.app.state.pool, who, query, after, limit)
+    items = await page(request.app.state.pool, query, after, limit)
     return AuditPage(items=items, next_cursor=cursor_of(items[-1]) if len(items) == limit else None)
 
 
@@ -156,15 +148,13 @@ def csv_line(entry: AuditEntry) -> str:
 
 
 @router.get("/export.csv", summary="导出审计日志（CSV）/ export the audit trail as CSV")
-async def export(request: Request, query: AuditFilter = Depends(),
-                 who: Principal = Depends(require(*AUDITORS))) -> StreamingResponse:
+async def export(request: Request, query: AuditFilter = Depends()) -> StreamingResponse:
     pool = request.app.state.pool
-    query.where(who, None)  # refuse a bad area before the answer starts
 
     async def lines():
         yield "\ufeff" + ",".join(CSV_HEADER) + "\r\n"  # BOM: Excel opens UTF-8 Chinese correctly
         after = None
-        while batch := await page(pool, who, query, after, EXPORT_BATCH):
+        while batch := await page(pool, query, after, EXPORT_BATCH):
             for entry in batch:
                 yield csv_line(entry)
             after = (batch[-1].at, batch[-1].id)

@@ -166,6 +166,7 @@ class PersonalDataRead(DataRead):
     """Audit: someone read a resident's unmasked personal data (who, when, which record, why)."""
 
     service: ClassVar[str] = "needs"
+    audit_label: ClassVar[str] = "查看居民个人信息 / read a resident's personal data"
 
 
 class AreaServiceLevels(BaseModel):
@@ -181,12 +182,19 @@ class AreaServiceLevels(BaseModel):
     proactive_visit_days: float | None = None
 
 
+LEVEL_FIELDS = tuple(AreaServiceLevels.model_fields)
+LEVEL_LABELS = {"urgent_hours": "紧急需求首次响应时限", "major_hours": "重要需求首次响应时限",
+                "routine_hours": "一般需求首次响应时限", "revisit_days": "解决后回访", "proactive_visit_days": "主动走访间隔"}
+
+
 class ServiceLevelsChanged(Event):
     """Audit: civil affairs changed an area's service levels (first-response hours, revisit and
     proactive-visit days); new deadlines in the area follow them from then on."""
 
     service: ClassVar[str] = "needs"
     audit: ClassVar[bool] = True
+    audit_label: ClassVar[str] = "调整服务时限 / changed an area's service levels"
+    audit_field_labels: ClassVar[dict[str, str]] = LEVEL_LABELS
 
     area_code: AreaCode
     old: AreaServiceLevels
@@ -197,7 +205,7 @@ class ServiceLevelsChanged(Event):
     changed_at: AwareDatetime
 
     def audit_facts(self) -> AuditFacts:
-        changed = tuple(f for f in AreaServiceLevels.model_fields if getattr(self.old, f) != getattr(self.new, f))
+        changed = tuple(f for f in LEVEL_FIELDS if getattr(self.old, f) != getattr(self.new, f))
         return AuditFacts(actor=self.changed_by, actor_role=self.changed_by_role, record=f"area/{self.area_code}",
                           purpose=self.reason, fields=changed)
 

@@ -154,3 +154,4 @@ class PartyMemberDataRead(DataRead):
     """Audit: someone read a party member's unmasked identity."""
 
     service: ClassVar[str] = "party"
+    audit_label: ClassVar[str] = "查看党员个人信息 / read a party member's personal data"

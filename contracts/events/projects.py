@@ -190,6 +190,7 @@ class ProcurementAudited(Event):
 
     service: ClassVar[str] = "projects"
     audit: ClassVar[bool] = True
+    audit_label: ClassVar[str] = "政府购买服务采购环节 / a procurement step"
 
     project_id: UUID
     area_code: AreaCode

@@ -71,3 +71,4 @@ class VolunteerDataRead(DataRead):
     """Audit: someone read a volunteer's unmasked personal data (who, when, which record, why)."""
 
     service: ClassVar[str] = "volunteers"
+    audit_label: ClassVar[str] = "查看志愿者个人信息 / read a volunteer's personal data"

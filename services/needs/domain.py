@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contracts.api.needs import ResidentMasked
+from contracts.events.needs import LEVEL_FIELDS, LEVEL_LABELS
 from contracts.taxonomy import LabelledEnum, Urgency
 from contracts.values import mask_citizen_id, mask_name, mask_phone
 
@@ -105,11 +106,9 @@ class ServiceLevels:
         return resolved_at + self.revisit_after
 
 
-# Per-area service levels: an area (community, street, county, city, province) may set any of these;
-# the most specific area that sets a value wins, else the installation default (environment).
-LEVEL_FIELDS = ("urgent_hours", "major_hours", "routine_hours", "revisit_days", "proactive_visit_days")
-LEVEL_LABELS = {"urgent_hours": "紧急需求首次响应时限", "major_hours": "重要需求首次响应时限",
-                "routine_hours": "一般需求首次响应时限", "revisit_days": "解决后回访", "proactive_visit_days": "主动走访间隔"}
+# Per-area service levels (contracts LEVEL_FIELDS): an area (community, street, county, city,
+# province) may set any of them; the most specific area that sets a value wins, else the
+# installation default (environment).
 FIRST_RESPONSE_ORDER = ("urgent_hours", "major_hours", "routine_hours")  # the more urgent, the sooner
 
 

@@ -18,3 +18,5 @@ def test_there_are_audit_events():
 @pytest.mark.parametrize("event", AUDIT_EVENTS, ids=lambda e: e.event_name())
 def test_every_audit_event_states_its_audit_facts(event):
     assert event.audit_facts is not Event.audit_facts
+    assert " / " in event.audit_label  # what the trail calls it, Chinese first
+
