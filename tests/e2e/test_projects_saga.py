@@ -12,6 +12,7 @@ import asyncio
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
+import projects_kit
 import pytest
 from conftest import eventually, run_in_thread
 from party_kit import bearer, citizen_id, committee, decision
@@ -66,18 +67,7 @@ def world(projects_api, token):
 
 
 def project_body(fund_id: str, *, budget: int = 8_000_000, vital: bool = True, need_ids=(), title="社区居家养老服务项目"):
-    return {"area_code": COMMUNITY, "title": title, "service_content": "为辖区高龄、独居老人提供助餐、助浴、精神慰藉服务",
-            "indicators": [{"name": "服务老人人次", "target": "不少于 1200 人次"}], "budget_fen": budget,
-            "funding": [{"source": "government_purchase", "fund_id": fund_id, "amount_fen": budget}],
-            "need_ids": list(need_ids), "duration_months": 12, "vital_interests": vital}
-
-
-async def status_becomes(c, worker, project_id: str, status: str) -> dict:
-    async def check():
-        project = (await c.get(f"/projects/{project_id}", headers=worker)).json()
-        return project if project["status"] == status else None
-
-    return await eventually(check, f"project {project_id} to become {status}")
+    return projects_kit.project_body(fund_id, COMMUNITY, budget, need_ids=need_ids, vital=vital, title=title)
 
 
 async def party_decides(c, token, project_id: str, seats, outcome: str, *cast: str, reasons: str = "") -> None:
@@ -124,7 +114,7 @@ async def test_the_whole_saga(projects, token, world, db):
     submitted = await projects.post(f"/projects/{pid}/submission", headers=worker)
     assert submitted.json()["status"] == "review_pending"
     await party_decides(projects, token, pid, seats, "approved", "for", "for", "for", "against")
-    funded = await status_becomes(projects, worker, pid, "funded")
+    funded = await projects_kit.status_becomes(projects, worker, pid, "funded")
     assert [f["status"] for f in funded["funding"]] == ["committed"]
 
     deadline = datetime.now(timezone.utc) + timedelta(seconds=4)
@@ -263,7 +253,7 @@ async def test_party_rejection_closes_the_project(projects, token, world):
         funds["government_purchase"], title="小区停车位改造"))).json()["id"]
     await projects.post(f"/projects/{pid}/submission", headers=worker)
     await party_decides(projects, token, pid, seats, "rejected", "against", "against", "against", reasons="未征求住户意见")
-    closed = await status_becomes(projects, worker, pid, "closed")
+    closed = await projects_kit.status_becomes(projects, worker, pid, "closed")
     assert closed["closed_reason"] == "party_rejected" and closed["review_note"] == "未征求住户意见"
 
 
@@ -273,13 +263,13 @@ async def test_revision_goes_back_to_draft_and_small_projects_skip_the_gate(proj
     pid = (await projects.post("/projects", headers=worker, json=project_body(funds["government_purchase"]))).json()["id"]
     await projects.post(f"/projects/{pid}/submission", headers=worker)
     await party_decides(projects, token, pid, seats, "revise", "for", "against", "abstain", reasons="预算须细化")
-    draft = await status_becomes(projects, worker, pid, "draft")
+    draft = await projects_kit.status_becomes(projects, worker, pid, "draft")
     assert draft["review_note"] == "预算须细化"
     smaller = project_body(funds["government_purchase"], budget=3_000_000, vital=False)
     assert (await projects.put(f"/projects/{pid}", headers=worker, json=smaller)).status_code == 200
     skipped = await projects.post(f"/projects/{pid}/submission", headers=worker)
     assert skipped.json()["status"] == "funding_pending"  # below the threshold, no vital interests
-    await status_becomes(projects, worker, pid, "funded")
+    await projects_kit.status_becomes(projects, worker, pid, "funded")
 
 
 async def test_refused_funding_is_replaced_and_an_empty_call_closes(projects, token, world):
@@ -289,7 +279,7 @@ async def test_refused_funding_is_replaced_and_an_empty_call_closes(projects, to
         "funding": [{"source": "social_assistance", "fund_id": funds["social_assistance"], "amount_fen": 2_000_000}]}
     pid = (await projects.post("/projects", headers=worker, json=body)).json()["id"]
     await projects.post(f"/projects/{pid}/submission", headers=worker)
-    refused = await status_becomes(projects, worker, pid, "funding_rejected")
+    refused = await projects_kit.status_becomes(projects, worker, pid, "funding_rejected")
     assert refused["funding"][0]["status"] == "rejected" and refused["funding"][0]["rule"]
     wrong = await projects.post(f"/projects/{pid}/funding", headers=worker, json={"funding": [
         {"source": "government_purchase", "fund_id": funds["government_purchase"], "amount_fen": 1_000_000}]})
@@ -297,10 +287,10 @@ async def test_refused_funding_is_replaced_and_an_empty_call_closes(projects, to
     replaced = await projects.post(f"/projects/{pid}/funding", headers=worker, json={"funding": [
         {"source": "government_purchase", "fund_id": funds["government_purchase"], "amount_fen": 2_000_000}]})
     assert replaced.status_code == 200, replaced.text
-    await status_becomes(projects, worker, pid, "funded")
+    await projects_kit.status_becomes(projects, worker, pid, "funded")
     deadline = datetime.now(timezone.utc) + timedelta(seconds=1)
     await projects.post(f"/projects/{pid}/publication", headers=worker, json={"bid_deadline": deadline.isoformat()})
-    closed = await status_becomes(projects, worker, pid, "closed")
+    closed = await projects_kit.status_becomes(projects, worker, pid, "closed")
     assert closed["closed_reason"] == "no_bids"
 
 
@@ -311,7 +301,7 @@ async def test_a_review_past_its_deadline_closes_the_project(projects, token, wo
     await projects.post(f"/projects/{pid}/submission", headers=worker)
     conn = await db("projects")
     await conn.execute("UPDATE projects SET review_due = now() - interval '1 second' WHERE id = $1", pid)
-    closed = await status_becomes(projects, worker, pid, "closed")
+    closed = await projects_kit.status_becomes(projects, worker, pid, "closed")
     assert closed["closed_reason"] == "review_timed_out"
 
 

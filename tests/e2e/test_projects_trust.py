@@ -18,6 +18,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
+import projects_kit
 import pytest
 from conftest import eventually, run_in_thread
 from party_kit import bearer, committee, decision
@@ -80,18 +81,11 @@ def world(projects_api, token):
 
 
 def project_body(fund_id: str, community: str, *, need_ids=(), vital: bool = False, title: str = "建安社区助老服务") -> dict:
-    return {"area_code": community, "title": title, "service_content": "为辖区独居老人提供助餐、探访服务",
-            "indicators": [{"name": "服务老人人次", "target": "不少于 300 人次"}], "budget_fen": BUDGET,
-            "funding": [{"source": "government_purchase", "fund_id": fund_id, "amount_fen": BUDGET}],
-            "need_ids": list(need_ids), "duration_months": 6, "vital_interests": vital}
+    return projects_kit.project_body(fund_id, community, BUDGET, need_ids=need_ids, vital=vital, title=title, months=6)
 
 
 async def status_becomes(c, token, project_id: str, status: str) -> dict:
-    async def check():
-        project = (await c.get(f"/projects/{project_id}", headers=worker(token))).json()
-        return project if project["status"] == status else None
-
-    return await eventually(check, f"project {project_id} to become {status}")
+    return await projects_kit.status_becomes(c, worker(token), project_id, status)
 
 
 async def raise_need(c, token, community: str) -> str:

@@ -26,6 +26,7 @@ import httpx
 import nats
 import pytest
 from conftest import eventually, run_in_thread
+from projects_kit import project_body
 
 from contracts.areas import lookup
 from contracts.envelope import new_id, wrap
@@ -79,13 +80,6 @@ PARTICIPANTS = [{"actor": "party", "name": "张书记", "unit": "阜康街道社
                 {"actor": "social_worker", "name": "李强", "unit": "阜康街道社工站"},
                 {"actor": "volunteer", "name": "赵敏", "unit": "长安区志愿者协会"},
                 {"actor": "charity", "name": "孙丽", "unit": "长安区慈善会"}]
-
-
-def project_body(fund: str, area: str, budget: int, need_ids=()) -> dict:
-    return {"area_code": area, "title": "阜康社区居家养老服务", "service_content": "助餐、助浴与探访",
-            "indicators": [{"name": "服务人次", "target": "不少于 500 人次"}], "budget_fen": budget,
-            "funding": [{"source": "government_purchase", "fund_id": fund, "amount_fen": budget}],
-            "need_ids": list(need_ids), "duration_months": 6, "vital_interests": False}
 
 
 async def build(base: str, token, settings) -> dict:
@@ -175,10 +169,10 @@ async def build(base: str, token, settings) -> dict:
                                                       "opened_on": opened_on.isoformat()}, 201)
 
         # projects: P1 and the draft P4 serve N1, P2 serves N2, P3 serves no need
-        p1 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 1_000_000, [n1]), 201))["id"]
-        p2 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 2_000_000, [n2]), 201))["id"]
-        p3 = (await call(c, "POST", "/projects", sw, project_body(fund, C2, 3_000_000), 201))["id"]
-        p4 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 500_000, [n1]), 201))["id"]
+        p1 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 1_000_000, need_ids=[n1], months=6), 201))["id"]
+        p2 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 2_000_000, need_ids=[n2], months=6), 201))["id"]
+        p3 = (await call(c, "POST", "/projects", sw, project_body(fund, C2, 3_000_000, months=6), 201))["id"]
+        p4 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 500_000, need_ids=[n1], months=6), 201))["id"]
         ids |= {"p1": p1, "p2": p2, "p3": p3, "p4": p4}
         nc = await nats.connect(settings.nats_url)
         try:
