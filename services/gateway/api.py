@@ -22,7 +22,8 @@ async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(pr
     reply = await _call(request, "needs", "POST", "/needs", data=await request.body(),
                         headers={**forward_headers(request), "content-type": "application/json"})
     raise_for_problem(reply)
-    return Response(reply.body, status_code=reply.status, media_type="application/json")  # as the service said
+    return Response(reply.body, status_code=reply.status, media_type="application/json",  # as the service said
+                    headers=passed_headers(reply))
 
 
 @router.get("/needs/{need_id:uuid}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed")

@@ -207,6 +207,7 @@ async def test_idempotency_key_makes_a_retry_harmless(client, token, db, js):
     retry = await client.post("/api/v1/needs", json=NEED, headers=headers)
     assert first.status_code == retry.status_code == 201
     assert retry.json() == first.json()
+    assert retry.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
     assert (await _footprint(db, js))[:2] == before  # no second need, no second outbox event
     different = await client.post("/api/v1/needs", json=with_value("urgency", "routine"), headers=headers)
     assert different.status_code == 422
