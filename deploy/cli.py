@@ -24,12 +24,21 @@ def main(argv: list[str] | None = None) -> int:
     dlq_sub.add_parser("list")
     replay_cmd = dlq_sub.add_parser("replay")
     replay_cmd.add_argument("seq", nargs="*", type=int, help="DLQ sequence numbers (default: all)")
+    replay_cmd.add_argument("--force", action="store_true",
+                            help="也重放早于保留期限的事件 / also replay events older than the inbox retention")
     demo = sub.add_parser("demo", help="载入演示数据到运行中的平台 / load the demo data into the running stack")
     demo.add_argument("--force", action="store_true", help="即使已载入也再运行一遍 / run again even if loaded "
                                                           "(what $WUSHE_HOME/demo/journal.json records is not sent again)")
     keys = sub.add_parser("keys", help="个人信息加密密钥 / personal-data keys")
     keys.add_subparsers(dest="keys_command", required=True).add_parser("rotate", help="add a key and make it active")
     sub.add_parser("reencrypt", help="用当前密钥重新加密个人信息 / re-encrypt personal data under the active key")
+    outbox = sub.add_parser("outbox", help="待发事件 / the services' outboxes")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    outbox_list = outbox_sub.add_parser("list", help="每个服务的待发、搁置事件 / pending and parked rows per service")
+    outbox_list.add_argument("--service", choices=SERVICES, action="append", help="default: every service")
+    outbox_retry = outbox_sub.add_parser("retry", help="重新发送搁置的事件 / re-queue parked rows")
+    outbox_retry.add_argument("service", choices=SERVICES)
+    outbox_retry.add_argument("id", nargs="*", type=int, help="outbox row ids (default: every parked row)")
     serve_cmd = sub.add_parser("serve", help="run one service / 运行单个服务")
     serve_cmd.add_argument("service", choices=[*SERVICES, "gateway"])
     relay_cmd = sub.add_parser("relay", help="run one service's outbox relay on its own")
@@ -64,7 +73,13 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.dlq_command == "list":
             return asyncio.run(dead_letters.list_(settings))
-        return asyncio.run(dead_letters.replay(settings, args.seq))
+        return asyncio.run(dead_letters.replay(settings, args.seq, force=args.force))
+    if args.command == "outbox":
+        from deploy import outbox as outboxes
+
+        if args.outbox_command == "list":
+            return asyncio.run(outboxes.list_(settings, args.service or list(SERVICES)))
+        return asyncio.run(outboxes.retry(settings, args.service, args.id))
     if args.command == "demo":
         return demo_command(settings, args.force)
     if args.command == "keys":
@@ -130,13 +145,14 @@ async def run_relay(settings: Settings, service: str) -> int:
     """A stand-alone relay (for scaling it apart from the API, or running several replicas)."""
     from kit import db, telemetry
     from kit.bus import create_broker
-    from kit.outbox import OutboxRelay
+    from kit.outbox import relay_of
+    from kit.workers import Supervised
 
     telemetry.setup(f"{service}-relay", settings.otel_exporter, settings.log_level)
     pool = await db.create_pool(settings, service, size=2)
     broker = create_broker(settings.nats_url, f"{service}-relay")
     await broker.connect()
-    relay = OutboxRelay(pool, broker.connection.jetstream(), lambda: db.connect(settings, service))
+    relay = Supervised(relay_of(service, settings, pool, broker.connection.jetstream()))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, relay.stop)

@@ -1,8 +1,11 @@
 """`wushe dlq list|replay`: what the consumers gave up on, and sending it back."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import nats
 import nats.js.errors
+import orjson
 
 from kit.settings import Settings
 
@@ -36,9 +39,20 @@ async def list_(settings: Settings) -> int:
     return 0
 
 
-async def replay(settings: Settings, seqs: list[int]) -> int:
+def _older_than_retention(settings: Settings, data: bytes) -> bool:
+    """An event older than the inbox's horizon may have been forgotten by the consumers that applied
+    it (kit.retention): sent again, they would apply it twice."""
+    try:
+        at = datetime.fromisoformat(orjson.loads(data)["time"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return False  # a malformed letter: no consumer can have applied it
+    return datetime.now(timezone.utc) - at > timedelta(days=settings.retention_days)
+
+
+async def replay(settings: Settings, seqs: list[int], force: bool = False) -> int:
     """Publish each dead letter again on its original subject, then remove it from DLQ. Consumers
-    that already applied the event skip it (inbox), so replaying is safe."""
+    that already applied the event skip it (inbox), so replaying is safe — within the inbox's
+    retention horizon; older letters are skipped unless `force`."""
     nc = await nats.connect(settings.nats_url)
     js = nc.jetstream()
     replayed = 0
@@ -48,6 +62,11 @@ async def replay(settings: Settings, seqs: list[int]) -> int:
             subject = h.get("Wushe-Dlq-Subject")
             if not subject:
                 print(f"#{msg.seq}: no original subject, skipped")
+                continue
+            if not force and _older_than_retention(settings, msg.data):
+                print(f"#{msg.seq}: 事件早于保留期限（{settings.retention_days:g} 天），已跳过；确认无重复后用 --force / "
+                      f"older than the inbox retention ({settings.retention_days:g} days), skipped: use --force "
+                      "once you have checked that no consumer applied it")
                 continue
             await js.publish(subject, msg.data, headers={"Nats-Msg-Id": f"dlq-replay-{msg.seq}"})
             await js.delete_msg("DLQ", msg.seq)

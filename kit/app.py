@@ -1,10 +1,9 @@
 """The app factory: every service and the gateway get problem+json errors, a body limit,
 tracing, /healthz and /readyz; a service's lifespan also starts and stops its pool, broker,
-outbox relay and event consumers."""
+outbox relay, event consumers, periodic and retention jobs, each supervised (kit.workers)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -14,11 +13,13 @@ from kit import audit, db, idempotency, problems, telemetry
 from kit import openapi as kit_openapi
 from kit.auth import caller_of
 from kit.bus import EventConsumer, Subscription, create_broker
-from kit.outbox import OutboxRelay
+from kit.failures import describe
+from kit.outbox import relay_of
+from kit.retention import retention_job
 from kit.schedule import Periodic
 from kit.settings import Settings, get_settings
+from kit.workers import Supervised, not_ready
 
-log = logging.getLogger(__name__)
 ReadyCheck = Callable[[FastAPI], Awaitable[None]]
 
 
@@ -58,11 +59,14 @@ def create_app(
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> dict:
-        try:
-            for check in ready_checks:
+        failing = []
+        for check in ready_checks:
+            try:
                 await asyncio.wait_for(check(request.app), 2.0)
-        except Exception as exc:  # noqa: BLE001
-            raise problems.Problem(503, "未就绪 / Not ready", repr(exc)) from None
+            except Exception as exc:  # noqa: BLE001 - each failing check is named in the answer
+                failing.append(describe(exc))
+        if failing:
+            raise problems.Problem(503, "未就绪 / Not ready", "; ".join(failing))
         return {"status": "ready", "service": name}
 
     for router in routers:
@@ -92,12 +96,11 @@ def create_service_app(
         if on_start:
             await on_start(app, settings)
         workers = [EventConsumer(sub, pool, js) for sub in subscriptions] + [make(app) for make in periodic]
+        workers.append(retention_job(pool, settings))
         if settings.relay_in_process:
-            workers.append(OutboxRelay(pool, js, lambda: db.connect(settings, name)))
-        app.state.workers = workers
-        tasks = [asyncio.create_task(w.run(), name=f"{name}:{type(w).__name__}") for w in workers]
-        for task in tasks:
-            task.add_done_callback(_report_crash)
+            workers.append(relay_of(name, settings, pool, js))
+        app.state.workers = workers = [Supervised(w) for w in workers]
+        tasks = [asyncio.create_task(w.run(), name=f"{name}:{w.name}") for w in workers]
         try:
             yield
         finally:
@@ -117,8 +120,12 @@ def create_service_app(
         if not app.state.broker.connection.is_connected:
             raise ConnectionError("NATS disconnected")
 
+    async def workers_ready(app: FastAPI) -> None:
+        if problems_ := not_ready(app.state.workers):
+            raise RuntimeError("后台任务未运行 / background workers not running: " + "; ".join(problems_))
+
     return create_app(name, title=title, routers=[*routers, audit.router], lifespan=lifespan,
-                      ready_checks=(database_ready, bus_ready), idempotent_writes=True)
+                      ready_checks=(database_ready, bus_ready, workers_ready), idempotent_writes=True)
 
 
 def pool_of(request: Request):
@@ -134,7 +141,3 @@ def keyring_of(request: Request):
 def _probe(scope) -> bool:
     return scope.get("path") in ("/healthz", "/readyz")
 
-
-def _report_crash(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("background worker crashed", exc_info=task.exception(), extra={"task": task.get_name()})

@@ -1,11 +1,11 @@
 """The bus: the FastStream NATS broker that owns each process's connection, the stream layout,
 and the event consumer (inbox + batched transactions + retries with back-off + dead letters).
 
-Why the consumer is the kit's own pull loop and not a FastStream subscriber: FastStream 0.7.8's
-pull loop suppresses only `nats.errors.TimeoutError`, while nats-py's `fetch()` also raises a
-bare `asyncio.TimeoutError`, which ends the loop silently; its batch subscriber waits for a
-full batch or the timeout, which costs latency at low rates. The broker still owns the
-connection, and any FastStream subscriber added later gets NACK_ON_ERROR, not REJECT_ON_ERROR.
+Why the consumer is the kit's own pull loop and not a FastStream subscriber: one inbox transaction
+spans a whole batch, the failure rule of kit.failures decides between pausing and counting a
+delivery, and a dead letter carries its reason; a FastStream subscriber acks or naks each message
+on its own. The broker still owns the connection, and any FastStream subscriber added later gets
+NACK_ON_ERROR, not REJECT_ON_ERROR.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import asyncpg
 import nats.errors
@@ -28,12 +29,14 @@ from pydantic import ValidationError
 
 from contracts.envelope import Envelope, Event
 from contracts.subjects import STREAMS, dlq_subject, event_filter, stream_of
+from kit.failures import describe, is_transient
 from kit.telemetry import context_from, tracer
 
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUTS = (nats.errors.TimeoutError, asyncio.TimeoutError)
-CONNECTION_ERRORS = (nats.errors.ConnectionClosedError, nats.errors.NoServersError, nats.js.errors.ServiceUnavailableError)
+PAUSE_S = 1.0  # how long a consumer waits before trying PostgreSQL or NATS again
+ACK_TIMEOUT_S = 5.0
 
 
 def create_broker(nats_url: str, name: str) -> NatsBroker:
@@ -49,11 +52,13 @@ def create_broker(nats_url: str, name: str) -> NatsBroker:
     )
 
 
-async def ensure_streams(js: JetStreamContext) -> list[str]:
-    """Create or update every stream (provisioning, not service start-up)."""
+async def ensure_streams(js: JetStreamContext, *, replicas: int = 1, duplicate_window_s: float = 120.0) -> list[str]:
+    """Create or update every stream (provisioning, not service start-up); `replicas` is R1 on one
+    node, R3 on a cluster."""
     done = []
     for name, subjects in STREAMS.items():
-        config = StreamConfig(name=name, subjects=subjects, storage=StorageType.FILE, duplicate_window=120.0)
+        config = StreamConfig(name=name, subjects=subjects, storage=StorageType.FILE, num_replicas=replicas,
+                              duplicate_window=duplicate_window_s)
         try:
             await js.add_stream(config)
         except nats.js.errors.BadRequestError:
@@ -63,12 +68,18 @@ async def ensure_streams(js: JetStreamContext) -> list[str]:
 
 
 Handler = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[None]]
+# Server-side deliveries beyond `max_deliver`: a process killed mid-batch costs its messages a
+# delivery that was no attempt of theirs, so the server keeps redelivering a while longer and
+# `_fail` (which counts the event's own failures) still has the last word.
+SPARE_DELIVERIES = 3
 
 
 @dataclass
 class Subscription:
-    """A durable consumer of one event type. `handle` applies a list of envelopes that this
-    consumer has not seen before, inside the transaction that records them in the inbox."""
+    """A durable consumer of one event type. `handle` applies envelopes that this consumer has not
+    seen before, inside the transaction that records them in the inbox: one envelope per call,
+    with its span current, so the events it emits continue the same trace. A pure projection that
+    emits nothing may set `whole_batch` to be handed the whole batch in one call."""
 
     durable: str
     event: type[Event]
@@ -77,37 +88,45 @@ class Subscription:
     backoff_s: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0)
     batch: int = 256
     ack_wait_s: float = 30.0
+    whole_batch: bool = False
     envelope: type[Envelope] = field(init=False)
 
     def __post_init__(self) -> None:
         self.envelope = Envelope[self.event]
 
     def consumer_config(self) -> ConsumerConfig:
-        # One spare server-side delivery: if the process dies during the last attempt, the
-        # message comes back once more and is then dead-lettered by `_fail`.
         return ConsumerConfig(
             durable_name=self.durable,
             filter_subject=event_filter(self.event),
             ack_policy=JsAckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            max_deliver=self.max_deliver + 1,
+            max_deliver=self.max_deliver + SPARE_DELIVERIES,
             ack_wait=self.ack_wait_s,
             max_ack_pending=10_000,
         )
 
 
+Parsed = list[tuple[Msg, Envelope]]
+
+
 class EventConsumer:
     """Pull loop for one Subscription: fetch a batch, apply it in one transaction (inbox + effects),
-    commit, then ack. If the batch fails, each message is retried alone so one poison message
-    does not hold back the rest; a failing message is nak'ed with back-off and, once it has been
-    delivered `max_deliver` times, copied to the DLQ stream with the reason and acked."""
+    commit, then ack each message synchronously (double ack).
+
+    Two kinds of failure, told apart by kit.failures: while PostgreSQL or NATS is away the consumer
+    pauses, holds its batch (telling the server it is still in progress) and retries it, so no
+    delivery is counted; an event whose own handling fails is rolled back alone (a savepoint), the
+    rest of the batch commits, and it is nak'ed with back-off until, at `max_deliver`, it is copied
+    to DLQ with the reason and acked."""
 
     def __init__(self, sub: Subscription, pool: asyncpg.Pool, js: JetStreamContext) -> None:
         self.sub, self.pool, self.js = sub, pool, js
+        self.name = sub.durable
         self.tracer = tracer(f"wushe.consumer.{sub.durable}")
         self.applied = 0
         self.dead_lettered = 0
-        self._running = True
+        self.paused: str | None = None
+        self._stopping = asyncio.Event()
 
     async def run(self) -> None:
         stream = stream_of(self.sub.event)
@@ -119,67 +138,123 @@ class EventConsumer:
             # an open pull subscription makes the connection's drain wait for its full timeout
             await psub.unsubscribe()
 
+    def stop(self) -> None:
+        self._stopping.set()
+
     async def _loop(self, psub) -> None:
-        while self._running:
+        while not self._stopping.is_set():
             try:
                 msgs = await psub.fetch(batch=self.sub.batch, timeout=1.0)
             except FETCH_TIMEOUTS:
+                self.paused = None
                 continue
-            except CONNECTION_ERRORS as exc:
-                log.warning("consumer waiting for NATS", extra={"consumer": self.sub.durable, "error": repr(exc)})
-                await asyncio.sleep(1.0)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise  # the supervisor restarts the consumer
+                await self._pause(f"NATS {describe(exc)}", [])
                 continue
-            try:
-                await self.process(msgs)
-            except Exception as exc:  # noqa: BLE001 - e.g. PostgreSQL down: unacked messages come back
-                log.warning("consumer paused", extra={"consumer": self.sub.durable, "error": repr(exc)})
-                await asyncio.sleep(1.0)
-
-    def stop(self) -> None:
-        self._running = False
+            self.paused = None
+            await self.process(msgs)
 
     async def process(self, msgs: list[Msg]) -> None:
-        parsed: list[tuple[Msg, Envelope]] = []
+        parsed: Parsed = []
         for msg in msgs:
             try:
                 parsed.append((msg, self.sub.envelope.model_validate_json(msg.data)))
             except ValidationError as exc:
-                await self._fail(msg, f"invalid event: {_validation_reason(exc)}")
+                await self._settle_failed(msg, f"invalid event: {_validation_reason(exc)}")
         if not parsed:
             return
-        try:
-            await self._apply([env for _, env in parsed])
-        except Exception:  # noqa: BLE001 - find the culprit one by one
-            for msg, env in parsed:
-                try:
-                    await self._apply([env])
-                except Exception as exc:  # noqa: BLE001
-                    await self._fail(msg, f"{type(exc).__name__}: {exc}")
-                else:
-                    await msg.ack()
-            return
-        for msg, _ in parsed:
-            await msg.ack()
+        failed = await self._apply_until_done(parsed)
+        if failed is None:
+            return  # stopping while paused: the server redelivers the batch to the next consumer
+        await asyncio.gather(*(self._settle_failed(msg, failed[env.id]) if env.id in failed else self._ack(msg)
+                               for msg, env in parsed))
 
-    async def _apply(self, envelopes: list[Envelope]) -> None:
-        spans = [
-            self.tracer.start_span(f"consume {e.type}", context=context_from(e.traceparent), kind=trace.SpanKind.CONSUMER)
-            for e in envelopes
-        ]
+    async def _apply_until_done(self, parsed: Parsed) -> dict[UUID, str] | None:
+        """The batch's event failures ({event id: reason}) once it has committed, or None when asked to
+        stop while PostgreSQL is still away."""
+        while True:
+            try:
+                failed = await self._apply(parsed)
+                self.paused = None
+                return failed
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                if not await self._pause(f"PostgreSQL {describe(exc)}", [m for m, _ in parsed]):
+                    return None
+
+    async def _apply(self, parsed: Parsed) -> dict[UUID, str]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh_ids = {r["event_id"] for r in await conn.fetch(
+                """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])
+                   ON CONFLICT DO NOTHING RETURNING event_id""",
+                self.sub.durable, [e.id for _, e in parsed])}
+            # a redelivery can sit in the same batch as the original: the first one wins
+            fresh = list({e.id: (m, e) for m, e in reversed(parsed) if e.id in fresh_ids}.values())[::-1]
+            failed = await self._handle(conn, fresh) if fresh else {}
+            if failed:  # so that their redelivery is applied
+                await conn.execute("DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+                                   self.sub.durable, list(failed))
+        self.applied += len(fresh) - len(failed)
+        return failed
+
+    async def _handle(self, conn: asyncpg.Connection, fresh: Parsed) -> dict[UUID, str]:
+        if self.sub.whole_batch:
+            spans = [self._span(e) for _, e in fresh]
+            try:
+                async with conn.transaction():
+                    await self.sub.handle(conn, [e for _, e in fresh])
+                return {}
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+            finally:
+                for span in spans:
+                    span.end()
+        failed = {}
+        for _, envelope in fresh:  # each alone in a savepoint, so one poison event spoils nothing else
+            with trace.use_span(self._span(envelope), end_on_exit=True):
+                try:
+                    async with conn.transaction():
+                        await self.sub.handle(conn, [envelope])
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    failed[envelope.id] = describe(exc)
+        return failed
+
+    def _span(self, envelope: Envelope) -> trace.Span:
+        return self.tracer.start_span(f"consume {envelope.type}", context=context_from(envelope.traceparent),
+                                      kind=trace.SpanKind.CONSUMER,
+                                      attributes={"messaging.consumer.group.name": self.sub.durable,
+                                                  "messaging.message.id": str(envelope.id)})
+
+    async def _pause(self, reason: str, held: list[Msg]) -> bool:
+        """Wait a little while the infrastructure is away, keeping `held` from being redelivered.
+        False when the consumer is asked to stop meanwhile."""
+        if self.paused is None:
+            log.warning("consumer paused", extra={"consumer": self.sub.durable, "reason": reason})
+        self.paused = reason
+        await asyncio.gather(*(msg.in_progress() for msg in held), return_exceptions=True)
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                fresh_ids = {r["event_id"] for r in await conn.fetch(
-                    """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])
-                       ON CONFLICT DO NOTHING RETURNING event_id""",
-                    self.sub.durable, [e.id for e in envelopes])}
-                # a redelivery can sit in the same batch as the original: the first one wins
-                fresh = list({e.id: e for e in reversed(envelopes) if e.id in fresh_ids}.values())[::-1]
-                if fresh:
-                    await self.sub.handle(conn, fresh)
-            self.applied += len(fresh)
-        finally:
-            for span in spans:
-                span.end()
+            await asyncio.wait_for(self._stopping.wait(), PAUSE_S)
+        except asyncio.TimeoutError:
+            return True
+        return False
+
+    async def _ack(self, msg: Msg) -> None:
+        try:
+            await msg.ack_sync(timeout=ACK_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - redelivered later; the inbox makes it a no-op
+            log.warning("ack not confirmed", extra={"consumer": self.sub.durable, "error": describe(exc)})
+
+    async def _settle_failed(self, msg: Msg, reason: str) -> None:
+        try:
+            await self._fail(msg, reason)
+        except Exception as exc:  # noqa: BLE001 - NATS away: the message comes back and fails again
+            log.warning("failed event not settled", extra={"consumer": self.sub.durable, "error": describe(exc)})
 
     async def _fail(self, msg: Msg, reason: str) -> None:
         delivered = msg.metadata.num_delivered
@@ -201,7 +276,7 @@ class EventConsumer:
                 **({"traceparent": msg.headers["traceparent"]} if msg.headers and "traceparent" in msg.headers else {}),
             },
         )
-        await msg.term()
+        await msg.ack_sync(timeout=ACK_TIMEOUT_S)
         self.dead_lettered += 1
         log.error("event dead-lettered", extra={"consumer": self.sub.durable, "reason": reason})
 

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
 
     relay_in_process: bool = True  # run the outbox relay inside the service process
     consumer_max_deliver: int = 5
+    outbox_max_attempts: int = 10  # failed publishes of one row (back-off 1 s, 2 s … 5 min) before it is parked
+    outbox_retry_base_s: float = 1.0
+    # sent outbox rows, inbox rows and idempotency records are kept this long (far beyond
+    # JetStream's 2-minute duplicate window), then pruned in batches every retention_interval_s
+    retention_days: float = 30.0
+    retention_interval_s: float = 3600.0
     max_body_bytes: int = 64 * 1024
     upstream_timeout_s: float = 3.0
 

@@ -18,7 +18,8 @@ async def on_need_raised(conn: asyncpg.Connection, envelopes: list[Envelope[Need
 
 def subscriptions(max_deliver: int) -> list[Subscription]:
     return [
-        Subscription(durable="volunteers-need-raised", event=NeedRaised, handle=on_need_raised, max_deliver=max_deliver),
+        Subscription(durable="volunteers-need-raised", event=NeedRaised, handle=on_need_raised, max_deliver=max_deliver,
+                     whole_batch=True),
         Subscription(durable="volunteers-need-routed", event=NeedRouted, handle=handlers.on_need_routed,
                      max_deliver=max_deliver),
         Subscription(durable="volunteers-need-feedback", event=NeedFeedbackGiven, handle=handlers.on_feedback,

@@ -356,3 +356,34 @@ async def test_a_joint_meeting_resolution_becomes_a_project(projects, token, wor
 
     action = await eventually(under_way, "the meeting's action moved on by the proposed project")
     assert "项目已入库" in action["progress"][-1]["note"]
+
+
+async def test_one_request_is_one_trace_to_the_third_hop(projects, token, world, db):
+    """The party's decision (a request with the caller's traceparent) → MatterDecided (party) →
+    FundingRequested (projects, from a consumer) → FundsCommitted (charity, from a consumer): every
+    event carries the request's trace id, each under a span of its own hop."""
+    funds, seats = world
+    worker = headers(token, "social_worker", "sw-trace")
+    created = await projects.post("/projects", headers=worker, json=project_body(funds["government_purchase"],
+                                                                                title="社区助浴服务项目"))
+    pid = created.json()["id"]
+    assert (await projects.post(f"/projects/{pid}/submission", headers=worker)).json()["status"] == "review_pending"
+    trace_id = new_id().hex  # 32 hex digits, unique to this test
+    traced = httpx.AsyncClient(base_url=str(projects.base_url), timeout=10,
+                               headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"})
+    async with traced:
+        await party_decides(traced, token, pid, seats, "approved", "for", "for", "for")
+    await projects_kit.status_becomes(projects, worker, pid, "funded")
+
+    async def traced_events(service: str) -> list[tuple[str, str]]:
+        rows = await (await db(service)).fetch("SELECT subject, traceparent FROM outbox WHERE traceparent LIKE $1",
+                                               f"00-{trace_id}-%")
+        return [(r["subject"].split(".")[2], r["traceparent"].split("-")[2]) for r in rows]
+
+    hops = {"party": "matter_decided", "projects": "funding_requested", "charity": "funds_committed"}
+    found = {service: await eventually(lambda s=service: traced_events(s), f"{event} in the trace")
+             for service, event in hops.items()}
+    for service, event in hops.items():
+        assert event in {name for name, _ in found[service]}, (service, found[service])
+    parents = [span for events in found.values() for _, span in events]
+    assert "00f067aa0ba902b7" not in parents and len(set(parents)) == len(parents)  # each hop its own span

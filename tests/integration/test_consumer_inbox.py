@@ -32,11 +32,13 @@ class Recorder:
     def __init__(self) -> None:
         self.refuse = True
         self.batches: list[int] = []
+        self.transactions: set[int] = set()
 
     async def __call__(self, conn, envelopes) -> None:
         if self.refuse and any(e.data.poison for e in envelopes):
             raise ValueError("poison probe refused")
         self.batches.append(len(envelopes))
+        self.transactions.add(await conn.fetchval("SELECT txid_current()"))
         await conn.executemany("INSERT INTO probe_effects (n, event_id) VALUES ($1, $2)",
                                [(e.data.n, e.id) for e in envelopes])
 
@@ -86,10 +88,20 @@ async def test_duplicate_publish_with_same_id_is_absorbed_by_jetstream(js):
 
 
 async def test_batch_is_applied_in_one_transaction(pool, js):
+    """One envelope per handler call (its span current), but one transaction for the batch."""
     await js.add_consumer("PROJECTS", Subscription("probe-batch", ProbeHappened, Recorder()).consumer_config())
     await asyncio.gather(*(publish(js, ProbeHappened(n=i)) for i in range(100)))
     recorder = Recorder()
     await run_consumer("probe-batch", pool, js, recorder, until=lambda: _count_is(pool, 100))
+    assert recorder.batches == [1] * 100
+    assert len(recorder.transactions) < 100
+
+
+async def test_whole_batch_handler_gets_the_batch_at_once(pool, js):
+    await js.add_consumer("PROJECTS", Subscription("probe-whole", ProbeHappened, Recorder()).consumer_config())
+    await asyncio.gather(*(publish(js, ProbeHappened(n=i)) for i in range(100)))
+    recorder = Recorder()
+    await run_consumer("probe-whole", pool, js, recorder, whole_batch=True, until=lambda: _count_is(pool, 100))
     assert sum(recorder.batches) == 100
     assert max(recorder.batches) > 1
 
@@ -169,3 +181,105 @@ async def test_consumer_continues_the_producers_trace(pool, js):
     spans = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.CONSUMER]
     assert [f"{s.context.trace_id:032x}" for s in spans] == [trace_id]
     assert spans[0].parent.span_id == 0xB7AD6B7169203331
+
+
+class Emitter(Recorder):
+    """Handles a probe by emitting the next one, as a service's consumer emits its own events."""
+
+    async def __call__(self, conn, envelopes) -> None:
+        from kit.uow import UnitOfWork
+
+        await super().__call__(conn, envelopes)
+        events = UnitOfWork.joining(conn)
+        for e in envelopes:
+            self.emitted = events.emit(ProbeHappened(n=e.data.n + 1000), subject="next", area_code=AREA,
+                                       causation_id=e.id)
+        await events.flush()
+
+
+async def test_events_a_consumer_emits_continue_the_trace_of_the_event_it_handles(pool, js):
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        trace.set_tracer_provider(TracerProvider())
+    durable = "probe-trace-emit"
+    await js.add_consumer("PROJECTS", Subscription(durable, ProbeHappened, Recorder()).consumer_config())
+    trace_ids = ["1af7651916cd43dd8448eb211c80319c", "2af7651916cd43dd8448eb211c80319c"]
+    for n, trace_id in enumerate(trace_ids):  # two events of two requests, in one batch
+        env = wrap(ProbeHappened(n=n), subject=str(n), area_code=AREA, traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
+        await publish(js, ProbeHappened(n=n), envelope=env)
+    await run_consumer(durable, pool, js, Emitter(), until=lambda: _count_is(pool, 2))
+    rows = await pool.fetch("SELECT payload FROM outbox WHERE convert_from(payload, 'UTF8')::jsonb->>'subject' = 'next'"
+                            " ORDER BY id DESC LIMIT 2")
+    import orjson
+
+    emitted = sorted(orjson.loads(r["payload"])["traceparent"] for r in rows)
+    assert [tp.split("-")[1] for tp in emitted] == trace_ids  # each continues its own request's trace
+    assert all(tp.split("-")[2] != "b7ad6b7169203331" for tp in emitted)  # under the consumer's span
+
+
+class FlakyDatabase(Recorder):
+    """Fails the way a restarting PostgreSQL does, `times` times, then works."""
+
+    def __init__(self, times: int) -> None:
+        super().__init__()
+        self.left = times
+
+    async def __call__(self, conn, envelopes) -> None:
+        import asyncpg
+
+        if self.left:
+            self.left -= 1
+            raise asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+        await super().__call__(conn, envelopes)
+
+
+async def test_an_infrastructure_failure_pauses_and_counts_no_delivery(pool, js):
+    """With max_deliver=1 a counted failure would dead-letter at once: a database that is away
+    for several attempts must cost the event nothing."""
+    durable = "probe-flaky-db"
+    await js.add_consumer("PROJECTS", Subscription(durable, ProbeHappened, Recorder()).consumer_config())
+    dlq_before = (await js.stream_info("DLQ")).state.last_seq
+    await publish(js, ProbeHappened(n=3))
+    seen_paused = []
+
+    async def applied():
+        seen_paused.append(consumer_ref[0].paused if consumer_ref else None)
+        return await _count_is(pool, 1)
+
+    consumer_ref = []
+    flaky = FlakyDatabase(times=3)
+    task_consumer = EventConsumer(Subscription(durable, ProbeHappened, flaky, max_deliver=1), pool, js)
+    consumer_ref.append(task_consumer)
+    task = asyncio.create_task(task_consumer.run())
+    try:
+        for _ in range(200):
+            if await applied():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task_consumer.stop()
+        await asyncio.wait_for(task, 5)
+    assert await effects(pool) == 1 and flaky.left == 0
+    assert any(p and "CannotConnectNow" in p for p in seen_paused)  # /readyz said why meanwhile
+    assert task_consumer.paused is None
+    assert (await js.stream_info("DLQ")).state.last_seq == dlq_before
+    assert (await js.consumer_info("PROJECTS", durable)).num_redelivered == 0
+
+
+async def test_dlq_replay_skips_letters_older_than_the_inbox_retention(js, settings, capsys):
+    from datetime import datetime, timedelta, timezone
+
+    from contracts.subjects import dlq_subject
+
+    old = wrap(ProbeHappened(n=77), subject="77", area_code=AREA).model_copy(
+        update={"time": datetime.now(timezone.utc) - timedelta(days=settings.retention_days + 1)})
+    ack = await js.publish(dlq_subject("probe-old"), old.model_dump_json().encode(),
+                           headers={"Wushe-Dlq-Subject": event_subject(ProbeHappened, AREA)})
+    assert await dlq.replay(settings, [ack.seq]) == 0
+    assert "保留期限" in capsys.readouterr().out
+    assert (await js.get_msg("DLQ", ack.seq)).data  # still there
+    last = (await js.stream_info("PROJECTS")).state.last_seq
+    assert await dlq.replay(settings, [ack.seq], force=True) == 0
+    assert (await js.stream_info("PROJECTS")).state.last_seq == last + 1

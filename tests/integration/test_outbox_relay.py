@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -148,3 +149,94 @@ async def _until(fetch, expected, timeout: float = 10.0) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"still {await fetch()} after {timeout}s, expected {expected}")
+
+
+async def insert_unpublishable(pool, subject: str = "nowhere.no_stream.v1") -> int:
+    """A row no stream takes (what a renamed subject or a hand-made row would leave behind)."""
+    return await pool.fetchval(
+        """INSERT INTO outbox (event_id, subject, payload) VALUES (gen_random_uuid(), $1, '{}') RETURNING id""",
+        subject)
+
+
+async def test_an_unpublishable_row_is_parked_and_the_rows_behind_it_flow(pool, js, settings, capsys):
+    from deploy import outbox as outbox_cli
+
+    start = (await js.stream_info("PROJECTS")).state.last_seq
+    stuck = await insert_unpublishable(pool)  # claimed first on every pass: it must hold nothing back
+    await emit_probes(pool, range(5))
+    relay = OutboxRelay(pool, js, lambda: kit_db.connect(settings, SERVICE), max_attempts=3, retry_base_s=0.05)
+    for _ in range(40):
+        await relay.publish_batch()
+        if await pool.fetchval("SELECT parked_at IS NOT NULL FROM outbox WHERE id = $1", stuck):
+            break
+        await asyncio.sleep(0.05)
+    row = await pool.fetchrow("SELECT attempts, last_error, parked_at, sent_at FROM outbox WHERE id = $1", stuck)
+    assert row["attempts"] == 3 and row["parked_at"] is not None and row["sent_at"] is None
+    assert "NoStreamResponse" in row["last_error"]
+    assert len(await stream_ids(js, start)) == 5  # every row behind it was published, once
+    assert await relay.publish_batch() == 0  # a parked row is no longer claimed
+
+    assert await outbox_cli.list_(settings, [SERVICE]) == 0
+    listed = capsys.readouterr().out
+    assert "搁置 1 条" in listed and f"#{stuck}" in listed and "NoStreamResponse" in listed
+
+    # the operator fixes the cause (here: the row's subject) and re-queues it: it is published once
+    await pool.execute("UPDATE outbox SET subject = $1 WHERE id = $2", event_filter(ProbeHappened, AREA), stuck)
+    assert await outbox_cli.retry(settings, SERVICE, []) == 0
+    assert await relay.publish_batch() == 1
+    assert len(await stream_ids(js, start)) == 6
+    assert await pool.fetchval("SELECT sent_at IS NOT NULL FROM outbox WHERE id = $1", stuck)
+
+
+async def test_a_nats_outage_counts_no_attempt(pool, settings):
+    """Publishes that fail because NATS is away leave the rows pending with no attempt counted."""
+    from kit.bus import ensure_streams
+    from kit.failures import is_transient
+
+    home = Path(tempfile.mkdtemp(prefix="wushe-attempts-", dir="/tmp"))
+    private = Settings(home=home, nats_url=f"nats://127.0.0.1:{free_port()}")
+    server = start_nats(private)
+    nc = await nats.connect(private.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    try:
+        await ensure_streams(nc.jetstream())
+        stop_process(server)
+        await emit_probes(pool, range(3))
+        relay = OutboxRelay(pool, nc.jetstream(), lambda: kit_db.connect(settings, SERVICE), max_attempts=1,
+                            ack_timeout=0.5)
+        for _ in range(3):
+            with pytest.raises(Exception) as raised:
+                await relay.publish_batch()
+            assert is_transient(raised.value), raised.value
+        rows = await pool.fetch("SELECT attempts, parked_at, sent_at FROM outbox")
+        assert [(r["attempts"], r["parked_at"], r["sent_at"]) for r in rows] == [(0, None, None)] * 3
+    finally:
+        with contextlib.suppress(OSError):  # closing while it reconnects to a server that is gone
+            await nc.close()
+        if server.poll() is None:
+            stop_process(server)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+async def test_retention_prunes_only_what_is_older_than_the_horizon(pool):
+    from datetime import timedelta
+
+    from kit.retention import prune
+
+    await pool.execute("DELETE FROM inbox WHERE consumer LIKE 'retention-%'")
+    await pool.execute("DELETE FROM idempotency_keys WHERE caller LIKE 'retention-%'")
+    await emit_probes(pool, range(7))
+    await pool.execute("UPDATE outbox SET sent_at = now() - interval '40 days' WHERE id IN "
+                       "(SELECT id FROM outbox ORDER BY id LIMIT 5)")
+    await pool.execute("""INSERT INTO inbox (consumer, event_id, processed_at)
+                          SELECT 'retention-' || (g % 2), gen_random_uuid(),
+                                 now() - make_interval(days => CASE WHEN g <= 25 THEN 40 ELSE 1 END)
+                          FROM generate_series(1, 30) g""")
+    await pool.execute("""INSERT INTO idempotency_keys (caller, key, request_hash, created_at)
+                          SELECT 'retention-c', 'k' || g, 'h', now() - make_interval(days => 40 - g)
+                          FROM generate_series(1, 20) g""")  # 10 older than 30 days
+    deleted = await prune(pool, timedelta(days=30), batch=4)  # several batches per table
+    assert deleted["outbox"] == 5 and deleted["idempotency_keys"] == 10
+    assert await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer LIKE 'retention-%'") == 5
+    # pending rows are never pruned, however old
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 2
+    assert await pool.fetchval("SELECT count(*) FROM idempotency_keys WHERE caller = 'retention-c'") == 10
