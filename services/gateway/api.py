@@ -56,7 +56,8 @@ async def _call(request: Request, service: str, method: str, path: str, *, optio
 
 
 @router.get("/public/certificates/{code}", summary="核验志愿服务记录证明（无需登录）/ check a certificate, no login")
-async def verify_certificate(code: str, request: Request) -> Response:
+async def verify_certificate(request: Request,
+                             code: str = Path(max_length=64, pattern=r"^[0-9A-Za-z-]+$")) -> Response:
     """Public: anyone holding a certificate can check its code; the answer shows masked data only."""
     return await _public(request, "volunteers", path_of("certificates", "verify", code))
 

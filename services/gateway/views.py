@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import views as api
 from contracts.areas import lookup
+from contracts.values import USCC
 from kit.auth import Principal, listing_area, principal
 from kit.problems import Problem
 from services.gateway.kpis import kpi_board
@@ -141,7 +142,7 @@ async def volunteer_profile(volunteer_id: UUID, request: Request, who: Principal
 
 
 @router.get("/organizations/{uscc}", response_model=api.Profile, summary="社会组织档案 / an organization's profile")
-async def organization_profile(uscc: str, request: Request, who: Principal = Depends(principal)) -> api.Profile:
+async def organization_profile(uscc: USCC, request: Request, who: Principal = Depends(principal)) -> api.Profile:
     s = await fan_out(request, {"organization": Ask("projects", path_of("organizations", uscc)),
                                 "projects": Ask("projects", "/projects", {"organization_uscc": uscc})})
     return _profile("organization", uscc, s, core="organization")

@@ -151,3 +151,14 @@ async def test_a_method_a_route_does_not_take_answers_405_saying_which_it_does(p
     reply = await projects.delete("/needs/stats", headers=bearer(token, "civil_affairs"))
     assert reply.status_code == 405 and reply.headers["content-type"].startswith("application/problem+json")
     assert set(reply.headers["allow"].replace(" ", "").split(",")) == {"GET"}
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("/views/organizations/91130102MA0ABCDE1X", "uscc"),  # a wrong check character
+    ("/views/organizations/abc%3Fq%3D1", "uscc"),         # a query smuggled into the id
+    ("/views/volunteers/not-an-id", "volunteer_id"),
+    ("/views/needs/1%3Bdrop", "need_id"),
+    ("/public/certificates/AB%3Fx%3D1", "code"),
+])
+async def test_gateway_path_parameters_are_checked_before_any_upstream_call(projects, token, path, field):
+    assert_names(await projects.get(path, headers=bearer(token, "civil_affairs")), field)
