@@ -114,7 +114,10 @@ def create_service_app(
             await pool.close()
 
     async def database_ready(app: FastAPI) -> None:
-        await app.state.pool.fetchval("SELECT 1")
+        try:
+            await app.state.pool.fetchval("SELECT 1")
+        except Exception as exc:
+            raise ConnectionError(f"PostgreSQL {describe(exc)}") from exc
 
     async def bus_ready(app: FastAPI) -> None:
         if not app.state.broker.connection.is_connected:

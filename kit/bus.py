@@ -68,10 +68,6 @@ async def ensure_streams(js: JetStreamContext, *, replicas: int = 1, duplicate_w
 
 
 Handler = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[None]]
-# Server-side deliveries beyond `max_deliver`: a process killed mid-batch costs its messages a
-# delivery that was no attempt of theirs, so the server keeps redelivering a while longer and
-# `_fail` (which counts the event's own failures) still has the last word.
-SPARE_DELIVERIES = 3
 
 
 @dataclass
@@ -100,7 +96,10 @@ class Subscription:
             filter_subject=event_filter(self.event),
             ack_policy=JsAckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            max_deliver=self.max_deliver + SPARE_DELIVERIES,
+            # No server-side limit: a server that stops redelivering drops the message without a
+            # trace. `_fail` dead-letters an event at `max_deliver` attempts, with the reason; a
+            # process killed mid-batch only delays its messages.
+            max_deliver=-1,
             ack_wait=self.ack_wait_s,
             max_ack_pending=10_000,
         )

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from contracts.values import forbidden_character
+from kit.failures import describe, is_transient
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -103,12 +104,23 @@ class CatchAll:
 
         try:
             await self.app(scope, receive, tracking)
-        except Exception:
-            log.exception("unhandled error", extra={"path": scope["path"]})
+        except Exception as exc:
             if started:
+                log.exception("unhandled error", extra={"path": scope["path"]})
                 raise  # half an answer is out: only closing the connection tells the client
-            problem = Problem(500, "服务器内部错误 / Internal error", "请稍后重试 / please retry later")
-            await problem_response(problem, scope["path"])(scope, receive, send)
+            await problem_response(_unexpected(exc, scope["path"]), scope["path"])(scope, receive, send)
+
+
+def _unexpected(exc: Exception, path: str) -> Problem:
+    """PostgreSQL or NATS away is a 503 the client may retry (with its Idempotency-Key); anything
+    else is a 500 and a bug of ours."""
+    if is_transient(exc):
+        log.warning("dependency unavailable", extra={"path": path, "error": describe(exc)})
+        return Problem(503, "服务暂时不可用 / Service temporarily unavailable",
+                       "数据库或消息服务暂时不可用，请稍后重试 / a database or the message bus is unavailable: retry later",
+                       headers={"Retry-After": "5"})
+    log.exception("unhandled error", exc_info=exc, extra={"path": path})
+    return Problem(500, "服务器内部错误 / Internal error", "请稍后重试 / please retry later")
 
 
 class InputGuard:
