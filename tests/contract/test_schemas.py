@@ -1,4 +1,7 @@
-"""Committed JSON Schemas match the code, and no contract changes in a backward-incompatible way."""
+"""Committed JSON Schemas match the code, and no contract changes in a backward-incompatible way:
+neither from the committed schema to the code, nor along the git history of contracts/schemas/.
+The gate itself (refusals of `--write`, the history walk on a repository of its own) is tested in
+test_schema_gate.py."""
 from __future__ import annotations
 
 import json
@@ -11,10 +14,23 @@ from pydantic import ValidationError
 from contracts.api.needs import NeedIn
 from contracts.envelope import Envelope, wrap
 from contracts.events import NeedRaised
-from contracts.schema_export import SCHEMA_DIR, all_schemas, breaking_changes
+from contracts.schema_export import (
+    API,
+    EVENTS,
+    FAMILIES,
+    HISTORY_BASELINE,
+    SCHEMA_DIR,
+    HistoryUnavailable,
+    all_schemas,
+    breaking_changes,
+    check_history,
+    committed_schemas,
+    family_of,
+    load_records,
+)
 from contracts.taxonomy import Channel, NeedCategory, Urgency
 
-COMMITTED = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(SCHEMA_DIR.glob("*.json"))}
+COMMITTED = committed_schemas(SCHEMA_DIR)
 GENERATED = all_schemas()
 
 
@@ -38,6 +54,29 @@ def test_generated_schema_matches_committed(stem):
 def test_committed_contract_still_exists_and_is_compatible(stem):
     assert stem in GENERATED, f"contract {stem} was removed: a breaking change for its consumers"
     assert breaking_changes(COMMITTED[stem], GENERATED[stem]) == []
+
+
+def test_committed_schemas_are_compatible_along_their_git_history():
+    """Each version of each committed schema since HISTORY_BASELINE against the one before it, then
+    HEAD against the working tree: a break that regenerating or hand-editing let in fails here, and
+    so does a checkout without that history (a skip in CI would prove nothing)."""
+    try:
+        report = check_history(SCHEMA_DIR, HISTORY_BASELINE)
+    except HistoryUnavailable as e:
+        pytest.fail(str(e))
+    assert report.versions >= len(COMMITTED)
+    assert report.problems == [], "\n".join(report.problems)
+
+
+def test_every_committed_schema_belongs_to_a_family_and_every_family_is_committed():
+    assert [stem for stem in COMMITTED if family_of(stem) is None] == []
+    assert {family_of(stem) for stem in COMMITTED} == set(FAMILIES)
+
+
+def test_events_take_a_new_version_api_models_a_reviewed_record():
+    assert (EVENTS.recordable, API.recordable) == (False, True)
+    records = load_records(SCHEMA_DIR)
+    assert all(family_of(r["contract"]).recordable for r in records.accepted), records.accepted
 
 
 def test_every_committed_schema_is_compatible_with_itself():
@@ -69,12 +108,12 @@ def test_identical_schemas_have_no_breaking_change():
 
 def test_removed_property_is_breaking():
     new = obj({"name": STR, "tags": BASE["properties"]["tags"]}, ("name",))
-    assert "$.color: property removed" in changed(BASE, new)
+    assert "$.color: 属性被删除 / property removed" in changed(BASE, new)
 
 
 def test_newly_required_property_is_breaking():
     new = {**BASE, "required": ["name", "color"]}
-    assert "$.color: property is now required" in changed(BASE, new)
+    assert "$.color: 属性变为必填 / property is now required" in changed(BASE, new)
 
 
 def test_new_required_property_is_breaking():
@@ -84,22 +123,22 @@ def test_new_required_property_is_breaking():
 
 def test_type_change_is_breaking():
     new = obj({**BASE["properties"], "name": {"type": "integer"}}, ("name",))
-    assert "$.name: type changed" in changed(BASE, new)
+    assert "$.name: 类型改变 / type changed" in changed(BASE, new)
 
 
 def test_nullable_is_a_type_change():
     new = obj({**BASE["properties"], "name": {"anyOf": [STR, {"type": "null"}]}}, ("name",))
-    assert "$.name: type changed" in changed(BASE, new)
+    assert "$.name: 类型改变 / type changed" in changed(BASE, new)
 
 
 def test_format_change_is_breaking():
     new = obj({**BASE["properties"], "name": {"type": "string", "format": "uuid"}}, ("name",))
-    assert "$.name: format changed" in changed(BASE, new)
+    assert "$.name: format 改变 / changed" in changed(BASE, new)
 
 
 def test_enum_value_removed_is_breaking():
     new = obj({**BASE["properties"], "color": {"type": "string", "enum": ["red"]}}, ("name",))
-    assert "$.color: enum lost ['green']" in changed(BASE, new)
+    assert "$.color: 枚举值被删除 / enum lost: ['green']" in changed(BASE, new)
 
 
 def test_nested_change_inside_defs_via_ref_is_breaking():
@@ -108,7 +147,7 @@ def test_nested_change_inside_defs_via_ref_is_breaking():
 
     old = schema(obj({"street": STR, "zip": STR}))
     new = schema(obj({"street": STR, "zip": {"type": "integer"}}))
-    assert "$.address.zip: type changed" in changed(old, new)
+    assert "$.address.zip: 类型改变 / type changed" in changed(old, new)
 
 
 def test_change_inside_optional_ref_is_breaking():
@@ -116,23 +155,23 @@ def test_change_inside_optional_ref_is_breaking():
         nullable = {"anyOf": [{"$ref": "#/$defs/Address"}, {"type": "null"}], "default": None}
         return {**obj({"address": nullable}), "$defs": {"Address": address}}
 
-    assert "$.address.zip: property removed" in changed(schema(obj({"zip": STR})), schema(obj({})))
+    assert "$.address.zip: 属性被删除 / property removed" in changed(schema(obj({"zip": STR})), schema(obj({})))
 
 
 def test_array_item_type_change_is_breaking():
     new = obj({**BASE["properties"], "tags": {"type": "array", "items": {"type": "integer"}}}, ("name",))
-    assert "$.tags[]: type changed" in changed(BASE, new)
+    assert "$.tags[]: 类型改变 / type changed" in changed(BASE, new)
 
 
 def test_max_length_decrease_is_breaking():
     old = obj({"note": {"type": "string", "maxLength": 100}})
     new = obj({"note": {"type": "string", "maxLength": 50}})
-    assert "$.note: maxLength tightened from 100 to 50" in changed(old, new)
+    assert "$.note: maxLength 收紧 / tightened: 100 → 50" in changed(old, new)
     assert breaking_changes(new, old) == []  # loosening is fine
 
 
 def test_forbidding_additional_properties_is_breaking():
-    assert "additional properties" in changed(BASE, {**BASE, "additionalProperties": False})
+    assert "不再允许额外属性 / additional properties" in changed(BASE, {**BASE, "additionalProperties": False})
 
 
 def test_recursive_schema_terminates():
