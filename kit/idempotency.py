@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from kit.problems import Problem, problem_response
+from kit.failures import describe, is_transient
+from kit.problems import Problem, problem_response, unexpected
 
 log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
@@ -95,9 +96,13 @@ class IdempotentWrites:
         pool = scope["app"].state.pool
         status, headers, chunks = await self._run(scope, _replaying(body, receive), claim)
         if claim.taken:
-            return await _answer_stored(await _wait_for_answer(pool, claim), claim, scope, receive, send)
+            try:
+                stored = await _wait_for_answer(pool, claim)
+            except Exception as exc:  # PostgreSQL away: 503, retry with the same key
+                return await problem_response(unexpected(exc, scope["path"]), scope["path"])(scope, receive, send)
+            return await _answer_stored(stored, claim, scope, receive, send)
         if claim.committed and status < 500:  # a failure after the commit is not replayed: it says nothing
-            await _store(pool, claim, status, dict(headers).get(b"content-type", b"").decode(), b"".join(chunks))
+            await _keep_answer(pool, claim, status, headers, chunks)
         elif 200 <= status < 300:
             log.warning(UNCLAIMED_WRITE, extra={"scope": claim.scope})
         await _send(send, status, headers, chunks)
@@ -175,6 +180,17 @@ async def _store(pool: asyncpg.Pool, claim: Claim, status: int, content_type: st
         """UPDATE idempotency_keys SET status = $4, content_type = $5, response = $6
            WHERE caller = $1 AND scope = $2 AND key = $3""",
         claim.caller, claim.scope, claim.key, status, content_type, body)
+
+
+async def _keep_answer(pool: asyncpg.Pool, claim: Claim, status: int, headers: list, chunks: list[bytes]) -> None:
+    """Store the answer for replays. The write is committed, so if PostgreSQL went away just now the
+    caller still gets this answer; a retry of it will hear "applied, answer not kept" (409)."""
+    try:
+        await _store(pool, claim, status, dict(headers).get(b"content-type", b"").decode(), b"".join(chunks))
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        log.warning("answer not kept for replay", extra={"scope": claim.scope, "error": describe(exc)})
 
 
 async def _answer_stored(stored: asyncpg.Record | None, claim: Claim, scope, receive, send) -> None:

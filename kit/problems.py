@@ -108,10 +108,10 @@ class CatchAll:
             if started:
                 log.exception("unhandled error", extra={"path": scope["path"]})
                 raise  # half an answer is out: only closing the connection tells the client
-            await problem_response(_unexpected(exc, scope["path"]), scope["path"])(scope, receive, send)
+            await problem_response(unexpected(exc, scope["path"]), scope["path"])(scope, receive, send)
 
 
-def _unexpected(exc: Exception, path: str) -> Problem:
+def unexpected(exc: Exception, path: str) -> Problem:
     """PostgreSQL or NATS away is a 503 the client may retry (with its Idempotency-Key); anything
     else is a 500 and a bug of ours."""
     if is_transient(exc):

@@ -140,3 +140,34 @@ async def test_without_a_token_nothing_is_claimed(client):
     reply = await client.post("/accounts/x/deposits", json={"amount": 1}, headers={"Idempotency-Key": "anon"})
     assert reply.status_code == 201  # this probe route checks no token; a service route would answer 401
     assert await client.pool.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = 'anon'") == 0
+
+
+async def test_the_database_lost_after_the_commit_still_answers_the_write(client, token, monkeypatch):
+    """PostgreSQL goes away between the commit and storing the answer: the caller gets its 201 (the
+    write is applied), not a 500 that would make it doubt; a retry is told the write was applied."""
+    account, headers = f"a-{uuid.uuid4()}", caller(token, "sw-1", f"gone-{uuid.uuid4()}")
+
+    async def database_away(*_args):
+        raise ConnectionRefusedError("PostgreSQL is restarting")
+
+    monkeypatch.setattr("kit.idempotency._store", database_away)
+    first = await client.post(f"/accounts/{account}/deposits", json={"amount": 4}, headers=headers)
+    assert first.status_code == 201 and first.json()["balance"] == 4
+    monkeypatch.undo()
+    retried = await client.post(f"/accounts/{account}/deposits", json={"amount": 4}, headers=headers)
+    assert retried.status_code == 409 and retried.json()["rule"] == "idempotency_applied"
+    assert await balance(client, account) == 4
+
+
+async def test_a_retry_waiting_for_an_answer_while_the_database_is_away_is_told_to_retry(client, token, monkeypatch):
+    account, headers = f"a-{uuid.uuid4()}", caller(token, "sw-1", f"wait-{uuid.uuid4()}")
+    await client.post(f"/accounts/{account}/deposits", json={"amount": 2}, headers=headers)
+
+    async def database_away(*_args):
+        raise ConnectionRefusedError("PostgreSQL is restarting")
+
+    monkeypatch.setattr("kit.idempotency._stored", database_away)
+    retried = await client.post(f"/accounts/{account}/deposits", json={"amount": 2}, headers=headers)
+    assert retried.status_code == 503 and retried.headers["retry-after"] == "5"
+    monkeypatch.undo()
+    assert await balance(client, account) == 2
