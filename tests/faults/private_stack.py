@@ -56,15 +56,19 @@ class PrivateServers:
 class NeedLoad:
     """Raises needs without pause from `concurrency` clients, each POST with an Idempotency-Key of
     its own and retried with the same key until it gets an answer that is not 5xx or a dropped
-    connection (as a portal would). `created` holds the ids that were answered 201."""
+    connection (as a portal would). `created` holds the ids that were answered 201; a request whose
+    service died between its commit and storing its answer is told so (409) and counted apart."""
 
     url: str
     token: str
     concurrency: int = 4
     limit: int = 100_000
+    body: dict = field(default_factory=lambda: NEED)
     created: list[str] = field(default_factory=list)
     failures: int = 0
+    applied_unanswered: int = 0  # told "applied, answer not kept" (the service died in between)
     refusals: set[int] = field(default_factory=set)  # the statuses of refused attempts
+    _claimed: int = 0
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self) -> None:
@@ -72,16 +76,20 @@ class NeedLoad:
             await asyncio.gather(*(self._client(client) for _ in range(self.concurrency)))
 
     async def _client(self, client: httpx.AsyncClient) -> None:
-        while not self._stop.is_set() and len(self.created) < self.limit:
+        while not self._stop.is_set() and self._claimed < self.limit:
+            self._claimed += 1  # no await since the check: the clients together send exactly `limit`
             key = str(uuid.uuid4())
             while not self._stop.is_set():
                 try:
-                    reply = await client.post("/needs", json=NEED, headers={
+                    reply = await client.post("/needs", json=self.body, headers={
                         "Authorization": f"Bearer {self.token}", "Idempotency-Key": key})
                 except httpx.TransportError:
                     reply = None
                 if reply is not None and reply.status_code == 201:
                     self.created.append(reply.json()["id"])
+                    break
+                if reply is not None and reply.status_code == 409 and reply.json().get("rule") == "idempotency_applied":
+                    self.applied_unanswered += 1  # killed between its commit and storing its answer: applied
                     break
                 assert reply is None or reply.status_code >= 500, reply.text  # never a 4xx for a good body
                 self.failures += 1
