@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 
-from kit.settings import SERVICES, Settings
+from kit.settings import PII_SERVICES, SERVICES, Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
                                                           "(what $WUSHE_HOME/demo/journal.json records is not sent again)")
     keys = sub.add_parser("keys", help="个人信息加密密钥 / personal-data keys")
     keys.add_subparsers(dest="keys_command", required=True).add_parser("rotate", help="add a key and make it active")
-    sub.add_parser("reencrypt", help="用当前密钥重新加密个人信息 / re-encrypt personal data under the active key")
+    reencrypt_cmd = sub.add_parser("reencrypt", help="用当前密钥重新加密个人信息 / re-encrypt personal data under the active key")
+    reencrypt_cmd.add_argument("service", nargs="*", metavar="SERVICE",  # no choices=: argparse refuses an empty "*"
+                               help="、".join(PII_SERVICES) + "（默认全部 / default: all）")
+    reencrypt_cmd.add_argument("--batch", type=int, default=200, help="每个事务的行数 / rows per transaction")
     outbox = sub.add_parser("outbox", help="待发事件 / the services' outboxes")
     outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
     outbox_list = outbox_sub.add_parser("list", help="每个服务的待发、搁置事件 / pending and parked rows per service")
@@ -88,7 +91,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"active key: {rotate_keyring(settings.keyring_file)} (restart the services, then run `wushe reencrypt`)")
         return 0
     if args.command == "reencrypt":
-        return asyncio.run(reencrypt(settings))
+        from deploy import reencrypt
+
+        if unknown := sorted(set(args.service) - set(PII_SERVICES)):
+            parser.error(f"reencrypt: 未知服务 / unknown service {', '.join(unknown)} (choose from {', '.join(PII_SERVICES)})")
+        if args.batch < 1:
+            parser.error("reencrypt --batch: 须为正整数 / must be a positive integer")
+        return asyncio.run(reencrypt.run(settings, args.service or list(PII_SERVICES), args.batch))
     if args.command == "serve":
         return serve(settings, args.service)
     if args.command == "relay":
@@ -124,20 +133,6 @@ def serve(settings: Settings, service: str) -> int:
     uvicorn.run(f"services.{service}.app:create_app", factory=True, host=settings.http_host,
                 port=settings.port_of(service), loop="uvloop", http="httptools", access_log=False,
                 log_level="warning", timeout_graceful_shutdown=5, timeout_keep_alive=KEEP_ALIVE_S)
-    return 0
-
-
-async def reencrypt(settings: Settings) -> int:
-    from kit import db
-    from kit.crypto import load_keyring
-    from services.needs.handlers import reencrypt as reencrypt_needs
-
-    pool = await db.create_pool(settings, "needs", size=2)
-    try:
-        changed = await reencrypt_needs(pool, load_keyring(settings.keyring_file))
-    finally:
-        await pool.close()
-    print(f"needs: {changed} 条记录已重新加密 / records re-encrypted")
     return 0
 
 

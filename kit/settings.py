@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("needs", "volunteers", "projects", "charity", "party")
+PII_SERVICES = ("needs", "volunteers", "party", "charity")  # they keep personal data encrypted (`wushe reencrypt`)
 # HTTP port offset of each service from the gateway's port
 PORT_OFFSETS = {"gateway": 0, **{name: i + 1 for i, name in enumerate(SERVICES)}}
 DEV_JWT_ISSUER = "wushe-dev"  # the local development issuer (`wushe token`, the console's dev sign-in)

@@ -24,6 +24,7 @@ from kit import months
 from kit.clock import now
 from kit.auth import Principal, require_jurisdiction, visible
 from kit.crypto import Keyring
+from kit.reencrypt import Encrypted, fields
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import Events, UnitOfWork
 from services.charity import domain, ledger, store
@@ -31,6 +32,15 @@ from services.charity.domain import WORLD
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def donation_context(donation_id, field: str) -> bytes:
+    """Associated data binding a donor's ciphertext to its donation and field."""
+    return f"charity/{donation_id}/{field}".encode()
+
+
+# where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
+ENCRYPTED = (Encrypted("donations", fields(donation_context, {"donor_name_enc": "donor"})),)
 
 
 
@@ -102,7 +112,7 @@ async def receive_donation(pool: asyncpg.Pool, keyring: Keyring, who: Principal,
         receipt = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
         await store.insert_donation(uow.conn, {
             "id": donation_id, "fund_id": fund["id"], "area_code": fund["area_code"], "donor_kind": donor.kind,
-            "donor_name_enc": keyring.encrypt(donor.name, f"charity/{donation_id}/donor".encode()) if donor.name else None,
+            "donor_name_enc": keyring.encrypt(donor.name, donation_context(donation_id, "donor")) if donor.name else None,
             "donor_uscc": donor.uscc, "disclose_name": donor.disclose_name, "amount": body.amount_fen,
             "receipt_code": receipt, "received_by": who.sub, "received_at": at})
         await _post(uow.conn, "donation", f"donation:{donation_id}", f"捐赠收据 {receipt}", who.sub,

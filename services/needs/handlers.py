@@ -26,9 +26,10 @@ from contracts.events.volunteers import HoursVerified, TaskAccepted
 from contracts.taxonomy import Route, TargetGroup
 from contracts.values import birth_date, is_minor, mask_name
 from kit.clock import now
-from kit import db, months
+from kit import months
 from kit.auth import Principal, Role, visible
 from kit.crypto import Keyring
+from kit.reencrypt import Encrypted, fields
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
 from services.needs import domain, store
@@ -596,23 +597,12 @@ def resident_view(row: asyncpg.Record, keyring: Keyring, consents: list[dict], *
     )
 
 
-async def reencrypt(pool: asyncpg.Pool, keyring: Keyring) -> int:
-    """Rewrite every ciphertext not under the active key (after a key rotation). Returns rows changed."""
-    active = keyring.active.encode() + b":"
-    targets = {"needs": {"resident_name_enc": "name", "resident_phone_enc": "phone", "resident_cid_enc": "citizen_id"},
-               "residents": {f"{f}_enc": f for f in RESIDENT_PII}}
-    changed = 0
-    async with pool.acquire() as conn, conn.transaction():
-        for table, columns in targets.items():
-            for row in await store.encrypted_rows(conn, table, tuple(columns), active):
-                values = {}
-                for column, field in columns.items():
-                    if row[column] is not None:
-                        context = _pii_context(row["id"], field)
-                        values[column] = keyring.encrypt(keyring.decrypt(row[column], context), context)
-                await db.update(conn, table, row["id"], **values)
-                changed += 1
-    return changed
+# where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
+ENCRYPTED = (
+    Encrypted("needs", fields(_pii_context, {"resident_name_enc": "name", "resident_phone_enc": "phone",
+                                             "resident_cid_enc": "citizen_id"})),
+    Encrypted("residents", fields(_pii_context, {f"{f}_enc": f for f in RESIDENT_PII})),
+)
 
 
 # --- surveys and visits ----------------------------------------------------------------------------

@@ -289,9 +289,3 @@ async def get_mediation(conn: Conn, case_id: UUID, *, for_update: bool = False) 
 
 async def update_mediation(conn: asyncpg.Connection, case_id: UUID, **values) -> None:
     await db.update(conn, "mediations", case_id, **values)
-
-
-async def encrypted_rows(conn: asyncpg.Connection, table: str, columns: tuple[str, ...], stale_prefix: bytes):
-    """Rows with any ciphertext not written with the active key (for re-encryption)."""
-    tests = " OR ".join(f"({c} IS NOT NULL AND substring({c} from 1 for {len(stale_prefix)}) <> $1)" for c in columns)
-    return await conn.fetch(f"SELECT id, {', '.join(columns)} FROM {table} WHERE {tests} FOR UPDATE", stale_prefix)

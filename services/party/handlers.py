@@ -15,6 +15,7 @@ from contracts.values import mask_name, mask_phone
 from kit.auth import Principal, require_jurisdiction, visible
 from kit.clock import now
 from kit.crypto import Keyring
+from kit.reencrypt import Encrypted, fields
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
 from services.party import domain, store
@@ -26,6 +27,10 @@ MEMBER_PII = ("name", "phone")
 def member_context(member_id: UUID, field: str) -> bytes:
     """Associated data binding a member's ciphertext to its row and field."""
     return f"party/member/{member_id}/{field}".encode()
+
+
+# where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
+ENCRYPTED = (Encrypted("members", fields(member_context, {f"{f}_enc": f for f in MEMBER_PII})),)
 
 
 def masked_member_name(keyring: Keyring, member) -> str:

@@ -20,6 +20,7 @@ from contracts.values import age_on, birth_date, is_minor, mask_citizen_id, mask
 from kit.clock import now
 from kit.auth import Principal, Role, visible
 from kit.crypto import Keyring
+from kit.reencrypt import Encrypted, Field, fields
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
 from services.volunteers import domain, store
@@ -32,6 +33,12 @@ WORKERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
 
 def _ctx(volunteer_id, field: str) -> bytes:
     return f"volunteers/{volunteer_id}/{field}".encode()
+
+
+# where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
+ENCRYPTED = (Encrypted("volunteers", fields(_ctx, {**{f"{f}_enc": f for f in PII}, "sw_certificate_enc": "certificate"})
+                       + tuple(Field("guardian_consent", f"guardian_{f}", _ctx, json_key=f"guardian_{f}_enc")
+                               for f in ("name", "phone"))),)
 
 
 

@@ -1,51 +1,176 @@
-"""Key rotation: after `reencrypt`, every personal-data ciphertext is under the new key and
-still reads back the same."""
+"""Key rotation: after `wushe reencrypt`, every ciphertext of every service that keeps personal data
+(needs, volunteers, party, charity) is under the new key, the old key can be retired, and everything
+reads back the same. The walk is resumable and never overwrites a concurrent update.
+This module's area: 怀安县 (130728)."""
 from __future__ import annotations
 
-import json
+import asyncio
+import itertools
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
+from conftest import eventually
 
+from contracts.api import charity as charity_api
+from contracts.api import party as party_api
+from contracts.api import volunteers as volunteers_api
 from contracts.api.needs import NeedIn
+from contracts.values import citizen_id_check_char
+from deploy import reencrypt as reencrypt_command
 from kit import db as kit_db
 from kit.auth import Principal, Role
-from kit.crypto import load_keyring, rotate_keyring
-from kit.settings import Settings
-from services.needs import handlers, store
+from kit.crypto import Keyring, load_keyring, rotate_keyring
+from kit.reencrypt import Encrypted, reencrypt
+from kit.settings import PII_SERVICES, Settings
+from services.charity import handlers as charity
+from services.needs import handlers as needs
 from services.needs.config import NeedsSettings
+from services.party import handlers as party
+from services.volunteers import handlers as volunteers
 
-NEED = {"area_code": "130102001001", "category": "bath_aid", "description": "助浴",
-        "resident": {"name": "周十", "phone": "13300133000", "citizen_id": "11010519491231002X"}}
+COUNTY, COMMUNITY = "130728", "130728100001"
+TARGETS = {"needs": needs.ENCRYPTED, "volunteers": volunteers.ENCRYPTED, "party": party.ENCRYPTED,
+           "charity": charity.ENCRYPTED}
+
+
+SERIALS = itertools.count(1)
+
+
+def citizen_id(born: str) -> str:
+    first17 = f"{COUNTY}{born}{next(SERIALS):03d}"
+    return first17 + citizen_id_check_char(first17)
 
 
 @pytest.fixture
-async def pool(settings: Settings):
-    pool = await kit_db.create_pool(settings, "needs", size=2)
-    yield pool
-    await pool.close()
+async def pools(settings: Settings):
+    pools = {s: await kit_db.create_pool(settings, s, size=3) for s in PII_SERVICES}
+    yield pools
+    for pool in pools.values():
+        await pool.close()
 
 
-async def test_rotate_then_reencrypt(pool, settings, tmp_path):
-    ring_file = tmp_path / "ring.json"
-    ring_file.write_text(settings.keyring_file.read_text())
+@pytest.fixture
+def ring_file(settings: Settings, tmp_path: Path):
+    """A copy of the session's keyring to rotate; afterwards every service's data goes back under
+    the session's key, for the tests after this module."""
+    path = tmp_path / "ring.json"
+    path.write_text(settings.keyring_file.read_text())
+    yield path
+
+
+@pytest.fixture
+async def restore(settings: Settings, pools, ring_file):
+    yield
+    back, rotated = load_keyring(settings.keyring_file), load_keyring(ring_file)
+    every_key = Keyring(active=back.active, keys={**rotated.keys, **back.keys}, pseudonym_key=back.pseudonym_key)
+    for service, pool in pools.items():
+        await reencrypt(pool, every_key, TARGETS[service])
+
+
+async def create_personal_data(pools, keyring: Keyring) -> dict:
+    """One record of each kind, written by the services' own handlers."""
+    worker = Principal(sub="sw-keys", role=Role.SOCIAL_WORKER, area=COUNTY)
+    need = await needs.raise_need(pools["needs"], keyring, NeedsSettings().level_defaults(), worker, NeedIn.model_validate({
+        "area_code": COMMUNITY, "category": "bath_aid", "description": "助浴",
+        "resident": {"name": "周十", "phone": "13300133000", "citizen_id": citizen_id("19491231")}}))
+    minor = await volunteers.register(pools["volunteers"], keyring, worker, volunteers_api.VolunteerIn.model_validate({
+        "name": "吴小雨", "citizen_id": citizen_id("20100601"), "phone": "13900139001", "area_code": COMMUNITY,
+        "social_worker": {"level": "assistant", "certificate_no": "ZS-2024-0001"},
+        "guardian_consent": {"guardian_name": "吴大山", "guardian_phone": "13700137001",
+                             "given_at": datetime(2026, 1, 5, tzinfo=timezone.utc).isoformat()}}))
+    secretary = Principal(sub="ps-keys", role=Role.PARTY_SECRETARY, area=COUNTY)
+    org = await party.create_organization(pools["party"], secretary, party_api.OrganizationIn(
+        name="柴沟堡镇第一社区党支部", kind="branch", area_code=COMMUNITY))
+    member = await party.register_member(pools["party"], keyring, secretary, party_api.MemberIn(
+        org_id=org, name="郑红", phone="13600136001", citizen_id=citizen_id("19800101"), area_code=COMMUNITY,
+        in_service=False))
+    fund = await charity.create_fund(pools["charity"], Principal(sub="mz-keys", role=Role.CIVIL_AFFAIRS, area=COUNTY),
+                                     charity_api.FundIn(name="怀安县社区基金", kind="community_foundation", area_code=COUNTY))
+    donation = await charity.receive_donation(
+        pools["charity"], keyring, Principal(sub="cz-keys", role=Role.CHARITY_ADMIN, area=COUNTY),
+        charity_api.DonationIn(fund_id=fund, donor=charity_api.DonorIn(kind="person", name="冯善人"), amount_fen=10_000))
+    return {"need": need.id, "volunteer": minor.id, "member": member.id, "donation": donation.id}
+
+
+async def plaintexts(pool, keyring: Keyring, targets: tuple[Encrypted, ...]) -> dict:
+    """Every ciphertext of `targets` decrypted with the context the service declares: {(table, id, field): text}."""
+    found = {}
+    for target in targets:
+        columns = ", ".join(f"{f.sql()} AS f{i}" for i, f in enumerate(target.fields))
+        for row in await pool.fetch(f"SELECT id, {columns} FROM {target.table}"):
+            for i, f in enumerate(target.fields):
+                if row[f"f{i}"] is not None:
+                    found[(target.table, row["id"], f.name)] = keyring.decrypt(row[f"f{i}"], f.context(row["id"], f.name))
+    return found
+
+
+def only(ring_file: Path, kid: str) -> Keyring:
+    """The keyring with the older keys retired."""
+    ring = load_keyring(ring_file)
+    return Keyring(active=kid, keys={kid: ring.keys[kid]}, pseudonym_key=ring.pseudonym_key)
+
+
+async def test_after_reencrypting_every_service_the_old_key_can_be_retired(pools, ring_file, restore, settings, capsys):
     old = load_keyring(ring_file)
-    who = Principal(sub="sw", role=Role.SOCIAL_WORKER, area="130102")
-    created = await handlers.raise_need(pool, old, NeedsSettings().level_defaults(), who, NeedIn.model_validate(NEED))
+    made = await create_personal_data(pools, old)
+    before = {s: await plaintexts(pools[s], old, TARGETS[s]) for s in PII_SERVICES}
+    new_kid = rotate_keyring(ring_file)
 
+    rotated_settings = settings.model_copy(update={"pii_keyring_file": ring_file})
+    assert await reencrypt_command.run(rotated_settings, list(PII_SERVICES), batch=200) == 0
+    printed = capsys.readouterr().out
+    for service in PII_SERVICES:
+        assert f"{service}." in printed and "rows re-encrypted" in printed
+
+    retired = only(ring_file, new_kid)
+    after = {s: await plaintexts(pools[s], retired, TARGETS[s]) for s in PII_SERVICES}  # no old key: raises if one is left
+    assert after == before
+    shown = after["volunteers"]
+    assert shown[("volunteers", made["volunteer"], "guardian_name")] == "吴大山"
+    assert shown[("volunteers", made["volunteer"], "certificate")] == "ZS-2024-0001"
+    assert after["party"][("members", made["member"], "phone")] == "13600136001"
+    assert after["charity"][("donations", made["donation"], "donor")] == "冯善人"
+    view = needs.need_view(await pools["needs"].fetchrow("SELECT * FROM needs WHERE id = $1", made["need"]),
+                           retired, {}, masked=False)
+    assert view.resident.name == "周十"  # the service reads it back with the new key alone
+
+
+async def test_a_stopped_run_goes_on_where_it_stopped(pools, ring_file, restore):
+    old = load_keyring(ring_file)
+    for _ in range(3):
+        await create_personal_data(pools, old)
+    rotate_keyring(ring_file)
+    rotated = load_keyring(ring_file)
+    first = await reencrypt(pools["volunteers"], rotated, volunteers.ENCRYPTED, batch=1, max_batches=2)
+    assert first[0].done == 2 and first[0].remaining >= 1  # stopped after two rows
+    second = await reencrypt(pools["volunteers"], rotated, volunteers.ENCRYPTED, batch=1)
+    assert second[0].remaining == 0 and second[0].done == first[0].remaining
+
+
+async def test_a_row_updated_while_the_walk_runs_keeps_its_new_value(pools, ring_file, restore):
+    """A member's phone changes (under the new key, by a service already restarted) between two
+    batches, and a row locked by a running transaction is waited for, not skipped or overwritten."""
+    old = load_keyring(ring_file)
+    made = [await create_personal_data(pools, old) for _ in range(2)]
     new_kid = rotate_keyring(ring_file)
     rotated = load_keyring(ring_file)
-    try:
-        assert await handlers.reencrypt(pool, rotated) >= 1
-        row = await store.get_need(pool, created.id)
-        assert all(bytes(row[c]).startswith(f"{new_kid}:".encode())
-                   for c in ("resident_name_enc", "resident_phone_enc", "resident_cid_enc"))
-        only_new = json.loads(ring_file.read_text())
-        only_new["keys"] = {new_kid: only_new["keys"][new_kid]}
-        ring_file.write_text(json.dumps(only_new))
-        view = handlers.need_view(row, load_keyring(ring_file), {}, masked=False)
-        assert view.resident.citizen_id == NEED["resident"]["citizen_id"] and view.resident.name == "周十"
-        assert await handlers.reencrypt(pool, rotated) == 0  # nothing left under an old key
-    finally:  # put the shared database back under the session's key for the tests after this one
-        back = load_keyring(settings.keyring_file)
-        await handlers.reencrypt(pool, type(back)(active=back.active, keys={**rotated.keys, **back.keys},
-                                                  pseudonym_key=back.pseudonym_key))
+    changed = made[1]["member"]
+    pool = pools["party"]
+
+    async with pool.acquire() as conn, conn.transaction():  # a service's update, holding the row's lock
+        await conn.execute("SELECT 1 FROM members WHERE id = $1 FOR UPDATE", changed)
+        walking = asyncio.create_task(reencrypt(pool, rotated, party.ENCRYPTED, batch=1))
+        await eventually(lambda: _only_locked_left(pool, rotated), "the walk past the locked row", 30)
+        await conn.execute("UPDATE members SET phone_enc = $2 WHERE id = $1", changed,
+                           rotated.encrypt("13600136999", party.member_context(changed, "phone")))
+    outcome = await walking
+    assert outcome[0].remaining == 0
+    phones = await plaintexts(pool, only(ring_file, new_kid), party.ENCRYPTED)
+    assert phones[("members", changed, "phone")] == "13600136999"
+    assert phones[("members", made[0]["member"], "phone")] == "13600136001"
+
+
+async def _only_locked_left(pool, rotated: Keyring) -> bool:
+    stale = await pool.fetchval(f"SELECT count(*) FROM members WHERE {party.ENCRYPTED[0].stale()}", rotated.active.encode() + b":")
+    return stale == 1
