@@ -94,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         from deploy import reencrypt
 
         if unknown := sorted(set(args.service) - set(PII_SERVICES)):
-            parser.error(f"reencrypt: 未知服务 / unknown service {', '.join(unknown)} (choose from {', '.join(PII_SERVICES)})")
+            reencrypt_cmd.error(f"未知服务 / unknown service {', '.join(unknown)} (choose from {', '.join(PII_SERVICES)})")
         if args.batch < 1:
-            parser.error("reencrypt --batch: 须为正整数 / must be a positive integer")
+            reencrypt_cmd.error("--batch 须为正整数 / must be a positive integer")
         return asyncio.run(reencrypt.run(settings, args.service or list(PII_SERVICES), args.batch))
     if args.command == "serve":
         return serve(settings, args.service)

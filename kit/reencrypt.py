@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from cryptography.exceptions import InvalidTag
 
 from kit.crypto import Keyring
 
@@ -65,6 +66,16 @@ class Encrypted:
         return ", ".join(f"{column} = {value}" for column, value in values.items())
 
 
+class Unreadable(Exception):
+    """A ciphertext the keyring cannot decrypt: its key is gone from the keyring, or it does not
+    match its row and field (copied from elsewhere, or altered). Its batch is rolled back."""
+
+    def __init__(self, table: str, row_id: Any, field: str, kid: str, missing_key: bool) -> None:
+        self.table, self.row_id, self.field, self.kid, self.missing_key = table, row_id, field, kid, missing_key
+        why = f"key {kid} is not in the keyring" if missing_key else f"it does not decrypt under key {kid} for this row"
+        super().__init__(f"{table} {row_id} {field}: {why}")
+
+
 @dataclass
 class Progress:
     table: str
@@ -82,6 +93,7 @@ class Outcome:
     table: str
     done: int
     remaining: int  # still under an older key: rows another transaction held locked to the end
+    seconds: float
 
 
 async def reencrypt(pool: asyncpg.Pool, keyring: Keyring, targets: tuple[Encrypted, ...], *, batch: int = 200,
@@ -95,19 +107,24 @@ async def reencrypt(pool: asyncpg.Pool, keyring: Keyring, targets: tuple[Encrypt
         progress = Progress(target.table, await _count(pool, target, active), started=time.monotonic())
         on_progress(progress)
         budget = await _walk(pool, keyring, target, active, batch, progress, on_progress, budget, lock_wait_s)
-        outcomes.append(Outcome(target.table, progress.done, await _count(pool, target, active)))
+        outcomes.append(Outcome(target.table, progress.done, await _count(pool, target, active),
+                                time.monotonic() - progress.started))
     return outcomes
 
 
 async def _walk(pool, keyring, target, active, batch, progress, on_progress, budget, lock_wait_s) -> int | None:
-    deadline = time.monotonic() + lock_wait_s
+    """Passes in id order, each batch starting after the last id of the one before, so each pass
+    reads a row once; a new pass picks up what was locked (or written under an older key) meanwhile."""
+    deadline, after = time.monotonic() + lock_wait_s, None
     while budget is None or budget > 0:
-        changed = await _batch(pool, keyring, target, active, batch)
+        changed, last = await _batch(pool, keyring, target, active, batch, after)
         if changed:
             progress.done += changed
             on_progress(progress)
             budget = None if budget is None else budget - 1
-            deadline = time.monotonic() + lock_wait_s
+            deadline, after = time.monotonic() + lock_wait_s, last
+        elif after is not None:
+            after = None  # end of a pass
         elif not await _count(pool, target, active) or time.monotonic() > deadline:
             break
         else:
@@ -115,14 +132,17 @@ async def _walk(pool, keyring, target, active, batch, progress, on_progress, bud
     return budget
 
 
-async def _batch(pool: asyncpg.Pool, keyring: Keyring, target: Encrypted, active: bytes, batch: int) -> int:
+async def _batch(pool: asyncpg.Pool, keyring: Keyring, target: Encrypted, active: bytes, batch: int,
+                 after: Any) -> tuple[int, Any]:
+    """Re-encrypt up to `batch` stale rows with ids above `after`; (rows changed, the last id)."""
     columns = ", ".join(f"{f.sql()} AS f{i}" for i, f in enumerate(target.fields))
+    since, args = ("", (active, batch)) if after is None else (" AND id > $3", (active, batch, after))
     async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(f"""SELECT id, {columns} FROM {target.table} WHERE {target.stale()}
-                                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED""", active, batch)
+        rows = await conn.fetch(f"""SELECT id, {columns} FROM {target.table} WHERE ({target.stale()}){since}
+                                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED""", *args)
         await conn.executemany(f"UPDATE {target.table} SET {target.assignments()} WHERE id = $1",
                                [(row["id"], *_rewritten(keyring, target, row)) for row in rows])
-    return len(rows)
+    return len(rows), rows[-1]["id"] if rows else None
 
 
 def _rewritten(keyring: Keyring, target: Encrypted, row: asyncpg.Record) -> list:
@@ -133,9 +153,19 @@ def _rewritten(keyring: Keyring, target: Encrypted, row: asyncpg.Record) -> list
             values.append(None)
             continue
         context = f.context(row["id"], f.name)
-        new = keyring.encrypt(keyring.decrypt(old, context), context)
+        new = keyring.encrypt(_decrypt(keyring, target, row["id"], f, old, context), context)
         values.append(new.hex() if f.json_key else new)
     return values
+
+
+def _decrypt(keyring: Keyring, target: Encrypted, row_id, f: Field, blob: bytes, context: bytes) -> str:
+    kid = bytes(blob).partition(b":")[0].decode(errors="replace")
+    try:
+        return keyring.decrypt(blob, context)
+    except KeyError:
+        raise Unreadable(target.table, row_id, f.name, kid, missing_key=True) from None
+    except InvalidTag:
+        raise Unreadable(target.table, row_id, f.name, kid, missing_key=False) from None
 
 
 async def _count(pool: asyncpg.Pool, target: Encrypted, active: bytes) -> int:

@@ -5,7 +5,12 @@ This module's area: 怀安县 (130728)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
+import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +26,7 @@ from deploy import reencrypt as reencrypt_command
 from kit import db as kit_db
 from kit.auth import Principal, Role
 from kit.crypto import Keyring, load_keyring, rotate_keyring
-from kit.reencrypt import Encrypted, reencrypt
+from kit.reencrypt import Encrypted, Unreadable, reencrypt
 from kit.settings import PII_SERVICES, Settings
 from services.charity import handlers as charity
 from services.needs import handlers as needs
@@ -111,41 +116,117 @@ def only(ring_file: Path, kid: str) -> Keyring:
     return Keyring(active=kid, keys={kid: ring.keys[kid]}, pseudonym_key=ring.pseudonym_key)
 
 
+async def stale_counts(pools, kid: str) -> dict[str, dict[str, int]]:
+    """{service: {table: rows holding a ciphertext not under `kid`}}."""
+    prefix = kid.encode() + b":"
+    return {s: {t.table: await pools[s].fetchval(f"SELECT count(*) FROM {t.table} WHERE {t.stale()}", prefix)
+                for t in TARGETS[s]} for s in PII_SERVICES}
+
+
 async def test_after_reencrypting_every_service_the_old_key_can_be_retired(pools, ring_file, restore, settings, capsys):
     old = load_keyring(ring_file)
     made = await create_personal_data(pools, old)
     before = {s: await plaintexts(pools[s], old, TARGETS[s]) for s in PII_SERVICES}
     new_kid = rotate_keyring(ring_file)
+    to_do = await stale_counts(pools, new_kid)
 
     rotated_settings = settings.model_copy(update={"pii_keyring_file": ring_file})
     assert await reencrypt_command.run(rotated_settings, list(PII_SERVICES), batch=200) == 0
     printed = capsys.readouterr().out
-    for service in PII_SERVICES:
-        assert f"{service}." in printed and "rows re-encrypted" in printed
+    summary = printed[printed.index("汇总 / summary:"):]
+    for service, tables in to_do.items():
+        for table, n in tables.items():
+            assert f"{service}.{table}: {n}/{n} 行 / rows" in printed  # the progress line
+            assert f"{service}.{table}: 完成，重新加密 {n} 行 / done, {n} rows re-encrypted" in printed
+        assert f"  {service}: 重新加密 {sum(tables.values())} 行" in summary
+    assert await stale_counts(pools, new_kid) == {s: {t: 0 for t in tables} for s, tables in to_do.items()}
 
     retired = only(ring_file, new_kid)
     after = {s: await plaintexts(pools[s], retired, TARGETS[s]) for s in PII_SERVICES}  # no old key: raises if one is left
     assert after == before
     shown = after["volunteers"]
     assert shown[("volunteers", made["volunteer"], "guardian_name")] == "吴大山"
+    assert shown[("volunteers", made["volunteer"], "guardian_phone")] == "13700137001"
     assert shown[("volunteers", made["volunteer"], "certificate")] == "ZS-2024-0001"
     assert after["party"][("members", made["member"], "phone")] == "13600136001"
     assert after["charity"][("donations", made["donation"], "donor")] == "冯善人"
+    await services_read_back(pools, retired, made)
+
+
+async def services_read_back(pools, keyring: Keyring, made: dict) -> None:
+    """The services' own read paths, with only the new key."""
     view = needs.need_view(await pools["needs"].fetchrow("SELECT * FROM needs WHERE id = $1", made["need"]),
-                           retired, {}, masked=False)
-    assert view.resident.name == "周十"  # the service reads it back with the new key alone
+                           keyring, {}, masked=False)
+    assert (view.resident.name, view.resident.phone) == ("周十", "13300133000")
+    worker = Principal(sub="sw-keys", role=Role.SOCIAL_WORKER, area=COUNTY)
+    volunteer = await volunteers.read_volunteer(pools["volunteers"], keyring, worker, made["volunteer"],
+                                                purpose="核对密钥轮换 / key rotation check")
+    assert (volunteer.name, volunteer.phone, volunteer.citizen_id[:14]) == ("吴小雨", "13900139001", f"{COUNTY}20100601")
+    member = party.member_view(keyring, await pools["party"].fetchrow("SELECT * FROM members WHERE id = $1",
+                                                                       made["member"]), unmasked=True)
+    assert (member.name, member.phone) == ("郑红", "13600136001")
+
+
+async def test_every_ciphertext_column_is_declared(pools):
+    """A bytea `*_enc` column a service adds without declaring it would stay under the old key."""
+    for service, pool in pools.items():
+        columns = {(r["table_name"], r["column_name"]) for r in await pool.fetch(
+            """SELECT table_name, column_name FROM information_schema.columns
+               WHERE table_schema = 'public' AND data_type = 'bytea' AND column_name LIKE '%\\_enc'""")}
+        declared = {(t.table, f.column) for t in TARGETS[service] for f in t.fields if f.json_key is None}
+        assert columns and columns <= declared, f"{service}: {sorted(columns - declared)} not in ENCRYPTED"
+
+
+async def test_retiring_the_old_key_too_early_is_refused_and_changes_nothing(pools, ring_file, restore, settings, capsys):
+    old = load_keyring(ring_file)
+    await create_personal_data(pools, old)
+    before = {s: await plaintexts(pools[s], old, TARGETS[s]) for s in PII_SERVICES}
+    new_kid = rotate_keyring(ring_file)
+    early = ring_file.with_name("early.json")  # the older key already removed: nothing can be decrypted
+    data = json.loads(ring_file.read_text())
+    early.write_text(json.dumps({**data, "keys": {new_kid: data["keys"][new_kid]}}))
+
+    code = await reencrypt_command.run(settings.model_copy(update={"pii_keyring_file": early}), ["needs"], batch=200)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "needs.needs" in err and f"所用密钥 {old.active} 已不在密钥环中" in err and f"under key {old.active}" in err
+    assert {s: await plaintexts(pools[s], old, TARGETS[s]) for s in PII_SERVICES} == before  # rolled back
+    with pytest.raises(Unreadable):
+        await reencrypt(pools["party"], only(early, new_kid), party.ENCRYPTED)
+
+
+def wushe(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "WUSHE_HOME": str(home), "WUSHE_PG_PORT": "1"}  # nothing listens there
+    return subprocess.run([sys.executable, "-m", "deploy.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_the_command_says_clearly_when_postgres_is_away_or_a_service_is_unknown(tmp_path):
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "pii-keyring.json").write_text(json.dumps(
+        {"active": "k1", "keys": {"k1": base64.b64encode(os.urandom(32)).decode()},
+         "pseudonym_key": base64.b64encode(os.urandom(32)).decode()}))
+    away = wushe(tmp_path, "reencrypt", "party")
+    assert away.returncode == 2
+    assert "无法连接 party 的数据库" in away.stderr and "cannot reach the party database" in away.stderr
+    assert "Traceback" not in away.stderr + away.stdout
+    unknown = wushe(tmp_path, "reencrypt", "needs", "projects")
+    assert unknown.returncode == 2
+    assert "usage: wushe reencrypt" in unknown.stderr and "未知服务 / unknown service projects" in unknown.stderr
 
 
 async def test_a_stopped_run_goes_on_where_it_stopped(pools, ring_file, restore):
     old = load_keyring(ring_file)
-    for _ in range(3):
-        await create_personal_data(pools, old)
-    rotate_keyring(ring_file)
+    made = [await create_personal_data(pools, old) for _ in range(3)]
+    before = await plaintexts(pools["volunteers"], old, volunteers.ENCRYPTED)
+    new_kid = rotate_keyring(ring_file)
     rotated = load_keyring(ring_file)
     first = await reencrypt(pools["volunteers"], rotated, volunteers.ENCRYPTED, batch=1, max_batches=2)
     assert first[0].done == 2 and first[0].remaining >= 1  # stopped after two rows
     second = await reencrypt(pools["volunteers"], rotated, volunteers.ENCRYPTED, batch=1)
     assert second[0].remaining == 0 and second[0].done == first[0].remaining
+    assert await plaintexts(pools["volunteers"], only(ring_file, new_kid), volunteers.ENCRYPTED) == before
+    assert before[("volunteers", made[2]["volunteer"], "guardian_phone")] == "13700137001"
 
 
 async def test_a_row_updated_while_the_walk_runs_keeps_its_new_value(pools, ring_file, restore):
