@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keys":
         from kit.crypto import rotate_keyring
 
-        print(f"active key: {rotate_keyring(settings.keyring_file)} (restart the services, then run `wushe reencrypt`)")
+        kid = rotate_keyring(settings.keyring_file)
+        print(f"当前密钥 / active key: {kid}（请重启各服务，再运行 wushe reencrypt / restart the services, then run "
+              "`wushe reencrypt`）")
         return 0
     if args.command == "reencrypt":
         from deploy import reencrypt
