@@ -25,7 +25,7 @@ async def _entries(js, seqs: list[int] | None = None):
 
 
 async def list_(settings: Settings) -> int:
-    nc = await nats.connect(settings.nats_url)
+    nc = await nats.connect(settings.nats_servers)
     try:
         count = 0
         async for msg in _entries(nc.jetstream()):
@@ -53,7 +53,7 @@ async def replay(settings: Settings, seqs: list[int], force: bool = False) -> in
     """Publish each dead letter again on its original subject, then remove it from DLQ. Consumers
     that already applied the event skip it (inbox), so replaying is safe — within the inbox's
     retention horizon; older letters are skipped unless `force`."""
-    nc = await nats.connect(settings.nats_url)
+    nc = await nats.connect(settings.nats_servers)
     js = nc.jetstream()
     replayed = 0
     try:

@@ -89,7 +89,7 @@ def create_service_app(
 
     async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         pool = await db.create_pool(settings, name)
-        broker = create_broker(settings.nats_url, name)
+        broker = create_broker(settings.nats_servers, name)
         await broker.connect()
         js = broker.connection.jetstream()
         app.state.pool, app.state.broker, app.state.settings = pool, broker, settings

@@ -39,10 +39,11 @@ PAUSE_S = 1.0  # how long a consumer waits before trying PostgreSQL or NATS agai
 ACK_TIMEOUT_S = 5.0
 
 
-def create_broker(nats_url: str, name: str) -> NatsBroker:
-    """One broker per process. Reconnects forever: a NATS outage pauses work, it never ends it."""
+def create_broker(servers: list[str] | str, name: str) -> NatsBroker:
+    """One broker per process (`servers`: Settings.nats_servers, every node of a cluster). Reconnects
+    forever: a NATS outage pauses work, it never ends it."""
     return NatsBroker(
-        nats_url,
+        servers,
         name=f"wushe-{name}",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_reconnect_attempts=-1,

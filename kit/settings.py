@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     http_port: int = 8000  # the gateway; services listen on the next five ports
 
     nats_url: str = "nats://127.0.0.1:4222"
+    nats_cluster_size: int = 1  # nodes behind nats_url (comma-joined URLs); streams get min(size, 3) replicas
     pg_host: Path | None = None  # socket directory; default <home>/run
     pg_port: int = 5432
     pg_admin_user: str = "postgres"
@@ -65,8 +66,18 @@ class Settings(BaseSettings):
         return self.path("keys", "jwt-ed25519.pem")
 
     @property
+    def nats_servers(self) -> list[str]:
+        """WUSHE_NATS_URL may list a cluster's nodes, comma-joined; NATS clients take them as a list."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
+    @property
     def keyring_file(self) -> Path:
         return self.pii_keyring_file or self.path("keys", "pii-keyring.json")
+
+    @property
+    def supervisor_file(self) -> Path:
+        """The state `wushe up`'s supervisor keeps of its processes (deploy/supervisor.py)."""
+        return self.path("run", "supervisor.json")
 
     def port_of(self, service: str) -> int:
         return self.http_port + PORT_OFFSETS[service]
