@@ -47,6 +47,7 @@ from contracts.api import needs as api_needs
 from contracts.api import organizations as api_organizations
 from contracts.api import party as api_party
 from contracts.api import projects as api_projects
+from contracts.api import status as api_status
 from contracts.api import supermarket as api_supermarket
 from contracts.api import timebank as api_timebank
 from contracts.api import venture as api_venture
@@ -94,6 +95,7 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
     ("whistles", model) for model in _models_of(api_whistles)) + tuple(
     ("organizations", model) for model in _models_of(api_organizations)) + tuple(
     ("venture", model) for model in _models_of(api_venture)) + tuple(
+    ("status", model) for model in _models_of(api_status)) + tuple(
     ("views", model) for model in _models_of(api_views))
 
 

@@ -12,7 +12,12 @@ from kit.settings import PII_SERVICES, SERVICES, Settings
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wushe", description="五社联动平台 / wushe platform")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="启动全部服务 / start the whole stack (what `make run` calls)")
+    up_cmd = sub.add_parser("up", help="启动全部服务 / start the whole stack (what `make run` calls)")
+    up_cmd.add_argument("--nats-cluster", type=int, default=None, metavar="N",
+                        help="在本机启动 N 节点 NATS 集群，消息流 min(N, 3) 副本 / run an N-node NATS cluster on loopback, streams with min(N, 3) replicas")
+    up_cmd.add_argument("--replicas", type=replica_count, action="append", default=[], metavar="NAME=N",
+                        help="某服务运行 N 个进程，共用其端口（可重复）/ run N processes of a service on its one port "
+                             "(repeatable), e.g. --replicas volunteers=2")
     sub.add_parser("provision", help="创建数据库、角色、迁移与消息流 / create databases, roles, migrations, streams")
     token = sub.add_parser("token", help="签发开发用令牌 / print a development JWT")
     token.add_argument("--role", required=True)
@@ -44,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     outbox_retry.add_argument("id", nargs="*", type=int, help="outbox row ids (default: every parked row)")
     serve_cmd = sub.add_parser("serve", help="run one service / 运行单个服务")
     serve_cmd.add_argument("service", choices=[*SERVICES, "gateway"])
+    serve_cmd.add_argument("--reuse-port", action="store_true",
+                           help="与同一服务的其他副本共用端口（SO_REUSEPORT）/ share the port with the service's other replicas")
     relay_cmd = sub.add_parser("relay", help="run one service's outbox relay on its own")
     relay_cmd.add_argument("service", choices=SERVICES)
     args = parser.parse_args(argv)
@@ -52,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         from deploy.launcher import up
 
-        return up(settings)
+        if args.nats_cluster is not None:
+            if args.nats_cluster < 1:
+                parser.error("--nats-cluster 至少为 1 / must be at least 1")
+            settings = settings.model_copy(update={"nats_cluster_size": args.nats_cluster})
+        return up(settings, dict(args.replicas))
     if args.command == "provision":
         from deploy.provision import provision
         from deploy.servers import postgres_running
@@ -101,10 +112,21 @@ def main(argv: list[str] | None = None) -> int:
             reencrypt_cmd.error("--batch 须为正整数 / must be a positive integer")
         return asyncio.run(reencrypt.run(settings, args.service or list(PII_SERVICES), args.batch))
     if args.command == "serve":
-        return serve(settings, args.service)
+        return serve(settings, args.service, reuse_port=args.reuse_port)
     if args.command == "relay":
         return asyncio.run(run_relay(settings, args.service))
     return 2
+
+
+def replica_count(text: str) -> tuple[str, int]:
+    """`--replicas NAME=N` → (NAME, N): a known service (or the gateway) and N ≥ 1."""
+    name, _, count = text.partition("=")
+    apps = [*SERVICES, "gateway"]
+    if name not in apps:
+        raise argparse.ArgumentTypeError(f"未知服务 / unknown service {name!r} in {text!r} (choose from {', '.join(apps)})")
+    if not count.isdigit() or int(count) < 1:
+        raise argparse.ArgumentTypeError(f"副本数须为正整数 / the count must be a positive integer: {text!r} (e.g. {name}=2)")
+    return name, int(count)
 
 
 def demo_command(settings: Settings, force: bool) -> int:
@@ -129,13 +151,42 @@ def demo_command(settings: Settings, force: bool) -> int:
 KEEP_ALIVE_S = 75
 
 
-def serve(settings: Settings, service: str) -> int:
+def serve(settings: Settings, service: str, reuse_port: bool = False) -> int:
+    """One process of `service`. With `reuse_port` its replicas each bind the same port
+    (SO_REUSEPORT: the kernel spreads new connections over them, and a replica that dies only takes
+    its own connections with it), so the gateway and clients need to know one address only."""
     import uvicorn
 
-    uvicorn.run(f"services.{service}.app:create_app", factory=True, host=settings.http_host,
-                port=settings.port_of(service), loop="uvloop", http="httptools", access_log=False,
-                log_level="warning", timeout_graceful_shutdown=5, timeout_keep_alive=KEEP_ALIVE_S)
-    return 0
+    port = settings.port_of(service)
+    try:
+        sock = bound_socket(settings.http_host, port, reuse_port)
+    except OSError as exc:
+        print(f"端口 {port} 无法监听（{service}）/ cannot listen on port {port} ({service}): {exc.strerror}",
+              file=sys.stderr)
+        return 1
+    config = uvicorn.Config(f"services.{service}.app:create_app", factory=True, loop="uvloop", http="httptools",
+                            access_log=False, log_level="warning", timeout_graceful_shutdown=5,
+                            timeout_keep_alive=KEEP_ALIVE_S)
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    return 0 if server.started else 3  # 3: the app did not start (uvicorn's own code for it)
+
+
+def bound_socket(host: str, port: int, reuse_port: bool):
+    """Bound, not yet listening: uvicorn listens only once the app has started, so no connection
+    waits on a replica that is still starting (or never will)."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 async def run_relay(settings: Settings, service: str) -> int:
@@ -147,7 +198,7 @@ async def run_relay(settings: Settings, service: str) -> int:
 
     telemetry.setup(f"{service}-relay", settings.otel_exporter, settings.log_level)
     pool = await db.create_pool(settings, service, size=2)
-    broker = create_broker(settings.nats_url, f"{service}-relay")
+    broker = create_broker(settings.nats_servers, f"{service}-relay")
     await broker.connect()
     relay = Supervised(relay_of(service, settings, pool, broker.connection.jetstream()))
     loop = asyncio.get_running_loop()

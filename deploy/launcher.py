@@ -13,7 +13,9 @@ import urllib.request
 from collections.abc import Callable
 
 from deploy.provision import provision
-from deploy.servers import PortBusy, port_free, start_nats, start_postgres, stop_postgres, stop_process
+from deploy.servers import (PortBusy, port_free, start_nats, start_nats_cluster, start_postgres,
+                            stop_nats, stop_postgres)
+from deploy.supervisor import Supervisor
 from kit.settings import SERVICES, Settings
 
 APPS = (*SERVICES, "gateway")
@@ -40,21 +42,50 @@ def spawn(settings: Settings, *args: str, log_name: str, env: dict[str, str] | N
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def answers_ready(settings: Settings, name: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{settings.url_of(name)}/readyz", timeout=1.0):
+            return True  # urlopen raises on anything but 2xx
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 def wait_ready(settings: Settings, procs: dict[str, subprocess.Popen], timeout: float = 60.0) -> None:
+    """Unsupervised processes (the tests' stacks): one that exits during start-up fails at once."""
     deadline = time.monotonic() + timeout
     pending = set(procs)
     while pending and time.monotonic() < deadline:
         for name in list(pending):
             if procs[name].poll() is not None:
                 raise SystemExit(f"{name} exited during start-up; see {settings.path('log', name + '.log')}")
-            try:
-                with urllib.request.urlopen(f"{settings.url_of(name)}/readyz", timeout=1.0):
-                    pending.discard(name)  # urlopen raises on anything but 2xx
-            except (urllib.error.URLError, OSError):
-                pass
+            if answers_ready(settings, name):
+                pending.discard(name)
         time.sleep(0.1)
     if pending:
         raise SystemExit(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
+
+
+def wait_supervised(settings: Settings, stop_asked: Callable[[], bool], timeout: float = 90.0) -> None:
+    """Until every service's port answers /readyz; a crash meanwhile is the supervisor's to restart
+    (and to say so), so a slow or flaky start-up still comes up."""
+    deadline = time.monotonic() + timeout
+    pending = set(APPS)
+    while pending and not stop_asked() and time.monotonic() < deadline:
+        pending -= {name for name in pending if answers_ready(settings, name)}
+        time.sleep(0.1)
+    if pending and not stop_asked():
+        raise SystemExit(f"未能就绪 / not ready after {timeout:.0f}s: {', '.join(sorted(pending))}; "
+                         f"see {settings.path('log')} (supervisor.log, <name>.log)")
+
+
+def supervisor_of(settings: Settings, replicas: dict[str, int]) -> Supervisor:
+    """Every service and the gateway, `replicas[name]` processes each (default 1) on its one port."""
+    env = service_env(settings)
+    supervisor = Supervisor(settings, lambda child: spawn(settings, *child.args, log_name=child.label, env=env))
+    for name in APPS:
+        count = replicas.get(name, 1)
+        supervisor.add(name, ("serve", name, *(("--reuse-port",) if count > 1 else ())), count)
+    return supervisor
 
 
 def check_ports(settings: Settings) -> None:
@@ -73,18 +104,21 @@ def catch_stop_signals() -> Callable[[], bool]:
     return lambda: bool(asked)
 
 
-def up(settings: Settings) -> int:
+def up(settings: Settings, replicas: dict[str, int] | None = None) -> int:
     check_ports(settings)
     settings.home.mkdir(parents=True, exist_ok=True)
     stop_asked = catch_stop_signals()
-    nats_proc = start_nats(settings)
-    procs: dict[str, subprocess.Popen] = {}
+    if settings.nats_cluster_size > 1:
+        nats_proc = start_nats_cluster(settings, settings.nats_cluster_size)
+        settings = settings.model_copy(update={"nats_url": nats_proc.url})  # provisioning and children reach every node
+    else:
+        nats_proc = start_nats(settings)
+    supervisor = supervisor_of(settings, replicas or {})
     try:
         start_postgres(settings)
         asyncio.run(provision(settings))
-        for name in APPS:
-            procs[name] = spawn(settings, "serve", name, log_name=name)
-        wait_ready(settings, procs)
+        supervisor.start()
+        wait_supervised(settings, stop_asked)
         if settings.demo and not stop_asked():
             from deploy.demo import load_demo
 
@@ -96,20 +130,12 @@ def up(settings: Settings) -> int:
         print(f"数据 / data: {settings.home.resolve()}   日志 / logs: {settings.path('log')}")
         print("按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
         while not stop_asked():
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    print(f"{name} stopped unexpectedly (exit {proc.returncode}); see {settings.path('log', name + '.log')}")
-                    return 1
-            time.sleep(0.2)
+            time.sleep(0.2)  # the supervisor's thread restarts what crashes
         return 0
     finally:
         print("正在停止 / stopping …", flush=True)
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for name, proc in procs.items():
-            if not stop_process(proc):
-                print(f"{name} 未能按时停止，已强制结束 / did not stop in time and was killed", flush=True)
-        stop_process(nats_proc)
+        for label in supervisor.stop():
+            print(f"{label} 未能按时停止，已强制结束 / did not stop in time and was killed", flush=True)
+        stop_nats(nats_proc)
         stop_postgres(settings)
         print("已停止 / stopped", flush=True)

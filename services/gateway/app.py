@@ -11,6 +11,7 @@ from services.gateway.api import router
 from services.gateway.audit import router as audit_router
 from services.gateway.console.console import router as console_router
 from services.gateway.openapi import router as openapi_router
+from services.gateway.status import router as status_router
 from services.gateway.upstream import create_upstreams
 from services.gateway.views import router as views_router
 
@@ -26,4 +27,4 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     return create_kit_app("gateway", title="wushe 五社联动 API", lifespan=_lifespan,
-                          routers=[console_router, openapi_router, views_router, audit_router, router])
+                          routers=[console_router, openapi_router, views_router, audit_router, status_router, router])

@@ -1,19 +1,15 @@
 """`wushe up` (what `make run` calls): starts everything, stops everything on SIGINT, keeps data."""
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import free_port_block
+from launcher_kit import dev_token, stop, supervised, up_env, wait_up, wushe
 
 from deploy.servers import free_port
 
@@ -28,38 +24,6 @@ def home():
     path = Path(tempfile.mkdtemp(prefix="wushe-up-", dir="/tmp"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-def up_env(home: Path, http_port: int, nats_port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUSHE_")}
-    return {**env, "WUSHE_HOME": str(home), "WUSHE_HTTP_PORT": str(http_port),
-            "WUSHE_NATS_URL": f"nats://127.0.0.1:{nats_port}", "WUSHE_DEMO": "false"}  # the demo: test_demo_data
-
-
-def wushe(*args: str, env: dict[str, str], **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "deploy.cli", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, **kw)
-
-
-def wait_up(proc: subprocess.Popen, timeout: float = 120) -> str:
-    lines = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Ctrl-C" in line:
-            return "".join(lines)
-    proc.kill()
-    raise AssertionError("wushe up did not come up:\n" + "".join(lines))
-
-
-def stop(proc: subprocess.Popen) -> str:
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, out
-    return out
 
 
 def test_busy_port_gives_a_clear_message(home):
@@ -77,8 +41,7 @@ def test_up_serves_stops_cleanly_and_keeps_data(home):
     http_port, nats_port = free_port_block(), free_port()
     env = up_env(home, http_port, nats_port)
     gateway = f"http://127.0.0.1:{http_port}"
-    token = subprocess.run([sys.executable, "-m", "deploy.cli", "token", "--role", "social_worker", "--area", "130102"],
-                           env=env, capture_output=True, text=True, check=True).stdout.strip()
+    token = dev_token(env, "social_worker", "130102")
     headers = {"Authorization": f"Bearer {token}"}
 
     first = wushe("up", env=env)
@@ -87,9 +50,15 @@ def test_up_serves_stops_cleanly_and_keeps_data(home):
         assert gateway in banner
         created = httpx.post(f"{gateway}/api/v1/needs", json=NEED, headers=headers, timeout=10)
         assert created.status_code == 201, created.text
+        assert sorted(p["name"] for p in supervised(home)) == sorted(
+            ["gateway", "needs", "volunteers", "projects", "charity", "party"])
+        status = httpx.get(f"{gateway}/api/v1/status", headers=headers, timeout=10).json()
+        assert status["status"] == "ok" and status["supervised"], status
+        assert {s["service"]: s["restarts"] for s in status["services"]}["needs"] == 0
     finally:
         out = stop(first)
     assert "已停止 / stopped" in out and "killed" not in out  # every child stopped by itself
+    assert not (home / "run" / "supervisor.json").exists(), "a stopped stack still claims to run"
     for port in range(http_port, http_port + 6):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served after stop"
@@ -102,3 +71,12 @@ def test_up_serves_stops_cleanly_and_keeps_data(home):
         assert again.status_code == 200 and again.json()["need"]["description"] == NEED["description"]
     finally:
         stop(second)
+
+
+@pytest.mark.parametrize("value, says", [("nosuch=2", "unknown service 'nosuch'"), ("needs=0", "positive integer"),
+                                         ("needs", "positive integer")])
+def test_replicas_are_checked_before_anything_starts(home, value, says):
+    proc = wushe("up", "--replicas", value, env=up_env(home, free_port_block(), free_port()))
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "argument --replicas" in out and says in out, out
+    assert not (home / "nats").exists(), "something started before the arguments were checked"

@@ -12,6 +12,7 @@ import * as projects from './pages/projects.js';
 import * as pub from './pages/public.js';
 import * as signin from './pages/signin.js';
 import * as volunteers from './pages/volunteers.js';
+import { statusIndicator } from './status.js';
 
 const UUID = '([0-9a-fA-F-]{36})';
 const ROUTES = [
@@ -65,6 +66,7 @@ async function topbar(current) {
     h('a', { class: 'brand', href: signedIn ? '#/' : '#/public' }, h('img', { src: '/console/icon.svg', alt: '' }),
       h('span', {}, L('五社联动工作台', 'Five-Social Linkage'), ' ', h('small', {}, 'wushe'))),
     h('span', { class: 'spacer' }),
+    signedIn && statusIndicator(),
     h('button', { class: 'btn-top', id: 'lang-switch', type: 'button', lang: lang === 'en' ? 'zh-CN' : 'en',
       title: L('Switch to English', '切换到中文'), onclick: () => { setLang(lang === 'en' ? 'zh' : 'en'); route(); } },
     lang === 'en' ? '中文' : 'EN'));
