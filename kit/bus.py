@@ -168,7 +168,7 @@ class EventConsumer:
         failed = await self._apply_until_done(parsed)
         if failed is None:
             return  # stopping while paused: the server redelivers the batch to the next consumer
-        await asyncio.gather(*(self._settle_failed(msg, failed[env.id]) if env.id in failed else self._ack(msg)
+        await asyncio.gather(*(self._settle_failed(msg, failed[env.id], env.id) if env.id in failed else self._ack(msg)
                                for msg, env in parsed))
 
     async def _apply_until_done(self, parsed: Parsed) -> dict[UUID, str] | None:
@@ -250,20 +250,32 @@ class EventConsumer:
         except Exception as exc:  # noqa: BLE001 - redelivered later; the inbox makes it a no-op
             log.warning("ack not confirmed", extra={"consumer": self.sub.durable, "error": describe(exc)})
 
-    async def _settle_failed(self, msg: Msg, reason: str) -> None:
+    async def _count_failure(self, env_id: UUID) -> int:
+        """This event's failures so far, this one included. NATS's num_delivered would also count the
+        deliveries that a kill or a pause interrupted, which say nothing about the event."""
+        return await self.pool.fetchval(
+            """INSERT INTO event_failures (consumer, event_id, failures) VALUES ($1, $2, 1)
+               ON CONFLICT (consumer, event_id) DO UPDATE
+               SET failures = event_failures.failures + 1, last_failed_at = now() RETURNING failures""",
+            self.sub.durable, env_id)
+
+    async def _settle_failed(self, msg: Msg, reason: str, env_id: UUID | None = None) -> None:
         try:
-            await self._fail(msg, reason)
+            await self._fail(msg, env_id, reason)
         except Exception as exc:  # noqa: BLE001 - NATS away: the message comes back and fails again
             log.warning("failed event not settled", extra={"consumer": self.sub.durable, "error": describe(exc)})
 
-    async def _fail(self, msg: Msg, reason: str) -> None:
-        delivered = msg.metadata.num_delivered
-        if delivered < self.sub.max_deliver:
-            delay = self.sub.backoff_s[min(delivered, len(self.sub.backoff_s)) - 1]
-            log.warning("event failed, will retry", extra={"consumer": self.sub.durable, "delivered": delivered,
+    async def _fail(self, msg: Msg, env_id: UUID | None, reason: str) -> None:
+        """Retry with back-off, or dead-letter after `max_deliver` failures of the event itself."""
+        # an event that does not parse has no id to count by: NATS's deliveries stand in
+        failures = await self._count_failure(env_id) if env_id else msg.metadata.num_delivered
+        if failures < self.sub.max_deliver:
+            delay = self.sub.backoff_s[min(failures, len(self.sub.backoff_s)) - 1]
+            log.warning("event failed, will retry", extra={"consumer": self.sub.durable, "failures": failures,
                                                            "retry_in_s": delay, "reason": reason})
             await msg.nak(delay=delay)
             return
+        delivered = msg.metadata.num_delivered
         await self.js.publish(
             dlq_subject(self.sub.durable),
             msg.data,
@@ -277,6 +289,9 @@ class EventConsumer:
             },
         )
         await msg.ack_sync(timeout=ACK_TIMEOUT_S)
+        if env_id:
+            await self.pool.execute("DELETE FROM event_failures WHERE consumer = $1 AND event_id = $2",
+                                    self.sub.durable, env_id)  # a replay starts afresh
         self.dead_lettered += 1
         log.error("event dead-lettered", extra={"consumer": self.sub.durable, "reason": reason})
 

@@ -21,6 +21,7 @@ PRUNED = (
     ("outbox", "sent_at", "sent_at IS NOT NULL"),
     ("inbox", "processed_at", "TRUE"),
     ("idempotency_keys", "created_at", "TRUE"),
+    ("event_failures", "last_failed_at", "TRUE"),
 )
 
 

@@ -283,3 +283,31 @@ async def test_dlq_replay_skips_letters_older_than_the_inbox_retention(js, setti
     last = (await js.stream_info("PROJECTS")).state.last_seq
     assert await dlq.replay(settings, [ack.seq], force=True) == 0
     assert (await js.stream_info("PROJECTS")).state.last_seq == last + 1
+
+
+class FailsOnce(Recorder):
+    """Refuses the first time, as a handler does when it meets an event ahead of the one it needs."""
+
+    async def __call__(self, conn, envelopes) -> None:
+        if self.refuse:
+            self.refuse = False
+            raise ValueError("not yet")
+        await super().__call__(conn, envelopes)
+
+
+async def test_deliveries_that_a_kill_interrupted_do_not_count_towards_dlq(pool, js):
+    """An event delivered three times to consumers that died before answering (here: nak'ed by a
+    bare client) and then failing once must be retried, not dead-lettered as a fourth delivery."""
+    durable = "probe-interrupted"
+    subscription = Subscription(durable, ProbeHappened, Recorder(), max_deliver=2)
+    await js.add_consumer("PROJECTS", subscription.consumer_config())
+    dlq_before = (await js.stream_info("DLQ")).state.last_seq
+    await publish(js, ProbeHappened(n=8))
+    bare = await js.pull_subscribe_bind(durable, "PROJECTS")
+    for _ in range(3):
+        for msg in await bare.fetch(1, timeout=5):
+            await msg.nak()  # delivered, never handled
+    await bare.unsubscribe()
+    await run_consumer(durable, pool, js, FailsOnce(), lambda: _count_is(pool, 1), max_deliver=2)
+    assert await effects(pool) == 1
+    assert (await js.stream_info("DLQ")).state.last_seq == dlq_before
