@@ -12,11 +12,18 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings as hypothesis_settings
 
 from deploy.launcher import service_env, spawn, wait_ready
 from deploy.provision import provision
 from deploy.servers import free_port, port_free, start_nats, start_postgres, stop_postgres, stop_process
 from kit.settings import PORT_OFFSETS, Settings, get_settings
+
+
+# Property tests check rules, not speed: on a shared 2-core machine running servers beside them,
+# drawing examples can be slow, and that must not fail a build.
+hypothesis_settings.register_profile("shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("shared-machine")
 
 
 def free_port_block(size: int = len(PORT_OFFSETS)) -> int:

@@ -76,6 +76,15 @@ async def test_postgres_away_for_90_s_under_load_dead_letters_nothing(private, t
             return demands == len(created)
 
         await eventually(all_applied, "every accepted need in the volunteers service", 180)
+
+        async def charity_applied():
+            events = [r["event_id"] for r in await volunteers_db.fetch(
+                "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", created)]
+            return await charity_db.fetchval(
+                "SELECT count(*) FROM inbox WHERE consumer = 'charity-holders-need-raised' AND event_id = ANY($1::uuid[])",
+                events) == len(created)
+
+        await eventually(charity_applied, "every accepted need in the charity service", 120)
         recovered_s = back.seconds()
         events = [r["event_id"] for r in await volunteers_db.fetch(
             "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", created)]

@@ -93,7 +93,7 @@ async def test_kill_9_is_restarted_and_stop_ends_the_new_process(home):
         os.kill(first, signal.SIGKILL)
         again = await eventually(lambda: _async(_restarted(home, "needs", 1, first)), "a new needs process", 30)
         assert again["restarts"] == 1 and again["last_exit"] == "signal 9 SIGKILL"
-        assert f"needs 意外退出（信号 9 SIGKILL），0.05 秒后重启 / needs exited unexpectedly (signal 9 SIGKILL)" in said[0]
+        assert "needs 意外退出（信号 9 SIGKILL），0.05 秒后重启 / needs exited unexpectedly (signal 9 SIGKILL)" in said[0]
         assert said[1] == f"needs 已重启（第 1 次，pid {again['pid']}）/ needs restarted (restart 1, pid {again['pid']})"
     finally:
         killed = supervisor.stop()
