@@ -115,7 +115,7 @@ async def kill_and_restart(stack, rounds: int) -> list[float]:
 @pytest.mark.slow
 async def test_kill_9_of_every_consumer_five_times_while_10000_needs_flow(stack, settings, token, js):
     stack.start(*CONSUMING)
-    dlq_before = (await js.stream_info("DLQ")).state.messages
+    dlq_before = (await js.stream_info("DLQ")).state.last_seq
     worker = token("social_worker", COUNTY, "sw-faults")
     client = Client(stack, worker)
     load = NeedLoad(stack.url("needs"), worker, concurrency=8, limit=NEEDS, body={**NEED, "area_code": COMMUNITY})
@@ -138,10 +138,10 @@ async def test_kill_9_of_every_consumer_five_times_while_10000_needs_flow(stack,
         finally:
             for conn in conns.values():
                 await conn.close()
-        dead = (await js.stream_info("DLQ")).state.messages - dlq_before
+        dead = await _dead_letters_since(js, dlq_before)
         report("kill_9_consumers", kills=len(downtimes), needs_raised=len(created), needs_served=len(served),
                raised_in_s=raised_s, caught_up_s=caught_up_s, refused_attempts=load.failures, applied_unanswered=load.applied_unanswered,
-               dead_lettered=dead,
+               dead_lettered=len(dead), dead_letter_reasons=dead,
                median_restart_s=sorted(downtimes)[len(downtimes) // 2], **figures)
         assert len(created) == len(set(created)) == NEEDS - load.applied_unanswered
         # every need accepted exists once, in the needs service and in volunteers (none lost, none twice)
@@ -150,12 +150,21 @@ async def test_kill_9_of_every_consumer_five_times_while_10000_needs_flow(stack,
         assert figures["time_bank_units"] == [100] * SERVED  # one hour at 1 credit an hour, never twice
         assert figures["timeline_steps"] == [["hours_verified", "task_accepted"]] * SERVED
         assert figures["matched_events"] == [1] * SERVED
-        assert dead == 0
+        assert dead == []
     finally:
         load.stop()
         await loading
         await client.http.aclose()
         stack.stop_all()
+
+
+async def _dead_letters_since(js, last_seq: int) -> list[str]:
+    """The consumer and reason of each letter DLQ took since `last_seq` (what to look at if any)."""
+    letters = []
+    for seq in range(last_seq + 1, (await js.stream_info("DLQ")).state.last_seq + 1):
+        headers = (await js.get_msg("DLQ", seq)).headers or {}
+        letters.append(f"{headers.get('Wushe-Dlq-Consumer')}: {headers.get('Wushe-Dlq-Reason')}")
+    return letters
 
 
 async def _serve_all(client: Client, token) -> list[dict]:
