@@ -127,5 +127,5 @@ def _unhandled(settings) -> list[str]:
     """The needs service's 'unhandled error' log lines (a 500's cause), for the report."""
     lines = []
     for log in settings.path("log").glob("needs-*.log"):
-        lines += [line[:500] for line in log.read_text(errors="replace").splitlines() if "unhandled error" in line]
+        lines += [line[:500] for line in log.read_text(errors="replace").splitlines() if "unhandled error" in line or "Exception in ASGI" in line]
     return lines[:5]
