@@ -54,7 +54,7 @@ def wait_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> bool
 
 def nats_port(settings: Settings) -> int:
     """The port of the first of WUSHE_NATS_URL's comma-joined URLs."""
-    return urlparse(settings.nats_url.split(",")[0]).port or 4222
+    return urlparse(settings.nats_servers[0]).port or 4222
 
 
 # --- NATS ---------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ class Encrypted:
     table: str
     fields: tuple[Field, ...]
 
+    def ciphertexts(self) -> str:
+        """SQL select list: each field's ciphertext (bytea) as f0, f1 … in field order."""
+        return ", ".join(f"{f.sql()} AS f{i}" for i, f in enumerate(self.fields))
+
     def stale(self) -> str:
         """SQL: the row holds a ciphertext whose key id prefix is not $1."""
         return " OR ".join(f"({f.sql()} IS NOT NULL AND substring({f.sql()} from 1 for length($1::bytea)) <> $1)"
@@ -135,10 +139,9 @@ async def _walk(pool, keyring, target, active, batch, progress, on_progress, bud
 async def _batch(pool: asyncpg.Pool, keyring: Keyring, target: Encrypted, active: bytes, batch: int,
                  after: Any) -> tuple[int, Any]:
     """Re-encrypt up to `batch` stale rows with ids above `after`; (rows changed, the last id)."""
-    columns = ", ".join(f"{f.sql()} AS f{i}" for i, f in enumerate(target.fields))
     since, args = ("", (active, batch)) if after is None else (" AND id > $3", (active, batch, after))
     async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(f"""SELECT id, {columns} FROM {target.table} WHERE ({target.stale()}){since}
+        rows = await conn.fetch(f"""SELECT id, {target.ciphertexts()} FROM {target.table} WHERE ({target.stale()}){since}
                                     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED""", *args)
         await conn.executemany(f"UPDATE {target.table} SET {target.assignments()} WHERE id = $1",
                                [(row["id"], *_rewritten(keyring, target, row)) for row in rows])

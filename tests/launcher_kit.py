@@ -1,5 +1,5 @@
 """Shared by the tests that run `wushe up` itself in a subprocess (tests/e2e/test_launcher.py,
-tests/faults/test_supervisor.py): its environment, starting it, waiting for its banner, stopping it."""
+tests/faults/test_supervisor.py, tests/e2e/test_demo_data.py): its environment, starting it, waiting for its banner, stopping it."""
 from __future__ import annotations
 
 import json
@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 
-def up_env(home: Path, http_port: int, nats_port: int) -> dict[str, str]:
+def up_env(home: Path, http_port: int, nats_port: int, demo: bool = False) -> dict[str, str]:
+    """The caller's environment without its WUSHE_ settings, plus a home and ports of the test's own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WUSHE_")}
     return {**env, "WUSHE_HOME": str(home), "WUSHE_HTTP_PORT": str(http_port),
-            "WUSHE_NATS_URL": f"nats://127.0.0.1:{nats_port}", "WUSHE_DEMO": "false"}  # the demo: test_demo_data
+            "WUSHE_NATS_URL": f"nats://127.0.0.1:{nats_port}", "WUSHE_DEMO": str(demo).lower()}
 
 
 def wushe(*args: str, env: dict[str, str], **kw) -> subprocess.Popen:
@@ -41,9 +42,9 @@ def wait_up(proc: subprocess.Popen, timeout: float = 120) -> str:
     raise AssertionError("wushe up did not come up:\n" + "".join(lines))
 
 
-def stop(proc: subprocess.Popen) -> str:
+def stop(proc: subprocess.Popen, timeout: float = 60) -> str:
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
+    out, _ = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, out
     return out
 

@@ -8,11 +8,8 @@ touches the shared test database (other modules count what is in 长安区)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +18,8 @@ import httpx
 import pytest
 from browser_kit import SCREENSHOTS, needs_chromium, new_tab
 from conftest import free_port_block
+from launcher_kit import stop as stop_up
+from launcher_kit import up_env, wait_up, wushe
 
 from deploy.servers import free_port
 from kit.auth import issue_token
@@ -47,34 +46,18 @@ def home():
 
 @pytest.fixture(scope="module")
 def stack_env(home):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WUSHE_")}
-    http_port, nats_port = free_port_block(), free_port()
-    return {**env, "WUSHE_HOME": str(home), "WUSHE_HTTP_PORT": str(http_port),
-            "WUSHE_NATS_URL": f"nats://127.0.0.1:{nats_port}"}
+    return up_env(home, free_port_block(), free_port(), demo=True)
 
 
 def start(env: dict[str, str], timeout: float = 420) -> tuple[subprocess.Popen, str, float]:
     """`wushe up` until its "press Ctrl-C" line, which comes after the demo: (process, output, seconds)."""
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "deploy.cli", "up"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    lines = []
-    while time.monotonic() - started < timeout:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Ctrl-C" in line:
-            return proc, "".join(lines), time.monotonic() - started
-    proc.kill()
-    raise AssertionError("wushe up did not come up:\n" + "".join(lines))
+    proc = wushe("up", env=env)
+    return proc, wait_up(proc, timeout), time.monotonic() - started
 
 
 def stop(proc: subprocess.Popen) -> str:
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=90)
-    assert proc.returncode == 0, out
-    return out
+    return stop_up(proc, timeout=90)
 
 
 class Api:

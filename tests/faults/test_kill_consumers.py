@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from conftest import eventually
-from fault_kit import NEED
+from fault_kit import HOLDERS, NEED, applied_by, demands_of, raised_events
 from private_stack import NeedLoad, Stopwatch, report
 
 from contracts.areas import subject_tokens
@@ -182,15 +182,11 @@ async def _at_least(load: NeedLoad, n: int) -> bool:
 
 
 async def _demands(volunteers_db, created: list[str]) -> bool:
-    return await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = ANY($1::uuid[])", created) == len(created)
+    return await demands_of(volunteers_db, created) == len(created)
 
 
 async def _holders_applied(conns: dict, created: list[str]) -> bool:
-    events = [r["event_id"] for r in await conns["volunteers"].fetch(
-        "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", created)]
-    applied = await conns["charity"].fetchval(
-        "SELECT count(*) FROM inbox WHERE consumer = 'charity-holders-need-raised' AND event_id = ANY($1::uuid[])", events)
-    return applied == len(created)
+    return await applied_by(conns["charity"], HOLDERS, await raised_events(conns["volunteers"], created)) == len(created)
 
 
 async def _area_demands(volunteers_db, n: int) -> bool:
@@ -209,8 +205,7 @@ async def _effects(conns: dict, client: Client, served: list[dict], created: lis
         return rows if len(rows) == len(served) and all("hours_verified" in r["kinds"] for r in rows) else None
 
     timelines = {str(r["need_id"]): list(r["kinds"]) for r in await eventually(timelines_complete, "timelines", 120)}
-    events = [r["event_id"] for r in await volunteers_db.fetch(
-        "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", created)]
+    events = await raised_events(volunteers_db, created)
     balances = [(await client.ok("volunteers", "GET", f"/timebank/volunteers/{s['volunteer_id']}", auth=s["me"]))
                 ["balance_units"] for s in served]
     matched = await needs_db.fetch("""SELECT convert_from(payload, 'UTF8')::jsonb->'data'->>'need_id' AS need_id,
@@ -220,9 +215,7 @@ async def _effects(conns: dict, client: Client, served: list[dict], created: lis
         "needs_in_area": await needs_db.fetchval("SELECT count(*) FROM needs WHERE area_code = $1", COMMUNITY),
         "demands_in_area": await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE area_code = $1", COMMUNITY),
         "volunteers_demands": len(set(events)),
-        "charity_holders_applied": await charity_db.fetchval(
-            "SELECT count(*) FROM inbox WHERE consumer = 'charity-holders-need-raised' AND event_id = ANY($1::uuid[])",
-            events),
+        "charity_holders_applied": await applied_by(charity_db, HOLDERS, events),
         "time_bank_units": balances,
         "timeline_steps": [timelines[n] for n in served_needs],
         "matched_events": [{r["need_id"]: r["n"] for r in matched}.get(n, 0) for n in served_needs],

@@ -12,7 +12,7 @@ import nats.js.errors
 import pytest
 from cluster_kit import PrivateCluster
 from conftest import Stack, eventually
-from fault_kit import CONSUMER, NEED
+from fault_kit import CONSUMER, NEED, applied_by, demands_of, raised_events
 from private_stack import NeedLoad, Stopwatch, report
 
 from contracts.events.needs import NeedRaised
@@ -64,15 +64,12 @@ async def test_losing_the_stream_leader_and_rolling_restarts_lose_and_duplicate_
         volunteers_db = await kit_db.connect(private.settings, "volunteers")
 
         async def all_applied():
-            return await volunteers_db.fetchval(
-                "SELECT count(*) FROM demands WHERE need_id = ANY($1::uuid[])", created) == len(created)
+            return await demands_of(volunteers_db, created) == len(created)
 
         await eventually(all_applied, "every accepted need in the volunteers service", 90)
         recovered_s = restarted.seconds()
-        events = [r["event_id"] for r in await volunteers_db.fetch(
-            "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", created)]
-        inbox = await volunteers_db.fetchval(
-            "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", CONSUMER, events)
+        events = await raised_events(volunteers_db, created)
+        inbox = await applied_by(volunteers_db, CONSUMER, events)
         in_stream = await _raised_in_stream(js)
         dead = (await js.stream_info("DLQ")).state.messages - dlq_before
         report("nats_cluster_leader_kill", needs_accepted=len(created), applied_unanswered=load.applied_unanswered,

@@ -4,6 +4,7 @@ reaches every consumer exactly once."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 
@@ -11,7 +12,7 @@ import httpx
 import nats
 import pytest
 from conftest import Stack, eventually
-from fault_kit import CONSUMER
+from fault_kit import CONSUMER, HOLDERS, applied_by, demands_of, raised_events
 from private_stack import NeedLoad, PrivateServers, Stopwatch, report
 
 from kit import db as kit_db
@@ -72,27 +73,16 @@ async def test_postgres_away_for_90_s_under_load_dead_letters_nothing(private, t
         volunteers_db, charity_db = conns
 
         async def all_applied():
-            demands = await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = ANY($1::uuid[])", created)
-            return demands == len(created)
-
-        await eventually(all_applied, "every accepted need in the volunteers service", 180)
+            return await demands_of(volunteers_db, created) == len(created)
 
         async def charity_applied():
-            events = [r["event_id"] for r in await volunteers_db.fetch(
-                "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", created)]
-            return await charity_db.fetchval(
-                "SELECT count(*) FROM inbox WHERE consumer = 'charity-holders-need-raised' AND event_id = ANY($1::uuid[])",
-                events) == len(created)
+            return await applied_by(charity_db, HOLDERS, await raised_events(volunteers_db, created)) == len(created)
 
+        await eventually(all_applied, "every accepted need in the volunteers service", 180)
         await eventually(charity_applied, "every accepted need in the charity service", 120)
         recovered_s = back.seconds()
-        events = [r["event_id"] for r in await volunteers_db.fetch(
-            "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", created)]
-        inbox = await volunteers_db.fetchval(
-            "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", CONSUMER, events)
-        holders = await charity_db.fetchval(
-            "SELECT count(*) FROM inbox WHERE consumer = 'charity-holders-need-raised' AND event_id = ANY($1::uuid[])",
-            events)
+        events = await raised_events(volunteers_db, created)
+        inbox, holders = await applied_by(volunteers_db, CONSUMER, events), await applied_by(charity_db, HOLDERS, events)
         dead = (await js.stream_info("DLQ")).state.messages - dlq_before
         await eventually(lambda: _ready(stack.url("volunteers")), "volunteers ready again", 30)
         report("postgres_outage_90s", needs_accepted=len(created), accepted_during_outage=accepted_during,
@@ -124,8 +114,18 @@ async def _ready(url: str) -> bool:
 
 
 def _unhandled(settings) -> list[str]:
-    """The needs service's 'unhandled error' log lines (a 500's cause), for the report."""
-    lines = []
+    """The last lines of the needs service's unhandled-error tracebacks (a 500's cause), for the report."""
+    causes = []
     for log in settings.path("log").glob("needs-*.log"):
-        lines += [line[:500] for line in log.read_text(errors="replace").splitlines() if "unhandled error" in line or "Exception in ASGI" in line]
-    return lines[:5]
+        for line in log.read_text(errors="replace").splitlines():
+            if "unhandled error" in line or "Exception in ASGI" in line:
+                causes.append(_traceback_tail(line))
+    return causes[:5]
+
+
+def _traceback_tail(line: str) -> str:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line[-1500:]
+    return "\n".join(record.get("exc", record.get("msg", "")).splitlines()[-12:])

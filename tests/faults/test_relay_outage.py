@@ -9,7 +9,7 @@ import signal
 import nats
 import pytest
 from conftest import Stack, eventually
-from fault_kit import CONSUMER, raise_needs
+from fault_kit import CONSUMER, HOLDERS, applied_by, demands_of, raise_needs, raised_events
 from private_stack import PrivateServers, Stopwatch, report
 
 from kit import db as kit_db
@@ -53,18 +53,13 @@ async def test_relay_down_longer_than_the_duplicate_window_duplicates_no_effect(
         created = first + second
 
         async def applied() -> int:
-            return await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = ANY($1::uuid[])", created)
+            return await demands_of(volunteers_db, created)
 
         await eventually(lambda: _equals(applied, len(created)), "every need in the volunteers service", 120)
         await eventually(lambda: _drained(js, CONSUMER), "the volunteers consumer to drain", 30)
-        events = [r["event_id"] for r in await volunteers_db.fetch(
-            "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", created)]
+        events = await raised_events(volunteers_db, created)
         copies = await _copies_on_stream(js, {str(e) for e in events})
-        inbox = await volunteers_db.fetchval(
-            "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", CONSUMER, events)
-        holders = await charity_db.fetchval(
-            "SELECT count(*) FROM inbox WHERE consumer = 'charity-holders-need-raised' AND event_id = ANY($1::uuid[])",
-            events)
+        inbox, holders = await applied_by(volunteers_db, CONSUMER, events), await applied_by(charity_db, HOLDERS, events)
         twice_on_stream = sum(1 for n in copies.values() if n > 1)
         report("relay_down_past_duplicate_window", needs_accepted=len(created), published_twice=twice_on_stream,
                applied_by_volunteers=inbox, applied_by_charity=holders, lost=len(created) - inbox,

@@ -102,8 +102,7 @@ async def plaintexts(pool, keyring: Keyring, targets: tuple[Encrypted, ...]) -> 
     """Every ciphertext of `targets` decrypted with the context the service declares: {(table, id, field): text}."""
     found = {}
     for target in targets:
-        columns = ", ".join(f"{f.sql()} AS f{i}" for i, f in enumerate(target.fields))
-        for row in await pool.fetch(f"SELECT id, {columns} FROM {target.table}"):
+        for row in await pool.fetch(f"SELECT id, {target.ciphertexts()} FROM {target.table}"):
             for i, f in enumerate(target.fields):
                 if row[f"f{i}"] is not None:
                     found[(target.table, row["id"], f.name)] = keyring.decrypt(row[f"f{i}"], f.context(row["id"], f.name))
