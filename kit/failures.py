@@ -25,6 +25,11 @@ NATS_AWAY = (
 # asyncpg files bad query arguments and misconfiguration under InterfaceError too
 NOT_TRANSIENT = (asyncpg.exceptions.DataError, asyncpg.exceptions.ClientConfigurationError)
 
+# When PostgreSQL shuts down, a pooled connection can be handed out between the server's error and
+# the socket's close, its protocol still consuming that error: the next query fails with this
+# InternalClientError (asyncpg issues #784, #1069) and the connection is dropped on release.
+TORN_DOWN_CONNECTION = "another operation"
+
 
 def is_transient(exc: BaseException) -> bool:
     """True when retrying the same work later can succeed without changing it."""
@@ -32,6 +37,8 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, (OSError, asyncio.TimeoutError, asyncpg.InterfaceError, *NATS_AWAY)):
         return True  # sockets, timeouts (nats.errors.TimeoutError is an OSError), closed connections
+    if isinstance(exc, asyncpg.exceptions.InternalClientError):
+        return TORN_DOWN_CONNECTION in str(exc)
     if isinstance(exc, asyncpg.PostgresError):
         return str(getattr(exc, "sqlstate", "") or "")[:2] in TRANSIENT_SQLSTATE_CLASSES
     return False

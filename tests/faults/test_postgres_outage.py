@@ -90,9 +90,7 @@ async def test_postgres_away_for_90_s_under_load_dead_letters_nothing(private, t
                dead_lettered=dead, lost=len(created) - inbox, duplicated=inbox - len(set(events)),
                outage_s=OUTAGE_S, recovered_s=recovered_s, internal_errors=_unhandled(private.settings))
         assert accepted_during == 0  # nothing is accepted that cannot be stored
-        # the clients saw the outage and were told to retry. An occasional 500 is still seen under CI load
-        # (not yet explained: the report keeps the service's log lines about it), so it is reported, not failed on
-        assert load.failures > 0 and 503 in load.refusals and load.refusals <= {500, 503}
+        assert load.failures > 0 and load.refusals == {503}  # the clients saw the outage and were told to retry
         assert inbox == holders == len(created) == len(set(created))
         assert dead == 0
     finally:

@@ -87,6 +87,8 @@ async def test_a_paused_worker_is_not_ready_naming_why():
     asyncpg.exceptions.SerializationError("retry"), asyncpg.exceptions.DeadlockDetectedError("retry"),
     asyncpg.InterfaceError("connection is closed"), nats.errors.ConnectionClosedError(),
     nats.errors.NoServersError(), nats.js.errors.ServiceUnavailableError(),
+    # a pooled connection whose server went away mid-error (seen as 500s in the PostgreSQL outage test)
+    asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
 ])
 def test_infrastructure_failures_are_transient(exc):
     assert is_transient(exc)
@@ -97,6 +99,7 @@ def test_infrastructure_failures_are_transient(exc):
     asyncpg.exceptions.CheckViolationError("check"), asyncpg.exceptions.DataError("bad argument"),
     asyncpg.exceptions.UndefinedTableError("no table"), nats.js.errors.NoStreamResponseError(),
     nats.js.errors.BadRequestError(), nats.errors.MaxPayloadError(),
+    asyncpg.exceptions.InternalClientError("PoolConnectionHolder.release() called on a free connection holder"),
 ])
 def test_failures_of_the_work_itself_are_not(exc):
     assert not is_transient(exc)
