@@ -4,15 +4,15 @@ outbox relay, event consumers, periodic and retention jobs, each supervised (kit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 
-from kit import audit, db, idempotency, problems, telemetry
+from kit import audit, db, idempotency, problems, telemetry, wiring
 from kit import openapi as kit_openapi
 from kit.auth import caller_of
-from kit.bus import EventConsumer, Subscription, create_broker
+from kit.bus import EventConsumer, create_broker
 from kit.failures import describe
 from kit.outbox import relay_of
 from kit.retention import retention_job
@@ -80,12 +80,14 @@ def create_service_app(
     *,
     title: str,
     routers: Sequence[APIRouter] = (),
-    subscriptions: Sequence[Subscription] = (),
+    consumers: Sequence[Mapping[str, wiring.Offered]] = (),
     on_start: Callable[[FastAPI, Settings], Awaitable[None]] | None = None,
     periodic: Sequence[Callable[[FastAPI], Periodic]] = (),
 ) -> FastAPI:
     """A bounded service: its own database pool, its own outbox relay, its own consumers and
-    periodic jobs (each built from the app once its pool exists)."""
+    periodic jobs (each built from the app once its pool exists). `consumers` are the handlers its
+    subscribers modules offer, wired from the flow map (kit.wiring)."""
+    subscriptions = wiring.subscriptions(name, consumers, get_settings().consumer_max_deliver)
 
     async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         pool = await db.create_pool(settings, name)

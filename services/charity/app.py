@@ -5,14 +5,14 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from kit.crypto import load_keyring
-from kit.settings import Settings, get_settings
+from kit.settings import Settings
 from services.charity import handlers
 from services.charity.api import router
 from services.charity.disclosure.api import router as disclosure_router
-from services.charity.subscribers import subscriptions
+from services.charity import subscribers
 from services.charity.supermarket.api import public_router as public_supermarket_router
 from services.charity.supermarket.api import router as supermarket_router
-from services.charity.supermarket.subscribers import subscriptions as supermarket_subscriptions
+from services.charity.supermarket import subscribers as supermarket_subscribers
 
 
 async def _start(app: FastAPI, settings: Settings) -> None:
@@ -21,8 +21,7 @@ async def _start(app: FastAPI, settings: Settings) -> None:
 
 
 def create_app() -> FastAPI:
-    max_deliver = get_settings().consumer_max_deliver
     return create_service_app("charity", title="wushe 慈善资源 charity",
                               routers=[router, supermarket_router, disclosure_router, public_supermarket_router],
                               on_start=_start,
-                              subscriptions=[*subscriptions(max_deliver), *supermarket_subscriptions(max_deliver)])
+                              consumers=[subscribers.HANDLERS, supermarket_subscribers.HANDLERS])

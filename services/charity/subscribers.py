@@ -1,13 +1,11 @@
-"""Events the charity service consumes."""
+"""Events the charity service's funds consume (the love supermarket has its own; contracts/flow.py
+says what each does)."""
 from __future__ import annotations
 
-from contracts.events.projects import DisbursementRequested, FundingRequested
-from kit.bus import Subscription
+from kit.wiring import offer
 from services.charity import handlers
 
-
-def subscriptions(max_deliver: int) -> list[Subscription]:
-    return [Subscription(durable="charity-funding-requested", event=FundingRequested,
-                         handle=handlers.on_funding_requested, max_deliver=max_deliver),
-            Subscription(durable="charity-disbursement-requested", event=DisbursementRequested,
-                         handle=handlers.on_disbursement_requested, max_deliver=max_deliver)]
+HANDLERS = offer(__name__, {
+    "charity-funding-requested": handlers.on_funding_requested,
+    "charity-disbursement-requested": handlers.on_disbursement_requested,
+})

@@ -6,11 +6,11 @@ from fastapi import FastAPI
 from kit.app import create_service_app
 from kit.crypto import load_keyring
 from kit.schedule import Periodic
-from kit.settings import Settings, get_settings
+from kit.settings import Settings
 from services.needs import handlers
 from services.needs.api import router
 from services.needs.config import needs_settings
-from services.needs.subscribers import subscriptions
+from services.needs import subscribers
 from services.needs.taxonomy import Taxonomy
 
 
@@ -28,5 +28,5 @@ def _sla_check(app: FastAPI) -> Periodic:
 def create_app() -> FastAPI:
     return create_service_app(
         "needs", title="wushe 需求库 needs", routers=[router], on_start=_start,
-        subscriptions=subscriptions(get_settings().consumer_max_deliver), periodic=[_sla_check],
+        consumers=[subscribers.HANDLERS], periodic=[_sla_check],
     )

@@ -12,25 +12,17 @@ from contracts.api import needs as api
 from contracts.areas import ancestors, contains, lookup
 from contracts.envelope import Envelope, new_id
 from contracts.events import needs as ev
-from contracts.events.charity import DonationEarmarked, FundsCommitted, FundsDisbursed
-from contracts.events.party import ActionDispatched, MatterDecided, MemberReported, WhistleBlown, WhistleClosed
-from contracts.events.projects import (
-    ProjectClosed,
-    ProjectEvaluated,
-    ProjectMilestoneReported,
-    ProjectProcured,
-    ProjectProposed,
-    ProjectPublished,
-)
-from contracts.events.volunteers import HoursVerified, TaskAccepted
+from contracts.events.charity import DonationEarmarked, FundsDisbursed
+from contracts.events.projects import ProjectProcured
+from contracts.events.volunteers import TaskAccepted
 from contracts.taxonomy import Route, TargetGroup
 from contracts.values import birth_date, is_minor, mask_name
-from kit.clock import now
 from kit import months
 from kit.auth import Principal, Role, visible
+from kit.clock import now
 from kit.crypto import Keyring
-from kit.reencrypt import Encrypted, fields
 from kit.problems import Problem, conflict, invalid, not_found
+from kit.reencrypt import Encrypted, fields
 from kit.uow import UnitOfWork
 from services.needs import domain, store
 from services.needs.domain import Action, IllegalTransition, ServiceLevels, Status
@@ -373,12 +365,7 @@ async def escalate_overdue(pool: asyncpg.Pool, at: datetime | None = None) -> in
 
 # --- other services' events ----------------------------------------------------------------------
 
-MATCHING = {TaskAccepted: "volunteers", ProjectProcured: "projects", DonationEarmarked: "charity"}
-ACTORS = {**MATCHING, HoursVerified: "volunteers", FundsDisbursed: "charity", FundsCommitted: "charity",
-          MatterDecided: "party",
-          **dict.fromkeys((ProjectProposed, ProjectPublished, ProjectMilestoneReported, ProjectEvaluated, ProjectClosed),
-                          "projects"),
-          **dict.fromkeys((WhistleBlown, MemberReported, WhistleClosed, ActionDispatched), "party")}
+MATCHING = (TaskAccepted, ProjectProcured, DonationEarmarked)  # the provider steps that match a routed need
 
 
 def _need_ids(event) -> list[UUID]:
@@ -398,7 +385,7 @@ async def on_provider_events(conn: asyncpg.Connection, envelopes: list[Envelope]
     uow = UnitOfWork.joining(conn)
     for envelope in envelopes:
         event = envelope.data
-        actor = ACTORS[type(event)]
+        actor = type(event).service  # the provider that took the step
         for row in await store.existing_needs(conn, _need_ids(event)):
             if not _serves(event.area_code, row["area_code"]):
                 continue  # a provider elsewhere cannot act on our need, whatever id it names

@@ -1,12 +1,8 @@
-"""Events the needs service consumes: the providers' steps for its needs."""
+"""Events the needs service consumes: the providers' steps for its needs (contracts.flow.TIMELINE_STEPS)."""
 from __future__ import annotations
 
-from kit.bus import Subscription
-from services.needs.handlers import ACTORS, on_provider_events
+from contracts.flow import consumers_of
+from kit.wiring import offer
+from services.needs.handlers import on_provider_events
 
-PROVIDER_EVENTS = tuple(ACTORS)  # every other service's step that names one of our needs
-
-
-def subscriptions(max_deliver: int) -> list[Subscription]:
-    return [Subscription(durable=f"needs-{event.event_name().replace('_', '-')}", event=event,
-                         handle=on_provider_events, max_deliver=max_deliver) for event in PROVIDER_EVENTS]
+HANDLERS = offer(__name__, {c.durable: on_provider_events for c in consumers_of("needs")})

@@ -7,17 +7,17 @@ from fastapi import FastAPI
 from kit.app import create_service_app
 from kit.crypto import load_keyring
 from kit.schedule import Periodic
-from kit.settings import Settings, get_settings
+from kit.settings import Settings
 from services.party import handlers
 from services.party.api import router
 from services.party.config import party_settings
 from services.party.meetings import handlers as meeting_handlers
 from services.party.meetings.api import router as meetings_router
-from services.party.meetings.subscribers import subscriptions as meeting_subscriptions
-from services.party.subscribers import subscriptions
+from services.party.meetings import subscribers as meeting_subscribers
+from services.party import subscribers
 from services.party.whistles import handlers as whistle_handlers
 from services.party.whistles.api import router as whistles_router
-from services.party.whistles.subscribers import subscriptions as whistle_subscriptions
+from services.party.whistles import subscribers as whistle_subscribers
 
 
 async def _start(app: FastAPI, settings: Settings) -> None:
@@ -35,9 +35,7 @@ def _deadlines(app: FastAPI) -> Periodic:
 
 
 def create_app() -> FastAPI:
-    max_deliver = get_settings().consumer_max_deliver
     return create_service_app(
         "party", title="wushe 党建引领 party", routers=[router, whistles_router, meetings_router], on_start=_start,
-        subscriptions=[*subscriptions(max_deliver), *whistle_subscriptions(max_deliver),
-                       *meeting_subscriptions(max_deliver)],
+        consumers=[subscribers.HANDLERS, whistle_subscribers.HANDLERS, meeting_subscribers.HANDLERS],
         periodic=[_deadlines])

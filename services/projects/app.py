@@ -6,12 +6,11 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from kit.schedule import Periodic
-from kit.settings import get_settings
 from services.projects import handlers
 from services.projects.api import router
 from services.projects.config import projects_settings
 from services.projects.registry.api import router as registry_router
-from services.projects.subscribers import subscriptions
+from services.projects import subscribers
 from services.projects.venture.api import router as venture_router
 
 
@@ -22,4 +21,4 @@ def _deadlines(app: FastAPI) -> Periodic:
 
 def create_app() -> FastAPI:
     return create_service_app("projects", title="wushe 社会组织 · 项目库 projects", routers=[registry_router, router, venture_router],
-                              subscriptions=subscriptions(get_settings().consumer_max_deliver), periodic=[_deadlines])
+                              consumers=[subscribers.HANDLERS], periodic=[_deadlines])

@@ -5,11 +5,11 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from kit.crypto import load_keyring
-from kit.settings import Settings, get_settings
+from kit.settings import Settings
 from services.volunteers.api import router
 from services.volunteers.certificates.api import router as certificates_router
 from services.volunteers.organization.api import router as organization_router
-from services.volunteers.subscribers import subscriptions
+from services.volunteers import subscribers
 from services.volunteers.timebank.api import router as timebank_router
 from services.volunteers.timebank.service import TimebankSettings
 
@@ -25,5 +25,5 @@ def create_app() -> FastAPI:
         # organization first: /volunteers/stats
         routers=[organization_router, router, timebank_router, certificates_router],
         on_start=_start,
-        subscriptions=subscriptions(get_settings().consumer_max_deliver),
+        consumers=[subscribers.HANDLERS],
     )

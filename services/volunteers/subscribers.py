@@ -1,13 +1,11 @@
-"""Events the volunteers service consumes."""
+"""Events the volunteers service consumes (contracts/flow.py says what each does)."""
 from __future__ import annotations
 
 import asyncpg
 
 from contracts.envelope import Envelope
-from contracts.events.needs import NeedFeedbackGiven, NeedRaised, NeedRouted
-from contracts.events.party import ActionDispatched
-from contracts.events.projects import VolunteerTaskRequested
-from kit.bus import Subscription
+from contracts.events.needs import NeedRaised
+from kit.wiring import WholeBatch, offer
 from services.volunteers import handlers, store
 
 
@@ -16,16 +14,10 @@ async def on_need_raised(conn: asyncpg.Connection, envelopes: list[Envelope[Need
     await store.record_demands(conn, envelopes)
 
 
-def subscriptions(max_deliver: int) -> list[Subscription]:
-    return [
-        Subscription(durable="volunteers-need-raised", event=NeedRaised, handle=on_need_raised, max_deliver=max_deliver,
-                     whole_batch=True),
-        Subscription(durable="volunteers-need-routed", event=NeedRouted, handle=handlers.on_need_routed,
-                     max_deliver=max_deliver),
-        Subscription(durable="volunteers-need-feedback", event=NeedFeedbackGiven, handle=handlers.on_feedback,
-                     max_deliver=max_deliver),
-        Subscription(durable="volunteers-action-dispatched", event=ActionDispatched,
-                     handle=handlers.on_action_dispatched, max_deliver=max_deliver),
-        Subscription(durable="volunteers-project-task-requested", event=VolunteerTaskRequested,
-                     handle=handlers.on_project_task_requested, max_deliver=max_deliver),
-    ]
+HANDLERS = offer(__name__, {
+    "volunteers-need-raised": WholeBatch(on_need_raised),
+    "volunteers-need-routed": handlers.on_need_routed,
+    "volunteers-need-feedback": handlers.on_feedback,
+    "volunteers-action-dispatched": handlers.on_action_dispatched,
+    "volunteers-project-task-requested": handlers.on_project_task_requested,
+})

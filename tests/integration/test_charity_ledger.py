@@ -29,6 +29,7 @@ from contracts.envelope import Envelope, new_id, wrap
 from contracts.events.projects import DisbursementRequested, FundingRequested
 from contracts.subjects import event_subject
 from kit import db as kit_db
+from kit import wiring
 from kit.auth import Principal, Role
 from kit.bus import EventConsumer
 from kit.crypto import load_keyring
@@ -488,7 +489,7 @@ async def publish(js, envelope: Envelope) -> int:
 
 async def consume_until_acked(pool, js, last_seq: int, timeout: float = 20.0) -> EventConsumer:
     """Run the real subscription until every message up to `last_seq` has been acked."""
-    (sub,) = [s for s in subscribers.subscriptions(3) if s.durable == DURABLE]
+    sub = wiring.subscription(DURABLE, subscribers.HANDLERS[DURABLE], 3)
     consumer = EventConsumer(sub, pool, js)
     task = asyncio.create_task(consumer.run())
     try:

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 from datetime import datetime, timezone
 from decimal import Decimal
+from functools import partial
 
 import httpx
 import nats.js.errors
@@ -20,6 +21,7 @@ from contracts.events.volunteers import VolunteerRegistered
 from contracts.subjects import event_subject
 from contracts.values import uscc_check_char
 from kit import db as kit_db
+from kit import wiring
 from kit.app import create_app
 from kit.auth import Principal, Role
 from kit.bus import EventConsumer
@@ -28,7 +30,7 @@ from services.charity import ledger
 from services.charity import store as ledger_store
 from services.charity.supermarket import service
 from services.charity.supermarket.api import public_router, router
-from services.charity.supermarket.subscribers import subscriptions
+from services.charity.supermarket.subscribers import HANDLERS
 
 WORKER = Principal(sub="sw-1", role=Role.SOCIAL_WORKER, area="130102")
 POLICY = service.SupermarketSettings(points_per_credit=Decimal(10))
@@ -132,9 +134,9 @@ async def test_credits_exchanged_twice_grants_points_once(pool, js):
     again = wrap(event, subject=str(event.exchange_id), area_code=area)
     await js.publish(event_subject(CreditsExchanged, area), again.model_dump_json().encode())
 
-    sub = subscriptions(5, POLICY)[0]
-    assert sub.durable == "charity-credits-exchanged"
-    sub = dataclasses.replace(sub, durable=f"charity-credits-exchanged-{new_id().hex[-8:]}")  # this test's own cursor
+    durable = "charity-credits-exchanged"
+    sub = wiring.subscription(durable, partial(HANDLERS[durable], settings=POLICY), 5)
+    sub = dataclasses.replace(sub, durable=f"probe-credits-exchanged-{new_id().hex[-8:]}")  # this test's own cursor
     consumer = EventConsumer(sub, pool, js)
     task = asyncio.create_task(consumer.run())
     try:

@@ -207,9 +207,11 @@ async def grant_points(pool: asyncpg.Pool, who: Principal, body: api.PointsGrant
 
 
 async def on_credits_exchanged(conn: asyncpg.Connection, envelopes: list[Envelope[CreditsExchanged]],
-                               settings: SupermarketSettings) -> None:
-    """积分互兑: credits a volunteer exchanged become points from their home community's pool.
+                               settings: SupermarketSettings | None = None) -> None:
+    """积分互兑: credits a volunteer exchanged become points from their home community's pool, at the
+    rate of `settings` (by default WUSHE_SUPERMARKET_POINTS_PER_CREDIT, read once per process).
     Keyed by the exchange, so a redelivered event (even under a new envelope id) grants once."""
+    settings = settings or supermarket_settings()
     uow = UnitOfWork.joining(conn)
     for envelope in envelopes:
         event = envelope.data
