@@ -11,7 +11,7 @@ import io
 import re
 from functools import cache
 from importlib.resources import files
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 _CODE_RE = re.compile(r"[0-9]{6}|[0-9]{9}|[0-9]{12}")
 # Levels that carry a 6-digit GB/T 2260 code; NATS subject tokens come from these.
@@ -91,7 +91,7 @@ def subject_tokens(code: str) -> tuple[str, str, str]:
     Taken from the deepest 6-digit ancestor (county, or the code itself at city/province
     level), so a township or village inherits its county's tokens.
     """
-    six = [c for c in ancestors(code) if lookup(c).level in _GB2260_LEVELS][-1]
+    six = [c for c in ancestors(code) if cast(Area, lookup(c)).level in _GB2260_LEVELS][-1]
     return six[0:2], six[2:4], six[4:6]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -107,16 +107,17 @@ class Envelope(BaseModel, Generic[E]):
 
 
 def wrap(
-    event: Event,
+    event: E,
     *,
     subject: str,
     area_code: str,
     correlation_id: UUID | None = None,
     causation_id: UUID | None = None,
     traceparent: str | None = None,
-) -> Envelope:
+) -> Envelope[E]:
     event_id = new_id()
-    return Envelope[type(event)](
+    # Envelope is parametrized by the event's own class at runtime, which mypy cannot express
+    return cast("Envelope[E]", cast(Any, Envelope)[type(event)](
         id=event_id,
         type=event.type_name(),
         source=f"/wushe/{event.service}",
@@ -127,4 +128,4 @@ def wrap(
         causation_id=causation_id,
         traceparent=traceparent,
         data=event,
-    )
+    ))

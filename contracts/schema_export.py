@@ -37,7 +37,8 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -65,7 +66,7 @@ RECORDS_FILE = "BREAKING.json"  # reviewed breaks and retirements; lives beside 
 HISTORY_BASELINE = "db46b0b2fc75c68bef89dd08b98af5f4cc031eff"
 WORKING_TREE = "工作区 / working tree"
 
-def _models_of(module) -> list[type[BaseModel]]:
+def _models_of(module: ModuleType) -> list[type[BaseModel]]:
     """The request and view models a module defines (not the ones it imports, nor its bases)."""
     return [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, BaseModel)
             and v.__module__ == module.__name__]
@@ -99,12 +100,13 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
     ("views", model) for model in _models_of(api_views))
 
 
-def event_schemas(events: Iterable[type[Event]]) -> dict[str, dict]:
+def event_schemas(events: Iterable[type[Event]]) -> dict[str, dict[str, Any]]:
     """Each event in its envelope, by CloudEvents type: the stem carries the event's version."""
-    return {e.type_name(): Envelope[e].model_json_schema(mode="validation") for e in events}
+    # Envelope is parametrized by each event class at runtime, which mypy cannot express: cast(Any, ...)
+    return {e.type_name(): cast(Any, Envelope)[e].model_json_schema(mode="validation") for e in events}
 
 
-def model_schemas(prefix: str, models: Iterable[tuple[str, type[BaseModel]]]) -> dict[str, dict]:
+def model_schemas(prefix: str, models: Iterable[tuple[str, type[BaseModel]]]) -> dict[str, dict[str, Any]]:
     """Each model by `<prefix><area>.<class name>`."""
     return {f"{prefix}{area}.{m.__name__}": m.model_json_schema(mode="validation") for area, m in models}
 
@@ -117,7 +119,7 @@ class Family:
     zh: str
     en: str
     prefix: str
-    schemas: Callable[[], dict[str, dict]]
+    schemas: Callable[[], dict[str, dict[str, Any]]]
     recordable: bool
 
 
@@ -132,9 +134,9 @@ def family_of(stem: str) -> Family | None:
     return max((f for f in FAMILIES if stem.startswith(f.prefix)), key=lambda f: len(f.prefix), default=None)
 
 
-def all_schemas() -> dict[str, dict]:
+def all_schemas() -> dict[str, dict[str, Any]]:
     """File stem -> JSON Schema, over every family."""
-    schemas: dict[str, dict] = {}
+    schemas: dict[str, dict[str, Any]] = {}
     for family in FAMILIES:
         for stem, schema in family.schemas().items():
             if family_of(stem) is not family:
@@ -146,17 +148,17 @@ def all_schemas() -> dict[str, dict]:
     return schemas
 
 
-def committed_schemas(schema_dir: Path) -> dict[str, dict]:
+def committed_schemas(schema_dir: Path) -> dict[str, dict[str, Any]]:
     """The schemas in `schema_dir` as they are on disk (the records file is not one)."""
     return {p.stem: json.loads(p.read_text(encoding="utf-8"))
             for p in sorted(schema_dir.glob("*.json")) if p.name != RECORDS_FILE}
 
 
-def render(schema: dict) -> str:
+def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def digest(schema: dict) -> str:
+def digest(schema: dict[str, Any]) -> str:
     """sha256 of the schema as `render` writes it, so whitespace of a hand-edited file does not count."""
     return hashlib.sha256(render(schema).encode("utf-8")).hexdigest()
 
@@ -169,8 +171,8 @@ class Records:
     """`accepted`: {contract, schema_sha256, changes, reason} — one break into exactly that schema;
     `retired`: {contract, reason} — a contract removed on purpose."""
 
-    accepted: tuple[dict, ...] = ()
-    retired: tuple[dict, ...] = ()
+    accepted: tuple[dict[str, Any], ...] = ()
+    retired: tuple[dict[str, Any], ...] = ()
 
 
 def load_records(schema_dir: Path) -> Records:
@@ -184,17 +186,17 @@ def load_records(schema_dir: Path) -> Records:
     return records
 
 
-def record_template(stem: str, schema: dict, changes: list[str]) -> dict:
+def record_template(stem: str, schema: dict[str, Any], changes: list[str]) -> dict[str, Any]:
     return {"contract": stem, "schema_sha256": digest(schema), "changes": changes,
             "reason": "（必填：为何接受、如何通知调用方 / required: why, and how the callers are told）"}
 
 
-def _has_reason(record: dict) -> bool:
+def _has_reason(record: dict[str, Any]) -> bool:
     reason = str(record.get("reason") or "").strip()
     return bool(reason) and not reason.startswith("（必填")
 
 
-def refusal(records: Records, stem: str, schema: dict, changes: list[str]) -> str | None:
+def refusal(records: Records, stem: str, schema: dict[str, Any], changes: list[str]) -> str | None:
     """None when a reviewed record accepts this break into `schema`, else why the break stands."""
     family = family_of(stem)
     if family is None:
@@ -212,7 +214,7 @@ def refusal(records: Records, stem: str, schema: dict, changes: list[str]) -> st
     return None
 
 
-def way_forward(stem: str, schema: dict, changes: list[str], schema_dir: Path) -> list[str]:
+def way_forward(stem: str, schema: dict[str, Any], changes: list[str], schema_dir: Path) -> list[str]:
     """What to do instead of breaking `stem`, one line per option."""
     family, options = family_of(stem), []
     if versioned := re.fullmatch(r"(.+\.v)(\d+)", stem):
@@ -237,7 +239,7 @@ _BOUNDS_MIN = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minPrope
 _EXACT = ("const", "format", "pattern")
 
 
-def breaking_changes(old: dict, new: dict) -> list[str]:
+def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Changes from `old` to `new` that would break a producer or consumer of `old`."""
     diff = _Diff(old, new)
     diff.compare(old, new, "$")
@@ -245,12 +247,12 @@ def breaking_changes(old: dict, new: dict) -> list[str]:
 
 
 class _Diff:
-    def __init__(self, old_root: dict, new_root: dict) -> None:
+    def __init__(self, old_root: dict[str, Any], new_root: dict[str, Any]) -> None:
         self.roots = (old_root, new_root)
         self.changes: list[str] = []
         self.seen: set[tuple[str | None, str | None]] = set()  # $ref pairs already compared (recursive models)
 
-    def resolve(self, schema: dict, root: dict) -> dict:
+    def resolve(self, schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in schema:
             target: Any = root
             for token in schema["$ref"].removeprefix("#/").split("/"):
@@ -259,7 +261,7 @@ class _Diff:
             schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
         return schema
 
-    def types(self, schema: dict, root: dict) -> frozenset[str]:
+    def types(self, schema: dict[str, Any], root: dict[str, Any]) -> frozenset[str]:
         schema = self.resolve(schema, root)
         alternatives = schema.get("anyOf") or schema.get("oneOf")
         if alternatives:
@@ -267,7 +269,7 @@ class _Diff:
         kind = schema.get("type", [])
         return frozenset([kind] if isinstance(kind, str) else kind)
 
-    def compare(self, old: dict, new: dict, path: str) -> None:
+    def compare(self, old: dict[str, Any], new: dict[str, Any], path: str) -> None:
         refs = (old.get("$ref"), new.get("$ref"))
         if refs != (None, None):
             if refs in self.seen:
@@ -286,7 +288,7 @@ class _Diff:
             for o, n in zip(old_alts, new_alts):
                 self.compare(o, n, path)
 
-    def constraints(self, old: dict, new: dict, path: str) -> None:
+    def constraints(self, old: dict[str, Any], new: dict[str, Any], path: str) -> None:
         for key in _EXACT:
             if old.get(key) != new.get(key):
                 self.changes.append(f"{path}: {key} 改变 / changed: {old.get(key)!r} → {new.get(key)!r}")
@@ -319,7 +321,7 @@ class _Diff:
             self.compare(old["items"], new["items"], f"{path}[]")
 
 
-def _alternatives(schema: dict) -> list[dict]:
+def _alternatives(schema: dict[str, Any]) -> list[dict[str, Any]]:
     """The non-null branches of a union, or the schema itself (null-ness is in the type set)."""
     branches = schema.get("anyOf") or schema.get("oneOf")
     if not branches:
@@ -371,7 +373,7 @@ def _versions(schema_dir: Path, baseline: str) -> list[tuple[str, str, str | Non
     """(commit, file, blob — None when deleted): the baseline's files, then every change on the
     first-parent line after it (a merge counts as one change against the line it joined), oldest first."""
     _, tree = _git(schema_dir, "ls-tree", "-r", baseline, "--", ".")
-    versions = []
+    versions: list[tuple[str, str, str | None]] = []
     for line in tree.decode().splitlines():
         meta, name = line.split("\t", 1)
         versions.append((baseline, name, meta.split()[2]))
@@ -417,10 +419,10 @@ class _Chain:
     schema_dir: Path
     records: Records
     report: HistoryReport
-    last: dict[str, tuple[str, dict]] = field(default_factory=dict)
+    last: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     used: set[tuple[str, str]] = field(default_factory=set)
 
-    def step(self, stem: str, where: str, schema: dict) -> None:
+    def step(self, stem: str, where: str, schema: dict[str, Any]) -> None:
         self.report.versions += 1
         if stem not in self.last and family_of(stem) is None:
             self.report.problems.append(f"{stem}（{_short(where)}）: 不属于任何契约族 / belongs to no schema family")
@@ -429,7 +431,7 @@ class _Chain:
             self.compare(stem, *self.last[stem], where, schema)
         self.last[stem] = (where, schema)
 
-    def compare(self, stem: str, old_where: str, old: dict, where: str, new: dict) -> None:
+    def compare(self, stem: str, old_where: str, old: dict[str, Any], where: str, new: dict[str, Any]) -> None:
         changes = breaking_changes(old, new)
         if not changes:
             return
@@ -500,7 +502,7 @@ def _removals(records: Records, removed: set[str], present: Iterable[str]) -> li
 # --- the command -------------------------------------------------------------------------
 
 
-def write(schema_dir: Path, generated: dict[str, dict]) -> int:
+def write(schema_dir: Path, generated: dict[str, dict[str, Any]]) -> int:
     """Write every generated schema, or none if one would break its committed version unrecorded."""
     committed, records = committed_schemas(schema_dir), load_records(schema_dir)
     refused = {}
@@ -512,7 +514,7 @@ def write(schema_dir: Path, generated: dict[str, dict]) -> int:
         print(f"拒绝写入：{len(refused)} 个契约的变更不向后兼容，未写入任何文件 / refused: the changes of "
               f"{len(refused)} contracts are backward-incompatible; nothing was written")
         for stem, (changes, why) in sorted(refused.items()):
-            family = family_of(stem)
+            family = cast(Family, family_of(stem))  # all_schemas gave every generated stem a family
             print(f"\n{stem}（{family.zh} / {family.en}）")
             for line in changes:
                 print(f"  不兼容 / breaking  {line}")
@@ -531,7 +533,7 @@ def write(schema_dir: Path, generated: dict[str, dict]) -> int:
     return 0
 
 
-def check(schema_dir: Path, generated: dict[str, dict]) -> int:
+def check(schema_dir: Path, generated: dict[str, dict[str, Any]]) -> int:
     """Exit 1 when the committed schemas differ from the code, saying how."""
     committed, records = committed_schemas(schema_dir), load_records(schema_dir)
     differing = 0

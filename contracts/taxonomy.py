@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self, overload
 
 from pydantic import StringConstraints
 
@@ -10,7 +10,16 @@ from pydantic import StringConstraints
 class LabelledEnum(StrEnum):
     """A code list whose members carry a zh-CN label and an English label."""
 
-    def __new__(cls, value: str, zh: str, en: str):
+    zh: str
+    en: str
+
+    # members are defined with (value, zh, en); a code list is looked up by its value alone
+    @overload
+    def __new__(cls, value: str) -> Self: ...
+    @overload
+    def __new__(cls, value: str, zh: str, en: str) -> Self: ...
+
+    def __new__(cls, value: str, zh: str, en: str) -> Self:  # type: ignore[misc]  # see mypy issue #10573
         member = str.__new__(cls, value)
         member._value_ = value
         member.zh = zh

@@ -4,21 +4,26 @@ outbox relay, event consumers, periodic and retention jobs, each supervised (kit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+import asyncpg
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.telemetry import TelemetryConfig
 
 from kit import audit, db, idempotency, problems, telemetry, wiring
 from kit import openapi as kit_openapi
 from kit.auth import caller_of
 from kit.bus import EventConsumer, create_broker
+from kit.crypto import Keyring
 from kit.failures import describe
 from kit.outbox import relay_of
 from kit.retention import retention_job
 from kit.schedule import Periodic
 from kit.settings import Settings, get_settings
-from kit.workers import Supervised, not_ready
+from kit.workers import Supervised, Worker, not_ready
 
 ReadyCheck = Callable[[FastAPI], Awaitable[None]]
 
@@ -35,7 +40,7 @@ def create_app(
     settings = get_settings()
 
     @asynccontextmanager
-    async def _lifespan(app: FastAPI):
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         telemetry.setup(name, settings.otel_exporter, settings.log_level)
         if lifespan is None:
             yield
@@ -45,8 +50,8 @@ def create_app(
 
     # FastAPI's native telemetry continues the caller's trace (W3C traceparent) in a server
     # span; per-operation spans would cost more than they tell at this size.
-    app = FastAPI(title=title, version="1.0.0", lifespan=_lifespan, telemetry={
-        "operation_spans": False, "logs": False, "exclude": _probe})
+    native: TelemetryConfig = {"operation_spans": False, "logs": False, "exclude": _probe}
+    app = FastAPI(title=title, version="1.0.0", lifespan=_lifespan, telemetry=native)
     problems.install(app)
     if idempotent_writes:  # innermost: it reads a body the outer layers have bounded and checked
         app.add_middleware(idempotency.IdempotentWrites, caller_of=caller_of)
@@ -54,11 +59,11 @@ def create_app(
     app.add_middleware(problems.InputGuard)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": name}
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz(request: Request) -> dict:
+    async def readyz(request: Request) -> dict[str, str]:
         failing = []
         for check in ready_checks:
             try:
@@ -97,16 +102,17 @@ def create_service_app(
         app.state.pool, app.state.broker, app.state.settings = pool, broker, settings
         if on_start:
             await on_start(app, settings)
-        workers = [EventConsumer(sub, pool, js) for sub in subscriptions] + [make(app) for make in periodic]
+        workers: list[Worker] = [EventConsumer(sub, pool, js) for sub in subscriptions]
+        workers += [make(app) for make in periodic]
         workers.append(retention_job(pool, settings))
         if settings.relay_in_process:
             workers.append(relay_of(name, settings, pool, js))
-        app.state.workers = workers = [Supervised(w) for w in workers]
-        tasks = [asyncio.create_task(w.run(), name=f"{name}:{w.name}") for w in workers]
+        app.state.workers = supervised = [Supervised(w) for w in workers]
+        tasks = [asyncio.create_task(w.run(), name=f"{name}:{w.name}") for w in supervised]
         try:
             yield
         finally:
-            for worker in workers:
+            for worker in supervised:
                 worker.stop()
             if tasks:
                 await asyncio.wait(tasks, timeout=5)
@@ -133,16 +139,23 @@ def create_service_app(
                       ready_checks=(database_ready, bus_ready, workers_ready), idempotent_writes=True)
 
 
-def pool_of(request: Request):
+def pool_of(request: Request) -> asyncpg.Pool:
     """The service's database pool (opened by its lifespan)."""
-    return request.app.state.pool
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
 
 
-def keyring_of(request: Request):
+def keyring_of(request: Request) -> Keyring:
     """The service's personal-data keyring (loaded at start-up)."""
-    return request.app.state.keyring
+    keyring: Keyring = request.app.state.keyring
+    return keyring
 
 
-def _probe(scope) -> bool:
+# a route's typed dependencies: `async def route(..., pool: DbPool, keyring: Keys)`
+DbPool = Annotated[asyncpg.Pool, Depends(pool_of)]
+Keys = Annotated[Keyring, Depends(keyring_of)]
+
+
+def _probe(scope: MutableMapping[str, Any]) -> bool:
     return scope.get("path") in ("/healthz", "/readyz")
 

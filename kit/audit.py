@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
@@ -22,6 +23,7 @@ from contracts.areas import code_prefix, lookup
 from contracts.envelope import Envelope
 from contracts.events import ALL_EVENTS
 from kit.auth import Principal, Role, listing_area, require
+from kit.db import AnyConnection, Conn
 from kit.months import LOCAL
 from kit.problems import invalid
 
@@ -39,7 +41,7 @@ RECORD_LABELS = {"resident": "居民", "need": "需求", "volunteer": "志愿者
 
 # --- writing: from the outbox -----------------------------------------------------------------------
 
-async def record(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+async def record(conn: AnyConnection, envelopes: list[Envelope[Any]]) -> None:
     """Keep the audit events among `envelopes` (called by the outbox, inside the transaction)."""
     audited = [e for e in envelopes if type(e.data).audit]
     if not audited:
@@ -92,7 +94,8 @@ class AuditFilter:
         self.area = listing_area(who, area)
         self.actor, self.record, self.action, self.since, self.until = actor, record, action, since, until
 
-    def where(self, after: tuple[datetime, UUID] | None) -> tuple[str, list]:
+    def where(self, after: tuple[datetime, UUID] | None) -> tuple[str, list[object]]:
+        args: list[object]
         conditions, args = ["area_code LIKE $1"], [code_prefix(self.area) + "%"]
         for column, op, value in (("actor", "=", self.actor), ("action", "=", self.action),
                                   ("at", ">=", self.since), ("at", "<", self.until)):
@@ -108,13 +111,13 @@ class AuditFilter:
         return " AND ".join(conditions), args
 
 
-async def page(conn, query: AuditFilter, after: tuple[datetime, UUID] | None, limit: int) -> list[AuditEntry]:
+async def page(conn: Conn, query: AuditFilter, after: tuple[datetime, UUID] | None, limit: int) -> list[AuditEntry]:
     where, args = query.where(after)
     rows = await conn.fetch(f"SELECT * FROM audit_log WHERE {where} ORDER BY at DESC, id DESC LIMIT {int(limit)}", *args)
     return [entry_view(r) for r in rows]
 
 
-def entry_view(row) -> AuditEntry:
+def entry_view(row: asyncpg.Record) -> AuditEntry:
     event, area = AUDIT_EVENTS.get(row["action"]), lookup(row["area_code"])
     role, kind = row["actor_role"], row["record"].split("/", 1)[0]
     field_labels = event.audit_field_labels if event else {}
@@ -151,7 +154,7 @@ def csv_line(entry: AuditEntry) -> str:
 async def export(request: Request, query: AuditFilter = Depends()) -> StreamingResponse:
     pool = request.app.state.pool
 
-    async def lines():
+    async def lines() -> AsyncIterator[str]:
         yield "\ufeff" + ",".join(CSV_HEADER) + "\r\n"  # BOM: Excel opens UTF-8 Chinese correctly
         after = None
         while batch := await page(pool, query, after, EXPORT_BATCH):

@@ -7,20 +7,29 @@ province identity provider's key (EdDSA or ES256/RS256 are accepted).
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import Scope
 
 from contracts.areas import contains, lookup
 from contracts.taxonomy import LabelledEnum
 from kit.problems import Problem, invalid, not_found
 from kit.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import asyncpg
+    from jwt.algorithms import AllowedPrivateKeys, AllowedPublicKeys
 
 ALGORITHMS = ["EdDSA", "ES256", "RS256"]
 
@@ -68,7 +77,8 @@ def issue_token(settings: Settings, *, role: str, area: str, sub: str, ttl_s: in
     Role(role)  # refuse unknown roles early, with the list of valid ones in the message
     if lookup(area) is None:
         raise ValueError(f"未知的行政区划代码 / unknown area code: {area}")
-    key = serialization.load_pem_private_key(ensure_signing_key(settings).read_bytes(), password=None)
+    key = cast("AllowedPrivateKeys",
+               serialization.load_pem_private_key(ensure_signing_key(settings).read_bytes(), password=None))
     now = int(time.time())
     claims = {"sub": sub, "role": role, "area": area, "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
               "iat": now, "exp": now + ttl_s}
@@ -77,7 +87,7 @@ def issue_token(settings: Settings, *, role: str, area: str, sub: str, ttl_s: in
 
 # --- verification ---------------------------------------------------------------------------
 
-UNAUTHORIZED = dict(status=401, title="未认证 / Unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+UNAUTHORIZED: dict[str, Any] = dict(status=401, title="未认证 / Unauthenticated", headers={"WWW-Authenticate": "Bearer"})
 
 
 class TokenVerifier:
@@ -87,7 +97,7 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings, cache_size: int = 10_000) -> None:
         self.settings = settings
-        self.key = serialization.load_pem_public_key(settings.public_key_file.read_bytes())
+        self.key = cast("AllowedPublicKeys", serialization.load_pem_public_key(settings.public_key_file.read_bytes()))
         self.cache_size = cache_size
         self._verified: dict[str, tuple[Principal, float]] = {}
 
@@ -126,7 +136,7 @@ BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT",
                     description="省统一身份认证签发的 JWT（开发环境：`wushe token`）/ a JWT from the identity provider")
 
 
-def caller_of(scope) -> str | None:
+def caller_of(scope: Scope) -> str | None:
     """The verified subject of an ASGI request's bearer token, or None (no token, or a bad one)."""
     header = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
     scheme, _, token = header.partition(" ")
@@ -146,7 +156,12 @@ async def principal(credentials: HTTPAuthorizationCredentials | None = Depends(B
     return _verifier().verify(credentials.credentials)
 
 
-def require(*roles: Role):
+# a route's typed caller: `who: Caller` is any verified caller; a route limited to some roles declares
+# its own alias next to them, e.g. `Reader = Annotated[Principal, Depends(require(*READERS))]`
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """FastAPI dependency: the caller, if their role is one of `roles`."""
 
     async def check(who: Principal = Depends(principal)) -> Principal:
@@ -158,7 +173,10 @@ def require(*roles: Role):
     return check
 
 
-def visible(who: Principal, record, area_key: str = "area_code"):
+Row = TypeVar("Row", bound="asyncpg.Record | Mapping[str, Any]")  # a record as a store returns it
+
+
+def visible(who: Principal, record: Row | None, area_key: str = "area_code") -> Row:
     """The record, if it exists and lies in the caller's area; otherwise the one 404, so that a
     record outside the caller's jurisdiction looks exactly like a missing one."""
     if record is None or not who.covers(record[area_key]):

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -29,6 +30,7 @@ from pydantic import ValidationError
 
 from contracts.envelope import Envelope, Event
 from contracts.subjects import STREAMS, dlq_subject, event_filter, stream_of
+from kit.db import AnyConnection
 from kit.failures import describe, is_transient
 from kit.telemetry import context_from, tracer
 
@@ -68,7 +70,7 @@ async def ensure_streams(js: JetStreamContext, *, replicas: int = 1, duplicate_w
     return done
 
 
-Handler = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[None]]
+Handler = Callable[[AnyConnection, list[Envelope[Any]]], Awaitable[None]]
 
 
 @dataclass
@@ -86,10 +88,10 @@ class Subscription:
     batch: int = 256
     ack_wait_s: float = 30.0
     whole_batch: bool = False
-    envelope: type[Envelope] = field(init=False)
+    envelope: type[Envelope[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.envelope = Envelope[self.event]
+        self.envelope = Envelope[self.event]  # type: ignore[name-defined]  # a class built at run time: mypy cannot follow it
 
     def consumer_config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -106,7 +108,7 @@ class Subscription:
         )
 
 
-Parsed = list[tuple[Msg, Envelope]]
+Parsed = list[tuple[Msg, Envelope[Any]]]
 
 
 class EventConsumer:
@@ -141,7 +143,7 @@ class EventConsumer:
     def stop(self) -> None:
         self._stopping.set()
 
-    async def _loop(self, psub) -> None:
+    async def _loop(self, psub: JetStreamContext.PullSubscription) -> None:
         while not self._stopping.is_set():
             try:
                 msgs = await psub.fetch(batch=self.sub.batch, timeout=1.0)
@@ -200,7 +202,7 @@ class EventConsumer:
         self.applied += len(fresh) - len(failed)
         return failed
 
-    async def _handle(self, conn: asyncpg.Connection, fresh: Parsed) -> dict[UUID, str]:
+    async def _handle(self, conn: AnyConnection, fresh: Parsed) -> dict[UUID, str]:
         if self.sub.whole_batch:
             spans = [self._span(e) for _, e in fresh]
             try:
@@ -225,7 +227,7 @@ class EventConsumer:
                     failed[envelope.id] = describe(exc)
         return failed
 
-    def _span(self, envelope: Envelope) -> trace.Span:
+    def _span(self, envelope: Envelope[Any]) -> trace.Span:
         return self.tracer.start_span(f"consume {envelope.type}", context=context_from(envelope.traceparent),
                                       kind=trace.SpanKind.CONSUMER,
                                       attributes={"messaging.consumer.group.name": self.sub.durable,
@@ -253,11 +255,12 @@ class EventConsumer:
     async def _count_failure(self, env_id: UUID) -> int:
         """This event's failures so far, this one included. NATS's num_delivered would also count the
         deliveries that a kill or a pause interrupted, which say nothing about the event."""
-        return await self.pool.fetchval(
+        failures: int = await self.pool.fetchval(
             """INSERT INTO event_failures (consumer, event_id, failures) VALUES ($1, $2, 1)
                ON CONFLICT (consumer, event_id) DO UPDATE
                SET failures = event_failures.failures + 1, last_failed_at = now() RETURNING failures""",
             self.sub.durable, env_id)
+        return failures
 
     async def _settle_failed(self, msg: Msg, reason: str, env_id: UUID | None = None) -> None:
         try:

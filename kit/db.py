@@ -5,15 +5,21 @@ import hashlib
 import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import orjson
+from asyncpg.pool import PoolConnectionProxy
 
 from kit.months import LOCAL
 from kit.settings import Settings
 
 log = logging.getLogger(__name__)
 KIT_MIGRATIONS = Path(__file__).parent / "migrations"
+# a connection of its own (`connect`) or one acquired from a pool (a unit of work's, a consumer's)
+AnyConnection = asyncpg.Connection | PoolConnectionProxy
+# what a statement runs on: a pool (it acquires a connection for the statement) or a connection
+Conn = asyncpg.Pool | AnyConnection
 
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -37,7 +43,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
                               format="tuple")
 
 
-def connect_kwargs(settings: Settings, service: str) -> dict:
+def connect_kwargs(settings: Settings, service: str) -> dict[str, Any]:
     return {
         "host": str(settings.pg_socket_dir),
         "port": settings.pg_port,
@@ -60,7 +66,7 @@ async def create_pool(settings: Settings, service: str, size: int | None = None)
 
 
 async def connect(settings: Settings, service: str) -> asyncpg.Connection:
-    conn = await asyncpg.connect(**connect_kwargs(settings, service))
+    conn: asyncpg.Connection = await asyncpg.connect(**connect_kwargs(settings, service))
     await _init_connection(conn)
     return conn
 
@@ -111,12 +117,12 @@ def insert_sql(table: str, columns: tuple[str, ...] | list[str], suffix: str = "
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders(len(columns))}) {suffix}".rstrip()
 
 
-async def insert(conn, table: str, row: dict, suffix: str = ""):
+async def insert(conn: Conn, table: str, row: dict[str, Any], suffix: str = "") -> Any:
     """Insert one row given as {column: value}; returns what a RETURNING suffix returns, if any."""
     return await conn.fetchval(insert_sql(table, tuple(row), suffix), *row.values())
 
 
-async def update(conn, table: str, row_id, also: str = "", **values) -> None:
+async def update(conn: Conn, table: str, row_id: object, also: str = "", **values: object) -> None:
     """UPDATE table SET column = value, … WHERE id = row_id (`also` adds e.g. `version = version + 1`)."""
     sets = ", ".join([*(f"{name} = ${i}" for i, name in enumerate(values, start=2)), *([also] if also else [])])
     await conn.execute(f"UPDATE {table} SET {sets} WHERE id = $1", row_id, *values.values())

@@ -16,11 +16,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any, cast
 
 import asyncpg
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kit.db import AnyConnection
 from kit.failures import describe, is_transient
 from kit.problems import Problem, problem_response, unexpected
 
@@ -54,7 +58,7 @@ class KeyTaken(Problem):
         super().__init__(409, "请求处理中 / Request in progress", "同一幂等键的请求已被处理 / handled under this key")
 
 
-async def claim_in(conn: asyncpg.Connection) -> Claim | None:
+async def claim_in(conn: AnyConnection) -> Claim | None:
     """Inside a unit of work's transaction: claim the request's key, once per request. Waits while a
     concurrent request holds the same key uncommitted."""
     claim = _pending.get()
@@ -78,11 +82,11 @@ def committed(claim: Claim | None) -> None:
 class IdempotentWrites:
     """ASGI middleware of a service: keyed writes are claimed, answered once and replayed."""
 
-    def __init__(self, app, caller_of) -> None:
+    def __init__(self, app: ASGIApp, caller_of: Callable[[Scope], str | None]) -> None:
         self.app = app
         self.caller_of = caller_of  # the verified subject of a request's token, or None
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _key(scope)
         if key is None:
             return await self.app(scope, receive, send)
@@ -107,12 +111,13 @@ class IdempotentWrites:
             log.warning(UNCLAIMED_WRITE, extra={"scope": claim.scope})
         await _send(send, status, headers, chunks)
 
-    async def _run(self, scope, receive, claim: Claim):
+    async def _run(self, scope: Scope, receive: Receive,
+                   claim: Claim) -> tuple[int, list[tuple[bytes, bytes]], list[bytes]]:
         """The route, with the claim pending for its first unit of work; its answer is held back."""
-        started: dict = {}
+        started: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        async def capture(message):
+        async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 started.update(message)
             elif message["type"] == "http.response.body":
@@ -126,16 +131,16 @@ class IdempotentWrites:
         return started["status"], list(started.get("headers", [])), chunks
 
 
-def _key(scope) -> str | None:
+def _key(scope: Scope) -> str | None:
     if scope["type"] != "http" or scope["method"] not in WRITES:
         return None
     for name, value in scope["headers"]:
         if name == b"idempotency-key":
-            return value.decode("latin-1")
+            return cast(bytes, value).decode("latin-1")
     return None
 
 
-async def _body(receive) -> bytes:
+async def _body(receive: Receive) -> bytes:
     body, more = b"", True
     while more:
         message = await receive()
@@ -146,10 +151,10 @@ async def _body(receive) -> bytes:
     return body
 
 
-def _replaying(body: bytes, receive):
+def _replaying(body: bytes, receive: Receive) -> Receive:
     sent = False
 
-    async def replay():
+    async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
@@ -182,7 +187,8 @@ async def _store(pool: asyncpg.Pool, claim: Claim, status: int, content_type: st
         claim.caller, claim.scope, claim.key, status, content_type, body)
 
 
-async def _keep_answer(pool: asyncpg.Pool, claim: Claim, status: int, headers: list, chunks: list[bytes]) -> None:
+async def _keep_answer(pool: asyncpg.Pool, claim: Claim, status: int, headers: list[tuple[bytes, bytes]],
+                       chunks: list[bytes]) -> None:
     """Store the answer for replays. The write is committed, so if PostgreSQL went away just now the
     caller still gets this answer; a retry of it will hear "applied, answer not kept" (409)."""
     try:
@@ -193,7 +199,8 @@ async def _keep_answer(pool: asyncpg.Pool, claim: Claim, status: int, headers: l
         log.warning("answer not kept for replay", extra={"scope": claim.scope, "error": describe(exc)})
 
 
-async def _answer_stored(stored: asyncpg.Record | None, claim: Claim, scope, receive, send) -> None:
+async def _answer_stored(stored: asyncpg.Record | None, claim: Claim, scope: Scope, receive: Receive,
+                         send: Send) -> None:
     if stored is None:  # the first request's claim rolled back after all: nothing happened under this key
         problem = Problem(409, "请重试 / Please retry", "同一幂等键的请求未完成，可重试 / the earlier request did not complete",
                           headers={"Retry-After": "1"}, rule="idempotency_retry")
@@ -209,7 +216,7 @@ async def _answer_stored(stored: asyncpg.Record | None, claim: Claim, scope, rec
     await _send(send, stored["status"], headers, [bytes(stored["response"])])
 
 
-async def _send(send, status: int, headers: list, chunks: list[bytes]) -> None:
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> None:
     body = b"".join(chunks)
     headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
     await send({"type": "http.response.start", "status": status,
@@ -217,7 +224,7 @@ async def _send(send, status: int, headers: list, chunks: list[bytes]) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _refuse(scope, receive, send, message: str) -> None:
+async def _refuse(scope: Scope, receive: Receive, send: Send, message: str) -> None:
     problem = Problem(422, "幂等键无效 / Invalid Idempotency-Key", message,
                       errors=[{"field": HEADER, "message": message, "type": "idempotency_key"}])
     await problem_response(problem, scope["path"])(scope, receive, send)

@@ -11,6 +11,8 @@ gateway, so that the document describes what the API really answers:
 - CSV exports (`….csv`) answer text/csv."""
 from __future__ import annotations
 
+from typing import Any, cast
+
 from fastapi import FastAPI
 
 from contracts.values import TEXT_PATTERN
@@ -46,18 +48,19 @@ IDEMPOTENCY_PARAMETER = {
 
 def install(app: FastAPI) -> None:
     """Make `app.openapi()` return the completed document (built once, like FastAPI's own)."""
+    done: list[bool]
     build, done = app.openapi, []
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if not done:
             app.openapi_schema = complete(build())
             done.append(True)
-        return app.openapi_schema
+        return cast("dict[str, Any]", app.openapi_schema)  # set on the first call
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document
 
 
-def complete(spec: dict) -> dict:
+def complete(spec: dict[str, Any]) -> dict[str, Any]:
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
@@ -73,7 +76,7 @@ def complete(spec: dict) -> dict:
     return spec
 
 
-def _complete_operation(path: str, method: str, operation: dict) -> None:
+def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     statuses = [422, 404]
     if operation.get("security"):
@@ -92,7 +95,7 @@ def _complete_operation(path: str, method: str, operation: dict) -> None:
                             "content": {"text/csv": {"schema": {"type": "string"}}}}
 
 
-def _plain_text(schema: dict, schemas: dict, seen: set[str]) -> None:
+def _plain_text(schema: dict[str, Any], schemas: dict[str, Any], seen: set[str]) -> None:
     """Give every string of a request schema (through its $refs, properties, items and unions) the
     text pattern, unless it says more precisely what it takes."""
     if ref := schema.get("$ref"):
@@ -111,6 +114,6 @@ def _plain_text(schema: dict, schemas: dict, seen: set[str]) -> None:
             _plain_text(schema[key], schemas, seen)
 
 
-def problem_response(description: str) -> dict:
+def problem_response(description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}

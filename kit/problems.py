@@ -4,7 +4,8 @@ Validation errors name each offending field as a dotted path (e.g. `resident.cit
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 import orjson
@@ -12,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.values import forbidden_character
 from kit.failures import describe, is_transient
@@ -21,7 +23,7 @@ MEDIA_TYPE = "application/problem+json"
 
 
 class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str = "", *, errors: list[dict] | None = None,
+    def __init__(self, status: int, title: str, detail: str = "", *, errors: list[dict[str, Any]] | None = None,
                  headers: dict[str, str] | None = None, type: str = "about:blank", **extensions: Any) -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.errors, self.headers, self.type = status, title, detail, errors, headers, type
@@ -40,7 +42,7 @@ def invalid(field: str, message: str) -> Problem:
     return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
 
 
-def conflict(message: str, **extensions) -> Problem:
+def conflict(message: str, **extensions: Any) -> Problem:
     """409: not allowed in the record's current state; extensions say which (e.g. state, action, rule)."""
     return Problem(409, "当前状态不允许此操作 / Not allowed now", message, **extensions)
 
@@ -55,7 +57,7 @@ def problem_response(problem: Problem, instance: str) -> Response:
                     media_type=MEDIA_TYPE, headers=problem.headers)
 
 
-def field_errors(errors: list[dict]) -> list[dict]:
+def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for e in errors:
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
@@ -89,15 +91,15 @@ class CatchAll:
     outermost error middleware, which re-raises it after answering and so makes the server close a
     keep-alive connection the gateway is about to reuse."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = False
 
-        async def tracking(message):
+        async def tracking(message: Message) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -127,10 +129,10 @@ class InputGuard:
     """ASGI middleware: a path or query parameter holding a control or invisible character gets a
     422 naming it before any route sees it (bodies are checked by their contracts)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (refusal := _refused_parameter(scope)) is not None:
             field, char = refusal
             message = f"含控制字符或不可见字符 / contains a control or invisible character: {char}"
@@ -140,7 +142,7 @@ class InputGuard:
         return await self.app(scope, receive, send)
 
 
-def _refused_parameter(scope) -> tuple[str, str] | None:
+def _refused_parameter(scope: Scope) -> tuple[str, str] | None:
     if char := forbidden_character(scope["path"]):
         return "path", char
     query = scope.get("query_string", b"")
@@ -154,10 +156,10 @@ def _refused_parameter(scope) -> tuple[str, str] | None:
 class BodyLimit:
     """ASGI middleware: refuse bodies over `max_bytes` with 413 before the app reads them."""
 
-    def __init__(self, app, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
@@ -177,19 +179,19 @@ class BodyLimit:
                 return await self._refuse(scope, send)
         await self.app(scope, _replay({"type": "http.request", "body": body, "more_body": False}, receive), send)
 
-    async def _refuse(self, scope, send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         problem = Problem(413, "请求体过大 / Request body too large",
                           f"请求体不得超过 {self.max_bytes} 字节 / body must not exceed {self.max_bytes} bytes",
                           errors=[{"field": "body", "message": "too large", "type": "too_large"}])
         response = problem_response(problem, scope["path"])
-        await response(scope, None, send)
+        await response(scope, cast(Receive, None), send)  # a Response never receives
 
 
-def _replay(first: dict, then=None):
+def _replay(first: Message, then: Receive | None = None) -> Receive:
     """A receive callable that returns `first`, then defers to `then` (e.g. for disconnects)."""
     pending = [first]
 
-    async def receive():
+    async def receive() -> Message:
         if pending:
             return pending.pop()
         return await then() if then else {"type": "http.disconnect"}

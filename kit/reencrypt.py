@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from cryptography.exceptions import InvalidTag
@@ -116,7 +116,8 @@ async def reencrypt(pool: asyncpg.Pool, keyring: Keyring, targets: tuple[Encrypt
     return outcomes
 
 
-async def _walk(pool, keyring, target, active, batch, progress, on_progress, budget, lock_wait_s) -> int | None:
+async def _walk(pool: asyncpg.Pool, keyring: Keyring, target: Encrypted, active: bytes, batch: int, progress: Progress,
+                on_progress: Callable[[Progress], None], budget: int | None, lock_wait_s: float) -> int | None:
     """Passes in id order, each batch starting after the last id of the one before, so each pass
     reads a row once; a new pass picks up what was locked (or written under an older key) meanwhile."""
     deadline, after = time.monotonic() + lock_wait_s, None
@@ -148,8 +149,8 @@ async def _batch(pool: asyncpg.Pool, keyring: Keyring, target: Encrypted, active
     return len(rows), rows[-1]["id"] if rows else None
 
 
-def _rewritten(keyring: Keyring, target: Encrypted, row: asyncpg.Record) -> list:
-    values = []
+def _rewritten(keyring: Keyring, target: Encrypted, row: asyncpg.Record) -> list[bytes | str | None]:
+    values: list[bytes | str | None] = []
     for i, f in enumerate(target.fields):
         old = row[f"f{i}"]
         if old is None:
@@ -161,7 +162,7 @@ def _rewritten(keyring: Keyring, target: Encrypted, row: asyncpg.Record) -> list
     return values
 
 
-def _decrypt(keyring: Keyring, target: Encrypted, row_id, f: Field, blob: bytes, context: bytes) -> str:
+def _decrypt(keyring: Keyring, target: Encrypted, row_id: Any, f: Field, blob: bytes, context: bytes) -> str:
     kid = bytes(blob).partition(b":")[0].decode(errors="replace")
     try:
         return keyring.decrypt(blob, context)
@@ -172,4 +173,4 @@ def _decrypt(keyring: Keyring, target: Encrypted, row_id, f: Field, blob: bytes,
 
 
 async def _count(pool: asyncpg.Pool, target: Encrypted, active: bytes) -> int:
-    return await pool.fetchval(f"SELECT count(*) FROM {target.table} WHERE {target.stale()}", active)
+    return cast(int, await pool.fetchval(f"SELECT count(*) FROM {target.table} WHERE {target.stale()}", active))

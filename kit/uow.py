@@ -1,13 +1,18 @@
 """Unit of work: the state change and the events it causes commit in one transaction."""
 from __future__ import annotations
 
+from types import TracebackType
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+from asyncpg.transaction import Transaction
 
 from contracts.envelope import Envelope, Event, wrap
 from contracts.subjects import event_subject
 from kit import audit, idempotency
+from kit.db import AnyConnection
 from kit.telemetry import current_traceparent
 
 NOTIFY_CHANNEL = "outbox"  # see kit/migrations/0003_outbox_notify.sql
@@ -16,9 +21,9 @@ NOTIFY_CHANNEL = "outbox"  # see kit/migrations/0003_outbox_notify.sql
 class Events:
     """Events of one transaction, written to the outbox when the transaction's work is done."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: AnyConnection) -> None:
         self.conn = conn
-        self.envelopes: list[Envelope] = []
+        self.envelopes: list[Envelope[Any]] = []
 
     def emit(
         self,
@@ -28,7 +33,7 @@ class Events:
         area_code: str,
         correlation_id: UUID | None = None,
         causation_id: UUID | None = None,
-    ) -> Envelope:
+    ) -> Envelope[Any]:
         envelope = wrap(
             event, subject=subject, area_code=area_code, correlation_id=correlation_id,
             causation_id=causation_id, traceparent=current_traceparent(),
@@ -53,12 +58,14 @@ class UnitOfWork(Events):
     The first unit of work of an HTTP write with an Idempotency-Key claims the key in its
     transaction (kit.idempotency), so a retry can never apply the write twice."""
 
+    conn: PoolConnectionProxy  # acquired from the pool on entering
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.envelopes = []
 
     @staticmethod
-    def joining(conn: asyncpg.Connection) -> Events:
+    def joining(conn: AnyConnection) -> Events:
         return Events(conn)
 
     async def __aenter__(self) -> "UnitOfWork":
@@ -73,7 +80,8 @@ class UnitOfWork(Events):
             raise
         return self
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
         try:
             if exc_type is None:
                 await self.flush()
@@ -88,14 +96,14 @@ class UnitOfWork(Events):
             await self.pool.release(self.conn)
 
 
-async def _safe_rollback(tx) -> None:
+async def _safe_rollback(tx: Transaction) -> None:
     try:
         await tx.rollback()
     except Exception:  # already closed; releasing the connection resets it anyway
         pass
 
 
-async def write_outbox(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+async def write_outbox(conn: AnyConnection, envelopes: list[Envelope[Any]]) -> None:
     """One statement for all of a transaction's events; a trigger NOTIFYs the relay at commit.
     Audit events are also kept in the service's audit trail (kit.audit)."""
     await audit.record(conn, envelopes)

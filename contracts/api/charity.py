@@ -1,7 +1,7 @@
 """HTTP models of the charity service (慈善资源). Money is integer fen."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, computed_field, model_validator
@@ -87,7 +87,7 @@ class LedgerCheck(BaseModel):
 class AccountView(BaseModel):
     id: str
     balance_fen: int
-    entries: list[dict]
+    entries: list[dict[Any, Any]]
 
 
 class FenAmount(BaseModel):
@@ -97,7 +97,8 @@ class FenAmount(BaseModel):
     amount: int = Field(description="已弃用，请用 amount_fen / deprecated: use amount_fen",
                         json_schema_extra={"deprecated": True})
 
-    @computed_field(description="金额（分）/ amount in fen")
+    # mypy does not take decorators over @property; pydantic documents this ignore for computed fields
+    @computed_field(description="金额（分）/ amount in fen")  # type: ignore[prop-decorator]
     @property
     def amount_fen(self) -> int:
         return self.amount

@@ -2,13 +2,13 @@
 resolutions and the actions those dispatch to other services, and the actions' follow-up."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from contracts.api import Strict
-from contracts.areas import lookup
+from contracts.areas import Area, lookup
 from contracts.values import AreaCode, Money, PersonName
 
 Actor = Literal["community", "party", "social_org", "social_worker", "volunteer", "charity"]
@@ -19,7 +19,7 @@ Skill = Annotated[str, Field(min_length=1, max_length=30)]
 
 
 def _meeting_level(code: str) -> str:
-    if lookup(code).level not in ("township", "community", "village"):
+    if cast(Area, lookup(code)).level not in ("township", "community", "village"):
         raise ValueError("须为街道（乡镇）或村（社区）代码 / must be a street (township) or community (village) code")
     return code
 

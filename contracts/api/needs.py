@@ -1,8 +1,8 @@
 """HTTP models of the need library: what a worker submits and what views show (PII masked)."""
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+from datetime import date, time
+from typing import Annotated, Any, Literal, TypeVar, cast
 from uuid import UUID
 
 from pydantic import (
@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from contracts.api import Strict
-from contracts.areas import lookup
+from contracts.areas import Area, lookup
 from contracts.events.needs import AreaServiceLevels, WeeklySlot
 from contracts.taxonomy import CategoryCode, Channel, Route, TargetGroup, Urgency
 from contracts.values import AreaCode, CitizenId, PersonName, PhoneNumber
@@ -25,7 +25,7 @@ Skill = str
 
 
 def _community_level(code: str) -> str:
-    if lookup(code).level not in ("community", "village"):
+    if cast(Area, lookup(code)).level not in ("community", "village"):
         raise ValueError("须为村（社区）一级的 12 位代码 / must be a village or community (12-digit code)")
     return code
 
@@ -64,7 +64,10 @@ MAX_WEEKLY_SLOTS = 14  # e.g. lunch and dinner every day
 WEEKDAY_ZH = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五", 6: "六", 7: "日"}
 
 
-def check_weekly(slots: list[WeeklySlot]) -> list[WeeklySlot]:
+Slot = TypeVar("Slot", bound=WeeklySlot)
+
+
+def check_weekly(slots: list[Slot]) -> list[Slot]:
     """Slots of one day must not overlap (touching is fine: 11:00–12:00 then 12:00–13:00)."""
     ordered = sorted(slots, key=lambda s: (s.weekday, s.start))
     for before, after in zip(ordered, ordered[1:]):
@@ -76,7 +79,7 @@ def check_weekly(slots: list[WeeklySlot]) -> list[WeeklySlot]:
 
 def weekly_label(slots: list[WeeklySlot]) -> str:
     """"每周二、四、六 11:00–12:00；每天 17:00–18:00": days sharing the same hours go together."""
-    days_by_hours: dict[tuple, list[int]] = {}
+    days_by_hours: dict[tuple[time, time], list[int]] = {}
     for slot in sorted(slots, key=lambda s: (s.start, s.end, s.weekday)):
         days_by_hours.setdefault((slot.start, slot.end), []).append(slot.weekday)
     parts = []
@@ -102,7 +105,7 @@ class NeedIn(Strict):
         description="每周固定时段（北京时间），如每周二、四、六 11:00–12:00 / weekly recurring slots, local time")
     # exactly one of the two: the resident typed in, or a registered resident (POST /residents).
     # (`resident` keeps its schema type, an object, so that its contract stays compatible)
-    resident: ResidentIn = Field(default=None, description="居民身份（与 resident_id 二选一）/ or resident_id")
+    resident: ResidentIn = Field(default=cast(ResidentIn, None), description="居民身份（与 resident_id 二选一）/ or resident_id")
     resident_id: UUID | None = Field(default=None, validate_default=True,
                                      description="已登记居民的编号（与 resident 二选一）/ a registered resident, or resident")
 
@@ -249,7 +252,7 @@ class TimelineEntry(BaseModel):
     actor: str
     actor_label: str
     kind: str
-    detail: dict
+    detail: dict[Any, Any]
 
 
 class NeedPage(BaseModel):
@@ -352,7 +355,7 @@ class ResidentView(BaseModel):
     tags: list[TargetGroup]
     disability_grade: int | None
     guardian_id: UUID | None
-    consents: list[dict]
+    consents: list[dict[Any, Any]]
     last_visited_at: AwareDatetime | None
     masked: bool = Field(description="false only for an audited read with a stated purpose")
 

@@ -3,14 +3,14 @@ the communities the coverage targets are counted over, and the purchase list (�
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from contracts.api import Strict, TrendPoint
 from contracts.api.needs import CommunityCode
-from contracts.areas import contains, lookup
+from contracts.areas import Area, contains, lookup
 from contracts.taxonomy import CategoryCode, LabelledEnum
 from contracts.values import USCC, AreaCode, Money
 
@@ -150,7 +150,7 @@ class PlatformIn(Strict):
     @classmethod
     def _level_of_kind(cls, code: str, info: ValidationInfo) -> str:
         levels = PLATFORM_LEVELS.get(info.data.get("kind", ""))
-        if levels and lookup(code).level not in levels:
+        if levels and cast(Area, lookup(code)).level not in levels:
             raise ValueError("社工站须设在乡镇（街道）（9 位代码）/ a station stands in a township (9 digits)"
                              if "township" in levels else
                              "社会工作室须设在村（社区）（12 位代码）/ a room stands in a village or community (12 digits)")

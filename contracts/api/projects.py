@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, cast
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
@@ -65,7 +65,7 @@ class FundingIn(Strict):
 class PublicationIn(Strict):
     bid_deadline: AwareDatetime
     criteria: Criteria = Field(
-        default_factory=lambda: {"plan": 40, "price": 30, "team": 30}, min_length=1, max_length=10,
+        default_factory=lambda: cast(Criteria, {"plan": 40, "price": 30, "team": 30}), min_length=1, max_length=10,
         description="评分标准及权重")
 
 
@@ -183,7 +183,7 @@ class MilestoneView(BaseModel):
     due_on: date
     amount_fen: int
     status: str
-    evidence: list[dict]
+    evidence: list[dict[Any, Any]]
     reported_at: AwareDatetime | None
     accepted_at: AwareDatetime | None
 
@@ -208,7 +208,7 @@ class ProjectView(BaseModel):
     area_code: str
     title: str
     service_content: str
-    indicators: list[dict]
+    indicators: list[dict[Any, Any]]
     budget_fen: int
     need_ids: list[UUID]
     purchase_item: str | None

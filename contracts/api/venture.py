@@ -1,7 +1,7 @@
 """HTTP models of 公益创投 (venture philanthropy) and 项目大赛 (project competitions)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
@@ -20,7 +20,8 @@ class CallIn(Strict):
     pool_fen: PositiveMoney = Field(description="资助总额")
     max_grant_fen: PositiveMoney = Field(description="单个项目资助上限")
     criteria: Criteria = Field(
-        default_factory=lambda: {"innovation": 30, "feasibility": 30, "benefit": 40}, min_length=1, max_length=10)
+        default_factory=lambda: cast(Criteria, {"innovation": 30, "feasibility": 30, "benefit": 40}),
+        min_length=1, max_length=10)
     apply_deadline: AwareDatetime
 
     @model_validator(mode="after")

@@ -24,7 +24,7 @@ class TimelineItem(BaseModel):
     actor: str = Field(description="community | volunteers | projects | charity | party")
     actor_label: str
     kind: str
-    detail: dict = Field(default_factory=dict)
+    detail: dict[Any, Any] = Field(default_factory=dict)
 
 
 class Need360(BaseModel):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -77,7 +77,7 @@ class VolunteerView(BaseModel):
     minor: bool
     skills: list[str]
     service_areas: list[str]
-    availability: list[dict]
+    availability: list[dict[Any, Any]]
     party_member: bool
     social_worker_level: str | None
     registered_at: AwareDatetime
