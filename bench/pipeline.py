@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,7 +47,12 @@ import psutil  # noqa: E402
 from deploy.launcher import service_env, spawn, wait_ready  # noqa: E402
 from deploy.provision import provision  # noqa: E402
 from deploy.servers import (  # noqa: E402
-    free_port, port_free, start_nats, start_postgres, stop_postgres, stop_process,
+    free_port,
+    port_free,
+    start_nats,
+    start_postgres,
+    stop_postgres,
+    stop_process,
 )
 from kit.auth import issue_token  # noqa: E402
 from kit.settings import Settings  # noqa: E402
@@ -330,7 +335,7 @@ class CpuProbe:
                 pass
         return out
 
-    def start(self) -> "CpuProbe":
+    def start(self) -> CpuProbe:
         self.t0 = time.perf_counter()
         self.sys0 = psutil.cpu_times()
         self.s0 = self._snap()
@@ -464,7 +469,7 @@ class Stack:
             self.show_logs()
         if PROFILE:
             try:
-                self.dump_profiles(REPO / "bench" / "results", datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+                self.dump_profiles(REPO / "bench" / "results", datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
             except Exception as exc:  # noqa: BLE001 - never block the cleanup
                 log(f"profile dump failed: {exc!r}")
         for p in self.procs.values():
@@ -788,7 +793,7 @@ def emit_results(ours: dict[str, list[dict]], anchor: dict[str, list[dict]], sum
             report_line(f"{abase} e2e p99", [r["p99_ms"] for r in arows], "ms")
             report_line(f"{abase} POST rps", [r["post_rps"] for r in arows], "req/s")
             report_line(f"{abase} POST p99", [r["post_p99_ms"] for r in arows], "ms")
-        ratios = [o["e2e_eps"] / a["e2e_eps"] for o, a in zip(rows, arows) if o.get("e2e_eps") and a.get("e2e_eps")]
+        ratios = [o["e2e_eps"] / a["e2e_eps"] for o, a in zip(rows, arows, strict=False) if o.get("e2e_eps") and a.get("e2e_eps")]
         report_line(f"wushe/anchor pipeline {mode} e2e throughput ratio", ratios, "x")
 
 
@@ -865,7 +870,7 @@ def main() -> int:
     emit_results(ours, anchor, summary)
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = out_dir / f"pipeline-{stamp}.json"
     path.write_text(json.dumps({
         "benchmark": "need pipeline vs anchor pipeline.py (consumer=batch)",

@@ -18,7 +18,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,7 @@ class Demo:
         self.on_duty: dict[int, asyncio.Lock] = {}  # a volunteer is at one place at a time: an open log overlaps any other
         self.warnings: list[str] = []
         self.requests = 0
-        anchor = journal.get("anchor") or journal.put("anchor", datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+        anchor = journal.get("anchor") or journal.put("anchor", datetime.now(UTC).replace(microsecond=0).isoformat())
         self.anchor = datetime.fromisoformat(anchor)  # the first run's start: dates are counted from it
         self.today = self.anchor.astimezone(LOCAL).date()
         self.year = self.today.year
@@ -254,7 +254,7 @@ class Demo:
             await asyncio.sleep(0.25)
 
     async def sleep_until(self, at: datetime) -> None:
-        while (left := (at - datetime.now(timezone.utc)).total_seconds()) > 0:
+        while (left := (at - datetime.now(UTC)).total_seconds()) > 0:
             self.check_stop()
             await asyncio.sleep(min(left, 0.2))
 
@@ -287,7 +287,7 @@ class Demo:
                 raise AlreadyThere()
         stages = (self.registry, self.funds, self.volunteers, self.party, self.residents, self.needs, self.services,
                   self.party_work, self.exchanges)
-        for n, ((zh, en), stage) in enumerate(zip(STAGES, stages), 1):
+        for n, ((zh, en), stage) in enumerate(zip(STAGES, stages, strict=False), 1):
             self.say(f"正在载入演示数据 / loading demo data: {n}/{len(STAGES)} {zh} / {en} …")
             await stage()
             self.j.save(force=True)
@@ -353,7 +353,7 @@ class Demo:
         for i, (name, county, code, fund, amount, disclose) in enumerate(D.ENTERPRISES):
             gifts.append((f"donation:enterprise:{i}", fund, amount, {
                 "kind": "enterprise", "name": name, "uscc": D.enterprise_uscc(county, code), "disclose_name": disclose}))
-        for i, ((fund, amount, disclose), name) in enumerate(zip(D.PERSON_DONATIONS, self.plan.donors)):
+        for i, ((fund, amount, disclose), name) in enumerate(zip(D.PERSON_DONATIONS, self.plan.donors, strict=False)):
             gifts.append((f"donation:person:{i}", fund, amount, {"kind": "person", "name": name, "disclose_name": disclose}))
         for i, (fund, amount) in enumerate(D.ANONYMOUS_DONATIONS):
             gifts.append((f"donation:anonymous:{i}", fund, amount, {"kind": "anonymous"}))
@@ -630,7 +630,7 @@ class Demo:
             "area_code": a.area, "title": a.title, "description": f"{D.area_name(a.area)}{a.title}", "required_skills": a.skills,
             "slots": len(vids), "place": f"{D.area_name(a.area)}综合服务中心"})
         await self.step(f"activity:{a.index}:invite", f"/tasks/{task['id']}/invitations", sw, {"volunteer_ids": vids})
-        for k, (index, vid) in enumerate(zip(people, vids)):
+        for k, (index, vid) in enumerate(zip(people, vids, strict=False)):
             await self.step(f"activity:{a.index}:accept:{k}", f"/tasks/{task['id']}/invitations/{vid}/response", sw,
                             {"accept": True})
             async with self.on_duty.setdefault(index, asyncio.Lock()):
@@ -655,9 +655,9 @@ class Demo:
         await self.gather(*(self.wait_project(key, specs[key], {"funded", "published", "procured", "delivered", "evaluated"})
                             for key in ("meals", "care", "tutor", "village")))
         # the calls: meals, care, the village and the venture call close together, a few seconds from now
-        closing = datetime.now(timezone.utc) + timedelta(seconds=BID_WINDOW_S)
+        closing = datetime.now(UTC) + timedelta(seconds=BID_WINDOW_S)
         deadlines = await self.gather(*(self.publish(key, specs[key], closing) for key in ("meals", "care", "village")),
-                                      self.publish("tutor", specs["tutor"], datetime.now(timezone.utc) + timedelta(days=14)),
+                                      self.publish("tutor", specs["tutor"], datetime.now(UTC) + timedelta(days=14)),
                                       self.venture_call(closing))
         await self.gather(*(self.bid(key, org, price, specs[key]) for key, org, price in (
             ("meals", "leling", 7_500_000), ("meals", "renhe", 7_800_000), ("meals", "linli", 7_900_000),
@@ -762,7 +762,7 @@ class Demo:
         org = await self.get(f"/party-organizations/{self.need_field(f'party-org:{area}')}", sj)
         votes = [{"seat_id": seat["id"], "vote": "for"} for seat in org["committee"]]
         await self.step(key, f"/matters/{matter_id}/decision", sj, {
-            "meeting_held_at": _iso(datetime.now(timezone.utc) - timedelta(minutes=5)), "votes": votes,
+            "meeting_held_at": _iso(datetime.now(UTC) - timedelta(minutes=5)), "votes": votes,
             "outcome": outcome, "reasons": reasons})
 
     async def wait_project(self, key: str, spec: dict, statuses: set[str]) -> dict:
@@ -1030,7 +1030,7 @@ class Demo:
             return next((m for m in await self.get("/joint-meetings", sj, {"area": home}) if m["title"] == title), None)
 
         meeting = await self.create("meeting", "/joint-meetings", sj, {
-            "area_code": home, "title": title, "scheduled_at": _iso(datetime.now(timezone.utc) + timedelta(seconds=3)),
+            "area_code": home, "title": title, "scheduled_at": _iso(datetime.now(UTC) + timedelta(seconds=3)),
             "place": "建北社区党群服务中心", "participants": [
                 {"actor": "party", "name": secretary, "unit": "建北街道001号社区党委"},
                 {"actor": "community", "name": "刘娜", "unit": "建北街道001号社区居委会"},
@@ -1288,18 +1288,18 @@ def load_demo(settings: Settings, should_stop: Callable[[], bool] = lambda: Fals
     except Interrupted:
         print("演示数据载入已中断，下次启动时继续 / demo loading interrupted; the next start goes on with it", flush=True)
         return False
-    except Exception as exc:  # the stack keeps running without the demo; the log has the details
+    except Exception as exc:  # noqa: BLE001 - the stack keeps running without the demo; the log has the details
         log = settings.path("log", "demo.log")
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a", encoding="utf-8") as out:
-            out.write(f"--- {datetime.now(timezone.utc).isoformat()}\n{traceback.format_exc()}\n")
+            out.write(f"--- {datetime.now(UTC).isoformat()}\n{traceback.format_exc()}\n")
         print(f"演示数据未能载入 / demo data could not be loaded: {exc!r} (see {log}); "
               f"下次启动或 `wushe demo` 时重试 / retried at the next start or by `wushe demo`", flush=True)
         return False
     elapsed = time.monotonic() - started
     if demo.warnings:
         print(f"演示数据有 {len(demo.warnings)} 处跳过 / {len(demo.warnings)} parts skipped (see above)", flush=True)
-    marker.write_text(f"{datetime.now(timezone.utc).isoformat()} {demo.requests} requests {elapsed:.1f}s\n", encoding="utf-8")
+    marker.write_text(f"{datetime.now(UTC).isoformat()} {demo.requests} requests {elapsed:.1f}s\n", encoding="utf-8")
     print(f"演示数据已载入 / demo data loaded in {elapsed:.0f} s ({demo.requests} 个请求 / requests): {demo.summary_text}",
           flush=True)
     print(f"开发登录身份 / sign-in personas: {settings.path('demo', 'personas.json')}", flush=True)

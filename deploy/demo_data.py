@@ -193,7 +193,7 @@ def residents(rng: random.Random, people: People, today: date) -> list[Person]:
         rural = area.startswith(RURAL_COUNTY)
         groups = RURAL_GROUPS if rural else URBAN_GROUPS
         count = RESIDENTS_PER_COMMUNITY["rural" if rural else "urban"]
-        for i in range(count):
+        for _i in range(count):
             roll, tags, ages = rng.random(), [], (25, 70)
             for group_tags, group_ages, share in groups:
                 if roll < share:

@@ -1,7 +1,7 @@
 """`wushe dlq list|replay`: what the consumers gave up on, and sending it back."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import nats
 import nats.js.errors
@@ -46,7 +46,7 @@ def _older_than_retention(settings: Settings, data: bytes) -> bool:
         at = datetime.fromisoformat(orjson.loads(data)["time"])
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return False  # a malformed letter: no consumer can have applied it
-    return datetime.now(timezone.utc) - at > timedelta(days=settings.retention_days)
+    return datetime.now(UTC) - at > timedelta(days=settings.retention_days)
 
 
 async def replay(settings: Settings, seqs: list[int], force: bool = False) -> int:

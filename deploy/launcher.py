@@ -7,14 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 
 from deploy.provision import provision
-from deploy.servers import (PortBusy, port_free, start_nats, start_nats_cluster, start_postgres,
-                            stop_nats, stop_postgres)
+from deploy.servers import PortBusy, port_free, start_nats, start_nats_cluster, start_postgres, stop_nats, stop_postgres
 from deploy.supervisor import Supervisor
 from kit.settings import SERVICES, Settings
 

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from deploy.servers import stop_process
@@ -28,7 +28,7 @@ STABLE_S = 60.0  # up this long, a process's next crash is waited for as a first
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def exit_reason(returncode: int) -> tuple[str, str]:

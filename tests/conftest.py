@@ -12,13 +12,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from deploy.launcher import service_env, spawn, wait_ready
 from deploy.provision import provision
 from deploy.servers import free_port, port_free, start_nats, start_postgres, stop_postgres, stop_process
 from kit.settings import PORT_OFFSETS, Settings, get_settings
-
 
 # Property tests check rules, not speed: on a shared 2-core machine running servers beside them,
 # drawing examples can be slow, and that must not fail a build.
@@ -233,7 +233,7 @@ def run_in_thread(coro):
     def target():
         try:
             result["value"] = asyncio.run(coro)
-        except BaseException as exc:  # re-raised in the caller
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
             result["error"] = exc
 
     thread = threading.Thread(target=target)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from contracts.values import citizen_id_check_char
 
@@ -44,9 +44,9 @@ async def committee(client, token, community: str, size: int = 5, prefix: str = 
 
 
 def votes(seats: list[str], *cast: str) -> list[dict]:
-    return [{"seat_id": s, "vote": v} for s, v in zip(seats, cast)]
+    return [{"seat_id": s, "vote": v} for s, v in zip(seats, cast, strict=False)]
 
 
 def decision(seats: list[str], outcome: str, *cast: str, reasons: str = "") -> dict:
-    return {"meeting_held_at": datetime.now(timezone.utc).isoformat(), "votes": votes(seats, *cast),
+    return {"meeting_held_at": datetime.now(UTC).isoformat(), "votes": votes(seats, *cast),
             "outcome": outcome, "reasons": reasons}

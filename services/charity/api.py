@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import charity as api
 from kit.app import pool_of
-from kit.auth import Principal, Role, require, require_jurisdiction, visible, listing_area
+from kit.auth import Principal, Role, listing_area, require, require_jurisdiction, visible
 from services.charity import domain, handlers, store
 
 router = APIRouter(tags=["慈善资源 charity"])

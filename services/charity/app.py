@@ -6,13 +6,12 @@ from fastapi import FastAPI
 from kit.app import create_service_app
 from kit.crypto import load_keyring
 from kit.settings import Settings
-from services.charity import handlers
+from services.charity import handlers, subscribers
 from services.charity.api import router
 from services.charity.disclosure.api import router as disclosure_router
-from services.charity import subscribers
+from services.charity.supermarket import subscribers as supermarket_subscribers
 from services.charity.supermarket.api import public_router as public_supermarket_router
 from services.charity.supermarket.api import router as supermarket_router
-from services.charity.supermarket import subscribers as supermarket_subscribers
 
 
 async def _start(app: FastAPI, settings: Settings) -> None:

@@ -14,18 +14,18 @@ from contracts.envelope import Envelope, new_id
 from contracts.events.charity import (
     DonationEarmarked,
     DonationReceived,
-    FundOpened,
     FundingRejected,
+    FundOpened,
     FundsCommitted,
     FundsDisbursed,
 )
 from contracts.events.projects import DisbursementRequested, FundingRequested
 from kit import months
-from kit.clock import now
 from kit.auth import Principal, require_jurisdiction, visible
+from kit.clock import now
 from kit.crypto import Keyring
-from kit.reencrypt import Encrypted, fields
 from kit.problems import Problem, conflict, invalid, not_found
+from kit.reencrypt import Encrypted, fields
 from kit.uow import Events, UnitOfWork
 from services.charity import domain, ledger, store
 from services.charity.domain import WORLD

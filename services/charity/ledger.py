@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID
 
 GENESIS = "0" * 64  # the hash before the first entry
@@ -40,7 +40,7 @@ def entry_hash(prev_hash: str, entry: Entry) -> str:
     in UTC, however the time was read)."""
     canonical = json.dumps({
         "prev": prev_hash, "id": str(entry.id), "kind": entry.kind, "reference": entry.reference, "memo": entry.memo,
-        "unit": entry.unit, "by": entry.created_by, "at": entry.created_at.astimezone(timezone.utc).isoformat(),
+        "unit": entry.unit, "by": entry.created_by, "at": entry.created_at.astimezone(UTC).isoformat(),
         "postings": sorted([a, v] for a, v in entry.postings),
     }, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()

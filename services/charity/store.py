@@ -86,7 +86,7 @@ async def chain(conn: Conn) -> list[tuple[int, str, str, Entry]]:
            FROM journal j LEFT JOIN postings p ON p.journal_id = j.id GROUP BY j.seq ORDER BY j.seq""")
     return [(r["seq"], r["prev_hash"], r["hash"], Entry(
         id=r["id"], kind=r["kind"], reference=r["reference"], memo=r["memo"], unit=r["unit"],
-        created_by=r["created_by"], created_at=r["created_at"], postings=tuple(zip(r["accounts"], r["amounts"]))))
+        created_by=r["created_by"], created_at=r["created_at"], postings=tuple(zip(r["accounts"], r["amounts"], strict=False))))
         for r in rows]
 
 

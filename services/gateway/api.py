@@ -49,7 +49,7 @@ async def _call(request: Request, service: str, method: str, path: str, *, optio
     upstream: Upstream = request.app.state.upstreams[service]
     try:
         return await upstream.request(method, path, **kwargs)
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         if optional:
             return UNAVAILABLE
         raise Problem(503, "服务暂不可用 / Service unavailable", f"{service}: {type(exc).__name__}") from None

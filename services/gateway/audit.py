@@ -25,7 +25,7 @@ async def merged_page(request: Request, filters: list[tuple[str, str]], cursor: 
     headers = forward_headers(request)
     replies = await asyncio.gather(*(_ask(request.app.state.upstreams[s], params, headers) for s in UPSTREAMS))
     items, unavailable, more = [], [], False
-    for service, reply in zip(UPSTREAMS, replies):
+    for service, reply in zip(UPSTREAMS, replies, strict=False):
         if reply is None or reply.status >= 500:
             unavailable.append(service)
             continue
@@ -43,7 +43,7 @@ async def merged_page(request: Request, filters: list[tuple[str, str]], cursor: 
 async def _ask(upstream: Upstream, params: list, headers: dict):
     try:
         return await upstream.request("GET", "/audit", params=params, headers=headers)
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+    except (TimeoutError, aiohttp.ClientError):
         return None
 
 

@@ -28,7 +28,7 @@ async def _service_spec(name: str, upstream: Upstream) -> dict | None:
         return cached[1]
     try:
         reply = await upstream.request("GET", "/openapi.json")
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+    except (TimeoutError, aiohttp.ClientError):
         return None
     if reply.status != 200:
         return None
@@ -90,8 +90,8 @@ async def facade_openapi(request: Request) -> dict:
     spec["paths"] = {path: ops for path, ops in spec["paths"].items() if path.startswith("/api/v1/")}
     upstreams: dict[str, Upstream] = request.app.state.upstreams
     specs = await asyncio.gather(*(_service_spec(name, u) for name, u in upstreams.items()))
-    missing = [name for name, s in zip(upstreams, specs) if s is None]
-    for name, service_spec in zip(upstreams, specs):
+    missing = [name for name, s in zip(upstreams, specs, strict=False) if s is None]
+    for name, service_spec in zip(upstreams, specs, strict=False):
         if service_spec is not None:
             _merge(spec, name, service_spec)
     spec["info"] = {**spec["info"], "description": "五社联动 API（经网关）/ the wushe API through the gateway"

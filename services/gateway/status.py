@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from fastapi import APIRouter, Depends, Request
@@ -28,19 +28,19 @@ STARTING = timedelta(seconds=60)
 async def status(request: Request, who: Principal = Depends(principal)) -> SystemStatus:
     upstreams: dict[str, Upstream] = request.app.state.upstreams
     answers = await asyncio.gather(*(readiness(u) for u in upstreams.values()))
-    ready = {"gateway": (True, None), **dict(zip(upstreams, answers))}  # answering this, the gateway is ready
+    ready = {"gateway": (True, None), **dict(zip(upstreams, answers, strict=False))}  # answering this, the gateway is ready
     supervised = supervisor_processes(get_settings())
     services = [ServiceStatus(service=name, ready=ok, detail=detail, **counts(supervised, name))
                 for name, (ok, detail) in ready.items()]
     return SystemStatus(status=overall(services, supervised), supervised=supervised is not None,
-                        checked_at=datetime.now(timezone.utc), services=services)
+                        checked_at=datetime.now(UTC), services=services)
 
 
 async def readiness(upstream: Upstream) -> tuple[bool, str | None]:
     """(ready, what is down): a 503 of /readyz names the failing parts (PostgreSQL, NATS, workers)."""
     try:
         reply = await upstream.request("GET", "/readyz")
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+    except (TimeoutError, aiohttp.ClientError):
         return False, "无响应 / not answering"
     if reply.status == 200:
         return True, None
@@ -89,7 +89,7 @@ def counts(processes: list[dict] | None, name: str) -> dict:
 
 
 def _just_restarted(processes: list[dict] | None, name: str) -> bool:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for p in processes or ():
         if p.get("name") == name and p.get("restarts"):
             try:

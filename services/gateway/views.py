@@ -34,14 +34,14 @@ async def fan_out(request: Request, asks: dict[str, Ask]) -> dict[str, api.Secti
     """Ask every service at once; each answer becomes a section with its status."""
     headers = forward_headers(request)
     replies = await asyncio.gather(*(_ask(request, ask, headers) for ask in asks.values()))
-    return {name: _section(ask.service, reply) for (name, ask), reply in zip(asks.items(), replies)}
+    return {name: _section(ask.service, reply) for (name, ask), reply in zip(asks.items(), replies, strict=False)}
 
 
 async def _ask(request: Request, ask: Ask, headers: dict) -> Reply | None:
     upstream: Upstream = request.app.state.upstreams[ask.service]
     try:
         return await upstream.request("GET", ask.path, params=ask.params or {}, headers=headers)
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+    except (TimeoutError, aiohttp.ClientError):
         return None  # down or too slow: the section says so
 
 

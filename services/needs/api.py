@@ -18,11 +18,11 @@ from kit.auth import (
     PURPOSE,
     Principal,
     Role,
+    listing_area,
     may_unmask,
     require,
     require_jurisdiction,
     visible,
-    listing_area,
 )
 from kit.problems import Problem
 from kit.uow import UnitOfWork

@@ -7,10 +7,9 @@ from kit.app import create_service_app
 from kit.crypto import load_keyring
 from kit.schedule import Periodic
 from kit.settings import Settings
-from services.needs import handlers
+from services.needs import handlers, subscribers
 from services.needs.api import router
 from services.needs.config import needs_settings
-from services.needs import subscribers
 from services.needs.taxonomy import Taxonomy
 
 

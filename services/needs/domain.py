@@ -91,7 +91,7 @@ class ServiceLevels:
 
     @classmethod
     def from_hours(cls, urgent: float, major: float, routine: float, revisit_days: float,
-                   proactive_days: float) -> "ServiceLevels":
+                   proactive_days: float) -> ServiceLevels:
         return cls(
             first_response={Urgency.URGENT: timedelta(hours=urgent), Urgency.MAJOR: timedelta(hours=major),
                             Urgency.ROUTINE: timedelta(hours=routine)},
@@ -138,7 +138,7 @@ def misordered(values: Mapping[str, float], touched: Iterable[str]) -> tuple[str
     """(field, why) when a less urgent need would be answered sooner than a more urgent one, for a
     pair of which the area sets (`touched`) at least one: the one to fix is named."""
     touched = set(touched)
-    for sooner, later in zip(FIRST_RESPONSE_ORDER, FIRST_RESPONSE_ORDER[1:]):
+    for sooner, later in zip(FIRST_RESPONSE_ORDER, FIRST_RESPONSE_ORDER[1:], strict=False):
         if values[later] < values[sooner] and touched & {sooner, later}:
             field = later if later in touched else sooner
             return field, (f"{LEVEL_LABELS[later]}（{values[later]:g} 小时）不得短于{LEVEL_LABELS[sooner]}"

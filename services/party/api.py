@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import party as api
 from kit.app import keyring_of, pool_of
-from kit.auth import PURPOSE, Principal, Role, may_unmask, require, listing_area
+from kit.auth import PURPOSE, Principal, Role, listing_area, may_unmask, require
 from services.party import handlers, store
 
 router = APIRouter(tags=["党建引领 party"])

@@ -8,16 +8,15 @@ from kit.app import create_service_app
 from kit.crypto import load_keyring
 from kit.schedule import Periodic
 from kit.settings import Settings
-from services.party import handlers
+from services.party import handlers, subscribers
 from services.party.api import router
 from services.party.config import party_settings
 from services.party.meetings import handlers as meeting_handlers
-from services.party.meetings.api import router as meetings_router
 from services.party.meetings import subscribers as meeting_subscribers
-from services.party import subscribers
+from services.party.meetings.api import router as meetings_router
 from services.party.whistles import handlers as whistle_handlers
-from services.party.whistles.api import router as whistles_router
 from services.party.whistles import subscribers as whistle_subscribers
+from services.party.whistles.api import router as whistles_router
 
 
 async def _start(app: FastAPI, settings: Settings) -> None:

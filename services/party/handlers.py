@@ -15,8 +15,8 @@ from contracts.values import mask_name, mask_phone
 from kit.auth import Principal, require_jurisdiction, visible
 from kit.clock import now
 from kit.crypto import Keyring
-from kit.reencrypt import Encrypted, fields
 from kit.problems import Problem, conflict, invalid, not_found
+from kit.reencrypt import Encrypted, fields
 from kit.uow import UnitOfWork
 from services.party import domain, store
 from services.party.config import party_settings

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.api import projects as api
 from contracts.areas import lookup
 from kit.app import pool_of
-from kit.auth import Principal, Role, require, listing_area
+from kit.auth import Principal, Role, listing_area, require
 from kit.clock import now
 from services.projects import domain, handlers, store
 from services.projects.config import projects_settings

@@ -6,11 +6,10 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from kit.schedule import Periodic
-from services.projects import handlers
+from services.projects import handlers, subscribers
 from services.projects.api import router
 from services.projects.config import projects_settings
 from services.projects.registry.api import router as registry_router
-from services.projects import subscribers
 from services.projects.venture.api import router as venture_router
 
 

@@ -15,11 +15,11 @@ from kit.auth import (
     PURPOSE,
     Principal,
     Role,
+    listing_area,
     may_unmask,
     require,
     require_jurisdiction,
     visible,
-    listing_area,
 )
 from kit.problems import not_found
 from services.volunteers import handlers, store

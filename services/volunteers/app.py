@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from kit.app import create_service_app
 from kit.crypto import load_keyring
 from kit.settings import Settings
+from services.volunteers import subscribers
 from services.volunteers.api import router
 from services.volunteers.certificates.api import router as certificates_router
 from services.volunteers.organization.api import router as organization_router
-from services.volunteers import subscribers
 from services.volunteers.timebank.api import router as timebank_router
 from services.volunteers.timebank.service import TimebankSettings
 

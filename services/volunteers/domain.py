@@ -158,7 +158,7 @@ def assign_batch(tasks: list[TaskSpec], candidates: list[Candidate]) -> tuple[li
         return [], 0.0
     matrix = np.array([[_eligible_score(t, c) for t in columns] for c in candidates])
     rows, cols = linear_sum_assignment(matrix, maximize=True)
-    chosen = [(columns[j].id, candidates[i].id, float(matrix[i, j])) for i, j in zip(rows, cols) if matrix[i, j] > 0]
+    chosen = [(columns[j].id, candidates[i].id, float(matrix[i, j])) for i, j in zip(rows, cols, strict=False) if matrix[i, j] > 0]
     return chosen, round(sum(s for *_, s in chosen), 4)
 
 

@@ -17,11 +17,11 @@ from contracts.events.projects import VolunteerTaskRequested
 from contracts.events.volunteers import HoursLogged, HoursVerified, TaskAccepted, VolunteerDataRead, VolunteerRegistered
 from contracts.taxonomy import Route, category_label
 from contracts.values import age_on, birth_date, is_minor, mask_citizen_id, mask_name, mask_phone
-from kit.clock import now
 from kit.auth import Principal, Role, visible
+from kit.clock import now
 from kit.crypto import Keyring
-from kit.reencrypt import Encrypted, Field, fields
 from kit.problems import Problem, conflict, invalid, not_found
+from kit.reencrypt import Encrypted, Field, fields
 from kit.uow import UnitOfWork
 from services.volunteers import domain, store
 from services.volunteers.config import volunteers_settings

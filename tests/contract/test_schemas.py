@@ -5,7 +5,7 @@ test_schema_gate.py."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -202,7 +202,7 @@ def need_raised() -> NeedRaised:
         channel=Channel.SOCIAL_WORKER_VISIT,
         resident_ref="r-0123456789abcdef",
         raised_by="worker-1",
-        raised_at=datetime.now(timezone.utc),
+        raised_at=datetime.now(UTC),
     )
 
 

@@ -12,7 +12,7 @@ def matches(subject: str, pattern: str) -> bool:
     tokens, parts = subject.split("."), pattern.split(".")
     if parts[-1] == ">":
         return len(tokens) >= len(parts) and matches(".".join(tokens[: len(parts) - 1]), ".".join(parts[:-1]))
-    return len(tokens) == len(parts) and all(p in ("*", t) for p, t in zip(parts, tokens))
+    return len(tokens) == len(parts) and all(p in ("*", t) for p, t in zip(parts, tokens, strict=False))
 
 
 def test_event_subject_carries_the_county_tokens():

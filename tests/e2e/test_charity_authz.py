@@ -40,7 +40,7 @@ import itertools
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -380,7 +380,7 @@ async def build_world(base_url: str, token) -> World:
         # a registered resident granted points for an activity (once the charity service has learnt of them)
         resident_ref = (await call(client, "POST", "/residents", worker, {
             "name": "卫大爷", "citizen_id": citizen_id(), "phone": "13700137312", "area_code": COMMUNITY,
-            "consent": {"purpose": "爱心超市积分", "given_at": datetime.now(timezone.utc).isoformat()}}, 201))["resident_ref"]
+            "consent": {"purpose": "爱心超市积分", "given_at": datetime.now(UTC).isoformat()}}, 201))["resident_ref"]
 
         async def granted():
             reply = await client.post("/supermarket/points-grants", headers=worker,
@@ -398,7 +398,7 @@ async def build_world(base_url: str, token) -> World:
         task = (await call(client, "POST", "/tasks", worker, {"area_code": COMMUNITY, "title": "折纸课"}, 201))["id"]
         await call(client, "POST", f"/tasks/{task}/invitations", worker, {"volunteer_ids": [me]}, 201)
         await call(client, "POST", f"/tasks/{task}/invitations/{me}/response", self_token, {"accept": True})
-        start = datetime(2026, 11, 5, 1, 0, tzinfo=timezone.utc)
+        start = datetime(2026, 11, 5, 1, 0, tzinfo=UTC)
         log = (await call(client, "POST", f"/tasks/{task}/hours", worker, {
             "volunteer_id": me, "check_in": start.isoformat(), "check_out": start.replace(hour=4).isoformat()},
             201))["log_id"]
@@ -420,7 +420,7 @@ async def decide(client: httpx.AsyncClient, js, token, fund: str, area: str, pro
     """Publish a project's FundingRequested as the projects service would; (request id, commitment id)
     once the charity service has decided."""
     request = FundingRequested(request_id=new_id(), project_id=project, fund_id=fund, area_code=area,
-                               amount_fen=200_000, purpose="other", requested_at=datetime.now(timezone.utc))
+                               amount_fen=200_000, purpose="other", requested_at=datetime.now(UTC))
     envelope = wrap(request, subject=str(request.project_id), area_code=area)
     await js.publish(event_subject(FundingRequested, area), envelope.model_dump_json().encode())
     office = bearer(token, f"civil_affairs@{area}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import httpx
@@ -19,7 +19,14 @@ from contracts.envelope import new_id, wrap
 from contracts.events.projects import FundingRequested
 from contracts.subjects import event_subject
 from services.charity.disclosure.service import (
-    LOCAL, NEED_PAYMENT, donor_shown, months_later, normalize_receipt, redact, reporting)
+    LOCAL,
+    NEED_PAYMENT,
+    donor_shown,
+    months_later,
+    normalize_receipt,
+    redact,
+    reporting,
+)
 from tests.conftest import eventually, run_in_thread
 
 COMMUNITY = "130105001001"
@@ -56,7 +63,7 @@ async def _commit(client, js, reader, fund_id, project_id, amount, purpose="othe
     """Publish a project's FundingRequested and wait for the charity service's commitment."""
     request_id = new_id()
     event = FundingRequested(request_id=request_id, project_id=project_id, fund_id=fund_id, area_code=COMMUNITY,
-                             amount_fen=amount, purpose=purpose, requested_at=datetime.now(timezone.utc))
+                             amount_fen=amount, purpose=purpose, requested_at=datetime.now(UTC))
     envelope = wrap(event, subject=str(project_id), area_code=COMMUNITY)
     await js.publish(event_subject(FundingRequested, COMMUNITY), envelope.model_dump_json().encode(),
                      headers={"Nats-Msg-Id": str(envelope.id)})
@@ -263,7 +270,7 @@ async def test_ledger_csv(public, scene):
     assert reply.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8 Chinese
     rows = list(csv.reader(io.StringIO(reply.content.decode("utf-8-sig"))))
     assert rows[0][:5] == ["序号", "日期", "类型", "摘要", "捐赠人"] and len(rows) == 1 + 13
-    first = dict(zip(rows[0], rows[1]))
+    first = dict(zip(rows[0], rows[1], strict=False))
     assert first["类型"] == "捐赠收入" and first["捐赠人"] == "匿名 / Anonymous"
     assert first["外部（元）"] == "-1000.00" and first["基金（元）"] == "1000.00"
     assert any(row[4] == "李乐善" for row in rows)

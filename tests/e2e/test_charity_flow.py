@@ -2,7 +2,7 @@
 need's timeline shows it; the 2 % rule refuses an over-cap purchase with its reason."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from conftest import eventually
 
@@ -68,7 +68,7 @@ async def test_two_percent_rule_refuses_an_over_cap_purchase_with_its_reason(api
     admin = bearer(token, "charity_admin", "cz-2")
     fund = (await api.post("/funds", headers=office, json={"name": "长安区社会救助专项经费", "kind": "social_assistance",
                                                             "area_code": COUNTY})).json()["id"]
-    year = datetime.now(timezone.utc).year
+    year = datetime.now(UTC).year
     assert (await api.put(f"/funds/{fund}/budgets", headers=office,
                           json={"year": year, "amount_fen": 10_000_000})).status_code == 200  # 100,000 元: cap 2,000 元
     await api.post("/donations", headers=admin, json={"fund_id": fund, "amount_fen": 10_000_000,
@@ -76,7 +76,7 @@ async def test_two_percent_rule_refuses_an_over_cap_purchase_with_its_reason(api
     decisions = {}
     for amount in (150_000, 60_000):  # 1,500 元 fits; another 600 元 would pass the 2,000 元 cap
         request = FundingRequested(request_id=new_id(), project_id=new_id(), fund_id=fund, area_code=COUNTY,
-                                   amount_fen=amount, purpose="service_purchase", requested_at=datetime.now(timezone.utc))
+                                   amount_fen=amount, purpose="service_purchase", requested_at=datetime.now(UTC))
         envelope = wrap(request, subject=str(request.project_id), area_code=COUNTY)
         await js.publish(event_subject(FundingRequested, COUNTY), envelope.model_dump_json().encode())
 
@@ -101,7 +101,7 @@ async def test_volunteer_credits_become_points_that_buy_goods(api, token):
     task = (await api.post("/tasks", headers=worker, json={"area_code": COMMUNITY, "title": "剪纸课"})).json()["id"]
     await api.post(f"/tasks/{task}/invitations", headers=worker, json={"volunteer_ids": [vid]})
     await api.post(f"/tasks/{task}/invitations/{vid}/response", headers=me, json={"accept": True})
-    start = datetime(2026, 11, 3, 1, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)
     log = await api.post(f"/tasks/{task}/hours", headers=worker, json={
         "volunteer_id": vid, "check_in": start.isoformat(), "check_out": start.replace(hour=4).isoformat()})
     await api.post(f"/hours/{log.json()['log_id']}/verification", headers=worker, json={"approve": True})  # 3 credits

@@ -8,11 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-
 from browser_kit import SCREENSHOTS, needs_chromium, new_tab
 
 from contracts.envelope import new_id, wrap
@@ -114,7 +113,7 @@ async def test_a_social_worker_follows_a_need_to_the_residents_judgement(console
 
     # the provider's side: a volunteer accepts the task and their hours are verified (the volunteers
     # service's events, published here); the page notices the need is matched by itself
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     accepted = wrap(TaskAccepted(task_id=new_id(), need_id=need_id, area_code=COMMUNITY, volunteer_ref="v-e2e-zhou",
                                  accepted_at=now), subject="task", area_code=COMMUNITY)
     await js.publish(event_subject(TaskAccepted, COMMUNITY), accepted.model_dump_json().encode(),

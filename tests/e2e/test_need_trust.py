@@ -7,7 +7,7 @@ change nobody else's deadlines: 廉州镇 (130109100) with its communities 001 a
 (130109101), another street."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -16,7 +16,7 @@ from party_kit import citizen_id
 
 COUNTY, STREET, OTHER_STREET = "130109", "130109100", "130109101"
 COMMUNITY, NEIGHBOUR, ACROSS = "130109100001", "130109100002", "130109101001"
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def bearer(token, role: str, area: str = COUNTY, sub: str | None = None) -> dict:

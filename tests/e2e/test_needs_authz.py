@@ -12,12 +12,12 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from conftest import without_instance, run_in_thread
+from conftest import run_in_thread, without_instance
 
 from contracts.values import citizen_id_check_char
 
@@ -25,7 +25,7 @@ CHANGAN, QIAOXI, CITY = "130102", "130104", "130100"
 COMMUNITY = "130102001001"  # 建北街道 001 社区, 长安区
 QIAOXI_COMMUNITY = "130104001001"  # 东里街道 001 社区, 桥西区
 TOWNSHIP = "130102001"
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 REVISIT_DAY = (date.today() + timedelta(days=8)).isoformat()  # after every revisit_due of this module
 STRANGER_REF = "resident-ref-of-someone-else"
 

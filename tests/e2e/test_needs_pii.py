@@ -6,19 +6,19 @@ phone numbers and ID numbers; then every message of the NEEDS and AUDIT streams 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import nats.js.errors
 import orjson
-
 from conftest import eventually
+
 from contracts.envelope import new_id, wrap
 from contracts.events.volunteers import TaskAccepted
 from contracts.subjects import event_subject
 from contracts.values import citizen_id_check_char
 
 COMMUNITY = "130102001001"
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def citizen_id(first17: str) -> str:

@@ -4,22 +4,22 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
+from conftest import eventually
 
 from contracts.envelope import new_id, wrap
 from contracts.events.charity import DonationEarmarked, FundsDisbursed
 from contracts.events.projects import ProjectProcured
 from contracts.events.volunteers import HoursVerified, TaskAccepted
-from conftest import eventually
 from contracts.subjects import event_subject
 
 COMMUNITY = "130102001001"
 ADULT_ID, CHILD_ID = "11010519491231002X", "130102201501011233"  # the child was born 2015-01-01
 ELDER_ID = "130102195001011239"
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def need(**changes) -> dict:
@@ -276,7 +276,7 @@ async def test_revisit_list_after_resolution(client, worker, db):
     await client.post(f"/needs/{need_id}/assessment", headers=worker, json={
         "category": "daily_care", "urgency": "major", "service_plan": "上门照料", "route": "charity_aid"})
     await client.post(f"/needs/{need_id}/resolution", json={"on_behalf_of_resident": True}, headers=worker)
-    later = (datetime.now(timezone.utc) + timedelta(days=8)).date().isoformat()
+    later = (datetime.now(UTC) + timedelta(days=8)).date().isoformat()
     due = (await client.get("/revisits/due", params={"on": later}, headers=worker)).json()
     assert need_id in [n["id"] for n in due]
     assert (await client.post(f"/needs/{need_id}/revisits", json={"notes": "老人表示满意"}, headers=worker)).status_code == 201

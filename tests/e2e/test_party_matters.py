@@ -7,10 +7,10 @@ This module's communities: 广安街道 (130102003) of 长安区; 桥西区 (130
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-import pytest
 import party_kit
+import pytest
 from conftest import eventually, run_in_thread
 from party_kit import citizen_id
 
@@ -30,7 +30,7 @@ async def _review(js, community: str, budget_fen: int = 8_000_000) -> ProjectRev
     review = ProjectReviewRequested(
         review_id=new_id(), project_id=new_id(), area_code=community, title="老旧小区加装电梯议事协商服务",
         summary="涉及全体住户切身利益", budget_fen=budget_fen, vital_interests=True,
-        reasons=["vital_interests", "budget_threshold"], requested_at=datetime.now(timezone.utc))
+        reasons=["vital_interests", "budget_threshold"], requested_at=datetime.now(UTC))
     envelope = wrap(review, subject=str(review.project_id), area_code=community)
     await js.publish(event_subject(ProjectReviewRequested, community), envelope.model_dump_json().encode())
     return review
@@ -71,19 +71,19 @@ async def test_project_review_approved_by_quorum_and_majority(party, token, js, 
     assert matter["kind"] == "project" and matter["reasons"] == ["vital_interests", "budget_threshold"]
     assert not matter["overdue"]
     too_few = await party.post(f"/matters/{matter['id']}/decision", headers=secretary, json={
-        "meeting_held_at": datetime.now(timezone.utc).isoformat(), "votes": party_kit.votes(seats, "for", "for"),
+        "meeting_held_at": datetime.now(UTC).isoformat(), "votes": party_kit.votes(seats, "for", "for"),
         "outcome": "approved"})
     assert too_few.status_code == 422 and too_few.json()["rule"] == "quorum"
     assert too_few.json()["errors"][0]["field"] == "votes"
     decided = await party.post(f"/matters/{matter['id']}/decision", headers=secretary, json={
-        "meeting_held_at": datetime.now(timezone.utc).isoformat(),
+        "meeting_held_at": datetime.now(UTC).isoformat(),
         "votes": party_kit.votes(seats, "for", "for", "for", "abstain"), "outcome": "approved"})
     assert decided.status_code == 200, decided.text
     decision = decided.json()["decision"]
     assert (decision["votes_for"], decision["votes_abstain"], decision["committee_size"]) == (3, 1, 5)
     assert decided.json()["status"] == "decided"
     again = await party.post(f"/matters/{matter['id']}/decision", headers=secretary, json={
-        "meeting_held_at": datetime.now(timezone.utc).isoformat(),
+        "meeting_held_at": datetime.now(UTC).isoformat(),
         "votes": party_kit.votes(seats, "against", "against", "against"), "outcome": "rejected", "reasons": "改主意"})
     assert again.status_code == 409 and again.json()["rule"] == "final"
     published = [e["data"] for e in await _events(db, "matter_decided") if e["data"]["matter_id"] == matter["id"]]
@@ -98,7 +98,7 @@ async def test_project_review_rejected_with_reasons(party, token, js, db, commun
     _, seats = community_seats
     secretary = bearer(token, "party_secretary")
     matter = await _matter_of(party, secretary, await _review(js, COMMUNITY, budget_fen=20_000_000))
-    body = {"meeting_held_at": datetime.now(timezone.utc).isoformat(),
+    body = {"meeting_held_at": datetime.now(UTC).isoformat(),
             "votes": party_kit.votes(seats, "against", "against", "for", "abstain"), "outcome": "rejected"}
     no_reasons = await party.post(f"/matters/{matter['id']}/decision", headers=secretary, json=body)
     assert no_reasons.status_code == 422 and no_reasons.json()["errors"][0]["field"] == "reasons"
@@ -138,7 +138,7 @@ async def test_overdue_matter_goes_to_the_street_and_onto_the_agenda(party, toke
     # the street has no party organization registered: the community's committee still decides
     _, seats = community_seats
     decided = await party.post(f"/matters/{matter_id}/decision", headers=bearer(token, "party_secretary", STREET), json={
-        "meeting_held_at": datetime.now(timezone.utc).isoformat(), "votes": party_kit.votes(seats, "for", "for", "for"),
+        "meeting_held_at": datetime.now(UTC).isoformat(), "votes": party_kit.votes(seats, "for", "for", "for"),
         "outcome": "approved"})
     assert decided.status_code == 200, decided.text
 
@@ -218,7 +218,7 @@ async def test_role_and_jurisdiction_of_every_route(party, token, community_seat
     for path in (f"/party-organizations/{org_id}", f"/party-members/{member_id}", f"/matters/{matter_id}"):
         if (reply := await party.get(path, headers=outsider)).status_code != 404:
             failures.append(("outsider", "GET", path, 404, reply.status_code, reply.text[:120]))
-    decision = {"meeting_held_at": datetime.now(timezone.utc).isoformat(), "votes": party_kit.votes(seats, "for", "for", "for"),
+    decision = {"meeting_held_at": datetime.now(UTC).isoformat(), "votes": party_kit.votes(seats, "for", "for", "for"),
                 "outcome": "approved"}
     if (reply := await party.post(f"/matters/{matter_id}/decision", headers=outsider, json=decision)).status_code != 404:
         failures.append(("outsider", "POST", "decision", 404, reply.status_code, reply.text[:120]))

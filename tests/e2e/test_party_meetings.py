@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -35,7 +35,7 @@ _serial = itertools.count()
 
 
 def later(**delta) -> str:
-    return (datetime.now(timezone.utc) + timedelta(**(delta or {"days": 3}))).isoformat()
+    return (datetime.now(UTC) + timedelta(**(delta or {"days": 3}))).isoformat()
 
 
 def bearer(token, role: str, area: str = STREET, sub: str | None = None) -> dict:
@@ -61,7 +61,7 @@ def citizen_id() -> str:
 
 async def publish_escalation(js, area: str, reason: str = "邻里噪音纠纷调解未果") -> MediationEscalated:
     event = MediationEscalated(case_id=new_id(), need_id=new_id(), area_code=area, reason=reason,
-                               escalated_by="sw-mediator", escalated_at=datetime.now(timezone.utc))
+                               escalated_by="sw-mediator", escalated_at=datetime.now(UTC))
     envelope = wrap(event, subject=str(event.case_id), area_code=area)
     for _ in range(2):  # delivered twice: one agenda item
         await js.publish(event_subject(MediationEscalated, area), envelope.model_dump_json().encode())

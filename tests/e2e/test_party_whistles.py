@@ -16,7 +16,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -253,7 +253,7 @@ async def test_the_work_is_handled_and_the_whistle_closed_with_an_evaluation(par
 
 
 async def test_an_escalated_need_blows_one_whistle_and_joins_the_agenda(party, world, worker, js, db):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     need = NeedEscalated(need_id=new_id(), area_code=COMMUNITY, category="meal_aid", urgency="urgent",
                          raised_at=now - timedelta(hours=2), due_at=now - timedelta(hours=1), escalated_at=now)
     envelope = wrap(need, subject=str(need.need_id), area_code=COMMUNITY)

@@ -46,7 +46,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -71,7 +71,7 @@ def uscc(serial: int) -> str:
 OWN, OTHER = uscc(8001), uscc(8002)
 OWN_ADMIN, OTHER_ADMIN = "oa-authz-own", "oa-authz-other"
 BUDGET = 1_000_000  # 10,000 元: below the party gate's threshold
-TOMORROW = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+TOMORROW = (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
 PROJECT = {"area_code": COMMUNITY, "title": "谈固社区老年助餐服务", "service_content": "为辖区独居老人提供午餐配送与探访",
            "indicators": [{"name": "送餐人次", "target": "不少于 2000 人次"}], "budget_fen": BUDGET,
@@ -342,12 +342,12 @@ async def build_world(base_url: str, token) -> World:
         # calls that close together, a few seconds after they open, each with a bid of "own"
         counts = {"closed": 3, "awardable": 3, "procured": 1, "delivered": 2, "evaluated": 2}
         calls = {kind: [await b.funded() for _ in range(n)] for kind, n in counts.items()}
-        deadline = datetime.now(timezone.utc) + timedelta(seconds=4)
+        deadline = datetime.now(UTC) + timedelta(seconds=4)
         for project_id in (p for projects in calls.values() for p in projects):
             await b.publish(project_id, deadline.isoformat())
         bids = {p: await b.bid(p, milestones=5 if kind == "procured" else 1)
                 for kind, projects in calls.items() for p in projects}
-        await asyncio.sleep(max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 0.3)
+        await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.3)
         for project_id in (p for kind, projects in calls.items() if kind != "closed" for p in projects):
             await call(c, "POST", f"/bids/{bids[project_id]}/scores", b.office, SCORES)
 

@@ -14,6 +14,7 @@ import itertools
 import json
 import random
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -125,7 +126,7 @@ async def test_register_change_and_deregister(projects, token, world, db):
 
 
 async def test_grade_history_newest_first(projects, token, world, db):
-    from datetime import datetime, timezone
+    from datetime import datetime
     from uuid import uuid4
 
     from services.projects.registry import store
@@ -133,7 +134,7 @@ async def test_grade_history_newest_first(projects, token, world, db):
     clerk = bearer(token, "civil_affairs")
     code = (await call(projects, "POST", "/organizations", clerk, org(XINHUALU, category="charity"), 201))["uscc"]
     conn = await db("projects")
-    at = datetime(2026, 1, 10, tzinfo=timezone.utc)
+    at = datetime(2026, 1, 10, tzinfo=UTC)
     async with conn.transaction():  # as the project library's evaluation does, inside its own transaction
         await store.record_grade(conn, code, 2024, "good", uuid4(), 82.0, at)
         await store.record_grade(conn, code, 2025, "unqualified", uuid4(), 55.5, at)

@@ -9,7 +9,7 @@ This module's community: 河东街道 001 (130102007001) of 长安区; 桥西区
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import projects_kit
@@ -21,7 +21,7 @@ from contracts.envelope import new_id
 from contracts.values import uscc_check_char
 
 COUNTY, COMMUNITY, QIAOXI = "130102", "130102007001", "130104"
-YEAR = datetime.now(timezone.utc).year
+YEAR = datetime.now(UTC).year
 
 
 def uscc(serial: int) -> str:
@@ -117,7 +117,7 @@ async def test_the_whole_saga(projects, token, world, db):
     funded = await projects_kit.status_becomes(projects, worker, pid, "funded")
     assert [f["status"] for f in funded["funding"]] == ["committed"]
 
-    deadline = datetime.now(timezone.utc) + timedelta(seconds=4)
+    deadline = datetime.now(UTC) + timedelta(seconds=4)
     published = await projects.post(f"/projects/{pid}/publication", headers=worker, json={
         "bid_deadline": deadline.isoformat(), "criteria": {"plan": 40, "price": 30, "team": 30}})
     assert published.status_code == 200, published.text
@@ -155,7 +155,7 @@ async def test_the_whole_saga(projects, token, world, db):
                                 json={"scores": {"plan": 90, "price": 80, "team": 80}})
     assert early.status_code == 409 and early.json()["rule"] == "after_deadline"
 
-    await asyncio.sleep(max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.2)
     late = await projects.post(f"/projects/{pid}/bids", headers=org[ORG_A], json=bid(ORG_A, 7_000_000))
     assert late.status_code == 409
     assert (await projects.post(f"/projects/{pid}/award", headers=office)).json()["rule"] == "unscored_bids"
@@ -288,7 +288,7 @@ async def test_refused_funding_is_replaced_and_an_empty_call_closes(projects, to
         {"source": "government_purchase", "fund_id": funds["government_purchase"], "amount_fen": 2_000_000}]})
     assert replaced.status_code == 200, replaced.text
     await projects_kit.status_becomes(projects, worker, pid, "funded")
-    deadline = datetime.now(timezone.utc) + timedelta(seconds=1)
+    deadline = datetime.now(UTC) + timedelta(seconds=1)
     await projects.post(f"/projects/{pid}/publication", headers=worker, json={"bid_deadline": deadline.isoformat()})
     closed = await projects_kit.status_becomes(projects, worker, pid, "closed")
     assert closed["closed_reason"] == "no_bids"
@@ -325,14 +325,14 @@ async def test_a_joint_meeting_resolution_becomes_a_project(projects, token, wor
     secretary, worker = bearer(token, "party_secretary", COMMUNITY), headers(token, "social_worker", "sw-saga")
     meeting = await projects.post("/joint-meetings", headers=secretary, json={
         "area_code": COMMUNITY, "title": "加装电梯联席会议", "place": "党群服务中心",
-        "scheduled_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(),
+        "scheduled_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
         "participants": [{"actor": a, "name": f"代表{'甲乙丙丁戊己庚辛壬癸'[n % 10]}"} for n, a in
                          enumerate(("social_org", "social_worker", "volunteer", "charity"))]})
     assert meeting.status_code == 201, meeting.text
     resolved = await projects.post(f"/joint-meetings/{meeting.json()['id']}/resolutions", headers=secretary, json={
         "text": "由社区提出加装电梯协调服务项目", "actions": [{
             "kind": "propose_project", "title": "老旧小区加装电梯协调服务", "owner": "社区:社区居委会",
-            "due_at": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}]})
+            "due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()}]})
     assert resolved.status_code == 201, resolved.text
     action_id = resolved.json()["action_ids"][0]
 

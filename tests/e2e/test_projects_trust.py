@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import projects_kit
@@ -112,7 +112,7 @@ async def resident_judges(c, token, community: str, need_id: str) -> None:
 async def procure(c, token, project_id: str) -> dict:
     """Publish a funded project for a few seconds, take the organization's bid, score and award it."""
     org = bearer(token, "org_admin", COUNTY, "org-trust")
-    deadline = datetime.now(timezone.utc) + timedelta(seconds=3)
+    deadline = datetime.now(UTC) + timedelta(seconds=3)
     published = await c.post(f"/projects/{project_id}/publication", headers=worker(token),
                              json={"bid_deadline": deadline.isoformat()})
     assert published.status_code == 200, published.text
@@ -124,7 +124,7 @@ async def procure(c, token, project_id: str) -> dict:
                        {"title": "服务结项", "due_on": (today + timedelta(days=150)).isoformat(),
                         "amount_fen": BUDGET // 2}]})
     assert bid.status_code == 201, bid.text
-    await asyncio.sleep(max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.2)
     scored = await c.post(f"/bids/{bid.json()['id']}/scores", headers=worker(token),
                           json={"scores": {"plan": 90, "price": 85, "team": 85}})
     assert scored.status_code == 200, scored.text

@@ -6,7 +6,7 @@ This module's community: 中山东路街道 001 (130102012001) of 长安区."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -57,7 +57,7 @@ def application(code: str, asked: int) -> dict:
 async def test_the_best_applications_the_pool_can_fund_win_and_become_funded_projects(projects, token, fund):
     office = bearer(token, "civil_affairs", COUNTY, "mz-venture")
     judges = [office, bearer(token, "social_worker", COUNTY, "sw-judge")]
-    deadline = datetime.now(timezone.utc) + timedelta(seconds=3)
+    deadline = datetime.now(UTC) + timedelta(seconds=3)
     call = await projects.post("/venture-calls", headers=office, json={
         "kind": "venture", "title": "2026 年长安区公益创投大赛", "area_code": COUNTY, "fund_id": fund,
         "pool_fen": 2_000_000, "max_grant_fen": 1_200_000, "apply_deadline": deadline.isoformat()})
@@ -80,7 +80,7 @@ async def test_the_best_applications_the_pool_can_fund_win_and_become_funded_pro
                                 json={"scores": {"innovation": 90, "feasibility": 90, "benefit": 90}})
     assert early.status_code == 409
 
-    await asyncio.sleep(max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.2)
     assert (await projects.post(f"/venture-calls/{call_id}/award", headers=office)).json()["rule"] == "unscored"
     for judge in judges:
         for name, mark in (("a", 90), ("b", 85), ("c", 80)):

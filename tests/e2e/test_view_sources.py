@@ -20,7 +20,7 @@ award of projects (the saga has its own module) are written into the services' d
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import nats
@@ -39,7 +39,7 @@ from kit.months import LOCAL, key, months_to
 CHANGAN, QIAOXI, CITY = "130102", "130104", "130100"
 TOWNSHIP = "130102013"  # 阜康街道: this module's own
 C1, C2, C3 = "130102013001", "130102013002", "130102013003"
-MONTHS = [key(m) for m in months_to(datetime.now(timezone.utc))]  # the last 12, oldest first
+MONTHS = [key(m) for m in months_to(datetime.now(UTC))]  # the last 12, oldest first
 _serial = itertools.count(1)
 
 
@@ -64,7 +64,7 @@ def h(token, role: str, area: str = CHANGAN, sub: str | None = None) -> dict:
 
 def in_month(index: int, day: int = 10) -> datetime:
     """Noon (Beijing time) on `day` of the month MONTHS[index]."""
-    first = months_to(datetime.now(timezone.utc))[index]
+    first = months_to(datetime.now(UTC))[index]
     return datetime.combine(first.replace(day=day), datetime.min.time(), LOCAL) + timedelta(hours=12)
 
 
@@ -119,7 +119,7 @@ async def build(base: str, token, settings) -> dict:
         await call(c, "POST", f"/tasks/{task}/invitations", sw, {"volunteer_ids": [v1["id"], v2["id"]]}, 201)
         await call(c, "POST", f"/tasks/{task}/invitations/{v2['id']}/response", sw, {"accept": False})
         await call(c, "POST", f"/tasks/{task}/invitations/{v1['id']}/response", sw, {"accept": True})
-        served = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=3)
+        served = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
         verified = await call(c, "POST", f"/tasks/{task}/hours", sw, {
             "volunteer_id": v1["id"], "check_in": served.isoformat(),
             "check_out": (served + timedelta(minutes=90)).isoformat(), "backfill": True}, 201)
@@ -150,8 +150,8 @@ async def build(base: str, token, settings) -> dict:
         await call(c, "POST", "/whistles", sw, {"area_code": C1, "title": "楼道杂物清理"}, 201)
         meeting = (await call(c, "POST", "/joint-meetings", secretary, {
             "area_code": C1, "title": "党建联席会议", "place": "社区党群服务中心", "participants": PARTICIPANTS,
-            "scheduled_at": (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()}, 201))["id"]
-        due = (datetime.now(timezone.utc) + timedelta(days=14)).isoformat()
+            "scheduled_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, 201))["id"]
+        due = (datetime.now(UTC) + timedelta(days=14)).isoformat()
         resolved = await call(c, "POST", f"/joint-meetings/{meeting}/resolutions", secretary, {
             "text": "社工定期探访，物业清理楼道", "actions": [
                 {"kind": "other", "title": "每周探访阜大娘", "need_id": n1, "owner": "社工:阜康街道社工站", "due_at": due},
@@ -177,7 +177,7 @@ async def build(base: str, token, settings) -> dict:
         nc = await nats.connect(settings.nats_url)
         try:
             procured = wrap(ProjectProcured(project_id=p2, need_ids=[n2], area_code=C1, organization_uscc=ORG_B,
-                                            budget_fen=1_800_000, procured_at=datetime.now(timezone.utc)),
+                                            budget_fen=1_800_000, procured_at=datetime.now(UTC)),
                             subject=p2, area_code=C1)
             await nc.jetstream().publish(event_subject(ProjectProcured, C1), procured.model_dump_json().encode())
         finally:

@@ -6,15 +6,14 @@ never clash with other modules sharing the session database, and the volunteers 
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
 
 import httpx
 import pytest
 
 from contracts.values import citizen_id_check_char, mask_citizen_id
-from services.volunteers.certificates.service import (
-    ALPHABET, CODE_LENGTH, digest, new_code, normalize_code, summarize)
+from services.volunteers.certificates.service import ALPHABET, CODE_LENGTH, digest, new_code, normalize_code, summarize
 from services.volunteers.domain import LOCAL
 
 COMMUNITY = "130108001001"
@@ -206,7 +205,7 @@ def test_codes_use_the_unambiguous_alphabet_and_do_not_repeat():
 
 
 def _snapshot() -> dict:
-    at = datetime(2026, 10, 1, 1, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
     logs = [{"id": uuid4(), "check_in": at, "minutes": 90, "status": "verified", "organization": "sw-a",
              "area_code": COMMUNITY},
             {"id": uuid4(), "check_in": at + timedelta(days=31), "minutes": 60, "status": "logged",

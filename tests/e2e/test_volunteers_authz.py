@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import anonymous, run_in_thread, eventually
+from conftest import anonymous, eventually, run_in_thread
 
 from contracts.values import citizen_id_check_char
 

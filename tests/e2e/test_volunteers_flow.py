@@ -3,7 +3,7 @@ and out; the hours are verified, credits appear, and the need's timeline shows i
 through the gateway with dev tokens."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -83,7 +83,7 @@ async def test_need_to_task_to_match_to_hours_to_credits(client, worker, token, 
 
     await eventually(need_matched, "the need matched by TaskAccepted")
 
-    start = (MONDAY_9 + timedelta(minutes=5)).astimezone(timezone.utc)
+    start = (MONDAY_9 + timedelta(minutes=5)).astimezone(UTC)
     assert (await client.post(f"/tasks/{task['id']}/volunteers/{near_id}/check-in", headers=me,
                               json={"at": start.isoformat()})).status_code == 201
     out = await client.post(f"/tasks/{task['id']}/volunteers/{near_id}/check-out", headers=me,
@@ -160,7 +160,7 @@ async def test_one_time_check_in_code(client, worker, token):
     code = (await client.post(f"/tasks/{task_id}/checkin-codes", headers=worker)).json()["code"]
     wrong = await client.post(f"/tasks/{task_id}/volunteers/{vid}/check-in", headers=me, json={"code": "ZZZZZZZZZZ"})
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "code"
-    an_hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     checked_in = await client.post(f"/tasks/{task_id}/volunteers/{vid}/check-in", headers=me,
                                    json={"code": code, "at": an_hour_ago})
     assert checked_in.status_code == 201
@@ -180,7 +180,7 @@ async def test_an_organization_verifies_the_hours_of_its_own_task(client, worker
     task_id = (await client.post("/tasks", headers=org, json={"area_code": COMMUNITY, "title": "助老讲座"})).json()["id"]
     await client.post(f"/tasks/{task_id}/invitations", headers=worker, json={"volunteer_ids": [vid]})
     await client.post(f"/tasks/{task_id}/invitations/{vid}/response", headers=worker, json={"accept": True})
-    start = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
     log = await client.post(f"/tasks/{task_id}/hours", headers=worker, json={
         "volunteer_id": vid, "check_in": start.isoformat(), "check_out": (start + timedelta(hours=2)).isoformat()})
     verified = await client.post(f"/hours/{log.json()['log_id']}/verification", headers=org, json={"approve": True})

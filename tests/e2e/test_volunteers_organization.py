@@ -3,7 +3,7 @@ by a social worker, their training and supervision (社工引领志愿者), and 
 all through the gateway with dev tokens."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -151,7 +151,7 @@ async def test_statistics_of_an_area(client, worker):
         accepted = await client.post(f"/tasks/{task_id}/invitations/{vid}/response", headers=worker, json={"accept": True})
         assert accepted.json()["status"] == "accepted"
 
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     recent, old = now - timedelta(days=3), now - timedelta(days=40)
     verified = await _served(client, worker, task_id, ids[0], recent, 90)
     await _served(client, worker, task_id, ids[1], recent, 60)  # logged, not yet verified: still active

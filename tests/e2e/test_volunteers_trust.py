@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import anonymous, eventually
@@ -36,7 +36,7 @@ def worker(token):
 
 
 def ago(**delta) -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(**delta)
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(**delta)
 
 
 def iso(at: datetime) -> str:

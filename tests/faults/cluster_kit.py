@@ -22,7 +22,7 @@ class PrivateCluster:
     cluster: NatsCluster
 
     @classmethod
-    def start(cls, shared: Settings, size: int = 3) -> "PrivateCluster":
+    def start(cls, shared: Settings, size: int = 3) -> PrivateCluster:
         home = Path(tempfile.mkdtemp(prefix="wushe-cluster-", dir="/tmp"))
         shutil.copytree(shared.path("keys"), home / "keys")
         settings = Settings(home=home, http_port=shared.http_port, nats_url=f"nats://127.0.0.1:{free_port()}",

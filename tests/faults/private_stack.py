@@ -28,7 +28,7 @@ class PrivateServers:
     nats: object = None
 
     @classmethod
-    def start(cls, shared: Settings, **overrides) -> "PrivateServers":
+    def start(cls, shared: Settings, **overrides) -> PrivateServers:
         """A PostgreSQL and a nats-server under a new WUSHE_HOME, provisioned like `make run`; the
         session's signing key and keyring are copied in, so the `token` fixture's tokens are valid."""
         home = Path(tempfile.mkdtemp(prefix="wushe-fault-", dir="/tmp"))

@@ -6,12 +6,12 @@ import signal
 
 import orjson
 import pytest
+from conftest import eventually
+from fault_kit import CONSUMER, raise_needs
 
 from contracts.envelope import new_id, wrap
 from contracts.events.needs import NeedRaised
 from contracts.subjects import event_subject
-from conftest import eventually
-from fault_kit import CONSUMER, raise_needs
 
 COMMUNITY = "130102001001"
 

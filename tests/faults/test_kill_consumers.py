@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -90,7 +90,7 @@ async def serve_one(c: Client, token, i: int) -> dict:
     vid, me = volunteer["id"], {"Authorization": f"Bearer {token('volunteer', COMMUNITY, volunteer['volunteer_ref'])}"}
     await c.ok("volunteers", "POST", f"/tasks/{task['id']}/invitations", json={"volunteer_ids": [vid]})
     await c.ok("volunteers", "POST", f"/tasks/{task['id']}/invitations/{vid}/response", auth=me, json={"accept": True})
-    start = (MONDAY_9 + timedelta(minutes=5)).astimezone(timezone.utc)
+    start = (MONDAY_9 + timedelta(minutes=5)).astimezone(UTC)
     await c.ok("volunteers", "POST", f"/tasks/{task['id']}/volunteers/{vid}/check-in", auth=me,
                json={"at": start.isoformat()})
     out = await c.ok("volunteers", "POST", f"/tasks/{task['id']}/volunteers/{vid}/check-out", auth=me,

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import nats
 import pytest
-from conftest import Stack
-from conftest import eventually
+from conftest import Stack, eventually
 from fault_kit import CONSUMER, raise_needs
 
 from deploy.servers import free_port, start_nats, stop_process

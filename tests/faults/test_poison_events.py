@@ -3,7 +3,8 @@ reason, the events behind it keep flowing, and once its cause is fixed `wushe dl
 it exactly once."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import partial
 
 import orjson
 import pytest
@@ -20,7 +21,7 @@ from deploy import dlq
 from kit import db as kit_db
 
 AREA = "130731100001"  # 张家口 涿鹿县 涿鹿镇: nothing else in the suite lives here
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def samples():
@@ -82,11 +83,11 @@ async def test_a_poison_event_on_every_stream_is_dead_lettered_and_the_rest_flow
     cases = samples()
     assert {stream_of(type(event)) for _, _, event in cases} == {"NEEDS", "VOLUNTEERS", "PROJECTS", "CHARITY", "PARTY"}
     poisons, goods = [], []
-    for service, consumer, event in cases:
+    for _, _, event in cases:
         poisons.append(await publish(js, event, drop="area_code"))
         goods.append(await publish(js, event.model_copy(update={})))  # a sound event right behind it
     for (service, consumer, _), good in zip(cases, goods, strict=True):
-        await eventually(lambda: applied(settings, service, consumer, good.id), f"{consumer} past the poison", 30)
+        await eventually(partial(applied, settings, service, consumer, good.id), f"{consumer} past the poison", 30)
 
     async def all_dead_lettered():
         letters = await letters_for(js, since)

@@ -208,7 +208,7 @@ class CharityLedger(RuleBasedStateMachine):
                       "general": {"id": general, "kind": "community_foundation", "cap": None, "service": 0}}
         for f in self.funds.values():
             self.balance[domain.fund_account(f["id"])] = 0
-        for key, amount in zip(self.funds, seed):
+        for key, amount in zip(self.funds, seed, strict=False):
             if amount:
                 self.donate_now(key, amount, None)
 

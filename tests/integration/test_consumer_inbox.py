@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC
 
 import pytest
 from probe import ProbeHappened
@@ -269,12 +270,12 @@ async def test_an_infrastructure_failure_pauses_and_counts_no_delivery(pool, js)
 
 
 async def test_dlq_replay_skips_letters_older_than_the_inbox_retention(js, settings, capsys):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from contracts.subjects import dlq_subject
 
     old = wrap(ProbeHappened(n=77), subject="77", area_code=AREA).model_copy(
-        update={"time": datetime.now(timezone.utc) - timedelta(days=settings.retention_days + 1)})
+        update={"time": datetime.now(UTC) - timedelta(days=settings.retention_days + 1)})
     ack = await js.publish(dlq_subject("probe-old"), old.model_dump_json().encode(),
                            headers={"Wushe-Dlq-Subject": event_subject(ProbeHappened, AREA)})
     assert await dlq.replay(settings, [ack.seq]) == 0

@@ -6,7 +6,7 @@ Everything happens in 栾城区 (130111), which no other test of the projects da
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -23,7 +23,7 @@ from services.projects.registry import handlers, store
 COUNTY, TOWN = "130111", "130111100"  # 栾城区, 栾城镇
 COMMUNITY, VILLAGE = f"{TOWN}001", f"{TOWN}201"
 CLERK = Principal(sub="ca-luancheng", role=Role.CIVIL_AFFAIRS, area=COUNTY)
-AT = datetime(2026, 1, 15, tzinfo=timezone.utc)
+AT = datetime(2026, 1, 15, tzinfo=UTC)
 
 
 def uscc() -> str:

@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -83,7 +83,7 @@ async def create_personal_data(pools, keyring: Keyring) -> dict:
         "name": "吴小雨", "citizen_id": citizen_id("20100601"), "phone": "13900139001", "area_code": COMMUNITY,
         "social_worker": {"level": "assistant", "certificate_no": "ZS-2024-0001"},
         "guardian_consent": {"guardian_name": "吴大山", "guardian_phone": "13700137001",
-                             "given_at": datetime(2026, 1, 5, tzinfo=timezone.utc).isoformat()}}))
+                             "given_at": datetime(2026, 1, 5, tzinfo=UTC).isoformat()}}))
     secretary = Principal(sub="ps-keys", role=Role.PARTY_SECRETARY, area=COUNTY)
     org = await party.create_organization(pools["party"], secretary, party_api.OrganizationIn(
         name="柴沟堡镇第一社区党支部", kind="branch", area_code=COMMUNITY))

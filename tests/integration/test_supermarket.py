@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 
@@ -65,7 +65,7 @@ async def shelve(pool, area: str, quantity: int = 10, price: int = 30, item: str
 
 async def register(pool, kind: str, holder_ref: str, area: str = "130102001001") -> None:
     """The holder becomes known as the charity service learns people: from their registration event."""
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     event = (VolunteerRegistered(volunteer_ref=holder_ref, area_code=area, registered_at=at) if kind == "volunteer"
              else ResidentRegistered(resident_ref=holder_ref, area_code=area, registered_at=at))
     async with pool.acquire() as conn:
@@ -125,7 +125,7 @@ async def _drained(js, durable: str) -> bool:
 async def test_credits_exchanged_twice_grants_points_once(pool, js):
     area, volunteer_ref = community(1), ref()
     event = CreditsExchanged(exchange_id=new_id(), volunteer_ref=volunteer_ref, area_code=area, credits=255,
-                             exchanged_at=datetime.now(timezone.utc))
+                             exchanged_at=datetime.now(UTC))
     envelope = wrap(event, subject=str(event.exchange_id), area_code=area)
     data = envelope.model_dump_json().encode()
     await js.publish(event_subject(CreditsExchanged, area), data, headers={"Nats-Msg-Id": str(envelope.id)})
@@ -189,7 +189,7 @@ async def test_points_go_only_to_a_volunteer_or_resident_the_platform_knows(pool
     # a resident who raised a need is a resident under the same ref (registered before ResidentRegistered existed)
     raised = NeedRaised(need_id=new_id(), area_code=area, category="daily_care", urgency="routine",
                         channel="social_worker_visit", resident_ref=resident_ref, raised_by="sw-1",
-                        raised_at=datetime.now(timezone.utc))
+                        raised_at=datetime.now(UTC))
     async with pool.acquire() as conn:
         await service.on_holder_seen(conn, [wrap(raised, subject=str(raised.need_id), area_code=area)])
     granted = await service.grant_points(pool, WORKER, models.PointsGrantIn(

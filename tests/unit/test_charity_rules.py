@@ -3,7 +3,7 @@ fund, restricted-money-first funding splits, balanced entries and the ledger's h
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -140,7 +140,7 @@ def test_an_unbalanced_entry_is_refused(postings):
 
 # --- the hash chain ---------------------------------------------------------------------------------
 
-T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def entry(i: int, amount: int = 100, memo: str = "") -> Entry:
@@ -271,7 +271,7 @@ def test_the_events_that_prove_a_holder_real():
     from contracts.events.volunteers import VolunteerRegistered
     from services.charity.supermarket.service import seen_holder
 
-    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 1, tzinfo=UTC)
     area = "130102001001"
     assert seen_holder(VolunteerRegistered(volunteer_ref="v1", area_code=area, registered_at=at)) == (
         "volunteer", "v1", area, at)

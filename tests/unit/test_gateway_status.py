@@ -1,14 +1,14 @@
 """The gateway's 系统状态 rules: what the supervisor's counts say, and the one word for the whole."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from contracts.api.status import ServiceStatus
 from services.gateway.status import counts, overall
 
 
 def ago(seconds: float) -> str:
-    return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
 def processes() -> list[dict]:

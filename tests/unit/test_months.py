@@ -2,7 +2,7 @@
 dashboards' trends — every month present, oldest first."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from kit.months import LOCAL, end, filled, key, last_months, months_to, next_month, running_totals, start
 
@@ -16,9 +16,9 @@ def test_last_months_cross_the_year_oldest_first():
 
 def test_months_are_beijing_months():
     # 2026-01-31 20:00 UTC is already 1 February in Beijing
-    assert months_to(datetime(2026, 1, 31, 20, tzinfo=timezone.utc), 2) == [date(2026, 1, 1), date(2026, 2, 1)]
+    assert months_to(datetime(2026, 1, 31, 20, tzinfo=UTC), 2) == [date(2026, 1, 1), date(2026, 2, 1)]
     assert start(date(2026, 2, 14)) == datetime(2026, 2, 1, tzinfo=LOCAL)
-    assert start(date(2026, 2, 1)).astimezone(timezone.utc) == datetime(2026, 1, 31, 16, tzinfo=timezone.utc)
+    assert start(date(2026, 2, 1)).astimezone(UTC) == datetime(2026, 1, 31, 16, tzinfo=UTC)
     assert end(date(2026, 12, 1)) == datetime(2027, 1, 1, tzinfo=LOCAL)
     assert next_month(date(2026, 12, 1)) == date(2027, 1, 1) and next_month(date(2026, 3, 1)) == date(2026, 4, 1)
     assert key(date(2026, 3, 1)) == "2026-03"

@@ -114,7 +114,7 @@ class NeedLifecycle(RuleBasedStateMachine):
                 else:
                     with pytest.raises(IllegalTransition):
                         transition(Status.REOPENED, action)
-        for (_a, _b, after), (next_action, _nb, _na) in zip(self.history, self.history[1:]):
+        for (_a, _b, after), (next_action, _nb, _na) in zip(self.history, self.history[1:], strict=False):
             if after is Status.REOPENED:
                 assert next_action is Action.ASSESS
 

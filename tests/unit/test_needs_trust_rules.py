@@ -3,7 +3,7 @@ specific area wins), a need's resident given once (typed in or registered), week
 slots and their Chinese label. No servers."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -34,7 +34,7 @@ def test_the_most_specific_area_that_sets_a_value_wins_value_by_value():
                              "proactive_visit_days": 10}
     assert levels.sources == {"urgent_hours": COMMUNITY, "major_hours": None, "routine_hours": None,
                               "revisit_days": PROVINCE, "proactive_visit_days": COMMUNITY}
-    raised = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
+    raised = datetime(2026, 12, 1, 9, tzinfo=UTC)
     assert levels.levels.first_response_due(raised, Urgency.URGENT) == raised + timedelta(hours=2)
     assert levels.levels.revisit_due(raised) == raised + timedelta(days=3)
     assert levels.levels.proactive_visit_after == timedelta(days=10)

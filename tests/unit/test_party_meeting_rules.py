@@ -2,7 +2,7 @@
 how actions move (forward only, done is final) and when one is overdue."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ from services.party.meetings.domain import (
     target_service,
 )
 
-AT = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 ALL_FOUR = ["social_org", "social_worker", "volunteer", "charity"]
 
 

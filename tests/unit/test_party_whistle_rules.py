@@ -2,7 +2,7 @@
 response-time statistics, where an unanswered whistle goes, and the whistle's and wish's states."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -13,7 +13,7 @@ from services.party.config import PartySettings
 from services.party.whistles import domain
 from services.party.whistles.domain import Refused, Timing, WhistleStatus, WishStatus
 
-T0 = datetime(2026, 3, 5, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
 
 
 # --- deadlines ------------------------------------------------------------------------------------

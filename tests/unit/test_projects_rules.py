@@ -2,7 +2,7 @@
 residents' satisfaction weighs the most in every configuration that is accepted."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from services.projects import domain
 
-T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
 ORG = {"status": "registered", "area_code": "130102"}
 
 

@@ -2,7 +2,7 @@
 aggregation, and the request models' donor rule."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -50,8 +50,8 @@ def test_points_per_credit_comes_from_the_environment(monkeypatch):
 
 def test_month_bounds_are_beijing_time_and_roll_over_the_year():
     start, end = month_bounds("2024-12")
-    assert start == datetime(2024, 11, 30, 16, tzinfo=timezone.utc)
-    assert end == datetime(2024, 12, 31, 16, tzinfo=timezone.utc)
+    assert start == datetime(2024, 11, 30, 16, tzinfo=UTC)
+    assert end == datetime(2024, 12, 31, 16, tzinfo=UTC)
     assert month_bounds("2025-01")[0] == end
 
 

@@ -1,7 +1,7 @@
 """Venture philanthropy: winners are the best-ranked applications the pool can fund in full."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from services.projects.domain import RankedBid
 from services.projects.venture.domain import winners
 
-T0 = datetime(2026, 5, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, tzinfo=UTC)
 
 
 def app(name: str, score: float, asked: int, minutes: int = 0) -> RankedBid:

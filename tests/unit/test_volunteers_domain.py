@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +20,10 @@ def task(area="130102001001", skills=("送餐",), hours=2, slots=1) -> TaskSpec:
                     window_end=MONDAY_9 + timedelta(hours=hours), slots=slots)
 
 
-def person(area="130102001001", skills=("送餐",), slots=(Slot(0, time(8), time(12)),), **kw) -> Candidate:
+MONDAY_MORNING = (Slot(0, time(8), time(12)),)
+
+
+def person(area="130102001001", skills=("送餐",), slots=MONDAY_MORNING, **kw) -> Candidate:
     return Candidate(id=uuid.uuid4(), home_area=area, skills=frozenset(skills), availability=slots, **kw)
 
 
@@ -50,8 +53,8 @@ def test_availability_across_midnight_and_timezones():
     slots = (Slot(0, time(22), time(23, 59, 59)), Slot(1, time(0), time(1)))
     covered = domain.availability_overlap(night.window_start, night.window_end, slots).value
     assert covered == pytest.approx((2 * 3600 - 1 + 3600) / (4 * 3600), abs=1e-3)
-    utc = domain.availability_overlap(MONDAY_9.astimezone(timezone.utc), (MONDAY_9 + timedelta(hours=1)).astimezone(
-        timezone.utc), (Slot(0, time(9), time(10)),))
+    utc = domain.availability_overlap(MONDAY_9.astimezone(UTC), (MONDAY_9 + timedelta(hours=1)).astimezone(
+        UTC), (Slot(0, time(9), time(10)),))
     assert utc.value == 1.0
 
 

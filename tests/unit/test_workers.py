@@ -81,7 +81,7 @@ async def test_a_paused_worker_is_not_ready_naming_why():
 
 @pytest.mark.parametrize("exc", [
     FileNotFoundError(2, "No such file or directory"),  # PostgreSQL's socket while it is stopped
-    ConnectionRefusedError(), asyncio.TimeoutError(), nats.errors.TimeoutError(),
+    ConnectionRefusedError(), TimeoutError(), nats.errors.TimeoutError(),
     asyncpg.exceptions.CannotConnectNowError("starting up"), asyncpg.exceptions.AdminShutdownError("shutdown"),
     asyncpg.exceptions.ConnectionDoesNotExistError("closed"), asyncpg.exceptions.TooManyConnectionsError("full"),
     asyncpg.exceptions.SerializationError("retry"), asyncpg.exceptions.DeadlockDetectedError("retry"),

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import meetings as api
 from kit.app import pool_of
-from kit.auth import Principal, Role, require, require_jurisdiction, listing_area
+from kit.auth import Principal, Role, listing_area, require, require_jurisdiction
 from services.party.meetings import handlers, store
 
 router = APIRouter(tags=["党建联席会议 joint meetings"])

@@ -21,7 +21,6 @@ from kit.uow import UnitOfWork
 from services.party import store as party_store
 from services.party.meetings import domain, store
 
-
 # --- the agenda pool ------------------------------------------------------------------------------------
 
 async def add_item(pool: asyncpg.Pool, body: api.AgendaItemIn) -> UUID:

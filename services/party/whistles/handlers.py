@@ -18,7 +18,7 @@ from contracts.events.needs import NeedEscalated
 from contracts.events.party import MemberReported, WhistleBlown, WhistleClosed, WhistleEscalated, WishFulfilled
 from contracts.taxonomy import Urgency, category_label
 from contracts.values import mask_name
-from kit.auth import Principal, Role, require_jurisdiction, visible, listing_area
+from kit.auth import Principal, Role, listing_area, require_jurisdiction, visible
 from kit.clock import now
 from kit.crypto import Keyring
 from kit.problems import Problem, conflict, invalid, not_found

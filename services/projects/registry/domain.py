@@ -10,6 +10,7 @@ from functools import cache
 
 from contracts.api import TrendPoint
 from contracts.api import organizations as api
+
 # contracts.areas has no listing of an area's children; its table holds every township row
 from contracts.areas import _table, ancestors, contains, lookup
 from kit.months import key, next_month

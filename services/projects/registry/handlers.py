@@ -13,7 +13,7 @@ from contracts.areas import code_prefix, contains, lookup
 from contracts.envelope import new_id
 from contracts.events.projects import OrganizationRegistered
 from kit import months
-from kit.auth import Principal, Role, require_jurisdiction, listing_area
+from kit.auth import Principal, Role, listing_area, require_jurisdiction
 from kit.clock import now
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.api import venture as api
 from contracts.api.projects import Created, ScoreIn
 from kit.app import pool_of
-from kit.auth import Principal, Role, require, listing_area
+from kit.auth import Principal, Role, listing_area, require
 from services.projects.venture import handlers, store
 
 router = APIRouter(tags=["公益创投 venture philanthropy"])

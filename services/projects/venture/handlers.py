@@ -15,9 +15,11 @@ from kit.auth import Principal, require_jurisdiction, visible
 from kit.clock import now
 from kit.problems import conflict, invalid, not_found
 from kit.uow import UnitOfWork
-from services.projects import domain, handlers as projects
+from services.projects import domain
+from services.projects import handlers as projects
 from services.projects.registry import store as registry
-from services.projects.venture import domain as venture, store
+from services.projects.venture import domain as venture
+from services.projects.venture import store
 
 
 async def open_call(pool: asyncpg.Pool, who: Principal, body: api.CallIn) -> UUID:

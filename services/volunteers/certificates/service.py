@@ -7,7 +7,7 @@ import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
@@ -152,7 +152,7 @@ def _header(code: str, volunteer_id, start: date, end: date, issued_by: str, iss
     in UTC, however it was read)."""
     return {"code": code, "volunteer_id": str(volunteer_id), "period_start": start.isoformat(),
             "period_end": end.isoformat(), "issued_by": issued_by,
-            "issued_at": issued_at.astimezone(timezone.utc).isoformat()}
+            "issued_at": issued_at.astimezone(UTC).isoformat()}
 
 
 def intact(row: Mapping) -> bool:

@@ -18,10 +18,10 @@ from contracts.areas import code_prefix
 from contracts.envelope import new_id
 from contracts.values import mask_name
 from kit import months as calendar
+from kit.auth import Principal, Role, listing_area, require_jurisdiction, visible
 from kit.clock import now
-from kit.months import LOCAL, ZONE, last_months
-from kit.auth import Principal, Role, require_jurisdiction, visible, listing_area
 from kit.crypto import Keyring
+from kit.months import LOCAL, ZONE, last_months
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
 from services.volunteers.handlers import _ctx as pii_context  # the context names were encrypted under

@@ -84,7 +84,7 @@ class Transaction:
     def accounts(self) -> list[Account]:
         return sorted({p.account for p in self.postings})
 
-    def same_effect(self, other: "Transaction") -> bool:
+    def same_effect(self, other: Transaction) -> bool:
         return self.key == other.key and Counter(self.postings) == Counter(other.postings)
 
 

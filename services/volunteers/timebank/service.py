@@ -19,8 +19,8 @@ from contracts.api import timebank as api
 from contracts.areas import contains, lookup
 from contracts.envelope import new_id
 from contracts.events.timebank import CreditsExchanged
+from kit.auth import Principal, Role, listing_area, require_jurisdiction
 from kit.clock import now
-from kit.auth import Principal, Role, require_jurisdiction, listing_area
 from kit.problems import Problem, not_found
 from kit.uow import UnitOfWork
 from services.volunteers.timebank import ledger, store
