@@ -6,7 +6,9 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICES = ("needs", "volunteers", "projects", "charity", "party")
+from contracts.subjects import SERVICES
+
+__all__ = ["PII_SERVICES", "PORT_OFFSETS", "SERVICES", "Settings", "get_settings"]
 PII_SERVICES = ("needs", "volunteers", "party", "charity")  # they keep personal data encrypted (`wushe reencrypt`)
 # HTTP port offset of each service from the gateway's port
 PORT_OFFSETS = {"gateway": 0, **{name: i + 1 for i, name in enumerate(SERVICES)}}

@@ -5,9 +5,8 @@ import asyncpg
 
 from contracts.areas import code_prefix
 from kit import db
+from kit.db import Conn
 from services.charity.ledger import GENESIS, Entry, check_balanced, entry_hash
-
-Conn = asyncpg.Pool | asyncpg.Connection
 
 
 class Overdrawn(ValueError):

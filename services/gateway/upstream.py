@@ -13,12 +13,13 @@ from fastapi import Request
 from yarl import URL
 
 from contracts.envelope import new_id
+from contracts.subjects import SERVICES
 from kit import idempotency
 from kit.problems import MEDIA_TYPE, Problem
 from kit.settings import Settings
 from kit.telemetry import current_traceparent
 
-UPSTREAMS = ("needs", "volunteers", "projects", "charity", "party")
+UPSTREAMS = SERVICES  # the gateway forwards to every bounded service
 # Idle pooled connections are dropped before the services' uvicorn drops them (timeout_keep_alive in
 # deploy/cli.py), so the gateway never sends on a connection the other side has just closed.
 KEEPALIVE_S = 30.0

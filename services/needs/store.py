@@ -8,8 +8,7 @@ import asyncpg
 
 from contracts.areas import code_prefix
 from kit import db
-
-Conn = asyncpg.Pool | asyncpg.Connection
+from kit.db import Conn
 
 NEED_COLUMNS = (
     "id", "area_code", "category", "urgency", "channel", "status", "description", "required_skills",
@@ -228,18 +227,6 @@ async def consents(conn: Conn, resident_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT id, purpose, given_by, given_at, withdrawn_at FROM consents WHERE resident_id = $1 ORDER BY given_at",
         resident_id)
-
-
-async def list_residents(conn: Conn, area: str, tag: str | None, limit: int, offset: int) -> tuple[int, list]:
-    args: list = [code_prefix(area) + "%"]
-    where = "area_code LIKE $1"
-    if tag:
-        args.append(tag)
-        where += f" AND ${len(args)} = ANY(tags)"
-    total = await conn.fetchval(f"SELECT count(*) FROM residents WHERE {where}", *args)
-    rows = await conn.fetch(f"SELECT * FROM residents WHERE {where} ORDER BY registered_at, id "
-                            f"LIMIT {int(limit)} OFFSET {int(offset)}", *args)
-    return total, rows
 
 
 async def proactive_visits(conn: Conn, area: str, tags: list[str], before: datetime) -> list[asyncpg.Record]:

@@ -10,9 +10,7 @@ import asyncpg
 from contracts.areas import code_prefix
 from contracts.envelope import new_id
 from kit import db
-
-Conn = asyncpg.Pool | asyncpg.Connection
-
+from kit.db import Conn
 
 # --- organizations and committees -------------------------------------------------------------------
 

@@ -65,11 +65,6 @@ def check_eligible(org: Mapping, project_area: str, year: int, grades: Mapping[i
 
 # --- scoring bids -----------------------------------------------------------------------------------------
 
-def check_weights(weights: Mapping[str, float]) -> None:
-    if not weights or any(w <= 0 for w in weights.values()):
-        raise ValueError("评分标准的权重须为正数 / every criterion needs a positive weight")
-
-
 def weighted_score(weights: Mapping[str, float], scores: Mapping[str, float]) -> float:
     """One evaluator's score of a bid, 0–100: each criterion scored 0–100, weighted."""
     missing = set(weights) - set(scores)
@@ -91,13 +86,6 @@ class RankedBid:
 def rank(bids: Sequence[RankedBid]) -> list[RankedBid]:
     """Best first: the higher score; on a tie the lower price; then the earlier bid."""
     return sorted(bids, key=lambda b: (-round(b.score, 6), b.price_fen, b.submitted_at))
-
-
-def bid_score(evaluator_scores: Sequence[float]) -> float:
-    """A bid's score: the mean of its evaluators' weighted scores."""
-    if not evaluator_scores:
-        raise ValueError("尚无评分 / not scored yet")
-    return fmean(evaluator_scores)
 
 
 # --- evaluating a finished project --------------------------------------------------------------------------

@@ -8,8 +8,7 @@ import asyncpg
 from contracts.envelope import Envelope
 from contracts.events.needs import NeedRaised
 from kit import db
-
-Conn = asyncpg.Pool | asyncpg.Connection
+from kit.db import Conn
 
 
 async def record_demands(conn: asyncpg.Connection, envelopes: list[Envelope[NeedRaised]]) -> None:

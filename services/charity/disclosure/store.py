@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-Conn = asyncpg.Pool | asyncpg.Connection
+from kit.db import Conn
 
 # --- donations, earmarks, commitments, disbursements ------------------------------------------
 

@@ -8,9 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.envelope import new_id
-
-Conn = asyncpg.Pool | asyncpg.Connection
-
+from kit.db import Conn
 
 # --- stock ------------------------------------------------------------------------------------
 

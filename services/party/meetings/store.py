@@ -9,9 +9,7 @@ import asyncpg
 
 from contracts.areas import code_prefix
 from kit import db
-
-Conn = asyncpg.Pool | asyncpg.Connection
-
+from kit.db import Conn
 
 # --- the agenda pool ------------------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ import asyncpg
 
 from contracts.areas import code_prefix
 from kit import db
+from kit.db import Conn
 
-Conn = asyncpg.Pool | asyncpg.Connection
 LIMIT = 500  # a list is a worker's screen, not an export
 
 
@@ -31,10 +31,6 @@ async def insert_dispatches(conn: asyncpg.Connection, whistle_id: UUID, responde
 async def get_whistle(conn: Conn, whistle_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM whistles WHERE id = $1" + (" FOR UPDATE" if for_update else ""),
                                whistle_id)
-
-
-async def whistle_by_source(conn: Conn, source_event_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM whistles WHERE source_event_id = $1", source_event_id)
 
 
 async def list_whistles(conn: Conn, area: str, status: str | None, need_id: UUID | None = None) -> list[asyncpg.Record]:

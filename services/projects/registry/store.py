@@ -12,10 +12,8 @@ import asyncpg
 
 from contracts.areas import ancestors
 from kit import db
+from kit.db import Conn
 from services.projects.registry.domain import worst_by_year
-
-Conn = asyncpg.Pool | asyncpg.Connection
-
 
 # --- organizations -----------------------------------------------------------------------------------------
 

@@ -8,8 +8,7 @@ import asyncpg
 
 from contracts.areas import code_prefix
 from kit import db
-
-Conn = asyncpg.Pool | asyncpg.Connection
+from kit.db import Conn
 
 
 async def insert_call(conn: Conn, row: dict) -> None:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
-Conn = asyncpg.Pool | asyncpg.Connection
+from kit.db import Conn
 
 # a certificate with the volunteer's encrypted name and ID, and the area that decides who may read it
 _WITH_VOLUNTEER = """SELECT c.*, v.volunteer_ref, v.area_code, v.name_enc, v.citizen_id_enc

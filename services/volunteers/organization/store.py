@@ -7,8 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-Conn = asyncpg.Pool | asyncpg.Connection
-
+from kit.db import Conn
 
 # --- facilities and stations ----------------------------------------------------------------
 

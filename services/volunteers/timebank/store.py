@@ -6,9 +6,8 @@ from uuid import UUID
 
 import asyncpg
 
+from kit.db import Conn
 from services.volunteers.timebank.ledger import Account, Kind, Posting, Transaction
-
-Conn = asyncpg.Pool | asyncpg.Connection
 
 
 def _account(row: asyncpg.Record) -> Account:
