@@ -29,6 +29,7 @@ from kit.problems import invalid
 
 router = APIRouter(prefix="/audit", tags=["审计日志 audit trail"])
 AUDITORS = (Role.AUDITOR,)
+Auditor = Annotated[Principal, Depends(require(*AUDITORS))]
 MAX_PAGE = 500
 EXPORT_BATCH = 1000
 
@@ -81,13 +82,13 @@ class AuditFilter:
     """The query an auditor asks (the dependency that lets only auditors ask): the area, the caller's
     by default and never outside it, and optionally who, which record, which action, and a period."""
 
-    def __init__(self, area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
+    def __init__(self, who: Auditor,
+                 area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
                  actor: Annotated[str | None, Query(max_length=200, description="操作人账号 / the acting account")] = None,
                  record: Annotated[str | None, Query(max_length=200, description="记录（前缀）/ record, e.g. resident/…")] = None,
                  action: Annotated[str | None, Query(max_length=60, description="如 personal_data_read")] = None,
                  since: Annotated[datetime | None, Query(description="起始时间（含）/ from (inclusive)")] = None,
-                 until: Annotated[datetime | None, Query(description="截止时间（不含）/ until (exclusive)")] = None,
-                 who: Principal = Depends(require(*AUDITORS))) -> None:
+                 until: Annotated[datetime | None, Query(description="截止时间（不含）/ until (exclusive)")] = None) -> None:
         for name, value in (("since", since), ("until", until)):
             if value is not None and value.tzinfo is None:
                 raise invalid(name, "须带时区，如 2026-12-01T00:00:00+08:00 / a time with its offset")

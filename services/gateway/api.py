@@ -5,10 +5,10 @@ import asyncio
 from uuid import UUID
 
 import aiohttp
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from contracts.api.needs import MatchingView, NeedComposed, NeedCreated, NeedIn, NeedView
-from kit.auth import PURPOSE, Principal, principal
+from kit.auth import PURPOSE, Caller
 from kit.problems import Problem
 from services.gateway.upstream import Upstream, forward_headers, passed_headers, path_of, raise_for_problem, split_path
 
@@ -17,7 +17,7 @@ UNAVAILABLE = object()
 
 
 @router.post("/needs", status_code=201, response_model=NeedCreated, summary="登记居民需求 / raise a need")
-async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(principal)) -> Response:
+async def raise_need(need: NeedIn, request: Request, who: Caller) -> Response:
     # validated here for a fast, documented 422; the needs service validates again and decides
     reply = await _call(request, "needs", "POST", "/needs", data=await request.body(),
                         headers={**forward_headers(request), "content-type": "application/json"})
@@ -27,8 +27,7 @@ async def raise_need(need: NeedIn, request: Request, who: Principal = Depends(pr
 
 
 @router.get("/needs/{need_id:uuid}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed")
-async def get_need(need_id: UUID, request: Request, purpose: str | None = PURPOSE,
-                   who: Principal = Depends(principal)) -> NeedComposed:
+async def get_need(need_id: UUID, request: Request, who: Caller, purpose: str | None = PURPOSE) -> NeedComposed:
     headers = forward_headers(request)
     need_call = _call(request, "needs", "GET", f"/needs/{need_id}", headers=headers,
                       params=list(request.query_params.multi_items()))  # e.g. ?purpose= for an audited read
@@ -144,7 +143,7 @@ ROUTES = {
 
 @router.api_route("/{resource}/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 @router.api_route("/{resource}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-async def pass_through(resource: str, request: Request, rest: str = "", who: Principal = Depends(principal)) -> Response:
+async def pass_through(resource: str, request: Request, who: Caller, rest: str = "") -> Response:
     service = ROUTES.get(resource)
     if service is None:
         raise Problem(404, "未找到 / Not found", f"没有这个接口 / no such resource: {resource}")

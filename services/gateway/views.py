@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import aiohttp
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from contracts.api import views as api
 from contracts.areas import lookup
 from contracts.values import USCC
-from kit.auth import Principal, listing_area, principal
+from kit.auth import Caller, Principal, listing_area
 from kit.problems import Problem
 from services.gateway.kpis import kpi_board
 from services.gateway.upstream import Reply, Upstream, forward_headers, path_of, raise_for_problem
@@ -70,7 +70,7 @@ def area_of(who: Principal, area: str | None) -> tuple[str, str, str]:
 # --- need 360 ---------------------------------------------------------------------------------------
 
 @router.get("/needs/{need_id}", response_model=api.Need360, summary="需求全景 / a need's whole chain")
-async def need_360(need_id: UUID, request: Request, who: Principal = Depends(principal)) -> api.Need360:
+async def need_360(need_id: UUID, request: Request, who: Caller) -> api.Need360:
     n = str(need_id)
     s = await fan_out(request, {
         "need": Ask("needs", f"/needs/{n}"), "timeline": Ask("needs", f"/needs/{n}/timeline"),
@@ -110,7 +110,7 @@ def _joined(service: str, **parts: api.Section) -> api.Section:
 # --- dashboards and KPIs --------------------------------------------------------------------------------
 
 @router.get("/dashboard", response_model=api.Dashboard, summary="数据看板 / an area's dashboard")
-async def dashboard(request: Request, area: str | None = AREA, who: Principal = Depends(principal)) -> api.Dashboard:
+async def dashboard(request: Request, who: Caller, area: str | None = AREA) -> api.Dashboard:
     code, name, level = area_of(who, area)
     q = {"area": code}
     s = await fan_out(request, {
@@ -122,7 +122,7 @@ async def dashboard(request: Request, area: str | None = AREA, who: Principal = 
 
 
 @router.get("/kpis", response_model=api.KpiBoard, summary="政策目标完成情况 / the policy's targets")
-async def kpis(request: Request, area: str | None = AREA, who: Principal = Depends(principal)) -> api.KpiBoard:
+async def kpis(request: Request, who: Caller, area: str | None = AREA) -> api.KpiBoard:
     code, name, level = area_of(who, area)
     q = {"area": code}
     s = await fan_out(request, {
@@ -134,7 +134,7 @@ async def kpis(request: Request, area: str | None = AREA, who: Principal = Depen
 # --- profiles ---------------------------------------------------------------------------------------------
 
 @router.get("/volunteers/{volunteer_id}", response_model=api.Profile, summary="志愿者档案 / a volunteer's profile")
-async def volunteer_profile(volunteer_id: UUID, request: Request, who: Principal = Depends(principal)) -> api.Profile:
+async def volunteer_profile(volunteer_id: UUID, request: Request, who: Caller) -> api.Profile:
     v = str(volunteer_id)
     s = await fan_out(request, {"volunteer": Ask("volunteers", f"/volunteers/{v}"),
                                 "timebank": Ask("volunteers", f"/timebank/volunteers/{v}")})
@@ -142,7 +142,7 @@ async def volunteer_profile(volunteer_id: UUID, request: Request, who: Principal
 
 
 @router.get("/organizations/{uscc}", response_model=api.Profile, summary="社会组织档案 / an organization's profile")
-async def organization_profile(uscc: USCC, request: Request, who: Principal = Depends(principal)) -> api.Profile:
+async def organization_profile(uscc: USCC, request: Request, who: Caller) -> api.Profile:
     s = await fan_out(request, {"organization": Ask("projects", path_of("organizations", uscc)),
                                 "projects": Ask("projects", "/projects", {"organization_uscc": uscc})})
     return _profile("organization", uscc, s, core="organization")

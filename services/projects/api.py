@@ -2,14 +2,14 @@
 organizations act through their administrators (role org_admin, listed on the organization)."""
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from contracts.api import projects as api
 from contracts.areas import lookup
-from kit.app import pool_of
+from kit.app import DbPool
 from kit.auth import Principal, Role, listing_area, require
 from kit.clock import now
 from services.projects import domain, handlers, store
@@ -21,47 +21,52 @@ WORKERS = (Role.SOCIAL_WORKER, Role.CIVIL_AFFAIRS)
 READERS = (*WORKERS, Role.GRID_WORKER, Role.PARTY_SECRETARY, Role.CHARITY_ADMIN, Role.AUDITOR, Role.ORG_ADMIN)
 # the library's figures are for the workers and overseers, not for the organizations that bid
 STATS_READERS = tuple(r for r in READERS if r != Role.ORG_ADMIN)
+Worker = Annotated[Principal, Depends(require(*WORKERS))]
+DemandReader = Annotated[Principal, Depends(require(*WORKERS, Role.GRID_WORKER, Role.PARTY_SECRETARY))]
+Reader = Annotated[Principal, Depends(require(*READERS))]
+StatsReader = Annotated[Principal, Depends(require(*STATS_READERS))]
+OrgAdmin = Annotated[Principal, Depends(require(Role.ORG_ADMIN))]
+WorkerOrOrgAdmin = Annotated[Principal, Depends(require(*WORKERS, Role.ORG_ADMIN))]
+CivilAffairs = Annotated[Principal, Depends(require(Role.CIVIL_AFFAIRS))]
 Status = Literal["draft", "review_pending", "funding_pending", "funding_rejected", "funded", "published", "procured",
                  "delivered", "evaluated", "closed"]
 
 
 @router.post("/projects", status_code=201, response_model=api.Created, summary="项目入库 / propose a project")
-async def propose(body: api.ProjectIn, request: Request, who: Principal = Depends(require(*WORKERS))):
-    return api.Created(id=await handlers.propose(pool_of(request), who, body))
+async def propose(body: api.ProjectIn, who: Worker, pool: DbPool):
+    return api.Created(id=await handlers.propose(pool, who, body))
 
 
 @router.put("/projects/{project_id}", summary="修改草稿 / rewrite a draft")
-async def revise(project_id: UUID, body: api.ProjectIn, request: Request, who: Principal = Depends(require(*WORKERS))):
-    await handlers.revise(pool_of(request), who, project_id, body)
-    return await project_view(project_id, request, who)
+async def revise(project_id: UUID, body: api.ProjectIn, who: Worker, pool: DbPool):
+    await handlers.revise(pool, who, project_id, body)
+    return await project_view(project_id, pool, who)
 
 
 @router.post("/projects/{project_id}/submission", summary="提交（需经党组织研究的先送审）/ submit")
-async def submit(project_id: UUID, request: Request, who: Principal = Depends(require(*WORKERS))) -> dict:
-    return {"id": project_id, "status": await handlers.submit(pool_of(request), who, project_id)}
+async def submit(project_id: UUID, who: Worker, pool: DbPool) -> dict:
+    return {"id": project_id, "status": await handlers.submit(pool, who, project_id)}
 
 
 @router.post("/projects/{project_id}/funding", summary="更换被拒的资金来源 / new funding after a refusal")
-async def refund_lines(project_id: UUID, body: api.FundingIn, request: Request, who: Principal = Depends(require(*WORKERS))):
-    await handlers.refund_lines(pool_of(request), who, project_id, body)
-    return await project_view(project_id, request, who)
+async def refund_lines(project_id: UUID, body: api.FundingIn, who: Worker, pool: DbPool):
+    await handlers.refund_lines(pool, who, project_id, body)
+    return await project_view(project_id, pool, who)
 
 
 @router.get("/projects/demands", response_model=list[api.DemandView], summary="项目需求池 / what waits for a project")
-async def demands(request: Request, area: str | None = Query(default=None),
-                  who: Principal = Depends(require(*WORKERS, Role.GRID_WORKER, Role.PARTY_SECRETARY))):
+async def demands(who: DemandReader, pool: DbPool, area: str | None = Query(default=None)):
     area = listing_area(who, area)
-    return [api.DemandView.model_validate(dict(r)) for r in await store.open_demands(pool_of(request), area)]
+    return [api.DemandView.model_validate(dict(r)) for r in await store.open_demands(pool, area)]
 
 
 @router.get("/projects", response_model=list[api.ProjectView], summary="项目库 / the project library")
-async def list_projects(request: Request, area: str | None = Query(default=None), status: Status | None = None,
+async def list_projects(who: Reader, pool: DbPool, area: str | None = Query(default=None), status: Status | None = None,
                         need_id: UUID | None = Query(default=None, description="只列出服务该需求的项目 / projects serving this need"),
                         organization_uscc: str | None = Query(default=None, max_length=18,
-                                                              description="只列出该组织承接的项目 / awarded to it"),
-                        who: Principal = Depends(require(*READERS))):
+                                                              description="只列出该组织承接的项目 / awarded to it")):
     area = listing_area(who, area)
-    rows = await store.list_projects(pool_of(request), area, status, need_id, organization_uscc)
+    rows = await store.list_projects(pool, area, status, need_id, organization_uscc)
     if who.role == Role.ORG_ADMIN:
         rows = [r for r in rows if r["status"] in handlers.LATER_STAGES]
     return [_view(r) for r in rows]
@@ -69,10 +74,11 @@ async def list_projects(request: Request, area: str | None = Query(default=None)
 
 # before /projects/{project_id}, which would take "stats" for an id
 @router.get("/projects/stats", response_model=api.ProjectStats, summary="项目统计 / the project library of an area")
-async def project_stats(request: Request, area: str | None = Query(default=None, description="默认为令牌辖区 / defaults to your area"),
-                        who: Principal = Depends(require(*STATS_READERS))) -> api.ProjectStats:
+async def project_stats(who: StatsReader, pool: DbPool,
+                        area: str | None = Query(default=None, description="默认为令牌辖区 / defaults to your area")
+                        ) -> api.ProjectStats:
     area = listing_area(who, area)
-    row = await store.project_stats(pool_of(request), area)
+    row = await store.project_stats(pool, area)
     return api.ProjectStats(
         area_code=area, by_status={s: row["by_status"].get(s, 0) for s in get_args(Status)},
         budget_fen=row["budget_fen"], awarded_fen=row["awarded_fen"],
@@ -82,12 +88,11 @@ async def project_stats(request: Request, area: str | None = Query(default=None,
 
 
 @router.get("/projects/{project_id}", response_model=api.ProjectView, summary="项目详情 / a project")
-async def get_project(project_id: UUID, request: Request, who: Principal = Depends(require(*READERS))):
-    return await project_view(project_id, request, who)
+async def get_project(project_id: UUID, who: Reader, pool: DbPool):
+    return await project_view(project_id, pool, who)
 
 
-async def project_view(project_id: UUID, request: Request, who: Principal) -> api.ProjectView:
-    pool = pool_of(request)
+async def project_view(project_id: UUID, pool, who: Principal) -> api.ProjectView:
     project = await handlers.visible_project(pool, who, project_id)
     evaluation = await store.get_evaluation(pool, project_id)
     bids = await _disclosed_bids(pool, who, project)
@@ -123,72 +128,69 @@ def _view(row, **parts) -> api.ProjectView:
 # --- procurement --------------------------------------------------------------------------------------------
 
 @router.post("/projects/{project_id}/publication", summary="发布招标公告 / open the call for bids")
-async def publish(project_id: UUID, body: api.PublicationIn, request: Request, who: Principal = Depends(require(*WORKERS))):
-    await handlers.publish(pool_of(request), who, project_id, body)
-    return await project_view(project_id, request, who)
+async def publish(project_id: UUID, body: api.PublicationIn, who: Worker, pool: DbPool):
+    await handlers.publish(pool, who, project_id, body)
+    return await project_view(project_id, pool, who)
 
 
 @router.post("/projects/{project_id}/bids", status_code=201, response_model=api.Created, summary="投标 / bid")
-async def bid(project_id: UUID, body: api.BidIn, request: Request, who: Principal = Depends(require(Role.ORG_ADMIN))):
-    return api.Created(id=await handlers.submit_bid(pool_of(request), who, project_id, body))
+async def bid(project_id: UUID, body: api.BidIn, who: OrgAdmin, pool: DbPool):
+    return api.Created(id=await handlers.submit_bid(pool, who, project_id, body))
 
 
 @router.post("/bids/{bid_id}/withdrawal", summary="撤回投标 / withdraw a bid")
-async def withdraw(bid_id: UUID, request: Request, who: Principal = Depends(require(Role.ORG_ADMIN))) -> dict:
-    await handlers.withdraw_bid(pool_of(request), who, bid_id)
+async def withdraw(bid_id: UUID, who: OrgAdmin, pool: DbPool) -> dict:
+    await handlers.withdraw_bid(pool, who, bid_id)
     return {"id": bid_id, "status": "withdrawn"}
 
 
 @router.post("/bids/{bid_id}/scores", summary="评审打分 / score a bid")
-async def score(bid_id: UUID, body: api.ScoreIn, request: Request, who: Principal = Depends(require(*WORKERS))) -> dict:
-    return {"id": bid_id, "total": round(await handlers.score_bid(pool_of(request), who, bid_id, body), 2)}
+async def score(bid_id: UUID, body: api.ScoreIn, who: Worker, pool: DbPool) -> dict:
+    return {"id": bid_id, "total": round(await handlers.score_bid(pool, who, bid_id, body), 2)}
 
 
 @router.post("/projects/{project_id}/award", summary="确定承接组织 / award the project")
-async def award(project_id: UUID, request: Request, who: Principal = Depends(require(*WORKERS))):
-    await handlers.award(pool_of(request), who, project_id)
-    return await project_view(project_id, request, who)
+async def award(project_id: UUID, who: Worker, pool: DbPool):
+    await handlers.award(pool, who, project_id)
+    return await project_view(project_id, pool, who)
 
 
 # --- delivery and evaluation --------------------------------------------------------------------------------
 
 @router.post("/projects/{project_id}/milestones/{milestone_id}/report", summary="报告里程碑 / report a milestone")
-async def report(project_id: UUID, milestone_id: UUID, body: api.MilestoneReportIn, request: Request,
-                 who: Principal = Depends(require(Role.ORG_ADMIN))) -> dict:
-    await handlers.report_milestone(pool_of(request), who, project_id, milestone_id, body)
+async def report(project_id: UUID, milestone_id: UUID, body: api.MilestoneReportIn, who: OrgAdmin,
+                 pool: DbPool) -> dict:
+    await handlers.report_milestone(pool, who, project_id, milestone_id, body)
     return {"id": milestone_id, "status": "reported"}
 
 
 @router.post("/projects/{project_id}/milestones/{milestone_id}/acceptance", summary="验收里程碑 / accept a milestone")
-async def accept(project_id: UUID, milestone_id: UUID, request: Request, who: Principal = Depends(require(*WORKERS))) -> dict:
-    status = await handlers.accept_milestone(pool_of(request), who, project_id, milestone_id)
+async def accept(project_id: UUID, milestone_id: UUID, who: Worker, pool: DbPool) -> dict:
+    status = await handlers.accept_milestone(pool, who, project_id, milestone_id)
     return {"id": milestone_id, "status": "accepted", "project_status": status}
 
 
 @router.post("/projects/{project_id}/volunteer-tasks", status_code=201, response_model=api.Created,
              summary="为项目招募志愿者 / ask for volunteers")
-async def request_volunteers(project_id: UUID, body: api.VolunteerTaskIn, request: Request,
-                             who: Principal = Depends(require(*WORKERS, Role.ORG_ADMIN))):
-    return api.Created(id=await handlers.request_volunteers(pool_of(request), who, project_id, body))
+async def request_volunteers(project_id: UUID, body: api.VolunteerTaskIn, who: WorkerOrOrgAdmin, pool: DbPool):
+    return api.Created(id=await handlers.request_volunteers(pool, who, project_id, body))
 
 
 @router.post("/projects/{project_id}/evaluation", response_model=api.EvaluationView, summary="项目评估 / evaluate")
-async def evaluate(project_id: UUID, body: api.EvaluationIn, request: Request,
-                   who: Principal = Depends(require(Role.CIVIL_AFFAIRS))):
-    return await handlers.evaluate(pool_of(request), who, project_id, body)
+async def evaluate(project_id: UUID, body: api.EvaluationIn, who: CivilAffairs, pool: DbPool):
+    return await handlers.evaluate(pool, who, project_id, body)
 
 
 @router.post("/projects/{project_id}/nominations", status_code=201, summary="推荐典型案例 / 河北慈善奖 / nominate")
-async def nominate(project_id: UUID, body: api.NominationIn, request: Request,
-                   who: Principal = Depends(require(Role.CIVIL_AFFAIRS))) -> dict:
-    await handlers.nominate(pool_of(request), who, project_id, body)
+async def nominate(project_id: UUID, body: api.NominationIn, who: CivilAffairs, pool: DbPool) -> dict:
+    await handlers.nominate(pool, who, project_id, body)
     return {"id": project_id, "kind": body.kind}
 
 
 @router.get("/public/showcase", response_model=list[api.ShowcaseItem], summary="优秀项目展示（公开）/ the public showcase")
-async def showcase(request: Request) -> list[api.ShowcaseItem]:
+async def showcase(pool: DbPool) -> list[api.ShowcaseItem]:
     zh = {code: label for _, code, label in domain.GRADES}
     return [api.ShowcaseItem(**{k: r[k] for k in ("project_id", "title", "area_code", "organization_uscc", "year",
                                                   "score", "resident_satisfaction", "nominations", "citation")},
                              area_name=(area.name if (area := lookup(r["area_code"])) else ""), grade_zh=zh[r["grade"]])
-            for r in await store.showcase(pool_of(request))]
+            for r in await store.showcase(pool)]

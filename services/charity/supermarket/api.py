@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from contracts.api import supermarket as api
 from contracts.api.needs import CommunityCode
 from contracts.values import Month
-from kit.app import pool_of
+from kit.app import DbPool
 from kit.auth import Principal, Role, listing_area, require
 from services.charity.supermarket import service
 
@@ -24,55 +24,53 @@ HOLDERS = (Role.VOLUNTEER, Role.RESIDENT)
 READERS = (*WORKERS, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.AUDITOR, Role.PARTY_SECRETARY, *HOLDERS)
 COMMUNITY = Query(description="村（社区）12 位代码 / community code")
 MONTH = Query(description="YYYY-MM（北京时间，2000-01 至 2099-12）/ Beijing time")
-
+Worker = Annotated[Principal, Depends(require(*WORKERS))]
+SocialWorker = Annotated[Principal, Depends(require(Role.SOCIAL_WORKER))]
+WorkerOrHolder = Annotated[Principal, Depends(require(*WORKERS, *HOLDERS))]
+Reader = Annotated[Principal, Depends(require(*READERS))]
 
 
 @router.post("/goods", status_code=201, response_model=api.GoodsReceiptView, summary="捐赠物品入库 / receive donated goods")
-async def receive_goods(body: api.GoodsReceiptIn, request: Request,
-                        who: Principal = Depends(require(*WORKERS))) -> api.GoodsReceiptView:
-    return await service.receive_goods(pool_of(request), who, body)
+async def receive_goods(body: api.GoodsReceiptIn, who: Worker, pool: DbPool) -> api.GoodsReceiptView:
+    return await service.receive_goods(pool, who, body)
 
 
 @router.get("/stock", response_model=api.StockView, summary="爱心超市库存 / a community's stock")
-async def stock(request: Request, area: Annotated[CommunityCode, COMMUNITY],
-                who: Principal = Depends(require(*READERS))) -> api.StockView:
-    return await service.stock(pool_of(request), listing_area(who, area))
+async def stock(area: Annotated[CommunityCode, COMMUNITY], who: Reader, pool: DbPool) -> api.StockView:
+    return await service.stock(pool, listing_area(who, area))
 
 
 @router.post("/points-grants", status_code=201, response_model=api.PointsGrantView,
              summary="发放活动积分 / grant points for an activity")
-async def grant_points(body: api.PointsGrantIn, request: Request,
-                       who: Principal = Depends(require(Role.SOCIAL_WORKER))) -> api.PointsGrantView:
-    return await service.grant_points(pool_of(request), who, body)
+async def grant_points(body: api.PointsGrantIn, who: SocialWorker, pool: DbPool) -> api.PointsGrantView:
+    return await service.grant_points(pool, who, body)
 
 
 @router.get("/points/{kind}/{ref}", response_model=api.PointsAccountView, summary="积分余额与明细 / points and statement")
-async def points(kind: api.HolderKind, ref: api.HolderRef, request: Request,
-                 limit: int = Query(default=100, ge=1, le=1000),
-                 who: Principal = Depends(require(*WORKERS, *HOLDERS))) -> api.PointsAccountView:
-    return await service.points_account(pool_of(request), who, kind, ref, limit)
+async def points(kind: api.HolderKind, ref: api.HolderRef, who: WorkerOrHolder, pool: DbPool,
+                 limit: int = Query(default=100, ge=1, le=1000)) -> api.PointsAccountView:
+    return await service.points_account(pool, who, kind, ref, limit)
 
 
 @router.post("/redemptions", status_code=201, response_model=api.RedemptionView,
              summary="积分兑换物品 / redeem points for goods")
-async def redeem(body: api.RedemptionIn, request: Request,
-                 who: Principal = Depends(require(*WORKERS, *HOLDERS))) -> api.RedemptionView:
-    return await service.redeem(pool_of(request), who, body)
+async def redeem(body: api.RedemptionIn, who: WorkerOrHolder, pool: DbPool) -> api.RedemptionView:
+    return await service.redeem(pool, who, body)
 
 
 @router.get("/publications", response_model=api.PublicationView, summary="积分与物品月度公示 / monthly publication")
-async def publication(request: Request, area: Annotated[CommunityCode, COMMUNITY],
-                      month: Annotated[Month, MONTH], who: Principal = Depends(require(*READERS))) -> api.PublicationView:
-    return await service.publication_of(pool_of(request), listing_area(who, area), month)
+async def publication(area: Annotated[CommunityCode, COMMUNITY], month: Annotated[Month, MONTH], who: Reader,
+                      pool: DbPool) -> api.PublicationView:
+    return await service.publication_of(pool, listing_area(who, area), month)
 
 
 @public_router.get("/stock", response_model=api.StockView, summary="爱心超市库存（公开）/ a community's stock, public")
-async def public_stock(request: Request, area: Annotated[CommunityCode, COMMUNITY]) -> api.StockView:
-    return await service.stock(pool_of(request), area)
+async def public_stock(area: Annotated[CommunityCode, COMMUNITY], pool: DbPool) -> api.StockView:
+    return await service.stock(pool, area)
 
 
 @public_router.get("/publications", response_model=api.PublicationView,
                    summary="积分与物品月度公示（公开，持有人仅以化名编号脱敏显示）/ the monthly publication, public")
-async def public_publication(request: Request, area: Annotated[CommunityCode, COMMUNITY],
-                             month: Annotated[Month, MONTH]) -> api.PublicationView:
-    return await service.publication_of(pool_of(request), area, month)
+async def public_publication(area: Annotated[CommunityCode, COMMUNITY], month: Annotated[Month, MONTH],
+                             pool: DbPool) -> api.PublicationView:
+    return await service.publication_of(pool, area, month)
