@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from contracts.api import needs as api
 from contracts.taxonomy import Channel, Route, TargetGroup, Urgency
 from contracts.values import MAX_PAGE, AreaCode
-from kit.app import keyring_of, pool_of
+from kit.app import DbPool, Keys
 from kit.auth import (
     PURPOSE,
     Principal,
@@ -38,8 +38,15 @@ AREA = Query(default=None, description="行政区划代码，默认为令牌辖�
 W = (Role.SOCIAL_WORKER, Role.GRID_WORKER)  # community workers
 READERS = (*W, Role.CIVIL_AFFAIRS, Role.PARTY_SECRETARY, Role.AUDITOR)
 UNMASKERS = W  # may see personal data unmasked, with a stated purpose, audited
-
-
+Reader = Annotated[Principal, Depends(require(*READERS))]
+Worker = Annotated[Principal, Depends(require(*W))]
+SocialWorker = Annotated[Principal, Depends(require(Role.SOCIAL_WORKER))]
+CivilAffairs = Annotated[Principal, Depends(require(Role.CIVIL_AFFAIRS))]
+Raiser = Annotated[Principal, Depends(require(*W, Role.RESIDENT, Role.PARTNER))]
+WorkerOrResident = Annotated[Principal, Depends(require(*W, Role.RESIDENT))]
+Mediator = Annotated[Principal, Depends(require(Role.SOCIAL_WORKER, Role.PARTY_SECRETARY))]
+ResidentReader = Annotated[Principal, Depends(require(*W, Role.CIVIL_AFFAIRS, Role.AUDITOR))]
+AnyRole = Annotated[Principal, Depends(require(*Role))]
 
 
 def _defaults() -> dict[str, float]:
@@ -62,34 +69,32 @@ CHANNELS_OF = {Role.RESIDENT: {Channel.SELF_REPORT}, Role.PARTNER: {Channel.PORT
 
 
 @router.post("/needs", status_code=201, response_model=api.NeedCreated, summary="登记需求 / raise a need")
-async def raise_need(need: api.NeedIn, request: Request,
-                     who: Principal = Depends(require(*W, Role.RESIDENT, Role.PARTNER))) -> api.NeedCreated:
+async def raise_need(need: api.NeedIn, request: Request, who: Raiser, pool: DbPool, keyring: Keys) -> api.NeedCreated:
     require_jurisdiction(who, need.area_code, hide=False)
     allowed = CHANNELS_OF.get(who.role)
     if allowed is not None and need.channel not in allowed:
         raise Problem(403, "无权操作 / Forbidden", f"此角色只能通过 {', '.join(sorted(allowed))} 渠道登记需求",
                       errors=[{"field": "channel", "message": f"must be one of {sorted(allowed)}"}])
     if (who.role == Role.RESIDENT and need.resident is not None
-            and keyring_of(request).pseudonym(need.resident.citizen_id, "resident") != who.sub):
+            and keyring.pseudonym(need.resident.citizen_id, "resident") != who.sub):
         raise Problem(403, "无权操作 / Forbidden", "居民只能为本人登记需求 / a resident raises needs for themself",
                       errors=[{"field": "resident.citizen_id", "message": "not the caller"}])
     await _taxonomy(request).require(need.category)
-    return await handlers.raise_need(pool_of(request), keyring_of(request), _defaults(), who, need)
+    return await handlers.raise_need(pool, keyring, _defaults(), who, need)
 
 
 @router.get("/needs", response_model=api.NeedPage, summary="需求库检索 / search the need library")
 async def search_needs(
-    request: Request,
+    request: Request, who: Reader, pool: DbPool, keyring: Keys,
     area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
     category: str | None = None, target_group: TargetGroup | None = None, status: Status | None = None,
     urgency: Urgency | None = None, overdue: bool | None = None,
     page: int = Query(default=1, ge=1, le=MAX_PAGE), page_size: int = Query(default=20, ge=1, le=200),
-    who: Principal = Depends(require(*READERS)),
 ) -> api.NeedPage:
     where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
-    total, rows = await store.search(pool_of(request), where, args, page_size, (page - 1) * page_size)
+    total, rows = await store.search(pool, where, args, page_size, (page - 1) * page_size)
     at, labels = handlers.now(), await _labels(request)
-    return api.NeedPage(items=[handlers.need_view(r, keyring_of(request), labels, at) for r in rows], total=total, page=page,
+    return api.NeedPage(items=[handlers.need_view(r, keyring, labels, at) for r in rows], total=total, page=page,
                         page_size=page_size)
 
 
@@ -101,12 +106,12 @@ CSV_HEADER = ("需求编号", "区划代码", "区划名称", "类别", "紧急�
 
 @router.get("/needs/export.csv", summary="导出需求库（CSV，脱敏）/ export the library as CSV (masked)")
 async def export_needs(
-    request: Request, area: str | None = None, category: str | None = None,
+    request: Request, who: Reader, pool: DbPool, keyring: Keys, area: str | None = None, category: str | None = None,
     target_group: TargetGroup | None = None, status: Status | None = None, urgency: Urgency | None = None,
-    overdue: bool | None = None, who: Principal = Depends(require(*READERS)),
+    overdue: bool | None = None,
 ) -> StreamingResponse:
     where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
-    pool, keyring, at, labels = pool_of(request), keyring_of(request), handlers.now(), await _labels(request)
+    at, labels = handlers.now(), await _labels(request)
 
     async def lines():
         yield "\ufeff" + _csv_line(CSV_HEADER)  # BOM: Excel opens UTF-8 Chinese correctly
@@ -130,52 +135,48 @@ def _csv_line(values) -> str:
 
 
 @router.get("/needs/stats", response_model=api.NeedStats, summary="需求统计 / statistics for an area")
-async def need_stats(request: Request, area: str | None = None,
-                     who: Principal = Depends(require(*READERS))) -> api.NeedStats:
+async def need_stats(who: Reader, pool: DbPool, area: str | None = None) -> api.NeedStats:
     where, args = _library_filter(who, area, None, None, None, None, None)
-    row = await store.stats(pool_of(request), where, args, handlers.now())
+    row = await store.stats(pool, where, args, handlers.now())
     return handlers.stats_view(area or who.area, row)
 
 
 @router.get("/needs/trend", response_model=list[api.NeedTrendPoint],
             summary="需求月度趋势 / raised, resolved and first response, month by month")
-async def need_trend(request: Request, area: str | None = AREA,
-                     months: int = Query(default=12, ge=1, le=36, description="最近几个月（含本月）/ how many months"),
-                     who: Principal = Depends(require(*READERS))) -> list[api.NeedTrendPoint]:
-    return await handlers.trend(pool_of(request), listing_area(who, area), months)
+async def need_trend(
+    who: Reader, pool: DbPool, area: str | None = AREA,
+    months: int = Query(default=12, ge=1, le=36, description="最近几个月（含本月）/ how many months"),
+) -> list[api.NeedTrendPoint]:
+    return await handlers.trend(pool, listing_area(who, area), months)
 
 
 @router.get("/needs/linkage", response_model=api.NeedLinkage,
             summary="五社联动指数 / the five actors' share of resolved needs")
-async def need_linkage(request: Request, area: str | None = AREA,
-                       who: Principal = Depends(require(*READERS))) -> api.NeedLinkage:
-    return await handlers.linkage(pool_of(request), listing_area(who, area))
+async def need_linkage(who: Reader, pool: DbPool, area: str | None = AREA) -> api.NeedLinkage:
+    return await handlers.linkage(pool, listing_area(who, area))
 
 
 # --- service levels per area (before /needs/{need_id}, which would take the path) -------------------
 
 @router.get("/needs/service-levels", response_model=api.ServiceLevelsView,
             summary="服务时限（本辖区生效值及来源）/ the service levels in force in an area, and where each comes from")
-async def get_service_levels(request: Request, area: str | None = AREA,
-                             who: Principal = Depends(require(*READERS))) -> api.ServiceLevelsView:
-    return await handlers.service_levels(pool_of(request), _defaults(), listing_area(who, area))
+async def get_service_levels(who: Reader, pool: DbPool, area: str | None = AREA) -> api.ServiceLevelsView:
+    return await handlers.service_levels(pool, _defaults(), listing_area(who, area))
 
 
 @router.get("/needs/service-levels/history", response_model=list[api.ServiceLevelChange],
             summary="服务时限调整记录 / who changed the service levels of an area and those inside it")
-async def service_level_history(request: Request, area: str | None = AREA,
-                                limit: int = Query(default=50, ge=1, le=500),
-                                who: Principal = Depends(require(*READERS))) -> list[api.ServiceLevelChange]:
-    return await handlers.service_level_history(pool_of(request), listing_area(who, area), limit)
+async def service_level_history(who: Reader, pool: DbPool, area: str | None = AREA,
+                                limit: int = Query(default=50, ge=1, le=500)) -> list[api.ServiceLevelChange]:
+    return await handlers.service_level_history(pool, listing_area(who, area), limit)
 
 
 @router.put("/needs/service-levels/{area_code}", response_model=api.ServiceLevelsView,
             summary="设置辖区服务时限（审计）/ set an area's service levels (audited)")
 async def set_service_levels(area_code: Annotated[AreaCode, Path(description="省、市、县、街道（乡镇）或村（社区）代码")],
-                             body: api.ServiceLevelsIn, request: Request,
-                             who: Principal = Depends(require(Role.CIVIL_AFFAIRS))) -> api.ServiceLevelsView:
+                             body: api.ServiceLevelsIn, who: CivilAffairs, pool: DbPool) -> api.ServiceLevelsView:
     require_jurisdiction(who, area_code, hide=False)
-    return await handlers.set_service_levels(pool_of(request), _defaults(), who, area_code, body)
+    return await handlers.set_service_levels(pool, _defaults(), who, area_code, body)
 
 
 def _library_filter(who: Principal, area, category, target_group, status, urgency, overdue):
@@ -184,141 +185,131 @@ def _library_filter(who: Principal, area, category, target_group, status, urgenc
 
 
 @router.get("/needs/{need_id}", response_model=api.NeedView, summary="需求详情 / one need")
-async def get_need(need_id: UUID, request: Request, purpose: str | None = PURPOSE,
-                   who: Principal = Depends(require(*READERS))) -> api.NeedView:
+async def get_need(need_id: UUID, request: Request, who: Reader, pool: DbPool, keyring: Keys,
+                   purpose: str | None = PURPOSE) -> api.NeedView:
     may_unmask(who, purpose, UNMASKERS)
-    async with UnitOfWork(pool_of(request)) as uow:
+    async with UnitOfWork(pool) as uow:
         row = visible(who, await store.get_need(uow.conn, need_id))
         if purpose is not None:
             handlers.audit_read(uow, who, f"need/{need_id}", row["area_code"], purpose, ["name", "phone", "citizen_id"])
-    return handlers.need_view(row, keyring_of(request), await _labels(request), masked=purpose is None)
+    return handlers.need_view(row, keyring, await _labels(request), masked=purpose is None)
 
 
 @router.get("/needs/{need_id}/timeline", response_model=list[api.TimelineEntry], summary="需求时间线 / what each actor did")
-async def need_timeline(need_id: UUID, request: Request,
-                        who: Principal = Depends(require(*READERS))) -> list[api.TimelineEntry]:
-    visible(who, await store.get_need(pool_of(request), need_id))
-    return handlers.timeline_view(await store.timeline(pool_of(request), need_id))
+async def need_timeline(need_id: UUID, who: Reader, pool: DbPool) -> list[api.TimelineEntry]:
+    visible(who, await store.get_need(pool, need_id))
+    return handlers.timeline_view(await store.timeline(pool, need_id))
 
 
 # --- the need's life ----------------------------------------------------------------------------
 
 @router.post("/needs/{need_id}/assessment", summary="评估并分派 / assess and route")
-async def assess(need_id: UUID, body: api.AssessmentIn, request: Request,
-                 who: Principal = Depends(require(Role.SOCIAL_WORKER))) -> dict:
+async def assess(need_id: UUID, body: api.AssessmentIn, request: Request, who: SocialWorker, pool: DbPool) -> dict:
     await _taxonomy(request).require(body.category)
-    return {"id": need_id, "status": await handlers.assess(pool_of(request), who, need_id, body)}
+    return {"id": need_id, "status": await handlers.assess(pool, who, need_id, body)}
 
 
 @router.post("/needs/{need_id}/resolution", summary="确认解决 / confirm the need is met")
-async def resolve(need_id: UUID, body: api.ResolutionIn, request: Request,
-                  who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
-    return {"id": need_id, "status": await handlers.resolve(pool_of(request), _defaults(), who, need_id, body)}
+async def resolve(need_id: UUID, body: api.ResolutionIn, who: WorkerOrResident, pool: DbPool) -> dict:
+    return {"id": need_id, "status": await handlers.resolve(pool, _defaults(), who, need_id, body)}
 
 
 @router.post("/needs/{need_id}/feedback", summary="满意度评价 / the resident's judgement")
-async def feedback(need_id: UUID, body: api.FeedbackIn, request: Request,
-                   who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
-    return {"id": need_id, "status": await handlers.give_feedback(pool_of(request), _defaults(), who, need_id, body)}
+async def feedback(need_id: UUID, body: api.FeedbackIn, who: WorkerOrResident, pool: DbPool) -> dict:
+    return {"id": need_id, "status": await handlers.give_feedback(pool, _defaults(), who, need_id, body)}
 
 
 @router.post("/needs/{need_id}/disputes", status_code=201, summary="提出异议，进入调处 / dispute: open a mediation")
-async def dispute(need_id: UUID, body: api.DisputeIn, request: Request,
-                  who: Principal = Depends(require(*W, Role.RESIDENT))) -> dict:
-    return {"case_id": await handlers.open_dispute(pool_of(request), who, need_id, body), "status": Status.DISPUTED}
+async def dispute(need_id: UUID, body: api.DisputeIn, who: WorkerOrResident, pool: DbPool) -> dict:
+    return {"case_id": await handlers.open_dispute(pool, who, need_id, body), "status": Status.DISPUTED}
 
 
 @router.post("/mediations/{case_id}/settlement", summary="调处办结 / settle a mediation")
-async def settle(case_id: UUID, body: api.MediationDecisionIn, request: Request,
-                 who: Principal = Depends(require(Role.SOCIAL_WORKER, Role.PARTY_SECRETARY))) -> dict:
-    await handlers.settle_mediation(pool_of(request), who, case_id, body)
+async def settle(case_id: UUID, body: api.MediationDecisionIn, who: Mediator, pool: DbPool) -> dict:
+    await handlers.settle_mediation(pool, who, case_id, body)
     return {"case_id": case_id, "status": "settled"}
 
 
 @router.post("/mediations/{case_id}/escalation", summary="提交党建联席会议 / escalate to the joint meeting")
-async def escalate(case_id: UUID, body: api.DisputeIn, request: Request,
-                   who: Principal = Depends(require(Role.SOCIAL_WORKER, Role.PARTY_SECRETARY))) -> dict:
-    await handlers.escalate_mediation(pool_of(request), who, case_id, body)
+async def escalate(case_id: UUID, body: api.DisputeIn, who: Mediator, pool: DbPool) -> dict:
+    await handlers.escalate_mediation(pool, who, case_id, body)
     return {"case_id": case_id, "status": "escalated"}
 
 
 @router.get("/mediations/{case_id}", response_model=api.MediationView, summary="调处案件 / a mediation case")
-async def get_mediation(case_id: UUID, request: Request, who: Principal = Depends(require(*READERS))) -> api.MediationView:
-    case = visible(who, await store.get_mediation(pool_of(request), case_id))
+async def get_mediation(case_id: UUID, who: Reader, pool: DbPool) -> api.MediationView:
+    case = visible(who, await store.get_mediation(pool, case_id))
     return api.MediationView.model_validate(dict(case))
 
 
 @router.post("/needs/{need_id}/revisits", status_code=201, summary="记录回访 / record a revisit")
-async def revisit(need_id: UUID, body: api.RevisitIn, request: Request, who: Principal = Depends(require(*W))) -> dict:
-    return {"id": await handlers.record_revisit(pool_of(request), who, need_id, body)}
+async def revisit(need_id: UUID, body: api.RevisitIn, who: Worker, pool: DbPool) -> dict:
+    return {"id": await handlers.record_revisit(pool, who, need_id, body)}
 
 
 @router.get("/revisits/due", response_model=list[api.NeedView], summary="待回访清单 / needs due for a revisit")
-async def revisits_due(request: Request, area: str | None = None, on: date | None = None,
-                       who: Principal = Depends(require(*W))) -> list[api.NeedView]:
+async def revisits_due(request: Request, who: Worker, pool: DbPool, keyring: Keys, area: str | None = None,
+                       on: date | None = None) -> list[api.NeedView]:
     area = listing_area(who, area)
-    rows = await store.revisits_due(pool_of(request), area, on or handlers.now().date())
+    rows = await store.revisits_due(pool, area, on or handlers.now().date())
     labels = await _labels(request)
-    return [handlers.need_view(r, keyring_of(request), labels) for r in rows]
+    return [handlers.need_view(r, keyring, labels) for r in rows]
 
 
 # --- residents, surveys, visits -------------------------------------------------------------------
 
 @router.post("/residents", status_code=201, response_model=api.ResidentCreated, summary="登记居民 / register a resident")
-async def register_resident(body: api.ResidentRegistrationIn, request: Request,
-                            who: Principal = Depends(require(*W))) -> api.ResidentCreated:
+async def register_resident(body: api.ResidentRegistrationIn, who: Worker, pool: DbPool,
+                            keyring: Keys) -> api.ResidentCreated:
     require_jurisdiction(who, body.area_code, hide=False)
-    return await handlers.register_resident(pool_of(request), keyring_of(request), who, body)
+    return await handlers.register_resident(pool, keyring, who, body)
 
 
 @router.get("/residents/{resident_id}", response_model=api.ResidentView, summary="居民信息 / a resident")
-async def get_resident(resident_id: UUID, request: Request, purpose: str | None = PURPOSE,
-                       who: Principal = Depends(require(*W, Role.CIVIL_AFFAIRS, Role.AUDITOR))) -> api.ResidentView:
+async def get_resident(resident_id: UUID, who: ResidentReader, pool: DbPool, keyring: Keys,
+                       purpose: str | None = PURPOSE) -> api.ResidentView:
     may_unmask(who, purpose, UNMASKERS)
-    return await handlers.read_resident(pool_of(request), keyring_of(request), who, resident_id, purpose)
+    return await handlers.read_resident(pool, keyring, who, resident_id, purpose)
 
 
 @router.post("/residents/{resident_id}/consents", status_code=201, summary="记录同意 / record a consent")
-async def add_consent(resident_id: UUID, body: api.ConsentIn, request: Request,
-                      who: Principal = Depends(require(*W))) -> dict:
-    return {"id": await handlers.add_consent(pool_of(request), who, resident_id, body)}
+async def add_consent(resident_id: UUID, body: api.ConsentIn, who: Worker, pool: DbPool) -> dict:
+    return {"id": await handlers.add_consent(pool, who, resident_id, body)}
 
 
 @router.post("/surveys", status_code=201, response_model=api.SurveyCreated, summary="发起需求调研 / start a survey")
-async def create_survey(body: api.SurveyIn, request: Request,
-                        who: Principal = Depends(require(Role.SOCIAL_WORKER))) -> api.SurveyCreated:
+async def create_survey(body: api.SurveyIn, who: SocialWorker, pool: DbPool) -> api.SurveyCreated:
     require_jurisdiction(who, body.area_code, hide=False)
-    return api.SurveyCreated(id=await handlers.create_survey(pool_of(request), who, body))
+    return api.SurveyCreated(id=await handlers.create_survey(pool, who, body))
 
 
 @router.post("/surveys/{survey_id}/visits", status_code=201, response_model=api.VisitRecorded,
              summary="记录入户走访 / record a household visit")
-async def record_visit(survey_id: UUID, body: api.VisitIn, request: Request,
-                       who: Principal = Depends(require(*W))) -> api.VisitRecorded:
+async def record_visit(survey_id: UUID, body: api.VisitIn, request: Request, who: Worker, pool: DbPool,
+                       keyring: Keys) -> api.VisitRecorded:
     for i, found in enumerate(body.needs):
         await _taxonomy(request).require(found.category, field=f"needs.{i}.category")
-    return await handlers.record_visit(pool_of(request), keyring_of(request), _defaults(), who, survey_id, body)
+    return await handlers.record_visit(pool, keyring, _defaults(), who, survey_id, body)
 
 
 @router.get("/proactive-visits", response_model=list[api.ProactiveVisit],
             summary="主动走访清单 / residents due for a proactive visit")
-async def proactive_visits(request: Request, area: str | None = None,
-                           who: Principal = Depends(require(*W))) -> list[api.ProactiveVisit]:
+async def proactive_visits(who: Worker, pool: DbPool, keyring: Keys,
+                           area: str | None = None) -> list[api.ProactiveVisit]:
     area = listing_area(who, area)
-    return await handlers.proactive_list(pool_of(request), keyring_of(request), _defaults(), area)
+    return await handlers.proactive_list(pool, keyring, _defaults(), area)
 
 
 # --- the taxonomy -----------------------------------------------------------------------------------
 
 @router.get("/taxonomy/categories", response_model=list[api.CategoryView], summary="需求类别 / need categories")
-async def categories(request: Request, who: Principal = Depends(require(*Role))) -> list[api.CategoryView]:
+async def categories(request: Request, who: AnyRole) -> list[api.CategoryView]:
     return list((await _taxonomy(request).all()).values())
 
 
 @router.post("/taxonomy/categories", status_code=201, response_model=api.CategoryView,
              summary="新增需求类别 / add a need category")
-async def add_category(body: api.CategoryIn, request: Request,
-                       who: Principal = Depends(require(Role.CIVIL_AFFAIRS))) -> api.CategoryView:
+async def add_category(body: api.CategoryIn, request: Request, who: CivilAffairs) -> api.CategoryView:
     # one taxonomy for the whole installation: only the provincial department extends it
     require_jurisdiction(who, PROVINCE, hide=False)
     return await _taxonomy(request).add(who, body)
