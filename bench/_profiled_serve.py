@@ -5,6 +5,7 @@ on SIGUSR1 (the benchmark sends it after the measured phases) and again on SIGTE
 then end the process at once (uvicorn re-raises the stop signal after its shutdown, which would
 otherwise end the process before cProfile could write anything).
 """
+
 from __future__ import annotations
 
 import cProfile

@@ -4,6 +4,7 @@ on a fresh node of each kind, on loopback.
 
     .venv/bin/python bench/nats_sync.py [publishes] [runs]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,8 +40,9 @@ async def publish_seconds(url: str, count: int) -> float:
 def one_run(sync_interval: str, count: int) -> float:
     home = Path(tempfile.mkdtemp(prefix="wushe-bench-nats-", dir="/tmp"))
     port, http_port, conf = free_port(), free_port(), home / "nats.conf"
-    conf.write_text(nats_config(name="bench", client_port=port, http_port=http_port, store=home,
-                                sync_interval=sync_interval))
+    conf.write_text(
+        nats_config(name="bench", client_port=port, http_port=http_port, store=home, sync_interval=sync_interval)
+    )
     node = NatsNode("bench", port, http_port, conf, home / "nats.log")
     node.start()
     try:
@@ -53,8 +55,10 @@ def one_run(sync_interval: str, count: int) -> float:
 def main(count: int = PUBLISHES, runs: int = RUNS) -> None:
     for mode in ("2m", "always"):
         seconds = statistics.median(one_run(mode, count) for _ in range(runs))
-        print(f"sync_interval {mode:>6}: {count} publishes in {seconds:.2f} s (median of {runs}) = "
-              f"{count / seconds:,.0f}/s, {seconds / count * 1e3:.2f} ms each")
+        print(
+            f"sync_interval {mode:>6}: {count} publishes in {seconds:.2f} s (median of {runs}) = "
+            f"{count / seconds:,.0f}/s, {seconds / count * 1e3:.2f} ms each"
+        )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ commit) - t_send (time.time() just before the client writes the request); same h
 The anchor's latency starts later (at its handler start, after HTTP parsing and validation),
 so ours is the stricter measure.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,9 +68,9 @@ SAT_CONNS = int(os.environ.get("BENCH_SAT_CONNS", "32"))
 PACED_CONNS = int(os.environ.get("BENCH_PACED_CONNS", "8"))
 PACED_RATE = float(os.environ.get("BENCH_PACED_RATE", "400"))
 WARMUP_N = 300
-SAT_MAX_S = 120.0               # a saturation phase never posts for longer than this
-DRAIN_MAX_S = 120.0             # wait at most this long for every posted need to reach `demands`
-ANCHOR_TIMEOUT_S = 900.0        # one anchor invocation (its own bound is 180 s + 60 s per phase)
+SAT_MAX_S = 120.0  # a saturation phase never posts for longer than this
+DRAIN_MAX_S = 120.0  # wait at most this long for every posted need to reach `demands`
+ANCHOR_TIMEOUT_S = 900.0  # one anchor invocation (its own bound is 180 s + 60 s per phase)
 ANCHOR_SAT_DELAY_MS, ANCHOR_PACED_DELAY_MS = 0, 14
 SKIP_ANCHOR = os.environ.get("BENCH_SKIP_ANCHOR", "") not in ("", "0")
 # BENCH_PROFILE=gateway,needs: run those services under cProfile (slows them; for finding hot spots)
@@ -86,14 +87,16 @@ PACED_TAG = f"c{PACED_CONNS} open-loop {PACED_RATE:g}/s (paced)"
 ANCHOR_SAT_TAG = "c32 (saturation)"
 ANCHOR_PACED_TAG = "c8 delay14ms (~400/s paced)"
 
-NEED_BODY = orjson.dumps({
-    "area_code": "130102001001",
-    "category": "meal_aid",
-    "urgency": "routine",
-    "description": "独居老人，每周一三五需要送午餐上门",
-    "required_skills": ["送餐"],
-    "resident": {"name": "张三", "phone": "13800138000", "citizen_id": "11010519491231002X"},
-})
+NEED_BODY = orjson.dumps(
+    {
+        "area_code": "130102001001",
+        "category": "meal_aid",
+        "urgency": "routine",
+        "description": "独居老人，每周一三五需要送午餐上门",
+        "required_skills": ["送餐"],
+        "resident": {"name": "张三", "phone": "13800138000", "citizen_id": "11010519491231002X"},
+    }
+)
 
 
 def log(*parts) -> None:
@@ -119,6 +122,7 @@ def anchors_dir() -> Path:
 
 
 # --- the load generator: HTTP/1.1 keep-alive over asyncio streams ---------------------------
+
 
 class HttpConn:
     """One keep-alive connection; one request at a time (no pipelining)."""
@@ -289,6 +293,7 @@ async def _bounded_gather(coros: list, timeout: float) -> None:
 
 # --- CPU accounting ---------------------------------------------------------------------------
 
+
 class CpuProbe:
     """CPU seconds per labelled process between start() and stop(), as % of one core."""
 
@@ -356,12 +361,19 @@ class CpuProbe:
         busy = sum(v for f, v in d.items() if f not in ("idle", "iowait", "guest", "guest_nice"))
         res[f"machine busy (of {100 * (os.cpu_count() or 1)})"] = round(100.0 * busy / wall, 1)
         res["machine user/system/softirq+irq/steal"] = "/".join(
-            str(round(100.0 * v / wall)) for v in (d.get("user", 0) + d.get("nice", 0), d.get("system", 0),
-                                                   d.get("softirq", 0) + d.get("irq", 0), d.get("steal", 0)))
+            str(round(100.0 * v / wall))
+            for v in (
+                d.get("user", 0) + d.get("nice", 0),
+                d.get("system", 0),
+                d.get("softirq", 0) + d.get("irq", 0),
+                d.get("steal", 0),
+            )
+        )
         return res
 
 
 # --- our side -------------------------------------------------------------------------------
+
 
 class Stack:
     def __init__(self) -> None:
@@ -371,8 +383,9 @@ class Stack:
         self.nats = None
         self.pg_started = False
         self.procs: dict[str, subprocess.Popen] = {}
-        self.settings = Settings(home=self.home, http_port=http_p,
-                                 nats_url=f"nats://127.0.0.1:{nats_p}", pg_host=None, pg_port=5432)
+        self.settings = Settings(
+            home=self.home, http_port=http_p, nats_url=f"nats://127.0.0.1:{nats_p}", pg_host=None, pg_port=5432
+        )
         self.token = ""
 
     @property
@@ -403,8 +416,11 @@ class Stack:
                 self.procs[name] = spawn(s, "serve", name, log_name=name)
         wait_ready(s, self.procs)
         self.token = issue_token(s, role="social_worker", area="130102", sub="bench")
-        log("stack ready: " + ", ".join(f"{n} pid {p.pid}" for n, p in self.procs.items())
-            + f", nats pid {self.nats.pid}, postgres pid {self.postmaster_pid()}")
+        log(
+            "stack ready: "
+            + ", ".join(f"{n} pid {p.pid}" for n, p in self.procs.items())
+            + f", nats pid {self.nats.pid}, postgres pid {self.postmaster_pid()}"
+        )
 
     def _spawn_profiled(self, name: str) -> subprocess.Popen:
         """Like deploy.launcher.spawn, under cProfile (see bench/_profiled_serve.py)."""
@@ -412,9 +428,13 @@ class Stack:
         logs.mkdir(parents=True, exist_ok=True)
         prof = self.home / f"{name}.prof"
         wrapper = Path(__file__).resolve().parent / "_profiled_serve.py"
-        return subprocess.Popen([sys.executable, str(wrapper), str(prof), "serve", name],
-                                env=service_env(self.settings), stdout=open(logs / f"{name}.log", "ab"),
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, str(wrapper), str(prof), "serve", name],
+            env=service_env(self.settings),
+            stdout=open(logs / f"{name}.log", "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def dump_profiles(self, out_dir: Path, stamp: str) -> None:
         import pstats
@@ -459,7 +479,9 @@ class Stack:
     def check_alive(self) -> None:
         for name, p in self.procs.items():
             if p.poll() is not None:
-                raise SystemExit(f"{name} exited (code {p.returncode}); its log is shown above (BENCH_KEEP_HOME=1 keeps it)")
+                raise SystemExit(
+                    f"{name} exited (code {p.returncode}); its log is shown above (BENCH_KEEP_HOME=1 keeps it)"
+                )
 
     def stop(self, failed: bool = False) -> None:
         # a second Ctrl-C must not cut the cleanup short (it is bounded: about 10 s + pg_ctl stop)
@@ -546,8 +568,14 @@ async def our_phase(stack: Stack, mode: str, n: int) -> dict:
     await admin.close()
     vol = await asyncpg.connect(**stack.pg_kwargs, database=s.db_name("volunteers"))
     needs_db = await asyncpg.connect(**stack.pg_kwargs, database=s.db_name("needs"))
-    probe = CpuProbe({**{name: p.pid for name, p in stack.procs.items()}, "nats-server": stack.nats.pid,
-                      "load-generator": os.getpid()}, stack.postmaster_pid())
+    probe = CpuProbe(
+        {
+            **{name: p.pid for name, p in stack.procs.items()},
+            "nats-server": stack.nats.pid,
+            "load-generator": os.getpid(),
+        },
+        stack.postmaster_pid(),
+    )
     try:
         probe.start()
         t_phase = time.perf_counter()
@@ -562,7 +590,9 @@ async def our_phase(stack: Stack, mode: str, n: int) -> dict:
         rows = await vol.fetch("SELECT need_id, recorded_at FROM demands WHERE need_id = ANY($1::uuid[])", ids)
         totals = await vol.fetchrow(
             "SELECT (SELECT count(*) FROM demands) AS demands, "
-            "(SELECT count(*) FROM inbox WHERE consumer = $1) AS inbox", CONSUMER)
+            "(SELECT count(*) FROM inbox WHERE consumer = $1) AS inbox",
+            CONSUMER,
+        )
         needs_total = await needs_db.fetchval("SELECT count(*) FROM needs")
         outbox_pending = await needs_db.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
     finally:
@@ -575,23 +605,39 @@ async def our_phase(stack: Stack, mode: str, n: int) -> dict:
     post_ms = [r[1] * 1000 for r in ok]
     sends = [r[0] for r in load.records]
     res: dict = {
-        "side": "wushe", "mode": mode, "posted_201": len(ok), "requests": len(load.records),
-        "non201": sum(1 for r in load.records if r[2] != 201), "conn_errors": load.errors,
-        "error_samples": load.error_samples, "events": len(lat_ms), "missing_in_demands": len(ids) - seen,
+        "side": "wushe",
+        "mode": mode,
+        "posted_201": len(ok),
+        "requests": len(load.records),
+        "non201": sum(1 for r in load.records if r[2] != 201),
+        "conn_errors": load.errors,
+        "error_samples": load.error_samples,
+        "events": len(lat_ms),
+        "missing_in_demands": len(ids) - seen,
         "post_phase_s": round(t_post, 2),
-        "needs_total": needs_total, "demands_total": totals["demands"], "inbox_total": totals["inbox"],
-        "lost": needs_total - totals["demands"], "duplicated": totals["inbox"] - totals["demands"],
-        "outbox_pending": outbox_pending, "cpu%": cpu,
+        "needs_total": needs_total,
+        "demands_total": totals["demands"],
+        "inbox_total": totals["inbox"],
+        "lost": needs_total - totals["demands"],
+        "duplicated": totals["inbox"] - totals["demands"],
+        "outbox_pending": outbox_pending,
+        "cpu%": cpu,
     }
     if lat_ms:
         span = max(recorded[r[3]] for r in ok if r[3] in recorded) - min(r[0] for r in ok)
         last_answer = max(r[0] + r[1] for r in ok)
-        res.update({
-            "e2e_eps": len(lat_ms) / span, "p50_ms": pct(lat_ms, 50), "p90_ms": pct(lat_ms, 90),
-            "p99_ms": pct(lat_ms, 99), "max_ms": max(lat_ms),
-            "post_rps": len(ok) / (last_answer - min(r[0] for r in ok)),
-            "post_p50_ms": pct(post_ms, 50), "post_p99_ms": pct(post_ms, 99),
-        })
+        res.update(
+            {
+                "e2e_eps": len(lat_ms) / span,
+                "p50_ms": pct(lat_ms, 50),
+                "p90_ms": pct(lat_ms, 90),
+                "p99_ms": pct(lat_ms, 99),
+                "max_ms": max(lat_ms),
+                "post_rps": len(ok) / (last_answer - min(r[0] for r in ok)),
+                "post_p50_ms": pct(post_ms, 50),
+                "post_p99_ms": pct(post_ms, 99),
+            }
+        )
     if mode == "paced" and len(sends) > 1:
         res["achieved_rate"] = (len(sends) - 1) / (max(sends) - min(sends))
         res["schedule_slips"] = load.slips
@@ -600,11 +646,16 @@ async def our_phase(stack: Stack, mode: str, n: int) -> dict:
 
 # --- anchor side ----------------------------------------------------------------------------
 
+
 def ensure_wrk() -> bool:
     if shutil.which("wrk"):
         return True
     log("wrk is missing: installing it with `apt-get install -y wrk` (Debian package)")
-    for cmd in (["apt-get", "install", "-y", "-q", "wrk"], ["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "wrk"]):
+    for cmd in (
+        ["apt-get", "install", "-y", "-q", "wrk"],
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "wrk"],
+    ):
         if cmd[1] == "update" and shutil.which("wrk"):
             break
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -614,17 +665,36 @@ def ensure_wrk() -> bool:
 
 
 def run_anchor(stack: Stack, folder: Path, mode: str, n: int) -> dict:
-    conns, delay, tag = ((32, ANCHOR_SAT_DELAY_MS, ANCHOR_SAT_TAG) if mode == "saturation"
-                         else (8, ANCHOR_PACED_DELAY_MS, ANCHOR_PACED_TAG))
+    conns, delay, tag = (
+        (32, ANCHOR_SAT_DELAY_MS, ANCHOR_SAT_TAG)
+        if mode == "saturation"
+        else (8, ANCHOR_PACED_DELAY_MS, ANCHOR_PACED_TAG)
+    )
     bench_dir = stack.home / "anchor"
     bench_dir.mkdir(exist_ok=True)
-    env = {**os.environ, "PIPE_MODES": "batch", "PIPE_N": str(n), "PIPE_CONNS": str(conns),
-           "PIPE_DELAY_MS": str(delay), "PIPE_TAG": tag, "REPS": "1", "BENCH_DIR": str(bench_dir),
-           "NATS_URL": stack.settings.nats_url, "PG_URI": stack.anchor_uri(), "PIPE_PORT": str(free_port())}
+    env = {
+        **os.environ,
+        "PIPE_MODES": "batch",
+        "PIPE_N": str(n),
+        "PIPE_CONNS": str(conns),
+        "PIPE_DELAY_MS": str(delay),
+        "PIPE_TAG": tag,
+        "REPS": "1",
+        "BENCH_DIR": str(bench_dir),
+        "NATS_URL": stack.settings.nats_url,
+        "PG_URI": stack.anchor_uri(),
+        "PIPE_PORT": str(free_port()),
+    }
     out_path, err_path = bench_dir / f"anchor-{mode}.out", bench_dir / f"anchor-{mode}.err"
     with open(out_path, "w") as out, open(err_path, "w") as err:
-        proc = subprocess.Popen([sys.executable, str(folder / "pipeline.py")], cwd=str(folder), env=env,
-                                stdout=out, stderr=err, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(folder / "pipeline.py")],
+            cwd=str(folder),
+            env=env,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
         try:
             proc.wait(ANCHOR_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -634,7 +704,7 @@ def run_anchor(stack: Stack, folder: Path, mode: str, n: int) -> dict:
     results = {}
     for line in out_path.read_text().splitlines():
         if line.startswith("RESULT "):
-            rec = json.loads(line[len("RESULT "):])
+            rec = json.loads(line[len("RESULT ") :])
             results[rec["name"]] = rec
     base = f"7 pipeline consumer=batch wrk {tag}"
     if f"{base} e2e" not in results:
@@ -645,10 +715,18 @@ def run_anchor(stack: Stack, folder: Path, mode: str, n: int) -> dict:
     def val(suffix: str):
         return results.get(f"{base} {suffix}", {}).get("median")
 
-    res = {"side": "anchor", "mode": mode, "name": base, "e2e_eps": val("e2e"), "p50_ms": val("e2e p50"),
-           "p99_ms": val("e2e p99"), "post_rps": val("POST rps"), "post_p99_ms": val("POST p99"),
-           "cpu%": results[f"{base} e2e"].get("extra", {}).get("cpu%"),
-           "dups": results[f"{base} e2e"].get("extra", {}).get("dups")}
+    res = {
+        "side": "anchor",
+        "mode": mode,
+        "name": base,
+        "e2e_eps": val("e2e"),
+        "p50_ms": val("e2e p50"),
+        "p99_ms": val("e2e p99"),
+        "post_rps": val("POST rps"),
+        "post_p99_ms": val("POST p99"),
+        "cpu%": results[f"{base} e2e"].get("extra", {}).get("cpu%"),
+        "dups": results[f"{base} e2e"].get("extra", {}).get("dups"),
+    }
     # the anchor's own detail line (stderr) has POST p50 and non-2xx
     for line in err_path.read_text().splitlines():
         if line.startswith("{") and '"mode": "batch"' in line:
@@ -680,12 +758,20 @@ def _stop_anchor(proc: subprocess.Popen) -> None:
 
 # --- reporting ------------------------------------------------------------------------------
 
+
 def report_line(name: str, values: list, unit: str, extra: dict | None = None) -> dict | None:
     vals = [float(v) for v in values if v is not None and v == v]
     if not vals:
         return None
-    rec = {"name": name, "unit": unit, "n": len(vals), "median": statistics.median(vals), "min": min(vals),
-           "max": max(vals), "values": [round(v, 2) for v in vals]}
+    rec = {
+        "name": name,
+        "unit": unit,
+        "n": len(vals),
+        "median": statistics.median(vals),
+        "min": min(vals),
+        "max": max(vals),
+        "values": [round(v, 2) for v in vals],
+    }
     if extra:
         rec["extra"] = extra
     print("RESULT " + json.dumps(rec, ensure_ascii=False), flush=True)
@@ -708,8 +794,10 @@ def summarize(ours: dict[str, list[dict]], anchor: dict[str, list[dict]]) -> dic
     for mode in ("saturation", "paced"):
         o, a = ours.get(mode, []), anchor.get(mode, [])
         summary[mode] = {
-            side: {k: m(rows, k) for k in ("e2e_eps", "p50_ms", "p99_ms", "post_rps", "post_p50_ms",
-                                           "post_p99_ms", "achieved_rate")}
+            side: {
+                k: m(rows, k)
+                for k in ("e2e_eps", "p50_ms", "p99_ms", "post_rps", "post_p50_ms", "post_p99_ms", "achieved_rate")
+            }
             for side, rows in (("wushe", o), ("anchor", a))
         }
         ours_eps, anc_eps = summary[mode]["wushe"]["e2e_eps"], summary[mode]["anchor"]["e2e_eps"]
@@ -730,7 +818,12 @@ def print_table(summary: dict, ours: dict[str, list[dict]], anchor: dict[str, li
         ("saturation POST req/s", s["wushe"]["post_rps"], s["anchor"]["post_rps"], True),
         ("saturation POST p50 ms (client)", s["wushe"]["post_p50_ms"], s["anchor"]["post_p50_ms"], True),
         ("saturation POST p99 ms (client)", s["wushe"]["post_p99_ms"], s["anchor"]["post_p99_ms"], True),
-        (f"paced achieved rate req/s (target {PACED_RATE:g})", p["wushe"]["achieved_rate"], p["anchor"]["achieved_rate"], True),
+        (
+            f"paced achieved rate req/s (target {PACED_RATE:g})",
+            p["wushe"]["achieved_rate"],
+            p["anchor"]["achieved_rate"],
+            True,
+        ),
         ("paced e2e events/s", p["wushe"]["e2e_eps"], p["anchor"]["e2e_eps"], False),
         ("paced e2e p50 ms", p["wushe"]["p50_ms"], p["anchor"]["p50_ms"], True),
         ("paced e2e p99 ms", p["wushe"]["p99_ms"], p["anchor"]["p99_ms"], True),
@@ -748,17 +841,21 @@ def print_table(summary: dict, ours: dict[str, list[dict]], anchor: dict[str, li
     verdict1 = "-" if r is None else ("PASS" if r >= TARGET_RATIO else "FAIL")
     p99 = p["wushe"]["p99_ms"]
     verdict2 = "-" if p99 is None else ("PASS" if p99 <= TARGET_PACED_P99_MS else "FAIL")
-    print(f"target: saturation e2e throughput >= {TARGET_RATIO:.1f}x anchor   -> "
-          f"{'n/a' if r is None else f'{r:.2f}x'}  {verdict1}")
+    print(
+        f"target: saturation e2e throughput >= {TARGET_RATIO:.1f}x anchor   -> "
+        f"{'n/a' if r is None else f'{r:.2f}x'}  {verdict1}"
+    )
     print(f"target: e2e p99 <= {TARGET_PACED_P99_MS:g} ms at ~{PACED_RATE:g}/s          -> {fmt(p99)} ms  {verdict2}")
     print("note: our e2e latency starts at the client's send; the anchor's at its handler start (stricter for us)")
     for mode in ("saturation", "paced"):
         for i, row in enumerate(ours.get(mode, [])):
-            print(f"check {mode} rep{i + 1}: 201={row['posted_201']} non201={row['non201']} conn_errors={row['conn_errors']} "
-                  f"events={row['events']} missing={row['missing_in_demands']} | totals needs={row['needs_total']} "
-                  f"demands={row['demands_total']} inbox={row['inbox_total']} -> lost={row['lost']} "
-                  f"duplicated={row['duplicated']} outbox_pending={row['outbox_pending']}"
-                  + (f" slips={row.get('schedule_slips')}" if mode == "paced" else ""))
+            print(
+                f"check {mode} rep{i + 1}: 201={row['posted_201']} non201={row['non201']} conn_errors={row['conn_errors']} "
+                f"events={row['events']} missing={row['missing_in_demands']} | totals needs={row['needs_total']} "
+                f"demands={row['demands_total']} inbox={row['inbox_total']} -> lost={row['lost']} "
+                f"duplicated={row['duplicated']} outbox_pending={row['outbox_pending']}"
+                + (f" slips={row.get('schedule_slips')}" if mode == "paced" else "")
+            )
             if row["error_samples"]:
                 print(f"  error samples: {row['error_samples']}")
     for mode in ("saturation", "paced"):
@@ -767,17 +864,27 @@ def print_table(summary: dict, ours: dict[str, list[dict]], anchor: dict[str, li
             print(f"cpu% {mode} wushe  (last rep, % of one core, post+drain): {rows_[-1]['cpu%']}")
         arows = [r for r in anchor.get(mode, []) if not r.get("failed")]
         if arows:
-            print(f"cpu% {mode} anchor (last rep, its own probe): {arows[-1]['cpu%']}; "
-                  f"our idle services meanwhile: {arows[-1].get('wushe_services_idle_cpu%')}")
+            print(
+                f"cpu% {mode} anchor (last rep, its own probe): {arows[-1]['cpu%']}; "
+                f"our idle services meanwhile: {arows[-1].get('wushe_services_idle_cpu%')}"
+            )
 
 
 def emit_results(ours: dict[str, list[dict]], anchor: dict[str, list[dict]], summary: dict) -> None:
     for mode, tag in (("saturation", SAT_TAG), ("paced", PACED_TAG)):
         rows = ours.get(mode, [])
         base = f"wushe pipeline need->demand {tag}"
-        report_line(f"{base} e2e", [r.get("e2e_eps") for r in rows], "events/s",
-                    {"cpu%": rows[-1]["cpu%"] if rows else None, "events": [r["events"] for r in rows],
-                     "lost": [r["lost"] for r in rows], "duplicated": [r["duplicated"] for r in rows]})
+        report_line(
+            f"{base} e2e",
+            [r.get("e2e_eps") for r in rows],
+            "events/s",
+            {
+                "cpu%": rows[-1]["cpu%"] if rows else None,
+                "events": [r["events"] for r in rows],
+                "lost": [r["lost"] for r in rows],
+                "duplicated": [r["duplicated"] for r in rows],
+            },
+        )
         report_line(f"{base} e2e p50", [r.get("p50_ms") for r in rows], "ms")
         report_line(f"{base} e2e p99", [r.get("p99_ms") for r in rows], "ms")
         report_line(f"{base} POST rps", [r.get("post_rps") for r in rows], "req/s")
@@ -793,23 +900,32 @@ def emit_results(ours: dict[str, list[dict]], anchor: dict[str, list[dict]], sum
             report_line(f"{abase} e2e p99", [r["p99_ms"] for r in arows], "ms")
             report_line(f"{abase} POST rps", [r["post_rps"] for r in arows], "req/s")
             report_line(f"{abase} POST p99", [r["post_p99_ms"] for r in arows], "ms")
-        ratios = [o["e2e_eps"] / a["e2e_eps"] for o, a in zip(rows, arows, strict=False) if o.get("e2e_eps") and a.get("e2e_eps")]
+        ratios = [
+            o["e2e_eps"] / a["e2e_eps"]
+            for o, a in zip(rows, arows, strict=False)
+            if o.get("e2e_eps") and a.get("e2e_eps")
+        ]
         report_line(f"wushe/anchor pipeline {mode} e2e throughput ratio", ratios, "x")
 
 
 def versions() -> dict:
     out = {"python": platform.python_version(), "cpus": os.cpu_count(), "kernel": platform.release()}
     try:
-        out["git"] = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                    text=True, timeout=10).stdout.strip()
-        out["git_dirty"] = bool(subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True,
-                                               text=True, timeout=10).stdout.strip())
+        out["git"] = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        out["git_dirty"] = bool(
+            subprocess.run(
+                ["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+        )
     except (OSError, subprocess.SubprocessError):
         pass
     return out
 
 
 # --- main -----------------------------------------------------------------------------------
+
 
 def _sigterm(signum, frame):
     raise KeyboardInterrupt
@@ -826,8 +942,10 @@ def main() -> int:
     if have_anchor and not ensure_wrk():
         log("wrk is not available: running only our side")
         have_anchor = False
-    log(f"need-pipeline benchmark: REPS={REPS} N={SAT_N} paced N={PACED_N} at {PACED_RATE:g}/s"
-        + (f"; anchor {folder}/pipeline.py (batch)" if have_anchor else "; no anchor"))
+    log(
+        f"need-pipeline benchmark: REPS={REPS} N={SAT_N} paced N={PACED_N} at {PACED_RATE:g}/s"
+        + (f"; anchor {folder}/pipeline.py (batch)" if have_anchor else "; no anchor")
+    )
     t_start = time.time()
     stack = Stack()
     ours: dict[str, list[dict]] = {"saturation": [], "paced": []}
@@ -841,18 +959,29 @@ def main() -> int:
                 log(f"rep {rep + 1}/{REPS} wushe {mode} N={n} …")
                 r = arun(our_phase(stack, mode, n))
                 ours[mode].append(r)
-                log(f"  wushe {mode}: " + json.dumps({k: (round(v, 2) if isinstance(v, float) else v)
-                                                      for k, v in r.items() if k not in ("cpu%", "error_samples")}))
+                log(
+                    f"  wushe {mode}: "
+                    + json.dumps(
+                        {
+                            k: (round(v, 2) if isinstance(v, float) else v)
+                            for k, v in r.items()
+                            if k not in ("cpu%", "error_samples")
+                        }
+                    )
+                )
                 log(f"  cpu% {r['cpu%']}")
                 if have_anchor:
                     log(f"rep {rep + 1}/{REPS} anchor {mode} N={n} …")
                     idle = CpuProbe({name: p.pid for name, p in stack.procs.items()}, None).start()
                     a = run_anchor(stack, folder, mode, n)
-                    a["wushe_services_idle_cpu%"] = {k: v for k, v in idle.stop().items() if not k.startswith("machine")
-                                                     and k != "postgres(all)"}
+                    a["wushe_services_idle_cpu%"] = {
+                        k: v for k, v in idle.stop().items() if not k.startswith("machine") and k != "postgres(all)"
+                    }
                     anchor[mode].append(a)
-                    log(f"  anchor {mode}: " + json.dumps({k: (round(v, 2) if isinstance(v, float) else v)
-                                                           for k, v in a.items()}))
+                    log(
+                        f"  anchor {mode}: "
+                        + json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in a.items()})
+                    )
                 stack.check_alive()
     except KeyboardInterrupt:
         log("interrupted: stopping everything")
@@ -872,17 +1001,35 @@ def main() -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = out_dir / f"pipeline-{stamp}.json"
-    path.write_text(json.dumps({
-        "benchmark": "need pipeline vs anchor pipeline.py (consumer=batch)",
-        "utc": stamp, "duration_s": round(time.time() - t_start, 1), "versions": versions(),
-        "config": {"REPS": REPS, "BENCH_N": SAT_N, "BENCH_PACED_N": PACED_N, "sat_conns": SAT_CONNS,
-                   "paced_conns": PACED_CONNS, "paced_rate": PACED_RATE, "quick": QUICK,
-                   "anchor": str(folder) if have_anchor else None,
-                   "anchor_saturation": "PIPE_CONNS=32 PIPE_DELAY_MS=0",
-                   "anchor_paced": "PIPE_CONNS=8 PIPE_DELAY_MS=14"},
-        "targets": {"ratio_e2e_eps_min": TARGET_RATIO, "paced_p99_ms_max": TARGET_PACED_P99_MS},
-        "summary": summary, "ours": ours, "anchor": anchor,
-    }, indent=2, ensure_ascii=False, default=str))
+    path.write_text(
+        json.dumps(
+            {
+                "benchmark": "need pipeline vs anchor pipeline.py (consumer=batch)",
+                "utc": stamp,
+                "duration_s": round(time.time() - t_start, 1),
+                "versions": versions(),
+                "config": {
+                    "REPS": REPS,
+                    "BENCH_N": SAT_N,
+                    "BENCH_PACED_N": PACED_N,
+                    "sat_conns": SAT_CONNS,
+                    "paced_conns": PACED_CONNS,
+                    "paced_rate": PACED_RATE,
+                    "quick": QUICK,
+                    "anchor": str(folder) if have_anchor else None,
+                    "anchor_saturation": "PIPE_CONNS=32 PIPE_DELAY_MS=0",
+                    "anchor_paced": "PIPE_CONNS=8 PIPE_DELAY_MS=14",
+                },
+                "targets": {"ratio_e2e_eps_min": TARGET_RATIO, "paced_p99_ms_max": TARGET_PACED_P99_MS},
+                "summary": summary,
+                "ours": ours,
+                "anchor": anchor,
+            },
+            indent=2,
+            ensure_ascii=False,
+            default=str,
+        )
+    )
     print(f"\nwritten {path.relative_to(REPO)}")
     return 0
 

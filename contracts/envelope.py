@@ -3,11 +3,12 @@
 Every event body is a subclass of `Event`; it names its owning service, its snake_case name and
 its version, from which the CloudEvents `type` and the NATS subject are derived.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 from uuid import UUID
 
@@ -43,7 +44,7 @@ class Event(BaseModel):
     def event_name(cls) -> str:
         return _snake(cls.__name__)
 
-    def audit_facts(self) -> "AuditFacts":
+    def audit_facts(self) -> AuditFacts:
         """What an audit trail keeps of this event; every audit event says it."""
         raise NotImplementedError(f"{type(self).__name__} is not an audit event")
 
@@ -68,8 +69,12 @@ class DataRead(Event):
     Each service that holds personal data publishes its own subclass to the AUDIT stream."""
 
     audit: ClassVar[bool] = True
-    audit_field_labels: ClassVar[dict[str, str]] = {"name": "姓名", "phone": "电话", "citizen_id": "公民身份号码",
-                                                    "address": "住址"}
+    audit_field_labels: ClassVar[dict[str, str]] = {
+        "name": "姓名",
+        "phone": "电话",
+        "citizen_id": "公民身份号码",
+        "address": "住址",
+    }
 
     record: str = Field(description="e.g. resident/<id>, need/<id>, volunteer/<id>")
     area_code: AreaCode
@@ -80,8 +85,13 @@ class DataRead(Event):
     read_at: AwareDatetime
 
     def audit_facts(self) -> AuditFacts:
-        return AuditFacts(actor=self.reader, actor_role=self.reader_role, record=self.record, purpose=self.purpose,
-                          fields=tuple(self.fields))
+        return AuditFacts(
+            actor=self.reader,
+            actor_role=self.reader_role,
+            record=self.record,
+            purpose=self.purpose,
+            fields=tuple(self.fields),
+        )
 
 
 E = TypeVar("E", bound=Event)
@@ -117,15 +127,18 @@ def wrap(
 ) -> Envelope[E]:
     event_id = new_id()
     # Envelope is parametrized by the event's own class at runtime, which mypy cannot express
-    return cast("Envelope[E]", cast(Any, Envelope)[type(event)](
-        id=event_id,
-        type=event.type_name(),
-        source=f"/wushe/{event.service}",
-        subject=subject,
-        time=datetime.now(timezone.utc),
-        area_code=area_code,
-        correlation_id=correlation_id or event_id,
-        causation_id=causation_id,
-        traceparent=traceparent,
-        data=event,
-    ))
+    return cast(
+        "Envelope[E]",
+        cast(Any, Envelope)[type(event)](
+            id=event_id,
+            type=event.type_name(),
+            source=f"/wushe/{event.service}",
+            subject=subject,
+            time=datetime.now(UTC),
+            area_code=area_code,
+            correlation_id=correlation_id or event_id,
+            causation_id=causation_id,
+            traceparent=traceparent,
+            data=event,
+        ),
+    )

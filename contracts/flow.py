@@ -10,6 +10,7 @@ tests/e2e/test_running_consumers.py compares it with the consumers the running s
 A durable is named after the service that runs it (`volunteers-need-raised`); its name is also the
 key of its inbox rows, so a durable is never renamed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,9 +77,22 @@ def _timeline(event: type[Event], durable: str = "") -> Consumer:
 # The providers' steps that the needs service keeps on the timeline of each need they name (which of
 # them make a routed need matched is the needs service's rule: services/needs/handlers.py MATCHING).
 TIMELINE_STEPS: tuple[type[Event], ...] = (
-    TaskAccepted, ProjectProcured, DonationEarmarked, HoursVerified, FundsDisbursed, FundsCommitted, MatterDecided,
-    ProjectProposed, ProjectPublished, ProjectMilestoneReported, ProjectEvaluated, ProjectClosed, WhistleBlown,
-    MemberReported, WhistleClosed, ActionDispatched,
+    TaskAccepted,
+    ProjectProcured,
+    DonationEarmarked,
+    HoursVerified,
+    FundsDisbursed,
+    FundsCommitted,
+    MatterDecided,
+    ProjectProposed,
+    ProjectPublished,
+    ProjectMilestoneReported,
+    ProjectEvaluated,
+    ProjectClosed,
+    WhistleBlown,
+    MemberReported,
+    WhistleClosed,
+    ActionDispatched,
 )
 
 FLOW: tuple[Consumer, ...] = (
@@ -87,9 +101,15 @@ FLOW: tuple[Consumer, ...] = (
     # volunteers (志愿者 + 社工)
     Consumer("volunteers-need-raised", NeedRaised, "remembers what matching needs: area, category, skills, urgency"),
     Consumer("volunteers-need-routed", NeedRouted, "a need routed to volunteers becomes a task"),
-    Consumer("volunteers-need-feedback", NeedFeedbackGiven, "the resident's rating counts for the volunteers who served"),
-    Consumer("volunteers-action-dispatched", ActionDispatched, "a joint meeting's action for volunteers becomes a task"),
-    Consumer("volunteers-project-task-requested", VolunteerTaskRequested, "a project in delivery gets a volunteer task"),
+    Consumer(
+        "volunteers-need-feedback", NeedFeedbackGiven, "the resident's rating counts for the volunteers who served"
+    ),
+    Consumer(
+        "volunteers-action-dispatched", ActionDispatched, "a joint meeting's action for volunteers becomes a task"
+    ),
+    Consumer(
+        "volunteers-project-task-requested", VolunteerTaskRequested, "a project in delivery gets a volunteer task"
+    ),
     # projects (社会组织)
     Consumer("projects-matter-decided", MatterDecided, "the party's decision moves a waiting project on"),
     Consumer("projects-fund-opened", FundOpened, "keeps the funds that funding lines are checked against"),
@@ -97,26 +117,54 @@ FLOW: tuple[Consumer, ...] = (
     Consumer("projects-funding-rejected", FundingRejected, "a funding line refused: the project goes back"),
     Consumer("projects-need-feedback", NeedFeedbackGiven, "the resident's rating counts for the project that served"),
     Consumer("projects-need-routed", NeedRouted, "a need routed to a project waits in the demand pool"),
-    Consumer("projects-action-dispatched", ActionDispatched, "a joint meeting's action for a project waits in the pool"),
+    Consumer(
+        "projects-action-dispatched", ActionDispatched, "a joint meeting's action for a project waits in the pool"
+    ),
     # charity (慈善)
-    Consumer("charity-funding-requested", FundingRequested, "commits a project's funding or refuses it, naming the rule"),
+    Consumer(
+        "charity-funding-requested", FundingRequested, "commits a project's funding or refuses it, naming the rule"
+    ),
     Consumer("charity-disbursement-requested", DisbursementRequested, "pays an accepted milestone from its commitment"),
-    Consumer("charity-credits-exchanged", CreditsExchanged, "time-bank credits become love-supermarket points",
-             part="supermarket"),
-    Consumer("charity-holders-volunteer-registered", VolunteerRegistered, "a volunteer may now hold points",
-             part="supermarket"),
-    Consumer("charity-holders-resident-registered", ResidentRegistered, "a resident may now hold points",
-             part="supermarket"),
-    Consumer("charity-holders-need-raised", NeedRaised, "the resident of a need may now hold points", part="supermarket"),
+    Consumer(
+        "charity-credits-exchanged",
+        CreditsExchanged,
+        "time-bank credits become love-supermarket points",
+        part="supermarket",
+    ),
+    Consumer(
+        "charity-holders-volunteer-registered",
+        VolunteerRegistered,
+        "a volunteer may now hold points",
+        part="supermarket",
+    ),
+    Consumer(
+        "charity-holders-resident-registered", ResidentRegistered, "a resident may now hold points", part="supermarket"
+    ),
+    Consumer(
+        "charity-holders-need-raised", NeedRaised, "the resident of a need may now hold points", part="supermarket"
+    ),
     # party (党建)
-    Consumer("party-project-review", ProjectReviewRequested, "a project to review becomes a major matter with a deadline"),
-    Consumer("party-need-escalated", NeedEscalated, "a need nobody answered in time blows the whistle", part="whistles"),
-    Consumer("party-mediation-escalated", MediationEscalated, "an unsettled mediation joins the next meeting's agenda",
-             part="meetings"),
-    Consumer("party-task-accepted", TaskAccepted, "a volunteer took a meeting's action: it is under way",
-             part="meetings"),
-    Consumer("party-project-proposed", ProjectProposed, "a project was proposed for a meeting's action: it is under way",
-             part="meetings"),
+    Consumer(
+        "party-project-review", ProjectReviewRequested, "a project to review becomes a major matter with a deadline"
+    ),
+    Consumer(
+        "party-need-escalated", NeedEscalated, "a need nobody answered in time blows the whistle", part="whistles"
+    ),
+    Consumer(
+        "party-mediation-escalated",
+        MediationEscalated,
+        "an unsettled mediation joins the next meeting's agenda",
+        part="meetings",
+    ),
+    Consumer(
+        "party-task-accepted", TaskAccepted, "a volunteer took a meeting's action: it is under way", part="meetings"
+    ),
+    Consumer(
+        "party-project-proposed",
+        ProjectProposed,
+        "a project was proposed for a meeting's action: it is under way",
+        part="meetings",
+    ),
 )
 
 BY_DURABLE: dict[str, Consumer] = {c.durable: c for c in FLOW}
@@ -134,8 +182,13 @@ def takers_of(event: type[Event]) -> tuple[Consumer, ...]:
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BEGIN, END = "<!-- flow:begin (python -m contracts.flow --write) -->", "<!-- flow:end -->"
-SERVICE_LABELS = {"needs": "needs 社区", "volunteers": "volunteers 志愿者", "projects": "projects 社会组织",
-                  "charity": "charity 慈善", "party": "party 党建"}
+SERVICE_LABELS = {
+    "needs": "needs 社区",
+    "volunteers": "volunteers 志愿者",
+    "projects": "projects 社会组织",
+    "charity": "charity 慈善",
+    "party": "party 党建",
+}
 
 
 def diagram() -> str:
@@ -153,8 +206,10 @@ def diagram() -> str:
 
 def table() -> str:
     """Every event, by publisher: each durable that takes it, or that nothing inside takes it."""
-    rows = ["| event | published by | taken by (durable → handler module) | what the consumer does |",
-            "|---|---|---|---|"]
+    rows = [
+        "| event | published by | taken by (durable → handler module) | what the consumer does |",
+        "|---|---|---|---|",
+    ]
     for event in sorted(ALL_EVENTS, key=lambda e: list(SERVICE_LABELS).index(e.service)):
         head = f"`{event.__name__}` | {event.service}"
         takers = takers_of(event)

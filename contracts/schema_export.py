@@ -26,6 +26,7 @@ The way forward from a break depends on the schema's family (FAMILIES):
   to fill in. A new model beside the old one is never a break.
 - retiring a contract (deleting its class and its file) is also recorded there, with a reason.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,38 +67,68 @@ RECORDS_FILE = "BREAKING.json"  # reviewed breaks and retirements; lives beside 
 HISTORY_BASELINE = "db46b0b2fc75c68bef89dd08b98af5f4cc031eff"
 WORKING_TREE = "工作区 / working tree"
 
+
 def _models_of(module: ModuleType) -> list[type[BaseModel]]:
     """The request and view models a module defines (not the ones it imports, nor its bases)."""
-    return [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, BaseModel)
-            and v.__module__ == module.__name__]
+    return [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ == module.__name__
+    ]
 
 
 # Request and view models of the HTTP API. Nested models (ResidentIn, TimeWindow, ...) are
 # covered through these; add a model here when a new endpoint exposes it.
-API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
-    ("needs", model)
-    for model in (
-        api_needs.NeedIn, api_needs.NeedCreated, api_needs.NeedView, api_needs.MatchingView, api_needs.NeedComposed,
-        api_needs.AssessmentIn, api_needs.ResolutionIn, api_needs.FeedbackIn, api_needs.DisputeIn,
-        api_needs.MediationDecisionIn, api_needs.RevisitIn, api_needs.MediationView, api_needs.TimelineEntry,
-        api_needs.NeedPage, api_needs.NeedStats, api_needs.ConsentIn, api_needs.ResidentRegistrationIn,
-        api_needs.ResidentCreated, api_needs.ResidentView, api_needs.SurveyIn, api_needs.SurveyCreated,
-        api_needs.VisitIn, api_needs.VisitRecorded, api_needs.ProactiveVisit, api_needs.CategoryIn,
-        api_needs.CategoryView, api_needs.NeedTrendPoint, api_needs.NeedLinkage,
-        api_needs.ServiceLevelsIn, api_needs.ServiceLevelsView, api_needs.ServiceLevelChange,
+API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
+    tuple(
+        ("needs", model)
+        for model in (
+            api_needs.NeedIn,
+            api_needs.NeedCreated,
+            api_needs.NeedView,
+            api_needs.MatchingView,
+            api_needs.NeedComposed,
+            api_needs.AssessmentIn,
+            api_needs.ResolutionIn,
+            api_needs.FeedbackIn,
+            api_needs.DisputeIn,
+            api_needs.MediationDecisionIn,
+            api_needs.RevisitIn,
+            api_needs.MediationView,
+            api_needs.TimelineEntry,
+            api_needs.NeedPage,
+            api_needs.NeedStats,
+            api_needs.ConsentIn,
+            api_needs.ResidentRegistrationIn,
+            api_needs.ResidentCreated,
+            api_needs.ResidentView,
+            api_needs.SurveyIn,
+            api_needs.SurveyCreated,
+            api_needs.VisitIn,
+            api_needs.VisitRecorded,
+            api_needs.ProactiveVisit,
+            api_needs.CategoryIn,
+            api_needs.CategoryView,
+            api_needs.NeedTrendPoint,
+            api_needs.NeedLinkage,
+            api_needs.ServiceLevelsIn,
+            api_needs.ServiceLevelsView,
+            api_needs.ServiceLevelChange,
+        )
     )
-) + tuple(("volunteers", model) for model in _models_of(api_volunteers)) + tuple(
-    ("timebank", model) for model in _models_of(api_timebank)) + tuple(
-    ("charity", model) for model in _models_of(api_charity)) + tuple(
-    ("supermarket", model) for model in _models_of(api_supermarket)) + tuple(
-    ("party", model) for model in _models_of(api_party)) + tuple(
-    ("projects", model) for model in _models_of(api_projects)) + tuple(
-    ("meetings", model) for model in _models_of(api_meetings)) + tuple(
-    ("whistles", model) for model in _models_of(api_whistles)) + tuple(
-    ("organizations", model) for model in _models_of(api_organizations)) + tuple(
-    ("venture", model) for model in _models_of(api_venture)) + tuple(
-    ("status", model) for model in _models_of(api_status)) + tuple(
-    ("views", model) for model in _models_of(api_views))
+    + tuple(("volunteers", model) for model in _models_of(api_volunteers))
+    + tuple(("timebank", model) for model in _models_of(api_timebank))
+    + tuple(("charity", model) for model in _models_of(api_charity))
+    + tuple(("supermarket", model) for model in _models_of(api_supermarket))
+    + tuple(("party", model) for model in _models_of(api_party))
+    + tuple(("projects", model) for model in _models_of(api_projects))
+    + tuple(("meetings", model) for model in _models_of(api_meetings))
+    + tuple(("whistles", model) for model in _models_of(api_whistles))
+    + tuple(("organizations", model) for model in _models_of(api_organizations))
+    + tuple(("venture", model) for model in _models_of(api_venture))
+    + tuple(("status", model) for model in _models_of(api_status))
+    + tuple(("views", model) for model in _models_of(api_views))
+)
 
 
 def event_schemas(events: Iterable[type[Event]]) -> dict[str, dict[str, Any]]:
@@ -140,8 +171,10 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     for family in FAMILIES:
         for stem, schema in family.schemas().items():
             if family_of(stem) is not family:
-                raise ValueError(f"{stem} 不属于{family.zh}（前缀 {family.prefix}）/ is not one of the "
-                                 f"{family.en} (prefix {family.prefix})")
+                raise ValueError(
+                    f"{stem} 不属于{family.zh}（前缀 {family.prefix}）/ is not one of the "
+                    f"{family.en} (prefix {family.prefix})"
+                )
             if stem in schemas:
                 raise ValueError(f"{stem} 重复生成 / is generated twice")
             schemas[stem] = json.loads(json.dumps(schema))  # as a file reads back: lists, not tuples
@@ -150,8 +183,11 @@ def all_schemas() -> dict[str, dict[str, Any]]:
 
 def committed_schemas(schema_dir: Path) -> dict[str, dict[str, Any]]:
     """The schemas in `schema_dir` as they are on disk (the records file is not one)."""
-    return {p.stem: json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted(schema_dir.glob("*.json")) if p.name != RECORDS_FILE}
+    return {
+        p.stem: json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(schema_dir.glob("*.json"))
+        if p.name != RECORDS_FILE
+    }
 
 
 def render(schema: dict[str, Any]) -> str:
@@ -187,8 +223,12 @@ def load_records(schema_dir: Path) -> Records:
 
 
 def record_template(stem: str, schema: dict[str, Any], changes: list[str]) -> dict[str, Any]:
-    return {"contract": stem, "schema_sha256": digest(schema), "changes": changes,
-            "reason": "（必填：为何接受、如何通知调用方 / required: why, and how the callers are told）"}
+    return {
+        "contract": stem,
+        "schema_sha256": digest(schema),
+        "changes": changes,
+        "reason": "（必填：为何接受、如何通知调用方 / required: why, and how the callers are told）",
+    }
 
 
 def _has_reason(record: dict[str, Any]) -> bool:
@@ -203,8 +243,9 @@ def refusal(records: Records, stem: str, schema: dict[str, Any], changes: list[s
         return "不属于任何契约族 / belongs to no schema family"
     if not family.recordable:
         return f"{family.zh}的不兼容变更不能登记 / a break of {family.en} cannot be recorded"
-    record = next((r for r in records.accepted
-                   if r.get("contract") == stem and r.get("schema_sha256") == digest(schema)), None)
+    record = next(
+        (r for r in records.accepted if r.get("contract") == stem and r.get("schema_sha256") == digest(schema)), None
+    )
     if record is None:
         return f"未在 {RECORDS_FILE} 登记 / not recorded in {RECORDS_FILE}"
     if record.get("changes") != changes:
@@ -219,18 +260,24 @@ def way_forward(stem: str, schema: dict[str, Any], changes: list[str], schema_di
     family, options = family_of(stem), []
     if versioned := re.fullmatch(r"(.+\.v)(\d+)", stem):
         n = int(versioned[2]) + 1
-        options.append(f"发布新版本：新建 version = {n}、名称不变的契约类（写出 {versioned[1]}{n}.json），旧版本保留，"
-                       f"流里的旧消息仍按它解析 / publish a new version: a new contract class with version = {n} and "
-                       f"the same name (it writes {versioned[1]}{n}.json); keep the old one, the streams' messages "
-                       "of that version are still read with it")
+        options.append(
+            f"发布新版本：新建 version = {n}、名称不变的契约类（写出 {versioned[1]}{n}.json），旧版本保留，"
+            f"流里的旧消息仍按它解析 / publish a new version: a new contract class with version = {n} and "
+            f"the same name (it writes {versioned[1]}{n}.json); keep the old one, the streams' messages "
+            "of that version are still read with it"
+        )
     else:
-        options.append("新增一个模型与旧模型并存（新名字不是不兼容变更）/ add a new model beside the old one "
-                       "(a new name is no break)")
+        options.append(
+            "新增一个模型与旧模型并存（新名字不是不兼容变更）/ add a new model beside the old one "
+            "(a new name is no break)"
+        )
     if family is not None and family.recordable:
         records = schema_dir / RECORDS_FILE
-        options.append(f"或经评审接受：把下面的登记加入 {records} 的 accepted 并写明理由 / or accept it after "
-                       f"review: add this record to `accepted` in {records}, with the reason: "
-                       + json.dumps(record_template(stem, schema, changes), ensure_ascii=False))
+        options.append(
+            f"或经评审接受：把下面的登记加入 {records} 的 accepted 并写明理由 / or accept it after "
+            f"review: add this record to `accepted` in {records}, with the reason: "
+            + json.dumps(record_template(stem, schema, changes), ensure_ascii=False)
+        )
     return options
 
 
@@ -285,7 +332,7 @@ class _Diff:
         elif old_alts == [old] and new_alts == [new]:
             self.constraints(old, new, path)
         else:  # one side is a union: pair its non-null alternatives (each step shrinks a side)
-            for o, n in zip(old_alts, new_alts):
+            for o, n in zip(old_alts, new_alts, strict=False):
                 self.compare(o, n, path)
 
     def constraints(self, old: dict[str, Any], new: dict[str, Any], path: str) -> None:
@@ -342,8 +389,10 @@ def _git(cwd: Path, *args: str, stdin: bytes | None = None, ok: tuple[int, ...] 
     except subprocess.TimeoutExpired:
         raise HistoryUnavailable(f"`git {' '.join(args[:3])}` 超时 / timed out") from None
     except FileNotFoundError:
-        raise HistoryUnavailable("找不到 git：兼容性检查要读 contracts/schemas/ 的 git 历史 / git is not installed: "
-                                 "the compatibility check reads the git history of contracts/schemas/") from None
+        raise HistoryUnavailable(
+            "找不到 git：兼容性检查要读 contracts/schemas/ 的 git 历史 / git is not installed: "
+            "the compatibility check reads the git history of contracts/schemas/"
+        ) from None
     if done.returncode not in ok:
         message = done.stderr.decode("utf-8", "replace").strip()
         raise HistoryUnavailable(f"`git {' '.join(args[:3])}` 失败 / failed ({done.returncode}): {message}")
@@ -357,16 +406,21 @@ def _require_history(schema_dir: Path, baseline: str) -> None:
     present, _ = _git(schema_dir, "cat-file", "-e", f"{baseline}^{{commit}}", ok=(0, 1, 128))
     if present:
         _, shallow = _git(schema_dir, "rev-parse", "--is-shallow-repository")
-        hint = ("这是浅克隆，请取完整历史：git fetch --unshallow（CI 里 fetch-depth: 0）/ this is a shallow clone: "
-                "fetch the whole history with `git fetch --unshallow` (in CI: fetch-depth: 0)"
-                if shallow.strip() == b"true" else
-                "历史被改写了？/ was the history rewritten?")
-        raise HistoryUnavailable(f"兼容性检查的起点提交 {baseline} 不在本仓库 / the compatibility check starts "
-                                 f"at commit {baseline}, which this repository lacks. {hint}")
+        hint = (
+            "这是浅克隆，请取完整历史：git fetch --unshallow（CI 里 fetch-depth: 0）/ this is a shallow clone: "
+            "fetch the whole history with `git fetch --unshallow` (in CI: fetch-depth: 0)"
+            if shallow.strip() == b"true"
+            else "历史被改写了？/ was the history rewritten?"
+        )
+        raise HistoryUnavailable(
+            f"兼容性检查的起点提交 {baseline} 不在本仓库 / the compatibility check starts "
+            f"at commit {baseline}, which this repository lacks. {hint}"
+        )
     ancestor, _ = _git(schema_dir, "merge-base", "--is-ancestor", baseline, "HEAD", ok=(0, 1))
     if ancestor:
-        raise HistoryUnavailable(f"起点提交 {baseline} 不是 HEAD 的祖先 / the baseline {baseline} is not an "
-                                 "ancestor of HEAD")
+        raise HistoryUnavailable(
+            f"起点提交 {baseline} 不是 HEAD 的祖先 / the baseline {baseline} is not an ancestor of HEAD"
+        )
 
 
 def _versions(schema_dir: Path, baseline: str) -> list[tuple[str, str, str | None]]:
@@ -377,8 +431,20 @@ def _versions(schema_dir: Path, baseline: str) -> list[tuple[str, str, str | Non
     for line in tree.decode().splitlines():
         meta, name = line.split("\t", 1)
         versions.append((baseline, name, meta.split()[2]))
-    _, log = _git(schema_dir, "log", "--first-parent", "--reverse", "--no-renames", "--raw", "--no-abbrev",
-                  "--relative", "--format=commit %H", f"{baseline}..HEAD", "--", ".")
+    _, log = _git(
+        schema_dir,
+        "log",
+        "--first-parent",
+        "--reverse",
+        "--no-renames",
+        "--raw",
+        "--no-abbrev",
+        "--relative",
+        "--format=commit %H",
+        f"{baseline}..HEAD",
+        "--",
+        ".",
+    )
     commit = baseline
     for line in log.decode().splitlines():
         if line.startswith("commit "):
@@ -398,7 +464,7 @@ def _blobs(schema_dir: Path, shas: set[str]) -> dict[str, bytes]:
     for sha in order:
         header_end = out.index(b"\n", at)
         size = int(out[at:header_end].split()[2])
-        blobs[sha] = out[header_end + 1:header_end + 1 + size]
+        blobs[sha] = out[header_end + 1 : header_end + 1 + size]
         at = header_end + 1 + size + 1
     return blobs
 
@@ -453,8 +519,11 @@ def check_history(schema_dir: Path | None = None, baseline: str = HISTORY_BASELI
     Raises HistoryUnavailable when git cannot show that history."""
     schema_dir = SCHEMA_DIR if schema_dir is None else schema_dir
     _require_history(schema_dir, baseline)
-    versions = [(c, name[:-5], blob) for c, name, blob in _versions(schema_dir, baseline)
-                if name.endswith(".json") and name != RECORDS_FILE]
+    versions = [
+        (c, name[:-5], blob)
+        for c, name, blob in _versions(schema_dir, baseline)
+        if name.endswith(".json") and name != RECORDS_FILE
+    ]
     blobs = _blobs(schema_dir, {blob for _, _, blob in versions if blob})
     records = load_records(schema_dir)
     chain = _Chain(schema_dir, records, HistoryReport(problems=record_problems(records)))
@@ -468,7 +537,9 @@ def check_history(schema_dir: Path | None = None, baseline: str = HISTORY_BASELI
     chain.report.problems += [
         f"{r.get('contract')}: {RECORDS_FILE} 的登记不对应历史中的任何变更 / the record in {RECORDS_FILE} "
         f"matches no change in the history (schema_sha256 {r.get('schema_sha256')})"
-        for r in records.accepted if (r.get("contract"), r.get("schema_sha256")) not in chain.used]
+        for r in records.accepted
+        if (r.get("contract"), r.get("schema_sha256")) not in chain.used
+    ]
     return chain.report
 
 
@@ -478,24 +549,33 @@ def record_problems(records: Records) -> list[str]:
     for record in records.accepted + records.retired:
         stem = str(record.get("contract"))
         if family_of(stem) is None:
-            problems.append(f"{stem}: {RECORDS_FILE} 登记了不属于任何契约族的契约 / {RECORDS_FILE} records a "
-                            "contract of no schema family")
+            problems.append(
+                f"{stem}: {RECORDS_FILE} 登记了不属于任何契约族的契约 / {RECORDS_FILE} records a "
+                "contract of no schema family"
+            )
         if not _has_reason(record):
             problems.append(f"{stem}: {RECORDS_FILE} 的登记没有理由 / the record in {RECORDS_FILE} gives no reason")
     for record in records.accepted:
         family = family_of(str(record.get("contract")))
         if family is not None and not family.recordable:
-            problems.append(f"{record.get('contract')}: {family.zh}的不兼容变更不能登记，请发布新版本 / a break of "
-                            f"{family.en} cannot be recorded: publish a new version")
+            problems.append(
+                f"{record.get('contract')}: {family.zh}的不兼容变更不能登记，请发布新版本 / a break of "
+                f"{family.en} cannot be recorded: publish a new version"
+            )
     return problems
 
 
 def _removals(records: Records, removed: set[str], present: Iterable[str]) -> list[str]:
     retired = {str(r.get("contract")) for r in records.retired}
-    problems = [f"{stem}: 契约被删除而未在 {RECORDS_FILE} 的 retired 登记 / the contract was removed without a "
-                f"`retired` record in {RECORDS_FILE}" for stem in sorted(removed - retired)]
-    problems += [f"{stem}: 登记为已退役，但文件仍在 / recorded as retired, but its file is still there"
-                 for stem in sorted(retired & set(present))]
+    problems = [
+        f"{stem}: 契约被删除而未在 {RECORDS_FILE} 的 retired 登记 / the contract was removed without a "
+        f"`retired` record in {RECORDS_FILE}"
+        for stem in sorted(removed - retired)
+    ]
+    problems += [
+        f"{stem}: 登记为已退役，但文件仍在 / recorded as retired, but its file is still there"
+        for stem in sorted(retired & set(present))
+    ]
     return problems
 
 
@@ -511,8 +591,10 @@ def write(schema_dir: Path, generated: dict[str, dict[str, Any]]) -> int:
         if changes and (why := refusal(records, stem, schema, changes)):
             refused[stem] = (changes, why)
     if refused:
-        print(f"拒绝写入：{len(refused)} 个契约的变更不向后兼容，未写入任何文件 / refused: the changes of "
-              f"{len(refused)} contracts are backward-incompatible; nothing was written")
+        print(
+            f"拒绝写入：{len(refused)} 个契约的变更不向后兼容，未写入任何文件 / refused: the changes of "
+            f"{len(refused)} contracts are backward-incompatible; nothing was written"
+        )
         for stem, (changes, why) in sorted(refused.items()):
             family = cast(Family, family_of(stem))  # all_schemas gave every generated stem a family
             print(f"\n{stem}（{family.zh} / {family.en}）")
@@ -552,8 +634,10 @@ def check(schema_dir: Path, generated: dict[str, dict[str, Any]]) -> int:
             continue
         differing += 1
     if differing:
-        print("请运行 `make schemas` 更新并提交（不兼容的变更会被拒绝）/ run `make schemas` and commit the result "
-              "(a backward-incompatible change is refused)")
+        print(
+            "请运行 `make schemas` 更新并提交（不兼容的变更会被拒绝）/ run `make schemas` and commit the result "
+            "(a backward-incompatible change is refused)"
+        )
     return 1 if differing else 0
 
 
@@ -565,9 +649,11 @@ def check_history_command(schema_dir: Path) -> int:
         return 1
     for problem in report.problems:
         print(problem)
-    print(f"读取 {report.versions} 个版本，比较 {report.comparisons} 次，问题 {len(report.problems)} 个 / read "
-          f"{report.versions} versions, {report.comparisons} comparisons, {len(report.problems)} problems "
-          f"since {HISTORY_BASELINE[:10]}")
+    print(
+        f"读取 {report.versions} 个版本，比较 {report.comparisons} 次，问题 {len(report.problems)} 个 / read "
+        f"{report.versions} versions, {report.comparisons} comparisons, {len(report.problems)} problems "
+        f"since {HISTORY_BASELINE[:10]}"
+    )
     return 1 if report.problems else 0
 
 

@@ -8,6 +8,7 @@ Province/city/county tokens are the 2-digit pairs of the 6-digit county-level co
 event's area (a township or community rolls up to its county), so
 `evt.needs.*.*.13.01.>` is everything of the needs service in 石家庄.
 """
+
 from __future__ import annotations
 
 from contracts.areas import subject_tokens
@@ -57,4 +58,3 @@ def event_filter(event: type[Event], area_code: str | None = None) -> str:
 
 def dlq_subject(consumer: str) -> str:
     return f"{DLQ_PREFIX}.{consumer}"
-

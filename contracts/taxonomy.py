@@ -1,4 +1,5 @@
 """Code lists shared by services and the console: English codes, Chinese labels first."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -90,7 +90,7 @@ def citizen_id_check_char(first17: str) -> str:
     """Check character for the first 17 digits of a citizen ID."""
     if not re.fullmatch(r"[0-9]{17}", first17):
         raise _error("citizen_id_format", "公民身份号码本体码应为17位数字 / citizen ID body must be 17 digits")
-    return _CID_CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, _CID_WEIGHTS)) % 11]
+    return _CID_CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, _CID_WEIGHTS, strict=False)) % 11]
 
 
 def birth_date(cid: str) -> date:
@@ -171,7 +171,7 @@ def uscc_check_char(first17: str) -> str:
             "uscc_format",
             "统一社会信用代码本体应为17位合法字符 / USCC body must be 17 characters from the code alphabet",
         )
-    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=False))
     return _USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -307,13 +307,16 @@ MAX_PAGE, MAX_OFFSET = 100_000, 10_000_000  # paging: an offset of page × page 
 # invisible characters with no place in typed text (zero-width space, word joiner, BOM).
 _FORBIDDEN = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200b\u200e\u200f"
-    r"\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff]")
+    r"\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff]"
+)
 
 
 # The same rule as a JSON Schema (ECMA-262) pattern, for the OpenAPI documents (lone surrogates aside,
 # which JSON Schema cannot name).
-TEXT_PATTERN = (r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F"
-                r"\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\uFFF9-\uFFFB\uFFFE\uFFFF]*$")
+TEXT_PATTERN = (
+    r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F"
+    r"\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\uFFF9-\uFFFB\uFFFE\uFFFF]*$"
+)
 
 
 def forbidden_character(text: str) -> str | None:
@@ -327,8 +330,11 @@ def check_input(value: Any) -> Any:
     however deeply they sit in lists and mappings (models validate their own fields)."""
     if isinstance(value, str):
         if (char := forbidden_character(value)) is not None:
-            raise _error("text_forbidden_character",
-                         "文本含控制字符或不可见字符 / text contains a control or invisible character: {char}", char=char)
+            raise _error(
+                "text_forbidden_character",
+                "文本含控制字符或不可见字符 / text contains a control or invisible character: {char}",
+                char=char,
+            )
     elif isinstance(value, int) and not isinstance(value, bool):
         if abs(value) > MAX_INT:
             raise _error("int_too_large", "数值超出范围 / number out of range (|n| ≤ {max})", max=MAX_INT)
@@ -353,17 +359,25 @@ def _validate_person_name(value: str) -> str:
         raise _error("person_name_length", "姓名须为 1–50 个字符 / a name is 1–50 characters")
     for char in value:
         if not (unicodedata.category(char)[0] in "LM" or char in _NAME_PUNCTUATION):
-            raise _error("person_name_character",
-                         "姓名只能包含文字、空格和间隔号 / a name holds letters, spaces and the middle dot only: {char}",
-                         char=f"U+{ord(char):04X}")
+            raise _error(
+                "person_name_character",
+                "姓名只能包含文字、空格和间隔号 / a name holds letters, spaces and the middle dot only: {char}",
+                char=f"U+{ord(char):04X}",
+            )
     return value
 
 
 PersonName = Annotated[
     str,
     AfterValidator(_validate_person_name),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 50,
-                    "description": "姓名：文字、空格、间隔号 / letters, spaces, the middle dot"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 50,
+            "description": "姓名：文字、空格、间隔号 / letters, spaces, the middle dot",
+        }
+    ),
 ]
 
 
@@ -375,7 +389,9 @@ _MONTH_PATTERN = r"^(20\d\d)-(0[1-9]|1[0-2])$"
 
 def _validate_month(value: str) -> str:
     if not re.fullmatch(_MONTH_PATTERN, value):
-        raise _error("month_format", "月份应为 2000-01 至 2099-12 的 YYYY-MM / month must be YYYY-MM, 2000-01 to 2099-12")
+        raise _error(
+            "month_format", "月份应为 2000-01 至 2099-12 的 YYYY-MM / month must be YYYY-MM, 2000-01 to 2099-12"
+        )
     return value
 
 

@@ -1,4 +1,5 @@
 """The `wushe` command line."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,11 +14,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wushe", description="五社联动平台 / wushe platform")
     sub = parser.add_subparsers(dest="command", required=True)
     up_cmd = sub.add_parser("up", help="启动全部服务 / start the whole stack (what `make run` calls)")
-    up_cmd.add_argument("--nats-cluster", type=int, default=None, metavar="N",
-                        help="在本机启动 N 节点 NATS 集群，消息流 min(N, 3) 副本 / run an N-node NATS cluster on loopback, streams with min(N, 3) replicas")
-    up_cmd.add_argument("--replicas", type=replica_count, action="append", default=[], metavar="NAME=N",
-                        help="某服务运行 N 个进程，共用其端口（可重复）/ run N processes of a service on its one port "
-                             "(repeatable), e.g. --replicas volunteers=2")
+    up_cmd.add_argument(
+        "--nats-cluster",
+        type=int,
+        default=None,
+        metavar="N",
+        help="在本机启动 N 节点 NATS 集群，消息流 min(N, 3) 副本 / run an N-node NATS cluster on loopback, streams with min(N, 3) replicas",
+    )
+    up_cmd.add_argument(
+        "--replicas",
+        type=replica_count,
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="某服务运行 N 个进程，共用其端口（可重复）/ run N processes of a service on its one port "
+        "(repeatable), e.g. --replicas volunteers=2",
+    )
     sub.add_parser("provision", help="创建数据库、角色、迁移与消息流 / create databases, roles, migrations, streams")
     token = sub.add_parser("token", help="签发开发用令牌 / print a development JWT")
     token.add_argument("--role", required=True)
@@ -29,16 +41,29 @@ def main(argv: list[str] | None = None) -> int:
     dlq_sub.add_parser("list")
     replay_cmd = dlq_sub.add_parser("replay")
     replay_cmd.add_argument("seq", nargs="*", type=int, help="DLQ sequence numbers (default: all)")
-    replay_cmd.add_argument("--force", action="store_true",
-                            help="也重放早于保留期限的事件 / also replay events older than the inbox retention")
+    replay_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="也重放早于保留期限的事件 / also replay events older than the inbox retention",
+    )
     demo = sub.add_parser("demo", help="载入演示数据到运行中的平台 / load the demo data into the running stack")
-    demo.add_argument("--force", action="store_true", help="即使已载入也再运行一遍 / run again even if loaded "
-                                                          "(what $WUSHE_HOME/demo/journal.json records is not sent again)")
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="即使已载入也再运行一遍 / run again even if loaded "
+        "(what $WUSHE_HOME/demo/journal.json records is not sent again)",
+    )
     keys = sub.add_parser("keys", help="个人信息加密密钥 / personal-data keys")
     keys.add_subparsers(dest="keys_command", required=True).add_parser("rotate", help="add a key and make it active")
-    reencrypt_cmd = sub.add_parser("reencrypt", help="用当前密钥重新加密个人信息 / re-encrypt personal data under the active key")
-    reencrypt_cmd.add_argument("service", nargs="*", metavar="SERVICE",  # no choices=: argparse refuses an empty "*"
-                               help="、".join(PII_SERVICES) + "（默认全部 / default: all）")
+    reencrypt_cmd = sub.add_parser(
+        "reencrypt", help="用当前密钥重新加密个人信息 / re-encrypt personal data under the active key"
+    )
+    reencrypt_cmd.add_argument(
+        "service",
+        nargs="*",
+        metavar="SERVICE",  # no choices=: argparse refuses an empty "*"
+        help="、".join(PII_SERVICES) + "（默认全部 / default: all）",
+    )
     reencrypt_cmd.add_argument("--batch", type=int, default=200, help="每个事务的行数 / rows per transaction")
     outbox = sub.add_parser("outbox", help="待发事件 / the services' outboxes")
     outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
@@ -49,8 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     outbox_retry.add_argument("id", nargs="*", type=int, help="outbox row ids (default: every parked row)")
     serve_cmd = sub.add_parser("serve", help="run one service / 运行单个服务")
     serve_cmd.add_argument("service", choices=[*SERVICES, "gateway"])
-    serve_cmd.add_argument("--reuse-port", action="store_true",
-                           help="与同一服务的其他副本共用端口（SO_REUSEPORT）/ share the port with the service's other replicas")
+    serve_cmd.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="与同一服务的其他副本共用端口（SO_REUSEPORT）/ share the port with the service's other replicas",
+    )
     relay_cmd = sub.add_parser("relay", help="run one service's outbox relay on its own")
     relay_cmd.add_argument("service", choices=SERVICES)
     args = parser.parse_args(argv)
@@ -69,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         from deploy.servers import postgres_running
 
         if not postgres_running(settings):
-            print("PostgreSQL 未运行 / is not running under WUSHE_HOME; start the stack with `wushe up`", file=sys.stderr)
+            print(
+                "PostgreSQL 未运行 / is not running under WUSHE_HOME; start the stack with `wushe up`", file=sys.stderr
+            )
             return 2
         asyncio.run(provision(settings))
         return 0
@@ -77,7 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         from kit.auth import issue_token
 
         try:
-            print(issue_token(settings, role=args.role, area=args.area, sub=args.sub or f"dev-{args.role}", ttl_s=args.ttl))
+            print(
+                issue_token(
+                    settings, role=args.role, area=args.area, sub=args.sub or f"dev-{args.role}", ttl_s=args.ttl
+                )
+            )
         except ValueError as exc:
             print(f"wushe token: {exc}", file=sys.stderr)
             return 2
@@ -100,14 +134,18 @@ def main(argv: list[str] | None = None) -> int:
         from kit.crypto import rotate_keyring
 
         kid = rotate_keyring(settings.keyring_file)
-        print(f"当前密钥 / active key: {kid}（请重启各服务，再运行 wushe reencrypt / restart the services, then run "
-              "`wushe reencrypt`）")
+        print(
+            f"当前密钥 / active key: {kid}（请重启各服务，再运行 wushe reencrypt / restart the services, then run "
+            "`wushe reencrypt`）"
+        )
         return 0
     if args.command == "reencrypt":
         from deploy import reencrypt
 
         if unknown := sorted(set(args.service) - set(PII_SERVICES)):
-            reencrypt_cmd.error(f"未知服务 / unknown service {', '.join(unknown)} (choose from {', '.join(PII_SERVICES)})")
+            reencrypt_cmd.error(
+                f"未知服务 / unknown service {', '.join(unknown)} (choose from {', '.join(PII_SERVICES)})"
+            )
         if args.batch < 1:
             reencrypt_cmd.error("--batch 须为正整数 / must be a positive integer")
         return asyncio.run(reencrypt.run(settings, args.service or list(PII_SERVICES), args.batch))
@@ -123,9 +161,13 @@ def replica_count(text: str) -> tuple[str, int]:
     name, _, count = text.partition("=")
     apps = [*SERVICES, "gateway"]
     if name not in apps:
-        raise argparse.ArgumentTypeError(f"未知服务 / unknown service {name!r} in {text!r} (choose from {', '.join(apps)})")
+        raise argparse.ArgumentTypeError(
+            f"未知服务 / unknown service {name!r} in {text!r} (choose from {', '.join(apps)})"
+        )
     if not count.isdigit() or int(count) < 1:
-        raise argparse.ArgumentTypeError(f"副本数须为正整数 / the count must be a positive integer: {text!r} (e.g. {name}=2)")
+        raise argparse.ArgumentTypeError(
+            f"副本数须为正整数 / the count must be a positive integer: {text!r} (e.g. {name}=2)"
+        )
     return name, int(count)
 
 
@@ -140,8 +182,10 @@ def demo_command(settings: Settings, force: bool) -> int:
         with urllib.request.urlopen(f"{settings.url_of('gateway')}/readyz", timeout=2.0):
             pass
     except (urllib.error.URLError, OSError):
-        print(f"平台未运行 / the stack is not running at {settings.url_of('gateway')}: start it with `wushe up`",
-              file=sys.stderr)
+        print(
+            f"平台未运行 / the stack is not running at {settings.url_of('gateway')}: start it with `wushe up`",
+            file=sys.stderr,
+        )
         return 2
     return 0 if load_demo(settings, should_stop=catch_stop_signals(), force=force) else 1
 
@@ -161,12 +205,21 @@ def serve(settings: Settings, service: str, reuse_port: bool = False) -> int:
     try:
         sock = bound_socket(settings.http_host, port, reuse_port)
     except OSError as exc:
-        print(f"端口 {port} 无法监听（{service}）/ cannot listen on port {port} ({service}): {exc.strerror}",
-              file=sys.stderr)
+        print(
+            f"端口 {port} 无法监听（{service}）/ cannot listen on port {port} ({service}): {exc.strerror}",
+            file=sys.stderr,
+        )
         return 1
-    config = uvicorn.Config(f"services.{service}.app:create_app", factory=True, loop="uvloop", http="httptools",
-                            access_log=False, log_level="warning", timeout_graceful_shutdown=5,
-                            timeout_keep_alive=KEEP_ALIVE_S)
+    config = uvicorn.Config(
+        f"services.{service}.app:create_app",
+        factory=True,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     return 0 if server.started else 3  # 3: the app did not start (uvicorn's own code for it)

@@ -1,6 +1,7 @@
 """The demo's data: places, people, organizations, money and texts of a Hebei county and a rural
 county. Pure data and deterministic generators (random.Random(seed)); no I/O. The loader that
 sends it through the public APIs is deploy/demo.py."""
+
 from __future__ import annotations
 
 import random
@@ -76,24 +77,163 @@ def party_secretary(code: str) -> str:
 
 # --- people ----------------------------------------------------------------------------------------------
 # common surnames, the frequent ones of Hebei weighted up
-SURNAMES = ("王" * 9 + "李" * 8 + "张" * 8 + "刘" * 7 + "赵" * 5 + "杨" * 4 + "高" * 3 + "孙" * 3 + "马" * 3
-            + "陈" * 3 + "郭" * 2 + "周" * 2 + "吴" * 2 + "徐" * 2 + "胡" * 2 + "朱" * 2 + "田" * 2 + "韩" * 2
-            + "冯" * 2 + "董" * 2 + "梁" + "宋" + "郑" + "谢" + "唐" + "于" + "曹" + "袁" + "邓" + "许" + "程"
-            + "魏" + "贾" + "崔" + "石" + "安" + "靳" + "庞" + "阎" + "耿" + "谷" + "苏" + "卢" + "蔡" + "薛")
+SURNAMES = (
+    "王" * 9
+    + "李" * 8
+    + "张" * 8
+    + "刘" * 7
+    + "赵" * 5
+    + "杨" * 4
+    + "高" * 3
+    + "孙" * 3
+    + "马" * 3
+    + "陈" * 3
+    + "郭" * 2
+    + "周" * 2
+    + "吴" * 2
+    + "徐" * 2
+    + "胡" * 2
+    + "朱" * 2
+    + "田" * 2
+    + "韩" * 2
+    + "冯" * 2
+    + "董" * 2
+    + "梁"
+    + "宋"
+    + "郑"
+    + "谢"
+    + "唐"
+    + "于"
+    + "曹"
+    + "袁"
+    + "邓"
+    + "许"
+    + "程"
+    + "魏"
+    + "贾"
+    + "崔"
+    + "石"
+    + "安"
+    + "靳"
+    + "庞"
+    + "阎"
+    + "耿"
+    + "谷"
+    + "苏"
+    + "卢"
+    + "蔡"
+    + "薛"
+)
 GIVEN = {  # (generation, sex) → given names
-    ("old", "m"): ["建国", "国庆", "福生", "德明", "振华", "广才", "玉山", "树林", "宝山", "文斌", "富贵", "长海",
-                   "学文", "占元", "金锁", "洪恩", "志远", "凤岐"],
-    ("old", "f"): ["秀英", "桂兰", "玉兰", "淑珍", "凤英", "秀兰", "桂英", "淑兰", "玉珍", "翠花", "素芬", "玉梅",
-                   "兰英", "秀珍", "桂芝", "淑芬", "凤琴", "月娥"],
-    ("mid", "m"): ["建军", "志强", "卫东", "晓东", "海军", "立新", "红军", "建华", "永刚", "志刚", "国栋", "海涛",
-                   "春生", "振江", "学军", "向东"],
-    ("mid", "f"): ["海燕", "丽娟", "红梅", "春梅", "丽萍", "秀芳", "晓红", "艳玲", "彩霞", "慧敏", "丽华", "玉霞",
-                   "红霞", "雪梅", "桂香", "淑敏"],
+    ("old", "m"): [
+        "建国",
+        "国庆",
+        "福生",
+        "德明",
+        "振华",
+        "广才",
+        "玉山",
+        "树林",
+        "宝山",
+        "文斌",
+        "富贵",
+        "长海",
+        "学文",
+        "占元",
+        "金锁",
+        "洪恩",
+        "志远",
+        "凤岐",
+    ],
+    ("old", "f"): [
+        "秀英",
+        "桂兰",
+        "玉兰",
+        "淑珍",
+        "凤英",
+        "秀兰",
+        "桂英",
+        "淑兰",
+        "玉珍",
+        "翠花",
+        "素芬",
+        "玉梅",
+        "兰英",
+        "秀珍",
+        "桂芝",
+        "淑芬",
+        "凤琴",
+        "月娥",
+    ],
+    ("mid", "m"): [
+        "建军",
+        "志强",
+        "卫东",
+        "晓东",
+        "海军",
+        "立新",
+        "红军",
+        "建华",
+        "永刚",
+        "志刚",
+        "国栋",
+        "海涛",
+        "春生",
+        "振江",
+        "学军",
+        "向东",
+    ],
+    ("mid", "f"): [
+        "海燕",
+        "丽娟",
+        "红梅",
+        "春梅",
+        "丽萍",
+        "秀芳",
+        "晓红",
+        "艳玲",
+        "彩霞",
+        "慧敏",
+        "丽华",
+        "玉霞",
+        "红霞",
+        "雪梅",
+        "桂香",
+        "淑敏",
+    ],
     ("young", "m"): ["浩然", "梓轩", "宇航", "博文", "子墨", "明轩", "一鸣", "俊杰", "天佑", "嘉豪", "思远", "子豪"],
     ("young", "f"): ["子涵", "欣怡", "雨桐", "一诺", "思雨", "佳琪", "梦瑶", "诗涵", "可欣", "语嫣", "若曦", "雨萱"],
 }
-MOBILE_PREFIXES = ("130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156", "157",
-                   "158", "159", "176", "178", "180", "182", "183", "185", "186", "187", "188", "189", "198", "199")
+MOBILE_PREFIXES = (
+    "130",
+    "131",
+    "132",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "176",
+    "178",
+    "180",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "198",
+    "199",
+)
 
 
 @dataclass
@@ -143,7 +283,7 @@ class People:
 
     def phone(self) -> str:
         while True:
-            phone = self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10 ** 8):08d}"
+            phone = self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
             if phone not in self.phones:
                 self.phones.add(phone)
                 return phone
@@ -154,8 +294,9 @@ class People:
         born = date(today.year - age, self.rng.randrange(1, 13), self.rng.randrange(1, 29))
         if born > today.replace(year=today.year - age):  # keep the age exact
             born = born.replace(year=born.year - 1)
-        return Person(self.name(generation, sex), sex, born, self.citizen_id(county_of(area), born, sex), self.phone(),
-                      area)
+        return Person(
+            self.name(generation, sex), sex, born, self.citizen_id(county_of(area), born, sex), self.phone(), area
+        )
 
     def address(self, area: str) -> str:
         place = self.rng.choice(PLACES[area])
@@ -218,25 +359,69 @@ def residents(rng: random.Random, people: People, today: date) -> list[Person]:
 
 # --- volunteers and social workers -----------------------------------------------------------------------
 VOLUNTEERS_PER_COMMUNITY = {"urban": 12, "rural": 6}
-SKILLS = ["送餐", "陪伴", "助浴", "理发", "家电维修", "法律咨询", "心理疏导", "课业辅导", "医疗护理", "文艺表演",
-          "入户走访", "陪同就医", "生活照料", "保洁", "驾驶", "手机教学"]
+SKILLS = [
+    "送餐",
+    "陪伴",
+    "助浴",
+    "理发",
+    "家电维修",
+    "法律咨询",
+    "心理疏导",
+    "课业辅导",
+    "医疗护理",
+    "文艺表演",
+    "入户走访",
+    "陪同就医",
+    "生活照料",
+    "保洁",
+    "驾驶",
+    "手机教学",
+]
 SOCIAL_WORK_SKILLS = ["心理疏导", "入户走访", "个案管理", "小组工作", "社区活动策划"]
 SOCIAL_WORKER_LEVELS = ["assistant", "assistant", "social_worker", "assistant", "social_worker", "senior"]
-EMPLOYERS = ["石家庄市第二医院", "长安区实验小学", "河北某电力公司", "石家庄市某局", "长安区税务局", "中国银行石家庄分行",
-             "河北师范大学", "石家庄市公交总公司", "长安区人民法院", "河北某律师事务所", "长安区卫健局", "石家庄市某中学"]
+EMPLOYERS = [
+    "石家庄市第二医院",
+    "长安区实验小学",
+    "河北某电力公司",
+    "石家庄市某局",
+    "长安区税务局",
+    "中国银行石家庄分行",
+    "河北师范大学",
+    "石家庄市公交总公司",
+    "长安区人民法院",
+    "河北某律师事务所",
+    "长安区卫健局",
+    "石家庄市某中学",
+]
 RURAL_EMPLOYERS = ["行唐县人民医院", "龙州镇中心小学", "行唐县农商银行", "行唐县农业农村局", "上碑镇卫生院"]
 
 # --- need texts ----------------------------------------------------------------------------------------------
-CATEGORY_SKILL = {"meal_aid": "送餐", "daily_care": "生活照料", "bath_aid": "助浴", "mobility_aid": "陪同就医",
-                  "health_care": "医疗护理", "emotional_comfort": "陪伴", "counselling": "心理疏导",
-                  "recreation": "文艺表演", "legal_aid": "法律咨询", "tutoring": "课业辅导", "other": "家电维修"}
+CATEGORY_SKILL = {
+    "meal_aid": "送餐",
+    "daily_care": "生活照料",
+    "bath_aid": "助浴",
+    "mobility_aid": "陪同就医",
+    "health_care": "医疗护理",
+    "emotional_comfort": "陪伴",
+    "counselling": "心理疏导",
+    "recreation": "文艺表演",
+    "legal_aid": "法律咨询",
+    "tutoring": "课业辅导",
+    "other": "家电维修",
+}
 NEED_TEXTS = {
-    "meal_aid": ["独居老人行动不便，需要每日送午餐", "老两口年事已高，做饭困难，希望社区助餐点送餐上门",
-                 "老人术后恢复期，需要一段时间的送餐服务"],
+    "meal_aid": [
+        "独居老人行动不便，需要每日送午餐",
+        "老两口年事已高，做饭困难，希望社区助餐点送餐上门",
+        "老人术后恢复期，需要一段时间的送餐服务",
+    ],
     "daily_care": ["老人卧床，需要每周上门协助清洁和生活照料", "高龄老人独居，需要定期上门整理家务、代购生活用品"],
     "bath_aid": ["失能老人需要每周上门助浴一次", "老人腿脚不便，洗澡时需要有人协助"],
-    "mobility_aid": ["下肢残疾，需要轮椅和陪同就医", "每月需到医院复查，需要志愿者陪同就医",
-                     "行动不便，需要借用助行器并陪同外出"],
+    "mobility_aid": [
+        "下肢残疾，需要轮椅和陪同就医",
+        "每月需到医院复查，需要志愿者陪同就医",
+        "行动不便，需要借用助行器并陪同外出",
+    ],
     "health_care": ["患高血压、糖尿病，需要定期测量血压血糖、送药上门", "慢性病老人需要家庭医生定期上门随访"],
     "emotional_comfort": ["子女在外地工作，老人独居，希望有人定期陪伴聊天", "老伴去世后很少出门，希望有人常来看看"],
     "counselling": ["丧偶后情绪低落，需要心理疏导", "孩子厌学、情绪不稳定，家长希望得到专业心理支持"],
@@ -263,10 +448,12 @@ SERVICE_PLANS = {
     "charity_aid": "申请慈善救助，定向捐赠解决",
     "government_referral": "转介民政部门办理救助",
 }
-FEEDBACK = {5: ["很及时，服务很周到", "志愿者很耐心，非常满意", "解决了大问题，谢谢社区", "服务热情，老人很高兴"],
-            4: ["总体满意，时间上还可以再灵活些", "服务不错"],
-            2: ["只来了一次，问题没有解决", "上门时间一再推迟"],
-            1: ["没有解决问题"]}
+FEEDBACK = {
+    5: ["很及时，服务很周到", "志愿者很耐心，非常满意", "解决了大问题，谢谢社区", "服务热情，老人很高兴"],
+    4: ["总体满意，时间上还可以再灵活些", "服务不错"],
+    2: ["只来了一次，问题没有解决", "上门时间一再推迟"],
+    1: ["没有解决问题"],
+}
 
 # --- organizations (统一社会信用代码: 5 = 民政, 1/2/3 = 社会团体/社会服务机构/基金会) ---------------------------------
 LEGAL_TYPE_DIGIT = {"social_group": "1", "social_service_agency": "2", "foundation": "3"}
@@ -285,18 +472,77 @@ def enterprise_uscc(area: str, code: str) -> str:
 # key, name, legal type, category, registration area, flags, full-time staff, administrators
 ORGANIZATIONS = [
     ("hub_changan", "长安区社区社会组织联合会", "social_group", "other", URBAN_COUNTY, {"hub": True}, 6, ["oa-lianhe"]),
-    ("hub_xingtang", "行唐县社区社会组织联合会", "social_group", "other", RURAL_COUNTY, {"hub": True}, 4, ["oa-xtlianhe"]),
-    ("leling", "长安区乐龄社会工作服务中心", "social_service_agency", "life_service", URBAN_COUNTY,
-     {"social_work_agency": True}, 18, ["oa-leling-zhou"]),
-    ("renhe", "长安区仁和社会工作服务中心", "social_service_agency", "professional", URBAN_COUNTY,
-     {"social_work_agency": True}, 12, ["oa-renhe"]),
-    ("yangguang", "行唐县阳光社会工作服务中心", "social_service_agency", "professional", RURAL_COUNTY,
-     {"social_work_agency": True}, 9, ["oa-yangguang"]),
-    ("cishan", "长安区慈善协会", "social_group", "charity", URBAN_COUNTY, {"charity_certified": True}, 5, ["oa-cishan"]),
-    ("jijinhui", "石家庄市长安区社区公益基金会", "foundation", "charity", URBAN_COUNTY, {"charity_certified": True}, 4, []),
+    (
+        "hub_xingtang",
+        "行唐县社区社会组织联合会",
+        "social_group",
+        "other",
+        RURAL_COUNTY,
+        {"hub": True},
+        4,
+        ["oa-xtlianhe"],
+    ),
+    (
+        "leling",
+        "长安区乐龄社会工作服务中心",
+        "social_service_agency",
+        "life_service",
+        URBAN_COUNTY,
+        {"social_work_agency": True},
+        18,
+        ["oa-leling-zhou"],
+    ),
+    (
+        "renhe",
+        "长安区仁和社会工作服务中心",
+        "social_service_agency",
+        "professional",
+        URBAN_COUNTY,
+        {"social_work_agency": True},
+        12,
+        ["oa-renhe"],
+    ),
+    (
+        "yangguang",
+        "行唐县阳光社会工作服务中心",
+        "social_service_agency",
+        "professional",
+        RURAL_COUNTY,
+        {"social_work_agency": True},
+        9,
+        ["oa-yangguang"],
+    ),
+    (
+        "cishan",
+        "长安区慈善协会",
+        "social_group",
+        "charity",
+        URBAN_COUNTY,
+        {"charity_certified": True},
+        5,
+        ["oa-cishan"],
+    ),
+    (
+        "jijinhui",
+        "石家庄市长安区社区公益基金会",
+        "foundation",
+        "charity",
+        URBAN_COUNTY,
+        {"charity_certified": True},
+        4,
+        [],
+    ),
     ("linli", "长安区邻里互助协会", "social_group", "mutual_aid", URBAN_COUNTY, {}, 3, ["oa-linli"]),
-    ("xiyanghong", "建北社区夕阳红文体队", "social_group", "culture_sports", "130102001001", {"incubated": True}, 0,
-     ["oa-xiyanghong"]),
+    (
+        "xiyanghong",
+        "建北社区夕阳红文体队",
+        "social_group",
+        "culture_sports",
+        "130102001001",
+        {"incubated": True},
+        0,
+        ["oa-xiyanghong"],
+    ),
     ("guanai", "龙州镇留守儿童关爱协会", "social_group", "charity", "130125100", {}, 2, ["oa-guanai"]),
 ]
 ORG_ADMIN = "oa-leling-zhou"  # the persona: 乐龄's administrator
@@ -310,12 +556,18 @@ STATIONS = [  # 乡镇（街道）社会工作服务站 and its operator
 STATIONS_BY_TOWNSHIP = {township: name for township, name, _, _ in STATIONS}
 ROOMS = ["130102001001", "130102001002", "130102002001", "130102007001", "130125100200"]  # 村（社区）社会工作室
 PURCHASE_LISTS = {
-    URBAN_COUNTY: [("meal", "老年助餐服务", "meal_aid", 20_000_000), ("care", "居家养老照料", "daily_care", None),
-                   ("counsel", "心理疏导与精神慰藉", "counselling", 10_000_000),
-                   ("tutor", "困境儿童课业辅导", "tutoring", 5_000_000), ("legal", "法律援助进社区", "legal_aid", None),
-                   ("consult", "社区议事协商", "other", 8_000_000)],
-    RURAL_COUNTY: [("leftchild", "农村留守儿童关爱", "tutoring", 10_000_000),
-                   ("leftold", "农村留守老人探访", "emotional_comfort", 10_000_000)],
+    URBAN_COUNTY: [
+        ("meal", "老年助餐服务", "meal_aid", 20_000_000),
+        ("care", "居家养老照料", "daily_care", None),
+        ("counsel", "心理疏导与精神慰藉", "counselling", 10_000_000),
+        ("tutor", "困境儿童课业辅导", "tutoring", 5_000_000),
+        ("legal", "法律援助进社区", "legal_aid", None),
+        ("consult", "社区议事协商", "other", 8_000_000),
+    ],
+    RURAL_COUNTY: [
+        ("leftchild", "农村留守儿童关爱", "tutoring", 10_000_000),
+        ("leftold", "农村留守老人探访", "emotional_comfort", 10_000_000),
+    ],
 }
 
 # --- money (fen) -------------------------------------------------------------------------------------------
@@ -334,22 +586,41 @@ ENTERPRISES = [  # name, county, USCC organization code (6 chars), fund, amount,
     ("行唐县丰禾农业开发有限公司", RURAL_COUNTY, "G3K9M2", "xt_children", 3_000_000, True),
 ]
 PERSON_DONATIONS = [  # fund, amount (fen), disclose the name
-    ("foundation", 20_000, True), ("foundation", 50_000, False), ("foundation", 100_000, True),
-    ("foundation", 500_000, True), ("foundation", 30_000, False), ("foundation", 200_000, True),
-    ("foundation", 80_000, False), ("xt_children", 50_000, True), ("xt_children", 100_000, False),
+    ("foundation", 20_000, True),
+    ("foundation", 50_000, False),
+    ("foundation", 100_000, True),
+    ("foundation", 500_000, True),
+    ("foundation", 30_000, False),
+    ("foundation", 200_000, True),
+    ("foundation", 80_000, False),
+    ("xt_children", 50_000, True),
+    ("xt_children", 100_000, False),
 ]
 ANONYMOUS_DONATIONS = [("foundation", 300_000), ("foundation", 60_000), ("xt_children", 200_000)]
 # 爱心超市: item, unit, quantity, value (fen), price (points)
-GOODS = [("大米（5kg）", "袋", 40, 3500, 15), ("食用油（5L）", "桶", 20, 6900, 25), ("洗衣液（2kg）", "瓶", 30, 2500, 10),
-         ("挂面（1kg）", "包", 50, 800, 4), ("毛巾", "条", 60, 1200, 5), ("保温杯", "个", 15, 4500, 20)]
+GOODS = [
+    ("大米（5kg）", "袋", 40, 3500, 15),
+    ("食用油（5L）", "桶", 20, 6900, 25),
+    ("洗衣液（2kg）", "瓶", 30, 2500, 10),
+    ("挂面（1kg）", "包", 50, 800, 4),
+    ("毛巾", "条", 60, 1200, 5),
+    ("保温杯", "个", 15, 4500, 20),
+]
 
 # --- party --------------------------------------------------------------------------------------------------
 UNITS = {  # 责任单位 per community: name, categories
-    "130102001001": [("建北街道社区卫生服务中心", ["health_care"]), ("石家庄恒安物业服务有限公司", ["daily_care", "other"]),
-                     ("长安区建北司法所", ["legal_aid"])],
+    "130102001001": [
+        ("建北街道社区卫生服务中心", ["health_care"]),
+        ("石家庄恒安物业服务有限公司", ["daily_care", "other"]),
+        ("长安区建北司法所", ["legal_aid"]),
+    ],
     "130102002001": [("青园街道社区卫生服务站", ["health_care"])],
     "130102007001": [("石家庄嘉和物业服务有限公司", ["daily_care", "other"])],
     "130125100200": [("龙州镇卫生院", ["health_care"])],
 }
-PART_TIME = [("social_org", "长安区乐龄社会工作服务中心"), ("social_worker", "建北街道社会工作服务站"),
-             ("volunteer", "建北助老志愿服务队"), ("charity", "长安区慈善协会")]
+PART_TIME = [
+    ("social_org", "长安区乐龄社会工作服务中心"),
+    ("social_worker", "建北街道社会工作服务站"),
+    ("volunteer", "建北助老志愿服务队"),
+    ("charity", "长安区慈善协会"),
+]

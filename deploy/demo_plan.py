@@ -2,6 +2,7 @@
 which need goes which way (raised only, routed, matched, resolved, judged, reopened, disputed …),
 which volunteer serves it and when. Deterministic: the same anchor date gives the same plan, so
 a second run sends the same requests (and the services recognise them)."""
+
 from __future__ import annotations
 
 import random
@@ -15,27 +16,59 @@ from deploy.demo_data import Person
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 # what happens to each need of a community
-HOME_FATES = (["raised"] * 3 + ["raised_urgent", "routed_task", "routed_task", "routed_task", "referral"]
-              + ["matched"] * 3 + ["resolved"] * 2 + ["closed"] * 8 + ["reopened", "charity_pending", "charity_closed"]
-              + ["project"] * 3 + ["pool", "disputed", "mediated", "whistle", "referral_closed"])
-URBAN_FATES = (["raised"] * 3 + ["routed_task"] * 2 + ["referral"] + ["matched"] * 2 + ["resolved"] * 2
-               + ["closed"] * 9 + ["reopened", "charity_closed"])
-VILLAGE_FATES = (["raised"] * 2 + ["routed_task", "matched", "resolved"] + ["closed"] * 4
-                 + ["reopened", "charity_closed", "project", "project"])
+HOME_FATES = (
+    ["raised"] * 3
+    + ["raised_urgent", "routed_task", "routed_task", "routed_task", "referral"]
+    + ["matched"] * 3
+    + ["resolved"] * 2
+    + ["closed"] * 8
+    + ["reopened", "charity_pending", "charity_closed"]
+    + ["project"] * 3
+    + ["pool", "disputed", "mediated", "whistle", "referral_closed"]
+)
+URBAN_FATES = (
+    ["raised"] * 3
+    + ["routed_task"] * 2
+    + ["referral"]
+    + ["matched"] * 2
+    + ["resolved"] * 2
+    + ["closed"] * 9
+    + ["reopened", "charity_closed"]
+)
+VILLAGE_FATES = (
+    ["raised"] * 2
+    + ["routed_task", "matched", "resolved"]
+    + ["closed"] * 4
+    + ["reopened", "charity_closed", "project", "project"]
+)
 RURAL_FATES = ["raised"] * 2 + ["routed_task", "matched", "resolved"] + ["closed"] * 4
-EXTRA_FATES = {"130102002001": ["project", "project"], "130102007001": ["charity_pending", "referral_closed"],
-               "130102001002": ["disputed"]}
+EXTRA_FATES = {
+    "130102002001": ["project", "project"],
+    "130102007001": ["charity_pending", "referral_closed"],
+    "130102001002": ["disputed"],
+}
 VOLUNTEER_FATES = {"routed_task", "matched", "resolved", "closed", "reopened", "disputed", "mediated"}
 CHARITY_FATES = {"charity_pending", "charity_closed"}
-ROUTE_OF = {**dict.fromkeys(VOLUNTEER_FATES, "volunteer_task"), **dict.fromkeys(CHARITY_FATES, "charity_aid"),
-            "referral": "government_referral", "referral_closed": "government_referral", "project": "project",
-            "pool": "project"}
+ROUTE_OF = {
+    **dict.fromkeys(VOLUNTEER_FATES, "volunteer_task"),
+    **dict.fromkeys(CHARITY_FATES, "charity_aid"),
+    "referral": "government_referral",
+    "referral_closed": "government_referral",
+    "project": "project",
+    "pool": "project",
+}
 # the projects' needs: category and the residents they are for
-PROJECT_NEEDS = {"130102001001": ("meal_aid", "empty_nest_elderly"), "130102002001": ("daily_care", "empty_nest_elderly"),
-                 "130125100200": ("tutoring", "left_behind_child")}
+PROJECT_NEEDS = {
+    "130102001001": ("meal_aid", "empty_nest_elderly"),
+    "130102002001": ("daily_care", "empty_nest_elderly"),
+    "130125100200": ("tutoring", "left_behind_child"),
+}
 CHARITY_CATEGORIES = ["mobility_aid", "health_care", "daily_care"]
-CHARITY_MILESTONES = {"mobility_aid": "购置轮椅一台并送达", "health_care": "支付住院自付医疗费用",
-                      "daily_care": "购置护理床及生活用品"}
+CHARITY_MILESTONES = {
+    "mobility_aid": "购置轮椅一台并送达",
+    "health_care": "支付住院自付医疗费用",
+    "daily_care": "购置护理床及生活用品",
+}
 ACTIVITIES = [  # community, title, skills, days ago, hours, volunteers
     ("130102001001", "重阳节敬老慰问活动", ["陪伴", "文艺表演"], 60, 3, 7),
     ("130102001002", "老年人智能手机培训", ["手机教学"], 95, 2, 5),
@@ -114,7 +147,8 @@ class Plan:
             self._volunteers(rng, people, area)
         self.persona_volunteer = next(v.index for v in self.volunteers if v.area == D.HOME)
         self.committees: dict[str, list[tuple[Person, str, str | None]]] = {
-            area: self._committee(rng, people, area) for area in D.COMMUNITIES}
+            area: self._committee(rng, people, area) for area in D.COMMUNITIES
+        }
         self.donors = [people.name("mid", rng.choice("mf")) for _ in D.PERSON_DONATIONS]
         self.needs: list[Need] = []
         by_area: dict[str, list[int]] = {}
@@ -124,8 +158,15 @@ class Plan:
             rng.shuffle(queue)
         self.by_area = by_area
         for area in D.COMMUNITIES:
-            fates = (HOME_FATES if area == D.HOME else VILLAGE_FATES if area == D.VILLAGE
-                     else RURAL_FATES if area.startswith(D.RURAL_COUNTY) else URBAN_FATES) + EXTRA_FATES.get(area, [])
+            fates = (
+                HOME_FATES
+                if area == D.HOME
+                else VILLAGE_FATES
+                if area == D.VILLAGE
+                else RURAL_FATES
+                if area.startswith(D.RURAL_COUNTY)
+                else URBAN_FATES
+            ) + EXTRA_FATES.get(area, [])
             for fate in fates:
                 self._need(rng, area, fate)
         home = [n for n in self.needs if n.area == D.HOME]
@@ -141,20 +182,31 @@ class Plan:
             index = len(self.volunteers)
             if area == D.HOME and k == 0:  # the persona: an in-service party member who volunteers
                 person = people.person(area, 42, self.today, "m")
-                volunteer = Volunteer(index, person, ["送餐", "陪伴", "入户走访", "陪同就医"], True,
-                                      employer="石家庄市长安区税务局")
+                volunteer = Volunteer(
+                    index, person, ["送餐", "陪伴", "入户走访", "陪同就医"], True, employer="石家庄市长安区税务局"
+                )
             elif k <= workers:  # social workers: the professional support
                 person = people.person(area, rng.randint(24, 46), self.today)
                 level = D.SOCIAL_WORKER_LEVELS[sum(1 for v in self.volunteers if v.level) % len(D.SOCIAL_WORKER_LEVELS)]
                 skills = rng.sample(D.SOCIAL_WORK_SKILLS, 2) + rng.sample(D.SKILLS, 1)
-                volunteer = Volunteer(index, person, list(dict.fromkeys(skills)), rng.random() < 0.5, level=level,
-                                      employer=D.STATIONS_BY_TOWNSHIP[area[:9]])
+                volunteer = Volunteer(
+                    index,
+                    person,
+                    list(dict.fromkeys(skills)),
+                    rng.random() < 0.5,
+                    level=level,
+                    employer=D.STATIONS_BY_TOWNSHIP[area[:9]],
+                )
             elif area == "130102002001" and k == count - 1:  # a high-school student, with the guardian's consent
                 person = people.person(area, 16, self.today)
                 guardian = people.person(area, 44, self.today)
-                volunteer = Volunteer(index, person, ["文艺表演", "手机教学"], False,
-                                      guardian={"guardian_name": person.name[0] + guardian.name[1:],
-                                                "guardian_phone": guardian.phone})
+                volunteer = Volunteer(
+                    index,
+                    person,
+                    ["文艺表演", "手机教学"],
+                    False,
+                    guardian={"guardian_name": person.name[0] + guardian.name[1:], "guardian_phone": guardian.phone},
+                )
             else:
                 person = people.person(area, rng.randint(20, 68), self.today)
                 skills = rng.sample(D.SKILLS, rng.randint(2, 4))
@@ -172,7 +224,9 @@ class Plan:
         slots = []
         for weekday in sorted(rng.sample(range(7), rng.randint(1, 3))):
             start = rng.choice((8, 9, 14, 15))
-            slots.append({"weekday": weekday, "start": f"{start:02d}:00", "end": f"{start + rng.choice((2, 3, 4)):02d}:00"})
+            slots.append(
+                {"weekday": weekday, "start": f"{start:02d}:00", "end": f"{start + rng.choice((2, 3, 4)):02d}:00"}
+            )
         return slots
 
     def _committee(self, rng: random.Random, people: D.People, area: str) -> list[tuple[Person, str, str | None]]:
@@ -180,8 +234,11 @@ class Plan:
         secretary = people.person(area, 48, self.today, "f")
         if area == D.HOME:
             secretary.name = "王红"  # the persona sj-wanghong
-        seats = [(secretary, "secretary", None), (people.person(area, rng.randint(38, 55), self.today), "deputy_secretary", None),
-                 (people.person(area, rng.randint(30, 50), self.today), "member", None)]
+        seats = [
+            (secretary, "secretary", None),
+            (people.person(area, rng.randint(38, 55), self.today), "deputy_secretary", None),
+            (people.person(area, rng.randint(30, 50), self.today), "member", None),
+        ]
         actors = D.PART_TIME if area == D.HOME else D.PART_TIME[:2]
         seats += [(people.person(area, rng.randint(30, 58), self.today), "member", actor) for actor, _ in actors]
         return seats
@@ -202,14 +259,26 @@ class Plan:
             resident = self._resident(area, (tag,))
         elif fate in CHARITY_FATES:
             resident = self._resident(area, ("subsistence", "extreme_poverty", "disabled"))
-            category = ("mobility_aid" if "disabled" in self.residents[resident].tags
-                        else rng.choice(CHARITY_CATEGORIES[1:]))
+            category = (
+                "mobility_aid" if "disabled" in self.residents[resident].tags else rng.choice(CHARITY_CATEGORIES[1:])
+            )
         elif fate in ("whistle", "raised_urgent"):
             resident = self._resident(area, ("empty_nest_elderly", "left_behind_elderly"))
             category, urgency = ("meal_aid" if fate == "whistle" else "health_care"), "urgent"
         else:
-            resident = self._resident(area, ("empty_nest_elderly", "left_behind_elderly", "disabled", "child_in_difficulty",
-                                              "left_behind_child", "subsistence") if rng.random() < 0.75 else ())
+            resident = self._resident(
+                area,
+                (
+                    "empty_nest_elderly",
+                    "left_behind_elderly",
+                    "disabled",
+                    "child_in_difficulty",
+                    "left_behind_child",
+                    "subsistence",
+                )
+                if rng.random() < 0.75
+                else (),
+            )
             tags = self.residents[resident].tags
             category = rng.choice(D.GROUP_CATEGORIES[tags[0] if tags else ""])
             if fate == "pool":
@@ -218,8 +287,17 @@ class Plan:
                 category = "legal_aid"
         person = self.residents[resident]
         text = D.NEED_TEXTS[category][0] if fate == "mediated" else rng.choice(D.NEED_TEXTS[category])
-        need = Need(len(self.needs), area, resident, fate, category, urgency, list(person.tags), text,
-                    rng.choices(("social_worker_visit", "grid_survey"), (3, 1))[0])
+        need = Need(
+            len(self.needs),
+            area,
+            resident,
+            fate,
+            category,
+            urgency,
+            list(person.tags),
+            text,
+            rng.choices(("social_worker_visit", "grid_survey"), (3, 1))[0],
+        )
         wanted = None  # the day the resident asked for (drawn here: the plan's random sequence stays the same)
         if fate in VOLUNTEER_FATES and rng.random() < 0.5:
             wanted = self.today + timedelta(days=rng.randint(3, 12))
@@ -242,14 +320,18 @@ class Plan:
         """The volunteer who serves the need, and when: each of their services gets its own day."""
         home_persona = need.area == D.HOME and (
             need.fate in ("routed_task", "resolved", "matched", "closed")
-            and not any(n.volunteer == self.persona_volunteer and n.fate == need.fate for n in self.needs))
+            and not any(n.volunteer == self.persona_volunteer and n.fate == need.fate for n in self.needs)
+        )
         if home_persona:
             volunteer = self.volunteers[self.persona_volunteer]
             need.code = True
         else:
             skill = D.CATEGORY_SKILL[need.category]
-            pool = [v for v in self.volunteers if v.area == need.area and v.guardian is None
-                    and v.index != self.persona_volunteer]
+            pool = [
+                v
+                for v in self.volunteers
+                if v.area == need.area and v.guardian is None and v.index != self.persona_volunteer
+            ]
             volunteer = min(pool, key=lambda v: (skill not in v.skills, v.used, v.index))
             need.code = rng.random() < 0.2
         need.volunteer = volunteer.index
@@ -268,8 +350,17 @@ class Plan:
         start, end = need.slot or (datetime.combine(wanted, time(9), LOCAL), None)
         return {"start": start.isoformat(), "end": (end or start + timedelta(hours=2)).isoformat()}
 
-    def _activity(self, rng: random.Random, index: int, area: str, title: str, skills: list[str], days_ago: int,
-                  hours: int, size: int) -> Activity:
+    def _activity(
+        self,
+        rng: random.Random,
+        index: int,
+        area: str,
+        title: str,
+        skills: list[str],
+        days_ago: int,
+        hours: int,
+        size: int,
+    ) -> Activity:
         pool = [v for v in self.volunteers if v.area == area]
         pool.sort(key=lambda v: (not set(skills) & set(v.skills), v.index))
         start = datetime.combine(self.today - timedelta(days=days_ago), time(9), LOCAL)

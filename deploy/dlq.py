@@ -1,4 +1,5 @@
 """`wushe dlq list|replay`: what the consumers gave up on, and sending it back."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -30,8 +31,10 @@ async def list_(settings: Settings) -> int:
         count = 0
         async for msg in _entries(nc.jetstream()):
             h = msg.headers or {}
-            print(f"#{msg.seq}  {h.get('Wushe-Dlq-Consumer', '?')}  {h.get('Wushe-Dlq-Subject', '?')}  "
-                  f"deliveries={h.get('Wushe-Dlq-Deliveries', '?')}\n    原因 / reason: {h.get(REASON, '?')}")
+            print(
+                f"#{msg.seq}  {h.get('Wushe-Dlq-Consumer', '?')}  {h.get('Wushe-Dlq-Subject', '?')}  "
+                f"deliveries={h.get('Wushe-Dlq-Deliveries', '?')}\n    原因 / reason: {h.get(REASON, '?')}"
+            )
             count += 1
         print(f"{count} 条死信 / dead letters")
     finally:
@@ -64,9 +67,11 @@ async def replay(settings: Settings, seqs: list[int], force: bool = False) -> in
                 print(f"#{msg.seq}: no original subject, skipped")
                 continue
             if not force and _older_than_retention(settings, msg.data):
-                print(f"#{msg.seq}: 事件早于保留期限（{settings.retention_days:g} 天），已跳过；确认无重复后用 --force / "
-                      f"older than the inbox retention ({settings.retention_days:g} days), skipped: use --force "
-                      "once you have checked that no consumer applied it")
+                print(
+                    f"#{msg.seq}: 事件早于保留期限（{settings.retention_days:g} 天），已跳过；确认无重复后用 --force / "
+                    f"older than the inbox retention ({settings.retention_days:g} days), skipped: use --force "
+                    "once you have checked that no consumer applied it"
+                )
                 continue
             await js.publish(subject, msg.data, headers={"Nats-Msg-Id": f"dlq-replay-{msg.seq}"})
             await js.delete_msg("DLQ", msg.seq)

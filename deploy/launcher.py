@@ -1,4 +1,5 @@
 """`wushe up`: the whole stack on one machine, stopped cleanly by Ctrl-C."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,13 @@ def spawn(settings: Settings, *args: str, log_name: str, env: dict[str, str] | N
     logs = settings.path("log")
     logs.mkdir(parents=True, exist_ok=True)
     out = open(logs / f"{log_name}.log", "ab")
-    return subprocess.Popen([sys.executable, "-m", "deploy.cli", *args], env=env or service_env(settings),
-                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "deploy.cli", *args],
+        env=env or service_env(settings),
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def answers_ready(settings: Settings, name: str) -> bool:
@@ -72,8 +78,10 @@ def wait_supervised(settings: Settings, stop_asked: Callable[[], bool], timeout:
         pending -= {name for name in pending if answers_ready(settings, name)}
         time.sleep(0.1)
     if pending and not stop_asked():
-        raise SystemExit(f"未能就绪 / not ready after {timeout:.0f}s: {', '.join(sorted(pending))}; "
-                         f"see {settings.path('log')} (supervisor.log, <name>.log)")
+        raise SystemExit(
+            f"未能就绪 / not ready after {timeout:.0f}s: {', '.join(sorted(pending))}; "
+            f"see {settings.path('log')} (supervisor.log, <name>.log)"
+        )
 
 
 def supervisor_of(settings: Settings, replicas: dict[str, int]) -> Supervisor:
@@ -90,8 +98,10 @@ def check_ports(settings: Settings) -> None:
     for name in APPS:
         port = settings.port_of(name)
         if not port_free(port, settings.http_host):
-            raise PortBusy(f"端口 {port} 已被占用（{name}）/ port {port} is busy ({name}): "
-                           f"stop what uses it or set WUSHE_HTTP_PORT (services use the next five ports)")
+            raise PortBusy(
+                f"端口 {port} 已被占用（{name}）/ port {port} is busy ({name}): "
+                f"stop what uses it or set WUSHE_HTTP_PORT (services use the next five ports)"
+            )
 
 
 def catch_stop_signals() -> Callable[[], bool]:
@@ -123,8 +133,10 @@ def up(settings: Settings, replicas: dict[str, int] | None = None) -> int:
             load_demo(settings, should_stop=stop_asked)
         if stop_asked():
             return 0
-        print(f"\nwushe 已启动 / is up: {settings.url_of('gateway')}/  (工作台 / console; "
-              f"API 文档 / docs: {settings.url_of('gateway')}/api/v1/docs)")
+        print(
+            f"\nwushe 已启动 / is up: {settings.url_of('gateway')}/  (工作台 / console; "
+            f"API 文档 / docs: {settings.url_of('gateway')}/api/v1/docs)"
+        )
         print(f"数据 / data: {settings.home.resolve()}   日志 / logs: {settings.path('log')}")
         print("按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
         while not stop_asked():

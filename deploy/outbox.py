@@ -1,5 +1,6 @@
 """`wushe outbox list|retry`: what each service's relay has still to send, and the rows it parked
 because they could not be published (with the reason), put back in the queue once fixed."""
+
 from __future__ import annotations
 
 import asyncpg
@@ -31,12 +32,20 @@ async def list_(settings: Settings, services: list[str]) -> int:
             summary, parked = await conn.fetchrow(SUMMARY), await conn.fetch(PARKED)
         finally:
             await conn.close()
-        oldest = f"，最早 {summary['oldest_s']:.0f} 秒前 / oldest {summary['oldest_s']:.0f} s ago" if summary["oldest_s"] else ""
-        print(f"{service}: 待发 {summary['pending']} 条{oldest}；搁置 {summary['parked']} 条 / "
-              f"{summary['pending']} pending, {summary['parked']} parked")
+        oldest = (
+            f"，最早 {summary['oldest_s']:.0f} 秒前 / oldest {summary['oldest_s']:.0f} s ago"
+            if summary["oldest_s"]
+            else ""
+        )
+        print(
+            f"{service}: 待发 {summary['pending']} 条{oldest}；搁置 {summary['parked']} 条 / "
+            f"{summary['pending']} pending, {summary['parked']} parked"
+        )
         for row in parked:
-            print(f"  #{row['id']}  {row['subject']}  尝试 {row['attempts']} 次 / attempts {row['attempts']}  "
-                  f"搁置于 / parked at {row['parked_at']:%Y-%m-%d %H:%M:%S%z}\n    原因 / reason: {row['last_error']}")
+            print(
+                f"  #{row['id']}  {row['subject']}  尝试 {row['attempts']} 次 / attempts {row['attempts']}  "
+                f"搁置于 / parked at {row['parked_at']:%Y-%m-%d %H:%M:%S%z}\n    原因 / reason: {row['last_error']}"
+            )
     return 0
 
 

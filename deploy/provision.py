@@ -1,4 +1,5 @@
 """Idempotent provisioning: keys, per-service roles and databases, migrations, JetStream streams."""
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,10 @@ async def wait_replicated(js: JetStreamContext, streams: list[str], replicas: in
     for name in streams:
         while not _replicated(await js.stream_info(name), replicas):
             if time.monotonic() > deadline:
-                raise SystemExit(f"消息流 {name} 的 {replicas} 个副本 {timeout:.0f} 秒内未同步 / stream {name}: "
-                                 f"its {replicas} replicas are not current after {timeout:.0f}s")
+                raise SystemExit(
+                    f"消息流 {name} 的 {replicas} 个副本 {timeout:.0f} 秒内未同步 / stream {name}: "
+                    f"its {replicas} replicas are not current after {timeout:.0f}s"
+                )
             await asyncio.sleep(0.2)
 
 
@@ -65,8 +68,9 @@ def stream_replicas(settings: Settings) -> int:
 
 
 async def provision_databases(settings: Settings, log=print) -> None:
-    admin = await asyncpg.connect(host=str(settings.pg_socket_dir), port=settings.pg_port,
-                                  user=settings.pg_admin_user, database="postgres")
+    admin = await asyncpg.connect(
+        host=str(settings.pg_socket_dir), port=settings.pg_port, user=settings.pg_admin_user, database="postgres"
+    )
     try:
         for service in SERVICES:
             name = settings.db_name(service)  # role and database share the name

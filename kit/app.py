@@ -1,6 +1,7 @@
 """The app factory: every service and the gateway get problem+json errors, a body limit,
 tracing, /healthz and /readyz; a service's lifespan also starts and stops its pool, broker,
 outbox relay, event consumers, periodic and retention jobs, each supervised (kit.workers)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +10,6 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import asyncpg
-
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.telemetry import TelemetryConfig
 
@@ -135,8 +135,14 @@ def create_service_app(
         if problems_ := not_ready(app.state.workers):
             raise RuntimeError("后台任务未运行 / background workers not running: " + "; ".join(problems_))
 
-    return create_app(name, title=title, routers=[*routers, audit.router], lifespan=lifespan,
-                      ready_checks=(database_ready, bus_ready, workers_ready), idempotent_writes=True)
+    return create_app(
+        name,
+        title=title,
+        routers=[*routers, audit.router],
+        lifespan=lifespan,
+        ready_checks=(database_ready, bus_ready, workers_ready),
+        idempotent_writes=True,
+    )
 
 
 def pool_of(request: Request) -> asyncpg.Pool:
@@ -158,4 +164,3 @@ Keys = Annotated[Keyring, Depends(keyring_of)]
 
 def _probe(scope: MutableMapping[str, Any]) -> bool:
     return scope.get("path") in ("/healthz", "/readyz")
-

@@ -4,6 +4,7 @@ Development: `wushe token` signs with an Ed25519 key generated under $WUSHE_HOME
 run; services hold only the public key. Production: point WUSHE_JWT_PUBLIC_KEY_FILE at the
 province identity provider's key (EdDSA or ES256/RS256 are accepted).
 """
+
 from __future__ import annotations
 
 import time
@@ -59,17 +60,22 @@ class Principal:
 
 # --- keys ---------------------------------------------------------------------------------
 
+
 def ensure_signing_key(settings: Settings) -> Path:
     """Create the development signing key pair on first run (private key mode 0600)."""
     private, public = settings.private_key_file, settings.path("keys", "jwt-ed25519.pub.pem")
     if not private.exists():
         private.parent.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
-        private.write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        private.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         private.chmod(0o600)
-        public.write_bytes(key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        public.write_bytes(
+            key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
     return private
 
 
@@ -77,17 +83,28 @@ def issue_token(settings: Settings, *, role: str, area: str, sub: str, ttl_s: in
     Role(role)  # refuse unknown roles early, with the list of valid ones in the message
     if lookup(area) is None:
         raise ValueError(f"未知的行政区划代码 / unknown area code: {area}")
-    key = cast("AllowedPrivateKeys",
-               serialization.load_pem_private_key(ensure_signing_key(settings).read_bytes(), password=None))
+    key = cast(
+        "AllowedPrivateKeys",
+        serialization.load_pem_private_key(ensure_signing_key(settings).read_bytes(), password=None),
+    )
     now = int(time.time())
-    claims = {"sub": sub, "role": role, "area": area, "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
-              "iat": now, "exp": now + ttl_s}
+    claims = {
+        "sub": sub,
+        "role": role,
+        "area": area,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_s,
+    }
     return jwt.encode(claims, key, algorithm="EdDSA")
 
 
 # --- verification ---------------------------------------------------------------------------
 
-UNAUTHORIZED: dict[str, Any] = dict(status=401, title="未认证 / Unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+UNAUTHORIZED: dict[str, Any] = dict(
+    status=401, title="未认证 / Unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+)
 
 
 class TokenVerifier:
@@ -114,8 +131,12 @@ class TokenVerifier:
     def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
-                token, self.key, algorithms=ALGORITHMS, audience=self.settings.jwt_audience,
-                issuer=self.settings.jwt_issuer, options={"require": ["exp", "sub", "iss", "aud"]},
+                token,
+                self.key,
+                algorithms=ALGORITHMS,
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
             )
             principal = Principal(sub=str(claims["sub"]), role=Role(claims["role"]), area=str(claims["area"]))
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
@@ -132,8 +153,12 @@ def _verifier() -> TokenVerifier:
 
 # Declared as FastAPI's HTTP bearer scheme so that the OpenAPI documents name it on every route
 # that needs a token; the 401 is ours (problem+json), not FastAPI's.
-BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT",
-                    description="省统一身份认证签发的 JWT（开发环境：`wushe token`）/ a JWT from the identity provider")
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="省统一身份认证签发的 JWT（开发环境：`wushe token`）/ a JWT from the identity provider",
+)
 
 
 def caller_of(scope: Scope) -> str | None:
@@ -166,8 +191,11 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
     async def check(who: Principal = Depends(principal)) -> Principal:
         if who.role not in roles:
-            raise Problem(status=403, title="无权操作 / Forbidden",
-                          detail=f"角色 {who.role} 不能执行此操作 / role {who.role} may not do this")
+            raise Problem(
+                status=403,
+                title="无权操作 / Forbidden",
+                detail=f"角色 {who.role} 不能执行此操作 / role {who.role} may not do this",
+            )
         return who
 
     return check
@@ -191,9 +219,12 @@ def require_jurisdiction(who: Principal, area_code: str, *, hide: bool = True) -
         return
     if hide:
         raise not_found()
-    raise Problem(status=403, title="超出辖区 / Outside jurisdiction",
-                  detail=f"辖区 {who.area} 不包含 {area_code} / your area does not contain this area code",
-                  errors=[{"field": "area_code", "message": "超出辖区 / outside your jurisdiction"}])
+    raise Problem(
+        status=403,
+        title="超出辖区 / Outside jurisdiction",
+        detail=f"辖区 {who.area} 不包含 {area_code} / your area does not contain this area code",
+        errors=[{"field": "area_code", "message": "超出辖区 / outside your jurisdiction"}],
+    )
 
 
 def listing_area(who: Principal, area: str | None) -> str:
@@ -208,8 +239,12 @@ def listing_area(who: Principal, area: str | None) -> str:
 
 # --- unmasked reads of personal data ---------------------------------------------------------------
 
-PURPOSE = Query(default=None, min_length=2, max_length=200,
-                description="查看未脱敏个人信息的目的（将被审计）/ purpose of an unmasked read (audited)")
+PURPOSE = Query(
+    default=None,
+    min_length=2,
+    max_length=200,
+    description="查看未脱敏个人信息的目的（将被审计）/ purpose of an unmasked read (audited)",
+)
 
 
 def may_unmask(who: Principal, purpose: str | None, roles: tuple[Role, ...]) -> None:

@@ -7,6 +7,7 @@ delivery, and a dead letter carries its reason; a FastStream subscriber acks or 
 on its own. The broker still owns the connection, and any FastStream subscriber added later gets
 NACK_ON_ERROR, not REJECT_ON_ERROR.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -60,8 +61,13 @@ async def ensure_streams(js: JetStreamContext, *, replicas: int = 1, duplicate_w
     node, R3 on a cluster."""
     done = []
     for name, subjects in STREAMS.items():
-        config = StreamConfig(name=name, subjects=subjects, storage=StorageType.FILE, num_replicas=replicas,
-                              duplicate_window=duplicate_window_s)
+        config = StreamConfig(
+            name=name,
+            subjects=subjects,
+            storage=StorageType.FILE,
+            num_replicas=replicas,
+            duplicate_window=duplicate_window_s,
+        )
         try:
             await js.add_stream(config)
         except nats.js.errors.BadRequestError:
@@ -170,8 +176,12 @@ class EventConsumer:
         failed = await self._apply_until_done(parsed)
         if failed is None:
             return  # stopping while paused: the server redelivers the batch to the next consumer
-        await asyncio.gather(*(self._settle_failed(msg, failed[env.id], env.id) if env.id in failed else self._ack(msg)
-                               for msg, env in parsed))
+        await asyncio.gather(
+            *(
+                self._settle_failed(msg, failed[env.id], env.id) if env.id in failed else self._ack(msg)
+                for msg, env in parsed
+            )
+        )
 
     async def _apply_until_done(self, parsed: Parsed) -> dict[UUID, str] | None:
         """The batch's event failures ({event id: reason}) once it has committed, or None when asked to
@@ -189,16 +199,24 @@ class EventConsumer:
 
     async def _apply(self, parsed: Parsed) -> dict[UUID, str]:
         async with self.pool.acquire() as conn, conn.transaction():
-            fresh_ids = {r["event_id"] for r in await conn.fetch(
-                """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])
+            fresh_ids = {
+                r["event_id"]
+                for r in await conn.fetch(
+                    """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[])
                    ON CONFLICT DO NOTHING RETURNING event_id""",
-                self.sub.durable, [e.id for _, e in parsed])}
+                    self.sub.durable,
+                    [e.id for _, e in parsed],
+                )
+            }
             # a redelivery can sit in the same batch as the original: the first one wins
             fresh = list({e.id: (m, e) for m, e in reversed(parsed) if e.id in fresh_ids}.values())[::-1]
             failed = await self._handle(conn, fresh) if fresh else {}
             if failed:  # so that their redelivery is applied
-                await conn.execute("DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
-                                   self.sub.durable, list(failed))
+                await conn.execute(
+                    "DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+                    self.sub.durable,
+                    list(failed),
+                )
         self.applied += len(fresh) - len(failed)
         return failed
 
@@ -228,10 +246,12 @@ class EventConsumer:
         return failed
 
     def _span(self, envelope: Envelope[Any]) -> trace.Span:
-        return self.tracer.start_span(f"consume {envelope.type}", context=context_from(envelope.traceparent),
-                                      kind=trace.SpanKind.CONSUMER,
-                                      attributes={"messaging.consumer.group.name": self.sub.durable,
-                                                  "messaging.message.id": str(envelope.id)})
+        return self.tracer.start_span(
+            f"consume {envelope.type}",
+            context=context_from(envelope.traceparent),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.consumer.group.name": self.sub.durable, "messaging.message.id": str(envelope.id)},
+        )
 
     async def _pause(self, reason: str, held: list[Msg]) -> bool:
         """Wait a little while the infrastructure is away, keeping `held` from being redelivered.
@@ -242,7 +262,7 @@ class EventConsumer:
         await asyncio.gather(*(msg.in_progress() for msg in held), return_exceptions=True)
         try:
             await asyncio.wait_for(self._stopping.wait(), PAUSE_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return True
         return False
 
@@ -259,7 +279,9 @@ class EventConsumer:
             """INSERT INTO event_failures (consumer, event_id, failures) VALUES ($1, $2, 1)
                ON CONFLICT (consumer, event_id) DO UPDATE
                SET failures = event_failures.failures + 1, last_failed_at = now() RETURNING failures""",
-            self.sub.durable, env_id)
+            self.sub.durable,
+            env_id,
+        )
         return failures
 
     async def _settle_failed(self, msg: Msg, reason: str, env_id: UUID | None = None) -> None:
@@ -274,8 +296,10 @@ class EventConsumer:
         failures = await self._count_failure(env_id) if env_id else msg.metadata.num_delivered
         if failures < self.sub.max_deliver:
             delay = self.sub.backoff_s[min(failures, len(self.sub.backoff_s)) - 1]
-            log.warning("event failed, will retry", extra={"consumer": self.sub.durable, "failures": failures,
-                                                           "retry_in_s": delay, "reason": reason})
+            log.warning(
+                "event failed, will retry",
+                extra={"consumer": self.sub.durable, "failures": failures, "retry_in_s": delay, "reason": reason},
+            )
             await msg.nak(delay=delay)
             return
         delivered = msg.metadata.num_delivered
@@ -293,8 +317,9 @@ class EventConsumer:
         )
         await msg.ack_sync(timeout=ACK_TIMEOUT_S)
         if env_id:
-            await self.pool.execute("DELETE FROM event_failures WHERE consumer = $1 AND event_id = $2",
-                                    self.sub.durable, env_id)  # a replay starts afresh
+            await self.pool.execute(
+                "DELETE FROM event_failures WHERE consumer = $1 AND event_id = $2", self.sub.durable, env_id
+            )  # a replay starts afresh
         self.dead_lettered += 1
         log.error("event dead-lettered", extra={"consumer": self.sub.durable, "reason": reason})
 

@@ -2,6 +2,7 @@
 
 Ciphertexts carry their key id (`<kid>:<nonce><ct>`), so keys can rotate: new writes use the
 active key, old rows stay readable with the key they were written with."""
+
 from __future__ import annotations
 
 import base64
@@ -25,7 +26,12 @@ class Keyring:
         """`context` (e.g. the record id and field) is bound as associated data, so a
         ciphertext copied into another row or field does not decrypt."""
         nonce = os.urandom(12)
-        return self.active.encode() + b":" + nonce + AESGCM(self.keys[self.active]).encrypt(nonce, plaintext.encode(), context)
+        return (
+            self.active.encode()
+            + b":"
+            + nonce
+            + AESGCM(self.keys[self.active]).encrypt(nonce, plaintext.encode(), context)
+        )
 
     def decrypt(self, blob: bytes, context: bytes = b"") -> str:
         kid, _, rest = bytes(blob).partition(b":")

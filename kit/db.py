@@ -1,9 +1,10 @@
 """asyncpg pools and the plain-SQL migrations runner."""
+
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ AnyConnection = asyncpg.Connection | PoolConnectionProxy
 Conn = asyncpg.Pool | AnyConnection
 
 
-PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _timestamptz_out(value: tuple[int]) -> datetime:
@@ -32,15 +33,18 @@ def _timestamptz_out(value: tuple[int]) -> datetime:
 
 def _timestamptz_in(value: datetime) -> tuple[int]:
     if value.tzinfo is None:  # as asyncpg itself takes a naive time: UTC
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return ((value - PG_EPOCH) // timedelta(microseconds=1),)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
-        await conn.set_type_codec(name, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog")
-    await conn.set_type_codec("timestamptz", encoder=_timestamptz_in, decoder=_timestamptz_out, schema="pg_catalog",
-                              format="tuple")
+        await conn.set_type_codec(
+            name, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+        )
+    await conn.set_type_codec(
+        "timestamptz", encoder=_timestamptz_in, decoder=_timestamptz_out, schema="pg_catalog", format="tuple"
+    )
 
 
 def connect_kwargs(settings: Settings, service: str) -> dict[str, Any]:
@@ -60,8 +64,11 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 async def create_pool(settings: Settings, service: str, size: int | None = None) -> asyncpg.Pool:
     size = size or settings.pg_pool_size
     return await asyncpg.create_pool(
-        **connect_kwargs(settings, service), min_size=min(2, size), max_size=size,
-        init=_init_connection, reset=_keep_session,
+        **connect_kwargs(settings, service),
+        min_size=min(2, size),
+        max_size=size,
+        init=_init_connection,
+        reset=_keep_session,
     )
 
 
@@ -82,8 +89,10 @@ async def migrate(conn: asyncpg.Connection, namespace: str, folder: Path) -> lis
                    namespace text NOT NULL, version text NOT NULL, checksum text NOT NULL,
                    applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (namespace, version))"""
         )
-        done = {r["version"]: r["checksum"] for r in await conn.fetch(
-            "SELECT version, checksum FROM schema_migrations WHERE namespace = $1", namespace)}
+        done = {
+            r["version"]: r["checksum"]
+            for r in await conn.fetch("SELECT version, checksum FROM schema_migrations WHERE namespace = $1", namespace)
+        }
         for path in sorted(folder.glob("[0-9][0-9][0-9][0-9]_*.sql")):
             sql = path.read_text(encoding="utf-8")
             checksum = hashlib.sha256(sql.encode()).hexdigest()
@@ -94,7 +103,10 @@ async def migrate(conn: asyncpg.Connection, namespace: str, folder: Path) -> lis
             await conn.execute(sql)
             await conn.execute(
                 "INSERT INTO schema_migrations (namespace, version, checksum) VALUES ($1, $2, $3)",
-                namespace, path.name, checksum)
+                namespace,
+                path.name,
+                checksum,
+            )
             applied.append(f"{namespace}/{path.name}")
     for name in applied:
         log.info("migration applied", extra={"migration": name})
@@ -107,6 +119,7 @@ async def migrate_service(conn: asyncpg.Connection, service: str, service_migrat
 
 
 # --- statement builders for the stores (table and column names come from code, never from input) ---
+
 
 def placeholders(count: int, start: int = 1) -> str:
     return ", ".join(f"${i}" for i in range(start, start + count))

@@ -3,6 +3,7 @@ a conflict that a retry resolves) or the work's own (an event or a row that can 
 
 Infrastructure failures pause the worker and retry; they never count towards an event's
 `max_deliver` or an outbox row's attempts, so a database restart dead-letters nothing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +18,13 @@ import nats.js.errors
 TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 
 NATS_AWAY = (
-    nats.errors.ConnectionClosedError, nats.errors.NoServersError, nats.errors.StaleConnectionError,
-    nats.errors.OutboundBufferLimitError, nats.errors.ConnectionReconnectingError,
-    nats.errors.ConnectionDrainingError, nats.js.errors.ServiceUnavailableError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.NoServersError,
+    nats.errors.StaleConnectionError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.ConnectionDrainingError,
+    nats.js.errors.ServiceUnavailableError,
 )
 
 # asyncpg files bad query arguments and misconfiguration under InterfaceError too

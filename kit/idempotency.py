@@ -11,6 +11,7 @@ retry's unit of work finds the row (waiting while the first request holds it unc
 back and answers with the first request's answer, stored once its route has answered, marked
 `Idempotent-Replayed: true`. So every write of a service commits in a unit of work: that is what
 makes it idempotent, at no cost to a first request beyond the claim and the stored answer."""
+
 from __future__ import annotations
 
 import asyncio
@@ -66,7 +67,12 @@ async def claim_in(conn: AnyConnection) -> Claim | None:
         return None
     inserted = await conn.fetchval(
         """INSERT INTO idempotency_keys (caller, scope, key, request_hash) VALUES ($1, $2, $3, $4)
-           ON CONFLICT DO NOTHING RETURNING true""", claim.caller, claim.scope, claim.key, claim.digest)
+           ON CONFLICT DO NOTHING RETURNING true""",
+        claim.caller,
+        claim.scope,
+        claim.key,
+        claim.digest,
+    )
     if not inserted:
         claim.taken = True
         raise KeyTaken()
@@ -91,7 +97,9 @@ class IdempotentWrites:
         if key is None:
             return await self.app(scope, receive, send)
         if not 1 <= len(key) <= MAX_KEY_LENGTH:
-            return await _refuse(scope, receive, send, f"长度须为 1–{MAX_KEY_LENGTH} / must be 1–{MAX_KEY_LENGTH} characters")
+            return await _refuse(
+                scope, receive, send, f"长度须为 1–{MAX_KEY_LENGTH} / must be 1–{MAX_KEY_LENGTH} characters"
+            )
         caller = self.caller_of(scope)
         if caller is None:  # no valid token: the route answers 401, and nothing is claimed
             return await self.app(scope, receive, send)
@@ -102,7 +110,7 @@ class IdempotentWrites:
         if claim.taken:
             try:
                 stored = await _wait_for_answer(pool, claim)
-            except Exception as exc:  # PostgreSQL away: 503, retry with the same key
+            except Exception as exc:  # noqa: BLE001 - PostgreSQL away: 503, retry with the same key; else 500
                 return await problem_response(unexpected(exc, scope["path"]), scope["path"])(scope, receive, send)
             return await _answer_stored(stored, claim, scope, receive, send)
         if claim.committed and status < 500:  # a failure after the commit is not replayed: it says nothing
@@ -111,8 +119,9 @@ class IdempotentWrites:
             log.warning(UNCLAIMED_WRITE, extra={"scope": claim.scope})
         await _send(send, status, headers, chunks)
 
-    async def _run(self, scope: Scope, receive: Receive,
-                   claim: Claim) -> tuple[int, list[tuple[bytes, bytes]], list[bytes]]:
+    async def _run(
+        self, scope: Scope, receive: Receive, claim: Claim
+    ) -> tuple[int, list[tuple[bytes, bytes]], list[bytes]]:
         """The route, with the claim pending for its first unit of work; its answer is held back."""
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
@@ -167,7 +176,11 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 async def _stored(pool: asyncpg.Pool, claim: Claim) -> asyncpg.Record | None:
     return await pool.fetchrow(
         """SELECT request_hash, status, content_type, response FROM idempotency_keys
-           WHERE caller = $1 AND scope = $2 AND key = $3""", claim.caller, claim.scope, claim.key)
+           WHERE caller = $1 AND scope = $2 AND key = $3""",
+        claim.caller,
+        claim.scope,
+        claim.key,
+    )
 
 
 async def _wait_for_answer(pool: asyncpg.Pool, claim: Claim) -> asyncpg.Record | None:
@@ -184,11 +197,18 @@ async def _store(pool: asyncpg.Pool, claim: Claim, status: int, content_type: st
     await pool.execute(
         """UPDATE idempotency_keys SET status = $4, content_type = $5, response = $6
            WHERE caller = $1 AND scope = $2 AND key = $3""",
-        claim.caller, claim.scope, claim.key, status, content_type, body)
+        claim.caller,
+        claim.scope,
+        claim.key,
+        status,
+        content_type,
+        body,
+    )
 
 
-async def _keep_answer(pool: asyncpg.Pool, claim: Claim, status: int, headers: list[tuple[bytes, bytes]],
-                       chunks: list[bytes]) -> None:
+async def _keep_answer(
+    pool: asyncpg.Pool, claim: Claim, status: int, headers: list[tuple[bytes, bytes]], chunks: list[bytes]
+) -> None:
     """Store the answer for replays. The write is committed, so if PostgreSQL went away just now the
     caller still gets this answer; a retry of it will hear "applied, answer not kept" (409)."""
     try:
@@ -199,18 +219,27 @@ async def _keep_answer(pool: asyncpg.Pool, claim: Claim, status: int, headers: l
         log.warning("answer not kept for replay", extra={"scope": claim.scope, "error": describe(exc)})
 
 
-async def _answer_stored(stored: asyncpg.Record | None, claim: Claim, scope: Scope, receive: Receive,
-                         send: Send) -> None:
+async def _answer_stored(
+    stored: asyncpg.Record | None, claim: Claim, scope: Scope, receive: Receive, send: Send
+) -> None:
     if stored is None:  # the first request's claim rolled back after all: nothing happened under this key
-        problem = Problem(409, "请重试 / Please retry", "同一幂等键的请求未完成，可重试 / the earlier request did not complete",
-                          headers={"Retry-After": "1"}, rule="idempotency_retry")
+        problem = Problem(
+            409,
+            "请重试 / Please retry",
+            "同一幂等键的请求未完成，可重试 / the earlier request did not complete",
+            headers={"Retry-After": "1"},
+            rule="idempotency_retry",
+        )
         return await problem_response(problem, scope["path"])(scope, receive, send)
     if stored["request_hash"] != claim.digest:
         return await _refuse(scope, receive, send, "已用于另一个不同的请求 / already used for a different request")
     if stored["status"] is None:  # committed, but its answer was never stored (the process stopped)
-        problem = Problem(409, "请求已执行 / Already applied",
-                          "该幂等键的请求已执行，但结果未能保存 / the request was applied; its answer was not kept",
-                          rule="idempotency_applied")
+        problem = Problem(
+            409,
+            "请求已执行 / Already applied",
+            "该幂等键的请求已执行，但结果未能保存 / the request was applied; its answer was not kept",
+            rule="idempotency_applied",
+        )
         return await problem_response(problem, scope["path"])(scope, receive, send)
     headers = [(b"content-type", stored["content_type"].encode()), REPLAYED]
     await _send(send, stored["status"], headers, [bytes(stored["response"])])
@@ -219,12 +248,21 @@ async def _answer_stored(stored: asyncpg.Record | None, claim: Claim, scope: Sco
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> None:
     body = b"".join(chunks)
     headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
-    await send({"type": "http.response.start", "status": status,
-                "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, message: str) -> None:
-    problem = Problem(422, "幂等键无效 / Invalid Idempotency-Key", message,
-                      errors=[{"field": HEADER, "message": message, "type": "idempotency_key"}])
+    problem = Problem(
+        422,
+        "幂等键无效 / Invalid Idempotency-Key",
+        message,
+        errors=[{"field": HEADER, "message": message, "type": "idempotency_key"}],
+    )
     await problem_response(problem, scope["path"])(scope, receive, send)

@@ -1,5 +1,6 @@
 """Local calendar months (Asia/Shanghai) for month-by-month series: a dashboard's trend shows every
 month, oldest first, with no gaps. Pure: the caller gives the clock and the figures."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ def months_to(at: datetime, n: int = 12) -> list[date]:
 
 
 def key(month: date) -> str:
-    """"YYYY-MM": how the series and the SQL name a month."""
+    """ "YYYY-MM": how the series and the SQL name a month."""
     return f"{month:%Y-%m}"
 
 

@@ -9,6 +9,7 @@ gateway, so that the document describes what the API really answers:
 - request text refuses control and invisible characters (contracts.values.TEXT_PATTERN), on every
   string a request may carry that has no stricter pattern, enum or format of its own;
 - CSV exports (`….csv`) answer text/csv."""
+
 from __future__ import annotations
 
 from typing import Any, cast
@@ -24,24 +25,37 @@ PROBLEM = {
     "description": "RFC 9457 问题详情 / problem details: errors name each offending field",
     "type": "object",
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "instance": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"}},
-            "required": ["field", "message"]}},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"}},
+                "required": ["field", "message"],
+            },
+        },
     },
     "required": ["type", "title", "status"],
 }
 STATUS_TEXT = {
-    400: "请求体无法解析 / the body cannot be parsed", 401: "未认证 / no valid token",
+    400: "请求体无法解析 / the body cannot be parsed",
+    401: "未认证 / no valid token",
     403: "无权操作 / forbidden for this role or area",
-    404: "未找到（或不在辖区内）/ not found, or outside your area", 409: "当前状态或规则不允许 / refused by state or rule",
-    413: "请求体过大 / body too large", 422: "请求参数无效（指明字段）/ invalid input, naming the field",
+    404: "未找到（或不在辖区内）/ not found, or outside your area",
+    409: "当前状态或规则不允许 / refused by state or rule",
+    413: "请求体过大 / body too large",
+    422: "请求参数无效（指明字段）/ invalid input, naming the field",
 }
 IDEMPOTENCY_PARAMETER = {
-    "name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
     "description": "幂等键：重试时带同一个键，只执行一次并返回首次的结果 / retry with the same key: applied once, "
-                   "answered as the first time",
+    "answered as the first time",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
 }
 
@@ -91,8 +105,10 @@ def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> No
     for status in sorted(statuses):
         responses[str(status)] = problem_response(STATUS_TEXT[status])
     if path.endswith(".csv") and "200" in responses:
-        responses["200"] = {"description": "CSV（UTF-8，带 BOM）/ CSV, UTF-8 with BOM",
-                            "content": {"text/csv": {"schema": {"type": "string"}}}}
+        responses["200"] = {
+            "description": "CSV（UTF-8，带 BOM）/ CSV, UTF-8 with BOM",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
 
 
 def _plain_text(schema: dict[str, Any], schemas: dict[str, Any], seen: set[str]) -> None:
@@ -106,8 +122,12 @@ def _plain_text(schema: dict[str, Any], schemas: dict[str, Any], seen: set[str])
         return
     if schema.get("type") == "string" and not {"pattern", "enum", "format", "const"} & schema.keys():
         schema["pattern"] = TEXT_PATTERN
-    for part in (*schema.get("properties", {}).values(), *schema.get("anyOf", ()), *schema.get("oneOf", ()),
-                 *schema.get("allOf", ())):
+    for part in (
+        *schema.get("properties", {}).values(),
+        *schema.get("anyOf", ()),
+        *schema.get("oneOf", ()),
+        *schema.get("allOf", ()),
+    ):
         _plain_text(part, schemas, seen)
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
@@ -115,5 +135,7 @@ def _plain_text(schema: dict[str, Any], schemas: dict[str, Any], seen: set[str])
 
 
 def problem_response(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }

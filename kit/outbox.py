@@ -5,6 +5,7 @@ LISTEN/NOTIFY and sweeps periodically.
 While NATS is away rows simply stay pending and nothing is counted (kit.failures). A row that
 fails on its own is retried with back-off and, after `max_attempts`, parked (`wushe outbox list`,
 `wushe outbox retry`), so the rows behind it keep flowing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -48,7 +49,12 @@ class OutboxRelay:
         retry_base_s: float = 1.0,
     ) -> None:
         self.pool, self.js, self.listen_connect = pool, js, listen_connect
-        self.batch, self.sweep_interval, self.max_backoff, self.ack_timeout = batch, sweep_interval, max_backoff, ack_timeout
+        self.batch, self.sweep_interval, self.max_backoff, self.ack_timeout = (
+            batch,
+            sweep_interval,
+            max_backoff,
+            ack_timeout,
+        )
         self.max_attempts, self.retry_base_s = max_attempts, retry_base_s
         self.name = "outbox-relay"
         self.paused: str | None = None
@@ -95,19 +101,25 @@ class OutboxRelay:
             # Each publish awaits its own PubAck with a timeout. (publish_async was faster, but a
             # publish that fails while NATS reconnects leaves its ack future pending for good;
             # enough of those and it stalls every later publish.)
-            outcomes = await asyncio.gather(*(
-                self.js.publish(r["subject"], r["payload"], timeout=self.ack_timeout, headers=_headers(r))
-                for r in rows
-            ), return_exceptions=True)
+            outcomes = await asyncio.gather(
+                *(
+                    self.js.publish(r["subject"], r["payload"], timeout=self.ack_timeout, headers=_headers(r))
+                    for r in rows
+                ),
+                return_exceptions=True,
+            )
             failed = [(r, exc) for r, exc in zip(rows, outcomes, strict=True) if isinstance(exc, BaseException)]
             away = [exc for _, exc in failed if is_transient(exc)]
             own = [(r["id"], describe(exc)) for r, exc in failed if not is_transient(exc)]
-            sent = [r["id"] for r, outcome in zip(rows, outcomes, strict=True) if not isinstance(outcome, BaseException)]
+            sent = [
+                r["id"] for r, outcome in zip(rows, outcomes, strict=True) if not isinstance(outcome, BaseException)
+            ]
             if sent:
                 await conn.execute(MARK_SENT, sent)
             if own:
-                await conn.execute(RECORD_FAILURES, [i for i, _ in own], [why for _, why in own],
-                                   self.retry_base_s, self.max_attempts)
+                await conn.execute(
+                    RECORD_FAILURES, [i for i, _ in own], [why for _, why in own], self.retry_base_s, self.max_attempts
+                )
                 log.warning("outbox rows not published", extra={"rows": len(own), "reason": own[0][1]})
         self.published += len(sent)
         if away:
@@ -117,7 +129,7 @@ class OutboxRelay:
     async def _idle(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self._wake.wait(), seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         self._wake.clear()
 
@@ -141,8 +153,12 @@ def _headers(row: asyncpg.Record) -> dict[str, str]:
     return headers
 
 
-
 def relay_of(service: str, settings: Settings, pool: asyncpg.Pool, js: JetStreamContext) -> OutboxRelay:
     """The relay of `service`'s outbox as the settings configure it (in the service or on its own)."""
-    return OutboxRelay(pool, js, lambda: db.connect(settings, service),
-                       max_attempts=settings.outbox_max_attempts, retry_base_s=settings.outbox_retry_base_s)
+    return OutboxRelay(
+        pool,
+        js,
+        lambda: db.connect(settings, service),
+        max_attempts=settings.outbox_max_attempts,
+        retry_base_s=settings.outbox_retry_base_s,
+    )

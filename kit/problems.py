@@ -1,6 +1,7 @@
 """RFC 9457 problem+json for every error, and a request-body size limit.
 
 Validation errors name each offending field as a dotted path (e.g. `resident.citizen_id`)."""
+
 from __future__ import annotations
 
 import logging
@@ -23,15 +24,37 @@ MEDIA_TYPE = "application/problem+json"
 
 
 class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str = "", *, errors: list[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None, type: str = "about:blank", **extensions: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        type: str = "about:blank",
+        **extensions: Any,
+    ) -> None:
         super().__init__(detail or title)
-        self.status, self.title, self.detail, self.errors, self.headers, self.type = status, title, detail, errors, headers, type
+        self.status, self.title, self.detail, self.errors, self.headers, self.type = (
+            status,
+            title,
+            detail,
+            errors,
+            headers,
+            type,
+        )
         self.extensions = extensions  # RFC 9457 extension members, e.g. the refused transition
 
     def body(self, instance: str) -> dict[str, Any]:
-        body = {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail,
-                "instance": instance, **self.extensions}
+        body = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+            **self.extensions,
+        }
         if self.errors:
             body["errors"] = self.errors
         return body
@@ -53,8 +76,9 @@ def not_found() -> Problem:
 
 
 def problem_response(problem: Problem, instance: str) -> Response:
-    return Response(orjson.dumps(problem.body(instance)), status_code=problem.status,
-                    media_type=MEDIA_TYPE, headers=problem.headers)
+    return Response(
+        orjson.dumps(problem.body(instance)), status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers
+    )
 
 
 def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -74,14 +98,23 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = field_errors(exc.errors())
         fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
-        return problem_response(Problem(422, "请求参数无效 / Invalid request", f"字段有误 / invalid fields: {fields}",
-                                        errors=errors), request.url.path)
+        return problem_response(
+            Problem(422, "请求参数无效 / Invalid request", f"字段有误 / invalid fields: {fields}", errors=errors),
+            request.url.path,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         titles = {404: "未找到 / Not found", 405: "方法不允许 / Method not allowed"}
-        return problem_response(Problem(exc.status_code, titles.get(exc.status_code, str(exc.detail)), str(exc.detail),
-                                        headers=getattr(exc, "headers", None)), request.url.path)
+        return problem_response(
+            Problem(
+                exc.status_code,
+                titles.get(exc.status_code, str(exc.detail)),
+                str(exc.detail),
+                headers=getattr(exc, "headers", None),
+            ),
+            request.url.path,
+        )
 
     app.add_middleware(CatchAll)
 
@@ -118,9 +151,12 @@ def unexpected(exc: Exception, path: str) -> Problem:
     else is a 500 and a bug of ours."""
     if is_transient(exc):
         log.warning("dependency unavailable", extra={"path": path, "error": describe(exc)})
-        return Problem(503, "服务暂时不可用 / Service temporarily unavailable",
-                       "数据库或消息服务暂时不可用，请稍后重试 / a database or the message bus is unavailable: retry later",
-                       headers={"Retry-After": "5"})
+        return Problem(
+            503,
+            "服务暂时不可用 / Service temporarily unavailable",
+            "数据库或消息服务暂时不可用，请稍后重试 / a database or the message bus is unavailable: retry later",
+            headers={"Retry-After": "5"},
+        )
     log.exception("unhandled error", exc_info=exc, extra={"path": path})
     return Problem(500, "服务器内部错误 / Internal error", "请稍后重试 / please retry later")
 
@@ -136,8 +172,12 @@ class InputGuard:
         if scope["type"] == "http" and (refusal := _refused_parameter(scope)) is not None:
             field, char = refusal
             message = f"含控制字符或不可见字符 / contains a control or invisible character: {char}"
-            problem = Problem(422, "请求参数无效 / Invalid request", f"字段有误 / invalid fields: {field}",
-                              errors=[{"field": field, "message": message, "type": "text_forbidden_character"}])
+            problem = Problem(
+                422,
+                "请求参数无效 / Invalid request",
+                f"字段有误 / invalid fields: {field}",
+                errors=[{"field": field, "message": message, "type": "text_forbidden_character"}],
+            )
             return await problem_response(problem, scope["path"])(scope, receive, send)
         return await self.app(scope, receive, send)
 
@@ -180,9 +220,12 @@ class BodyLimit:
         await self.app(scope, _replay({"type": "http.request", "body": body, "more_body": False}, receive), send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        problem = Problem(413, "请求体过大 / Request body too large",
-                          f"请求体不得超过 {self.max_bytes} 字节 / body must not exceed {self.max_bytes} bytes",
-                          errors=[{"field": "body", "message": "too large", "type": "too_large"}])
+        problem = Problem(
+            413,
+            "请求体过大 / Request body too large",
+            f"请求体不得超过 {self.max_bytes} 字节 / body must not exceed {self.max_bytes} bytes",
+            errors=[{"field": "body", "message": "too large", "type": "too_large"}],
+        )
         response = problem_response(problem, scope["path"])
         await response(scope, cast(Receive, None), send)  # a Response never receives
 

@@ -7,6 +7,7 @@ batches, each its own transaction locking only its rows (`FOR UPDATE SKIP LOCKED
 running, a row is decrypted and re-encrypted inside its lock (a concurrent update is never
 overwritten with stale data), and a stopped run goes on where it stopped, since it only ever selects
 what is still under an older key."""
+
 from __future__ import annotations
 
 import asyncio
@@ -54,8 +55,9 @@ class Encrypted:
 
     def stale(self) -> str:
         """SQL: the row holds a ciphertext whose key id prefix is not $1."""
-        return " OR ".join(f"({f.sql()} IS NOT NULL AND substring({f.sql()} from 1 for length($1::bytea)) <> $1)"
-                           for f in self.fields)
+        return " OR ".join(
+            f"({f.sql()} IS NOT NULL AND substring({f.sql()} from 1 for length($1::bytea)) <> $1)" for f in self.fields
+        )
 
     def assignments(self) -> str:
         """SQL SET list taking the new ciphertexts as $2, $3 … in field order (jsonb keys nested)."""
@@ -65,8 +67,10 @@ class Encrypted:
                 values[f.column] = f"${i}"
             else:
                 inner = values.get(f.column, f.column)
-                values[f.column] = (f"CASE WHEN ${i}::text IS NULL THEN {inner} "
-                                    f"ELSE jsonb_set({inner}, '{{{f.json_key}}}', to_jsonb(${i}::text)) END")
+                values[f.column] = (
+                    f"CASE WHEN ${i}::text IS NULL THEN {inner} "
+                    f"ELSE jsonb_set({inner}, '{{{f.json_key}}}', to_jsonb(${i}::text)) END"
+                )
         return ", ".join(f"{column} = {value}" for column, value in values.items())
 
 
@@ -100,9 +104,16 @@ class Outcome:
     seconds: float
 
 
-async def reencrypt(pool: asyncpg.Pool, keyring: Keyring, targets: tuple[Encrypted, ...], *, batch: int = 200,
-                    on_progress: Callable[[Progress], None] = lambda _: None, max_batches: int | None = None,
-                    lock_wait_s: float = 30.0) -> list[Outcome]:
+async def reencrypt(
+    pool: asyncpg.Pool,
+    keyring: Keyring,
+    targets: tuple[Encrypted, ...],
+    *,
+    batch: int = 200,
+    on_progress: Callable[[Progress], None] = lambda _: None,
+    max_batches: int | None = None,
+    lock_wait_s: float = 30.0,
+) -> list[Outcome]:
     """Every target's ciphertexts under the active key, `batch` rows per transaction. `max_batches`
     stops early (the next run goes on); rows locked by others are waited for up to `lock_wait_s`."""
     active = keyring.active.encode() + b":"
@@ -111,13 +122,25 @@ async def reencrypt(pool: asyncpg.Pool, keyring: Keyring, targets: tuple[Encrypt
         progress = Progress(target.table, await _count(pool, target, active), started=time.monotonic())
         on_progress(progress)
         budget = await _walk(pool, keyring, target, active, batch, progress, on_progress, budget, lock_wait_s)
-        outcomes.append(Outcome(target.table, progress.done, await _count(pool, target, active),
-                                time.monotonic() - progress.started))
+        outcomes.append(
+            Outcome(
+                target.table, progress.done, await _count(pool, target, active), time.monotonic() - progress.started
+            )
+        )
     return outcomes
 
 
-async def _walk(pool: asyncpg.Pool, keyring: Keyring, target: Encrypted, active: bytes, batch: int, progress: Progress,
-                on_progress: Callable[[Progress], None], budget: int | None, lock_wait_s: float) -> int | None:
+async def _walk(
+    pool: asyncpg.Pool,
+    keyring: Keyring,
+    target: Encrypted,
+    active: bytes,
+    batch: int,
+    progress: Progress,
+    on_progress: Callable[[Progress], None],
+    budget: int | None,
+    lock_wait_s: float,
+) -> int | None:
     """Passes in id order, each batch starting after the last id of the one before, so each pass
     reads a row once; a new pass picks up what was locked (or written under an older key) meanwhile."""
     deadline, after = time.monotonic() + lock_wait_s, None
@@ -137,15 +160,21 @@ async def _walk(pool: asyncpg.Pool, keyring: Keyring, target: Encrypted, active:
     return budget
 
 
-async def _batch(pool: asyncpg.Pool, keyring: Keyring, target: Encrypted, active: bytes, batch: int,
-                 after: Any) -> tuple[int, Any]:
+async def _batch(
+    pool: asyncpg.Pool, keyring: Keyring, target: Encrypted, active: bytes, batch: int, after: Any
+) -> tuple[int, Any]:
     """Re-encrypt up to `batch` stale rows with ids above `after`; (rows changed, the last id)."""
     since, args = ("", (active, batch)) if after is None else (" AND id > $3", (active, batch, after))
     async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(f"""SELECT id, {target.ciphertexts()} FROM {target.table} WHERE ({target.stale()}){since}
-                                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED""", *args)
-        await conn.executemany(f"UPDATE {target.table} SET {target.assignments()} WHERE id = $1",
-                               [(row["id"], *_rewritten(keyring, target, row)) for row in rows])
+        rows = await conn.fetch(
+            f"""SELECT id, {target.ciphertexts()} FROM {target.table} WHERE ({target.stale()}){since}
+                                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED""",
+            *args,
+        )
+        await conn.executemany(
+            f"UPDATE {target.table} SET {target.assignments()} WHERE id = $1",
+            [(row["id"], *_rewritten(keyring, target, row)) for row in rows],
+        )
     return len(rows), rows[-1]["id"] if rows else None
 
 

@@ -3,6 +3,7 @@ than `retention_days` are deleted in small batches, so the tables stay the size 
 and no batch holds locks for long. The horizon must outlast anything that could still bring an
 event or a request back: JetStream's duplicate window (2 minutes), a consumer's redeliveries,
 a client's retries, and `wushe dlq replay` (which refuses letters older than the horizon)."""
+
 from __future__ import annotations
 
 import logging
@@ -34,7 +35,10 @@ async def prune(pool: asyncpg.Pool, older_than: timedelta, batch: int = BATCH) -
             status = await pool.execute(
                 f"""DELETE FROM {table} WHERE ctid = ANY(ARRAY(
                         SELECT ctid FROM {table} WHERE {which} AND {column} < now() - $1::interval
-                        ORDER BY {column} LIMIT $2))""", older_than, batch)
+                        ORDER BY {column} LIMIT $2))""",
+                older_than,
+                batch,
+            )
             count = int(status.split()[-1])
             deleted[table] += count
             if count < batch:

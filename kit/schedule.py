@@ -1,6 +1,7 @@
 """A periodic job inside a service (e.g. the SLA check). Its state lives in the database, so a
 restart loses nothing; running it in several replicas is safe when the job claims its rows
 with SKIP LOCKED."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,7 @@ class Periodic:
                 log.warning("periodic job failed", extra={"job": self.name, "error": self.paused})
             try:
                 await asyncio.wait_for(self._stopping.wait(), self.interval_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def stop(self) -> None:

@@ -1,4 +1,5 @@
 """Settings from the environment (prefix WUSHE_). Defaults run the whole stack on one machine."""
+
 from __future__ import annotations
 
 from functools import lru_cache

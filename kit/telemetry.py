@@ -1,5 +1,6 @@
 """OpenTelemetry tracing and JSON logs. One trace follows a resident request from the gateway
 through a service, its outbox row, NATS and every consumer (the traceparent travels with it)."""
+
 from __future__ import annotations
 
 import json
@@ -77,4 +78,3 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False, default=str)
-

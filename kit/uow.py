@@ -1,4 +1,5 @@
 """Unit of work: the state change and the events it causes commit in one transaction."""
+
 from __future__ import annotations
 
 from types import TracebackType
@@ -35,8 +36,12 @@ class Events:
         causation_id: UUID | None = None,
     ) -> Envelope[Any]:
         envelope = wrap(
-            event, subject=subject, area_code=area_code, correlation_id=correlation_id,
-            causation_id=causation_id, traceparent=current_traceparent(),
+            event,
+            subject=subject,
+            area_code=area_code,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            traceparent=current_traceparent(),
         )
         self.envelopes.append(envelope)
         return envelope
@@ -68,7 +73,7 @@ class UnitOfWork(Events):
     def joining(conn: AnyConnection) -> Events:
         return Events(conn)
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def __aenter__(self) -> UnitOfWork:
         self.conn = await self.pool.acquire()
         self.tx = self.conn.transaction()
         try:
@@ -80,8 +85,9 @@ class UnitOfWork(Events):
             raise
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if exc_type is None:
                 await self.flush()
@@ -99,7 +105,7 @@ class UnitOfWork(Events):
 async def _safe_rollback(tx: Transaction) -> None:
     try:
         await tx.rollback()
-    except Exception:  # already closed; releasing the connection resets it anyway
+    except Exception:  # noqa: BLE001 - already closed; releasing the connection resets it anyway
         pass
 
 

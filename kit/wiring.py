@@ -4,6 +4,7 @@ Each subscribers module offers its handlers by durable name (`offer(__name__, {.
 subscriptions are built from the map's entries for it, and it refuses to start when what its modules
 offer is not exactly its consumers in the map, each offered by the module the map names. So the map
 cannot drift from the code."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -54,6 +55,7 @@ def subscription(durable: str, offered: Offered, max_deliver: int) -> Subscripti
     """One consumer of the map with its handler (tests run a single consumer this way)."""
     consumer = BY_DURABLE[durable]
     if isinstance(offered, WholeBatch):
-        return Subscription(durable=durable, event=consumer.event, handle=offered.handle, max_deliver=max_deliver,
-                            whole_batch=True)
+        return Subscription(
+            durable=durable, event=consumer.event, handle=offered.handle, max_deliver=max_deliver, whole_batch=True
+        )
     return Subscription(durable=durable, event=consumer.event, handle=offered, max_deliver=max_deliver)

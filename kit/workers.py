@@ -3,6 +3,7 @@
 A worker that ends or raises is restarted with back-off instead of dying silently, and /readyz
 names every worker that is down or paused (waiting for PostgreSQL or NATS), so an orchestrator
 stops sending traffic to a replica that is not doing its whole job."""
+
 from __future__ import annotations
 
 import asyncio
@@ -55,14 +56,16 @@ class Supervised:
                 self.down = "ended"
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a crashed worker is restarted, never lost
+            except Exception as exc:
                 self.down = describe(exc)
                 log.error("background worker crashed", exc_info=exc, extra={"worker": self.name})
             if time.monotonic() - started >= self.healthy_after_s:
                 backoff = first_backoff
             self.restarts += 1
-            log.warning("restarting background worker", extra={"worker": self.name, "reason": self.down,
-                                                               "retry_in_s": backoff, "restarts": self.restarts})
+            log.warning(
+                "restarting background worker",
+                extra={"worker": self.name, "reason": self.down, "retry_in_s": backoff, "restarts": self.restarts},
+            )
             await self._sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff_s)
 
@@ -73,7 +76,7 @@ class Supervised:
     async def _sleep(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self._stopping.wait(), seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

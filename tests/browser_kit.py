@@ -1,5 +1,6 @@
 """Shared by the browser tests: Debian's chromium driven by Playwright (no browser downloads),
 one tab per test that fails on any script error, screenshots kept as test artifacts."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,12 @@ playwright_api = pytest.importorskip("playwright.async_api", reason="pip install
 
 
 def _chromium() -> str | None:
-    for candidate in (os.environ.get("WUSHE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    for candidate in (
+        os.environ.get("WUSHE_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -22,12 +27,22 @@ def _chromium() -> str | None:
 
 CHROMIUM = _chromium()
 needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="没有 Chromium / no Chromium executable: install Debian's package with "
-                             "`apt install chromium` (or set WUSHE_CHROMIUM); Playwright downloads no browser here")
+    CHROMIUM is None,
+    reason="没有 Chromium / no Chromium executable: install Debian's package with "
+    "`apt install chromium` (or set WUSHE_CHROMIUM); Playwright downloads no browser here",
+)
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 class Console:
@@ -36,7 +51,10 @@ class Console:
     def __init__(self, page, base: str) -> None:
         self.page, self.base, self.errors = page, base, []
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("console", lambda msg: msg.type == "error" and not expected_failure(msg.text) and self.errors.append(msg.text))
+        page.on(
+            "console",
+            lambda msg: msg.type == "error" and not expected_failure(msg.text) and self.errors.append(msg.text),
+        )
         page.set_default_timeout(15_000)
 
     async def open(self, hash_: str) -> None:
@@ -70,5 +88,3 @@ def expected_failure(text: str) -> bool:
 async def new_tab(browser, base: str, **options) -> Console:
     context = await browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
     return Console(await context.new_page(), base)
-
-

@@ -1,5 +1,6 @@
 """Session fixtures: a real nats-server (JetStream) and a real PostgreSQL, started on free ports
 under a temporary WUSHE_HOME, provisioned like `make run`, and removed afterwards."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,9 @@ def free_port_block(size: int = len(PORT_OFFSETS)) -> int:
 def settings() -> Settings:
     # a short path: the PostgreSQL Unix socket lives under it
     home = Path(tempfile.mkdtemp(prefix="wushe-test-", dir="/tmp"))
-    settings = Settings(home=home, http_port=free_port_block(), nats_url=f"nats://127.0.0.1:{free_port()}",
-                        relay_in_process=True)
+    settings = Settings(
+        home=home, http_port=free_port_block(), nats_url=f"nats://127.0.0.1:{free_port()}", relay_in_process=True
+    )
     saved = dict(os.environ)
     os.environ.update({k: v for k, v in service_env(settings).items() if k.startswith("WUSHE_")})
     get_settings.cache_clear()
@@ -68,8 +70,9 @@ class Stack:
     def start(self, *names: str, **env: str) -> None:
         started = {}
         for name in names:
-            started[name] = spawn(self.settings, "serve", name, log_name=f"{name}-{self.settings.http_port}",
-                                  env={**self.env, **env})
+            started[name] = spawn(
+                self.settings, "serve", name, log_name=f"{name}-{self.settings.http_port}", env={**self.env, **env}
+            )
         self.procs.update(started)
         wait_ready(self.settings, started)
 
@@ -178,8 +181,14 @@ def charity_api(stack) -> str:
 def party_api(stack) -> str:
     """The party service behind the gateway, with needs and volunteers (whose events it meets and
     moves); deadlines are looked for every half second."""
-    stack.start("needs", "volunteers", "party", "gateway", WUSHE_PARTY_CHECK_INTERVAL_S="0.5",
-                WUSHE_NEEDS_SLA_CHECK_INTERVAL_S="0.5")
+    stack.start(
+        "needs",
+        "volunteers",
+        "party",
+        "gateway",
+        WUSHE_PARTY_CHECK_INTERVAL_S="0.5",
+        WUSHE_NEEDS_SLA_CHECK_INTERVAL_S="0.5",
+    )
     return stack.url("gateway") + "/api/v1"
 
 
@@ -195,8 +204,16 @@ async def party(party_api):
 def projects_api(stack) -> str:
     """The projects service behind the gateway, with every service whose events it meets (needs,
     volunteers, charity, party); deadlines are looked for every half second."""
-    stack.start("needs", "volunteers", "charity", "party", "projects", "gateway",
-                WUSHE_PARTY_CHECK_INTERVAL_S="0.5", WUSHE_PROJECTS_CHECK_INTERVAL_S="0.5")
+    stack.start(
+        "needs",
+        "volunteers",
+        "charity",
+        "party",
+        "projects",
+        "gateway",
+        WUSHE_PARTY_CHECK_INTERVAL_S="0.5",
+        WUSHE_PROJECTS_CHECK_INTERVAL_S="0.5",
+    )
     return stack.url("gateway") + "/api/v1"
 
 

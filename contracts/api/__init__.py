@@ -1,4 +1,5 @@
 """HTTP API models shared by the services and the gateway."""
+
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator

@@ -1,4 +1,5 @@
 """HTTP models of the audit trail (审计日志): who read or changed what, when and why (PIPL art. 55)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,5 +30,6 @@ class AuditEntry(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntry]
     next_cursor: str | None = Field(description="下一页游标；为空表示已到末尾 / null at the end")
-    unavailable: list[str] = Field(default_factory=list,
-                                   description="未应答的服务：结果可能不完整 / services that did not answer")
+    unavailable: list[str] = Field(
+        default_factory=list, description="未应答的服务：结果可能不完整 / services that did not answer"
+    )

@@ -1,4 +1,5 @@
 """HTTP models of the charity service (慈善资源). Money is integer fen."""
+
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -9,9 +10,9 @@ from pydantic import AwareDatetime, BaseModel, Field, computed_field, model_vali
 from contracts.api import Strict
 from contracts.values import USCC, AreaCode, Money, PositiveMoney
 
-FundKindCode = Literal["community_foundation", "special_fund", "government_purchase", "social_assistance", "lottery",
-                       "general"]
-
+FundKindCode = Literal[
+    "community_foundation", "special_fund", "government_purchase", "social_assistance", "lottery", "general"
+]
 
 
 class FundIn(Strict):
@@ -32,7 +33,7 @@ class DonorIn(Strict):
     disclose_name: bool = Field(default=False, description="同意在公开账目中显示名称")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "DonorIn":
+    def _consistent(self) -> DonorIn:
         if self.kind == "anonymous" and (self.name or self.uscc or self.disclose_name):
             raise ValueError("匿名捐赠不得填写名称 / an anonymous donation names nobody")
         if self.kind == "enterprise" and not self.uscc:
@@ -56,7 +57,7 @@ class DonationIn(Strict):
     earmark: EarmarkIn | None = None
 
     @model_validator(mode="after")
-    def _earmark_within(self) -> "DonationIn":
+    def _earmark_within(self) -> DonationIn:
         if self.earmark and self.earmark.amount_fen > self.amount_fen:
             raise ValueError("定向金额不得超过捐赠金额 / the earmark exceeds the donation")
         return self
@@ -94,8 +95,9 @@ class FenAmount(BaseModel):
     """Money in answers is named `…_fen`; `amount` stays beside `amount_fen` for the clients
     written against it."""
 
-    amount: int = Field(description="已弃用，请用 amount_fen / deprecated: use amount_fen",
-                        json_schema_extra={"deprecated": True})
+    amount: int = Field(
+        description="已弃用，请用 amount_fen / deprecated: use amount_fen", json_schema_extra={"deprecated": True}
+    )
 
     # mypy does not take decorators over @property; pydantic documents this ignore for computed fields
     @computed_field(description="金额（分）/ amount in fen")  # type: ignore[prop-decorator]
@@ -112,7 +114,8 @@ class DisbursementView(FenAmount):
     milestone: str
     requested_by: str = Field(description="the maker: whoever asked (for a project milestone, who accepted it)")
     requested_via: Literal["charity", "projects"] = Field(
-        default="charity", description="asked here, or by a milestone accepted in the projects service")
+        default="charity", description="asked here, or by a milestone accepted in the projects service"
+    )
     requested_at: AwareDatetime
     status: str
 

@@ -1,6 +1,7 @@
 """HTTP models of the public charity disclosure (慈善信息公开, no login). Money is integer fen.
 
 Nothing here carries personal data beyond a donor's name the donor consented to disclose."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -28,6 +29,7 @@ class FundRef(BaseModel):
 
 class Payment(BaseModel):
     """One approved disbursement (拨付)."""
+
     milestone: str = Field(description="项目里程碑；需求救助不公开摘要 / a need's payment shows no free text")
     amount_fen: int
     paid_on: date
@@ -35,6 +37,7 @@ class Payment(BaseModel):
 
 class CommitmentShare(BaseModel):
     """A project commitment that (partly) drew on an earmark, and what it has paid out since."""
+
     commitment_id: UUID
     project_id: UUID
     commitment_fen: int
@@ -57,6 +60,7 @@ class EarmarkTrail(BaseModel):
 
 class DonationTrail(BaseModel):
     """A donor follows their donation: donation → earmark → commitment → disbursement."""
+
     receipt_code: str
     amount_fen: int
     fund: FundRef
@@ -83,11 +87,13 @@ class QuarterReport(BaseModel):
     end: date = Field(description="季度最后一天 / last day of the quarter")
     disclosures: int
     status: Literal["disclosed", "missing", "open"] = Field(
-        description="open：本季度尚未结束且尚无公开 / the quarter is not over yet")
+        description="open：本季度尚未结束且尚无公开 / the quarter is not over yet"
+    )
 
 
 class Reporting(BaseModel):
     """《慈善法》: a project running more than six months discloses its progress at least every three months."""
+
     required: bool = Field(description="实施已超过六个月 / the project has run more than six months")
     rule: str
     since: date | None = Field(description="首次资金承诺日期 / the first commitment")
@@ -120,7 +126,9 @@ class LedgerLine(BaseModel):
     donor: str | None = Field(description="捐赠、定向、退款行的捐赠人（按同意公开）/ as consented")
     target_kind: str | None
     target_id: UUID | None
-    amounts: dict[str, int] = Field(description="按账户类型汇总（分）：world 外部、fund 基金、restricted 定向、committed 承诺")
+    amounts: dict[str, int] = Field(
+        description="按账户类型汇总（分）：world 外部、fund 基金、restricted 定向、committed 承诺"
+    )
     hash: str
 
 
@@ -136,6 +144,7 @@ class LedgerPage(BaseModel):
 
 class TwoPercentCap(BaseModel):
     """社会救助专项经费购买服务不超过年度预算的 2%（冀民〔2021〕79号）."""
+
     year: int
     budget_fen: int | None
     cap_fen: int | None

@@ -1,5 +1,6 @@
 """HTTP models of 党建联席会议 (party-building joint meetings): the agenda pool, meetings, their
 resolutions and the actions those dispatch to other services, and the actions' follow-up."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, cast
@@ -30,6 +31,7 @@ MeetingArea = Annotated[AreaCode, AfterValidator(_meeting_level)]
 
 # --- the agenda pool ------------------------------------------------------------------------------------
 
+
 class AgendaItemIn(Strict):
     area_code: MeetingArea
     summary: str = Field(min_length=1, max_length=1000, description="议题 / what the meeting should take up")
@@ -47,6 +49,7 @@ class AgendaItemView(BaseModel):
 
 # --- meetings -------------------------------------------------------------------------------------------
 
+
 class ParticipantIn(Strict):
     actor: Actor
     name: PersonName
@@ -58,11 +61,21 @@ class MeetingIn(Strict):
     title: str = Field(min_length=1, max_length=200)
     scheduled_at: AwareDatetime = Field(description="会议时间，不得早于现在 / not in the past")
     place: str = Field(min_length=1, max_length=200)
-    participants: list[ParticipantIn] = Field(min_length=1, max_length=60, description=(
-        "社会组织、社会工作者、志愿者、慈善资源四方须各有代表 / social_org, social_worker, volunteer and charity "
-        "must each be represented"))
-    agenda_item_ids: list[UUID] = Field(default_factory=list, max_length=100, description=(
-        "另行列入的议题；本区域（含下辖）未上会的议题自动列入 / items to add; the area's open items are drawn anyway"))
+    participants: list[ParticipantIn] = Field(
+        min_length=1,
+        max_length=60,
+        description=(
+            "社会组织、社会工作者、志愿者、慈善资源四方须各有代表 / social_org, social_worker, volunteer and charity "
+            "must each be represented"
+        ),
+    )
+    agenda_item_ids: list[UUID] = Field(
+        default_factory=list,
+        max_length=100,
+        description=(
+            "另行列入的议题；本区域（含下辖）未上会的议题自动列入 / items to add; the area's open items are drawn anyway"
+        ),
+    )
 
 
 class MeetingCreated(BaseModel):
@@ -134,6 +147,7 @@ class MeetingView(MeetingSummary):
 
 # --- resolutions and follow-up ----------------------------------------------------------------------------
 
+
 class ActionIn(Strict):
     kind: ActionKind
     title: str = Field(min_length=1, max_length=200)
@@ -141,7 +155,9 @@ class ActionIn(Strict):
     need_id: UUID | None = None
     amount_fen: Money | None = Field(default=None, description="earmark_funds: required; volunteer_task: none")
     required_skills: list[Skill] = Field(default_factory=list, max_length=20)
-    owner: str = Field(min_length=1, max_length=100, description="责任方，如 志愿者:长安区志愿者协会 / who answers for it")
+    owner: str = Field(
+        min_length=1, max_length=100, description="责任方，如 志愿者:长安区志愿者协会 / who answers for it"
+    )
     due_at: AwareDatetime = Field(description="完成时限 / the deadline, in the future")
 
 

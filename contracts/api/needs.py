@@ -1,4 +1,5 @@
 """HTTP models of the need library: what a worker submits and what views show (PII masked)."""
+
 from __future__ import annotations
 
 from datetime import date, time
@@ -34,7 +35,6 @@ def _community_level(code: str) -> str:
 CommunityCode = Annotated[AreaCode, AfterValidator(_community_level)]
 
 
-
 class ResidentIn(Strict):
     name: PersonName = Field(description="姓名")
     phone: PhoneNumber = Field(description="联系电话")
@@ -46,7 +46,7 @@ class TimeWindow(BaseModel):
     end: AwareDatetime
 
     @model_validator(mode="after")
-    def _ordered(self) -> "TimeWindow":
+    def _ordered(self) -> TimeWindow:
         if self.end <= self.start:
             raise ValueError("结束时间须晚于开始时间 / end must be after start")
         return self
@@ -70,15 +70,17 @@ Slot = TypeVar("Slot", bound=WeeklySlot)
 def check_weekly(slots: list[Slot]) -> list[Slot]:
     """Slots of one day must not overlap (touching is fine: 11:00–12:00 then 12:00–13:00)."""
     ordered = sorted(slots, key=lambda s: (s.weekday, s.start))
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in zip(ordered, ordered[1:], strict=False):
         if before.weekday == after.weekday and after.start < before.end:
-            raise ValueError(f"同一天的时段不得重叠 / slots of one day must not overlap: 周{WEEKDAY_ZH[after.weekday]} "
-                             f"{before.start:%H:%M}–{before.end:%H:%M} 与 {after.start:%H:%M}–{after.end:%H:%M}")
+            raise ValueError(
+                f"同一天的时段不得重叠 / slots of one day must not overlap: 周{WEEKDAY_ZH[after.weekday]} "
+                f"{before.start:%H:%M}–{before.end:%H:%M} 与 {after.start:%H:%M}–{after.end:%H:%M}"
+            )
     return ordered
 
 
 def weekly_label(slots: list[WeeklySlot]) -> str:
-    """"每周二、四、六 11:00–12:00；每天 17:00–18:00": days sharing the same hours go together."""
+    """ "每周二、四、六 11:00–12:00；每天 17:00–18:00": days sharing the same hours go together."""
     days_by_hours: dict[tuple[time, time], list[int]] = {}
     for slot in sorted(slots, key=lambda s: (s.start, s.end, s.weekday)):
         days_by_hours.setdefault((slot.start, slot.end), []).append(slot.weekday)
@@ -97,17 +99,26 @@ class NeedIn(Strict):
     description: str = Field(min_length=1, max_length=2000)
     required_skills: list[Skill] = Field(default_factory=list, max_length=20)
     target_groups: list[TargetGroup] = Field(
-        default_factory=list, max_length=8,
-        description="服务对象类别；用 resident_id 且未给出时取居民登记的类别 / with resident_id and left out: the resident's tags")
+        default_factory=list,
+        max_length=8,
+        description="服务对象类别；用 resident_id 且未给出时取居民登记的类别 / with resident_id and left out: the resident's tags",
+    )
     time_window: TimeWindowIn | None = Field(default=None, description="一次性的服务时间 / a one-off time window")
     weekly: list[WeeklySlotIn] = Field(
-        default_factory=list, max_length=MAX_WEEKLY_SLOTS,
-        description="每周固定时段（北京时间），如每周二、四、六 11:00–12:00 / weekly recurring slots, local time")
+        default_factory=list,
+        max_length=MAX_WEEKLY_SLOTS,
+        description="每周固定时段（北京时间），如每周二、四、六 11:00–12:00 / weekly recurring slots, local time",
+    )
     # exactly one of the two: the resident typed in, or a registered resident (POST /residents).
     # (`resident` keeps its schema type, an object, so that its contract stays compatible)
-    resident: ResidentIn = Field(default=cast(ResidentIn, None), description="居民身份（与 resident_id 二选一）/ or resident_id")
-    resident_id: UUID | None = Field(default=None, validate_default=True,
-                                     description="已登记居民的编号（与 resident 二选一）/ a registered resident, or resident")
+    resident: ResidentIn = Field(
+        default=cast(ResidentIn, None), description="居民身份（与 resident_id 二选一）/ or resident_id"
+    )
+    resident_id: UUID | None = Field(
+        default=None,
+        validate_default=True,
+        description="已登记居民的编号（与 resident 二选一）/ a registered resident, or resident",
+    )
 
     @field_validator("required_skills")
     @classmethod
@@ -160,7 +171,9 @@ class NeedView(BaseModel):
     required_skills: list[str]
     target_groups: list[TargetGroup]
     time_window: TimeWindow | None
-    weekly: list[WeeklySlot] = Field(default_factory=list, description="每周固定时段（北京时间）/ weekly slots, local time")
+    weekly: list[WeeklySlot] = Field(
+        default_factory=list, description="每周固定时段（北京时间）/ weekly slots, local time"
+    )
     weekly_label: str = Field(default="", description="如 每周二、四、六 11:00–12:00；无则为空")
     resident: ResidentMasked
     resident_ref: str
@@ -203,6 +216,7 @@ class NeedComposed(BaseModel):
 
 # --- the need's life after intake ---------------------------------------------------------------
 
+
 class AssessmentIn(Strict):
     """A social worker's assessment: confirm category and urgency, plan, and route."""
 
@@ -214,7 +228,8 @@ class AssessmentIn(Strict):
 
 class ResolutionIn(Strict):
     on_behalf_of_resident: bool = Field(
-        description="true when a worker confirms for the resident; false when the resident confirms themself")
+        description="true when a worker confirms for the resident; false when the resident confirms themself"
+    )
     note: str = Field(default="", max_length=1000)
 
 
@@ -288,14 +303,18 @@ class NeedTrendPoint(BaseModel):
     raised: int = Field(description="needs raised that month")
     resolved: int = Field(description="needs now resolved or closed whose (latest) resolution fell that month")
     median_first_response_hours: float | None = Field(
-        description="median hours from raising to the first assessment, of the needs raised that month; null if none")
+        description="median hours from raising to the first assessment, of the needs raised that month; null if none"
+    )
 
 
 class LinkageFigures(BaseModel):
     resolved: int = Field(description="resolved or closed needs")
-    shares: dict[str, float] | None = Field(description=(
-        "community | volunteers | projects | charity | party → share of the resolved needs whose timeline has a "
-        "step of that actor (community: always 1); null when nothing is resolved"))
+    shares: dict[str, float] | None = Field(
+        description=(
+            "community | volunteers | projects | charity | party → share of the resolved needs whose timeline has a "
+            "step of that actor (community: always 1); null when nothing is resolved"
+        )
+    )
     index: float | None = Field(description="五社联动指数: the mean of the five shares; null when nothing is resolved")
 
 
@@ -312,6 +331,7 @@ class NeedLinkage(LinkageFigures):
 
 
 # --- residents ------------------------------------------------------------------------------------
+
 
 class ConsentIn(Strict):
     purpose: str = Field(min_length=1, max_length=200, description="处理目的，如 需求服务、回访")
@@ -331,7 +351,7 @@ class ResidentRegistrationIn(Strict):
     consent: ConsentIn
 
     @model_validator(mode="after")
-    def _grade_needs_disability(self) -> "ResidentRegistrationIn":
+    def _grade_needs_disability(self) -> ResidentRegistrationIn:
         if self.disability_grade is not None and TargetGroup.DISABLED not in self.tags:
             raise ValueError("残疾等级仅适用于残疾人 / disability_grade needs the tag 'disabled'")
         return self
@@ -367,7 +387,7 @@ class SurveyIn(Strict):
     ends_on: date
 
     @model_validator(mode="after")
-    def _ordered(self) -> "SurveyIn":
+    def _ordered(self) -> SurveyIn:
         if self.ends_on < self.starts_on:
             raise ValueError("结束日期不得早于开始日期 / ends_on must not be before starts_on")
         return self
@@ -429,6 +449,7 @@ class CategoryView(BaseModel):
 
 # --- service levels (服务时限), per area ------------------------------------------------------------
 
+
 class ServiceLevelsIn(Strict):
     """An area's own service levels. A value left out (or null) is inherited from the area above,
     or from the installation default; the most specific area that sets a value wins."""
@@ -437,7 +458,9 @@ class ServiceLevelsIn(Strict):
     major_hours: int | None = Field(default=None, ge=1, le=720, description="重要需求首次响应时限（小时）")
     routine_hours: int | None = Field(default=None, ge=1, le=720, description="一般需求首次响应时限（小时）")
     revisit_days: int | None = Field(default=None, ge=1, le=90, description="解决后回访（天）")
-    proactive_visit_days: int | None = Field(default=None, ge=1, le=365, description="重点人群未走访超过（天）即提示主动走访")
+    proactive_visit_days: int | None = Field(
+        default=None, ge=1, le=365, description="重点人群未走访超过（天）即提示主动走访"
+    )
     reason: str = Field(min_length=2, max_length=200, description="调整原因（记入审计）/ why (audited)")
 
     def own(self) -> AreaServiceLevels:
@@ -449,7 +472,8 @@ class ServiceLevelValue(BaseModel):
     unit: Literal["hours", "days"]
     label: str = Field(description="如 紧急需求首次响应时限")
     source: Literal["area", "ancestor", "default"] = Field(
-        description="area: set by this area; ancestor: by an area above it; default: the installation default")
+        description="area: set by this area; ancestor: by an area above it; default: the installation default"
+    )
     source_area_code: str | None = Field(description="the area that set it; null for the installation default")
     source_label: str = Field(description="如 本级设置、上级设置：长安区、系统默认")
 
@@ -459,8 +483,9 @@ class ServiceLevelsView(BaseModel):
 
     area_code: str
     area_name: str
-    levels: dict[str, ServiceLevelValue] = Field(description="urgent_hours, major_hours, routine_hours, revisit_days, "
-                                                             "proactive_visit_days")
+    levels: dict[str, ServiceLevelValue] = Field(
+        description="urgent_hours, major_hours, routine_hours, revisit_days, proactive_visit_days"
+    )
     own: AreaServiceLevels = Field(description="what this area sets itself (null: inherited)")
     changed_by: str | None = None
     changed_at: AwareDatetime | None = None

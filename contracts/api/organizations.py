@@ -1,5 +1,6 @@
 """HTTP models of the social-organization registry (社会组织登记), its service platforms (服务平台载体),
 the communities the coverage targets are counted over, and the purchase list (购买社区公共服务项目清单)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -35,7 +36,10 @@ class OrganizationCategory(LabelledEnum):
 # where each kind of platform stands: a station in a township (街道/乡镇), a room in a village or
 # community; an incubation base at any level
 PLATFORM_LEVELS: dict[str, tuple[str, ...] | None] = {
-    "station": ("township",), "room": ("community", "village"), "incubation_base": None}
+    "station": ("township",),
+    "room": ("community", "village"),
+    "incubation_base": None,
+}
 
 
 def _distinct(values: list[str]) -> list[str]:
@@ -49,13 +53,14 @@ AdminAccounts = Annotated[list[AccountSub], AfterValidator(_distinct)]
 
 # --- organizations ---------------------------------------------------------------------------------------
 
+
 class IncubationIn(Strict):
     base_id: UUID = Field(description="孵化基地（服务平台，kind = incubation_base）")
     since: date
     graduated_on: date | None = Field(default=None, description="出壳日期 / left the incubator on")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "IncubationIn":
+    def _ordered(self) -> IncubationIn:
         if self.graduated_on is not None and self.graduated_on < self.since:
             raise ValueError("出壳日期不得早于入驻日期 / graduated_on is before since")
         return self
@@ -72,8 +77,9 @@ class OrganizationIn(Strict):
     charity_certified: bool = Field(default=False, description="认定为慈善组织")
     incubation: IncubationIn | None = None
     full_time_staff: int = Field(default=0, ge=0, le=1_000_000, description="专职工作人员数")
-    admin_accounts: AdminAccounts = Field(default_factory=list, max_length=20,
-                                          description="本组织管理员的登录账号（令牌 sub，角色 org_admin）")
+    admin_accounts: AdminAccounts = Field(
+        default_factory=list, max_length=20, description="本组织管理员的登录账号（令牌 sub，角色 org_admin）"
+    )
 
 
 class OrganizationPatch(Strict):
@@ -88,7 +94,7 @@ class OrganizationPatch(Strict):
     status: OrganizationStatus | None = Field(default=None, description="deregistered：注销（不可恢复）")
 
     @model_validator(mode="after")
-    def _something(self) -> "OrganizationPatch":
+    def _something(self) -> OrganizationPatch:
         if not self.model_fields_set:
             raise ValueError("没有要修改的字段 / nothing to change")
         nulls = [f for f in self.model_fields_set if f != "incubation" and getattr(self, f) is None]
@@ -131,14 +137,18 @@ class OrganizationSummary(BaseModel):
 class OrganizationView(OrganizationSummary):
     grades: list[GradeView] = Field(description="评估等级记录，新的在前 / evaluation grades, newest first")
     admin_accounts: list[str] | None = Field(
-        description="仅登记机关与本组织管理员可见 / shown to the registering authority and the org's own administrators")
+        description="仅登记机关与本组织管理员可见 / shown to the registering authority and the org's own administrators"
+    )
 
 
 # --- service platforms -------------------------------------------------------------------------------------
 
+
 class PlatformIn(Strict):
-    kind: PlatformKind = Field(description="station 乡镇（街道）社会工作服务站；room 村（社区）社会工作室；"
-                                           "incubation_base 社区社会组织孵化基地")
+    kind: PlatformKind = Field(
+        description="station 乡镇（街道）社会工作服务站；room 村（社区）社会工作室；"
+        "incubation_base 社区社会组织孵化基地"
+    )
     name: str = Field(min_length=1, max_length=200)
     area_code: AreaCode
     operator_uscc: USCC | None = Field(default=None, description="承接运营的社会组织（已登记）")
@@ -151,9 +161,11 @@ class PlatformIn(Strict):
     def _level_of_kind(cls, code: str, info: ValidationInfo) -> str:
         levels = PLATFORM_LEVELS.get(info.data.get("kind", ""))
         if levels and cast(Area, lookup(code)).level not in levels:
-            raise ValueError("社工站须设在乡镇（街道）（9 位代码）/ a station stands in a township (9 digits)"
-                             if "township" in levels else
-                             "社会工作室须设在村（社区）（12 位代码）/ a room stands in a village or community (12 digits)")
+            raise ValueError(
+                "社工站须设在乡镇（街道）（9 位代码）/ a station stands in a township (9 digits)"
+                if "township" in levels
+                else "社会工作室须设在村（社区）（12 位代码）/ a room stands in a village or community (12 digits)"
+            )
         return code
 
     @field_validator("contract_until")
@@ -182,6 +194,7 @@ class Created(BaseModel):
 
 
 # --- communities: what the coverage targets are counted over ---------------------------------------------
+
 
 class CommunitiesIn(Strict):
     """The villages and communities that exist under `area_code`; replaces the list registered before."""
@@ -213,6 +226,7 @@ class CommunityView(BaseModel):
 
 # --- statistics ----------------------------------------------------------------------------------------------
 
+
 class StaffTarget(BaseModel):
     total: int = Field(description="专职工作人员合计 / full-time staff of registered organizations")
     target: int = Field(description="全省目标（≥ 40 万）/ the province target")
@@ -226,7 +240,9 @@ class CommunityCount(BaseModel):
 
 
 class HubCoverage(BaseModel):
-    urban_communities: int | None = Field(description="已登记的城市社区数 / urban communities registered under the area")
+    urban_communities: int | None = Field(
+        description="已登记的城市社区数 / urban communities registered under the area"
+    )
     covered: int | None = Field(description="有枢纽型社会组织覆盖的社区数 / covered by a hub organization")
     share: float | None
     target: float = Field(description="政策目标：覆盖全部城市社区 / the policy target")
@@ -242,8 +258,12 @@ class OrganizationStats(BaseModel):
     full_time_staff: StaffTarget
     by_community: list[CommunityCount] = Field(description="登记在村（社区）的组织数 / organizations per community")
     hub_coverage: HubCoverage
-    trend: list[TrendPoint] = Field(default_factory=list, description=(
-        "近 12 个月每月末已登记（未注销）的社会组织数 / registered organizations at each of the last 12 months' end"))
+    trend: list[TrendPoint] = Field(
+        default_factory=list,
+        description=(
+            "近 12 个月每月末已登记（未注销）的社会组织数 / registered organizations at each of the last 12 months' end"
+        ),
+    )
 
 
 class StationCoverage(BaseModel):
@@ -267,12 +287,17 @@ class PlatformCoverage(BaseModel):
     area: str
     stations: StationCoverage
     rooms: RoomCoverage
-    trend: list[TrendPoint] = Field(default_factory=list, description=(
-        "近 12 个月每月末的社工站乡镇（街道）覆盖率（按开站日期）/ station coverage of townships at each of the "
-        "last 12 months' end, by opening date"))
+    trend: list[TrendPoint] = Field(
+        default_factory=list,
+        description=(
+            "近 12 个月每月末的社工站乡镇（街道）覆盖率（按开站日期）/ station coverage of townships at each of the "
+            "last 12 months' end, by opening date"
+        ),
+    )
 
 
 # --- the purchase list ------------------------------------------------------------------------------------
+
 
 class PurchaseItemIn(Strict):
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")] = Field(description="清单内的事项编码")

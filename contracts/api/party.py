@@ -1,4 +1,5 @@
 """HTTP models of the party service (党建引领): organizations, members, committees, major matters."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from contracts.api import Strict
 from contracts.api.needs import CommunityCode
-from contracts.values import AreaCode, CitizenId, Money, PersonName, PhoneNumber, USCC
+from contracts.values import USCC, AreaCode, CitizenId, Money, PersonName, PhoneNumber
 
 Skill = Annotated[str, Field(min_length=1, max_length=30)]
 OrgKind = Literal["committee", "general_branch", "branch"]  # 党委 / 党总支 / 党支部
@@ -31,10 +32,12 @@ class OrganizationIn(Strict):
     parent_id: UUID | None = None
 
     @model_validator(mode="after")
-    def _host(self) -> "OrganizationIn":
+    def _host(self) -> OrganizationIn:
         if (self.host_kind == "social_org") != (self.host_uscc is not None):
-            raise ValueError("社会组织党组织须填写且仅须填写所在组织的统一社会信用代码 / "
-                             "host_uscc is required for, and only for, a party organization in a social organization")
+            raise ValueError(
+                "社会组织党组织须填写且仅须填写所在组织的统一社会信用代码 / "
+                "host_uscc is required for, and only for, a party organization in a social organization"
+            )
         return self
 
 
@@ -67,9 +70,11 @@ class SeatIn(Strict):
     since: date
 
     @model_validator(mode="after")
-    def _part_time(self) -> "SeatIn":
+    def _part_time(self) -> SeatIn:
         if self.part_time != (self.from_actor is not None):
-            raise ValueError("兼职委员须注明来自哪一方，专职委员不填 / a part-time member names the actor they come from")
+            raise ValueError(
+                "兼职委员须注明来自哪一方，专职委员不填 / a part-time member names the actor they come from"
+            )
         return self
 
 
@@ -77,17 +82,21 @@ class MemberIn(Strict):
     org_id: UUID = Field(description="组织关系所在党组织")
     name: PersonName
     phone: PhoneNumber
-    citizen_id: CitizenId = Field(description="仅用于生成化名编号，不保存 / used for the pseudonymous ref only, not stored")
+    citizen_id: CitizenId = Field(
+        description="仅用于生成化名编号，不保存 / used for the pseudonymous ref only, not stored"
+    )
     area_code: CommunityCode = Field(description="报到的居住地村（社区）")
     in_service: bool = Field(description="在职党员")
     employer: str = Field(default="", max_length=100)
     skills: list[Skill] = Field(default_factory=list, max_length=20)
-    preferred_posts: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=10)
+    preferred_posts: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=10
+    )
     volunteer_id: UUID | None = Field(default=None, description="志愿者服务中的志愿者编号")
     account: str | None = Field(default=None, min_length=1, max_length=100, description="本人登录账号（令牌 sub）")
 
     @model_validator(mode="after")
-    def _employer(self) -> "MemberIn":
+    def _employer(self) -> MemberIn:
         if self.in_service and not self.employer.strip():
             raise ValueError("在职党员须填写工作单位 / an in-service member names their employer")
         return self
@@ -117,7 +126,9 @@ class MemberView(BaseModel):
 class UnitIn(Strict):
     area_code: AreaCode
     name: str = Field(min_length=2, max_length=100)
-    categories: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]] = Field(default_factory=list, max_length=20)
+    categories: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]] = Field(
+        default_factory=list, max_length=20
+    )
     contact: str = Field(default="", max_length=100)
     account: str | None = Field(default=None, min_length=1, max_length=100)
 
@@ -142,7 +153,7 @@ class MatterIn(Strict):
     need_ids: list[UUID] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
-    def _amount(self) -> "MatterIn":
+    def _amount(self) -> MatterIn:
         if self.kind == "foundation_use" and self.amount_fen is None:
             raise ValueError("使用社区基金须填写金额 / the use of a community foundation names its amount")
         return self
@@ -160,7 +171,7 @@ class DecisionIn(Strict):
     reasons: str = Field(default="", max_length=2000)
 
     @model_validator(mode="after")
-    def _one_vote_each(self) -> "DecisionIn":
+    def _one_vote_each(self) -> DecisionIn:
         if len({v.seat_id for v in self.votes}) != len(self.votes):
             raise ValueError("每位委员只能表决一次 / one vote per committee member")
         return self

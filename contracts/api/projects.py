@@ -1,4 +1,5 @@
 """HTTP models of the projects service's library and procurement (项目库 · 政府购买服务). Money is integer fen."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from contracts.api import Strict
 from contracts.events.projects import FundingSource
-from contracts.values import AreaCode, PositiveMoney, USCC
+from contracts.values import USCC, AreaCode, PositiveMoney
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 # scoring criteria and their weights, e.g. {"plan": 40, "price": 30, "team": 30}
@@ -43,15 +44,19 @@ class ProjectIn(Strict):
     indicators: list[IndicatorIn] = Field(min_length=1, max_length=20)
     budget_fen: PositiveMoney
     funding: list[FundingLineIn] = Field(min_length=1, max_length=5)
-    need_ids: list[UUID] = Field(default_factory=list, max_length=200, description="项目服务的需求（一个项目可服务多条需求）")
-    purchase_item: str | None = Field(default=None, max_length=40, description="购买社区公共服务项目清单中的服务项目编码")
+    need_ids: list[UUID] = Field(
+        default_factory=list, max_length=200, description="项目服务的需求（一个项目可服务多条需求）"
+    )
+    purchase_item: str | None = Field(
+        default=None, max_length=40, description="购买社区公共服务项目清单中的服务项目编码"
+    )
     year: int | None = Field(default=None, ge=2020, le=2100, description="项目年度，默认今年")
     duration_months: int = Field(ge=1, le=60)
     vital_interests: bool = Field(description="是否涉及居民切身利益（须经社区党组织研究）")
     action_id: UUID | None = Field(default=None, description="党建联席会议决定提出本项目的事项编号")
 
     @model_validator(mode="after")
-    def _funded(self) -> "ProjectIn":
+    def _funded(self) -> ProjectIn:
         _covers_budget(self.funding, self.budget_fen)
         return self
 
@@ -65,8 +70,11 @@ class FundingIn(Strict):
 class PublicationIn(Strict):
     bid_deadline: AwareDatetime
     criteria: Criteria = Field(
-        default_factory=lambda: cast(Criteria, {"plan": 40, "price": 30, "team": 30}), min_length=1, max_length=10,
-        description="评分标准及权重")
+        default_factory=lambda: cast(Criteria, {"plan": 40, "price": 30, "team": 30}),
+        min_length=1,
+        max_length=10,
+        description="评分标准及权重",
+    )
 
 
 class TeamMemberIn(Strict):
@@ -89,7 +97,7 @@ class BidIn(Strict):
     milestones: list[MilestonePlanIn] = Field(min_length=1, max_length=24)
 
     @model_validator(mode="after")
-    def _paid_within_price(self) -> "BidIn":
+    def _paid_within_price(self) -> BidIn:
         if sum(m.amount_fen for m in self.milestones) != self.price_fen:
             raise ValueError("各里程碑拨付金额合计须等于报价 / the milestones' payments must add up to the price")
         if [m.due_on for m in self.milestones] != sorted(m.due_on for m in self.milestones):
@@ -115,7 +123,9 @@ class MilestoneReportIn(Strict):
 class VolunteerTaskIn(Strict):
     title: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=2000)
-    required_skills: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(default_factory=list, max_length=20)
+    required_skills: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(
+        default_factory=list, max_length=20
+    )
     slots: int = Field(default=1, ge=1, le=100)
     need_id: UUID | None = Field(default=None, description="项目服务的某条需求")
     place: str = Field(default="", max_length=200)
@@ -132,8 +142,9 @@ class EvaluationIn(Strict):
     indicators_percent: float = Field(ge=0, le=100, description="指标完成率")
     third_party_score: float = Field(ge=0, le=100, description="第三方评估得分")
     third_party_evaluator: str = Field(min_length=2, max_length=100)
-    survey: list[Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=list, max_length=5000,
-                                                            description="居民满意度调查，每份 1–5")
+    survey: list[Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=list, max_length=5000, description="居民满意度调查，每份 1–5"
+    )
 
 
 class NominationIn(Strict):
@@ -195,8 +206,12 @@ class EvaluationView(BaseModel):
     third_party: float
     third_party_evaluator: str
     feedback_count: int
-    feedback_pending: list[UUID] = Field(default_factory=list, description=(
-        "服务的需求中评估时尚无居民评价的 / the needs whose residents had not given feedback when it was made"))
+    feedback_pending: list[UUID] = Field(
+        default_factory=list,
+        description=(
+            "服务的需求中评估时尚无居民评价的 / the needs whose residents had not given feedback when it was made"
+        ),
+    )
     score: float
     grade: str
     grade_zh: str
@@ -228,9 +243,13 @@ class ProjectView(BaseModel):
     bids: list[BidView] = Field(default_factory=list)
     milestones: list[MilestoneView] = Field(default_factory=list)
     volunteer_tasks: list[TaskView] = Field(default_factory=list)
-    awaiting_feedback: list[UUID] = Field(default_factory=list, description=(
-        "交付后：服务的需求中居民尚未评价的（评估前可等待）/ once in delivery: the needs whose residents have not "
-        "given feedback yet — what an evaluation would wait for"))
+    awaiting_feedback: list[UUID] = Field(
+        default_factory=list,
+        description=(
+            "交付后：服务的需求中居民尚未评价的（评估前可等待）/ once in delivery: the needs whose residents have not "
+            "given feedback yet — what an evaluation would wait for"
+        ),
+    )
     evaluation: EvaluationView | None = None
 
 

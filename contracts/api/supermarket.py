@@ -1,6 +1,7 @@
 """HTTP models of the love supermarket (爱心超市): donated goods priced in points, and the points
 residents and volunteers hold (积分互认互通互兑). People appear by pseudonymous ref only; points
 are whole numbers."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,15 +23,18 @@ Points = Annotated[int, Field(gt=0, le=10_000_000, strict=True, description="积
 Quantity = Annotated[int, Field(gt=0, le=1_000_000, strict=True, description="数量 / quantity")]
 
 
-
 class DonorIn(Strict):
     kind: DonorKind
     uscc: USCC | None = Field(default=None, description="企业的统一社会信用代码 / an enterprise's USCC")
-    name: str | None = Field(default=None, min_length=1, max_length=100,
-                             description="企业名称（个人捐赠者不登记姓名）/ enterprise name; no personal names")
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="企业名称（个人捐赠者不登记姓名）/ enterprise name; no personal names",
+    )
 
     @model_validator(mode="after")
-    def _enterprise_only(self) -> "DonorIn":
+    def _enterprise_only(self) -> DonorIn:
         if self.kind == "enterprise" and (self.uscc is None or self.name is None):
             raise ValueError("企业捐赠须填写统一社会信用代码和名称 / an enterprise donor needs uscc and name")
         if self.kind != "enterprise" and (self.uscc is not None or self.name is not None):
@@ -44,7 +48,9 @@ class GoodsReceiptIn(Strict):
     unit: str = Field(min_length=1, max_length=20, description="计量单位，如 袋、件 / unit, e.g. bag")
     quantity: Quantity
     estimated_value_fen: Money = Field(description="估值（分），用于公示 / estimated value in fen, for disclosure")
-    price_points: Points = Field(description="每件兑换所需积分（适用于该物品全部库存）/ points per item, for all its stock")
+    price_points: Points = Field(
+        description="每件兑换所需积分（适用于该物品全部库存）/ points per item, for all its stock"
+    )
     donor: DonorIn
 
 

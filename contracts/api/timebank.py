@@ -1,5 +1,6 @@
 """HTTP models of the time bank (时间银行). Amounts are integer units: 100 units = 1 credit, and
 1 verified hour earns `rate` credits (1 by default)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,8 +15,9 @@ from contracts.taxonomy import LabelledEnum
 from contracts.values import AreaCode
 
 # strict: "5" or 5.0 is refused rather than silently taken as 5 units
-Units = Annotated[int, Field(gt=0, le=100_000_000, strict=True,
-                             description="单位数（100 单位 = 1 积分）/ units, 100 = 1 credit")]
+Units = Annotated[
+    int, Field(gt=0, le=100_000_000, strict=True, description="单位数（100 单位 = 1 积分）/ units, 100 = 1 credit")
+]
 
 
 class Relation(LabelledEnum):
@@ -27,14 +29,13 @@ class Relation(LabelledEnum):
     GRANDCHILD = "grandchild", "（外）孙子女", "Grandchild"
 
 
-
 class FamilyLinkIn(Strict):
     volunteer_id: UUID = Field(description="赠与人 / the giver")
     relative_id: UUID = Field(description="受赠亲属（须为注册志愿者）/ the relative, a registered volunteer")
     relation: Relation
 
     @model_validator(mode="after")
-    def _two_people(self) -> "FamilyLinkIn":
+    def _two_people(self) -> FamilyLinkIn:
         if self.volunteer_id == self.relative_id:
             raise ValueError("亲属不能是本人 / a relative is someone else")
         return self
@@ -54,7 +55,7 @@ class TransferIn(Strict):
     units: Units
 
     @model_validator(mode="after")
-    def _two_people(self) -> "TransferIn":
+    def _two_people(self) -> TransferIn:
         if self.from_volunteer == self.to_volunteer:
             raise ValueError("不能转给本人 / cannot transfer to oneself")
         return self

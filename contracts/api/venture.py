@@ -1,4 +1,5 @@
 """HTTP models of 公益创投 (venture philanthropy) and 项目大赛 (project competitions)."""
+
 from __future__ import annotations
 
 from typing import Literal, cast
@@ -8,8 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from contracts.api import Strict
 from contracts.api.projects import Criteria, IndicatorIn, MilestonePlanIn
-from contracts.values import AreaCode, PositiveMoney, USCC
-
+from contracts.values import USCC, AreaCode, PositiveMoney
 
 
 class CallIn(Strict):
@@ -21,11 +21,13 @@ class CallIn(Strict):
     max_grant_fen: PositiveMoney = Field(description="单个项目资助上限")
     criteria: Criteria = Field(
         default_factory=lambda: cast(Criteria, {"innovation": 30, "feasibility": 30, "benefit": 40}),
-        min_length=1, max_length=10)
+        min_length=1,
+        max_length=10,
+    )
     apply_deadline: AwareDatetime
 
     @model_validator(mode="after")
-    def _grant_fits_pool(self) -> "CallIn":
+    def _grant_fits_pool(self) -> CallIn:
         if self.max_grant_fen > self.pool_fen:
             raise ValueError("单个项目资助上限不得超过资助总额 / a grant cannot exceed the pool")
         return self
@@ -42,7 +44,7 @@ class ApplicationIn(Strict):
     need_ids: list[UUID] = Field(default_factory=list, max_length=200)
 
     @model_validator(mode="after")
-    def _paid_as_asked(self) -> "ApplicationIn":
+    def _paid_as_asked(self) -> ApplicationIn:
         if sum(m.amount_fen for m in self.milestones) != self.requested_fen:
             raise ValueError("各里程碑拨付金额合计须等于申请金额 / the milestones' payments must add up to the request")
         return self

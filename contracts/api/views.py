@@ -1,5 +1,6 @@
 """The gateway's composed views: one answer drawn from several services. Each part says whether
 its service answered, so a view still answers with one service down."""
+
 from __future__ import annotations
 
 from typing import Any, Literal

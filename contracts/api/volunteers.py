@@ -1,4 +1,5 @@
 """HTTP models of the volunteers service (志愿者 + 社工): registration, tasks, matching, hours."""
+
 from __future__ import annotations
 
 from datetime import date, time
@@ -21,14 +22,13 @@ Skill = Annotated[str, Field(min_length=1, max_length=30)]
 SocialWorkerLevel = Literal["assistant", "social_worker", "senior"]  # 助理社会工作师 / 社会工作师 / 高级社会工作师
 
 
-
 class WeeklySlot(Strict):
     weekday: int = Field(ge=0, le=6, description="0 = 星期一 … 6 = 星期日")
     start: time
     end: time
 
     @model_validator(mode="after")
-    def _ordered(self) -> "WeeklySlot":
+    def _ordered(self) -> WeeklySlot:
         if self.end <= self.start:
             raise ValueError("结束时间须晚于开始时间 / end must be after start")
         return self
@@ -172,8 +172,12 @@ class ResponseIn(Strict):
 
 class CheckIn(Strict):
     at: AwareDatetime | None = Field(default=None, description="默认为当前时间")
-    code: str | None = Field(default=None, min_length=8, max_length=16,
-                             description="现场二维码中的一次性签到码 / the one-time code from the QR code on site")
+    code: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=16,
+        description="现场二维码中的一次性签到码 / the one-time code from the QR code on site",
+    )
 
 
 class CheckinCode(BaseModel):
@@ -201,19 +205,27 @@ class LogView(BaseModel):
     code_checked: bool = Field(default=False, description="签到时出示了现场一次性签到码")
     status: str
     flagged: bool
-    needs_override: bool = Field(default=False, description=(
-        "单次时长超过上限：核实须明确确认并说明理由 / longer than the limit: approving it needs an override"))
+    needs_override: bool = Field(
+        default=False,
+        description=(
+            "单次时长超过上限：核实须明确确认并说明理由 / longer than the limit: approving it needs an override"
+        ),
+    )
     reason: str | None
 
 
 class VerificationIn(Strict):
     approve: bool
     reason: str = Field(default="", max_length=500)
-    override: bool = Field(default=False, description=(
-        "确认超过单次时长上限的记录（须说明理由）/ approve a record longer than the limit (needs a reason)"))
+    override: bool = Field(
+        default=False,
+        description=(
+            "确认超过单次时长上限的记录（须说明理由）/ approve a record longer than the limit (needs a reason)"
+        ),
+    )
 
     @model_validator(mode="after")
-    def _reason_for_rejection(self) -> "VerificationIn":
+    def _reason_for_rejection(self) -> VerificationIn:
         if not self.approve and not self.reason:
             raise ValueError("驳回须说明理由 / a rejection needs a reason")
         return self
@@ -305,6 +317,7 @@ class Created(BaseModel):
 
 # --- organization: facilities, stations, teams, statistics ----------------------------------------
 
+
 class FacilityView(BaseModel):
     id: UUID
     area_code: str
@@ -358,8 +371,10 @@ class StationCoverage(BaseModel):
     coverage: float | None = Field(description="with_station / facilities; null when there are no facilities")
     target: float = Field(description="政策目标（≥ 80%）/ the policy target")
     met: bool
-    trend: list[TrendPoint] = Field(default_factory=list, description=(
-        "近 12 个月每月末的覆盖率（按设施与站点的设立时间）/ coverage at each of the last 12 months' end"))
+    trend: list[TrendPoint] = Field(
+        default_factory=list,
+        description=("近 12 个月每月末的覆盖率（按设施与站点的设立时间）/ coverage at each of the last 12 months' end"),
+    )
 
 
 class VolunteerStats(BaseModel):
@@ -371,5 +386,9 @@ class VolunteerStats(BaseModel):
     hours_by_month: dict[str, float] = Field(description="近 12 个月在本辖区已核实的服务时长 / YYYY-MM → hours")
     verified_ratio: float | None = Field(description="已核实分钟 / (已核实 + 待核实 + 已驳回) 分钟")
     station_coverage: StationCoverage
-    social_workers_trend: list[TrendPoint] = Field(default_factory=list, description=(
-        "近 12 个月每月末常住本辖区的已登记社工人数 / registered social workers at each of the last 12 months' end"))
+    social_workers_trend: list[TrendPoint] = Field(
+        default_factory=list,
+        description=(
+            "近 12 个月每月末常住本辖区的已登记社工人数 / registered social workers at each of the last 12 months' end"
+        ),
+    )

@@ -1,5 +1,6 @@
 """HTTP models of 社区吹哨、党员报到 (the community blows the whistle, party members report) and
 微心愿 (small wishes) of the party service. Party members appear masked, never with a phone."""
+
 from __future__ import annotations
 
 import re
@@ -27,11 +28,14 @@ def _distinct(values: list[str]) -> list[str]:
 
 def _no_numbers(text: str) -> str:
     if _NUMBER.search(text):
-        raise ValueError("不得包含身份证号、电话等号码，请用脱敏描述 / no ID or phone numbers: describe the person masked")
+        raise ValueError(
+            "不得包含身份证号、电话等号码，请用脱敏描述 / no ID or phone numbers: describe the person masked"
+        )
     return text
 
 
 # --- whistles -------------------------------------------------------------------------------------
+
 
 class WhistleIn(Strict):
     area_code: CommunityCode = Field(description="吹哨的村（社区）")
@@ -40,7 +44,8 @@ class WhistleIn(Strict):
     urgency: Urgency = Urgency.ROUTINE
     category: CategoryCode | None = Field(default=None, description="需求类别：按类别派给责任单位")
     required_skills: Annotated[list[Skill], AfterValidator(_distinct)] = Field(
-        default_factory=list, max_length=20, description="派给具备其一技能的党员；为空则派给全部报到党员")
+        default_factory=list, max_length=20, description="派给具备其一技能的党员；为空则派给全部报到党员"
+    )
     need_id: UUID | None = None
 
 
@@ -148,12 +153,14 @@ class WhistleStats(BaseModel):
 
 # --- small wishes ---------------------------------------------------------------------------------
 
+
 class WishIn(Strict):
     area_code: CommunityCode
     title: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=1000)
     beneficiary: Annotated[str, AfterValidator(_no_numbers)] = Field(
-        min_length=1, max_length=50, description="脱敏描述，如“王**（独居老人）”；不得含身份证号、电话")
+        min_length=1, max_length=50, description="脱敏描述，如“王**（独居老人）”；不得含身份证号、电话"
+    )
     need_id: UUID | None = None
 
 

@@ -1,4 +1,5 @@
 """Events of the charity service (慈善资源) that other services rely on. Money is integer fen."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Literal
@@ -74,8 +75,10 @@ class FundOpened(Event):
 
     fund_id: UUID
     name: str = Field(max_length=100)
-    kind: str = Field(max_length=40, description="community_foundation | special_fund | government_purchase | "
-                                                 "social_assistance | lottery | general")
+    kind: str = Field(
+        max_length=40,
+        description="community_foundation | special_fund | government_purchase | social_assistance | lottery | general",
+    )
     area_code: AreaCode = Field(description="the area the fund pays in (and below)")
     opened_at: AwareDatetime
 

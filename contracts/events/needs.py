@@ -1,4 +1,5 @@
 """Events of the needs service (社区 · 需求库). No personal data: residents are pseudonymous refs."""
+
 from __future__ import annotations
 
 from datetime import time
@@ -24,7 +25,7 @@ class WeeklySlot(BaseModel):
     end: time = Field(description="local time (Asia/Shanghai), HH:MM, after start on the same day")
 
     @model_validator(mode="after")
-    def _local_minutes_in_order(self) -> "WeeklySlot":
+    def _local_minutes_in_order(self) -> WeeklySlot:
         for t in (self.start, self.end):
             if t.tzinfo is not None:
                 raise ValueError("时间为北京时间，不带时区 / local times (Asia/Shanghai) without a zone")
@@ -49,7 +50,9 @@ class NeedRaised(Event):
     target_groups: list[TargetGroup] = Field(default_factory=list)
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
-    weekly: list[WeeklySlot] = Field(default_factory=list, description="recurring weekly slots (local time); empty: none")
+    weekly: list[WeeklySlot] = Field(
+        default_factory=list, description="recurring weekly slots (local time); empty: none"
+    )
     resident_ref: str = Field(description="pseudonymous resident id (keyed hash), never the ID number")
     raised_by: str = Field(description="subject of the worker's token")
     raised_at: AwareDatetime
@@ -83,7 +86,9 @@ class NeedRouted(Event):
     required_skills: list[Skill] = Field(default_factory=list)
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
-    weekly: list[WeeklySlot] = Field(default_factory=list, description="recurring weekly slots (local time); empty: none")
+    weekly: list[WeeklySlot] = Field(
+        default_factory=list, description="recurring weekly slots (local time); empty: none"
+    )
     routed_by: str
     routed_at: AwareDatetime
 
@@ -183,8 +188,13 @@ class AreaServiceLevels(BaseModel):
 
 
 LEVEL_FIELDS = tuple(AreaServiceLevels.model_fields)
-LEVEL_LABELS = {"urgent_hours": "紧急需求首次响应时限", "major_hours": "重要需求首次响应时限",
-                "routine_hours": "一般需求首次响应时限", "revisit_days": "解决后回访", "proactive_visit_days": "主动走访间隔"}
+LEVEL_LABELS = {
+    "urgent_hours": "紧急需求首次响应时限",
+    "major_hours": "重要需求首次响应时限",
+    "routine_hours": "一般需求首次响应时限",
+    "revisit_days": "解决后回访",
+    "proactive_visit_days": "主动走访间隔",
+}
 
 
 class ServiceLevelsChanged(Event):
@@ -206,8 +216,13 @@ class ServiceLevelsChanged(Event):
 
     def audit_facts(self) -> AuditFacts:
         changed = tuple(f for f in LEVEL_FIELDS if getattr(self.old, f) != getattr(self.new, f))
-        return AuditFacts(actor=self.changed_by, actor_role=self.changed_by_role, record=f"area/{self.area_code}",
-                          purpose=self.reason, fields=changed)
+        return AuditFacts(
+            actor=self.changed_by,
+            actor_role=self.changed_by_role,
+            record=f"area/{self.area_code}",
+            purpose=self.reason,
+            fields=changed,
+        )
 
 
 class ResidentRegistered(Event):

@@ -1,4 +1,5 @@
 """Events of the party service (党建引领). Party members appear only by pseudonymous ref."""
+
 from __future__ import annotations
 
 from typing import ClassVar, Literal

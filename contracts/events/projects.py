@@ -1,17 +1,19 @@
 """Events of the projects service (社会组织 · 项目库) that other services rely on."""
+
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
 from uuid import UUID
-
-from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.envelope import AuditFacts, Event
 from contracts.values import USCC, AreaCode, Money
 
-FundingSource = Literal["government_purchase", "social_assistance", "lottery", "charity_cofunding", "venture_philanthropy"]
+FundingSource = Literal[
+    "government_purchase", "social_assistance", "lottery", "charity_cofunding", "venture_philanthropy"
+]
 
 
 class MilestonePlan(BaseModel):
@@ -54,7 +56,8 @@ class FundingRequested(Event):
     area_code: AreaCode
     amount_fen: Money
     purpose: Literal["service_purchase", "other"] = Field(
-        description="service_purchase: buying services (the 2 % cap applies to the social-assistance fund)")
+        description="service_purchase: buying services (the 2 % cap applies to the social-assistance fund)"
+    )
     need_ids: list[UUID] = Field(default_factory=list)
     requested_at: AwareDatetime
 

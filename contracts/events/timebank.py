@@ -1,5 +1,6 @@
 """Events of the time bank (时间银行) of the volunteers service. Volunteers are named by
 pseudonymous id only."""
+
 from __future__ import annotations
 
 from typing import ClassVar

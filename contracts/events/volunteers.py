@@ -1,5 +1,6 @@
 """Events of the volunteers service (志愿者 + 社工) that other services rely on. Volunteers are
 named by pseudonymous id only."""
+
 from __future__ import annotations
 
 from typing import ClassVar

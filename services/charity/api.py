@@ -1,4 +1,5 @@
 """HTTP routes of the charity service (慈善资源). Every route checks role × jurisdiction."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -40,10 +41,12 @@ async def set_budget(fund_id: UUID, body: api.BudgetIn, who: CivilAffairs, pool:
 
 # before /funds/{fund_id}, which would take "flows" for an id
 @router.get("/funds/flows", response_model=api.FundFlows, summary="资金流入流出（按月）/ money in and out, by month")
-async def fund_flows(who: FlowReader, pool: DbPool,
-                     area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
-                     months: int = Query(default=12, ge=1, le=36, description="最近几个月（含本月）/ how many months")
-                     ) -> api.FundFlows:
+async def fund_flows(
+    who: FlowReader,
+    pool: DbPool,
+    area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
+    months: int = Query(default=12, ge=1, le=36, description="最近几个月（含本月）/ how many months"),
+) -> api.FundFlows:
     area = listing_area(who, area)
     return await handlers.flows(pool, area, months)
 
@@ -61,8 +64,12 @@ async def donate(body: api.DonationIn, who: Admin, pool: DbPool, keyring: Keys):
     return await handlers.receive_donation(pool, keyring, who, body)
 
 
-@router.post("/donations/{donation_id}/earmarks", status_code=201, response_model=api.Created,
-             summary="定向捐赠 / earmark a donation")
+@router.post(
+    "/donations/{donation_id}/earmarks",
+    status_code=201,
+    response_model=api.Created,
+    summary="定向捐赠 / earmark a donation",
+)
 async def earmark(donation_id: UUID, body: api.EarmarkIn, who: Admin, pool: DbPool):
     return api.Created(id=await handlers.earmark(pool, who, donation_id, body))
 
@@ -72,8 +79,11 @@ async def refund(donation_id: UUID, who: Admin, pool: DbPool) -> dict:
     return {"id": donation_id, "refunded_fen": await handlers.refund(pool, who, donation_id)}
 
 
-@router.get("/earmarks/by-need/{need_id}", response_model=api.NeedEarmarks,
-            summary="定向于需求的捐赠及其拨付 / what was earmarked for a need, and paid")
+@router.get(
+    "/earmarks/by-need/{need_id}",
+    response_model=api.NeedEarmarks,
+    summary="定向于需求的捐赠及其拨付 / what was earmarked for a need, and paid",
+)
 async def earmarks_of_need(need_id: UUID, who: Reader, pool: DbPool) -> api.NeedEarmarks:
     return await handlers.need_earmarks(pool, who, need_id)
 
@@ -84,28 +94,40 @@ async def get_commitment(commitment_id: UUID, who: Reader, pool: DbPool):
     return handlers.commitment_view(row)
 
 
-@router.get("/commitments/by-request/{request_id}", response_model=api.CommitmentView,
-            summary="按申请查询资金承诺 / the decision on a funding request")
+@router.get(
+    "/commitments/by-request/{request_id}",
+    response_model=api.CommitmentView,
+    summary="按申请查询资金承诺 / the decision on a funding request",
+)
 async def commitment_of_request(request_id: UUID, who: Reader, pool: DbPool):
     row = visible(who, await store.commitment_by_request(pool, request_id))
     return handlers.commitment_view(row)
 
 
-@router.post("/commitments/{commitment_id}/disbursements", status_code=201, response_model=api.Created,
-             summary="申请按里程碑拨付 / ask to pay a milestone")
+@router.post(
+    "/commitments/{commitment_id}/disbursements",
+    status_code=201,
+    response_model=api.Created,
+    summary="申请按里程碑拨付 / ask to pay a milestone",
+)
 async def ask_disbursement(commitment_id: UUID, body: api.DisbursementIn, who: Admin, pool: DbPool):
     return api.Created(id=await handlers.request_disbursement(pool, who, body, commitment_id=commitment_id))
 
 
-@router.post("/earmarks/{earmark_id}/disbursements", status_code=201, response_model=api.Created,
-             summary="拨付定向于需求的捐赠 / pay money earmarked for a need")
+@router.post(
+    "/earmarks/{earmark_id}/disbursements",
+    status_code=201,
+    response_model=api.Created,
+    summary="拨付定向于需求的捐赠 / pay money earmarked for a need",
+)
 async def ask_need_disbursement(earmark_id: UUID, body: api.DisbursementIn, who: Admin, pool: DbPool):
     return api.Created(id=await handlers.request_disbursement(pool, who, body, earmark_id=earmark_id))
 
 
 @router.get("/disbursements", response_model=list[api.DisbursementView], summary="拨付申请 / disbursement requests")
-async def list_disbursements(who: Reader, pool: DbPool, area: str | None = None,
-                             status: Literal["requested", "disbursed"] | None = None):
+async def list_disbursements(
+    who: Reader, pool: DbPool, area: str | None = None, status: Literal["requested", "disbursed"] | None = None
+):
     area = listing_area(who, area)
     return [api.DisbursementView.model_validate(dict(r)) for r in await store.list_disbursements(pool, area, status)]
 

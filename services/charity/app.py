@@ -1,4 +1,5 @@
 """Wiring of the charity service (慈善资源)."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -20,7 +21,10 @@ async def _start(app: FastAPI, settings: Settings) -> None:
 
 
 def create_app() -> FastAPI:
-    return create_service_app("charity", title="wushe 慈善资源 charity",
-                              routers=[router, supermarket_router, disclosure_router, public_supermarket_router],
-                              on_start=_start,
-                              consumers=[subscribers.HANDLERS, supermarket_subscribers.HANDLERS])
+    return create_service_app(
+        "charity",
+        title="wushe 慈善资源 charity",
+        routers=[router, supermarket_router, disclosure_router, public_supermarket_router],
+        on_start=_start,
+        consumers=[subscribers.HANDLERS, supermarket_subscribers.HANDLERS],
+    )

@@ -1,4 +1,5 @@
 """Pure rules of the charity service: account names, the 2 % rule, restricted money. No I/O."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ class Refusal:
     reason: str
 
 
-def two_percent_rule(fund_kind: str, purpose: str, budget: int | None, committed_this_year: int,
-                     amount: int) -> Refusal | None:
+def two_percent_rule(
+    fund_kind: str, purpose: str, budget: int | None, committed_this_year: int, amount: int
+) -> Refusal | None:
     """Purchases of services from the social-assistance special fund may not exceed 2 % of that
     fund's budget for the year in its county (冀民〔2021〕79号)."""
     if fund_kind != FundKind.SOCIAL_ASSISTANCE or purpose != "service_purchase":
@@ -47,10 +49,14 @@ def two_percent_rule(fund_kind: str, purpose: str, budget: int | None, committed
         return Refusal("no_budget", "该社会救助专项经费尚未登记本年度预算 / the fund has no budget for the year")
     cap = budget * TWO_PERCENT[0] // TWO_PERCENT[1]
     if committed_this_year + amount > cap:
-        return Refusal("two_percent_cap", (
-            f"社会救助专项经费购买服务不得超过年度预算的 2%：预算 {budget} 分，上限 {cap} 分，本年已承诺 {committed_this_year} 分，"
-            f"本次申请 {amount} 分 / service purchases from the social-assistance fund may not exceed 2 % of its "
-            f"yearly budget: cap {cap} fen, committed {committed_this_year}, requested {amount}"))
+        return Refusal(
+            "two_percent_cap",
+            (
+                f"社会救助专项经费购买服务不得超过年度预算的 2%：预算 {budget} 分，上限 {cap} 分，本年已承诺 {committed_this_year} 分，"
+                f"本次申请 {amount} 分 / service purchases from the social-assistance fund may not exceed 2 % of its "
+                f"yearly budget: cap {cap} fen, committed {committed_this_year}, requested {amount}"
+            ),
+        )
     return None
 
 

@@ -1,5 +1,6 @@
 """Use cases of the charity service: every movement of money is one balanced, chained ledger entry
 written in the same transaction as the record that explains it and the event that announces it."""
+
 from __future__ import annotations
 
 import secrets
@@ -43,11 +44,17 @@ def donation_context(donation_id, field: str) -> bytes:
 ENCRYPTED = (Encrypted("donations", fields(donation_context, {"donor_name_enc": "donor"})),)
 
 
-
-
 async def _post(conn, kind: str, reference: str, memo: str, by: str, postings: list[tuple[str, int]]) -> bool:
-    entry = ledger.Entry(id=new_id(), kind=kind, reference=reference, memo=memo, unit="fen", created_by=by,
-                         created_at=now(), postings=tuple(postings))
+    entry = ledger.Entry(
+        id=new_id(),
+        kind=kind,
+        reference=reference,
+        memo=memo,
+        unit="fen",
+        created_by=by,
+        created_at=now(),
+        postings=tuple(postings),
+    )
     try:
         return await store.post(conn, entry)
     except store.Overdrawn as exc:
@@ -55,26 +62,38 @@ async def _post(conn, kind: str, reference: str, memo: str, by: str, postings: l
 
 
 async def ensure_world(conn) -> None:
-    await store.ensure_account(conn, WORLD, "world", "fen", "130000", "捐赠来源与支出去向 / outside world",
-                               may_go_negative=True)
+    await store.ensure_account(
+        conn, WORLD, "world", "fen", "130000", "捐赠来源与支出去向 / outside world", may_go_negative=True
+    )
 
 
 # --- funds ------------------------------------------------------------------------------------
+
 
 async def create_fund(pool: asyncpg.Pool, who: Principal, body: api.FundIn) -> UUID:
     fund_id, at = new_id(), now()
     async with UnitOfWork(pool) as uow:
         await store.insert_fund(uow.conn, fund_id, body.name, body.kind, body.area_code, who.sub, at)
         await store.ensure_account(uow.conn, domain.fund_account(fund_id), "fund", "fen", body.area_code, body.name)
-        _announce(uow, {"id": fund_id, "name": body.name, "kind": body.kind, "area_code": body.area_code,
-                        "created_at": at})
+        _announce(
+            uow, {"id": fund_id, "name": body.name, "kind": body.kind, "area_code": body.area_code, "created_at": at}
+        )
     return fund_id
 
 
 def _announce(events: Events, fund) -> None:
     """FundOpened: other services (the projects service) learn the fund exists, and where it pays."""
-    events.emit(FundOpened(fund_id=fund["id"], name=fund["name"], kind=fund["kind"], area_code=fund["area_code"],
-                           opened_at=fund["created_at"]), subject=str(fund["id"]), area_code=fund["area_code"])
+    events.emit(
+        FundOpened(
+            fund_id=fund["id"],
+            name=fund["name"],
+            kind=fund["kind"],
+            area_code=fund["area_code"],
+            opened_at=fund["created_at"],
+        ),
+        subject=str(fund["id"]),
+        area_code=fund["area_code"],
+    )
 
 
 async def announce_funds(pool: asyncpg.Pool) -> int:
@@ -103,23 +122,54 @@ async def visible_fund(conn, who: Principal, fund_id: UUID) -> asyncpg.Record:
 
 # --- donations and earmarks -----------------------------------------------------------------------
 
-async def receive_donation(pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.DonationIn) -> api.DonationCreated:
+
+async def receive_donation(
+    pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.DonationIn
+) -> api.DonationCreated:
     donation_id, at = new_id(), now()
     async with UnitOfWork(pool) as uow:
         fund = await visible_fund(uow.conn, who, body.fund_id)
         await ensure_world(uow.conn)
         donor = body.donor
         receipt = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
-        await store.insert_donation(uow.conn, {
-            "id": donation_id, "fund_id": fund["id"], "area_code": fund["area_code"], "donor_kind": donor.kind,
-            "donor_name_enc": keyring.encrypt(donor.name, donation_context(donation_id, "donor")) if donor.name else None,
-            "donor_uscc": donor.uscc, "disclose_name": donor.disclose_name, "amount": body.amount_fen,
-            "receipt_code": receipt, "received_by": who.sub, "received_at": at})
-        await _post(uow.conn, "donation", f"donation:{donation_id}", f"捐赠收据 {receipt}", who.sub,
-                    [(WORLD, -body.amount_fen), (domain.fund_account(fund["id"]), body.amount_fen)])
-        uow.emit(DonationReceived(donation_id=donation_id, fund_id=fund["id"], area_code=fund["area_code"],
-                                  donor_kind=donor.kind, amount_fen=body.amount_fen, received_at=at),
-                 subject=str(donation_id), area_code=fund["area_code"])
+        await store.insert_donation(
+            uow.conn,
+            {
+                "id": donation_id,
+                "fund_id": fund["id"],
+                "area_code": fund["area_code"],
+                "donor_kind": donor.kind,
+                "donor_name_enc": keyring.encrypt(donor.name, donation_context(donation_id, "donor"))
+                if donor.name
+                else None,
+                "donor_uscc": donor.uscc,
+                "disclose_name": donor.disclose_name,
+                "amount": body.amount_fen,
+                "receipt_code": receipt,
+                "received_by": who.sub,
+                "received_at": at,
+            },
+        )
+        await _post(
+            uow.conn,
+            "donation",
+            f"donation:{donation_id}",
+            f"捐赠收据 {receipt}",
+            who.sub,
+            [(WORLD, -body.amount_fen), (domain.fund_account(fund["id"]), body.amount_fen)],
+        )
+        uow.emit(
+            DonationReceived(
+                donation_id=donation_id,
+                fund_id=fund["id"],
+                area_code=fund["area_code"],
+                donor_kind=donor.kind,
+                amount_fen=body.amount_fen,
+                received_at=at,
+            ),
+            subject=str(donation_id),
+            area_code=fund["area_code"],
+        )
         earmark_id = None
         if body.earmark:
             earmark_id = await _earmark(uow, who, donation_id, fund, body.earmark)
@@ -138,22 +188,38 @@ async def _earmark(uow: UnitOfWork, who: Principal, donation_id: UUID, fund, bod
     fund's free balance to an account only its target can draw on."""
     donation = await store.get_donation(uow.conn, donation_id)
     if donation["refunded_at"] is not None:
-        raise conflict("捐赠已退还，不能定向 / the donation was refunded",
-                      state="refunded", action="earmark")
+        raise conflict("捐赠已退还，不能定向 / the donation was refunded", state="refunded", action="earmark")
     if await store.earmarked_of(uow.conn, donation_id) + body.amount_fen > donation["amount"]:
         raise invalid("amount_fen", "定向总额不得超过捐赠金额 / earmarks may not exceed the donation")
     area = body.area_code or donation["area_code"]
     require_jurisdiction(who, area, hide=False)  # the target's area decides who may pay it out
     earmark_id, at = new_id(), now()
-    await store.insert_earmark(uow.conn, earmark_id, donation_id, body.target_kind, body.target_id, area,
-                               body.amount_fen, who.sub, at)
+    await store.insert_earmark(
+        uow.conn, earmark_id, donation_id, body.target_kind, body.target_id, area, body.amount_fen, who.sub, at
+    )
     account = domain.restricted_account(earmark_id)
     await store.ensure_account(uow.conn, account, "restricted", "fen", area, f"{body.target_kind}:{body.target_id}")
-    await _post(uow.conn, "earmark", f"earmark:{earmark_id}", f"定向 {body.target_kind} {body.target_id}", who.sub,
-                [(domain.fund_account(fund["id"]), -body.amount_fen), (account, body.amount_fen)])
-    uow.emit(DonationEarmarked(earmark_id=earmark_id, donation_id=donation_id, target_kind=body.target_kind,
-                               target_id=body.target_id, area_code=area, amount_fen=body.amount_fen, earmarked_at=at),
-             subject=str(earmark_id), area_code=area)
+    await _post(
+        uow.conn,
+        "earmark",
+        f"earmark:{earmark_id}",
+        f"定向 {body.target_kind} {body.target_id}",
+        who.sub,
+        [(domain.fund_account(fund["id"]), -body.amount_fen), (account, body.amount_fen)],
+    )
+    uow.emit(
+        DonationEarmarked(
+            earmark_id=earmark_id,
+            donation_id=donation_id,
+            target_kind=body.target_kind,
+            target_id=body.target_id,
+            area_code=area,
+            amount_fen=body.amount_fen,
+            earmarked_at=at,
+        ),
+        subject=str(earmark_id),
+        area_code=area,
+    )
     return earmark_id
 
 
@@ -162,20 +228,25 @@ async def refund(pool: asyncpg.Pool, who: Principal, donation_id: UUID) -> int:
     async with UnitOfWork(pool) as uow:
         donation = visible(who, await store.get_donation(uow.conn, donation_id, for_update=True))
         if donation["refunded_at"] is not None:
-            raise conflict("已退款 / already refunded", state="refunded",
-                          action="refund")
+            raise conflict("已退款 / already refunded", state="refunded", action="refund")
         amount = donation["amount"] - await store.earmarked_of(uow.conn, donation_id)
         if amount <= 0:
-            raise conflict("捐赠已全部定向 / all of it is earmarked",
-                          rule="restricted")
+            raise conflict("捐赠已全部定向 / all of it is earmarked", rule="restricted")
         await ensure_world(uow.conn)
-        await _post(uow.conn, "refund", f"refund:{donation_id}", f"退还捐赠 {donation['receipt_code']}", who.sub,
-                    [(domain.fund_account(donation["fund_id"]), -amount), (WORLD, amount)])
+        await _post(
+            uow.conn,
+            "refund",
+            f"refund:{donation_id}",
+            f"退还捐赠 {donation['receipt_code']}",
+            who.sub,
+            [(domain.fund_account(donation["fund_id"]), -amount), (WORLD, amount)],
+        )
         await store.mark_refunded(uow.conn, donation_id, now())
     return amount
 
 
 # --- funding requests from projects ---------------------------------------------------------------
+
 
 async def on_funding_requested(conn: asyncpg.Connection, envelopes: list[Envelope[FundingRequested]]) -> None:
     """Commit a project's funding or refuse it naming the rule; once per request, however often
@@ -195,27 +266,58 @@ async def _decide(conn, events: Events, request: FundingRequested, envelope: Env
         return  # decided by another replica while we waited for the lock
     fund = await store.get_fund(conn, request.fund_id)
     refusal, postings = await _refusal_or_postings(conn, fund, request, commitment_id)
-    await store.insert_commitment(conn, {
-        "id": commitment_id, "request_id": request.request_id, "project_id": request.project_id,
-        "fund_id": fund["id"] if fund else None, "requested_fund_id": request.fund_id,  # no fund: no foreign key
-        "area_code": request.area_code, "purpose": request.purpose, "need_ids": request.need_ids,
-        "amount": request.amount_fen, "status": "rejected" if refusal else "committed",
-        "rule": refusal.rule if refusal else None, "reason": refusal.reason if refusal else None, "decided_at": at,
-        "budget_year": _budget_year(request)})
-    common = dict(request_id=request.request_id, project_id=request.project_id, fund_id=request.fund_id,
-                  area_code=request.area_code, amount_fen=request.amount_fen)
+    await store.insert_commitment(
+        conn,
+        {
+            "id": commitment_id,
+            "request_id": request.request_id,
+            "project_id": request.project_id,
+            "fund_id": fund["id"] if fund else None,
+            "requested_fund_id": request.fund_id,  # no fund: no foreign key
+            "area_code": request.area_code,
+            "purpose": request.purpose,
+            "need_ids": request.need_ids,
+            "amount": request.amount_fen,
+            "status": "rejected" if refusal else "committed",
+            "rule": refusal.rule if refusal else None,
+            "reason": refusal.reason if refusal else None,
+            "decided_at": at,
+            "budget_year": _budget_year(request),
+        },
+    )
+    common = dict(
+        request_id=request.request_id,
+        project_id=request.project_id,
+        fund_id=request.fund_id,
+        area_code=request.area_code,
+        amount_fen=request.amount_fen,
+    )
     if refusal:
-        events.emit(FundingRejected(**common, rule=refusal.rule, reason=refusal.reason, rejected_at=at),
-                    subject=str(request.project_id), area_code=request.area_code, causation_id=envelope.id,
-                    correlation_id=envelope.correlation_id)
+        events.emit(
+            FundingRejected(**common, rule=refusal.rule, reason=refusal.reason, rejected_at=at),
+            subject=str(request.project_id),
+            area_code=request.area_code,
+            causation_id=envelope.id,
+            correlation_id=envelope.correlation_id,
+        )
         return
     account = domain.committed_account(commitment_id)
     await store.ensure_account(conn, account, "committed", "fen", request.area_code, f"project:{request.project_id}")
-    await _post(conn, "commitment", f"funding:{request.request_id}", f"项目 {request.project_id} 资金承诺", "charity",
-                [*postings, (account, request.amount_fen)])
-    events.emit(FundsCommitted(commitment_id=commitment_id, **common, committed_at=at, need_ids=request.need_ids),
-                subject=str(request.project_id), area_code=request.area_code, causation_id=envelope.id,
-                correlation_id=envelope.correlation_id)
+    await _post(
+        conn,
+        "commitment",
+        f"funding:{request.request_id}",
+        f"项目 {request.project_id} 资金承诺",
+        "charity",
+        [*postings, (account, request.amount_fen)],
+    )
+    events.emit(
+        FundsCommitted(commitment_id=commitment_id, **common, committed_at=at, need_ids=request.need_ids),
+        subject=str(request.project_id),
+        area_code=request.area_code,
+        causation_id=envelope.id,
+        correlation_id=envelope.correlation_id,
+    )
 
 
 async def _refusal_or_postings(conn, fund, request: FundingRequested, commitment_id: UUID):
@@ -224,18 +326,27 @@ async def _refusal_or_postings(conn, fund, request: FundingRequested, commitment
     if request.amount_fen <= 0:
         return domain.Refusal("invalid_amount", "申请金额须大于零 / the amount must be positive"), []
     if not contains(fund["area_code"], request.area_code):
-        return domain.Refusal("outside_fund_area", "项目不在该资金的适用区域内 / the project is outside the fund's area"), []
+        return domain.Refusal(
+            "outside_fund_area", "项目不在该资金的适用区域内 / the project is outside the fund's area"
+        ), []
     year = _budget_year(request)
     refusal = domain.two_percent_rule(
-        fund["kind"], request.purpose, await store.budget(conn, fund["id"], year),
-        await store.committed_in_year(conn, fund["id"], request.purpose, year), request.amount_fen)
+        fund["kind"],
+        request.purpose,
+        await store.budget(conn, fund["id"], year),
+        await store.committed_in_year(conn, fund["id"], request.purpose, year),
+        request.amount_fen,
+    )
     if refusal:
         return refusal, []
     free = await store.balance(conn, domain.fund_account(fund["id"]))
     split = domain.split_funding(request.amount_fen, await store.project_earmarks(conn, request.project_id), free)
     if split is None:
-        return domain.Refusal("insufficient_funds", f"资金不足：可用 {free} 分，申请 {request.amount_fen} 分 / "
-                                                    f"not enough money: {free} fen free, {request.amount_fen} requested"), []
+        return domain.Refusal(
+            "insufficient_funds",
+            f"资金不足：可用 {free} 分，申请 {request.amount_fen} 分 / "
+            f"not enough money: {free} fen free, {request.amount_fen} requested",
+        ), []
     return None, [(domain.fund_account(fund["id"]) if a == "fund" else a, -v) for a, v in split]
 
 
@@ -252,28 +363,51 @@ def commitment_view(row) -> api.CommitmentView:
 
 # --- disbursements: maker and checker --------------------------------------------------------------
 
-async def request_disbursement(pool: asyncpg.Pool, who: Principal, body: api.DisbursementIn, *,
-                               commitment_id: UUID | None = None, earmark_id: UUID | None = None) -> UUID:
+
+async def request_disbursement(
+    pool: asyncpg.Pool,
+    who: Principal,
+    body: api.DisbursementIn,
+    *,
+    commitment_id: UUID | None = None,
+    earmark_id: UUID | None = None,
+) -> UUID:
     async with UnitOfWork(pool) as uow:
-        source = (await store.get_commitment(uow.conn, commitment_id) if commitment_id
-                  else await store.get_earmark(uow.conn, earmark_id))
+        source = (
+            await store.get_commitment(uow.conn, commitment_id)
+            if commitment_id
+            else await store.get_earmark(uow.conn, earmark_id)
+        )
         if source is None or not who.covers(source["area_code"]):
             raise not_found()
         if commitment_id and source["status"] != "committed":
-            raise conflict("该资金申请未获承诺 / the request was not committed",
-                          state=source["status"], action="disburse")
+            raise conflict(
+                "该资金申请未获承诺 / the request was not committed", state=source["status"], action="disburse"
+            )
         if earmark_id and source["target_kind"] != "need":
-            raise invalid("earmark_id", "只有定向到需求的捐赠可直接拨付；项目资金经承诺后拨付 / only need earmarks are paid directly")
+            raise invalid(
+                "earmark_id",
+                "只有定向到需求的捐赠可直接拨付；项目资金经承诺后拨付 / only need earmarks are paid directly",
+            )
         disbursement_id = new_id()
-        await store.insert_disbursement(uow.conn, {
-            "id": disbursement_id, "commitment_id": commitment_id, "earmark_id": earmark_id, "milestone": body.milestone,
-            "amount": body.amount_fen, "requested_by": who.sub, "requested_via": "charity", "requested_at": now(),
-            "status": "requested"})
+        await store.insert_disbursement(
+            uow.conn,
+            {
+                "id": disbursement_id,
+                "commitment_id": commitment_id,
+                "earmark_id": earmark_id,
+                "milestone": body.milestone,
+                "amount": body.amount_fen,
+                "requested_by": who.sub,
+                "requested_via": "charity",
+                "requested_at": now(),
+                "status": "requested",
+            },
+        )
     return disbursement_id
 
 
-async def on_disbursement_requested(conn: asyncpg.Connection,
-                                    envelopes: list[Envelope[DisbursementRequested]]) -> None:
+async def on_disbursement_requested(conn: asyncpg.Connection, envelopes: list[Envelope[DisbursementRequested]]) -> None:
     """An accepted project milestone asks to be paid from the project's commitment; it waits for a
     charity administrator's approval like any other request. The maker is the person who accepted
     the milestone (the same sub as in their token), so they cannot also approve the payment."""
@@ -283,10 +417,20 @@ async def on_disbursement_requested(conn: asyncpg.Connection,
         if commitment is None or commitment["project_id"] != asked.project_id or commitment["status"] != "committed":
             raise ValueError(f"no committed funding {asked.commitment_id} for project {asked.project_id}")
         if await store.get_disbursement(conn, asked.request_id) is None:
-            await store.insert_disbursement(conn, {
-                "id": asked.request_id, "commitment_id": asked.commitment_id, "earmark_id": None,
-                "milestone": asked.milestone, "amount": asked.amount_fen, "requested_by": asked.requested_by,
-                "requested_via": "projects", "requested_at": asked.requested_at, "status": "requested"})
+            await store.insert_disbursement(
+                conn,
+                {
+                    "id": asked.request_id,
+                    "commitment_id": asked.commitment_id,
+                    "earmark_id": None,
+                    "milestone": asked.milestone,
+                    "amount": asked.amount_fen,
+                    "requested_by": asked.requested_by,
+                    "requested_via": "projects",
+                    "requested_at": asked.requested_at,
+                    "status": "requested",
+                },
+            )
 
 
 async def approve_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_id: UUID) -> None:
@@ -295,35 +439,63 @@ async def approve_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_
         d = await store.get_disbursement(uow.conn, disbursement_id, for_update=True)
         source = None
         if d is not None:
-            source = (await store.get_commitment(uow.conn, d["commitment_id"]) if d["commitment_id"]
-                      else await store.get_earmark(uow.conn, d["earmark_id"]))
+            source = (
+                await store.get_commitment(uow.conn, d["commitment_id"])
+                if d["commitment_id"]
+                else await store.get_earmark(uow.conn, d["earmark_id"])
+            )
         if d is None or not who.covers(source["area_code"]):
             raise not_found()
         if d["status"] != "requested":
-            raise conflict("已拨付 / already disbursed", state=d["status"],
-                          action="approve")
+            raise conflict("已拨付 / already disbursed", state=d["status"], action="approve")
         if d["requested_by"] == who.sub:
-            raise Problem(403, "须由另一人复核 / A second approver is required",
-                          "申请人不能复核自己的拨付 / the maker cannot approve their own disbursement", rule="maker_checker")
+            raise Problem(
+                403,
+                "须由另一人复核 / A second approver is required",
+                "申请人不能复核自己的拨付 / the maker cannot approve their own disbursement",
+                rule="maker_checker",
+            )
         at = now()
-        account = (domain.committed_account(d["commitment_id"]) if d["commitment_id"]
-                   else domain.restricted_account(d["earmark_id"]))
+        account = (
+            domain.committed_account(d["commitment_id"])
+            if d["commitment_id"]
+            else domain.restricted_account(d["earmark_id"])
+        )
         await ensure_world(uow.conn)
-        await _post(uow.conn, "disbursement", f"disbursement:{disbursement_id}", d["milestone"], who.sub,
-                    [(account, -d["amount"]), (WORLD, d["amount"])])
+        await _post(
+            uow.conn,
+            "disbursement",
+            f"disbursement:{disbursement_id}",
+            d["milestone"],
+            who.sub,
+            [(account, -d["amount"]), (WORLD, d["amount"])],
+        )
         await store.approve_disbursement(uow.conn, disbursement_id, who.sub, at)
         if d["commitment_id"]:
-            event = FundsDisbursed(disbursement_id=disbursement_id, target_kind="project", target_id=source["project_id"],
-                                   need_ids=source["need_ids"], area_code=source["area_code"], amount_fen=d["amount"],
-                                   disbursed_at=at)
+            event = FundsDisbursed(
+                disbursement_id=disbursement_id,
+                target_kind="project",
+                target_id=source["project_id"],
+                need_ids=source["need_ids"],
+                area_code=source["area_code"],
+                amount_fen=d["amount"],
+                disbursed_at=at,
+            )
         else:
-            event = FundsDisbursed(disbursement_id=disbursement_id, target_kind="need", target_id=source["target_id"],
-                                   need_ids=[source["target_id"]], area_code=source["area_code"], amount_fen=d["amount"],
-                                   disbursed_at=at)
+            event = FundsDisbursed(
+                disbursement_id=disbursement_id,
+                target_kind="need",
+                target_id=source["target_id"],
+                need_ids=[source["target_id"]],
+                area_code=source["area_code"],
+                amount_fen=d["amount"],
+                disbursed_at=at,
+            )
         uow.emit(event, subject=str(disbursement_id), area_code=source["area_code"])
 
 
 # --- reads for the dashboards and the need's view -----------------------------------------------------
+
 
 async def flows(pool: asyncpg.Pool, area: str, n: int) -> api.FundFlows:
     """The area's money month by month over the last `n` local months, every month present."""
@@ -331,12 +503,17 @@ async def flows(pool: asyncpg.Pool, area: str, n: int) -> api.FundFlows:
     by_month: dict[str, dict[str, int]] = {}
     for row in await store.flows_by_month(pool, area, months.start(span[0]), months.ZONE):
         by_month.setdefault(row["month"], {})[row["kind"]] = row["fen"]
-    series = [api.MonthFlow(month=m, in_fen=f.get("in", 0), out_fen=f.get("out", 0))
-              for m, f in months.filled(span, by_month, {})]
-    return api.FundFlows(area_code=area, received_fen=sum(f.in_fen for f in series),
-                         disbursed_fen=sum(f.out_fen for f in series),
-                         earmarked_fen=sum(by_month.get(f.month, {}).get("earmarked", 0) for f in series),
-                         by_month=series)
+    series = [
+        api.MonthFlow(month=m, in_fen=f.get("in", 0), out_fen=f.get("out", 0))
+        for m, f in months.filled(span, by_month, {})
+    ]
+    return api.FundFlows(
+        area_code=area,
+        received_fen=sum(f.in_fen for f in series),
+        disbursed_fen=sum(f.out_fen for f in series),
+        earmarked_fen=sum(by_month.get(f.month, {}).get("earmarked", 0) for f in series),
+        by_month=series,
+    )
 
 
 async def need_earmarks(pool: asyncpg.Pool, who: Principal, need_id: UUID) -> api.NeedEarmarks:
@@ -345,16 +522,23 @@ async def need_earmarks(pool: asyncpg.Pool, who: Principal, need_id: UUID) -> ap
         earmarks = await store.need_earmarks(conn, need_id, who.area)
         paid = await store.earmark_disbursements(conn, [e["id"] for e in earmarks]) if earmarks else []
     return api.NeedEarmarks(
-        earmarks=[api.NeedEarmark(id=e["id"], amount_fen=e["amount"], earmarked_at=e["created_at"],
-                                  area_code=e["area_code"]) for e in earmarks],
-        disbursements=[api.NeedDisbursement.model_validate(dict(d)) for d in paid])
+        earmarks=[
+            api.NeedEarmark(id=e["id"], amount_fen=e["amount"], earmarked_at=e["created_at"], area_code=e["area_code"])
+            for e in earmarks
+        ],
+        disbursements=[api.NeedDisbursement.model_validate(dict(d)) for d in paid],
+    )
 
 
 # --- the ledger --------------------------------------------------------------------------------------
 
+
 async def verify_ledger(pool: asyncpg.Pool) -> api.LedgerCheck:
     rows = await store.chain(pool)
     broken = ledger.verify_chain(rows)
-    return api.LedgerCheck(ok=broken is None, entries=len(rows), broken_at=broken.seq if broken else None,
-                           reason=broken.reason if broken else None)
-
+    return api.LedgerCheck(
+        ok=broken is None,
+        entries=len(rows),
+        broken_at=broken.seq if broken else None,
+        reason=broken.reason if broken else None,
+    )

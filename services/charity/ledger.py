@@ -1,4 +1,5 @@
 """The charity ledger's pure rules: balanced double entry and the hash chain. No I/O."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,7 +31,9 @@ def check_balanced(postings: tuple[tuple[str, int], ...]) -> None:
     """At least two postings, each non-zero, on distinct accounts, summing to exactly zero."""
     accounts = [a for a, _ in postings]
     if len(postings) < 2 or len(set(accounts)) != len(accounts) or any(v == 0 for _, v in postings):
-        raise Unbalanced("记账分录须至少两行、账户不重复且金额非零 / an entry needs two or more distinct non-zero postings")
+        raise Unbalanced(
+            "记账分录须至少两行、账户不重复且金额非零 / an entry needs two or more distinct non-zero postings"
+        )
     if sum(v for _, v in postings) != 0:
         raise Unbalanced("借贷不平衡 / the postings do not sum to zero")
 
@@ -38,11 +41,22 @@ def check_balanced(postings: tuple[tuple[str, int], ...]) -> None:
 def entry_hash(prev_hash: str, entry: Entry) -> str:
     """SHA-256 over the previous hash and a canonical form of the entry and its postings (its time
     in UTC, however the time was read)."""
-    canonical = json.dumps({
-        "prev": prev_hash, "id": str(entry.id), "kind": entry.kind, "reference": entry.reference, "memo": entry.memo,
-        "unit": entry.unit, "by": entry.created_by, "at": entry.created_at.astimezone(UTC).isoformat(),
-        "postings": sorted([a, v] for a, v in entry.postings),
-    }, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    canonical = json.dumps(
+        {
+            "prev": prev_hash,
+            "id": str(entry.id),
+            "kind": entry.kind,
+            "reference": entry.reference,
+            "memo": entry.memo,
+            "unit": entry.unit,
+            "by": entry.created_by,
+            "at": entry.created_at.astimezone(UTC).isoformat(),
+            "postings": sorted([a, v] for a, v in entry.postings),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -1,4 +1,5 @@
 """The gateway's REST facade (/api/v1): verify the caller, validate, forward, compose."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,18 +20,31 @@ UNAVAILABLE = object()
 @router.post("/needs", status_code=201, response_model=NeedCreated, summary="登记居民需求 / raise a need")
 async def raise_need(need: NeedIn, request: Request, who: Caller) -> Response:
     # validated here for a fast, documented 422; the needs service validates again and decides
-    reply = await _call(request, "needs", "POST", "/needs", data=await request.body(),
-                        headers={**forward_headers(request), "content-type": "application/json"})
+    reply = await _call(
+        request,
+        "needs",
+        "POST",
+        "/needs",
+        data=await request.body(),
+        headers={**forward_headers(request), "content-type": "application/json"},
+    )
     raise_for_problem(reply)
-    return Response(reply.body, status_code=reply.status, media_type="application/json",  # as the service said
-                    headers=passed_headers(reply))
+    return Response(
+        reply.body,
+        status_code=reply.status,
+        media_type="application/json",  # as the service said
+        headers=passed_headers(reply),
+    )
 
 
-@router.get("/needs/{need_id:uuid}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed")
+@router.get(
+    "/needs/{need_id:uuid}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed"
+)
 async def get_need(need_id: UUID, request: Request, who: Caller, purpose: str | None = PURPOSE) -> NeedComposed:
     headers = forward_headers(request)
-    need_call = _call(request, "needs", "GET", f"/needs/{need_id}", headers=headers,
-                      params=list(request.query_params.multi_items()))  # e.g. ?purpose= for an audited read
+    need_call = _call(
+        request, "needs", "GET", f"/needs/{need_id}", headers=headers, params=list(request.query_params.multi_items())
+    )  # e.g. ?purpose= for an audited read
     matching_call = _call(request, "volunteers", "GET", f"/demands/{need_id}", headers=headers, optional=True)
     need_reply, matching_reply = await asyncio.gather(need_call, matching_call)
     raise_for_problem(need_reply)
@@ -40,8 +54,9 @@ async def get_need(need_id: UUID, request: Request, who: Caller, purpose: str | 
     if matching_reply.status == 404:
         return NeedComposed(need=need, matching=None, matching_status="pending")
     raise_for_problem(matching_reply)
-    return NeedComposed(need=need, matching=MatchingView.model_validate_json(matching_reply.body),
-                        matching_status="available")
+    return NeedComposed(
+        need=need, matching=MatchingView.model_validate_json(matching_reply.body), matching_status="available"
+    )
 
 
 async def _call(request: Request, service: str, method: str, path: str, *, optional: bool = False, **kwargs):
@@ -55,8 +70,7 @@ async def _call(request: Request, service: str, method: str, path: str, *, optio
 
 
 @router.get("/public/certificates/{code}", summary="核验志愿服务记录证明（无需登录）/ check a certificate, no login")
-async def verify_certificate(request: Request,
-                             code: str = Path(max_length=64, pattern=r"^[0-9A-Za-z-]+$")) -> Response:
+async def verify_certificate(request: Request, code: str = Path(max_length=64, pattern=r"^[0-9A-Za-z-]+$")) -> Response:
     """Public: anyone holding a certificate can check its code; the answer shows masked data only."""
     return await _public(request, "volunteers", path_of("certificates", "verify", code))
 
@@ -92,8 +106,9 @@ async def public_ledger_csv(request: Request) -> Response:
 
 
 @router.get("/public/ledger/donations/{receipt_code}", summary="追踪捐赠去向（无需登录）/ follow a donation, no login")
-async def public_donation(request: Request,
-                          receipt_code: str = Path(max_length=40, pattern=r"^[0-9A-Za-z -]+$")) -> Response:
+async def public_donation(
+    request: Request, receipt_code: str = Path(max_length=40, pattern=r"^[0-9A-Za-z -]+$")
+) -> Response:
     return await _charity_public(request, path_of("public", "donations", receipt_code))
 
 
@@ -118,26 +133,56 @@ async def public_supermarket_stock(request: Request, area: str = SUPERMARKET_ARE
     return await _charity_public(request, "/public/supermarket/stock")
 
 
-@router.get("/public/supermarket/publications", summary="爱心超市月度公示（无需登录）/ the monthly publication, no login")
-async def public_supermarket_publications(request: Request, area: str = SUPERMARKET_AREA,
-                                          month: str = SUPERMARKET_MONTH) -> Response:
+@router.get(
+    "/public/supermarket/publications", summary="爱心超市月度公示（无需登录）/ the monthly publication, no login"
+)
+async def public_supermarket_publications(
+    request: Request, area: str = SUPERMARKET_AREA, month: str = SUPERMARKET_MONTH
+) -> Response:
     return await _charity_public(request, "/public/supermarket/publications")
 
 
 # Everything else of a service's API passes through: the gateway authenticates the caller and
 # the service, which verifies the token again, decides and validates.
 ROUTES = {
-    **{resource: "needs" for resource in
-       ("needs", "residents", "surveys", "mediations", "revisits", "proactive-visits", "taxonomy")},
-    **{resource: "volunteers" for resource in
-       ("volunteers", "tasks", "hours", "timebank", "teams", "stations", "facilities", "certificates")},
-    **{resource: "charity" for resource in
-       ("funds", "donations", "earmarks", "commitments", "disbursements", "ledger", "supermarket")},
-    **{resource: "party" for resource in
-       ("party-organizations", "party-members", "responsible-units", "matters", "whistles", "wishes",
-        "joint-meetings", "agenda-items", "meeting-actions")},
-    **{resource: "projects" for resource in
-       ("organizations", "platforms", "communities", "purchase-list", "projects", "bids", "venture-calls")},
+    **{
+        resource: "needs"
+        for resource in ("needs", "residents", "surveys", "mediations", "revisits", "proactive-visits", "taxonomy")
+    },
+    **{
+        resource: "volunteers"
+        for resource in ("volunteers", "tasks", "hours", "timebank", "teams", "stations", "facilities", "certificates")
+    },
+    **{
+        resource: "charity"
+        for resource in ("funds", "donations", "earmarks", "commitments", "disbursements", "ledger", "supermarket")
+    },
+    **{
+        resource: "party"
+        for resource in (
+            "party-organizations",
+            "party-members",
+            "responsible-units",
+            "matters",
+            "whistles",
+            "wishes",
+            "joint-meetings",
+            "agenda-items",
+            "meeting-actions",
+        )
+    },
+    **{
+        resource: "projects"
+        for resource in (
+            "organizations",
+            "platforms",
+            "communities",
+            "purchase-list",
+            "projects",
+            "bids",
+            "venture-calls",
+        )
+    },
 }
 
 
@@ -152,8 +197,15 @@ async def pass_through(resource: str, request: Request, who: Caller, rest: str =
     headers = forward_headers(request)
     if content_type := request.headers.get("content-type"):
         headers["content-type"] = content_type
-    reply = await _call(request, service, request.method, path, params=list(request.query_params.multi_items()),
-                        data=await request.body(), headers=headers)
+    reply = await _call(
+        request,
+        service,
+        request.method,
+        path,
+        params=list(request.query_params.multi_items()),
+        data=await request.body(),
+        headers=headers,
+    )
     if reply.status >= 500:
         raise_for_problem(reply)
     extra = passed_headers(reply)

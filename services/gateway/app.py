@@ -1,4 +1,5 @@
 """Wiring of the gateway: the one door for people and portals."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -26,5 +27,9 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    return create_kit_app("gateway", title="wushe 五社联动 API", lifespan=_lifespan,
-                          routers=[console_router, openapi_router, views_router, audit_router, status_router, router])
+    return create_kit_app(
+        "gateway",
+        title="wushe 五社联动 API",
+        lifespan=_lifespan,
+        routers=[console_router, openapi_router, views_router, audit_router, status_router, router],
+    )

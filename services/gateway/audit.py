@@ -1,6 +1,7 @@
 """The platform's audit trail (审计日志) for auditors: every service keeps its own (kit.audit); this
 merges them, newest first, page by page, and exports them as one CSV. A service that does not answer
 is named in `unavailable`, so an auditor never mistakes a partial trail for a whole one."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,9 @@ async def merged_page(request: Request, filters: list[tuple[str, str]], cursor: 
     items.sort(key=lambda e: (e.at, e.id), reverse=True)
     shown = items[:limit]
     more = more or len(items) > limit
-    return AuditPage(items=shown, next_cursor=audit.cursor_of(shown[-1]) if more and shown else None,
-                     unavailable=unavailable)
+    return AuditPage(
+        items=shown, next_cursor=audit.cursor_of(shown[-1]) if more and shown else None, unavailable=unavailable
+    )
 
 
 async def _ask(upstream: Upstream, params: list, headers: dict):
@@ -52,9 +54,12 @@ def _filters(request: Request) -> list[tuple[str, str]]:
 
 
 @router.get("", response_model=AuditPage, summary="审计日志（全平台）/ the platform's audit trail")
-async def audit_trail(request: Request, query: audit.AuditFilter = Depends(),
-                      cursor: Annotated[str | None, Query(max_length=100, description="上一页的 next_cursor")] = None,
-                      limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 100) -> AuditPage:
+async def audit_trail(
+    request: Request,
+    query: audit.AuditFilter = Depends(),
+    cursor: Annotated[str | None, Query(max_length=100, description="上一页的 next_cursor")] = None,
+    limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 100,
+) -> AuditPage:
     if cursor:
         audit.parse_cursor(cursor)  # refused here, before any service is asked (as the area is, by AuditFilter)
     return await merged_page(request, _filters(request), cursor, limit)
@@ -76,6 +81,8 @@ async def export(request: Request, query: audit.AuditFilter = Depends()) -> Stre
             page = await merged_page(request, filters, page.next_cursor, audit.MAX_PAGE)
 
     incomplete = {"X-Audit-Unavailable": ",".join(first.unavailable)} if first.unavailable else {}
-    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="audit.csv"', **incomplete})
-
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit.csv"', **incomplete},
+    )

@@ -1,6 +1,7 @@
 """One OpenAPI document for the whole /api/v1 facade: the gateway's own routes plus, for every
 resource the gateway passes through, the owning service's operations (fetched from the service
 and cached; a service that is down is left out and named)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,9 +43,11 @@ def _merge(spec: dict, service: str, service_spec: dict) -> None:
     schema whose name another service already uses for a different schema is renamed for this
     service (e.g. `Volunteers.TaskView`), with every reference to it."""
     schemas = spec["components"]["schemas"]
-    renames = {name: f"{service.capitalize()}.{name}"
-               for name, schema in service_spec.get("components", {}).get("schemas", {}).items()
-               if name in schemas and schemas[name] != schema}
+    renames = {
+        name: f"{service.capitalize()}.{name}"
+        for name, schema in service_spec.get("components", {}).get("schemas", {}).items()
+        if name in schemas and schemas[name] != schema
+    }
     service_spec = _renamed(service_spec, renames) if renames else service_spec
     for name, schema in service_spec.get("components", {}).get("schemas", {}).items():
         schemas.setdefault(name, schema)
@@ -61,8 +64,7 @@ def _behind_the_gateway(operation: dict) -> dict:
     routes), so every passed-through operation needs one, whatever the service itself asks."""
     if operation.get("security"):
         return operation
-    responses = {**operation.get("responses", {}),
-                 **{str(s): problem_response(STATUS_TEXT[s]) for s in (401, 403)}}
+    responses = {**operation.get("responses", {}), **{str(s): problem_response(STATUS_TEXT[s]) for s in (401, 403)}}
     return {**operation, "security": [{"bearer": []}], "responses": responses}
 
 
@@ -76,9 +78,14 @@ def _renamed(service_spec: dict, renames: dict[str, str]) -> dict:
 def _refs_renamed(node, renames: dict[str, str]):
     """A copy of `node` whose `$ref`s to renamed schemas point at their new names."""
     if isinstance(node, dict):
-        return {key: (REF + renames.get(value[len(REF):], value[len(REF):])
-                      if key == "$ref" and isinstance(value, str) and value.startswith(REF)
-                      else _refs_renamed(value, renames)) for key, value in node.items()}
+        return {
+            key: (
+                REF + renames.get(value[len(REF) :], value[len(REF) :])
+                if key == "$ref" and isinstance(value, str) and value.startswith(REF)
+                else _refs_renamed(value, renames)
+            )
+            for key, value in node.items()
+        }
     if isinstance(node, list):
         return [_refs_renamed(item, renames) for item in node]
     return node
@@ -94,8 +101,11 @@ async def facade_openapi(request: Request) -> dict:
     for name, service_spec in zip(upstreams, specs, strict=False):
         if service_spec is not None:
             _merge(spec, name, service_spec)
-    spec["info"] = {**spec["info"], "description": "五社联动 API（经网关）/ the wushe API through the gateway"
-                    + (f"；暂缺 / missing now: {', '.join(missing)}" if missing else "")}
+    spec["info"] = {
+        **spec["info"],
+        "description": "五社联动 API（经网关）/ the wushe API through the gateway"
+        + (f"；暂缺 / missing now: {', '.join(missing)}" if missing else ""),
+    }
     return spec
 
 

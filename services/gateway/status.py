@@ -1,6 +1,7 @@
 """系统状态 / the platform's status, for anyone signed in: is each service ready (its own /readyz,
 asked now), and — when `wushe up`'s supervisor runs the stack on this machine — how often its
 processes had to be restarted. It names services only: no person, token, address or process id."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,12 +29,21 @@ STARTING = timedelta(seconds=60)
 async def status(request: Request, who: Caller) -> SystemStatus:
     upstreams: dict[str, Upstream] = request.app.state.upstreams
     answers = await asyncio.gather(*(readiness(u) for u in upstreams.values()))
-    ready = {"gateway": (True, None), **dict(zip(upstreams, answers, strict=False))}  # answering this, the gateway is ready
+    ready = {
+        "gateway": (True, None),
+        **dict(zip(upstreams, answers, strict=False)),
+    }  # answering this, the gateway is ready
     supervised = supervisor_processes(get_settings())
-    services = [ServiceStatus(service=name, ready=ok, detail=detail, **counts(supervised, name))
-                for name, (ok, detail) in ready.items()]
-    return SystemStatus(status=overall(services, supervised), supervised=supervised is not None,
-                        checked_at=datetime.now(UTC), services=services)
+    services = [
+        ServiceStatus(service=name, ready=ok, detail=detail, **counts(supervised, name))
+        for name, (ok, detail) in ready.items()
+    ]
+    return SystemStatus(
+        status=overall(services, supervised),
+        supervised=supervised is not None,
+        checked_at=datetime.now(UTC),
+        services=services,
+    )
 
 
 async def readiness(upstream: Upstream) -> tuple[bool, str | None]:
@@ -83,9 +93,12 @@ def counts(processes: list[dict] | None, name: str) -> dict:
         return {}
     mine = [p for p in processes if p.get("name") == name]
     crashed = sorted((p for p in mine if p.get("last_exit")), key=lambda p: str(p.get("since")))
-    return {"processes": len(mine), "restarting": sum(p.get("state") == "restarting" for p in mine),
-            "restarts": sum(int(p.get("restarts") or 0) for p in mine),
-            "last_exit": crashed[-1]["last_exit"] if crashed else None}
+    return {
+        "processes": len(mine),
+        "restarting": sum(p.get("state") == "restarting" for p in mine),
+        "restarts": sum(int(p.get("restarts") or 0) for p in mine),
+        "last_exit": crashed[-1]["last_exit"] if crashed else None,
+    }
 
 
 def _just_restarted(processes: list[dict] | None, name: str) -> bool:

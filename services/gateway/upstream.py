@@ -2,6 +2,7 @@
 
 aiohttp rather than httpx: at a few hundred requests a second httpx's connection pool scans
 every pooled connection per request, which cost the gateway more CPU than the rest of it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,8 +64,9 @@ class Upstream:
             json_serialize=lambda v: orjson.dumps(v).decode(),
         )
         # a retry goes on a connection of its own: the pooled ones may have died together
-        self.fresh = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True),
-                                           timeout=aiohttp.ClientTimeout(total=timeout_s))
+        self.fresh = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(force_close=True), timeout=aiohttp.ClientTimeout(total=timeout_s)
+        )
 
     async def request(self, method: str, path: str, **kwargs) -> Reply:
         """`path` is already encoded (path_of). A write always carries an Idempotency-Key (the
@@ -84,8 +86,9 @@ class Upstream:
     @staticmethod
     async def _send(session: aiohttp.ClientSession, method: str, url: URL, **kwargs) -> Reply:
         async with session.request(method, url, **kwargs) as response:
-            return Reply(response.status, response.headers.get("content-type", ""), await response.read(),
-                         dict(response.headers))
+            return Reply(
+                response.status, response.headers.get("content-type", ""), await response.read(), dict(response.headers)
+            )
 
     async def close(self) -> None:
         await self.session.close()
@@ -121,7 +124,15 @@ def raise_for_problem(reply: Reply) -> None:
         return
     if reply.status < 500 and reply.content_type.startswith(MEDIA_TYPE):
         body = reply.json()
-        extensions = {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail", "instance", "errors")}
-        raise Problem(body["status"], body["title"], body.get("detail", ""), errors=body.get("errors"),
-                      headers=passed_headers(reply) or None, **extensions)
+        extensions = {
+            k: v for k, v in body.items() if k not in ("type", "title", "status", "detail", "instance", "errors")
+        }
+        raise Problem(
+            body["status"],
+            body["title"],
+            body.get("detail", ""),
+            errors=body.get("errors"),
+            headers=passed_headers(reply) or None,
+            **extensions,
+        )
     raise Problem(502, "上游服务错误 / Upstream error", f"upstream answered {reply.status}")

@@ -1,5 +1,6 @@
 """Composed views (综合视图): one answer drawn from several services, asked in parallel. A service
 that does not answer in time leaves its section `unavailable`; the rest of the view still answers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -69,24 +70,34 @@ def area_of(who: Principal, area: str | None) -> tuple[str, str, str]:
 
 # --- need 360 ---------------------------------------------------------------------------------------
 
+
 @router.get("/needs/{need_id}", response_model=api.Need360, summary="需求全景 / a need's whole chain")
 async def need_360(need_id: UUID, request: Request, who: Caller) -> api.Need360:
     n = str(need_id)
-    s = await fan_out(request, {
-        "need": Ask("needs", f"/needs/{n}"), "timeline": Ask("needs", f"/needs/{n}/timeline"),
-        "volunteers": Ask("volunteers", f"/tasks/by-need/{n}/service"),
-        "projects": Ask("projects", "/projects", {"need_id": n}),
-        "charity": Ask("charity", f"/earmarks/by-need/{n}"),
-        "whistles": Ask("party", "/whistles", {"need_id": n}),
-        "actions": Ask("party", "/meeting-actions", {"need_id": n})})
+    s = await fan_out(
+        request,
+        {
+            "need": Ask("needs", f"/needs/{n}"),
+            "timeline": Ask("needs", f"/needs/{n}/timeline"),
+            "volunteers": Ask("volunteers", f"/tasks/by-need/{n}/service"),
+            "projects": Ask("projects", "/projects", {"need_id": n}),
+            "charity": Ask("charity", f"/earmarks/by-need/{n}"),
+            "whistles": Ask("party", "/whistles", {"need_id": n}),
+            "actions": Ask("party", "/meeting-actions", {"need_id": n}),
+        },
+    )
     _core_or_refuse(s["need"])
     timeline = s["timeline"]
     return api.Need360(
-        need_id=n, need=s["need"], volunteers=s["volunteers"], projects=await _in_full(request, s["projects"]),
+        need_id=n,
+        need=s["need"],
+        volunteers=s["volunteers"],
+        projects=await _in_full(request, s["projects"]),
         charity=s["charity"],
         party=_joined("party", whistles=s["whistles"], actions=s["actions"]),
         timeline=[api.TimelineItem.model_validate(e) for e in timeline.data] if timeline.status == "available" else [],
-        timeline_status=timeline.status)
+        timeline_status=timeline.status,
+    )
 
 
 async def _in_full(request: Request, projects: api.Section) -> api.Section:
@@ -102,22 +113,34 @@ async def _in_full(request: Request, projects: api.Section) -> api.Section:
 def _joined(service: str, **parts: api.Section) -> api.Section:
     """Several answers of one service as one section: available only if every part is."""
     statuses = {p.status for p in parts.values()}
-    status = "available" if statuses == {"available"} else next(
-        s for s in ("unavailable", "forbidden", "not_found", "available") if s in statuses)
+    status = (
+        "available"
+        if statuses == {"available"}
+        else next(s for s in ("unavailable", "forbidden", "not_found", "available") if s in statuses)
+    )
     return api.Section(service=service, status=status, data={name: p.data for name, p in parts.items()})
 
 
 # --- dashboards and KPIs --------------------------------------------------------------------------------
 
+
 @router.get("/dashboard", response_model=api.Dashboard, summary="数据看板 / an area's dashboard")
 async def dashboard(request: Request, who: Caller, area: str | None = AREA) -> api.Dashboard:
     code, name, level = area_of(who, area)
     q = {"area": code}
-    s = await fan_out(request, {
-        "needs": Ask("needs", "/needs/stats", q), "needs_trend": Ask("needs", "/needs/trend", q),
-        "linkage": Ask("needs", "/needs/linkage", q), "volunteers": Ask("volunteers", "/volunteers/stats", q),
-        "organizations": Ask("projects", "/organizations/stats", q), "projects": Ask("projects", "/projects/stats", q),
-        "funds": Ask("charity", "/funds/flows", q), "whistles": Ask("party", "/whistles/stats", q)})
+    s = await fan_out(
+        request,
+        {
+            "needs": Ask("needs", "/needs/stats", q),
+            "needs_trend": Ask("needs", "/needs/trend", q),
+            "linkage": Ask("needs", "/needs/linkage", q),
+            "volunteers": Ask("volunteers", "/volunteers/stats", q),
+            "organizations": Ask("projects", "/organizations/stats", q),
+            "projects": Ask("projects", "/projects/stats", q),
+            "funds": Ask("charity", "/funds/flows", q),
+            "whistles": Ask("party", "/whistles/stats", q),
+        },
+    )
     return api.Dashboard(area_code=code, area_name=name, level=level, **s)
 
 
@@ -125,26 +148,42 @@ async def dashboard(request: Request, who: Caller, area: str | None = AREA) -> a
 async def kpis(request: Request, who: Caller, area: str | None = AREA) -> api.KpiBoard:
     code, name, level = area_of(who, area)
     q = {"area": code}
-    s = await fan_out(request, {
-        "organizations": Ask("projects", "/organizations/stats", q), "platforms": Ask("projects", "/platforms/coverage", q),
-        "volunteers": Ask("volunteers", "/volunteers/stats", q)})
+    s = await fan_out(
+        request,
+        {
+            "organizations": Ask("projects", "/organizations/stats", q),
+            "platforms": Ask("projects", "/platforms/coverage", q),
+            "volunteers": Ask("volunteers", "/volunteers/stats", q),
+        },
+    )
     return api.KpiBoard(area_code=code, area_name=name, level=level, kpis=kpi_board(s, level))
 
 
 # --- profiles ---------------------------------------------------------------------------------------------
 
+
 @router.get("/volunteers/{volunteer_id}", response_model=api.Profile, summary="志愿者档案 / a volunteer's profile")
 async def volunteer_profile(volunteer_id: UUID, request: Request, who: Caller) -> api.Profile:
     v = str(volunteer_id)
-    s = await fan_out(request, {"volunteer": Ask("volunteers", f"/volunteers/{v}"),
-                                "timebank": Ask("volunteers", f"/timebank/volunteers/{v}")})
+    s = await fan_out(
+        request,
+        {
+            "volunteer": Ask("volunteers", f"/volunteers/{v}"),
+            "timebank": Ask("volunteers", f"/timebank/volunteers/{v}"),
+        },
+    )
     return _profile("volunteer", v, s, core="volunteer")
 
 
 @router.get("/organizations/{uscc}", response_model=api.Profile, summary="社会组织档案 / an organization's profile")
 async def organization_profile(uscc: USCC, request: Request, who: Caller) -> api.Profile:
-    s = await fan_out(request, {"organization": Ask("projects", path_of("organizations", uscc)),
-                                "projects": Ask("projects", "/projects", {"organization_uscc": uscc})})
+    s = await fan_out(
+        request,
+        {
+            "organization": Ask("projects", path_of("organizations", uscc)),
+            "projects": Ask("projects", "/projects", {"organization_uscc": uscc}),
+        },
+    )
     return _profile("organization", uscc, s, core="organization")
 
 

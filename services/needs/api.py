@@ -1,4 +1,5 @@
 """HTTP routes of the needs service (社区 · 需求库). Every route checks role × jurisdiction."""
+
 from __future__ import annotations
 
 import csv
@@ -73,41 +74,97 @@ async def raise_need(need: api.NeedIn, request: Request, who: Raiser, pool: DbPo
     require_jurisdiction(who, need.area_code, hide=False)
     allowed = CHANNELS_OF.get(who.role)
     if allowed is not None and need.channel not in allowed:
-        raise Problem(403, "无权操作 / Forbidden", f"此角色只能通过 {', '.join(sorted(allowed))} 渠道登记需求",
-                      errors=[{"field": "channel", "message": f"must be one of {sorted(allowed)}"}])
-    if (who.role == Role.RESIDENT and need.resident is not None
-            and keyring.pseudonym(need.resident.citizen_id, "resident") != who.sub):
-        raise Problem(403, "无权操作 / Forbidden", "居民只能为本人登记需求 / a resident raises needs for themself",
-                      errors=[{"field": "resident.citizen_id", "message": "not the caller"}])
+        raise Problem(
+            403,
+            "无权操作 / Forbidden",
+            f"此角色只能通过 {', '.join(sorted(allowed))} 渠道登记需求",
+            errors=[{"field": "channel", "message": f"must be one of {sorted(allowed)}"}],
+        )
+    if (
+        who.role == Role.RESIDENT
+        and need.resident is not None
+        and keyring.pseudonym(need.resident.citizen_id, "resident") != who.sub
+    ):
+        raise Problem(
+            403,
+            "无权操作 / Forbidden",
+            "居民只能为本人登记需求 / a resident raises needs for themself",
+            errors=[{"field": "resident.citizen_id", "message": "not the caller"}],
+        )
     await _taxonomy(request).require(need.category)
     return await handlers.raise_need(pool, keyring, _defaults(), who, need)
 
 
 @router.get("/needs", response_model=api.NeedPage, summary="需求库检索 / search the need library")
 async def search_needs(
-    request: Request, who: Reader, pool: DbPool, keyring: Keys,
+    request: Request,
+    who: Reader,
+    pool: DbPool,
+    keyring: Keys,
     area: str | None = Query(default=None, description="行政区划代码，默认为令牌辖区 / defaults to your area"),
-    category: str | None = None, target_group: TargetGroup | None = None, status: Status | None = None,
-    urgency: Urgency | None = None, overdue: bool | None = None,
-    page: int = Query(default=1, ge=1, le=MAX_PAGE), page_size: int = Query(default=20, ge=1, le=200),
+    category: str | None = None,
+    target_group: TargetGroup | None = None,
+    status: Status | None = None,
+    urgency: Urgency | None = None,
+    overdue: bool | None = None,
+    page: int = Query(default=1, ge=1, le=MAX_PAGE),
+    page_size: int = Query(default=20, ge=1, le=200),
 ) -> api.NeedPage:
     where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
     total, rows = await store.search(pool, where, args, page_size, (page - 1) * page_size)
     at, labels = handlers.now(), await _labels(request)
-    return api.NeedPage(items=[handlers.need_view(r, keyring, labels, at) for r in rows], total=total, page=page,
-                        page_size=page_size)
+    return api.NeedPage(
+        items=[handlers.need_view(r, keyring, labels, at) for r in rows], total=total, page=page, page_size=page_size
+    )
 
 
-CSV_COLUMNS = ("id", "area_code", "area_name", "category_label", "urgency", "status_label", "channel", "raised_at",
-               "first_response_due", "overdue", "route", "resolved_at", "satisfaction", "resident_name", "resident_phone")
-CSV_HEADER = ("需求编号", "区划代码", "区划名称", "类别", "紧急程度", "状态", "渠道", "登记时间", "首次响应时限", "是否超时",
-              "分派路径", "解决时间", "满意度", "居民（脱敏）", "电话（脱敏）")
+CSV_COLUMNS = (
+    "id",
+    "area_code",
+    "area_name",
+    "category_label",
+    "urgency",
+    "status_label",
+    "channel",
+    "raised_at",
+    "first_response_due",
+    "overdue",
+    "route",
+    "resolved_at",
+    "satisfaction",
+    "resident_name",
+    "resident_phone",
+)
+CSV_HEADER = (
+    "需求编号",
+    "区划代码",
+    "区划名称",
+    "类别",
+    "紧急程度",
+    "状态",
+    "渠道",
+    "登记时间",
+    "首次响应时限",
+    "是否超时",
+    "分派路径",
+    "解决时间",
+    "满意度",
+    "居民（脱敏）",
+    "电话（脱敏）",
+)
 
 
 @router.get("/needs/export.csv", summary="导出需求库（CSV，脱敏）/ export the library as CSV (masked)")
 async def export_needs(
-    request: Request, who: Reader, pool: DbPool, keyring: Keys, area: str | None = None, category: str | None = None,
-    target_group: TargetGroup | None = None, status: Status | None = None, urgency: Urgency | None = None,
+    request: Request,
+    who: Reader,
+    pool: DbPool,
+    keyring: Keys,
+    area: str | None = None,
+    category: str | None = None,
+    target_group: TargetGroup | None = None,
+    status: Status | None = None,
+    urgency: Urgency | None = None,
     overdue: bool | None = None,
 ) -> StreamingResponse:
     where, args = _library_filter(who, area, category, target_group, status, urgency, overdue)
@@ -118,14 +175,22 @@ async def export_needs(
         async with pool.acquire() as conn:
             async for row in store.stream_rows(conn, where, args):
                 view = handlers.need_view(row, keyring, labels, at)
-                values = {**view.model_dump(mode="json"), "resident_name": view.resident.name,
-                          "resident_phone": view.resident.phone, "urgency": Urgency(view.urgency).zh,
-                          "channel": Channel(view.channel).zh, "route": Route(view.route).zh if view.route else "",
-                          "overdue": "是" if view.overdue else "否"}
+                values = {
+                    **view.model_dump(mode="json"),
+                    "resident_name": view.resident.name,
+                    "resident_phone": view.resident.phone,
+                    "urgency": Urgency(view.urgency).zh,
+                    "channel": Channel(view.channel).zh,
+                    "route": Route(view.route).zh if view.route else "",
+                    "overdue": "是" if view.overdue else "否",
+                }
                 yield _csv_line([values[c] if values[c] is not None else "" for c in CSV_COLUMNS])
 
-    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="needs.csv"'})
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="needs.csv"'},
+    )
 
 
 def _csv_line(values) -> str:
@@ -141,40 +206,61 @@ async def need_stats(who: Reader, pool: DbPool, area: str | None = None) -> api.
     return handlers.stats_view(area or who.area, row)
 
 
-@router.get("/needs/trend", response_model=list[api.NeedTrendPoint],
-            summary="需求月度趋势 / raised, resolved and first response, month by month")
+@router.get(
+    "/needs/trend",
+    response_model=list[api.NeedTrendPoint],
+    summary="需求月度趋势 / raised, resolved and first response, month by month",
+)
 async def need_trend(
-    who: Reader, pool: DbPool, area: str | None = AREA,
+    who: Reader,
+    pool: DbPool,
+    area: str | None = AREA,
     months: int = Query(default=12, ge=1, le=36, description="最近几个月（含本月）/ how many months"),
 ) -> list[api.NeedTrendPoint]:
     return await handlers.trend(pool, listing_area(who, area), months)
 
 
-@router.get("/needs/linkage", response_model=api.NeedLinkage,
-            summary="五社联动指数 / the five actors' share of resolved needs")
+@router.get(
+    "/needs/linkage", response_model=api.NeedLinkage, summary="五社联动指数 / the five actors' share of resolved needs"
+)
 async def need_linkage(who: Reader, pool: DbPool, area: str | None = AREA) -> api.NeedLinkage:
     return await handlers.linkage(pool, listing_area(who, area))
 
 
 # --- service levels per area (before /needs/{need_id}, which would take the path) -------------------
 
-@router.get("/needs/service-levels", response_model=api.ServiceLevelsView,
-            summary="服务时限（本辖区生效值及来源）/ the service levels in force in an area, and where each comes from")
+
+@router.get(
+    "/needs/service-levels",
+    response_model=api.ServiceLevelsView,
+    summary="服务时限（本辖区生效值及来源）/ the service levels in force in an area, and where each comes from",
+)
 async def get_service_levels(who: Reader, pool: DbPool, area: str | None = AREA) -> api.ServiceLevelsView:
     return await handlers.service_levels(pool, _defaults(), listing_area(who, area))
 
 
-@router.get("/needs/service-levels/history", response_model=list[api.ServiceLevelChange],
-            summary="服务时限调整记录 / who changed the service levels of an area and those inside it")
-async def service_level_history(who: Reader, pool: DbPool, area: str | None = AREA,
-                                limit: int = Query(default=50, ge=1, le=500)) -> list[api.ServiceLevelChange]:
+@router.get(
+    "/needs/service-levels/history",
+    response_model=list[api.ServiceLevelChange],
+    summary="服务时限调整记录 / who changed the service levels of an area and those inside it",
+)
+async def service_level_history(
+    who: Reader, pool: DbPool, area: str | None = AREA, limit: int = Query(default=50, ge=1, le=500)
+) -> list[api.ServiceLevelChange]:
     return await handlers.service_level_history(pool, listing_area(who, area), limit)
 
 
-@router.put("/needs/service-levels/{area_code}", response_model=api.ServiceLevelsView,
-            summary="设置辖区服务时限（审计）/ set an area's service levels (audited)")
-async def set_service_levels(area_code: Annotated[AreaCode, Path(description="省、市、县、街道（乡镇）或村（社区）代码")],
-                             body: api.ServiceLevelsIn, who: CivilAffairs, pool: DbPool) -> api.ServiceLevelsView:
+@router.put(
+    "/needs/service-levels/{area_code}",
+    response_model=api.ServiceLevelsView,
+    summary="设置辖区服务时限（审计）/ set an area's service levels (audited)",
+)
+async def set_service_levels(
+    area_code: Annotated[AreaCode, Path(description="省、市、县、街道（乡镇）或村（社区）代码")],
+    body: api.ServiceLevelsIn,
+    who: CivilAffairs,
+    pool: DbPool,
+) -> api.ServiceLevelsView:
     require_jurisdiction(who, area_code, hide=False)
     return await handlers.set_service_levels(pool, _defaults(), who, area_code, body)
 
@@ -185,8 +271,9 @@ def _library_filter(who: Principal, area, category, target_group, status, urgenc
 
 
 @router.get("/needs/{need_id}", response_model=api.NeedView, summary="需求详情 / one need")
-async def get_need(need_id: UUID, request: Request, who: Reader, pool: DbPool, keyring: Keys,
-                   purpose: str | None = PURPOSE) -> api.NeedView:
+async def get_need(
+    need_id: UUID, request: Request, who: Reader, pool: DbPool, keyring: Keys, purpose: str | None = PURPOSE
+) -> api.NeedView:
     may_unmask(who, purpose, UNMASKERS)
     async with UnitOfWork(pool) as uow:
         row = visible(who, await store.get_need(uow.conn, need_id))
@@ -195,13 +282,16 @@ async def get_need(need_id: UUID, request: Request, who: Reader, pool: DbPool, k
     return handlers.need_view(row, keyring, await _labels(request), masked=purpose is None)
 
 
-@router.get("/needs/{need_id}/timeline", response_model=list[api.TimelineEntry], summary="需求时间线 / what each actor did")
+@router.get(
+    "/needs/{need_id}/timeline", response_model=list[api.TimelineEntry], summary="需求时间线 / what each actor did"
+)
 async def need_timeline(need_id: UUID, who: Reader, pool: DbPool) -> list[api.TimelineEntry]:
     visible(who, await store.get_need(pool, need_id))
     return handlers.timeline_view(await store.timeline(pool, need_id))
 
 
 # --- the need's life ----------------------------------------------------------------------------
+
 
 @router.post("/needs/{need_id}/assessment", summary="评估并分派 / assess and route")
 async def assess(need_id: UUID, body: api.AssessmentIn, request: Request, who: SocialWorker, pool: DbPool) -> dict:
@@ -248,8 +338,9 @@ async def revisit(need_id: UUID, body: api.RevisitIn, who: Worker, pool: DbPool)
 
 
 @router.get("/revisits/due", response_model=list[api.NeedView], summary="待回访清单 / needs due for a revisit")
-async def revisits_due(request: Request, who: Worker, pool: DbPool, keyring: Keys, area: str | None = None,
-                       on: date | None = None) -> list[api.NeedView]:
+async def revisits_due(
+    request: Request, who: Worker, pool: DbPool, keyring: Keys, area: str | None = None, on: date | None = None
+) -> list[api.NeedView]:
     area = listing_area(who, area)
     rows = await store.revisits_due(pool, area, on or handlers.now().date())
     labels = await _labels(request)
@@ -258,16 +349,21 @@ async def revisits_due(request: Request, who: Worker, pool: DbPool, keyring: Key
 
 # --- residents, surveys, visits -------------------------------------------------------------------
 
-@router.post("/residents", status_code=201, response_model=api.ResidentCreated, summary="登记居民 / register a resident")
-async def register_resident(body: api.ResidentRegistrationIn, who: Worker, pool: DbPool,
-                            keyring: Keys) -> api.ResidentCreated:
+
+@router.post(
+    "/residents", status_code=201, response_model=api.ResidentCreated, summary="登记居民 / register a resident"
+)
+async def register_resident(
+    body: api.ResidentRegistrationIn, who: Worker, pool: DbPool, keyring: Keys
+) -> api.ResidentCreated:
     require_jurisdiction(who, body.area_code, hide=False)
     return await handlers.register_resident(pool, keyring, who, body)
 
 
 @router.get("/residents/{resident_id}", response_model=api.ResidentView, summary="居民信息 / a resident")
-async def get_resident(resident_id: UUID, who: ResidentReader, pool: DbPool, keyring: Keys,
-                       purpose: str | None = PURPOSE) -> api.ResidentView:
+async def get_resident(
+    resident_id: UUID, who: ResidentReader, pool: DbPool, keyring: Keys, purpose: str | None = PURPOSE
+) -> api.ResidentView:
     may_unmask(who, purpose, UNMASKERS)
     return await handlers.read_resident(pool, keyring, who, resident_id, purpose)
 
@@ -283,32 +379,46 @@ async def create_survey(body: api.SurveyIn, who: SocialWorker, pool: DbPool) -> 
     return api.SurveyCreated(id=await handlers.create_survey(pool, who, body))
 
 
-@router.post("/surveys/{survey_id}/visits", status_code=201, response_model=api.VisitRecorded,
-             summary="记录入户走访 / record a household visit")
-async def record_visit(survey_id: UUID, body: api.VisitIn, request: Request, who: Worker, pool: DbPool,
-                       keyring: Keys) -> api.VisitRecorded:
+@router.post(
+    "/surveys/{survey_id}/visits",
+    status_code=201,
+    response_model=api.VisitRecorded,
+    summary="记录入户走访 / record a household visit",
+)
+async def record_visit(
+    survey_id: UUID, body: api.VisitIn, request: Request, who: Worker, pool: DbPool, keyring: Keys
+) -> api.VisitRecorded:
     for i, found in enumerate(body.needs):
         await _taxonomy(request).require(found.category, field=f"needs.{i}.category")
     return await handlers.record_visit(pool, keyring, _defaults(), who, survey_id, body)
 
 
-@router.get("/proactive-visits", response_model=list[api.ProactiveVisit],
-            summary="主动走访清单 / residents due for a proactive visit")
-async def proactive_visits(who: Worker, pool: DbPool, keyring: Keys,
-                           area: str | None = None) -> list[api.ProactiveVisit]:
+@router.get(
+    "/proactive-visits",
+    response_model=list[api.ProactiveVisit],
+    summary="主动走访清单 / residents due for a proactive visit",
+)
+async def proactive_visits(
+    who: Worker, pool: DbPool, keyring: Keys, area: str | None = None
+) -> list[api.ProactiveVisit]:
     area = listing_area(who, area)
     return await handlers.proactive_list(pool, keyring, _defaults(), area)
 
 
 # --- the taxonomy -----------------------------------------------------------------------------------
 
+
 @router.get("/taxonomy/categories", response_model=list[api.CategoryView], summary="需求类别 / need categories")
 async def categories(request: Request, who: AnyRole) -> list[api.CategoryView]:
     return list((await _taxonomy(request).all()).values())
 
 
-@router.post("/taxonomy/categories", status_code=201, response_model=api.CategoryView,
-             summary="新增需求类别 / add a need category")
+@router.post(
+    "/taxonomy/categories",
+    status_code=201,
+    response_model=api.CategoryView,
+    summary="新增需求类别 / add a need category",
+)
 async def add_category(body: api.CategoryIn, request: Request, who: CivilAffairs) -> api.CategoryView:
     # one taxonomy for the whole installation: only the provincial department extends it
     require_jurisdiction(who, PROVINCE, hide=False)

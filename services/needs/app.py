@@ -1,4 +1,5 @@
 """Wiring of the needs service (社区 · 需求库)."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -20,12 +21,17 @@ async def _start(app: FastAPI, settings: Settings) -> None:
 
 
 def _sla_check(app: FastAPI) -> Periodic:
-    return Periodic("sla-escalation", needs_settings().sla_check_interval_s,
-                    lambda: handlers.escalate_overdue(app.state.pool))
+    return Periodic(
+        "sla-escalation", needs_settings().sla_check_interval_s, lambda: handlers.escalate_overdue(app.state.pool)
+    )
 
 
 def create_app() -> FastAPI:
     return create_service_app(
-        "needs", title="wushe 需求库 needs", routers=[router], on_start=_start,
-        consumers=[subscribers.HANDLERS], periodic=[_sla_check],
+        "needs",
+        title="wushe 需求库 needs",
+        routers=[router],
+        on_start=_start,
+        consumers=[subscribers.HANDLERS],
+        periodic=[_sla_check],
     )

@@ -1,5 +1,6 @@
 """The needs service's own settings (prefix WUSHE_NEEDS_): the installation's default service
 levels (an area's own levels, set by civil affairs through the API, override them) and schedules."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -20,9 +21,13 @@ class NeedsSettings(BaseSettings):
 
     def level_defaults(self) -> dict[str, float]:
         """The installation default of each per-area value (domain.LEVEL_FIELDS)."""
-        return {"urgent_hours": self.sla_urgent_hours, "major_hours": self.sla_major_hours,
-                "routine_hours": self.sla_routine_hours, "revisit_days": self.revisit_days,
-                "proactive_visit_days": self.proactive_visit_days}
+        return {
+            "urgent_hours": self.sla_urgent_hours,
+            "major_hours": self.sla_major_hours,
+            "routine_hours": self.sla_routine_hours,
+            "revisit_days": self.revisit_days,
+            "proactive_visit_days": self.proactive_visit_days,
+        }
 
 
 @lru_cache

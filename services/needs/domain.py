@@ -1,5 +1,6 @@
 """Pure rules of the need library: the need's state machine, SLA and revisit rules, masking.
 No I/O: everything here is unit-tested with plain values and a given clock."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -81,6 +82,7 @@ def feedback_action(satisfaction: int) -> Action:
 
 # --- SLA and revisits -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ServiceLevels:
     """First-response time per urgency and days before a revisit (回访); configurable."""
@@ -90,11 +92,15 @@ class ServiceLevels:
     proactive_visit_after: timedelta
 
     @classmethod
-    def from_hours(cls, urgent: float, major: float, routine: float, revisit_days: float,
-                   proactive_days: float) -> ServiceLevels:
+    def from_hours(
+        cls, urgent: float, major: float, routine: float, revisit_days: float, proactive_days: float
+    ) -> ServiceLevels:
         return cls(
-            first_response={Urgency.URGENT: timedelta(hours=urgent), Urgency.MAJOR: timedelta(hours=major),
-                            Urgency.ROUTINE: timedelta(hours=routine)},
+            first_response={
+                Urgency.URGENT: timedelta(hours=urgent),
+                Urgency.MAJOR: timedelta(hours=major),
+                Urgency.ROUTINE: timedelta(hours=routine),
+            },
             revisit_after=timedelta(days=revisit_days),
             proactive_visit_after=timedelta(days=proactive_days),
         )
@@ -122,8 +128,9 @@ class EffectiveLevels:
         return ServiceLevels.from_hours(*(self.values[f] for f in LEVEL_FIELDS))
 
 
-def effective_levels(chain: Sequence[str], settings: Mapping[str, Mapping[str, float | None]],
-                     defaults: Mapping[str, float]) -> EffectiveLevels:
+def effective_levels(
+    chain: Sequence[str], settings: Mapping[str, Mapping[str, float | None]], defaults: Mapping[str, float]
+) -> EffectiveLevels:
     """Each value from the first area of `chain` (the area, then its ancestors up to the province)
     whose `settings` set it, else from `defaults`."""
     values, sources = {}, {}
@@ -141,8 +148,10 @@ def misordered(values: Mapping[str, float], touched: Iterable[str]) -> tuple[str
     for sooner, later in zip(FIRST_RESPONSE_ORDER, FIRST_RESPONSE_ORDER[1:], strict=False):
         if values[later] < values[sooner] and touched & {sooner, later}:
             field = later if later in touched else sooner
-            return field, (f"{LEVEL_LABELS[later]}（{values[later]:g} 小时）不得短于{LEVEL_LABELS[sooner]}"
-                           f"（{values[sooner]:g} 小时）/ {later} must not be shorter than {sooner}")
+            return field, (
+                f"{LEVEL_LABELS[later]}（{values[later]:g} 小时）不得短于{LEVEL_LABELS[sooner]}"
+                f"（{values[sooner]:g} 小时）/ {later} must not be shorter than {sooner}"
+            )
     return None
 
 
@@ -171,8 +180,9 @@ def linkage(resolved: int, reached: Mapping[str, int]) -> Linkage:
     if resolved <= 0:
         return Linkage(0, None, None)
     exact = {a: 1.0 if a == COMMUNITY else min(reached.get(a, 0), resolved) / resolved for a in LINKAGE_ACTORS}
-    return Linkage(resolved, {a: round(v, 4) for a, v in exact.items()},
-                   round(sum(exact.values()) / len(LINKAGE_ACTORS), 4))
+    return Linkage(
+        resolved, {a: round(v, 4) for a, v in exact.items()}, round(sum(exact.values()) / len(LINKAGE_ACTORS), 4)
+    )
 
 
 def linkage_by_community(counts: Iterable[tuple[str, str | None, int]]) -> tuple[Linkage, dict[str, Linkage]]:

@@ -1,5 +1,6 @@
 """Use cases of the needs service, each inside one unit of work: state, timeline and events
 commit together."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -31,16 +32,18 @@ COMMUNITY = domain.COMMUNITY
 Defaults = Mapping[str, float]  # the installation's default service levels (NeedsSettings.level_defaults)
 
 
-
 def _pii_context(record_id, field: str) -> bytes:
     """Bound to the ciphertext as associated data: it cannot be moved to another record or field."""
     return f"needs/{record_id}/{field}".encode()
 
 
 def refused(exc: IllegalTransition) -> Problem:
-    return conflict(str(exc),
-                   state=exc.status.value, action=exc.action.value,
-                   errors=[{"field": "status", "message": domain.PRECONDITIONS[exc.action], "type": "illegal_transition"}])
+    return conflict(
+        str(exc),
+        state=exc.status.value,
+        action=exc.action.value,
+        errors=[{"field": "status", "message": domain.PRECONDITIONS[exc.action], "type": "illegal_transition"}],
+    )
 
 
 def _transition(row: asyncpg.Record, action: Action) -> Status:
@@ -57,8 +60,10 @@ async def _need_for_update(uow: UnitOfWork, need_id: UUID, who: Principal) -> as
 
 # --- intake -----------------------------------------------------------------------------------
 
-async def raise_need(pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, who: Principal,
-                     need: api.NeedIn) -> api.NeedCreated:
+
+async def raise_need(
+    pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, who: Principal, need: api.NeedIn
+) -> api.NeedCreated:
     created = api.NeedCreated(id=new_id(), status=Status.RAISED)
     async with UnitOfWork(pool) as uow:
         resident = need.resident
@@ -78,8 +83,12 @@ async def _registered_resident(conn: asyncpg.Connection, who: Principal, need: a
     since a street's communities share its service centres and a resident may be served next door."""
     row = await store.get_resident(conn, need.resident_id)
     if who.role == Role.RESIDENT and (row is None or row["resident_ref"] != who.sub):
-        raise Problem(403, "无权操作 / Forbidden", "居民只能为本人登记需求 / a resident raises needs for themself",
-                      errors=[{"field": "resident_id", "message": "not the caller"}])
+        raise Problem(
+            403,
+            "无权操作 / Forbidden",
+            "居民只能为本人登记需求 / a resident raises needs for themself",
+            errors=[{"field": "resident_id", "message": "not the caller"}],
+        )
     if row is None or not who.covers(row["area_code"]):
         raise invalid("resident_id", "居民未登记或不在辖区内 / no such resident in your area")
     if not contains(lookup(need.area_code).parent, row["area_code"]):
@@ -89,86 +98,187 @@ async def _registered_resident(conn: asyncpg.Connection, who: Principal, need: a
 
 def _identity(keyring: Keyring, resident: asyncpg.Record) -> api.ResidentIn:
     """A registered resident's name, phone and citizen ID (validated when they were registered)."""
-    return api.ResidentIn.model_construct(**{f: keyring.decrypt(resident[f"{f}_enc"], _pii_context(resident["id"], f))
-                                             for f in ("name", "phone", "citizen_id")})
+    return api.ResidentIn.model_construct(
+        **{
+            f: keyring.decrypt(resident[f"{f}_enc"], _pii_context(resident["id"], f))
+            for f in ("name", "phone", "citizen_id")
+        }
+    )
 
 
-async def _raise(uow: UnitOfWork, keyring: Keyring, levels: ServiceLevels, who: Principal, need_id: UUID,
-                 need: api.NeedIn, resident: api.ResidentIn) -> None:
+async def _raise(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    levels: ServiceLevels,
+    who: Principal,
+    need_id: UUID,
+    need: api.NeedIn,
+    resident: api.ResidentIn,
+) -> None:
     at = now()
     window = need.time_window
     resident_ref = keyring.pseudonym(resident.citizen_id, "resident")
     event = ev.NeedRaised(
-        need_id=need_id, area_code=need.area_code, category=need.category, urgency=need.urgency,
-        channel=need.channel, required_skills=need.required_skills, target_groups=need.target_groups,
-        window_start=window.start if window else None, window_end=window.end if window else None,
-        weekly=[slot.model_dump() for slot in need.weekly], resident_ref=resident_ref, raised_by=who.sub, raised_at=at,
+        need_id=need_id,
+        area_code=need.area_code,
+        category=need.category,
+        urgency=need.urgency,
+        channel=need.channel,
+        required_skills=need.required_skills,
+        target_groups=need.target_groups,
+        window_start=window.start if window else None,
+        window_end=window.end if window else None,
+        weekly=[slot.model_dump() for slot in need.weekly],
+        resident_ref=resident_ref,
+        raised_by=who.sub,
+        raised_at=at,
     )
-    await store.insert_need(uow.conn, {
-        **event.model_dump(include={"area_code", "category", "urgency", "channel", "required_skills", "target_groups",
-                                    "window_start", "window_end", "resident_ref", "raised_by", "raised_at"}),
-        "weekly": event.model_dump(mode="json")["weekly"],
-        "id": need_id,
-        "status": Status.RAISED,
-        "description": need.description,
-        "first_response_due": levels.first_response_due(at, need.urgency),
-        "resident_name_enc": keyring.encrypt(resident.name, _pii_context(need_id, "name")),
-        "resident_phone_enc": keyring.encrypt(resident.phone, _pii_context(need_id, "phone")),
-        "resident_cid_enc": keyring.encrypt(resident.citizen_id, _pii_context(need_id, "citizen_id")),
-    })
+    await store.insert_need(
+        uow.conn,
+        {
+            **event.model_dump(
+                include={
+                    "area_code",
+                    "category",
+                    "urgency",
+                    "channel",
+                    "required_skills",
+                    "target_groups",
+                    "window_start",
+                    "window_end",
+                    "resident_ref",
+                    "raised_by",
+                    "raised_at",
+                }
+            ),
+            "weekly": event.model_dump(mode="json")["weekly"],
+            "id": need_id,
+            "status": Status.RAISED,
+            "description": need.description,
+            "first_response_due": levels.first_response_due(at, need.urgency),
+            "resident_name_enc": keyring.encrypt(resident.name, _pii_context(need_id, "name")),
+            "resident_phone_enc": keyring.encrypt(resident.phone, _pii_context(need_id, "phone")),
+            "resident_cid_enc": keyring.encrypt(resident.citizen_id, _pii_context(need_id, "citizen_id")),
+        },
+    )
     envelope = uow.emit(event, subject=str(need_id), area_code=need.area_code)
-    await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_raised",
-                             {"channel": need.channel.value, "by": who.sub}, envelope.id)
+    await store.add_timeline(
+        uow.conn, need_id, at, COMMUNITY, "need_raised", {"channel": need.channel.value, "by": who.sub}, envelope.id
+    )
 
 
 # --- assessment, resolution, feedback, disputes -------------------------------------------------
+
 
 async def assess(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: api.AssessmentIn) -> Status:
     async with UnitOfWork(pool) as uow:
         row = await _need_for_update(uow, need_id, who)
         status = _transition(row, Action.ASSESS)
         at = now()
-        await store.update_need(uow.conn, need_id, status=status, category=body.category, urgency=body.urgency,
-                                service_plan=body.service_plan, route=body.route, assessed_by=who.sub,
-                                first_response_at=row["first_response_at"] or at)
+        await store.update_need(
+            uow.conn,
+            need_id,
+            status=status,
+            category=body.category,
+            urgency=body.urgency,
+            service_plan=body.service_plan,
+            route=body.route,
+            assessed_by=who.sub,
+            first_response_at=row["first_response_at"] or at,
+        )
         area = row["area_code"]
-        assessed = uow.emit(ev.NeedAssessed(
-            need_id=need_id, area_code=area, category=body.category, urgency=body.urgency,
-            service_plan=body.service_plan, proposed_route=body.route, assessed_by=who.sub, assessed_at=at,
-        ), subject=str(need_id), area_code=area)
-        routed = uow.emit(ev.NeedRouted(
-            need_id=need_id, area_code=area, route=body.route, category=body.category, urgency=body.urgency,
-            required_skills=row["required_skills"], window_start=row["window_start"], window_end=row["window_end"],
-            weekly=row["weekly"], routed_by=who.sub, routed_at=at,
-        ), subject=str(need_id), area_code=area, causation_id=assessed.id)
-        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_assessed",
-                                 {"by": who.sub, "category": body.category, "urgency": body.urgency.value}, assessed.id)
-        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_routed",
-                                 {"route": body.route.value, "route_label": Route(body.route).zh}, routed.id)
+        assessed = uow.emit(
+            ev.NeedAssessed(
+                need_id=need_id,
+                area_code=area,
+                category=body.category,
+                urgency=body.urgency,
+                service_plan=body.service_plan,
+                proposed_route=body.route,
+                assessed_by=who.sub,
+                assessed_at=at,
+            ),
+            subject=str(need_id),
+            area_code=area,
+        )
+        routed = uow.emit(
+            ev.NeedRouted(
+                need_id=need_id,
+                area_code=area,
+                route=body.route,
+                category=body.category,
+                urgency=body.urgency,
+                required_skills=row["required_skills"],
+                window_start=row["window_start"],
+                window_end=row["window_end"],
+                weekly=row["weekly"],
+                routed_by=who.sub,
+                routed_at=at,
+            ),
+            subject=str(need_id),
+            area_code=area,
+            causation_id=assessed.id,
+        )
+        await store.add_timeline(
+            uow.conn,
+            need_id,
+            at,
+            COMMUNITY,
+            "need_assessed",
+            {"by": who.sub, "category": body.category, "urgency": body.urgency.value},
+            assessed.id,
+        )
+        await store.add_timeline(
+            uow.conn,
+            need_id,
+            at,
+            COMMUNITY,
+            "need_routed",
+            {"route": body.route.value, "route_label": Route(body.route).zh},
+            routed.id,
+        )
     return status
 
 
-async def resolve(pool: asyncpg.Pool, defaults: Defaults, who: Principal, need_id: UUID,
-                  body: api.ResolutionIn) -> Status:
+async def resolve(
+    pool: asyncpg.Pool, defaults: Defaults, who: Principal, need_id: UUID, body: api.ResolutionIn
+) -> Status:
     async with UnitOfWork(pool) as uow:
         row = await _need_for_update(uow, need_id, who)
         _check_resident_or_behalf(who, row, body.on_behalf_of_resident)
         status = _transition(row, Action.RESOLVE)
         at = now()
         levels = (await area_levels(uow.conn, defaults, row["area_code"])).levels
-        await store.update_need(uow.conn, need_id, status=status, resolved_at=at,
-                                revisit_due=levels.revisit_due(at).date())
+        await store.update_need(
+            uow.conn, need_id, status=status, resolved_at=at, revisit_due=levels.revisit_due(at).date()
+        )
         confirmed_by = row["resident_ref"] if not body.on_behalf_of_resident else who.sub
-        envelope = uow.emit(ev.NeedResolved(need_id=need_id, area_code=row["area_code"], confirmed_by=confirmed_by,
-                                            on_behalf_of_resident=body.on_behalf_of_resident, resolved_at=at),
-                            subject=str(need_id), area_code=row["area_code"])
-        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_resolved",
-                                 {"on_behalf_of_resident": body.on_behalf_of_resident, "note": body.note}, envelope.id)
+        envelope = uow.emit(
+            ev.NeedResolved(
+                need_id=need_id,
+                area_code=row["area_code"],
+                confirmed_by=confirmed_by,
+                on_behalf_of_resident=body.on_behalf_of_resident,
+                resolved_at=at,
+            ),
+            subject=str(need_id),
+            area_code=row["area_code"],
+        )
+        await store.add_timeline(
+            uow.conn,
+            need_id,
+            at,
+            COMMUNITY,
+            "need_resolved",
+            {"on_behalf_of_resident": body.on_behalf_of_resident, "note": body.note},
+            envelope.id,
+        )
     return status
 
 
-async def give_feedback(pool: asyncpg.Pool, defaults: Defaults, who: Principal, need_id: UUID,
-                        body: api.FeedbackIn) -> Status:
+async def give_feedback(
+    pool: asyncpg.Pool, defaults: Defaults, who: Principal, need_id: UUID, body: api.FeedbackIn
+) -> Status:
     async with UnitOfWork(pool) as uow:
         row = await _need_for_update(uow, need_id, who)
         _check_resident_or_behalf(who, row, on_behalf=who.role != "resident")
@@ -178,15 +288,33 @@ async def give_feedback(pool: asyncpg.Pool, defaults: Defaults, who: Principal, 
         changes = {"status": status, "satisfaction": body.satisfaction}
         if reopened:  # back to the start: a new first-response deadline, which may escalate again
             levels = (await area_levels(uow.conn, defaults, row["area_code"])).levels
-            changes |= {"first_response_due": levels.first_response_due(at, row["urgency"]),
-                        "first_response_at": None, "escalated_at": None}
+            changes |= {
+                "first_response_due": levels.first_response_due(at, row["urgency"]),
+                "first_response_at": None,
+                "escalated_at": None,
+            }
         await store.update_need(uow.conn, need_id, **changes)
-        envelope = uow.emit(ev.NeedFeedbackGiven(need_id=need_id, area_code=row["area_code"],
-                                                 satisfaction=body.satisfaction, comment=body.comment,
-                                                 reopened=reopened, given_at=at),
-                            subject=str(need_id), area_code=row["area_code"])
-        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "feedback_given",
-                                 {"satisfaction": body.satisfaction, "reopened": reopened}, envelope.id)
+        envelope = uow.emit(
+            ev.NeedFeedbackGiven(
+                need_id=need_id,
+                area_code=row["area_code"],
+                satisfaction=body.satisfaction,
+                comment=body.comment,
+                reopened=reopened,
+                given_at=at,
+            ),
+            subject=str(need_id),
+            area_code=row["area_code"],
+        )
+        await store.add_timeline(
+            uow.conn,
+            need_id,
+            at,
+            COMMUNITY,
+            "feedback_given",
+            {"satisfaction": body.satisfaction, "reopened": reopened},
+            envelope.id,
+        )
     return status
 
 
@@ -197,12 +325,19 @@ def _check_resident_or_behalf(who: Principal, row: asyncpg.Record, on_behalf: bo
         if who.sub != row["resident_ref"]:
             raise not_found()
         if on_behalf:
-            raise Problem(422, "请求参数无效 / Invalid request", "居民本人确认时 on_behalf_of_resident 须为 false",
-                          errors=[{"field": "on_behalf_of_resident", "message": "must be false for the resident"}])
+            raise Problem(
+                422,
+                "请求参数无效 / Invalid request",
+                "居民本人确认时 on_behalf_of_resident 须为 false",
+                errors=[{"field": "on_behalf_of_resident", "message": "must be false for the resident"}],
+            )
     elif not on_behalf:
-        raise Problem(422, "请求参数无效 / Invalid request",
-                      "工作人员代为确认时 on_behalf_of_resident 须为 true / a worker confirms on the resident's behalf",
-                      errors=[{"field": "on_behalf_of_resident", "message": "must be true for a worker"}])
+        raise Problem(
+            422,
+            "请求参数无效 / Invalid request",
+            "工作人员代为确认时 on_behalf_of_resident 须为 true / a worker confirms on the resident's behalf",
+            errors=[{"field": "on_behalf_of_resident", "message": "must be true for a worker"}],
+        )
 
 
 async def open_dispute(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: api.DisputeIn) -> UUID:
@@ -214,11 +349,16 @@ async def open_dispute(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: 
         at, case_id = now(), new_id()
         await store.update_need(uow.conn, need_id, status=status)
         await store.insert_mediation(uow.conn, case_id, row, body.reason, who.sub, at)
-        envelope = uow.emit(ev.MediationOpened(case_id=case_id, need_id=need_id, area_code=row["area_code"],
-                                               opened_by=who.sub, opened_at=at),
-                            subject=str(case_id), area_code=row["area_code"])
-        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "mediation_opened", {"case_id": str(case_id)},
-                                 envelope.id)
+        envelope = uow.emit(
+            ev.MediationOpened(
+                case_id=case_id, need_id=need_id, area_code=row["area_code"], opened_by=who.sub, opened_at=at
+            ),
+            subject=str(case_id),
+            area_code=row["area_code"],
+        )
+        await store.add_timeline(
+            uow.conn, need_id, at, COMMUNITY, "mediation_opened", {"case_id": str(case_id)}, envelope.id
+        )
     return case_id
 
 
@@ -230,30 +370,49 @@ async def settle_mediation(pool: asyncpg.Pool, who: Principal, case_id: UUID, bo
         at = now()
         await store.update_mediation(uow.conn, case_id, status="settled", outcome=body.outcome, closed_at=at)
         await store.update_need(uow.conn, row["id"], status=status)
-        await store.add_timeline(uow.conn, row["id"], at, COMMUNITY, "mediation_settled",
-                                 {"case_id": str(case_id), "outcome": body.outcome})
+        await store.add_timeline(
+            uow.conn, row["id"], at, COMMUNITY, "mediation_settled", {"case_id": str(case_id), "outcome": body.outcome}
+        )
 
 
 async def escalate_mediation(pool: asyncpg.Pool, who: Principal, case_id: UUID, body: api.DisputeIn) -> None:
     async with UnitOfWork(pool) as uow:
         case = await _mediation(uow, case_id, who)
         if case["status"] != "open":
-            raise conflict("只有进行中的调处可以提交联席会议 / only an open mediation can be escalated",
-                          state=case["status"], action="escalate")
+            raise conflict(
+                "只有进行中的调处可以提交联席会议 / only an open mediation can be escalated",
+                state=case["status"],
+                action="escalate",
+            )
         at = now()
         await store.update_mediation(uow.conn, case_id, status="escalated")
-        envelope = uow.emit(ev.MediationEscalated(case_id=case_id, need_id=case["need_id"], area_code=case["area_code"],
-                                                  reason=body.reason, escalated_by=who.sub, escalated_at=at),
-                            subject=str(case_id), area_code=case["area_code"])
-        await store.add_timeline(uow.conn, case["need_id"], at, COMMUNITY, "mediation_escalated",
-                                 {"case_id": str(case_id), "to": "党建联席会议"}, envelope.id)
+        envelope = uow.emit(
+            ev.MediationEscalated(
+                case_id=case_id,
+                need_id=case["need_id"],
+                area_code=case["area_code"],
+                reason=body.reason,
+                escalated_by=who.sub,
+                escalated_at=at,
+            ),
+            subject=str(case_id),
+            area_code=case["area_code"],
+        )
+        await store.add_timeline(
+            uow.conn,
+            case["need_id"],
+            at,
+            COMMUNITY,
+            "mediation_escalated",
+            {"case_id": str(case_id), "to": "党建联席会议"},
+            envelope.id,
+        )
 
 
 async def _mediation(uow: UnitOfWork, case_id: UUID, who: Principal) -> asyncpg.Record:
     case = visible(who, await store.get_mediation(uow.conn, case_id, for_update=True))
     if case["status"] not in ("open", "escalated"):
-        raise conflict("调处已办结 / the mediation is closed",
-                      state=case["status"], action="settle")
+        raise conflict("调处已办结 / the mediation is closed", state=case["status"], action="settle")
     return case
 
 
@@ -261,8 +420,9 @@ async def record_revisit(pool: asyncpg.Pool, who: Principal, need_id: UUID, body
     async with UnitOfWork(pool) as uow:
         row = await _need_for_update(uow, need_id, who)
         if row["resolved_at"] is None:
-            raise conflict("只有已解决的需求可以回访 / only a resolved need is revisited",
-                          state=row["status"], action="revisit")
+            raise conflict(
+                "只有已解决的需求可以回访 / only a resolved need is revisited", state=row["status"], action="revisit"
+            )
         at, revisit_id = now(), new_id()
         await store.insert_revisit(uow.conn, revisit_id, need_id, who.sub, at, body.notes)
         await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "revisited", {"by": who.sub})
@@ -270,6 +430,7 @@ async def record_revisit(pool: asyncpg.Pool, who: Principal, need_id: UUID, body
 
 
 # --- service levels per area ----------------------------------------------------------------------
+
 
 def _chain(area: str) -> list[str]:
     """The area, then the areas above it up to the province: the most specific first."""
@@ -291,8 +452,9 @@ async def service_levels(pool: asyncpg.Pool, defaults: Defaults, area: str) -> a
     return _levels_view(area, await store.service_levels_of(pool, _chain(area)), defaults)
 
 
-async def set_service_levels(pool: asyncpg.Pool, defaults: Defaults, who: Principal, area: str,
-                             body: api.ServiceLevelsIn) -> api.ServiceLevelsView:
+async def set_service_levels(
+    pool: asyncpg.Pool, defaults: Defaults, who: Principal, area: str, body: api.ServiceLevelsIn
+) -> api.ServiceLevelsView:
     """Replace the levels an area sets itself (a value left out is inherited); deadlines already
     set stay as they are. The change, its history entry and its audit event commit together."""
     at, new = now(), body.own()
@@ -306,13 +468,33 @@ async def set_service_levels(pool: asyncpg.Pool, defaults: Defaults, who: Princi
             raise invalid(*bad)
         if new != old:
             await store.save_service_levels(uow.conn, area, new.model_dump(), who.sub, at)
-            envelope = uow.emit(ev.ServiceLevelsChanged(area_code=area, old=old, new=new, reason=body.reason,
-                                                        changed_by=who.sub, changed_by_role=who.role, changed_at=at),
-                                subject=f"area/{area}", area_code=area)
-            await store.insert_service_level_change(uow.conn, {
-                "id": new_id(), "area_code": area, "old": old.model_dump(), "new": new.model_dump(),
-                "reason": body.reason, "changed_by": who.sub, "changed_by_role": who.role, "changed_at": at,
-                "event_id": envelope.id})
+            envelope = uow.emit(
+                ev.ServiceLevelsChanged(
+                    area_code=area,
+                    old=old,
+                    new=new,
+                    reason=body.reason,
+                    changed_by=who.sub,
+                    changed_by_role=who.role,
+                    changed_at=at,
+                ),
+                subject=f"area/{area}",
+                area_code=area,
+            )
+            await store.insert_service_level_change(
+                uow.conn,
+                {
+                    "id": new_id(),
+                    "area_code": area,
+                    "old": old.model_dump(),
+                    "new": new.model_dump(),
+                    "reason": body.reason,
+                    "changed_by": who.sub,
+                    "changed_by_role": who.role,
+                    "changed_at": at,
+                    "event_id": envelope.id,
+                },
+            )
             rows = await store.service_levels_of(uow.conn, _chain(area))
     return _levels_view(area, rows, defaults)
 
@@ -329,22 +511,41 @@ def _levels_view(area: str, rows: Mapping[str, asyncpg.Record], defaults: Defaul
         else:
             kind, label = "ancestor", f"上级设置：{lookup(source).name}"
         levels[field] = api.ServiceLevelValue(
-            value=effective.values[field], unit="hours" if field.endswith("_hours") else "days",
-            label=domain.LEVEL_LABELS[field], source=kind, source_area_code=source, source_label=label)
+            value=effective.values[field],
+            unit="hours" if field.endswith("_hours") else "days",
+            label=domain.LEVEL_LABELS[field],
+            source=kind,
+            source_area_code=source,
+            source_label=label,
+        )
     own = rows.get(area)
     return api.ServiceLevelsView(
-        area_code=area, area_name=lookup(area).name, levels=levels,
+        area_code=area,
+        area_name=lookup(area).name,
+        levels=levels,
         own=ev.AreaServiceLevels(**_settings(rows).get(area, {})),
-        changed_by=own["changed_by"] if own else None, changed_at=own["changed_at"] if own else None)
+        changed_by=own["changed_by"] if own else None,
+        changed_at=own["changed_at"] if own else None,
+    )
 
 
 async def service_level_history(pool: asyncpg.Pool, area: str, limit: int) -> list[api.ServiceLevelChange]:
-    return [api.ServiceLevelChange(
-        area_code=r["area_code"], area_name=lookup(r["area_code"]).name, old=r["old"], new=r["new"], reason=r["reason"],
-        changed_by=r["changed_by"], changed_at=r["changed_at"]) for r in await store.service_level_changes(pool, area, limit)]
+    return [
+        api.ServiceLevelChange(
+            area_code=r["area_code"],
+            area_name=lookup(r["area_code"]).name,
+            old=r["old"],
+            new=r["new"],
+            reason=r["reason"],
+            changed_by=r["changed_by"],
+            changed_at=r["changed_at"],
+        )
+        for r in await store.service_level_changes(pool, area, limit)
+    ]
 
 
 # --- SLA ---------------------------------------------------------------------------------------
+
 
 async def escalate_overdue(pool: asyncpg.Pool, at: datetime | None = None) -> int:
     """Escalate every need past its first-response deadline, once: `escalated_at` is set in the
@@ -354,12 +555,28 @@ async def escalate_overdue(pool: asyncpg.Pool, at: datetime | None = None) -> in
         rows = await store.claim_overdue(uow.conn, at)
         for row in rows:
             await store.update_need(uow.conn, row["id"], escalated_at=at)
-            envelope = uow.emit(ev.NeedEscalated(
-                need_id=row["id"], area_code=row["area_code"], category=row["category"], urgency=row["urgency"],
-                raised_at=row["raised_at"], due_at=row["first_response_due"], escalated_at=at,
-            ), subject=str(row["id"]), area_code=row["area_code"])
-            await store.add_timeline(uow.conn, row["id"], at, COMMUNITY, "need_escalated",
-                                     {"due_at": row["first_response_due"].isoformat()}, envelope.id)
+            envelope = uow.emit(
+                ev.NeedEscalated(
+                    need_id=row["id"],
+                    area_code=row["area_code"],
+                    category=row["category"],
+                    urgency=row["urgency"],
+                    raised_at=row["raised_at"],
+                    due_at=row["first_response_due"],
+                    escalated_at=at,
+                ),
+                subject=str(row["id"]),
+                area_code=row["area_code"],
+            )
+            await store.add_timeline(
+                uow.conn,
+                row["id"],
+                at,
+                COMMUNITY,
+                "need_escalated",
+                {"due_at": row["first_response_due"].isoformat()},
+                envelope.id,
+            )
     return len(rows)
 
 
@@ -390,15 +607,31 @@ async def on_provider_events(conn: asyncpg.Connection, envelopes: list[Envelope]
             if not _serves(event.area_code, row["area_code"]):
                 continue  # a provider elsewhere cannot act on our need, whatever id it names
             detail = event.model_dump(mode="json", exclude={"area_code"})
-            if not await store.add_timeline(conn, row["id"], envelope.time, actor, type(event).event_name(),
-                                            detail, _timeline_id(envelope.id, row["id"])):
+            if not await store.add_timeline(
+                conn,
+                row["id"],
+                envelope.time,
+                actor,
+                type(event).event_name(),
+                detail,
+                _timeline_id(envelope.id, row["id"]),
+            ):
                 continue
             if type(event) in MATCHING and row["status"] == Status.ROUTED:
                 await store.update_need(conn, row["id"], status=Status.MATCHED, matched_at=envelope.time)
-                uow.emit(ev.NeedMatched(need_id=row["id"], area_code=row["area_code"], matched_by=actor,
-                                        source_event_id=envelope.id, matched_at=envelope.time),
-                         subject=str(row["id"]), area_code=row["area_code"], causation_id=envelope.id,
-                         correlation_id=envelope.correlation_id)
+                uow.emit(
+                    ev.NeedMatched(
+                        need_id=row["id"],
+                        area_code=row["area_code"],
+                        matched_by=actor,
+                        source_event_id=envelope.id,
+                        matched_at=envelope.time,
+                    ),
+                    subject=str(row["id"]),
+                    area_code=row["area_code"],
+                    causation_id=envelope.id,
+                    correlation_id=envelope.correlation_id,
+                )
     await uow.flush()
 
 
@@ -415,61 +648,108 @@ def _timeline_id(event_id: UUID, need_id: UUID) -> UUID:
 
 # --- reads ---------------------------------------------------------------------------------------
 
-def need_view(row: asyncpg.Record, keyring: Keyring, labels: dict[str, str], at: datetime | None = None, *,
-              masked: bool = True) -> api.NeedView:
+
+def need_view(
+    row: asyncpg.Record, keyring: Keyring, labels: dict[str, str], at: datetime | None = None, *, masked: bool = True
+) -> api.NeedView:
     need_id = row["id"]
     window = api.TimeWindow(start=row["window_start"], end=row["window_end"]) if row["window_start"] else None
     weekly = [ev.WeeklySlot(**slot) for slot in row["weekly"]]
     name = keyring.decrypt(row["resident_name_enc"], _pii_context(need_id, "name"))
     phone = keyring.decrypt(row["resident_phone_enc"], _pii_context(need_id, "phone"))
     citizen_id = keyring.decrypt(row["resident_cid_enc"], _pii_context(need_id, "citizen_id"))
-    resident = (domain.masked_resident(name, phone, citizen_id) if masked
-                else api.ResidentMasked(name=name, phone=phone, citizen_id=citizen_id))
+    resident = (
+        domain.masked_resident(name, phone, citizen_id)
+        if masked
+        else api.ResidentMasked(name=name, phone=phone, citizen_id=citizen_id)
+    )
     area = lookup(row["area_code"])
     status = Status(row["status"])
     return api.NeedView(
-        id=need_id, area_code=row["area_code"], area_name=area.name if area else "",
-        category=row["category"], category_label=labels.get(row["category"], row["category"]), urgency=row["urgency"],
-        channel=row["channel"], status=status, status_label=status.zh, description=row["description"],
-        required_skills=row["required_skills"], target_groups=row["target_groups"], time_window=window,
-        weekly=weekly, weekly_label=api.weekly_label(weekly),
-        resident=resident, resident_ref=row["resident_ref"], raised_by=row["raised_by"], raised_at=row["raised_at"],
+        id=need_id,
+        area_code=row["area_code"],
+        area_name=area.name if area else "",
+        category=row["category"],
+        category_label=labels.get(row["category"], row["category"]),
+        urgency=row["urgency"],
+        channel=row["channel"],
+        status=status,
+        status_label=status.zh,
+        description=row["description"],
+        required_skills=row["required_skills"],
+        target_groups=row["target_groups"],
+        time_window=window,
+        weekly=weekly,
+        weekly_label=api.weekly_label(weekly),
+        resident=resident,
+        resident_ref=row["resident_ref"],
+        raised_by=row["raised_by"],
+        raised_at=row["raised_at"],
         first_response_due=row["first_response_due"],
         overdue=domain.is_overdue(status, row["first_response_due"], at or now()),
-        escalated_at=row["escalated_at"], route=row["route"], service_plan=row["service_plan"],
-        matched_at=row["matched_at"], resolved_at=row["resolved_at"], revisit_due=row["revisit_due"],
+        escalated_at=row["escalated_at"],
+        route=row["route"],
+        service_plan=row["service_plan"],
+        matched_at=row["matched_at"],
+        resolved_at=row["resolved_at"],
+        revisit_due=row["revisit_due"],
         satisfaction=row["satisfaction"],
     )
 
 
-ACTOR_LABELS = {COMMUNITY: "社区", "volunteers": "志愿者/社工", "projects": "社会组织", "charity": "慈善资源",
-                "party": "社区党组织"}
+ACTOR_LABELS = {
+    COMMUNITY: "社区",
+    "volunteers": "志愿者/社工",
+    "projects": "社会组织",
+    "charity": "慈善资源",
+    "party": "社区党组织",
+}
 
 
 def timeline_view(rows: list[asyncpg.Record]) -> list[api.TimelineEntry]:
-    return [api.TimelineEntry(at=r["at"], actor=r["actor"], actor_label=ACTOR_LABELS.get(r["actor"], r["actor"]),
-                              kind=r["kind"], detail=r["detail"]) for r in rows]
+    return [
+        api.TimelineEntry(
+            at=r["at"],
+            actor=r["actor"],
+            actor_label=ACTOR_LABELS.get(r["actor"], r["actor"]),
+            kind=r["kind"],
+            detail=r["detail"],
+        )
+        for r in rows
+    ]
 
 
 def stats_view(area: str, row: asyncpg.Record) -> api.NeedStats:
     total = row["total"]
     return api.NeedStats(
-        area_code=area, total=total, by_status=row["by_status"], by_category=row["by_category"],
-        by_target_group=row["by_group"], overdue=row["overdue"],
+        area_code=area,
+        total=total,
+        by_status=row["by_status"],
+        by_category=row["by_category"],
+        by_target_group=row["by_group"],
+        overdue=row["overdue"],
         first_response_hours=api.Percentiles(p50=row["response_p50_h"], p90=row["response_p90_h"]),
-        resolution_rate=(row["resolved"] / total) if total else None, mean_satisfaction=row["mean_satisfaction"],
+        resolution_rate=(row["resolved"] / total) if total else None,
+        mean_satisfaction=row["mean_satisfaction"],
     )
 
 
 async def trend(pool: asyncpg.Pool, area: str, n: int) -> list[api.NeedTrendPoint]:
     """The area's last `n` local months, oldest first, every month present."""
     span = months.months_to(now(), n)
-    rows = {r["month"]: r for r in await store.monthly(pool, area, months.start(span[0]), months.ZONE,
-                                                        sorted(domain.RESOLVED))}
-    return [api.NeedTrendPoint(
-        month=month, raised=row["raised"] if row else 0, resolved=row["resolved"] if row else 0,
-        median_first_response_hours=round(row["median_h"], 2) if row and row["median_h"] is not None else None)
-        for month, row in months.filled(span, rows, None)]
+    rows = {
+        r["month"]: r
+        for r in await store.monthly(pool, area, months.start(span[0]), months.ZONE, sorted(domain.RESOLVED))
+    }
+    return [
+        api.NeedTrendPoint(
+            month=month,
+            raised=row["raised"] if row else 0,
+            resolved=row["resolved"] if row else 0,
+            median_first_response_hours=round(row["median_h"], 2) if row and row["median_h"] is not None else None,
+        )
+        for month, row in months.filled(span, rows, None)
+    ]
 
 
 def _linkage_figures(figures: domain.Linkage) -> dict:
@@ -479,21 +759,34 @@ def _linkage_figures(figures: domain.Linkage) -> dict:
 async def linkage(pool: asyncpg.Pool, area: str) -> api.NeedLinkage:
     rows = await store.linkage_counts(pool, area, sorted(domain.RESOLVED))
     whole, communities = domain.linkage_by_community((r["area_code"], r["actor"], r["n"]) for r in rows)
-    return api.NeedLinkage(area_code=area, **_linkage_figures(whole), communities=[
-        api.CommunityLinkage(area_code=code, area_name=(a.name if (a := lookup(code)) else ""), **_linkage_figures(f))
-        for code, f in communities.items()])
+    return api.NeedLinkage(
+        area_code=area,
+        **_linkage_figures(whole),
+        communities=[
+            api.CommunityLinkage(
+                area_code=code, area_name=(a.name if (a := lookup(code)) else ""), **_linkage_figures(f)
+            )
+            for code, f in communities.items()
+        ],
+    )
 
 
 # --- residents ------------------------------------------------------------------------------------
 
 RESIDENT_PII = ("name", "citizen_id", "phone", "address")
-PROACTIVE_TAGS = (TargetGroup.EMPTY_NEST_ELDERLY, TargetGroup.CHILD_IN_DIFFICULTY, TargetGroup.LEFT_BEHIND_CHILD,
-                  TargetGroup.LEFT_BEHIND_ELDERLY, TargetGroup.EXTREME_POVERTY, TargetGroup.DISABLED)
+PROACTIVE_TAGS = (
+    TargetGroup.EMPTY_NEST_ELDERLY,
+    TargetGroup.CHILD_IN_DIFFICULTY,
+    TargetGroup.LEFT_BEHIND_CHILD,
+    TargetGroup.LEFT_BEHIND_ELDERLY,
+    TargetGroup.EXTREME_POVERTY,
+    TargetGroup.DISABLED,
+)
 
 
-
-async def register_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal,
-                            body: api.ResidentRegistrationIn) -> api.ResidentCreated:
+async def register_resident(
+    pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.ResidentRegistrationIn
+) -> api.ResidentCreated:
     at, resident_id = now(), new_id()
     born = birth_date(body.citizen_id)
     minor = is_minor(born, at.date())
@@ -504,20 +797,40 @@ async def register_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal
             raise invalid("consent.given_by_guardian", "成年人的同意由本人作出 / an adult consents for themself")
         ref = keyring.pseudonym(body.citizen_id, "resident")
         enc = {f: keyring.encrypt(getattr(body, f), _pii_context(resident_id, f)) for f in RESIDENT_PII}
-        added = await store.insert_resident(uow.conn, {
-            "id": resident_id, "area_code": body.area_code, "resident_ref": ref, "name_enc": enc["name"],
-            "citizen_id_enc": enc["citizen_id"], "phone_enc": enc["phone"], "address_enc": enc["address"],
-            "birth_date": born, "tags": [t.value for t in body.tags], "disability_grade": body.disability_grade,
-            "guardian_id": body.guardian_id, "registered_by": who.sub, "registered_at": at,
-        })
+        added = await store.insert_resident(
+            uow.conn,
+            {
+                "id": resident_id,
+                "area_code": body.area_code,
+                "resident_ref": ref,
+                "name_enc": enc["name"],
+                "citizen_id_enc": enc["citizen_id"],
+                "phone_enc": enc["phone"],
+                "address_enc": enc["address"],
+                "birth_date": born,
+                "tags": [t.value for t in body.tags],
+                "disability_grade": body.disability_grade,
+                "guardian_id": body.guardian_id,
+                "registered_by": who.sub,
+                "registered_at": at,
+            },
+        )
         if not added:
-            raise Problem(409, "居民已登记 / Already registered", "该公民身份号码已登记 / this citizen ID is registered",
-                          errors=[{"field": "citizen_id", "message": "already registered", "type": "duplicate"}])
+            raise Problem(
+                409,
+                "居民已登记 / Already registered",
+                "该公民身份号码已登记 / this citizen ID is registered",
+                errors=[{"field": "citizen_id", "message": "already registered", "type": "duplicate"}],
+            )
         given_by = f"guardian:{body.guardian_id}" if minor else "self"
-        await store.insert_consent(uow.conn, new_id(), resident_id, body.consent.purpose, given_by,
-                                   body.consent.given_at, who.sub)
-        uow.emit(ev.ResidentRegistered(resident_ref=ref, area_code=body.area_code, registered_at=at),
-                 subject=str(resident_id), area_code=body.area_code)
+        await store.insert_consent(
+            uow.conn, new_id(), resident_id, body.consent.purpose, given_by, body.consent.given_at, who.sub
+        )
+        uow.emit(
+            ev.ResidentRegistered(resident_ref=ref, area_code=body.area_code, registered_at=at),
+            subject=str(resident_id),
+            area_code=body.area_code,
+        )
     return api.ResidentCreated(id=resident_id, resident_ref=ref)
 
 
@@ -531,8 +844,9 @@ async def _check_guardian(conn: asyncpg.Connection, who: Principal, body: api.Re
     if is_minor(guardian["birth_date"], now().date()):
         raise invalid("guardian_id", "监护人须为成年人 / the guardian must be an adult")
     if not body.consent.given_by_guardian:
-        raise invalid("consent.given_by_guardian", "未成年人的同意须由监护人作出 / a minor's consent comes from the guardian")
-
+        raise invalid(
+            "consent.given_by_guardian", "未成年人的同意须由监护人作出 / a minor's consent comes from the guardian"
+        )
 
 
 async def add_consent(pool: asyncpg.Pool, who: Principal, resident_id: UUID, body: api.ConsentIn) -> UUID:
@@ -540,15 +854,18 @@ async def add_consent(pool: asyncpg.Pool, who: Principal, resident_id: UUID, bod
         row = visible(who, await store.get_resident(uow.conn, resident_id))
         minor = is_minor(row["birth_date"], now().date())
         if minor != body.given_by_guardian:
-            raise invalid("given_by_guardian", "未成年人由监护人同意，成年人由本人同意 / minors via guardian, adults themselves")
+            raise invalid(
+                "given_by_guardian", "未成年人由监护人同意，成年人由本人同意 / minors via guardian, adults themselves"
+            )
         consent_id = new_id()
         given_by = f"guardian:{row['guardian_id']}" if minor else "self"
         await store.insert_consent(uow.conn, consent_id, resident_id, body.purpose, given_by, body.given_at, who.sub)
     return consent_id
 
 
-async def read_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal, resident_id: UUID,
-                        purpose: str | None) -> api.ResidentView:
+async def read_resident(
+    pool: asyncpg.Pool, keyring: Keyring, who: Principal, resident_id: UUID, purpose: str | None
+) -> api.ResidentView:
     """Masked unless a purpose is given by a role allowed to see it; an unmasked read is audited
     in the same transaction that reads it, so no unaudited read can happen."""
     async with UnitOfWork(pool) as uow:
@@ -561,15 +878,29 @@ async def read_resident(pool: asyncpg.Pool, keyring: Keyring, who: Principal, re
 
 
 def audit_read(uow: UnitOfWork, who: Principal, record: str, area_code: str, purpose: str, fields: list[str]) -> None:
-    uow.emit(ev.PersonalDataRead(record=record, area_code=area_code, reader=who.sub, reader_role=who.role,
-                                 purpose=purpose, fields=fields, read_at=now()),
-             subject=record, area_code=area_code)
+    uow.emit(
+        ev.PersonalDataRead(
+            record=record,
+            area_code=area_code,
+            reader=who.sub,
+            reader_role=who.role,
+            purpose=purpose,
+            fields=fields,
+            read_at=now(),
+        ),
+        subject=record,
+        area_code=area_code,
+    )
 
 
-def resident_view(row: asyncpg.Record, keyring: Keyring, consents: list[dict], *, masked: bool = True) -> api.ResidentView:
+def resident_view(
+    row: asyncpg.Record, keyring: Keyring, consents: list[dict], *, masked: bool = True
+) -> api.ResidentView:
     rid = row["id"]
-    plain = {f: keyring.decrypt(row[f"{f}_enc"], _pii_context(rid, f)) if row[f"{f}_enc"] is not None else ""
-             for f in RESIDENT_PII}
+    plain = {
+        f: keyring.decrypt(row[f"{f}_enc"], _pii_context(rid, f)) if row[f"{f}_enc"] is not None else ""
+        for f in RESIDENT_PII
+    }
     if masked:
         shown = domain.masked_resident(plain["name"], plain["phone"], plain["citizen_id"]).model_dump()
         shown["address"] = "***" if plain["address"] else ""
@@ -577,33 +908,48 @@ def resident_view(row: asyncpg.Record, keyring: Keyring, consents: list[dict], *
         shown = plain
     area = lookup(row["area_code"])
     return api.ResidentView(
-        id=rid, area_code=row["area_code"], area_name=area.name if area else "", resident_ref=row["resident_ref"],
-        **shown, minor=is_minor(row["birth_date"], now().date()), tags=row["tags"],
-        disability_grade=row["disability_grade"], guardian_id=row["guardian_id"], consents=consents,
-        last_visited_at=row["last_visited_at"], masked=masked,
+        id=rid,
+        area_code=row["area_code"],
+        area_name=area.name if area else "",
+        resident_ref=row["resident_ref"],
+        **shown,
+        minor=is_minor(row["birth_date"], now().date()),
+        tags=row["tags"],
+        disability_grade=row["disability_grade"],
+        guardian_id=row["guardian_id"],
+        consents=consents,
+        last_visited_at=row["last_visited_at"],
+        masked=masked,
     )
 
 
 # where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
 ENCRYPTED = (
-    Encrypted("needs", fields(_pii_context, {"resident_name_enc": "name", "resident_phone_enc": "phone",
-                                             "resident_cid_enc": "citizen_id"})),
+    Encrypted(
+        "needs",
+        fields(
+            _pii_context, {"resident_name_enc": "name", "resident_phone_enc": "phone", "resident_cid_enc": "citizen_id"}
+        ),
+    ),
     Encrypted("residents", fields(_pii_context, {f"{f}_enc": f for f in RESIDENT_PII})),
 )
 
 
 # --- surveys and visits ----------------------------------------------------------------------------
 
+
 async def create_survey(pool: asyncpg.Pool, who: Principal, body: api.SurveyIn) -> UUID:
     survey_id = new_id()
     async with UnitOfWork(pool) as uow:
-        await store.insert_survey(uow.conn, survey_id, body.area_code, body.title, body.starts_on, body.ends_on, who.sub,
-                                  now())
+        await store.insert_survey(
+            uow.conn, survey_id, body.area_code, body.title, body.starts_on, body.ends_on, who.sub, now()
+        )
     return survey_id
 
 
-async def record_visit(pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, who: Principal, survey_id: UUID,
-                       body: api.VisitIn) -> api.VisitRecorded:
+async def record_visit(
+    pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, who: Principal, survey_id: UUID, body: api.VisitIn
+) -> api.VisitRecorded:
     async with UnitOfWork(pool) as uow:
         survey = visible(who, await store.get_survey(uow.conn, survey_id))
         resident = await store.get_resident(uow.conn, body.resident_id)
@@ -615,18 +961,26 @@ async def record_visit(pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults,
         levels = (await area_levels(uow.conn, defaults, resident["area_code"])).levels
         need_ids = []
         for found in body.needs:
-            need = api.NeedIn(area_code=resident["area_code"], channel="grid_survey", target_groups=resident["tags"],
-                              resident_id=resident["id"], **found.model_dump())
+            need = api.NeedIn(
+                area_code=resident["area_code"],
+                channel="grid_survey",
+                target_groups=resident["tags"],
+                resident_id=resident["id"],
+                **found.model_dump(),
+            )
             need_id = new_id()
             await _raise(uow, keyring, levels, who, need_id, need, identity)
             need_ids.append(need_id)
         visit_id = new_id()
-        await store.insert_visit(uow.conn, visit_id, survey_id, resident, who.sub, body.visited_at, body.notes, need_ids)
+        await store.insert_visit(
+            uow.conn, visit_id, survey_id, resident, who.sub, body.visited_at, body.notes, need_ids
+        )
     return api.VisitRecorded(id=visit_id, need_ids=need_ids)
 
 
-async def proactive_list(pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, area: str,
-                         at: datetime | None = None) -> list[api.ProactiveVisit]:
+async def proactive_list(
+    pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, area: str, at: datetime | None = None
+) -> list[api.ProactiveVisit]:
     """Residents of the groups visited proactively, each not visited within their own community's
     proactive-visit days (communities inside the area may set their own)."""
     at = at or now()
@@ -639,12 +993,22 @@ async def proactive_list(pool: asyncpg.Pool, keyring: Keyring, defaults: Default
         return days[code]
 
     fewest = min(days_in(code) for code in [area, *(c for c in settings if contains(area, c))])
-    candidates = await store.proactive_visits(pool, area, [t.value for t in PROACTIVE_TAGS], at - timedelta(days=fewest))
-    rows = [r for r in candidates
-            if r["last_visited_at"] is None or r["last_visited_at"] < at - timedelta(days=days_in(r["area_code"]))]
-    return [api.ProactiveVisit(
-        resident_id=r["id"], area_code=r["area_code"],
-        name=mask_name(keyring.decrypt(r["name_enc"], _pii_context(r["id"], "name"))), tags=r["tags"],
-        last_visited_at=r["last_visited_at"],
-        days_since_visit=(at - r["last_visited_at"]).days if r["last_visited_at"] else None,
-    ) for r in rows]
+    candidates = await store.proactive_visits(
+        pool, area, [t.value for t in PROACTIVE_TAGS], at - timedelta(days=fewest)
+    )
+    rows = [
+        r
+        for r in candidates
+        if r["last_visited_at"] is None or r["last_visited_at"] < at - timedelta(days=days_in(r["area_code"]))
+    ]
+    return [
+        api.ProactiveVisit(
+            resident_id=r["id"],
+            area_code=r["area_code"],
+            name=mask_name(keyring.decrypt(r["name_enc"], _pii_context(r["id"], "name"))),
+            tags=r["tags"],
+            last_visited_at=r["last_visited_at"],
+            days_since_visit=(at - r["last_visited_at"]).days if r["last_visited_at"] else None,
+        )
+        for r in rows
+    ]

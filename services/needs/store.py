@@ -1,4 +1,5 @@
 """The needs service's SQL (the only place it lives)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,9 +12,25 @@ from kit import db
 from kit.db import Conn
 
 NEED_COLUMNS = (
-    "id", "area_code", "category", "urgency", "channel", "status", "description", "required_skills",
-    "target_groups", "window_start", "window_end", "weekly", "resident_ref", "resident_name_enc",
-    "resident_phone_enc", "resident_cid_enc", "raised_by", "raised_at", "first_response_due",
+    "id",
+    "area_code",
+    "category",
+    "urgency",
+    "channel",
+    "status",
+    "description",
+    "required_skills",
+    "target_groups",
+    "window_start",
+    "window_end",
+    "weekly",
+    "resident_ref",
+    "resident_name_enc",
+    "resident_phone_enc",
+    "resident_cid_enc",
+    "raised_by",
+    "raised_at",
+    "first_response_due",
 )
 
 
@@ -37,18 +54,33 @@ async def update_need(conn: asyncpg.Connection, need_id: UUID, **values) -> None
     await db.update(conn, "needs", need_id, also="version = version + 1", **values)
 
 
-async def add_timeline(conn: asyncpg.Connection, need_id: UUID, at: datetime, actor: str, kind: str,
-                       detail: dict | None = None, event_id: UUID | None = None) -> bool:
+async def add_timeline(
+    conn: asyncpg.Connection,
+    need_id: UUID,
+    at: datetime,
+    actor: str,
+    kind: str,
+    detail: dict | None = None,
+    event_id: UUID | None = None,
+) -> bool:
     """False when this event is already on the timeline."""
     added = await conn.fetchval(
         """INSERT INTO need_timeline (need_id, at, actor, kind, detail, event_id) VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (event_id) DO NOTHING RETURNING true""",
-        need_id, at, actor, kind, detail or {}, event_id)
+        need_id,
+        at,
+        actor,
+        kind,
+        detail or {},
+        event_id,
+    )
     return bool(added)
 
 
 async def timeline(conn: Conn, need_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT at, actor, kind, detail FROM need_timeline WHERE need_id = $1 ORDER BY at, id", need_id)
+    return await conn.fetch(
+        "SELECT at, actor, kind, detail FROM need_timeline WHERE need_id = $1 ORDER BY at, id", need_id
+    )
 
 
 async def existing_needs(conn: asyncpg.Connection, need_ids: list[UUID]) -> list[asyncpg.Record]:
@@ -59,7 +91,10 @@ async def claim_overdue(conn: asyncpg.Connection, now: datetime, limit: int = 50
     """Needs past their first-response deadline and not yet escalated; other replicas skip them."""
     return await conn.fetch(
         """SELECT * FROM needs WHERE status = 'raised' AND escalated_at IS NULL AND first_response_due < $1
-           ORDER BY first_response_due LIMIT $2 FOR UPDATE SKIP LOCKED""", now, limit)
+           ORDER BY first_response_due LIMIT $2 FOR UPDATE SKIP LOCKED""",
+        now,
+        limit,
+    )
 
 
 # --- service levels per area ------------------------------------------------------------------
@@ -76,8 +111,11 @@ async def service_levels_of(conn: Conn, codes: list[str]) -> dict[str, asyncpg.R
 async def service_levels_around(conn: Conn, area: str, ancestors: list[str]) -> dict[str, asyncpg.Record]:
     """The levels of an area's ancestors and of every area inside it (for a list that spans
     communities with levels of their own)."""
-    rows = await conn.fetch("SELECT * FROM service_levels WHERE area_code = ANY($1::text[]) OR area_code LIKE $2",
-                            ancestors, code_prefix(area) + "%")
+    rows = await conn.fetch(
+        "SELECT * FROM service_levels WHERE area_code = ANY($1::text[]) OR area_code LIKE $2",
+        ancestors,
+        code_prefix(area) + "%",
+    )
     return {r["area_code"]: r for r in rows}
 
 
@@ -90,9 +128,14 @@ async def lock_area_levels(conn: asyncpg.Connection, area: str) -> None:
 async def save_service_levels(conn: asyncpg.Connection, area: str, values: dict, by: str, at: datetime) -> None:
     columns = (*LEVEL_COLUMNS, "changed_by", "changed_at")
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
-    await conn.execute(f"INSERT INTO service_levels (area_code, {', '.join(columns)}) VALUES ($1, {db.placeholders(7, 2)}) "
-                       f"ON CONFLICT (area_code) DO UPDATE SET {updates}",
-                       area, *(values[c] for c in LEVEL_COLUMNS), by, at)
+    await conn.execute(
+        f"INSERT INTO service_levels (area_code, {', '.join(columns)}) VALUES ($1, {db.placeholders(7, 2)}) "
+        f"ON CONFLICT (area_code) DO UPDATE SET {updates}",
+        area,
+        *(values[c] for c in LEVEL_COLUMNS),
+        by,
+        at,
+    )
 
 
 async def insert_service_level_change(conn: asyncpg.Connection, row: dict) -> None:
@@ -101,14 +144,25 @@ async def insert_service_level_change(conn: asyncpg.Connection, row: dict) -> No
 
 async def service_level_changes(conn: Conn, area: str, limit: int) -> list[asyncpg.Record]:
     """Changes of the area and of the areas inside it, newest first."""
-    return await conn.fetch("SELECT * FROM service_level_changes WHERE area_code LIKE $1 "
-                            f"ORDER BY changed_at DESC, id DESC LIMIT {int(limit)}", code_prefix(area) + "%")
+    return await conn.fetch(
+        "SELECT * FROM service_level_changes WHERE area_code LIKE $1 "
+        f"ORDER BY changed_at DESC, id DESC LIMIT {int(limit)}",
+        code_prefix(area) + "%",
+    )
 
 
 # --- the library -----------------------------------------------------------------------------
 
-def library_filter(area: str, category: str | None, target_group: str | None, status: str | None,
-                   urgency: str | None, overdue: bool | None, now: datetime) -> tuple[str, list]:
+
+def library_filter(
+    area: str,
+    category: str | None,
+    target_group: str | None,
+    status: str | None,
+    urgency: str | None,
+    overdue: bool | None,
+    now: datetime,
+) -> tuple[str, list]:
     """WHERE clause and arguments for a library query; the area is a code prefix (jurisdiction)."""
     clauses, args = ["area_code LIKE $1"], [code_prefix(area) + "%"]
     for column, value in (("category", category), ("status", status), ("urgency", urgency)):
@@ -128,7 +182,8 @@ def library_filter(area: str, category: str | None, target_group: str | None, st
 async def search(conn: Conn, where: str, args: list, limit: int, offset: int) -> tuple[int, list[asyncpg.Record]]:
     total = await conn.fetchval(f"SELECT count(*) FROM needs WHERE {where}", *args)
     rows = await conn.fetch(
-        f"SELECT * FROM needs WHERE {where} ORDER BY raised_at DESC, id LIMIT {int(limit)} OFFSET {int(offset)}", *args)
+        f"SELECT * FROM needs WHERE {where} ORDER BY raised_at DESC, id LIMIT {int(limit)} OFFSET {int(offset)}", *args
+    )
     return total, rows
 
 
@@ -157,7 +212,8 @@ async def stats(conn: Conn, where: str, args: list, now: datetime) -> asyncpg.Re
                       FROM scope WHERE first_response_at IS NOT NULL) AS response_p90_h,
                    (SELECT count(*) FROM scope WHERE status IN ('resolved', 'closed')) AS resolved,
                    (SELECT avg(satisfaction)::float FROM scope WHERE satisfaction IS NOT NULL) AS mean_satisfaction""",
-        *args)
+        *args,
+    )
 
 
 async def monthly(conn: Conn, area: str, since: datetime, zone: str, resolved: list[str]) -> list[asyncpg.Record]:
@@ -176,7 +232,11 @@ async def monthly(conn: Conn, area: str, since: datetime, zone: str, resolved: l
                       FROM scope WHERE resolved_at >= $3 AND status = ANY($4::text[]) GROUP BY 1)
            SELECT month, coalesce(raised, 0) AS raised, median_h, coalesce(resolved, 0) AS resolved
              FROM raised FULL JOIN resolved USING (month)""",
-        code_prefix(area) + "%", zone, since, resolved)
+        code_prefix(area) + "%",
+        zone,
+        since,
+        resolved,
+    )
 
 
 async def linkage_counts(conn: Conn, area: str, resolved: list[str]) -> list[asyncpg.Record]:
@@ -188,27 +248,46 @@ async def linkage_counts(conn: Conn, area: str, resolved: list[str]) -> list[asy
            UNION ALL
            SELECT d.area_code, t.actor, count(DISTINCT d.id) FROM done d JOIN need_timeline t ON t.need_id = d.id
             GROUP BY d.area_code, t.actor""",
-        code_prefix(area) + "%", resolved)
+        code_prefix(area) + "%",
+        resolved,
+    )
 
 
 async def revisits_due(conn: Conn, area: str, today: date) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT n.* FROM needs n WHERE n.area_code LIKE $1 AND n.revisit_due <= $2
              AND NOT EXISTS (SELECT 1 FROM revisits r WHERE r.need_id = n.id AND r.visited_at >= n.resolved_at)
-           ORDER BY n.revisit_due, n.id""", code_prefix(area) + "%", today)
+           ORDER BY n.revisit_due, n.id""",
+        code_prefix(area) + "%",
+        today,
+    )
 
 
 # --- residents, surveys, visits, mediations ------------------------------------------------------
 
-RESIDENT_COLUMNS = ("id", "area_code", "resident_ref", "name_enc", "citizen_id_enc", "phone_enc", "address_enc",
-                    "birth_date", "tags", "disability_grade", "guardian_id", "registered_by", "registered_at")
+RESIDENT_COLUMNS = (
+    "id",
+    "area_code",
+    "resident_ref",
+    "name_enc",
+    "citizen_id_enc",
+    "phone_enc",
+    "address_enc",
+    "birth_date",
+    "tags",
+    "disability_grade",
+    "guardian_id",
+    "registered_by",
+    "registered_at",
+)
 INSERT_RESIDENT = db.insert_sql("residents", RESIDENT_COLUMNS)
 
 
 async def insert_resident(conn: asyncpg.Connection, row: dict) -> bool:
     """False when a resident with this citizen ID (resident_ref) is already registered."""
-    added = await conn.fetchval(INSERT_RESIDENT + " ON CONFLICT (resident_ref) DO NOTHING RETURNING true",
-                                *(row[c] for c in RESIDENT_COLUMNS))
+    added = await conn.fetchval(
+        INSERT_RESIDENT + " ON CONFLICT (resident_ref) DO NOTHING RETURNING true", *(row[c] for c in RESIDENT_COLUMNS)
+    )
     return bool(added)
 
 
@@ -216,62 +295,130 @@ async def get_resident(conn: Conn, resident_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM residents WHERE id = $1", resident_id)
 
 
-async def insert_consent(conn: asyncpg.Connection, consent_id: UUID, resident_id: UUID, purpose: str,
-                         given_by: str, given_at: datetime, recorded_by: str) -> None:
+async def insert_consent(
+    conn: asyncpg.Connection,
+    consent_id: UUID,
+    resident_id: UUID,
+    purpose: str,
+    given_by: str,
+    given_at: datetime,
+    recorded_by: str,
+) -> None:
     await conn.execute(
         """INSERT INTO consents (id, resident_id, purpose, given_by, given_at, recorded_by)
-           VALUES ($1, $2, $3, $4, $5, $6)""", consent_id, resident_id, purpose, given_by, given_at, recorded_by)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        consent_id,
+        resident_id,
+        purpose,
+        given_by,
+        given_at,
+        recorded_by,
+    )
 
 
 async def consents(conn: Conn, resident_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT id, purpose, given_by, given_at, withdrawn_at FROM consents WHERE resident_id = $1 ORDER BY given_at",
-        resident_id)
+        resident_id,
+    )
 
 
 async def proactive_visits(conn: Conn, area: str, tags: list[str], before: datetime) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT * FROM residents WHERE area_code LIKE $1 AND tags && $2::text[]
              AND (last_visited_at IS NULL OR last_visited_at < $3)
-           ORDER BY last_visited_at NULLS FIRST, id""", code_prefix(area) + "%", tags, before)
+           ORDER BY last_visited_at NULLS FIRST, id""",
+        code_prefix(area) + "%",
+        tags,
+        before,
+    )
 
 
-async def insert_survey(conn: Conn, survey_id: UUID, area: str, title: str, starts_on: date, ends_on: date,
-                        created_by: str, created_at: datetime) -> None:
+async def insert_survey(
+    conn: Conn,
+    survey_id: UUID,
+    area: str,
+    title: str,
+    starts_on: date,
+    ends_on: date,
+    created_by: str,
+    created_at: datetime,
+) -> None:
     await conn.execute(
         "INSERT INTO surveys (id, area_code, title, starts_on, ends_on, created_by, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
-        survey_id, area, title, starts_on, ends_on, created_by, created_at)
+        survey_id,
+        area,
+        title,
+        starts_on,
+        ends_on,
+        created_by,
+        created_at,
+    )
 
 
 async def get_survey(conn: Conn, survey_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM surveys WHERE id = $1", survey_id)
 
 
-async def insert_visit(conn: asyncpg.Connection, visit_id: UUID, survey_id: UUID, resident: asyncpg.Record,
-                       visited_by: str, visited_at: datetime, notes: str, need_ids: list[UUID]) -> None:
+async def insert_visit(
+    conn: asyncpg.Connection,
+    visit_id: UUID,
+    survey_id: UUID,
+    resident: asyncpg.Record,
+    visited_by: str,
+    visited_at: datetime,
+    notes: str,
+    need_ids: list[UUID],
+) -> None:
     await conn.execute(
         """INSERT INTO visits (id, survey_id, resident_id, area_code, visited_by, visited_at, notes, need_ids)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        visit_id, survey_id, resident["id"], resident["area_code"], visited_by, visited_at, notes, need_ids)
+        visit_id,
+        survey_id,
+        resident["id"],
+        resident["area_code"],
+        visited_by,
+        visited_at,
+        notes,
+        need_ids,
+    )
     await conn.execute(
-        "UPDATE residents SET last_visited_at = greatest(last_visited_at, $2) WHERE id = $1", resident["id"], visited_at)
+        "UPDATE residents SET last_visited_at = greatest(last_visited_at, $2) WHERE id = $1", resident["id"], visited_at
+    )
 
 
-async def insert_revisit(conn: asyncpg.Connection, revisit_id: UUID, need_id: UUID, by: str, at: datetime,
-                         notes: str) -> None:
-    await conn.execute("INSERT INTO revisits (id, need_id, visited_by, visited_at, notes) VALUES ($1,$2,$3,$4,$5)",
-                       revisit_id, need_id, by, at, notes)
+async def insert_revisit(
+    conn: asyncpg.Connection, revisit_id: UUID, need_id: UUID, by: str, at: datetime, notes: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO revisits (id, need_id, visited_by, visited_at, notes) VALUES ($1,$2,$3,$4,$5)",
+        revisit_id,
+        need_id,
+        by,
+        at,
+        notes,
+    )
 
 
-async def insert_mediation(conn: asyncpg.Connection, case_id: UUID, need: asyncpg.Record, reason: str, by: str,
-                           at: datetime) -> None:
+async def insert_mediation(
+    conn: asyncpg.Connection, case_id: UUID, need: asyncpg.Record, reason: str, by: str, at: datetime
+) -> None:
     await conn.execute(
         """INSERT INTO mediations (id, need_id, area_code, status, reason, opened_by, opened_at)
-           VALUES ($1, $2, $3, 'open', $4, $5, $6)""", case_id, need["id"], need["area_code"], reason, by, at)
+           VALUES ($1, $2, $3, 'open', $4, $5, $6)""",
+        case_id,
+        need["id"],
+        need["area_code"],
+        reason,
+        by,
+        at,
+    )
 
 
 async def get_mediation(conn: Conn, case_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM mediations WHERE id = $1" + (" FOR UPDATE" if for_update else ""), case_id)
+    return await conn.fetchrow(
+        "SELECT * FROM mediations WHERE id = $1" + (" FOR UPDATE" if for_update else ""), case_id
+    )
 
 
 async def update_mediation(conn: asyncpg.Connection, case_id: UUID, **values) -> None:

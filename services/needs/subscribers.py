@@ -1,4 +1,5 @@
 """Events the needs service consumes: the providers' steps for its needs (contracts.flow.TIMELINE_STEPS)."""
+
 from __future__ import annotations
 
 from contracts.flow import consumers_of

@@ -1,4 +1,5 @@
 """The configurable need taxonomy: the standard categories plus ones added locally."""
+
 from __future__ import annotations
 
 import time
@@ -23,7 +24,8 @@ class Taxonomy:
     async def seed(self) -> None:
         await self.pool.executemany(
             "INSERT INTO categories (code, zh, en, added_by) VALUES ($1, $2, $3, 'standard') ON CONFLICT DO NOTHING",
-            [(c.value, c.zh, c.en) for c in NeedCategory])
+            [(c.value, c.zh, c.en) for c in NeedCategory],
+        )
 
     async def all(self) -> dict[str, CategoryView]:
         if time.monotonic() - self._loaded_at > self.ttl_s:
@@ -43,16 +45,28 @@ class Taxonomy:
             category = (await self.all()).get(code)
         if category is None or not category.active:
             message = f"未知或已停用的需求类别 / unknown or inactive category: {code}"
-            raise Problem(422, "请求参数无效 / Invalid request", message,
-                          errors=[{"field": field, "message": message, "type": "category"}])
+            raise Problem(
+                422,
+                "请求参数无效 / Invalid request",
+                message,
+                errors=[{"field": field, "message": message, "type": "category"}],
+            )
 
     async def add(self, who: Principal, body: CategoryIn) -> CategoryView:
         async with UnitOfWork(self.pool) as uow:
             added = await uow.conn.fetchval(
                 "INSERT INTO categories (code, zh, en, added_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
-                body.code, body.zh, body.en, who.sub)
+                body.code,
+                body.zh,
+                body.en,
+                who.sub,
+            )
             if not added:
-                raise Problem(409, "类别已存在 / Category exists", f"类别代码已存在 / code exists: {body.code}",
-                              errors=[{"field": "code", "message": "exists", "type": "duplicate"}])
+                raise Problem(
+                    409,
+                    "类别已存在 / Category exists",
+                    f"类别代码已存在 / code exists: {body.code}",
+                    errors=[{"field": "code", "message": "exists", "type": "duplicate"}],
+                )
         self._loaded_at = float("-inf")
         return CategoryView(code=body.code, zh=body.zh, en=body.en, active=True)

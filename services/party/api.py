@@ -1,5 +1,6 @@
 """HTTP routes of the party service (党建引领): organizations, committees, members, units, major
 matters. Every route checks role × jurisdiction; only a party secretary records a decision."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -26,7 +27,13 @@ AREA = Query(default=None, description="区划代码，默认为本人辖区 / a
 
 # --- organizations ------------------------------------------------------------------------------------
 
-@router.post("/party-organizations", status_code=201, response_model=api.Created, summary="登记党组织 / register a party organization")
+
+@router.post(
+    "/party-organizations",
+    status_code=201,
+    response_model=api.Created,
+    summary="登记党组织 / register a party organization",
+)
 async def create_organization(body: api.OrganizationIn, who: SecretaryOrCivilAffairs, pool: DbPool):
     return api.Created(id=await handlers.create_organization(pool, who, body))
 
@@ -37,13 +44,19 @@ async def list_organizations(who: Reader, pool: DbPool, keyring: Keys, area: str
     return [await handlers.organization_view(pool, keyring, who, r["id"]) for r in rows]
 
 
-@router.get("/party-organizations/{org_id}", response_model=api.OrganizationView, summary="党组织及其委员 / an organization")
+@router.get(
+    "/party-organizations/{org_id}", response_model=api.OrganizationView, summary="党组织及其委员 / an organization"
+)
 async def get_organization(org_id: UUID, who: Reader, pool: DbPool, keyring: Keys):
     return await handlers.organization_view(pool, keyring, who, org_id)
 
 
-@router.post("/party-organizations/{org_id}/committee", status_code=201, response_model=api.Created,
-             summary="增补委员（含兼职委员）/ seat a committee member")
+@router.post(
+    "/party-organizations/{org_id}/committee",
+    status_code=201,
+    response_model=api.Created,
+    summary="增补委员（含兼职委员）/ seat a committee member",
+)
 async def add_seat(org_id: UUID, body: api.SeatIn, who: Secretary, pool: DbPool):
     return api.Created(id=await handlers.add_seat(pool, who, org_id, body))
 
@@ -55,14 +68,24 @@ async def end_seat(org_id: UUID, seat_id: UUID, who: Secretary, pool: DbPool) ->
 
 # --- members and units ------------------------------------------------------------------------------------
 
-@router.post("/party-members", status_code=201, response_model=api.MemberCreated, summary="党员到社区报到 / register a member")
+
+@router.post(
+    "/party-members", status_code=201, response_model=api.MemberCreated, summary="党员到社区报到 / register a member"
+)
 async def register_member(body: api.MemberIn, who: Worker, pool: DbPool, keyring: Keys):
     return await handlers.register_member(pool, keyring, who, body)
 
 
-@router.get("/party-members", response_model=list[api.MemberView], summary="报到党员（脱敏）/ registered members, masked")
-async def list_members(who: Reader, pool: DbPool, keyring: Keys, area: str | None = AREA,
-                       skill: str | None = Query(default=None, max_length=30)):
+@router.get(
+    "/party-members", response_model=list[api.MemberView], summary="报到党员（脱敏）/ registered members, masked"
+)
+async def list_members(
+    who: Reader,
+    pool: DbPool,
+    keyring: Keys,
+    area: str | None = AREA,
+    skill: str | None = Query(default=None, max_length=30),
+):
     rows = await store.list_members(pool, listing_area(who, area), skill)
     return [handlers.member_view(keyring, r, unmasked=False) for r in rows]
 
@@ -73,7 +96,9 @@ async def get_member(member_id: UUID, who: Reader, pool: DbPool, keyring: Keys, 
     return await handlers.read_member(pool, keyring, who, member_id, purpose)
 
 
-@router.post("/responsible-units", status_code=201, response_model=api.Created, summary="登记责任单位 / register a unit")
+@router.post(
+    "/responsible-units", status_code=201, response_model=api.Created, summary="登记责任单位 / register a unit"
+)
 async def create_unit(body: api.UnitIn, who: WorkerOrGridWorker, pool: DbPool):
     return api.Created(id=await handlers.create_unit(pool, who, body))
 
@@ -85,14 +110,16 @@ async def list_units(who: Reader, pool: DbPool, area: str | None = AREA):
 
 # --- major matters -------------------------------------------------------------------------------------
 
+
 @router.post("/matters", status_code=201, response_model=api.Created, summary="提交重大事项 / submit a major matter")
 async def submit_matter(body: api.MatterIn, who: Worker, pool: DbPool):
     return api.Created(id=await handlers.submit_matter(pool, who, body))
 
 
 @router.get("/matters", response_model=list[api.MatterView], summary="重大事项 / major matters")
-async def list_matters(who: Reader, pool: DbPool, area: str | None = AREA,
-                       status: Literal["pending", "decided"] | None = None):
+async def list_matters(
+    who: Reader, pool: DbPool, area: str | None = AREA, status: Literal["pending", "decided"] | None = None
+):
     return await handlers.list_matters(pool, listing_area(who, area), status)
 
 

@@ -1,5 +1,6 @@
 """Wiring of the party service (党建引领): organizations and members, major-matter review, whistles
 and small wishes, joint meetings."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -25,6 +26,7 @@ async def _start(app: FastAPI, settings: Settings) -> None:
 
 def _deadlines(app: FastAPI) -> Periodic:
     """Overdue matters and unanswered whistles go up to the township; late actions are flagged."""
+
     async def check() -> None:
         await handlers.escalate_overdue_matters(app.state.pool)
         await whistle_handlers.escalate_unanswered(app.state.pool)
@@ -35,6 +37,10 @@ def _deadlines(app: FastAPI) -> Periodic:
 
 def create_app() -> FastAPI:
     return create_service_app(
-        "party", title="wushe 党建引领 party", routers=[router, whistles_router, meetings_router], on_start=_start,
+        "party",
+        title="wushe 党建引领 party",
+        routers=[router, whistles_router, meetings_router],
+        on_start=_start,
         consumers=[subscribers.HANDLERS, whistle_subscribers.HANDLERS, meeting_subscribers.HANDLERS],
-        periodic=[_deadlines])
+        periodic=[_deadlines],
+    )

@@ -1,6 +1,7 @@
 """Pure rules of the party service's major-matter review (重大事项决策): a committee meeting
 decides only with a quorum, and a proposal passes only with a majority of the whole committee —
 the rules of democratic centralism: 应到会委员半数以上到会方能开会, 赞成票超过应到会委员半数为通过."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -46,7 +47,9 @@ def tally(committee: set[UUID], votes: dict[UUID, str]) -> Tally:
         raise Refused("no_committee", "votes", "党组织尚未登记委员 / the party organization has no committee members")
     strangers = set(votes) - committee
     if strangers:
-        raise Refused("not_on_committee", "votes", f"非本届委员不能表决 / not on the committee: {sorted(map(str, strangers))}")
+        raise Refused(
+            "not_on_committee", "votes", f"非本届委员不能表决 / not on the committee: {sorted(map(str, strangers))}"
+        )
     count = Counter(votes.values())
     return Tally(len(committee), count["for"], count["against"], count["abstain"])
 
@@ -55,15 +58,25 @@ def check_decision(outcome: str, result: Tally, reasons: str) -> None:
     """The outcome must follow from the vote: approval needs a passing vote; a rejection or a
     request for revision needs a vote that did not pass, and its reasons."""
     if not result.has_quorum:
-        raise Refused("quorum", "votes", f"到会委员 {result.present} 人，未超过应到会委员 {result.committee_size} 人的半数，"
-                                         f"不能作出决定 / no quorum: {result.present} of {result.committee_size} present")
+        raise Refused(
+            "quorum",
+            "votes",
+            f"到会委员 {result.present} 人，未超过应到会委员 {result.committee_size} 人的半数，"
+            f"不能作出决定 / no quorum: {result.present} of {result.committee_size} present",
+        )
     if outcome == "approved" and not result.passes:
-        raise Refused("majority", "outcome", f"赞成票 {result.votes_for} 未超过应到会委员半数，不能通过 / "
-                                             f"{result.votes_for} votes for do not make a majority of {result.committee_size}")
+        raise Refused(
+            "majority",
+            "outcome",
+            f"赞成票 {result.votes_for} 未超过应到会委员半数，不能通过 / "
+            f"{result.votes_for} votes for do not make a majority of {result.committee_size}",
+        )
     if outcome != "approved" and result.passes:
         raise Refused("majority", "outcome", "表决已获通过，结果应为同意 / the vote passed: the outcome is approval")
     if outcome != "approved" and not reasons.strip():
-        raise Refused("reasons_required", "reasons", "不同意或退回修改须写明理由 / a rejection or revision needs its reasons")
+        raise Refused(
+            "reasons_required", "reasons", "不同意或退回修改须写明理由 / a rejection or revision needs its reasons"
+        )
 
 
 def review_due(submitted_at: datetime, review: timedelta) -> datetime:

@@ -1,5 +1,6 @@
 """Use cases of the party service: party organizations and their committees, party members
 (在职党员到社区报到), responsible units, and major-matter review (重大事项先议后决)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -39,6 +40,7 @@ def masked_member_name(keyring: Keyring, member) -> str:
 
 # --- organizations and committees -------------------------------------------------------------------
 
+
 async def create_organization(pool: asyncpg.Pool, who: Principal, body: api.OrganizationIn) -> UUID:
     require_jurisdiction(who, body.area_code, hide=False)
     org_id = new_id()
@@ -46,24 +48,46 @@ async def create_organization(pool: asyncpg.Pool, who: Principal, body: api.Orga
         if body.parent_id is not None:
             visible(who, await store.get_organization(uow.conn, body.parent_id))
         try:
-            await store.insert_organization(uow.conn, {
-                "id": org_id, "name": body.name, "kind": body.kind, "area_code": body.area_code,
-                "host_kind": body.host_kind, "host_uscc": body.host_uscc, "parent_id": body.parent_id,
-                "created_by": who.sub, "created_at": now()})
+            await store.insert_organization(
+                uow.conn,
+                {
+                    "id": org_id,
+                    "name": body.name,
+                    "kind": body.kind,
+                    "area_code": body.area_code,
+                    "host_kind": body.host_kind,
+                    "host_uscc": body.host_uscc,
+                    "parent_id": body.parent_id,
+                    "created_by": who.sub,
+                    "created_at": now(),
+                },
+            )
         except asyncpg.UniqueViolationError:
-            raise conflict("该社会组织已登记党组织 / this social organization has a party organization already",
-                           rule="one_per_social_org") from None
+            raise conflict(
+                "该社会组织已登记党组织 / this social organization has a party organization already",
+                rule="one_per_social_org",
+            ) from None
     return org_id
 
 
 async def organization_view(conn, keyring: Keyring, who: Principal, org_id: UUID) -> api.OrganizationView:
     org = visible(who, await store.get_organization(conn, org_id))
-    seats = [api.SeatView(id=s["id"], member_id=s["member_id"], name=masked_member_name(keyring, {"id": s["member_id"],
-                                                                                                "name_enc": s["name_enc"]}),
-                          position=s["position"], part_time=s["part_time"], from_actor=s["from_actor"], since=s["since"])
-             for s in await store.current_seats(conn, org_id)]
-    return api.OrganizationView(**{k: org[k] for k in ("id", "name", "kind", "area_code", "host_kind", "host_uscc",
-                                                      "parent_id")}, committee=seats)
+    seats = [
+        api.SeatView(
+            id=s["id"],
+            member_id=s["member_id"],
+            name=masked_member_name(keyring, {"id": s["member_id"], "name_enc": s["name_enc"]}),
+            position=s["position"],
+            part_time=s["part_time"],
+            from_actor=s["from_actor"],
+            since=s["since"],
+        )
+        for s in await store.current_seats(conn, org_id)
+    ]
+    return api.OrganizationView(
+        **{k: org[k] for k in ("id", "name", "kind", "area_code", "host_kind", "host_uscc", "parent_id")},
+        committee=seats,
+    )
 
 
 async def add_seat(pool: asyncpg.Pool, who: Principal, org_id: UUID, body: api.SeatIn) -> UUID:
@@ -87,7 +111,10 @@ async def end_seat(pool: asyncpg.Pool, who: Principal, org_id: UUID, seat_id: UU
 
 # --- members -----------------------------------------------------------------------------------------
 
-async def register_member(pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.MemberIn) -> api.MemberCreated:
+
+async def register_member(
+    pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.MemberIn
+) -> api.MemberCreated:
     require_jurisdiction(who, body.area_code, hide=False)
     member_id, at = new_id(), now()
     ref = keyring.pseudonym(body.citizen_id, "party_member")
@@ -96,18 +123,38 @@ async def register_member(pool: asyncpg.Pool, keyring: Keyring, who: Principal, 
             raise invalid("org_id", "没有这个党组织 / no such party organization")
         row = body.model_dump(exclude={"name", "phone", "citizen_id"})
         try:
-            added = await store.insert_member(uow.conn, {
-                **row, "id": member_id, "member_ref": ref,
-                "name_enc": keyring.encrypt(body.name, member_context(member_id, "name")),
-                "phone_enc": keyring.encrypt(body.phone, member_context(member_id, "phone")),
-                "registered_by": who.sub, "registered_at": at})
+            added = await store.insert_member(
+                uow.conn,
+                {
+                    **row,
+                    "id": member_id,
+                    "member_ref": ref,
+                    "name_enc": keyring.encrypt(body.name, member_context(member_id, "name")),
+                    "phone_enc": keyring.encrypt(body.phone, member_context(member_id, "phone")),
+                    "registered_by": who.sub,
+                    "registered_at": at,
+                },
+            )
         except asyncpg.UniqueViolationError:  # the login account belongs to another member
             raise invalid("account", "该登录账号已关联其他党员 / this account belongs to another member") from None
         if not added:
-            raise Problem(409, "已报到 / Already registered", "该党员已在社区报到 / this party member is registered",
-                          errors=[{"field": "citizen_id", "message": "already registered", "type": "duplicate"}])
-        uow.emit(PartyMemberRegistered(member_ref=ref, area_code=body.area_code, in_service=body.in_service,
-                                       skills=body.skills, registered_at=at), subject=ref, area_code=body.area_code)
+            raise Problem(
+                409,
+                "已报到 / Already registered",
+                "该党员已在社区报到 / this party member is registered",
+                errors=[{"field": "citizen_id", "message": "already registered", "type": "duplicate"}],
+            )
+        uow.emit(
+            PartyMemberRegistered(
+                member_ref=ref,
+                area_code=body.area_code,
+                in_service=body.in_service,
+                skills=body.skills,
+                registered_at=at,
+            ),
+            subject=ref,
+            area_code=body.area_code,
+        )
     return api.MemberCreated(id=member_id, member_ref=ref)
 
 
@@ -118,31 +165,56 @@ def member_view(keyring: Keyring, row, *, unmasked: bool) -> api.MemberView:
     return api.MemberView(**plain, **{k: row[k] for k in api.MemberView.model_fields if k not in plain})
 
 
-async def read_member(pool: asyncpg.Pool, keyring: Keyring, who: Principal, member_id: UUID,
-                      purpose: str | None) -> api.MemberView:
+async def read_member(
+    pool: asyncpg.Pool, keyring: Keyring, who: Principal, member_id: UUID, purpose: str | None
+) -> api.MemberView:
     """Masked unless the party secretary states a purpose; that read is audited in the same transaction."""
     async with UnitOfWork(pool) as uow:
         row = visible(who, await store.get_member(uow.conn, member_id))
         if purpose is not None:
-            uow.emit(PartyMemberDataRead(record=f"party_member/{member_id}", area_code=row["area_code"], reader=who.sub,
-                                         reader_role=who.role, purpose=purpose, fields=list(MEMBER_PII), read_at=now()),
-                     subject=f"party_member/{member_id}", area_code=row["area_code"])
+            uow.emit(
+                PartyMemberDataRead(
+                    record=f"party_member/{member_id}",
+                    area_code=row["area_code"],
+                    reader=who.sub,
+                    reader_role=who.role,
+                    purpose=purpose,
+                    fields=list(MEMBER_PII),
+                    read_at=now(),
+                ),
+                subject=f"party_member/{member_id}",
+                area_code=row["area_code"],
+            )
     return member_view(keyring, row, unmasked=purpose is not None)
 
 
 # --- major matters ------------------------------------------------------------------------------------
 
+
 async def submit_matter(pool: asyncpg.Pool, who: Principal, body: api.MatterIn) -> UUID:
     require_jurisdiction(who, body.area_code, hide=False)
     matter_id, at = new_id(), now()
     async with UnitOfWork(pool) as uow:
-        await store.insert_matter(uow.conn, {
-            "id": matter_id, "source": "manual", "kind": body.kind, "area_code": body.area_code, "title": body.title,
-            "summary": body.summary, "amount_fen": body.amount_fen, "vital_interests": body.vital_interests,
-            "reasons": domain.matter_reasons(body.kind, body.amount_fen, body.vital_interests,
-                                             party_settings().foundation_threshold_fen),
-            "need_ids": body.need_ids, "submitted_by": who.sub, "submitted_at": at,
-            "due_at": domain.review_due(at, party_settings().matter_review())})
+        await store.insert_matter(
+            uow.conn,
+            {
+                "id": matter_id,
+                "source": "manual",
+                "kind": body.kind,
+                "area_code": body.area_code,
+                "title": body.title,
+                "summary": body.summary,
+                "amount_fen": body.amount_fen,
+                "vital_interests": body.vital_interests,
+                "reasons": domain.matter_reasons(
+                    body.kind, body.amount_fen, body.vital_interests, party_settings().foundation_threshold_fen
+                ),
+                "need_ids": body.need_ids,
+                "submitted_by": who.sub,
+                "submitted_at": at,
+                "due_at": domain.review_due(at, party_settings().matter_review()),
+            },
+        )
     return matter_id
 
 
@@ -150,12 +222,26 @@ async def on_review_requested(conn: asyncpg.Connection, envelopes: list[Envelope
     """A project waits for the party organization: it becomes a matter with a deadline, once."""
     for envelope in envelopes:
         review = envelope.data
-        await store.insert_matter(conn, {
-            "id": new_id(), "source": "project_review", "source_ref": review.review_id, "project_id": review.project_id,
-            "kind": "project", "area_code": review.area_code, "title": review.title, "summary": review.summary,
-            "amount_fen": review.budget_fen, "vital_interests": review.vital_interests, "reasons": review.reasons,
-            "need_ids": review.need_ids, "submitted_by": "projects", "submitted_at": review.requested_at,
-            "due_at": domain.review_due(now(), party_settings().matter_review())})
+        await store.insert_matter(
+            conn,
+            {
+                "id": new_id(),
+                "source": "project_review",
+                "source_ref": review.review_id,
+                "project_id": review.project_id,
+                "kind": "project",
+                "area_code": review.area_code,
+                "title": review.title,
+                "summary": review.summary,
+                "amount_fen": review.budget_fen,
+                "vital_interests": review.vital_interests,
+                "reasons": review.reasons,
+                "need_ids": review.need_ids,
+                "submitted_by": "projects",
+                "submitted_at": review.requested_at,
+                "due_at": domain.review_due(now(), party_settings().matter_review()),
+            },
+        )
 
 
 async def decide(pool: asyncpg.Pool, who: Principal, matter_id: UUID, body: api.DecisionIn) -> None:
@@ -163,8 +249,11 @@ async def decide(pool: asyncpg.Pool, who: Principal, matter_id: UUID, body: api.
     async with UnitOfWork(pool) as uow:
         matter = visible(who, await store.get_matter(uow.conn, matter_id, for_update=True))
         if matter["status"] == "decided":
-            raise conflict("该事项已作出决定，决定不可更改 / the matter is decided; a decision is final",
-                           state="decided", rule="final")
+            raise conflict(
+                "该事项已作出决定，决定不可更改 / the matter is decided; a decision is final",
+                state="decided",
+                rule="final",
+            )
         org = await _deciding_organization(uow.conn, matter)
         committee = {s["id"] for s in await store.current_seats(uow.conn, org["id"])}
         votes = {v.seat_id: v.vote for v in body.votes}
@@ -172,20 +261,51 @@ async def decide(pool: asyncpg.Pool, who: Principal, matter_id: UUID, body: api.
             result = domain.tally(committee, votes)
             domain.check_decision(body.outcome, result, body.reasons)
         except domain.Refused as refused:
-            raise Problem(422, "不符合议事规则 / Against the rules of procedure", str(refused), rule=refused.rule,
-                          errors=[{"field": refused.field, "message": str(refused)}]) from None
+            raise Problem(
+                422,
+                "不符合议事规则 / Against the rules of procedure",
+                str(refused),
+                rule=refused.rule,
+                errors=[{"field": refused.field, "message": str(refused)}],
+            ) from None
         at = now()
-        await store.record_decision(uow.conn, {
-            "matter_id": matter_id, "org_id": org["id"], "outcome": body.outcome, "reasons": body.reasons,
-            "meeting_held_at": body.meeting_held_at, "committee_size": result.committee_size,
-            "votes_for": result.votes_for, "votes_against": result.votes_against, "votes_abstain": result.votes_abstain,
-            "decided_by": who.sub, "decided_at": at}, list(votes.items()))
-        uow.emit(MatterDecided(
-            matter_id=matter_id, source=matter["source"], source_ref=matter["source_ref"], project_id=matter["project_id"],
-            area_code=matter["area_code"], outcome=body.outcome, reasons=body.reasons, votes_for=result.votes_for,
-            votes_against=result.votes_against, votes_abstain=result.votes_abstain,
-            committee_size=result.committee_size, decided_by=who.sub, decided_at=at, need_ids=matter["need_ids"]),
-            subject=str(matter["project_id"] or matter_id), area_code=matter["area_code"])
+        await store.record_decision(
+            uow.conn,
+            {
+                "matter_id": matter_id,
+                "org_id": org["id"],
+                "outcome": body.outcome,
+                "reasons": body.reasons,
+                "meeting_held_at": body.meeting_held_at,
+                "committee_size": result.committee_size,
+                "votes_for": result.votes_for,
+                "votes_against": result.votes_against,
+                "votes_abstain": result.votes_abstain,
+                "decided_by": who.sub,
+                "decided_at": at,
+            },
+            list(votes.items()),
+        )
+        uow.emit(
+            MatterDecided(
+                matter_id=matter_id,
+                source=matter["source"],
+                source_ref=matter["source_ref"],
+                project_id=matter["project_id"],
+                area_code=matter["area_code"],
+                outcome=body.outcome,
+                reasons=body.reasons,
+                votes_for=result.votes_for,
+                votes_against=result.votes_against,
+                votes_abstain=result.votes_abstain,
+                committee_size=result.committee_size,
+                decided_by=who.sub,
+                decided_at=at,
+                need_ids=matter["need_ids"],
+            ),
+            subject=str(matter["project_id"] or matter_id),
+            area_code=matter["area_code"],
+        )
 
 
 async def _deciding_organization(conn, matter) -> asyncpg.Record:
@@ -194,8 +314,10 @@ async def _deciding_organization(conn, matter) -> asyncpg.Record:
     for level in filter(None, (matter["escalated_to"], matter["area_code"])):
         if org := await store.leading_organization(conn, level):
             return org
-    raise conflict("该区域未登记社区党组织，无法表决 / no community party organization is registered here",
-                   rule="no_party_organization")
+    raise conflict(
+        "该区域未登记社区党组织，无法表决 / no community party organization is registered here",
+        rule="no_party_organization",
+    )
 
 
 async def matter_view(conn, who: Principal, matter_id: UUID) -> api.MatterView:
@@ -222,15 +344,25 @@ async def escalate_overdue_matters(pool: asyncpg.Pool, at: datetime | None = Non
         for row in rows:
             target = domain.escalation_target(row["area_code"])
             await store.mark_matter_escalated(uow.conn, row["id"], at, target)
-            uow.emit(MatterEscalated(matter_id=row["id"], area_code=row["area_code"], escalated_to=target,
-                                     due_at=row["due_at"], escalated_at=at), subject=str(row["id"]),
-                     area_code=row["area_code"])
-            await store.add_agenda_item(uow.conn, "escalated_matter", row["id"], row["area_code"],
-                                        f"重大事项逾期未决：{row['title']}", at)
+            uow.emit(
+                MatterEscalated(
+                    matter_id=row["id"],
+                    area_code=row["area_code"],
+                    escalated_to=target,
+                    due_at=row["due_at"],
+                    escalated_at=at,
+                ),
+                subject=str(row["id"]),
+                area_code=row["area_code"],
+            )
+            await store.add_agenda_item(
+                uow.conn, "escalated_matter", row["id"], row["area_code"], f"重大事项逾期未决：{row['title']}", at
+            )
     return len(rows)
 
 
 # --- responsible units --------------------------------------------------------------------------------
+
 
 async def create_unit(pool: asyncpg.Pool, who: Principal, body: api.UnitIn) -> UUID:
     require_jurisdiction(who, body.area_code, hide=False)
@@ -241,6 +373,10 @@ async def create_unit(pool: asyncpg.Pool, who: Principal, body: api.UnitIn) -> U
         except asyncpg.UniqueViolationError:
             raise invalid("account", "该登录账号已关联其他单位 / this account belongs to another unit") from None
         if not added:
-            raise Problem(409, "已登记 / Already registered", "本区域已有同名责任单位 / a unit of this name is registered here",
-                          errors=[{"field": "name", "message": "duplicate", "type": "duplicate"}])
+            raise Problem(
+                409,
+                "已登记 / Already registered",
+                "本区域已有同名责任单位 / a unit of this name is registered here",
+                errors=[{"field": "name", "message": "duplicate", "type": "duplicate"}],
+            )
     return unit_id

@@ -1,4 +1,5 @@
 """Events the party service's matters consume (whistles and meetings have their own)."""
+
 from __future__ import annotations
 
 from kit.wiring import offer

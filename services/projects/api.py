@@ -1,5 +1,6 @@
 """HTTP routes of the project library and procurement. Every route checks role × jurisdiction;
 organizations act through their administrators (role org_admin, listed on the organization)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
@@ -28,8 +29,18 @@ StatsReader = Annotated[Principal, Depends(require(*STATS_READERS))]
 OrgAdmin = Annotated[Principal, Depends(require(Role.ORG_ADMIN))]
 WorkerOrOrgAdmin = Annotated[Principal, Depends(require(*WORKERS, Role.ORG_ADMIN))]
 CivilAffairs = Annotated[Principal, Depends(require(Role.CIVIL_AFFAIRS))]
-Status = Literal["draft", "review_pending", "funding_pending", "funding_rejected", "funded", "published", "procured",
-                 "delivered", "evaluated", "closed"]
+Status = Literal[
+    "draft",
+    "review_pending",
+    "funding_pending",
+    "funding_rejected",
+    "funded",
+    "published",
+    "procured",
+    "delivered",
+    "evaluated",
+    "closed",
+]
 
 
 @router.post("/projects", status_code=201, response_model=api.Created, summary="项目入库 / propose a project")
@@ -61,10 +72,16 @@ async def demands(who: DemandReader, pool: DbPool, area: str | None = Query(defa
 
 
 @router.get("/projects", response_model=list[api.ProjectView], summary="项目库 / the project library")
-async def list_projects(who: Reader, pool: DbPool, area: str | None = Query(default=None), status: Status | None = None,
-                        need_id: UUID | None = Query(default=None, description="只列出服务该需求的项目 / projects serving this need"),
-                        organization_uscc: str | None = Query(default=None, max_length=18,
-                                                              description="只列出该组织承接的项目 / awarded to it")):
+async def list_projects(
+    who: Reader,
+    pool: DbPool,
+    area: str | None = Query(default=None),
+    status: Status | None = None,
+    need_id: UUID | None = Query(default=None, description="只列出服务该需求的项目 / projects serving this need"),
+    organization_uscc: str | None = Query(
+        default=None, max_length=18, description="只列出该组织承接的项目 / awarded to it"
+    ),
+):
     area = listing_area(who, area)
     rows = await store.list_projects(pool, area, status, need_id, organization_uscc)
     if who.role == Role.ORG_ADMIN:
@@ -74,17 +91,22 @@ async def list_projects(who: Reader, pool: DbPool, area: str | None = Query(defa
 
 # before /projects/{project_id}, which would take "stats" for an id
 @router.get("/projects/stats", response_model=api.ProjectStats, summary="项目统计 / the project library of an area")
-async def project_stats(who: StatsReader, pool: DbPool,
-                        area: str | None = Query(default=None, description="默认为令牌辖区 / defaults to your area")
-                        ) -> api.ProjectStats:
+async def project_stats(
+    who: StatsReader,
+    pool: DbPool,
+    area: str | None = Query(default=None, description="默认为令牌辖区 / defaults to your area"),
+) -> api.ProjectStats:
     area = listing_area(who, area)
     row = await store.project_stats(pool, area)
     return api.ProjectStats(
-        area_code=area, by_status={s: row["by_status"].get(s, 0) for s in get_args(Status)},
-        budget_fen=row["budget_fen"], awarded_fen=row["awarded_fen"],
+        area_code=area,
+        by_status={s: row["by_status"].get(s, 0) for s in get_args(Status)},
+        budget_fen=row["budget_fen"],
+        awarded_fen=row["awarded_fen"],
         by_grade={code: row["by_grade"].get(code, 0) for _, code, _ in domain.GRADES},
         mean_score=round(row["mean_score"], 2) if row["mean_score"] is not None else None,
-        organizations_delivering=row["organizations"])
+        organizations_delivering=row["organizations"],
+    )
 
 
 @router.get("/projects/{project_id}", response_model=api.ProjectView, summary="项目详情 / a project")
@@ -97,15 +119,26 @@ async def project_view(project_id: UUID, pool, who: Principal) -> api.ProjectVie
     evaluation = await store.get_evaluation(pool, project_id)
     bids = await _disclosed_bids(pool, who, project)
     sealed = project["status"] == "published"  # scores stay with the panel until the award
-    return _view(project, funding=[api.FundingView.model_validate(dict(f)) for f in await store.funding_of(pool, project_id)
-                                   if f["status"] != "superseded"],
-                 bids=[api.BidView(**{k: b[k] for k in ("id", "organization_uscc", "price_fen", "status", "submitted_at")},
-                                   score=None if sealed or b["score"] is None else round(b["score"], 2),
-                                   scored_by=b["scored_by"]) for b in bids],
-                 milestones=[api.MilestoneView.model_validate(dict(m)) for m in await store.milestones_of(pool, project_id)],
-                 volunteer_tasks=[api.TaskView.model_validate(dict(t)) for t in await store.tasks_of(pool, project_id)],
-                 awaiting_feedback=await handlers.awaiting_feedback(pool, project),
-                 evaluation=handlers.evaluation_view(evaluation) if evaluation else None)
+    return _view(
+        project,
+        funding=[
+            api.FundingView.model_validate(dict(f))
+            for f in await store.funding_of(pool, project_id)
+            if f["status"] != "superseded"
+        ],
+        bids=[
+            api.BidView(
+                **{k: b[k] for k in ("id", "organization_uscc", "price_fen", "status", "submitted_at")},
+                score=None if sealed or b["score"] is None else round(b["score"], 2),
+                scored_by=b["scored_by"],
+            )
+            for b in bids
+        ],
+        milestones=[api.MilestoneView.model_validate(dict(m)) for m in await store.milestones_of(pool, project_id)],
+        volunteer_tasks=[api.TaskView.model_validate(dict(t)) for t in await store.tasks_of(pool, project_id)],
+        awaiting_feedback=await handlers.awaiting_feedback(pool, project),
+        evaluation=handlers.evaluation_view(evaluation) if evaluation else None,
+    )
 
 
 async def _disclosed_bids(pool, who: Principal, project) -> list:
@@ -126,6 +159,7 @@ def _view(row, **parts) -> api.ProjectView:
 
 
 # --- procurement --------------------------------------------------------------------------------------------
+
 
 @router.post("/projects/{project_id}/publication", summary="发布招标公告 / open the call for bids")
 async def publish(project_id: UUID, body: api.PublicationIn, who: Worker, pool: DbPool):
@@ -157,9 +191,11 @@ async def award(project_id: UUID, who: Worker, pool: DbPool):
 
 # --- delivery and evaluation --------------------------------------------------------------------------------
 
+
 @router.post("/projects/{project_id}/milestones/{milestone_id}/report", summary="报告里程碑 / report a milestone")
-async def report(project_id: UUID, milestone_id: UUID, body: api.MilestoneReportIn, who: OrgAdmin,
-                 pool: DbPool) -> dict:
+async def report(
+    project_id: UUID, milestone_id: UUID, body: api.MilestoneReportIn, who: OrgAdmin, pool: DbPool
+) -> dict:
     await handlers.report_milestone(pool, who, project_id, milestone_id, body)
     return {"id": milestone_id, "status": "reported"}
 
@@ -170,8 +206,12 @@ async def accept(project_id: UUID, milestone_id: UUID, who: Worker, pool: DbPool
     return {"id": milestone_id, "status": "accepted", "project_status": status}
 
 
-@router.post("/projects/{project_id}/volunteer-tasks", status_code=201, response_model=api.Created,
-             summary="为项目招募志愿者 / ask for volunteers")
+@router.post(
+    "/projects/{project_id}/volunteer-tasks",
+    status_code=201,
+    response_model=api.Created,
+    summary="为项目招募志愿者 / ask for volunteers",
+)
 async def request_volunteers(project_id: UUID, body: api.VolunteerTaskIn, who: WorkerOrOrgAdmin, pool: DbPool):
     return api.Created(id=await handlers.request_volunteers(pool, who, project_id, body))
 
@@ -187,10 +227,29 @@ async def nominate(project_id: UUID, body: api.NominationIn, who: CivilAffairs, 
     return {"id": project_id, "kind": body.kind}
 
 
-@router.get("/public/showcase", response_model=list[api.ShowcaseItem], summary="优秀项目展示（公开）/ the public showcase")
+@router.get(
+    "/public/showcase", response_model=list[api.ShowcaseItem], summary="优秀项目展示（公开）/ the public showcase"
+)
 async def showcase(pool: DbPool) -> list[api.ShowcaseItem]:
     zh = {code: label for _, code, label in domain.GRADES}
-    return [api.ShowcaseItem(**{k: r[k] for k in ("project_id", "title", "area_code", "organization_uscc", "year",
-                                                  "score", "resident_satisfaction", "nominations", "citation")},
-                             area_name=(area.name if (area := lookup(r["area_code"])) else ""), grade_zh=zh[r["grade"]])
-            for r in await store.showcase(pool)]
+    return [
+        api.ShowcaseItem(
+            **{
+                k: r[k]
+                for k in (
+                    "project_id",
+                    "title",
+                    "area_code",
+                    "organization_uscc",
+                    "year",
+                    "score",
+                    "resident_satisfaction",
+                    "nominations",
+                    "citation",
+                )
+            },
+            area_name=(area.name if (area := lookup(r["area_code"])) else ""),
+            grade_zh=zh[r["grade"]],
+        )
+        for r in await store.showcase(pool)
+    ]

@@ -1,5 +1,6 @@
 """Wiring of the projects service (社会组织 · 项目库): the organization registry and service
 platforms, the project library and its saga, procurement, delivery and evaluation."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -14,10 +15,16 @@ from services.projects.venture.api import router as venture_router
 
 
 def _deadlines(app: FastAPI) -> Periodic:
-    return Periodic("projects-deadlines", projects_settings().check_interval_s,
-                    lambda: handlers.close_expired(app.state.pool))
+    return Periodic(
+        "projects-deadlines", projects_settings().check_interval_s, lambda: handlers.close_expired(app.state.pool)
+    )
 
 
 def create_app() -> FastAPI:
-    return create_service_app("projects", title="wushe 社会组织 · 项目库 projects", routers=[registry_router, router, venture_router],
-                              consumers=[subscribers.HANDLERS], periodic=[_deadlines])
+    return create_service_app(
+        "projects",
+        title="wushe 社会组织 · 项目库 projects",
+        routers=[registry_router, router, venture_router],
+        consumers=[subscribers.HANDLERS],
+        periodic=[_deadlines],
+    )

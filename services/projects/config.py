@@ -1,5 +1,6 @@
 """The projects service's own settings (prefix WUSHE_PROJECTS_): the party gate, deadlines and the
 evaluation weights (validated at start: residents' satisfaction must weigh the most)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,9 +15,9 @@ from services.projects.domain import check_evaluation_weights
 class ProjectsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WUSHE_PROJECTS_", extra="ignore")
 
-    review_threshold_fen: int = 5_000_000       # from 50,000 元 a project goes to the party organization
-    review_timeout_days: float = 30             # a project not decided by then is closed (review_timed_out)
-    min_bid_days: float = 0                     # shortest call for bids (0: any future deadline)
+    review_threshold_fen: int = 5_000_000  # from 50,000 元 a project goes to the party organization
+    review_timeout_days: float = 30  # a project not decided by then is closed (review_timed_out)
+    min_bid_days: float = 0  # shortest call for bids (0: any future deadline)
     evaluation_weights: dict[str, float] = {"resident_satisfaction": 50, "indicators": 30, "third_party": 20}
     check_interval_s: float = 30
     # a fund opened a moment ago reaches this service by event (FundOpened): a funding line naming a

@@ -1,6 +1,7 @@
 """Pure rules of the projects service (社会组织 · 项目库): who may bid, how bids are scored and
 ranked, when a project needs the party organization, and how a finished project is graded —
 residents' satisfaction being "the most important standard" (policy 三(四))."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -28,10 +29,14 @@ class Ineligible(ValueError):
 
 # --- the party gate ------------------------------------------------------------------------------------
 
+
 def review_reasons(vital_interests: bool, budget_fen: int, threshold_fen: int) -> list[str]:
     """Why a project must go to the community party organization before publication (empty: it need not)."""
-    return [r for r, applies in (("vital_interests", vital_interests), ("budget_threshold", budget_fen >= threshold_fen))
-            if applies]
+    return [
+        r
+        for r, applies in (("vital_interests", vital_interests), ("budget_threshold", budget_fen >= threshold_fen))
+        if applies
+    ]
 
 
 # --- funding --------------------------------------------------------------------------------------------
@@ -52,18 +57,24 @@ def funding_refusal(fund: Mapping | None, project_area: str) -> str | None:
 
 # --- eligibility ----------------------------------------------------------------------------------------
 
+
 def check_eligible(org: Mapping, project_area: str, year: int, grades: Mapping[int, str]) -> None:
     """Unregistered (or deregistered) organizations, those registered outside the project's area,
     and those graded 不合格 the year before may not bid."""
     if org.get("status") != "registered":
         raise Ineligible("unregistered", "社会组织未登记或已注销 / the organization is not registered")
     if not contains(org["area_code"], project_area):
-        raise Ineligible("outside_area", "社会组织的登记区域不含项目所在地 / the project is outside the organization's area")
+        raise Ineligible(
+            "outside_area", "社会组织的登记区域不含项目所在地 / the project is outside the organization's area"
+        )
     if grades.get(year - 1) == "unqualified":
-        raise Ineligible("graded_unqualified", f"{year - 1} 年度评估不合格，本年度不得承接 / graded unqualified last year")
+        raise Ineligible(
+            "graded_unqualified", f"{year - 1} 年度评估不合格，本年度不得承接 / graded unqualified last year"
+        )
 
 
 # --- scoring bids -----------------------------------------------------------------------------------------
+
 
 def weighted_score(weights: Mapping[str, float], scores: Mapping[str, float]) -> float:
     """One evaluator's score of a bid, 0–100: each criterion scored 0–100, weighted."""

@@ -1,5 +1,6 @@
 """The projects service's SQL for the project library, funding, bids, milestones and evaluation
 (the registry keeps its own in registry/store.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,12 +14,15 @@ from kit.db import Conn
 
 # --- projects ------------------------------------------------------------------------------------------
 
+
 async def insert_project(conn: Conn, row: dict) -> None:
     await db.insert(conn, "projects", row)
 
 
 async def get_project(conn: Conn, project_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM projects WHERE id = $1" + (" FOR UPDATE" if for_update else ""), project_id)
+    return await conn.fetchrow(
+        "SELECT * FROM projects WHERE id = $1" + (" FOR UPDATE" if for_update else ""), project_id
+    )
 
 
 async def project_by_review(conn: Conn, review_id: UUID) -> asyncpg.Record | None:
@@ -29,13 +33,19 @@ async def update_project(conn: Conn, project_id: UUID, at: datetime, **changes) 
     await db.update(conn, "projects", project_id, **{**changes, "updated_at": at})
 
 
-async def list_projects(conn: Conn, area: str, status: str | None, need_id: UUID | None = None,
-                        organization_uscc: str | None = None) -> list[asyncpg.Record]:
+async def list_projects(
+    conn: Conn, area: str, status: str | None, need_id: UUID | None = None, organization_uscc: str | None = None
+) -> list[asyncpg.Record]:
     """`need_id`: only the projects serving that need; `organization_uscc`: only those awarded to it."""
     return await conn.fetch(
         """SELECT * FROM projects WHERE area_code LIKE $1 AND ($2::text IS NULL OR status = $2)
               AND ($3::uuid IS NULL OR $3 = ANY(need_ids)) AND ($4::text IS NULL OR organization_uscc = $4)
-           ORDER BY proposed_at DESC LIMIT 500""", code_prefix(area) + "%", status, need_id, organization_uscc)
+           ORDER BY proposed_at DESC LIMIT 500""",
+        code_prefix(area) + "%",
+        status,
+        need_id,
+        organization_uscc,
+    )
 
 
 async def project_stats(conn: Conn, area: str) -> asyncpg.Record:
@@ -51,12 +61,16 @@ async def project_stats(conn: Conn, area: str) -> asyncpg.Record:
                   (SELECT coalesce(jsonb_object_agg(grade, n), '{}') FROM
                        (SELECT grade, count(*) AS n FROM graded GROUP BY grade) g) AS by_grade,
                   (SELECT avg(score) FROM graded) AS mean_score""",
-        code_prefix(area) + "%")
+        code_prefix(area) + "%",
+    )
 
 
 async def claim_review_timeouts(conn: asyncpg.Connection, at: datetime) -> list[asyncpg.Record]:
-    return await conn.fetch("""SELECT * FROM projects WHERE status = 'review_pending' AND review_due <= $1
-                               ORDER BY review_due LIMIT 200 FOR UPDATE SKIP LOCKED""", at)
+    return await conn.fetch(
+        """SELECT * FROM projects WHERE status = 'review_pending' AND review_due <= $1
+                               ORDER BY review_due LIMIT 200 FOR UPDATE SKIP LOCKED""",
+        at,
+    )
 
 
 async def claim_closed_calls(conn: asyncpg.Connection, at: datetime) -> list[asyncpg.Record]:
@@ -64,10 +78,13 @@ async def claim_closed_calls(conn: asyncpg.Connection, at: datetime) -> list[asy
     return await conn.fetch(
         """SELECT * FROM projects p WHERE status = 'published' AND bid_deadline <= $1
            AND NOT EXISTS (SELECT 1 FROM bids b WHERE b.project_id = p.id AND b.status = 'active')
-           ORDER BY bid_deadline LIMIT 200 FOR UPDATE SKIP LOCKED""", at)
+           ORDER BY bid_deadline LIMIT 200 FOR UPDATE SKIP LOCKED""",
+        at,
+    )
 
 
 # --- funding -------------------------------------------------------------------------------------------
+
 
 async def insert_funding(conn: Conn, rows: list[dict]) -> None:
     for row in rows:
@@ -83,12 +100,16 @@ async def decide_funding(conn: Conn, request_id: UUID, at: datetime, **decision)
     sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(decision, start=3))
     return await conn.fetchrow(
         f"UPDATE funding SET decided_at = $2, {sets} WHERE request_id = $1 AND status = 'requested' RETURNING *",
-        request_id, at, *decision.values())
+        request_id,
+        at,
+        *decision.values(),
+    )
 
 
 async def supersede_refused_funding(conn: Conn, project_id: UUID) -> None:
-    await conn.execute("UPDATE funding SET status = 'superseded' WHERE project_id = $1 AND status <> 'committed'",
-                       project_id)
+    await conn.execute(
+        "UPDATE funding SET status = 'superseded' WHERE project_id = $1 AND status <> 'committed'", project_id
+    )
 
 
 async def committed_remaining(conn: Conn, project_id: UUID) -> list[asyncpg.Record]:
@@ -97,7 +118,9 @@ async def committed_remaining(conn: Conn, project_id: UUID) -> list[asyncpg.Reco
         """SELECT f.commitment_id, f.amount_fen - coalesce(sum(m.amount_fen), 0)::bigint AS remaining
            FROM funding f LEFT JOIN milestones m ON m.commitment_id = f.commitment_id
            WHERE f.project_id = $1 AND f.status = 'committed'
-           GROUP BY f.commitment_id, f.amount_fen, f.requested_at ORDER BY f.requested_at""", project_id)
+           GROUP BY f.commitment_id, f.amount_fen, f.requested_at ORDER BY f.requested_at""",
+        project_id,
+    )
 
 
 async def add_known_fund(conn: Conn, row: dict) -> None:
@@ -111,6 +134,7 @@ async def known_funds(conn: Conn, fund_ids: list[UUID]) -> dict[UUID, asyncpg.Re
 
 
 # --- bids ------------------------------------------------------------------------------------------------
+
 
 async def insert_bid(conn: Conn, row: dict) -> bool:
     """False when the organization has an active bid on the project already."""
@@ -133,15 +157,20 @@ async def bids_with_scores(conn: Conn, project_id: UUID) -> list[asyncpg.Record]
     return await conn.fetch(
         """SELECT b.*, avg(s.total) AS score, count(s.bid_id) AS scored_by FROM bids b
            LEFT JOIN bid_scores s ON s.bid_id = b.id WHERE b.project_id = $1
-           GROUP BY b.id ORDER BY b.submitted_at""", project_id)
+           GROUP BY b.id ORDER BY b.submitted_at""",
+        project_id,
+    )
 
 
 async def insert_score(conn: Conn, row: dict) -> bool:
-    return await db.insert(conn, "bid_scores", row,
-                           "ON CONFLICT (bid_id, evaluator) DO NOTHING RETURNING true") is not None
+    return (
+        await db.insert(conn, "bid_scores", row, "ON CONFLICT (bid_id, evaluator) DO NOTHING RETURNING true")
+        is not None
+    )
 
 
 # --- milestones, feedback, evaluation ---------------------------------------------------------------------
+
 
 async def insert_milestones(conn: Conn, rows: list[dict]) -> None:
     for row in rows:
@@ -153,8 +182,9 @@ async def milestones_of(conn: Conn, project_id: UUID) -> list[asyncpg.Record]:
 
 
 async def get_milestone(conn: Conn, project_id: UUID, milestone_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM milestones WHERE id = $1 AND project_id = $2 FOR UPDATE",
-                               milestone_id, project_id)
+    return await conn.fetchrow(
+        "SELECT * FROM milestones WHERE id = $1 AND project_id = $2 FOR UPDATE", milestone_id, project_id
+    )
 
 
 async def update_milestone(conn: Conn, milestone_id: UUID, **changes) -> None:
@@ -175,18 +205,27 @@ async def record_feedback(conn: Conn, event_id: UUID, need_id: UUID, satisfactio
         """INSERT INTO project_feedback (event_id, project_id, need_id, satisfaction, given_at)
            SELECT $1, id, $2, $3, $4 FROM projects WHERE $2 = ANY(need_ids)
               AND status IN ('procured', 'delivered', 'evaluated')
-           ON CONFLICT DO NOTHING""", event_id, need_id, satisfaction, at)
+           ON CONFLICT DO NOTHING""",
+        event_id,
+        need_id,
+        satisfaction,
+        at,
+    )
 
 
 async def judged_needs(conn: Conn, project_id: UUID) -> set[UUID]:
     """The project's needs whose residents have given feedback (since it was procured)."""
-    return {r["need_id"] for r in
-            await conn.fetch("SELECT DISTINCT need_id FROM project_feedback WHERE project_id = $1", project_id)}
+    return {
+        r["need_id"]
+        for r in await conn.fetch("SELECT DISTINCT need_id FROM project_feedback WHERE project_id = $1", project_id)
+    }
 
 
 async def feedback_of(conn: Conn, project_id: UUID) -> list[int]:
-    return [r["satisfaction"] for r in
-            await conn.fetch("SELECT satisfaction FROM project_feedback WHERE project_id = $1", project_id)]
+    return [
+        r["satisfaction"]
+        for r in await conn.fetch("SELECT satisfaction FROM project_feedback WHERE project_id = $1", project_id)
+    ]
 
 
 async def insert_evaluation(conn: Conn, row: dict) -> None:
@@ -207,18 +246,23 @@ async def showcase(conn: Conn) -> list[asyncpg.Record]:
                   e.resident_satisfaction, array_agg(n.kind ORDER BY n.kind) AS nominations,
                   string_agg(n.citation, ' ' ORDER BY n.kind) AS citation
            FROM nominations n JOIN evaluations e ON e.project_id = n.project_id JOIN projects p ON p.id = n.project_id
-           GROUP BY p.id, e.project_id ORDER BY e.year DESC, e.score DESC LIMIT 200""")
+           GROUP BY p.id, e.project_id ORDER BY e.year DESC, e.score DESC LIMIT 200"""
+    )
 
 
 # --- the demand pool ----------------------------------------------------------------------------------------
+
 
 async def add_demand(conn: Conn, row: dict) -> None:
     await db.insert(conn, "demands", row, "ON CONFLICT (kind, ref_id) DO NOTHING")
 
 
 async def open_demands(conn: Conn, area: str) -> list[asyncpg.Record]:
-    return await conn.fetch("""SELECT * FROM demands WHERE area_code LIKE $1 AND project_id IS NULL
-                               ORDER BY received_at LIMIT 500""", code_prefix(area) + "%")
+    return await conn.fetch(
+        """SELECT * FROM demands WHERE area_code LIKE $1 AND project_id IS NULL
+                               ORDER BY received_at LIMIT 500""",
+        code_prefix(area) + "%",
+    )
 
 
 async def take_demands(conn: Conn, project_id: UUID, need_ids: list[UUID], action_id: UUID | None) -> None:
@@ -226,7 +270,10 @@ async def take_demands(conn: Conn, project_id: UUID, need_ids: list[UUID], actio
     await conn.execute(
         """UPDATE demands SET project_id = $1 WHERE project_id IS NULL
            AND ((kind = 'need' AND ref_id = ANY($2::uuid[])) OR (kind = 'joint_meeting' AND ref_id = $3))""",
-        project_id, need_ids, action_id)
+        project_id,
+        need_ids,
+        action_id,
+    )
 
 
 async def get_demand(conn: Conn, kind: str, ref_id: UUID) -> asyncpg.Record | None:

@@ -1,4 +1,5 @@
 """Wiring of the volunteers service (志愿者 + 社工)."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -21,7 +22,8 @@ async def _start(app: FastAPI, settings: Settings) -> None:
 
 def create_app() -> FastAPI:
     return create_service_app(
-        "volunteers", title="wushe 志愿服务 volunteers",
+        "volunteers",
+        title="wushe 志愿服务 volunteers",
         # organization first: /volunteers/stats
         routers=[organization_router, router, timebank_router, certificates_router],
         on_start=_start,

@@ -1,6 +1,7 @@
 """The volunteers service's own settings (prefix WUSHE_VOLUNTEERS_): how far the times of an hours
 record may stray from the clock and from the task's time window, and the longest single record
 accepted without a verifier's override. (The time bank has its own: WUSHE_TIMEBANK_.)"""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,10 +22,12 @@ class VolunteersSettings(BaseSettings):
     max_log_minutes: int = Field(default=8 * 60, ge=60, le=24 * 60)  # longer: verified only with an override
 
     def hour_limits(self) -> HourLimits:
-        return HourLimits(skew=timedelta(minutes=self.clock_skew_minutes),
-                          before_window=timedelta(hours=self.window_before_hours),
-                          after_window=timedelta(hours=self.window_after_hours),
-                          max_log_minutes=self.max_log_minutes)
+        return HourLimits(
+            skew=timedelta(minutes=self.clock_skew_minutes),
+            before_window=timedelta(hours=self.window_before_hours),
+            after_window=timedelta(hours=self.window_after_hours),
+            max_log_minutes=self.max_log_minutes,
+        )
 
 
 @lru_cache

@@ -1,5 +1,6 @@
 """Pure rules of the volunteers service: the explained matching score, the batch assignment,
 and the rules for hours. No I/O."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ MAX_MINUTES_PER_DAY = 12 * 60  # more than this in a day is flagged for review
 
 
 # --- matching ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TaskSpec:
@@ -48,10 +50,22 @@ class Candidate:
     mean_satisfaction: float | None = None  # residents' 1–5 judgement of tasks served
 
 
-WEIGHTS = {"skills": 0.35, "distance": 0.20, "availability": 0.20, "fairness": 0.10, "reliability": 0.10,
-           "satisfaction": 0.05}
-LABELS = {"skills": "技能匹配", "distance": "距离", "availability": "时间匹配", "fairness": "工作量均衡",
-          "reliability": "守约", "satisfaction": "居民满意度"}
+WEIGHTS = {
+    "skills": 0.35,
+    "distance": 0.20,
+    "availability": 0.20,
+    "fairness": 0.10,
+    "reliability": 0.10,
+    "satisfaction": 0.05,
+}
+LABELS = {
+    "skills": "技能匹配",
+    "distance": "距离",
+    "availability": "时间匹配",
+    "fairness": "工作量均衡",
+    "reliability": "守约",
+    "satisfaction": "居民满意度",
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +89,9 @@ def skill_fit(required: tuple[str, ...], skills: frozenset[str]) -> Part:
     if not required:
         return Part("skills", 1.0, "任务不要求特定技能 / no skills required")
     have = [s for s in required if s in skills]
-    return Part("skills", len(have) / len(required), f"具备 {len(have)}/{len(required)} 项技能：{'、'.join(have) or '无'}")
+    return Part(
+        "skills", len(have) / len(required), f"具备 {len(have)}/{len(required)} 项技能：{'、'.join(have) or '无'}"
+    )
 
 
 def distance(task_area: str, home: str, service_areas: tuple[str, ...]) -> Part:
@@ -158,7 +174,11 @@ def assign_batch(tasks: list[TaskSpec], candidates: list[Candidate]) -> tuple[li
         return [], 0.0
     matrix = np.array([[_eligible_score(t, c) for t in columns] for c in candidates])
     rows, cols = linear_sum_assignment(matrix, maximize=True)
-    chosen = [(columns[j].id, candidates[i].id, float(matrix[i, j])) for i, j in zip(rows, cols, strict=False) if matrix[i, j] > 0]
+    chosen = [
+        (columns[j].id, candidates[i].id, float(matrix[i, j]))
+        for i, j in zip(rows, cols, strict=False)
+        if matrix[i, j] > 0
+    ]
     return chosen, round(sum(s for *_, s in chosen), 4)
 
 
@@ -181,6 +201,7 @@ def _eligible_score(task: TaskSpec, c: Candidate) -> float:
 
 
 # --- hours -------------------------------------------------------------------------------------
+
 
 class HoursRefused(ValueError):
     def __init__(self, field: str, message: str) -> None:
@@ -210,6 +231,7 @@ def flagged(day_minutes_before: int, minutes: int) -> bool:
 
 # --- trust in hours: times that happened, records a verifier can believe ---------------------------
 
+
 @dataclass(frozen=True)
 class HourLimits:
     skew: timedelta = timedelta(minutes=5)  # a clock a little ahead of ours
@@ -222,8 +244,14 @@ def _local(at: datetime) -> str:
     return f"{at.astimezone(LOCAL):%Y-%m-%d %H:%M}"
 
 
-def check_time(field: str, at: datetime, now: datetime, window_start: datetime | None,
-               window_end: datetime | None, limits: HourLimits) -> None:
+def check_time(
+    field: str,
+    at: datetime,
+    now: datetime,
+    window_start: datetime | None,
+    window_end: datetime | None,
+    limits: HourLimits,
+) -> None:
     """A check-in or check-out must have happened (not in the future, beyond a small clock skew)
     and lie within the task's time window, give or take the tolerance. A task without a window
     has only the first rule."""
@@ -233,8 +261,11 @@ def check_time(field: str, at: datetime, now: datetime, window_start: datetime |
     late = window_end is not None and at > window_end + limits.after_window
     if early or late:
         span = f"{_local(window_start) if window_start else '…'} – {_local(window_end) if window_end else '…'}"
-        raise HoursRefused(field, f"时间不在任务时段（{span}，北京时间）前后允许的范围内 / "
-                                  "the time lies outside the task's time window and its tolerance")
+        raise HoursRefused(
+            field,
+            f"时间不在任务时段（{span}，北京时间）前后允许的范围内 / "
+            "the time lies outside the task's time window and its tolerance",
+        )
 
 
 def needs_override(minutes: int, limits: HourLimits) -> bool:
@@ -248,13 +279,17 @@ def check_approval(needs_override: bool, override: bool, reason: str) -> None:
     if not needs_override:
         return
     if not override:
-        raise HoursRefused("override", "单次服务时长超过上限，核实须明确确认（override）并说明理由 / "
-                                       "this record is longer than the limit: approving it needs an explicit override")
+        raise HoursRefused(
+            "override",
+            "单次服务时长超过上限，核实须明确确认（override）并说明理由 / "
+            "this record is longer than the limit: approving it needs an explicit override",
+        )
     if not reason.strip():
         raise HoursRefused("reason", "确认超时长记录须说明理由 / an override needs a reason")
 
 
 # --- scope of an organization ------------------------------------------------------------------
+
 
 def organizer_refs(sub: str) -> list[str]:
     """The `created_by` of an organization's tasks: the ones it created by hand, and the ones it

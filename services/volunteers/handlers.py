@@ -1,4 +1,5 @@
 """Use cases of the volunteers service, each inside one unit of work."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,21 +31,24 @@ PII = ("name", "citizen_id", "phone")
 WORKERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
 
 
-
 def _ctx(volunteer_id, field: str) -> bytes:
     return f"volunteers/{volunteer_id}/{field}".encode()
 
 
 # where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
-ENCRYPTED = (Encrypted("volunteers", fields(_ctx, {**{f"{f}_enc": f for f in PII}, "sw_certificate_enc": "certificate"})
-                       + tuple(Field("guardian_consent", f"guardian_{f}", _ctx, json_key=f"guardian_{f}_enc")
-                               for f in ("name", "phone"))),)
-
-
-
+ENCRYPTED = (
+    Encrypted(
+        "volunteers",
+        fields(_ctx, {**{f"{f}_enc": f for f in PII}, "sw_certificate_enc": "certificate"})
+        + tuple(
+            Field("guardian_consent", f"guardian_{f}", _ctx, json_key=f"guardian_{f}_enc") for f in ("name", "phone")
+        ),
+    ),
+)
 
 
 # --- registration -----------------------------------------------------------------------------------
+
 
 async def register(pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.VolunteerIn) -> api.VolunteerCreated:
     at, volunteer_id = now(), new_id()
@@ -58,47 +62,97 @@ async def register(pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: a
     consent = None
     if body.guardian_consent is not None:
         g = body.guardian_consent
-        consent = {"guardian_name_enc": keyring.encrypt(g.guardian_name, _ctx(volunteer_id, "guardian_name")).hex(),
-                   "guardian_phone_enc": keyring.encrypt(g.guardian_phone, _ctx(volunteer_id, "guardian_phone")).hex(),
-                   "given_at": g.given_at.isoformat()}
+        consent = {
+            "guardian_name_enc": keyring.encrypt(g.guardian_name, _ctx(volunteer_id, "guardian_name")).hex(),
+            "guardian_phone_enc": keyring.encrypt(g.guardian_phone, _ctx(volunteer_id, "guardian_phone")).hex(),
+            "given_at": g.given_at.isoformat(),
+        }
     sw = body.social_worker
     async with UnitOfWork(pool) as uow:
-        added = await store.insert_volunteer(uow.conn, {
-            "id": volunteer_id, "volunteer_ref": ref, "area_code": body.area_code,
-            **{f"{f}_enc": keyring.encrypt(getattr(body, f), _ctx(volunteer_id, f)) for f in PII},
-            "birth_date": born, "skills": body.skills, "service_areas": body.service_areas,
-            "availability": [s.model_dump(mode="json") for s in body.availability], "party_member": body.party_member,
-            "sw_level": sw.level if sw else None,
-            "sw_certificate_enc": keyring.encrypt(sw.certificate_no, _ctx(volunteer_id, "certificate")) if sw else None,
-            "guardian_consent": consent, "registered_by": who.sub, "registered_at": at,
-        })
+        added = await store.insert_volunteer(
+            uow.conn,
+            {
+                "id": volunteer_id,
+                "volunteer_ref": ref,
+                "area_code": body.area_code,
+                **{f"{f}_enc": keyring.encrypt(getattr(body, f), _ctx(volunteer_id, f)) for f in PII},
+                "birth_date": born,
+                "skills": body.skills,
+                "service_areas": body.service_areas,
+                "availability": [s.model_dump(mode="json") for s in body.availability],
+                "party_member": body.party_member,
+                "sw_level": sw.level if sw else None,
+                "sw_certificate_enc": keyring.encrypt(sw.certificate_no, _ctx(volunteer_id, "certificate"))
+                if sw
+                else None,
+                "guardian_consent": consent,
+                "registered_by": who.sub,
+                "registered_at": at,
+            },
+        )
         if not added:
-            raise Problem(409, "已注册 / Already registered", "该公民身份号码已注册 / this citizen ID is registered",
-                          errors=[{"field": "citizen_id", "message": "already registered", "type": "duplicate"}])
-        uow.emit(VolunteerRegistered(volunteer_ref=ref, area_code=body.area_code, skills=body.skills,
-                                     party_member=body.party_member, social_worker_level=sw.level if sw else None,
-                                     registered_at=at), subject=ref, area_code=body.area_code)
+            raise Problem(
+                409,
+                "已注册 / Already registered",
+                "该公民身份号码已注册 / this citizen ID is registered",
+                errors=[{"field": "citizen_id", "message": "already registered", "type": "duplicate"}],
+            )
+        uow.emit(
+            VolunteerRegistered(
+                volunteer_ref=ref,
+                area_code=body.area_code,
+                skills=body.skills,
+                party_member=body.party_member,
+                social_worker_level=sw.level if sw else None,
+                registered_at=at,
+            ),
+            subject=ref,
+            area_code=body.area_code,
+        )
     return api.VolunteerCreated(id=volunteer_id, volunteer_ref=ref)
 
 
-async def read_volunteer(pool: asyncpg.Pool, keyring: Keyring, who: Principal, volunteer_id: UUID,
-                         purpose: str | None) -> api.VolunteerView:
+async def read_volunteer(
+    pool: asyncpg.Pool, keyring: Keyring, who: Principal, volunteer_id: UUID, purpose: str | None
+) -> api.VolunteerView:
     """Masked unless a worker states a purpose; that read is audited in the same transaction."""
     async with UnitOfWork(pool) as uow:
         row = await _visible_volunteer(uow.conn, who, volunteer_id)
         if purpose is not None:
-            uow.emit(VolunteerDataRead(record=f"volunteer/{volunteer_id}", area_code=row["area_code"], reader=who.sub,
-                                       reader_role=who.role, purpose=purpose, fields=list(PII), read_at=now()),
-                     subject=f"volunteer/{volunteer_id}", area_code=row["area_code"])
+            uow.emit(
+                VolunteerDataRead(
+                    record=f"volunteer/{volunteer_id}",
+                    area_code=row["area_code"],
+                    reader=who.sub,
+                    reader_role=who.role,
+                    purpose=purpose,
+                    fields=list(PII),
+                    read_at=now(),
+                ),
+                subject=f"volunteer/{volunteer_id}",
+                area_code=row["area_code"],
+            )
     plain = {f: keyring.decrypt(row[f"{f}_enc"], _ctx(volunteer_id, f)) for f in PII}
     if purpose is None:
-        plain = {"name": mask_name(plain["name"]),
-                 "citizen_id": mask_citizen_id(plain["citizen_id"]), "phone": mask_phone(plain["phone"])}
+        plain = {
+            "name": mask_name(plain["name"]),
+            "citizen_id": mask_citizen_id(plain["citizen_id"]),
+            "phone": mask_phone(plain["phone"]),
+        }
     return api.VolunteerView(
-        id=row["id"], volunteer_ref=row["volunteer_ref"], area_code=row["area_code"], **plain,
-        minor=is_minor(row["birth_date"], now().date()), skills=row["skills"], service_areas=row["service_areas"],
-        availability=row["availability"], party_member=row["party_member"], social_worker_level=row["sw_level"],
-        registered_at=row["registered_at"], masked=purpose is None)
+        id=row["id"],
+        volunteer_ref=row["volunteer_ref"],
+        area_code=row["area_code"],
+        **plain,
+        minor=is_minor(row["birth_date"], now().date()),
+        skills=row["skills"],
+        service_areas=row["service_areas"],
+        availability=row["availability"],
+        party_member=row["party_member"],
+        social_worker_level=row["sw_level"],
+        registered_at=row["registered_at"],
+        masked=purpose is None,
+    )
 
 
 async def _visible_volunteer(conn, who: Principal, volunteer_id: UUID) -> asyncpg.Record:
@@ -122,15 +176,28 @@ def _is_self(who: Principal, row) -> bool:
 
 # --- tasks ------------------------------------------------------------------------------------------
 
+
 async def create_task(pool: asyncpg.Pool, who: Principal, body: api.TaskIn) -> UUID:
     task_id, window = new_id(), body.time_window
     async with UnitOfWork(pool) as uow:
-        await store.insert_task(uow.conn, {
-            "id": task_id, "need_id": None, "area_code": body.area_code, "title": body.title,
-            "description": body.description, "required_skills": body.required_skills, "slots": body.slots,
-            "window_start": window.start if window else None, "window_end": window.end if window else None,
-            "place": body.place, "source": "manual", "created_by": who.sub, "created_at": now(),
-        })
+        await store.insert_task(
+            uow.conn,
+            {
+                "id": task_id,
+                "need_id": None,
+                "area_code": body.area_code,
+                "title": body.title,
+                "description": body.description,
+                "required_skills": body.required_skills,
+                "slots": body.slots,
+                "window_start": window.start if window else None,
+                "window_end": window.end if window else None,
+                "place": body.place,
+                "source": "manual",
+                "created_by": who.sub,
+                "created_at": now(),
+            },
+        )
     return task_id
 
 
@@ -140,12 +207,24 @@ async def on_need_routed(conn: asyncpg.Connection, envelopes: list[Envelope[Need
         routed = envelope.data
         if routed.route != Route.VOLUNTEER_TASK:
             continue
-        await store.insert_task(conn, {
-            "id": new_id(), "need_id": routed.need_id, "area_code": routed.area_code,
-            "title": f"需求服务：{category_label(routed.category)}", "description": "", "required_skills": routed.required_skills,
-            "slots": 1, "window_start": routed.window_start, "window_end": routed.window_end, "place": "",
-            "source": "need_routed", "created_by": routed.routed_by, "created_at": routed.routed_at,
-        })
+        await store.insert_task(
+            conn,
+            {
+                "id": new_id(),
+                "need_id": routed.need_id,
+                "area_code": routed.area_code,
+                "title": f"需求服务：{category_label(routed.category)}",
+                "description": "",
+                "required_skills": routed.required_skills,
+                "slots": 1,
+                "window_start": routed.window_start,
+                "window_end": routed.window_end,
+                "place": "",
+                "source": "need_routed",
+                "created_by": routed.routed_by,
+                "created_at": routed.routed_at,
+            },
+        )
 
 
 async def on_action_dispatched(conn: asyncpg.Connection, envelopes: list[Envelope[ActionDispatched]]) -> None:
@@ -154,22 +233,46 @@ async def on_action_dispatched(conn: asyncpg.Connection, envelopes: list[Envelop
     for envelope in envelopes:
         action = envelope.data
         if action.target_service == "volunteers" and action.kind == "volunteer_task":
-            await _open_requested_task(conn, {
-                "id": action.action_id, "need_id": action.need_id, "area_code": action.area_code,
-                "title": action.title, "description": action.details, "required_skills": action.required_skills,
-                "slots": 1, "place": "", "source": "joint_meeting", "created_by": "party:joint_meeting",
-                "created_at": action.dispatched_at})
+            await _open_requested_task(
+                conn,
+                {
+                    "id": action.action_id,
+                    "need_id": action.need_id,
+                    "area_code": action.area_code,
+                    "title": action.title,
+                    "description": action.details,
+                    "required_skills": action.required_skills,
+                    "slots": 1,
+                    "place": "",
+                    "source": "joint_meeting",
+                    "created_by": "party:joint_meeting",
+                    "created_at": action.dispatched_at,
+                },
+            )
 
 
-async def on_project_task_requested(conn: asyncpg.Connection, envelopes: list[Envelope[VolunteerTaskRequested]]) -> None:
+async def on_project_task_requested(
+    conn: asyncpg.Connection, envelopes: list[Envelope[VolunteerTaskRequested]]
+) -> None:
     """A project in delivery asks for volunteers: a task with the request's id."""
     for envelope in envelopes:
         asked = envelope.data
-        await _open_requested_task(conn, {
-            "id": asked.task_id, "need_id": asked.need_id, "area_code": asked.area_code, "title": asked.title,
-            "description": asked.description, "required_skills": asked.required_skills, "slots": asked.slots,
-            "place": asked.place, "source": "project", "created_by": f"projects:{asked.requested_by}",
-            "created_at": asked.requested_at})
+        await _open_requested_task(
+            conn,
+            {
+                "id": asked.task_id,
+                "need_id": asked.need_id,
+                "area_code": asked.area_code,
+                "title": asked.title,
+                "description": asked.description,
+                "required_skills": asked.required_skills,
+                "slots": asked.slots,
+                "place": asked.place,
+                "source": "project",
+                "created_by": f"projects:{asked.requested_by}",
+                "created_at": asked.requested_at,
+            },
+        )
 
 
 async def _open_requested_task(conn: asyncpg.Connection, task: dict) -> None:
@@ -226,43 +329,76 @@ async def task_service(pool: asyncpg.Pool, keyring: Keyring, who: Principal, nee
         minutes = await store.task_minutes(conn, task["id"])
     return api.TaskService(
         task=task_view(task),
-        volunteers=[api.TaskParticipant(volunteer_ref=p["volunteer_ref"], status=p["status"],
-                                        name=mask_name(keyring.decrypt(p["name_enc"], _ctx(p["id"], "name"))))
-                    for p in people],
-        minutes_verified=minutes.get("verified", 0), minutes_pending=minutes.get("logged", 0))
+        volunteers=[
+            api.TaskParticipant(
+                volunteer_ref=p["volunteer_ref"],
+                status=p["status"],
+                name=mask_name(keyring.decrypt(p["name_enc"], _ctx(p["id"], "name"))),
+            )
+            for p in people
+        ],
+        minutes_verified=minutes.get("verified", 0),
+        minutes_pending=minutes.get("logged", 0),
+    )
 
 
 # --- matching ---------------------------------------------------------------------------------------
 
+
 def _spec(task) -> domain.TaskSpec:
-    return domain.TaskSpec(id=task["id"], area_code=task["area_code"], required_skills=tuple(task["required_skills"]),
-                           window_start=task["window_start"], window_end=task["window_end"], slots=task["slots"])
+    return domain.TaskSpec(
+        id=task["id"],
+        area_code=task["area_code"],
+        required_skills=tuple(task["required_skills"]),
+        window_start=task["window_start"],
+        window_end=task["window_end"],
+        slots=task["slots"],
+    )
 
 
 def _candidate(row) -> domain.Candidate:
-    slots = tuple(domain.Slot(s["weekday"], time.fromisoformat(s["start"]), time.fromisoformat(s["end"]))
-                  for s in row["availability"])
-    return domain.Candidate(id=row["id"], home_area=row["area_code"], skills=frozenset(row["skills"]),
-                            service_areas=tuple(row["service_areas"]), availability=slots,
-                            recent_minutes=row["recent_minutes"], done=row["done"], no_shows=row["no_shows"],
-                            mean_satisfaction=row["mean_satisfaction"])
+    slots = tuple(
+        domain.Slot(s["weekday"], time.fromisoformat(s["start"]), time.fromisoformat(s["end"]))
+        for s in row["availability"]
+    )
+    return domain.Candidate(
+        id=row["id"],
+        home_area=row["area_code"],
+        skills=frozenset(row["skills"]),
+        service_areas=tuple(row["service_areas"]),
+        availability=slots,
+        recent_minutes=row["recent_minutes"],
+        done=row["done"],
+        no_shows=row["no_shows"],
+        mean_satisfaction=row["mean_satisfaction"],
+    )
 
 
 async def _pool_of(conn, area_code: str) -> dict[UUID, asyncpg.Record]:
     return {r["id"]: r for r in await store.candidates(conn, area_code[:6], now() - timedelta(days=30))}
 
 
-async def ranked_candidates(pool: asyncpg.Pool, keyring: Keyring, who: Principal, task_id: UUID,
-                            limit: int) -> list[api.CandidateView]:
+async def ranked_candidates(
+    pool: asyncpg.Pool, keyring: Keyring, who: Principal, task_id: UUID, limit: int
+) -> list[api.CandidateView]:
     task = await visible_task(pool, who, task_id)
     rows = await _pool_of(pool, task["area_code"])
     ranked = domain.rank(_spec(task), [_candidate(r) for r in rows.values()])[:limit]
-    return [api.CandidateView(
-        volunteer_id=c.id, volunteer_ref=rows[c.id]["volunteer_ref"],
-        name=mask_name(keyring.decrypt(rows[c.id]["name_enc"], _ctx(c.id, "name"))), score=s.total,
-        parts=[api.ScorePart(name=p.name, label=domain.LABELS[p.name], value=round(p.value, 3), weight=p.weight,
-                             why=p.why) for p in s.parts],
-    ) for c, s in ranked]
+    return [
+        api.CandidateView(
+            volunteer_id=c.id,
+            volunteer_ref=rows[c.id]["volunteer_ref"],
+            name=mask_name(keyring.decrypt(rows[c.id]["name_enc"], _ctx(c.id, "name"))),
+            score=s.total,
+            parts=[
+                api.ScorePart(
+                    name=p.name, label=domain.LABELS[p.name], value=round(p.value, 3), weight=p.weight, why=p.why
+                )
+                for p in s.parts
+            ],
+        )
+        for c, s in ranked
+    ]
 
 
 async def batch_assign(pool: asyncpg.Pool, who: Principal, body: api.BatchIn) -> api.BatchResult:
@@ -280,8 +416,11 @@ async def batch_assign(pool: asyncpg.Pool, who: Principal, body: api.BatchIn) ->
             at = now()
             for task_id, volunteer_id, score in chosen:
                 await store.invite(uow.conn, task_id, volunteer_id, score, who.sub, at)
-    return api.BatchResult(assignments=[api.BatchAssignment(task_id=t, volunteer_id=v, score=s) for t, v, s in chosen],
-                           total_score=total, greedy_total_score=greedy_total)
+    return api.BatchResult(
+        assignments=[api.BatchAssignment(task_id=t, volunteer_id=v, score=s) for t, v, s in chosen],
+        total_score=total,
+        greedy_total_score=greedy_total,
+    )
 
 
 async def invite(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_ids: list[UUID]) -> int:
@@ -309,8 +448,11 @@ async def respond(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_i
             raise not_found()
         assignment = await store.get_assignment(uow.conn, task_id, volunteer_id, for_update=True)
         if assignment is None or assignment["status"] != "invited":
-            raise conflict("没有待回复的邀请 / no open invitation", state=assignment["status"] if assignment else "none",
-                            action="accept" if accept else "decline")
+            raise conflict(
+                "没有待回复的邀请 / no open invitation",
+                state=assignment["status"] if assignment else "none",
+                action="accept" if accept else "decline",
+            )
         if accept and task["status"] != "open":
             raise conflict("任务已满员或已关闭 / the task is filled or closed", state=task["status"], action="accept")
         at = now()
@@ -319,9 +461,17 @@ async def respond(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_i
             return "declined"
         if await store.accepted_count(uow.conn, task_id) >= task["slots"]:
             await store.set_task_status(uow.conn, task_id, "filled")
-        uow.emit(TaskAccepted(task_id=task_id, need_id=task["need_id"], area_code=task["area_code"],
-                              volunteer_ref=volunteer["volunteer_ref"], accepted_at=at),
-                 subject=str(task_id), area_code=task["area_code"])
+        uow.emit(
+            TaskAccepted(
+                task_id=task_id,
+                need_id=task["need_id"],
+                area_code=task["area_code"],
+                volunteer_ref=volunteer["volunteer_ref"],
+                accepted_at=at,
+            ),
+            subject=str(task_id),
+            area_code=task["area_code"],
+        )
     return "accepted"
 
 
@@ -347,22 +497,36 @@ async def new_checkin_code(pool: asyncpg.Pool, who: Principal, task_id: UUID) ->
     return api.CheckinCode(code=code, expires_at=expires_at)
 
 
-async def check_in(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_id: UUID, at: datetime | None,
-                   code: str | None = None) -> UUID:
+async def check_in(
+    pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_id: UUID, at: datetime | None, code: str | None = None
+) -> UUID:
     at = at or now()
     async with UnitOfWork(pool) as uow:
         task, volunteer = await _accepted(uow.conn, who, task_id, volunteer_id)
         _check_times(task, at=at)
-        if code is not None and not await store.use_checkin_code(uow.conn, _code_hash(code), task_id, volunteer_id, now()):
+        if code is not None and not await store.use_checkin_code(
+            uow.conn, _code_hash(code), task_id, volunteer_id, now()
+        ):
             raise invalid("code", "签到码无效、已过期或已使用 / the check-in code is invalid, expired or used")
         if await store.open_log(uow.conn, task_id, volunteer_id) is not None:
             raise conflict("已签到，尚未签退 / already checked in", state="checked_in", action="check_in")
         if await store.logs_between(uow.conn, volunteer_id, at, at + timedelta(seconds=1)):
             raise invalid("at", "与该志愿者的其他服务记录时间重叠 / overlaps another of the volunteer's logs")
         log_id = new_id()
-        await store.insert_log(uow.conn, {"id": log_id, "task_id": task_id, "volunteer_id": volunteer_id,
-                                          "area_code": task["area_code"], "check_in": at, "provenance": "self_check_in",
-                                          "status": "open", "code_checked": code is not None, "created_at": now()})
+        await store.insert_log(
+            uow.conn,
+            {
+                "id": log_id,
+                "task_id": task_id,
+                "volunteer_id": volunteer_id,
+                "area_code": task["area_code"],
+                "check_in": at,
+                "provenance": "self_check_in",
+                "status": "open",
+                "code_checked": code is not None,
+                "created_at": now(),
+            },
+        )
     return log_id
 
 
@@ -375,8 +539,15 @@ async def check_out(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer
             raise conflict("尚未签到 / not checked in", state="not_checked_in", action="check_out")
         _check_times(task, at=at)
         minutes, is_flagged, override = await _rules(uow.conn, volunteer_id, log["check_in"], at, exclude=log["id"])
-        await store.update_log(uow.conn, log["id"], check_out=at, minutes=minutes, flagged=is_flagged,
-                               needs_override=override, status="logged")
+        await store.update_log(
+            uow.conn,
+            log["id"],
+            check_out=at,
+            minutes=minutes,
+            flagged=is_flagged,
+            needs_override=override,
+            status="logged",
+        )
         _emit_logged(uow, log["id"], task, volunteer, minutes, "self_check_in", is_flagged)
     return log["id"]
 
@@ -389,10 +560,23 @@ async def enter_hours(pool: asyncpg.Pool, who: Principal, task_id: UUID, body: a
         minutes, is_flagged, override = await _rules(uow.conn, body.volunteer_id, body.check_in, body.check_out)
         provenance = "backfill" if body.backfill else "organizer_entry"
         log_id = new_id()
-        await store.insert_log(uow.conn, {
-            "id": log_id, "task_id": task_id, "volunteer_id": body.volunteer_id, "area_code": task["area_code"],
-            "check_in": body.check_in, "check_out": body.check_out, "minutes": minutes, "provenance": provenance,
-            "status": "logged", "flagged": is_flagged, "needs_override": override, "created_at": now()})
+        await store.insert_log(
+            uow.conn,
+            {
+                "id": log_id,
+                "task_id": task_id,
+                "volunteer_id": body.volunteer_id,
+                "area_code": task["area_code"],
+                "check_in": body.check_in,
+                "check_out": body.check_out,
+                "minutes": minutes,
+                "provenance": provenance,
+                "status": "logged",
+                "flagged": is_flagged,
+                "needs_override": override,
+                "created_at": now(),
+            },
+        )
         _emit_logged(uow, log_id, task, volunteer, minutes, provenance, is_flagged)
     return log_id
 
@@ -413,8 +597,11 @@ async def _rules(conn, volunteer_id: UUID, check_in: datetime, check_out: dateti
         minutes = domain.minutes_served(check_in, check_out)
     except domain.HoursRefused as exc:
         raise invalid(exc.field, str(exc)) from None
-    others = [(r["check_in"], r["check_out"]) for r in await store.logs_between(conn, volunteer_id, check_in, check_out)
-              if r["id"] != exclude]
+    others = [
+        (r["check_in"], r["check_out"])
+        for r in await store.logs_between(conn, volunteer_id, check_in, check_out)
+        if r["id"] != exclude
+    ]
     if domain.overlapping(check_in, check_out, others):
         raise invalid("check_in", "与该志愿者的其他服务记录时间重叠 / overlaps another of the volunteer's logs")
     local = check_in.astimezone(domain.LOCAL)
@@ -441,9 +628,21 @@ async def _accepted(conn, who: Principal, task_id: UUID, volunteer_id: UUID, *, 
 
 
 def _emit_logged(uow: UnitOfWork, log_id: UUID, task, volunteer, minutes: int, provenance: str, is_flagged: bool):
-    uow.emit(HoursLogged(log_id=log_id, task_id=task["id"], need_id=task["need_id"], area_code=task["area_code"],
-                         volunteer_ref=volunteer["volunteer_ref"], minutes=minutes, provenance=provenance,
-                         flagged=is_flagged, logged_at=now()), subject=str(log_id), area_code=task["area_code"])
+    uow.emit(
+        HoursLogged(
+            log_id=log_id,
+            task_id=task["id"],
+            need_id=task["need_id"],
+            area_code=task["area_code"],
+            volunteer_ref=volunteer["volunteer_ref"],
+            minutes=minutes,
+            provenance=provenance,
+            flagged=is_flagged,
+            logged_at=now(),
+        ),
+        subject=str(log_id),
+        area_code=task["area_code"],
+    )
 
 
 async def verify(pool: asyncpg.Pool, who: Principal, log_id: UUID, body: api.VerificationIn, credit) -> str:
@@ -455,8 +654,9 @@ async def verify(pool: asyncpg.Pool, who: Principal, log_id: UUID, body: api.Ver
         if log is None or not in_scope(who, task):
             raise not_found()  # an organization verifies only the hours of its own tasks
         if log["status"] != "logged":
-            raise conflict("只有待核实的记录可以核实 / only a logged record can be verified",
-                            state=log["status"], action="verify")
+            raise conflict(
+                "只有待核实的记录可以核实 / only a logged record can be verified", state=log["status"], action="verify"
+            )
         volunteer = await store.get_volunteer(uow.conn, log["volunteer_id"])
         at = now()
         if not body.approve:
@@ -466,13 +666,34 @@ async def verify(pool: asyncpg.Pool, who: Principal, log_id: UUID, body: api.Ver
             domain.check_approval(log["needs_override"], body.override, body.reason)
         except domain.HoursRefused as exc:
             raise invalid(exc.field, str(exc)) from None
-        await store.update_log(uow.conn, log_id, status="verified", verified_by=who.sub,
-                               reason=body.reason if log["needs_override"] else None)  # why it was overridden
-        uow.emit(HoursVerified(log_id=log_id, task_id=log["task_id"], need_id=task["need_id"], area_code=log["area_code"],
-                               volunteer_ref=volunteer["volunteer_ref"], minutes=log["minutes"], verified_by=who.sub,
-                               verified_at=at), subject=str(log_id), area_code=log["area_code"])
-        await credit(uow.conn, volunteer_id=volunteer["id"], bank_area=volunteer["area_code"], minutes=log["minutes"],
-                     log_id=log_id)
+        await store.update_log(
+            uow.conn,
+            log_id,
+            status="verified",
+            verified_by=who.sub,
+            reason=body.reason if log["needs_override"] else None,
+        )  # why it was overridden
+        uow.emit(
+            HoursVerified(
+                log_id=log_id,
+                task_id=log["task_id"],
+                need_id=task["need_id"],
+                area_code=log["area_code"],
+                volunteer_ref=volunteer["volunteer_ref"],
+                minutes=log["minutes"],
+                verified_by=who.sub,
+                verified_at=at,
+            ),
+            subject=str(log_id),
+            area_code=log["area_code"],
+        )
+        await credit(
+            uow.conn,
+            volunteer_id=volunteer["id"],
+            bank_area=volunteer["area_code"],
+            minutes=log["minutes"],
+            log_id=log_id,
+        )
     return "verified"
 
 
@@ -496,21 +717,42 @@ def log_view(row) -> api.LogView:
 
 # --- lists for workers and verifiers ------------------------------------------------------------------
 
-async def hours_page(pool: asyncpg.Pool, keyring: Keyring, who: Principal, area: str, status: str,
-                     limit: int, offset: int) -> api.HoursPage:
+
+async def hours_page(
+    pool: asyncpg.Pool, keyring: Keyring, who: Principal, area: str, status: str, limit: int, offset: int
+) -> api.HoursPage:
     """The hours records of an area in one status (the verifiers' queue: `logged`), newest first;
     an organization's list holds the records of its own tasks only."""
     total, rows = await store.hours_page(pool, code_prefix(area), status, organizer_of(who), limit, offset)
-    return api.HoursPage(total=total, limit=limit, offset=offset, items=[api.HoursItem(
-        log_id=r["id"], task_id=r["task_id"], task_title=r["task_title"], area_code=r["area_code"],
-        volunteer_id=r["volunteer_id"], volunteer_name=mask_name(keyring.decrypt(r["name_enc"], _ctx(r["volunteer_id"], "name"))),
-        check_in=r["check_in"], check_out=r["check_out"], minutes=r["minutes"], provenance=r["provenance"],
-        code_checked=r["code_checked"], status=r["status"], flagged=r["flagged"], needs_override=r["needs_override"],
-    ) for r in rows])
+    return api.HoursPage(
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[
+            api.HoursItem(
+                log_id=r["id"],
+                task_id=r["task_id"],
+                task_title=r["task_title"],
+                area_code=r["area_code"],
+                volunteer_id=r["volunteer_id"],
+                volunteer_name=mask_name(keyring.decrypt(r["name_enc"], _ctx(r["volunteer_id"], "name"))),
+                check_in=r["check_in"],
+                check_out=r["check_out"],
+                minutes=r["minutes"],
+                provenance=r["provenance"],
+                code_checked=r["code_checked"],
+                status=r["status"],
+                flagged=r["flagged"],
+                needs_override=r["needs_override"],
+            )
+            for r in rows
+        ],
+    )
 
 
-async def volunteer_page(pool: asyncpg.Pool, keyring: Keyring, area: str, skill: str | None, q: str | None,
-                         limit: int, offset: int) -> api.VolunteerPage:
+async def volunteer_page(
+    pool: asyncpg.Pool, keyring: Keyring, area: str, skill: str | None, q: str | None, limit: int, offset: int
+) -> api.VolunteerPage:
     """The volunteers living in an area, newest registration first, masked. `q` looks in the
     names and phone numbers, which are stored encrypted: the area's rows are decrypted one by one
     (no blind index), so a search is bounded by the caller's area."""
@@ -520,17 +762,34 @@ async def volunteer_page(pool: asyncpg.Pool, keyring: Keyring, area: str, skill:
         plain = [(r, _decrypt_contact(keyring, r)) for r in rows]
     else:
         matches = [(r, contact) async for r, contact in _searched(pool, keyring, prefix, skill, q.strip())]
-        total, plain = len(matches), matches[offset:offset + limit]
-    return api.VolunteerPage(total=total, limit=limit, offset=offset, items=[api.VolunteerListItem(
-        id=r["id"], volunteer_ref=r["volunteer_ref"], area_code=r["area_code"], name=mask_name(name),
-        phone=mask_phone(phone), minor=is_minor(r["birth_date"], today), skills=r["skills"],
-        party_member=r["party_member"], social_worker_level=r["sw_level"], registered_at=r["registered_at"],
-    ) for r, (name, phone) in plain])
+        total, plain = len(matches), matches[offset : offset + limit]
+    return api.VolunteerPage(
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[
+            api.VolunteerListItem(
+                id=r["id"],
+                volunteer_ref=r["volunteer_ref"],
+                area_code=r["area_code"],
+                name=mask_name(name),
+                phone=mask_phone(phone),
+                minor=is_minor(r["birth_date"], today),
+                skills=r["skills"],
+                party_member=r["party_member"],
+                social_worker_level=r["sw_level"],
+                registered_at=r["registered_at"],
+            )
+            for r, (name, phone) in plain
+        ],
+    )
 
 
 def _decrypt_contact(keyring: Keyring, row) -> tuple[str, str]:
-    return (keyring.decrypt(row["name_enc"], _ctx(row["id"], "name")),
-            keyring.decrypt(row["phone_enc"], _ctx(row["id"], "phone")))
+    return (
+        keyring.decrypt(row["name_enc"], _ctx(row["id"], "name")),
+        keyring.decrypt(row["phone_enc"], _ctx(row["id"], "phone")),
+    )
 
 
 async def _searched(pool: asyncpg.Pool, keyring: Keyring, prefix: str, skill: str | None, q: str):

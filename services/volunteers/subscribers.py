@@ -1,4 +1,5 @@
 """Events the volunteers service consumes (contracts/flow.py says what each does)."""
+
 from __future__ import annotations
 
 import asyncpg
@@ -14,10 +15,13 @@ async def on_need_raised(conn: asyncpg.Connection, envelopes: list[Envelope[Need
     await store.record_demands(conn, envelopes)
 
 
-HANDLERS = offer(__name__, {
-    "volunteers-need-raised": WholeBatch(on_need_raised),
-    "volunteers-need-routed": handlers.on_need_routed,
-    "volunteers-need-feedback": handlers.on_feedback,
-    "volunteers-action-dispatched": handlers.on_action_dispatched,
-    "volunteers-project-task-requested": handlers.on_project_task_requested,
-})
+HANDLERS = offer(
+    __name__,
+    {
+        "volunteers-need-raised": WholeBatch(on_need_raised),
+        "volunteers-need-routed": handlers.on_need_routed,
+        "volunteers-need-feedback": handlers.on_feedback,
+        "volunteers-action-dispatched": handlers.on_action_dispatched,
+        "volunteers-project-task-requested": handlers.on_project_task_requested,
+    },
+)

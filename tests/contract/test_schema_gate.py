@@ -3,6 +3,7 @@ nothing, writes a compatible change and a new version, takes an API break only w
 record; the history check walks a real git repository built here and catches what `--write` never
 sees (a hand-edited commit, a file deleted and re-created, an uncommitted edit, a removal), and fails
 — never skips — without git history."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -71,10 +72,14 @@ def contracts(tmp_path, monkeypatch) -> Contracts:
     the production families (same names, prefixes and rules; only the models differ)."""
     current = Contracts(events=[parcel_event()], models=[note_model()])
     monkeypatch.setattr(schema_export, "SCHEMA_DIR", tmp_path / "schemas")
-    monkeypatch.setattr(schema_export, "FAMILIES", (
-        dataclasses.replace(EVENTS, schemas=lambda: event_schemas(current.events)),
-        dataclasses.replace(API, schemas=lambda: model_schemas("api.", [("gate", m) for m in current.models])),
-    ))
+    monkeypatch.setattr(
+        schema_export,
+        "FAMILIES",
+        (
+            dataclasses.replace(EVENTS, schemas=lambda: event_schemas(current.events)),
+            dataclasses.replace(API, schemas=lambda: model_schemas("api.", [("gate", m) for m in current.models])),
+        ),
+    )
     return current
 
 
@@ -98,8 +103,8 @@ def write(capsys) -> tuple[int, str]:
 def test_write_refuses_a_breaking_change_and_writes_nothing(contracts, capsys):
     assert write(capsys)[0] == 0
     before = files(schema_export.SCHEMA_DIR)
-    contracts.models = [note_model(max_length=50)]            # breaking: a tighter bound
-    contracts.events = [parcel_event(max_length=80)]          # compatible, but in the same refused run
+    contracts.models = [note_model(max_length=50)]  # breaking: a tighter bound
+    contracts.events = [parcel_event(max_length=80)]  # compatible, but in the same refused run
 
     code, out = write(capsys)
 
@@ -145,17 +150,20 @@ def test_a_new_version_beside_the_old_one_is_written(contracts, capsys):
     assert code == 0, out
     written = files(schema_export.SCHEMA_DIR)
     assert written[f"{PARCEL}.json"] == v1
-    assert json.loads(written[f"{PARCEL_V2}.json"])["$defs"]["ParcelDelivered"]["properties"]["parcel_id"][
-        "maxLength"] == 20
+    assert (
+        json.loads(written[f"{PARCEL_V2}.json"])["$defs"]["ParcelDelivered"]["properties"]["parcel_id"]["maxLength"]
+        == 20
+    )
 
 
 def record_printed(out: str) -> dict:
-    return json.loads(out[out.index('{"contract"'):].splitlines()[0])
+    return json.loads(out[out.index('{"contract"') :].splitlines()[0])
 
 
 def put_records(schema_dir: Path, accepted=(), retired=()) -> None:
-    (schema_dir / RECORDS_FILE).write_text(json.dumps({"accepted": list(accepted), "retired": list(retired)},
-                                                      ensure_ascii=False), encoding="utf-8")
+    (schema_dir / RECORDS_FILE).write_text(
+        json.dumps({"accepted": list(accepted), "retired": list(retired)}, ensure_ascii=False), encoding="utf-8"
+    )
 
 
 def test_an_api_break_is_written_once_a_reviewed_record_accepts_it(contracts, capsys):
@@ -170,7 +178,7 @@ def test_an_api_break_is_written_once_a_reviewed_record_accepts_it(contracts, ca
     code, out = write(capsys)
     assert code == 1 and "未在 BREAKING.json 登记 / not recorded" in out  # a record accepts one exact schema
 
-    put_records(schema_export.SCHEMA_DIR, [record])              # the printed record, reason not filled in
+    put_records(schema_export.SCHEMA_DIR, [record])  # the printed record, reason not filled in
     code, out = write(capsys)
     assert code == 1 and "没有理由 / the record gives no reason" in out
 
@@ -190,9 +198,19 @@ def test_a_record_cannot_accept_an_event_break(contracts, capsys):
     contracts.events = [parcel_event(max_length=20)]
     schema = schema_export.all_schemas()[PARCEL]
     changes = schema_export.breaking_changes(
-        json.loads((schema_export.SCHEMA_DIR / f"{PARCEL}.json").read_text(encoding="utf-8")), schema)
-    put_records(schema_export.SCHEMA_DIR, [{"contract": PARCEL, "schema_sha256": schema_export.digest(schema),
-                                            "changes": changes, "reason": "想省事 / convenience"}])
+        json.loads((schema_export.SCHEMA_DIR / f"{PARCEL}.json").read_text(encoding="utf-8")), schema
+    )
+    put_records(
+        schema_export.SCHEMA_DIR,
+        [
+            {
+                "contract": PARCEL,
+                "schema_sha256": schema_export.digest(schema),
+                "changes": changes,
+                "reason": "想省事 / convenience",
+            }
+        ],
+    )
 
     code, out = write(capsys)
 
@@ -202,8 +220,9 @@ def test_a_record_cannot_accept_an_event_break(contracts, capsys):
 def test_a_future_family_is_gated_by_listing_it(contracts, capsys, monkeypatch):
     """contracts/public/ joins FAMILIES with one entry; its stems share the events' prefix, and the
     longer prefix makes them its own, under its own rule."""
-    public = Family("公开事件", "public events", "cn.wushe.public.",
-                    lambda: event_schemas(contracts.public), recordable=False)
+    public = Family(
+        "公开事件", "public events", "cn.wushe.public.", lambda: event_schemas(contracts.public), recordable=False
+    )
     monkeypatch.setattr(schema_export, "FAMILIES", (*schema_export.FAMILIES, public))
     contracts.public = [parcel_event(service="public")]
     assert write(capsys)[0] == 0
@@ -229,9 +248,22 @@ class Repo:
         self.git("init", "-q")
 
     def git(self, *args: str) -> str:
-        return subprocess.run(["git", "-c", "user.name=gate", "-c", "user.email=gate@example.invalid",
-                               "-c", "commit.gpgsign=false", *args], cwd=self.root, check=True,
-                              capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            [
+                "git",
+                "-c",
+                "user.name=gate",
+                "-c",
+                "user.email=gate@example.invalid",
+                "-c",
+                "commit.gpgsign=false",
+                *args,
+            ],
+            cwd=self.root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
 
     def put(self, **schemas: type[BaseModel] | dict | None) -> None:
         """Write (a model's schema or a dict) or delete (None) files, by stem with `.` written as `__`."""
@@ -336,8 +368,10 @@ def test_the_chain_starts_at_the_baseline(repo):
 def test_a_removed_contract_needs_a_retirement_record(repo):
     base = repo.commit("v1", **{N: note_model(), "cn__wushe__gatetest__parcel_delivered__v1": parcel_schema()})
     repo.commit("NoteIn removed", **{N: None})
-    assert problems(repo, base) == [f"{NOTE}: 契约被删除而未在 BREAKING.json 的 retired 登记 / the contract was "
-                                    "removed without a `retired` record in BREAKING.json"]
+    assert problems(repo, base) == [
+        f"{NOTE}: 契约被删除而未在 BREAKING.json 的 retired 登记 / the contract was "
+        "removed without a `retired` record in BREAKING.json"
+    ]
 
     put_records(repo.schemas, retired=[{"contract": NOTE, "reason": "便签接口停用 / the notes endpoint is gone"}])
 
@@ -353,24 +387,35 @@ def test_a_recorded_api_break_passes_and_an_event_break_never(repo):
     narrow_note, narrow_parcel = note_model(max_length=50).model_json_schema(mode="validation"), parcel_schema(20)
     repo.commit("both narrower", **{N: narrow_note, "cn__wushe__gatetest__parcel_delivered__v1": narrow_parcel})
     record = {"changes": ["$.text: maxLength 收紧 / tightened: 100 → 50"], "reason": "经评审 / reviewed"}
-    put_records(repo.schemas, accepted=[
-        {"contract": NOTE, "schema_sha256": schema_export.digest(narrow_note), **record},
-        {"contract": PARCEL, "schema_sha256": schema_export.digest(narrow_parcel),
-         "changes": ["$.data.parcel_id: maxLength 收紧 / tightened: 40 → 20"], "reason": "经评审 / reviewed"},
-    ])
+    put_records(
+        repo.schemas,
+        accepted=[
+            {"contract": NOTE, "schema_sha256": schema_export.digest(narrow_note), **record},
+            {
+                "contract": PARCEL,
+                "schema_sha256": schema_export.digest(narrow_parcel),
+                "changes": ["$.data.parcel_id: maxLength 收紧 / tightened: 40 → 20"],
+                "reason": "经评审 / reviewed",
+            },
+        ],
+    )
 
     found = problems(repo, base)
 
     assert not [p for p in found if p.startswith(NOTE)]
-    assert f"{PARCEL}: 事件的不兼容变更不能登记，请发布新版本 / a break of events cannot be recorded: publish a new " \
-           "version" in found
+    assert (
+        f"{PARCEL}: 事件的不兼容变更不能登记，请发布新版本 / a break of events cannot be recorded: publish a new "
+        "version" in found
+    )
     assert any(p.startswith(f"{PARCEL}: {base[:10]}") and f"{PARCEL_V2}.json" in p for p in found)
 
 
 def test_a_record_that_matches_no_change_is_reported(repo):
     base = repo.commit("v1", **{N: note_model()})
-    put_records(repo.schemas, accepted=[{"contract": NOTE, "schema_sha256": "0" * 64, "changes": [],
-                                         "reason": "早先的草稿 / a draft"}])
+    put_records(
+        repo.schemas,
+        accepted=[{"contract": NOTE, "schema_sha256": "0" * 64, "changes": [], "reason": "早先的草稿 / a draft"}],
+    )
 
     (problem,) = problems(repo, base)
 

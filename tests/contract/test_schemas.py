@@ -2,6 +2,7 @@
 neither from the committed schema to the code, nor along the git history of contracts/schemas/.
 The gate itself (refusals of `--write`, the history walk on a repository of its own) is tested in
 test_schema_gate.py."""
+
 from __future__ import annotations
 
 import json

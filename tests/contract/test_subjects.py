@@ -1,4 +1,5 @@
 """The NATS subject scheme of contracts/subjects.py."""
+
 from __future__ import annotations
 
 from itertools import permutations

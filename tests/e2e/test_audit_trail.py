@@ -1,6 +1,7 @@
 """The audit trail through the gateway (PIPL art. 55, MLPS level 3): every unmasked read of
 personal data, in whichever service, reaches an auditor of its area — who, when, which record,
 which purpose — filterable, page by page, and as CSV; nobody else reads it."""
+
 from __future__ import annotations
 
 import csv
@@ -27,21 +28,52 @@ def cid() -> str:
 async def read_personal_data(projects, token) -> dict[str, str]:
     """A social worker and a party secretary read three kinds of personal data unmasked, saying why."""
     worker, secretary = bearer(token, "social_worker", f"sw-{RUN}"), bearer(token, "party_secretary", f"ps-{RUN}")
-    need = await projects.post("/needs", headers=worker, json={
-        "area_code": COMMUNITY, "category": "meal_aid", "description": "送餐",
-        "resident": {"name": "审计甲", "phone": "13800138000", "citizen_id": cid()}})
-    volunteer = await projects.post("/volunteers", headers=worker, json={
-        "name": "审计乙", "citizen_id": cid(), "phone": "13900139000", "area_code": COMMUNITY})
-    org = await projects.post("/party-organizations", headers=secretary, json={
-        "name": "审计社区党委", "kind": "committee", "area_code": COMMUNITY})
-    member = await projects.post("/party-members", headers=secretary, json={
-        "org_id": org.json()["id"], "name": "审计丙", "phone": "13700137000", "citizen_id": cid(),
-        "area_code": COMMUNITY, "in_service": True, "employer": "长安区某单位", "skills": ["调解"]})
-    assert need.status_code == volunteer.status_code == member.status_code == 201, (need.text, volunteer.text, member.text)
+    need = await projects.post(
+        "/needs",
+        headers=worker,
+        json={
+            "area_code": COMMUNITY,
+            "category": "meal_aid",
+            "description": "送餐",
+            "resident": {"name": "审计甲", "phone": "13800138000", "citizen_id": cid()},
+        },
+    )
+    volunteer = await projects.post(
+        "/volunteers",
+        headers=worker,
+        json={"name": "审计乙", "citizen_id": cid(), "phone": "13900139000", "area_code": COMMUNITY},
+    )
+    org = await projects.post(
+        "/party-organizations",
+        headers=secretary,
+        json={"name": "审计社区党委", "kind": "committee", "area_code": COMMUNITY},
+    )
+    member = await projects.post(
+        "/party-members",
+        headers=secretary,
+        json={
+            "org_id": org.json()["id"],
+            "name": "审计丙",
+            "phone": "13700137000",
+            "citizen_id": cid(),
+            "area_code": COMMUNITY,
+            "in_service": True,
+            "employer": "长安区某单位",
+            "skills": ["调解"],
+        },
+    )
+    assert need.status_code == volunteer.status_code == member.status_code == 201, (
+        need.text,
+        volunteer.text,
+        member.text,
+    )
     ids = {"need": need.json()["id"], "volunteer": volunteer.json()["id"], "member": member.json()["id"]}
     assert all(ids.values()), ids
-    for path, who in ((f"/needs/{ids['need']}", worker), (f"/volunteers/{ids['volunteer']}", worker),
-                      (f"/party-members/{ids['member']}", secretary)):
+    for path, who in (
+        (f"/needs/{ids['need']}", worker),
+        (f"/volunteers/{ids['volunteer']}", worker),
+        (f"/party-members/{ids['member']}", secretary),
+    ):
         reply = await projects.get(path, headers=who, params={"purpose": "核实服务对象 / verify"})
         assert reply.status_code == 200, reply.text
     return ids
@@ -64,7 +96,9 @@ async def test_an_auditor_sees_every_services_unmasked_reads_of_the_area(project
 
     by_actor = (await projects.get("/audit", headers=auditor, params={"actor": f"sw-{RUN}"})).json()["items"]
     assert {e["record"] for e in by_actor} == {f"need/{ids['need']}", f"volunteer/{ids['volunteer']}"}
-    by_record = (await projects.get("/audit", headers=auditor, params={"record": f"volunteer/{ids['volunteer']}"})).json()
+    by_record = (
+        await projects.get("/audit", headers=auditor, params={"record": f"volunteer/{ids['volunteer']}"})
+    ).json()
     assert [e["actor"] for e in by_record["items"]] == [f"sw-{RUN}"]
 
 
@@ -87,8 +121,9 @@ async def test_the_trail_pages_across_services_in_time_order_without_gaps(projec
 
 async def test_the_trail_exports_as_csv_in_chinese(projects, token):
     ids = await read_personal_data(projects, token)
-    reply = await projects.get("/audit/export.csv", headers=bearer(token, "auditor", f"au-{RUN}"),
-                               params={"record": f"need/{ids['need']}"})
+    reply = await projects.get(
+        "/audit/export.csv", headers=bearer(token, "auditor", f"au-{RUN}"), params={"record": f"need/{ids['need']}"}
+    )
     assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(reply.text.lstrip("\ufeff"))))
     assert rows[0][:3] == ["时间（北京时间）", "服务", "操作"]

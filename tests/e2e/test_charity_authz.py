@@ -34,6 +34,7 @@ Rules of the routes, as the service states them:
   by workers whose area covers the account; a resident or volunteer redeems only for themself (403
   naming `holder_ref`), a worker only at a community of their area (403 naming `area_code`).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -78,14 +79,30 @@ BUDGET = {"year": 2026, "amount_fen": 5_000_000}
 ANONYMOUS = {"kind": "anonymous"}
 ENTERPRISE = {"kind": "enterprise", "name": "石家庄爱心企业", "uscc": USCC, "disclose_name": True}
 DONATION = {"fund_id": "{fund}", "amount_fen": 10_000, "donor": ANONYMOUS}
-ENTERPRISE_DONATION = {"fund_id": "{fund}", "amount_fen": 20_000, "donor": ENTERPRISE,
-                       "earmark": {"target_kind": "need", "target_id": "{need}", "amount_fen": 5_000}}
+ENTERPRISE_DONATION = {
+    "fund_id": "{fund}",
+    "amount_fen": 20_000,
+    "donor": ENTERPRISE,
+    "earmark": {"target_kind": "need", "target_id": "{need}", "amount_fen": 5_000},
+}
 EARMARK = {"target_kind": "need", "target_id": "{need}", "amount_fen": 1_000}
 PAYMENT = {"milestone": "购买护理用品", "amount_fen": 1_000}
-GOODS = {"area_code": COMMUNITY, "item": GOODS_ITEM, "unit": "桶", "quantity": 2, "estimated_value_fen": 12_000,
-         "price_points": 30, "donor": {"kind": "enterprise", "uscc": USCC, "name": "石家庄爱心企业"}}
-GRANT = {"area_code": COMMUNITY, "holder_kind": "resident", "holder_ref": "{resident_ref}", "points": 10,
-         "reason": "社区清洁活动 / community clean-up"}
+GOODS = {
+    "area_code": COMMUNITY,
+    "item": GOODS_ITEM,
+    "unit": "桶",
+    "quantity": 2,
+    "estimated_value_fen": 12_000,
+    "price_points": 30,
+    "donor": {"kind": "enterprise", "uscc": USCC, "name": "石家庄爱心企业"},
+}
+GRANT = {
+    "area_code": COMMUNITY,
+    "holder_kind": "resident",
+    "holder_ref": "{resident_ref}",
+    "points": 10,
+    "reason": "社区清洁活动 / community clean-up",
+}
 FOR_RESIDENT = {"holder_kind": "resident", "holder_ref": "{resident_ref}", "item_id": "{item}", "quantity": 1}
 FOR_ME = {"holder_kind": "volunteer", "holder_ref": "{me_ref}", "item_id": "{item}", "quantity": 1}
 QIAOXI_REDEMPTION = {**FOR_RESIDENT, "item_id": "{qiaoxi_item}"}  # the resident's points at 桥西区's shelf
@@ -96,6 +113,7 @@ PUBLIC_PUBLICATION = f"/public{PUBLICATION}"
 
 
 # --- the table ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Case:
@@ -126,9 +144,21 @@ def who(caller: str) -> str:
     return caller if "@" in caller else f"{caller}@{CHANGAN}"
 
 
-def route(method: str, path: str, ok: int, *, allowed: list[str], denied: list[str], other: int, city: int,
-          body: Any = None, fresh: str | None = None, shows: str | None = None, public: bool = False,
-          other_xfail: str | None = None) -> list[Case]:
+def route(
+    method: str,
+    path: str,
+    ok: int,
+    *,
+    allowed: list[str],
+    denied: list[str],
+    other: int,
+    city: int,
+    body: Any = None,
+    fresh: str | None = None,
+    shows: str | None = None,
+    public: bool = False,
+    other_xfail: str | None = None,
+) -> list[Case]:
     """The standard rows of one route: each allowed caller of 长安区 → ok, each denied one → 403, a
     caller of 桥西区 in the first allowed role → `other` (a 403 names `area_code`; a success hides
     the 长安区 object, unless the route is `public`), the city's civil affairs bureau → `city`, no
@@ -136,12 +166,31 @@ def route(method: str, path: str, ok: int, *, allowed: list[str], denied: list[s
     rows = [Case(method, path, who(role), ok, body, fresh, shows=shows) for role in allowed]
     rows += [Case(method, path, who(role), 403, body) for role in denied]
     first = who(allowed[0]).partition("@")[0]
-    rows.append(Case(method, path, f"{first}@{QIAOXI}", other, body, fresh if other < 300 else None,
-                     shows=shows if public and other < 300 else None,
-                     hides=shows if not public and other < 300 else None,
-                     field="area_code" if other == 403 else None, xfail=other_xfail))
-    rows.append(Case(method, path, f"civil_affairs@{CITY}", city, body, fresh if city < 300 else None,
-                     shows=shows if city < 300 else None))
+    rows.append(
+        Case(
+            method,
+            path,
+            f"{first}@{QIAOXI}",
+            other,
+            body,
+            fresh if other < 300 else None,
+            shows=shows if public and other < 300 else None,
+            hides=shows if not public and other < 300 else None,
+            field="area_code" if other == 403 else None,
+            xfail=other_xfail,
+        )
+    )
+    rows.append(
+        Case(
+            method,
+            path,
+            f"civil_affairs@{CITY}",
+            city,
+            body,
+            fresh if city < 300 else None,
+            shows=shows if city < 300 else None,
+        )
+    )
     rows.append(Case(method, path, None, 401, body))
     return rows
 
@@ -157,142 +206,360 @@ QIAOXI_VOLUNTEER = f"volunteer@{QIAOXI_COMMUNITY}#qiaoxi"
 MAKER = f"charity_admin@{CHANGAN}#maker"
 SUPERMARKET_WORKERS = ["social_worker", "charity_admin"]
 # who reads a community's stock and 公示 signed in (everyone else reads the public routes)
-SUPERMARKET_READERS = ["social_worker", "grid_worker", "charity_admin", "civil_affairs", "auditor", "party_secretary", SELF, RESIDENT]
+SUPERMARKET_READERS = [
+    "social_worker",
+    "grid_worker",
+    "charity_admin",
+    "civil_affairs",
+    "auditor",
+    "party_secretary",
+    SELF,
+    RESIDENT,
+]
 NOT_SUPERMARKET_READERS = ["org_admin", "partner"]
 
 TABLE: list[Case] = [
     # funds: opened by charity administrators and civil affairs within their area …
-    *route("POST", "/funds", 201, body=FUND, allowed=["civil_affairs", "charity_admin"],
-           denied=["auditor", "social_worker", "grid_worker"], other=403, city=201),
+    *route(
+        "POST",
+        "/funds",
+        201,
+        body=FUND,
+        allowed=["civil_affairs", "charity_admin"],
+        denied=["auditor", "social_worker", "grid_worker"],
+        other=403,
+        city=201,
+    ),
     Case("POST", "/funds", f"civil_affairs@{QIAOXI}", 201, {**FUND, "area_code": QIAOXI}),
     Case("POST", "/funds", f"civil_affairs@{CHANGAN}", 403, {**FUND, "area_code": CITY}, field="area_code"),
     # … budgeted by civil affairs …
-    *route("PUT", "/funds/{fund}/budgets", 200, body=BUDGET, allowed=["civil_affairs"],
-           denied=["charity_admin", "auditor", "social_worker"], other=404, city=200),
+    *route(
+        "PUT",
+        "/funds/{fund}/budgets",
+        200,
+        body=BUDGET,
+        allowed=["civil_affairs"],
+        denied=["charity_admin", "auditor", "social_worker"],
+        other=404,
+        city=200,
+    ),
     # … and read by every charity reader
     *route("GET", "/funds/{fund}", 200, allowed=READERS, denied=NOT_READERS, other=404, city=200, shows="fund"),
     Case("GET", "/funds/{qiaoxi_fund}", f"charity_admin@{CHANGAN}", 404),
     Case("GET", "/funds/{qiaoxi_fund}", f"charity_admin@{QIAOXI}", 200, shows="qiaoxi_fund"),
-
     # donations: received by charity administrators into a fund they can see
-    *route("POST", "/donations", 201, body=DONATION, allowed=["charity_admin"], denied=NOT_ADMINS, other=404,
-           city=403),
+    *route("POST", "/donations", 201, body=DONATION, allowed=["charity_admin"], denied=NOT_ADMINS, other=404, city=403),
     Case("POST", "/donations", f"charity_admin@{CHANGAN}", 201, ENTERPRISE_DONATION, note="enterprise, earmarked"),
     Case("POST", "/donations", f"charity_admin@{QIAOXI}", 404, ENTERPRISE_DONATION, note="enterprise, earmarked"),
     Case("POST", "/donations", f"charity_admin@{QIAOXI}", 201, {**DONATION, "fund_id": "{qiaoxi_fund}"}),
     Case("POST", "/donations", f"charity_admin@{CHANGAN}", 404, {**DONATION, "fund_id": "{qiaoxi_fund}"}),
-    Case("POST", "/donations", f"charity_admin@{CHANGAN}", 403,
-         {**ENTERPRISE_DONATION, "earmark": {**ENTERPRISE_DONATION["earmark"], "area_code": QIAOXI_COMMUNITY}},
-         field="area_code", note="earmarked to 桥西区"),
+    Case(
+        "POST",
+        "/donations",
+        f"charity_admin@{CHANGAN}",
+        403,
+        {**ENTERPRISE_DONATION, "earmark": {**ENTERPRISE_DONATION["earmark"], "area_code": QIAOXI_COMMUNITY}},
+        field="area_code",
+        note="earmarked to 桥西区",
+    ),
     # earmarks on a donation …
-    *route("POST", "/donations/{donation}/earmarks", 201, body=EARMARK, allowed=["charity_admin"], denied=NOT_ADMINS,
-           other=404, city=403),
-    Case("POST", "/donations/{donation}/earmarks", f"charity_admin@{CHANGAN}", 403,
-         {**EARMARK, "area_code": QIAOXI_COMMUNITY}, field="area_code", note="to 桥西区"),
+    *route(
+        "POST",
+        "/donations/{donation}/earmarks",
+        201,
+        body=EARMARK,
+        allowed=["charity_admin"],
+        denied=NOT_ADMINS,
+        other=404,
+        city=403,
+    ),
+    Case(
+        "POST",
+        "/donations/{donation}/earmarks",
+        f"charity_admin@{CHANGAN}",
+        403,
+        {**EARMARK, "area_code": QIAOXI_COMMUNITY},
+        field="area_code",
+        note="to 桥西区",
+    ),
     # … and the refund of what was not earmarked
-    *route("POST", "/donations/{refundable}/refund", 200, fresh="refundable", allowed=["charity_admin"],
-           denied=NOT_ADMINS, other=404, city=403),
-
+    *route(
+        "POST",
+        "/donations/{refundable}/refund",
+        200,
+        fresh="refundable",
+        allowed=["charity_admin"],
+        denied=NOT_ADMINS,
+        other=404,
+        city=403,
+    ),
     # the service's decisions on funding requests
-    *route("GET", "/commitments/{commitment}", 200, allowed=READERS, denied=NOT_READERS, other=404, city=200,
-           shows="commitment"),
-    *route("GET", "/commitments/by-request/{request}", 200, allowed=READERS, denied=NOT_READERS, other=404, city=200,
-           shows="commitment"),
+    *route(
+        "GET",
+        "/commitments/{commitment}",
+        200,
+        allowed=READERS,
+        denied=NOT_READERS,
+        other=404,
+        city=200,
+        shows="commitment",
+    ),
+    *route(
+        "GET",
+        "/commitments/by-request/{request}",
+        200,
+        allowed=READERS,
+        denied=NOT_READERS,
+        other=404,
+        city=200,
+        shows="commitment",
+    ),
     Case("GET", "/commitments/{qiaoxi_commitment}", f"social_worker@{CHANGAN}", 404),
     Case("GET", "/commitments/{qiaoxi_commitment}", f"social_worker@{QIAOXI}", 200, shows="qiaoxi_commitment"),
     Case("GET", "/commitments/by-request/{qiaoxi_request}", f"auditor@{CHANGAN}", 404),
     Case("GET", "/commitments/by-request/{qiaoxi_request}", f"auditor@{QIAOXI}", 200, shows="qiaoxi_commitment"),
-
     # disbursement requests waiting for a checker (milestones of projects arrive here by event) …
-    *route("GET", f"/disbursements?area={CHANGAN}&status=requested", 200, allowed=READERS, denied=NOT_READERS,
-           other=403, city=200, shows="disbursement"),
+    *route(
+        "GET",
+        f"/disbursements?area={CHANGAN}&status=requested",
+        200,
+        allowed=READERS,
+        denied=NOT_READERS,
+        other=403,
+        city=200,
+        shows="disbursement",
+    ),
     # disbursements: asked for by a charity administrator …
-    *route("POST", "/commitments/{commitment}/disbursements", 201, body=PAYMENT, allowed=["charity_admin"],
-           denied=NOT_ADMINS, other=404, city=403),
+    *route(
+        "POST",
+        "/commitments/{commitment}/disbursements",
+        201,
+        body=PAYMENT,
+        allowed=["charity_admin"],
+        denied=NOT_ADMINS,
+        other=404,
+        city=403,
+    ),
     Case("POST", "/commitments/{qiaoxi_commitment}/disbursements", f"charity_admin@{CHANGAN}", 404, PAYMENT),
-    Case("POST", "/commitments/{qiaoxi_commitment}/disbursements", f"charity_admin@{QIAOXI}", 409, PAYMENT,
-         note="rejected"),
-    *route("POST", "/earmarks/{need_earmark}/disbursements", 201, body=PAYMENT, allowed=["charity_admin"],
-           denied=NOT_ADMINS, other=404, city=403),
-    Case("POST", "/earmarks/{project_earmark}/disbursements", f"charity_admin@{CHANGAN}", 422, PAYMENT,
-         field="earmark_id"),  # a project's money is paid through its commitment
+    Case(
+        "POST",
+        "/commitments/{qiaoxi_commitment}/disbursements",
+        f"charity_admin@{QIAOXI}",
+        409,
+        PAYMENT,
+        note="rejected",
+    ),
+    *route(
+        "POST",
+        "/earmarks/{need_earmark}/disbursements",
+        201,
+        body=PAYMENT,
+        allowed=["charity_admin"],
+        denied=NOT_ADMINS,
+        other=404,
+        city=403,
+    ),
+    Case(
+        "POST",
+        "/earmarks/{project_earmark}/disbursements",
+        f"charity_admin@{CHANGAN}",
+        422,
+        PAYMENT,
+        field="earmark_id",
+    ),  # a project's money is paid through its commitment
     # … and approved by another person: a charity administrator or civil affairs
-    *route("POST", "/disbursements/{disbursement}/approval", 200, fresh="disbursement",
-           allowed=["charity_admin", "civil_affairs"], denied=["auditor", "social_worker", "grid_worker"], other=404,
-           city=200),
-    Case("POST", "/disbursements/{project_disbursement}/approval", f"civil_affairs@{CHANGAN}", 200,
-         fresh="project_disbursement"),
+    *route(
+        "POST",
+        "/disbursements/{disbursement}/approval",
+        200,
+        fresh="disbursement",
+        allowed=["charity_admin", "civil_affairs"],
+        denied=["auditor", "social_worker", "grid_worker"],
+        other=404,
+        city=200,
+    ),
+    Case(
+        "POST",
+        "/disbursements/{project_disbursement}/approval",
+        f"civil_affairs@{CHANGAN}",
+        200,
+        fresh="project_disbursement",
+    ),
     Case("POST", "/disbursements/{project_disbursement}/approval", f"civil_affairs@{QIAOXI}", 404),
     Case("POST", "/disbursements/{disbursement}/approval", MAKER, 403, rule="maker_checker"),
-    Case("POST", "/disbursements/{disbursement}/approval", f"civil_affairs@{CHANGAN}#maker", 403, rule="maker_checker",
-         note="the maker as civil affairs"),
+    Case(
+        "POST",
+        "/disbursements/{disbursement}/approval",
+        f"civil_affairs@{CHANGAN}#maker",
+        403,
+        rule="maker_checker",
+        note="the maker as civil affairs",
+    ),
     Case("POST", "/disbursements/{project_disbursement}/approval", MAKER, 403, rule="maker_checker"),
-
     # what was earmarked for a need and paid from it (the need's view): within the caller's area, none is
     # no error — a caller of 桥西区 gets empty lists …
-    *route("GET", "/earmarks/by-need/{need}", 200, allowed=READERS, denied=NOT_READERS, other=200, city=200,
-           shows="need_earmark"),
+    *route(
+        "GET",
+        "/earmarks/by-need/{need}",
+        200,
+        allowed=READERS,
+        denied=NOT_READERS,
+        other=200,
+        city=200,
+        shows="need_earmark",
+    ),
     # … and an area's money in and out by month (the dashboards): the readers and the party organization
-    *route("GET", f"/funds/flows?area={CHANGAN}", 200, allowed=[*READERS, "party_secretary"],
-           denied=["grid_worker", "org_admin", "volunteer", "resident"], other=403, city=200),
-
+    *route(
+        "GET",
+        f"/funds/flows?area={CHANGAN}",
+        200,
+        allowed=[*READERS, "party_secretary"],
+        denied=["grid_worker", "org_admin", "volunteer", "resident"],
+        other=403,
+        city=200,
+    ),
     # the ledger's hash chain: checked by auditors, civil affairs and charity administrators of any area
-    *route("GET", "/ledger/verification", 200, allowed=["auditor", "civil_affairs", "charity_admin"],
-           denied=["social_worker", "grid_worker", "volunteer", "resident"], other=200, city=200, public=True),
-
+    *route(
+        "GET",
+        "/ledger/verification",
+        200,
+        allowed=["auditor", "civil_affairs", "charity_admin"],
+        denied=["social_worker", "grid_worker", "volunteer", "resident"],
+        other=200,
+        city=200,
+        public=True,
+    ),
     # the love supermarket: goods come in through the community's workers …
-    *route("POST", "/supermarket/goods", 201, body=GOODS, allowed=SUPERMARKET_WORKERS,
-           denied=["civil_affairs", "auditor", "grid_worker", "volunteer", "resident"], other=403, city=403),
+    *route(
+        "POST",
+        "/supermarket/goods",
+        201,
+        body=GOODS,
+        allowed=SUPERMARKET_WORKERS,
+        denied=["civil_affairs", "auditor", "grid_worker", "volunteer", "resident"],
+        other=403,
+        city=403,
+    ),
     Case("POST", "/supermarket/goods", f"social_worker@{QIAOXI}", 201, {**GOODS, "area_code": QIAOXI_COMMUNITY}),
-    Case("POST", "/supermarket/goods", f"charity_admin@{CHANGAN}", 403, {**GOODS, "area_code": QIAOXI_COMMUNITY},
-         field="area_code"),
+    Case(
+        "POST",
+        "/supermarket/goods",
+        f"charity_admin@{CHANGAN}",
+        403,
+        {**GOODS, "area_code": QIAOXI_COMMUNITY},
+        field="area_code",
+    ),
     # … the stock is public without a token; signed in, it is read by those who work there, in their area
-    *route("GET", STOCK, 200, allowed=SUPERMARKET_READERS, denied=NOT_SUPERMARKET_READERS, other=403, city=200,
-           shows="item"),
+    *route(
+        "GET",
+        STOCK,
+        200,
+        allowed=SUPERMARKET_READERS,
+        denied=NOT_SUPERMARKET_READERS,
+        other=403,
+        city=200,
+        shows="item",
+    ),
     Case("GET", f"/supermarket/stock?area={QIAOXI_COMMUNITY}", f"resident@{COMMUNITY}", 403, field="area_code"),
     Case("GET", f"/supermarket/stock?area={QIAOXI_COMMUNITY}", QIAOXI_VOLUNTEER, 200, shows="qiaoxi_item"),
     Case("GET", PUBLIC_STOCK, None, 200, shows="item"),
     Case("GET", f"/public/supermarket/stock?area={QIAOXI_COMMUNITY}", None, 200, shows="qiaoxi_item"),
     # … points are granted by the community's social workers …
-    *route("POST", "/supermarket/points-grants", 201, body=GRANT, allowed=["social_worker"],
-           denied=["charity_admin", "civil_affairs", "auditor", "volunteer", "resident"], other=403, city=403),
-    Case("POST", "/supermarket/points-grants", f"social_worker@{CHANGAN}", 201, {**GRANT, "holder_kind": "volunteer",
-                                                                                 "holder_ref": "{me_ref}"}),
-    Case("POST", "/supermarket/points-grants", f"social_worker@{CHANGAN}", 422,
-         {**GRANT, "holder_ref": "r-authz-nobody"}, field="holder_ref", note="nobody registered"),
-    Case("POST", "/supermarket/points-grants", f"social_worker@{CHANGAN}", 422,
-         {**GRANT, "holder_ref": "{me_ref}"}, field="holder_ref", note="a volunteer's ref as a resident"),
-    Case("POST", "/supermarket/points-grants", f"social_worker@{QIAOXI}", 201,
-         {**GRANT, "area_code": QIAOXI_COMMUNITY}),
-    Case("POST", "/supermarket/points-grants", f"social_worker@{CHANGAN}", 403,
-         {**GRANT, "area_code": QIAOXI_COMMUNITY}, field="area_code"),
+    *route(
+        "POST",
+        "/supermarket/points-grants",
+        201,
+        body=GRANT,
+        allowed=["social_worker"],
+        denied=["charity_admin", "civil_affairs", "auditor", "volunteer", "resident"],
+        other=403,
+        city=403,
+    ),
+    Case(
+        "POST",
+        "/supermarket/points-grants",
+        f"social_worker@{CHANGAN}",
+        201,
+        {**GRANT, "holder_kind": "volunteer", "holder_ref": "{me_ref}"},
+    ),
+    Case(
+        "POST",
+        "/supermarket/points-grants",
+        f"social_worker@{CHANGAN}",
+        422,
+        {**GRANT, "holder_ref": "r-authz-nobody"},
+        field="holder_ref",
+        note="nobody registered",
+    ),
+    Case(
+        "POST",
+        "/supermarket/points-grants",
+        f"social_worker@{CHANGAN}",
+        422,
+        {**GRANT, "holder_ref": "{me_ref}"},
+        field="holder_ref",
+        note="a volunteer's ref as a resident",
+    ),
+    Case(
+        "POST", "/supermarket/points-grants", f"social_worker@{QIAOXI}", 201, {**GRANT, "area_code": QIAOXI_COMMUNITY}
+    ),
+    Case(
+        "POST",
+        "/supermarket/points-grants",
+        f"social_worker@{CHANGAN}",
+        403,
+        {**GRANT, "area_code": QIAOXI_COMMUNITY},
+        field="area_code",
+    ),
     # … read by the holder and by workers over the account's community …
-    *route("GET", "/supermarket/points/volunteer/{me_ref}", 200, allowed=[*SUPERMARKET_WORKERS, SELF],
-           denied=["civil_affairs", "auditor", "grid_worker"], other=404, city=403, shows="me_ref"),
+    *route(
+        "GET",
+        "/supermarket/points/volunteer/{me_ref}",
+        200,
+        allowed=[*SUPERMARKET_WORKERS, SELF],
+        denied=["civil_affairs", "auditor", "grid_worker"],
+        other=404,
+        city=403,
+        shows="me_ref",
+    ),
     Case("GET", "/supermarket/points/volunteer/{me_ref}", STRANGER, 404),
     Case("GET", "/supermarket/points/volunteer/{me_ref}", QIAOXI_VOLUNTEER, 404),
     Case("GET", "/supermarket/points/volunteer/{me_ref}", f"resident@{COMMUNITY}#self", 404, note="a resident"),
     Case("GET", "/supermarket/points/resident/{resident_ref}", RESIDENT, 200, shows="resident_ref"),
     Case("GET", "/supermarket/points/resident/{resident_ref}", RESIDENT_STRANGER, 404),
-    Case("GET", "/supermarket/points/resident/{resident_ref}", f"volunteer@{COMMUNITY}#resident", 404,
-         note="a volunteer"),
+    Case(
+        "GET", "/supermarket/points/resident/{resident_ref}", f"volunteer@{COMMUNITY}#resident", 404, note="a volunteer"
+    ),
     Case("GET", "/supermarket/points/resident/{resident_ref}", f"charity_admin@{QIAOXI}", 404),
     # … and redeemed by the holder themself, or by a worker at a supermarket of their area
-    *route("POST", "/supermarket/redemptions", 201, body=FOR_RESIDENT, allowed=[*SUPERMARKET_WORKERS, RESIDENT],
-           denied=["civil_affairs", "auditor", "grid_worker"], other=403, city=403),
+    *route(
+        "POST",
+        "/supermarket/redemptions",
+        201,
+        body=FOR_RESIDENT,
+        allowed=[*SUPERMARKET_WORKERS, RESIDENT],
+        denied=["civil_affairs", "auditor", "grid_worker"],
+        other=403,
+        city=403,
+    ),
     Case("POST", "/supermarket/redemptions", SELF, 201, FOR_ME),
     Case("POST", "/supermarket/redemptions", STRANGER, 403, FOR_ME, field="holder_ref"),
     Case("POST", "/supermarket/redemptions", QIAOXI_VOLUNTEER, 403, FOR_ME, field="holder_ref"),
     Case("POST", "/supermarket/redemptions", RESIDENT_STRANGER, 403, FOR_RESIDENT, field="holder_ref"),
-    Case("POST", "/supermarket/redemptions", f"resident@{COMMUNITY}#self", 403, FOR_ME, field="holder_ref",
-         note="a resident"),
-    Case("POST", "/supermarket/redemptions", f"social_worker@{CHANGAN}", 403, QIAOXI_REDEMPTION,
-         field="area_code"),
+    Case(
+        "POST",
+        "/supermarket/redemptions",
+        f"resident@{COMMUNITY}#self",
+        403,
+        FOR_ME,
+        field="holder_ref",
+        note="a resident",
+    ),
+    Case("POST", "/supermarket/redemptions", f"social_worker@{CHANGAN}", 403, QIAOXI_REDEMPTION, field="area_code"),
     # points are recognised across communities: 桥西区's supermarket takes the 长安区 resident's points
     Case("POST", "/supermarket/redemptions", f"social_worker@{QIAOXI}", 201, QIAOXI_REDEMPTION),
     # the monthly publication is public without a token, and names nobody; signed in, like the stock
-    *route("GET", PUBLICATION, 200, allowed=SUPERMARKET_READERS, denied=NOT_SUPERMARKET_READERS, other=403,
-           city=200),
+    *route("GET", PUBLICATION, 200, allowed=SUPERMARKET_READERS, denied=NOT_SUPERMARKET_READERS, other=403, city=200),
     Case("GET", PUBLIC_PUBLICATION, None, 200),
     Case("GET", f"/public/supermarket/publications?area={COMMUNITY}&month=2026-13", None, 422, field="month"),
 ]
@@ -340,7 +607,7 @@ async def make(client: httpx.AsyncClient, kind: str, ids: dict[str, str], token)
     if kind == "refundable":
         donation = await call(client, "POST", "/donations", maker, {**DONATION, "fund_id": ids["fund"]}, 201)
         return {kind: donation["id"]}
-    source = (f"/earmarks/{ids['need_earmark']}" if kind == "disbursement" else f"/commitments/{ids['commitment']}")
+    source = f"/earmarks/{ids['need_earmark']}" if kind == "disbursement" else f"/commitments/{ids['commitment']}"
     return {kind: (await call(client, "POST", f"{source}/disbursements", maker, PAYMENT, 201))["id"]}
 
 
@@ -351,57 +618,141 @@ async def build_world(base_url: str, token) -> World:
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         # the funds, and the money in them
         fund = (await call(client, "POST", "/funds", office, {**FUND, "kind": "community_foundation"}, 201))["id"]
-        qiaoxi_fund = (await call(client, "POST", "/funds", qiaoxi_office, {**FUND, "name": "桥西区社区基金",
-                                                                            "area_code": QIAOXI}, 201))["id"]
-        donation = (await call(client, "POST", "/donations", maker, {**DONATION, "fund_id": fund,
-                                                                     "amount_fen": 10_000_000}, 201))["id"]
+        qiaoxi_fund = (
+            await call(
+                client, "POST", "/funds", qiaoxi_office, {**FUND, "name": "桥西区社区基金", "area_code": QIAOXI}, 201
+            )
+        )["id"]
+        donation = (
+            await call(
+                client, "POST", "/donations", maker, {**DONATION, "fund_id": fund, "amount_fen": 10_000_000}, 201
+            )
+        )["id"]
         refundable = (await call(client, "POST", "/donations", maker, {**DONATION, "fund_id": fund}, 201))["id"]
         project = str(uuid.uuid4())
-        project_earmark = (await call(client, "POST", f"/donations/{donation}/earmarks", maker, {
-            "target_kind": "project", "target_id": project, "amount_fen": 100_000}, 201))["id"]
+        project_earmark = (
+            await call(
+                client,
+                "POST",
+                f"/donations/{donation}/earmarks",
+                maker,
+                {"target_kind": "project", "target_id": project, "amount_fen": 100_000},
+                201,
+            )
+        )["id"]
         # a need, and an enterprise's donation earmarked to it; the maker asks to pay part of it
-        need = (await call(client, "POST", "/needs", worker, {
-            "area_code": COMMUNITY, "category": "health_care", "description": "术后康复需要护理用品",
-            "resident": {"name": "卫奶奶", "phone": "13700137311", "citizen_id": citizen_id()}}, 201))["id"]
-        enterprise = await call(client, "POST", "/donations", maker, {
-            "fund_id": fund, "amount_fen": 1_000_000, "donor": ENTERPRISE,
-            "earmark": {"target_kind": "need", "target_id": need, "amount_fen": 500_000}}, 201)
+        need = (
+            await call(
+                client,
+                "POST",
+                "/needs",
+                worker,
+                {
+                    "area_code": COMMUNITY,
+                    "category": "health_care",
+                    "description": "术后康复需要护理用品",
+                    "resident": {"name": "卫奶奶", "phone": "13700137311", "citizen_id": citizen_id()},
+                },
+                201,
+            )
+        )["id"]
+        enterprise = await call(
+            client,
+            "POST",
+            "/donations",
+            maker,
+            {
+                "fund_id": fund,
+                "amount_fen": 1_000_000,
+                "donor": ENTERPRISE,
+                "earmark": {"target_kind": "need", "target_id": need, "amount_fen": 500_000},
+            },
+            201,
+        )
         need_earmark = enterprise["earmark_id"]
-        disbursement = (await call(client, "POST", f"/earmarks/{need_earmark}/disbursements", maker, PAYMENT,
-                                   201))["id"]
+        disbursement = (await call(client, "POST", f"/earmarks/{need_earmark}/disbursements", maker, PAYMENT, 201))[
+            "id"
+        ]
 
         # the love supermarket: rice on the shelf here, noodles in 桥西区
-        goods = {"item": ITEM, "unit": "袋", "quantity": 1000, "estimated_value_fen": 3_500, "price_points": PRICE,
-                 "donor": ANONYMOUS}
-        item = (await call(client, "POST", "/supermarket/goods", maker, {**goods, "area_code": COMMUNITY},
-                           201))["item_id"]
-        qiaoxi_item = (await call(client, "POST", "/supermarket/goods", qiaoxi_worker, {
-            **goods, "item": "挂面（1kg）", "area_code": QIAOXI_COMMUNITY}, 201))["item_id"]
+        goods = {
+            "item": ITEM,
+            "unit": "袋",
+            "quantity": 1000,
+            "estimated_value_fen": 3_500,
+            "price_points": PRICE,
+            "donor": ANONYMOUS,
+        }
+        item = (await call(client, "POST", "/supermarket/goods", maker, {**goods, "area_code": COMMUNITY}, 201))[
+            "item_id"
+        ]
+        qiaoxi_item = (
+            await call(
+                client,
+                "POST",
+                "/supermarket/goods",
+                qiaoxi_worker,
+                {**goods, "item": "挂面（1kg）", "area_code": QIAOXI_COMMUNITY},
+                201,
+            )
+        )["item_id"]
         # a registered resident granted points for an activity (once the charity service has learnt of them)
-        resident_ref = (await call(client, "POST", "/residents", worker, {
-            "name": "卫大爷", "citizen_id": citizen_id(), "phone": "13700137312", "area_code": COMMUNITY,
-            "consent": {"purpose": "爱心超市积分", "given_at": datetime.now(UTC).isoformat()}}, 201))["resident_ref"]
+        resident_ref = (
+            await call(
+                client,
+                "POST",
+                "/residents",
+                worker,
+                {
+                    "name": "卫大爷",
+                    "citizen_id": citizen_id(),
+                    "phone": "13700137312",
+                    "area_code": COMMUNITY,
+                    "consent": {"purpose": "爱心超市积分", "given_at": datetime.now(UTC).isoformat()},
+                },
+                201,
+            )
+        )["resident_ref"]
 
         async def granted():
-            reply = await client.post("/supermarket/points-grants", headers=worker,
-                                      json={**GRANT, "holder_ref": resident_ref, "points": 1000})
+            reply = await client.post(
+                "/supermarket/points-grants", headers=worker, json={**GRANT, "holder_ref": resident_ref, "points": 1000}
+            )
             return reply.status_code == 201
 
         await eventually(granted, "points granted to the registered resident")
         # a volunteer whose verified hours became time-bank credits, exchanged for points
         cid = citizen_id()
-        volunteer = await call(client, "POST", "/volunteers", worker, {
-            "name": "卫六", "citizen_id": cid, "phone": "13900139" + cid[-4:-1], "area_code": COMMUNITY,
-            "skills": ["折纸"]}, 201)
+        volunteer = await call(
+            client,
+            "POST",
+            "/volunteers",
+            worker,
+            {
+                "name": "卫六",
+                "citizen_id": cid,
+                "phone": "13900139" + cid[-4:-1],
+                "area_code": COMMUNITY,
+                "skills": ["折纸"],
+            },
+            201,
+        )
         me, me_ref = volunteer["id"], volunteer["volunteer_ref"]
         self_token = bearer(token, SELF, {"me_ref": me_ref})
         task = (await call(client, "POST", "/tasks", worker, {"area_code": COMMUNITY, "title": "折纸课"}, 201))["id"]
         await call(client, "POST", f"/tasks/{task}/invitations", worker, {"volunteer_ids": [me]}, 201)
         await call(client, "POST", f"/tasks/{task}/invitations/{me}/response", self_token, {"accept": True})
         start = datetime(2026, 11, 5, 1, 0, tzinfo=UTC)
-        log = (await call(client, "POST", f"/tasks/{task}/hours", worker, {
-            "volunteer_id": me, "check_in": start.isoformat(), "check_out": start.replace(hour=4).isoformat()},
-            201))["log_id"]
+        log = (
+            await call(
+                client,
+                "POST",
+                f"/tasks/{task}/hours",
+                worker,
+                {"volunteer_id": me, "check_in": start.isoformat(), "check_out": start.replace(hour=4).isoformat()},
+                201,
+            )
+        )["log_id"]
         await call(client, "POST", f"/hours/{log}/verification", worker, {"approve": True})  # 3 credits
         await call(client, "POST", "/timebank/exchanges", self_token, {"volunteer_id": me, "units": 200}, 201)
 
@@ -410,17 +761,38 @@ async def build_world(base_url: str, token) -> World:
             return reply.status_code == 200 and reply.json()["balance"] == 20  # 2 credits at 10 points each
 
         await eventually(points, "points granted from the exchanged credits")
-    return World({"fund": fund, "qiaoxi_fund": qiaoxi_fund, "donation": donation, "refundable": refundable,
-                  "project": project, "project_earmark": project_earmark, "need": need, "need_earmark": need_earmark,
-                  "disbursement": disbursement, "item": item, "qiaoxi_item": qiaoxi_item,
-                  "resident_ref": resident_ref, "me": me, "me_ref": me_ref})
+    return World(
+        {
+            "fund": fund,
+            "qiaoxi_fund": qiaoxi_fund,
+            "donation": donation,
+            "refundable": refundable,
+            "project": project,
+            "project_earmark": project_earmark,
+            "need": need,
+            "need_earmark": need_earmark,
+            "disbursement": disbursement,
+            "item": item,
+            "qiaoxi_item": qiaoxi_item,
+            "resident_ref": resident_ref,
+            "me": me,
+            "me_ref": me_ref,
+        }
+    )
 
 
 async def decide(client: httpx.AsyncClient, js, token, fund: str, area: str, project: str) -> tuple[str, str]:
     """Publish a project's FundingRequested as the projects service would; (request id, commitment id)
     once the charity service has decided."""
-    request = FundingRequested(request_id=new_id(), project_id=project, fund_id=fund, area_code=area,
-                               amount_fen=200_000, purpose="other", requested_at=datetime.now(UTC))
+    request = FundingRequested(
+        request_id=new_id(),
+        project_id=project,
+        fund_id=fund,
+        area_code=area,
+        amount_fen=200_000,
+        purpose="other",
+        requested_at=datetime.now(UTC),
+    )
     envelope = wrap(request, subject=str(request.project_id), area_code=area)
     await js.publish(event_subject(FundingRequested, area), envelope.model_dump_json().encode())
     office = bearer(token, f"civil_affairs@{area}")
@@ -431,8 +803,6 @@ async def decide(client: httpx.AsyncClient, js, token, fund: str, area: str, pro
 
     commitment = await eventually(decided, "the charity service's decision on the funding request")
     return str(request.request_id), commitment["id"]
-
-
 
 
 @pytest.fixture(scope="module")
@@ -448,13 +818,17 @@ async def world(base_world: World, api: httpx.AsyncClient, js, token) -> World:
     if "commitment" not in ids:
         request, commitment = await decide(api, js, token, ids["fund"], CHANGAN, ids["project"])
         qiaoxi_request, qiaoxi_commitment = await decide(api, js, token, ids["qiaoxi_fund"], QIAOXI, str(new_id()))
-        project_disbursement = (await make(api, "project_disbursement", ids | {"commitment": commitment},
-                                           token))["project_disbursement"]
-        ids |= {"request": request, "commitment": commitment, "qiaoxi_request": qiaoxi_request,
-                "qiaoxi_commitment": qiaoxi_commitment, "project_disbursement": project_disbursement}
+        project_disbursement = (await make(api, "project_disbursement", ids | {"commitment": commitment}, token))[
+            "project_disbursement"
+        ]
+        ids |= {
+            "request": request,
+            "commitment": commitment,
+            "qiaoxi_request": qiaoxi_request,
+            "qiaoxi_commitment": qiaoxi_commitment,
+            "project_disbursement": project_disbursement,
+        }
     return base_world
-
-
 
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -489,8 +863,9 @@ async def test_role_and_jurisdiction(case: Case, world: World, api: httpx.AsyncC
     if case.expect == 404:  # it learns nothing: the answer for an unknown id (the one id aside)
         fresh_ids = {value: str(uuid.uuid4()) for value in set(ids.values())}
         unknown = {k: fresh_ids[v] for k, v in ids.items()}
-        baseline = await api.request(case.method, world.fill(case.path, unknown), json=world.fill(case.body, unknown),
-                                     headers=headers)
+        baseline = await api.request(
+            case.method, world.fill(case.path, unknown), json=world.fill(case.body, unknown), headers=headers
+        )
         assert baseline.status_code == 404, baseline.text
         names = {value: f"<id {i}>" for i, value in enumerate(fresh_ids) if UUID.fullmatch(value)}
         assert anonymous(reply, names) == anonymous(baseline, {fresh_ids[v]: n for v, n in names.items()})
@@ -500,7 +875,9 @@ async def test_role_and_jurisdiction(case: Case, world: World, api: httpx.AsyncC
         assert field == case.field or field.endswith("." + case.field), reply.text
     if case.rule:
         assert reply.json()["rule"] == case.rule, reply.text
-    if case.path in (PUBLICATION, PUBLIC_PUBLICATION) and case.expect == 200:  # the 公示 shows what came in and went out, and no holder's ref
+    if (
+        case.path in (PUBLICATION, PUBLIC_PUBLICATION) and case.expect == 200
+    ):  # the 公示 shows what came in and went out, and no holder's ref
         published = reply.json()
         assert published["area_code"] == COMMUNITY and published["totals"]["receipts"] >= 1, reply.text
         assert ids["me_ref"] not in reply.text and ids["resident_ref"] not in reply.text

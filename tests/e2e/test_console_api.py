@@ -1,5 +1,6 @@
 """The console's routes on the gateway: the page and its files, the code lists, and the development
 sign-in, which issues tokens the services accept and exists only with the local dev issuer."""
+
 from __future__ import annotations
 
 import json
@@ -76,11 +77,31 @@ async def test_personas_come_from_the_demo_loaders_file(client, settings):
     file = settings.path("demo", "personas.json")
     saved = file.read_bytes() if file.exists() else None
     file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(json.dumps([
-        {"id": "jianan-sw", "label_zh": "建安社工", "label_en": "Jian'an social worker", "role": "social_worker",
-         "area": COMMUNITY, "sub": "demo-sw-jianan", "description_zh": "建安街道的社工"},
-        {"id": "broken", "label_zh": "无效", "label_en": "Invalid", "role": "emperor", "area": COMMUNITY, "sub": "x"},
-    ], ensure_ascii=False), encoding="utf-8")
+    file.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "jianan-sw",
+                    "label_zh": "建安社工",
+                    "label_en": "Jian'an social worker",
+                    "role": "social_worker",
+                    "area": COMMUNITY,
+                    "sub": "demo-sw-jianan",
+                    "description_zh": "建安街道的社工",
+                },
+                {
+                    "id": "broken",
+                    "label_zh": "无效",
+                    "label_en": "Invalid",
+                    "role": "emperor",
+                    "area": COMMUNITY,
+                    "sub": "x",
+                },
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     try:
         personas = (await client.get("/api/v1/dev/personas")).json()
         assert [p["id"] for p in personas] == ["jianan-sw"]  # the invalid entry is left out
@@ -95,8 +116,11 @@ async def test_personas_come_from_the_demo_loaders_file(client, settings):
             file.write_bytes(saved)
 
 
-@pytest.mark.parametrize("env", [{"WUSHE_JWT_ISSUER": "https://idp.hebei.example/realms/wushe"},
-                                 {"WUSHE_DEV_SIGN_IN": "false"}], ids=["other-issuer", "switched-off"])
+@pytest.mark.parametrize(
+    "env",
+    [{"WUSHE_JWT_ISSUER": "https://idp.hebei.example/realms/wushe"}, {"WUSHE_DEV_SIGN_IN": "false"}],
+    ids=["other-issuer", "switched-off"],
+)
 async def test_dev_sign_in_is_404_outside_development(settings, env):
     other = Stack(settings, **env)
     try:

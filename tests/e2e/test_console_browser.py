@@ -3,6 +3,7 @@ download): a social worker signs in, raises a need, follows it to the resident's
 dashboard change; the public page without login; the English switch; a phone-sized screen.
 
 Screenshots are kept under test-artifacts/screenshots/ at the repository root."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,16 +25,46 @@ pytestmark = needs_chromium
 COMMUNITY = "130102014001"  # a community of 建安街道, 长安区: no other module writes here
 STREET = "130102014"
 PERSONAS = [
-    {"id": "jianan-sw", "label_zh": "建安街道社工 · 周敏", "label_en": "Social worker Zhou Min", "role": "social_worker",
-     "area": COMMUNITY, "sub": "e2e-sw-zhou", "description_zh": "建安街道001社区社工：登记、评估、分派需求"},
-    {"id": "jianan-street", "label_zh": "建安街道办 · 民政", "label_en": "Jian'an street civil affairs", "role": "civil_affairs",
-     "area": STREET, "sub": "e2e-mz-jianan", "description_zh": "建安街道民政：辖区数据看板"},
-    {"id": "jianan-secretary", "label_zh": "建安社区党委书记", "label_en": "Party secretary", "role": "party_secretary",
-     "area": COMMUNITY, "sub": "e2e-shuji-jianan", "description_zh": "建安街道001社区党委书记"},
-    {"id": "changan-charity", "label_zh": "长安区慈善会", "label_en": "Charity administrator", "role": "charity_admin",
-     "area": "130102", "sub": "e2e-cz-changan", "description_zh": "长安区慈善会：拨付复核、爱心超市"},
+    {
+        "id": "jianan-sw",
+        "label_zh": "建安街道社工 · 周敏",
+        "label_en": "Social worker Zhou Min",
+        "role": "social_worker",
+        "area": COMMUNITY,
+        "sub": "e2e-sw-zhou",
+        "description_zh": "建安街道001社区社工：登记、评估、分派需求",
+    },
+    {
+        "id": "jianan-street",
+        "label_zh": "建安街道办 · 民政",
+        "label_en": "Jian'an street civil affairs",
+        "role": "civil_affairs",
+        "area": STREET,
+        "sub": "e2e-mz-jianan",
+        "description_zh": "建安街道民政：辖区数据看板",
+    },
+    {
+        "id": "jianan-secretary",
+        "label_zh": "建安社区党委书记",
+        "label_en": "Party secretary",
+        "role": "party_secretary",
+        "area": COMMUNITY,
+        "sub": "e2e-shuji-jianan",
+        "description_zh": "建安街道001社区党委书记",
+    },
+    {
+        "id": "changan-charity",
+        "label_zh": "长安区慈善会",
+        "label_en": "Charity administrator",
+        "role": "charity_admin",
+        "area": "130102",
+        "sub": "e2e-cz-changan",
+        "description_zh": "长安区慈善会：拨付复核、爱心超市",
+    },
 ]
 PAGES = ("", "needs", "volunteers", "projects", "charity", "party", "dashboard", "public")
+
+
 @pytest.fixture(scope="module")
 def console(stack, settings) -> str:
     """The whole stack behind the gateway, with the demo personas of 建安街道."""
@@ -114,15 +145,37 @@ async def test_a_social_worker_follows_a_need_to_the_residents_judgement(console
     # the provider's side: a volunteer accepts the task and their hours are verified (the volunteers
     # service's events, published here); the page notices the need is matched by itself
     now = datetime.now(UTC)
-    accepted = wrap(TaskAccepted(task_id=new_id(), need_id=need_id, area_code=COMMUNITY, volunteer_ref="v-e2e-zhou",
-                                 accepted_at=now), subject="task", area_code=COMMUNITY)
-    await js.publish(event_subject(TaskAccepted, COMMUNITY), accepted.model_dump_json().encode(),
-                     headers={"Nats-Msg-Id": str(accepted.id)})
-    hours = wrap(HoursVerified(log_id=new_id(), task_id=accepted.data.task_id, need_id=need_id, area_code=COMMUNITY,
-                               volunteer_ref="v-e2e-zhou", minutes=90, verified_by="e2e-sw-zhou", verified_at=now),
-                 subject="log", area_code=COMMUNITY)
-    await js.publish(event_subject(HoursVerified, COMMUNITY), hours.model_dump_json().encode(),
-                     headers={"Nats-Msg-Id": str(hours.id)})
+    accepted = wrap(
+        TaskAccepted(
+            task_id=new_id(), need_id=need_id, area_code=COMMUNITY, volunteer_ref="v-e2e-zhou", accepted_at=now
+        ),
+        subject="task",
+        area_code=COMMUNITY,
+    )
+    await js.publish(
+        event_subject(TaskAccepted, COMMUNITY),
+        accepted.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": str(accepted.id)},
+    )
+    hours = wrap(
+        HoursVerified(
+            log_id=new_id(),
+            task_id=accepted.data.task_id,
+            need_id=need_id,
+            area_code=COMMUNITY,
+            volunteer_ref="v-e2e-zhou",
+            minutes=90,
+            verified_by="e2e-sw-zhou",
+            verified_at=now,
+        ),
+        subject="log",
+        area_code=COMMUNITY,
+    )
+    await js.publish(
+        event_subject(HoursVerified, COMMUNITY),
+        hours.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": str(hours.id)},
+    )
     await page.wait_for_selector("#need-status:has-text('已对接')", timeout=30_000)
     await page.wait_for_selector("#timeline li.a-volunteers[data-kind='task_accepted']")
 
@@ -146,7 +199,9 @@ async def test_a_social_worker_follows_a_need_to_the_residents_judgement(console
     await page.wait_for_selector("[data-chart='needs-by-category'] svg")
     after = int((await c.text("[data-kpi='needs-done'] .v")).replace(",", ""))
     assert after == before + 1
-    assert await page.get_attribute("[data-chart='needs-by-category'] g.bar[data-label='助餐']", "data-value") is not None
+    assert (
+        await page.get_attribute("[data-chart='needs-by-category'] g.bar[data-label='助餐']", "data-value") is not None
+    )
     await page.wait_for_selector("[data-chart='needs-by-status'] svg")
     await c.shot("05-dashboard")
     c.check()
@@ -174,12 +229,26 @@ async def test_the_public_page_needs_no_login(console, browser, token):
     # money in the community's fund, from a donor who agreed to be named
     admin = {"Authorization": f"Bearer {token('charity_admin', '130102', 'e2e-cz-wang')}"}
     async with httpx.AsyncClient(base_url=f"{console}/api/v1", timeout=10) as api:
-        fund = await api.post("/funds", json={"name": "建安街道社区基金", "kind": "community_foundation", "area_code": COMMUNITY},
-                              headers=admin)
+        fund = await api.post(
+            "/funds",
+            json={"name": "建安街道社区基金", "kind": "community_foundation", "area_code": COMMUNITY},
+            headers=admin,
+        )
         assert fund.status_code == 201, fund.text
-        gift = await api.post("/donations", headers=admin, json={
-            "fund_id": fund.json()["id"], "amount_fen": 1234567,
-            "donor": {"kind": "enterprise", "name": "石家庄建安爱心企业", "uscc": "91350100M000100Y43", "disclose_name": True}})
+        gift = await api.post(
+            "/donations",
+            headers=admin,
+            json={
+                "fund_id": fund.json()["id"],
+                "amount_fen": 1234567,
+                "donor": {
+                    "kind": "enterprise",
+                    "name": "石家庄建安爱心企业",
+                    "uscc": "91350100M000100Y43",
+                    "disclose_name": True,
+                },
+            },
+        )
         assert gift.status_code == 201, gift.text
     receipt = gift.json()["receipt_code"]
 
@@ -217,12 +286,15 @@ async def test_english_switch_is_kept(console, browser):
 
 
 async def test_a_phone_sized_screen(console, browser):
-    c = await new_tab(browser, console, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                   device_scale_factor=2)
+    c = await new_tab(
+        browser, console, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     await c.sign_in()
-    for hash_, ready, name in (("", "[data-kpi='open-raised']", "09-phone-workbench"),
-                               (f"needs?area={COMMUNITY}", "#need-total", "10-phone-needs"),
-                               ("dashboard", "[data-chart='needs-by-category'] svg", "11-phone-dashboard")):
+    for hash_, ready, name in (
+        ("", "[data-kpi='open-raised']", "09-phone-workbench"),
+        (f"needs?area={COMMUNITY}", "#need-total", "10-phone-needs"),
+        ("dashboard", "[data-chart='needs-by-category'] svg", "11-phone-dashboard"),
+    ):
         await c.open(hash_)
         await c.page.wait_for_selector(ready)
         await asyncio.sleep(0.3)  # the cards that load on their own

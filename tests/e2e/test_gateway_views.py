@@ -3,6 +3,7 @@ dashboard and the KPI board, each for several roles and areas — and a view tha
 with the section marked unavailable, when a service is stopped.
 
 This module's community: 胜北街道 001 (130102015001) of 长安区; 桥西区 (130104) is elsewhere."""
+
 from __future__ import annotations
 
 import httpx
@@ -27,13 +28,23 @@ async def gw(gateway):
 
 async def routed_need(gw, token) -> str:
     worker = bearer(token, "social_worker", COMMUNITY, "sw-views")
-    need = await gw.post("/needs", headers=worker, json={
-        "area_code": COMMUNITY, "category": "meal_aid", "description": "高龄老人需要助餐",
-        "resident": {"name": "钱奶奶", "phone": "13700137015", "citizen_id": citizen_id("13010219")}})
+    need = await gw.post(
+        "/needs",
+        headers=worker,
+        json={
+            "area_code": COMMUNITY,
+            "category": "meal_aid",
+            "description": "高龄老人需要助餐",
+            "resident": {"name": "钱奶奶", "phone": "13700137015", "citizen_id": citizen_id("13010219")},
+        },
+    )
     assert need.status_code == 201, need.text
     need_id = need.json()["id"]
-    assessed = await gw.post(f"/needs/{need_id}/assessment", headers=worker, json={
-        "category": "meal_aid", "urgency": "major", "service_plan": "志愿者每日送餐", "route": "volunteer_task"})
+    assessed = await gw.post(
+        f"/needs/{need_id}/assessment",
+        headers=worker,
+        json={"category": "meal_aid", "urgency": "major", "service_plan": "志愿者每日送餐", "route": "volunteer_task"},
+    )
     assert assessed.status_code == 200, assessed.text
     return need_id
 
@@ -77,11 +88,17 @@ async def test_dashboard_and_kpis_by_area_and_role(gw, token):
     province = await gw.get("/views/kpis", headers=bearer(token, "civil_affairs", "130000", "mzt-views"))
     assert province.status_code == 200, province.text
     kpis = {k["code"]: k for k in province.json()["kpis"]}
-    assert set(kpis) == {"township_station_coverage", "hub_coverage", "full_time_staff", "social_work_professionals",
-                         "volunteer_station_coverage"}
+    assert set(kpis) == {
+        "township_station_coverage",
+        "hub_coverage",
+        "full_time_staff",
+        "social_work_professionals",
+        "volunteer_station_coverage",
+    }
     assert all(k["status"] == "available" and k["target"] for k in kpis.values()), kpis
-    outside = await gw.get("/views/dashboard", headers=bearer(token, "social_worker", "130104", "sw-qx"),
-                           params={"area": COUNTY})
+    outside = await gw.get(
+        "/views/dashboard", headers=bearer(token, "social_worker", "130104", "sw-qx"), params={"area": COUNTY}
+    )
     assert outside.status_code == 403 and outside.json()["errors"][0]["field"] == "area_code"
     unknown = await gw.get("/views/kpis", headers=office, params={"area": "139999"})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "area"
@@ -92,9 +109,16 @@ async def test_dashboard_and_kpis_by_area_and_role(gw, token):
 async def test_one_openapi_document_describes_the_whole_facade(gw):
     spec = (await gw.get("/openapi.json")).json()
     paths = set(spec["paths"])
-    assert {"/api/v1/views/needs/{need_id}", "/api/v1/views/dashboard", "/api/v1/needs/{need_id}",
-            "/api/v1/whistles", "/api/v1/projects/{project_id}/bids", "/api/v1/funds",
-            "/api/v1/tasks", "/api/v1/matters/{matter_id}/decision"} <= paths
+    assert {
+        "/api/v1/views/needs/{need_id}",
+        "/api/v1/views/dashboard",
+        "/api/v1/needs/{need_id}",
+        "/api/v1/whistles",
+        "/api/v1/projects/{project_id}/bids",
+        "/api/v1/funds",
+        "/api/v1/tasks",
+        "/api/v1/matters/{matter_id}/decision",
+    } <= paths
     assert not any(p.startswith("/api/v1/healthz") for p in paths)
     assert "missing" not in spec["info"]["description"]
     assert (await gw.get("/docs")).status_code == 200
@@ -118,10 +142,21 @@ async def test_a_stopped_service_leaves_its_section_unavailable_and_the_view_ans
 
 
 async def test_volunteer_and_organization_profiles(gw, token):
-    worker, office = bearer(token, "social_worker", COMMUNITY, "sw-views"), bearer(token, "civil_affairs", COUNTY, "mz-views")
-    volunteer = await gw.post("/volunteers", headers=worker, json={
-        "name": "孙志强", "citizen_id": citizen_id("13010219"), "phone": "13912340015", "area_code": COMMUNITY,
-        "skills": ["助餐"]})
+    worker, office = (
+        bearer(token, "social_worker", COMMUNITY, "sw-views"),
+        bearer(token, "civil_affairs", COUNTY, "mz-views"),
+    )
+    volunteer = await gw.post(
+        "/volunteers",
+        headers=worker,
+        json={
+            "name": "孙志强",
+            "citizen_id": citizen_id("13010219"),
+            "phone": "13912340015",
+            "area_code": COMMUNITY,
+            "skills": ["助餐"],
+        },
+    )
     assert volunteer.status_code == 201, volunteer.text
     profile = await gw.get(f"/views/volunteers/{volunteer.json()['id']}", headers=worker)
     assert profile.status_code == 200, profile.text
@@ -129,14 +164,29 @@ async def test_volunteer_and_organization_profiles(gw, token):
     assert sections["volunteer"]["status"] == "available" and sections["volunteer"]["data"]["name"] == "孙**"
     assert sections["timebank"]["status"] in ("available", "not_found")
     from contracts.values import uscc_check_char
+
     body = "5213010" + "0000015001"
     uscc = body + uscc_check_char(body)
-    org = await gw.post("/organizations", headers=office, json={
-        "name": "胜北社区服务社", "uscc": uscc, "legal_type": "social_service_agency", "category": "life_service",
-        "area_code": COUNTY, "hub": False, "social_work_agency": True, "charity_certified": False,
-        "full_time_staff": 4, "admin_accounts": ["org-views"]})
+    org = await gw.post(
+        "/organizations",
+        headers=office,
+        json={
+            "name": "胜北社区服务社",
+            "uscc": uscc,
+            "legal_type": "social_service_agency",
+            "category": "life_service",
+            "area_code": COUNTY,
+            "hub": False,
+            "social_work_agency": True,
+            "charity_certified": False,
+            "full_time_staff": 4,
+            "admin_accounts": ["org-views"],
+        },
+    )
     assert org.status_code == 201, org.text
     page = (await gw.get(f"/views/organizations/{uscc}", headers=office)).json()
     assert page["sections"]["organization"]["data"]["name"] == "胜北社区服务社"
     assert page["sections"]["projects"] == {"service": "projects", "status": "available", "data": []}
-    assert (await gw.get(f"/views/organizations/{uscc}", headers=bearer(token, "civil_affairs", "130104"))).status_code == 404
+    assert (
+        await gw.get(f"/views/organizations/{uscc}", headers=bearer(token, "civil_affairs", "130104"))
+    ).status_code == 404

@@ -1,4 +1,5 @@
 """`wushe up` (what `make run` calls): starts everything, stops everything on SIGINT, keeps data."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,7 +15,9 @@ from launcher_kit import dev_token, stop, supervised, up_env, wait_up, wushe
 from deploy.servers import free_port
 
 NEED = {
-    "area_code": "130102001001", "category": "recreation", "description": "社区重阳节活动",
+    "area_code": "130102001001",
+    "category": "recreation",
+    "description": "社区重阳节活动",
     "resident": {"name": "王五", "phone": "13700137000", "citizen_id": "11010519491231002X"},
 }
 
@@ -51,7 +54,8 @@ def test_up_serves_stops_cleanly_and_keeps_data(home):
         created = httpx.post(f"{gateway}/api/v1/needs", json=NEED, headers=headers, timeout=10)
         assert created.status_code == 201, created.text
         assert sorted(p["name"] for p in supervised(home)) == sorted(
-            ["gateway", "needs", "volunteers", "projects", "charity", "party"])
+            ["gateway", "needs", "volunteers", "projects", "charity", "party"]
+        )
         status = httpx.get(f"{gateway}/api/v1/status", headers=headers, timeout=10).json()
         assert status["status"] == "ok" and status["supervised"], status
         assert {s["service"]: s["restarts"] for s in status["services"]}["needs"] == 0
@@ -73,8 +77,10 @@ def test_up_serves_stops_cleanly_and_keeps_data(home):
         stop(second)
 
 
-@pytest.mark.parametrize("value, says", [("nosuch=2", "unknown service 'nosuch'"), ("needs=0", "positive integer"),
-                                         ("needs", "positive integer")])
+@pytest.mark.parametrize(
+    "value, says",
+    [("nosuch=2", "unknown service 'nosuch'"), ("needs=0", "positive integer"), ("needs", "positive integer")],
+)
 def test_replicas_are_checked_before_anything_starts(home, value, says):
     proc = wushe("up", "--replicas", value, env=up_env(home, free_port_block(), free_port()))
     out, _ = proc.communicate(timeout=60)

@@ -1,4 +1,5 @@
 """The need slice through the gateway, with needs, volunteers and gateway as real processes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -148,7 +149,9 @@ async def test_oversized_and_malformed_bodies(client, token, db, js):
     huge = with_value("description", "长" * 100_000)
     too_large = await client.post("/api/v1/needs", json=huge, headers=auth(token()))
     assert too_large.status_code == 413 and too_large.json()["errors"][0]["field"] == "body"
-    broken = await client.post("/api/v1/needs", content=b'{"area_code": ', headers={**auth(token()), "content-type": "application/json"})
+    broken = await client.post(
+        "/api/v1/needs", content=b'{"area_code": ', headers={**auth(token()), "content-type": "application/json"}
+    )
     assert broken.status_code == 422
     assert await _footprint(db, js) == before
 
@@ -161,7 +164,9 @@ async def test_personal_data_is_encrypted_at_rest_and_never_on_the_bus(client, t
     stored = b"".join(bytes(v) if isinstance(v, bytes) else str(v).encode() for v in row.values())
     for secret in (CITIZEN_ID, PHONE, "张三丰"):
         assert secret.encode() not in stored
-    outbox = await conn.fetchval("SELECT payload FROM outbox WHERE convert_from(payload, 'UTF8') LIKE '%' || $1 || '%' LIMIT 1", need_id)
+    outbox = await conn.fetchval(
+        "SELECT payload FROM outbox WHERE convert_from(payload, 'UTF8') LIKE '%' || $1 || '%' LIMIT 1", need_id
+    )
     assert outbox is not None
     for secret in (CITIZEN_ID, PHONE, "张三丰"):
         assert secret.encode() not in outbox
@@ -172,7 +177,9 @@ async def test_trace_of_the_request_reaches_the_outbox(client, token, db):
     headers = {**auth(token()), "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
     need_id = (await client.post("/api/v1/needs", json=NEED, headers=headers)).json()["id"]
     conn = await db("needs")
-    traceparent = await conn.fetchval("SELECT traceparent FROM outbox WHERE convert_from(payload, 'UTF8') LIKE '%' || $1 || '%'", need_id)
+    traceparent = await conn.fetchval(
+        "SELECT traceparent FROM outbox WHERE convert_from(payload, 'UTF8') LIKE '%' || $1 || '%'", need_id
+    )
     assert traceparent.split("-")[1] == trace_id
 
 

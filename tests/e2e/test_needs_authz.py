@@ -7,6 +7,7 @@ allowed (403), a worker of 桥西区 130104 (404 for 长安区 objects — the s
 yes, writes no) and a request without a token (401). The need taxonomy is the exception: one list
 for the whole installation, read by every role and extended only by provincial civil affairs.
 """
+
 from __future__ import annotations
 
 import random
@@ -37,10 +38,17 @@ def citizen_id(area: str = CHANGAN, born: date | None = None) -> str:
     return first17 + citizen_id_check_char(first17)
 
 
-def need_body(area: str = COMMUNITY, cid: str = "{cid}", category: str = "counselling",
-              channel: str = "social_worker_visit") -> dict:
-    return {"area_code": area, "category": category, "urgency": "routine", "description": "独居老人需要心理疏导",
-            "channel": channel, "resident": {"name": "周十", "phone": "13700137000", "citizen_id": cid}}
+def need_body(
+    area: str = COMMUNITY, cid: str = "{cid}", category: str = "counselling", channel: str = "social_worker_visit"
+) -> dict:
+    return {
+        "area_code": area,
+        "category": category,
+        "urgency": "routine",
+        "description": "独居老人需要心理疏导",
+        "channel": channel,
+        "resident": {"name": "周十", "phone": "13700137000", "citizen_id": cid},
+    }
 
 
 def raise_body(role: str) -> dict:
@@ -49,12 +57,22 @@ def raise_body(role: str) -> dict:
 
 
 def resident_body(area: str = COMMUNITY, tags: tuple[str, ...] = ()) -> dict:
-    return {"name": "吴十一", "citizen_id": citizen_id(), "phone": "13800138011", "area_code": area,
-            "tags": list(tags), "consent": {"purpose": "需求服务与回访", "given_at": NOW.isoformat()}}
+    return {
+        "name": "吴十一",
+        "citizen_id": citizen_id(),
+        "phone": "13800138011",
+        "area_code": area,
+        "tags": list(tags),
+        "consent": {"purpose": "需求服务与回访", "given_at": NOW.isoformat()},
+    }
 
 
-ASSESSMENT = {"category": "counselling", "urgency": "routine", "service_plan": "每周一次上门心理疏导",
-              "route": "government_referral"}
+ASSESSMENT = {
+    "category": "counselling",
+    "urgency": "routine",
+    "service_plan": "每周一次上门心理疏导",
+    "route": "government_referral",
+}
 CONSENT = {"purpose": "回访", "given_at": NOW.isoformat()}
 SURVEY = {"area_code": TOWNSHIP, "title": "冬季入户需求调研", "starts_on": "2026-11-01", "ends_on": "2026-12-31"}
 VISIT = {"resident_id": "{resident}", "visited_at": NOW.isoformat(), "notes": "入户走访", "needs": []}
@@ -69,6 +87,7 @@ def new_category() -> dict:
 
 
 # --- the table ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Case:
@@ -92,18 +111,50 @@ class Case:
         return pytest.param(self, id=str(self), marks=marks)
 
 
-def route(method: str, path: str, ok: int, *, allowed: list[str], denied: list[str], other: int, city: int,
-          body: Any = None, fresh: str | None = None, shows: str | None = None) -> list[Case]:
+def route(
+    method: str,
+    path: str,
+    ok: int,
+    *,
+    allowed: list[str],
+    denied: list[str],
+    other: int,
+    city: int,
+    body: Any = None,
+    fresh: str | None = None,
+    shows: str | None = None,
+) -> list[Case]:
     """The standard rows of one route: each allowed role of 长安区 → ok, each denied role of 长安区 → 403,
     a 桥西区 worker → `other`, the city's civil affairs bureau → `city`, no token → 401."""
-    rows = [Case(method, path, f"{role}@{CHANGAN}" if "@" not in role else role, ok, body, fresh, shows=shows)
-            for role in allowed]
+    rows = [
+        Case(method, path, f"{role}@{CHANGAN}" if "@" not in role else role, ok, body, fresh, shows=shows)
+        for role in allowed
+    ]
     rows += [Case(method, path, f"{role}@{CHANGAN}" if "@" not in role else role, 403, body) for role in denied]
     other_caller = f"{allowed[0]}@{QIAOXI}"
-    rows.append(Case(method, path, other_caller, other, body, fresh if other < 300 else None,
-                     hides=shows if other < 300 else None, field="area_code" if other == 403 else None))
-    rows.append(Case(method, path, f"civil_affairs@{CITY}", city, body, fresh if city < 300 else None,
-                     shows=shows if city < 300 else None))
+    rows.append(
+        Case(
+            method,
+            path,
+            other_caller,
+            other,
+            body,
+            fresh if other < 300 else None,
+            hides=shows if other < 300 else None,
+            field="area_code" if other == 403 else None,
+        )
+    )
+    rows.append(
+        Case(
+            method,
+            path,
+            f"civil_affairs@{CITY}",
+            city,
+            body,
+            fresh if city < 300 else None,
+            shows=shows if city < 300 else None,
+        )
+    )
     rows.append(Case(method, path, None, 401, body))
     return rows
 
@@ -115,8 +166,16 @@ LIBRARY = "/needs?category=counselling&page_size=200"
 
 TABLE: list[Case] = [
     # intake and the library
-    *route("POST", "/needs", 201, body=raise_body, allowed=[*W, OWN, "partner"],
-           denied=["party_secretary", "auditor", "civil_affairs"], other=403, city=403),
+    *route(
+        "POST",
+        "/needs",
+        201,
+        body=raise_body,
+        allowed=[*W, OWN, "partner"],
+        denied=["party_secretary", "auditor", "civil_affairs"],
+        other=403,
+        city=403,
+    ),
     Case("POST", "/needs", f"resident@{QIAOXI}#own", 403, raise_body, field="area_code"),
     Case("POST", "/needs", f"partner@{QIAOXI}", 403, raise_body, field="area_code"),
     Case("POST", "/needs", OWN, 403, need_body(channel="social_worker_visit"), field="channel"),
@@ -124,13 +183,20 @@ TABLE: list[Case] = [
     Case("POST", "/needs", f"partner@{CHANGAN}", 403, need_body(channel="self_report"), field="channel"),
     *route("GET", LIBRARY, 200, allowed=READERS, denied=["resident", "volunteer"], other=200, city=200, shows="need"),
     Case("GET", LIBRARY + f"&area={CHANGAN}", f"social_worker@{QIAOXI}", 403),
-    *route("GET", "/needs/export.csv?category=counselling", 200, allowed=READERS, denied=["resident", "org_admin"],
-           other=200, city=200, shows="need"),
+    *route(
+        "GET",
+        "/needs/export.csv?category=counselling",
+        200,
+        allowed=READERS,
+        denied=["resident", "org_admin"],
+        other=200,
+        city=200,
+        shows="need",
+    ),
     Case("GET", f"/needs/export.csv?area={CHANGAN}", f"grid_worker@{QIAOXI}", 403),
     *route("GET", "/needs/stats", 200, allowed=READERS, denied=["resident", "partner"], other=200, city=200),
     Case("GET", f"/needs/stats?area={CHANGAN}", f"social_worker@{QIAOXI}", 403),
     Case("GET", f"/needs/stats?area={CITY}", f"social_worker@{CHANGAN}", 403),
-
     # one need
     *route("GET", "/needs/{need}", 200, allowed=READERS, denied=["resident", "volunteer"], other=404, city=200),
     Case("GET", "/needs/{need}", f"auditor@{QIAOXI}", 404),
@@ -142,78 +208,200 @@ TABLE: list[Case] = [
     Case("GET", "/needs/{need}?purpose=identity-check", f"auditor@{CHANGAN}", 403),
     Case("GET", "/needs/{need}?purpose=identity-check", f"civil_affairs@{CITY}", 403),
     Case("GET", "/needs/{need}?purpose=identity-check", f"social_worker@{QIAOXI}", 404),
-    *route("GET", "/needs/{need}/timeline", 200, allowed=READERS, denied=["resident", "charity_admin"], other=404,
-           city=200),
-
+    *route(
+        "GET", "/needs/{need}/timeline", 200, allowed=READERS, denied=["resident", "charity_admin"], other=404, city=200
+    ),
     # the need's life: success cases get a fresh need in the right state
-    *route("POST", "/needs/{raised}/assessment", 200, body=ASSESSMENT, fresh="raised",
-           allowed=["social_worker"], denied=["grid_worker", "party_secretary", "resident"], other=404, city=403),
-    *route("POST", "/needs/{routed}/resolution", 200, body=resolution, fresh="routed",
-           allowed=[*W, OWN], denied=["auditor", "civil_affairs", "party_secretary"], other=404, city=403),
+    *route(
+        "POST",
+        "/needs/{raised}/assessment",
+        200,
+        body=ASSESSMENT,
+        fresh="raised",
+        allowed=["social_worker"],
+        denied=["grid_worker", "party_secretary", "resident"],
+        other=404,
+        city=403,
+    ),
+    *route(
+        "POST",
+        "/needs/{routed}/resolution",
+        200,
+        body=resolution,
+        fresh="routed",
+        allowed=[*W, OWN],
+        denied=["auditor", "civil_affairs", "party_secretary"],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/needs/{routed}/resolution", STRANGER, 404, resolution),
-    *route("POST", "/needs/{resolved}/feedback", 200, body={"satisfaction": 4, "comment": "满意"}, fresh="resolved",
-           allowed=[*W, OWN], denied=["auditor", "civil_affairs", "volunteer"], other=404, city=403),
+    *route(
+        "POST",
+        "/needs/{resolved}/feedback",
+        200,
+        body={"satisfaction": 4, "comment": "满意"},
+        fresh="resolved",
+        allowed=[*W, OWN],
+        denied=["auditor", "civil_affairs", "volunteer"],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/needs/{resolved}/feedback", STRANGER, 404, {"satisfaction": 1}),
-    *route("POST", "/needs/{resolved}/disputes", 201, body={"reason": "问题未解决"}, fresh="resolved",
-           allowed=[*W, OWN], denied=["auditor", "civil_affairs", "party_secretary"], other=404, city=403),
+    *route(
+        "POST",
+        "/needs/{resolved}/disputes",
+        201,
+        body={"reason": "问题未解决"},
+        fresh="resolved",
+        allowed=[*W, OWN],
+        denied=["auditor", "civil_affairs", "party_secretary"],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/needs/{resolved}/disputes", STRANGER, 404, {"reason": "问题未解决"}),
-    *route("POST", "/needs/{resolved}/revisits", 201, body={"notes": "老人表示满意"}, fresh="resolved",
-           allowed=W, denied=["party_secretary", "auditor", "resident"], other=404, city=403),
-
+    *route(
+        "POST",
+        "/needs/{resolved}/revisits",
+        201,
+        body={"notes": "老人表示满意"},
+        fresh="resolved",
+        allowed=W,
+        denied=["party_secretary", "auditor", "resident"],
+        other=404,
+        city=403,
+    ),
     # mediations
-    *route("POST", "/mediations/{mediation}/settlement", 200, body={"outcome": "调解办结"}, fresh="mediation",
-           allowed=["social_worker", "party_secretary"], denied=["grid_worker", "civil_affairs", "resident"],
-           other=404, city=403),
+    *route(
+        "POST",
+        "/mediations/{mediation}/settlement",
+        200,
+        body={"outcome": "调解办结"},
+        fresh="mediation",
+        allowed=["social_worker", "party_secretary"],
+        denied=["grid_worker", "civil_affairs", "resident"],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/mediations/{mediation}/settlement", f"social_worker@{QIAOXI}", 404, {"outcome": "调解办结"}),
-    *route("POST", "/mediations/{mediation}/escalation", 200, body={"reason": "提交联席会议"}, fresh="mediation",
-           allowed=["social_worker", "party_secretary"], denied=["grid_worker", "auditor", "resident"],
-           other=404, city=403),
+    *route(
+        "POST",
+        "/mediations/{mediation}/escalation",
+        200,
+        body={"reason": "提交联席会议"},
+        fresh="mediation",
+        allowed=["social_worker", "party_secretary"],
+        denied=["grid_worker", "auditor", "resident"],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/mediations/{mediation}/escalation", f"social_worker@{QIAOXI}", 404, {"reason": "提交联席会议"}),
-    *route("GET", "/mediations/{mediation}", 200, allowed=READERS, denied=["resident", "volunteer"], other=404,
-           city=200),
-
+    *route(
+        "GET", "/mediations/{mediation}", 200, allowed=READERS, denied=["resident", "volunteer"], other=404, city=200
+    ),
     # revisits and proactive visits: lists of community workers
-    *route("GET", f"/revisits/due?on={REVISIT_DAY}", 200, allowed=W, denied=["party_secretary", "auditor"],
-           other=200, city=403, shows="resolved"),
+    *route(
+        "GET",
+        f"/revisits/due?on={REVISIT_DAY}",
+        200,
+        allowed=W,
+        denied=["party_secretary", "auditor"],
+        other=200,
+        city=403,
+        shows="resolved",
+    ),
     Case("GET", f"/revisits/due?on={REVISIT_DAY}&area={CHANGAN}", f"social_worker@{QIAOXI}", 403),
-    *route("GET", "/proactive-visits", 200, allowed=W, denied=["party_secretary", "civil_affairs"], other=200,
-           city=403, shows="elder"),
+    *route(
+        "GET",
+        "/proactive-visits",
+        200,
+        allowed=W,
+        denied=["party_secretary", "civil_affairs"],
+        other=200,
+        city=403,
+        shows="elder",
+    ),
     Case("GET", f"/proactive-visits?area={CHANGAN}", f"grid_worker@{QIAOXI}", 403),
-
     # residents
-    *route("POST", "/residents", 201, body=lambda: resident_body(), allowed=W,
-           denied=["party_secretary", "auditor", "civil_affairs"], other=403, city=403),
-    *route("GET", "/residents/{resident}", 200, allowed=[*W, "civil_affairs", "auditor"],
-           denied=["party_secretary", "resident"], other=404, city=200),
+    *route(
+        "POST",
+        "/residents",
+        201,
+        body=lambda: resident_body(),
+        allowed=W,
+        denied=["party_secretary", "auditor", "civil_affairs"],
+        other=403,
+        city=403,
+    ),
+    *route(
+        "GET",
+        "/residents/{resident}",
+        200,
+        allowed=[*W, "civil_affairs", "auditor"],
+        denied=["party_secretary", "resident"],
+        other=404,
+        city=200,
+    ),
     Case("GET", "/residents/{resident}", f"auditor@{QIAOXI}", 404),
     Case("GET", "/residents/{resident}?purpose=identity-check", f"social_worker@{CHANGAN}", 200),
     Case("GET", "/residents/{resident}?purpose=identity-check", f"grid_worker@{CHANGAN}", 200),
     Case("GET", "/residents/{resident}?purpose=identity-check", f"auditor@{CHANGAN}", 403),
     Case("GET", "/residents/{resident}?purpose=identity-check", f"civil_affairs@{CITY}", 403),
     Case("GET", "/residents/{resident}?purpose=identity-check", f"social_worker@{QIAOXI}", 404),
-    *route("POST", "/residents/{resident}/consents", 201, body=CONSENT, allowed=W,
-           denied=["party_secretary", "auditor", "civil_affairs"], other=404, city=403),
-
+    *route(
+        "POST",
+        "/residents/{resident}/consents",
+        201,
+        body=CONSENT,
+        allowed=W,
+        denied=["party_secretary", "auditor", "civil_affairs"],
+        other=404,
+        city=403,
+    ),
     # surveys and visits
-    *route("POST", "/surveys", 201, body=SURVEY, allowed=["social_worker"],
-           denied=["grid_worker", "party_secretary", "civil_affairs"], other=403, city=403),
-    *route("POST", "/surveys/{survey}/visits", 201, body=VISIT, allowed=W,
-           denied=["party_secretary", "auditor", "resident"], other=404, city=403),
+    *route(
+        "POST",
+        "/surveys",
+        201,
+        body=SURVEY,
+        allowed=["social_worker"],
+        denied=["grid_worker", "party_secretary", "civil_affairs"],
+        other=403,
+        city=403,
+    ),
+    *route(
+        "POST",
+        "/surveys/{survey}/visits",
+        201,
+        body=VISIT,
+        allowed=W,
+        denied=["party_secretary", "auditor", "resident"],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/surveys/{survey}/visits", f"grid_worker@{QIAOXI}", 404, VISIT),
-
     # the taxonomy: one list for the installation, read by everyone, extended by civil affairs
-    *route("GET", "/taxonomy/categories", 200, allowed=["social_worker", "resident", "volunteer", "partner", "auditor"],
-           denied=[], other=200, city=200),
+    *route(
+        "GET",
+        "/taxonomy/categories",
+        200,
+        allowed=["social_worker", "resident", "volunteer", "partner", "auditor"],
+        denied=[],
+        other=200,
+        city=200,
+    ),
     # … extended only by the provincial civil-affairs department, since every county sees it
     Case("POST", "/taxonomy/categories", "civil_affairs@130000", 201, new_category),
     *[Case("POST", "/taxonomy/categories", f"civil_affairs@{area}", 403, new_category) for area in (CHANGAN, CITY)],
-    *[Case("POST", "/taxonomy/categories", f"{role}@130000", 403, new_category)
-      for role in ("social_worker", "party_secretary", "auditor")],
+    *[
+        Case("POST", "/taxonomy/categories", f"{role}@130000", 403, new_category)
+        for role in ("social_worker", "party_secretary", "auditor")
+    ],
     Case("POST", "/taxonomy/categories", None, 401, new_category),
 ]
 
 
 # --- objects ---------------------------------------------------------------------------------------
+
 
 def bearer(token, caller: str | None, resident_ref: str = "") -> dict:
     if caller is None:
@@ -270,17 +458,22 @@ async def build_world(base_url: str, token) -> World:
         ids = {kind: await make(client, kind, worker, cid) for kind in ("raised", "routed", "resolved", "mediation")}
         survey = await call(client, "POST", "/surveys", worker, SURVEY, 201)
         qiaoxi = bearer(token, f"social_worker@{QIAOXI}")
-        qiaoxi_need = await call(client, "POST", "/needs", qiaoxi,
-                                 need_body(QIAOXI_COMMUNITY, citizen_id(QIAOXI), category="other"), 201)
-    ids |= {"need": ids["raised"], "resident": str(resident["id"]), "elder": str(elder["id"]),
-            "survey": str(survey["id"]), "qiaoxi_need": str(qiaoxi_need["id"])}
+        qiaoxi_need = await call(
+            client, "POST", "/needs", qiaoxi, need_body(QIAOXI_COMMUNITY, citizen_id(QIAOXI), category="other"), 201
+        )
+    ids |= {
+        "need": ids["raised"],
+        "resident": str(resident["id"]),
+        "elder": str(elder["id"]),
+        "survey": str(survey["id"]),
+        "qiaoxi_need": str(qiaoxi_need["id"]),
+    }
     return World(ids, cid, resident["resident_ref"])
 
 
 @pytest.fixture(scope="module")
 def world(needs_api, token) -> World:
     return run_in_thread(build_world(needs_api, token))
-
 
 
 @pytest.mark.parametrize("case", [c.param() for c in TABLE])

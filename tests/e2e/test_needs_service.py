@@ -1,4 +1,5 @@
 """The needs service's flows through the gateway with dev tokens, with its events checked on NATS."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,9 +24,15 @@ NOW = datetime.now(UTC)
 
 
 def need(**changes) -> dict:
-    body = {"area_code": COMMUNITY, "category": "daily_care", "urgency": "major", "description": "帮助独居老人买菜做饭",
-            "required_skills": ["做饭"], "target_groups": ["empty_nest_elderly"],
-            "resident": {"name": "赵六", "phone": "13600136000", "citizen_id": ADULT_ID}}
+    body = {
+        "area_code": COMMUNITY,
+        "category": "daily_care",
+        "urgency": "major",
+        "description": "帮助独居老人买菜做饭",
+        "required_skills": ["做饭"],
+        "target_groups": ["empty_nest_elderly"],
+        "resident": {"name": "赵六", "phone": "13600136000", "citizen_id": ADULT_ID},
+    }
     return body | changes
 
 
@@ -58,20 +65,42 @@ async def test_assess_match_resolve_feedback_and_timeline(client, worker, js, to
     assert refused.status_code == 409
     assert refused.json()["state"] == "raised" and refused.json()["action"] == "resolve"
 
-    assessment = {"category": "meal_aid", "urgency": "urgent", "service_plan": "每日午餐送餐上门，持续一个月", "route": "volunteer_task"}
+    assessment = {
+        "category": "meal_aid",
+        "urgency": "urgent",
+        "service_plan": "每日午餐送餐上门，持续一个月",
+        "route": "volunteer_task",
+    }
     grid = {"Authorization": f"Bearer {token('grid_worker', '130102')}"}
     assert (await client.post(f"/needs/{need_id}/assessment", json=assessment, headers=grid)).status_code == 403
     assessed = await client.post(f"/needs/{need_id}/assessment", json=assessment, headers=worker)
     assert assessed.status_code == 200 and assessed.json()["status"] == "routed"
 
     # the volunteers service (its issue comes later) accepts the task: published here as it will be
-    accepted = wrap(TaskAccepted(task_id=new_id(), need_id=need_id, area_code=COMMUNITY, volunteer_ref="v-1",
-                                 accepted_at=NOW), subject="task", area_code=COMMUNITY)
-    await js.publish(event_subject(TaskAccepted, COMMUNITY), accepted.model_dump_json().encode(),
-                     headers={"Nats-Msg-Id": str(accepted.id)})
-    hours = wrap(HoursVerified(log_id=new_id(), task_id=accepted.data.task_id, need_id=need_id, area_code=COMMUNITY,
-                               volunteer_ref="v-1", minutes=90, verified_by="sw-1", verified_at=NOW),
-                 subject="log", area_code=COMMUNITY)
+    accepted = wrap(
+        TaskAccepted(task_id=new_id(), need_id=need_id, area_code=COMMUNITY, volunteer_ref="v-1", accepted_at=NOW),
+        subject="task",
+        area_code=COMMUNITY,
+    )
+    await js.publish(
+        event_subject(TaskAccepted, COMMUNITY),
+        accepted.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": str(accepted.id)},
+    )
+    hours = wrap(
+        HoursVerified(
+            log_id=new_id(),
+            task_id=accepted.data.task_id,
+            need_id=need_id,
+            area_code=COMMUNITY,
+            volunteer_ref="v-1",
+            minutes=90,
+            verified_by="sw-1",
+            verified_at=NOW,
+        ),
+        subject="log",
+        area_code=COMMUNITY,
+    )
     await js.publish(event_subject(HoursVerified, COMMUNITY), hours.model_dump_json().encode())
 
     async def matched():
@@ -83,7 +112,9 @@ async def test_assess_match_resolve_feedback_and_timeline(client, worker, js, to
 
     resolved = await client.post(f"/needs/{need_id}/resolution", json={"on_behalf_of_resident": True}, headers=worker)
     assert resolved.json()["status"] == "resolved"
-    unhappy = await client.post(f"/needs/{need_id}/feedback", json={"satisfaction": 2, "comment": "送餐不准时"}, headers=worker)
+    unhappy = await client.post(
+        f"/needs/{need_id}/feedback", json={"satisfaction": 2, "comment": "送餐不准时"}, headers=worker
+    )
     assert unhappy.json()["status"] == "reopened"
 
     async def timeline_complete():
@@ -100,23 +131,61 @@ async def test_assess_match_resolve_feedback_and_timeline(client, worker, js, to
         return types if "need_feedback_given" in types else None
 
     assert await eventually(published, "the needs service's events") == [
-        "need_raised", "need_assessed", "need_routed", "need_matched", "need_resolved", "need_feedback_given"]
+        "need_raised",
+        "need_assessed",
+        "need_routed",
+        "need_matched",
+        "need_resolved",
+        "need_feedback_given",
+    ]
 
 
 async def test_project_and_earmark_match_and_a_second_match_only_adds_to_the_timeline(client, worker, js):
     first, second = await raise_one(client, worker), await raise_one(client, worker)
     for need_id in (first, second):
-        await client.post(f"/needs/{need_id}/assessment", headers=worker, json={
-            "category": "daily_care", "urgency": "major", "service_plan": "购买居家照料服务", "route": "project"})
-    procured = wrap(ProjectProcured(project_id=new_id(), need_ids=[first, second], area_code=COMMUNITY,
-                                    organization_uscc="91350100M000100Y43", budget_fen=5_000_000, procured_at=NOW),
-                    subject="p", area_code=COMMUNITY)
-    earmark = wrap(DonationEarmarked(earmark_id=new_id(), donation_id=new_id(), target_kind="need", target_id=first,
-                                     area_code=COMMUNITY, amount_fen=20_000, earmarked_at=NOW), subject="e", area_code=COMMUNITY)
+        await client.post(
+            f"/needs/{need_id}/assessment",
+            headers=worker,
+            json={"category": "daily_care", "urgency": "major", "service_plan": "购买居家照料服务", "route": "project"},
+        )
+    procured = wrap(
+        ProjectProcured(
+            project_id=new_id(),
+            need_ids=[first, second],
+            area_code=COMMUNITY,
+            organization_uscc="91350100M000100Y43",
+            budget_fen=5_000_000,
+            procured_at=NOW,
+        ),
+        subject="p",
+        area_code=COMMUNITY,
+    )
+    earmark = wrap(
+        DonationEarmarked(
+            earmark_id=new_id(),
+            donation_id=new_id(),
+            target_kind="need",
+            target_id=first,
+            area_code=COMMUNITY,
+            amount_fen=20_000,
+            earmarked_at=NOW,
+        ),
+        subject="e",
+        area_code=COMMUNITY,
+    )
     elsewhere = "130104002001"  # 桥西区: a provider there cannot act on 长安区's needs, whatever ids it names
-    foreign = wrap(ProjectProcured(project_id=new_id(), need_ids=[second], area_code=elsewhere,
-                                   organization_uscc="91350100M000100Y43", budget_fen=1, procured_at=NOW),
-                   subject="f", area_code=elsewhere)
+    foreign = wrap(
+        ProjectProcured(
+            project_id=new_id(),
+            need_ids=[second],
+            area_code=elsewhere,
+            organization_uscc="91350100M000100Y43",
+            budget_fen=1,
+            procured_at=NOW,
+        ),
+        subject="f",
+        area_code=elsewhere,
+    )
     await js.publish(event_subject(ProjectProcured, elsewhere), foreign.model_dump_json().encode())
     for envelope in (procured, earmark, earmark):  # the earmark arrives twice: one timeline entry
         await js.publish(event_subject(type(envelope.data), COMMUNITY), envelope.model_dump_json().encode())
@@ -135,11 +204,22 @@ async def test_project_and_earmark_match_and_a_second_match_only_adds_to_the_tim
     assert kinds.count("donation_earmarked") == 1 and kinds.count("project_procured") == 1
     second_timeline = (await client.get(f"/needs/{second}/timeline", headers=worker)).json()
     assert [e["detail"]["project_id"] for e in second_timeline if e["kind"] == "project_procured"] == [
-        str(procured.data.project_id)]
+        str(procured.data.project_id)
+    ]
 
-    paid = wrap(FundsDisbursed(disbursement_id=new_id(), target_kind="project", target_id=procured.data.project_id,
-                               need_ids=[first], area_code=COMMUNITY, amount_fen=1_000_000, disbursed_at=NOW),
-                subject="d", area_code=COMMUNITY)
+    paid = wrap(
+        FundsDisbursed(
+            disbursement_id=new_id(),
+            target_kind="project",
+            target_id=procured.data.project_id,
+            need_ids=[first],
+            area_code=COMMUNITY,
+            amount_fen=1_000_000,
+            disbursed_at=NOW,
+        ),
+        subject="d",
+        area_code=COMMUNITY,
+    )
     await js.publish(event_subject(FundsDisbursed, COMMUNITY), paid.model_dump_json().encode())
 
     async def paid_on_timeline():
@@ -152,19 +232,32 @@ async def test_project_and_earmark_match_and_a_second_match_only_adds_to_the_tim
 
 async def test_dispute_mediation_and_escalation_to_the_joint_meeting(client, worker, js, token):
     need_id = await raise_one(client, worker)
-    await client.post(f"/needs/{need_id}/assessment", headers=worker, json={
-        "category": "legal_aid", "urgency": "routine", "service_plan": "法律咨询", "route": "government_referral"})
+    await client.post(
+        f"/needs/{need_id}/assessment",
+        headers=worker,
+        json={
+            "category": "legal_aid",
+            "urgency": "routine",
+            "service_plan": "法律咨询",
+            "route": "government_referral",
+        },
+    )
     await client.post(f"/needs/{need_id}/resolution", json={"on_behalf_of_resident": True}, headers=worker)
     opened = await client.post(f"/needs/{need_id}/disputes", json={"reason": "居民认为问题未解决"}, headers=worker)
     assert opened.status_code == 201
     case_id = opened.json()["case_id"]
     start = (await js.stream_info("NEEDS")).state.last_seq
     secretary = {"Authorization": f"Bearer {token('party_secretary', '130102')}"}
-    escalated = await client.post(f"/mediations/{case_id}/escalation", json={"reason": "涉及多方，提交联席会议"},
-                                  headers=secretary)
+    escalated = await client.post(
+        f"/mediations/{case_id}/escalation", json={"reason": "涉及多方，提交联席会议"}, headers=secretary
+    )
     assert escalated.json()["status"] == "escalated"
-    assert (await client.post(f"/mediations/{case_id}/escalation", json={"reason": "again"}, headers=secretary)).status_code == 409
-    settled = await client.post(f"/mediations/{case_id}/settlement", json={"outcome": "联席会议协调后办结"}, headers=secretary)
+    assert (
+        await client.post(f"/mediations/{case_id}/escalation", json={"reason": "again"}, headers=secretary)
+    ).status_code == 409
+    settled = await client.post(
+        f"/mediations/{case_id}/settlement", json={"outcome": "联席会议协调后办结"}, headers=secretary
+    )
     assert settled.status_code == 200
     assert (await client.get(f"/needs/{need_id}", headers=worker)).json()["need"]["status"] == "closed"
     sent = await eventually(lambda: events_of(js, "evt.needs.mediation_escalated", start), "MediationEscalated")
@@ -190,7 +283,9 @@ async def test_overdue_need_is_escalated_once(client, worker, js, db):
 
 
 async def test_library_search_csv_and_stats(client, worker, token):
-    ids = [await raise_one(client, worker, category="tutoring", target_groups=["child_in_difficulty"]) for _ in range(3)]
+    ids = [
+        await raise_one(client, worker, category="tutoring", target_groups=["child_in_difficulty"]) for _ in range(3)
+    ]
     page = (await client.get("/needs", params={"category": "tutoring", "page_size": 2}, headers=worker)).json()
     assert page["total"] >= 3 and len(page["items"]) == 2 and page["page_size"] == 2
     other_county = {"Authorization": f"Bearer {token('social_worker', '130104')}"}
@@ -211,23 +306,50 @@ async def test_library_search_csv_and_stats(client, worker, token):
 
 
 async def test_residents_consent_guardian_and_audited_unmasked_read(client, worker, js, token):
-    adult = await client.post("/residents", headers=worker, json={
-        "name": "钱七", "citizen_id": ADULT_ID, "phone": "13500135000", "area_code": COMMUNITY, "address": "建北街道1号",
-        "tags": ["empty_nest_elderly"], "consent": {"purpose": "需求服务与回访", "given_at": NOW.isoformat()}})
+    adult = await client.post(
+        "/residents",
+        headers=worker,
+        json={
+            "name": "钱七",
+            "citizen_id": ADULT_ID,
+            "phone": "13500135000",
+            "area_code": COMMUNITY,
+            "address": "建北街道1号",
+            "tags": ["empty_nest_elderly"],
+            "consent": {"purpose": "需求服务与回访", "given_at": NOW.isoformat()},
+        },
+    )
     assert adult.status_code == 201, adult.text
-    again = await client.post("/residents", headers=worker, json={
-        "name": "钱七", "citizen_id": ADULT_ID, "phone": "13500135000", "area_code": COMMUNITY,
-        "consent": {"purpose": "需求服务", "given_at": NOW.isoformat()}})
+    again = await client.post(
+        "/residents",
+        headers=worker,
+        json={
+            "name": "钱七",
+            "citizen_id": ADULT_ID,
+            "phone": "13500135000",
+            "area_code": COMMUNITY,
+            "consent": {"purpose": "需求服务", "given_at": NOW.isoformat()},
+        },
+    )
     assert again.status_code == 409 and again.json()["errors"][0]["field"] == "citizen_id"
     guardian_id = adult.json()["id"]
-    child = {"name": "钱小八", "citizen_id": CHILD_ID, "phone": "13500135001", "area_code": COMMUNITY,
-             "tags": ["child_in_difficulty"], "consent": {"purpose": "困境儿童关爱", "given_at": NOW.isoformat()}}
+    child = {
+        "name": "钱小八",
+        "citizen_id": CHILD_ID,
+        "phone": "13500135001",
+        "area_code": COMMUNITY,
+        "tags": ["child_in_difficulty"],
+        "consent": {"purpose": "困境儿童关爱", "given_at": NOW.isoformat()},
+    }
     no_guardian = await client.post("/residents", json=child, headers=worker)
     assert no_guardian.status_code == 422 and no_guardian.json()["errors"][0]["field"] == "guardian_id"
     own_consent = await client.post("/residents", json=child | {"guardian_id": guardian_id}, headers=worker)
     assert own_consent.json()["errors"][0]["field"] == "consent.given_by_guardian"
-    registered = await client.post("/residents", headers=worker, json=child | {
-        "guardian_id": guardian_id, "consent": child["consent"] | {"given_by_guardian": True}})
+    registered = await client.post(
+        "/residents",
+        headers=worker,
+        json=child | {"guardian_id": guardian_id, "consent": child["consent"] | {"given_by_guardian": True}},
+    )
     assert registered.status_code == 201
     child_id = registered.json()["id"]
 
@@ -237,31 +359,58 @@ async def test_residents_consent_guardian_and_audited_unmasked_read(client, work
 
     start = (await js.stream_info("AUDIT")).state.last_seq
     auditor = {"Authorization": f"Bearer {token('auditor', '130102')}"}
-    assert (await client.get(f"/residents/{child_id}", params={"purpose": "核对监护信息"}, headers=auditor)).status_code == 403
+    assert (
+        await client.get(f"/residents/{child_id}", params={"purpose": "核对监护信息"}, headers=auditor)
+    ).status_code == 403
     unmasked = (await client.get(f"/residents/{child_id}", params={"purpose": "核对监护信息"}, headers=worker)).json()
     assert unmasked["citizen_id"] == CHILD_ID and not unmasked["masked"]
-    audit = await eventually(lambda: events_of(js, "audit.needs.personal_data_read", start, stream="AUDIT"), "the audit event")
+    audit = await eventually(
+        lambda: events_of(js, "audit.needs.personal_data_read", start, stream="AUDIT"), "the audit event"
+    )
     assert audit[0]["data"]["record"] == f"resident/{child_id}"
     assert audit[0]["data"]["reader"] == "sw-1" and audit[0]["data"]["purpose"] == "核对监护信息"
     assert CHILD_ID not in str(audit)
 
 
 async def test_survey_visit_raises_needs_and_feeds_the_proactive_list(client, worker, token):
-    resident = await client.post("/residents", headers=worker, json={
-        "name": "孙九", "citizen_id": ELDER_ID,
-        "phone": "13400134000", "area_code": COMMUNITY, "tags": ["empty_nest_elderly"],
-        "consent": {"purpose": "需求调研", "given_at": NOW.isoformat()}})
+    resident = await client.post(
+        "/residents",
+        headers=worker,
+        json={
+            "name": "孙九",
+            "citizen_id": ELDER_ID,
+            "phone": "13400134000",
+            "area_code": COMMUNITY,
+            "tags": ["empty_nest_elderly"],
+            "consent": {"purpose": "需求调研", "given_at": NOW.isoformat()},
+        },
+    )
     assert resident.status_code == 201, resident.text
     resident_id = resident.json()["id"]
     listed = (await client.get("/proactive-visits", headers=worker)).json()
     assert resident_id in [r["resident_id"] for r in listed]  # empty-nest elderly, never visited
-    survey = await client.post("/surveys", headers=worker, json={
-        "area_code": "130102001", "title": "2026年冬季入户需求调研", "starts_on": "2026-11-01", "ends_on": "2026-12-31"})
+    survey = await client.post(
+        "/surveys",
+        headers=worker,
+        json={
+            "area_code": "130102001",
+            "title": "2026年冬季入户需求调研",
+            "starts_on": "2026-11-01",
+            "ends_on": "2026-12-31",
+        },
+    )
     assert survey.status_code == 201
     grid = {"Authorization": f"Bearer {token('grid_worker', '130102', 'grid-7')}"}
-    visit = await client.post(f"/surveys/{survey.json()['id']}/visits", headers=grid, json={
-        "resident_id": resident_id, "visited_at": NOW.isoformat(), "notes": "老人行动不便",
-        "needs": [{"category": "mobility_aid", "description": "需要轮椅和陪同就医"}]})
+    visit = await client.post(
+        f"/surveys/{survey.json()['id']}/visits",
+        headers=grid,
+        json={
+            "resident_id": resident_id,
+            "visited_at": NOW.isoformat(),
+            "notes": "老人行动不便",
+            "needs": [{"category": "mobility_aid", "description": "需要轮椅和陪同就医"}],
+        },
+    )
     assert visit.status_code == 201, visit.text
     [need_id] = visit.json()["need_ids"]
     raised = (await client.get(f"/needs/{need_id}", headers=worker)).json()["need"]
@@ -273,16 +422,20 @@ async def test_survey_visit_raises_needs_and_feeds_the_proactive_list(client, wo
 
 async def test_revisit_list_after_resolution(client, worker, db):
     need_id = await raise_one(client, worker)
-    await client.post(f"/needs/{need_id}/assessment", headers=worker, json={
-        "category": "daily_care", "urgency": "major", "service_plan": "上门照料", "route": "charity_aid"})
+    await client.post(
+        f"/needs/{need_id}/assessment",
+        headers=worker,
+        json={"category": "daily_care", "urgency": "major", "service_plan": "上门照料", "route": "charity_aid"},
+    )
     await client.post(f"/needs/{need_id}/resolution", json={"on_behalf_of_resident": True}, headers=worker)
     later = (datetime.now(UTC) + timedelta(days=8)).date().isoformat()
     due = (await client.get("/revisits/due", params={"on": later}, headers=worker)).json()
     assert need_id in [n["id"] for n in due]
-    assert (await client.post(f"/needs/{need_id}/revisits", json={"notes": "老人表示满意"}, headers=worker)).status_code == 201
+    assert (
+        await client.post(f"/needs/{need_id}/revisits", json={"notes": "老人表示满意"}, headers=worker)
+    ).status_code == 201
     due = (await client.get("/revisits/due", params={"on": later}, headers=worker)).json()
     assert need_id not in [n["id"] for n in due]
-
 
 
 async def test_the_taxonomy_is_configurable(client, worker, token):
@@ -315,17 +468,25 @@ async def test_resident_self_report_and_portal_import_channels(client, worker, t
     assert own.status_code == 201, own.text
     wrong_channel = await client.post("/needs", json=need(channel="social_worker_visit"), headers=resident)
     assert wrong_channel.status_code == 403 and wrong_channel.json()["errors"][0]["field"] == "channel"
-    someone_else = need(channel="self_report", resident={"name": "吴一", "phone": "13200132000", "citizen_id": ELDER_ID})
+    someone_else = need(
+        channel="self_report", resident={"name": "吴一", "phone": "13200132000", "citizen_id": ELDER_ID}
+    )
     assert (await client.post("/needs", json=someone_else, headers=resident)).status_code == 403
     portal = {"Authorization": f"Bearer {token('partner', '130102', 'hotline-12345')}"}
     assert (await client.post("/needs", json=need(channel="portal_import"), headers=portal)).status_code == 201
     # the resident confirms and judges their own need; a worker cannot pretend to be the resident
     need_id = own.json()["id"]
-    await client.post(f"/needs/{need_id}/assessment", headers=worker, json={
-        "category": "daily_care", "urgency": "major", "service_plan": "上门照料", "route": "charity_aid"})
-    assert (await client.post(f"/needs/{need_id}/resolution", json={"on_behalf_of_resident": False},
-                              headers=worker)).status_code == 422
-    confirmed = await client.post(f"/needs/{need_id}/resolution", json={"on_behalf_of_resident": False}, headers=resident)
+    await client.post(
+        f"/needs/{need_id}/assessment",
+        headers=worker,
+        json={"category": "daily_care", "urgency": "major", "service_plan": "上门照料", "route": "charity_aid"},
+    )
+    assert (
+        await client.post(f"/needs/{need_id}/resolution", json={"on_behalf_of_resident": False}, headers=worker)
+    ).status_code == 422
+    confirmed = await client.post(
+        f"/needs/{need_id}/resolution", json={"on_behalf_of_resident": False}, headers=resident
+    )
     assert confirmed.json()["status"] == "resolved"
     judged = await client.post(f"/needs/{need_id}/feedback", json={"satisfaction": 4}, headers=resident)
     assert judged.json()["status"] == "closed"

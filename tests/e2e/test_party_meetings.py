@@ -5,6 +5,7 @@ action on; a past-due action is flagged overdue once. Then role × jurisdiction 
 
 Everything lives in 跃进街道 (130102005) of 长安区, one community per test; callers "out of area" are
 of 育才街道 (130102004), the next street of the same county."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,12 +26,17 @@ from contracts.subjects import event_subject
 from contracts.values import citizen_id_check_char
 
 STREET, OTHER_STREET = "130102005", "130102004"
-FOUR = [{"actor": "social_org", "name": "王芳", "unit": "长安区阳光社工服务中心"},
-        {"actor": "social_worker", "name": "李强", "unit": "跃进街道社工站"},
-        {"actor": "volunteer", "name": "赵敏", "unit": "长安区志愿者协会"},
-        {"actor": "charity", "name": "孙丽", "unit": "长安区慈善会"}]
-PARTICIPANTS = [{"actor": "party", "name": "张书记", "unit": "跃进街道社区党委"},
-                {"actor": "community", "name": "刘主任", "unit": "社区居委会"}, *FOUR]
+FOUR = [
+    {"actor": "social_org", "name": "王芳", "unit": "长安区阳光社工服务中心"},
+    {"actor": "social_worker", "name": "李强", "unit": "跃进街道社工站"},
+    {"actor": "volunteer", "name": "赵敏", "unit": "长安区志愿者协会"},
+    {"actor": "charity", "name": "孙丽", "unit": "长安区慈善会"},
+]
+PARTICIPANTS = [
+    {"actor": "party", "name": "张书记", "unit": "跃进街道社区党委"},
+    {"actor": "community", "name": "刘主任", "unit": "社区居委会"},
+    *FOUR,
+]
 _serial = itertools.count()
 
 
@@ -43,13 +49,25 @@ def bearer(token, role: str, area: str = STREET, sub: str | None = None) -> dict
 
 
 def meeting(area: str, **extra) -> dict:
-    return {"area_code": area, "title": "党建联席会议", "scheduled_at": later(), "place": "社区党群服务中心",
-            "participants": PARTICIPANTS, **extra}
+    return {
+        "area_code": area,
+        "title": "党建联席会议",
+        "scheduled_at": later(),
+        "place": "社区党群服务中心",
+        "participants": PARTICIPANTS,
+        **extra,
+    }
 
 
 def action(kind: str = "other", **extra) -> dict:
-    return {"kind": kind, "title": "入户走访独居老人", "details": "每周两次", "owner": "社工:跃进街道社工站",
-            "due_at": later(days=14), **extra}
+    return {
+        "kind": kind,
+        "title": "入户走访独居老人",
+        "details": "每周两次",
+        "owner": "社工:跃进街道社工站",
+        "due_at": later(days=14),
+        **extra,
+    }
 
 
 def citizen_id() -> str:
@@ -60,8 +78,14 @@ def citizen_id() -> str:
 
 
 async def publish_escalation(js, area: str, reason: str = "邻里噪音纠纷调解未果") -> MediationEscalated:
-    event = MediationEscalated(case_id=new_id(), need_id=new_id(), area_code=area, reason=reason,
-                               escalated_by="sw-mediator", escalated_at=datetime.now(UTC))
+    event = MediationEscalated(
+        case_id=new_id(),
+        need_id=new_id(),
+        area_code=area,
+        reason=reason,
+        escalated_by="sw-mediator",
+        escalated_at=datetime.now(UTC),
+    )
     envelope = wrap(event, subject=str(event.case_id), area_code=area)
     for _ in range(2):  # delivered twice: one agenda item
         await js.publish(event_subject(MediationEscalated, area), envelope.model_dump_json().encode())
@@ -80,6 +104,7 @@ def field_of(reply) -> str:
 
 # --- flows --------------------------------------------------------------------------------------------
 
+
 async def test_an_escalated_mediation_lands_in_the_agenda_once(party, token, js):
     community = f"{STREET}001"
     case = await publish_escalation(js, community)
@@ -94,8 +119,9 @@ async def test_an_escalated_mediation_lands_in_the_agenda_once(party, token, js)
     assert len(await on_agenda()) == 1
     assert items[0]["kind"] == "dispute" and items[0]["area_code"] == community and items[0]["meeting_id"] is None
     assert "邻里噪音纠纷调解未果" in items[0]["summary"] and str(case.need_id) in items[0]["summary"]
-    outsider = await party.get("/agenda-items", params={"area": community},
-                               headers=bearer(token, "party_secretary", OTHER_STREET))
+    outsider = await party.get(
+        "/agenda-items", params={"area": community}, headers=bearer(token, "party_secretary", OTHER_STREET)
+    )
     assert outsider.status_code == 403 and field_of(outsider) == "area_code"
 
 
@@ -106,14 +132,17 @@ async def test_a_meeting_needs_all_four_actors_a_future_time_and_a_street_or_com
         refused = await party.post("/joint-meetings", headers=secretary, json=meeting(community, participants=seats))
         assert refused.status_code == 422 and field_of(refused) == "participants", refused.text
         assert absent in refused.json()["detail"]
-    past = await party.post("/joint-meetings", headers=secretary,
-                            json=meeting(community, scheduled_at=later(hours=-1)))
+    past = await party.post("/joint-meetings", headers=secretary, json=meeting(community, scheduled_at=later(hours=-1)))
     assert past.status_code == 422 and field_of(past) == "scheduled_at"
-    county = await party.post("/joint-meetings", headers=bearer(token, "party_secretary", "130102"),
-                              json=meeting("130102"))
+    county = await party.post(
+        "/joint-meetings", headers=bearer(token, "party_secretary", "130102"), json=meeting("130102")
+    )
     assert county.status_code == 422 and field_of(county) == "area_code"
-    unknown_actor = await party.post("/joint-meetings", headers=secretary, json=meeting(
-        community, participants=[*PARTICIPANTS, {"actor": "enterprise", "name": "某企业"}]))
+    unknown_actor = await party.post(
+        "/joint-meetings",
+        headers=secretary,
+        json=meeting(community, participants=[*PARTICIPANTS, {"actor": "enterprise", "name": "某企业"}]),
+    )
     assert unknown_actor.status_code == 422 and field_of(unknown_actor) == "participants.6.actor"
 
 
@@ -136,7 +165,9 @@ async def test_a_meeting_draws_the_open_agenda_of_its_area(party, token, js):
         return next((i["id"] for i in items if i["ref_id"] == str(case.case_id)), None)
 
     dispute = await eventually(dispute_open, "the dispute in the pool")
-    wrong = await party.post("/joint-meetings", headers=secretary, json=meeting(community, agenda_item_ids=[neighbours]))
+    wrong = await party.post(
+        "/joint-meetings", headers=secretary, json=meeting(community, agenda_item_ids=[neighbours])
+    )
     assert wrong.status_code == 422 and field_of(wrong) == "agenda_item_ids"  # not this community's business
 
     created = await convene(party, token, community, agenda_item_ids=[street_item])
@@ -146,7 +177,9 @@ async def test_a_meeting_draws_the_open_agenda_of_its_area(party, token, js):
     assert view["status"] == "scheduled" and {p["actor"] for p in view["participants"]} >= {p["actor"] for p in FOUR}
     assert {i["id"] for i in view["agenda"]} == set(created["agenda_item_ids"])
     assert all(i["meeting_id"] == created["id"] for i in view["agenda"])
-    still_open = {i["id"] for i in (await party.get("/agenda-items", params={"area": STREET}, headers=secretary)).json()}
+    still_open = {
+        i["id"] for i in (await party.get("/agenda-items", params={"area": STREET}, headers=secretary)).json()
+    }
     assert neighbours in still_open and not still_open & set(created["agenda_item_ids"])
 
     again = await party.post("/joint-meetings", headers=secretary, json=meeting(community, agenda_item_ids=[manual]))
@@ -158,28 +191,52 @@ async def test_a_meeting_draws_the_open_agenda_of_its_area(party, token, js):
 async def test_a_resolution_dispatches_a_volunteer_task_that_acceptance_moves_on(party, token):
     community = f"{STREET}005"
     secretary, worker = bearer(token, "party_secretary"), bearer(token, "social_worker")
-    item = (await party.post("/agenda-items", headers=worker, json={
-        "area_code": community, "summary": "独居老人冬季取暖安全"})).json()["id"]
+    item = (
+        await party.post(
+            "/agenda-items", headers=worker, json={"area_code": community, "summary": "独居老人冬季取暖安全"}
+        )
+    ).json()["id"]
     created = await convene(party, token, community)
     assert item in created["agenda_item_ids"]
     meeting_id, need_id = created["id"], str(uuid.uuid4())
 
-    no_money = await party.post(f"/joint-meetings/{meeting_id}/resolutions", headers=secretary, json={
-        "text": "安排慈善资金", "actions": [action("other"), action("earmark_funds")]})
+    no_money = await party.post(
+        f"/joint-meetings/{meeting_id}/resolutions",
+        headers=secretary,
+        json={"text": "安排慈善资金", "actions": [action("other"), action("earmark_funds")]},
+    )
     assert no_money.status_code == 422 and field_of(no_money) == "actions.1.amount_fen"
-    elsewhere = await party.post(f"/joint-meetings/{meeting_id}/resolutions", headers=secretary, json={
-        "agenda_item_id": str(uuid.uuid4()), "text": "无此议题"})
+    elsewhere = await party.post(
+        f"/joint-meetings/{meeting_id}/resolutions",
+        headers=secretary,
+        json={"agenda_item_id": str(uuid.uuid4()), "text": "无此议题"},
+    )
     assert elsewhere.status_code == 422 and field_of(elsewhere) == "agenda_item_id"
 
-    resolved = await party.post(f"/joint-meetings/{meeting_id}/resolutions", headers=secretary, json={
-        "agenda_item_id": item, "text": "组织志愿者入户检查取暖设施，慈善会安排取暖补贴",
-        "actions": [action("volunteer_task", title="入户检查取暖设施", details="检查煤气、电暖器", need_id=need_id,
-                           required_skills=["电工"], owner="志愿者:长安区志愿者协会"),
-                    action("earmark_funds", title="取暖补贴", amount_fen=300_000, owner="慈善:长安区慈善会")]})
+    resolved = await party.post(
+        f"/joint-meetings/{meeting_id}/resolutions",
+        headers=secretary,
+        json={
+            "agenda_item_id": item,
+            "text": "组织志愿者入户检查取暖设施，慈善会安排取暖补贴",
+            "actions": [
+                action(
+                    "volunteer_task",
+                    title="入户检查取暖设施",
+                    details="检查煤气、电暖器",
+                    need_id=need_id,
+                    required_skills=["电工"],
+                    owner="志愿者:长安区志愿者协会",
+                ),
+                action("earmark_funds", title="取暖补贴", amount_fen=300_000, owner="慈善:长安区慈善会"),
+            ],
+        },
+    )
     assert resolved.status_code == 201, resolved.text
     task_action, money_action = resolved.json()["action_ids"]
-    twice = await party.post(f"/joint-meetings/{meeting_id}/resolutions", headers=secretary,
-                             json={"agenda_item_id": item, "text": "再议"})
+    twice = await party.post(
+        f"/joint-meetings/{meeting_id}/resolutions", headers=secretary, json={"agenda_item_id": item, "text": "再议"}
+    )
     assert twice.status_code == 409 and twice.json()["rule"] == "one_resolution_per_item"
 
     view = (await party.get(f"/joint-meetings/{meeting_id}", headers=worker)).json()
@@ -192,38 +249,62 @@ async def test_a_resolution_dispatches_a_volunteer_task_that_acceptance_moves_on
         return reply.json() if reply.status_code == 200 else None
 
     task = await eventually(task_made, "the volunteers service's task for the action")
-    assert (task["source"], task["title"], task["description"]) == ("joint_meeting", "入户检查取暖设施", "检查煤气、电暖器")
+    assert (task["source"], task["title"], task["description"]) == (
+        "joint_meeting",
+        "入户检查取暖设施",
+        "检查煤气、电暖器",
+    )
     assert task["need_id"] == need_id and task["required_skills"] == ["电工"] and task["slots"] == 1
     assert task["area_code"] == community and task["status"] == "open"
 
-    volunteer = await party.post("/volunteers", headers=worker, json={
-        "name": "周师傅", "citizen_id": citizen_id(), "phone": "13900139471", "area_code": community,
-        "skills": ["电工"]})
+    volunteer = await party.post(
+        "/volunteers",
+        headers=worker,
+        json={
+            "name": "周师傅",
+            "citizen_id": citizen_id(),
+            "phone": "13900139471",
+            "area_code": community,
+            "skills": ["电工"],
+        },
+    )
     assert volunteer.status_code == 201, volunteer.text
     volunteer_id, ref = volunteer.json()["id"], volunteer.json()["volunteer_ref"]
-    invited = await party.post(f"/tasks/{task_action}/invitations", headers=worker,
-                               json={"volunteer_ids": [volunteer_id]})
+    invited = await party.post(
+        f"/tasks/{task_action}/invitations", headers=worker, json={"volunteer_ids": [volunteer_id]}
+    )
     assert invited.status_code == 201, invited.text
-    accepted = await party.post(f"/tasks/{task_action}/invitations/{volunteer_id}/response",
-                                headers=bearer(token, "volunteer", community, ref), json={"accept": True})
+    accepted = await party.post(
+        f"/tasks/{task_action}/invitations/{volunteer_id}/response",
+        headers=bearer(token, "volunteer", community, ref),
+        json={"accept": True},
+    )
     assert accepted.json()["status"] == "accepted", accepted.text
 
     async def under_way():
-        actions = (await party.get("/meeting-actions", params={"area": community, "status": "in_progress"},
-                                   headers=worker)).json()
+        actions = (
+            await party.get("/meeting-actions", params={"area": community, "status": "in_progress"}, headers=worker)
+        ).json()
         return next((a for a in actions if a["id"] == task_action), None)
 
     moved = await eventually(under_way, "the action moved on by TaskAccepted")
-    assert moved["progress"][-1]["reported_by"] == "volunteers:task_accepted" and "接单" in moved["progress"][-1]["note"]
-    money = next(a for a in (await party.get(f"/joint-meetings/{meeting_id}", headers=worker)).json()["actions"]
-                 if a["id"] == money_action)
+    assert (
+        moved["progress"][-1]["reported_by"] == "volunteers:task_accepted" and "接单" in moved["progress"][-1]["note"]
+    )
+    money = next(
+        a
+        for a in (await party.get(f"/joint-meetings/{meeting_id}", headers=worker)).json()["actions"]
+        if a["id"] == money_action
+    )
     assert money["status"] == "dispatched"  # no task, no acceptance: only its owner reports on it
 
-    done = await party.post(f"/meeting-actions/{task_action}/progress", headers=worker,
-                            json={"status": "done", "note": "已检查 12 户"})
+    done = await party.post(
+        f"/meeting-actions/{task_action}/progress", headers=worker, json={"status": "done", "note": "已检查 12 户"}
+    )
     assert done.status_code == 200 and done.json()["status"] == "done"
-    reopened = await party.post(f"/meeting-actions/{task_action}/progress", headers=worker,
-                                json={"status": "in_progress"})
+    reopened = await party.post(
+        f"/meeting-actions/{task_action}/progress", headers=worker, json={"status": "in_progress"}
+    )
     assert reopened.status_code == 409 and reopened.json()["state"] == "done"
 
 
@@ -241,8 +322,9 @@ async def test_a_past_due_action_is_flagged_overdue_once(party, token, db):
     await conn.execute("UPDATE meeting_actions SET due_at = now() - interval '1 minute' WHERE id = $1", uuid.UUID(late))
 
     async def flagged():
-        actions = (await party.get("/meeting-actions", params={"area": community, "status": "overdue"},
-                                   headers=worker)).json()
+        actions = (
+            await party.get("/meeting-actions", params={"area": community, "status": "overdue"}, headers=worker)
+        ).json()
         return actions or None
 
     overdue = await eventually(flagged, "the deadline check flagging the late action")
@@ -251,13 +333,20 @@ async def test_a_past_due_action_is_flagged_overdue_once(party, token, db):
     await asyncio.sleep(1.2)  # two more rounds of the check
     assert await conn.fetchval("SELECT overdue_at FROM meeting_actions WHERE id = $1", uuid.UUID(late)) == first
 
-    done = (await party.post(f"/meeting-actions/{late}/progress", headers=bearer(token, "org_admin"),
-                             json={"status": "done", "note": "补办完成"})).json()
+    done = (
+        await party.post(
+            f"/meeting-actions/{late}/progress",
+            headers=bearer(token, "org_admin"),
+            json={"status": "done", "note": "补办完成"},
+        )
+    ).json()
     assert done["status"] == "done" and not done["overdue"] and done["overdue_at"]  # late, but done
-    assert (await party.get("/meeting-actions", params={"area": community, "status": "overdue"},
-                            headers=worker)).json() == []
-    still = (await party.get("/meeting-actions", params={"area": community, "status": "dispatched"},
-                             headers=worker)).json()
+    assert (
+        await party.get("/meeting-actions", params={"area": community, "status": "overdue"}, headers=worker)
+    ).json() == []
+    still = (
+        await party.get("/meeting-actions", params={"area": community, "status": "dispatched"}, headers=worker)
+    ).json()
     assert [a["id"] for a in still] == [on_time] and not still[0]["overdue"]
 
 
@@ -290,8 +379,10 @@ def route(method: str, path: str, ok: int, allowed: list[str], outside: int, bod
     """Each role of the street → ok if allowed, else 403; the allowed roles of the next street →
     `outside` (403 naming area_code, or 404 just like an unknown id); no token → 401."""
     rows = [Case(method, path, role, STREET, ok if role in allowed else 403, body) for role in ROLES]
-    rows += [Case(method, path, role, OTHER_STREET, outside, body, "area_code" if outside == 403 else None)
-             for role in allowed]
+    rows += [
+        Case(method, path, role, OTHER_STREET, outside, body, "area_code" if outside == 403 else None)
+        for role in allowed
+    ]
     return [*rows, Case(method, path, None, STREET, 401, body)]
 
 
@@ -309,10 +400,12 @@ TABLE = [
 
 async def build_world(base_url: str, token) -> dict[str, str]:
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        created = (await client.post("/joint-meetings", headers=bearer(token, "party_secretary"),
-                                     json=meeting(COMMUNITY))).json()
-        resolved = await client.post(f"/joint-meetings/{created['id']}/resolutions",
-                                     headers=bearer(token, "party_secretary"), json=RESOLUTION)
+        created = (
+            await client.post("/joint-meetings", headers=bearer(token, "party_secretary"), json=meeting(COMMUNITY))
+        ).json()
+        resolved = await client.post(
+            f"/joint-meetings/{created['id']}/resolutions", headers=bearer(token, "party_secretary"), json=RESOLUTION
+        )
         assert resolved.status_code == 201, resolved.text
     return {"meeting": created["id"], "action": resolved.json()["action_ids"][0]}
 
@@ -343,6 +436,8 @@ async def test_role_and_jurisdiction(case: Case, world, party, token):
         unknown = {k: str(uuid.uuid4()) for k in world}
         baseline = await party.request(case.method, case.path.format(**unknown), json=body, headers=headers)
         assert baseline.status_code == 404
-        assert anonymous(reply, {v: k for k, v in world.items()}) == anonymous(baseline, {v: k for k, v in unknown.items()})
+        assert anonymous(reply, {v: k for k, v in world.items()}) == anonymous(
+            baseline, {v: k for k, v in unknown.items()}
+        )
     if case.expect == 200 and case.method == "GET":
         assert world["meeting"] in reply.text or world["action"] in reply.text or "agenda" in case.path, reply.text

@@ -8,6 +8,7 @@ claimed by one member and fulfilled. Then role × jurisdiction of every route, a
 Everything lives in 育才街道 (130102004) of 长安区, which no other module writes to: the members and
 units in its community 001, a member of community 002, community 003 for the escalation. Callers
 out of area are of 桥西区 (130104). Citizen IDs are of people born in 1958 (this module's range)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,15 @@ def bearer(token, role: str, area: str = COUNTY, sub: str | None = None) -> dict
 
 
 def whistle(area: str = COMMUNITY, **extra) -> dict:
-    return {"area_code": area, "title": "独居老人摔倒需上门护理", "description": "3号楼2单元，老人行动不便",
-            "urgency": "major", "category": "health_care", "required_skills": ["护理"], **extra}
+    return {
+        "area_code": area,
+        "title": "独居老人摔倒需上门护理",
+        "description": "3号楼2单元，老人行动不便",
+        "urgency": "major",
+        "category": "health_care",
+        "required_skills": ["护理"],
+        **extra,
+    }
 
 
 WISH = {"area_code": COMMUNITY, "title": "想要一台收音机", "description": "听戏曲", "beneficiary": "王**（独居老人）"}
@@ -72,6 +80,7 @@ def at(text: str) -> datetime:
 
 
 # --- the world: an organization, members, units, and an object of each kind --------------------------
+
 
 @dataclass
 class World:
@@ -93,8 +102,14 @@ async def make(client: httpx.AsyncClient, kind: str, ids: dict[str, str], token)
     if kind in ("open_whistle", "reported"):
         whistle_id = (await call(client, "POST", "/whistles", worker, whistle(), 201))["id"]
         if kind == "reported":
-            await call(client, "POST", f"/whistles/{whistle_id}/reports", worker,
-                       {"responder_kind": "member", "responder_id": ids["nurse"]}, 201)
+            await call(
+                client,
+                "POST",
+                f"/whistles/{whistle_id}/reports",
+                worker,
+                {"responder_kind": "member", "responder_id": ids["nurse"]},
+                201,
+            )
         return {kind: whistle_id}
     wish_id = (await call(client, "POST", "/wishes", worker, WISH, 201))["id"]
     if kind == "claimed":
@@ -104,23 +119,64 @@ async def make(client: httpx.AsyncClient, kind: str, ids: dict[str, str], token)
 
 async def build_world(base_url: str, token) -> World:
     secretary = bearer(token, "party_secretary", TOWNSHIP)
-    accounts = {"nurse": f"m-nurse-{RUN}", "lawyer": f"m-lawyer-{RUN}", "neighbour": f"m-neighbour-{RUN}",
-                "clinic": f"u-clinic-{RUN}"}
+    accounts = {
+        "nurse": f"m-nurse-{RUN}",
+        "lawyer": f"m-lawyer-{RUN}",
+        "neighbour": f"m-neighbour-{RUN}",
+        "clinic": f"u-clinic-{RUN}",
+    }
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        org = (await call(client, "POST", "/party-organizations", secretary, {
-            "name": "育才街道党工委", "kind": "committee", "area_code": TOWNSHIP}, 201))["id"]
+        org = (
+            await call(
+                client,
+                "POST",
+                "/party-organizations",
+                secretary,
+                {"name": "育才街道党工委", "kind": "committee", "area_code": TOWNSHIP},
+                201,
+            )
+        )["id"]
         ids, refs = {"org": org}, {}
-        for name, area, skills in [("nurse", COMMUNITY, ["护理", "急救"]), ("lawyer", COMMUNITY, ["法律咨询"]),
-                                   ("plain", COMMUNITY, []), ("neighbour", NEIGHBOURS, ["护理"])]:
-            member = await call(client, "POST", "/party-members", secretary, {
-                "org_id": org, "name": NAMES[name], "phone": phone(name), "citizen_id": citizen_id(), "area_code": area,
-                "in_service": True, "employer": "长安区人民医院", "skills": skills, "account": accounts.get(name)}, 201)
+        for name, area, skills in [
+            ("nurse", COMMUNITY, ["护理", "急救"]),
+            ("lawyer", COMMUNITY, ["法律咨询"]),
+            ("plain", COMMUNITY, []),
+            ("neighbour", NEIGHBOURS, ["护理"]),
+        ]:
+            member = await call(
+                client,
+                "POST",
+                "/party-members",
+                secretary,
+                {
+                    "org_id": org,
+                    "name": NAMES[name],
+                    "phone": phone(name),
+                    "citizen_id": citizen_id(),
+                    "area_code": area,
+                    "in_service": True,
+                    "employer": "长安区人民医院",
+                    "skills": skills,
+                    "account": accounts.get(name),
+                },
+                201,
+            )
             ids[name], refs[f"{name}_ref"] = member["id"], member["member_ref"]
-        for name, area, unit, categories in [("clinic", COMMUNITY, "育才街道第一社区卫生服务站", ["health_care"]),
-                                             ("legal", COMMUNITY, "第一社区法律服务室", ["legal_aid"]),
-                                             ("street_office", TOWNSHIP, "育才街道综合执法队", [])]:
-            ids[name] = (await call(client, "POST", "/responsible-units", secretary, {
-                "area_code": area, "name": unit, "categories": categories, "account": accounts.get(name)}, 201))["id"]
+        for name, area, unit, categories in [
+            ("clinic", COMMUNITY, "育才街道第一社区卫生服务站", ["health_care"]),
+            ("legal", COMMUNITY, "第一社区法律服务室", ["legal_aid"]),
+            ("street_office", TOWNSHIP, "育才街道综合执法队", []),
+        ]:
+            ids[name] = (
+                await call(
+                    client,
+                    "POST",
+                    "/responsible-units",
+                    secretary,
+                    {"area_code": area, "name": unit, "categories": categories, "account": accounts.get(name)},
+                    201,
+                )
+            )["id"]
         ids["whistle"] = (await make(client, "open_whistle", ids, token))["open_whistle"]  # the one to read
         for kind in ("open_whistle", "reported", "wish", "claimed"):
             ids |= await make(client, kind, ids, token)
@@ -146,11 +202,15 @@ async def outbox(conn, event: str, ref: str) -> list[dict]:
     """The envelopes of one party event type that mention `ref`, as written to the outbox."""
     rows = await conn.fetch(
         """SELECT payload FROM outbox WHERE subject LIKE $1 AND convert_from(payload, 'UTF8') LIKE '%' || $2 || '%'
-           ORDER BY id""", f"evt.party.{event}.%", ref)
+           ORDER BY id""",
+        f"evt.party.{event}.%",
+        ref,
+    )
     return [json.loads(bytes(r["payload"])) for r in rows]
 
 
 # --- flows -------------------------------------------------------------------------------------------
+
 
 async def test_a_whistle_goes_to_the_members_whose_skills_fit_and_the_units_of_its_category(party, world, worker, db):
     created = await call(party, "POST", "/whistles", worker, whistle(), 201)
@@ -164,7 +224,10 @@ async def test_a_whistle_goes_to_the_members_whose_skills_fit_and_the_units_of_i
     members = [d for d in view["dispatches"] if d["responder_kind"] == "member"]
     assert [(d["responder_id"], d["name"]) for d in members] == [(world.ids["nurse"], "欧***")]
     units = {d["responder_id"]: d["name"] for d in view["dispatches"] if d["responder_kind"] == "unit"}
-    assert units == {world.ids["clinic"]: "育才街道第一社区卫生服务站", world.ids["street_office"]: "育才街道综合执法队"}
+    assert units == {
+        world.ids["clinic"]: "育才街道第一社区卫生服务站",
+        world.ids["street_office"]: "育才街道综合执法队",
+    }
     assert NAMES["nurse"] not in json.dumps(view, ensure_ascii=False) and phone("nurse") not in json.dumps(view)
 
     conn = await db("party")
@@ -207,11 +270,17 @@ async def test_a_member_reports_for_themself_and_the_report_is_published(party, 
     again = await party.post(f"/whistles/{whistle_id}/reports", json=report, headers=nurse)
     assert again.status_code == 409 and again.json()["rule"] == "already_reported", again.text
     # the lawyer has a login and lives here, but was not called on; nor was the member without skills
-    lawyer = await party.post(f"/whistles/{whistle_id}/reports", headers=as_login(token, world, "lawyer"),
-                              json={"responder_kind": "member", "responder_id": world.ids["lawyer"]})
+    lawyer = await party.post(
+        f"/whistles/{whistle_id}/reports",
+        headers=as_login(token, world, "lawyer"),
+        json={"responder_kind": "member", "responder_id": world.ids["lawyer"]},
+    )
     assert lawyer.status_code == 409 and lawyer.json()["rule"] == "not_dispatched", lawyer.text
-    plain = await party.post(f"/whistles/{whistle_id}/reports", headers=worker,
-                             json={"responder_kind": "member", "responder_id": world.ids["plain"]})
+    plain = await party.post(
+        f"/whistles/{whistle_id}/reports",
+        headers=worker,
+        json={"responder_kind": "member", "responder_id": world.ids["plain"]},
+    )
     assert plain.status_code == 409 and plain.json()["rule"] == "not_dispatched", plain.text
 
     view = await call(party, "GET", f"/whistles/{whistle_id}", nurse)  # the nurse reads what she took on
@@ -224,24 +293,42 @@ async def test_the_work_is_handled_and_the_whistle_closed_with_an_evaluation(par
     assert early.status_code == 409 and early.json()["rule"] == "no_report" and early.json()["state"] == "open"
 
     clinic, nurse = as_login(token, world, "clinic"), as_login(token, world, "nurse")
-    await call(party, "POST", f"/whistles/{whistle_id}/reports", worker,  # recorded for the clinic by the worker
-               {"responder_kind": "unit", "responder_id": world.ids["clinic"]}, 201)
+    await call(
+        party,
+        "POST",
+        f"/whistles/{whistle_id}/reports",
+        worker,  # recorded for the clinic by the worker
+        {"responder_kind": "unit", "responder_id": world.ids["clinic"]},
+        201,
+    )
     handled = f"/whistles/{whistle_id}/reports/{world.ids['clinic']}/handled"
     await call(party, "POST", handled, clinic, {"note": "已上门包扎并送医"})
     twice = await party.post(handled, json={"note": "again"}, headers=clinic)
     assert twice.status_code == 409 and twice.json()["rule"] == "already_handled", twice.text
-    unreported = await party.post(f"/whistles/{whistle_id}/reports/{world.ids['nurse']}/handled", json={}, headers=nurse)
+    unreported = await party.post(
+        f"/whistles/{whistle_id}/reports/{world.ids['nurse']}/handled", json={}, headers=nurse
+    )
     assert unreported.status_code == 409 and unreported.json()["rule"] == "not_reported", unreported.text
-    stranger = await party.post(f"/whistles/{whistle_id}/reports/{world.ids['lawyer']}/handled", json={}, headers=worker)
+    stranger = await party.post(
+        f"/whistles/{whistle_id}/reports/{world.ids['lawyer']}/handled", json={}, headers=worker
+    )
     assert stranger.status_code == 404, stranger.text
 
-    closed = await call(party, "POST", f"/whistles/{whistle_id}/close", worker,
-                        {"satisfaction": 5, "evaluated_by": "resident", "comment": "非常满意"})
+    closed = await call(
+        party,
+        "POST",
+        f"/whistles/{whistle_id}/close",
+        worker,
+        {"satisfaction": 5, "evaluated_by": "resident", "comment": "非常满意"},
+    )
     assert closed["status"] == "closed"
     again = await party.post(f"/whistles/{whistle_id}/close", json=CLOSE, headers=worker)
     assert again.status_code == 409 and again.json()["state"] == "closed", again.text
-    late = await party.post(f"/whistles/{whistle_id}/reports", headers=nurse,
-                            json={"responder_kind": "member", "responder_id": world.ids["nurse"]})
+    late = await party.post(
+        f"/whistles/{whistle_id}/reports",
+        headers=nurse,
+        json={"responder_kind": "member", "responder_id": world.ids["nurse"]},
+    )
     assert late.status_code == 409 and late.json()["state"] == "closed", late.text
 
     [event] = await outbox(await db("party"), "whistle_closed", whistle_id)
@@ -254,11 +341,19 @@ async def test_the_work_is_handled_and_the_whistle_closed_with_an_evaluation(par
 
 async def test_an_escalated_need_blows_one_whistle_and_joins_the_agenda(party, world, worker, js, db):
     now = datetime.now(UTC)
-    need = NeedEscalated(need_id=new_id(), area_code=COMMUNITY, category="meal_aid", urgency="urgent",
-                         raised_at=now - timedelta(hours=2), due_at=now - timedelta(hours=1), escalated_at=now)
+    need = NeedEscalated(
+        need_id=new_id(),
+        area_code=COMMUNITY,
+        category="meal_aid",
+        urgency="urgent",
+        raised_at=now - timedelta(hours=2),
+        due_at=now - timedelta(hours=1),
+        escalated_at=now,
+    )
     envelope = wrap(need, subject=str(need.need_id), area_code=COMMUNITY)
-    acks = [await js.publish(event_subject(NeedEscalated, COMMUNITY), envelope.model_dump_json().encode())
-            for _ in range(2)]  # delivered twice
+    acks = [
+        await js.publish(event_subject(NeedEscalated, COMMUNITY), envelope.model_dump_json().encode()) for _ in range(2)
+    ]  # delivered twice
 
     async def blown():
         listed = (await party.get("/whistles", params={"area": COMMUNITY}, headers=worker)).json()
@@ -278,8 +373,9 @@ async def test_an_escalated_need_blows_one_whistle_and_joins_the_agenda(party, w
     assert at(found["respond_by"]) - at(found["blown_at"]) == timedelta(minutes=30)
     view = await call(party, "GET", f"/whistles/{found['id']}", worker)
     # no skill is asked for: every member of the community; of the units, the street office answers meals
-    assert {d["responder_id"] for d in view["dispatches"]} == {world.ids[k] for k in ("nurse", "lawyer", "plain",
-                                                                                    "street_office")}
+    assert {d["responder_id"] for d in view["dispatches"]} == {
+        world.ids[k] for k in ("nurse", "lawyer", "plain", "street_office")
+    }
     [blown_event] = await outbox(conn, "whistle_blown", found["id"])
     assert blown_event["causation_id"] == str(envelope.id)
     assert blown_event["correlation_id"] == str(envelope.correlation_id)
@@ -288,12 +384,14 @@ async def test_an_escalated_need_blows_one_whistle_and_joins_the_agenda(party, w
 
 
 async def test_a_whistle_nobody_answers_goes_up_to_the_township_once(party, world, worker, db):
-    created = await call(party, "POST", "/whistles", worker, whistle(QUIET, urgency="urgent", category="other",
-                                                                      required_skills=[]), 201)
+    created = await call(
+        party, "POST", "/whistles", worker, whistle(QUIET, urgency="urgent", category="other", required_skills=[]), 201
+    )
     assert (created["dispatched_members"], created["dispatched_units"]) == (0, 1)  # only the street office
     conn = await db("party")
-    await conn.execute("UPDATE whistles SET respond_by = now() - interval '1 second' WHERE id = $1",
-                       uuid.UUID(created["id"]))
+    await conn.execute(
+        "UPDATE whistles SET respond_by = now() - interval '1 second' WHERE id = $1", uuid.UUID(created["id"])
+    )
 
     async def escalated():
         view = (await party.get(f"/whistles/{created['id']}", headers=worker)).json()
@@ -308,12 +406,22 @@ async def test_a_whistle_nobody_answers_goes_up_to_the_township_once(party, worl
     await asyncio.sleep(1.5)  # three more deadline checks: nothing more happens
     [event] = await outbox(conn, "whistle_escalated", created["id"])
     assert event["data"]["escalated_to"] == TOWNSHIP
-    assert await conn.fetchval("SELECT count(*) FROM agenda_items WHERE kind = 'overdue_whistle' AND ref_id = $1",
-                               uuid.UUID(created["id"])) == 1
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM agenda_items WHERE kind = 'overdue_whistle' AND ref_id = $1", uuid.UUID(created["id"])
+        )
+        == 1
+    )
 
     # the street office takes it on late: still recorded, not in time
-    late = await call(party, "POST", f"/whistles/{created['id']}/reports", worker,
-                      {"responder_kind": "unit", "responder_id": world.ids["street_office"]}, 201)
+    late = await call(
+        party,
+        "POST",
+        f"/whistles/{created['id']}/reports",
+        worker,
+        {"responder_kind": "unit", "responder_id": world.ids["street_office"]},
+        201,
+    )
     assert not late["within_deadline"]
     stats = await call(party, "GET", "/whistles/stats", worker, None)
     [quiet] = [c for c in stats["communities"] if c["area_code"] == QUIET]
@@ -327,7 +435,9 @@ async def test_a_small_wish_is_claimed_by_one_member_and_fulfilled(party, world,
     wish_id = (await call(party, "POST", "/wishes", worker, WISH, 201))["id"]
     nurse, lawyer = as_login(token, world, "nurse"), as_login(token, world, "lawyer")
     claimed = await call(party, "POST", f"/wishes/{wish_id}/claim", nurse, {"member_id": world.ids["nurse"]})
-    assert claimed["status"] == "claimed" and claimed["claimer"] == "欧***" and claimed["member_id"] == world.ids["nurse"]
+    assert (
+        claimed["status"] == "claimed" and claimed["claimer"] == "欧***" and claimed["member_id"] == world.ids["nurse"]
+    )
     second = await party.post(f"/wishes/{wish_id}/claim", json={"member_id": world.ids["plain"]}, headers=worker)
     assert second.status_code == 409 and second.json()["rule"] == "one_claimer", second.text
 
@@ -346,31 +456,40 @@ async def test_a_small_wish_is_claimed_by_one_member_and_fulfilled(party, world,
     open_only = await call(party, "GET", f"/wishes?area={COMMUNITY}&status=open", worker, None)
     assert wish_id not in {w["id"] for w in open_only}
 
-    unknown = await party.post(f"/wishes/{world.ids['wish']}/claim", json={"member_id": str(uuid.uuid4())},
-                               headers=worker)
+    unknown = await party.post(
+        f"/wishes/{world.ids['wish']}/claim", json={"member_id": str(uuid.uuid4())}, headers=worker
+    )
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "member_id", unknown.text
 
 
-@pytest.mark.parametrize(("method", "path", "body", "field"), [
-    ("POST", "/whistles", whistle(area_code=COUNTY), "area_code"),
-    ("POST", "/whistles", whistle(area_code="130102004999"), "area_code"),
-    ("POST", "/whistles", whistle(urgency="asap"), "urgency"),
-    ("POST", "/whistles", whistle(category="Health Care"), "category"),
-    ("POST", "/whistles", whistle(required_skills=["x" * 31]), "required_skills.0"),
-    ("POST", "/whistles", whistle(title=" "), "title"),
-    ("POST", "/whistles", whistle(priority="high"), "priority"),
-    ("POST", "/whistles/{whistle}/reports", {"responder_kind": "person", "responder_id": "{nurse}"}, "responder_kind"),
-    ("POST", "/whistles/{whistle}/reports", {"responder_kind": "member", "responder_id": "nurse"}, "responder_id"),
-    ("POST", "/whistles/{whistle}/close", {**CLOSE, "satisfaction": 6}, "satisfaction"),
-    ("POST", "/whistles/{whistle}/close", {**CLOSE, "evaluated_by": "mayor"}, "evaluated_by"),
-    ("GET", "/whistles?area=139999", None, "area"),
-    ("GET", "/whistles?status=lost", None, "status"),
-    ("GET", "/whistles/stats?area=12", None, "area"),
-    ("POST", "/wishes", {**WISH, "beneficiary": "王芳 130102195801010011"}, "beneficiary"),
-    ("POST", "/wishes", {**WISH, "beneficiary": "王" * 51}, "beneficiary"),
-    ("POST", "/wishes/{wish}/claim", {"member_id": "{nurse}", "urgent": True}, "urgent"),
-    ("GET", "/wishes?status=done", None, "status"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/whistles", whistle(area_code=COUNTY), "area_code"),
+        ("POST", "/whistles", whistle(area_code="130102004999"), "area_code"),
+        ("POST", "/whistles", whistle(urgency="asap"), "urgency"),
+        ("POST", "/whistles", whistle(category="Health Care"), "category"),
+        ("POST", "/whistles", whistle(required_skills=["x" * 31]), "required_skills.0"),
+        ("POST", "/whistles", whistle(title=" "), "title"),
+        ("POST", "/whistles", whistle(priority="high"), "priority"),
+        (
+            "POST",
+            "/whistles/{whistle}/reports",
+            {"responder_kind": "person", "responder_id": "{nurse}"},
+            "responder_kind",
+        ),
+        ("POST", "/whistles/{whistle}/reports", {"responder_kind": "member", "responder_id": "nurse"}, "responder_id"),
+        ("POST", "/whistles/{whistle}/close", {**CLOSE, "satisfaction": 6}, "satisfaction"),
+        ("POST", "/whistles/{whistle}/close", {**CLOSE, "evaluated_by": "mayor"}, "evaluated_by"),
+        ("GET", "/whistles?area=139999", None, "area"),
+        ("GET", "/whistles?status=lost", None, "status"),
+        ("GET", "/whistles/stats?area=12", None, "area"),
+        ("POST", "/wishes", {**WISH, "beneficiary": "王芳 130102195801010011"}, "beneficiary"),
+        ("POST", "/wishes", {**WISH, "beneficiary": "王" * 51}, "beneficiary"),
+        ("POST", "/wishes/{wish}/claim", {"member_id": "{nurse}", "urgent": True}, "urgent"),
+        ("GET", "/wishes?status=done", None, "status"),
+    ],
+)
 async def test_bad_input_is_a_422_naming_the_field(party, world, token, method, path, body, field):
     headers = bearer(token, "party_secretary", TOWNSHIP)
     reply = await party.request(method, world.fill(path, world.ids), json=world.fill(body, world.ids), headers=headers)
@@ -406,9 +525,21 @@ class Case:
         return pytest.param(self, id=str(self))
 
 
-def route(method: str, path: str, ok: int, *, allowed: list[str], outside: int, denied_outside: int,
-          denied: int = 403, body: Any = None, fresh: str | None = None, shows: str | None = None,
-          field: str | None = None, outside_field: str | None = None) -> list[Case]:
+def route(
+    method: str,
+    path: str,
+    ok: int,
+    *,
+    allowed: list[str],
+    outside: int,
+    denied_outside: int,
+    denied: int = 403,
+    body: Any = None,
+    fresh: str | None = None,
+    shows: str | None = None,
+    field: str | None = None,
+    outside_field: str | None = None,
+) -> list[Case]:
     """Each of the seven roles in 长安区 and in 桥西区, and no token. An allowed role of 长安区 → `ok`;
     of 桥西区 → `outside` (a success then hides the 长安区 object); a role not allowed → `denied` in
     长安区 (naming `field`, if the route is open to the responders themselves) and `denied_outside`."""
@@ -416,8 +547,18 @@ def route(method: str, path: str, ok: int, *, allowed: list[str], outside: int, 
     for role in ROLES:
         if role in allowed:
             rows.append(Case(method, path, f"{role}@{COUNTY}", ok, body, fresh, shows=shows))
-            rows.append(Case(method, path, f"{role}@{QIAOXI}", outside, body, fresh if outside < 300 else None,
-                             hides=shows if outside < 300 else None, field=outside_field if outside == 403 else None))
+            rows.append(
+                Case(
+                    method,
+                    path,
+                    f"{role}@{QIAOXI}",
+                    outside,
+                    body,
+                    fresh if outside < 300 else None,
+                    hides=shows if outside < 300 else None,
+                    field=outside_field if outside == 403 else None,
+                )
+            )
         else:
             rows.append(Case(method, path, f"{role}@{COUNTY}", denied, body, field=field if denied == 403 else None))
             rows.append(Case(method, path, f"{role}@{QIAOXI}", denied_outside, body))
@@ -431,14 +572,37 @@ NOTE = {"note": "已办结"}
 
 TABLE: list[Case] = [
     # whistles are blown by the community's workers, in their own area
-    *route("POST", "/whistles", 201, body=whistle(), allowed=WORKERS, outside=403, outside_field="area_code",
-           denied_outside=403),
+    *route(
+        "POST",
+        "/whistles",
+        201,
+        body=whistle(),
+        allowed=WORKERS,
+        outside=403,
+        outside_field="area_code",
+        denied_outside=403,
+    ),
     # lists and statistics: readers of the area (the caller's by default)
     *route("GET", "/whistles", 200, allowed=READERS, outside=200, denied_outside=403, shows="whistle"),
-    *route("GET", f"/whistles?area={COMMUNITY}", 200, allowed=READERS, outside=403, outside_field="area_code",
-           denied_outside=403, shows="whistle"),
-    *route("GET", f"/whistles/stats?area={COUNTY}", 200, allowed=READERS, outside=403, outside_field="area_code",
-           denied_outside=403),
+    *route(
+        "GET",
+        f"/whistles?area={COMMUNITY}",
+        200,
+        allowed=READERS,
+        outside=403,
+        outside_field="area_code",
+        denied_outside=403,
+        shows="whistle",
+    ),
+    *route(
+        "GET",
+        f"/whistles/stats?area={COUNTY}",
+        200,
+        allowed=READERS,
+        outside=403,
+        outside_field="area_code",
+        denied_outside=403,
+    ),
     Case("GET", "/whistles", f"nurse@{COMMUNITY}", 403),
     # one whistle: its area's readers, and the members and units dispatched for it, by their login
     *route("GET", "/whistles/{whistle}", 200, allowed=READERS, outside=404, denied_outside=403, shows="whistle"),
@@ -447,40 +611,98 @@ TABLE: list[Case] = [
     Case("GET", "/whistles/{whistle}", f"clinic@{COMMUNITY}", 200, shows="whistle"),
     Case("GET", "/whistles/{whistle}", f"lawyer@{COMMUNITY}", 404),  # a member not called on
     # reports: a worker of the area on a responder's behalf, or the responder themself
-    *route("POST", REPORTS, 201, body=BY_WORKER, fresh="open_whistle", allowed=WORKERS, outside=404,
-           denied_outside=404, field="responder_id"),
+    *route(
+        "POST",
+        REPORTS,
+        201,
+        body=BY_WORKER,
+        fresh="open_whistle",
+        allowed=WORKERS,
+        outside=404,
+        denied_outside=404,
+        field="responder_id",
+    ),
     Case("POST", REPORTS, f"nurse@{COMMUNITY}", 201, BY_NURSE, fresh="open_whistle"),
     Case("POST", REPORTS, f"nurse@{QIAOXI}", 201, BY_NURSE, fresh="open_whistle"),
     Case("POST", REPORTS, f"clinic@{COMMUNITY}", 201, BY_WORKER, fresh="open_whistle"),
     Case("POST", REPORTS, f"nurse@{COMMUNITY}", 403, BY_WORKER, field="responder_id"),  # not for the clinic
-    Case("POST", REPORTS, f"lawyer@{COMMUNITY}", 409, {"responder_kind": "member", "responder_id": "{lawyer}"},
-         rule="not_dispatched"),
+    Case(
+        "POST",
+        REPORTS,
+        f"lawyer@{COMMUNITY}",
+        409,
+        {"responder_kind": "member", "responder_id": "{lawyer}"},
+        rule="not_dispatched",
+    ),
     Case("POST", REPORTS, f"lawyer@{QIAOXI}", 404, {"responder_kind": "member", "responder_id": "{lawyer}"}),
     # handled: likewise, after the report
-    *route("POST", HANDLED, 200, body=NOTE, fresh="reported", allowed=WORKERS, outside=404, denied_outside=404,
-           field="responder_id"),
+    *route(
+        "POST",
+        HANDLED,
+        200,
+        body=NOTE,
+        fresh="reported",
+        allowed=WORKERS,
+        outside=404,
+        denied_outside=404,
+        field="responder_id",
+    ),
     Case("POST", HANDLED, f"nurse@{COMMUNITY}", 200, NOTE, fresh="reported"),
     Case("POST", HANDLED, f"lawyer@{COMMUNITY}", 403, NOTE, field="responder_id"),
     # closing with an evaluation: the community's workers
-    *route("POST", "/whistles/{reported}/close", 200, body=CLOSE, fresh="reported", allowed=WORKERS, outside=404,
-           denied_outside=403),
+    *route(
+        "POST",
+        "/whistles/{reported}/close",
+        200,
+        body=CLOSE,
+        fresh="reported",
+        allowed=WORKERS,
+        outside=404,
+        denied_outside=403,
+    ),
     Case("POST", "/whistles/{reported}/close", f"nurse@{COMMUNITY}", 403, CLOSE),
     # small wishes: posted by workers, read by readers and members, claimed and fulfilled by a member
     # for themself or by a worker for them
-    *route("POST", "/wishes", 201, body=WISH, allowed=WORKERS, outside=403, outside_field="area_code",
-           denied_outside=403),
+    *route(
+        "POST", "/wishes", 201, body=WISH, allowed=WORKERS, outside=403, outside_field="area_code", denied_outside=403
+    ),
     *route("GET", "/wishes", 200, allowed=READERS, outside=200, denied_outside=403, shows="wish"),
-    *route("GET", f"/wishes?area={COMMUNITY}", 200, allowed=READERS, outside=403, outside_field="area_code",
-           denied_outside=403, shows="wish"),
+    *route(
+        "GET",
+        f"/wishes?area={COMMUNITY}",
+        200,
+        allowed=READERS,
+        outside=403,
+        outside_field="area_code",
+        denied_outside=403,
+        shows="wish",
+    ),
     Case("GET", "/wishes", f"lawyer@{COMMUNITY}", 200, shows="wish"),
     Case("GET", "/wishes", f"lawyer@{QIAOXI}", 200, hides="wish"),
-    *route("POST", "/wishes/{wish}/claim", 200, body={"member_id": "{plain}"}, fresh="wish", allowed=WORKERS,
-           outside=404, denied_outside=404, field="member_id"),
+    *route(
+        "POST",
+        "/wishes/{wish}/claim",
+        200,
+        body={"member_id": "{plain}"},
+        fresh="wish",
+        allowed=WORKERS,
+        outside=404,
+        denied_outside=404,
+        field="member_id",
+    ),
     Case("POST", "/wishes/{wish}/claim", f"nurse@{COMMUNITY}", 200, {"member_id": "{nurse}"}, fresh="wish"),
     Case("POST", "/wishes/{wish}/claim", f"nurse@{COMMUNITY}", 403, {"member_id": "{lawyer}"}, field="member_id"),
     Case("POST", "/wishes/{wish}/claim", f"nurse@{QIAOXI}", 404, {"member_id": "{nurse}"}),
-    *route("POST", "/wishes/{claimed}/fulfil", 200, body=NOTE, fresh="claimed", allowed=WORKERS, outside=404,
-           denied_outside=404),
+    *route(
+        "POST",
+        "/wishes/{claimed}/fulfil",
+        200,
+        body=NOTE,
+        fresh="claimed",
+        allowed=WORKERS,
+        outside=404,
+        denied_outside=404,
+    ),
     Case("POST", "/wishes/{claimed}/fulfil", f"nurse@{COMMUNITY}", 200, NOTE, fresh="claimed"),
     Case("POST", "/wishes/{claimed}/fulfil", f"lawyer@{COMMUNITY}", 403, NOTE),
 ]
@@ -509,8 +731,9 @@ async def test_role_and_jurisdiction(case: Case, world: World, party: httpx.Asyn
         ids |= await make(party, case.fresh, ids, token)
     headers = headers_of(token, world, case.caller)
 
-    reply = await party.request(case.method, world.fill(case.path, ids), json=world.fill(case.body, ids),
-                                headers=headers)
+    reply = await party.request(
+        case.method, world.fill(case.path, ids), json=world.fill(case.body, ids), headers=headers
+    )
 
     assert reply.status_code == case.expect, reply.text
     if case.shows:
@@ -522,8 +745,9 @@ async def test_role_and_jurisdiction(case: Case, world: World, party: httpx.Asyn
     if case.expect == 404:  # it learns nothing: the answer for an unknown id
         fresh_ids = {v: str(uuid.uuid4()) for v in set(ids.values()) if UUID.fullmatch(v)}
         unknown = {k: fresh_ids.get(v, v) for k, v in ids.items()}
-        baseline = await party.request(case.method, world.fill(case.path, unknown),
-                                       json=world.fill(case.body, unknown), headers=headers)
+        baseline = await party.request(
+            case.method, world.fill(case.path, unknown), json=world.fill(case.body, unknown), headers=headers
+        )
         assert baseline.status_code == 404, baseline.text
         names = {v: f"<id {i}>" for i, v in enumerate(fresh_ids)}
         assert anonymous(reply, names) == anonymous(baseline, {fresh_ids[v]: n for v, n in names.items()})

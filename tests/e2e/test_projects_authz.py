@@ -40,6 +40,7 @@ Rules of the routes, as the service states them:
 - only civil_affairs evaluates and nominates;
 - the public showcase needs no token.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,34 +74,55 @@ OWN_ADMIN, OTHER_ADMIN = "oa-authz-own", "oa-authz-other"
 BUDGET = 1_000_000  # 10,000 元: below the party gate's threshold
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
-PROJECT = {"area_code": COMMUNITY, "title": "谈固社区老年助餐服务", "service_content": "为辖区独居老人提供午餐配送与探访",
-           "indicators": [{"name": "送餐人次", "target": "不少于 2000 人次"}], "budget_fen": BUDGET,
-           "funding": [{"source": "government_purchase", "fund_id": "{fund}", "amount_fen": BUDGET}],
-           "duration_months": 6, "vital_interests": False}
+PROJECT = {
+    "area_code": COMMUNITY,
+    "title": "谈固社区老年助餐服务",
+    "service_content": "为辖区独居老人提供午餐配送与探访",
+    "indicators": [{"name": "送餐人次", "target": "不少于 2000 人次"}],
+    "budget_fen": BUDGET,
+    "funding": [{"source": "government_purchase", "fund_id": "{fund}", "amount_fen": BUDGET}],
+    "duration_months": 6,
+    "vital_interests": False,
+}
 QIAOXI_PROJECT = {**PROJECT, "area_code": QIAOXI_COMMUNITY}
 FUNDING = {"funding": [{"source": "government_purchase", "fund_id": "{fund}", "amount_fen": BUDGET}]}
 PUBLICATION = {"bid_deadline": TOMORROW, "criteria": {"plan": 40, "price": 30, "team": 30}}
 SCORES = {"scores": {"plan": 90, "price": 80, "team": 80}}
 REPORT = {"summary": "完成首月送餐 180 人次", "evidence": [{"kind": "sign_in_sheet", "description": "签收单 180 份"}]}
 TASK = {"title": "协助送餐", "required_skills": ["送餐"], "slots": 2}
-EVALUATION = {"indicators_percent": 100, "third_party_score": 96, "third_party_evaluator": "河北某社会组织评估中心",
-              "survey": [5, 5, 5, 4]}
+EVALUATION = {
+    "indicators_percent": 100,
+    "third_party_score": 96,
+    "third_party_evaluator": "河北某社会组织评估中心",
+    "survey": [5, 5, 5, 4],
+}
 NOMINATION = {"kind": "typical_case", "citation": "谈固社区以居民满意度为核心的老年助餐服务典型案例"}
 
 
 def bid_body(organization: str, milestones: int = 1, price: int = BUDGET) -> dict:
     """A bid for the whole budget: the first milestone is paid it all, the others nothing."""
     today = date.today()
-    return {"organization_uscc": organization, "price_fen": price, "plan": "组建送餐服务队，每日配送午餐并开展探访",
-            "team": [{"role": "项目主管", "qualification": "中级社会工作师"}, {"role": "送餐员", "count": 4}],
-            "milestones": [{"title": f"第 {n} 阶段", "due_on": (today + timedelta(days=30 * n)).isoformat(),
-                            "amount_fen": price if n == 1 else 0} for n in range(1, milestones + 1)]}
+    return {
+        "organization_uscc": organization,
+        "price_fen": price,
+        "plan": "组建送餐服务队，每日配送午餐并开展探访",
+        "team": [{"role": "项目主管", "qualification": "中级社会工作师"}, {"role": "送餐员", "count": 4}],
+        "milestones": [
+            {
+                "title": f"第 {n} 阶段",
+                "due_on": (today + timedelta(days=30 * n)).isoformat(),
+                "amount_fen": price if n == 1 else 0,
+            }
+            for n in range(1, milestones + 1)
+        ],
+    }
 
 
 BID = bid_body(OWN)
 
 
 # --- the table ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Case:
@@ -121,15 +143,36 @@ class Case:
         return f"{self.method} {self.path} {self.caller or 'no-token'} -> {self.expect}{extra}{note}"
 
 
-ROLES = ["social_worker", "civil_affairs", "grid_worker", "party_secretary", "charity_admin", "auditor",
-         "org_admin#own", "org_admin#other", "volunteer", "resident", "partner"]
+ROLES = [
+    "social_worker",
+    "civil_affairs",
+    "grid_worker",
+    "party_secretary",
+    "charity_admin",
+    "auditor",
+    "org_admin#own",
+    "org_admin#other",
+    "volunteer",
+    "resident",
+    "partner",
+]
 WORKERS = ["social_worker", "civil_affairs"]
 READERS = [*WORKERS, "grid_worker", "party_secretary", "charity_admin", "auditor", "org_admin#own", "org_admin#other"]
 ACTS_FOR_OTHER = {"org_admin#other": dict(expect=403, field="organization_uscc")}  # names "own", administers "other"
 
 
-def route(method: str, path: str, ok: int, *, allowed: list[str], outside: int = 404, body: Any = None,
-          fresh: str | None = None, shows: str | None = None, special: dict[str, dict] | None = None) -> list[Case]:
+def route(
+    method: str,
+    path: str,
+    ok: int,
+    *,
+    allowed: list[str],
+    outside: int = 404,
+    body: Any = None,
+    fresh: str | None = None,
+    shows: str | None = None,
+    special: dict[str, dict] | None = None,
+) -> list[Case]:
     """The rows of one route: every role of 长安区 (allowed → `ok`, on a fresh object when `fresh`;
     a role in `special` → what it says; any other → 403), every role of 桥西区 (allowed or special →
     `outside`: 404, or 403 naming `area_code`; any other → 403), and no token → 401."""
@@ -141,92 +184,158 @@ def route(method: str, path: str, ok: int, *, allowed: list[str], outside: int =
         rows.append(Case(method, path, f"{role}@{CHANGAN}", body=body, **case))
     for role in ROLES:
         permitted = role in allowed or role in special
-        rows.append(Case(method, path, f"{role}@{QIAOXI}", outside if permitted else 403, body,
-                         field="area_code" if permitted and outside == 403 else None))
+        rows.append(
+            Case(
+                method,
+                path,
+                f"{role}@{QIAOXI}",
+                outside if permitted else 403,
+                body,
+                field="area_code" if permitted and outside == 403 else None,
+            )
+        )
     rows.append(Case(method, path, None, 401, body))
     return rows
 
 
-SHOWCASE = [Case("GET", "/public/showcase", f"{role}@{area}", 200, shows="evaluated")
-            for area in (CHANGAN, QIAOXI) for role in ROLES] + [Case("GET", "/public/showcase", None, 200,
-                                                                       shows="evaluated", note="no login")]
+SHOWCASE = [
+    Case("GET", "/public/showcase", f"{role}@{area}", 200, shows="evaluated")
+    for area in (CHANGAN, QIAOXI)
+    for role in ROLES
+] + [Case("GET", "/public/showcase", None, 200, shows="evaluated", note="no login")]
 LIBRARY = f"/projects?area={COMMUNITY}"
-ORG_ADMINS_SEE_CALLS = {role: dict(expect=200, shows="open", hides="draft") for role in ("org_admin#own", "org_admin#other")}
+ORG_ADMINS_SEE_CALLS = {
+    role: dict(expect=200, shows="open", hides="draft") for role in ("org_admin#own", "org_admin#other")
+}
 
 TABLE: list[Case] = [
     # the library: proposed, rewritten, submitted and re-funded by the community's workers
     *route("POST", "/projects", 201, allowed=WORKERS, outside=403, body=PROJECT),
     Case("POST", "/projects", f"social_worker@{CHANGAN}", 403, QIAOXI_PROJECT, field="area_code", note="in 桥西区"),
     *route("PUT", "/projects/{draft}", 200, allowed=WORKERS, outside=403, body=PROJECT, fresh="draft", shows="draft"),
-    Case("PUT", "/projects/{draft}", f"social_worker@{CHANGAN}", 403, QIAOXI_PROJECT, field="area_code",
-         note="moved to 桥西区"),
+    Case(
+        "PUT",
+        "/projects/{draft}",
+        f"social_worker@{CHANGAN}",
+        403,
+        QIAOXI_PROJECT,
+        field="area_code",
+        note="moved to 桥西区",
+    ),
     Case("PUT", "/projects/{draft}", f"social_worker@{QIAOXI}", 404, QIAOXI_PROJECT, note="naming 桥西区"),
     *route("POST", "/projects/{draft}/submission", 200, allowed=WORKERS, fresh="draft", shows="draft"),
-    *route("POST", "/projects/{rejected}/funding", 200, allowed=WORKERS, body=FUNDING, fresh="rejected",
-           shows="rejected"),
-
+    *route(
+        "POST", "/projects/{rejected}/funding", 200, allowed=WORKERS, body=FUNDING, fresh="rejected", shows="rejected"
+    ),
     # … read by every reader of the area; organizations see calls for bids and what follows them
     *route("GET", LIBRARY, 200, allowed=READERS, outside=403, shows="open", special=ORG_ADMINS_SEE_CALLS),
     # the library's figures (the dashboards): every reader but the organizations that bid
-    *route("GET", f"/projects/stats?area={COMMUNITY}", 200, outside=403,
-           allowed=[r for r in READERS if not r.startswith("org_admin")]),
+    *route(
+        "GET",
+        f"/projects/stats?area={COMMUNITY}",
+        200,
+        outside=403,
+        allowed=[r for r in READERS if not r.startswith("org_admin")],
+    ),
     Case("GET", "/projects/stats", f"social_worker@{QIAOXI}", 200, note="their own area"),
     # what waits for a project: the community's workers and its party organization
-    *route("GET", f"/projects/demands?area={COMMUNITY}", 200, outside=403,
-           allowed=[*WORKERS, "grid_worker", "party_secretary"]),
+    *route(
+        "GET",
+        f"/projects/demands?area={COMMUNITY}",
+        200,
+        outside=403,
+        allowed=[*WORKERS, "grid_worker", "party_secretary"],
+    ),
     Case("GET", LIBRARY, f"social_worker@{CHANGAN}", 200, shows="draft", note="drafts"),
     Case("GET", f"{LIBRARY}&status=draft", f"org_admin#own@{CHANGAN}", 200, hides="draft"),
     Case("GET", "/projects", f"social_worker@{QIAOXI}", 200, hides="open", note="their own area"),
     Case("GET", "/projects", f"org_admin#own@{QIAOXI}", 200, hides="open", note="their own area"),
     # bids are sealed while the call runs: only the bidder sees its own; the panel sees them once it closes
-    *route("GET", "/projects/{open}", 200, allowed=READERS, shows="open", special={
-        "social_worker": dict(expect=200, shows="open", hides="open_bid"),
-        "org_admin#own": dict(expect=200, shows="open_bid"),
-        "org_admin#other": dict(expect=200, shows="open", hides="open_bid")}),
-    Case("GET", "/projects/{closed_call}", f"social_worker@{CHANGAN}", 200, shows="closed_bid", note="after the deadline"),
-    Case("GET", "/projects/{closed_call}", f"org_admin#other@{CHANGAN}", 200, hides="closed_bid", note="until the award"),
-    *[Case("GET", f"/projects/{{{state}}}", f"{role}@{CHANGAN}", 404, note="before publication")
-      for state in ("draft", "review", "rejected", "funded") for role in ("org_admin#own", "org_admin#other")],
-    *[Case("GET", f"/projects/{{{state}}}", f"{role}@{CHANGAN}", 200, shows=state)
-      for state in ("draft", "review", "rejected", "funded") for role in ("party_secretary", "auditor")],
+    *route(
+        "GET",
+        "/projects/{open}",
+        200,
+        allowed=READERS,
+        shows="open",
+        special={
+            "social_worker": dict(expect=200, shows="open", hides="open_bid"),
+            "org_admin#own": dict(expect=200, shows="open_bid"),
+            "org_admin#other": dict(expect=200, shows="open", hides="open_bid"),
+        },
+    ),
+    Case(
+        "GET", "/projects/{closed_call}", f"social_worker@{CHANGAN}", 200, shows="closed_bid", note="after the deadline"
+    ),
+    Case(
+        "GET", "/projects/{closed_call}", f"org_admin#other@{CHANGAN}", 200, hides="closed_bid", note="until the award"
+    ),
+    *[
+        Case("GET", f"/projects/{{{state}}}", f"{role}@{CHANGAN}", 404, note="before publication")
+        for state in ("draft", "review", "rejected", "funded")
+        for role in ("org_admin#own", "org_admin#other")
+    ],
+    *[
+        Case("GET", f"/projects/{{{state}}}", f"{role}@{CHANGAN}", 200, shows=state)
+        for state in ("draft", "review", "rejected", "funded")
+        for role in ("party_secretary", "auditor")
+    ],
     Case("GET", "/projects/{procured}", f"org_admin#other@{CHANGAN}", 200, shows="procured", note="after the award"),
     Case("GET", "/projects/{evaluated}", f"org_admin#own@{CHANGAN}", 200, shows="evaluated"),
-
     # the call for bids: published by the workers …
-    *route("POST", "/projects/{funded}/publication", 200, allowed=WORKERS, body=PUBLICATION, fresh="funded",
-           shows="funded"),
+    *route(
+        "POST", "/projects/{funded}/publication", 200, allowed=WORKERS, body=PUBLICATION, fresh="funded", shows="funded"
+    ),
     # … bid for by organizations, each through its own administrators …
-    *route("POST", "/projects/{open}/bids", 201, allowed=["org_admin#own"], body=BID, fresh="open",
-           special=ACTS_FOR_OTHER),
+    *route(
+        "POST", "/projects/{open}/bids", 201, allowed=["org_admin#own"], body=BID, fresh="open", special=ACTS_FOR_OTHER
+    ),
     Case("POST", "/projects/{funded}/bids", f"org_admin#own@{CHANGAN}", 404, BID, note="not published"),
     Case("POST", "/projects/{draft}/bids", f"org_admin#own@{CHANGAN}", 404, BID, note="a draft"),
-    *route("POST", "/bids/{open_bid}/withdrawal", 200, allowed=["org_admin#own"], fresh="open_bid",
-           special=ACTS_FOR_OTHER),
+    *route(
+        "POST", "/bids/{open_bid}/withdrawal", 200, allowed=["org_admin#own"], fresh="open_bid", special=ACTS_FOR_OTHER
+    ),
     # … scored and awarded by the workers
     *route("POST", "/bids/{closed_bid}/scores", 200, allowed=WORKERS, body=SCORES, fresh="closed_bid"),
     *route("POST", "/projects/{awardable}/award", 200, allowed=WORKERS, fresh="awardable", shows="awardable"),
-
     # delivery: the awarded organization reports, the workers accept …
-    *route("POST", "/projects/{procured}/milestones/{milestone}/report", 200, allowed=["org_admin#own"],
-           body=REPORT, special=ACTS_FOR_OTHER),
-    *route("POST", "/projects/{procured}/milestones/{milestone}/acceptance", 200, allowed=WORKERS,
-           fresh="milestone"),
+    *route(
+        "POST",
+        "/projects/{procured}/milestones/{milestone}/report",
+        200,
+        allowed=["org_admin#own"],
+        body=REPORT,
+        special=ACTS_FOR_OTHER,
+    ),
+    *route("POST", "/projects/{procured}/milestones/{milestone}/acceptance", 200, allowed=WORKERS, fresh="milestone"),
     # … and either asks for volunteers
-    *route("POST", "/projects/{procured}/volunteer-tasks", 201, allowed=[*WORKERS, "org_admin#own"], body=TASK,
-           special=ACTS_FOR_OTHER),
-
+    *route(
+        "POST",
+        "/projects/{procured}/volunteer-tasks",
+        201,
+        allowed=[*WORKERS, "org_admin#own"],
+        body=TASK,
+        special=ACTS_FOR_OTHER,
+    ),
     # evaluation and nomination: civil affairs only
-    *route("POST", "/projects/{delivered}/evaluation", 200, allowed=["civil_affairs"], body=EVALUATION,
-           fresh="delivered"),
-    *route("POST", "/projects/{evaluated}/nominations", 201, allowed=["civil_affairs"], body=NOMINATION,
-           fresh="evaluated", shows="evaluated"),
-
+    *route(
+        "POST", "/projects/{delivered}/evaluation", 200, allowed=["civil_affairs"], body=EVALUATION, fresh="delivered"
+    ),
+    *route(
+        "POST",
+        "/projects/{evaluated}/nominations",
+        201,
+        allowed=["civil_affairs"],
+        body=NOMINATION,
+        fresh="evaluated",
+        shows="evaluated",
+    ),
     # the public showcase: no login needed, a token changes nothing
     *SHOWCASE,
 ]
 
 
 # --- the world -------------------------------------------------------------------------------------
+
 
 def bearer(token, caller: str | None) -> dict:
     if caller is None:
@@ -288,8 +397,10 @@ class Builder:
         return await self.submitted("funded")
 
     async def rejected(self) -> str:
-        return await self.submitted("funding_rejected", funding=[
-            {"source": "social_assistance", "fund_id": self.ids["sa_fund"], "amount_fen": BUDGET}])
+        return await self.submitted(
+            "funding_rejected",
+            funding=[{"source": "social_assistance", "fund_id": self.ids["sa_fund"], "amount_fen": BUDGET}],
+        )
 
     async def published(self, deadline: str = TOMORROW) -> str:
         project_id = await self.funded()
@@ -297,12 +408,18 @@ class Builder:
         return project_id
 
     async def publish(self, project_id: str, deadline: str) -> None:
-        await call(self.c, "POST", f"/projects/{project_id}/publication", self.worker,
-                   {**PUBLICATION, "bid_deadline": deadline})
+        await call(
+            self.c,
+            "POST",
+            f"/projects/{project_id}/publication",
+            self.worker,
+            {**PUBLICATION, "bid_deadline": deadline},
+        )
 
     async def bid(self, project_id: str, milestones: int = 1) -> str:
-        return (await call(self.c, "POST", f"/projects/{project_id}/bids", self.own, bid_body(OWN, milestones),
-                           201))["id"]
+        return (await call(self.c, "POST", f"/projects/{project_id}/bids", self.own, bid_body(OWN, milestones), 201))[
+            "id"
+        ]
 
     async def report(self, project_id: str, milestone_id: str) -> None:
         await call(self.c, "POST", f"/projects/{project_id}/milestones/{milestone_id}/report", self.own, REPORT)
@@ -312,8 +429,9 @@ class Builder:
         awarded = await call(self.c, "POST", f"/projects/{project_id}/award", self.office)
         (milestone,) = awarded["milestones"]
         await self.report(project_id, milestone["id"])
-        accepted = await call(self.c, "POST", f"/projects/{project_id}/milestones/{milestone['id']}/acceptance",
-                              self.worker)
+        accepted = await call(
+            self.c, "POST", f"/projects/{project_id}/milestones/{milestone['id']}/acceptance", self.worker
+        )
         assert accepted["project_status"] == "delivered", accepted
 
 
@@ -321,15 +439,51 @@ async def build_world(base_url: str, token) -> World:
     office, donor = bearer(token, f"civil_affairs@{CHANGAN}"), bearer(token, f"charity_admin@{CHANGAN}")
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as c:
         for code, name, admin in ((OWN, "谈固社会工作服务中心", OWN_ADMIN), (OTHER, "谈固邻里互助服务社", OTHER_ADMIN)):
-            await call(c, "POST", "/organizations", office, {
-                "name": name, "uscc": code, "legal_type": "social_service_agency", "category": "life_service",
-                "area_code": CHANGAN, "social_work_agency": True, "full_time_staff": 6, "admin_accounts": [admin]}, 201)
-        fund = (await call(c, "POST", "/funds", office, {"name": "谈固街道政府购买服务资金", "kind": "government_purchase",
-                                                          "area_code": CHANGAN}, 201))["id"]
-        sa_fund = (await call(c, "POST", "/funds", office, {"name": "长安区社会救助专项经费（授权表）",
-                                                             "kind": "social_assistance", "area_code": CHANGAN}, 201))["id"]
-        await call(c, "POST", "/donations", donor, {"fund_id": fund, "amount_fen": 100_000_000,
-                                                    "donor": {"kind": "anonymous"}}, 201)
+            await call(
+                c,
+                "POST",
+                "/organizations",
+                office,
+                {
+                    "name": name,
+                    "uscc": code,
+                    "legal_type": "social_service_agency",
+                    "category": "life_service",
+                    "area_code": CHANGAN,
+                    "social_work_agency": True,
+                    "full_time_staff": 6,
+                    "admin_accounts": [admin],
+                },
+                201,
+            )
+        fund = (
+            await call(
+                c,
+                "POST",
+                "/funds",
+                office,
+                {"name": "谈固街道政府购买服务资金", "kind": "government_purchase", "area_code": CHANGAN},
+                201,
+            )
+        )["id"]
+        sa_fund = (
+            await call(
+                c,
+                "POST",
+                "/funds",
+                office,
+                {"name": "长安区社会救助专项经费（授权表）", "kind": "social_assistance", "area_code": CHANGAN},
+                201,
+            )
+        )["id"]
+        await call(
+            c,
+            "POST",
+            "/donations",
+            donor,
+            {"fund_id": fund, "amount_fen": 100_000_000, "donor": {"kind": "anonymous"}},
+            201,
+        )
         ids = {"fund": fund, "sa_fund": sa_fund}
         b = Builder(c, token, ids)
         ids["draft"] = await b.draft()
@@ -345,8 +499,11 @@ async def build_world(base_url: str, token) -> World:
         deadline = datetime.now(UTC) + timedelta(seconds=4)
         for project_id in (p for projects in calls.values() for p in projects):
             await b.publish(project_id, deadline.isoformat())
-        bids = {p: await b.bid(p, milestones=5 if kind == "procured" else 1)
-                for kind, projects in calls.items() for p in projects}
+        bids = {
+            p: await b.bid(p, milestones=5 if kind == "procured" else 1)
+            for kind, projects in calls.items()
+            for p in projects
+        }
         await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.3)
         for project_id in (p for kind, projects in calls.items() if kind != "closed" for p in projects):
             await call(c, "POST", f"/bids/{bids[project_id]}/scores", b.office, SCORES)
@@ -365,11 +522,13 @@ async def build_world(base_url: str, token) -> World:
         ids[kind] = values[0]  # the table's object; the rest are fresh ones for the rows that succeed
         return [{kind: v} for v in values[1:]]
 
-    pools = {"closed_bid": base_and_pool("closed_bid", [bids[p] for p in calls["closed"]]),
-             "awardable": base_and_pool("awardable", calls["awardable"]),
-             "milestone": base_and_pool("milestone", milestones),
-             "delivered": base_and_pool("delivered", calls["delivered"]),
-             "evaluated": base_and_pool("evaluated", calls["evaluated"])}
+    pools = {
+        "closed_bid": base_and_pool("closed_bid", [bids[p] for p in calls["closed"]]),
+        "awardable": base_and_pool("awardable", calls["awardable"]),
+        "milestone": base_and_pool("milestone", milestones),
+        "delivered": base_and_pool("delivered", calls["delivered"]),
+        "evaluated": base_and_pool("evaluated", calls["evaluated"]),
+    }
     ids["procured"], ids["closed_call"] = procured, calls["closed"][0]
     return World(ids, pools)
 
@@ -439,8 +598,9 @@ async def test_role_and_jurisdiction(case: Case, world: World, projects: httpx.A
     if case.expect == 404:  # it learns nothing: the answer for an unknown id (the one id aside)
         fresh_ids = {value: str(uuid.uuid4()) for value in set(ids.values())}
         unknown = {k: fresh_ids[v] for k, v in ids.items()}
-        baseline = await projects.request(case.method, fill(case.path, unknown), json=fill(case.body, unknown),
-                                          headers=headers)
+        baseline = await projects.request(
+            case.method, fill(case.path, unknown), json=fill(case.body, unknown), headers=headers
+        )
         assert baseline.status_code == 404, baseline.text
         names = {value: f"<id {i}>" for i, value in enumerate(fresh_ids) if UUID.fullmatch(value)}
         assert anonymous(reply, names) == anonymous(baseline, {fresh_ids[v]: n for v, n in names.items()})

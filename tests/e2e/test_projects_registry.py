@@ -8,6 +8,7 @@ This module's county is 新华区 (130105), which no other module of the project
 革新街街道 (130105001) holds the table's organization and station, 新华路街道 (130105003) the
 registration flow, 西苑街道 (130105006) the statistics, 石岗街道 (130105009) what the table creates.
 裕华区 (130108) is the other county."""
+
 from __future__ import annotations
 
 import itertools
@@ -40,8 +41,14 @@ def bearer(token, role: str, area: str = XINHUA, sub: str | None = None) -> dict
 
 
 def org(area: str, code: str | None = None, **extra) -> dict:
-    return {"name": "新华区邻里互助会", "uscc": code or uscc(area[:6]), "legal_type": "social_group",
-            "category": "mutual_aid", "area_code": area, **extra}
+    return {
+        "name": "新华区邻里互助会",
+        "uscc": code or uscc(area[:6]),
+        "legal_type": "social_group",
+        "category": "mutual_aid",
+        "area_code": area,
+        **extra,
+    }
 
 
 async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict, body=None, expect: int = 200):
@@ -59,20 +66,60 @@ def world(projects_api, token) -> dict[str, str]:
     """The table's objects: an incubation base of 新华区, an organization of 革新街街道 incubated
     there (administered by the table's org_admin of 新华区) operating the street's station, and an
     organization of 裕华区."""
+
     async def build() -> dict[str, str]:
         clerk, yuhua_clerk = bearer(token, "civil_affairs"), bearer(token, "civil_affairs", YUHUA)
         async with httpx.AsyncClient(base_url=projects_api, timeout=10) as c:
-            base = (await call(c, "POST", "/platforms", clerk, {
-                "kind": "incubation_base", "name": "新华区社区社会组织孵化基地", "area_code": XINHUA,
-                "opened_on": "2023-05-01"}, 201))["id"]
-            gexin = await call(c, "POST", "/organizations", clerk, org(
-                GEXIN, name="革新街社会工作服务中心", legal_type="social_service_agency", category="professional",
-                social_work_agency=True, full_time_staff=8, admin_accounts=[f"org_admin-{XINHUA}", "oa-gexin"],
-                incubation={"base_id": base, "since": "2023-06-01"}), 201)
-            station = (await call(c, "POST", "/platforms", clerk, {
-                "kind": "station", "name": "革新街街道社会工作服务站", "area_code": GEXIN,
-                "operator_uscc": gexin["uscc"], "contract_until": "2027-12-31", "staff": 4,
-                "opened_on": "2024-01-01"}, 201))["id"]
+            base = (
+                await call(
+                    c,
+                    "POST",
+                    "/platforms",
+                    clerk,
+                    {
+                        "kind": "incubation_base",
+                        "name": "新华区社区社会组织孵化基地",
+                        "area_code": XINHUA,
+                        "opened_on": "2023-05-01",
+                    },
+                    201,
+                )
+            )["id"]
+            gexin = await call(
+                c,
+                "POST",
+                "/organizations",
+                clerk,
+                org(
+                    GEXIN,
+                    name="革新街社会工作服务中心",
+                    legal_type="social_service_agency",
+                    category="professional",
+                    social_work_agency=True,
+                    full_time_staff=8,
+                    admin_accounts=[f"org_admin-{XINHUA}", "oa-gexin"],
+                    incubation={"base_id": base, "since": "2023-06-01"},
+                ),
+                201,
+            )
+            station = (
+                await call(
+                    c,
+                    "POST",
+                    "/platforms",
+                    clerk,
+                    {
+                        "kind": "station",
+                        "name": "革新街街道社会工作服务站",
+                        "area_code": GEXIN,
+                        "operator_uscc": gexin["uscc"],
+                        "contract_until": "2027-12-31",
+                        "staff": 4,
+                        "opened_on": "2024-01-01",
+                    },
+                    201,
+                )
+            )["id"]
             yuhua = await call(c, "POST", "/organizations", yuhua_clerk, org(YUHUA, name="裕华区志愿者协会"), 201)
         return {"base": base, "org": gexin["uscc"], "station": station, "yuhua_org": yuhua["uscc"]}
 
@@ -81,18 +128,26 @@ def world(projects_api, token) -> dict[str, str]:
 
 # --- registration, change, deregistration --------------------------------------------------------------
 
+
 async def announcements(db, code: str) -> list:
     conn = await db("projects")
     rows = await conn.fetch("SELECT payload, sent_at FROM outbox ORDER BY id")
     events = [(json.loads(bytes(r["payload"])), r["sent_at"]) for r in rows]
-    return [(e, sent) for e, sent in events
-            if e["type"] == "cn.wushe.projects.organization_registered.v1" and e["data"]["organization_uscc"] == code]
+    return [
+        (e, sent)
+        for e, sent in events
+        if e["type"] == "cn.wushe.projects.organization_registered.v1" and e["data"]["organization_uscc"] == code
+    ]
 
 
 async def test_register_change_and_deregister(projects, token, world, db):
     clerk = bearer(token, "civil_affairs")
-    body = org(f"{XINHUALU}001", admin_accounts=["oa-xinhualu"], full_time_staff=3,
-               incubation={"base_id": world["base"], "since": "2025-03-01"})
+    body = org(
+        f"{XINHUALU}001",
+        admin_accounts=["oa-xinhualu"],
+        full_time_staff=3,
+        incubation={"base_id": world["base"], "since": "2025-03-01"},
+    )
     created = await call(projects, "POST", "/organizations", clerk, body, 201)
     code = created["uscc"]
     assert created["status"] == "registered" and created["version"] == 1 and created["grades"] == []
@@ -101,9 +156,17 @@ async def test_register_change_and_deregister(projects, token, world, db):
     again = await projects.post("/organizations", headers=clerk, json={**body, "name": "另一个名称"})
     assert again.status_code == 409 and field_of(again) == "uscc" and again.json()["rule"] == "uscc_unique"
 
-    changed = await call(projects, "PATCH", f"/organizations/{code}", clerk, {
-        "full_time_staff": 6, "hub": True, "incubation": {"base_id": world["base"], "since": "2025-03-01",
-                                                          "graduated_on": "2026-03-01"}})
+    changed = await call(
+        projects,
+        "PATCH",
+        f"/organizations/{code}",
+        clerk,
+        {
+            "full_time_staff": 6,
+            "hub": True,
+            "incubation": {"base_id": world["base"], "since": "2025-03-01", "graduated_on": "2026-03-01"},
+        },
+    )
     assert (changed["full_time_staff"], changed["hub"], changed["version"]) == (6, True, 2)
     assert changed["incubation"]["graduated_on"] == "2026-03-01" and changed["admin_accounts"] == ["oa-xinhualu"]
     cleared = await call(projects, "PATCH", f"/organizations/{code}", clerk, {"incubation": None})
@@ -139,8 +202,10 @@ async def test_grade_history_newest_first(projects, token, world, db):
         await store.record_grade(conn, code, 2024, "good", uuid4(), 82.0, at)
         await store.record_grade(conn, code, 2025, "unqualified", uuid4(), 55.5, at)
     view = await call(projects, "GET", f"/organizations/{code}", bearer(token, "social_worker", XINHUALU))
-    assert [(g["year"], g["grade"], g["score"]) for g in view["grades"]] == [(2025, "unqualified", 55.5),
-                                                                             (2024, "good", 82.0)]
+    assert [(g["year"], g["grade"], g["score"]) for g in view["grades"]] == [
+        (2025, "unqualified", 55.5),
+        (2024, "good", 82.0),
+    ]
     assert view["admin_accounts"] is None  # only the registrar and the org's own administrators see them
     _, grades = await store.eligibility_facts(conn, code)
     assert grades == {2024: "good", 2025: "unqualified"}
@@ -161,21 +226,32 @@ async def test_bad_input_names_the_field(projects, token, world):
     clerk = bearer(token, "civil_affairs")
     good = org(XINHUALU)
     bad_check = good["uscc"][:-1] + ("1" if good["uscc"][-1] != "1" else "2")
-    for change, field in (({"uscc": bad_check}, "uscc"), ({"area_code": "139999"}, "area_code"),
-                          ({"category": "sports"}, "category"), ({"full_time_staff": -1}, "full_time_staff"),
-                          ({"incubation": {"base_id": world["station"], "since": "2025-01-01"}}, "incubation.base_id")):
+    for change, field in (
+        ({"uscc": bad_check}, "uscc"),
+        ({"area_code": "139999"}, "area_code"),
+        ({"category": "sports"}, "category"),
+        ({"full_time_staff": -1}, "full_time_staff"),
+        ({"incubation": {"base_id": world["station"], "since": "2025-01-01"}}, "incubation.base_id"),
+    ):
         reply = await projects.post("/organizations", headers=clerk, json={**good, **change})
         assert reply.status_code == 422 and field_of(reply) == field, reply.text
     station = {"kind": "station", "name": "新华路街道社工站", "area_code": XINHUALU, "opened_on": "2025-01-01"}
-    for change, field in (({"area_code": XINHUA}, "area_code"), ({"operator_uscc": uscc()}, "operator_uscc"),
-                          ({"staff": -1}, "staff")):
+    for change, field in (
+        ({"area_code": XINHUA}, "area_code"),
+        ({"operator_uscc": uscc()}, "operator_uscc"),
+        ({"staff": -1}, "staff"),
+    ):
         reply = await projects.post("/platforms", headers=clerk, json={**station, **change})
         assert reply.status_code == 422 and field_of(reply) == field, reply.text
     twice = await projects.post("/platforms", headers=clerk, json={**station, "area_code": GEXIN})
     assert twice.status_code == 409 and field_of(twice) == "area_code"
     assert twice.json()["rule"] == "one_station_per_township"
-    for path, field in (("/organizations?area=999999", "area"), ("/organizations/NOT-A-USCC", "uscc"),
-                        ("/purchase-list/130105/1999", "year"), ("/purchase-list/12345/2027", "area")):
+    for path, field in (
+        ("/organizations?area=999999", "area"),
+        ("/organizations/NOT-A-USCC", "uscc"),
+        ("/purchase-list/130105/1999", "year"),
+        ("/purchase-list/12345/2027", "area"),
+    ):
         reply = await projects.get(path, headers=clerk)
         assert reply.status_code == 422 and field_of(reply) == field, reply.text
     duplicate = {"code": "meal", "name": "助餐", "category": "meal_aid"}
@@ -187,6 +263,7 @@ async def test_bad_input_names_the_field(projects, token, world):
 
 # --- statistics and coverage ---------------------------------------------------------------------------
 
+
 async def test_organization_statistics_against_the_targets(projects, token):
     clerk, reader = bearer(token, "civil_affairs"), bearer(token, "party_secretary", XIYUAN)
     none = (await call(projects, "GET", f"/organizations/stats?area={HEZUOLU}", clerk))["hub_coverage"]
@@ -195,24 +272,41 @@ async def test_organization_statistics_against_the_targets(projects, token):
     communities = [f"{XIYUAN}001", f"{XIYUAN}002", f"{XIYUAN}003", f"{XIYUAN}201"]
     put = await call(projects, "PUT", "/communities", clerk, {"area_code": XIYUAN, "codes": communities})
     assert put == {"area_code": XIYUAN, "communities": 4, "urban": 3}
-    for body in (org(f"{XIYUAN}001", hub=True, full_time_staff=5),
-                 org(f"{XIYUAN}002", category="culture_sports", legal_type="social_service_agency", full_time_staff=10),
-                 org(XIYUAN, category="charity", legal_type="foundation", full_time_staff=3),
-                 org(f"{XIYUAN}201", category="life_service", full_time_staff=2)):
+    for body in (
+        org(f"{XIYUAN}001", hub=True, full_time_staff=5),
+        org(f"{XIYUAN}002", category="culture_sports", legal_type="social_service_agency", full_time_staff=10),
+        org(XIYUAN, category="charity", legal_type="foundation", full_time_staff=3),
+        org(f"{XIYUAN}201", category="life_service", full_time_staff=2),
+    ):
         await call(projects, "POST", "/organizations", clerk, body, 201)
     gone = await call(projects, "POST", "/organizations", clerk, org(f"{XIYUAN}003", hub=True, full_time_staff=50), 201)
     await call(projects, "PATCH", f"/organizations/{gone['uscc']}", clerk, {"status": "deregistered"})
 
     stats = await call(projects, "GET", f"/organizations/stats?area={XIYUAN}", reader)
     assert stats["organizations"] == 4
-    assert stats["by_category"] == {"life_service": 1, "charity": 1, "mutual_aid": 1, "culture_sports": 1,
-                                    "professional": 0, "other": 0}
+    assert stats["by_category"] == {
+        "life_service": 1,
+        "charity": 1,
+        "mutual_aid": 1,
+        "culture_sports": 1,
+        "professional": 0,
+        "other": 0,
+    }
     assert stats["by_legal_type"] == {"social_group": 2, "social_service_agency": 1, "foundation": 1}
     assert stats["full_time_staff"] == {"total": 20, "target": 400_000, "share": 0.00005}
     assert [(c["area_code"], c["count"]) for c in stats["by_community"]] == [
-        (f"{XIYUAN}001", 1), (f"{XIYUAN}002", 1), (f"{XIYUAN}201", 1)]
-    assert stats["hub_coverage"] == {"urban_communities": 3, "covered": 1, "share": 0.3333, "target": 1.0,
-                                     "met": False, "note": None}
+        (f"{XIYUAN}001", 1),
+        (f"{XIYUAN}002", 1),
+        (f"{XIYUAN}201", 1),
+    ]
+    assert stats["hub_coverage"] == {
+        "urban_communities": 3,
+        "covered": 1,
+        "share": 0.3333,
+        "target": 1.0,
+        "met": False,
+        "note": None,
+    }
 
     # a hub of the street covers every community of it
     await call(projects, "POST", "/organizations", clerk, org(XIYUAN, name="西苑街道社区社会组织联合会", hub=True), 201)
@@ -234,9 +328,20 @@ async def test_station_coverage_and_rooms(projects, token, world):
     before = (await call(projects, "GET", f"/platforms/coverage?area={XIYUAN}", clerk))["stations"]
     assert (before["townships"], before["with_station"], before["share"], before["met"]) == (1, 0, 0.0, False)
     assert before["without_station"] == [XIYUAN]
-    await call(projects, "POST", "/platforms", clerk, {
-        "kind": "station", "name": "西苑街道社会工作服务站", "area_code": XIYUAN, "staff": 3,
-        "opened_on": "2025-06-01"}, 201)
+    await call(
+        projects,
+        "POST",
+        "/platforms",
+        clerk,
+        {
+            "kind": "station",
+            "name": "西苑街道社会工作服务站",
+            "area_code": XIYUAN,
+            "staff": 3,
+            "opened_on": "2025-06-01",
+        },
+        201,
+    )
     for n, community in enumerate((f"{XIYUAN}001", f"{XIYUAN}001", f"{XIYUAN}201")):
         room = {"kind": "room", "name": f"{community} 社会工作室", "area_code": community, "opened_on": "2025-07-01"}
         keyed = {**clerk, "Idempotency-Key": f"xiyuan-room-{n}"}
@@ -244,14 +349,21 @@ async def test_station_coverage_and_rooms(projects, token, world):
         assert await call(projects, "POST", "/platforms", keyed, room, 201) == first  # a retry adds no second room
 
     # the communities were registered by the statistics test; register them here if run alone
-    await call(projects, "PUT", "/communities", clerk, {
-        "area_code": XIYUAN, "codes": [f"{XIYUAN}001", f"{XIYUAN}002", f"{XIYUAN}003", f"{XIYUAN}201"]})
+    await call(
+        projects,
+        "PUT",
+        "/communities",
+        clerk,
+        {"area_code": XIYUAN, "codes": [f"{XIYUAN}001", f"{XIYUAN}002", f"{XIYUAN}003", f"{XIYUAN}201"]},
+    )
     coverage = await call(projects, "GET", f"/platforms/coverage?area={XIYUAN}", bearer(token, "auditor", XIYUAN))
     stations = coverage["stations"]
     assert (stations["with_station"], stations["share"], stations["met"]) == (1, 1.0, True)
     rooms = coverage["rooms"]
     assert rooms["rooms"] == 3 and [(c["area_code"], c["count"]) for c in rooms["by_community"]] == [
-        (f"{XIYUAN}001", 2), (f"{XIYUAN}201", 1)]
+        (f"{XIYUAN}001", 2),
+        (f"{XIYUAN}201", 1),
+    ]
     assert (rooms["registered_communities"], rooms["with_room"], rooms["share"]) == (4, 2, 0.5)
 
     county = (await call(projects, "GET", "/platforms/coverage", clerk))["stations"]  # the caller's own area
@@ -259,34 +371,42 @@ async def test_station_coverage_and_rooms(projects, token, world):
     assert county["met"] is False
     platforms = await call(projects, "GET", f"/platforms?area={GEXIN}&kind=station", clerk)
     assert [(p["id"], p["operator_uscc"], p["operator_name"]) for p in platforms] == [
-        (world["station"], world["org"], "革新街社会工作服务中心")]
+        (world["station"], world["org"], "革新街社会工作服务中心")
+    ]
 
 
 # --- the purchase list ------------------------------------------------------------------------------------
 
+
 async def test_a_county_purchase_list_applies_to_its_communities(projects, token):
     clerk = bearer(token, "civil_affairs")
-    county = [{"code": "meal", "name": "老年助餐服务", "category": "meal_aid", "max_budget_fen": 20_000_000},
-              {"code": "care", "name": "居家养老照料", "category": "daily_care"}]
+    county = [
+        {"code": "meal", "name": "老年助餐服务", "category": "meal_aid", "max_budget_fen": 20_000_000},
+        {"code": "care", "name": "居家养老照料", "category": "daily_care"},
+    ]
     street = [{"code": "meal", "name": "革新街助餐点运营", "category": "meal_aid", "max_budget_fen": 5_000_000}]
     await call(projects, "PUT", "/purchase-list/130105/2027", clerk, {"items": county})
-    by_street = await call(projects, "PUT", f"/purchase-list/{GEXIN}/2027", bearer(token, "civil_affairs", GEXIN),
-                           {"items": street})
+    by_street = await call(
+        projects, "PUT", f"/purchase-list/{GEXIN}/2027", bearer(token, "civil_affairs", GEXIN), {"items": street}
+    )
     assert by_street["updated_by"] == f"civil_affairs-{GEXIN}"
 
     community = f"{GEXIN}001"
     for reader in (bearer(token, "social_worker", community), bearer(token, "org_admin", community)):
         applies = await call(projects, "GET", f"/purchase-list/{community}/2027", reader)
         assert [(i["code"], i["listed_by"], i["max_budget_fen"]) for i in applies["items"]] == [
-            ("meal", GEXIN, 5_000_000), ("care", XINHUA, None)]
+            ("meal", GEXIN, 5_000_000),
+            ("care", XINHUA, None),
+        ]
         assert applies["updated_at"] is None  # the community has no list of its own
         above = await call(projects, "GET", "/purchase-list/130105/2027", reader)  # the county's list applies to them
         assert [i["code"] for i in above["items"]] == ["meal", "care"]
 
     outside = await projects.get(f"/purchase-list/{GEXIN}/2027", headers=bearer(token, "social_worker", YUHUA))
     assert outside.status_code == 404
-    refused = await projects.put("/purchase-list/130105/2027", headers=bearer(token, "civil_affairs", GEXIN),
-                                 json={"items": street})
+    refused = await projects.put(
+        "/purchase-list/130105/2027", headers=bearer(token, "civil_affairs", GEXIN), json={"items": street}
+    )
     assert refused.status_code == 403 and field_of(refused) == "area_code"
 
 
@@ -312,14 +432,26 @@ ROUTES = [
     Route("GET", "/organizations/stats?area=130105", 200, READERS, 403),
     Route("GET", "/organizations/{org}", 200, [*READERS, "org_admin"], 404),
     Route("PATCH", "/organizations/{org}", 200, ["civil_affairs"], 404, {"full_time_staff": 8}),
-    Route("POST", "/platforms", 201, ["civil_affairs"], 403,
-          {"kind": "room", "name": "石岗街道001社区社会工作室", "area_code": f"{SHIGANG}001", "opened_on": "2025-01-01"}),
+    Route(
+        "POST",
+        "/platforms",
+        201,
+        ["civil_affairs"],
+        403,
+        {"kind": "room", "name": "石岗街道001社区社会工作室", "area_code": f"{SHIGANG}001", "opened_on": "2025-01-01"},
+    ),
     Route("GET", "/platforms?area=130105", 200, READERS, 403),
     Route("GET", "/platforms/coverage?area=130105", 200, READERS, 403),
     Route("PUT", "/communities", 200, ["civil_affairs"], 403, {"area_code": SHIGANG, "codes": [f"{SHIGANG}001"]}),
     Route("GET", "/communities?area=130105", 200, READERS, 403),
-    Route("PUT", "/purchase-list/130105/2028", 200, ["civil_affairs"], 403,
-          {"items": [{"code": "counsel", "name": "心理疏导服务", "category": "counselling"}]}),
+    Route(
+        "PUT",
+        "/purchase-list/130105/2028",
+        200,
+        ["civil_affairs"],
+        403,
+        {"items": [{"code": "counsel", "name": "心理疏导服务", "category": "counselling"}]},
+    ),
     Route("GET", "/purchase-list/130105/2028", 200, [*READERS, "org_admin"], 404),
 ]
 
@@ -348,7 +480,8 @@ class Case:
 
 
 TABLE = [Case(r, role, area) for r in ROUTES for role in ROLES for area in (XINHUA, YUHUA)] + [
-    Case(r, None, XINHUA) for r in ROUTES]
+    Case(r, None, XINHUA) for r in ROUTES
+]
 
 
 def test_the_table_covers_every_route():

@@ -10,6 +10,7 @@
   what it was made without.
 
 This module's communities: 建安街道 003–006 (130102014003…6) of 长安区; 桥西区 (130104) is elsewhere."""
+
 from __future__ import annotations
 
 import asyncio
@@ -58,21 +59,43 @@ def office(token, sub: str = "mz-trust") -> dict:
 def world(projects_api, token):
     """An organization, a county fund with money, a fund of 桥西区, and the party committee of the
     community whose need goes to the committee."""
+
     async def build():
         async with httpx.AsyncClient(base_url=projects_api, timeout=10) as c:
-            reply = await c.post("/organizations", headers=office(token), json={
-                "name": "长安区建安社会工作服务中心", "uscc": ORG, "legal_type": "social_service_agency",
-                "category": "life_service", "area_code": COUNTY, "hub": False, "social_work_agency": True,
-                "charity_certified": False, "full_time_staff": 8, "admin_accounts": ["org-trust"]})
+            reply = await c.post(
+                "/organizations",
+                headers=office(token),
+                json={
+                    "name": "长安区建安社会工作服务中心",
+                    "uscc": ORG,
+                    "legal_type": "social_service_agency",
+                    "category": "life_service",
+                    "area_code": COUNTY,
+                    "hub": False,
+                    "social_work_agency": True,
+                    "charity_certified": False,
+                    "full_time_staff": 8,
+                    "admin_accounts": ["org-trust"],
+                },
+            )
             assert reply.status_code == 201, reply.text
-            fund = await c.post("/funds", headers=office(token), json={
-                "name": "长安区政府购买服务资金（建安）", "kind": "government_purchase", "area_code": COUNTY})
+            fund = await c.post(
+                "/funds",
+                headers=office(token),
+                json={"name": "长安区政府购买服务资金（建安）", "kind": "government_purchase", "area_code": COUNTY},
+            )
             assert fund.status_code == 201, fund.text
-            money = await c.post("/donations", headers=bearer(token, "charity_admin", COUNTY, "cz-trust"), json={
-                "fund_id": fund.json()["id"], "amount_fen": 50_000_000, "donor": {"kind": "anonymous"}})
+            money = await c.post(
+                "/donations",
+                headers=bearer(token, "charity_admin", COUNTY, "cz-trust"),
+                json={"fund_id": fund.json()["id"], "amount_fen": 50_000_000, "donor": {"kind": "anonymous"}},
+            )
             assert money.status_code == 201, money.text
-            far = await c.post("/funds", headers=bearer(token, "civil_affairs", QIAOXI, "mz-qiaoxi"), json={
-                "name": "桥西区社区基金", "kind": "community_foundation", "area_code": QIAOXI})
+            far = await c.post(
+                "/funds",
+                headers=bearer(token, "civil_affairs", QIAOXI, "mz-qiaoxi"),
+                json={"name": "桥西区社区基金", "kind": "community_foundation", "area_code": QIAOXI},
+            )
             assert far.status_code == 201, far.text
             _, seats = await committee(c, token, LINKAGE, prefix="13010219")
             return {"fund": fund.json()["id"], "far_fund": far.json()["id"], "seats": seats}
@@ -80,7 +103,9 @@ def world(projects_api, token):
     return run_in_thread(build())
 
 
-def project_body(fund_id: str, community: str, *, need_ids=(), vital: bool = False, title: str = "建安社区助老服务") -> dict:
+def project_body(
+    fund_id: str, community: str, *, need_ids=(), vital: bool = False, title: str = "建安社区助老服务"
+) -> dict:
     return projects_kit.project_body(fund_id, community, BUDGET, need_ids=need_ids, vital=vital, title=title, months=6)
 
 
@@ -90,13 +115,23 @@ async def status_becomes(c, token, project_id: str, status: str) -> dict:
 
 async def raise_need(c, token, community: str) -> str:
     here = worker(token, community)
-    need = await c.post("/needs", headers=here, json={
-        "area_code": community, "category": "daily_care", "description": "独居老人需要助餐和定期探访",
-        "resident": {"name": "冯奶奶", "phone": "13700137401", "citizen_id": resident_id()}})
+    need = await c.post(
+        "/needs",
+        headers=here,
+        json={
+            "area_code": community,
+            "category": "daily_care",
+            "description": "独居老人需要助餐和定期探访",
+            "resident": {"name": "冯奶奶", "phone": "13700137401", "citizen_id": resident_id()},
+        },
+    )
     assert need.status_code == 201, need.text
     need_id = need.json()["id"]
-    assessed = await c.post(f"/needs/{need_id}/assessment", headers=here, json={
-        "category": "daily_care", "urgency": "major", "service_plan": "纳入社区助老服务项目", "route": "project"})
+    assessed = await c.post(
+        f"/needs/{need_id}/assessment",
+        headers=here,
+        json={"category": "daily_care", "urgency": "major", "service_plan": "纳入社区助老服务项目", "route": "project"},
+    )
     assert assessed.status_code == 200, assessed.text
     return need_id
 
@@ -113,20 +148,32 @@ async def procure(c, token, project_id: str) -> dict:
     """Publish a funded project for a few seconds, take the organization's bid, score and award it."""
     org = bearer(token, "org_admin", COUNTY, "org-trust")
     deadline = datetime.now(UTC) + timedelta(seconds=3)
-    published = await c.post(f"/projects/{project_id}/publication", headers=worker(token),
-                             json={"bid_deadline": deadline.isoformat()})
+    published = await c.post(
+        f"/projects/{project_id}/publication", headers=worker(token), json={"bid_deadline": deadline.isoformat()}
+    )
     assert published.status_code == 200, published.text
     today = date.today()
-    bid = await c.post(f"/projects/{project_id}/bids", headers=org, json={
-        "organization_uscc": ORG, "price_fen": BUDGET, "plan": "组建助老服务队，开展助餐与探访",
-        "team": [{"role": "项目主管", "qualification": "中级社会工作师"}],
-        "milestones": [{"title": "服务启动", "due_on": (today + timedelta(days=30)).isoformat(), "amount_fen": BUDGET // 2},
-                       {"title": "服务结项", "due_on": (today + timedelta(days=150)).isoformat(),
-                        "amount_fen": BUDGET // 2}]})
+    bid = await c.post(
+        f"/projects/{project_id}/bids",
+        headers=org,
+        json={
+            "organization_uscc": ORG,
+            "price_fen": BUDGET,
+            "plan": "组建助老服务队，开展助餐与探访",
+            "team": [{"role": "项目主管", "qualification": "中级社会工作师"}],
+            "milestones": [
+                {"title": "服务启动", "due_on": (today + timedelta(days=30)).isoformat(), "amount_fen": BUDGET // 2},
+                {"title": "服务结项", "due_on": (today + timedelta(days=150)).isoformat(), "amount_fen": BUDGET // 2},
+            ],
+        },
+    )
     assert bid.status_code == 201, bid.text
     await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.2)
-    scored = await c.post(f"/bids/{bid.json()['id']}/scores", headers=worker(token),
-                          json={"scores": {"plan": 90, "price": 85, "team": 85}})
+    scored = await c.post(
+        f"/bids/{bid.json()['id']}/scores",
+        headers=worker(token),
+        json={"scores": {"plan": 90, "price": 85, "team": 85}},
+    )
     assert scored.status_code == 200, scored.text
     awarded = await c.post(f"/projects/{project_id}/award", headers=office(token))
     assert awarded.status_code == 200, awarded.text
@@ -135,8 +182,11 @@ async def procure(c, token, project_id: str) -> dict:
 
 async def deliver(c, token, project_id: str, milestone_id: str, accepted_by: dict) -> dict:
     org = bearer(token, "org_admin", COUNTY, "org-trust")
-    reported = await c.post(f"/projects/{project_id}/milestones/{milestone_id}/report", headers=org, json={
-        "summary": "按计划完成服务", "evidence": [{"kind": "report", "description": "阶段报告"}]})
+    reported = await c.post(
+        f"/projects/{project_id}/milestones/{milestone_id}/report",
+        headers=org,
+        json={"summary": "按计划完成服务", "evidence": [{"kind": "report", "description": "阶段报告"}]},
+    )
     assert reported.status_code == 200, reported.text
     accepted = await c.post(f"/projects/{project_id}/milestones/{milestone_id}/acceptance", headers=accepted_by)
     assert accepted.status_code == 200, accepted.text
@@ -154,8 +204,9 @@ async def payment_asked(c, token, title: str) -> dict:
 
 
 async def funded_project(c, token, world, community: str, *, need_ids=(), title: str) -> str:
-    created = await c.post("/projects", headers=worker(token), json=project_body(world["fund"], community,
-                                                                                 need_ids=need_ids, title=title))
+    created = await c.post(
+        "/projects", headers=worker(token), json=project_body(world["fund"], community, need_ids=need_ids, title=title)
+    )
     assert created.status_code == 201, created.text
     pid = created.json()["id"]
     assert (await c.post(f"/projects/{pid}/submission", headers=worker(token))).json()["status"] == "funding_pending"
@@ -164,6 +215,7 @@ async def funded_project(c, token, world, community: str, *, need_ids=(), title:
 
 
 # --- maker–checker -------------------------------------------------------------------------------------
+
 
 async def test_the_person_who_accepted_a_milestone_cannot_approve_its_payment(projects, token, world):
     title = "建安助老（复核）"
@@ -186,6 +238,7 @@ async def test_the_person_who_accepted_a_milestone_cannot_approve_its_payment(pr
 
 # --- funds the projects service does not know ---------------------------------------------------------------
 
+
 async def dead_letters_of(js, consumer: str, since: int) -> list:
     last = (await js.stream_info("DLQ")).state.last_seq
     letters = [await js.get_msg("DLQ", seq) for seq in range(since + 1, last + 1)]
@@ -199,9 +252,12 @@ async def test_a_fund_that_does_not_exist_is_refused_up_front_and_by_event(proje
     far = await projects.post("/projects", headers=worker(token), json=project_body(world["far_fund"], FUNDS))
     assert far.status_code == 422 and far.json()["errors"][0]["field"] == "funding.0.fund_id", far.text
     assert "area" in far.json()["errors"][0]["message"]  # known, but it pays in 桥西区
-    split = project_body(world["fund"], FUNDS) | {"funding": [
-        {"source": "government_purchase", "fund_id": world["fund"], "amount_fen": BUDGET // 2},
-        {"source": "lottery", "fund_id": nowhere, "amount_fen": BUDGET // 2}]}
+    split = project_body(world["fund"], FUNDS) | {
+        "funding": [
+            {"source": "government_purchase", "fund_id": world["fund"], "amount_fen": BUDGET // 2},
+            {"source": "lottery", "fund_id": nowhere, "amount_fen": BUDGET // 2},
+        ]
+    }
     second = await projects.post("/projects", headers=worker(token), json=split)
     assert second.status_code == 422 and second.json()["errors"][0]["field"] == "funding.1.fund_id", second.text
 
@@ -222,26 +278,37 @@ async def test_a_fund_that_does_not_exist_is_refused_up_front_and_by_event(proje
     assert await dead_letters_of(js, "charity-funding-requested", dlq_before) == []
 
     for fund_id, why in ((nowhere, "unknown"), (world["far_fund"], "elsewhere")):
-        again = await projects.post(f"/projects/{pid}/funding", headers=worker(token), json={"funding": [
-            {"source": "government_purchase", "fund_id": fund_id, "amount_fen": BUDGET}]})
+        again = await projects.post(
+            f"/projects/{pid}/funding",
+            headers=worker(token),
+            json={"funding": [{"source": "government_purchase", "fund_id": fund_id, "amount_fen": BUDGET}]},
+        )
         assert again.status_code == 422 and again.json()["errors"][0]["field"] == "funding.0.fund_id", (why, again.text)
-    replaced = await projects.post(f"/projects/{pid}/funding", headers=worker(token), json={"funding": [
-        {"source": "government_purchase", "fund_id": world["fund"], "amount_fen": BUDGET}]})
+    replaced = await projects.post(
+        f"/projects/{pid}/funding",
+        headers=worker(token),
+        json={"funding": [{"source": "government_purchase", "fund_id": world["fund"], "amount_fen": BUDGET}]},
+    )
     assert replaced.status_code == 200, replaced.text
     await status_becomes(projects, token, pid, "funded")
 
 
 # --- the need's 360 view and the linkage index ------------------------------------------------------------
 
-async def test_a_need_served_by_a_reviewed_funded_and_paid_project_counts_for_charity_and_party(projects, token,
-                                                                                                world):
+
+async def test_a_need_served_by_a_reviewed_funded_and_paid_project_counts_for_charity_and_party(projects, token, world):
     need_id = await raise_need(projects, token, LINKAGE)
     title = "建安助老（联动）"
-    created = await projects.post("/projects", headers=worker(token), json=project_body(
-        world["fund"], LINKAGE, need_ids=[need_id], vital=True, title=title))
+    created = await projects.post(
+        "/projects",
+        headers=worker(token),
+        json=project_body(world["fund"], LINKAGE, need_ids=[need_id], vital=True, title=title),
+    )
     assert created.status_code == 201, created.text
     pid = created.json()["id"]
-    assert (await projects.post(f"/projects/{pid}/submission", headers=worker(token))).json()["status"] == "review_pending"
+    assert (await projects.post(f"/projects/{pid}/submission", headers=worker(token))).json()[
+        "status"
+    ] == "review_pending"
     secretary = bearer(token, "party_secretary", LINKAGE)
 
     async def matter():
@@ -249,15 +316,19 @@ async def test_a_need_served_by_a_reviewed_funded_and_paid_project_counts_for_ch
         return next((m for m in pending if m["project_id"] == pid), None)
 
     m = await eventually(matter, "the project's review as a party matter")
-    decided = await projects.post(f"/matters/{m['id']}/decision", headers=secretary,
-                                  json=decision(world["seats"], "approved", "for", "for", "for", "for"))
+    decided = await projects.post(
+        f"/matters/{m['id']}/decision",
+        headers=secretary,
+        json=decision(world["seats"], "approved", "for", "for", "for", "for"),
+    )
     assert decided.status_code == 200, decided.text
     await status_becomes(projects, token, pid, "funded")
     first, _ = (await procure(projects, token, pid))["milestones"]
     await deliver(projects, token, pid, first["id"], accepted_by=worker(token))
     asked = await payment_asked(projects, token, title)
-    paid = await projects.post(f"/disbursements/{asked['id']}/approval",
-                               headers=bearer(token, "charity_admin", COUNTY, "cz-trust-checker"))
+    paid = await projects.post(
+        f"/disbursements/{asked['id']}/approval", headers=bearer(token, "charity_admin", COUNTY, "cz-trust-checker")
+    )
     assert paid.status_code == 200, paid.text
 
     async def on_timeline():
@@ -271,8 +342,10 @@ async def test_a_need_served_by_a_reviewed_funded_and_paid_project_counts_for_ch
     [served] = view["projects"]["data"]  # need 360 shows the project whole, as GET /projects/{id} does
     assert served["id"] == pid and sum(f["amount_fen"] for f in served["funding"]) == BUDGET
     assert served["milestones"][0]["status"] in ("accepted", "paid") and served["bids"]
-    assert {(e["actor"], e["kind"]) for e in view["timeline"]} >= {("party", "matter_decided"),
-                                                                   ("charity", "funds_disbursed")}
+    assert {(e["actor"], e["kind"]) for e in view["timeline"]} >= {
+        ("party", "matter_decided"),
+        ("charity", "funds_disbursed"),
+    }
     await resident_judges(projects, token, LINKAGE, need_id)
     linkage = (await projects.get("/needs/linkage", headers=worker(token), params={"area": LINKAGE})).json()
     assert linkage["resolved"] == 1, linkage
@@ -281,6 +354,7 @@ async def test_a_need_served_by_a_reviewed_funded_and_paid_project_counts_for_ch
 
 
 # --- evaluation and residents' feedback -------------------------------------------------------------------
+
 
 async def test_an_evaluation_shows_the_feedback_it_waits_for_and_what_it_was_made_without(projects, token, world):
     need_id = await raise_need(projects, token, EVALUATION)
@@ -293,8 +367,16 @@ async def test_an_evaluation_shows_the_feedback_it_waits_for_and_what_it_was_mad
     delivered = (await projects.get(f"/projects/{pid}", headers=worker(token))).json()
     assert delivered["awaiting_feedback"] == [need_id]  # what an evaluation would wait for
 
-    evaluated = await projects.post(f"/projects/{pid}/evaluation", headers=office(token), json={
-        "indicators_percent": 90, "third_party_score": 88, "third_party_evaluator": "河北某评估中心", "survey": [4, 5]})
+    evaluated = await projects.post(
+        f"/projects/{pid}/evaluation",
+        headers=office(token),
+        json={
+            "indicators_percent": 90,
+            "third_party_score": 88,
+            "third_party_evaluator": "河北某评估中心",
+            "survey": [4, 5],
+        },
+    )
     assert evaluated.status_code == 200, evaluated.text
     assert evaluated.json()["feedback_count"] == 0 and evaluated.json()["feedback_pending"] == [need_id]
 

@@ -1,6 +1,7 @@
 """The flow map against the running platform: the consumers that the five services create on the
 streams are exactly the map's, each on its event's stream with its event's filter. Durables whose
 name begins with `probe-` are tests' own."""
+
 from __future__ import annotations
 
 from contracts.flow import FLOW

@@ -2,6 +2,7 @@
 any signed-in caller learns which services are ready and which are down, nothing personal; the
 console's top bar shows it in words. (Under `wushe up`'s supervisor, with restarts: tests/faults/
 test_supervisor.py.)"""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,15 @@ async def test_a_resident_sees_which_services_are_down_and_nothing_personal(gate
     assert set(by_service) == {"gateway", *SERVICES}
     assert body["status"] == "degraded" and body["supervised"] is False
     assert by_service["gateway"]["ready"] and by_service["needs"]["ready"] and by_service["needs"]["detail"] is None
-    assert by_service["volunteers"] == {"service": "volunteers", "ready": False, "detail": "无响应 / not answering",
-                                        "processes": None, "restarting": None, "restarts": None, "last_exit": None}
+    assert by_service["volunteers"] == {
+        "service": "volunteers",
+        "ready": False,
+        "detail": "无响应 / not answering",
+        "processes": None,
+        "restarting": None,
+        "restarts": None,
+        "last_exit": None,
+    }
     text = json.dumps(body)
     assert secret not in text and "pid" not in text and "status-resident" not in text
 
@@ -46,11 +54,18 @@ async def test_a_resident_sees_which_services_are_down_and_nothing_personal(gate
 @needs_chromium
 async def test_the_console_header_says_some_services_are_unavailable(gateway, browser, token):
     c = await new_tab(browser, gateway)
-    persona = {"id": "status", "role": "social_worker", "area": AREA, "sub": "status-sw",
-               "label_zh": "海港区社工", "label_en": "Social worker"}
+    persona = {
+        "id": "status",
+        "role": "social_worker",
+        "area": AREA,
+        "sub": "status-sw",
+        "label_zh": "海港区社工",
+        "label_en": "Social worker",
+    }
     await c.page.add_init_script(
         f"sessionStorage.setItem('wushe.token', {json.dumps(token('social_worker', AREA, 'status-sw'))});"
-        f"sessionStorage.setItem('wushe.persona', {json.dumps(json.dumps(persona))});")
+        f"sessionStorage.setItem('wushe.persona', {json.dumps(json.dumps(persona))});"
+    )
     await c.open("")
     indicator = c.page.locator("#sys-status[data-status='degraded']")
     await indicator.wait_for()

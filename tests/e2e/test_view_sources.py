@@ -17,6 +17,7 @@ award of projects (the saga has its own module) are written into the services' d
 - N2 (001, project): procured (ProjectProcured) and named by P2; resolved.
 - N3 (002, referral): resolved and judged 4: closed. N4 (001): raised two months ago, open.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -74,12 +75,14 @@ async def call(c: httpx.AsyncClient, method: str, path: str, headers: dict, body
     return reply.json()
 
 
-PARTICIPANTS = [{"actor": "party", "name": "张书记", "unit": "阜康街道社区党委"},
-                {"actor": "community", "name": "刘主任", "unit": "社区居委会"},
-                {"actor": "social_org", "name": "王芳", "unit": "长安区阳光社工服务中心"},
-                {"actor": "social_worker", "name": "李强", "unit": "阜康街道社工站"},
-                {"actor": "volunteer", "name": "赵敏", "unit": "长安区志愿者协会"},
-                {"actor": "charity", "name": "孙丽", "unit": "长安区慈善会"}]
+PARTICIPANTS = [
+    {"actor": "party", "name": "张书记", "unit": "阜康街道社区党委"},
+    {"actor": "community", "name": "刘主任", "unit": "社区居委会"},
+    {"actor": "social_org", "name": "王芳", "unit": "长安区阳光社工服务中心"},
+    {"actor": "social_worker", "name": "李强", "unit": "阜康街道社工站"},
+    {"actor": "volunteer", "name": "赵敏", "unit": "长安区志愿者协会"},
+    {"actor": "charity", "name": "孙丽", "unit": "长安区慈善会"},
+]
 
 
 async def build(base: str, token, settings) -> dict:
@@ -88,22 +91,56 @@ async def build(base: str, token, settings) -> dict:
     secretary = h(token, "party_secretary", C1)
     ids: dict = {}
     async with httpx.AsyncClient(base_url=base, timeout=10) as c:
+
         async def need(area: str, route: str | None, **extra) -> str:
-            created = await call(c, "POST", "/needs", sw, {
-                "area_code": area, "category": "daily_care", "urgency": "major", "description": "独居老人需要照料",
-                "resident": {"name": "阜大娘", "phone": "13700137013", "citizen_id": cid()}, **extra}, 201)
+            created = await call(
+                c,
+                "POST",
+                "/needs",
+                sw,
+                {
+                    "area_code": area,
+                    "category": "daily_care",
+                    "urgency": "major",
+                    "description": "独居老人需要照料",
+                    "resident": {"name": "阜大娘", "phone": "13700137013", "citizen_id": cid()},
+                    **extra,
+                },
+                201,
+            )
             if route:
-                await call(c, "POST", f"/needs/{created['id']}/assessment", sw, {
-                    "category": "daily_care", "urgency": "major", "service_plan": "上门照料", "route": route})
+                await call(
+                    c,
+                    "POST",
+                    f"/needs/{created['id']}/assessment",
+                    sw,
+                    {"category": "daily_care", "urgency": "major", "service_plan": "上门照料", "route": route},
+                )
             return created["id"]
 
         async def volunteer(name: str, area: str, **extra) -> dict:
-            return await call(c, "POST", "/volunteers", sw, {
-                "name": name, "citizen_id": cid(), "phone": f"13900139{next(_serial):03d}", "area_code": area,
-                "skills": ["照料"], **extra}, 201)
+            return await call(
+                c,
+                "POST",
+                "/volunteers",
+                sw,
+                {
+                    "name": name,
+                    "citizen_id": cid(),
+                    "phone": f"13900139{next(_serial):03d}",
+                    "area_code": area,
+                    "skills": ["照料"],
+                    **extra,
+                },
+                201,
+            )
 
-        n1, n2, n3, n4 = (await need(C1, "volunteer_task"), await need(C1, "project"),
-                          await need(C2, "government_referral"), await need(C1, None))
+        n1, n2, n3, n4 = (
+            await need(C1, "volunteer_task"),
+            await need(C1, "project"),
+            await need(C2, "government_referral"),
+            await need(C1, None),
+        )
         ids |= {"n1": n1, "n2": n2, "n3": n3, "n4": n4}
 
         # N1's volunteer task: V1 accepts and serves, V2 declines
@@ -120,65 +157,190 @@ async def build(base: str, token, settings) -> dict:
         await call(c, "POST", f"/tasks/{task}/invitations/{v2['id']}/response", sw, {"accept": False})
         await call(c, "POST", f"/tasks/{task}/invitations/{v1['id']}/response", sw, {"accept": True})
         served = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-        verified = await call(c, "POST", f"/tasks/{task}/hours", sw, {
-            "volunteer_id": v1["id"], "check_in": served.isoformat(),
-            "check_out": (served + timedelta(minutes=90)).isoformat(), "backfill": True}, 201)
-        await call(c, "POST", f"/tasks/{task}/hours", sw, {
-            "volunteer_id": v1["id"], "check_in": (served + timedelta(days=1)).isoformat(),
-            "check_out": (served + timedelta(days=1, minutes=60)).isoformat(), "backfill": True}, 201)
+        verified = await call(
+            c,
+            "POST",
+            f"/tasks/{task}/hours",
+            sw,
+            {
+                "volunteer_id": v1["id"],
+                "check_in": served.isoformat(),
+                "check_out": (served + timedelta(minutes=90)).isoformat(),
+                "backfill": True,
+            },
+            201,
+        )
+        await call(
+            c,
+            "POST",
+            f"/tasks/{task}/hours",
+            sw,
+            {
+                "volunteer_id": v1["id"],
+                "check_in": (served + timedelta(days=1)).isoformat(),
+                "check_out": (served + timedelta(days=1, minutes=60)).isoformat(),
+                "backfill": True,
+            },
+            201,
+        )
         await call(c, "POST", f"/hours/{verified['log_id']}/verification", sw, {"approve": True})
 
         # charity: a fund of the street, a donation earmarked to N1 and paid in part, one more donation
-        fund = (await call(c, "POST", "/funds", office, {"name": "阜康街道社区基金", "kind": "community_foundation",
-                                                          "area_code": TOWNSHIP}, 201))["id"]
-        donation = await call(c, "POST", "/donations", maker, {
-            "fund_id": fund, "amount_fen": 500_000, "donor": {"kind": "anonymous"},
-            "earmark": {"target_kind": "need", "target_id": n1, "amount_fen": 300_000, "area_code": C1}}, 201)
+        fund = (
+            await call(
+                c,
+                "POST",
+                "/funds",
+                office,
+                {"name": "阜康街道社区基金", "kind": "community_foundation", "area_code": TOWNSHIP},
+                201,
+            )
+        )["id"]
+        donation = await call(
+            c,
+            "POST",
+            "/donations",
+            maker,
+            {
+                "fund_id": fund,
+                "amount_fen": 500_000,
+                "donor": {"kind": "anonymous"},
+                "earmark": {"target_kind": "need", "target_id": n1, "amount_fen": 300_000, "area_code": C1},
+            },
+            201,
+        )
         earmark = donation["earmark_id"]
-        paid = (await call(c, "POST", f"/earmarks/{earmark}/disbursements", maker,
-                           {"milestone": "购买护理床", "amount_fen": 200_000}, 201))["id"]
+        paid = (
+            await call(
+                c,
+                "POST",
+                f"/earmarks/{earmark}/disbursements",
+                maker,
+                {"milestone": "购买护理床", "amount_fen": 200_000},
+                201,
+            )
+        )["id"]
         await call(c, "POST", f"/disbursements/{paid}/approval", checker)
-        asked = (await call(c, "POST", f"/earmarks/{earmark}/disbursements", maker,
-                            {"milestone": "康复护理", "amount_fen": 50_000}, 201))["id"]
-        old_donation = (await call(c, "POST", "/donations", maker, {
-            "fund_id": fund, "amount_fen": 100_000, "donor": {"kind": "anonymous"}}, 201))["id"]
+        asked = (
+            await call(
+                c,
+                "POST",
+                f"/earmarks/{earmark}/disbursements",
+                maker,
+                {"milestone": "康复护理", "amount_fen": 50_000},
+                201,
+            )
+        )["id"]
+        old_donation = (
+            await call(
+                c,
+                "POST",
+                "/donations",
+                maker,
+                {"fund_id": fund, "amount_fen": 100_000, "donor": {"kind": "anonymous"}},
+                201,
+            )
+        )["id"]
         ids |= {"fund": fund, "earmark": earmark, "paid": paid, "asked": asked}
 
         # the party: a whistle for N1 and one for nothing in particular; a joint meeting's actions
-        whistle = (await call(c, "POST", "/whistles", sw, {"area_code": C1, "title": "独居老人照料", "need_id": n1},
-                              201))["id"]
+        whistle = (
+            await call(c, "POST", "/whistles", sw, {"area_code": C1, "title": "独居老人照料", "need_id": n1}, 201)
+        )["id"]
         await call(c, "POST", "/whistles", sw, {"area_code": C1, "title": "楼道杂物清理"}, 201)
-        meeting = (await call(c, "POST", "/joint-meetings", secretary, {
-            "area_code": C1, "title": "党建联席会议", "place": "社区党群服务中心", "participants": PARTICIPANTS,
-            "scheduled_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, 201))["id"]
+        meeting = (
+            await call(
+                c,
+                "POST",
+                "/joint-meetings",
+                secretary,
+                {
+                    "area_code": C1,
+                    "title": "党建联席会议",
+                    "place": "社区党群服务中心",
+                    "participants": PARTICIPANTS,
+                    "scheduled_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                },
+                201,
+            )
+        )["id"]
         due = (datetime.now(UTC) + timedelta(days=14)).isoformat()
-        resolved = await call(c, "POST", f"/joint-meetings/{meeting}/resolutions", secretary, {
-            "text": "社工定期探访，物业清理楼道", "actions": [
-                {"kind": "other", "title": "每周探访阜大娘", "need_id": n1, "owner": "社工:阜康街道社工站", "due_at": due},
-                {"kind": "other", "title": "清理楼道杂物", "owner": "物业", "due_at": due}]}, 201)
+        resolved = await call(
+            c,
+            "POST",
+            f"/joint-meetings/{meeting}/resolutions",
+            secretary,
+            {
+                "text": "社工定期探访，物业清理楼道",
+                "actions": [
+                    {
+                        "kind": "other",
+                        "title": "每周探访阜大娘",
+                        "need_id": n1,
+                        "owner": "社工:阜康街道社工站",
+                        "due_at": due,
+                    },
+                    {"kind": "other", "title": "清理楼道杂物", "owner": "物业", "due_at": due},
+                ],
+            },
+            201,
+        )
         ids |= {"whistle": whistle, "action": resolved["action_ids"][0]}
 
         # the registry: three organizations (one to be deregistered) and the street's station
         for code, name in ((ORG_A, "阜康乐龄服务中心"), (ORG_B, "阜康邻里互助会"), (ORG_C, "阜康文体协会")):
-            await call(c, "POST", "/organizations", office, {
-                "name": name, "uscc": code, "legal_type": "social_service_agency", "category": "life_service",
-                "area_code": TOWNSHIP, "full_time_staff": 3}, 201)
+            await call(
+                c,
+                "POST",
+                "/organizations",
+                office,
+                {
+                    "name": name,
+                    "uscc": code,
+                    "legal_type": "social_service_agency",
+                    "category": "life_service",
+                    "area_code": TOWNSHIP,
+                    "full_time_staff": 3,
+                },
+                201,
+            )
         await call(c, "PATCH", f"/organizations/{ORG_C}", office, {"status": "deregistered"})
         opened_on = in_month(-3).date()
-        await call(c, "POST", "/platforms", office, {"kind": "station", "name": "阜康街道社工站", "area_code": TOWNSHIP,
-                                                      "opened_on": opened_on.isoformat()}, 201)
+        await call(
+            c,
+            "POST",
+            "/platforms",
+            office,
+            {"kind": "station", "name": "阜康街道社工站", "area_code": TOWNSHIP, "opened_on": opened_on.isoformat()},
+            201,
+        )
 
         # projects: P1 and the draft P4 serve N1, P2 serves N2, P3 serves no need
-        p1 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 1_000_000, need_ids=[n1], months=6), 201))["id"]
-        p2 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 2_000_000, need_ids=[n2], months=6), 201))["id"]
+        p1 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 1_000_000, need_ids=[n1], months=6), 201))[
+            "id"
+        ]
+        p2 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 2_000_000, need_ids=[n2], months=6), 201))[
+            "id"
+        ]
         p3 = (await call(c, "POST", "/projects", sw, project_body(fund, C2, 3_000_000, months=6), 201))["id"]
-        p4 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 500_000, need_ids=[n1], months=6), 201))["id"]
+        p4 = (await call(c, "POST", "/projects", sw, project_body(fund, C1, 500_000, need_ids=[n1], months=6), 201))[
+            "id"
+        ]
         ids |= {"p1": p1, "p2": p2, "p3": p3, "p4": p4}
         nc = await nats.connect(settings.nats_url)
         try:
-            procured = wrap(ProjectProcured(project_id=p2, need_ids=[n2], area_code=C1, organization_uscc=ORG_B,
-                                            budget_fen=1_800_000, procured_at=datetime.now(UTC)),
-                            subject=p2, area_code=C1)
+            procured = wrap(
+                ProjectProcured(
+                    project_id=p2,
+                    need_ids=[n2],
+                    area_code=C1,
+                    organization_uscc=ORG_B,
+                    budget_fen=1_800_000,
+                    procured_at=datetime.now(UTC),
+                ),
+                subject=p2,
+                area_code=C1,
+            )
             await nc.jetstream().publish(event_subject(ProjectProcured, C1), procured.model_dump_json().encode())
         finally:
             await nc.close()
@@ -186,10 +348,13 @@ async def build(base: str, token, settings) -> dict:
         # volunteers' organization: two social workers, two facilities, one station
         sw_old = await volunteer("孙督导", C3, social_worker={"level": "social_worker", "certificate_no": "SW-VIEWS-1"})
         await volunteer("周社工", C3, social_worker={"level": "assistant", "certificate_no": "SW-VIEWS-2"})
-        facilities = [(await call(c, "POST", "/facilities", office, {"area_code": C3, "name": name}, 201))["id"]
-                      for name in ("阜康社区综合服务中心", "阜康社区党群服务中心")]
-        station = (await call(c, "POST", "/stations", sw, {"facility_id": facilities[0], "name": "学雷锋志愿服务站"},
-                              201))["id"]
+        facilities = [
+            (await call(c, "POST", "/facilities", office, {"area_code": C3, "name": name}, 201))["id"]
+            for name in ("阜康社区综合服务中心", "阜康社区党群服务中心")
+        ]
+        station = (
+            await call(c, "POST", "/stations", sw, {"facility_id": facilities[0], "name": "学雷锋志愿服务站"}, 201)
+        )["id"]
 
         # history, written where the API cannot make it
         needs_db, volunteers_db = await kit_db.connect(settings, "needs"), await kit_db.connect(settings, "volunteers")
@@ -197,26 +362,47 @@ async def build(base: str, token, settings) -> dict:
         try:
             await needs_db.execute("UPDATE needs SET raised_at = $2 WHERE id = $1", n4, in_month(-3))
             await charity_db.execute("UPDATE donations SET received_at = $2 WHERE id = $1", old_donation, in_month(-3))
-            await volunteers_db.execute("UPDATE volunteers SET registered_at = $2 WHERE id = $1", sw_old["id"],
-                                        in_month(-4, 15))
-            await volunteers_db.execute("UPDATE facilities SET created_at = $2 WHERE id = $1", facilities[0],
-                                        in_month(-3))
+            await volunteers_db.execute(
+                "UPDATE volunteers SET registered_at = $2 WHERE id = $1", sw_old["id"], in_month(-4, 15)
+            )
+            await volunteers_db.execute(
+                "UPDATE facilities SET created_at = $2 WHERE id = $1", facilities[0], in_month(-3)
+            )
             await volunteers_db.execute("UPDATE stations SET created_at = $2 WHERE id = $1", station, in_month(-2))
-            await projects_db.execute("UPDATE organizations SET registered_at = $2 WHERE uscc = $1", ORG_A,
-                                      in_month(-4, 20))
-            await projects_db.execute("UPDATE organizations SET registered_at = $2 WHERE uscc = $1", ORG_C,
-                                      in_month(-6))
+            await projects_db.execute(
+                "UPDATE organizations SET registered_at = $2 WHERE uscc = $1", ORG_A, in_month(-4, 20)
+            )
+            await projects_db.execute(
+                "UPDATE organizations SET registered_at = $2 WHERE uscc = $1", ORG_C, in_month(-6)
+            )
             # the awards (the saga's own module drives them through bids): P1 delivered by A, P2 procured by B
-            for project, org, fen, status in ((p1, ORG_A, 900_000, "delivered"), (p2, ORG_B, 1_800_000, "procured"),
-                                              (p3, None, None, "closed")):
-                await projects_db.execute("UPDATE projects SET status = $2, organization_uscc = $3, awarded_fen = $4 "
-                                          "WHERE id = $1", project, status, org, fen)
+            for project, org, fen, status in (
+                (p1, ORG_A, 900_000, "delivered"),
+                (p2, ORG_B, 1_800_000, "procured"),
+                (p3, None, None, "closed"),
+            ):
+                await projects_db.execute(
+                    "UPDATE projects SET status = $2, organization_uscc = $3, awarded_fen = $4 WHERE id = $1",
+                    project,
+                    status,
+                    org,
+                    fen,
+                )
         finally:
             for conn in (needs_db, volunteers_db, charity_db, projects_db):
                 await conn.close()
-        evaluation = await call(c, "POST", f"/projects/{p1}/evaluation", office, {
-            "indicators_percent": 100, "third_party_score": 95, "third_party_evaluator": "河北某社会组织评估中心",
-            "survey": [5, 5, 5, 4]})
+        evaluation = await call(
+            c,
+            "POST",
+            f"/projects/{p1}/evaluation",
+            office,
+            {
+                "indicators_percent": 100,
+                "third_party_score": 95,
+                "third_party_evaluator": "河北某社会组织评估中心",
+                "survey": [5, 5, 5, 4],
+            },
+        )
         ids["score"] = evaluation["score"]
         ids["grade"] = evaluation["grade"]
 
@@ -225,9 +411,15 @@ async def build(base: str, token, settings) -> dict:
             return {e["kind"] for e in (await c.get(f"/needs/{need_id}/timeline", headers=sw)).json()}
 
         async def on_timelines():
-            return ({"task_accepted", "hours_verified", "project_proposed", "donation_earmarked", "funds_disbursed",
-                     "whistle_blown", "action_dispatched"} <= await kinds(n1)
-                    and {"project_procured", "project_proposed"} <= await kinds(n2))
+            return {
+                "task_accepted",
+                "hours_verified",
+                "project_proposed",
+                "donation_earmarked",
+                "funds_disbursed",
+                "whistle_blown",
+                "action_dispatched",
+            } <= await kinds(n1) and {"project_procured", "project_proposed"} <= await kinds(n2)
 
         await eventually(on_timelines, "the other services' steps on the needs' timelines", timeout=30)
         for n in (n1, n2, n3):
@@ -249,6 +441,7 @@ def problem_field(reply) -> str | None:
 
 # --- needs ------------------------------------------------------------------------------------------
 
+
 async def test_needs_trend_month_by_month(projects, token, world):
     office = h(token, "civil_affairs", CITY)
     trend = (await projects.get("/needs/trend", params={"area": TOWNSHIP}, headers=office)).json()
@@ -257,8 +450,10 @@ async def test_needs_trend_month_by_month(projects, token, world):
     assert (now["raised"], now["resolved"]) == (3, 3) and now["median_first_response_hours"] is not None
     assert 0 <= now["median_first_response_hours"] < 1
     assert two_ago == {"month": MONTHS[-3], "raised": 1, "resolved": 0, "median_first_response_hours": None}
-    assert all(p == {"month": p["month"], "raised": 0, "resolved": 0, "median_first_response_hours": None}
-               for p in trend[:-3] + [trend[-2]])
+    assert all(
+        p == {"month": p["month"], "raised": 0, "resolved": 0, "median_first_response_hours": None}
+        for p in trend[:-3] + [trend[-2]]
+    )
 
     worker = h(token, "social_worker")  # the caller's area by default: 长安区 holds at least these
     county = (await projects.get("/needs/trend", params={"months": 36}, headers=worker)).json()
@@ -282,14 +477,30 @@ async def test_linkage_index_over_resolved_needs(projects, token, world):
     linkage = (await projects.get("/needs/linkage", params={"area": TOWNSHIP}, headers=office)).json()
     third = round(1 / 3, 4)
     assert linkage["area_code"] == TOWNSHIP and linkage["resolved"] == 3
-    assert linkage["shares"] == {"community": 1.0, "volunteers": third, "projects": round(2 / 3, 4),
-                                 "charity": third, "party": third}
+    assert linkage["shares"] == {
+        "community": 1.0,
+        "volunteers": third,
+        "projects": round(2 / 3, 4),
+        "charity": third,
+        "party": third,
+    }
     assert linkage["index"] == round((1 + 1 / 3 + 2 / 3 + 1 / 3 + 1 / 3) / 5, 4)
     assert linkage["communities"] == [
-        {"area_code": C1, "area_name": lookup(C1).name, "resolved": 2, "index": 0.7,
-         "shares": {"community": 1.0, "volunteers": 0.5, "projects": 1.0, "charity": 0.5, "party": 0.5}},
-        {"area_code": C2, "area_name": lookup(C2).name, "resolved": 1, "index": 0.2,
-         "shares": {"community": 1.0, "volunteers": 0.0, "projects": 0.0, "charity": 0.0, "party": 0.0}}]
+        {
+            "area_code": C1,
+            "area_name": lookup(C1).name,
+            "resolved": 2,
+            "index": 0.7,
+            "shares": {"community": 1.0, "volunteers": 0.5, "projects": 1.0, "charity": 0.5, "party": 0.5},
+        },
+        {
+            "area_code": C2,
+            "area_name": lookup(C2).name,
+            "resolved": 1,
+            "index": 0.2,
+            "shares": {"community": 1.0, "volunteers": 0.0, "projects": 0.0, "charity": 0.0, "party": 0.0},
+        },
+    ]
 
     community = (await projects.get("/needs/linkage", params={"area": C1}, headers=office)).json()
     assert community["resolved"] == 2 and [c["area_code"] for c in community["communities"]] == [C1]
@@ -308,6 +519,7 @@ async def test_linkage_index_over_resolved_needs(projects, token, world):
 
 # --- volunteers ---------------------------------------------------------------------------------------
 
+
 async def test_the_volunteer_service_of_a_need(projects, token, world):
     worker = h(token, "social_worker")
     service = (await projects.get(f"/tasks/by-need/{world['n1']}/service", headers=worker)).json()
@@ -315,7 +527,8 @@ async def test_the_volunteer_service_of_a_need(projects, token, world):
     assert service["task"] == task and task["id"] == world["task"] and task["accepted"] == 1
     assert service["volunteers"] == [
         {"volunteer_ref": world["v1_ref"], "name": "陈**", "status": "accepted"},
-        {"volunteer_ref": world["v2_ref"], "name": "刘**", "status": "declined"}]
+        {"volunteer_ref": world["v2_ref"], "name": "刘**", "status": "declined"},
+    ]
     assert (service["minutes_verified"], service["minutes_pending"]) == (90, 60)
     city = await projects.get(f"/tasks/by-need/{world['n1']}/service", headers=h(token, "civil_affairs", CITY))
     assert city.status_code == 200 and city.json() == service
@@ -350,18 +563,22 @@ async def test_volunteer_stats_trends(projects, token, world):
     assert outside.status_code == 403 and problem_field(outside) == "area_code"
     for role in ("volunteer", "charity_admin"):
         assert (await projects.get("/volunteers/stats", headers=h(token, role))).status_code == 403
-    assert (await projects.get("/volunteers/stats", params={"area": TOWNSHIP},
-                               headers=h(token, "auditor"))).status_code == 200
+    assert (
+        await projects.get("/volunteers/stats", params={"area": TOWNSHIP}, headers=h(token, "auditor"))
+    ).status_code == 200
 
 
 # --- projects and the registry --------------------------------------------------------------------------
+
 
 async def test_projects_of_a_need(projects, token, world):
     worker = h(token, "social_worker")
     listed = (await projects.get("/projects", params={"need_id": world["n1"]}, headers=worker)).json()
     assert {p["id"] for p in listed} == {world["p1"], world["p4"]}
     assert all(world["n1"] in p["need_ids"] for p in listed)
-    drafts = (await projects.get("/projects", params={"need_id": world["n1"], "status": "draft"}, headers=worker)).json()
+    drafts = (
+        await projects.get("/projects", params={"need_id": world["n1"], "status": "draft"}, headers=worker)
+    ).json()
     assert [p["id"] for p in drafts] == [world["p4"]]
     # an organization sees a project from its publication on, whatever the filter
     org = (await projects.get("/projects", params={"need_id": world["n1"]}, headers=h(token, "org_admin"))).json()
@@ -381,8 +598,12 @@ async def test_project_stats(projects, token, world):
     office = h(token, "civil_affairs")
     stats = (await projects.get("/projects/stats", params={"area": TOWNSHIP}, headers=office)).json()
     assert stats["area_code"] == TOWNSHIP
-    assert {s: n for s, n in stats["by_status"].items() if n} == {"draft": 1, "procured": 1, "evaluated": 1,
-                                                                  "closed": 1}
+    assert {s: n for s, n in stats["by_status"].items() if n} == {
+        "draft": 1,
+        "procured": 1,
+        "evaluated": 1,
+        "closed": 1,
+    }
     assert set(stats["by_status"]) >= {"draft", "review_pending", "funded", "published", "delivered"}
     assert stats["budget_fen"] == 1_000_000 + 2_000_000 + 500_000  # P3 is closed
     assert stats["awarded_fen"] == 900_000 + 1_800_000
@@ -391,7 +612,11 @@ async def test_project_stats(projects, token, world):
 
     empty = (await projects.get("/projects/stats", params={"area": C3}, headers=office)).json()
     assert (empty["budget_fen"], empty["awarded_fen"], empty["mean_score"], empty["organizations_delivering"]) == (
-        0, 0, None, 0)
+        0,
+        0,
+        None,
+        0,
+    )
     assert set(empty["by_status"].values()) == {0} and set(empty["by_grade"].values()) == {0}
     outside = await projects.get("/projects/stats", params={"area": QIAOXI}, headers=office)
     assert outside.status_code == 403 and problem_field(outside) == "area_code"
@@ -425,6 +650,7 @@ async def test_registry_trends(projects, token, world):
 
 
 # --- charity ------------------------------------------------------------------------------------------
+
 
 async def test_fund_flows(projects, token, world):
     admin = h(token, "charity_admin")
@@ -461,7 +687,12 @@ async def test_earmarks_of_a_need(projects, token, world):
     assert (earmark["id"], earmark["amount_fen"], earmark["area_code"]) == (world["earmark"], 300_000, C1)
     assert earmark["earmarked_at"]
     paid, asked = found["disbursements"]
-    assert (paid["id"], paid["amount"], paid["status"], paid["milestone"]) == (world["paid"], 200_000, "disbursed", "购买护理床")
+    assert (paid["id"], paid["amount"], paid["status"], paid["milestone"]) == (
+        world["paid"],
+        200_000,
+        "disbursed",
+        "购买护理床",
+    )
     assert paid["approved_at"] and paid["earmark_id"] == world["earmark"]
     assert (asked["id"], asked["status"], asked["approved_at"]) == (world["asked"], "requested", None)
     for role, area in (("social_worker", CHANGAN), ("auditor", C1), ("civil_affairs", CITY)):
@@ -479,6 +710,7 @@ async def test_earmarks_of_a_need(projects, token, world):
 
 
 # --- the party --------------------------------------------------------------------------------------------
+
 
 async def test_whistles_and_meeting_actions_of_a_need(projects, token, world):
     worker = h(token, "social_worker")

@@ -3,6 +3,7 @@ one is not; the certificate certifies the verified minutes only, prints as an A4
 ID, and anyone can check its code without logging in. Citizen IDs here start 1301021965… so they
 never clash with other modules sharing the session database, and the volunteers live in 裕华区
 (130108), a county no other module's volunteers or tasks use, so they are nobody else's candidates."""
+
 from __future__ import annotations
 
 import copy
@@ -50,38 +51,62 @@ def worker(token):
 async def served(client, worker, token, first17: str, name: str = "赵志愿") -> dict:
     """A registered volunteer with two logs: 90 minutes verified (FIRST), 60 minutes not (SECOND)."""
     citizen_id = cid(first17)
-    reply = await client.post("/volunteers", headers=worker, json={
-        "name": name, "citizen_id": citizen_id, "phone": "13800138" + first17[-3:], "area_code": COMMUNITY,
-        "skills": ["陪伴"], "availability": [{"weekday": 0, "start": "08:00", "end": "12:00"}]})
+    reply = await client.post(
+        "/volunteers",
+        headers=worker,
+        json={
+            "name": name,
+            "citizen_id": citizen_id,
+            "phone": "13800138" + first17[-3:],
+            "area_code": COMMUNITY,
+            "skills": ["陪伴"],
+            "availability": [{"weekday": 0, "start": "08:00", "end": "12:00"}],
+        },
+    )
     assert reply.status_code == 201, reply.text
     volunteer_id, ref = reply.json()["id"], reply.json()["volunteer_ref"]
-    task = (await client.post("/tasks", headers=worker, json={"area_code": COMMUNITY, "title": "社区助老"})).json()["id"]
-    assert (await client.post(f"/tasks/{task}/invitations", headers=worker,
-                              json={"volunteer_ids": [volunteer_id]})).status_code == 201
+    task = (await client.post("/tasks", headers=worker, json={"area_code": COMMUNITY, "title": "社区助老"})).json()[
+        "id"
+    ]
+    assert (
+        await client.post(f"/tasks/{task}/invitations", headers=worker, json={"volunteer_ids": [volunteer_id]})
+    ).status_code == 201
     me = bearer(token("volunteer", COMMUNITY, ref))
-    accepted = await client.post(f"/tasks/{task}/invitations/{volunteer_id}/response", headers=me,
-                                 json={"accept": True})
+    accepted = await client.post(
+        f"/tasks/{task}/invitations/{volunteer_id}/response", headers=me, json={"accept": True}
+    )
     assert accepted.json()["status"] == "accepted", accepted.text
     logs = []
     for day, minutes in ((FIRST, 90), (SECOND, 60)):
         base = f"/tasks/{task}/volunteers/{volunteer_id}"
         assert (await client.post(f"{base}/check-in", headers=me, json={"at": _at(day).isoformat()})).status_code == 201
-        out = await client.post(f"{base}/check-out", headers=me,
-                                json={"at": (_at(day) + timedelta(minutes=minutes)).isoformat()})
+        out = await client.post(
+            f"{base}/check-out", headers=me, json={"at": (_at(day) + timedelta(minutes=minutes)).isoformat()}
+        )
         assert out.status_code == 200, out.text
         logs.append(out.json()["log_id"])
     verified = await client.post(f"/hours/{logs[0]}/verification", headers=worker, json={"approve": True})
     assert verified.json()["status"] == "verified", verified.text
-    return {"id": volunteer_id, "ref": ref, "citizen_id": citizen_id, "me": me, "phone": "13800138" + first17[-3:],
-            "logs": logs}
+    return {
+        "id": volunteer_id,
+        "ref": ref,
+        "citizen_id": citizen_id,
+        "me": me,
+        "phone": "13800138" + first17[-3:],
+        "logs": logs,
+    }
 
 
 async def issue(client, headers, volunteer_id, start: date = FIRST, end: date = TODAY):
-    return await client.post("/certificates", headers=headers, json={
-        "volunteer_id": volunteer_id, "period_start": start.isoformat(), "period_end": end.isoformat()})
+    return await client.post(
+        "/certificates",
+        headers=headers,
+        json={"volunteer_id": volunteer_id, "period_start": start.isoformat(), "period_end": end.isoformat()},
+    )
 
 
 # --- end to end -------------------------------------------------------------------------------
+
 
 async def test_certificate_certifies_verified_hours_only(client, worker, token):
     v = await served(client, worker, token, "13010219650101001")
@@ -94,9 +119,13 @@ async def test_certificate_certifies_verified_hours_only(client, worker, token):
     assert view["certified_minutes"] == 90 and view["certified_hours"] == "1.50"
     assert view["unverified_minutes"] == 60 and view["unverified_hours"] == "1.00"
     assert [(m["month"], m["verified_minutes"], m["unverified_minutes"]) for m in view["by_month"]] == [
-        (FIRST.strftime("%Y-%m"), 90, 0), (SECOND.strftime("%Y-%m"), 0, 60)]
-    assert [(o["organization"], o["area_code"], o["verified_minutes"], o["unverified_minutes"])
-            for o in view["by_organization"]] == [("sw-cert", COMMUNITY, 90, 60)]
+        (FIRST.strftime("%Y-%m"), 90, 0),
+        (SECOND.strftime("%Y-%m"), 0, 60),
+    ]
+    assert [
+        (o["organization"], o["area_code"], o["verified_minutes"], o["unverified_minutes"])
+        for o in view["by_organization"]
+    ] == [("sw-cert", COMMUNITY, 90, 60)]
     assert view["volunteer_name"] == "赵志愿" and view["citizen_id"] == mask_citizen_id(v["citizen_id"])
     assert view["code"] == cert["code"] and view["verify_path"] == f"/verify/{cert['code']}"
     assert view["digest_matches"] and view["period_start"] == FIRST.isoformat() and view["issued_by"] == "sw-cert"
@@ -107,8 +136,9 @@ async def test_certificate_certifies_verified_hours_only(client, worker, token):
     assert auditor["volunteer_name"] == "赵*" and auditor["name_masked"]
 
     # verifying the other log later leaves the issued certificate as it was; a new one counts it
-    assert (await client.post(f"/hours/{v['logs'][1]}/verification", headers=worker,
-                              json={"approve": True})).json()["status"] == "verified"
+    assert (await client.post(f"/hours/{v['logs'][1]}/verification", headers=worker, json={"approve": True})).json()[
+        "status"
+    ] == "verified"
     assert (await client.get(f"/certificates/{cert['id']}", headers=worker)).json()["certified_minutes"] == 90
     again = (await issue(client, worker, v["id"])).json()
     assert again["code"] != cert["code"]
@@ -121,8 +151,15 @@ async def test_printable_page(client, worker, token):
     page = await client.get(f"/certificates/{cert['id']}/print", headers=worker)
     assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
     text = page.text
-    for expected in ("志愿服务记录证明", mask_citizen_id(v["citizen_id"]), cert["code"], f"/verify/{cert['code']}",
-                     "@media print", "size: A4", "1.50 小时"):
+    for expected in (
+        "志愿服务记录证明",
+        mask_citizen_id(v["citizen_id"]),
+        cert["code"],
+        f"/verify/{cert['code']}",
+        "@media print",
+        "size: A4",
+        "1.50 小时",
+    ):
         assert expected in text, expected
     assert v["citizen_id"] not in text and v["phone"] not in text
     assert (await client.get(f"/certificates/{cert['id']}/print")).status_code == 401
@@ -184,8 +221,11 @@ async def test_edited_snapshot_fails_verification(client, worker, token, stack, 
     v = await served(client, worker, token, "13010219650101007")
     cert = (await issue(client, worker, v["id"])).json()
     conn = await db("volunteers")
-    await conn.execute("""UPDATE certificates SET snapshot = jsonb_set(snapshot, '{certified_minutes}', '6000')
-                          WHERE code = $1""", cert["code"])
+    await conn.execute(
+        """UPDATE certificates SET snapshot = jsonb_set(snapshot, '{certified_minutes}', '6000')
+                          WHERE code = $1""",
+        cert["code"],
+    )
     async with httpx.AsyncClient(base_url=stack.url("volunteers"), timeout=10) as public:
         body = (await public.get(f"/certificates/verify/{cert['code']}")).json()
     assert not body["valid"] and not body["digest_matches"]
@@ -194,6 +234,7 @@ async def test_edited_snapshot_fails_verification(client, worker, token, stack, 
 
 
 # --- pure rules -------------------------------------------------------------------------------
+
 
 def test_codes_use_the_unambiguous_alphabet_and_do_not_repeat():
     codes = [new_code() for _ in range(20_000)]
@@ -206,10 +247,24 @@ def test_codes_use_the_unambiguous_alphabet_and_do_not_repeat():
 
 def _snapshot() -> dict:
     at = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)
-    logs = [{"id": uuid4(), "check_in": at, "minutes": 90, "status": "verified", "organization": "sw-a",
-             "area_code": COMMUNITY},
-            {"id": uuid4(), "check_in": at + timedelta(days=31), "minutes": 60, "status": "logged",
-             "organization": "sw-b", "area_code": COMMUNITY}]
+    logs = [
+        {
+            "id": uuid4(),
+            "check_in": at,
+            "minutes": 90,
+            "status": "verified",
+            "organization": "sw-a",
+            "area_code": COMMUNITY,
+        },
+        {
+            "id": uuid4(),
+            "check_in": at + timedelta(days=31),
+            "minutes": 60,
+            "status": "logged",
+            "organization": "sw-b",
+            "area_code": COMMUNITY,
+        },
+    ]
     return {"version": 1, "code": new_code(), "volunteer_id": str(uuid4()), **summarize(logs)}
 
 

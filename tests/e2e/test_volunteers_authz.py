@@ -30,6 +30,7 @@ caller's area, the answer is the 422 naming that field that an unknown id gets. 
 code is checked without a token at the gateway's /public/certificates/{code}; the pass-through
 /certificates/verify/{code} still wants one.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -86,8 +87,15 @@ def org_citizen_id() -> str:
 def volunteer_body(area: str = COMMUNITY, cid: str | None = None, **extra) -> dict:
     """A skill of this module's own: other modules' matching in the shared county is not disturbed."""
     cid = cid or citizen_id()
-    return {"name": "郑一", "citizen_id": cid, "phone": "13900139" + cid[-4:-1], "area_code": area,
-            "skills": ["读报"], "availability": [{"weekday": 0, "start": "08:00", "end": "12:00"}], **extra}
+    return {
+        "name": "郑一",
+        "citizen_id": cid,
+        "phone": "13900139" + cid[-4:-1],
+        "area_code": area,
+        "skills": ["读报"],
+        "availability": [{"weekday": 0, "start": "08:00", "end": "12:00"}],
+        **extra,
+    }
 
 
 def task_body(area: str = COMMUNITY) -> dict:
@@ -95,8 +103,14 @@ def task_body(area: str = COMMUNITY) -> dict:
 
 
 def need_body(area: str, cid: str) -> dict:
-    return {"area_code": area, "category": "meal_aid", "description": "独居老人需要送午餐", "required_skills": ["送餐"],
-            "time_window": WINDOW, "resident": {"name": "冯奶奶", "phone": "13700137055", "citizen_id": cid}}
+    return {
+        "area_code": area,
+        "category": "meal_aid",
+        "description": "独居老人需要送午餐",
+        "required_skills": ["送餐"],
+        "time_window": WINDOW,
+        "resident": {"name": "冯奶奶", "phone": "13700137055", "citizen_id": cid},
+    }
 
 
 ASSESSMENT = {"category": "meal_aid", "urgency": "major", "service_plan": "每周一上午送餐", "route": "volunteer_task"}
@@ -111,18 +125,27 @@ EXCHANGE = {"volunteer_id": "{me}", "units": 10}
 SOCIAL_WORKER = {"social_worker": {"level": "social_worker", "certificate_no": "SW-2026-001"}}
 FACILITY = {"area_code": TEAM_COMMUNITY, "name": "建北社区综合服务中心"}
 STATION = {"facility_id": "{facility}", "name": "学雷锋志愿服务站"}  # {facility} is fresh: one station each
-TEAM = {"name": "建北读报志愿服务队", "area_code": TEAM_COMMUNITY, "station_id": "{station}",
-        "supervisor_id": "{supervisor}", "member_ids": ["{member}"]}
+TEAM = {
+    "name": "建北读报志愿服务队",
+    "area_code": TEAM_COMMUNITY,
+    "station_id": "{station}",
+    "supervisor_id": "{supervisor}",
+    "member_ids": ["{member}"],
+}
 MEMBERS = {"member_ids": ["{member}"]}
 TRAINING = {"course": "读报志愿者培训", "held_on": "2026-11-20", "attendee_ids": ["{member}"]}
 SUPERVISION = {"held_at": "2026-11-21T15:00:00+08:00", "notes": "个案督导"}
 SERVED_ON = TODAY - timedelta(days=7)  # the holder's verified hours: a certificate covers past service only
-CERTIFICATE = {"volunteer_id": "{holder}", "period_start": (SERVED_ON - timedelta(days=3)).isoformat(),
-               "period_end": TODAY.isoformat()}
+CERTIFICATE = {
+    "volunteer_id": "{holder}",
+    "period_start": (SERVED_ON - timedelta(days=3)).isoformat(),
+    "period_end": TODAY.isoformat(),
+}
 UNKNOWN_CODE = "ZZZZ-ZZZZ-ZZZZ"  # well formed, never drawn in practice (31**12 codes)
 
 
 # --- the table ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Case:
@@ -149,22 +172,57 @@ class Case:
         return pytest.param(self, id=str(self), marks=marks)
 
 
-def route(method: str, path: str, ok: int, *, allowed: list[str], denied: list[str], other: int, city: int,
-          body: Any = None, fresh: str | None = None, shows: str | None = None, via: str | None = None,
-          other_xfail: str | None = None, other_field: str | None = None) -> list[Case]:
+def route(
+    method: str,
+    path: str,
+    ok: int,
+    *,
+    allowed: list[str],
+    denied: list[str],
+    other: int,
+    city: int,
+    body: Any = None,
+    fresh: str | None = None,
+    shows: str | None = None,
+    via: str | None = None,
+    other_xfail: str | None = None,
+    other_field: str | None = None,
+) -> list[Case]:
     """The standard rows of one route: each allowed caller of 长安区 → ok, each denied one → 403, a
     桥西区 worker → `other` (a 403 names `area_code`, a 422 `other_field`), the city's civil affairs
     bureau → `city`, no token → 401."""
+
     def who(role: str) -> str:
         return role if "@" in role else f"{role}@{CHANGAN}"
 
     rows = [Case(method, path, who(role), ok, body, fresh, shows=shows, via=via) for role in allowed]
     rows += [Case(method, path, who(role), 403, body, via=via) for role in denied]
-    rows.append(Case(method, path, f"{allowed[0]}@{QIAOXI}", other, body, fresh if other < 300 else None,
-                     hides=shows if other < 300 else None, via=via, xfail=other_xfail,
-                     field=other_field or ("area_code" if other == 403 else None)))
-    rows.append(Case(method, path, f"civil_affairs@{CITY}", city, body, fresh if city < 300 else None,
-                     shows=shows if city < 300 else None, via=via))
+    rows.append(
+        Case(
+            method,
+            path,
+            f"{allowed[0]}@{QIAOXI}",
+            other,
+            body,
+            fresh if other < 300 else None,
+            hides=shows if other < 300 else None,
+            via=via,
+            xfail=other_xfail,
+            field=other_field or ("area_code" if other == 403 else None),
+        )
+    )
+    rows.append(
+        Case(
+            method,
+            path,
+            f"civil_affairs@{CITY}",
+            city,
+            body,
+            fresh if city < 300 else None,
+            shows=shows if city < 300 else None,
+            via=via,
+        )
+    )
     rows.append(Case(method, path, None, 401, body, via=via))
     return rows
 
@@ -189,20 +247,43 @@ TABLE: list[Case] = [
     Case("GET", "/needs/{need}", f"social_worker@{QIAOXI}", 404),
     Case("GET", "/needs/{qiaoxi_need}", f"social_worker@{QIAOXI}", 200, matching="available"),
     # … and its own rules, in the volunteers service
-    *route("GET", "/demands/{need}", 200, allowed=READERS, denied=["volunteer", "org_admin", "resident"], other=404,
-           city=200, shows="need", via=SERVICE),
+    *route(
+        "GET",
+        "/demands/{need}",
+        200,
+        allowed=READERS,
+        denied=["volunteer", "org_admin", "resident"],
+        other=404,
+        city=200,
+        shows="need",
+        via=SERVICE,
+    ),
     Case("GET", "/demands/{qiaoxi_need}", f"social_worker@{CHANGAN}", 404, via=SERVICE),
     Case("GET", "/demands/{qiaoxi_need}", f"social_worker@{QIAOXI}", 200, via=SERVICE),
-
     # registration
-    *route("POST", "/volunteers", 201, body=volunteer_body, allowed=W,
-           denied=["party_secretary", "auditor", "civil_affairs", "org_admin", "volunteer"], other=403, city=403),
+    *route(
+        "POST",
+        "/volunteers",
+        201,
+        body=volunteer_body,
+        allowed=W,
+        denied=["party_secretary", "auditor", "civil_affairs", "org_admin", "volunteer"],
+        other=403,
+        city=403,
+    ),
     Case("POST", "/volunteers", f"grid_worker@{QIAOXI}", 403, volunteer_body, field="area_code"),
     Case("POST", "/volunteers", f"social_worker@{QIAOXI}", 201, lambda: volunteer_body(QIAOXI_COMMUNITY)),
-
     # one volunteer: masked for every reader, the volunteer themself included; unmasked for workers with a purpose
-    *route("GET", "/volunteers/{me}", 200, allowed=[*READERS, SELF], denied=["resident", "org_admin", "partner"],
-           other=404, city=200, shows="me"),
+    *route(
+        "GET",
+        "/volunteers/{me}",
+        200,
+        allowed=[*READERS, SELF],
+        denied=["resident", "org_admin", "partner"],
+        other=404,
+        city=200,
+        shows="me",
+    ),
     Case("GET", "/volunteers/{me}", STRANGER, 404),
     Case("GET", "/volunteers/{me}", QIAOXI_VOLUNTEER, 404),
     Case("GET", "/volunteers/{qiaoxi_volunteer}", f"social_worker@{CHANGAN}", 404),
@@ -214,140 +295,376 @@ TABLE: list[Case] = [
     Case("GET", "/volunteers/{me}?purpose=identity-check", SELF, 403),
     Case("GET", "/volunteers/{me}?purpose=identity-check", f"social_worker@{QIAOXI}", 404),
     # the roll of volunteers: workers, their own area by default, masked (q: {me}'s phone number's last four digits)
-    *route("GET", "/volunteers?q={me_tail}&limit=200", 200, allowed=W,
-           denied=["civil_affairs", "party_secretary", "auditor", "org_admin", SELF], other=200, city=403, shows="me"),
+    *route(
+        "GET",
+        "/volunteers?q={me_tail}&limit=200",
+        200,
+        allowed=W,
+        denied=["civil_affairs", "party_secretary", "auditor", "org_admin", SELF],
+        other=200,
+        city=403,
+        shows="me",
+    ),
     Case("GET", f"/volunteers?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/volunteers?area={CITY}", f"grid_worker@{CHANGAN}", 403, field="area_code"),
-
     # tasks
-    *route("POST", "/tasks", 201, body=task_body(), allowed=[*W, "org_admin"],
-           denied=["party_secretary", "auditor", "civil_affairs", SELF], other=403, city=403),
+    *route(
+        "POST",
+        "/tasks",
+        201,
+        body=task_body(),
+        allowed=[*W, "org_admin"],
+        denied=["party_secretary", "auditor", "civil_affairs", SELF],
+        other=403,
+        city=403,
+    ),
     Case("POST", "/tasks", f"org_admin@{QIAOXI}", 403, task_body(), field="area_code"),
     Case("POST", "/tasks", f"social_worker@{QIAOXI}", 201, task_body(QIAOXI_COMMUNITY)),
-    *route("GET", "/tasks?status=open", 200, allowed=READERS, denied=["resident", SELF], other=200,
-           city=200, shows="task"),
+    *route(
+        "GET", "/tasks?status=open", 200, allowed=READERS, denied=["resident", SELF], other=200, city=200, shows="task"
+    ),
     # an organization lists, reads and works on the tasks it created only (these are a social worker's)
     Case("GET", "/tasks?status=open", f"org_admin@{CHANGAN}", 200, hides="task"),
     Case("GET", f"/tasks?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/tasks?area={CITY}", f"social_worker@{CHANGAN}", 403, field="area_code"),
-    *route("GET", "/tasks/by-need/{need}", 200, allowed=READERS, denied=["org_admin", SELF, "resident"], other=404,
-           city=200, shows="need_task"),
-    *route("GET", "/tasks/{task}", 200, allowed=[*READERS, SELF], denied=["resident", "partner"],
-           other=404, city=200, shows="task"),
+    *route(
+        "GET",
+        "/tasks/by-need/{need}",
+        200,
+        allowed=READERS,
+        denied=["org_admin", SELF, "resident"],
+        other=404,
+        city=200,
+        shows="need_task",
+    ),
+    *route(
+        "GET",
+        "/tasks/{task}",
+        200,
+        allowed=[*READERS, SELF],
+        denied=["resident", "partner"],
+        other=404,
+        city=200,
+        shows="task",
+    ),
     Case("GET", "/tasks/{task}", f"org_admin@{CHANGAN}", 404),
     Case("GET", "/tasks/{task}", STRANGER, 404),
     Case("GET", "/tasks/{task}", QIAOXI_VOLUNTEER, 404),
     Case("GET", "/tasks/{qiaoxi_task}", f"social_worker@{CHANGAN}", 404),
     Case("GET", "/tasks/{qiaoxi_task}", f"social_worker@{QIAOXI}", 200),
-    *route("GET", "/tasks/{task}/candidates", 200, allowed=W, denied=["party_secretary", "auditor", "org_admin", SELF],
-           other=404, city=403),
-    *route("POST", "/tasks/batch-assignment", 200, body={"task_ids": ["{task}"], "invite": False},
-           allowed=["social_worker"], denied=["grid_worker", "org_admin", "party_secretary"], other=404, city=403),
-    *route("POST", "/tasks/{task}/invitations", 201, body={"volunteer_ids": ["{relative}"]}, allowed=W,
-           denied=["party_secretary", "auditor", "org_admin", SELF], other=404, city=403),
-    *route("POST", "/tasks/{invited}/invitations/{me}/response", 200, body={"accept": True}, fresh="invited",
-           allowed=[*W, SELF], denied=["party_secretary", "auditor", "org_admin"], other=404, city=403),
+    *route(
+        "GET",
+        "/tasks/{task}/candidates",
+        200,
+        allowed=W,
+        denied=["party_secretary", "auditor", "org_admin", SELF],
+        other=404,
+        city=403,
+    ),
+    *route(
+        "POST",
+        "/tasks/batch-assignment",
+        200,
+        body={"task_ids": ["{task}"], "invite": False},
+        allowed=["social_worker"],
+        denied=["grid_worker", "org_admin", "party_secretary"],
+        other=404,
+        city=403,
+    ),
+    *route(
+        "POST",
+        "/tasks/{task}/invitations",
+        201,
+        body={"volunteer_ids": ["{relative}"]},
+        allowed=W,
+        denied=["party_secretary", "auditor", "org_admin", SELF],
+        other=404,
+        city=403,
+    ),
+    *route(
+        "POST",
+        "/tasks/{invited}/invitations/{me}/response",
+        200,
+        body={"accept": True},
+        fresh="invited",
+        allowed=[*W, SELF],
+        denied=["party_secretary", "auditor", "org_admin"],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/tasks/{invited}/invitations/{me}/response", STRANGER, 404, {"accept": True}),
-
     # hours
-    *route("POST", "/tasks/{accepted}/volunteers/{me}/check-in", 201, body=CHECK_IN, fresh="accepted",
-           allowed=[*W, SELF], denied=["party_secretary", "auditor", "org_admin"], other=404, city=403),
+    *route(
+        "POST",
+        "/tasks/{accepted}/volunteers/{me}/check-in",
+        201,
+        body=CHECK_IN,
+        fresh="accepted",
+        allowed=[*W, SELF],
+        denied=["party_secretary", "auditor", "org_admin"],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/tasks/{accepted}/volunteers/{me}/check-in", STRANGER, 404, CHECK_IN),
-    *route("POST", "/tasks/{checked_in}/volunteers/{me}/check-out", 200, body=CHECK_OUT, fresh="checked_in",
-           allowed=[*W, SELF], denied=["party_secretary", "auditor", "org_admin"], other=404, city=403),
+    *route(
+        "POST",
+        "/tasks/{checked_in}/volunteers/{me}/check-out",
+        200,
+        body=CHECK_OUT,
+        fresh="checked_in",
+        allowed=[*W, SELF],
+        denied=["party_secretary", "auditor", "org_admin"],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/tasks/{checked_in}/volunteers/{me}/check-out", STRANGER, 404, CHECK_OUT),
-    *route("POST", "/tasks/{accepted}/hours", 201, body=HOURS, fresh="accepted", allowed=W,
-           denied=["party_secretary", SELF], other=404, city=403),
+    *route(
+        "POST",
+        "/tasks/{accepted}/hours",
+        201,
+        body=HOURS,
+        fresh="accepted",
+        allowed=W,
+        denied=["party_secretary", SELF],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/tasks/{accepted}/hours", f"org_admin@{CHANGAN}", 404, HOURS),
-    *route("GET", "/hours/{log}", 200, allowed=[*READERS, SELF], denied=["resident"], other=404,
-           city=200, shows="log"),
+    *route("GET", "/hours/{log}", 200, allowed=[*READERS, SELF], denied=["resident"], other=404, city=200, shows="log"),
     Case("GET", "/hours/{log}", f"org_admin@{CHANGAN}", 404),
     # the verifiers' list of hours waiting for them: social workers of the area, organizations for their own tasks
-    *route("GET", "/hours?limit=200", 200, allowed=["social_worker"],
-           denied=["grid_worker", "civil_affairs", "party_secretary", "auditor", SELF], other=200, city=403, shows="log"),
+    *route(
+        "GET",
+        "/hours?limit=200",
+        200,
+        allowed=["social_worker"],
+        denied=["grid_worker", "civil_affairs", "party_secretary", "auditor", SELF],
+        other=200,
+        city=403,
+        shows="log",
+    ),
     Case("GET", "/hours?limit=200", f"org_admin@{CHANGAN}", 200, hides="log"),
     Case("GET", f"/hours?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", "/hours/{log}", STRANGER, 404),
-    *route("POST", "/hours/{logged}/verification", 200, body={"approve": True}, fresh="logged",
-           allowed=["social_worker"], denied=["grid_worker", "auditor", SELF], other=404, city=403),
+    *route(
+        "POST",
+        "/hours/{logged}/verification",
+        200,
+        body={"approve": True},
+        fresh="logged",
+        allowed=["social_worker"],
+        denied=["grid_worker", "auditor", SELF],
+        other=404,
+        city=403,
+    ),
     # an organization verifies only the hours of the tasks it organised (these were a social worker's)
     Case("POST", "/hours/{logged}/verification", f"org_admin@{CHANGAN}", 404, {"approve": True}),
     Case("POST", "/hours/{logged}/verification", f"org_admin@{QIAOXI}", 404, {"approve": True}),
-
     # the time bank: a volunteer's account is read by workers in jurisdiction and by the volunteer themself …
-    *route("GET", "/timebank/volunteers/{me}", 200, allowed=[*TIMEBANK_READERS, SELF],
-           denied=["party_secretary", "org_admin", "resident"], other=404, city=200, shows="me"),
+    *route(
+        "GET",
+        "/timebank/volunteers/{me}",
+        200,
+        allowed=[*TIMEBANK_READERS, SELF],
+        denied=["party_secretary", "org_admin", "resident"],
+        other=404,
+        city=200,
+        shows="me",
+    ),
     Case("GET", "/timebank/volunteers/{me}", STRANGER, 404),
     Case("GET", "/timebank/volunteers/{me}", QIAOXI_VOLUNTEER, 404),
     # … and moved by the volunteer themself or a social worker in jurisdiction
-    *[row for path, ok, body in (("/timebank/family-links", 201, FAMILY), ("/timebank/transfers", 201, TRANSFER),
-                                 ("/timebank/redemptions", 201, REDEMPTION), ("/timebank/exchanges", 201, EXCHANGE))
-      for row in (*route("POST", path, ok, body=body, allowed=TIMEBANK_ACTORS,
-                         denied=["grid_worker", "civil_affairs", "party_secretary", "auditor"], other=404, city=403),
-                  Case("POST", path, STRANGER, 404, body),
-                  Case("POST", path, QIAOXI_VOLUNTEER, 404, body))],
+    *[
+        row
+        for path, ok, body in (
+            ("/timebank/family-links", 201, FAMILY),
+            ("/timebank/transfers", 201, TRANSFER),
+            ("/timebank/redemptions", 201, REDEMPTION),
+            ("/timebank/exchanges", 201, EXCHANGE),
+        )
+        for row in (
+            *route(
+                "POST",
+                path,
+                ok,
+                body=body,
+                allowed=TIMEBANK_ACTORS,
+                denied=["grid_worker", "civil_affairs", "party_secretary", "auditor"],
+                other=404,
+                city=403,
+            ),
+            Case("POST", path, STRANGER, 404, body),
+            Case("POST", path, QIAOXI_VOLUNTEER, 404, body),
+        )
+    ],
     # clearing between community banks is civil affairs' own work, at each level over its own area
-    *route("POST", "/timebank/clearing", 200, body={}, allowed=["civil_affairs"],
-           denied=["social_worker", "auditor", "party_secretary", SELF], other=200, city=200),
+    *route(
+        "POST",
+        "/timebank/clearing",
+        200,
+        body={},
+        allowed=["civil_affairs"],
+        denied=["social_worker", "auditor", "party_secretary", SELF],
+        other=200,
+        city=200,
+    ),
     Case("POST", "/timebank/clearing", f"civil_affairs@{QIAOXI}", 403, {"area": CHANGAN}, field="area_code"),
     Case("POST", "/timebank/clearing", f"civil_affairs@{CHANGAN}", 403, {"area": CITY}, field="area_code"),
-    *route("GET", "/timebank/positions", 200, allowed=TIMEBANK_READERS, denied=["party_secretary", "org_admin", SELF],
-           other=200, city=200, shows="bank"),
+    *route(
+        "GET",
+        "/timebank/positions",
+        200,
+        allowed=TIMEBANK_READERS,
+        denied=["party_secretary", "org_admin", SELF],
+        other=200,
+        city=200,
+        shows="bank",
+    ),
     Case("GET", f"/timebank/positions?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/timebank/positions?area={CITY}", f"auditor@{CHANGAN}", 403, field="area_code"),
-
     # facilities and their stations: organized by social workers and civil affairs, read by every worker
-    *route("POST", "/facilities", 201, body=FACILITY, allowed=ORGANIZERS,
-           denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF], other=403, city=201),
+    *route(
+        "POST",
+        "/facilities",
+        201,
+        body=FACILITY,
+        allowed=ORGANIZERS,
+        denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF],
+        other=403,
+        city=201,
+    ),
     Case("POST", "/facilities", f"civil_affairs@{QIAOXI}", 403, FACILITY, field="area_code"),
     Case("POST", "/facilities", f"social_worker@{QIAOXI}", 201, {**FACILITY, "area_code": QIAOXI_COMMUNITY}),
-    *route("GET", "/facilities", 200, allowed=READERS, denied=["org_admin", "resident", SELF], other=200, city=200,
-           shows="facility"),
+    *route(
+        "GET",
+        "/facilities",
+        200,
+        allowed=READERS,
+        denied=["org_admin", "resident", SELF],
+        other=200,
+        city=200,
+        shows="facility",
+    ),
     Case("GET", f"/facilities?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/facilities?area={CITY}", f"social_worker@{CHANGAN}", 403, field="area_code"),
-    *route("POST", "/stations", 201, body=STATION, fresh="facility", allowed=ORGANIZERS,
-           denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF], other=422, city=201,
-           other_field="facility_id"),
-    *route("GET", "/stations", 200, allowed=READERS, denied=["org_admin", "resident", SELF], other=200, city=200,
-           shows="station"),
+    *route(
+        "POST",
+        "/stations",
+        201,
+        body=STATION,
+        fresh="facility",
+        allowed=ORGANIZERS,
+        denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF],
+        other=422,
+        city=201,
+        other_field="facility_id",
+    ),
+    *route(
+        "GET",
+        "/stations",
+        200,
+        allowed=READERS,
+        denied=["org_admin", "resident", SELF],
+        other=200,
+        city=200,
+        shows="station",
+    ),
     Case("GET", f"/stations?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/stations?area={CITY}", f"grid_worker@{CHANGAN}", 403, field="area_code"),
-
     # teams: formed and joined by organizers; what a team names must be within the caller's area
-    *route("POST", "/teams", 201, body=TEAM, allowed=ORGANIZERS,
-           denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF, SUPERVISOR_VOLUNTEER], other=403,
-           city=201),
+    *route(
+        "POST",
+        "/teams",
+        201,
+        body=TEAM,
+        allowed=ORGANIZERS,
+        denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF, SUPERVISOR_VOLUNTEER],
+        other=403,
+        city=201,
+    ),
     Case("POST", "/teams", f"civil_affairs@{QIAOXI}", 403, TEAM, field="area_code"),
     Case("POST", "/teams", f"social_worker@{QIAOXI}", 201, QIAOXI_TEAM),
-    Case("POST", "/teams", f"social_worker@{QIAOXI}", 422, {**QIAOXI_TEAM, "station_id": "{station}"},
-         field="station_id"),
-    Case("POST", "/teams", f"social_worker@{QIAOXI}", 422, {**QIAOXI_TEAM, "member_ids": ["{member}"]},
-         field="member_ids"),
-    Case("POST", "/teams", f"social_worker@{QIAOXI}", 422, {**QIAOXI_TEAM, "supervisor_id": "{supervisor}"},
-         field="supervisor_id"),
-    *route("GET", "/teams/{team}", 200, allowed=READERS, denied=["org_admin", "resident", SELF, SUPERVISOR_VOLUNTEER],
-           other=404, city=200, shows="team"),
+    Case(
+        "POST", "/teams", f"social_worker@{QIAOXI}", 422, {**QIAOXI_TEAM, "station_id": "{station}"}, field="station_id"
+    ),
+    Case(
+        "POST",
+        "/teams",
+        f"social_worker@{QIAOXI}",
+        422,
+        {**QIAOXI_TEAM, "member_ids": ["{member}"]},
+        field="member_ids",
+    ),
+    Case(
+        "POST",
+        "/teams",
+        f"social_worker@{QIAOXI}",
+        422,
+        {**QIAOXI_TEAM, "supervisor_id": "{supervisor}"},
+        field="supervisor_id",
+    ),
+    *route(
+        "GET",
+        "/teams/{team}",
+        200,
+        allowed=READERS,
+        denied=["org_admin", "resident", SELF, SUPERVISOR_VOLUNTEER],
+        other=404,
+        city=200,
+        shows="team",
+    ),
     Case("GET", "/teams/{qiaoxi_team}", f"social_worker@{CHANGAN}", 404),
     Case("GET", "/teams/{qiaoxi_team}", f"social_worker@{QIAOXI}", 200, shows="qiaoxi_team"),
-    *route("POST", "/teams/{team}/members", 200, body=MEMBERS, allowed=ORGANIZERS,
-           denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF, SUPERVISOR_VOLUNTEER], other=404,
-           city=200),
+    *route(
+        "POST",
+        "/teams/{team}/members",
+        200,
+        body=MEMBERS,
+        allowed=ORGANIZERS,
+        denied=["grid_worker", "party_secretary", "auditor", "org_admin", SELF, SUPERVISOR_VOLUNTEER],
+        other=404,
+        city=200,
+    ),
     Case("POST", "/teams/{qiaoxi_team}/members", f"social_worker@{QIAOXI}", 422, MEMBERS, field="member_ids"),
-    Case("POST", "/teams/{team}/members", f"social_worker@{CHANGAN}", 422, {"member_ids": ["{qiaoxi_volunteer}"]},
-         field="member_ids"),
-
+    Case(
+        "POST",
+        "/teams/{team}/members",
+        f"social_worker@{CHANGAN}",
+        422,
+        {"member_ids": ["{qiaoxi_volunteer}"]},
+        field="member_ids",
+    ),
     # social workers lead volunteers: a social worker of the area trains the team …
-    *route("POST", "/teams/{team}/trainings", 201, body=TRAINING, allowed=["social_worker", SUPERVISOR_WORKER],
-           denied=["grid_worker", "civil_affairs", "party_secretary", "auditor", "org_admin", SUPERVISOR_VOLUNTEER],
-           other=404, city=403),
-    *route("GET", "/teams/{team}/trainings", 200, allowed=READERS, denied=["org_admin", "resident", SELF], other=404,
-           city=200, shows="training"),
+    *route(
+        "POST",
+        "/teams/{team}/trainings",
+        201,
+        body=TRAINING,
+        allowed=["social_worker", SUPERVISOR_WORKER],
+        denied=["grid_worker", "civil_affairs", "party_secretary", "auditor", "org_admin", SUPERVISOR_VOLUNTEER],
+        other=404,
+        city=403,
+    ),
+    *route(
+        "GET",
+        "/teams/{team}/trainings",
+        200,
+        allowed=READERS,
+        denied=["org_admin", "resident", SELF],
+        other=404,
+        city=200,
+        shows="training",
+    ),
     # … and only the team's supervising social worker (sub = their volunteer_ref) records supervision
-    *[Case("POST", "/teams/{team}/supervisions", caller, 201, SUPERVISION)
-      for caller in (SUPERVISOR_WORKER, SUPERVISOR_VOLUNTEER)],
+    *[
+        Case("POST", "/teams/{team}/supervisions", caller, 201, SUPERVISION)
+        for caller in (SUPERVISOR_WORKER, SUPERVISOR_VOLUNTEER)
+    ],
     Case("POST", "/teams/{team}/supervisions", f"social_worker@{CHANGAN}", 403, SUPERVISION),  # not the supervisor
-    *[Case("POST", "/teams/{team}/supervisions", f"{role}@{CHANGAN}", 403, SUPERVISION)
-      for role in ("grid_worker", "civil_affairs", "party_secretary", "auditor", "org_admin")],
+    *[
+        Case("POST", "/teams/{team}/supervisions", f"{role}@{CHANGAN}", 403, SUPERVISION)
+        for role in ("grid_worker", "civil_affairs", "party_secretary", "auditor", "org_admin")
+    ],
     Case("POST", "/teams/{team}/supervisions", STRANGER, 404, SUPERVISION),
     Case("POST", "/teams/{team}/supervisions", f"volunteer@{TEAM_COMMUNITY}#stranger", 404, SUPERVISION),
     Case("POST", "/teams/{team}/supervisions", QIAOXI_VOLUNTEER, 404, SUPERVISION),
@@ -355,28 +672,55 @@ TABLE: list[Case] = [
     Case("POST", "/teams/{team}/supervisions", f"civil_affairs@{CITY}", 403, SUPERVISION),
     Case("POST", "/teams/{team}/supervisions", None, 401, SUPERVISION),
     Case("POST", "/teams/{bare_team}/supervisions", f"social_worker@{CHANGAN}", 409, SUPERVISION),  # no supervisor
-    Case("POST", "/teams/{bare_team}/supervisions", SUPERVISOR_WORKER, 409, SUPERVISION),  # another team's supervisor too
-
+    Case(
+        "POST", "/teams/{bare_team}/supervisions", SUPERVISOR_WORKER, 409, SUPERVISION
+    ),  # another team's supervisor too
     # an area's statistics: the caller's own area by default, never outside it
-    *route("GET", f"/volunteers/stats?area={CHANGAN}", 200, allowed=READERS, denied=["org_admin", "resident", SELF],
-           other=403, city=200, shows="county"),
+    *route(
+        "GET",
+        f"/volunteers/stats?area={CHANGAN}",
+        200,
+        allowed=READERS,
+        denied=["org_admin", "resident", SELF],
+        other=403,
+        city=200,
+        shows="county",
+    ),
     Case("GET", "/volunteers/stats", f"social_worker@{QIAOXI}", 200, hides="county"),
     Case("GET", f"/volunteers/stats?area={CITY}", f"auditor@{CHANGAN}", 403, field="area_code"),
     Case("GET", f"/volunteers/stats?area={TEAM_COMMUNITY}", f"party_secretary@{CHANGAN}", 200),
-
     # service record certificates: issued by a social worker of the volunteer's area or the volunteer themself …
-    *route("POST", "/certificates", 201, body=CERTIFICATE, allowed=["social_worker", HOLDER],
-           denied=["grid_worker", "civil_affairs", "party_secretary", "auditor", "org_admin", "resident"], other=404,
-           city=403),
+    *route(
+        "POST",
+        "/certificates",
+        201,
+        body=CERTIFICATE,
+        allowed=["social_worker", HOLDER],
+        denied=["grid_worker", "civil_affairs", "party_secretary", "auditor", "org_admin", "resident"],
+        other=404,
+        city=403,
+    ),
     Case("POST", "/certificates", STRANGER, 404, CERTIFICATE),
     Case("POST", "/certificates", QIAOXI_VOLUNTEER, 404, CERTIFICATE),
     # … read (and printed) by them, and by civil affairs and auditors, masked
-    *[row for path, shows in (("/certificates/{cert}", "cert"), ("/certificates/{cert}/print", "cert_code"))
-      for row in (*route("GET", path, 200, allowed=["social_worker", HOLDER, "civil_affairs", "auditor"],
-                         denied=["grid_worker", "party_secretary", "org_admin", "resident"], other=404, city=200,
-                         shows=shows),
-                  Case("GET", path, STRANGER, 404),
-                  Case("GET", path, QIAOXI_VOLUNTEER, 404))],
+    *[
+        row
+        for path, shows in (("/certificates/{cert}", "cert"), ("/certificates/{cert}/print", "cert_code"))
+        for row in (
+            *route(
+                "GET",
+                path,
+                200,
+                allowed=["social_worker", HOLDER, "civil_affairs", "auditor"],
+                denied=["grid_worker", "party_secretary", "org_admin", "resident"],
+                other=404,
+                city=200,
+                shows=shows,
+            ),
+            Case("GET", path, STRANGER, 404),
+            Case("GET", path, QIAOXI_VOLUNTEER, 404),
+        )
+    ],
     # … and checked by anyone holding the code, without a token, at the gateway's public route
     Case("GET", "/public/certificates/{cert_code}", None, 200),
     Case("GET", "/public/certificates/{cert_code}", f"resident@{QIAOXI}", 200),
@@ -392,13 +736,19 @@ TABLE: list[Case] = [
 
 # --- objects ---------------------------------------------------------------------------------------
 
+
 def bearer(token, caller: str | None, ids: dict[str, str] | None = None) -> dict:
     if caller is None:
         return {}
     who, _, sub = caller.partition("#")
     role, _, area = who.partition("@")
-    refs = {"self": "me_ref", "stranger": "other_ref", "qiaoxi": "qiaoxi_ref", "supervisor": "supervisor_ref",
-            "holder": "holder_ref"}
+    refs = {
+        "self": "me_ref",
+        "stranger": "other_ref",
+        "qiaoxi": "qiaoxi_ref",
+        "supervisor": "supervisor_ref",
+        "holder": "holder_ref",
+    }
     sub = ids[refs[sub]] if sub else f"{role}-{area}"
     return {"Authorization": f"Bearer {token(role, area, sub)}"}
 
@@ -450,22 +800,40 @@ class World:
 async def build_world(base_url: str, service_url: str, token) -> World:
     worker = bearer(token, f"social_worker@{CHANGAN}")
     qiaoxi = bearer(token, f"social_worker@{QIAOXI}")
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client, \
-            httpx.AsyncClient(base_url=service_url, timeout=10) as service:
+    async with (
+        httpx.AsyncClient(base_url=base_url, timeout=10) as client,
+        httpx.AsyncClient(base_url=service_url, timeout=10) as service,
+    ):
         # "me" holds credits: 3 verified hours on the task they accepted, and 1 more hour not yet verified
         accepted = await make(client, "accepted", worker)
         me, task_accepted = accepted["me"], accepted["accepted"]
-        verified, log = [(await call(client, "POST", f"/tasks/{task_accepted}/hours", worker, {
-            "volunteer_id": me, "check_in": local(days_ago, 9), "check_out": local(days_ago, 9 + hours)},
-            201))["log_id"] for days_ago, hours in ((9, 3), (8, 1))]
+        verified, log = [
+            (
+                await call(
+                    client,
+                    "POST",
+                    f"/tasks/{task_accepted}/hours",
+                    worker,
+                    {"volunteer_id": me, "check_in": local(days_ago, 9), "check_out": local(days_ago, 9 + hours)},
+                    201,
+                )
+            )["log_id"]
+            for days_ago, hours in ((9, 3), (8, 1))
+        ]
         await call(client, "POST", f"/hours/{verified}/verification", worker, {"approve": True})
         # the open task "me" is invited to
         task = (await call(client, "POST", "/tasks", worker, task_body(), 201))["id"]
         await call(client, "POST", f"/tasks/{task}/invitations", worker, {"volunteer_ids": [me]}, 201)
         other = await call(client, "POST", "/volunteers", worker, volunteer_body(), 201)
         relative = await call(client, "POST", "/volunteers", worker, volunteer_body(), 201)
-        await call(client, "POST", "/timebank/family-links", worker,
-                   {"volunteer_id": me, "relative_id": relative["id"], "relation": "child"}, 201)
+        await call(
+            client,
+            "POST",
+            "/timebank/family-links",
+            worker,
+            {"volunteer_id": me, "relative_id": relative["id"], "relation": "child"},
+            201,
+        )
         qiaoxi_volunteer = await call(client, "POST", "/volunteers", qiaoxi, volunteer_body(QIAOXI_COMMUNITY), 201)
         qiaoxi_task = (await call(client, "POST", "/tasks", qiaoxi, task_body(QIAOXI_COMMUNITY), 201))["id"]
 
@@ -488,13 +856,31 @@ async def build_world(base_url: str, service_url: str, token) -> World:
         await eventually(demands, "the demand records from NeedRaised")
         organization = await build_organization(client, worker, qiaoxi)
         certificate = await build_certificate(client, worker)
-    return World(organization | certificate | {
-        "me": me, "me_ref": accepted["me_ref"], "me_tail": accepted["me_tail"], "other_ref": other["volunteer_ref"], "relative": relative["id"],
-        "qiaoxi_volunteer": qiaoxi_volunteer["id"], "qiaoxi_ref": qiaoxi_volunteer["volunteer_ref"],
-        "task": task, "invited": task, "accepted": task_accepted, "checked_in": task_accepted, "log": log,
-        "logged": log, "qiaoxi_task": qiaoxi_task, "need": need, "need_task": need_task_id,
-        "qiaoxi_need": qiaoxi_need, "bank": COMMUNITY, "county": CHANGAN,
-    })
+    return World(
+        organization
+        | certificate
+        | {
+            "me": me,
+            "me_ref": accepted["me_ref"],
+            "me_tail": accepted["me_tail"],
+            "other_ref": other["volunteer_ref"],
+            "relative": relative["id"],
+            "qiaoxi_volunteer": qiaoxi_volunteer["id"],
+            "qiaoxi_ref": qiaoxi_volunteer["volunteer_ref"],
+            "task": task,
+            "invited": task,
+            "accepted": task_accepted,
+            "checked_in": task_accepted,
+            "log": log,
+            "logged": log,
+            "qiaoxi_task": qiaoxi_task,
+            "need": need,
+            "need_task": need_task_id,
+            "qiaoxi_need": qiaoxi_need,
+            "bank": COMMUNITY,
+            "county": CHANGAN,
+        }
+    )
 
 
 async def build_organization(client: httpx.AsyncClient, worker: dict, qiaoxi: dict) -> dict[str, str]:
@@ -502,21 +888,40 @@ async def build_organization(client: httpx.AsyncClient, worker: dict, qiaoxi: di
     one member and one training, and a team without a supervisor; a team of 桥西区."""
     facility = (await call(client, "POST", "/facilities", worker, FACILITY, 201))["id"]
     station = (await call(client, "POST", "/stations", worker, {**STATION, "facility_id": facility}, 201))["id"]
-    supervisor = await call(client, "POST", "/volunteers", worker,
-                            volunteer_body(TEAM_COMMUNITY, org_citizen_id(), **SOCIAL_WORKER), 201)
-    member = (await call(client, "POST", "/volunteers", worker, volunteer_body(TEAM_COMMUNITY, org_citizen_id()),
-                         201))["id"]
-    team = (await call(client, "POST", "/teams", worker, {**TEAM, "station_id": station,
-                                                          "supervisor_id": supervisor["id"], "member_ids": [member]},
-                       201))["id"]
-    training = (await call(client, "POST", f"/teams/{team}/trainings", worker,
-                           {**TRAINING, "attendee_ids": [member]}, 201))["id"]
-    bare_team = (await call(client, "POST", "/teams", worker, {"name": "建北巡访队", "area_code": TEAM_COMMUNITY},
-                            201))["id"]
+    supervisor = await call(
+        client, "POST", "/volunteers", worker, volunteer_body(TEAM_COMMUNITY, org_citizen_id(), **SOCIAL_WORKER), 201
+    )
+    member = (await call(client, "POST", "/volunteers", worker, volunteer_body(TEAM_COMMUNITY, org_citizen_id()), 201))[
+        "id"
+    ]
+    team = (
+        await call(
+            client,
+            "POST",
+            "/teams",
+            worker,
+            {**TEAM, "station_id": station, "supervisor_id": supervisor["id"], "member_ids": [member]},
+            201,
+        )
+    )["id"]
+    training = (
+        await call(client, "POST", f"/teams/{team}/trainings", worker, {**TRAINING, "attendee_ids": [member]}, 201)
+    )["id"]
+    bare_team = (
+        await call(client, "POST", "/teams", worker, {"name": "建北巡访队", "area_code": TEAM_COMMUNITY}, 201)
+    )["id"]
     qiaoxi_team = (await call(client, "POST", "/teams", qiaoxi, QIAOXI_TEAM, 201))["id"]
-    return {"facility": facility, "station": station, "supervisor": supervisor["id"],
-            "supervisor_ref": supervisor["volunteer_ref"], "member": member, "team": team, "training": training,
-            "bare_team": bare_team, "qiaoxi_team": qiaoxi_team}
+    return {
+        "facility": facility,
+        "station": station,
+        "supervisor": supervisor["id"],
+        "supervisor_ref": supervisor["volunteer_ref"],
+        "member": member,
+        "team": team,
+        "training": training,
+        "bare_team": bare_team,
+        "qiaoxi_team": qiaoxi_team,
+    }
 
 
 async def build_certificate(client: httpx.AsyncClient, worker: dict) -> dict[str, str]:
@@ -527,14 +932,30 @@ async def build_certificate(client: httpx.AsyncClient, worker: dict) -> dict[str
     await call(client, "POST", f"/tasks/{task}/invitations", worker, {"volunteer_ids": [holder["id"]]}, 201)
     await call(client, "POST", f"/tasks/{task}/invitations/{holder['id']}/response", worker, {"accept": True})
     start = datetime.combine(SERVED_ON, time(9), SHANGHAI)
-    log = (await call(client, "POST", f"/tasks/{task}/hours", worker, {
-        "volunteer_id": holder["id"], "check_in": start.isoformat(),
-        "check_out": (start + timedelta(hours=2)).isoformat()}, 201))["log_id"]
+    log = (
+        await call(
+            client,
+            "POST",
+            f"/tasks/{task}/hours",
+            worker,
+            {
+                "volunteer_id": holder["id"],
+                "check_in": start.isoformat(),
+                "check_out": (start + timedelta(hours=2)).isoformat(),
+            },
+            201,
+        )
+    )["log_id"]
     await call(client, "POST", f"/hours/{log}/verification", worker, {"approve": True})
-    certificate = await call(client, "POST", "/certificates", worker, {**CERTIFICATE, "volunteer_id": holder["id"]},
-                             201)
-    return {"holder": holder["id"], "holder_ref": holder["volunteer_ref"], "cert": certificate["id"],
-            "cert_code": certificate["code"]}
+    certificate = await call(
+        client, "POST", "/certificates", worker, {**CERTIFICATE, "volunteer_id": holder["id"]}, 201
+    )
+    return {
+        "holder": holder["id"],
+        "holder_ref": holder["volunteer_ref"],
+        "cert": certificate["id"],
+        "cert_code": certificate["code"],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -548,15 +969,14 @@ async def service(needs_api, stack):
         yield c
 
 
-
-
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CERTIFICATE_PATH = re.compile(rf"/certificates/{UUID.pattern}")
 
 
 @pytest.mark.parametrize("case", [c.param() for c in TABLE])
-async def test_role_and_jurisdiction(case: Case, world: World, client: httpx.AsyncClient,
-                                     service: httpx.AsyncClient, token):
+async def test_role_and_jurisdiction(
+    case: Case, world: World, client: httpx.AsyncClient, service: httpx.AsyncClient, token
+):
     ids = dict(world.ids)
     if case.fresh and case.expect < 300:
         ids |= await make(client, case.fresh, bearer(token, f"social_worker@{CHANGAN}"))
@@ -596,8 +1016,9 @@ async def test_role_and_jurisdiction(case: Case, world: World, client: httpx.Asy
         unknown = {k: fresh_ids[v] for k, v in ids.items()}
         # a 404 is about the object in the path; a 422 about an id in the body (the path's object is known)
         path_ids = unknown if case.expect == 404 else ids
-        baseline = await http.request(case.method, world.fill(case.path, path_ids), json=world.fill(raw, unknown),
-                                      headers=headers)
+        baseline = await http.request(
+            case.method, world.fill(case.path, path_ids), json=world.fill(raw, unknown), headers=headers
+        )
         assert baseline.status_code == case.expect, baseline.text
         names = {value: f"<id {i}>" for i, value in enumerate(fresh_ids) if UUID.fullmatch(value)}
         assert anonymous(reply, names) == anonymous(baseline, {fresh_ids[v]: n for v, n in names.items()})

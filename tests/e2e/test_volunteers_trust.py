@@ -6,6 +6,7 @@ volunteers). Through the gateway with dev tokens.
 Everything lives in communities 130102001012/013 of 长安区, which no other module uses; the
 volunteers have a skill of this module's own (修伞), so nobody else's matching meets them.
 Citizen IDs here are born in 1966."""
+
 from __future__ import annotations
 
 import itertools
@@ -60,8 +61,13 @@ def refused(reply, field: str, *, bilingual: bool = True) -> str:
 async def register(client, worker, area: str = COMMUNITY, name: str = "柳一", skills=(SKILL,)) -> dict:
     n = next(_serial)
     first17 = f"{COUNTY}1966{1 + n // 28:02d}{1 + n % 28:02d}{n % 1000:03d}"
-    body = {"name": name, "citizen_id": first17 + citizen_id_check_char(first17), "phone": f"1390066{n:04d}",
-            "area_code": area, "skills": list(skills)}
+    body = {
+        "name": name,
+        "citizen_id": first17 + citizen_id_check_char(first17),
+        "phone": f"1390066{n:04d}",
+        "area_code": area,
+        "skills": list(skills),
+    }
     created = await ok(await client.post("/volunteers", headers=worker, json=body), 201)
     return {**created, **body}
 
@@ -72,17 +78,29 @@ async def accepted_task(client, worker, organizer: dict, *volunteers: dict, wind
     if window:
         task["time_window"] = {"start": iso(window[0]), "end": iso(window[1])}
     task_id = (await ok(await client.post("/tasks", headers=organizer, json=task), 201))["id"]
-    await ok(await client.post(f"/tasks/{task_id}/invitations", headers=worker,
-                               json={"volunteer_ids": [v["id"] for v in volunteers]}), 201)
+    await ok(
+        await client.post(
+            f"/tasks/{task_id}/invitations", headers=worker, json={"volunteer_ids": [v["id"] for v in volunteers]}
+        ),
+        201,
+    )
     for v in volunteers:
-        await ok(await client.post(f"/tasks/{task_id}/invitations/{v['id']}/response", headers=worker,
-                                   json={"accept": True}))
+        await ok(
+            await client.post(f"/tasks/{task_id}/invitations/{v['id']}/response", headers=worker, json={"accept": True})
+        )
     return task_id
 
 
 async def enter(client, who, task_id: str, volunteer: dict, check_in: datetime, minutes: int):
-    return await client.post(f"/tasks/{task_id}/hours", headers=who, json={
-        "volunteer_id": volunteer["id"], "check_in": iso(check_in), "check_out": iso(check_in + timedelta(minutes=minutes))})
+    return await client.post(
+        f"/tasks/{task_id}/hours",
+        headers=who,
+        json={
+            "volunteer_id": volunteer["id"],
+            "check_in": iso(check_in),
+            "check_out": iso(check_in + timedelta(minutes=minutes)),
+        },
+    )
 
 
 async def balance(client, worker, volunteer: dict) -> int:
@@ -90,6 +108,7 @@ async def balance(client, worker, volunteer: dict) -> int:
 
 
 # --- hours that never happened -------------------------------------------------------------------
+
 
 async def test_a_check_in_in_the_future_is_refused(client, worker, token):
     """The issue's case: check in 30 days ahead, check out 660 minutes later — nothing is logged."""
@@ -103,7 +122,7 @@ async def test_a_check_in_in_the_future_is_refused(client, worker, token):
     assert out.status_code == 409  # no check-in was recorded to check out of
     refused(await enter(client, worker, task_id, v, future, 660), "check_in")
     refused(await enter(client, worker, task_id, v, ago(minutes=30), 60), "check_out")  # ends in half an hour
-    service = (await ok(await client.get("/hours", headers=worker, params={"area": COMMUNITY, "status": "open"})))
+    service = await ok(await client.get("/hours", headers=worker, params={"area": COMMUNITY, "status": "open"}))
     assert v["id"] not in str(service) and await balance(client, worker, v) == 0
 
     # a clock a minute ahead is not a lie; the check-out then ends the service
@@ -122,7 +141,9 @@ async def test_hours_must_lie_in_the_task_window_give_or_take_two_hours(client, 
     me = bearer(token, "volunteer", v["volunteer_ref"], COMMUNITY)
     base = f"/tasks/{task_id}/volunteers/{v['id']}"
 
-    message = refused(await client.post(f"{base}/check-in", headers=me, json={"at": iso(start - timedelta(hours=3))}), "at")
+    message = refused(
+        await client.post(f"{base}/check-in", headers=me, json={"at": iso(start - timedelta(hours=3))}), "at"
+    )
     assert "任务时段" in message and "window" in message
     refused(await enter(client, worker, task_id, v, start - timedelta(hours=2, minutes=5), 60), "check_in")
     refused(await enter(client, worker, task_id, v, end, 121), "check_out")  # 2 h 1 min after the window's end
@@ -130,14 +151,18 @@ async def test_hours_must_lie_in_the_task_window_give_or_take_two_hours(client, 
 
     await ok(await client.post(f"{base}/check-in", headers=me, json={"at": iso(start - timedelta(hours=1))}), 201)
     refused(await client.post(f"{base}/check-out", headers=me, json={"at": iso(end + timedelta(hours=3))}), "at")
-    log_id = (await ok(await client.post(f"{base}/check-out", headers=me,
-                                         json={"at": iso(end + timedelta(hours=1))})))["log_id"]
+    log_id = (await ok(await client.post(f"{base}/check-out", headers=me, json={"at": iso(end + timedelta(hours=1))})))[
+        "log_id"
+    ]
     assert (await ok(await client.get(f"/hours/{log_id}", headers=worker)))["minutes"] == 240  # 1 h early, 1 h late
-    entered = await ok(await enter(client, worker, task_id, v, end + timedelta(hours=1), 60), 201)  # the tolerance's edge
+    entered = await ok(
+        await enter(client, worker, task_id, v, end + timedelta(hours=1), 60), 201
+    )  # the tolerance's edge
     assert (await ok(await client.get(f"/hours/{entered['log_id']}", headers=worker)))["minutes"] == 60
 
 
 # --- a record longer than a working day ------------------------------------------------------------
+
 
 async def test_a_record_longer_than_eight_hours_is_verified_only_with_an_override(client, worker):
     v = await register(client, worker)
@@ -158,18 +183,24 @@ async def test_a_record_longer_than_eight_hours_is_verified_only_with_an_overrid
     await ok(await client.post(f"/hours/{plain_id}/verification", headers=worker, json={"approve": True}))
     assert await balance(client, worker, v) == 800  # 8 h at 1 credit an hour, 100 units a credit
     reason = "重阳节全天活动，现场签到表为证"
-    done = await ok(await client.post(verify, headers=worker, json={"approve": True, "override": True, "reason": reason}))
+    done = await ok(
+        await client.post(verify, headers=worker, json={"approve": True, "override": True, "reason": reason})
+    )
     assert done["status"] == "verified" and await balance(client, worker, v) == 800 + 1100
     assert (await ok(await client.get(f"/hours/{long_id}", headers=worker)))["reason"] == reason
 
     # a rejection needs no override: the volunteer's other long day is refused outright
     other = (await ok(await enter(client, worker, task_id, v, ago(days=4), 600), 201))["log_id"]
-    rejected = await ok(await client.post(f"/hours/{other}/verification", headers=worker,
-                                          json={"approve": False, "reason": "无签到记录"}))
+    rejected = await ok(
+        await client.post(
+            f"/hours/{other}/verification", headers=worker, json={"approve": False, "reason": "无签到记录"}
+        )
+    )
     assert rejected["status"] == "rejected" and await balance(client, worker, v) == 1900
 
 
 # --- an organization's own tasks -------------------------------------------------------------------
+
 
 async def test_an_organization_reaches_only_its_own_tasks(client, worker, token, js):
     """Two organizations of the same district: each lists, reads, codes, enters and verifies the
@@ -182,11 +213,21 @@ async def test_an_organization_reaches_only_its_own_tasks(client, worker, token,
 
     # a project of organization A asks for volunteers: its task is A's too
     project_task = str(uuid.uuid4())
-    asked = VolunteerTaskRequested(task_id=project_task, project_id=uuid.uuid4(), area_code=COMMUNITY, title="项目陪诊",
-                                   slots=1, requested_by="org-trust-a", requested_at=ago(minutes=1))
+    asked = VolunteerTaskRequested(
+        task_id=project_task,
+        project_id=uuid.uuid4(),
+        area_code=COMMUNITY,
+        title="项目陪诊",
+        slots=1,
+        requested_by="org-trust-a",
+        requested_at=ago(minutes=1),
+    )
     envelope = wrap(asked, subject=project_task, area_code=COMMUNITY)
-    await js.publish(event_subject(VolunteerTaskRequested, COMMUNITY), envelope.model_dump_json().encode(),
-                     headers={"Nats-Msg-Id": str(envelope.id)})
+    await js.publish(
+        event_subject(VolunteerTaskRequested, COMMUNITY),
+        envelope.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": str(envelope.id)},
+    )
 
     async def opened():
         return (await client.get(f"/tasks/{project_task}", headers=worker)).status_code == 200
@@ -201,9 +242,15 @@ async def test_an_organization_reaches_only_its_own_tasks(client, worker, token,
 
     unknown = str(uuid.uuid4())
     names = {task_b: "<task>", unknown: "<task>", log_b: "<log>"}
-    for method, path, body in (("GET", "/tasks/{}", None), ("POST", "/tasks/{}/checkin-codes", None),
-                               ("POST", "/tasks/{}/hours", {"volunteer_id": v["id"], "check_in": iso(ago(days=6)),
-                                                            "check_out": iso(ago(days=6, minutes=-60))})):
+    for method, path, body in (
+        ("GET", "/tasks/{}", None),
+        ("POST", "/tasks/{}/checkin-codes", None),
+        (
+            "POST",
+            "/tasks/{}/hours",
+            {"volunteer_id": v["id"], "check_in": iso(ago(days=6)), "check_out": iso(ago(days=6, minutes=-60))},
+        ),
+    ):
         theirs = await client.request(method, path.format(task_b), headers=org_a, json=body)
         missing = await client.request(method, path.format(unknown), headers=org_a, json=body)
         assert theirs.status_code == missing.status_code == 404, theirs.text
@@ -228,6 +275,7 @@ async def test_an_organization_reaches_only_its_own_tasks(client, worker, token,
 
 
 # --- the verifiers' list -----------------------------------------------------------------------------
+
 
 async def test_the_hours_waiting_for_verification(client, worker, token):
     people = [await register(client, worker, name=name) for name in ("欧阳春", "柳二", "柳三")]
@@ -265,6 +313,7 @@ async def test_the_hours_waiting_for_verification(client, worker, token):
 
 # --- the roll of volunteers --------------------------------------------------------------------------
 
+
 async def test_the_roll_of_registered_volunteers(client, worker, token):
     tutor = await register(client, worker, ROLL, "司马光", skills=("课业辅导",))
     barber = await register(client, worker, ROLL, "柳理", skills=("理发", SKILL))
@@ -284,14 +333,21 @@ async def test_the_roll_of_registered_volunteers(client, worker, token):
         return [v["id"] for v in reply["items"]]
 
     assert ids(await ok(await client.get("/volunteers", headers=worker, params={"area": ROLL, "skill": SKILL}))) == [
-        mender["id"], barber["id"]]
-    assert ids(await ok(await client.get("/volunteers", headers=worker, params={"area": ROLL, "q": "司马"}))) == [tutor["id"]]
-    by_phone = await ok(await client.get("/volunteers", headers=worker, params={"area": ROLL, "q": barber["phone"][-4:]}))
+        mender["id"],
+        barber["id"],
+    ]
+    assert ids(await ok(await client.get("/volunteers", headers=worker, params={"area": ROLL, "q": "司马"}))) == [
+        tutor["id"]
+    ]
+    by_phone = await ok(
+        await client.get("/volunteers", headers=worker, params={"area": ROLL, "q": barber["phone"][-4:]})
+    )
     assert ids(by_phone) == [barber["id"]]
     page = await ok(await client.get("/volunteers", headers=worker, params={"area": ROLL, "limit": 1, "offset": 1}))
     assert ids(page) == [barber["id"]] and page["total"] == 3
-    searched = await ok(await client.get("/volunteers", headers=worker,
-                                         params={"area": ROLL, "q": "柳", "limit": 1, "offset": 1}))
+    searched = await ok(
+        await client.get("/volunteers", headers=worker, params={"area": ROLL, "q": "柳", "limit": 1, "offset": 1})
+    )
     assert ids(searched) == [barber["id"]] and searched["total"] == 2
 
     refused(await client.get("/volunteers", headers=worker, params={"limit": 0}), "limit", bilingual=False)

@@ -1,6 +1,7 @@
 """A fault test's own 3-node NATS JetStream cluster (streams provisioned R3) and PostgreSQL, under a
 new WUSHE_HOME, stopped by pid; the session's signing key and keyring are copied in, so the
 `token` fixture's tokens are valid."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,13 @@ class PrivateCluster:
     def start(cls, shared: Settings, size: int = 3) -> PrivateCluster:
         home = Path(tempfile.mkdtemp(prefix="wushe-cluster-", dir="/tmp"))
         shutil.copytree(shared.path("keys"), home / "keys")
-        settings = Settings(home=home, http_port=shared.http_port, nats_url=f"nats://127.0.0.1:{free_port()}",
-                            pg_port=free_port(), nats_cluster_size=size)
+        settings = Settings(
+            home=home,
+            http_port=shared.http_port,
+            nats_url=f"nats://127.0.0.1:{free_port()}",
+            pg_port=free_port(),
+            nats_cluster_size=size,
+        )
         cluster = start_nats_cluster(settings, size)
         private = cls(settings.model_copy(update={"nats_url": cluster.url}), cluster)
         try:

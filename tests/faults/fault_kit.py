@@ -1,4 +1,5 @@
 """Helpers shared by the fault tests: raise needs over HTTP, and count where they were applied."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +9,9 @@ import httpx
 CONSUMER = "volunteers-need-raised"
 HOLDERS = "charity-holders-need-raised"  # charity learns the holders of needs from NeedRaised
 NEED = {
-    "area_code": "130102001001", "category": "daily_care", "description": "故障测试需求",
+    "area_code": "130102001001",
+    "category": "daily_care",
+    "description": "故障测试需求",
     "resident": {"name": "李四", "phone": "13900139000", "citizen_id": "11010519491231002X"},
 }
 
@@ -35,11 +38,14 @@ async def demands_of(volunteers_db, need_ids: list[str]) -> int:
 
 async def raised_events(volunteers_db, need_ids: list[str]) -> list:
     """The ids of the NeedRaised events the volunteers service applied for these needs."""
-    return [r["event_id"] for r in await volunteers_db.fetch(
-        "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", need_ids)]
+    return [
+        r["event_id"]
+        for r in await volunteers_db.fetch("SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", need_ids)
+    ]
 
 
 async def applied_by(conn, consumer: str, event_ids: list) -> int:
     """How many of the events `consumer` applied (its inbox rows)."""
-    return await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
-                               consumer, event_ids)
+    return await conn.fetchval(
+        "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", consumer, event_ids
+    )

@@ -1,6 +1,7 @@
 """Servers of one fault test's own (PostgreSQL and NATS it may stop, kill and restart without
 disturbing any other test), a load that keeps raising needs, and the scenario's figures written to
 test-artifacts/faults/ (events sent, effects observed, lost, duplicated, time to recover)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,13 @@ class PrivateServers:
         session's signing key and keyring are copied in, so the `token` fixture's tokens are valid."""
         home = Path(tempfile.mkdtemp(prefix="wushe-fault-", dir="/tmp"))
         shutil.copytree(shared.path("keys"), home / "keys")
-        settings = Settings(home=home, http_port=shared.http_port, nats_url=f"nats://127.0.0.1:{free_port()}",
-                            pg_port=free_port(), **overrides)
+        settings = Settings(
+            home=home,
+            http_port=shared.http_port,
+            nats_url=f"nats://127.0.0.1:{free_port()}",
+            pg_port=free_port(),
+            **overrides,
+        )
         servers = cls(settings, start_nats(settings))
         start_postgres(settings)
         asyncio.run(provision(settings, log=lambda *_: None))
@@ -81,8 +87,11 @@ class NeedLoad:
             key = str(uuid.uuid4())
             while not self._stop.is_set():
                 try:
-                    reply = await client.post("/needs", json=self.body, headers={
-                        "Authorization": f"Bearer {self.token}", "Idempotency-Key": key})
+                    reply = await client.post(
+                        "/needs",
+                        json=self.body,
+                        headers={"Authorization": f"Bearer {self.token}", "Idempotency-Key": key},
+                    )
                 except httpx.TransportError:
                     reply = None
                 if reply is not None and reply.status_code == 201:

@@ -1,4 +1,5 @@
 """Fault tests of the need pipeline with real processes: 0 lost, 0 duplicated effects."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,13 +42,18 @@ async def test_kill_9_relay_while_2000_needs_are_raised(stack, token, db):
         assert len(ids) == 2000 and killed_at < 2000
 
         async def all_recorded():
-            return await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = ANY($1::uuid[])", ids) == 2000
+            return (
+                await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = ANY($1::uuid[])", ids)
+                == 2000
+            )
 
         await eventually(all_recorded, "every need to reach the volunteers service", 120)
         event_ids = await volunteers_db.fetch("SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", ids)
         inbox = await volunteers_db.fetchval(
             "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
-            CONSUMER, [r["event_id"] for r in event_ids])
+            CONSUMER,
+            [r["event_id"] for r in event_ids],
+        )
         assert inbox == 2000  # one inbox entry per event: 0 lost, 0 duplicated
         assert await needs_db.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
     finally:
@@ -59,9 +65,20 @@ async def test_kill_9_relay_while_2000_needs_are_raised(stack, token, db):
 async def test_poison_need_event_is_dead_lettered_and_the_rest_flow(stack, token, db, js):
     stack.start("needs", "volunteers", WUSHE_CONSUMER_MAX_DELIVER="3")
     dlq_before = (await js.stream_info("DLQ")).state.last_seq
-    poison = wrap(NeedRaised(need_id=new_id(), area_code=COMMUNITY, category="meal_aid", urgency="routine",
-                             channel="portal_import", resident_ref="x", raised_by="portal",
-                             raised_at="2026-11-26T00:00:00Z"), subject="poison", area_code=COMMUNITY)
+    poison = wrap(
+        NeedRaised(
+            need_id=new_id(),
+            area_code=COMMUNITY,
+            category="meal_aid",
+            urgency="routine",
+            channel="portal_import",
+            resident_ref="x",
+            raised_by="portal",
+            raised_at="2026-11-26T00:00:00Z",
+        ),
+        subject="poison",
+        area_code=COMMUNITY,
+    )
     bad = poison.model_dump(mode="json")
     bad["data"]["category"] = "not-a-category"  # what a broken portal might send
     await js.publish(event_subject(NeedRaised, COMMUNITY), orjson.dumps(bad), headers={"Nats-Msg-Id": str(poison.id)})
@@ -87,9 +104,20 @@ async def test_poison_need_event_is_dead_lettered_and_the_rest_flow(stack, token
 
 async def test_same_need_event_published_twice_has_one_effect(stack, db, js):
     stack.start("volunteers")
-    event = wrap(NeedRaised(need_id=new_id(), area_code=COMMUNITY, category="health_care", urgency="major",
-                            channel="portal_import", resident_ref="r", raised_by="portal",
-                            raised_at="2026-11-26T00:00:00Z"), subject="twice", area_code=COMMUNITY)
+    event = wrap(
+        NeedRaised(
+            need_id=new_id(),
+            area_code=COMMUNITY,
+            category="health_care",
+            urgency="major",
+            channel="portal_import",
+            resident_ref="r",
+            raised_by="portal",
+            raised_at="2026-11-26T00:00:00Z",
+        ),
+        subject="twice",
+        area_code=COMMUNITY,
+    )
     payload = event.model_dump_json().encode()
     subject = event_subject(NeedRaised, COMMUNITY)
     await js.publish(subject, payload)  # no Nats-Msg-Id: JetStream keeps both copies
@@ -102,6 +130,10 @@ async def test_same_need_event_published_twice_has_one_effect(stack, db, js):
 
     await eventually(both_delivered, "both copies to be consumed", 30)
     assert await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = $1", event.data.need_id) == 1
-    assert await volunteers_db.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
-                                        CONSUMER, event.id) == 1
+    assert (
+        await volunteers_db.fetchval(
+            "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2", CONSUMER, event.id
+        )
+        == 1
+    )
     stack.stop_all()

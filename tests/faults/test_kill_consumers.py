@@ -5,6 +5,7 @@ Clients retry what failed with the same Idempotency-Key, as a portal or the cons
 end every effect is there exactly once — counted where a duplicate would show: the time-bank
 balances, each need's timeline steps, the NeedMatched events — and nothing is in
 DLQ. This module's area: 涿鹿县 (130731), where no other test lives."""
+
 from __future__ import annotations
 
 import asyncio
@@ -73,14 +74,38 @@ class Client:
 
 async def serve_one(c: Client, token, i: int) -> dict:
     """A volunteer serves one resident's need for an hour; returns what the checks need."""
-    volunteer = await c.ok("volunteers", "POST", "/volunteers", json={
-        "name": "赵志愿", "citizen_id": citizen_id(i, "19900101"), "phone": f"139{i:08d}", "area_code": COMMUNITY,
-        "skills": ["送餐"], "availability": [{"weekday": 0, "start": "08:00", "end": "12:00"}]})
-    need = await c.ok("needs", "POST", "/needs", json={
-        "area_code": COMMUNITY, "category": "meal_aid", "description": "独居老人需要送午餐", "required_skills": ["送餐"],
-        "time_window": WINDOW, "resident": {"name": "钱奶奶", "phone": f"137{i:08d}", "citizen_id": citizen_id(i, "19400101")}})
-    await c.ok("needs", "POST", f"/needs/{need['id']}/assessment", json={
-        "category": "meal_aid", "urgency": "major", "service_plan": "每周一上午送餐", "route": "volunteer_task"})
+    volunteer = await c.ok(
+        "volunteers",
+        "POST",
+        "/volunteers",
+        json={
+            "name": "赵志愿",
+            "citizen_id": citizen_id(i, "19900101"),
+            "phone": f"139{i:08d}",
+            "area_code": COMMUNITY,
+            "skills": ["送餐"],
+            "availability": [{"weekday": 0, "start": "08:00", "end": "12:00"}],
+        },
+    )
+    need = await c.ok(
+        "needs",
+        "POST",
+        "/needs",
+        json={
+            "area_code": COMMUNITY,
+            "category": "meal_aid",
+            "description": "独居老人需要送午餐",
+            "required_skills": ["送餐"],
+            "time_window": WINDOW,
+            "resident": {"name": "钱奶奶", "phone": f"137{i:08d}", "citizen_id": citizen_id(i, "19400101")},
+        },
+    )
+    await c.ok(
+        "needs",
+        "POST",
+        f"/needs/{need['id']}/assessment",
+        json={"category": "meal_aid", "urgency": "major", "service_plan": "每周一上午送餐", "route": "volunteer_task"},
+    )
 
     async def task_created():
         reply = await c.call("volunteers", "GET", f"/tasks/by-need/{need['id']}")
@@ -91,10 +116,16 @@ async def serve_one(c: Client, token, i: int) -> dict:
     await c.ok("volunteers", "POST", f"/tasks/{task['id']}/invitations", json={"volunteer_ids": [vid]})
     await c.ok("volunteers", "POST", f"/tasks/{task['id']}/invitations/{vid}/response", auth=me, json={"accept": True})
     start = (MONDAY_9 + timedelta(minutes=5)).astimezone(UTC)
-    await c.ok("volunteers", "POST", f"/tasks/{task['id']}/volunteers/{vid}/check-in", auth=me,
-               json={"at": start.isoformat()})
-    out = await c.ok("volunteers", "POST", f"/tasks/{task['id']}/volunteers/{vid}/check-out", auth=me,
-                     json={"at": (start + timedelta(minutes=60)).isoformat()})
+    await c.ok(
+        "volunteers", "POST", f"/tasks/{task['id']}/volunteers/{vid}/check-in", auth=me, json={"at": start.isoformat()}
+    )
+    out = await c.ok(
+        "volunteers",
+        "POST",
+        f"/tasks/{task['id']}/volunteers/{vid}/check-out",
+        auth=me,
+        json={"at": (start + timedelta(minutes=60)).isoformat()},
+    )
     await c.ok("volunteers", "POST", f"/hours/{out['log_id']}/verification", json={"approve": True})
     return {"need_id": need["id"], "volunteer_id": vid, "me": me}
 
@@ -124,8 +155,7 @@ async def test_kill_9_of_every_consumer_five_times_while_10000_needs_flow(stack,
     loading = asyncio.create_task(load.run())
     try:
         await eventually(lambda: _at_least(load, 500), "the first needs", 60)
-        served, downtimes = await asyncio.gather(
-            _serve_all(client, token), kill_and_restart(stack, KILLS_EACH))
+        served, downtimes = await asyncio.gather(_serve_all(client, token), kill_and_restart(stack, KILLS_EACH))
         await loading
         created = load.created
         raised_s, catching_up = watch.seconds(), Stopwatch()
@@ -140,10 +170,20 @@ async def test_kill_9_of_every_consumer_five_times_while_10000_needs_flow(stack,
             for conn in conns.values():
                 await conn.close()
         dead = await _dead_letters_since(js, dlq_before)
-        report("kill_9_consumers", kills=len(downtimes), needs_raised=len(created), needs_served=len(served),
-               raised_in_s=raised_s, caught_up_s=caught_up_s, refused_attempts=load.failures, applied_unanswered=load.applied_unanswered,
-               dead_lettered=len(dead), dead_letter_reasons=dead,
-               median_restart_s=sorted(downtimes)[len(downtimes) // 2], **figures)
+        report(
+            "kill_9_consumers",
+            kills=len(downtimes),
+            needs_raised=len(created),
+            needs_served=len(served),
+            raised_in_s=raised_s,
+            caught_up_s=caught_up_s,
+            refused_attempts=load.failures,
+            applied_unanswered=load.applied_unanswered,
+            dead_lettered=len(dead),
+            dead_letter_reasons=dead,
+            median_restart_s=sorted(downtimes)[len(downtimes) // 2],
+            **figures,
+        )
         assert len(created) == len(set(created)) == NEEDS - load.applied_unanswered
         # every need accepted exists once, in the needs service and in volunteers (none lost, none twice)
         assert figures["needs_in_area"] == figures["demands_in_area"] == NEEDS + SERVED
@@ -186,7 +226,9 @@ async def _demands(volunteers_db, created: list[str]) -> bool:
 
 
 async def _holders_applied(conns: dict, created: list[str]) -> bool:
-    return await applied_by(conns["charity"], HOLDERS, await raised_events(conns["volunteers"], created)) == len(created)
+    return await applied_by(conns["charity"], HOLDERS, await raised_events(conns["volunteers"], created)) == len(
+        created
+    )
 
 
 async def _area_demands(volunteers_db, n: int) -> bool:
@@ -199,15 +241,22 @@ async def _effects(conns: dict, client: Client, served: list[dict], created: lis
     served_needs = [s["need_id"] for s in served]
 
     async def timelines_complete():
-        rows = await needs_db.fetch("""SELECT need_id, array_agg(kind ORDER BY kind) AS kinds FROM need_timeline
+        rows = await needs_db.fetch(
+            """SELECT need_id, array_agg(kind ORDER BY kind) AS kinds FROM need_timeline
                                        WHERE need_id = ANY($1::uuid[]) AND actor = 'volunteers'
-                                       GROUP BY need_id""", served_needs)
+                                       GROUP BY need_id""",
+            served_needs,
+        )
         return rows if len(rows) == len(served) and all("hours_verified" in r["kinds"] for r in rows) else None
 
     timelines = {str(r["need_id"]): list(r["kinds"]) for r in await eventually(timelines_complete, "timelines", 120)}
     events = await raised_events(volunteers_db, created)
-    balances = [(await client.ok("volunteers", "GET", f"/timebank/volunteers/{s['volunteer_id']}", auth=s["me"]))
-                ["balance_units"] for s in served]
+    balances = [
+        (await client.ok("volunteers", "GET", f"/timebank/volunteers/{s['volunteer_id']}", auth=s["me"]))[
+            "balance_units"
+        ]
+        for s in served
+    ]
     matched = await needs_db.fetch("""SELECT convert_from(payload, 'UTF8')::jsonb->'data'->>'need_id' AS need_id,
                                              count(*) AS n FROM outbox WHERE subject LIKE 'evt.needs.need_matched.%'
                                       GROUP BY 1""")

@@ -2,6 +2,7 @@
 kill -9 while residents keep raising needs, gets it back, then restarts the other two nodes one by
 one: every accepted need reaches the volunteers service exactly once, the stream holds each need's
 NeedRaised once, and nothing is dead-lettered. This module's area: 赤城县 (130732), no other test's."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +39,9 @@ async def test_losing_the_stream_leader_and_rolling_restarts_lose_and_duplicate_
     nc = await private.connect()
     js = nc.jetstream()
     dlq_before = (await js.stream_info("DLQ")).state.messages
-    load = NeedLoad(stack.url("needs"), token(area=COUNTY), concurrency=4, limit=MAX_NEEDS, body={**NEED, "area_code": AREA})
+    load = NeedLoad(
+        stack.url("needs"), token(area=COUNTY), concurrency=4, limit=MAX_NEEDS, body={**NEED, "area_code": AREA}
+    )
     loading = asyncio.create_task(load.run())
     volunteers_db = None
     try:
@@ -72,13 +75,23 @@ async def test_losing_the_stream_leader_and_rolling_restarts_lose_and_duplicate_
         inbox = await applied_by(volunteers_db, CONSUMER, events)
         in_stream = await _raised_in_stream(js)
         dead = (await js.stream_info("DLQ")).state.messages - dlq_before
-        report("nats_cluster_leader_kill", needs_accepted=len(created), applied_unanswered=load.applied_unanswered,
-               refused_attempts=load.failures, applied_by_volunteers=inbox, need_raised_in_stream=len(in_stream),
-               distinct_in_stream=len(set(in_stream)), dead_lettered=dead, lost=len(created) - inbox,
-               duplicated=len(in_stream) - len(set(in_stream)), leader_elected_s=elected_s,
-               publishing_again_s=publishing_again_s, accepted_at_leader_loss=accepted_at_loss,
-               accepted_when_restarts_done=accepted_after_restarts,
-               recovered_after_restarts_s=recovered_s)
+        report(
+            "nats_cluster_leader_kill",
+            needs_accepted=len(created),
+            applied_unanswered=load.applied_unanswered,
+            refused_attempts=load.failures,
+            applied_by_volunteers=inbox,
+            need_raised_in_stream=len(in_stream),
+            distinct_in_stream=len(set(in_stream)),
+            dead_lettered=dead,
+            lost=len(created) - inbox,
+            duplicated=len(in_stream) - len(set(in_stream)),
+            leader_elected_s=elected_s,
+            publishing_again_s=publishing_again_s,
+            accepted_at_leader_loss=accepted_at_loss,
+            accepted_when_restarts_done=accepted_after_restarts,
+            recovered_after_restarts_s=recovered_s,
+        )
         assert len(set(created)) == len(created) and inbox == len(events) == len(created)
         assert set(created) <= set(in_stream)  # every accepted need's NeedRaised is in the stream …
         assert len(in_stream) == len(set(in_stream)) == len(created) + load.applied_unanswered  # … once

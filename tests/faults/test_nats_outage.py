@@ -1,4 +1,5 @@
 """NATS goes away while residents keep raising needs: nothing is lost, nothing is applied twice."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,7 +42,9 @@ async def test_needs_raised_during_a_nats_outage_arrive_once_it_is_back(settings
     needs_db, volunteers_db = await db("needs"), await db("volunteers")
 
     async def recorded(ids) -> bool:
-        return await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = ANY($1::uuid[])", ids) == len(ids)
+        return await volunteers_db.fetchval("SELECT count(*) FROM demands WHERE need_id = ANY($1::uuid[])", ids) == len(
+            ids
+        )
 
     try:
         before = await raise_needs(stack.url("needs"), token(), 50, concurrency=4)
@@ -55,9 +58,17 @@ async def test_needs_raised_during_a_nats_outage_arrive_once_it_is_back(settings
         servers.append(start_nats(private))  # same port, same store
         everything = before + during
         await eventually(lambda: recorded(everything), "needs raised during the outage", 90)
-        events = [r["event_id"] for r in await volunteers_db.fetch(
-            "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", everything)]
-        assert await volunteers_db.fetchval(
-            "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", CONSUMER, events) == 150
+        events = [
+            r["event_id"]
+            for r in await volunteers_db.fetch(
+                "SELECT event_id FROM demands WHERE need_id = ANY($1::uuid[])", everything
+            )
+        ]
+        assert (
+            await volunteers_db.fetchval(
+                "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", CONSUMER, events
+            )
+            == 150
+        )
     finally:
         stack.stop_all()

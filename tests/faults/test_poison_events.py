@@ -1,6 +1,7 @@
 """A poison event on every service's stream: each consumer dead-letters it within 60 s with the
 reason, the events behind it keep flowing, and once its cause is fixed `wushe dlq replay` applies
 it exactly once."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -27,20 +28,66 @@ NOW = datetime.now(UTC)
 def samples():
     """One event per stream, each of a type another service consumes, naming nothing it knows."""
     return [
-        ("volunteers", "volunteers-need-raised", NeedRaised(
-            need_id=new_id(), area_code=AREA, category="meal_aid", urgency="routine", channel="portal_import",
-            resident_ref="poison-test", raised_by="portal", raised_at=NOW)),
-        ("charity", "charity-holders-volunteer-registered", VolunteerRegistered(
-            volunteer_ref=f"poison-{new_id().hex[:8]}", area_code=AREA, registered_at=NOW)),
-        ("party", "party-project-proposed", ProjectProposed(
-            project_id=new_id(), area_code=AREA, title="毒消息测试项目", budget_fen=100, vital_interests=False,
-            proposed_at=NOW)),
-        ("projects", "projects-funds-committed", FundsCommitted(
-            commitment_id=new_id(), request_id=new_id(), project_id=new_id(), fund_id=new_id(), area_code=AREA,
-            amount_fen=100, committed_at=NOW)),
-        ("projects", "projects-matter-decided", MatterDecided(
-            matter_id=new_id(), source="manual", area_code=AREA, outcome="approved", votes_for=3, votes_against=0,
-            votes_abstain=0, committee_size=3, decided_by="poison-test", decided_at=NOW)),
+        (
+            "volunteers",
+            "volunteers-need-raised",
+            NeedRaised(
+                need_id=new_id(),
+                area_code=AREA,
+                category="meal_aid",
+                urgency="routine",
+                channel="portal_import",
+                resident_ref="poison-test",
+                raised_by="portal",
+                raised_at=NOW,
+            ),
+        ),
+        (
+            "charity",
+            "charity-holders-volunteer-registered",
+            VolunteerRegistered(volunteer_ref=f"poison-{new_id().hex[:8]}", area_code=AREA, registered_at=NOW),
+        ),
+        (
+            "party",
+            "party-project-proposed",
+            ProjectProposed(
+                project_id=new_id(),
+                area_code=AREA,
+                title="毒消息测试项目",
+                budget_fen=100,
+                vital_interests=False,
+                proposed_at=NOW,
+            ),
+        ),
+        (
+            "projects",
+            "projects-funds-committed",
+            FundsCommitted(
+                commitment_id=new_id(),
+                request_id=new_id(),
+                project_id=new_id(),
+                fund_id=new_id(),
+                area_code=AREA,
+                amount_fen=100,
+                committed_at=NOW,
+            ),
+        ),
+        (
+            "projects",
+            "projects-matter-decided",
+            MatterDecided(
+                matter_id=new_id(),
+                source="manual",
+                area_code=AREA,
+                outcome="approved",
+                votes_for=3,
+                votes_against=0,
+                votes_abstain=0,
+                committee_size=3,
+                decided_by="poison-test",
+                decided_at=NOW,
+            ),
+        ),
     ]
 
 
@@ -56,8 +103,9 @@ async def publish(js, event, *, drop: str | None = None):
 async def applied(settings, service: str, consumer: str, event_id) -> bool:
     conn = await kit_db.connect(settings, service)
     try:
-        return bool(await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
-                                        consumer, event_id))
+        return bool(
+            await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2", consumer, event_id)
+        )
     finally:
         await conn.close()
 
@@ -106,8 +154,16 @@ async def test_a_dead_letter_replayed_after_its_cause_is_fixed_is_applied_once(e
     """A sound event the consumer's database refuses (here a constraint, as a missing migration or a
     too-narrow column would): dead-lettered, then applied once the cause is fixed and it is replayed."""
     since = (await js.stream_info("DLQ")).state.last_seq
-    need = NeedRaised(need_id=new_id(), area_code=AREA, category="meal_aid", urgency="routine",
-                      channel="portal_import", resident_ref="poison-fix", raised_by="portal", raised_at=NOW)
+    need = NeedRaised(
+        need_id=new_id(),
+        area_code=AREA,
+        category="meal_aid",
+        urgency="routine",
+        channel="portal_import",
+        resident_ref="poison-fix",
+        raised_by="portal",
+        raised_at=NOW,
+    )
     volunteers = await kit_db.connect(settings, "volunteers")
     try:
         await volunteers.execute(f"ALTER TABLE demands ADD CONSTRAINT poison_probe CHECK (need_id <> '{need.need_id}')")
@@ -122,8 +178,12 @@ async def test_a_dead_letter_replayed_after_its_cause_is_fixed_is_applied_once(e
             return await volunteers.fetchval("SELECT count(*) FROM demands WHERE need_id = $1", need.need_id)
 
         await eventually(demand, "the replayed event applied")
-        assert await volunteers.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'volunteers-need-raised' "
-                                         "AND event_id = $1", envelope.id) == 1
+        assert (
+            await volunteers.fetchval(
+                "SELECT count(*) FROM inbox WHERE consumer = 'volunteers-need-raised' AND event_id = $1", envelope.id
+            )
+            == 1
+        )
     finally:
         await volunteers.execute("ALTER TABLE demands DROP CONSTRAINT IF EXISTS poison_probe")
         await volunteers.close()

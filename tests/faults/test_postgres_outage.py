@@ -1,6 +1,7 @@
 """PostgreSQL goes away for 90 s while residents keep raising needs: the consumers pause instead of
 dead-lettering, /readyz says why, and once the database is back every need that was accepted
 reaches every consumer exactly once."""
+
 from __future__ import annotations
 
 import asyncio
@@ -82,13 +83,26 @@ async def test_postgres_away_for_90_s_under_load_dead_letters_nothing(private, t
         await eventually(charity_applied, "every accepted need in the charity service", 120)
         recovered_s = back.seconds()
         events = await raised_events(volunteers_db, created)
-        inbox, holders = await applied_by(volunteers_db, CONSUMER, events), await applied_by(charity_db, HOLDERS, events)
+        inbox, holders = (
+            await applied_by(volunteers_db, CONSUMER, events),
+            await applied_by(charity_db, HOLDERS, events),
+        )
         dead = (await js.stream_info("DLQ")).state.messages - dlq_before
         await eventually(lambda: _ready(stack.url("volunteers")), "volunteers ready again", 30)
-        report("postgres_outage_90s", needs_accepted=len(created), accepted_during_outage=accepted_during,
-               refused_while_away=load.failures, applied_by_volunteers=inbox, applied_by_charity=holders,
-               dead_lettered=dead, lost=len(created) - inbox, duplicated=inbox - len(set(events)),
-               outage_s=OUTAGE_S, recovered_s=recovered_s, internal_errors=_unhandled(private.settings))
+        report(
+            "postgres_outage_90s",
+            needs_accepted=len(created),
+            accepted_during_outage=accepted_during,
+            refused_while_away=load.failures,
+            applied_by_volunteers=inbox,
+            applied_by_charity=holders,
+            dead_lettered=dead,
+            lost=len(created) - inbox,
+            duplicated=inbox - len(set(events)),
+            outage_s=OUTAGE_S,
+            recovered_s=recovered_s,
+            internal_errors=_unhandled(private.settings),
+        )
         assert accepted_during == 0  # nothing is accepted that cannot be stored
         assert load.failures > 0 and load.refusals == {503}  # the clients saw the outage and were told to retry
         assert inbox == holders == len(created) == len(set(created))
@@ -108,7 +122,6 @@ async def _at_least(load: NeedLoad, n: int) -> bool:
 
 async def _ready(url: str) -> bool:
     return (await readiness(url))[0] == 200
-
 
 
 def _unhandled(settings) -> list[str]:

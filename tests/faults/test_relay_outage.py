@@ -1,6 +1,7 @@
 """The relay is killed and stays down longer than JetStream's duplicate window: the rows it had
 published but not yet marked sent go out a second time, JetStream no longer recognizes them, and
 only the consumers' inboxes keep the effects exact."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,8 +35,9 @@ async def test_relay_down_longer_than_the_duplicate_window_duplicates_no_effect(
     stack = Stack(private.settings)
     stack.start("needs", WUSHE_RELAY_IN_PROCESS="false")
     stack.start("volunteers", "charity")
-    needs_db, volunteers_db, charity_db = [await kit_db.connect(private.settings, s)
-                                           for s in ("needs", "volunteers", "charity")]
+    needs_db, volunteers_db, charity_db = [
+        await kit_db.connect(private.settings, s) for s in ("needs", "volunteers", "charity")
+    ]
     relay = stack.spawn("relay", "needs", log_name="relay-outage-1")
     try:
         first = await raise_needs(stack.url("needs"), token(), 300)
@@ -43,9 +45,12 @@ async def test_relay_down_longer_than_the_duplicate_window_duplicates_no_effect(
         relay.send_signal(signal.SIGKILL)
         relay.wait()
         # What a crash between the PubAck and the commit leaves: published rows still pending.
-        await needs_db.execute("""UPDATE outbox SET sent_at = NULL WHERE id IN (
+        await needs_db.execute(
+            """UPDATE outbox SET sent_at = NULL WHERE id IN (
                                       SELECT id FROM outbox WHERE subject LIKE 'evt.needs.need_raised.%'
-                                      ORDER BY id DESC LIMIT $1)""", UNMARKED)
+                                      ORDER BY id DESC LIMIT $1)""",
+            UNMARKED,
+        )
         second = await raise_needs(stack.url("needs"), token(), 200)  # accepted while no relay runs
         await asyncio.sleep(WINDOW_S + 1)  # the outage outlasts the duplicate window
         relay = stack.spawn("relay", "needs", log_name="relay-outage-2")
@@ -59,11 +64,21 @@ async def test_relay_down_longer_than_the_duplicate_window_duplicates_no_effect(
         await eventually(lambda: _drained(js, CONSUMER), "the volunteers consumer to drain", 30)
         events = await raised_events(volunteers_db, created)
         copies = await _copies_on_stream(js, {str(e) for e in events})
-        inbox, holders = await applied_by(volunteers_db, CONSUMER, events), await applied_by(charity_db, HOLDERS, events)
+        inbox, holders = (
+            await applied_by(volunteers_db, CONSUMER, events),
+            await applied_by(charity_db, HOLDERS, events),
+        )
         twice_on_stream = sum(1 for n in copies.values() if n > 1)
-        report("relay_down_past_duplicate_window", needs_accepted=len(created), published_twice=twice_on_stream,
-               applied_by_volunteers=inbox, applied_by_charity=holders, lost=len(created) - inbox,
-               duplicated=inbox - len(set(events)), recovered_s=back.seconds())
+        report(
+            "relay_down_past_duplicate_window",
+            needs_accepted=len(created),
+            published_twice=twice_on_stream,
+            applied_by_volunteers=inbox,
+            applied_by_charity=holders,
+            lost=len(created) - inbox,
+            duplicated=inbox - len(set(events)),
+            recovered_s=back.seconds(),
+        )
         assert twice_on_stream >= UNMARKED  # JetStream kept the second copies: the window had passed
         assert inbox == holders == len(created) == len(set(events))
     finally:

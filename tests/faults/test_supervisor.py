@@ -7,6 +7,7 @@ killed, the other keeps serving and consuming (the gateway runs two replicas the
 
 The first tests drive the Supervisor class with real short-lived processes (fast); the others run
 `wushe up` itself (slow), on 秦皇岛市海港区 (1303…), where no other test works."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,12 +35,15 @@ from kit.settings import Settings
 
 AREA, COMMUNITY = "130302", "130302001001"  # 海港区, 文化路街道 001 社区
 NEED = {
-    "area_code": COMMUNITY, "category": "daily_care", "description": "监督测试需求",
+    "area_code": COMMUNITY,
+    "category": "daily_care",
+    "description": "监督测试需求",
     "resident": {"name": "赵六", "phone": "13600136000", "citizen_id": "11010519491231002X"},
 }
 
 
 # --- the Supervisor on its own, with real processes -------------------------------------------------
+
 
 @pytest.fixture
 def home():
@@ -52,8 +56,11 @@ def quick_supervisor(home: Path, script: str, **backoff) -> tuple[Supervisor, li
     """A supervisor of one "needs" process running `script`, with back-offs of tens of milliseconds."""
     said: list[str] = []
     supervisor = Supervisor(
-        Settings(home=home), lambda child: subprocess.Popen([sys.executable, "-c", script], start_new_session=True),
-        say=said.append, **{"first_s": 0.05, "max_s": 0.2, "stable_s": 3600, **backoff})
+        Settings(home=home),
+        lambda child: subprocess.Popen([sys.executable, "-c", script], start_new_session=True),
+        say=said.append,
+        **{"first_s": 0.05, "max_s": 0.2, "stable_s": 3600, **backoff},
+    )
     supervisor.add("needs", ("serve", "needs"))
     return supervisor, said
 
@@ -67,8 +74,11 @@ async def test_a_process_that_keeps_crashing_is_retried_with_a_capped_doubling_b
     finally:
         supervisor.stop()
     crashes = [line for line in said if "意外退出" in line]
-    assert crashes[:4] == [f"needs 意外退出（退出码 3），{d} 秒后重启 / needs exited unexpectedly (exit code 3), "
-                           f"restarting in {d} s (log: {home / 'log' / 'needs.log'})" for d in ("0.05", "0.1", "0.2", "0.2")]
+    assert crashes[:4] == [
+        f"needs 意外退出（退出码 3），{d} 秒后重启 / needs exited unexpectedly (exit code 3), "
+        f"restarting in {d} s (log: {home / 'log' / 'needs.log'})"
+        for d in ("0.05", "0.1", "0.2", "0.2")
+    ]
     assert state["last_exit"] == "exit code 3" and state["name"] == "needs" and state["replica"] == 1
     assert crashes[0] in (home / "log" / "supervisor.log").read_text(encoding="utf-8")
     assert not (home / "run" / "supervisor.json").exists(), "a stopped supervisor still claims to run"
@@ -93,8 +103,12 @@ async def test_kill_9_is_restarted_and_stop_ends_the_new_process(home):
         os.kill(first, signal.SIGKILL)
         again = await eventually(lambda: _async(_restarted(home, "needs", 1, first)), "a new needs process", 30)
         assert again["restarts"] == 1 and again["last_exit"] == "signal 9 SIGKILL"
-        assert "needs 意外退出（信号 9 SIGKILL），0.05 秒后重启 / needs exited unexpectedly (signal 9 SIGKILL)" in said[0]
-        assert said[1] == f"needs 已重启（第 1 次，pid {again['pid']}）/ needs restarted (restart 1, pid {again['pid']})"
+        assert (
+            "needs 意外退出（信号 9 SIGKILL），0.05 秒后重启 / needs exited unexpectedly (signal 9 SIGKILL)" in said[0]
+        )
+        assert (
+            said[1] == f"needs 已重启（第 1 次，pid {again['pid']}）/ needs restarted (restart 1, pid {again['pid']})"
+        )
     finally:
         killed = supervisor.stop()
     assert killed == [] and not psutil.pid_exists(again["pid"]), "stop left the restarted process running"
@@ -112,6 +126,7 @@ def _restarted(home: Path, name: str, replica: int, old_pid: int) -> dict | None
 
 
 # --- `wushe up` itself --------------------------------------------------------------------------------
+
 
 @dataclass
 class Up:
@@ -189,8 +204,15 @@ async def test_a_killed_service_comes_back_and_no_write_is_lost_or_applied_twice
     await eventually(lambda: _answers_ready(up.settings.url_of("needs")), "needs ready again", 45)
     down_s = outage.seconds()
     await asyncio.wait_for(running, 60)
-    report("supervisor_kill_needs", keys=150, created=len(load.created), applied_unanswered=load.applied_unanswered,
-           failed_attempts=load.failures, refusals=sorted(load.refusals), seconds_until_ready_again=down_s)
+    report(
+        "supervisor_kill_needs",
+        keys=150,
+        created=len(load.created),
+        applied_unanswered=load.applied_unanswered,
+        failed_attempts=load.failures,
+        refusals=sorted(load.refusals),
+        seconds_until_ready_again=down_s,
+    )
 
     assert load.failures > 0 and load.refusals <= {503}, "the outage was not seen, or was not a clean 503"
     assert len(set(load.created)) == len(load.created), "one need answered twice"
@@ -201,9 +223,14 @@ async def test_a_killed_service_comes_back_and_no_write_is_lost_or_applied_twice
     assert needs["ready"] and needs["restarts"] == 1 and needs["last_exit"] == "signal 9 SIGKILL"
     assert status["supervised"] and _service(status, "volunteers")["processes"] == 2
     assert _service(status, "gateway")["processes"] == 2 and _listeners(up.settings.port_of("gateway")) == {
-        up.pid_of("gateway", 1), up.pid_of("gateway", 2)}
+        up.pid_of("gateway", 1),
+        up.pid_of("gateway", 2),
+    }
     log = (up.home / "log" / "supervisor.log").read_text(encoding="utf-8")
-    assert "needs 意外退出（信号 9 SIGKILL），1 秒后重启 / needs exited unexpectedly (signal 9 SIGKILL), restarting in 1 s" in log
+    assert (
+        "needs 意外退出（信号 9 SIGKILL），1 秒后重启 / needs exited unexpectedly (signal 9 SIGKILL), restarting in 1 s"
+        in log
+    )
 
 
 async def _ok(up: Up) -> dict | None:
@@ -212,8 +239,11 @@ async def _ok(up: Up) -> dict | None:
 
 
 def _listeners(port: int) -> set[int]:
-    return {c.pid for c in psutil.net_connections(kind="tcp")
-            if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid}
+    return {
+        c.pid
+        for c in psutil.net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid
+    }
 
 
 @pytest.mark.slow
@@ -243,8 +273,9 @@ async def test_one_replica_killed_the_other_keeps_serving_and_consuming(up):
 
 async def _raise_one(up: Up) -> str:
     async with httpx.AsyncClient(timeout=10) as client:
-        reply = await client.post(up.api + "/needs", json=NEED,
-                                  headers={**up.headers(), "Idempotency-Key": str(uuid.uuid4())})
+        reply = await client.post(
+            up.api + "/needs", json=NEED, headers={**up.headers(), "Idempotency-Key": str(uuid.uuid4())}
+        )
     assert reply.status_code == 201, reply.text
     return reply.json()["id"]
 

@@ -1,4 +1,5 @@
 """A test-only event on the PROJECTS stream, which no service consumes, so tests own its traffic."""
+
 from __future__ import annotations
 
 from typing import ClassVar

@@ -4,6 +4,7 @@ crashes, checked after every step against the database; FundingRequested answere
 real subscription; tampering found by the hash chain; the database's own refusals.
 
 Everything happens in 井陉矿区 (130107), which no other test uses."""
+
 from __future__ import annotations
 
 import asyncio
@@ -56,6 +57,7 @@ class Crash(Exception):
 
 # --- helpers ---------------------------------------------------------------------------------------
 
+
 async def new_fund(pool, kind: str, budget: int | None = None, year: int | None = None) -> UUID:
     body = api.FundIn(name=f"井陉矿区{kind}", kind=kind, area_code=COUNTY)
     fund_id = await handlers.create_fund(pool, CLERK, body)
@@ -64,17 +66,32 @@ async def new_fund(pool, kind: str, budget: int | None = None, year: int | None 
     return fund_id
 
 
-async def donate(pool, keyring, fund_id: UUID, amount: int,
-                 earmark: api.EarmarkIn | None = None) -> api.DonationCreated:
-    return await handlers.receive_donation(pool, keyring, ADMIN, api.DonationIn(
-        fund_id=fund_id, donor=ANONYMOUS, amount_fen=amount, earmark=earmark))
+async def donate(
+    pool, keyring, fund_id: UUID, amount: int, earmark: api.EarmarkIn | None = None
+) -> api.DonationCreated:
+    return await handlers.receive_donation(
+        pool, keyring, ADMIN, api.DonationIn(fund_id=fund_id, donor=ANONYMOUS, amount_fen=amount, earmark=earmark)
+    )
 
 
-def funding(fund_id: UUID, amount: int, purpose: str = "other", project_id: UUID | None = None,
-            requested_at: datetime | None = None, area: str = COMMUNITIES[0]) -> Envelope[FundingRequested]:
+def funding(
+    fund_id: UUID,
+    amount: int,
+    purpose: str = "other",
+    project_id: UUID | None = None,
+    requested_at: datetime | None = None,
+    area: str = COMMUNITIES[0],
+) -> Envelope[FundingRequested]:
     project_id = project_id or uuid4()
-    event = FundingRequested(request_id=new_id(), project_id=project_id, fund_id=fund_id, area_code=area,
-                             amount_fen=amount, purpose=purpose, requested_at=requested_at or handlers.now())
+    event = FundingRequested(
+        request_id=new_id(),
+        project_id=project_id,
+        fund_id=fund_id,
+        area_code=area,
+        amount_fen=amount,
+        purpose=purpose,
+        requested_at=requested_at or handlers.now(),
+    )
     return wrap(event, subject=str(project_id), area_code=area)
 
 
@@ -94,7 +111,9 @@ async def answers(conn, request_id: UUID) -> list[tuple[str, dict]]:
     rows = await conn.fetch(
         """SELECT convert_from(payload, 'UTF8')::jsonb AS env FROM outbox
            WHERE subject LIKE 'evt.charity.%' AND convert_from(payload, 'UTF8')::jsonb #>> '{data,request_id}' = $1
-           ORDER BY id""", str(request_id))
+           ORDER BY id""",
+        str(request_id),
+    )
     return [(r["env"]["type"], r["env"]["data"]) for r in rows]
 
 
@@ -107,23 +126,28 @@ def refused(excinfo, status: int, rule: str | None = None) -> None:
 
 # --- invariants over the whole ledger ----------------------------------------------------------------
 
+
 async def ledger_violations(conn, sa_funds: list[UUID]) -> dict[str, list]:
     """Each key names an invariant; an empty list means it holds."""
     found = {}
     found["unbalanced entries"] = await conn.fetch(
         """SELECT j.seq, count(p.account_id) AS n, coalesce(sum(p.amount), 0) AS total
            FROM journal j LEFT JOIN postings p ON p.journal_id = j.id
-           GROUP BY j.seq HAVING count(p.account_id) < 2 OR coalesce(sum(p.amount), 0) <> 0""")
+           GROUP BY j.seq HAVING count(p.account_id) < 2 OR coalesce(sum(p.amount), 0) <> 0"""
+    )
     # money: only the outside world goes below zero; points: only the pools that issue them may
     found["accounts below zero"] = await conn.fetch(
         """SELECT p.account_id, sum(p.amount) FROM postings p JOIN accounts a ON a.id = p.account_id
            WHERE NOT (a.id = 'world' OR (a.unit = 'points' AND a.may_go_negative))
-           GROUP BY p.account_id HAVING sum(p.amount) < 0""")
+           GROUP BY p.account_id HAVING sum(p.amount) < 0"""
+    )
     found["balances not summing to zero"] = await conn.fetch(
         """SELECT a.unit, sum(p.amount) FROM postings p JOIN accounts a ON a.id = p.account_id
-           GROUP BY a.unit HAVING sum(p.amount) <> 0""")
+           GROUP BY a.unit HAVING sum(p.amount) <> 0"""
+    )
     found["money accounts allowed below zero"] = await conn.fetch(
-        "SELECT id FROM accounts WHERE may_go_negative AND unit = 'fen' AND id <> 'world'")
+        "SELECT id FROM accounts WHERE may_go_negative AND unit = 'fen' AND id <> 'world'"
+    )
     # money leaving a restricted account goes only to its project's commitment, or out to the world
     # for a need
     found["restricted money that went elsewhere"] = await conn.fetch(
@@ -136,19 +160,22 @@ async def ledger_violations(conn, sa_funds: list[UUID]) -> dict[str, list]:
            WHERE p.amount < 0 AND NOT (
                  (e.target_kind = 'project' AND j.kind = 'commitment' AND c.status = 'committed'
                   AND c.project_id = e.target_id)
-              OR (e.target_kind = 'need' AND j.kind = 'disbursement' AND q.account_id = 'world'))""")
+              OR (e.target_kind = 'need' AND j.kind = 'disbursement' AND q.account_id = 'world'))"""
+    )
     # … and money reaches a restricted account only through its own earmark, in its amount
     found["restricted accounts filled otherwise"] = await conn.fetch(
         """SELECT e.id FROM earmarks e
            LEFT JOIN postings p ON p.account_id = 'restricted:' || e.id::text AND p.amount > 0
            LEFT JOIN journal j ON j.id = p.journal_id
            GROUP BY e.id, e.amount
-           HAVING coalesce(sum(p.amount), 0) <> e.amount OR bool_or(j.reference <> 'earmark:' || e.id::text)""")
+           HAVING coalesce(sum(p.amount), 0) <> e.amount OR bool_or(j.reference <> 'earmark:' || e.id::text)"""
+    )
     found["commitments drawing more or less than committed"] = await conn.fetch(
         """SELECT c.id FROM commitments c
            LEFT JOIN postings p ON p.account_id = 'committed:' || c.id::text AND p.amount > 0
            GROUP BY c.id, c.amount, c.status
-           HAVING coalesce(sum(p.amount), 0) <> CASE WHEN c.status = 'committed' THEN c.amount ELSE 0 END""")
+           HAVING coalesce(sum(p.amount), 0) <> CASE WHEN c.status = 'committed' THEN c.amount ELSE 0 END"""
+    )
     found["funds over the 2 % cap"] = await conn.fetch(
         """WITH y AS (
                SELECT c.fund_id, extract(year FROM c.decided_at AT TIME ZONE 'Asia/Shanghai')::int AS year,
@@ -159,10 +186,13 @@ async def ledger_violations(conn, sa_funds: list[UUID]) -> dict[str, list]:
                GROUP BY 1, 2)
            SELECT y.fund_id, y.year, y.total, b.amount AS budget FROM y
            LEFT JOIN fund_budgets b ON b.fund_id = y.fund_id AND b.year = y.year
-           WHERE b.amount IS NULL OR y.total * 100 > b.amount * 2""", sa_funds)
+           WHERE b.amount IS NULL OR y.total * 100 > b.amount * 2""",
+        sa_funds,
+    )
     found["requests applied more than once"] = await conn.fetch(
         """SELECT reference, count(*) FROM journal WHERE reference LIKE 'funding:%' GROUP BY reference
-           HAVING count(*) > 1""")
+           HAVING count(*) > 1"""
+    )
     return {k: v for k, v in found.items() if v}
 
 
@@ -204,8 +234,10 @@ class CharityLedger(RuleBasedStateMachine):
     def open_funds(self, budget, seed):
         sa = self.run(new_fund(self.pool, "social_assistance", budget))
         general = self.run(new_fund(self.pool, "community_foundation"))
-        self.funds = {"sa": {"id": sa, "kind": "social_assistance", "cap": budget * 2 // 100, "service": 0},
-                      "general": {"id": general, "kind": "community_foundation", "cap": None, "service": 0}}
+        self.funds = {
+            "sa": {"id": sa, "kind": "social_assistance", "cap": budget * 2 // 100, "service": 0},
+            "general": {"id": general, "kind": "community_foundation", "cap": None, "service": 0},
+        }
         for f in self.funds.values():
             self.balance[domain.fund_account(f["id"])] = 0
         for key, amount in zip(self.funds, seed, strict=False):
@@ -249,8 +281,9 @@ class CharityLedger(RuleBasedStateMachine):
     def open_donations(self) -> list[UUID]:
         return [d for d, v in self.donations.items() if not v["refunded"]]
 
-    @precondition(lambda self: any(self.donations[d]["amount"] > self.donations[d]["earmarked"]
-                                   for d in self.open_donations()))
+    @precondition(
+        lambda self: any(self.donations[d]["amount"] > self.donations[d]["earmarked"] for d in self.open_donations())
+    )
     @rule(data=st.data())
     def earmark(self, data):
         choices = [d for d in self.open_donations() if self.donations[d]["amount"] > self.donations[d]["earmarked"]]
@@ -301,8 +334,11 @@ class CharityLedger(RuleBasedStateMachine):
         """(the rule that refuses it or None, the postings out of restricted and free money)."""
         key = self.fund_key(request.fund_id)
         fund = self.funds[key]
-        if fund["kind"] == "social_assistance" and request.purpose == "service_purchase" \
-                and fund["service"] + request.amount_fen > fund["cap"]:
+        if (
+            fund["kind"] == "social_assistance"
+            and request.purpose == "service_purchase"
+            and fund["service"] + request.amount_fen > fund["cap"]
+        ):
             return "two_percent_cap", []
         left, takes = request.amount_fen, []
         for e in self.earmarks:
@@ -333,12 +369,17 @@ class CharityLedger(RuleBasedStateMachine):
                 self.funds[self.fund_key(request.fund_id)]["service"] += request.amount_fen
         self.delivered.append(envelopes[0])
 
-    @rule(key=st.sampled_from(["sa", "sa", "general"]), purpose=st.sampled_from(["service_purchase", "other"]),
-          amount=st.integers(1, 4_000), data=st.data())
+    @rule(
+        key=st.sampled_from(["sa", "sa", "general"]),
+        purpose=st.sampled_from(["service_purchase", "other"]),
+        amount=st.integers(1, 4_000),
+        data=st.data(),
+    )
     def request_funding(self, key, purpose, amount, data):
         project = data.draw(st.sampled_from(self.projects), label="project")
-        envelope = funding(self.funds[key]["id"], amount, purpose, project,
-                           area=data.draw(st.sampled_from(COMMUNITIES), label="area"))
+        envelope = funding(
+            self.funds[key]["id"], amount, purpose, project, area=data.draw(st.sampled_from(COMMUNITIES), label="area")
+        )
         twice = data.draw(st.sampled_from([None, "same", "new"]), label="twice in the batch")
         batch = [envelope] + ([envelope] if twice == "same" else [again(envelope)] if twice == "new" else [])
         self.deliver_fresh(batch)
@@ -355,14 +396,21 @@ class CharityLedger(RuleBasedStateMachine):
 
     async def snapshot(self, request_id: UUID):
         async with self.pool.acquire() as conn:
-            return (await store.balances(conn, list(self.balance)),
-                    await conn.fetchval("SELECT count(*) FROM commitments WHERE request_id = $1", request_id),
-                    await conn.fetchval("SELECT count(*) FROM journal WHERE reference = $1", f"funding:{request_id}"),
-                    await answers(conn, request_id),
-                    await conn.fetchval("SELECT max(seq) FROM journal"))
+            return (
+                await store.balances(conn, list(self.balance)),
+                await conn.fetchval("SELECT count(*) FROM commitments WHERE request_id = $1", request_id),
+                await conn.fetchval("SELECT count(*) FROM journal WHERE reference = $1", f"funding:{request_id}"),
+                await answers(conn, request_id),
+                await conn.fetchval("SELECT max(seq) FROM journal"),
+            )
 
-    @rule(key=st.sampled_from(["sa", "general"]), purpose=st.sampled_from(["service_purchase", "other"]),
-          amount=st.integers(1, 4_000), what=st.sampled_from(["funding", "donation"]), project=st.integers(0, 2))
+    @rule(
+        key=st.sampled_from(["sa", "general"]),
+        purpose=st.sampled_from(["service_purchase", "other"]),
+        amount=st.integers(1, 4_000),
+        what=st.sampled_from(["funding", "donation"]),
+        project=st.integers(0, 2),
+    )
     def crash(self, key, purpose, amount, what, project):
         """The transaction raises after its ledger writes: nothing of it remains."""
         before = self.run(store.balances(self.pool, list(self.balance)))
@@ -381,10 +429,19 @@ class CharityLedger(RuleBasedStateMachine):
                             assert await store.commitment_by_request(conn, envelope.data.request_id) is not None
                         else:
                             await handlers.ensure_world(conn)
-                            entry = ledger.Entry(id=new_id(), kind="donation", reference=reference, memo="崩溃前",
-                                                 unit="fen", created_by=ADMIN.sub, created_at=handlers.now(),
-                                                 postings=((domain.WORLD, -amount),
-                                                           (domain.fund_account(self.funds[key]["id"]), amount)))
+                            entry = ledger.Entry(
+                                id=new_id(),
+                                kind="donation",
+                                reference=reference,
+                                memo="崩溃前",
+                                unit="fen",
+                                created_by=ADMIN.sub,
+                                created_at=handlers.now(),
+                                postings=(
+                                    (domain.WORLD, -amount),
+                                    (domain.fund_account(self.funds[key]["id"]), amount),
+                                ),
+                            )
                             assert await store.post(conn, entry)
                         raise Crash
                 assert await store.entry_by_reference(conn, reference) is None
@@ -406,10 +463,16 @@ class CharityLedger(RuleBasedStateMachine):
     # -- disbursements --
 
     def payable(self) -> list[tuple[str, UUID]]:
-        out = [("commitment", r["commitment"]) for r in self.requests.values()
-               if r["status"] == "committed" and self.balance[domain.committed_account(r["commitment"])] > 0]
-        out += [("earmark", e["id"]) for e in self.earmarks
-                if e["kind"] == "need" and self.balance[domain.restricted_account(e["id"])] > 0]
+        out = [
+            ("commitment", r["commitment"])
+            for r in self.requests.values()
+            if r["status"] == "committed" and self.balance[domain.committed_account(r["commitment"])] > 0
+        ]
+        out += [
+            ("earmark", e["id"])
+            for e in self.earmarks
+            if e["kind"] == "need" and self.balance[domain.restricted_account(e["id"])] > 0
+        ]
         return out
 
     @precondition(lambda self: self.payable())
@@ -432,8 +495,9 @@ class CharityLedger(RuleBasedStateMachine):
         self.run(handlers.approve_disbursement(self.pool, checker, disbursement_id))
         self.balance[account] -= amount
         with pytest.raises(Problem) as excinfo:  # paid once
-            self.run(handlers.approve_disbursement(self.pool, CLERK if checker is CHECKER else CHECKER,
-                                                   disbursement_id))
+            self.run(
+                handlers.approve_disbursement(self.pool, CLERK if checker is CHECKER else CHECKER, disbursement_id)
+            )
         refused(excinfo, 409)
 
     # -- after every step --
@@ -449,8 +513,9 @@ class CharityLedger(RuleBasedStateMachine):
             assert await store.balances(conn, list(self.balance)) == self.balance
             for request_id, decided in self.requests.items():
                 assert await conn.fetchval("SELECT count(*) FROM commitments WHERE request_id = $1", request_id) == 1
-                assert await conn.fetchval("SELECT count(*) FROM journal WHERE reference = $1",
-                                           f"funding:{request_id}") == (decided["status"] == "committed")
+                assert await conn.fetchval(
+                    "SELECT count(*) FROM journal WHERE reference = $1", f"funding:{request_id}"
+                ) == (decided["status"] == "committed")
                 told = await answers(conn, request_id)
                 expected = "funds_committed" if decided["status"] == "committed" else "funding_rejected"
                 assert [t.split(".")[3] for t, _ in told] == [expected]
@@ -463,11 +528,17 @@ class CharityLedger(RuleBasedStateMachine):
 def test_the_ledger_keeps_its_invariants_under_any_sequence(settings):
     run_state_machine_as_test(
         lambda: CharityLedger(settings),
-        settings=hyp_settings(max_examples=15, stateful_step_count=15, deadline=None,
-                              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+        settings=hyp_settings(
+            max_examples=15,
+            stateful_step_count=15,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
 
 
 # --- FundingRequested through NATS ------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def pool(settings):
@@ -525,11 +596,21 @@ async def test_funding_requests_are_answered_through_nats_once(pool, js, keyring
     await consume_until_acked(pool, js, last)
 
     async with pool.acquire() as conn:
-        decided = {name: await answers(conn, env.data.request_id) for name, env in
-                   [("affordable", affordable), ("purchase", purchase), ("over_cap", over_cap), ("short", short)]}
+        decided = {
+            name: await answers(conn, env.data.request_id)
+            for name, env in [
+                ("affordable", affordable),
+                ("purchase", purchase),
+                ("over_cap", over_cap),
+                ("short", short),
+            ]
+        }
     assert {name: [t for t, _ in a] for name, a in decided.items()} == {
-        "affordable": ["cn.wushe.charity.funds_committed.v1"], "purchase": ["cn.wushe.charity.funds_committed.v1"],
-        "over_cap": ["cn.wushe.charity.funding_rejected.v1"], "short": ["cn.wushe.charity.funding_rejected.v1"]}
+        "affordable": ["cn.wushe.charity.funds_committed.v1"],
+        "purchase": ["cn.wushe.charity.funds_committed.v1"],
+        "over_cap": ["cn.wushe.charity.funding_rejected.v1"],
+        "short": ["cn.wushe.charity.funding_rejected.v1"],
+    }
     assert decided["over_cap"][0][1]["rule"] == "two_percent_cap" and "2000" in decided["over_cap"][0][1]["reason"]
     assert decided["short"][0][1]["rule"] == "insufficient_funds"
     committed = decided["affordable"][0][1]
@@ -539,7 +620,9 @@ async def test_funding_requests_are_answered_through_nats_once(pool, js, keyring
     assert await store.balance(pool, domain.fund_account(small)) == 500
     (answer,) = await pool.fetch(
         """SELECT convert_from(payload, 'UTF8')::jsonb AS env FROM outbox
-           WHERE convert_from(payload, 'UTF8')::jsonb #>> '{data,request_id}' = $1""", str(affordable.data.request_id))
+           WHERE convert_from(payload, 'UTF8')::jsonb #>> '{data,request_id}' = $1""",
+        str(affordable.data.request_id),
+    )
     assert answer["env"]["causation_id"] == str(affordable.id)  # the answer names the request it answers
     assert answer["env"]["correlation_id"] == str(affordable.correlation_id)
 
@@ -548,28 +631,37 @@ async def test_funding_requests_are_answered_through_nats_once(pool, js, keyring
     last = await publish(js, again(affordable))
     last = max(last, await publish(js, again(over_cap)))
     await consume_until_acked(pool, js, last)
-    assert await pool.fetchval("SELECT count(*) FROM commitments WHERE request_id = $1",
-                               affordable.data.request_id) == 1
+    assert (
+        await pool.fetchval("SELECT count(*) FROM commitments WHERE request_id = $1", affordable.data.request_id) == 1
+    )
     assert len(await answers(pool, affordable.data.request_id)) == 1
     assert len(await answers(pool, over_cap.data.request_id)) == 1
-    assert await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
-                               DURABLE, affordable.id) == 1
+    assert (
+        await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2", DURABLE, affordable.id)
+        == 1
+    )
     assert await store.balance(pool, domain.fund_account(sa)) == 5_000
     assert (await handlers.verify_ledger(pool)).ok
 
 
 # --- tampering ---------------------------------------------------------------------------------------------
 
+
 async def admin_connection(settings) -> asyncpg.Connection:
     """The superuser, on the charity database: the only one who can switch the append-only triggers off."""
-    return await asyncpg.connect(host=str(settings.pg_socket_dir), port=settings.pg_port,
-                                 user=settings.pg_admin_user, database=settings.db_name("charity"))
+    return await asyncpg.connect(
+        host=str(settings.pg_socket_dir),
+        port=settings.pg_port,
+        user=settings.pg_admin_user,
+        database=settings.db_name("charity"),
+    )
 
 
 async def some_entries(pool, keyring) -> tuple[UUID, UUID, UUID]:
     fund = await new_fund(pool, "general")
-    donation = await donate(pool, keyring, fund, 8_000, api.EarmarkIn(target_kind="need", target_id=uuid4(),
-                                                                       amount_fen=3_000))
+    donation = await donate(
+        pool, keyring, fund, 8_000, api.EarmarkIn(target_kind="need", target_id=uuid4(), amount_fen=3_000)
+    )
     await donate(pool, keyring, fund, 1_000)
     return fund, donation.id, donation.earmark_id
 
@@ -586,7 +678,9 @@ async def test_an_edited_amount_is_found_at_its_entry(pool, keyring, settings):
             await admin.execute("SET LOCAL session_replication_role = replica")  # user triggers off
             changed = await admin.execute(
                 "UPDATE postings SET amount = amount + 100 WHERE journal_id = $1 AND account_id = $2",
-                entry["id"], domain.fund_account(fund))
+                entry["id"],
+                domain.fund_account(fund),
+            )
             assert changed == "UPDATE 1"
             check = await handlers.verify_ledger(admin)
             assert (check.ok, check.broken_at) == (False, entry["seq"]) and "hash" in check.reason
@@ -603,8 +697,10 @@ async def test_an_edited_memo_or_link_is_found_at_its_entry(pool, keyring, setti
     entry = await store.entry_by_reference(pool, f"earmark:{earmark_id}")
     admin = await admin_connection(settings)
     try:
-        for statement, args in [("UPDATE journal SET memo = memo || ' (改)' WHERE id = $1", (entry["id"],)),
-                                ("UPDATE journal SET prev_hash = $2 WHERE id = $1", (entry["id"], "0" * 64))]:
+        for statement, args in [
+            ("UPDATE journal SET memo = memo || ' (改)' WHERE id = $1", (entry["id"],)),
+            ("UPDATE journal SET prev_hash = $2 WHERE id = $1", (entry["id"], "0" * 64)),
+        ]:
             tx = admin.transaction()
             await tx.start()
             try:
@@ -634,23 +730,32 @@ async def test_an_edited_memo_or_link_is_found_at_its_entry(pool, keyring, setti
 
 # --- the database's own refusals ----------------------------------------------------------------------------
 
+
 async def raw_entry(conn, postings: list[tuple[str, int]]) -> None:
     journal_id = new_id()
     async with conn.transaction():
         await conn.execute(
             """INSERT INTO journal (id, kind, reference, memo, unit, created_by, created_at, prev_hash, hash)
                VALUES ($1, 'donation', $2, 'raw', 'fen', 'test', now(), $3, $4)""",
-            journal_id, f"raw:{journal_id}", ledger.GENESIS, uuid4().hex * 2)
+            journal_id,
+            f"raw:{journal_id}",
+            ledger.GENESIS,
+            uuid4().hex * 2,
+        )
         for account, amount in postings:
-            await conn.execute("INSERT INTO postings (journal_id, account_id, amount) VALUES ($1, $2, $3)",
-                               journal_id, account, amount)
+            await conn.execute(
+                "INSERT INTO postings (journal_id, account_id, amount) VALUES ($1, $2, $3)", journal_id, account, amount
+            )
 
 
 @pytest.mark.parametrize("shape", ["not_zero", "one_posting", "no_postings"])
 async def test_the_database_refuses_an_unbalanced_entry(pool, keyring, shape):
     fund, _, _ = await some_entries(pool, keyring)
-    postings = {"not_zero": [(domain.WORLD, -100), (domain.fund_account(fund), 99)],
-                "one_posting": [(domain.fund_account(fund), 100)], "no_postings": []}[shape]
+    postings = {
+        "not_zero": [(domain.WORLD, -100), (domain.fund_account(fund), 99)],
+        "one_posting": [(domain.fund_account(fund), 100)],
+        "no_postings": [],
+    }[shape]
     entries = await pool.fetchval("SELECT count(*) FROM journal")
     async with pool.acquire() as conn:
         with pytest.raises(asyncpg.PostgresError, match="does not balance"):
@@ -662,10 +767,12 @@ async def test_the_database_refuses_an_unbalanced_entry(pool, keyring, shape):
 async def test_ledger_rows_cannot_be_updated_or_deleted(pool, keyring):
     fund, donation_id, _ = await some_entries(pool, keyring)
     entry = await store.entry_by_reference(pool, f"donation:{donation_id}")
-    for statement in ("UPDATE postings SET amount = amount + 1 WHERE journal_id = $1",
-                      "DELETE FROM postings WHERE journal_id = $1",
-                      "UPDATE journal SET memo = 'x' WHERE id = $1",
-                      "DELETE FROM journal WHERE id = $1"):
+    for statement in (
+        "UPDATE postings SET amount = amount + 1 WHERE journal_id = $1",
+        "DELETE FROM postings WHERE journal_id = $1",
+        "UPDATE journal SET memo = 'x' WHERE id = $1",
+        "DELETE FROM journal WHERE id = $1",
+    ):
         with pytest.raises(asyncpg.PostgresError, match="append-only"):
             await pool.execute(statement, entry["id"])
     assert await store.balance(pool, domain.fund_account(fund)) == 6_000
@@ -677,8 +784,16 @@ async def test_post_refuses_an_overdraft_but_the_world_may_go_negative(pool, key
     account = domain.fund_account(fund)
 
     def entry(postings, reference=None):
-        return ledger.Entry(id=new_id(), kind="refund", reference=reference or f"test:{uuid4()}", memo="", unit="fen",
-                            created_by="test", created_at=handlers.now(), postings=tuple(postings))
+        return ledger.Entry(
+            id=new_id(),
+            kind="refund",
+            reference=reference or f"test:{uuid4()}",
+            memo="",
+            unit="fen",
+            created_by="test",
+            created_at=handlers.now(),
+            postings=tuple(postings),
+        )
 
     async with pool.acquire() as conn:
         with pytest.raises(store.Overdrawn) as excinfo:
@@ -705,11 +820,13 @@ async def test_post_refuses_an_overdraft_but_the_world_may_go_negative(pool, key
 
 # --- use-case refusals ------------------------------------------------------------------------------------------
 
+
 async def test_disbursement_sources_and_jurisdiction(pool, keyring):
     fund = await new_fund(pool, "general")
     project = uuid4()
-    donation = await donate(pool, keyring, fund, 1_000, api.EarmarkIn(target_kind="project", target_id=project,
-                                                                       amount_fen=600))
+    donation = await donate(
+        pool, keyring, fund, 1_000, api.EarmarkIn(target_kind="project", target_id=project, amount_fen=600)
+    )
     body = api.DisbursementIn(milestone="m1", amount_fen=100)
     with pytest.raises(Problem) as excinfo:  # project money is paid only through a commitment
         await handlers.request_disbursement(pool, ADMIN, body, earmark_id=donation.earmark_id)
@@ -750,6 +867,7 @@ async def test_a_social_assistance_fund_without_a_budget_buys_no_services(pool, 
 
 # --- bugs: the correct behaviour, expected to fail until fixed ----------------------------------------------------
 
+
 async def attempt(coro):
     """The result, or the Problem it was refused with."""
     try:
@@ -761,8 +879,9 @@ async def attempt(coro):
 async def test_a_donation_can_be_refunded(pool, keyring):
     """(PostgreSQL sums bigints as numeric: an uncast sum once reached the postings as a Decimal.)"""
     fund = await new_fund(pool, "general")
-    donation = await donate(pool, keyring, fund, 1_000, api.EarmarkIn(target_kind="need", target_id=uuid4(),
-                                                                      amount_fen=400))
+    donation = await donate(
+        pool, keyring, fund, 1_000, api.EarmarkIn(target_kind="need", target_id=uuid4(), amount_fen=400)
+    )
     assert await handlers.refund(pool, ADMIN, donation.id) == 600
     assert await store.balance(pool, domain.fund_account(fund)) == 0
 
@@ -770,8 +889,9 @@ async def test_a_donation_can_be_refunded(pool, keyring):
 async def test_a_commitment_draws_the_projects_restricted_money_first(pool, keyring):
     fund = await new_fund(pool, "general")
     project = uuid4()
-    donation = await donate(pool, keyring, fund, 1_000, api.EarmarkIn(target_kind="project", target_id=project,
-                                                                       amount_fen=600))
+    donation = await donate(
+        pool, keyring, fund, 1_000, api.EarmarkIn(target_kind="project", target_id=project, amount_fen=600)
+    )
     granted = funding(fund, 800, project_id=project)  # 600 restricted to the project first, then 200 free
     await apply(pool, [granted])
     row = await store.commitment_by_request(pool, granted.data.request_id)
@@ -786,8 +906,11 @@ async def test_a_refunded_donation_cannot_be_earmarked_afterwards(pool, keyring)
     refunded = await donate(pool, keyring, fund, 1_000)
     await donate(pool, keyring, fund, 5_000)  # someone else's money in the same fund
     assert await handlers.refund(pool, ADMIN, refunded.id) == 1_000
-    outcome = await attempt(handlers.earmark(pool, ADMIN, refunded.id,
-                                             api.EarmarkIn(target_kind="project", target_id=uuid4(), amount_fen=500)))
+    outcome = await attempt(
+        handlers.earmark(
+            pool, ADMIN, refunded.id, api.EarmarkIn(target_kind="project", target_id=uuid4(), amount_fen=500)
+        )
+    )
     assert isinstance(outcome, Problem) and outcome.status == 409, outcome
 
 
@@ -819,8 +942,11 @@ async def test_concurrent_service_purchases_stay_within_the_cap(pool, keyring):
     finally:
         await pool.release(one)
         await pool.release(two)
-    total = await pool.fetchval("""SELECT coalesce(sum(amount), 0) FROM commitments
-                                   WHERE fund_id = $1 AND status = 'committed'""", fund)
+    total = await pool.fetchval(
+        """SELECT coalesce(sum(amount), 0) FROM commitments
+                                   WHERE fund_id = $1 AND status = 'committed'""",
+        fund,
+    )
     assert total <= 2_000
     rules = {(await store.commitment_by_request(pool, e.data.request_id))["rule"] for e in (first, second)}
     assert rules == {None, "two_percent_cap"}
@@ -847,11 +973,15 @@ async def test_late_requests_from_last_year_cannot_exceed_the_cap(pool, keyring)
 
 # --- trust (issue 12): unknown funds, the real maker, the needs a payment serves, funds announced ---------------
 
+
 async def outbox_events(conn, event: str, field: str, value) -> list[dict]:
     rows = await conn.fetch(
         """SELECT convert_from(payload, 'UTF8')::jsonb AS env FROM outbox WHERE subject LIKE $1
               AND convert_from(payload, 'UTF8')::jsonb #>> ARRAY['data', $2] = $3 ORDER BY id""",
-        f"evt.charity.{event}.v1.%", field, str(value))
+        f"evt.charity.{event}.v1.%",
+        field,
+        str(value),
+    )
     return [r["env"]["data"] for r in rows]
 
 
@@ -861,10 +991,16 @@ async def test_a_request_for_an_unknown_fund_is_refused_and_recorded(pool):
     await apply(pool, [asked])  # used to break the commitments' foreign key, and the event was retried into the DLQ
     row = await store.commitment_by_request(pool, asked.data.request_id)
     assert (row["status"], row["rule"], row["fund_id"], row["requested_fund_id"]) == (
-        "rejected", "unknown_fund", None, nowhere)
+        "rejected",
+        "unknown_fund",
+        None,
+        nowhere,
+    )
     assert handlers.commitment_view(row).fund_id == nowhere  # the fund asked for, though none exists
-    assert [(kind.rsplit(".", 2)[-2], data["rule"], data["fund_id"]) for kind, data in
-            await answers(pool, asked.data.request_id)] == [("funding_rejected", "unknown_fund", str(nowhere))]
+    assert [
+        (kind.rsplit(".", 2)[-2], data["rule"], data["fund_id"])
+        for kind, data in await answers(pool, asked.data.request_id)
+    ] == [("funding_rejected", "unknown_fund", str(nowhere))]
     await apply(pool, [again(asked)])  # answered once, however often it arrives
     assert len(await answers(pool, asked.data.request_id)) == 1
 
@@ -880,12 +1016,20 @@ async def test_a_milestone_is_paid_only_if_someone_other_than_its_acceptor_appro
     [committed] = await outbox_events(pool, "funds_committed", "request_id", asked.data.request_id)
     assert committed["need_ids"] == [str(need)]  # the project's needs travel with the money
     accepted = DisbursementRequested(
-        request_id=new_id(), commitment_id=commitment["id"], project_id=asked.data.project_id, milestone_id=uuid4(),
-        area_code=asked.data.area_code, amount_fen=1_500, milestone="服务启动", requested_by=CLERK.sub,
-        requested_at=handlers.now())
+        request_id=new_id(),
+        commitment_id=commitment["id"],
+        project_id=asked.data.project_id,
+        milestone_id=uuid4(),
+        area_code=asked.data.area_code,
+        amount_fen=1_500,
+        milestone="服务启动",
+        requested_by=CLERK.sub,
+        requested_at=handlers.now(),
+    )
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.on_disbursement_requested(conn, [wrap(accepted, subject=str(accepted.project_id),
-                                                             area_code=accepted.area_code)])
+        await handlers.on_disbursement_requested(
+            conn, [wrap(accepted, subject=str(accepted.project_id), area_code=accepted.area_code)]
+        )
     row = await store.get_disbursement(pool, accepted.request_id)
     assert (row["requested_by"], row["requested_via"]) == (CLERK.sub, "projects")
     with pytest.raises(Problem) as excinfo:  # the civil-affairs officer who accepted it approves it: refused

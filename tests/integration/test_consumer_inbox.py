@@ -1,4 +1,5 @@
 """The event consumer: inbox de-duplication, batching, retries, dead letters and replay."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,9 @@ class Recorder:
             raise ValueError("poison probe refused")
         self.batches.append(len(envelopes))
         self.transactions.add(await conn.fetchval("SELECT txid_current()"))
-        await conn.executemany("INSERT INTO probe_effects (n, event_id) VALUES ($1, $2)",
-                               [(e.data.n, e.id) for e in envelopes])
+        await conn.executemany(
+            "INSERT INTO probe_effects (n, event_id) VALUES ($1, $2)", [(e.data.n, e.id) for e in envelopes]
+        )
 
 
 async def run_consumer(durable, pool, js, handler, until, timeout=20.0, **kw) -> EventConsumer:
@@ -115,8 +117,9 @@ async def test_poison_goes_to_dlq_with_reason_and_the_rest_flows(pool, js, setti
     for i in range(1, 6):
         await publish(js, ProbeHappened(n=i))
     recorder = Recorder()
-    consumer = await run_consumer(durable, pool, js, recorder, max_deliver=3, backoff_s=(0.1,),
-                                  until=lambda: _dlq_grew(js, dlq_before))
+    consumer = await run_consumer(
+        durable, pool, js, recorder, max_deliver=3, backoff_s=(0.1,), until=lambda: _dlq_grew(js, dlq_before)
+    )
     assert await effects(pool) == 5  # the messages behind the poison were processed
     assert consumer.dead_lettered == 1
     letter = await js.get_msg("DLQ", dlq_before + 1)
@@ -141,8 +144,9 @@ async def test_malformed_event_is_dead_lettered_naming_the_field(pool, js):
     import orjson
 
     await js.publish(event_subject(ProbeHappened, AREA), orjson.dumps(env))
-    await run_consumer(durable, pool, js, Recorder(), max_deliver=2, backoff_s=(0.1,),
-                       until=lambda: _dlq_grew(js, dlq_before))
+    await run_consumer(
+        durable, pool, js, Recorder(), max_deliver=2, backoff_s=(0.1,), until=lambda: _dlq_grew(js, dlq_before)
+    )
     letter = await js.get_msg("DLQ", dlq_before + 1)
     assert "data.n" in letter.headers["Wushe-Dlq-Reason"]
 
@@ -175,8 +179,7 @@ async def test_consumer_continues_the_producers_trace(pool, js):
     durable = "probe-trace"
     await js.add_consumer("PROJECTS", Subscription(durable, ProbeHappened, Recorder()).consumer_config())
     trace_id = "0af7651916cd43dd8448eb211c80319c"
-    env = wrap(ProbeHappened(n=5), subject="5", area_code=AREA,
-               traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
+    env = wrap(ProbeHappened(n=5), subject="5", area_code=AREA, traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
     await publish(js, ProbeHappened(n=5), envelope=env)
     await run_consumer(durable, pool, js, Recorder(), until=lambda: _count_is(pool, 1))
     spans = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.CONSUMER]
@@ -193,8 +196,9 @@ class Emitter(Recorder):
         await super().__call__(conn, envelopes)
         events = UnitOfWork.joining(conn)
         for e in envelopes:
-            self.emitted = events.emit(ProbeHappened(n=e.data.n + 1000), subject="next", area_code=AREA,
-                                       causation_id=e.id)
+            self.emitted = events.emit(
+                ProbeHappened(n=e.data.n + 1000), subject="next", area_code=AREA, causation_id=e.id
+            )
         await events.flush()
 
 
@@ -211,8 +215,10 @@ async def test_events_a_consumer_emits_continue_the_trace_of_the_event_it_handle
         env = wrap(ProbeHappened(n=n), subject=str(n), area_code=AREA, traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
         await publish(js, ProbeHappened(n=n), envelope=env)
     await run_consumer(durable, pool, js, Emitter(), until=lambda: _count_is(pool, 2))
-    rows = await pool.fetch("SELECT payload FROM outbox WHERE convert_from(payload, 'UTF8')::jsonb->>'subject' = 'next'"
-                            " ORDER BY id DESC LIMIT 2")
+    rows = await pool.fetch(
+        "SELECT payload FROM outbox WHERE convert_from(payload, 'UTF8')::jsonb->>'subject' = 'next'"
+        " ORDER BY id DESC LIMIT 2"
+    )
     import orjson
 
     emitted = sorted(orjson.loads(r["payload"])["traceparent"] for r in rows)
@@ -275,9 +281,13 @@ async def test_dlq_replay_skips_letters_older_than_the_inbox_retention(js, setti
     from contracts.subjects import dlq_subject
 
     old = wrap(ProbeHappened(n=77), subject="77", area_code=AREA).model_copy(
-        update={"time": datetime.now(UTC) - timedelta(days=settings.retention_days + 1)})
-    ack = await js.publish(dlq_subject("probe-old"), old.model_dump_json().encode(),
-                           headers={"Wushe-Dlq-Subject": event_subject(ProbeHappened, AREA)})
+        update={"time": datetime.now(UTC) - timedelta(days=settings.retention_days + 1)}
+    )
+    ack = await js.publish(
+        dlq_subject("probe-old"),
+        old.model_dump_json().encode(),
+        headers={"Wushe-Dlq-Subject": event_subject(ProbeHappened, AREA)},
+    )
     assert await dlq.replay(settings, [ack.seq]) == 0
     assert "保留期限" in capsys.readouterr().out
     assert (await js.get_msg("DLQ", ack.seq)).data  # still there

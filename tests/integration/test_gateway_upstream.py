@@ -1,6 +1,7 @@
 """The gateway's connections to a service (services/gateway/upstream.py) over real loopback HTTP:
 a service's 500 leaves the keep-alive connection usable, and a write whose pooled connection the
 service closed under it is sent once more, on a fresh connection, with the same Idempotency-Key."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,14 @@ async def service():
     seen["clients"].clear()
     seen["keys"].clear()
     port = free_port()
-    config = uvicorn.Config(create_app("probe", title="probe", routers=[router]), host="127.0.0.1", port=port,
-                            http="httptools", log_level="critical", timeout_keep_alive=KEEP_ALIVE_S)
+    config = uvicorn.Config(
+        create_app("probe", title="probe", routers=[router]),
+        host="127.0.0.1",
+        port=port,
+        http="httptools",
+        log_level="critical",
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -74,15 +81,20 @@ class ClosingOnce:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
                 await reader.readexactly(length)
                 self.requests.append(head)
                 if len(self.requests) == 2 and not self.closed_once:
                     self.closed_once = True
                     return  # closed, unanswered
-                writer.write(b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\n"
-                             b"content-length: 2\r\n\r\n{}")
+                writer.write(b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the client closed
@@ -90,8 +102,12 @@ class ClosingOnce:
             writer.close()
 
     def keys(self) -> list[bytes]:
-        return [line.split(b":", 1)[1].strip() for head in self.requests for line in head.split(b"\r\n")
-                if line.lower().startswith(b"idempotency-key:")]
+        return [
+            line.split(b":", 1)[1].strip()
+            for head in self.requests
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"idempotency-key:")
+        ]
 
 
 async def test_a_write_on_a_connection_closed_under_it_is_sent_again_with_the_same_key():

@@ -1,6 +1,7 @@
 """Idempotency-Key on every write (kit.idempotency) against a real PostgreSQL: a retried write is
 applied once and answered as the first time; concurrent retries too; the key is bound to the
 caller, the path and the body."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,7 +33,9 @@ async def deposit(account: str, body: Deposit, request: Request) -> dict:
         balance = await uow.conn.fetchval(
             """INSERT INTO probe_accounts (id, balance) VALUES ($1, $2)
                ON CONFLICT (id) DO UPDATE SET balance = probe_accounts.balance + $2 RETURNING balance""",
-            account, body.amount)
+            account,
+            body.amount,
+        )
         if balance > 1000:
             raise conflict("too much", rule="ceiling")
     return {"account": account, "balance": balance, "deposit_id": str(uuid.uuid4())}
@@ -75,14 +78,17 @@ async def test_a_retried_write_is_applied_once_and_answered_as_the_first_time(cl
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
     assert await balance(client, account) == 100
-    fresh = await client.post(f"/accounts/{account}/deposits", json={"amount": 100}, headers=caller(token, "sw-1", "k-2"))
+    fresh = await client.post(
+        f"/accounts/{account}/deposits", json={"amount": 100}, headers=caller(token, "sw-1", "k-2")
+    )
     assert fresh.json()["balance"] == 200
 
 
 async def test_concurrent_retries_apply_once(client, token):
     account, headers = f"a-{uuid.uuid4()}", {**caller(token, "sw-1", "k-race"), "x-delay": "0.3"}
-    replies = await asyncio.gather(*(client.post(f"/accounts/{account}/deposits", json={"amount": 7}, headers=headers)
-                                     for _ in range(4)))
+    replies = await asyncio.gather(
+        *(client.post(f"/accounts/{account}/deposits", json={"amount": 7}, headers=headers) for _ in range(4))
+    )
     assert {r.status_code for r in replies} == {201}
     assert len({r.json()["deposit_id"] for r in replies}) == 1
     assert await balance(client, account) == 7
@@ -101,8 +107,9 @@ async def test_the_same_key_with_another_body_is_refused_naming_the_header(clien
     await client.post(f"/accounts/{account}/deposits", json={"amount": 5}, headers=headers)
     reply = await client.post(f"/accounts/{account}/deposits", json={"amount": 6}, headers=headers)
     assert reply.status_code == 422 and reply.json()["errors"][0]["field"] == "Idempotency-Key"
-    too_long = await client.post(f"/accounts/{account}/deposits", json={"amount": 5},
-                                 headers=caller(token, "sw-1", "k" * 201))
+    too_long = await client.post(
+        f"/accounts/{account}/deposits", json={"amount": 5}, headers=caller(token, "sw-1", "k" * 201)
+    )
     assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "Idempotency-Key"
     assert await balance(client, account) == 5
 

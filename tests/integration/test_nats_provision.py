@@ -1,6 +1,7 @@
 """Provisioning a cluster whose streams are still R1 (as a single node left them) makes them R3 and
 returns only once the new copies hold the data, so losing the node that held the only copy right
 afterwards loses nothing; provisioning again changes nothing."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """Unit of work and outbox relay against real PostgreSQL and nats-server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -119,8 +120,14 @@ async def test_relay_survives_nats_outage(pool, settings):
     await nc.close()
     broker = create_broker(private.nats_url, "test-relay")
     await broker.connect()
-    relay = OutboxRelay(pool, broker.connection.jetstream(), lambda: kit_db.connect(settings, SERVICE),
-                        sweep_interval=0.2, max_backoff=1.0, ack_timeout=1.0)
+    relay = OutboxRelay(
+        pool,
+        broker.connection.jetstream(),
+        lambda: kit_db.connect(settings, SERVICE),
+        sweep_interval=0.2,
+        max_backoff=1.0,
+        ack_timeout=1.0,
+    )
     task = asyncio.create_task(relay.run())
     try:
         await emit_probes(pool, range(5))
@@ -154,8 +161,8 @@ async def _until(fetch, expected, timeout: float = 10.0) -> None:
 async def insert_unpublishable(pool, subject: str = "nowhere.no_stream.v1") -> int:
     """A row no stream takes (what a renamed subject or a hand-made row would leave behind)."""
     return await pool.fetchval(
-        """INSERT INTO outbox (event_id, subject, payload) VALUES (gen_random_uuid(), $1, '{}') RETURNING id""",
-        subject)
+        """INSERT INTO outbox (event_id, subject, payload) VALUES (gen_random_uuid(), $1, '{}') RETURNING id""", subject
+    )
 
 
 async def test_an_unpublishable_row_is_parked_and_the_rows_behind_it_flow(pool, js, settings, capsys):
@@ -201,8 +208,9 @@ async def test_a_nats_outage_counts_no_attempt(pool, settings):
         await ensure_streams(nc.jetstream())
         stop_process(server)
         await emit_probes(pool, range(3))
-        relay = OutboxRelay(pool, nc.jetstream(), lambda: kit_db.connect(settings, SERVICE), max_attempts=1,
-                            ack_timeout=0.5)
+        relay = OutboxRelay(
+            pool, nc.jetstream(), lambda: kit_db.connect(settings, SERVICE), max_attempts=1, ack_timeout=0.5
+        )
         for _ in range(3):
             with pytest.raises(Exception) as raised:
                 await relay.publish_batch()
@@ -225,8 +233,9 @@ async def test_retention_prunes_only_what_is_older_than_the_horizon(pool):
     await pool.execute("DELETE FROM inbox WHERE consumer LIKE 'retention-%'")
     await pool.execute("DELETE FROM idempotency_keys WHERE caller LIKE 'retention-%'")
     await emit_probes(pool, range(7))
-    await pool.execute("UPDATE outbox SET sent_at = now() - interval '40 days' WHERE id IN "
-                       "(SELECT id FROM outbox ORDER BY id LIMIT 5)")
+    await pool.execute(
+        "UPDATE outbox SET sent_at = now() - interval '40 days' WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT 5)"
+    )
     await pool.execute("""INSERT INTO inbox (consumer, event_id, processed_at)
                           SELECT 'retention-' || (g % 2), gen_random_uuid(),
                                  now() - make_interval(days => CASE WHEN g <= 25 THEN 40 ELSE 1 END)

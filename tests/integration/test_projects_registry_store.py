@@ -3,6 +3,7 @@ its own transactions (record_grade, eligibility_facts, org_admins, purchase_item
 registration writes to the outbox, and the registry's refusals.
 
 Everything happens in 栾城区 (130111), which no other test of the projects database uses."""
+
 from __future__ import annotations
 
 import json
@@ -40,15 +41,28 @@ async def pool(settings: Settings):
 
 async def register(pool, area: str = COUNTY, **extra) -> str:
     code = uscc()
-    await handlers.register(pool, CLERK, api.OrganizationIn(
-        name="栾城区助老服务中心", uscc=code, legal_type="social_service_agency", category="life_service",
-        area_code=area, admin_accounts=["oa-luancheng"], **extra))
+    await handlers.register(
+        pool,
+        CLERK,
+        api.OrganizationIn(
+            name="栾城区助老服务中心",
+            uscc=code,
+            legal_type="social_service_agency",
+            category="life_service",
+            area_code=area,
+            admin_accounts=["oa-luancheng"],
+            **extra,
+        ),
+    )
     return code
 
 
 async def announcements(pool, code: str) -> list:
-    return await pool.fetch("""SELECT subject, convert_from(payload, 'UTF8') AS payload FROM outbox
-                                WHERE convert_from(payload, 'UTF8') LIKE '%' || $1 || '%' ORDER BY id""", code)
+    return await pool.fetch(
+        """SELECT subject, convert_from(payload, 'UTF8') AS payload FROM outbox
+                                WHERE convert_from(payload, 'UTF8') LIKE '%' || $1 || '%' ORDER BY id""",
+        code,
+    )
 
 
 async def test_grades_and_eligibility_facts(pool):
@@ -96,18 +110,25 @@ async def test_org_admins_and_what_registration_announces(pool):
 async def test_duplicate_uscc_is_a_conflict_naming_it(pool):
     code = await register(pool)
     with pytest.raises(Problem) as refused:
-        await handlers.register(pool, CLERK, api.OrganizationIn(
-            name="另一个", uscc=code, legal_type="foundation", category="charity", area_code=COUNTY))
+        await handlers.register(
+            pool,
+            CLERK,
+            api.OrganizationIn(name="另一个", uscc=code, legal_type="foundation", category="charity", area_code=COUNTY),
+        )
     assert refused.value.status == 409 and refused.value.errors[0]["field"] == "uscc"
 
 
 async def test_purchase_item_is_found_up_the_area_tree(pool):
     year = 2031  # this test's own year
-    county = api.PurchaseListIn(items=[{"code": "meal", "name": "老年助餐", "category": "meal_aid",
-                                        "max_budget_fen": 20_000_000},
-                                       {"code": "care", "name": "居家照料", "category": "daily_care"}])
-    town = api.PurchaseListIn(items=[{"code": "meal", "name": "镇助餐点", "category": "meal_aid",
-                                      "max_budget_fen": 5_000_000}])
+    county = api.PurchaseListIn(
+        items=[
+            {"code": "meal", "name": "老年助餐", "category": "meal_aid", "max_budget_fen": 20_000_000},
+            {"code": "care", "name": "居家照料", "category": "daily_care"},
+        ]
+    )
+    town = api.PurchaseListIn(
+        items=[{"code": "meal", "name": "镇助餐点", "category": "meal_aid", "max_budget_fen": 5_000_000}]
+    )
     await handlers.put_purchase_list(pool, CLERK, COUNTY, year, county)
     await handlers.put_purchase_list(pool, CLERK, TOWN, year, town)
     async with pool.acquire() as conn, conn.transaction():

@@ -2,6 +2,7 @@
 (needs, volunteers, party, charity) is under the new key, the old key can be retired, and everything
 reads back the same. The walk is resumable and never overwrites a concurrent update.
 This module's area: 怀安县 (130728)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,8 +36,12 @@ from services.party import handlers as party
 from services.volunteers import handlers as volunteers
 
 COUNTY, COMMUNITY = "130728", "130728100001"
-TARGETS = {"needs": needs.ENCRYPTED, "volunteers": volunteers.ENCRYPTED, "party": party.ENCRYPTED,
-           "charity": charity.ENCRYPTED}
+TARGETS = {
+    "needs": needs.ENCRYPTED,
+    "volunteers": volunteers.ENCRYPTED,
+    "party": party.ENCRYPTED,
+    "charity": charity.ENCRYPTED,
+}
 
 
 SERIALS = itertools.count(1)
@@ -76,25 +81,71 @@ async def restore(settings: Settings, pools, ring_file):
 async def create_personal_data(pools, keyring: Keyring) -> dict:
     """One record of each kind, written by the services' own handlers."""
     worker = Principal(sub="sw-keys", role=Role.SOCIAL_WORKER, area=COUNTY)
-    need = await needs.raise_need(pools["needs"], keyring, NeedsSettings().level_defaults(), worker, NeedIn.model_validate({
-        "area_code": COMMUNITY, "category": "bath_aid", "description": "助浴",
-        "resident": {"name": "周十", "phone": "13300133000", "citizen_id": citizen_id("19491231")}}))
-    minor = await volunteers.register(pools["volunteers"], keyring, worker, volunteers_api.VolunteerIn.model_validate({
-        "name": "吴小雨", "citizen_id": citizen_id("20100601"), "phone": "13900139001", "area_code": COMMUNITY,
-        "social_worker": {"level": "assistant", "certificate_no": "ZS-2024-0001"},
-        "guardian_consent": {"guardian_name": "吴大山", "guardian_phone": "13700137001",
-                             "given_at": datetime(2026, 1, 5, tzinfo=UTC).isoformat()}}))
+    need = await needs.raise_need(
+        pools["needs"],
+        keyring,
+        NeedsSettings().level_defaults(),
+        worker,
+        NeedIn.model_validate(
+            {
+                "area_code": COMMUNITY,
+                "category": "bath_aid",
+                "description": "助浴",
+                "resident": {"name": "周十", "phone": "13300133000", "citizen_id": citizen_id("19491231")},
+            }
+        ),
+    )
+    minor = await volunteers.register(
+        pools["volunteers"],
+        keyring,
+        worker,
+        volunteers_api.VolunteerIn.model_validate(
+            {
+                "name": "吴小雨",
+                "citizen_id": citizen_id("20100601"),
+                "phone": "13900139001",
+                "area_code": COMMUNITY,
+                "social_worker": {"level": "assistant", "certificate_no": "ZS-2024-0001"},
+                "guardian_consent": {
+                    "guardian_name": "吴大山",
+                    "guardian_phone": "13700137001",
+                    "given_at": datetime(2026, 1, 5, tzinfo=UTC).isoformat(),
+                },
+            }
+        ),
+    )
     secretary = Principal(sub="ps-keys", role=Role.PARTY_SECRETARY, area=COUNTY)
-    org = await party.create_organization(pools["party"], secretary, party_api.OrganizationIn(
-        name="柴沟堡镇第一社区党支部", kind="branch", area_code=COMMUNITY))
-    member = await party.register_member(pools["party"], keyring, secretary, party_api.MemberIn(
-        org_id=org, name="郑红", phone="13600136001", citizen_id=citizen_id("19800101"), area_code=COMMUNITY,
-        in_service=False))
-    fund = await charity.create_fund(pools["charity"], Principal(sub="mz-keys", role=Role.CIVIL_AFFAIRS, area=COUNTY),
-                                     charity_api.FundIn(name="怀安县社区基金", kind="community_foundation", area_code=COUNTY))
+    org = await party.create_organization(
+        pools["party"],
+        secretary,
+        party_api.OrganizationIn(name="柴沟堡镇第一社区党支部", kind="branch", area_code=COMMUNITY),
+    )
+    member = await party.register_member(
+        pools["party"],
+        keyring,
+        secretary,
+        party_api.MemberIn(
+            org_id=org,
+            name="郑红",
+            phone="13600136001",
+            citizen_id=citizen_id("19800101"),
+            area_code=COMMUNITY,
+            in_service=False,
+        ),
+    )
+    fund = await charity.create_fund(
+        pools["charity"],
+        Principal(sub="mz-keys", role=Role.CIVIL_AFFAIRS, area=COUNTY),
+        charity_api.FundIn(name="怀安县社区基金", kind="community_foundation", area_code=COUNTY),
+    )
     donation = await charity.receive_donation(
-        pools["charity"], keyring, Principal(sub="cz-keys", role=Role.CHARITY_ADMIN, area=COUNTY),
-        charity_api.DonationIn(fund_id=fund, donor=charity_api.DonorIn(kind="person", name="冯善人"), amount_fen=10_000))
+        pools["charity"],
+        keyring,
+        Principal(sub="cz-keys", role=Role.CHARITY_ADMIN, area=COUNTY),
+        charity_api.DonationIn(
+            fund_id=fund, donor=charity_api.DonorIn(kind="person", name="冯善人"), amount_fen=10_000
+        ),
+    )
     return {"need": need.id, "volunteer": minor.id, "member": member.id, "donation": donation.id}
 
 
@@ -105,7 +156,9 @@ async def plaintexts(pool, keyring: Keyring, targets: tuple[Encrypted, ...]) -> 
         for row in await pool.fetch(f"SELECT id, {target.ciphertexts()} FROM {target.table}"):
             for i, f in enumerate(target.fields):
                 if row[f"f{i}"] is not None:
-                    found[(target.table, row["id"], f.name)] = keyring.decrypt(row[f"f{i}"], f.context(row["id"], f.name))
+                    found[(target.table, row["id"], f.name)] = keyring.decrypt(
+                        row[f"f{i}"], f.context(row["id"], f.name)
+                    )
     return found
 
 
@@ -118,8 +171,13 @@ def only(ring_file: Path, kid: str) -> Keyring:
 async def stale_counts(pools, kid: str) -> dict[str, dict[str, int]]:
     """{service: {table: rows holding a ciphertext not under `kid`}}."""
     prefix = kid.encode() + b":"
-    return {s: {t.table: await pools[s].fetchval(f"SELECT count(*) FROM {t.table} WHERE {t.stale()}", prefix)
-                for t in TARGETS[s]} for s in PII_SERVICES}
+    return {
+        s: {
+            t.table: await pools[s].fetchval(f"SELECT count(*) FROM {t.table} WHERE {t.stale()}", prefix)
+            for t in TARGETS[s]
+        }
+        for s in PII_SERVICES
+    }
 
 
 async def test_after_reencrypting_every_service_the_old_key_can_be_retired(pools, ring_file, restore, settings, capsys):
@@ -132,7 +190,7 @@ async def test_after_reencrypting_every_service_the_old_key_can_be_retired(pools
     rotated_settings = settings.model_copy(update={"pii_keyring_file": ring_file})
     assert await reencrypt_command.run(rotated_settings, list(PII_SERVICES), batch=200) == 0
     printed = capsys.readouterr().out
-    summary = printed[printed.index("汇总 / summary:"):]
+    summary = printed[printed.index("汇总 / summary:") :]
     for service, tables in to_do.items():
         for table, n in tables.items():
             assert f"{service}.{table}: {n}/{n} 行 / rows" in printed  # the progress line
@@ -141,7 +199,9 @@ async def test_after_reencrypting_every_service_the_old_key_can_be_retired(pools
     assert await stale_counts(pools, new_kid) == {s: {t: 0 for t in tables} for s, tables in to_do.items()}
 
     retired = only(ring_file, new_kid)
-    after = {s: await plaintexts(pools[s], retired, TARGETS[s]) for s in PII_SERVICES}  # no old key: raises if one is left
+    after = {
+        s: await plaintexts(pools[s], retired, TARGETS[s]) for s in PII_SERVICES
+    }  # no old key: raises if one is left
     assert after == before
     shown = after["volunteers"]
     assert shown[("volunteers", made["volunteer"], "guardian_name")] == "吴大山"
@@ -154,29 +214,42 @@ async def test_after_reencrypting_every_service_the_old_key_can_be_retired(pools
 
 async def services_read_back(pools, keyring: Keyring, made: dict) -> None:
     """The services' own read paths, with only the new key."""
-    view = needs.need_view(await pools["needs"].fetchrow("SELECT * FROM needs WHERE id = $1", made["need"]),
-                           keyring, {}, masked=False)
+    view = needs.need_view(
+        await pools["needs"].fetchrow("SELECT * FROM needs WHERE id = $1", made["need"]), keyring, {}, masked=False
+    )
     assert (view.resident.name, view.resident.phone) == ("周十", "13300133000")
     worker = Principal(sub="sw-keys", role=Role.SOCIAL_WORKER, area=COUNTY)
-    volunteer = await volunteers.read_volunteer(pools["volunteers"], keyring, worker, made["volunteer"],
-                                                purpose="核对密钥轮换 / key rotation check")
-    assert (volunteer.name, volunteer.phone, volunteer.citizen_id[:14]) == ("吴小雨", "13900139001", f"{COUNTY}20100601")
-    member = party.member_view(keyring, await pools["party"].fetchrow("SELECT * FROM members WHERE id = $1",
-                                                                       made["member"]), unmasked=True)
+    volunteer = await volunteers.read_volunteer(
+        pools["volunteers"], keyring, worker, made["volunteer"], purpose="核对密钥轮换 / key rotation check"
+    )
+    assert (volunteer.name, volunteer.phone, volunteer.citizen_id[:14]) == (
+        "吴小雨",
+        "13900139001",
+        f"{COUNTY}20100601",
+    )
+    member = party.member_view(
+        keyring, await pools["party"].fetchrow("SELECT * FROM members WHERE id = $1", made["member"]), unmasked=True
+    )
     assert (member.name, member.phone) == ("郑红", "13600136001")
 
 
 async def test_every_ciphertext_column_is_declared(pools):
     """A bytea `*_enc` column a service adds without declaring it would stay under the old key."""
     for service, pool in pools.items():
-        columns = {(r["table_name"], r["column_name"]) for r in await pool.fetch(
-            """SELECT table_name, column_name FROM information_schema.columns
-               WHERE table_schema = 'public' AND data_type = 'bytea' AND column_name LIKE '%\\_enc'""")}
+        columns = {
+            (r["table_name"], r["column_name"])
+            for r in await pool.fetch(
+                """SELECT table_name, column_name FROM information_schema.columns
+               WHERE table_schema = 'public' AND data_type = 'bytea' AND column_name LIKE '%\\_enc'"""
+            )
+        }
         declared = {(t.table, f.column) for t in TARGETS[service] for f in t.fields if f.json_key is None}
         assert columns and columns <= declared, f"{service}: {sorted(columns - declared)} not in ENCRYPTED"
 
 
-async def test_retiring_the_old_key_too_early_is_refused_and_changes_nothing(pools, ring_file, restore, settings, capsys):
+async def test_retiring_the_old_key_too_early_is_refused_and_changes_nothing(
+    pools, ring_file, restore, settings, capsys
+):
     old = load_keyring(ring_file)
     await create_personal_data(pools, old)
     before = {s: await plaintexts(pools[s], old, TARGETS[s]) for s in PII_SERVICES}
@@ -196,15 +269,22 @@ async def test_retiring_the_old_key_too_early_is_refused_and_changes_nothing(poo
 
 def wushe(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "WUSHE_HOME": str(home), "WUSHE_PG_PORT": "1"}  # nothing listens there
-    return subprocess.run([sys.executable, "-m", "deploy.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "deploy.cli", *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_the_command_says_clearly_when_postgres_is_away_or_a_service_is_unknown(tmp_path):
     (tmp_path / "keys").mkdir()
-    (tmp_path / "keys" / "pii-keyring.json").write_text(json.dumps(
-        {"active": "k1", "keys": {"k1": base64.b64encode(os.urandom(32)).decode()},
-         "pseudonym_key": base64.b64encode(os.urandom(32)).decode()}))
+    (tmp_path / "keys" / "pii-keyring.json").write_text(
+        json.dumps(
+            {
+                "active": "k1",
+                "keys": {"k1": base64.b64encode(os.urandom(32)).decode()},
+                "pseudonym_key": base64.b64encode(os.urandom(32)).decode(),
+            }
+        )
+    )
     away = wushe(tmp_path, "reencrypt", "party")
     assert away.returncode == 2
     assert "无法连接 party 的数据库" in away.stderr and "cannot reach the party database" in away.stderr
@@ -242,8 +322,11 @@ async def test_a_row_updated_while_the_walk_runs_keeps_its_new_value(pools, ring
         await conn.execute("SELECT 1 FROM members WHERE id = $1 FOR UPDATE", changed)
         walking = asyncio.create_task(reencrypt(pool, rotated, party.ENCRYPTED, batch=1))
         await eventually(lambda: _only_locked_left(pool, rotated), "the walk past the locked row", 30)
-        await conn.execute("UPDATE members SET phone_enc = $2 WHERE id = $1", changed,
-                           rotated.encrypt("13600136999", party.member_context(changed, "phone")))
+        await conn.execute(
+            "UPDATE members SET phone_enc = $2 WHERE id = $1",
+            changed,
+            rotated.encrypt("13600136999", party.member_context(changed, "phone")),
+        )
     outcome = await walking
     assert outcome[0].remaining == 0
     phones = await plaintexts(pool, only(ring_file, new_kid), party.ENCRYPTED)
@@ -252,5 +335,7 @@ async def test_a_row_updated_while_the_walk_runs_keeps_its_new_value(pools, ring
 
 
 async def _only_locked_left(pool, rotated: Keyring) -> bool:
-    stale = await pool.fetchval(f"SELECT count(*) FROM members WHERE {party.ENCRYPTED[0].stale()}", rotated.active.encode() + b":")
+    stale = await pool.fetchval(
+        f"SELECT count(*) FROM members WHERE {party.ENCRYPTED[0].stale()}", rotated.active.encode() + b":"
+    )
     return stale == 1

@@ -1,6 +1,7 @@
 """The love supermarket (爱心超市) against the real PostgreSQL and NATS: credits exchanged become
 points once, however often the event arrives; redemptions move points and stock together or not
 at all; the charity ledger's hash chain still verifies."""
+
 from __future__ import annotations
 
 import asyncio
@@ -58,29 +59,45 @@ def holder(kind: str, holder_ref: str) -> Principal:
 
 
 async def shelve(pool, area: str, quantity: int = 10, price: int = 30, item: str = "大米") -> models.GoodsReceiptView:
-    body = models.GoodsReceiptIn(area_code=area, item=item, unit="袋", quantity=quantity, estimated_value_fen=5000,
-                                  price_points=price, donor=models.DonorIn(kind="anonymous"))
+    body = models.GoodsReceiptIn(
+        area_code=area,
+        item=item,
+        unit="袋",
+        quantity=quantity,
+        estimated_value_fen=5000,
+        price_points=price,
+        donor=models.DonorIn(kind="anonymous"),
+    )
     return await service.receive_goods(pool, WORKER, body)
 
 
 async def register(pool, kind: str, holder_ref: str, area: str = "130102001001") -> None:
     """The holder becomes known as the charity service learns people: from their registration event."""
     at = datetime.now(UTC)
-    event = (VolunteerRegistered(volunteer_ref=holder_ref, area_code=area, registered_at=at) if kind == "volunteer"
-             else ResidentRegistered(resident_ref=holder_ref, area_code=area, registered_at=at))
+    event = (
+        VolunteerRegistered(volunteer_ref=holder_ref, area_code=area, registered_at=at)
+        if kind == "volunteer"
+        else ResidentRegistered(resident_ref=holder_ref, area_code=area, registered_at=at)
+    )
     async with pool.acquire() as conn:
         await service.on_holder_seen(conn, [wrap(event, subject=holder_ref, area_code=area)])
 
 
 async def grant(pool, area: str, holder_ref: str, points: int, kind: str = "volunteer") -> models.PointsGrantView:
     await register(pool, kind, holder_ref, area)
-    body = models.PointsGrantIn(area_code=area, holder_kind=kind, holder_ref=holder_ref, points=points,
-                                 reason="社区清洁活动 / community clean-up")
+    body = models.PointsGrantIn(
+        area_code=area,
+        holder_kind=kind,
+        holder_ref=holder_ref,
+        points=points,
+        reason="社区清洁活动 / community clean-up",
+    )
     return await service.grant_points(pool, WORKER, body)
 
 
-async def redeem(pool, who: Principal, holder_ref: str, item_id, quantity: int,
-                 kind: str = "volunteer") -> models.RedemptionView:
+async def redeem(
+    pool, who: Principal, holder_ref: str, item_id, quantity: int, kind: str = "volunteer"
+) -> models.RedemptionView:
     body = models.RedemptionIn(holder_kind=kind, holder_ref=holder_ref, item_id=item_id, quantity=quantity)
     return await service.redeem(pool, who, body)
 
@@ -102,7 +119,10 @@ async def outbox(pool, event: str, field: str, value) -> list[dict]:
     return await pool.fetch(
         """SELECT convert_from(payload, 'UTF8')::jsonb AS envelope FROM outbox
             WHERE subject LIKE $1 AND convert_from(payload, 'UTF8')::jsonb -> 'data' ->> $2 = $3""",
-        f"evt.charity.{event}.v1.%", field, str(value))
+        f"evt.charity.{event}.v1.%",
+        field,
+        str(value),
+    )
 
 
 def refused(excinfo, status: int, rule: str | None = None) -> None:
@@ -114,6 +134,7 @@ def refused(excinfo, status: int, rule: str | None = None) -> None:
 
 # --- 积分互兑: CreditsExchanged → points, once ------------------------------------------------
 
+
 async def _drained(js, durable: str) -> bool:
     try:
         info = await js.consumer_info("VOLUNTEERS", durable)
@@ -124,8 +145,9 @@ async def _drained(js, durable: str) -> bool:
 
 async def test_credits_exchanged_twice_grants_points_once(pool, js):
     area, volunteer_ref = community(1), ref()
-    event = CreditsExchanged(exchange_id=new_id(), volunteer_ref=volunteer_ref, area_code=area, credits=255,
-                             exchanged_at=datetime.now(UTC))
+    event = CreditsExchanged(
+        exchange_id=new_id(), volunteer_ref=volunteer_ref, area_code=area, credits=255, exchanged_at=datetime.now(UTC)
+    )
     envelope = wrap(event, subject=str(event.exchange_id), area_code=area)
     data = envelope.model_dump_json().encode()
     await js.publish(event_subject(CreditsExchanged, area), data, headers={"Nats-Msg-Id": str(envelope.id)})
@@ -152,8 +174,11 @@ async def test_credits_exchanged_twice_grants_points_once(pool, js):
 
     assert consumer.dead_lettered == 0
     assert await service.store.holder_known(pool, "volunteer", volunteer_ref)  # the exchange proves them real
-    seen = await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
-                               sub.durable, [envelope.id, again.id])
+    seen = await pool.fetchval(
+        "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+        sub.durable,
+        [envelope.id, again.id],
+    )
     assert seen == 2  # both envelopes were applied: the exchange id, not the inbox, kept the second out
     assert await points_of(pool, "volunteer", volunteer_ref) == 26  # 2.55 credits × 10 = 25.5 → 26
     assert await ledger_store.balance(pool, service.pool_account(area)) == -26
@@ -167,11 +192,17 @@ async def test_credits_exchanged_twice_grants_points_once(pool, js):
 
 # --- known holders: points go only to real volunteers and residents ------------------------------
 
+
 async def test_points_go_only_to_a_volunteer_or_resident_the_platform_knows(pool):
     area, nobody, volunteer_ref, resident_ref = community(10), ref(), ref(), ref()
     with pytest.raises(Problem) as excinfo:  # a ref nobody registered
-        await service.grant_points(pool, WORKER, models.PointsGrantIn(
-            area_code=area, holder_kind="volunteer", holder_ref=nobody, points=10, reason="社区清洁活动"))
+        await service.grant_points(
+            pool,
+            WORKER,
+            models.PointsGrantIn(
+                area_code=area, holder_kind="volunteer", holder_ref=nobody, points=10, reason="社区清洁活动"
+            ),
+        )
     assert excinfo.value.status == 422 and excinfo.value.errors[0]["field"] == "holder_ref"
     assert await pool.fetchval("SELECT count(*) FROM supermarket_grants WHERE holder_ref = $1", nobody) == 0
     assert await points_of(pool, "volunteer", nobody) == 0
@@ -179,25 +210,48 @@ async def test_points_go_only_to_a_volunteer_or_resident_the_platform_knows(pool
     await register(pool, "volunteer", volunteer_ref, area)
     await register(pool, "volunteer", volunteer_ref, area)  # seen twice: still one holder
     with pytest.raises(Problem) as excinfo:  # a volunteer's ref is not a resident's
-        await service.grant_points(pool, WORKER, models.PointsGrantIn(
-            area_code=area, holder_kind="resident", holder_ref=volunteer_ref, points=10, reason="社区清洁活动"))
+        await service.grant_points(
+            pool,
+            WORKER,
+            models.PointsGrantIn(
+                area_code=area, holder_kind="resident", holder_ref=volunteer_ref, points=10, reason="社区清洁活动"
+            ),
+        )
     assert excinfo.value.errors[0]["field"] == "holder_ref"
-    granted = await service.grant_points(pool, WORKER, models.PointsGrantIn(
-        area_code=area, holder_kind="volunteer", holder_ref=volunteer_ref, points=10, reason="社区清洁活动"))
+    granted = await service.grant_points(
+        pool,
+        WORKER,
+        models.PointsGrantIn(
+            area_code=area, holder_kind="volunteer", holder_ref=volunteer_ref, points=10, reason="社区清洁活动"
+        ),
+    )
     assert granted.balance == 10
 
     # a resident who raised a need is a resident under the same ref (registered before ResidentRegistered existed)
-    raised = NeedRaised(need_id=new_id(), area_code=area, category="daily_care", urgency="routine",
-                        channel="social_worker_visit", resident_ref=resident_ref, raised_by="sw-1",
-                        raised_at=datetime.now(UTC))
+    raised = NeedRaised(
+        need_id=new_id(),
+        area_code=area,
+        category="daily_care",
+        urgency="routine",
+        channel="social_worker_visit",
+        resident_ref=resident_ref,
+        raised_by="sw-1",
+        raised_at=datetime.now(UTC),
+    )
     async with pool.acquire() as conn:
         await service.on_holder_seen(conn, [wrap(raised, subject=str(raised.need_id), area_code=area)])
-    granted = await service.grant_points(pool, WORKER, models.PointsGrantIn(
-        area_code=area, holder_kind="resident", holder_ref=resident_ref, points=7, reason="社区清洁活动"))
+    granted = await service.grant_points(
+        pool,
+        WORKER,
+        models.PointsGrantIn(
+            area_code=area, holder_kind="resident", holder_ref=resident_ref, points=7, reason="社区清洁活动"
+        ),
+    )
     assert granted.balance == 7 and await points_of(pool, "resident", resident_ref) == 7
 
 
 # --- redemption -------------------------------------------------------------------------------
+
 
 async def test_redemption_without_points_is_refused(pool):
     area, volunteer_ref = community(2), ref()
@@ -238,8 +292,10 @@ async def test_redemption_moves_points_to_the_pool_and_takes_stock(pool):
     assert await points_of(pool, "volunteer", volunteer_ref) == 10
     assert await quantity_of(pool, item.item_id) == 7
     assert await ledger_store.balance(pool, service.pool_account(area)) == pool_before + 90  # less negative
-    moves = await pool.fetch("SELECT direction, quantity, reason FROM supermarket_stock_movements WHERE item_id = $1 "
-                             "ORDER BY seq", item.item_id)
+    moves = await pool.fetch(
+        "SELECT direction, quantity, reason FROM supermarket_stock_movements WHERE item_id = $1 ORDER BY seq",
+        item.item_id,
+    )
     assert [tuple(m) for m in moves] == [("in", 10, "donation"), ("out", 3, "redemption")]
     [redeemed] = await outbox(pool, "points_redeemed", "redemption_id", done.redemption_id)
     assert redeemed["envelope"]["data"]["points"] == 90 and redeemed["envelope"]["area_code"] == area
@@ -285,6 +341,7 @@ async def test_records_are_append_only(pool):
 
 # --- publication ------------------------------------------------------------------------------
 
+
 async def test_monthly_publication_masks_refs_and_totals(pool):
     area, alice, bob = community(8), "abcd" + ref(), "abcd" + ref()  # same first four characters
     item = await shelve(pool, area, quantity=10, price=20)
@@ -296,14 +353,20 @@ async def test_monthly_publication_masks_refs_and_totals(pool):
     view = await service.publication_of(pool, area, month)
     assert {h.holder for h in view.holders} == {"abcd…"}
     assert sorted((h.granted, h.redeemed) for h in view.holders) == [(25, 0), (60, 40)]  # two people, two lines
-    assert view.totals.model_dump() == {"points_granted": 85, "points_redeemed": 40, "goods_received_value_fen": 5000,
-                                        "receipts": 1, "redemptions": 1}
+    assert view.totals.model_dump() == {
+        "points_granted": 85,
+        "points_redeemed": 40,
+        "goods_received_value_fen": 5000,
+        "receipts": 1,
+        "redemptions": 1,
+    }
     assert [(g.item, g.quantity, g.points) for g in view.goods_given_out] == [("大米", 2, 40)]
     assert alice not in view.model_dump_json() and bob not in view.model_dump_json()
     assert (await service.publication_of(pool, area, "2000-01")).holders == []
 
 
 # --- HTTP -------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def client(pool):
@@ -319,13 +382,21 @@ async def test_http_routes(client, pool, token):
     admin = {"Authorization": f"Bearer {token('charity_admin', '130102', 'ca-1')}"}
     me = {"Authorization": f"Bearer {token('volunteer', area, volunteer_ref)}"}
 
-    goods = {"area_code": area, "item": "食用油", "unit": "桶", "quantity": 4, "estimated_value_fen": 24000,
-             "price_points": 50, "donor": {"kind": "enterprise", "uscc": USCC, "name": "某某粮油公司"}}
+    goods = {
+        "area_code": area,
+        "item": "食用油",
+        "unit": "桶",
+        "quantity": 4,
+        "estimated_value_fen": 24000,
+        "price_points": 50,
+        "donor": {"kind": "enterprise", "uscc": USCC, "name": "某某粮油公司"},
+    }
     r = await client.post("/supermarket/goods", json=goods, headers=admin)
     assert r.status_code == 201, r.text
     item_id = r.json()["item_id"]
-    r = await client.post("/supermarket/goods", json={**goods, "donor": {"kind": "enterprise", "name": "x"}},
-                          headers=admin)
+    r = await client.post(
+        "/supermarket/goods", json={**goods, "donor": {"kind": "enterprise", "name": "x"}}, headers=admin
+    )
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["errors"][0]["field"] == "donor"
     r = await client.post("/supermarket/goods", json=goods, headers=me)
@@ -334,8 +405,13 @@ async def test_http_routes(client, pool, token):
     r = await client.get("/supermarket/stock", params={"area": area}, headers=me)
     assert r.status_code == 200 and r.json()["items"][0]["quantity"] == 4
 
-    grant_body = {"area_code": area, "holder_kind": "volunteer", "holder_ref": volunteer_ref, "points": 120,
-                  "reason": "助老活动 / elderly care"}
+    grant_body = {
+        "area_code": area,
+        "holder_kind": "volunteer",
+        "holder_ref": volunteer_ref,
+        "points": 120,
+        "reason": "助老活动 / elderly care",
+    }
     r = await client.post("/supermarket/points-grants", json=grant_body, headers=admin)
     assert r.status_code == 403  # activities are granted by social workers
     r = await client.post("/supermarket/points-grants", json=grant_body, headers=worker)
@@ -344,12 +420,18 @@ async def test_http_routes(client, pool, token):
     r = await client.post("/supermarket/points-grants", json=grant_body, headers=worker)
     assert r.status_code == 201 and r.json()["balance"] == 120
 
-    r = await client.post("/supermarket/redemptions", json={"holder_kind": "volunteer", "holder_ref": volunteer_ref,
-                                                             "item_id": item_id, "quantity": 3}, headers=me)
+    r = await client.post(
+        "/supermarket/redemptions",
+        json={"holder_kind": "volunteer", "holder_ref": volunteer_ref, "item_id": item_id, "quantity": 3},
+        headers=me,
+    )
     assert r.status_code == 409 and r.json()["rule"] == "insufficient_points"
     assert r.json()["errors"][0]["field"] == "holder_ref"
-    r = await client.post("/supermarket/redemptions", json={"holder_kind": "volunteer", "holder_ref": volunteer_ref,
-                                                             "item_id": item_id, "quantity": 2}, headers=me)
+    r = await client.post(
+        "/supermarket/redemptions",
+        json={"holder_kind": "volunteer", "holder_ref": volunteer_ref, "item_id": item_id, "quantity": 2},
+        headers=me,
+    )
     assert r.status_code == 201 and (r.json()["balance"], r.json()["stock_quantity"]) == (20, 2)
 
     r = await client.get(f"/supermarket/points/volunteer/{volunteer_ref}", headers=me)
@@ -374,8 +456,9 @@ async def test_stock_and_publication_are_public_and_scoped_when_signed_in(client
     item = await shelve(pool, area, quantity=3, price=12)
     month = datetime.now(service.CHINA).strftime("%Y-%m")
     public = await client.get("/public/supermarket/stock", params={"area": area})  # no token: public disclosure
-    assert public.status_code == 200 and [(i["item_id"], i["quantity"], i["price_points"])
-                                          for i in public.json()["items"]] == [(str(item.item_id), 3, 12)]
+    assert public.status_code == 200 and [
+        (i["item_id"], i["quantity"], i["price_points"]) for i in public.json()["items"]
+    ] == [(str(item.item_id), 3, 12)]
     notice = await client.get("/public/supermarket/publications", params={"area": area, "month": month})
     assert notice.status_code == 200 and notice.json()["totals"]["receipts"] == 1
     bad = await client.get("/public/supermarket/publications", params={"area": area, "month": "2026-13"})
@@ -384,18 +467,29 @@ async def test_stock_and_publication_are_public_and_scoped_when_signed_in(client
     def signed(role: str, where: str) -> dict:
         return {"Authorization": f"Bearer {token(role, where, f'{role}-scope')}"}
 
-    for role, where in (("social_worker", "130102"), ("grid_worker", area), ("charity_admin", "130102"),
-                        ("civil_affairs", "130100"), ("auditor", "130102"), ("party_secretary", area), ("volunteer", area),
-                        ("resident", area)):
-        for path, params in (("/supermarket/stock", {"area": area}),
-                             ("/supermarket/publications", {"area": area, "month": month})):
+    for role, where in (
+        ("social_worker", "130102"),
+        ("grid_worker", area),
+        ("charity_admin", "130102"),
+        ("civil_affairs", "130100"),
+        ("auditor", "130102"),
+        ("party_secretary", area),
+        ("volunteer", area),
+        ("resident", area),
+    ):
+        for path, params in (
+            ("/supermarket/stock", {"area": area}),
+            ("/supermarket/publications", {"area": area, "month": month}),
+        ):
             r = await client.get(path, params=params, headers=signed(role, where))
             assert r.status_code == 200, (role, path, r.text)
     for role, where in (("partner", "130102"), ("org_admin", "130102")):
         r = await client.get("/supermarket/stock", params={"area": area}, headers=signed(role, where))
         assert r.status_code == 403, (role, r.text)  # they read the public routes
     for role, where in (("social_worker", "130104"), ("volunteer", community(12)), ("resident", other)):
-        for path, params in (("/supermarket/stock", {"area": area}),
-                             ("/supermarket/publications", {"area": area, "month": month})):
+        for path, params in (
+            ("/supermarket/stock", {"area": area}),
+            ("/supermarket/publications", {"area": area, "month": month}),
+        ):
             r = await client.get(path, params=params, headers=signed(role, where))
             assert r.status_code == 403 and r.json()["errors"][0]["field"] == "area_code", (role, path, r.text)

@@ -1,5 +1,6 @@
 """The time bank against the real PostgreSQL: idempotent crediting, the database's own double-entry
 check, the floor, the family limit, inter-bank redemption and clearing, the exchange event."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,14 +38,21 @@ async def volunteer(pool, bank: str = HOME) -> tuple:
     await pool.execute(
         """INSERT INTO volunteers (id, volunteer_ref, area_code, name_enc, citizen_id_enc, phone_enc, birth_date,
                                    registered_by, registered_at)
-           VALUES ($1, $2, $3, $4, $4, $4, $5, 'test', now())""", vid, ref, bank, b"\x00ciphertext", date(1980, 1, 1))
+           VALUES ($1, $2, $3, $4, $4, $4, $5, 'test', now())""",
+        vid,
+        ref,
+        bank,
+        b"\x00ciphertext",
+        date(1980, 1, 1),
+    )
     return vid, ref
 
 
 async def credit(pool, vid, minutes: int, log_id=None, bank: str = HOME):
     async with pool.acquire() as conn, conn.transaction():
-        return await service.credit_verified_hours(conn, volunteer_id=vid, bank_area=bank, minutes=minutes,
-                                                   log_id=log_id or new_id(), rate=1.0)
+        return await service.credit_verified_hours(
+            conn, volunteer_id=vid, bank_area=bank, minutes=minutes, log_id=log_id or new_id(), rate=1.0
+        )
 
 
 async def balance(pool, vid) -> int:
@@ -57,6 +65,7 @@ def refused(excinfo, status: int, rule: str) -> None:
 
 
 # --- crediting ------------------------------------------------------------------------------
+
 
 async def test_the_same_hour_log_is_credited_once(pool):
     vid, _ = await volunteer(pool)
@@ -74,8 +83,9 @@ async def test_crediting_needs_the_callers_transaction(pool):
     vid, _ = await volunteer(pool)
     async with pool.acquire() as conn:
         with pytest.raises(RuntimeError):
-            await service.credit_verified_hours(conn, volunteer_id=vid, bank_area=HOME, minutes=60, log_id=new_id(),
-                                                rate=1.0)
+            await service.credit_verified_hours(
+                conn, volunteer_id=vid, bank_area=HOME, minutes=60, log_id=new_id(), rate=1.0
+            )
 
 
 async def test_hours_served_at_another_bank_reach_the_home_account(pool):
@@ -90,22 +100,36 @@ async def test_hours_served_at_another_bank_reach_the_home_account(pool):
 
 # --- the database's own checks --------------------------------------------------------------
 
+
 async def raw_transaction(conn, postings: list[tuple[int, int]]) -> None:
     txn_id = new_id()
     async with conn.transaction():
-        await conn.execute("""INSERT INTO timebank_transactions (id, kind, reference, created_at, created_by)
-                              VALUES ($1, 'earn', $2, now(), 'test')""", txn_id, str(txn_id))
+        await conn.execute(
+            """INSERT INTO timebank_transactions (id, kind, reference, created_at, created_by)
+                              VALUES ($1, 'earn', $2, now(), 'test')""",
+            txn_id,
+            str(txn_id),
+        )
         for account, units in postings:
-            await conn.execute("INSERT INTO timebank_postings (transaction_id, account_id, units) VALUES ($1, $2, $3)",
-                               txn_id, account, units)
+            await conn.execute(
+                "INSERT INTO timebank_postings (transaction_id, account_id, units) VALUES ($1, $2, $3)",
+                txn_id,
+                account,
+                units,
+            )
 
 
 async def account_ids(pool, vid) -> tuple[int, int, int]:
     """(the volunteer's account, HOME's issuance, OTHER's issuance)"""
     await credit(pool, vid, 60)
     await credit(pool, vid, 60, bank=OTHER)
-    rows = await pool.fetch("SELECT id, kind, bank FROM timebank_accounts WHERE volunteer_id = $1 "
-                            "OR (kind = 'issuance' AND bank IN ($2, $3))", vid, HOME, OTHER)
+    rows = await pool.fetch(
+        "SELECT id, kind, bank FROM timebank_accounts WHERE volunteer_id = $1 "
+        "OR (kind = 'issuance' AND bank IN ($2, $3))",
+        vid,
+        HOME,
+        OTHER,
+    )
     by = {(r["kind"], r["bank"]): r["id"] for r in rows}
     return by[("volunteer", HOME)], by[("issuance", HOME)], by[("issuance", OTHER)]
 
@@ -114,8 +138,12 @@ async def account_ids(pool, vid) -> tuple[int, int, int]:
 async def test_the_database_refuses_an_unbalanced_transaction(pool, shape):
     vid, _ = await volunteer(pool)
     mine, home_issuance, other_issuance = await account_ids(pool, vid)
-    postings = {"one_posting": [(mine, 5)], "not_zero": [(mine, 5), (home_issuance, -4)],
-                "zero_in_total_but_not_per_bank": [(mine, 5), (other_issuance, -5)], "no_postings": []}[shape]
+    postings = {
+        "one_posting": [(mine, 5)],
+        "not_zero": [(mine, 5), (home_issuance, -4)],
+        "zero_in_total_but_not_per_bank": [(mine, 5), (other_issuance, -5)],
+        "no_postings": [],
+    }[shape]
     before = await balance(pool, vid)
     async with pool.acquire() as conn:
         with pytest.raises(asyncpg.CheckViolationError, match="timebank|交易"):
@@ -127,13 +155,16 @@ async def test_the_database_refuses_an_unbalanced_transaction(pool, shape):
 async def test_postings_are_append_only(pool):
     vid, _ = await volunteer(pool)
     mine, _, _ = await account_ids(pool, vid)
-    for statement in ("UPDATE timebank_postings SET units = units + 1 WHERE account_id = $1",
-                      "DELETE FROM timebank_postings WHERE account_id = $1"):
+    for statement in (
+        "UPDATE timebank_postings SET units = units + 1 WHERE account_id = $1",
+        "DELETE FROM timebank_postings WHERE account_id = $1",
+    ):
         with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
             await pool.execute(statement, mine)
 
 
 # --- rules ------------------------------------------------------------------------------------
+
 
 async def test_a_debit_below_the_floor_is_refused(pool):
     vid, _ = await volunteer(pool)
@@ -159,8 +190,9 @@ async def test_transfers_go_to_registered_family_within_the_yearly_limit(pool):
     refused(excinfo, 409, "family_link")
 
     me = Principal(sub=giver_ref, role=Role.VOLUNTEER, area=HOME)
-    await service.declare_family_link(pool, me, FamilyLinkIn(volunteer_id=giver, relative_id=mother,
-                                                              relation=Relation.PARENT))
+    await service.declare_family_link(
+        pool, me, FamilyLinkIn(volunteer_id=giver, relative_id=mother, relation=Relation.PARENT)
+    )
     first = await service.transfer(pool, me, giver, mother, 200, reference="k1", settings=POLICY)
     again = await service.transfer(pool, me, giver, mother, 200, reference="k1", settings=POLICY)
     assert again.replayed and again.id == first.id  # a retried request posts nothing
@@ -208,7 +240,8 @@ async def test_an_exchange_writes_credits_exchanged_to_the_outbox(pool):
     replay = await service.exchange(pool, WORKER, vid, 150, reference="ex-1", settings=POLICY)
     assert replay.replayed and replay.id == posted.id
     rows = await pool.fetch(
-        "SELECT subject, payload FROM outbox WHERE subject LIKE 'evt.volunteers.credits_exchanged.%'")
+        "SELECT subject, payload FROM outbox WHERE subject LIKE 'evt.volunteers.credits_exchanged.%'"
+    )
     events = [Envelope[CreditsExchanged].model_validate_json(r["payload"]) for r in rows]
     mine = [e for e in events if e.data.exchange_id == posted.id]
     assert len(mine) == 1  # the replay emitted nothing
@@ -234,16 +267,24 @@ async def test_concurrent_requests_keep_the_rules(pool):
 
     # transfers in opposite directions between two accounts, all at once: no deadlock
     from contracts.api.timebank import FamilyLinkIn, Relation
+
     await credit(pool, other, 60, bank=OTHER)
     for giver, relative in ((vid, other), (other, vid)):
-        await service.declare_family_link(pool, WORKER, FamilyLinkIn(volunteer_id=giver, relative_id=relative,
-                                                                     relation=Relation.SIBLING))
-    await asyncio.gather(*(service.transfer(pool, WORKER, g, r, 10, settings=POLICY)
-                           for _ in range(3) for g, r in ((vid, other), (other, vid))))
+        await service.declare_family_link(
+            pool, WORKER, FamilyLinkIn(volunteer_id=giver, relative_id=relative, relation=Relation.SIBLING)
+        )
+    await asyncio.gather(
+        *(
+            service.transfer(pool, WORKER, g, r, 10, settings=POLICY)
+            for _ in range(3)
+            for g, r in ((vid, other), (other, vid))
+        )
+    )
     assert (await balance(pool, vid), await balance(pool, other)) == (40, 100)
 
 
 # --- reads and the HTTP routes -----------------------------------------------------------------
+
 
 async def test_statement_runs_its_balance_and_readers_are_scoped(pool):
     vid, ref = await volunteer(pool)
@@ -253,8 +294,10 @@ async def test_statement_runs_its_balance_and_readers_are_scoped(pool):
     view = await service.account_view(pool, me, vid)
     assert (view.balance_units, view.balance_credits) == (60, "0.60")
     assert [(e.kind, e.units, e.balance_units) for e in view.statement] == [("exchange", -40, 60), ("earn", 100, 100)]
-    for stranger in (Principal(sub="someone-else", role=Role.VOLUNTEER, area=HOME),
-                     Principal(sub="sw-2", role=Role.SOCIAL_WORKER, area="130104")):
+    for stranger in (
+        Principal(sub="someone-else", role=Role.VOLUNTEER, area=HOME),
+        Principal(sub="sw-2", role=Role.SOCIAL_WORKER, area="130104"),
+    ):
         with pytest.raises(Problem) as excinfo:
             await service.account_view(pool, stranger, vid)
         assert excinfo.value.status == 404

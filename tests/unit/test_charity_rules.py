@@ -1,5 +1,6 @@
 """The charity service's pure rules: the 2 % cap on service purchases from the social-assistance
 fund, restricted-money-first funding splits, balanced entries and the ledger's hash chain."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,6 +21,7 @@ OTHER_KINDS = [k.value for k in FundKind if k is not FundKind.SOCIAL_ASSISTANCE]
 
 # --- the 2 % rule ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", OTHER_KINDS)
 def test_only_the_social_assistance_fund_is_capped(kind):
     assert two_percent_rule(kind, "service_purchase", None, 0, 10**12) is None
@@ -32,8 +34,9 @@ def test_only_service_purchases_count():
 
 
 def test_the_enum_member_and_its_code_are_the_same_kind():
-    assert two_percent_rule(FundKind.SOCIAL_ASSISTANCE, "service_purchase", 100, 0, 3) == \
-        two_percent_rule(SA, "service_purchase", 100, 0, 3)
+    assert two_percent_rule(FundKind.SOCIAL_ASSISTANCE, "service_purchase", 100, 0, 3) == two_percent_rule(
+        SA, "service_purchase", 100, 0, 3
+    )
 
 
 def test_no_budget_is_refused():
@@ -74,13 +77,18 @@ E1, E2, E3 = UUID(int=1), UUID(int=2), UUID(int=3)
 
 
 def test_restricted_money_is_taken_first_in_order():
-    assert split_funding(400, [(E1, 300), (E2, 200)], 1_000) == [(domain.restricted_account(E1), 300),
-                                                                  (domain.restricted_account(E2), 100)]
+    assert split_funding(400, [(E1, 300), (E2, 200)], 1_000) == [
+        (domain.restricted_account(E1), 300),
+        (domain.restricted_account(E2), 100),
+    ]
 
 
 def test_then_the_funds_free_money():
     assert split_funding(700, [(E1, 300), (E2, 200)], 1_000) == [
-        (domain.restricted_account(E1), 300), (domain.restricted_account(E2), 200), ("fund", 200)]
+        (domain.restricted_account(E1), 300),
+        (domain.restricted_account(E2), 200),
+        ("fund", 200),
+    ]
     assert split_funding(50, [], 50) == [("fund", 50)]
 
 
@@ -94,8 +102,7 @@ def test_empty_earmarks_are_skipped():
     assert split_funding(100, [(E1, 0), (E2, 100), (E3, 50)], 0) == [(domain.restricted_account(E2), 100)]
 
 
-@given(amount=st.integers(1, 10_000), free=st.integers(0, 10_000),
-       held=st.lists(st.integers(0, 3_000), max_size=5))
+@given(amount=st.integers(1, 10_000), free=st.integers(0, 10_000), held=st.lists(st.integers(0, 3_000), max_size=5))
 def test_a_split_never_takes_more_than_each_source_holds(amount, free, held):
     restricted = [(UUID(int=i + 1), h) for i, h in enumerate(held)]
     split = split_funding(amount, restricted, free)
@@ -113,26 +120,30 @@ def test_a_split_never_takes_more_than_each_source_holds(amount, free, held):
     amounts = [taken.get(domain.restricted_account(e), 0) for e, _ in restricted]
     for i, (_, h) in enumerate(restricted):
         if amounts[i] < h:
-            assert sum(amounts[i + 1:]) == 0 and "fund" not in taken
+            assert sum(amounts[i + 1 :]) == 0 and "fund" not in taken
 
 
 # --- balanced entries ----------------------------------------------------------------------------
+
 
 def test_a_balanced_entry_passes():
     check_balanced((("world", -100), ("fund:a", 100)))
     check_balanced((("fund:a", -100), ("restricted:x", 60), ("committed:y", 40)))
 
 
-@pytest.mark.parametrize("postings", [
-    (),
-    (("fund:a", 0),),
-    (("fund:a", 100),),
-    (("world", -100), ("fund:a", 99)),
-    (("world", -100), ("fund:a", 100), ("fund:b", 1)),
-    (("world", 0), ("fund:a", 0)),
-    (("world", -100), ("fund:a", 100), ("fund:b", 0)),
-    (("fund:a", -100), ("fund:a", 100)),
-])
+@pytest.mark.parametrize(
+    "postings",
+    [
+        (),
+        (("fund:a", 0),),
+        (("fund:a", 100),),
+        (("world", -100), ("fund:a", 99)),
+        (("world", -100), ("fund:a", 100), ("fund:b", 1)),
+        (("world", 0), ("fund:a", 0)),
+        (("world", -100), ("fund:a", 100), ("fund:b", 0)),
+        (("fund:a", -100), ("fund:a", 100)),
+    ],
+)
 def test_an_unbalanced_entry_is_refused(postings):
     with pytest.raises(Unbalanced):
         check_balanced(postings)
@@ -144,10 +155,16 @@ T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def entry(i: int, amount: int = 100, memo: str = "") -> Entry:
-    return Entry(id=uuid4(), kind="donation", reference=f"donation:{i}", memo=memo or f"捐赠收据 R{i:04d}",
-                 unit="fen",
-                 created_by="cz-1", created_at=T0 + timedelta(minutes=i),
-                 postings=(("world", -amount), (f"fund:{i % 3}", amount)))
+    return Entry(
+        id=uuid4(),
+        kind="donation",
+        reference=f"donation:{i}",
+        memo=memo or f"捐赠收据 R{i:04d}",
+        unit="fen",
+        created_by="cz-1",
+        created_at=T0 + timedelta(minutes=i),
+        postings=(("world", -amount), (f"fund:{i % 3}", amount)),
+    )
 
 
 def chain_of(entries: list[Entry], first_seq: int = 1) -> list[tuple[int, str, str, Entry]]:
@@ -161,7 +178,7 @@ def chain_of(entries: list[Entry], first_seq: int = 1) -> list[tuple[int, str, s
 
 def with_entry(rows, k: int, new: Entry):
     seq, prev, h, _ = rows[k]
-    return rows[:k] + [(seq, prev, h, new)] + rows[k + 1:]
+    return rows[:k] + [(seq, prev, h, new)] + rows[k + 1 :]
 
 
 def test_a_good_chain_verifies():
@@ -174,9 +191,16 @@ def test_the_hash_covers_every_field_and_the_previous_hash():
     h = entry_hash(GENESIS, e)
     assert len(h) == 64 and h == entry_hash(GENESIS, e)
     assert entry_hash("1" * 64, e) != h
-    for change in ({"memo": "x"}, {"kind": "refund"}, {"reference": "donation:2"}, {"unit": "points"},
-                   {"created_by": "someone"}, {"created_at": e.created_at + timedelta(microseconds=1)},
-                   {"id": uuid4()}, {"postings": (("world", -101), ("fund:1", 101))}):
+    for change in (
+        {"memo": "x"},
+        {"kind": "refund"},
+        {"reference": "donation:2"},
+        {"unit": "points"},
+        {"created_by": "someone"},
+        {"created_at": e.created_at + timedelta(microseconds=1)},
+        {"id": uuid4()},
+        {"postings": (("world", -101), ("fund:1", 101))},
+    ):
         assert entry_hash(GENESIS, dataclasses.replace(e, **change)) != h, change
     # the order postings are read back in does not matter
     assert entry_hash(GENESIS, dataclasses.replace(e, postings=tuple(reversed(e.postings)))) == h
@@ -216,7 +240,7 @@ def test_a_changed_order_is_found_where_the_order_breaks():
 def test_a_changed_prev_hash_is_found_at_its_entry(k):
     rows = chain_of([entry(i) for i in range(6)], first_seq=1)
     seq, _, h, e = rows[k]
-    tampered = rows[:k] + [(seq, "f" * 64, h, e)] + rows[k + 1:]
+    tampered = rows[:k] + [(seq, "f" * 64, h, e)] + rows[k + 1 :]
     broken = verify_chain(tampered)
     assert broken is not None and broken.seq == seq and "prev_hash" in broken.reason
 
@@ -259,12 +283,13 @@ def test_any_single_change_is_found_at_the_changed_entry(n, data):
     else:
         moved = (("world", e.postings[0][1]), ("fund:other", e.postings[1][1]))
         row = (seq, prev, h, dataclasses.replace(e, postings=moved))
-    broken = verify_chain(rows[:k] + [row] + rows[k + 1:])
+    broken = verify_chain(rows[:k] + [row] + rows[k + 1 :])
     assert broken is not None and broken.seq == seq
     assert isinstance(broken, ledger.ChainBreak)
 
 
 # --- the love supermarket's known holders (issue 12) --------------------------------------------------------
+
 
 def test_the_events_that_prove_a_holder_real():
     from contracts.events.needs import NeedRaised, ResidentRegistered
@@ -274,9 +299,25 @@ def test_the_events_that_prove_a_holder_real():
     at = datetime(2026, 3, 1, tzinfo=UTC)
     area = "130102001001"
     assert seen_holder(VolunteerRegistered(volunteer_ref="v1", area_code=area, registered_at=at)) == (
-        "volunteer", "v1", area, at)
+        "volunteer",
+        "v1",
+        area,
+        at,
+    )
     assert seen_holder(ResidentRegistered(resident_ref="r1", area_code=area, registered_at=at)) == (
-        "resident", "r1", area, at)
-    raised = NeedRaised(need_id=uuid4(), area_code=area, category="daily_care", urgency="routine",
-                        channel="self_report", resident_ref="r2", raised_by="sw", raised_at=at)
+        "resident",
+        "r1",
+        area,
+        at,
+    )
+    raised = NeedRaised(
+        need_id=uuid4(),
+        area_code=area,
+        category="daily_care",
+        urgency="routine",
+        channel="self_report",
+        resident_ref="r2",
+        raised_by="sw",
+        raised_at=at,
+    )
     assert seen_holder(raised) == ("resident", "r2", area, at)  # the same ref as the resident's registration

@@ -1,5 +1,6 @@
 """The demo's plan (deploy/demo_plan.py, deploy/demo_data.py): valid identifiers, real places, the
 same story every time it is built for the same day."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -18,8 +19,9 @@ DAY = date(2026, 11, 26)
 def test_the_plan_is_the_same_every_time():
     first, second = Plan(DAY), Plan(DAY)
     assert [p.citizen_id for p in first.residents] == [p.citizen_id for p in second.residents]
-    assert [(n.fate, n.resident, n.volunteer, n.slot) for n in first.needs] == \
-           [(n.fate, n.resident, n.volunteer, n.slot) for n in second.needs]
+    assert [(n.fate, n.resident, n.volunteer, n.slot) for n in first.needs] == [
+        (n.fate, n.resident, n.volunteer, n.slot) for n in second.needs
+    ]
 
 
 def test_people_have_valid_and_distinct_ids_phones_and_ages():
@@ -55,5 +57,5 @@ def test_every_state_of_a_need_is_planned_in_the_personas_community():
     persona = plan.persona_volunteer
     assert {n.fate for n in plan.needs if n.volunteer == persona} == {"routed_task", "matched", "resolved", "closed"}
     slots = [n.slot for n in plan.needs if n.volunteer == persona and n.slot]
-    assert all(a[1] <= b[0] or b[1] <= a[0] for i, a in enumerate(slots) for b in slots[i + 1:])  # never twice at once
+    assert all(a[1] <= b[0] or b[1] <= a[0] for i, a in enumerate(slots) for b in slots[i + 1 :])  # never twice at once
     assert plan.residents[plan.persona_resident].area_code == D.HOME

@@ -1,4 +1,5 @@
 """The flow map (contracts/flow.py) and the wiring that holds the code to it (kit/wiring.py)."""
+
 from __future__ import annotations
 
 import importlib
@@ -33,8 +34,11 @@ def test_each_service_offers_exactly_its_consumers_from_the_modules_the_map_name
 
 def test_a_service_missing_a_handler_does_not_start():
     with pytest.raises(WiringError, match="no handler for \\['volunteers-need-routed'\\]"):
-        subscriptions("volunteers", [{c.durable: handler for c in consumers_of("volunteers")
-                                      if c.durable != "volunteers-need-routed"}], 5)
+        subscriptions(
+            "volunteers",
+            [{c.durable: handler for c in consumers_of("volunteers") if c.durable != "volunteers-need-routed"}],
+            5,
+        )
 
 
 def test_a_handler_the_map_does_not_list_is_refused():

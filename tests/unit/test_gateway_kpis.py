@@ -1,23 +1,41 @@
 """The KPI board: values and targets as the services state them; count targets are the province's
 and judged only there; a service that did not answer leaves its KPIs without a value."""
+
 from __future__ import annotations
 
 from contracts.api.views import Section
 from services.gateway.kpis import kpi_board, kpi_settings
 
-ORGANIZATIONS = {"hub_coverage": {"share": 0.5, "target": 1.0, "met": False, "note": None},
-                 "full_time_staff": {"total": 420_000, "target": 400_000, "share": 1.05}}
-PLATFORMS = {"stations": {"townships": 4, "with_station": 4, "share": 1.0, "target": 1.0, "met": True,
-                          "trend": [{"month": "2026-10", "value": 0.75}, {"month": "2026-11", "value": 1.0}]}}
-VOLUNTEERS = {"social_workers_by_level": {"assistant": 3, "social_worker": 2},
-              "social_workers_trend": [{"month": "2026-11", "value": 5}],
-              "station_coverage": {"coverage": 0.6, "target": 0.8, "met": False}}
+ORGANIZATIONS = {
+    "hub_coverage": {"share": 0.5, "target": 1.0, "met": False, "note": None},
+    "full_time_staff": {"total": 420_000, "target": 400_000, "share": 1.05},
+}
+PLATFORMS = {
+    "stations": {
+        "townships": 4,
+        "with_station": 4,
+        "share": 1.0,
+        "target": 1.0,
+        "met": True,
+        "trend": [{"month": "2026-10", "value": 0.75}, {"month": "2026-11", "value": 1.0}],
+    }
+}
+VOLUNTEERS = {
+    "social_workers_by_level": {"assistant": 3, "social_worker": 2},
+    "social_workers_trend": [{"month": "2026-11", "value": 5}],
+    "station_coverage": {"coverage": 0.6, "target": 0.8, "met": False},
+}
 
 
 def board(level: str, **down: str) -> dict:
-    sections = {name: Section(service=service, status=down.get(name, "available"), data=data)
-                for name, service, data in (("organizations", "projects", ORGANIZATIONS), ("platforms", "projects", PLATFORMS),
-                                            ("volunteers", "volunteers", VOLUNTEERS))}
+    sections = {
+        name: Section(service=service, status=down.get(name, "available"), data=data)
+        for name, service, data in (
+            ("organizations", "projects", ORGANIZATIONS),
+            ("platforms", "projects", PLATFORMS),
+            ("volunteers", "volunteers", VOLUNTEERS),
+        )
+    }
     return {k.code: k for k in kpi_board(sections, level)}
 
 

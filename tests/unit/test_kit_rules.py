@@ -1,4 +1,5 @@
 """Pure rules of the kit and the needs domain: no servers."""
+
 from __future__ import annotations
 
 import base64
@@ -51,7 +52,11 @@ def test_token_round_trip_and_jurisdiction(settings):
     who = TokenVerifier(settings).verify(issue_token(settings, role="social_worker", area="130102", sub="u1"))
     assert who == Principal(sub="u1", role=Role.SOCIAL_WORKER, area="130102")
     assert who.covers("130102001001") and not who.covers("130104001001")
-    assert TokenVerifier(settings).verify(issue_token(settings, role="civil_affairs", area="130000", sub="p")).covers("131102001")
+    assert (
+        TokenVerifier(settings)
+        .verify(issue_token(settings, role="civil_affairs", area="130000", sub="p"))
+        .covers("131102001")
+    )
 
 
 @pytest.mark.parametrize("tamper", ["expired", "audience", "role", "signature"])
@@ -95,10 +100,13 @@ def test_issue_token_refuses_unknown_role_and_area(settings):
 
 
 def test_field_errors_name_dotted_fields():
-    errors = field_errors([{"loc": ("body", "resident", "citizen_id"), "msg": "bad", "type": "x"},
-                           {"loc": ("body",), "msg": "JSON decode error", "type": "json_invalid"}])
+    errors = field_errors(
+        [
+            {"loc": ("body", "resident", "citizen_id"), "msg": "bad", "type": "x"},
+            {"loc": ("body",), "msg": "JSON decode error", "type": "json_invalid"},
+        ]
+    )
     assert [e["field"] for e in errors] == ["resident.citizen_id", "body"]
-
 
 
 def test_a_listing_covers_the_callers_area_by_default_a_known_one_and_nothing_outside():

@@ -1,5 +1,6 @@
 """Pure rules of kit.months: local calendar months (Asia/Shanghai) and the month series of the
 dashboards' trends — every month present, oldest first."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime

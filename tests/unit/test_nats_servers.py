@@ -1,5 +1,6 @@
 """nats-server from a generated config: JetStream fsyncs every write (`sync_interval: always`), on
 one node and on a loopback cluster that elects a JetStream meta leader and leads R3 streams."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,5 +1,6 @@
 """Pure rules of the needs service: the need's state machine, SLA and revisit rules, masking.
 No servers, no I/O: plain values and a clock passed in."""
+
 from __future__ import annotations
 
 import re
@@ -131,8 +132,11 @@ TestNeedLifecycle = NeedLifecycle.TestCase
 # --- the transition table --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "action", "target"), [(s, a, t) for (s, a), t in TRANSITIONS.items()],
-                         ids=lambda v: getattr(v, "value", None))
+@pytest.mark.parametrize(
+    ("status", "action", "target"),
+    [(s, a, t) for (s, a), t in TRANSITIONS.items()],
+    ids=lambda v: getattr(v, "value", None),
+)
 def test_every_listed_transition_works(status, action, target):
     assert transition(status, action) is target
     assert isinstance(target, Status)
@@ -140,6 +144,7 @@ def test_every_listed_transition_works(status, action, target):
 
 def test_the_lifecycle_paths():
     """The documented paths, spelled out independently of TRANSITIONS."""
+
     def run(*actions: Action) -> Status:
         status = Status.RAISED
         for action in actions:
@@ -155,14 +160,18 @@ def test_the_lifecycle_paths():
     assert run(A.ASSESS, A.RESOLVE, A.FEEDBACK_SATISFIED, A.DISPUTE, A.SETTLE) is Status.CLOSED
 
 
-@pytest.mark.parametrize(("status", "action"), [
-    (Status.RAISED, Action.RESOLVE),
-    (Status.CLOSED, Action.ASSESS),
-    (Status.ROUTED, Action.FEEDBACK_SATISFIED),
-    (Status.MATCHED, Action.MATCH),
-    (Status.REOPENED, Action.MATCH),
-    (Status.DISPUTED, Action.FEEDBACK_SATISFIED),
-], ids=lambda v: v.value)
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (Status.RAISED, Action.RESOLVE),
+        (Status.CLOSED, Action.ASSESS),
+        (Status.ROUTED, Action.FEEDBACK_SATISFIED),
+        (Status.MATCHED, Action.MATCH),
+        (Status.REOPENED, Action.MATCH),
+        (Status.DISPUTED, Action.FEEDBACK_SATISFIED),
+    ],
+    ids=lambda v: v.value,
+)
 def test_illegal_transitions_raise_with_status_and_action(status, action):
     assert (status, action) not in TRANSITIONS
     with pytest.raises(IllegalTransition) as caught:
@@ -200,13 +209,16 @@ def test_every_action_has_a_bilingual_precondition(action):
 # --- 群众评判: feedback score to action ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("score", "action"), [
-    (1, Action.FEEDBACK_UNSATISFIED),
-    (2, Action.FEEDBACK_UNSATISFIED),
-    (3, Action.FEEDBACK_SATISFIED),
-    (4, Action.FEEDBACK_SATISFIED),
-    (5, Action.FEEDBACK_SATISFIED),
-])
+@pytest.mark.parametrize(
+    ("score", "action"),
+    [
+        (1, Action.FEEDBACK_UNSATISFIED),
+        (2, Action.FEEDBACK_UNSATISFIED),
+        (3, Action.FEEDBACK_SATISFIED),
+        (4, Action.FEEDBACK_SATISFIED),
+        (5, Action.FEEDBACK_SATISFIED),
+    ],
+)
 def test_feedback_action(score, action):
     assert feedback_action(score) is action
 
@@ -255,8 +267,9 @@ def test_major_and_routine_deadlines():
     assert LEVELS.first_response_due(RAISED_AT, Urgency.ROUTINE) == datetime(2026, 12, 3, 9, 0, tzinfo=SHANGHAI)
 
 
-@pytest.mark.parametrize(("code", "urgency"), [("urgent", Urgency.URGENT), ("major", Urgency.MAJOR),
-                                                ("routine", Urgency.ROUTINE)])
+@pytest.mark.parametrize(
+    ("code", "urgency"), [("urgent", Urgency.URGENT), ("major", Urgency.MAJOR), ("routine", Urgency.ROUTINE)]
+)
 def test_urgency_as_a_plain_string(code, urgency):
     assert LEVELS.first_response_due(RAISED_AT, code) == LEVELS.first_response_due(RAISED_AT, urgency)
 
@@ -281,8 +294,11 @@ def test_levels_are_configurable():
 @given(
     urgency=st.sampled_from(Urgency),
     as_string=st.booleans(),
-    raised_at=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                           timezones=st.sampled_from([SHANGHAI, ZoneInfo("UTC")])),
+    raised_at=st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2100, 1, 1),
+        timezones=st.sampled_from([SHANGHAI, ZoneInfo("UTC")]),
+    ),
 )
 def test_deadline_is_after_raising_and_overdue_flips_just_after_it(urgency, as_string, raised_at):
     due = LEVELS.first_response_due(raised_at, urgency.value if as_string else urgency)
@@ -312,6 +328,7 @@ def test_mask_name_keeps_only_the_first_character(name):
 
 # --- the five-actor linkage index (五社联动指数) ----------------------------------------------------
 
+
 def test_linkage_shares_and_index():
     figures = linkage(4, {"volunteers": 2, "projects": 4, "charity": 1, "community": 4})
     assert figures.resolved == 4
@@ -328,16 +345,32 @@ def test_linkage_is_null_when_nothing_is_resolved_and_the_community_always_count
 
 
 def test_linkage_by_community_sums_the_communities_into_the_area():
-    rows = [("130102013001", None, 2), ("130102013001", "community", 2), ("130102013001", "volunteers", 1),
-            ("130102013001", "projects", 2), ("130102013002", None, 1), ("130102013002", "party", 1)]
+    rows = [
+        ("130102013001", None, 2),
+        ("130102013001", "community", 2),
+        ("130102013001", "volunteers", 1),
+        ("130102013001", "projects", 2),
+        ("130102013002", None, 1),
+        ("130102013002", "party", 1),
+    ]
     whole, communities = linkage_by_community(rows)
     assert whole.resolved == 3 and whole.shares == {
-        "community": 1.0, "volunteers": 0.3333, "projects": 0.6667, "charity": 0.0, "party": 0.3333}
+        "community": 1.0,
+        "volunteers": 0.3333,
+        "projects": 0.6667,
+        "charity": 0.0,
+        "party": 0.3333,
+    }
     assert whole.index == round((1 + 1 / 3 + 2 / 3 + 0 + 1 / 3) / 5, 4)
     assert list(communities) == ["130102013001", "130102013002"]
     assert communities["130102013001"].shares["projects"] == 1.0 and communities["130102013001"].index == 0.5
-    assert communities["130102013002"].shares == {"community": 1.0, "volunteers": 0.0, "projects": 0.0,
-                                                  "charity": 0.0, "party": 1.0}
+    assert communities["130102013002"].shares == {
+        "community": 1.0,
+        "volunteers": 0.0,
+        "projects": 0.0,
+        "charity": 0.0,
+        "party": 1.0,
+    }
     assert linkage_by_community([]) == (Linkage(0, None, None), {})
 
 

@@ -1,6 +1,7 @@
 """Pure rules behind issue 12 (Trust) in the needs service: per-area service levels (the most
 specific area wins), a need's resident given once (typed in or registered), weekly recurring
 slots and their Chinese label. No servers."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -20,20 +21,33 @@ CHAIN = [COMMUNITY, STREET, COUNTY, CITY, PROVINCE]
 
 # --- service levels per area -----------------------------------------------------------------------
 
+
 def test_without_settings_every_value_is_the_installation_default():
     levels = effective_levels(CHAIN, {}, DEFAULTS)
     assert levels.values == DEFAULTS and set(levels.sources.values()) == {None}
 
 
 def test_the_most_specific_area_that_sets_a_value_wins_value_by_value():
-    settings = {PROVINCE: {"urgent_hours": 12, "revisit_days": 3},
-                COUNTY: {"urgent_hours": 6, "major_hours": None},
-                COMMUNITY: {"urgent_hours": 2, "proactive_visit_days": 10}}
+    settings = {
+        PROVINCE: {"urgent_hours": 12, "revisit_days": 3},
+        COUNTY: {"urgent_hours": 6, "major_hours": None},
+        COMMUNITY: {"urgent_hours": 2, "proactive_visit_days": 10},
+    }
     levels = effective_levels(CHAIN, settings, DEFAULTS)
-    assert levels.values == {"urgent_hours": 2, "major_hours": 72, "routine_hours": 168, "revisit_days": 3,
-                             "proactive_visit_days": 10}
-    assert levels.sources == {"urgent_hours": COMMUNITY, "major_hours": None, "routine_hours": None,
-                              "revisit_days": PROVINCE, "proactive_visit_days": COMMUNITY}
+    assert levels.values == {
+        "urgent_hours": 2,
+        "major_hours": 72,
+        "routine_hours": 168,
+        "revisit_days": 3,
+        "proactive_visit_days": 10,
+    }
+    assert levels.sources == {
+        "urgent_hours": COMMUNITY,
+        "major_hours": None,
+        "routine_hours": None,
+        "revisit_days": PROVINCE,
+        "proactive_visit_days": COMMUNITY,
+    }
     raised = datetime(2026, 12, 1, 9, tzinfo=UTC)
     assert levels.levels.first_response_due(raised, Urgency.URGENT) == raised + timedelta(hours=2)
     assert levels.levels.revisit_due(raised) == raised + timedelta(days=3)
@@ -52,9 +66,18 @@ def test_a_less_urgent_need_may_not_be_answered_sooner_naming_the_value_the_area
     assert misordered(DEFAULTS | {"urgent_hours": 72}, ["urgent_hours"]) is None  # equal is allowed
 
 
-@pytest.mark.parametrize(("field", "value"), [("urgent_hours", 0), ("urgent_hours", 721), ("major_hours", -1),
-                                              ("routine_hours", 1.5), ("revisit_days", 91),
-                                              ("proactive_visit_days", 0), ("proactive_visit_days", 366)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("urgent_hours", 0),
+        ("urgent_hours", 721),
+        ("major_hours", -1),
+        ("routine_hours", 1.5),
+        ("revisit_days", 91),
+        ("proactive_visit_days", 0),
+        ("proactive_visit_days", 366),
+    ],
+)
 def test_service_levels_are_bounded_naming_the_field(field, value):
     with pytest.raises(ValidationError) as refused:
         ServiceLevelsIn.model_validate({field: value, "reason": "调整"})
@@ -76,8 +99,9 @@ RESIDENT = {"name": "赵六", "phone": "13600136000", "citizen_id": "11010519491
 RESIDENT_ID = "0190c1f0-0000-7000-8000-000000000001"
 
 
-@pytest.mark.parametrize("body", [NEED, NEED | {"resident": RESIDENT, "resident_id": RESIDENT_ID}],
-                         ids=["neither", "both"])
+@pytest.mark.parametrize(
+    "body", [NEED, NEED | {"resident": RESIDENT, "resident_id": RESIDENT_ID}], ids=["neither", "both"]
+)
 def test_a_need_names_its_resident_exactly_once(body):
     with pytest.raises(ValidationError) as refused:
         NeedIn.model_validate(body)
@@ -98,6 +122,7 @@ def test_a_bad_typed_in_resident_is_named_alone():
 
 # --- weekly recurring slots ----------------------------------------------------------------------------
 
+
 def slots(*items) -> list[dict]:
     return [{"weekday": d, "start": s, "end": e} for d, s, e in items]
 
@@ -107,21 +132,25 @@ def test_the_label_groups_the_days_that_share_hours():
     assert weekly_label(lunch) == "每周二、四、六 11:00–12:00"
     every_day = [WeeklySlot(**s) for s in slots(*((d, "17:00", "18:30") for d in range(1, 8)))]
     assert weekly_label(every_day + [WeeklySlot(weekday=7, start="08:00", end="09:00")]) == (
-        "每天 17:00–18:30；每周日 08:00–09:00")
+        "每天 17:00–18:30；每周日 08:00–09:00"
+    )
     assert weekly_label([]) == ""
 
 
-@pytest.mark.parametrize(("weekly", "loc"), [
-    (slots((2, "11:00", "12:00"), (2, "11:30", "12:30")), ("weekly",)),       # overlap on one day
-    (slots((2, "11:00", "12:00"), (2, "11:00", "12:00")), ("weekly",)),       # the same slot twice
-    (slots((8, "11:00", "12:00")), ("weekly", 0, "weekday")),
-    (slots((0, "11:00", "12:00")), ("weekly", 0, "weekday")),
-    (slots((3, "12:00", "11:00")), ("weekly", 0)),                            # end before start
-    (slots((3, "11:00", "11:00")), ("weekly", 0)),
-    (slots((3, "11:00+08:00", "12:00")), ("weekly", 0)),                      # local times carry no zone
-    (slots((3, "11:00:30", "12:00")), ("weekly", 0)),                         # whole minutes
-    (slots(*((d, f"{h:02d}:00", f"{h:02d}:30") for d in range(1, 8) for h in (8, 12, 17))), ("weekly",)),  # 21 > 14
-])
+@pytest.mark.parametrize(
+    ("weekly", "loc"),
+    [
+        (slots((2, "11:00", "12:00"), (2, "11:30", "12:30")), ("weekly",)),  # overlap on one day
+        (slots((2, "11:00", "12:00"), (2, "11:00", "12:00")), ("weekly",)),  # the same slot twice
+        (slots((8, "11:00", "12:00")), ("weekly", 0, "weekday")),
+        (slots((0, "11:00", "12:00")), ("weekly", 0, "weekday")),
+        (slots((3, "12:00", "11:00")), ("weekly", 0)),  # end before start
+        (slots((3, "11:00", "11:00")), ("weekly", 0)),
+        (slots((3, "11:00+08:00", "12:00")), ("weekly", 0)),  # local times carry no zone
+        (slots((3, "11:00:30", "12:00")), ("weekly", 0)),  # whole minutes
+        (slots(*((d, f"{h:02d}:00", f"{h:02d}:30") for d in range(1, 8) for h in (8, 12, 17))), ("weekly",)),  # 21 > 14
+    ],
+)
 def test_bad_weekly_slots_are_refused_naming_the_field(weekly, loc):
     with pytest.raises(ValidationError) as refused:
         NeedIn.model_validate(NEED | {"resident": RESIDENT, "weekly": weekly})
@@ -129,15 +158,26 @@ def test_bad_weekly_slots_are_refused_naming_the_field(weekly, loc):
 
 
 def test_touching_slots_and_other_days_are_fine_and_come_back_in_order():
-    need = NeedIn.model_validate(NEED | {"resident": RESIDENT, "weekly": slots(
-        (4, "12:00", "13:00"), (2, "11:00", "12:00"), (4, "11:00", "12:00"))})
+    need = NeedIn.model_validate(
+        NEED
+        | {"resident": RESIDENT, "weekly": slots((4, "12:00", "13:00"), (2, "11:00", "12:00"), (4, "11:00", "12:00"))}
+    )
     assert [(s.weekday, f"{s.start:%H:%M}") for s in need.weekly] == [(2, "11:00"), (4, "11:00"), (4, "12:00")]
 
 
 def test_events_written_before_weekly_slots_still_read():
-    old = {"need_id": RESIDENT_ID, "area_code": COMMUNITY, "category": "meal_aid", "urgency": "urgent",
-           "channel": "self_report", "resident_ref": "r", "raised_by": "sw", "raised_at": "2026-12-01T09:00:00+08:00"}
+    old = {
+        "need_id": RESIDENT_ID,
+        "area_code": COMMUNITY,
+        "category": "meal_aid",
+        "urgency": "urgent",
+        "channel": "self_report",
+        "resident_ref": "r",
+        "raised_by": "sw",
+        "raised_at": "2026-12-01T09:00:00+08:00",
+    }
     assert NeedRaised.model_validate(old).weekly == []
-    routed = NeedRouted.model_validate({**old, "route": "volunteer_task", "routed_by": "sw",
-                                        "routed_at": "2026-12-01T10:00:00+08:00"})
+    routed = NeedRouted.model_validate(
+        {**old, "route": "volunteer_task", "routed_by": "sw", "routed_at": "2026-12-01T10:00:00+08:00"}
+    )
     assert routed.weekly == []

@@ -1,4 +1,5 @@
 """Pure rules of the volunteers' organization statistics: the month series and station coverage."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -43,6 +44,10 @@ def test_social_workers_trend_is_cumulative_at_each_month_end():
 def test_coverage_trend_by_the_facilities_and_stations_set_up():
     months = last_months(date(2026, 3, 10), 4)  # 2025-12 … 2026-03
     trend = coverage_trend(months, facilities={"2026-01": 1, "2026-03": 1}, stations={"2026-02": 1})
-    assert [(p.month, p.value) for p in trend] == [("2025-12", None), ("2026-01", 0.0), ("2026-02", 1.0),
-                                                   ("2026-03", 0.5)]
+    assert [(p.month, p.value) for p in trend] == [
+        ("2025-12", None),
+        ("2026-01", 0.0),
+        ("2026-02", 1.0),
+        ("2026-03", 0.5),
+    ]
     assert coverage(2, 1, 0.8, trend).trend == trend and coverage(2, 1, 0.8).trend == []

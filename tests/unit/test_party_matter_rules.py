@@ -1,5 +1,6 @@
 """Rules of procedure for major matters: quorum, majority of the whole committee, reasons, and
 where an overdue matter goes."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -44,13 +45,16 @@ def test_votes_of_strangers_and_empty_committees_are_refused():
     assert empty.value.rule == "no_committee"
 
 
-@pytest.mark.parametrize("outcome, votes, reasons, rule", [
-    ("approved", ["for", "for"], "", "quorum"),
-    ("approved", ["for", "for", "against", "against"], "", "majority"),
-    ("rejected", ["for", "for", "for"], "不同意", "majority"),
-    ("rejected", ["against", "against", "against"], "  ", "reasons_required"),
-    ("revise", ["for", "against", "abstain"], "", "reasons_required"),
-])
+@pytest.mark.parametrize(
+    "outcome, votes, reasons, rule",
+    [
+        ("approved", ["for", "for"], "", "quorum"),
+        ("approved", ["for", "for", "against", "against"], "", "majority"),
+        ("rejected", ["for", "for", "for"], "不同意", "majority"),
+        ("rejected", ["against", "against", "against"], "  ", "reasons_required"),
+        ("revise", ["for", "against", "abstain"], "", "reasons_required"),
+    ],
+)
 def test_outcome_must_follow_the_vote(outcome, votes, reasons, rule):
     seats = committee_of(5)
     result = domain.tally(set(seats), dict(zip(seats, votes, strict=False)))
@@ -59,11 +63,14 @@ def test_outcome_must_follow_the_vote(outcome, votes, reasons, rule):
     assert refused.value.rule == rule
 
 
-@pytest.mark.parametrize("outcome, votes, reasons", [
-    ("approved", ["for", "for", "for"], ""),
-    ("rejected", ["against", "against", "for"], "涉及居民切身利益，未充分征求意见"),
-    ("revise", ["for", "for", "abstain", "against"], "预算须细化"),
-])
+@pytest.mark.parametrize(
+    "outcome, votes, reasons",
+    [
+        ("approved", ["for", "for", "for"], ""),
+        ("rejected", ["against", "against", "for"], "涉及居民切身利益，未充分征求意见"),
+        ("revise", ["for", "for", "abstain", "against"], "预算须细化"),
+    ],
+)
 def test_consistent_decisions_pass(outcome, votes, reasons):
     seats = committee_of(5)
     domain.check_decision(outcome, domain.tally(set(seats), dict(zip(seats, votes, strict=False))), reasons)
@@ -85,7 +92,9 @@ def test_overdue_matters_go_one_level_up():
     assert domain.escalation_target("130102004001") == "130102004"
     assert domain.escalation_target("130102004") == "130102"
     submitted = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    assert domain.review_due(submitted, PartySettings(matter_review_days=10).matter_review()) == submitted + timedelta(days=10)
+    assert domain.review_due(submitted, PartySettings(matter_review_days=10).matter_review()) == submitted + timedelta(
+        days=10
+    )
 
 
 def test_foundation_use_from_the_threshold_is_a_major_matter():

@@ -1,5 +1,6 @@
 """Joint-meeting rules: the four actors who must be represented, where each action kind goes,
 how actions move (forward only, done is final) and when one is overdue."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ ALL_FOUR = ["social_org", "social_worker", "volunteer", "charity"]
 
 
 # --- representation ----------------------------------------------------------------------------------
+
 
 def test_the_four_actors_besides_the_party_and_community_must_be_represented():
     assert [a.value for a in REQUIRED_ACTORS] == ALL_FOUR
@@ -56,8 +58,16 @@ def test_an_item_concerns_a_meeting_up_or_down_its_branch():
 
 # --- where actions go --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind, service", [("volunteer_task", "volunteers"), ("propose_project", "projects"),
-                                           ("earmark_funds", "charity"), ("other", "party")])
+
+@pytest.mark.parametrize(
+    "kind, service",
+    [
+        ("volunteer_task", "volunteers"),
+        ("propose_project", "projects"),
+        ("earmark_funds", "charity"),
+        ("other", "party"),
+    ],
+)
 def test_each_kind_goes_to_its_service(kind, service):
     assert target_service(kind) == service
 
@@ -80,14 +90,19 @@ def test_money_only_where_money_moves_and_deadlines_ahead():
 
 # --- follow-up ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("start, to", [("dispatched", "in_progress"), ("dispatched", "done"),
-                                       ("in_progress", "in_progress"), ("in_progress", "done")])
+
+@pytest.mark.parametrize(
+    "start, to",
+    [("dispatched", "in_progress"), ("dispatched", "done"), ("in_progress", "in_progress"), ("in_progress", "done")],
+)
 def test_actions_move_forward(start, to):
     assert progress(start, to) == to
 
 
-@pytest.mark.parametrize("start, to", [("done", "in_progress"), ("done", "done"), ("in_progress", "dispatched"),
-                                       ("dispatched", "dispatched")])
+@pytest.mark.parametrize(
+    "start, to",
+    [("done", "in_progress"), ("done", "done"), ("in_progress", "dispatched"), ("dispatched", "dispatched")],
+)
 def test_never_backwards_and_done_is_final(start, to):
     with pytest.raises(IllegalProgress) as refused:
         progress(start, to)

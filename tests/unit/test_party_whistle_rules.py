@@ -1,5 +1,6 @@
 """The pure rules of 社区吹哨、党员报到 and 微心愿: response deadlines by urgency, the in-time check,
 response-time statistics, where an unanswered whistle goes, and the whistle's and wish's states."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ T0 = datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
 
 
 # --- deadlines ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("urgency", "minutes"), [(Urgency.URGENT, 30), (Urgency.MAJOR, 120), (Urgency.ROUTINE, 1440)])
 def test_the_response_deadline_follows_the_urgency(urgency, minutes):
@@ -57,16 +59,21 @@ def test_overdue_means_unanswered_past_the_deadline():
 
 # --- escalation -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("area", "target"), [
-    ("130102004001", "130102004"),  # a community of 育才街道 → 育才街道
-    ("130102004201", "130102004"),  # a village → its township
-    ("130102004", "130102"),        # a township's own whistle → the county
-])
+
+@pytest.mark.parametrize(
+    ("area", "target"),
+    [
+        ("130102004001", "130102004"),  # a community of 育才街道 → 育才街道
+        ("130102004201", "130102004"),  # a village → its township
+        ("130102004", "130102"),  # a township's own whistle → the county
+    ],
+)
 def test_an_unanswered_whistle_goes_up_to_the_township(area, target):
     assert domain.escalation_target(area) == target
 
 
 # --- statistics -------------------------------------------------------------------------------------
+
 
 def timing(answer_s: float | None, limit_min: float = 30, start: datetime = T0) -> Timing:
     answered = None if answer_s is None else start + timedelta(seconds=answer_s)
@@ -79,9 +86,13 @@ def test_statistics_of_nothing_are_zero_and_have_no_times():
 
 def test_statistics_count_answers_in_time_and_open_overdue_whistles():
     at = T0 + timedelta(hours=1)
-    timings = [timing(60), timing(600), timing(3000),          # 1 min, 10 min in time; 50 min late
-               timing(None),                                   # unanswered, 30 min past its deadline
-               timing(None, limit_min=24 * 60)]                # unanswered, still within its day
+    timings = [
+        timing(60),
+        timing(600),
+        timing(3000),  # 1 min, 10 min in time; 50 min late
+        timing(None),  # unanswered, 30 min past its deadline
+        timing(None, limit_min=24 * 60),
+    ]  # unanswered, still within its day
     stats = domain.response_stats(timings, at)
     assert (stats.count, stats.answered, stats.answered_in_time, stats.open_overdue) == (5, 3, 2, 1)
     assert stats.median_response_s == 600
@@ -121,6 +132,7 @@ def test_statistics_group_by_community_in_code_order():
 
 # --- states -----------------------------------------------------------------------------------------
 
+
 def test_a_dispatched_responder_reports_once_while_the_whistle_is_not_closed():
     assert domain.check_report(WhistleStatus.OPEN, True, False) is WhistleStatus.RESPONDED
     assert domain.check_report(WhistleStatus.RESPONDED, True, False) is WhistleStatus.RESPONDED
@@ -137,8 +149,11 @@ def test_a_dispatched_responder_reports_once_while_the_whistle_is_not_closed():
 
 def test_a_responder_marks_their_work_handled_after_reporting_once():
     domain.check_handled(WhistleStatus.RESPONDED, True, False)
-    for args, rule in [((WhistleStatus.RESPONDED, False, False), "not_reported"),
-                       ((WhistleStatus.RESPONDED, True, True), "already_handled"), ((WhistleStatus.CLOSED, True, False), None)]:
+    for args, rule in [
+        ((WhistleStatus.RESPONDED, False, False), "not_reported"),
+        ((WhistleStatus.RESPONDED, True, True), "already_handled"),
+        ((WhistleStatus.CLOSED, True, False), None),
+    ]:
         with pytest.raises(Refused) as refused:
             domain.check_handled(*args)
         assert refused.value.rule == rule

@@ -1,6 +1,7 @@
 """Pure rules of the projects registry: the worst grade of a year, the registry's state rule, the
 townships of an area, the coverage targets (a station in every township, hubs covering every urban
 community), the purchase list that applies up the area tree, and the request models' own checks."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -25,9 +26,16 @@ def uscc(n: int) -> str:
 
 # --- grades and state ---------------------------------------------------------------------------------
 
+
 def test_worst_grade_of_each_year():
-    rows = [(2024, "excellent"), (2025, "good"), (2025, "unqualified"), (2025, "basic"), (2026, "basic"),
-            (2026, "good")]
+    rows = [
+        (2024, "excellent"),
+        (2025, "good"),
+        (2025, "unqualified"),
+        (2025, "basic"),
+        (2026, "basic"),
+        (2026, "good"),
+    ]
     assert domain.worst_by_year(rows) == {2024: "excellent", 2025: "unqualified", 2026: "basic"}
     assert domain.worst_by_year([]) == {}
 
@@ -50,6 +58,7 @@ def test_deregistration_is_final():
 
 # --- the area tree ---------------------------------------------------------------------------------------
 
+
 def test_townships_under_an_area():
     county = domain.townships_under(XINHUA)
     assert len(county) == 15 and county[0] == GEXIN and all(t.startswith(XINHUA) and len(t) == 9 for t in county)
@@ -61,6 +70,7 @@ def test_townships_under_an_area():
 
 
 # --- statistics ------------------------------------------------------------------------------------------
+
 
 def test_hub_coverage_counts_registered_urban_communities():
     communities = [f"{GEXIN}001", f"{GEXIN}002", f"{XINHUALU}001", f"{XINHUALU}002"]
@@ -95,19 +105,30 @@ def test_rooms_per_community():
 
 
 def test_tallies_have_every_code_and_the_staff_target_a_share():
-    counted = domain.count_by([{"category": "charity", "n": 2}, {"category": "charity", "n": 1},
-                               {"category": "other", "n": 4}], "category")
+    counted = domain.count_by(
+        [{"category": "charity", "n": 2}, {"category": "charity", "n": 1}, {"category": "other", "n": 4}], "category"
+    )
     tally = domain.tally(counted, [c.value for c in api.OrganizationCategory])
-    assert tally == {"life_service": 0, "charity": 3, "mutual_aid": 0, "culture_sports": 0, "professional": 0,
-                     "other": 4}
+    assert tally == {
+        "life_service": 0,
+        "charity": 3,
+        "mutual_aid": 0,
+        "culture_sports": 0,
+        "professional": 0,
+        "other": 4,
+    }
     assert domain.staff_target(20_000, 400_000).share == 0.05
 
 
 def test_category_labels_are_chinese_first():
-    assert api.OrganizationCategory.MUTUAL_AID.zh == "居民互助类" and api.OrganizationCategory("charity").zh == "公益慈善类"
+    assert (
+        api.OrganizationCategory.MUTUAL_AID.zh == "居民互助类"
+        and api.OrganizationCategory("charity").zh == "公益慈善类"
+    )
 
 
 # --- the purchase list ------------------------------------------------------------------------------------
+
 
 def item(code: str, name: str, budget: int | None = None) -> dict:
     return {"code": code, "name": name, "category": "daily_care", "max_budget_fen": budget}
@@ -115,9 +136,11 @@ def item(code: str, name: str, budget: int | None = None) -> dict:
 
 def test_a_county_list_applies_to_its_communities_and_the_nearer_list_wins():
     community = f"{GEXIN}001"
-    lists = {XINHUA: [item("meal", "助餐服务", 100_000), item("care", "居家照料")],
-             GEXIN: [item("meal", "街道助餐", 50_000)],
-             YUHUA: [item("bath", "助浴")]}
+    lists = {
+        XINHUA: [item("meal", "助餐服务", 100_000), item("care", "居家照料")],
+        GEXIN: [item("meal", "街道助餐", 50_000)],
+        YUHUA: [item("bath", "助浴")],
+    }
     items = domain.applicable_items(community, lists)
     assert [(i.code, i.listed_by, i.max_budget_fen) for i in items] == [("meal", GEXIN, 50_000), ("care", XINHUA, None)]
     assert [i.code for i in domain.applicable_items(XINHUA, lists)] == ["meal", "care"]
@@ -126,23 +149,31 @@ def test_a_county_list_applies_to_its_communities_and_the_nearer_list_wins():
 
 # --- the request models' own checks --------------------------------------------------------------------
 
-ORG = {"name": "新华区社区社会组织联合会", "uscc": uscc(1), "legal_type": "social_group", "category": "charity",
-       "area_code": XINHUA}
+ORG = {
+    "name": "新华区社区社会组织联合会",
+    "uscc": uscc(1),
+    "legal_type": "social_group",
+    "category": "charity",
+    "area_code": XINHUA,
+}
 
 
 def field_of(error: ValidationError) -> str:
     return ".".join(str(p) for p in error.errors()[0]["loc"])
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"area_code": "139999"}, "area_code"),  # not a Hebei area
-    ({"uscc": uscc(1)[:-1] + ("0" if uscc(1)[-1] != "0" else "1")}, "uscc"),
-    ({"category": "sports"}, "category"),
-    ({"full_time_staff": -1}, "full_time_staff"),
-    ({"admin_accounts": ["a", "a"]}, "admin_accounts"),
-    ({"incubation": {"base_id": str(uuid4()), "since": "2025-03-01", "graduated_on": "2025-01-01"}}, "incubation"),
-    ({"founded": "2020"}, "founded"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"area_code": "139999"}, "area_code"),  # not a Hebei area
+        ({"uscc": uscc(1)[:-1] + ("0" if uscc(1)[-1] != "0" else "1")}, "uscc"),
+        ({"category": "sports"}, "category"),
+        ({"full_time_staff": -1}, "full_time_staff"),
+        ({"admin_accounts": ["a", "a"]}, "admin_accounts"),
+        ({"incubation": {"base_id": str(uuid4()), "since": "2025-03-01", "graduated_on": "2025-01-01"}}, "incubation"),
+        ({"founded": "2020"}, "founded"),
+    ],
+)
 def test_organization_in_refuses(change, field):
     with pytest.raises(ValidationError) as refused:
         api.OrganizationIn(**{**ORG, **change})
@@ -162,11 +193,19 @@ def test_patch_sends_something_and_clears_only_incubation():
     assert api.OrganizationPatch(incubation=None).model_fields_set == {"incubation"}
 
 
-@pytest.mark.parametrize("kind, area, ok", [
-    ("station", GEXIN, True), ("station", XINHUA, False), ("station", f"{GEXIN}001", False),
-    ("room", f"{GEXIN}001", True), ("room", f"{GEXIN}201", True), ("room", GEXIN, False),
-    ("incubation_base", XINHUA, True), ("incubation_base", f"{GEXIN}001", True),
-])
+@pytest.mark.parametrize(
+    "kind, area, ok",
+    [
+        ("station", GEXIN, True),
+        ("station", XINHUA, False),
+        ("station", f"{GEXIN}001", False),
+        ("room", f"{GEXIN}001", True),
+        ("room", f"{GEXIN}201", True),
+        ("room", GEXIN, False),
+        ("incubation_base", XINHUA, True),
+        ("incubation_base", f"{GEXIN}001", True),
+    ],
+)
 def test_platform_levels(kind, area, ok):
     body = {"kind": kind, "name": "平台", "area_code": area, "opened_on": date(2025, 1, 1)}
     if ok:

@@ -1,5 +1,6 @@
 """Rules of the projects service: the party gate, eligibility to bid, ranking and grading —
 residents' satisfaction weighs the most in every configuration that is accepted."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -20,12 +21,15 @@ def test_party_gate_reasons():
     assert domain.review_reasons(True, 1, 5_000_000) == ["vital_interests"]
 
 
-@pytest.mark.parametrize("org, area, grades, rule", [
-    ({"status": "deregistered", "area_code": "130102"}, "130102003001", {}, "unregistered"),
-    ({"area_code": "130102"}, "130102003001", {}, "unregistered"),
-    (ORG, "130104002001", {}, "outside_area"),
-    (ORG, "130102003001", {2025: "unqualified"}, "graded_unqualified"),
-])
+@pytest.mark.parametrize(
+    "org, area, grades, rule",
+    [
+        ({"status": "deregistered", "area_code": "130102"}, "130102003001", {}, "unregistered"),
+        ({"area_code": "130102"}, "130102003001", {}, "unregistered"),
+        (ORG, "130104002001", {}, "outside_area"),
+        (ORG, "130102003001", {2025: "unqualified"}, "graded_unqualified"),
+    ],
+)
 def test_ineligible_bidders(org, area, grades, rule):
     with pytest.raises(domain.Ineligible) as refused:
         domain.check_eligible(org, area, 2026, grades)
@@ -44,13 +48,20 @@ def test_weighted_scores_and_ranking():
         domain.weighted_score(weights, {"plan": 100})
     with pytest.raises(ValueError):
         domain.weighted_score(weights, {"plan": 101, "price": 0, "team": 0})
-    bids = [domain.RankedBid("late", 80, 100, T0 + timedelta(hours=1)), domain.RankedBid("cheap", 80, 90, T0),
-            domain.RankedBid("early", 80, 100, T0), domain.RankedBid("best", 85, 200, T0)]
+    bids = [
+        domain.RankedBid("late", 80, 100, T0 + timedelta(hours=1)),
+        domain.RankedBid("cheap", 80, 90, T0),
+        domain.RankedBid("early", 80, 100, T0),
+        domain.RankedBid("best", 85, 200, T0),
+    ]
     assert [b.bid_id for b in domain.rank(bids)] == ["best", "cheap", "early", "late"]
 
 
-valid_weights = st.tuples(st.integers(0, 100), st.integers(0, 100)).filter(lambda t: sum(t) <= 100).map(
-    lambda t: {"resident_satisfaction": 100 - t[0] - t[1], "indicators": t[0], "third_party": t[1]})
+valid_weights = (
+    st.tuples(st.integers(0, 100), st.integers(0, 100))
+    .filter(lambda t: sum(t) <= 100)
+    .map(lambda t: {"resident_satisfaction": 100 - t[0] - t[1], "indicators": t[0], "third_party": t[1]})
+)
 
 
 @given(valid_weights)
@@ -63,17 +74,32 @@ def test_resident_satisfaction_weighs_the_most_or_the_configuration_is_refused(w
         assert all(weights["resident_satisfaction"] > w for p, w in weights.items() if p != "resident_satisfaction")
 
 
-@given(valid_weights.filter(lambda w: w["resident_satisfaction"] > max(w["indicators"], w["third_party"])),
-       st.floats(0, 100), st.floats(0, 100), st.floats(0, 100))
+@given(
+    valid_weights.filter(lambda w: w["resident_satisfaction"] > max(w["indicators"], w["third_party"])),
+    st.floats(0, 100),
+    st.floats(0, 100),
+    st.floats(0, 100),
+)
 def test_scores_stay_within_100_and_grades_follow_them(weights, satisfaction, indicators, third_party):
-    score = domain.evaluation_score(weights, {"resident_satisfaction": satisfaction, "indicators": indicators,
-                                              "third_party": third_party})
+    score = domain.evaluation_score(
+        weights, {"resident_satisfaction": satisfaction, "indicators": indicators, "third_party": third_party}
+    )
     assert 0 <= score <= 100 + 1e-9
     assert domain.grade(score) in {code for _, code, _ in domain.GRADES}
 
 
-@pytest.mark.parametrize("score, grade", [(100, "excellent"), (90, "excellent"), (89.9, "good"), (75, "good"),
-                                          (60, "basic"), (59.99, "unqualified"), (0, "unqualified")])
+@pytest.mark.parametrize(
+    "score, grade",
+    [
+        (100, "excellent"),
+        (90, "excellent"),
+        (89.9, "good"),
+        (75, "good"),
+        (60, "basic"),
+        (59.99, "unqualified"),
+        (0, "unqualified"),
+    ],
+)
 def test_grade_bands(score, grade):
     assert domain.grade(score) == grade
 
@@ -85,19 +111,29 @@ def test_satisfaction_from_ratings():
     with pytest.raises(ValueError):
         domain.satisfaction_percent([], [])
     with pytest.raises(ValueError):
-        domain.evaluation_score({"resident_satisfaction": 30, "indicators": 40, "third_party": 30},
-                                {"resident_satisfaction": 90, "indicators": 90, "third_party": 90})
+        domain.evaluation_score(
+            {"resident_satisfaction": 30, "indicators": 40, "third_party": 30},
+            {"resident_satisfaction": 90, "indicators": 90, "third_party": 90},
+        )
 
 
 # --- funding lines and feedback (issue 12) ----------------------------------------------------------------
 
-@pytest.mark.parametrize("fund, area, refused", [
-    (None, "130102003001", domain.UNKNOWN_FUND),                      # never announced by the charity service
-    ({"area_code": "130104"}, "130102003001", domain.OUTSIDE_FUND_AREA),  # another county's fund
-    ({"area_code": "130102003001"}, "130102003", domain.OUTSIDE_FUND_AREA),  # a community's fund, a street's project
-    ({"area_code": "130102"}, "130102003001", None),
-    ({"area_code": "130000"}, "130102003001", None),                   # the province's fund pays everywhere in it
-])
+
+@pytest.mark.parametrize(
+    "fund, area, refused",
+    [
+        (None, "130102003001", domain.UNKNOWN_FUND),  # never announced by the charity service
+        ({"area_code": "130104"}, "130102003001", domain.OUTSIDE_FUND_AREA),  # another county's fund
+        (
+            {"area_code": "130102003001"},
+            "130102003",
+            domain.OUTSIDE_FUND_AREA,
+        ),  # a community's fund, a street's project
+        ({"area_code": "130102"}, "130102003001", None),
+        ({"area_code": "130000"}, "130102003001", None),  # the province's fund pays everywhere in it
+    ],
+)
 def test_a_funding_line_draws_on_a_known_fund_that_pays_in_the_projects_area(fund, area, refused):
     assert domain.funding_refusal(fund, area) == refused
 

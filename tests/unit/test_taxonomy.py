@@ -1,4 +1,5 @@
 """Need categories outside the needs service: a standard one by its Chinese label, an added one by its code."""
+
 from contracts.taxonomy import NeedCategory, category_label
 
 

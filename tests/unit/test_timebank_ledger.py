@@ -1,5 +1,6 @@
 """The time bank's pure ledger: a Hypothesis state machine over earn / transfer / redeem /
 exchange / clearing / replay, plus table tests of amounts, the floor and the family limit."""
+
 from __future__ import annotations
 
 from itertools import count
@@ -103,8 +104,11 @@ class TimeBank(RuleBasedStateMachine):
         assert self.book.apply(txn) is False  # already applied: a no-op
         assert dict(self.book.balances) == before
         if txn.postings[0].units > 1:  # the same reference with another effect is refused
-            changed = ledger.Transaction(txn.kind, txn.reference, tuple(
-                ledger.Posting(p.account, p.units // abs(p.units) * (abs(p.units) - 1)) for p in txn.postings))
+            changed = ledger.Transaction(
+                txn.kind,
+                txn.reference,
+                tuple(ledger.Posting(p.account, p.units // abs(p.units) * (abs(p.units) - 1)) for p in txn.postings),
+            )
             with pytest.raises(ReferenceConflict):
                 self.book.apply(changed)
 
@@ -134,15 +138,19 @@ TestTimeBank = TimeBank.TestCase
 
 # --- table tests ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("minutes", "rate", "expected"), [
-    (60, 1.0, 100),  # one hour, one credit
-    (90, 1.0, 150),
-    (1, 1.0, 2),  # 1.67 rounds up
-    (20, 1.0, 33),  # 33.3 rounds down
-    (1, 1.5, 3),  # 2.5: half up, not to even
-    (45, 2.0, 150),
-    (60, 0.1, 10),  # exact in Decimal, not 9.999… in float
-])
+
+@pytest.mark.parametrize(
+    ("minutes", "rate", "expected"),
+    [
+        (60, 1.0, 100),  # one hour, one credit
+        (90, 1.0, 150),
+        (1, 1.0, 2),  # 1.67 rounds up
+        (20, 1.0, 33),  # 33.3 rounds down
+        (1, 1.5, 3),  # 2.5: half up, not to even
+        (45, 2.0, 150),
+        (60, 0.1, 10),  # exact in Decimal, not 9.999… in float
+    ],
+)
 def test_units_for_minutes(minutes, rate, expected):
     assert ledger.units_for(minutes, rate) == expected
 
@@ -152,9 +160,16 @@ def test_units_for_refuses_no_time():
         ledger.units_for(0, 1.0)
 
 
-@pytest.mark.parametrize(("given", "amount", "refused"), [
-    (0, 5_000, False), (4_000, 1_000, False), (4_000, 1_001, True), (5_000, 1, True), (0, 5_001, True),
-])
+@pytest.mark.parametrize(
+    ("given", "amount", "refused"),
+    [
+        (0, 5_000, False),
+        (4_000, 1_000, False),
+        (4_000, 1_001, True),
+        (5_000, 1, True),
+        (0, 5_001, True),
+    ],
+)
 def test_family_transfer_limit(given, amount, refused):
     if refused:
         with pytest.raises(LimitExceeded):
@@ -163,9 +178,16 @@ def test_family_transfer_limit(given, amount, refused):
         ledger.check_transfer_limit(given, amount, 5_000)
 
 
-@pytest.mark.parametrize(("balance", "amount", "floor", "refused"), [
-    (100, 100, 0, False), (100, 101, 0, True), (0, 1, 0, True), (0, 50, -50, False), (0, 51, -50, True),
-])
+@pytest.mark.parametrize(
+    ("balance", "amount", "floor", "refused"),
+    [
+        (100, 100, 0, False),
+        (100, 101, 0, True),
+        (0, 1, 0, True),
+        (0, 50, -50, False),
+        (0, 51, -50, True),
+    ],
+)
 def test_floor(balance, amount, floor, refused):
     book = ledger.Ledger(floor=floor)
     me = ledger.volunteer(BANKS[0], "me")
@@ -186,7 +208,11 @@ def test_redeeming_at_another_bank_goes_through_the_due_pair():
     me = ledger.volunteer(home, "me")
     txn = ledger.redeem(me, other, 300, "r")
     assert {(p.account, p.units) for p in txn.postings} == {
-        (me, -300), (ledger.due(home, other), 300), (ledger.due(other, home), -300), (ledger.redemption(other), 300)}
+        (me, -300),
+        (ledger.due(home, other), 300),
+        (ledger.due(other, home), -300),
+        (ledger.redemption(other), 300),
+    }
 
 
 def test_clearing_nets_each_pair_once_and_moves_the_liability():
@@ -204,13 +230,16 @@ def test_clearing_nets_each_pair_once_and_moves_the_liability():
     assert book.balance(ledger.issuance(BANKS[0])) == -300 and book.balance(ledger.issuance(BANKS[1])) == -700
 
 
-@pytest.mark.parametrize("postings", [
-    [],
-    [(BANKS[0], 5)],
-    [(BANKS[0], 5), (BANKS[0], -4)],
-    [(BANKS[0], 5), (BANKS[1], -5)],  # zero in total, but neither bank's books balance
-    [(BANKS[0], 0), (BANKS[0], 0)],
-])
+@pytest.mark.parametrize(
+    "postings",
+    [
+        [],
+        [(BANKS[0], 5)],
+        [(BANKS[0], 5), (BANKS[0], -4)],
+        [(BANKS[0], 5), (BANKS[1], -5)],  # zero in total, but neither bank's books balance
+        [(BANKS[0], 0), (BANKS[0], 0)],
+    ],
+)
 def test_unbalanced_postings_are_refused(postings):
     with pytest.raises(Unbalanced):
         ledger.check_balanced([ledger.Posting(ledger.issuance(bank), amount) for bank, amount in postings])

@@ -200,8 +200,15 @@ def test_money_valid():
 
 @pytest.mark.parametrize(
     ("value", "kind"),
-    [(1.5, "money_type"), (1.0, "money_type"), (True, "money_type"), ("100", "money_type"), (-1, "money_negative"),
-     (MAX_FEN + 1, "money_too_large"), (2**63, "money_too_large")],
+    [
+        (1.5, "money_type"),
+        (1.0, "money_type"),
+        (True, "money_type"),
+        ("100", "money_type"),
+        (-1, "money_negative"),
+        (MAX_FEN + 1, "money_too_large"),
+        (2**63, "money_too_large"),
+    ],
 )
 def test_money_invalid(value, kind):
     assert error_type(money, value) == kind
@@ -269,15 +276,34 @@ def test_names_as_people_write_them(name):
     assert person_name.validate_python(name) == name
 
 
-@pytest.mark.parametrize(("name", "kind"), [
-    ("", "person_name_length"), ("张" * 51, "person_name_length"), ("<b>张三</b>", "person_name_character"),
-    ("张\u200d三", "person_name_character"), ("张三2", "person_name_character"), ("张三;", "person_name_character")])
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("", "person_name_length"),
+        ("张" * 51, "person_name_length"),
+        ("<b>张三</b>", "person_name_character"),
+        ("张\u200d三", "person_name_character"),
+        ("张三2", "person_name_character"),
+        ("张三;", "person_name_character"),
+    ],
+)
 def test_what_is_not_a_name(name, kind):
     assert error_type(person_name, name) == kind
 
 
-@pytest.mark.parametrize(("month", "ok"), [("2026-12", True), ("2000-01", True), ("2099-12", True), ("1999-12", False),
-                                           ("0000-01", False), ("9999-12", False), ("2026-13", False), ("2026-1", False)])
+@pytest.mark.parametrize(
+    ("month", "ok"),
+    [
+        ("2026-12", True),
+        ("2000-01", True),
+        ("2099-12", True),
+        ("1999-12", False),
+        ("0000-01", False),
+        ("9999-12", False),
+        ("2026-13", False),
+        ("2026-1", False),
+    ],
+)
 def test_months_the_platform_can_hold(month, ok):
     adapter = TypeAdapter(Month)
     if ok:

@@ -1,4 +1,5 @@
 """Venture philanthropy: winners are the best-ranked applications the pool can fund in full."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

@@ -1,4 +1,5 @@
 """Matching and hour rules of the volunteers service (pure)."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,8 +17,14 @@ MONDAY_9 = datetime(2026, 12, 7, 9, 0, tzinfo=SH)
 
 
 def task(area="130102001001", skills=("送餐",), hours=2, slots=1) -> TaskSpec:
-    return TaskSpec(id=uuid.uuid4(), area_code=area, required_skills=skills, window_start=MONDAY_9,
-                    window_end=MONDAY_9 + timedelta(hours=hours), slots=slots)
+    return TaskSpec(
+        id=uuid.uuid4(),
+        area_code=area,
+        required_skills=skills,
+        window_start=MONDAY_9,
+        window_end=MONDAY_9 + timedelta(hours=hours),
+        slots=slots,
+    )
 
 
 MONDAY_MORNING = (Slot(0, time(8), time(12)),)
@@ -31,8 +38,15 @@ def test_hand_checked_score():
     """Half the skills, same township, half the window covered, 10 h last month, 1 no-show in 3,
     residents' mean 4.5: 0.35*0.5 + 0.2*0.6 + 0.2*0.5 + 0.1*0.5 + 0.1*0.75 + 0.05*0.9 = 0.565."""
     t = task(skills=("送餐", "陪伴"))
-    c = person(area="130102001002", skills=("送餐",), slots=(Slot(0, time(10), time(12)),),
-               recent_minutes=600, done=2, no_shows=1, mean_satisfaction=4.5)
+    c = person(
+        area="130102001002",
+        skills=("送餐",),
+        slots=(Slot(0, time(10), time(12)),),
+        recent_minutes=600,
+        done=2,
+        no_shows=1,
+        mean_satisfaction=4.5,
+    )
     s = domain.score(t, c)
     assert [round(p.value, 3) for p in s.parts] == [0.5, 0.6, 0.5, 0.5, 0.75, 0.9]
     assert s.total == pytest.approx(0.565)
@@ -41,20 +55,27 @@ def test_hand_checked_score():
 
 def test_distance_prefers_community_then_township_then_county():
     t = task()
-    values = [domain.distance(t.area_code, home, ()).value
-              for home in ("130102001001", "130102001002", "130102002001", "130104001001")]
+    values = [
+        domain.distance(t.area_code, home, ()).value
+        for home in ("130102001001", "130102001002", "130102002001", "130104001001")
+    ]
     assert values == [1.0, 0.6, 0.3, 0.0]
     assert domain.distance(t.area_code, "130104001001", ("130100",)).value == 0.3  # offered to serve the city
 
 
 def test_availability_across_midnight_and_timezones():
-    night = TaskSpec(id=uuid.uuid4(), area_code="130102001001", window_start=datetime(2026, 12, 7, 22, tzinfo=SH),
-                     window_end=datetime(2026, 12, 8, 2, tzinfo=SH))
+    night = TaskSpec(
+        id=uuid.uuid4(),
+        area_code="130102001001",
+        window_start=datetime(2026, 12, 7, 22, tzinfo=SH),
+        window_end=datetime(2026, 12, 8, 2, tzinfo=SH),
+    )
     slots = (Slot(0, time(22), time(23, 59, 59)), Slot(1, time(0), time(1)))
     covered = domain.availability_overlap(night.window_start, night.window_end, slots).value
     assert covered == pytest.approx((2 * 3600 - 1 + 3600) / (4 * 3600), abs=1e-3)
-    utc = domain.availability_overlap(MONDAY_9.astimezone(UTC), (MONDAY_9 + timedelta(hours=1)).astimezone(
-        UTC), (Slot(0, time(9), time(10)),))
+    utc = domain.availability_overlap(
+        MONDAY_9.astimezone(UTC), (MONDAY_9 + timedelta(hours=1)).astimezone(UTC), (Slot(0, time(9), time(10)),)
+    )
     assert utc.value == 1.0
 
 
@@ -76,13 +97,23 @@ def test_batch_finds_the_optimum_greedy_misses():
     assert total > greedy_total
 
 
-people = st.lists(st.builds(
-    lambda skills, area, minutes: person(area=area, skills=skills, recent_minutes=minutes),
-    st.lists(st.sampled_from(["送餐", "理发", "陪伴", "维修"]), max_size=3, unique=True).map(tuple),
-    st.sampled_from(["130102001001", "130102001002", "130102002001"]), st.integers(0, 3000)), max_size=6)
-jobs = st.lists(st.builds(lambda skills, slots: task(skills=skills, slots=slots),
-                          st.lists(st.sampled_from(["送餐", "理发", "陪伴"]), max_size=2, unique=True).map(tuple),
-                          st.integers(1, 2)), max_size=4)
+people = st.lists(
+    st.builds(
+        lambda skills, area, minutes: person(area=area, skills=skills, recent_minutes=minutes),
+        st.lists(st.sampled_from(["送餐", "理发", "陪伴", "维修"]), max_size=3, unique=True).map(tuple),
+        st.sampled_from(["130102001001", "130102001002", "130102002001"]),
+        st.integers(0, 3000),
+    ),
+    max_size=6,
+)
+jobs = st.lists(
+    st.builds(
+        lambda skills, slots: task(skills=skills, slots=slots),
+        st.lists(st.sampled_from(["送餐", "理发", "陪伴"]), max_size=2, unique=True).map(tuple),
+        st.integers(1, 2),
+    ),
+    max_size=4,
+)
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,5 +1,6 @@
 """Supervision of background workers, and the rule that tells the infrastructure's failures from
 the work's own (kit.failures)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -79,27 +80,45 @@ async def test_a_paused_worker_is_not_ready_naming_why():
     await asyncio.wait_for(task, 1)
 
 
-@pytest.mark.parametrize("exc", [
-    FileNotFoundError(2, "No such file or directory"),  # PostgreSQL's socket while it is stopped
-    ConnectionRefusedError(), TimeoutError(), nats.errors.TimeoutError(),
-    asyncpg.exceptions.CannotConnectNowError("starting up"), asyncpg.exceptions.AdminShutdownError("shutdown"),
-    asyncpg.exceptions.ConnectionDoesNotExistError("closed"), asyncpg.exceptions.TooManyConnectionsError("full"),
-    asyncpg.exceptions.SerializationError("retry"), asyncpg.exceptions.DeadlockDetectedError("retry"),
-    asyncpg.InterfaceError("connection is closed"), nats.errors.ConnectionClosedError(),
-    nats.errors.NoServersError(), nats.js.errors.ServiceUnavailableError(),
-    # a pooled connection whose server went away mid-error (seen as 500s in the PostgreSQL outage test)
-    asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        FileNotFoundError(2, "No such file or directory"),  # PostgreSQL's socket while it is stopped
+        ConnectionRefusedError(),
+        TimeoutError(),
+        nats.errors.TimeoutError(),
+        asyncpg.exceptions.CannotConnectNowError("starting up"),
+        asyncpg.exceptions.AdminShutdownError("shutdown"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("closed"),
+        asyncpg.exceptions.TooManyConnectionsError("full"),
+        asyncpg.exceptions.SerializationError("retry"),
+        asyncpg.exceptions.DeadlockDetectedError("retry"),
+        asyncpg.InterfaceError("connection is closed"),
+        nats.errors.ConnectionClosedError(),
+        nats.errors.NoServersError(),
+        nats.js.errors.ServiceUnavailableError(),
+        # a pooled connection whose server went away mid-error (seen as 500s in the PostgreSQL outage test)
+        asyncpg.exceptions.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
+    ],
+)
 def test_infrastructure_failures_are_transient(exc):
     assert is_transient(exc)
 
 
-@pytest.mark.parametrize("exc", [
-    ValueError("bad"), KeyError("x"), asyncpg.exceptions.UniqueViolationError("dup"),
-    asyncpg.exceptions.CheckViolationError("check"), asyncpg.exceptions.DataError("bad argument"),
-    asyncpg.exceptions.UndefinedTableError("no table"), nats.js.errors.NoStreamResponseError(),
-    nats.js.errors.BadRequestError(), nats.errors.MaxPayloadError(),
-    asyncpg.exceptions.InternalClientError("PoolConnectionHolder.release() called on a free connection holder"),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ValueError("bad"),
+        KeyError("x"),
+        asyncpg.exceptions.UniqueViolationError("dup"),
+        asyncpg.exceptions.CheckViolationError("check"),
+        asyncpg.exceptions.DataError("bad argument"),
+        asyncpg.exceptions.UndefinedTableError("no table"),
+        nats.js.errors.NoStreamResponseError(),
+        nats.js.errors.BadRequestError(),
+        nats.errors.MaxPayloadError(),
+        asyncpg.exceptions.InternalClientError("PoolConnectionHolder.release() called on a free connection holder"),
+    ],
+)
 def test_failures_of_the_work_itself_are_not(exc):
     assert not is_transient(exc)

@@ -1,6 +1,7 @@
 """Read-only SQL of the public disclosure. Links between records follow the ledger's conventions:
 accounts fund:/restricted:/committed:<id>, and journal references donation:, earmark:, funding:
 (the request id), disbursement:, refund:<id> (see services/charity/handlers.py)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -23,7 +24,9 @@ async def donation_by_receipt(conn: Conn, receipt_code: str) -> asyncpg.Record |
 async def refunded(conn: Conn, donation_id: UUID) -> int:
     return await conn.fetchval(
         """SELECT coalesce(sum(p.amount), 0)::bigint FROM journal j JOIN postings p ON p.journal_id = j.id
-            WHERE j.reference = 'refund:' || $1::uuid AND p.account_id = 'world'""", donation_id)
+            WHERE j.reference = 'refund:' || $1::uuid AND p.account_id = 'world'""",
+        donation_id,
+    )
 
 
 # an earmark with what is left on its restricted account
@@ -36,8 +39,12 @@ async def earmarks_of_donation(conn: Conn, donation_id: UUID) -> list[asyncpg.Re
 
 
 async def earmarks_of_project(conn: Conn, project_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(_EARMARKS + """ WHERE e.target_kind = 'project' AND e.target_id = $1
-                                            GROUP BY e.id ORDER BY e.created_at""", project_id)
+    return await conn.fetch(
+        _EARMARKS
+        + """ WHERE e.target_kind = 'project' AND e.target_id = $1
+                                            GROUP BY e.id ORDER BY e.created_at""",
+        project_id,
+    )
 
 
 # where each commitment's money came from: the other side of the entry that filled committed:<id>
@@ -50,8 +57,7 @@ _FUNDING = """SELECT c.id AS commitment_id, c.project_id, c.fund_id, c.amount AS
 
 
 async def fundings_from(conn: Conn, source_accounts: list[str]) -> list[asyncpg.Record]:
-    return await conn.fetch(_FUNDING + " WHERE src.account_id = ANY($1::text[]) ORDER BY c.decided_at",
-                            source_accounts)
+    return await conn.fetch(_FUNDING + " WHERE src.account_id = ANY($1::text[]) ORDER BY c.decided_at", source_accounts)
 
 
 async def fundings_of_project(conn: Conn, project_id: UUID) -> list[asyncpg.Record]:
@@ -68,15 +74,20 @@ async def paid(conn: Conn, commitment_ids: list[UUID], earmark_ids: list[UUID]) 
     return await conn.fetch(
         """SELECT id, commitment_id, earmark_id, milestone, amount, approved_at FROM disbursements
             WHERE status = 'disbursed' AND (commitment_id = ANY($1::uuid[]) OR earmark_id = ANY($2::uuid[]))
-            ORDER BY approved_at, id""", commitment_ids, earmark_ids)
+            ORDER BY approved_at, id""",
+        commitment_ids,
+        earmark_ids,
+    )
 
 
 async def account_total(conn: Conn, account_ids: list[str]) -> int:
     return await conn.fetchval(
-        "SELECT coalesce(sum(amount), 0)::bigint FROM postings WHERE account_id = ANY($1::text[])", account_ids)
+        "SELECT coalesce(sum(amount), 0)::bigint FROM postings WHERE account_id = ANY($1::text[])", account_ids
+    )
 
 
 # --- funds ---------------------------------------------------------------------------------
+
 
 async def get_fund(conn: Conn, fund_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM funds WHERE id = $1", fund_id)
@@ -86,7 +97,9 @@ async def fund_flows(conn: Conn, fund_id: UUID) -> dict[str, int]:
     """The fund account's movements summed by journal kind (donation +, earmark −, refund −, …)."""
     rows = await conn.fetch(
         """SELECT j.kind, sum(p.amount)::bigint AS total FROM postings p JOIN journal j ON j.id = p.journal_id
-            WHERE p.account_id = 'fund:' || $1::uuid GROUP BY j.kind""", fund_id)
+            WHERE p.account_id = 'fund:' || $1::uuid GROUP BY j.kind""",
+        fund_id,
+    )
     return {r["kind"]: int(r["total"]) for r in rows}
 
 
@@ -103,7 +116,8 @@ async def fund_totals(conn: Conn, fund_id: UUID) -> asyncpg.Record:
                WHERE b.status = 'disbursed' AND (c.fund_id = $1 OR d.fund_id = $1)) AS disbursed,
              (SELECT coalesce(sum(p.amount), 0)::bigint FROM earmarks e JOIN donations d ON d.id = e.donation_id
                 JOIN postings p ON p.account_id = 'restricted:' || e.id WHERE d.fund_id = $1) AS restricted_unspent""",
-        fund_id)
+        fund_id,
+    )
 
 
 async def budget(conn: Conn, fund_id: UUID, year: int) -> int | None:
@@ -113,10 +127,15 @@ async def budget(conn: Conn, fund_id: UUID, year: int) -> int | None:
 async def service_purchases(conn: Conn, fund_id: UUID, start: datetime, end: datetime) -> int:
     return await conn.fetchval(
         """SELECT coalesce(sum(amount), 0)::bigint FROM commitments WHERE fund_id = $1 AND purpose = 'service_purchase'
-             AND status = 'committed' AND decided_at >= $2 AND decided_at < $3""", fund_id, start, end)
+             AND status = 'committed' AND decided_at >= $2 AND decided_at < $3""",
+        fund_id,
+        start,
+        end,
+    )
 
 
 # --- the public ledger ------------------------------------------------------------------------
+
 
 async def account_areas(conn: Conn) -> list[str]:
     return [r["area_code"] for r in await conn.fetch("SELECT DISTINCT area_code FROM accounts WHERE kind <> 'world'")]
@@ -157,13 +176,15 @@ async def count_lines(conn: Conn, areas: list[str] | None, start: datetime | Non
     return await conn.fetchval(f"SELECT count(*) FROM journal j WHERE {_SCOPE}", areas, start, end)
 
 
-async def lines(conn: Conn, areas: list[str] | None, start: datetime | None, end: datetime | None, limit: int,
-                offset: int) -> list[asyncpg.Record]:
+async def lines(
+    conn: Conn, areas: list[str] | None, start: datetime | None, end: datetime | None, limit: int, offset: int
+) -> list[asyncpg.Record]:
     return await conn.fetch(_LINES + " LIMIT $4 OFFSET $5", areas, start, end, limit, offset)
 
 
-async def stream_lines(conn: asyncpg.Connection, areas: list[str] | None, start: datetime | None,
-                       end: datetime | None) -> AsyncIterator[asyncpg.Record]:
+async def stream_lines(
+    conn: asyncpg.Connection, areas: list[str] | None, start: datetime | None, end: datetime | None
+) -> AsyncIterator[asyncpg.Record]:
     async with conn.transaction():
         async for row in conn.cursor(_LINES, areas, start, end):
             yield row

@@ -1,5 +1,6 @@
 """HTTP routes of the love supermarket (爱心超市). Writes accept an Idempotency-Key: a retried
 request gets the first response and changes nothing again."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -30,7 +31,9 @@ WorkerOrHolder = Annotated[Principal, Depends(require(*WORKERS, *HOLDERS))]
 Reader = Annotated[Principal, Depends(require(*READERS))]
 
 
-@router.post("/goods", status_code=201, response_model=api.GoodsReceiptView, summary="捐赠物品入库 / receive donated goods")
+@router.post(
+    "/goods", status_code=201, response_model=api.GoodsReceiptView, summary="捐赠物品入库 / receive donated goods"
+)
 async def receive_goods(body: api.GoodsReceiptIn, who: Worker, pool: DbPool) -> api.GoodsReceiptView:
     return await service.receive_goods(pool, who, body)
 
@@ -40,27 +43,40 @@ async def stock(area: Annotated[CommunityCode, COMMUNITY], who: Reader, pool: Db
     return await service.stock(pool, listing_area(who, area))
 
 
-@router.post("/points-grants", status_code=201, response_model=api.PointsGrantView,
-             summary="发放活动积分 / grant points for an activity")
+@router.post(
+    "/points-grants",
+    status_code=201,
+    response_model=api.PointsGrantView,
+    summary="发放活动积分 / grant points for an activity",
+)
 async def grant_points(body: api.PointsGrantIn, who: SocialWorker, pool: DbPool) -> api.PointsGrantView:
     return await service.grant_points(pool, who, body)
 
 
-@router.get("/points/{kind}/{ref}", response_model=api.PointsAccountView, summary="积分余额与明细 / points and statement")
-async def points(kind: api.HolderKind, ref: api.HolderRef, who: WorkerOrHolder, pool: DbPool,
-                 limit: int = Query(default=100, ge=1, le=1000)) -> api.PointsAccountView:
+@router.get(
+    "/points/{kind}/{ref}", response_model=api.PointsAccountView, summary="积分余额与明细 / points and statement"
+)
+async def points(
+    kind: api.HolderKind,
+    ref: api.HolderRef,
+    who: WorkerOrHolder,
+    pool: DbPool,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> api.PointsAccountView:
     return await service.points_account(pool, who, kind, ref, limit)
 
 
-@router.post("/redemptions", status_code=201, response_model=api.RedemptionView,
-             summary="积分兑换物品 / redeem points for goods")
+@router.post(
+    "/redemptions", status_code=201, response_model=api.RedemptionView, summary="积分兑换物品 / redeem points for goods"
+)
 async def redeem(body: api.RedemptionIn, who: WorkerOrHolder, pool: DbPool) -> api.RedemptionView:
     return await service.redeem(pool, who, body)
 
 
 @router.get("/publications", response_model=api.PublicationView, summary="积分与物品月度公示 / monthly publication")
-async def publication(area: Annotated[CommunityCode, COMMUNITY], month: Annotated[Month, MONTH], who: Reader,
-                      pool: DbPool) -> api.PublicationView:
+async def publication(
+    area: Annotated[CommunityCode, COMMUNITY], month: Annotated[Month, MONTH], who: Reader, pool: DbPool
+) -> api.PublicationView:
     return await service.publication_of(pool, listing_area(who, area), month)
 
 
@@ -69,8 +85,12 @@ async def public_stock(area: Annotated[CommunityCode, COMMUNITY], pool: DbPool) 
     return await service.stock(pool, area)
 
 
-@public_router.get("/publications", response_model=api.PublicationView,
-                   summary="积分与物品月度公示（公开，持有人仅以化名编号脱敏显示）/ the monthly publication, public")
-async def public_publication(area: Annotated[CommunityCode, COMMUNITY], month: Annotated[Month, MONTH],
-                             pool: DbPool) -> api.PublicationView:
+@public_router.get(
+    "/publications",
+    response_model=api.PublicationView,
+    summary="积分与物品月度公示（公开，持有人仅以化名编号脱敏显示）/ the monthly publication, public",
+)
+async def public_publication(
+    area: Annotated[CommunityCode, COMMUNITY], month: Annotated[Month, MONTH], pool: DbPool
+) -> api.PublicationView:
     return await service.publication_of(pool, area, month)

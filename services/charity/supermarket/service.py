@@ -4,6 +4,7 @@ Points are ledger entries (unit "points"): each community's `points_pool:<area>`
 may go negative: the points it has issued and not yet taken back) to `points:<kind>:<ref>`, and a
 redemption moves them back to the pool of the community whose goods were taken. Stock moves in the
 same transaction as the points, so goods never leave without being paid for."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -51,6 +52,7 @@ def supermarket_settings() -> SupermarketSettings:
 
 # --- pure rules -------------------------------------------------------------------------------
 
+
 def points_for_credits(units: int, points_per_credit: Decimal) -> int:
     """Time-bank units (100 = 1 credit) in points. Decimal and half-up, so 15 units at 10 points
     per credit is 1.5 → 2 points, not float noise or banker's rounding."""
@@ -85,8 +87,10 @@ def holder_lines(grants: Iterable[Mapping], redemptions: Iterable[Mapping]) -> l
         totals[(row["holder_kind"], row["holder_ref"])][0] += row["points"]
     for row in redemptions:
         totals[(row["holder_kind"], row["holder_ref"])][1] += row["points"]
-    return [api.HolderPointsLine(holder_kind=kind, holder=mask_ref(ref), granted=granted, redeemed=redeemed)
-            for (kind, ref), (granted, redeemed) in sorted(totals.items())]
+    return [
+        api.HolderPointsLine(holder_kind=kind, holder=mask_ref(ref), granted=granted, redeemed=redeemed)
+        for (kind, ref), (granted, redeemed) in sorted(totals.items())
+    ]
 
 
 def received_lines(receipts: Iterable[Mapping]) -> list[api.GoodsReceivedLine]:
@@ -96,9 +100,12 @@ def received_lines(receipts: Iterable[Mapping]) -> list[api.GoodsReceivedLine]:
         key = (row["item"], row["unit"], row["donor_kind"], row["donor_name"] or "")
         totals[key][0] += row["quantity"]
         totals[key][1] += row["estimated_value_fen"]
-    return [api.GoodsReceivedLine(item=item, unit=unit, quantity=quantity, estimated_value_fen=value,
-                                  donor_kind=kind, donor_name=name or None)
-            for (item, unit, kind, name), (quantity, value) in sorted(totals.items())]
+    return [
+        api.GoodsReceivedLine(
+            item=item, unit=unit, quantity=quantity, estimated_value_fen=value, donor_kind=kind, donor_name=name or None
+        )
+        for (item, unit, kind, name), (quantity, value) in sorted(totals.items())
+    ]
 
 
 def given_lines(redemptions: Iterable[Mapping]) -> list[api.GoodsGivenLine]:
@@ -106,27 +113,44 @@ def given_lines(redemptions: Iterable[Mapping]) -> list[api.GoodsGivenLine]:
     for row in redemptions:
         totals[(row["item"], row["unit"])][0] += row["quantity"]
         totals[(row["item"], row["unit"])][1] += row["points"]
-    return [api.GoodsGivenLine(item=item, unit=unit, quantity=quantity, points=points)
-            for (item, unit), (quantity, points) in sorted(totals.items())]
+    return [
+        api.GoodsGivenLine(item=item, unit=unit, quantity=quantity, points=points)
+        for (item, unit), (quantity, points) in sorted(totals.items())
+    ]
 
 
-def publication(area_code: str, month: str, grants: list[Mapping], redemptions: list[Mapping],
-                receipts: list[Mapping]) -> api.PublicationView:
+def publication(
+    area_code: str, month: str, grants: list[Mapping], redemptions: list[Mapping], receipts: list[Mapping]
+) -> api.PublicationView:
     """The monthly 公示 of one community's supermarket: refs masked, no personal names."""
     totals = api.PublicationTotals(
-        points_granted=sum(r["points"] for r in grants), points_redeemed=sum(r["points"] for r in redemptions),
+        points_granted=sum(r["points"] for r in grants),
+        points_redeemed=sum(r["points"] for r in redemptions),
         goods_received_value_fen=sum(r["estimated_value_fen"] for r in receipts),
-        receipts=len(receipts), redemptions=len(redemptions))
-    return api.PublicationView(area_code=area_code, month=month, holders=holder_lines(grants, redemptions),
-                               goods_received=received_lines(receipts), goods_given_out=given_lines(redemptions),
-                               totals=totals)
+        receipts=len(receipts),
+        redemptions=len(redemptions),
+    )
+    return api.PublicationView(
+        area_code=area_code,
+        month=month,
+        holders=holder_lines(grants, redemptions),
+        goods_received=received_lines(receipts),
+        goods_given_out=given_lines(redemptions),
+        totals=totals,
+    )
 
 
 # --- refusals and authorization ---------------------------------------------------------------
 
+
 def refused(rule: str, field: str, message: str) -> Problem:
-    return Problem(409, "爱心超市规则不允许 / Refused by a love-supermarket rule", message, rule=rule,
-                   errors=[{"field": field, "message": message, "type": rule}])
+    return Problem(
+        409,
+        "爱心超市规则不允许 / Refused by a love-supermarket rule",
+        message,
+        rule=rule,
+        errors=[{"field": field, "message": message, "type": rule}],
+    )
 
 
 def is_holder(who: Principal, kind: str, ref: str) -> bool:
@@ -137,54 +161,119 @@ def check_acting_for(who: Principal, kind: str, ref: str) -> None:
     """A resident or volunteer acts only for themself; workers are checked against the area later."""
     if who.role in HOLDER_ROLES.values() and not is_holder(who, kind, ref):
         message = "只能为本人兑换 / you may redeem only for yourself"
-        raise Problem(403, "无权操作 / Forbidden", message,
-                      errors=[{"field": "holder_ref", "message": message, "type": "not_the_holder"}])
+        raise Problem(
+            403,
+            "无权操作 / Forbidden",
+            message,
+            errors=[{"field": "holder_ref", "message": message, "type": "not_the_holder"}],
+        )
 
 
 # --- goods ------------------------------------------------------------------------------------
+
 
 async def receive_goods(pool: asyncpg.Pool, who: Principal, body: api.GoodsReceiptIn) -> api.GoodsReceiptView:
     """Donated goods go on the community's shelf: stock up, one movement in, the receipt for 公示."""
     require_jurisdiction(who, body.area_code, hide=False)
     async with UnitOfWork(pool) as uow:
         receipt_id, at = new_id(), now()
-        item = await store.stock_in(uow.conn, body.area_code, body.item, body.unit, body.quantity,
-                                    body.price_points, at)
+        item = await store.stock_in(
+            uow.conn, body.area_code, body.item, body.unit, body.quantity, body.price_points, at
+        )
         await store.add_movement(uow.conn, item["id"], "in", body.quantity, "donation", str(receipt_id), who.sub, at)
         donor = body.donor
-        await store.add_receipt(uow.conn, receipt_id, item["id"], body.area_code, body.quantity,
-                                body.estimated_value_fen, donor.kind, donor.uscc, donor.name, who.sub, at)
+        await store.add_receipt(
+            uow.conn,
+            receipt_id,
+            item["id"],
+            body.area_code,
+            body.quantity,
+            body.estimated_value_fen,
+            donor.kind,
+            donor.uscc,
+            donor.name,
+            who.sub,
+            at,
+        )
         view = api.GoodsReceiptView(
-            receipt_id=receipt_id, item_id=item["id"], area_code=body.area_code, item=item["name"], unit=item["unit"],
-            quantity_received=body.quantity, stock_quantity=item["quantity"], price_points=item["price_points"],
-            estimated_value_fen=body.estimated_value_fen, donor_kind=body.donor.kind, received_at=at)
+            receipt_id=receipt_id,
+            item_id=item["id"],
+            area_code=body.area_code,
+            item=item["name"],
+            unit=item["unit"],
+            quantity_received=body.quantity,
+            stock_quantity=item["quantity"],
+            price_points=item["price_points"],
+            estimated_value_fen=body.estimated_value_fen,
+            donor_kind=body.donor.kind,
+            received_at=at,
+        )
     return view
 
 
 async def stock(pool: asyncpg.Pool, area_code: str) -> api.StockView:
-    items = [api.StockItemView(item_id=r["id"], item=r["name"], unit=r["unit"], quantity=r["quantity"],
-                               price_points=r["price_points"]) for r in await store.stock(pool, area_code)]
+    items = [
+        api.StockItemView(
+            item_id=r["id"], item=r["name"], unit=r["unit"], quantity=r["quantity"], price_points=r["price_points"]
+        )
+        for r in await store.stock(pool, area_code)
+    ]
     return api.StockView(area_code=area_code, items=items)
 
 
 # --- points -----------------------------------------------------------------------------------
 
-async def post_grant(conn: asyncpg.Connection, *, area_code: str, kind: str, ref: str, points: int, source: str,
-                     reason: str, reference: str, by: str, exchange_id: UUID | None = None) -> PointsGranted | None:
+
+async def post_grant(
+    conn: asyncpg.Connection,
+    *,
+    area_code: str,
+    kind: str,
+    ref: str,
+    points: int,
+    source: str,
+    reason: str,
+    reference: str,
+    by: str,
+    exchange_id: UUID | None = None,
+) -> PointsGranted | None:
     """Points from the community's pool to the holder, inside the caller's transaction; the event
     to emit, or None when `reference` was granted already."""
     at, holder = now(), holder_account(kind, ref)
-    await ledger_store.ensure_account(conn, pool_account(area_code), "points_pool", "points", area_code,
-                                      f"爱心超市积分池 / love-supermarket points pool {area_code}", may_go_negative=True)
+    await ledger_store.ensure_account(
+        conn,
+        pool_account(area_code),
+        "points_pool",
+        "points",
+        area_code,
+        f"爱心超市积分池 / love-supermarket points pool {area_code}",
+        may_go_negative=True,
+    )
     await ledger_store.ensure_account(conn, holder, "points", "points", area_code, f"爱心积分 / points of {kind}")
-    entry = Entry(id=new_id(), kind="points_grant", reference=reference, memo=reason, unit="points", created_by=by,
-                  created_at=at, postings=((pool_account(area_code), -points), (holder, points)))
+    entry = Entry(
+        id=new_id(),
+        kind="points_grant",
+        reference=reference,
+        memo=reason,
+        unit="points",
+        created_by=by,
+        created_at=at,
+        postings=((pool_account(area_code), -points), (holder, points)),
+    )
     if not await ledger_store.post(conn, entry):
         return None
     grant_id = new_id()
     await store.add_grant(conn, grant_id, reference, area_code, kind, ref, points, source, reason, by, at)
-    return PointsGranted(grant_id=grant_id, area_code=area_code, holder_kind=kind, holder_ref=ref, points=points,
-                         source=source, exchange_id=exchange_id, granted_at=at)
+    return PointsGranted(
+        grant_id=grant_id,
+        area_code=area_code,
+        holder_kind=kind,
+        holder_ref=ref,
+        points=points,
+        source=source,
+        exchange_id=exchange_id,
+        granted_at=at,
+    )
 
 
 async def grant_points(pool: asyncpg.Pool, who: Principal, body: api.PointsGrantIn) -> api.PointsGrantView:
@@ -193,21 +282,40 @@ async def grant_points(pool: asyncpg.Pool, who: Principal, body: api.PointsGrant
     require_jurisdiction(who, body.area_code, hide=False)
     async with UnitOfWork(pool) as uow:
         if not await store.holder_known(uow.conn, body.holder_kind, body.holder_ref):
-            raise invalid("holder_ref", "没有这位登记的志愿者或居民（刚登记的请稍后重试）/ no registered "
-                                        f"{body.holder_kind} with this ref (one registered a moment ago: retry shortly)")
-        event = await post_grant(uow.conn, area_code=body.area_code, kind=body.holder_kind, ref=body.holder_ref,
-                                 points=body.points, source="activity", reason=body.reason,
-                                 reference=f"grant:{new_id()}", by=who.sub)
+            raise invalid(
+                "holder_ref",
+                "没有这位登记的志愿者或居民（刚登记的请稍后重试）/ no registered "
+                f"{body.holder_kind} with this ref (one registered a moment ago: retry shortly)",
+            )
+        event = await post_grant(
+            uow.conn,
+            area_code=body.area_code,
+            kind=body.holder_kind,
+            ref=body.holder_ref,
+            points=body.points,
+            source="activity",
+            reason=body.reason,
+            reference=f"grant:{new_id()}",
+            by=who.sub,
+        )
         uow.emit(event, subject=str(event.grant_id), area_code=body.area_code)
         balance = await ledger_store.balance(uow.conn, holder_account(body.holder_kind, body.holder_ref))
         view = api.PointsGrantView(
-            grant_id=event.grant_id, area_code=body.area_code, holder_kind=body.holder_kind, holder_ref=body.holder_ref,
-            points=body.points, balance=balance, reason=body.reason, granted_at=event.granted_at)
+            grant_id=event.grant_id,
+            area_code=body.area_code,
+            holder_kind=body.holder_kind,
+            holder_ref=body.holder_ref,
+            points=body.points,
+            balance=balance,
+            reason=body.reason,
+            granted_at=event.granted_at,
+        )
     return view
 
 
-async def on_credits_exchanged(conn: asyncpg.Connection, envelopes: list[Envelope[CreditsExchanged]],
-                               settings: SupermarketSettings | None = None) -> None:
+async def on_credits_exchanged(
+    conn: asyncpg.Connection, envelopes: list[Envelope[CreditsExchanged]], settings: SupermarketSettings | None = None
+) -> None:
     """积分互兑: credits a volunteer exchanged become points from their home community's pool, at the
     rate of `settings` (by default WUSHE_SUPERMARKET_POINTS_PER_CREDIT, read once per process).
     Keyed by the exchange, so a redelivered event (even under a new envelope id) grants once."""
@@ -221,12 +329,25 @@ async def on_credits_exchanged(conn: asyncpg.Connection, envelopes: list[Envelop
         if points == 0:
             continue  # fewer units than half a point: nothing to grant
         granted = await post_grant(
-            conn, area_code=event.area_code, kind="volunteer", ref=event.volunteer_ref, points=points,
-            source="time_credits", reason=f"时间银行积分兑换 / time-bank credits exchanged ({event.credits} units)",
-            reference=f"credits:{event.exchange_id}", by="timebank-exchange", exchange_id=event.exchange_id)
+            conn,
+            area_code=event.area_code,
+            kind="volunteer",
+            ref=event.volunteer_ref,
+            points=points,
+            source="time_credits",
+            reason=f"时间银行积分兑换 / time-bank credits exchanged ({event.credits} units)",
+            reference=f"credits:{event.exchange_id}",
+            by="timebank-exchange",
+            exchange_id=event.exchange_id,
+        )
         if granted is not None:
-            uow.emit(granted, subject=str(granted.grant_id), area_code=event.area_code, causation_id=envelope.id,
-                     correlation_id=envelope.correlation_id)
+            uow.emit(
+                granted,
+                subject=str(granted.grant_id),
+                area_code=event.area_code,
+                causation_id=envelope.id,
+                correlation_id=envelope.correlation_id,
+            )
     await uow.flush()
 
 
@@ -250,8 +371,9 @@ async def on_holder_seen(conn: asyncpg.Connection, envelopes: list[Envelope[Hold
         await store.add_holder(conn, *seen_holder(envelope.data))
 
 
-async def points_account(pool: asyncpg.Pool, who: Principal, kind: str, ref: str,
-                         limit: int = 100) -> api.PointsAccountView:
+async def points_account(
+    pool: asyncpg.Pool, who: Principal, kind: str, ref: str, limit: int = 100
+) -> api.PointsAccountView:
     """The holder themself, or a worker whose area covers the account's community; others learn nothing."""
     account = await store.points_account(pool, holder_account(kind, ref))
     if account is None or not (is_holder(who, kind, ref) or who.role in WORKERS):
@@ -260,13 +382,21 @@ async def points_account(pool: asyncpg.Pool, who: Principal, kind: str, ref: str
         require_jurisdiction(who, account["area_code"])
     rows = await ledger_store.statement(pool, account["id"], limit)
     return api.PointsAccountView(
-        holder_kind=kind, holder_ref=ref, area_code=account["area_code"],
+        holder_kind=kind,
+        holder_ref=ref,
+        area_code=account["area_code"],
         balance=await ledger_store.balance(pool, account["id"]),
-        statement=[api.PointsStatementEntry(seq=r["seq"], kind=r["kind"], memo=r["memo"], at=r["created_at"],
-                                            points=r["amount"]) for r in rows])
+        statement=[
+            api.PointsStatementEntry(
+                seq=r["seq"], kind=r["kind"], memo=r["memo"], at=r["created_at"], points=r["amount"]
+            )
+            for r in rows
+        ],
+    )
 
 
 # --- redemption -------------------------------------------------------------------------------
+
 
 async def redeem(pool: asyncpg.Pool, who: Principal, body: api.RedemptionIn) -> api.RedemptionView:
     """Goods for points: stock down and points from the holder to the community's pool, in one
@@ -276,23 +406,56 @@ async def redeem(pool: asyncpg.Pool, who: Principal, body: api.RedemptionIn) -> 
         item = await _item_for(uow.conn, who, body.item_id)
         taken = await store.take_stock(uow.conn, item["id"], body.quantity)
         if taken is None:
-            raise refused("insufficient_stock", "quantity",
-                          f"库存不足：现有 {item['quantity']} {item['unit']} / only {item['quantity']} in stock")
+            raise refused(
+                "insufficient_stock",
+                "quantity",
+                f"库存不足：现有 {item['quantity']} {item['unit']} / only {item['quantity']} in stock",
+            )
         points = item["price_points"] * body.quantity
         redemption_id, at = new_id(), now()
         await _pay(uow.conn, who, body, item, points, redemption_id, at)
-        await store.add_movement(uow.conn, item["id"], "out", body.quantity, "redemption", str(redemption_id),
-                                 who.sub, at)
-        await store.add_redemption(uow.conn, redemption_id, item["id"], item["area_code"], body.holder_kind,
-                                   body.holder_ref, body.quantity, points, who.sub, at)
-        uow.emit(PointsRedeemed(redemption_id=redemption_id, area_code=item["area_code"], holder_kind=body.holder_kind,
-                                holder_ref=body.holder_ref, item_id=item["id"], quantity=body.quantity, points=points,
-                                redeemed_at=at), subject=str(redemption_id), area_code=item["area_code"])
+        await store.add_movement(
+            uow.conn, item["id"], "out", body.quantity, "redemption", str(redemption_id), who.sub, at
+        )
+        await store.add_redemption(
+            uow.conn,
+            redemption_id,
+            item["id"],
+            item["area_code"],
+            body.holder_kind,
+            body.holder_ref,
+            body.quantity,
+            points,
+            who.sub,
+            at,
+        )
+        uow.emit(
+            PointsRedeemed(
+                redemption_id=redemption_id,
+                area_code=item["area_code"],
+                holder_kind=body.holder_kind,
+                holder_ref=body.holder_ref,
+                item_id=item["id"],
+                quantity=body.quantity,
+                points=points,
+                redeemed_at=at,
+            ),
+            subject=str(redemption_id),
+            area_code=item["area_code"],
+        )
         view = api.RedemptionView(
-            redemption_id=redemption_id, area_code=item["area_code"], holder_kind=body.holder_kind,
-            holder_ref=body.holder_ref, item_id=item["id"], item=item["name"], quantity=body.quantity, points=points,
+            redemption_id=redemption_id,
+            area_code=item["area_code"],
+            holder_kind=body.holder_kind,
+            holder_ref=body.holder_ref,
+            item_id=item["id"],
+            item=item["name"],
+            quantity=body.quantity,
+            points=points,
             balance=await ledger_store.balance(uow.conn, holder_account(body.holder_kind, body.holder_ref)),
-            stock_quantity=taken["quantity"], redeemed_at=at)
+            stock_quantity=taken["quantity"],
+            redeemed_at=at,
+        )
     return view
 
 
@@ -301,34 +464,67 @@ async def _item_for(conn: asyncpg.Connection, who: Principal, item_id: UUID) -> 
     item = await store.item(conn, item_id)
     if item is None:
         message = "没有这种物品 / no such item"
-        raise Problem(422, "请求参数无效 / Invalid request", message,
-                      errors=[{"field": "item_id", "message": message, "type": "unknown_item"}])
+        raise Problem(
+            422,
+            "请求参数无效 / Invalid request",
+            message,
+            errors=[{"field": "item_id", "message": message, "type": "unknown_item"}],
+        )
     if who.role in WORKERS:
         require_jurisdiction(who, item["area_code"], hide=False)
     return item
 
 
-async def _pay(conn: asyncpg.Connection, who: Principal, body: api.RedemptionIn, item: asyncpg.Record, points: int,
-               redemption_id: UUID, at: datetime) -> None:
+async def _pay(
+    conn: asyncpg.Connection,
+    who: Principal,
+    body: api.RedemptionIn,
+    item: asyncpg.Record,
+    points: int,
+    redemption_id: UUID,
+    at: datetime,
+) -> None:
     holder, pool_id = holder_account(body.holder_kind, body.holder_ref), pool_account(item["area_code"])
     held = await ledger_store.balances(conn, [holder])
     if holder not in held:  # never granted anything: no account to pay from
-        raise refused("insufficient_points", "holder_ref", f"积分不足：余额 0，需要 {points} / holds 0 points, needs {points}")
-    await ledger_store.ensure_account(conn, pool_id, "points_pool", "points", item["area_code"],
-                                      f"爱心超市积分池 / love-supermarket points pool {item['area_code']}",
-                                      may_go_negative=True)
-    entry = Entry(id=new_id(), kind="points_redemption", reference=f"redemption:{redemption_id}",
-                  memo=f"兑换 {item['name']} × {body.quantity} / redeemed", unit="points", created_by=who.sub,
-                  created_at=at, postings=((holder, -points), (pool_id, points)))
+        raise refused(
+            "insufficient_points", "holder_ref", f"积分不足：余额 0，需要 {points} / holds 0 points, needs {points}"
+        )
+    await ledger_store.ensure_account(
+        conn,
+        pool_id,
+        "points_pool",
+        "points",
+        item["area_code"],
+        f"爱心超市积分池 / love-supermarket points pool {item['area_code']}",
+        may_go_negative=True,
+    )
+    entry = Entry(
+        id=new_id(),
+        kind="points_redemption",
+        reference=f"redemption:{redemption_id}",
+        memo=f"兑换 {item['name']} × {body.quantity} / redeemed",
+        unit="points",
+        created_by=who.sub,
+        created_at=at,
+        postings=((holder, -points), (pool_id, points)),
+    )
     try:
         await ledger_store.post(conn, entry)
     except ledger_store.Overdrawn as exc:
-        raise refused("insufficient_points", "holder_ref",
-                      f"积分不足：余额 {exc.balance}，需要 {points} / holds {exc.balance} points, needs {points}") from None
+        raise refused(
+            "insufficient_points",
+            "holder_ref",
+            f"积分不足：余额 {exc.balance}，需要 {points} / holds {exc.balance} points, needs {points}",
+        ) from None
 
 
 async def publication_of(pool: asyncpg.Pool, area_code: str, month: str) -> api.PublicationView:
     start, end = month_bounds(month)
-    return publication(area_code, month, await store.grants_between(pool, area_code, start, end),
-                       await store.redemptions_between(pool, area_code, start, end),
-                       await store.receipts_between(pool, area_code, start, end))
+    return publication(
+        area_code,
+        month,
+        await store.grants_between(pool, area_code, start, end),
+        await store.redemptions_between(pool, area_code, start, end),
+        await store.receipts_between(pool, area_code, start, end),
+    )

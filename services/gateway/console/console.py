@@ -6,6 +6,7 @@ Development sign-in: with the local dev issuer, /api/v1/dev/personas lists demo 
 $WUSHE_HOME/demo/personas.json, written by the demo-data loader, or a built-in list) and
 /api/v1/dev/sign-in issues a dev JWT for one of them. In production the identity provider's login
 replaces that page, and these routes answer 404."""
+
 from __future__ import annotations
 
 import json
@@ -27,14 +28,21 @@ from kit.settings import DEV_JWT_ISSUER, Settings, get_settings
 log = logging.getLogger(__name__)
 STATIC = (Path(__file__).parent / "static").resolve()
 TOKEN_TTL_S = 8 * 3600
-MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-               ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
-               ".ico": "image/x-icon", ".json": "application/json", ".webmanifest": "application/manifest+json"}
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
+}
 # the page loads nothing but its own files, and only its own scripts run
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-                               "form-action 'self'",
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
@@ -45,6 +53,7 @@ router = APIRouter(tags=["控制台 console"])
 
 # --- the page and its files --------------------------------------------------------------------------
 
+
 @router.get("/", include_in_schema=False)
 async def index() -> Response:
     return FileResponse(STATIC / "index.html", media_type=MEDIA_TYPES[".html"], headers=SECURITY_HEADERS)
@@ -54,8 +63,14 @@ async def index() -> Response:
 async def labels() -> dict:
     """zh-CN and English labels of the shared code lists (contracts.taxonomy), so the console shows
     the same words as the services. Need categories are configurable: ask GET /api/v1/taxonomy/categories."""
-    lists = {"urgency": Urgency, "target_group": TargetGroup, "channel": Channel, "route": Route,
-             "need_category": NeedCategory, "organization_category": OrganizationCategory}
+    lists = {
+        "urgency": Urgency,
+        "target_group": TargetGroup,
+        "channel": Channel,
+        "route": Route,
+        "need_category": NeedCategory,
+        "organization_category": OrganizationCategory,
+    }
     return {name: {m.value: {"zh": m.zh, "en": m.en} for m in enum} for name, enum in lists.items()}
 
 
@@ -65,9 +80,14 @@ async def area(code: str) -> dict:
     found = lookup(code)
     if found is None:
         raise invalid("code", f"未知的行政区划代码 / unknown area code: {code}")
-    return {"code": found.code, "name": found.name, "level": found.level, "parent": found.parent,
-            "path": [_area_ref(c) for c in ancestors(code)],
-            "children": [{"code": a.code, "name": a.name, "level": a.level} for a in children(code)]}
+    return {
+        "code": found.code,
+        "name": found.name,
+        "level": found.level,
+        "parent": found.parent,
+        "path": [_area_ref(c) for c in ancestors(code)],
+        "children": [{"code": a.code, "name": a.name, "level": a.level} for a in children(code)],
+    }
 
 
 def _area_ref(code: str) -> dict:
@@ -84,6 +104,7 @@ async def static_file(path: str) -> Response:
 
 
 # --- development sign-in -----------------------------------------------------------------------------
+
 
 class Persona(BaseModel):
     """A demo user: who they are, and the token they get (role, area, sub)."""
@@ -109,21 +130,78 @@ def _p(id, role, area, sub, zh, en, about) -> Persona:
 
 
 BUILT_IN = [
-    _p("social_worker", "social_worker", "130102001001", "dev-sw-li", "社区社工 · 李娜", "Social worker Li Na",
-       "建北街道001社区的社工：登记、评估、分派需求，组织志愿者，跟进回访"),
-    _p("grid_worker", "grid_worker", "130102001001", "dev-grid-wang", "网格员 · 王强", "Grid worker Wang Qiang",
-       "建北街道001社区的网格员：入户走访，登记需求，代居民确认与评价"),
-    _p("party_secretary", "party_secretary", "130102001001", "dev-shuji-zhao", "社区党委书记 · 赵红",
-       "Party secretary Zhao Hong", "建北街道001社区党委书记：重大事项先议后决，吹哨报到，召集联席会议"),
-    _p("civil_affairs_county", "civil_affairs", "130102", "dev-mz-changan", "长安区民政局 · 刘科长",
-       "Chang'an District civil affairs", "长安区民政局：社会组织登记、项目评估、辖区数据看板"),
-    _p("civil_affairs_city", "civil_affairs", "130100", "dev-mz-sjz", "石家庄市民政局", "Shijiazhuang civil affairs",
-       "石家庄市民政局：全市数据看板与政策目标"),
-    _p("civil_affairs_province", "civil_affairs", "130000", "dev-mz-hebei", "河北省民政厅", "Hebei civil affairs",
-       "河北省民政厅：全省五社联动指标"),
-    _p("charity_admin", "charity_admin", "130102", "dev-cz-wang", "长安区慈善会 · 王会计", "Charity administrator",
-       "长安区慈善会：接收捐赠、定向、拨付复核、爱心超市"),
-    _p("auditor", "auditor", "130102", "dev-audit-sun", "长安区审计 · 孙审计", "Auditor", "长安区审计：只读查看账目与流程"),
+    _p(
+        "social_worker",
+        "social_worker",
+        "130102001001",
+        "dev-sw-li",
+        "社区社工 · 李娜",
+        "Social worker Li Na",
+        "建北街道001社区的社工：登记、评估、分派需求，组织志愿者，跟进回访",
+    ),
+    _p(
+        "grid_worker",
+        "grid_worker",
+        "130102001001",
+        "dev-grid-wang",
+        "网格员 · 王强",
+        "Grid worker Wang Qiang",
+        "建北街道001社区的网格员：入户走访，登记需求，代居民确认与评价",
+    ),
+    _p(
+        "party_secretary",
+        "party_secretary",
+        "130102001001",
+        "dev-shuji-zhao",
+        "社区党委书记 · 赵红",
+        "Party secretary Zhao Hong",
+        "建北街道001社区党委书记：重大事项先议后决，吹哨报到，召集联席会议",
+    ),
+    _p(
+        "civil_affairs_county",
+        "civil_affairs",
+        "130102",
+        "dev-mz-changan",
+        "长安区民政局 · 刘科长",
+        "Chang'an District civil affairs",
+        "长安区民政局：社会组织登记、项目评估、辖区数据看板",
+    ),
+    _p(
+        "civil_affairs_city",
+        "civil_affairs",
+        "130100",
+        "dev-mz-sjz",
+        "石家庄市民政局",
+        "Shijiazhuang civil affairs",
+        "石家庄市民政局：全市数据看板与政策目标",
+    ),
+    _p(
+        "civil_affairs_province",
+        "civil_affairs",
+        "130000",
+        "dev-mz-hebei",
+        "河北省民政厅",
+        "Hebei civil affairs",
+        "河北省民政厅：全省五社联动指标",
+    ),
+    _p(
+        "charity_admin",
+        "charity_admin",
+        "130102",
+        "dev-cz-wang",
+        "长安区慈善会 · 王会计",
+        "Charity administrator",
+        "长安区慈善会：接收捐赠、定向、拨付复核、爱心超市",
+    ),
+    _p(
+        "auditor",
+        "auditor",
+        "130102",
+        "dev-audit-sun",
+        "长安区审计 · 孙审计",
+        "Auditor",
+        "长安区审计：只读查看账目与流程",
+    ),
 ]
 
 
@@ -158,8 +236,11 @@ def personas(settings: Settings) -> list[Persona]:
     return found or BUILT_IN
 
 
-@router.get("/api/v1/dev/personas", response_model=list[Persona],
-            summary="开发登录：演示角色（仅开发环境）/ demo personas, development only")
+@router.get(
+    "/api/v1/dev/personas",
+    response_model=list[Persona],
+    summary="开发登录：演示角色（仅开发环境）/ demo personas, development only",
+)
 async def list_personas() -> list[Persona]:
     return personas(_dev_settings())
 
@@ -169,7 +250,11 @@ async def sign_in(body: SignInIn) -> dict:
     settings = _dev_settings()
     persona = next((p for p in personas(settings) if p.id == body.persona), None)
     if persona is None:
-        raise Problem(422, "请求参数无效 / Invalid request", f"没有这个演示角色 / no such persona: {body.persona}",
-                      errors=[{"field": "persona", "message": "unknown persona"}])
+        raise Problem(
+            422,
+            "请求参数无效 / Invalid request",
+            f"没有这个演示角色 / no such persona: {body.persona}",
+            errors=[{"field": "persona", "message": "unknown persona"}],
+        )
     token = issue_token(settings, role=persona.role, area=persona.area, sub=persona.sub, ttl_s=TOKEN_TTL_S)
     return {"token": token, "persona": persona.model_dump(mode="json"), "expires_in": TOKEN_TTL_S}

@@ -1,5 +1,6 @@
 """Pure rules of 党建联席会议 (party-building joint meetings): who must sit at the table, what a
 resolution's actions ask of which service, and how an action is followed up. No I/O."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -43,6 +44,7 @@ def related_areas(meeting_area: str, item_area: str) -> bool:
 
 
 # --- actions -----------------------------------------------------------------------------------------
+
 
 class ActionKind(LabelledEnum):
     VOLUNTEER_TASK = "volunteer_task", "派发志愿服务任务", "volunteer task"
@@ -94,8 +96,11 @@ NEXT: dict[ActionStatus, frozenset[ActionStatus]] = {
 class IllegalProgress(Exception):
     def __init__(self, status: str, to: str) -> None:
         self.status, self.to = status, to
-        super().__init__(f"已办结的事项不能再变更 / action is {status}, cannot become {to}"
-                         if status == ActionStatus.DONE else f"{status} → {to} 不允许 / not allowed")
+        super().__init__(
+            f"已办结的事项不能再变更 / action is {status}, cannot become {to}"
+            if status == ActionStatus.DONE
+            else f"{status} → {to} 不允许 / not allowed"
+        )
 
 
 def progress(status: str, to: str) -> ActionStatus:

@@ -1,6 +1,7 @@
 """Use cases of joint meetings: convening (the agenda is drawn from the pool), resolving (actions are
 dispatched to the services that must act, in the same transaction), following actions up — by hand,
 by the deadline check and by other services' events."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,6 +24,7 @@ from services.party.meetings import domain, store
 
 # --- the agenda pool ------------------------------------------------------------------------------------
 
+
 async def add_item(pool: asyncpg.Pool, body: api.AgendaItemIn) -> UUID:
     item_id = new_id()
     async with UnitOfWork(pool) as uow:
@@ -40,6 +42,7 @@ async def on_mediation_escalated(conn: asyncpg.Connection, envelopes: list[Envel
 
 # --- convening ------------------------------------------------------------------------------------------
 
+
 async def convene(pool: asyncpg.Pool, who: Principal, body: api.MeetingIn) -> api.MeetingCreated:
     """Schedule a meeting where all four actors sit with the party organization; its agenda is every
     open item of its area (and below) plus the ones asked for."""
@@ -47,10 +50,19 @@ async def convene(pool: asyncpg.Pool, who: Principal, body: api.MeetingIn) -> ap
     async with UnitOfWork(pool) as uow:
         _check_meeting(body, at)
         await _check_items(uow.conn, who, body.area_code, body.agenda_item_ids)
-        await store.insert_meeting(uow.conn, {
-            "id": meeting_id, "area_code": body.area_code, "title": body.title, "scheduled_at": body.scheduled_at,
-            "place": body.place, "participants": [p.model_dump() for p in body.participants],
-            "convened_by": who.sub, "created_at": at})
+        await store.insert_meeting(
+            uow.conn,
+            {
+                "id": meeting_id,
+                "area_code": body.area_code,
+                "title": body.title,
+                "scheduled_at": body.scheduled_at,
+                "place": body.place,
+                "participants": [p.model_dump() for p in body.participants],
+                "convened_by": who.sub,
+                "created_at": at,
+            },
+        )
         taken = await store.take_items(uow.conn, meeting_id, body.area_code, body.agenda_item_ids)
         if missing := set(body.agenda_item_ids) - set(taken):  # another meeting drew them meanwhile
             raise _already_taken(missing)
@@ -78,19 +90,27 @@ async def _check_items(conn, who: Principal, area_code: str, item_ids: list[UUID
 
 
 def _already_taken(item_ids: set[UUID]) -> Problem:
-    return conflict(f"议题已列入其他会议 / already on another meeting's agenda: {', '.join(map(str, sorted(item_ids)))}",
-                    state="on_agenda", rule="one_meeting_per_item")
+    return conflict(
+        f"议题已列入其他会议 / already on another meeting's agenda: {', '.join(map(str, sorted(item_ids)))}",
+        state="on_agenda",
+        rule="one_meeting_per_item",
+    )
 
 
 # --- reading --------------------------------------------------------------------------------------------
+
 
 async def meeting_view(pool: asyncpg.Pool, who: Principal, meeting_id: UUID) -> api.MeetingView:
     async with pool.acquire() as conn:
         meeting = visible(who, await store.get_meeting(conn, meeting_id))
         agenda, resolutions = await store.agenda_of(conn, meeting_id), await store.resolutions_of(conn, meeting_id)
         actions = await store.actions_of(conn, meeting_id)
-    return api.MeetingView(**dict(meeting), agenda=[dict(r) for r in agenda],
-                           resolutions=[dict(r) for r in resolutions], actions=[action_view(r) for r in actions])
+    return api.MeetingView(
+        **dict(meeting),
+        agenda=[dict(r) for r in agenda],
+        resolutions=[dict(r) for r in resolutions],
+        actions=[action_view(r) for r in actions],
+    )
 
 
 def action_view(row) -> api.ActionView:
@@ -99,7 +119,10 @@ def action_view(row) -> api.ActionView:
 
 # --- resolving: actions are dispatched ------------------------------------------------------------------
 
-async def resolve(pool: asyncpg.Pool, who: Principal, meeting_id: UUID, body: api.ResolutionIn) -> api.ResolutionCreated:
+
+async def resolve(
+    pool: asyncpg.Pool, who: Principal, meeting_id: UUID, body: api.ResolutionIn
+) -> api.ResolutionCreated:
     """Record a resolution; the meeting is held from its first one. Every action it takes is stored
     and announced as ActionDispatched in the same transaction, so none is lost or sent twice."""
     at = now()
@@ -109,9 +132,17 @@ async def resolve(pool: asyncpg.Pool, who: Principal, meeting_id: UUID, body: ap
         await _check_agenda_item(uow.conn, meeting_id, body.agenda_item_id)
         resolution_id = new_id()
         await store.mark_held(uow.conn, meeting_id, at)
-        await store.insert_resolution(uow.conn, {
-            "id": resolution_id, "meeting_id": meeting_id, "agenda_item_id": body.agenda_item_id, "text": body.text,
-            "resolved_by": who.sub, "resolved_at": at})
+        await store.insert_resolution(
+            uow.conn,
+            {
+                "id": resolution_id,
+                "meeting_id": meeting_id,
+                "agenda_item_id": body.agenda_item_id,
+                "text": body.text,
+                "resolved_by": who.sub,
+                "resolved_at": at,
+            },
+        )
         action_ids = [await _dispatch(uow, meeting, resolution_id, action, at) for action in body.actions]
     return api.ResolutionCreated(id=resolution_id, meeting_id=meeting_id, action_ids=action_ids)
 
@@ -130,26 +161,58 @@ async def _check_agenda_item(conn, meeting_id: UUID, item_id: UUID | None) -> No
     if item is None:
         raise invalid("agenda_item_id", "该议题不在本次会议议程上 / not on this meeting's agenda")
     if await store.item_resolved(conn, item_id):
-        raise conflict("该议题已形成决议 / this item has its resolution already", state="resolved",
-                       rule="one_resolution_per_item")
+        raise conflict(
+            "该议题已形成决议 / this item has its resolution already", state="resolved", rule="one_resolution_per_item"
+        )
 
 
 async def _dispatch(uow: UnitOfWork, meeting, resolution_id: UUID, action: api.ActionIn, at: datetime) -> UUID:
     action_id, area = new_id(), meeting["area_code"]
     event = ActionDispatched(
-        action_id=action_id, meeting_id=meeting["id"], area_code=area, kind=action.kind,
-        target_service=domain.target_service(action.kind), title=action.title, details=action.details,
-        need_id=action.need_id, amount_fen=action.amount_fen, required_skills=action.required_skills,
-        owner=action.owner, due_at=action.due_at, dispatched_at=at)
-    await store.insert_action(uow.conn, {
-        **event.model_dump(include={"meeting_id", "area_code", "kind", "target_service", "title", "details", "need_id",
-                                    "amount_fen", "required_skills", "owner", "due_at", "dispatched_at"}),
-        "id": action_id, "resolution_id": resolution_id, "updated_at": at})
+        action_id=action_id,
+        meeting_id=meeting["id"],
+        area_code=area,
+        kind=action.kind,
+        target_service=domain.target_service(action.kind),
+        title=action.title,
+        details=action.details,
+        need_id=action.need_id,
+        amount_fen=action.amount_fen,
+        required_skills=action.required_skills,
+        owner=action.owner,
+        due_at=action.due_at,
+        dispatched_at=at,
+    )
+    await store.insert_action(
+        uow.conn,
+        {
+            **event.model_dump(
+                include={
+                    "meeting_id",
+                    "area_code",
+                    "kind",
+                    "target_service",
+                    "title",
+                    "details",
+                    "need_id",
+                    "amount_fen",
+                    "required_skills",
+                    "owner",
+                    "due_at",
+                    "dispatched_at",
+                }
+            ),
+            "id": action_id,
+            "resolution_id": resolution_id,
+            "updated_at": at,
+        },
+    )
     uow.emit(event, subject=str(action_id), area_code=area)
     return action_id
 
 
 # --- follow-up ------------------------------------------------------------------------------------------
+
 
 async def report_progress(pool: asyncpg.Pool, who: Principal, action_id: UUID, body: api.ProgressIn) -> api.ActionView:
     async with UnitOfWork(pool) as uow:
@@ -170,9 +233,15 @@ async def on_task_accepted(conn: asyncpg.Connection, envelopes: list[Envelope[Ta
         action = await store.get_action(conn, accepted.task_id, for_update=True)
         if action is None or action["status"] != domain.ActionStatus.DISPATCHED:
             continue
-        await store.record_progress(conn, new_id(), action["id"], domain.ActionStatus.IN_PROGRESS.value,
-                                    "志愿者已接单 / a volunteer accepted the task", "volunteers:task_accepted",
-                                    accepted.accepted_at)
+        await store.record_progress(
+            conn,
+            new_id(),
+            action["id"],
+            domain.ActionStatus.IN_PROGRESS.value,
+            "志愿者已接单 / a volunteer accepted the task",
+            "volunteers:task_accepted",
+            accepted.accepted_at,
+        )
 
 
 async def on_project_proposed(conn: asyncpg.Connection, envelopes: list[Envelope[ProjectProposed]]) -> None:
@@ -182,13 +251,18 @@ async def on_project_proposed(conn: asyncpg.Connection, envelopes: list[Envelope
         action = proposed.action_id and await store.get_action(conn, proposed.action_id, for_update=True)
         if not action or action["status"] != domain.ActionStatus.DISPATCHED:
             continue
-        await store.record_progress(conn, new_id(), action["id"], domain.ActionStatus.IN_PROGRESS.value,
-                                    f"项目已入库：{proposed.title} / the project is in the library",
-                                    "projects:project_proposed", proposed.proposed_at)
+        await store.record_progress(
+            conn,
+            new_id(),
+            action["id"],
+            domain.ActionStatus.IN_PROGRESS.value,
+            f"项目已入库：{proposed.title} / the project is in the library",
+            "projects:project_proposed",
+            proposed.proposed_at,
+        )
 
 
 async def flag_overdue_actions(pool: asyncpg.Pool, at: datetime | None = None) -> int:
     """Flag (once) every action past its deadline and not done; safe in several replicas."""
     async with pool.acquire() as conn, conn.transaction():
         return await store.flag_overdue(conn, at or now())
-

@@ -1,5 +1,6 @@
 """Pure rules of 社区吹哨、党员报到 and 微心愿: response deadlines, the whistle's and the wish's
 states, response-time statistics and where an unanswered whistle goes. No I/O."""
+
 from __future__ import annotations
 
 import math
@@ -13,18 +14,19 @@ from services.party.config import PartySettings, party_settings
 
 
 class WhistleStatus(StrEnum):
-    OPEN = "open"            # blown, nobody has taken it on yet (it may have been escalated meanwhile)
+    OPEN = "open"  # blown, nobody has taken it on yet (it may have been escalated meanwhile)
     RESPONDED = "responded"  # at least one dispatched member or unit reported (接单)
-    CLOSED = "closed"        # the work was evaluated by the community or the resident
+    CLOSED = "closed"  # the work was evaluated by the community or the resident
 
 
 class WishStatus(StrEnum):
     OPEN = "open"
-    CLAIMED = "claimed"      # one party member took it (认领)
+    CLAIMED = "claimed"  # one party member took it (认领)
     FULFILLED = "fulfilled"
 
 
 # --- deadlines ------------------------------------------------------------------------------------
+
 
 def respond_by(blown_at: datetime, urgency: Urgency | str, settings: PartySettings | None = None) -> datetime:
     """The moment by which someone must have taken the whistle on, by urgency."""
@@ -53,6 +55,7 @@ def escalation_target(area_code: str) -> str:
 
 
 # --- response-time statistics ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -90,10 +93,13 @@ def response_stats(timings: Iterable[Timing], at: datetime) -> ResponseStats:
     answered = [t for t in timings if t.first_response_at is not None]
     seconds = sorted(response_seconds(t.blown_at, t.first_response_at) for t in answered)
     return ResponseStats(
-        count=len(timings), answered=len(answered),
+        count=len(timings),
+        answered=len(answered),
         answered_in_time=sum(within_deadline(t.first_response_at, t.respond_by) for t in answered),
-        median_response_s=percentile(seconds, 0.5), p90_response_s=percentile(seconds, 0.9),
-        open_overdue=sum(is_overdue(t.first_response_at, t.respond_by, at) for t in timings))
+        median_response_s=percentile(seconds, 0.5),
+        p90_response_s=percentile(seconds, 0.9),
+        open_overdue=sum(is_overdue(t.first_response_at, t.respond_by, at) for t in timings),
+    )
 
 
 def stats_by_community(rows: Iterable[tuple[str, Timing]], at: datetime) -> dict[str, ResponseStats]:
@@ -105,6 +111,7 @@ def stats_by_community(rows: Iterable[tuple[str, Timing]], at: datetime) -> dict
 
 
 # --- states ---------------------------------------------------------------------------------------
+
 
 class Refused(Exception):
     """An action the record's state does not allow: `state` and/or `rule` go into the 409."""
@@ -122,8 +129,11 @@ def check_report(status: WhistleStatus, dispatched: bool, already_reported: bool
     if status is WhistleStatus.CLOSED:
         raise Refused("吹哨已办结，不能再接单 / the whistle is closed", state=status)
     if not dispatched:
-        raise Refused("该党员或单位未被派单 / this responder was not dispatched for the whistle",
-                      state=status, rule="not_dispatched")
+        raise Refused(
+            "该党员或单位未被派单 / this responder was not dispatched for the whistle",
+            state=status,
+            rule="not_dispatched",
+        )
     if already_reported:
         raise Refused("已接单 / already reported", state=status, rule="already_reported")
     return WhistleStatus.RESPONDED

@@ -1,4 +1,5 @@
 """Events 社区吹哨 consumes: a need that passed its first-response deadline blows the whistle."""
+
 from __future__ import annotations
 
 from kit.wiring import offer

@@ -1,6 +1,7 @@
 """Pure rules of the registry: the worst grade of a year, the registry's state rule, the coverage
 targets the policy sets (a station in every township, hub organizations covering every urban
 community) and the purchase list that applies to an area (its own and every list above it)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -44,6 +45,7 @@ def check_changeable(status: str) -> None:
 
 # --- the area tree ---------------------------------------------------------------------------------------
 
+
 @cache
 def townships_under(area: str) -> tuple[str, ...]:
     """The townships (街道/乡镇) at or below `area`, from the area table; none below a community."""
@@ -58,6 +60,7 @@ def area_name(code: str) -> str:
 
 
 # --- statistics ------------------------------------------------------------------------------------------
+
 
 def share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
@@ -82,25 +85,38 @@ def hub_coverage(urban_communities: Iterable[str], hub_areas: Iterable[str], tar
     has no 12-digit rows, so without that list there is nothing to count."""
     communities, hubs = sorted(set(urban_communities)), set(hub_areas)
     if not communities:
-        return api.HubCoverage(urban_communities=None, covered=None, share=None, target=target, met=False,
-                               note="尚未登记本辖区的社区名录（PUT /communities），无法计算覆盖率 / "
-                                    "no communities are registered under the area, so coverage is unknown")
+        return api.HubCoverage(
+            urban_communities=None,
+            covered=None,
+            share=None,
+            target=target,
+            met=False,
+            note="尚未登记本辖区的社区名录（PUT /communities），无法计算覆盖率 / "
+            "no communities are registered under the area, so coverage is unknown",
+        )
     covered = sum(1 for c in communities if hubs.intersection(ancestors(c)))  # a walk up per community
     ratio = share(covered, len(communities))
-    return api.HubCoverage(urban_communities=len(communities), covered=covered, share=ratio, target=target,
-                           met=ratio >= target)
+    return api.HubCoverage(
+        urban_communities=len(communities), covered=covered, share=ratio, target=target, met=ratio >= target
+    )
 
 
 def station_coverage(townships: Sequence[str], station_areas: Iterable[str], target: float) -> api.StationCoverage:
     with_station = set(station_areas) & set(townships)
     ratio = share(len(with_station), len(townships))
-    return api.StationCoverage(townships=len(townships), with_station=len(with_station), share=ratio, target=target,
-                               met=ratio is not None and ratio >= target,
-                               without_station=[t for t in townships if t not in with_station])
+    return api.StationCoverage(
+        townships=len(townships),
+        with_station=len(with_station),
+        share=ratio,
+        target=target,
+        met=ratio is not None and ratio >= target,
+        without_station=[t for t in townships if t not in with_station],
+    )
 
 
-def station_trend(townships: Sequence[str], openings: Iterable[tuple[str, date]],
-                  months: Sequence[date]) -> list[TrendPoint]:
+def station_trend(
+    townships: Sequence[str], openings: Iterable[tuple[str, date]], months: Sequence[date]
+) -> list[TrendPoint]:
     """Station coverage of the townships at the end of each month (first days given, oldest first),
     counting the stations opened on or before it."""
     wanted, openings = set(townships), list(openings)
@@ -115,9 +131,13 @@ def station_trend(townships: Sequence[str], openings: Iterable[tuple[str, date]]
 def room_coverage(rooms: Mapping[str, int], communities: Sequence[str]) -> api.RoomCoverage:
     """Rooms per community; against the registered communities when there are any."""
     with_room = sum(1 for c in communities if rooms.get(c))
-    return api.RoomCoverage(rooms=sum(rooms.values()), by_community=per_community(rooms),
-                            registered_communities=len(communities) if communities else None,
-                            with_room=with_room if communities else None, share=share(with_room, len(communities)))
+    return api.RoomCoverage(
+        rooms=sum(rooms.values()),
+        by_community=per_community(rooms),
+        registered_communities=len(communities) if communities else None,
+        with_room=with_room if communities else None,
+        share=share(with_room, len(communities)),
+    )
 
 
 def count_by(rows: Iterable[Mapping], key: str) -> Counter:
@@ -129,13 +149,21 @@ def count_by(rows: Iterable[Mapping], key: str) -> Counter:
 
 # --- the purchase list -------------------------------------------------------------------------------------
 
+
 def applicable_items(area: str, lists: Mapping[str, Sequence[Mapping]]) -> list[api.PurchaseItemView]:
     """The items of the area's own list and of every list above it (a county's list applies to its
     communities); when two lists hold a code, the nearer area's item wins."""
     chosen: dict[str, api.PurchaseItemView] = {}
     for level in reversed(ancestors(area)):  # nearest first
         for item in lists.get(level, ()):
-            chosen.setdefault(item["code"], api.PurchaseItemView(
-                code=item["code"], name=item["name"], category=item["category"],
-                max_budget_fen=item["max_budget_fen"], listed_by=level))
+            chosen.setdefault(
+                item["code"],
+                api.PurchaseItemView(
+                    code=item["code"],
+                    name=item["name"],
+                    category=item["category"],
+                    max_budget_fen=item["max_budget_fen"],
+                    listed_by=level,
+                ),
+            )
     return list(chosen.values())

@@ -1,6 +1,7 @@
 """Use cases of the registry: civil affairs registers social organizations, service platforms, the
 communities of its area and the purchase lists; workers read them and the coverage statistics. An
 organization's administrators (org_admin) read their own organization and nothing else of the registry."""
+
 from __future__ import annotations
 
 from typing import get_args
@@ -34,6 +35,7 @@ def _known_area(area: str) -> str:
 
 # --- organizations -----------------------------------------------------------------------------------------
 
+
 def _may_see(who: Principal, org) -> bool:
     """An organization's administrator sees their own organization; workers those of their area."""
     if who.role == Role.ORG_ADMIN:
@@ -42,24 +44,39 @@ def _may_see(who: Principal, org) -> bool:
 
 
 def _summary(org) -> dict:
-    incubation = (api.IncubationView(base_id=org["incubation_base"], since=org["incubated_since"],
-                                     graduated_on=org["graduated_on"]) if org["incubation_base"] else None)
+    incubation = (
+        api.IncubationView(
+            base_id=org["incubation_base"], since=org["incubated_since"], graduated_on=org["graduated_on"]
+        )
+        if org["incubation_base"]
+        else None
+    )
     fields = set(api.OrganizationSummary.model_fields) - {"incubation"}
     return {**{k: org[k] for k in fields}, "incubation": incubation}
 
 
 def _view(who: Principal, org, grades) -> api.OrganizationView:
-    return api.OrganizationView(**_summary(org), grades=[api.GradeView(**dict(g)) for g in grades],
-                                admin_accounts=list(org["admin_accounts"]) if who.role in SEES_ADMINS else None)
+    return api.OrganizationView(
+        **_summary(org),
+        grades=[api.GradeView(**dict(g)) for g in grades],
+        admin_accounts=list(org["admin_accounts"]) if who.role in SEES_ADMINS else None,
+    )
 
 
 def _announce(uow: UnitOfWork, org) -> None:
     """OrganizationRegistered carries the organization's current state, on registration and on every change."""
     event = OrganizationRegistered(
-        organization_uscc=org["uscc"], name=org["name"], legal_type=org["legal_type"], category=org["category"],
-        area_code=org["area_code"], hub=org["hub"], social_work_agency=org["social_work_agency"],
-        charity_certified=org["charity_certified"], full_time_staff=org["full_time_staff"],
-        registered_at=org["registered_at"])
+        organization_uscc=org["uscc"],
+        name=org["name"],
+        legal_type=org["legal_type"],
+        category=org["category"],
+        area_code=org["area_code"],
+        hub=org["hub"],
+        social_work_agency=org["social_work_agency"],
+        charity_certified=org["charity_certified"],
+        full_time_staff=org["full_time_staff"],
+        registered_at=org["registered_at"],
+    )
     uow.emit(event, subject=org["uscc"], area_code=org["area_code"])
 
 
@@ -70,8 +87,11 @@ async def _check_base(conn, base_id: UUID) -> None:
 
 
 def _incubation(body: api.IncubationIn | None) -> dict:
-    return {"incubation_base": body.base_id if body else None, "incubated_since": body.since if body else None,
-            "graduated_on": body.graduated_on if body else None}
+    return {
+        "incubation_base": body.base_id if body else None,
+        "incubated_since": body.since if body else None,
+        "graduated_on": body.graduated_on if body else None,
+    }
 
 
 async def register(pool: asyncpg.Pool, who: Principal, body: api.OrganizationIn) -> api.OrganizationView:
@@ -80,13 +100,27 @@ async def register(pool: asyncpg.Pool, who: Principal, body: api.OrganizationIn)
     async with UnitOfWork(pool) as uow:
         if body.incubation:
             await _check_base(uow.conn, body.incubation.base_id)
-        org = await store.insert_organization(uow.conn, {
-            **body.model_dump(exclude={"incubation"}), **_incubation(body.incubation), "category": body.category.value,
-            "status": "registered", "registered_by": who.sub, "registered_at": at, "updated_at": at})
+        org = await store.insert_organization(
+            uow.conn,
+            {
+                **body.model_dump(exclude={"incubation"}),
+                **_incubation(body.incubation),
+                "category": body.category.value,
+                "status": "registered",
+                "registered_by": who.sub,
+                "registered_at": at,
+                "updated_at": at,
+            },
+        )
         if org is None:
             message = f"该统一社会信用代码已登记 / this USCC is registered already: {body.uscc}"
-            raise Problem(409, "已存在 / Already exists", message, rule="uscc_unique",
-                          errors=[{"field": "uscc", "message": message, "type": "duplicate"}])
+            raise Problem(
+                409,
+                "已存在 / Already exists",
+                message,
+                rule="uscc_unique",
+                errors=[{"field": "uscc", "message": message, "type": "duplicate"}],
+            )
         _announce(uow, org)
     return _view(who, org, [])
 
@@ -118,18 +152,28 @@ async def organization(pool: asyncpg.Pool, who: Principal, uscc: str) -> api.Org
     return _view(who, org, await store.grades_of(pool, uscc))
 
 
-async def organizations(pool: asyncpg.Pool, who: Principal, area: str | None, category: str | None,
-                        hub: bool | None, status: str | None, limit: int, offset: int) -> list[api.OrganizationSummary]:
+async def organizations(
+    pool: asyncpg.Pool,
+    who: Principal,
+    area: str | None,
+    category: str | None,
+    hub: bool | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> list[api.OrganizationSummary]:
     if who.role == Role.ORG_ADMIN:  # their own organizations, wherever the filter points
         prefix, admin = code_prefix(_known_area(area)) if area else "", who.sub
     else:
         prefix, admin = code_prefix(listing_area(who, area)), None
-    rows = await store.list_organizations(pool, prefix, category=category, hub=hub, status=status, admin=admin,
-                                          limit=limit, offset=offset)
+    rows = await store.list_organizations(
+        pool, prefix, category=category, hub=hub, status=status, admin=admin, limit=limit, offset=offset
+    )
     return [api.OrganizationSummary(**_summary(r)) for r in rows]
 
 
 # --- platforms -------------------------------------------------------------------------------------------------
+
 
 async def create_platform(pool: asyncpg.Pool, who: Principal, body: api.PlatformIn) -> api.Created:
     require_jurisdiction(who, body.area_code, hide=False)
@@ -138,13 +182,21 @@ async def create_platform(pool: asyncpg.Pool, who: Principal, body: api.Platform
         if body.operator_uscc:
             operator = await store.get_organization(uow.conn, body.operator_uscc)
             if operator is None or operator["status"] != "registered":
-                raise invalid("operator_uscc", "运营方须为已登记的社会组织 / the operator must be a registered organization")
-        added = await store.insert_platform(uow.conn, {**body.model_dump(), "id": platform_id, "created_by": who.sub,
-                                                       "created_at": now()})
+                raise invalid(
+                    "operator_uscc", "运营方须为已登记的社会组织 / the operator must be a registered organization"
+                )
+        added = await store.insert_platform(
+            uow.conn, {**body.model_dump(), "id": platform_id, "created_by": who.sub, "created_at": now()}
+        )
         if not added:
             message = "该乡镇（街道）已有社会工作服务站 / the township has its station already"
-            raise Problem(409, "已存在 / Already exists", message, rule="one_station_per_township",
-                          errors=[{"field": "area_code", "message": message, "type": "duplicate"}])
+            raise Problem(
+                409,
+                "已存在 / Already exists",
+                message,
+                rule="one_station_per_township",
+                errors=[{"field": "area_code", "message": message, "type": "duplicate"}],
+            )
     return api.Created(id=platform_id)
 
 
@@ -154,6 +206,7 @@ async def platforms(pool: asyncpg.Pool, who: Principal, area: str | None, kind: 
 
 
 # --- communities ---------------------------------------------------------------------------------------------
+
 
 async def set_communities(pool: asyncpg.Pool, who: Principal, body: api.CommunitiesIn) -> api.CommunitiesSet:
     require_jurisdiction(who, body.area_code, hide=False)
@@ -165,14 +218,18 @@ async def set_communities(pool: asyncpg.Pool, who: Principal, body: api.Communit
 
 async def list_communities(pool: asyncpg.Pool, who: Principal, area: str | None) -> list[api.CommunityView]:
     rows = await store.communities(pool, code_prefix(listing_area(who, area)))
-    return [api.CommunityView(area_code=r["area_code"], name=domain.area_name(r["area_code"]), urban=r["urban"])
-            for r in rows]
+    return [
+        api.CommunityView(area_code=r["area_code"], name=domain.area_name(r["area_code"]), urban=r["urban"])
+        for r in rows
+    ]
 
 
 # --- statistics ---------------------------------------------------------------------------------------------
 
-async def organization_stats(pool: asyncpg.Pool, who: Principal, area: str | None,
-                             settings: ProjectsSettings) -> api.OrganizationStats:
+
+async def organization_stats(
+    pool: asyncpg.Pool, who: Principal, area: str | None, settings: ProjectsSettings
+) -> api.OrganizationStats:
     """Registered organizations only; one snapshot for all figures."""
     area = listing_area(who, area)
     prefix = code_prefix(area)
@@ -184,17 +241,20 @@ async def organization_stats(pool: asyncpg.Pool, who: Principal, area: str | Non
         changes = await store.registrations_by_month(conn, prefix, months.ZONE)
     staff = sum(r["staff"] for r in counts)
     return api.OrganizationStats(
-        area=area, organizations=sum(r["n"] for r in counts),
+        area=area,
+        organizations=sum(r["n"] for r in counts),
         by_category=domain.tally(domain.count_by(counts, "category"), CATEGORIES),
         by_legal_type=domain.tally(domain.count_by(counts, "legal_type"), LEGAL_TYPES),
         full_time_staff=domain.staff_target(staff, settings.full_time_staff_target),
         by_community=domain.per_community(by_community),
         hub_coverage=domain.hub_coverage(urban, hubs, settings.hub_coverage_target),
-        trend=[api.TrendPoint(month=m, value=n) for m, n in months.running_totals(months.months_to(now()), changes)])
+        trend=[api.TrendPoint(month=m, value=n) for m, n in months.running_totals(months.months_to(now()), changes)],
+    )
 
 
-async def platform_coverage(pool: asyncpg.Pool, who: Principal, area: str | None,
-                            settings: ProjectsSettings) -> api.PlatformCoverage:
+async def platform_coverage(
+    pool: asyncpg.Pool, who: Principal, area: str | None, settings: ProjectsSettings
+) -> api.PlatformCoverage:
     area = listing_area(who, area)
     prefix = code_prefix(area)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
@@ -204,15 +264,19 @@ async def platform_coverage(pool: asyncpg.Pool, who: Principal, area: str | None
         openings = [(r["area_code"], r["opened_on"]) for r in await store.station_openings(conn, prefix)]
     townships = domain.townships_under(area)
     return api.PlatformCoverage(
-        area=area, stations=domain.station_coverage(townships, stations, settings.station_coverage_target),
+        area=area,
+        stations=domain.station_coverage(townships, stations, settings.station_coverage_target),
         rooms=domain.room_coverage(rooms, registered),
-        trend=domain.station_trend(townships, openings, months.months_to(now())))
+        trend=domain.station_trend(townships, openings, months.months_to(now())),
+    )
 
 
 # --- the purchase list ----------------------------------------------------------------------------------------
 
-async def put_purchase_list(pool: asyncpg.Pool, who: Principal, area: str, year: int,
-                            body: api.PurchaseListIn) -> api.PurchaseListView:
+
+async def put_purchase_list(
+    pool: asyncpg.Pool, who: Principal, area: str, year: int, body: api.PurchaseListIn
+) -> api.PurchaseListView:
     require_jurisdiction(who, _known_area(area), hide=False)
     async with UnitOfWork(pool) as uow:
         await store.replace_purchase_list(uow.conn, area, year, [i.model_dump() for i in body.items], who.sub, now())
@@ -227,6 +291,10 @@ async def purchase_list(pool: asyncpg.Pool, who: Principal, area: str, year: int
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         own = await store.purchase_list(conn, area, year)
         lists = await store.purchase_items_along(conn, area, year)
-    return api.PurchaseListView(area_code=area, year=year, items=domain.applicable_items(area, lists),
-                                updated_at=own["updated_at"] if own else None,
-                                updated_by=own["updated_by"] if own else None)
+    return api.PurchaseListView(
+        area_code=area,
+        year=year,
+        items=domain.applicable_items(area, lists),
+        updated_at=own["updated_at"] if own else None,
+        updated_by=own["updated_by"] if own else None,
+    )

@@ -1,5 +1,6 @@
 """HTTP routes of 公益创投 and 项目大赛. Civil affairs and charity administrators run calls;
 organizations apply through their administrators; workers of the area judge."""
+
 from __future__ import annotations
 
 from typing import Annotated

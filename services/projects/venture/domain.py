@@ -1,6 +1,7 @@
 """Who wins a venture-philanthropy call: the best-ranked applications (score, then the smaller
 request, then the earlier one), each funded in full while the pool still holds it — one that no
 longer fits is passed over for the next that does."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,6 +1,7 @@
 """Use cases of 公益创投 and 项目大赛: a call for applications with a pool of money, eligible
 organizations apply, judges score, and the best applications the pool can fund win — each becomes
 a project of the library, funded from the call's fund through the charity service."""
+
 from __future__ import annotations
 
 from uuid import UUID
@@ -29,19 +30,38 @@ async def open_call(pool: asyncpg.Pool, who: Principal, body: api.CallIn) -> UUI
     await projects.check_funds(pool, body.area_code, {"fund_id": body.fund_id})
     call_id = new_id()
     async with UnitOfWork(pool) as uow:
-        await store.insert_call(uow.conn, {"id": call_id, **body.model_dump(), "created_by": who.sub, "created_at": now()})
+        await store.insert_call(
+            uow.conn, {"id": call_id, **body.model_dump(), "created_by": who.sub, "created_at": now()}
+        )
     return call_id
 
 
 async def call_view(conn, who: Principal, call_id: UUID) -> api.CallView:
     call = visible(who, await store.get_call(conn, call_id))
     sealed = call["status"] == "open"  # scores stay with the judges until the award
-    applications = [api.ApplicationView(
-        **{k: a[k] for k in ("id", "organization_uscc", "area_code", "title", "requested_fen", "status", "submitted_at",
-                             "project_id")},
-        score=None if sealed or a["score"] is None else round(a["score"], 2), scored_by=a["scored_by"])
-        for a in await store.applications_with_scores(conn, call_id)]
-    return api.CallView(**{k: call[k] for k in api.CallView.model_fields if k in call.keys()}, applications=applications)
+    applications = [
+        api.ApplicationView(
+            **{
+                k: a[k]
+                for k in (
+                    "id",
+                    "organization_uscc",
+                    "area_code",
+                    "title",
+                    "requested_fen",
+                    "status",
+                    "submitted_at",
+                    "project_id",
+                )
+            },
+            score=None if sealed or a["score"] is None else round(a["score"], 2),
+            scored_by=a["scored_by"],
+        )
+        for a in await store.applications_with_scores(conn, call_id)
+    ]
+    return api.CallView(
+        **{k: call[k] for k in api.CallView.model_fields if k in call.keys()}, applications=applications
+    )
 
 
 async def apply(pool: asyncpg.Pool, who: Principal, call_id: UUID, body: api.ApplicationIn) -> UUID:
@@ -49,7 +69,9 @@ async def apply(pool: asyncpg.Pool, who: Principal, call_id: UUID, body: api.App
     async with UnitOfWork(pool) as uow:
         call = visible(who, await store.get_call(uow.conn, call_id))
         if call["status"] != "open" or at >= call["apply_deadline"]:
-            raise conflict("申报已截止 / applications are closed", state=call["status"], action="apply", rule="deadline")
+            raise conflict(
+                "申报已截止 / applications are closed", state=call["status"], action="apply", rule="deadline"
+            )
         if not contains(call["area_code"], body.area_code):
             raise invalid("area_code", "项目须在大赛区域内 / the project must be inside the call's area")
         if body.requested_fen > call["max_grant_fen"]:
@@ -57,10 +79,21 @@ async def apply(pool: asyncpg.Pool, who: Principal, call_id: UUID, body: api.App
         await projects.acting_for(uow.conn, who, body.organization_uscc)
         if refusal := await projects.ineligibility(uow.conn, body.organization_uscc, body.area_code, at.year):
             raise refusal
-        if not await store.insert_application(uow.conn, {
-                "id": application_id, "call_id": call_id, **body.model_dump(mode="json", exclude={"need_ids"}),
-                "need_ids": body.need_ids, "status": "submitted", "submitted_by": who.sub, "submitted_at": at}):
-            raise conflict("该组织已申报，可撤回后重报 / this organization has applied; withdraw first", rule="one_each")
+        if not await store.insert_application(
+            uow.conn,
+            {
+                "id": application_id,
+                "call_id": call_id,
+                **body.model_dump(mode="json", exclude={"need_ids"}),
+                "need_ids": body.need_ids,
+                "status": "submitted",
+                "submitted_by": who.sub,
+                "submitted_at": at,
+            },
+        ):
+            raise conflict(
+                "该组织已申报，可撤回后重报 / this organization has applied; withdraw first", rule="one_each"
+            )
     return application_id
 
 
@@ -71,7 +104,9 @@ async def withdraw(pool: asyncpg.Pool, who: Principal, call_id: UUID, applicatio
         if application is None or who.sub not in await registry.org_admins(uow.conn, application["organization_uscc"]):
             raise not_found()
         if application["status"] != "submitted" or now() >= call["apply_deadline"]:
-            raise conflict("只能在截止前撤回 / withdraw before the deadline", state=application["status"], action="withdraw")
+            raise conflict(
+                "只能在截止前撤回 / withdraw before the deadline", state=application["status"], action="withdraw"
+            )
         await store.set_application(uow.conn, application_id, status="withdrawn")
 
 
@@ -82,13 +117,25 @@ async def score(pool: asyncpg.Pool, who: Principal, call_id: UUID, application_i
         if application is None:
             raise not_found()
         if call["status"] != "open" or now() < call["apply_deadline"] or application["status"] != "submitted":
-            raise conflict("截止后方可评审 / applications are scored after the deadline", state=application["status"],
-                           action="score", rule="after_deadline")
+            raise conflict(
+                "截止后方可评审 / applications are scored after the deadline",
+                state=application["status"],
+                action="score",
+                rule="after_deadline",
+            )
         if set(body.scores) != set(call["criteria"]):
             raise invalid("scores", f"须逐项评分 / score exactly these criteria: {', '.join(call['criteria'])}")
         total = domain.weighted_score(call["criteria"], body.scores)
-        if not await store.insert_score(uow.conn, {"application_id": application_id, "judge": who.sub,
-                                                    "scores": body.scores, "total": total, "scored_at": now()}):
+        if not await store.insert_score(
+            uow.conn,
+            {
+                "application_id": application_id,
+                "judge": who.sub,
+                "scores": body.scores,
+                "total": total,
+                "scored_at": now(),
+            },
+        ):
             raise conflict("您已评审该申报 / you have scored it", rule="one_score_each")
     return total
 
@@ -100,15 +147,27 @@ async def award(pool: asyncpg.Pool, who: Principal, call_id: UUID) -> api.AwardV
         call = visible(who, await store.get_call(uow.conn, call_id, for_update=True))
         at = now()
         if call["status"] != "open" or at < call["apply_deadline"]:
-            raise conflict("申报截止后方可评定 / the call is still open, or awarded", state=call["status"],
-                           action="award", rule="after_deadline")
-        applications = [a for a in await store.applications_with_scores(uow.conn, call_id) if a["status"] == "submitted"]
+            raise conflict(
+                "申报截止后方可评定 / the call is still open, or awarded",
+                state=call["status"],
+                action="award",
+                rule="after_deadline",
+            )
+        applications = [
+            a for a in await store.applications_with_scores(uow.conn, call_id) if a["status"] == "submitted"
+        ]
         unscored = [str(a["id"]) for a in applications if not a["scored_by"]]
         if unscored:
-            raise conflict("尚有申报未评审 / applications are waiting for scores", rule="unscored", applications=unscored)
-        chosen = {w.bid_id for w in venture.winners(
-            [domain.RankedBid(a["id"], a["score"], a["requested_fen"], a["submitted_at"]) for a in applications],
-            call["pool_fen"])}
+            raise conflict(
+                "尚有申报未评审 / applications are waiting for scores", rule="unscored", applications=unscored
+            )
+        chosen = {
+            w.bid_id
+            for w in venture.winners(
+                [domain.RankedBid(a["id"], a["score"], a["requested_fen"], a["submitted_at"]) for a in applications],
+                call["pool_fen"],
+            )
+        }
         for a in applications:
             if a["id"] in chosen:
                 project_id = await projects.open_granted_project(uow.conn, uow, a, call["fund_id"], at)

@@ -1,5 +1,6 @@
 """HTTP routes of the service record certificates (志愿服务记录证明). Issue and read check role ×
 jurisdiction (or that the caller is the volunteer); the code check is public, masked data only."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -19,15 +20,19 @@ Issuer = Annotated[Principal, Depends(require(*ISSUERS))]
 Reader = Annotated[Principal, Depends(require(*READERS))]
 
 
-@router.post("", status_code=201, response_model=service.CertificateCreated,
-             summary="出具志愿服务记录证明 / issue a certificate")
+@router.post(
+    "", status_code=201, response_model=service.CertificateCreated, summary="出具志愿服务记录证明 / issue a certificate"
+)
 async def issue(body: service.CertificateIn, who: Issuer, pool: DbPool) -> service.CertificateCreated:
     return await service.issue(pool, who, body)
 
 
 # before /{certificate_id}/print, so that "verify" is never taken for an id
-@router.get("/verify/{code}", response_model=service.PublicCheck,
-            summary="核验证明（公开，无需登录）/ check a certificate's code, public")
+@router.get(
+    "/verify/{code}",
+    response_model=service.PublicCheck,
+    summary="核验证明（公开，无需登录）/ check a certificate's code, public",
+)
 async def verify(code: str, pool: DbPool, keyring: Keys) -> service.PublicCheck:
     return await service.public_check(pool, keyring, code)
 

@@ -1,5 +1,6 @@
 """The printable certificate: one self-contained HTML page sized for A4. Browsers print it, or
 save it as PDF, with the reader's own CJK fonts, so the service needs no PDF library or font files."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -43,8 +44,7 @@ def _moment(at: datetime) -> str:
 
 
 def _hours(line: HoursLine) -> str:
-    return (f'<td class="num">{escape(line.verified_hours)}</td>'
-            f'<td class="num">{escape(line.unverified_hours)}</td>')
+    return f'<td class="num">{escape(line.verified_hours)}</td><td class="num">{escape(line.unverified_hours)}</td>'
 
 
 def _table(head: str, rows: list[str]) -> str:
@@ -59,8 +59,7 @@ def render(view: CertificateView) -> str:
     months = [f"<tr><td>{e(m.month)}</td>{_hours(m)}</tr>" for m in view.by_month]
     issuer = f"{e(view.issued_by)}（{e(ROLE_LABELS.get(view.issued_by_role, view.issued_by_role))}）"
     warning = "" if view.digest_matches else '<p class="warning">记录摘要不符：本证明内容可能已被改动，不可使用。</p>'
-    pending = (f"另有 {e(view.unverified_hours)} 小时服务记录尚待核实，不计入本证明。"
-               if view.unverified_minutes else "")
+    pending = f"另有 {e(view.unverified_hours)} 小时服务记录尚待核实，不计入本证明。" if view.unverified_minutes else ""
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>

@@ -1,4 +1,5 @@
 """Rules and use cases of the service record certificates (志愿服务记录证明)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -37,6 +38,7 @@ VERIFY_PATH = "/verify/{code}"  # the public verification page printed on the ce
 
 
 # --- HTTP models ----------------------------------------------------------------------------
+
 
 class CertificateIn(Strict):
     volunteer_id: UUID
@@ -103,6 +105,7 @@ class PublicCheck(BaseModel):
 
 # --- pure rules -----------------------------------------------------------------------------
 
+
 def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -139,32 +142,40 @@ def summarize(logs: Iterable[Mapping]) -> dict:
         totals[status] += minutes
         ids[status].append(str(log["id"]))
     return {
-        "by_organization": [{"organization": org, "area_code": area, **_split(m)}
-                            for (org, area), m in sorted(by_org.items())],
+        "by_organization": [
+            {"organization": org, "area_code": area, **_split(m)} for (org, area), m in sorted(by_org.items())
+        ],
         "by_month": [{"month": month, **_split(m)} for month, m in sorted(by_month.items())],
-        "certified_minutes": totals["verified"], "unverified_minutes": totals["logged"],
-        "verified_log_ids": ids["verified"], "unverified_log_ids": ids["logged"],
+        "certified_minutes": totals["verified"],
+        "unverified_minutes": totals["logged"],
+        "verified_log_ids": ids["verified"],
+        "unverified_log_ids": ids["logged"],
     }
 
 
 def _header(code: str, volunteer_id, start: date, end: date, issued_by: str, issued_at: datetime) -> dict:
     """The certificate's own columns, repeated in the snapshot so the digest covers them too (the time
     in UTC, however it was read)."""
-    return {"code": code, "volunteer_id": str(volunteer_id), "period_start": start.isoformat(),
-            "period_end": end.isoformat(), "issued_by": issued_by,
-            "issued_at": issued_at.astimezone(UTC).isoformat()}
+    return {
+        "code": code,
+        "volunteer_id": str(volunteer_id),
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "issued_by": issued_by,
+        "issued_at": issued_at.astimezone(UTC).isoformat(),
+    }
 
 
 def intact(row: Mapping) -> bool:
     """The snapshot hashes to the stored digest and agrees with the row's columns."""
     snapshot = row["snapshot"]
-    header = _header(row["code"], row["volunteer_id"], row["period_start"], row["period_end"], row["issued_by"],
-                     row["issued_at"])
+    header = _header(
+        row["code"], row["volunteer_id"], row["period_start"], row["period_end"], row["issued_by"], row["issued_at"]
+    )
     return digest(snapshot) == row["digest"] and all(snapshot.get(k) == v for k, v in header.items())
 
 
 # --- use cases ------------------------------------------------------------------------------
-
 
 
 def _check_period(start: date, end: date) -> None:
@@ -191,18 +202,36 @@ async def issue(pool: asyncpg.Pool, who: Principal, body: CertificateIn) -> Cert
             raise not_found()
         summary = summarize(await store.service_logs(uow.conn, volunteer["id"], start, end))
         if summary["certified_minutes"] == 0:
-            raise Problem(409, "没有可证明的服务时长 / Nothing to certify",
-                          "该期间没有已核实的服务时长 / no verified hours in this period", action="issue")
+            raise Problem(
+                409,
+                "没有可证明的服务时长 / Nothing to certify",
+                "该期间没有已核实的服务时长 / no verified hours in this period",
+                action="issue",
+            )
         certificate_id, at = new_id(), now()
         for _ in range(CODE_ATTEMPTS):
             code = new_code()
-            snapshot = {"version": SNAPSHOT_VERSION, "volunteer_ref": volunteer["volunteer_ref"],
-                        "issued_by_role": str(who.role), **summary,
-                        **_header(code, volunteer["id"], body.period_start, body.period_end, who.sub, at)}
-            if await store.insert_certificate(uow.conn, {
-                    "id": certificate_id, "code": code, "volunteer_id": volunteer["id"],
-                    "period_start": body.period_start, "period_end": body.period_end, "issued_by": who.sub,
-                    "issued_at": at, "snapshot": snapshot, "digest": digest(snapshot)}):
+            snapshot = {
+                "version": SNAPSHOT_VERSION,
+                "volunteer_ref": volunteer["volunteer_ref"],
+                "issued_by_role": str(who.role),
+                **summary,
+                **_header(code, volunteer["id"], body.period_start, body.period_end, who.sub, at),
+            }
+            if await store.insert_certificate(
+                uow.conn,
+                {
+                    "id": certificate_id,
+                    "code": code,
+                    "volunteer_id": volunteer["id"],
+                    "period_start": body.period_start,
+                    "period_end": body.period_end,
+                    "issued_by": who.sub,
+                    "issued_at": at,
+                    "snapshot": snapshot,
+                    "digest": digest(snapshot),
+                },
+            ):
                 return CertificateCreated(id=certificate_id, code=code)
     raise RuntimeError("no free certificate code after several draws")
 
@@ -212,8 +241,11 @@ def _decrypt(keyring: Keyring, row: Mapping, field: str) -> str:
 
 
 def _line(entry: Mapping) -> dict:
-    return {**entry, "verified_hours": hours_text(entry["verified_minutes"]),
-            "unverified_hours": hours_text(entry["unverified_minutes"])}
+    return {
+        **entry,
+        "verified_hours": hours_text(entry["verified_minutes"]),
+        "unverified_hours": hours_text(entry["unverified_minutes"]),
+    }
 
 
 def _area_name(code: str) -> str:
@@ -224,17 +256,29 @@ def _area_name(code: str) -> str:
 def _view(row: Mapping, name: str, name_masked: bool, citizen_id: str) -> CertificateView:
     snapshot = row["snapshot"]
     return CertificateView(
-        id=row["id"], code=row["code"], verify_path=VERIFY_PATH.format(code=row["code"]),
-        volunteer_id=row["volunteer_id"], volunteer_name=name, name_masked=name_masked,
-        citizen_id=mask_citizen_id(citizen_id), period_start=row["period_start"], period_end=row["period_end"],
-        by_organization=[OrganizationHours(**_line(o), area_name=_area_name(o["area_code"]))
-                         for o in snapshot["by_organization"]],
+        id=row["id"],
+        code=row["code"],
+        verify_path=VERIFY_PATH.format(code=row["code"]),
+        volunteer_id=row["volunteer_id"],
+        volunteer_name=name,
+        name_masked=name_masked,
+        citizen_id=mask_citizen_id(citizen_id),
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        by_organization=[
+            OrganizationHours(**_line(o), area_name=_area_name(o["area_code"])) for o in snapshot["by_organization"]
+        ],
         by_month=[MonthHours(**_line(m)) for m in snapshot["by_month"]],
-        certified_minutes=snapshot["certified_minutes"], certified_hours=hours_text(snapshot["certified_minutes"]),
+        certified_minutes=snapshot["certified_minutes"],
+        certified_hours=hours_text(snapshot["certified_minutes"]),
         unverified_minutes=snapshot["unverified_minutes"],
         unverified_hours=hours_text(snapshot["unverified_minutes"]),
-        issued_by=row["issued_by"], issued_by_role=snapshot.get("issued_by_role", ""), issued_at=row["issued_at"],
-        digest=row["digest"], digest_matches=intact(row))
+        issued_by=row["issued_by"],
+        issued_by_role=snapshot.get("issued_by_role", ""),
+        issued_at=row["issued_at"],
+        digest=row["digest"],
+        digest_matches=intact(row),
+    )
 
 
 async def read(pool: asyncpg.Pool, keyring: Keyring, who: Principal, certificate_id: UUID) -> CertificateView:
@@ -246,13 +290,24 @@ async def read(pool: asyncpg.Pool, keyring: Keyring, who: Principal, certificate
             raise not_found()
         if who.role == Role.SOCIAL_WORKER:
             record = f"volunteer/{row['volunteer_id']}"
-            uow.emit(VolunteerDataRead(
-                record=record, area_code=row["area_code"], reader=who.sub, reader_role=who.role,
-                purpose=f"志愿服务记录证明 {certificate_id} / service record certificate", fields=["name"],
-                read_at=now()), subject=record, area_code=row["area_code"])
+            uow.emit(
+                VolunteerDataRead(
+                    record=record,
+                    area_code=row["area_code"],
+                    reader=who.sub,
+                    reader_role=who.role,
+                    purpose=f"志愿服务记录证明 {certificate_id} / service record certificate",
+                    fields=["name"],
+                    read_at=now(),
+                ),
+                subject=record,
+                area_code=row["area_code"],
+            )
     name = _decrypt(keyring, row, "name")
     masked = who.role not in (Role.VOLUNTEER, Role.SOCIAL_WORKER)
-    return _view(row, mask_name(name, keep_length=False) if masked else name, masked, _decrypt(keyring, row, "citizen_id"))
+    return _view(
+        row, mask_name(name, keep_length=False) if masked else name, masked, _decrypt(keyring, row, "citizen_id")
+    )
 
 
 async def public_check(pool: asyncpg.Pool, keyring: Keyring, text: str) -> PublicCheck:
@@ -264,7 +319,13 @@ async def public_check(pool: asyncpg.Pool, keyring: Keyring, text: str) -> Publi
     matches = intact(row)
     certified = row["snapshot"].get("certified_minutes", 0)
     return PublicCheck(
-        valid=matches, volunteer_name=mask_name(_decrypt(keyring, row, "name"), keep_length=False),
-        citizen_id=mask_citizen_id(_decrypt(keyring, row, "citizen_id")), period_start=row["period_start"],
-        period_end=row["period_end"], certified_minutes=certified, certified_hours=hours_text(certified),
-        issued_at=row["issued_at"], digest_matches=matches)
+        valid=matches,
+        volunteer_name=mask_name(_decrypt(keyring, row, "name"), keep_length=False),
+        citizen_id=mask_citizen_id(_decrypt(keyring, row, "citizen_id")),
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        certified_minutes=certified,
+        certified_hours=hours_text(certified),
+        issued_at=row["issued_at"],
+        digest_matches=matches,
+    )

@@ -1,4 +1,5 @@
 """SQL of the service record certificates (志愿服务记录证明)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,7 +22,11 @@ async def service_logs(conn: Conn, volunteer_id: UUID, start: datetime, end: dat
              FROM hour_logs h JOIN tasks t ON t.id = h.task_id
             WHERE h.volunteer_id = $1 AND h.status IN ('logged', 'verified')
               AND h.check_in >= $2 AND h.check_in < $3
-            ORDER BY h.check_in""", volunteer_id, start, end)
+            ORDER BY h.check_in""",
+        volunteer_id,
+        start,
+        end,
+    )
 
 
 async def insert_certificate(conn: Conn, row: dict) -> bool:
@@ -30,8 +35,16 @@ async def insert_certificate(conn: Conn, row: dict) -> bool:
         """INSERT INTO certificates (id, code, volunteer_id, period_start, period_end, issued_by, issued_at,
                                      snapshot, digest)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING RETURNING true""",
-        row["id"], row["code"], row["volunteer_id"], row["period_start"], row["period_end"], row["issued_by"],
-        row["issued_at"], row["snapshot"], row["digest"])
+        row["id"],
+        row["code"],
+        row["volunteer_id"],
+        row["period_start"],
+        row["period_end"],
+        row["issued_by"],
+        row["issued_at"],
+        row["snapshot"],
+        row["digest"],
+    )
     return bool(added)
 
 

@@ -1,5 +1,6 @@
 """HTTP routes of the organization of volunteer service. Mounted before the main volunteers router
 so that /volunteers/stats is matched before /volunteers/{volunteer_id}."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -26,8 +27,13 @@ SocialWorker = Annotated[Principal, Depends(require(Role.SOCIAL_WORKER))]
 
 # --- facilities and stations ----------------------------------------------------------------
 
-@router.post("/facilities", status_code=201, response_model=api.Created,
-             summary="登记社区综合服务设施 / register a community service facility")
+
+@router.post(
+    "/facilities",
+    status_code=201,
+    response_model=api.Created,
+    summary="登记社区综合服务设施 / register a community service facility",
+)
 async def create_facility(body: api.FacilityIn, who: Organizer, pool: DbPool) -> api.Created:
     return api.Created(id=await service.create_facility(pool, who, body))
 
@@ -37,8 +43,12 @@ async def list_facilities(who: Reader, pool: DbPool, area: str | None = AREA) ->
     return await service.facilities(pool, who, area)
 
 
-@router.post("/stations", status_code=201, response_model=api.Created,
-             summary="设立志愿服务站点 / open a volunteer service station")
+@router.post(
+    "/stations",
+    status_code=201,
+    response_model=api.Created,
+    summary="设立志愿服务站点 / open a volunteer service station",
+)
 async def create_station(body: api.StationIn, who: Organizer, pool: DbPool) -> api.Created:
     return api.Created(id=await service.create_station(pool, who, body))
 
@@ -49,6 +59,7 @@ async def list_stations(who: Reader, pool: DbPool, area: str | None = AREA) -> l
 
 
 # --- teams ----------------------------------------------------------------------------------
+
 
 @router.post("/teams", status_code=201, response_model=api.Created, summary="组建志愿服务队 / form a team")
 async def create_team(body: api.TeamIn, who: Organizer, pool: DbPool) -> api.Created:
@@ -65,8 +76,12 @@ async def add_members(team_id: UUID, body: api.MembersIn, who: Organizer, pool: 
     return {"added": await service.add_members(pool, who, team_id, body)}
 
 
-@router.post("/teams/{team_id}/trainings", status_code=201, response_model=api.Created,
-             summary="社工培训志愿者 / record a training")
+@router.post(
+    "/teams/{team_id}/trainings",
+    status_code=201,
+    response_model=api.Created,
+    summary="社工培训志愿者 / record a training",
+)
 async def record_training(team_id: UUID, body: api.TrainingIn, who: SocialWorker, pool: DbPool) -> api.Created:
     return api.Created(id=await service.record_training(pool, who, team_id, body))
 
@@ -76,13 +91,18 @@ async def list_trainings(team_id: UUID, who: Reader, pool: DbPool) -> list[api.T
     return await service.trainings(pool, who, team_id)
 
 
-@router.post("/teams/{team_id}/supervisions", status_code=201, response_model=api.Created,
-             summary="督导社工记录督导 / the supervising social worker records supervision")
+@router.post(
+    "/teams/{team_id}/supervisions",
+    status_code=201,
+    response_model=api.Created,
+    summary="督导社工记录督导 / the supervising social worker records supervision",
+)
 async def record_supervision(team_id: UUID, body: api.SupervisionIn, who: Supervisor, pool: DbPool) -> api.Created:
     return api.Created(id=await service.record_supervision(pool, who, team_id, body))
 
 
 # --- statistics -------------------------------------------------------------------------------
+
 
 @router.get("/volunteers/stats", response_model=api.VolunteerStats, summary="志愿服务统计 / statistics of an area")
 async def stats(who: Reader, pool: DbPool, area: str | None = AREA) -> api.VolunteerStats:

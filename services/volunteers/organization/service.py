@@ -1,6 +1,7 @@
 """Use cases of the organization of volunteer service: facilities and their stations (the policy
 wants ≥ 80% of community service facilities to have one), teams led by a social worker, the
 training and supervision social workers give them (社工引领志愿者), and per-area statistics."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -43,9 +44,8 @@ def organization_settings() -> OrganizationSettings:
     return OrganizationSettings()
 
 
-
-
 # --- facilities and stations ----------------------------------------------------------------
+
 
 async def create_facility(pool: asyncpg.Pool, who: Principal, body: api.FacilityIn) -> UUID:
     require_jurisdiction(who, body.area_code, hide=False)
@@ -67,13 +67,24 @@ async def create_station(pool: asyncpg.Pool, who: Principal, body: api.StationIn
         if facility is None or not who.covers(facility["area_code"]):  # another area's facility looks unknown
             raise invalid("facility_id", "未知的社区综合服务设施 / unknown facility")
         station_id = new_id()
-        added = await store.insert_station(uow.conn, {"id": station_id, "facility_id": body.facility_id,
-                                                      "name": body.name, "area_code": facility["area_code"],
-                                                      "created_at": now()})
+        added = await store.insert_station(
+            uow.conn,
+            {
+                "id": station_id,
+                "facility_id": body.facility_id,
+                "name": body.name,
+                "area_code": facility["area_code"],
+                "created_at": now(),
+            },
+        )
         if not added:
             message = "该设施已有志愿服务站点 / the facility already has a station"
-            raise Problem(409, "已存在 / Already exists", message,
-                          errors=[{"field": "facility_id", "message": message, "type": "duplicate"}])
+            raise Problem(
+                409,
+                "已存在 / Already exists",
+                message,
+                errors=[{"field": "facility_id", "message": message, "type": "duplicate"}],
+            )
     return station_id
 
 
@@ -83,6 +94,7 @@ async def stations(pool: asyncpg.Pool, who: Principal, area: str | None) -> list
 
 
 # --- teams ----------------------------------------------------------------------------------
+
 
 async def _check_volunteers(conn, who: Principal, ids: list[UUID], field: str) -> None:
     """Members must be registered volunteers of the caller's area; others look unknown."""
@@ -115,9 +127,17 @@ async def create_team(pool: asyncpg.Pool, who: Principal, body: api.TeamIn) -> U
         await _check_station(uow.conn, who, body.station_id)
         await _check_supervisor(uow.conn, who, body.supervisor_id)
         await _check_volunteers(uow.conn, who, member_ids, "member_ids")
-        await store.insert_team(uow.conn, {"id": team_id, "name": body.name, "area_code": body.area_code,
-                                           "station_id": body.station_id, "supervisor_id": body.supervisor_id,
-                                           "created_at": now()})
+        await store.insert_team(
+            uow.conn,
+            {
+                "id": team_id,
+                "name": body.name,
+                "area_code": body.area_code,
+                "station_id": body.station_id,
+                "supervisor_id": body.supervisor_id,
+                "created_at": now(),
+            },
+        )
         await store.add_members(uow.conn, team_id, member_ids)
     return team_id
 
@@ -129,7 +149,9 @@ async def visible_team(conn, who: Principal, team_id: UUID) -> asyncpg.Record:
 
 def _person(keyring: Keyring, row) -> api.TeamMemberView:
     name = keyring.decrypt(row["name_enc"], pii_context(row["id"], "name"))
-    return api.TeamMemberView(volunteer_id=row["id"], name=mask_name(name, keep_length=False), social_worker_level=row["sw_level"])
+    return api.TeamMemberView(
+        volunteer_id=row["id"], name=mask_name(name, keep_length=False), social_worker_level=row["sw_level"]
+    )
 
 
 async def team_view(pool: asyncpg.Pool, keyring: Keyring, who: Principal, team_id: UUID) -> api.TeamView:
@@ -137,9 +159,15 @@ async def team_view(pool: asyncpg.Pool, keyring: Keyring, who: Principal, team_i
     ids = await store.member_ids(pool, team_id)
     supervisor_id = team["supervisor_id"]
     people = await store.volunteers(pool, ids + ([supervisor_id] if supervisor_id else []))
-    return api.TeamView(id=team["id"], name=team["name"], area_code=team["area_code"], station_id=team["station_id"],
-                        supervisor=_person(keyring, people[supervisor_id]) if supervisor_id else None,
-                        members=[_person(keyring, people[i]) for i in ids], created_at=team["created_at"])
+    return api.TeamView(
+        id=team["id"],
+        name=team["name"],
+        area_code=team["area_code"],
+        station_id=team["station_id"],
+        supervisor=_person(keyring, people[supervisor_id]) if supervisor_id else None,
+        members=[_person(keyring, people[i]) for i in ids],
+        created_at=team["created_at"],
+    )
 
 
 async def add_members(pool: asyncpg.Pool, who: Principal, team_id: UUID, body: api.MembersIn) -> int:
@@ -151,6 +179,7 @@ async def add_members(pool: asyncpg.Pool, who: Principal, team_id: UUID, body: a
 
 
 # --- social workers lead volunteers: training and supervision --------------------------------
+
 
 async def record_training(pool: asyncpg.Pool, who: Principal, team_id: UUID, body: api.TrainingIn) -> UUID:
     attendees = list(dict.fromkeys(body.attendee_ids))
@@ -167,9 +196,18 @@ async def record_training(pool: asyncpg.Pool, who: Principal, team_id: UUID, bod
 
 async def trainings(pool: asyncpg.Pool, who: Principal, team_id: UUID) -> list[api.TrainingView]:
     await visible_team(pool, who, team_id)
-    return [api.TrainingView(id=r["id"], team_id=r["team_id"], course=r["course"], held_on=r["held_on"],
-                             attendee_ids=r["attendees"], attendance=len(r["attendees"]), recorded_by=r["recorded_by"])
-            for r in await store.list_trainings(pool, team_id)]
+    return [
+        api.TrainingView(
+            id=r["id"],
+            team_id=r["team_id"],
+            course=r["course"],
+            held_on=r["held_on"],
+            attendee_ids=r["attendees"],
+            attendance=len(r["attendees"]),
+            recorded_by=r["recorded_by"],
+        )
+        for r in await store.list_trainings(pool, team_id)
+    ]
 
 
 async def record_supervision(pool: asyncpg.Pool, who: Principal, team_id: UUID, body: api.SupervisionIn) -> UUID:
@@ -185,15 +223,20 @@ async def record_supervision(pool: asyncpg.Pool, who: Principal, team_id: UUID, 
         if team["supervisor_id"] is None:
             raise conflict("该队伍尚无督导社工 / the team has no supervisor")
         if not is_supervisor:
-            raise Problem(403, "无权操作 / Forbidden",
-                          "只有该队伍的督导社工可以记录督导 / only the team's supervising social worker records supervision")
+            raise Problem(
+                403,
+                "无权操作 / Forbidden",
+                "只有该队伍的督导社工可以记录督导 / only the team's supervising social worker records supervision",
+            )
         supervision_id = new_id()
-        await store.insert_supervision(uow.conn, supervision_id, team_id, team["supervisor_id"], body.held_at,
-                                       body.notes)
+        await store.insert_supervision(
+            uow.conn, supervision_id, team_id, team["supervisor_id"], body.held_at, body.notes
+        )
     return supervision_id
 
 
 # --- statistics -------------------------------------------------------------------------------
+
 
 def hours_by_month(months: list[date], minutes: dict[str, int]) -> dict[str, float]:
     """Every month present (0 when none), so a chart's series has no gaps."""
@@ -204,11 +247,18 @@ def ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def coverage(facilities: int, with_station: int, target: float,
-             trend: list[TrendPoint] | None = None) -> api.StationCoverage:
+def coverage(
+    facilities: int, with_station: int, target: float, trend: list[TrendPoint] | None = None
+) -> api.StationCoverage:
     share = ratio(with_station, facilities)
-    return api.StationCoverage(facilities=facilities, with_station=with_station, coverage=share, target=target,
-                               met=share is not None and share >= target, trend=trend or [])
+    return api.StationCoverage(
+        facilities=facilities,
+        with_station=with_station,
+        coverage=share,
+        target=target,
+        met=share is not None and share >= target,
+        trend=trend or [],
+    )
 
 
 def cumulative_trend(months: list[date], added: dict[str, int]) -> list[TrendPoint]:
@@ -219,11 +269,14 @@ def cumulative_trend(months: list[date], added: dict[str, int]) -> list[TrendPoi
 def coverage_trend(months: list[date], facilities: dict[str, int], stations: dict[str, int]) -> list[TrendPoint]:
     """Station coverage at each month's end, from the facilities and stations set up by month."""
     with_station = dict(calendar.running_totals(months, stations))
-    return [TrendPoint(month=m, value=ratio(with_station[m], n)) for m, n in calendar.running_totals(months, facilities)]
+    return [
+        TrendPoint(month=m, value=ratio(with_station[m], n)) for m, n in calendar.running_totals(months, facilities)
+    ]
 
 
-async def volunteer_stats(pool: asyncpg.Pool, who: Principal, area: str | None,
-                          settings: OrganizationSettings) -> api.VolunteerStats:
+async def volunteer_stats(
+    pool: asyncpg.Pool, who: Principal, area: str | None, settings: OrganizationSettings
+) -> api.VolunteerStats:
     """People are counted where they live; hours where they were served. One snapshot for all figures."""
     area = listing_area(who, area)
     prefix, at = code_prefix(area), now()
@@ -237,11 +290,18 @@ async def volunteer_stats(pool: asyncpg.Pool, who: Principal, area: str | None,
         social_workers_added = await store.social_workers_by_month(conn, prefix, ZONE)
         facilities_added, stations_added = await store.facilities_by_month(conn, prefix, ZONE)
     return api.VolunteerStats(
-        area=area, registered=counts["registered"], active_30d=counts["active"], party_members=counts["party_members"],
+        area=area,
+        registered=counts["registered"],
+        active_30d=counts["active"],
+        party_members=counts["party_members"],
         social_workers_by_level={level: levels.get(level, 0) for level in SW_LEVELS},
         hours_by_month=hours_by_month(months, monthly),
         verified_ratio=ratio(by_status.get("verified", 0), sum(by_status.values())),
-        station_coverage=coverage(facility_counts["facilities"], facility_counts["with_station"],
-                                  settings.station_coverage_target,
-                                  coverage_trend(months, facilities_added, stations_added)),
-        social_workers_trend=cumulative_trend(months, social_workers_added))
+        station_coverage=coverage(
+            facility_counts["facilities"],
+            facility_counts["with_station"],
+            settings.station_coverage_target,
+            coverage_trend(months, facilities_added, stations_added),
+        ),
+        social_workers_trend=cumulative_trend(months, social_workers_added),
+    )

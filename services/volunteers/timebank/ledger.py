@@ -9,6 +9,7 @@ position between the banks stays visible until clearing (通存通兑):
 
     due(A→B) > 0   A owes B that many units;  due(B→A) is always its mirror, -due(A→B).
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -90,6 +91,7 @@ class Transaction:
 
 # --- refusals ------------------------------------------------------------------------------
 
+
 class LedgerError(Exception):
     """A refused transaction; `rule` names the rule, `field` the request field it concerns."""
 
@@ -124,6 +126,7 @@ class ReferenceConflict(LedgerError):
 
 # --- amounts -------------------------------------------------------------------------------
 
+
 def units_for(minutes: int, rate: float) -> int:
     """1 verified hour = `rate` credits. Decimal and half-up, so 1.5 credits/h for 1 minute is
     2.5 → 3 units, not float noise or banker's rounding."""
@@ -139,6 +142,7 @@ def check_positive(units: int) -> None:
 
 
 # --- building transactions ------------------------------------------------------------------
+
 
 def move(source: Account, target: Account, units: int) -> tuple[Posting, ...]:
     """Units from one account to another; across banks through the due pair, so that each
@@ -171,10 +175,16 @@ def settle(debtor: str, creditor: str, units: int, reference: str) -> Transactio
     """Close `units` of what `debtor` owes `creditor`: the liability for those credits moves from
     the debtor's issuance to the creditor's, who gave the service."""
     check_positive(units)
-    return Transaction(TxnKind.SETTLE, reference, (
-        Posting(due(debtor, creditor), -units), Posting(issuance(debtor), units),
-        Posting(due(creditor, debtor), units), Posting(issuance(creditor), -units),
-    ))
+    return Transaction(
+        TxnKind.SETTLE,
+        reference,
+        (
+            Posting(due(debtor, creditor), -units),
+            Posting(issuance(debtor), units),
+            Posting(due(creditor, debtor), units),
+            Posting(issuance(creditor), -units),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -197,6 +207,7 @@ def clearing(due_balances: Mapping[Account, int], reference: str) -> tuple[list[
 
 
 # --- checks before any write ----------------------------------------------------------------
+
 
 def check_balanced(postings: Iterable[Posting]) -> None:
     """At least two non-zero postings, summing to zero in each bank's books (so in total too)."""
@@ -226,17 +237,22 @@ def check_floor(txn: Transaction, balances: Mapping[Account, int], floor: int) -
     for account, units in debits(txn).items():
         balance = balances.get(account, 0)
         if balance - units < floor:
-            raise BelowFloor(f"余额不足：余额 {balance}，支出 {units}，下限 {floor}（单位，100 = 1 积分）/ "
-                             f"balance {balance} minus {units} would fall below the floor {floor} (units)")
+            raise BelowFloor(
+                f"余额不足：余额 {balance}，支出 {units}，下限 {floor}（单位，100 = 1 积分）/ "
+                f"balance {balance} minus {units} would fall below the floor {floor} (units)"
+            )
 
 
 def check_transfer_limit(given_this_year: int, units: int, limit: int) -> None:
     if given_this_year + units > limit:
-        raise LimitExceeded(f"超出年度亲属转赠上限：本年已转 {given_this_year}，上限 {limit} / "
-                            f"yearly family transfer limit: {given_this_year} given of {limit} (units)")
+        raise LimitExceeded(
+            f"超出年度亲属转赠上限：本年已转 {given_this_year}，上限 {limit} / "
+            f"yearly family transfer limit: {given_this_year} given of {limit} (units)"
+        )
 
 
 # --- an in-memory ledger (the model the property tests check) ---------------------------------
+
 
 @dataclass
 class Ledger:

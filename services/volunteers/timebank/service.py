@@ -1,6 +1,7 @@
 """Use cases of the time bank (时间银行). Each posts balanced transactions inside one database
 transaction and is idempotent by its reference: applying the same reference again posts nothing
 and answers the first transaction (`replayed`); the same reference with a different effect is refused."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
@@ -42,7 +43,6 @@ def timebank_settings() -> TimebankSettings:
     return TimebankSettings()
 
 
-
 def credits_text(units: int) -> str:
     return f"{Decimal(units) / ledger.UNITS_PER_CREDIT:.2f}"
 
@@ -54,8 +54,13 @@ def refusals() -> Iterator[None]:
         yield
     except LedgerError as exc:
         status = 422 if isinstance(exc, InvalidAmount) else 409
-        raise Problem(status, "时间银行规则不允许 / Refused by a time-bank rule", exc.message, rule=exc.rule,
-                      errors=[{"field": exc.field, "message": exc.message, "type": exc.rule}]) from None
+        raise Problem(
+            status,
+            "时间银行规则不允许 / Refused by a time-bank rule",
+            exc.message,
+            rule=exc.rule,
+            errors=[{"field": exc.field, "message": exc.message, "type": exc.rule}],
+        ) from None
 
 
 def _own_account(volunteer: asyncpg.Record) -> ledger.Account:
@@ -65,8 +70,12 @@ def _own_account(volunteer: asyncpg.Record) -> ledger.Account:
 def _check_bank(code: str, field: str) -> None:
     area = lookup(code)
     if area is None or area.level not in ("community", "village"):
-        raise Problem(422, "请求参数无效 / Invalid request", f"社区银行须为村（社区）12 位代码 / a bank is a community: {code}",
-                      errors=[{"field": field, "message": "must be a 12-digit village or community code"}])
+        raise Problem(
+            422,
+            "请求参数无效 / Invalid request",
+            f"社区银行须为村（社区）12 位代码 / a bank is a community: {code}",
+            errors=[{"field": field, "message": "must be a 12-digit village or community code"}],
+        )
 
 
 async def _acting_for(conn, who: Principal, volunteer_id: UUID) -> asyncpg.Record:
@@ -82,9 +91,16 @@ async def _acting_for(conn, who: Principal, volunteer_id: UUID) -> asyncpg.Recor
 
 # --- posting --------------------------------------------------------------------------------
 
+
 def _view(txn_id: UUID, txn: Transaction, at: datetime, replayed: bool) -> api.TransactionView:
-    return api.TransactionView(id=txn_id, kind=txn.kind.value, reference=txn.reference,
-                               units=abs(txn.postings[0].units), created_at=at, replayed=replayed)
+    return api.TransactionView(
+        id=txn_id,
+        kind=txn.kind.value,
+        reference=txn.reference,
+        units=abs(txn.postings[0].units),
+        created_at=at,
+        replayed=replayed,
+    )
 
 
 async def _replay(conn: asyncpg.Connection, txn: Transaction) -> api.TransactionView | None:
@@ -97,8 +113,15 @@ async def _replay(conn: asyncpg.Connection, txn: Transaction) -> api.Transaction
     return _view(row["id"], txn, row["created_at"], replayed=True)
 
 
-async def _post(conn: asyncpg.Connection, txn: Transaction, *, by: str, memo: str, floor: int,
-                check: Callable[[], Awaitable[None]] | None = None) -> api.TransactionView:
+async def _post(
+    conn: asyncpg.Connection,
+    txn: Transaction,
+    *,
+    by: str,
+    memo: str,
+    floor: int,
+    check: Callable[[], Awaitable[None]] | None = None,
+) -> api.TransactionView:
     """Check, lock the volunteer accounts it debits, then write; `check` runs under the lock."""
     ledger.check_balanced(txn.postings)
     ids = await store.ensure_accounts(conn, txn.accounts)
@@ -120,8 +143,17 @@ async def _post(conn: asyncpg.Connection, txn: Transaction, *, by: str, memo: st
 
 # --- use cases ------------------------------------------------------------------------------
 
-async def credit_verified_hours(conn: asyncpg.Connection, *, volunteer_id: UUID, bank_area: str, minutes: int,
-                                log_id: UUID, rate: float, by: str = "hours_verification") -> api.TransactionView | None:
+
+async def credit_verified_hours(
+    conn: asyncpg.Connection,
+    *,
+    volunteer_id: UUID,
+    bank_area: str,
+    minutes: int,
+    log_id: UUID,
+    rate: float,
+    by: str = "hours_verification",
+) -> api.TransactionView | None:
     """Credit verified hours, inside the verification's own transaction; keyed by the hour log, so
     verifying the same log twice credits once. `bank_area` is the bank that issues the credits
     (where the service was given); they land in the volunteer's account at their home bank,
@@ -144,11 +176,15 @@ async def declare_family_link(pool: asyncpg.Pool, who: Principal, body: api.Fami
     async with UnitOfWork(pool) as uow:
         await _acting_for(uow.conn, who, body.volunteer_id)
         if await store.get_volunteer(uow.conn, body.relative_id) is None:
-            raise Problem(422, "请求参数无效 / Invalid request",
-                          "亲属须为注册志愿者 / the relative must be a registered volunteer",
-                          errors=[{"field": "relative_id", "message": "no such volunteer"}])
-        row = await store.declare_family_link(uow.conn, body.volunteer_id, body.relative_id, body.relation.value,
-                                              who.sub, now())
+            raise Problem(
+                422,
+                "请求参数无效 / Invalid request",
+                "亲属须为注册志愿者 / the relative must be a registered volunteer",
+                errors=[{"field": "relative_id", "message": "no such volunteer"}],
+            )
+        row = await store.declare_family_link(
+            uow.conn, body.volunteer_id, body.relative_id, body.relation.value, who.sub, now()
+        )
     return api.FamilyLinkView(**dict(row))
 
 
@@ -157,8 +193,16 @@ def _year_of(at: datetime) -> tuple[datetime, datetime]:
     return start, start.replace(year=start.year + 1)
 
 
-async def transfer(pool: asyncpg.Pool, who: Principal, from_volunteer: UUID, to_volunteer: UUID, units: int, *,
-                   reference: str | None = None, settings: TimebankSettings | None = None) -> api.TransactionView:
+async def transfer(
+    pool: asyncpg.Pool,
+    who: Principal,
+    from_volunteer: UUID,
+    to_volunteer: UUID,
+    units: int,
+    *,
+    reference: str | None = None,
+    settings: TimebankSettings | None = None,
+) -> api.TransactionView:
     """Give credits to a registered family member, within the giver's yearly limit."""
     settings = settings or timebank_settings()
     async with UnitOfWork(pool) as uow:
@@ -166,8 +210,13 @@ async def transfer(pool: asyncpg.Pool, who: Principal, from_volunteer: UUID, to_
         receiver = await store.get_volunteer(uow.conn, to_volunteer)
         if receiver is None or await store.family_link(uow.conn, from_volunteer, to_volunteer) is None:
             message = "只能转赠给已登记的亲属 / credits go only to a registered family member"
-            raise Problem(409, "时间银行规则不允许 / Refused by a time-bank rule", message, rule="family_link",
-                          errors=[{"field": "to_volunteer", "message": message, "type": "family_link"}])
+            raise Problem(
+                409,
+                "时间银行规则不允许 / Refused by a time-bank rule",
+                message,
+                rule="family_link",
+                errors=[{"field": "to_volunteer", "message": message, "type": "family_link"}],
+            )
 
         async def within_limit() -> None:
             start, end = _year_of(now())
@@ -176,12 +225,27 @@ async def transfer(pool: asyncpg.Pool, who: Principal, from_volunteer: UUID, to_
 
         with refusals():
             txn = ledger.transfer(_own_account(giver), _own_account(receiver), units, reference or str(new_id()))
-            return await _post(uow.conn, txn, by=who.sub, memo="亲属转赠 / family transfer",
-                               floor=settings.floor_units, check=within_limit)
+            return await _post(
+                uow.conn,
+                txn,
+                by=who.sub,
+                memo="亲属转赠 / family transfer",
+                floor=settings.floor_units,
+                check=within_limit,
+            )
 
 
-async def redeem(pool: asyncpg.Pool, who: Principal, volunteer_id: UUID, units: int, service: str, at_bank_area: str,
-                 *, reference: str | None = None, settings: TimebankSettings | None = None) -> api.TransactionView:
+async def redeem(
+    pool: asyncpg.Pool,
+    who: Principal,
+    volunteer_id: UUID,
+    units: int,
+    service: str,
+    at_bank_area: str,
+    *,
+    reference: str | None = None,
+    settings: TimebankSettings | None = None,
+) -> api.TransactionView:
     """The volunteer receives a service paid with credits at `at_bank_area` (通兑: any bank)."""
     settings = settings or timebank_settings()
     _check_bank(at_bank_area, "at_bank_area")
@@ -192,21 +256,41 @@ async def redeem(pool: asyncpg.Pool, who: Principal, volunteer_id: UUID, units: 
             return await _post(uow.conn, txn, by=who.sub, memo=service, floor=settings.floor_units)
 
 
-async def exchange(pool: asyncpg.Pool, who: Principal, volunteer_id: UUID, units: int, *,
-                   reference: str | None = None, settings: TimebankSettings | None = None) -> api.TransactionView:
+async def exchange(
+    pool: asyncpg.Pool,
+    who: Principal,
+    volunteer_id: UUID,
+    units: int,
+    *,
+    reference: str | None = None,
+    settings: TimebankSettings | None = None,
+) -> api.TransactionView:
     """Credits become charity points: CreditsExchanged goes out through the outbox."""
     settings = settings or timebank_settings()
     async with UnitOfWork(pool) as uow:
         volunteer = await _acting_for(uow.conn, who, volunteer_id)
         with refusals():
             txn = ledger.exchange(_own_account(volunteer), units, reference or str(new_id()))
-            posted = await _post(uow.conn, txn, by=who.sub, memo="兑换爱心积分 / exchanged for charity points",
-                                 floor=settings.floor_units)
+            posted = await _post(
+                uow.conn,
+                txn,
+                by=who.sub,
+                memo="兑换爱心积分 / exchanged for charity points",
+                floor=settings.floor_units,
+            )
         if not posted.replayed:
             bank = volunteer["area_code"]
-            uow.emit(CreditsExchanged(exchange_id=posted.id, volunteer_ref=volunteer["volunteer_ref"], area_code=bank,
-                                      credits=units, exchanged_at=posted.created_at),
-                     subject=str(posted.id), area_code=bank)
+            uow.emit(
+                CreditsExchanged(
+                    exchange_id=posted.id,
+                    volunteer_ref=volunteer["volunteer_ref"],
+                    area_code=bank,
+                    credits=units,
+                    exchanged_at=posted.created_at,
+                ),
+                subject=str(posted.id),
+                area_code=bank,
+            )
     return posted
 
 
@@ -215,31 +299,40 @@ async def clearing(pool: asyncpg.Pool, who: Principal, area: str) -> api.Clearin
     outside it are cleared by the level above)."""
     require_jurisdiction(who, area, hide=False)
     async with UnitOfWork(pool) as uow:
-        dues = [(i, a) for i, a in await store.due_accounts(uow.conn)
-                if contains(area, a.bank) and contains(area, a.counterparty)]
+        dues = [
+            (i, a)
+            for i, a in await store.due_accounts(uow.conn)
+            if contains(area, a.bank) and contains(area, a.counterparty)
+        ]
         await store.lock_accounts(uow.conn, sorted(i for i, _ in dues))
         held = await store.balances(uow.conn, [i for i, _ in dues])
         with refusals():
             txns, nets = ledger.clearing({a: held.get(i, 0) for i, a in dues}, f"clearing:{new_id()}")
             for txn in txns:
                 await _post(uow.conn, txn, by=who.sub, memo=f"清算 / clearing {area}", floor=0)
-    return api.ClearingView(area=area, settled=[
-        api.PairNet(debtor_bank=n.debtor, creditor_bank=n.creditor, units=n.units) for n in nets])
+    return api.ClearingView(
+        area=area, settled=[api.PairNet(debtor_bank=n.debtor, creditor_bank=n.creditor, units=n.units) for n in nets]
+    )
 
 
 # --- reads ----------------------------------------------------------------------------------
 
-async def account_view(pool: asyncpg.Pool, who: Principal, volunteer_id: UUID, limit: int = 100
-                       ) -> api.VolunteerAccountView:
+
+async def account_view(
+    pool: asyncpg.Pool, who: Principal, volunteer_id: UUID, limit: int = 100
+) -> api.VolunteerAccountView:
     """Balance and statement (newest first, running balance) of the volunteer's home-bank account."""
     volunteer = await _acting_for(pool, who, volunteer_id)
     account = await store.account_id(pool, _own_account(volunteer))
     rows = await store.statement(pool, account, limit) if account is not None else []
     balance = int(rows[0]["balance_units"]) if rows else 0
     return api.VolunteerAccountView(
-        volunteer_id=volunteer_id, bank=volunteer["area_code"], balance_units=balance,
+        volunteer_id=volunteer_id,
+        bank=volunteer["area_code"],
+        balance_units=balance,
         balance_credits=credits_text(balance),
-        statement=[api.StatementEntry(**{k: r[k] for k in api.StatementEntry.model_fields}) for r in rows])
+        statement=[api.StatementEntry(**{k: r[k] for k in api.StatementEntry.model_fields}) for r in rows],
+    )
 
 
 async def positions(pool: asyncpg.Pool, who: Principal, area: str) -> api.PositionsView:
@@ -249,8 +342,12 @@ async def positions(pool: asyncpg.Pool, who: Principal, area: str) -> api.Positi
     codes = [b for b in await store.banks(pool) if contains(area, b)]
     books: dict[str, api.BankPosition] = {}
     for row in await store.bank_balances(pool, codes):
-        bank = books.setdefault(row["bank"], api.BankPosition(
-            bank=row["bank"], issuance_units=0, volunteer_units=0, redemption_units=0, exchange_units=0, due=[]))
+        bank = books.setdefault(
+            row["bank"],
+            api.BankPosition(
+                bank=row["bank"], issuance_units=0, volunteer_units=0, redemption_units=0, exchange_units=0, due=[]
+            ),
+        )
         if row["kind"] == ledger.Kind.DUE:
             bank.due.append(api.DuePosition(counterparty=row["counterparty"], units=row["units"]))
         else:
