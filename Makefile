@@ -27,8 +27,14 @@ $(BROWSER):
 	  || echo "未能安装 Chromium / could not install chromium: the browser tests will be skipped"; fi
 	touch $@
 
+# The quality gate: lint, format and types, with zero findings (also the first step of `make test`)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 # pytest exits 5 when it collected no test: say so instead of failing the build
-test: $(STAMP) $(BROWSER)
+test: $(STAMP) $(BROWSER) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
