@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,12 @@ async def insert(conn: Conn, table: str, row: dict[str, Any], suffix: str = "") 
     return await conn.fetchval(insert_sql(table, tuple(row), suffix), *row.values())
 
 
+def set_clause(columns: Iterable[str], start: int) -> str:
+    """`a = $start, b = $start+1, …`: the SET list of an UPDATE whose values follow the earlier parameters."""
+    return ", ".join(f"{name} = ${i}" for i, name in enumerate(columns, start=start))
+
+
 async def update(conn: Conn, table: str, row_id: object, also: str = "", **values: object) -> None:
     """UPDATE table SET column = value, … WHERE id = row_id (`also` adds e.g. `version = version + 1`)."""
-    sets = ", ".join([*(f"{name} = ${i}" for i, name in enumerate(values, start=2)), *([also] if also else [])])
+    sets = ", ".join(part for part in (set_clause(values, 2), also) if part)
     await conn.execute(f"UPDATE {table} SET {sets} WHERE id = $1", row_id, *values.values())

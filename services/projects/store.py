@@ -97,7 +97,7 @@ async def funding_of(conn: Conn, project_id: UUID) -> list[asyncpg.Record]:
 
 async def decide_funding(conn: Conn, request_id: UUID, at: datetime, **decision) -> asyncpg.Record | None:
     """Record the charity service's answer; None when the request is unknown or answered already."""
-    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(decision, start=3))
+    sets = db.set_clause(decision, 3)
     return await conn.fetchrow(
         f"UPDATE funding SET decided_at = $2, {sets} WHERE request_id = $1 AND status = 'requested' RETURNING *",
         request_id,

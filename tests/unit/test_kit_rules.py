@@ -13,6 +13,7 @@ from cryptography.exceptions import InvalidTag
 
 from kit.auth import Principal, Role, TokenVerifier, ensure_signing_key, issue_token
 from kit.crypto import ensure_keyring, load_keyring
+from kit.db import set_clause
 from kit.problems import Problem, field_errors
 from kit.settings import Settings
 
@@ -119,3 +120,8 @@ def test_a_listing_covers_the_callers_area_by_default_a_known_one_and_nothing_ou
         with pytest.raises(Problem) as refused:
             listing_area(who, area)
         assert (refused.value.status, refused.value.errors[0]["field"]) == (status, field)
+
+
+def test_set_clause_numbers_its_values_after_the_earlier_parameters():
+    assert set_clause(["status", "decided_by"], 3) == "status = $3, decided_by = $4"
+    assert set_clause({"name": "x"}, 2) == "name = $2"

@@ -33,7 +33,7 @@ async def get_organization(conn: Conn, uscc: str, *, for_update: bool = False) -
 
 
 async def update_organization(conn: Conn, uscc: str, at: datetime, **changes) -> asyncpg.Record:
-    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(changes, start=3))
+    sets = db.set_clause(changes, 3)
     return await conn.fetchrow(
         f"UPDATE organizations SET {sets}, updated_at = $2, version = version + 1 WHERE uscc = $1 RETURNING *",
         uscc,
