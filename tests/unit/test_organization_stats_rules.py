@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from contracts.values import mask_name
-from services.volunteers.organization.service import (
+from kit.months import last_months
+from services.volunteers.organization.domain import (
     coverage,
     coverage_trend,
     cumulative_trend,
     hours_by_month,
-    last_months,
     ratio,
 )
 

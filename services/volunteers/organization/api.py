@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from contracts.api import volunteers as api
 from kit.app import DbPool, Keys
 from kit.auth import Principal, Role, require
-from services.volunteers.organization import service
+from services.volunteers.organization import config, handlers
 
 router = APIRouter(tags=["志愿服务组织 organization"])
 ORGANIZERS = (Role.SOCIAL_WORKER, Role.CIVIL_AFFAIRS)
@@ -35,12 +35,12 @@ SocialWorker = Annotated[Principal, Depends(require(Role.SOCIAL_WORKER))]
     summary="登记社区综合服务设施 / register a community service facility",
 )
 async def create_facility(body: api.FacilityIn, who: Organizer, pool: DbPool) -> api.Created:
-    return api.Created(id=await service.create_facility(pool, who, body))
+    return api.Created(id=await handlers.create_facility(pool, who, body))
 
 
 @router.get("/facilities", response_model=list[api.FacilityView], summary="社区综合服务设施 / facilities")
 async def list_facilities(who: Reader, pool: DbPool, area: str | None = AREA) -> list[api.FacilityView]:
-    return await service.facilities(pool, who, area)
+    return await handlers.facilities(pool, who, area)
 
 
 @router.post(
@@ -50,12 +50,12 @@ async def list_facilities(who: Reader, pool: DbPool, area: str | None = AREA) ->
     summary="设立志愿服务站点 / open a volunteer service station",
 )
 async def create_station(body: api.StationIn, who: Organizer, pool: DbPool) -> api.Created:
-    return api.Created(id=await service.create_station(pool, who, body))
+    return api.Created(id=await handlers.create_station(pool, who, body))
 
 
 @router.get("/stations", response_model=list[api.StationView], summary="志愿服务站点 / stations")
 async def list_stations(who: Reader, pool: DbPool, area: str | None = AREA) -> list[api.StationView]:
-    return await service.stations(pool, who, area)
+    return await handlers.stations(pool, who, area)
 
 
 # --- teams ----------------------------------------------------------------------------------
@@ -63,17 +63,17 @@ async def list_stations(who: Reader, pool: DbPool, area: str | None = AREA) -> l
 
 @router.post("/teams", status_code=201, response_model=api.Created, summary="组建志愿服务队 / form a team")
 async def create_team(body: api.TeamIn, who: Organizer, pool: DbPool) -> api.Created:
-    return api.Created(id=await service.create_team(pool, who, body))
+    return api.Created(id=await handlers.create_team(pool, who, body))
 
 
 @router.get("/teams/{team_id}", response_model=api.TeamView, summary="志愿服务队 / a team")
 async def get_team(team_id: UUID, who: Reader, pool: DbPool, keyring: Keys) -> api.TeamView:
-    return await service.team_view(pool, keyring, who, team_id)
+    return await handlers.team_view(pool, keyring, who, team_id)
 
 
 @router.post("/teams/{team_id}/members", summary="加入队员 / add members")
 async def add_members(team_id: UUID, body: api.MembersIn, who: Organizer, pool: DbPool) -> dict:
-    return {"added": await service.add_members(pool, who, team_id, body)}
+    return {"added": await handlers.add_members(pool, who, team_id, body)}
 
 
 @router.post(
@@ -83,12 +83,12 @@ async def add_members(team_id: UUID, body: api.MembersIn, who: Organizer, pool: 
     summary="社工培训志愿者 / record a training",
 )
 async def record_training(team_id: UUID, body: api.TrainingIn, who: SocialWorker, pool: DbPool) -> api.Created:
-    return api.Created(id=await service.record_training(pool, who, team_id, body))
+    return api.Created(id=await handlers.record_training(pool, who, team_id, body))
 
 
 @router.get("/teams/{team_id}/trainings", response_model=list[api.TrainingView], summary="培训记录 / trainings")
 async def list_trainings(team_id: UUID, who: Reader, pool: DbPool) -> list[api.TrainingView]:
-    return await service.trainings(pool, who, team_id)
+    return await handlers.trainings(pool, who, team_id)
 
 
 @router.post(
@@ -98,7 +98,7 @@ async def list_trainings(team_id: UUID, who: Reader, pool: DbPool) -> list[api.T
     summary="督导社工记录督导 / the supervising social worker records supervision",
 )
 async def record_supervision(team_id: UUID, body: api.SupervisionIn, who: Supervisor, pool: DbPool) -> api.Created:
-    return api.Created(id=await service.record_supervision(pool, who, team_id, body))
+    return api.Created(id=await handlers.record_supervision(pool, who, team_id, body))
 
 
 # --- statistics -------------------------------------------------------------------------------
@@ -106,4 +106,4 @@ async def record_supervision(team_id: UUID, body: api.SupervisionIn, who: Superv
 
 @router.get("/volunteers/stats", response_model=api.VolunteerStats, summary="志愿服务统计 / statistics of an area")
 async def stats(who: Reader, pool: DbPool, area: str | None = AREA) -> api.VolunteerStats:
-    return await service.volunteer_stats(pool, who, area, service.organization_settings())
+    return await handlers.volunteer_stats(pool, who, area, config.organization_settings())

@@ -4,16 +4,11 @@ training and supervision social workers give them (社工引领志愿者), and p
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from functools import lru_cache
-from typing import get_args
+from datetime import timedelta
 from uuid import UUID
 
 import asyncpg
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.api import TrendPoint
 from contracts.api import volunteers as api
 from contracts.areas import code_prefix
 from contracts.envelope import new_id
@@ -27,22 +22,16 @@ from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
 from services.volunteers.handlers import _ctx as pii_context  # the context names were encrypted under
 from services.volunteers.organization import store
-
-SW_LEVELS = get_args(api.SocialWorkerLevel)
-ACTIVE_DAYS = 30
-
-
-class OrganizationSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WUSHE_ORGANIZATION_", extra="ignore")
-
-    # 志愿服务站点 in ≥ 80% of community service facilities; configurable like every policy target
-    station_coverage_target: float = Field(default=0.8, gt=0, le=1)
-
-
-@lru_cache
-def organization_settings() -> OrganizationSettings:
-    return OrganizationSettings()
-
+from services.volunteers.organization.config import OrganizationSettings
+from services.volunteers.organization.domain import (
+    ACTIVE_DAYS,
+    SW_LEVELS,
+    coverage,
+    coverage_trend,
+    cumulative_trend,
+    hours_by_month,
+    ratio,
+)
 
 # --- facilities and stations ----------------------------------------------------------------
 
@@ -236,42 +225,6 @@ async def record_supervision(pool: asyncpg.Pool, who: Principal, team_id: UUID, 
 
 
 # --- statistics -------------------------------------------------------------------------------
-
-
-def hours_by_month(months: list[date], minutes: dict[str, int]) -> dict[str, float]:
-    """Every month present (0 when none), so a chart's series has no gaps."""
-    return {f"{m:%Y-%m}": round(minutes.get(f"{m:%Y-%m}", 0) / 60, 2) for m in months}
-
-
-def ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def coverage(
-    facilities: int, with_station: int, target: float, trend: list[TrendPoint] | None = None
-) -> api.StationCoverage:
-    share = ratio(with_station, facilities)
-    return api.StationCoverage(
-        facilities=facilities,
-        with_station=with_station,
-        coverage=share,
-        target=target,
-        met=share is not None and share >= target,
-        trend=trend or [],
-    )
-
-
-def cumulative_trend(months: list[date], added: dict[str, int]) -> list[TrendPoint]:
-    """How many there were at each month's end, from how many were added by month (YYYY-MM)."""
-    return [TrendPoint(month=m, value=n) for m, n in calendar.running_totals(months, added)]
-
-
-def coverage_trend(months: list[date], facilities: dict[str, int], stations: dict[str, int]) -> list[TrendPoint]:
-    """Station coverage at each month's end, from the facilities and stations set up by month."""
-    with_station = dict(calendar.running_totals(months, stations))
-    return [
-        TrendPoint(month=m, value=ratio(with_station[m], n)) for m, n in calendar.running_totals(months, facilities)
-    ]
 
 
 async def volunteer_stats(
