@@ -9,6 +9,7 @@ from contracts.taxonomy import LabelledEnum
 
 WORLD = "world"  # where donations come from and disbursements go: the only account that may go negative
 TWO_PERCENT = (2, 100)
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # a donation receipt's characters: none that read alike
 
 
 class FundKind(LabelledEnum):

@@ -29,10 +29,9 @@ from kit.problems import Problem, conflict, invalid, not_found
 from kit.reencrypt import Encrypted, fields
 from kit.uow import Events, UnitOfWork
 from services.charity import domain, ledger, store
-from services.charity.domain import WORLD
+from services.charity.domain import RECEIPT_ALPHABET, WORLD
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def donation_context(donation_id, field: str) -> bytes:

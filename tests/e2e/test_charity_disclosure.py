@@ -19,7 +19,7 @@ import pytest
 from contracts.envelope import new_id, wrap
 from contracts.events.projects import FundingRequested
 from contracts.subjects import event_subject
-from services.charity.disclosure.service import (
+from services.charity.disclosure.domain import (
     LOCAL,
     NEED_PAYMENT,
     donor_shown,

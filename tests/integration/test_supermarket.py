@@ -29,12 +29,12 @@ from kit.bus import EventConsumer
 from kit.problems import Problem
 from services.charity import ledger
 from services.charity import store as ledger_store
-from services.charity.supermarket import service
+from services.charity.supermarket import config, domain, handlers, store
 from services.charity.supermarket.api import public_router, router
 from services.charity.supermarket.subscribers import HANDLERS
 
 WORKER = Principal(sub="sw-1", role=Role.SOCIAL_WORKER, area="130102")
-POLICY = service.SupermarketSettings(points_per_credit=Decimal(10))
+POLICY = config.SupermarketSettings(points_per_credit=Decimal(10))
 USCC = "91130100MA0ABCDE1" + uscc_check_char("91130100MA0ABCDE1")
 
 
@@ -68,7 +68,7 @@ async def shelve(pool, area: str, quantity: int = 10, price: int = 30, item: str
         price_points=price,
         donor=models.DonorIn(kind="anonymous"),
     )
-    return await service.receive_goods(pool, WORKER, body)
+    return await handlers.receive_goods(pool, WORKER, body)
 
 
 async def register(pool, kind: str, holder_ref: str, area: str = "130102001001") -> None:
@@ -80,7 +80,7 @@ async def register(pool, kind: str, holder_ref: str, area: str = "130102001001")
         else ResidentRegistered(resident_ref=holder_ref, area_code=area, registered_at=at)
     )
     async with pool.acquire() as conn:
-        await service.on_holder_seen(conn, [wrap(event, subject=holder_ref, area_code=area)])
+        await handlers.on_holder_seen(conn, [wrap(event, subject=holder_ref, area_code=area)])
 
 
 async def grant(pool, area: str, holder_ref: str, points: int, kind: str = "volunteer") -> models.PointsGrantView:
@@ -92,18 +92,18 @@ async def grant(pool, area: str, holder_ref: str, points: int, kind: str = "volu
         points=points,
         reason="社区清洁活动 / community clean-up",
     )
-    return await service.grant_points(pool, WORKER, body)
+    return await handlers.grant_points(pool, WORKER, body)
 
 
 async def redeem(
     pool, who: Principal, holder_ref: str, item_id, quantity: int, kind: str = "volunteer"
 ) -> models.RedemptionView:
     body = models.RedemptionIn(holder_kind=kind, holder_ref=holder_ref, item_id=item_id, quantity=quantity)
-    return await service.redeem(pool, who, body)
+    return await handlers.redeem(pool, who, body)
 
 
 async def points_of(pool, kind: str, holder_ref: str) -> int:
-    return await ledger_store.balance(pool, service.holder_account(kind, holder_ref))
+    return await ledger_store.balance(pool, domain.holder_account(kind, holder_ref))
 
 
 async def quantity_of(pool, item_id) -> int:
@@ -173,7 +173,7 @@ async def test_credits_exchanged_twice_grants_points_once(pool, js):
         await asyncio.wait_for(task, 5)
 
     assert consumer.dead_lettered == 0
-    assert await service.store.holder_known(pool, "volunteer", volunteer_ref)  # the exchange proves them real
+    assert await store.holder_known(pool, "volunteer", volunteer_ref)  # the exchange proves them real
     seen = await pool.fetchval(
         "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
         sub.durable,
@@ -181,7 +181,7 @@ async def test_credits_exchanged_twice_grants_points_once(pool, js):
     )
     assert seen == 2  # both envelopes were applied: the exchange id, not the inbox, kept the second out
     assert await points_of(pool, "volunteer", volunteer_ref) == 26  # 2.55 credits × 10 = 25.5 → 26
-    assert await ledger_store.balance(pool, service.pool_account(area)) == -26
+    assert await ledger_store.balance(pool, domain.pool_account(area)) == -26
     grants = await pool.fetch("SELECT * FROM supermarket_grants WHERE reference = $1", f"credits:{event.exchange_id}")
     assert [(g["holder_ref"], g["points"], g["source"]) for g in grants] == [(volunteer_ref, 26, "time_credits")]
     [granted] = await outbox(pool, "points_granted", "exchange_id", event.exchange_id)
@@ -196,7 +196,7 @@ async def test_credits_exchanged_twice_grants_points_once(pool, js):
 async def test_points_go_only_to_a_volunteer_or_resident_the_platform_knows(pool):
     area, nobody, volunteer_ref, resident_ref = community(10), ref(), ref(), ref()
     with pytest.raises(Problem) as excinfo:  # a ref nobody registered
-        await service.grant_points(
+        await handlers.grant_points(
             pool,
             WORKER,
             models.PointsGrantIn(
@@ -210,7 +210,7 @@ async def test_points_go_only_to_a_volunteer_or_resident_the_platform_knows(pool
     await register(pool, "volunteer", volunteer_ref, area)
     await register(pool, "volunteer", volunteer_ref, area)  # seen twice: still one holder
     with pytest.raises(Problem) as excinfo:  # a volunteer's ref is not a resident's
-        await service.grant_points(
+        await handlers.grant_points(
             pool,
             WORKER,
             models.PointsGrantIn(
@@ -218,7 +218,7 @@ async def test_points_go_only_to_a_volunteer_or_resident_the_platform_knows(pool
             ),
         )
     assert excinfo.value.errors[0]["field"] == "holder_ref"
-    granted = await service.grant_points(
+    granted = await handlers.grant_points(
         pool,
         WORKER,
         models.PointsGrantIn(
@@ -239,8 +239,8 @@ async def test_points_go_only_to_a_volunteer_or_resident_the_platform_knows(pool
         raised_at=datetime.now(UTC),
     )
     async with pool.acquire() as conn:
-        await service.on_holder_seen(conn, [wrap(raised, subject=str(raised.need_id), area_code=area)])
-    granted = await service.grant_points(
+        await handlers.on_holder_seen(conn, [wrap(raised, subject=str(raised.need_id), area_code=area)])
+    granted = await handlers.grant_points(
         pool,
         WORKER,
         models.PointsGrantIn(
@@ -285,13 +285,13 @@ async def test_redemption_moves_points_to_the_pool_and_takes_stock(pool):
     area, volunteer_ref = community(4), ref()
     item = await shelve(pool, area, quantity=10, price=30)
     await grant(pool, area, volunteer_ref, 100)
-    pool_before = await ledger_store.balance(pool, service.pool_account(area))
+    pool_before = await ledger_store.balance(pool, domain.pool_account(area))
 
     done = await redeem(pool, holder("volunteer", volunteer_ref), volunteer_ref, item.item_id, 3)
     assert (done.points, done.balance, done.stock_quantity) == (90, 10, 7)
     assert await points_of(pool, "volunteer", volunteer_ref) == 10
     assert await quantity_of(pool, item.item_id) == 7
-    assert await ledger_store.balance(pool, service.pool_account(area)) == pool_before + 90  # less negative
+    assert await ledger_store.balance(pool, domain.pool_account(area)) == pool_before + 90  # less negative
     moves = await pool.fetch(
         "SELECT direction, quantity, reason FROM supermarket_stock_movements WHERE item_id = $1 ORDER BY seq",
         item.item_id,
@@ -348,9 +348,9 @@ async def test_monthly_publication_masks_refs_and_totals(pool):
     await grant(pool, area, alice, 60)
     await grant(pool, area, bob, 25)
     await redeem(pool, holder("volunteer", alice), alice, item.item_id, 2)
-    month = datetime.now(service.CHINA).strftime("%Y-%m")
+    month = datetime.now(domain.CHINA).strftime("%Y-%m")
 
-    view = await service.publication_of(pool, area, month)
+    view = await handlers.publication_of(pool, area, month)
     assert {h.holder for h in view.holders} == {"abcd…"}
     assert sorted((h.granted, h.redeemed) for h in view.holders) == [(25, 0), (60, 40)]  # two people, two lines
     assert view.totals.model_dump() == {
@@ -362,7 +362,7 @@ async def test_monthly_publication_masks_refs_and_totals(pool):
     }
     assert [(g.item, g.quantity, g.points) for g in view.goods_given_out] == [("大米", 2, 40)]
     assert alice not in view.model_dump_json() and bob not in view.model_dump_json()
-    assert (await service.publication_of(pool, area, "2000-01")).holders == []
+    assert (await handlers.publication_of(pool, area, "2000-01")).holders == []
 
 
 # --- HTTP -------------------------------------------------------------------------------------
@@ -444,7 +444,7 @@ async def test_http_routes(client, pool, token):
     r = await client.get(f"/supermarket/points/volunteer/{volunteer_ref}", headers=outsider)
     assert r.status_code == 404
 
-    month = datetime.now(service.CHINA).strftime("%Y-%m")
+    month = datetime.now(domain.CHINA).strftime("%Y-%m")
     r = await client.get("/supermarket/publications", params={"area": area, "month": month}, headers=me)
     assert r.status_code == 200 and r.json()["goods_received"][0]["donor_name"] == "某某粮油公司"
     r = await client.get("/supermarket/publications", params={"area": area, "month": "2025-13"}, headers=me)
@@ -454,7 +454,7 @@ async def test_http_routes(client, pool, token):
 async def test_stock_and_publication_are_public_and_scoped_when_signed_in(client, pool, token):
     area, other = community(11), "130104002001"  # 桥西区
     item = await shelve(pool, area, quantity=3, price=12)
-    month = datetime.now(service.CHINA).strftime("%Y-%m")
+    month = datetime.now(domain.CHINA).strftime("%Y-%m")
     public = await client.get("/public/supermarket/stock", params={"area": area})  # no token: public disclosure
     assert public.status_code == 200 and [
         (i["item_id"], i["quantity"], i["price_points"]) for i in public.json()["items"]

@@ -294,7 +294,7 @@ def test_any_single_change_is_found_at_the_changed_entry(n, data):
 def test_the_events_that_prove_a_holder_real():
     from contracts.events.needs import NeedRaised, ResidentRegistered
     from contracts.events.volunteers import VolunteerRegistered
-    from services.charity.supermarket.service import seen_holder
+    from services.charity.supermarket.domain import seen_holder
 
     at = datetime(2026, 3, 1, tzinfo=UTC)
     area = "130102001001"

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from contracts.api.supermarket import DonorIn, GoodsReceiptIn, RedemptionIn
 from contracts.values import uscc_check_char
-from services.charity.supermarket.service import (
-    SupermarketSettings,
+from services.charity.supermarket.config import SupermarketSettings
+from services.charity.supermarket.domain import (
     holder_lines,
     mask_ref,
     month_bounds,

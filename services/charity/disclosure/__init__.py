@@ -3,4 +3,4 @@ by its receipt code to the need or project it paid for, read a project's disclos
 a fund's totals, and browse or download the ledger of an area.
 
 Nothing here reveals personal data beyond a donor's name the donor consented to disclose.
-store.py holds the read-only SQL, service.py the rules and use cases, api.py the routes."""
+store.py holds the read-only SQL, domain.py the pure rules, handlers.py the use cases, api.py the routes."""

@@ -12,12 +12,12 @@ from contracts.api.needs import CommunityCode
 from contracts.values import Month
 from kit.app import DbPool
 from kit.auth import Principal, Role, listing_area, require
-from services.charity.supermarket import service
+from services.charity.supermarket import handlers
 
 router = APIRouter(prefix="/supermarket", tags=["爱心超市 love supermarket"])
 # a community's stock and its monthly 公示 are public disclosure: anyone reads them here, no token
 public_router = APIRouter(prefix="/public/supermarket", tags=["慈善信息公开 public disclosure"])
-WORKERS = service.WORKERS
+WORKERS = handlers.WORKERS
 HOLDERS = (Role.VOLUNTEER, Role.RESIDENT)
 # signed in, the supermarket is read by those who work there or oversee it (the party organization,
 # as it oversees the area's money), within their area (a resident or a volunteer: their own
@@ -35,12 +35,12 @@ Reader = Annotated[Principal, Depends(require(*READERS))]
     "/goods", status_code=201, response_model=api.GoodsReceiptView, summary="捐赠物品入库 / receive donated goods"
 )
 async def receive_goods(body: api.GoodsReceiptIn, who: Worker, pool: DbPool) -> api.GoodsReceiptView:
-    return await service.receive_goods(pool, who, body)
+    return await handlers.receive_goods(pool, who, body)
 
 
 @router.get("/stock", response_model=api.StockView, summary="爱心超市库存 / a community's stock")
 async def stock(area: Annotated[CommunityCode, COMMUNITY], who: Reader, pool: DbPool) -> api.StockView:
-    return await service.stock(pool, listing_area(who, area))
+    return await handlers.stock(pool, listing_area(who, area))
 
 
 @router.post(
@@ -50,7 +50,7 @@ async def stock(area: Annotated[CommunityCode, COMMUNITY], who: Reader, pool: Db
     summary="发放活动积分 / grant points for an activity",
 )
 async def grant_points(body: api.PointsGrantIn, who: SocialWorker, pool: DbPool) -> api.PointsGrantView:
-    return await service.grant_points(pool, who, body)
+    return await handlers.grant_points(pool, who, body)
 
 
 @router.get(
@@ -63,26 +63,26 @@ async def points(
     pool: DbPool,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> api.PointsAccountView:
-    return await service.points_account(pool, who, kind, ref, limit)
+    return await handlers.points_account(pool, who, kind, ref, limit)
 
 
 @router.post(
     "/redemptions", status_code=201, response_model=api.RedemptionView, summary="积分兑换物品 / redeem points for goods"
 )
 async def redeem(body: api.RedemptionIn, who: WorkerOrHolder, pool: DbPool) -> api.RedemptionView:
-    return await service.redeem(pool, who, body)
+    return await handlers.redeem(pool, who, body)
 
 
 @router.get("/publications", response_model=api.PublicationView, summary="积分与物品月度公示 / monthly publication")
 async def publication(
     area: Annotated[CommunityCode, COMMUNITY], month: Annotated[Month, MONTH], who: Reader, pool: DbPool
 ) -> api.PublicationView:
-    return await service.publication_of(pool, listing_area(who, area), month)
+    return await handlers.publication_of(pool, listing_area(who, area), month)
 
 
 @public_router.get("/stock", response_model=api.StockView, summary="爱心超市库存（公开）/ a community's stock, public")
 async def public_stock(area: Annotated[CommunityCode, COMMUNITY], pool: DbPool) -> api.StockView:
-    return await service.stock(pool, area)
+    return await handlers.stock(pool, area)
 
 
 @public_router.get(
@@ -93,4 +93,4 @@ async def public_stock(area: Annotated[CommunityCode, COMMUNITY], pool: DbPool) 
 async def public_publication(
     area: Annotated[CommunityCode, COMMUNITY], month: Annotated[Month, MONTH], pool: DbPool
 ) -> api.PublicationView:
-    return await service.publication_of(pool, area, month)
+    return await handlers.publication_of(pool, area, month)

@@ -4,14 +4,14 @@ registrations (and needs) that tell it which volunteers and residents exist."""
 from __future__ import annotations
 
 from kit.wiring import offer
-from services.charity.supermarket import service
+from services.charity.supermarket import handlers
 
 HANDLERS = offer(
     __name__,
     {
-        "charity-credits-exchanged": service.on_credits_exchanged,
-        "charity-holders-volunteer-registered": service.on_holder_seen,
-        "charity-holders-resident-registered": service.on_holder_seen,
-        "charity-holders-need-raised": service.on_holder_seen,
+        "charity-credits-exchanged": handlers.on_credits_exchanged,
+        "charity-holders-volunteer-registered": handlers.on_holder_seen,
+        "charity-holders-resident-registered": handlers.on_holder_seen,
+        "charity-holders-need-raised": handlers.on_holder_seen,
     },
 )
