@@ -24,7 +24,7 @@ from kit.auth import (
 )
 from kit.problems import not_found
 from services.volunteers import handlers, store
-from services.volunteers.timebank.service import credit_verified_hours
+from services.volunteers.timebank.handlers import credit_verified_hours
 
 router = APIRouter(tags=["志愿服务 volunteers"])
 W = (Role.SOCIAL_WORKER, Role.GRID_WORKER)

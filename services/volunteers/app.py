@@ -12,7 +12,7 @@ from services.volunteers.api import router
 from services.volunteers.certificates.api import router as certificates_router
 from services.volunteers.organization.api import router as organization_router
 from services.volunteers.timebank.api import router as timebank_router
-from services.volunteers.timebank.service import TimebankSettings
+from services.volunteers.timebank.config import TimebankSettings
 
 
 async def _start(app: FastAPI, settings: Settings) -> None:

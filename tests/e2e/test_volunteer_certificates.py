@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from contracts.values import citizen_id_check_char, mask_citizen_id
-from services.volunteers.certificates.service import ALPHABET, CODE_LENGTH, digest, new_code, normalize_code, summarize
+from services.volunteers.certificates.domain import ALPHABET, CODE_LENGTH, digest, new_code, normalize_code, summarize
 from services.volunteers.domain import LOCAL
 
 COMMUNITY = "130108001001"

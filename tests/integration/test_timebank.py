@@ -9,19 +9,22 @@ from datetime import date
 import asyncpg
 import httpx
 import pytest
+from party_kit import citizen_id
 
 from contracts.envelope import Envelope, new_id
 from contracts.events.timebank import CreditsExchanged
 from kit import db as kit_db
 from kit.app import create_app
 from kit.auth import Principal, Role
+from kit.crypto import load_keyring
 from kit.problems import Problem
-from kit.settings import Settings
-from services.volunteers.timebank import api, service
+from kit.settings import Settings, get_settings
+from services.volunteers.handlers import pii_context
+from services.volunteers.timebank import api, config, handlers
 
 HOME, OTHER = "130102001001", "130102001002"  # two community banks of 长安区
 WORKER = Principal(sub="sw-1", role=Role.SOCIAL_WORKER, area="130102")
-POLICY = service.TimebankSettings(rate=1.0, floor_units=0, family_limit_units_per_year=300)
+POLICY = config.TimebankSettings(rate=1.0, floor_units=0, family_limit_units_per_year=300)
 
 
 @pytest.fixture
@@ -32,17 +35,25 @@ async def pool(settings: Settings):
 
 
 async def volunteer(pool, bank: str = HOME) -> tuple:
-    """A registered volunteer (dummy ciphertext: the time bank never reads personal data)."""
+    """A registered volunteer, its personal data sealed as the volunteers service seals it: other
+    modules list the volunteers of these communities through the service, which decrypts them."""
     vid = new_id()
     ref = f"v-{vid.hex[-16:]}"
+    keyring = load_keyring(get_settings().keyring_file)
+    name, cid, phone = (
+        keyring.encrypt(value, pii_context(vid, field))
+        for field, value in (("name", "时间银行测试"), ("citizen_id", citizen_id()), ("phone", "13800000000"))
+    )
     await pool.execute(
         """INSERT INTO volunteers (id, volunteer_ref, area_code, name_enc, citizen_id_enc, phone_enc, birth_date,
                                    registered_by, registered_at)
-           VALUES ($1, $2, $3, $4, $4, $4, $5, 'test', now())""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'test', now())""",
         vid,
         ref,
         bank,
-        b"\x00ciphertext",
+        name,
+        cid,
+        phone,
         date(1980, 1, 1),
     )
     return vid, ref
@@ -50,13 +61,13 @@ async def volunteer(pool, bank: str = HOME) -> tuple:
 
 async def credit(pool, vid, minutes: int, log_id=None, bank: str = HOME):
     async with pool.acquire() as conn, conn.transaction():
-        return await service.credit_verified_hours(
+        return await handlers.credit_verified_hours(
             conn, volunteer_id=vid, bank_area=bank, minutes=minutes, log_id=log_id or new_id(), rate=1.0
         )
 
 
 async def balance(pool, vid) -> int:
-    return (await service.account_view(pool, WORKER, vid)).balance_units
+    return (await handlers.account_view(pool, WORKER, vid)).balance_units
 
 
 def refused(excinfo, status: int, rule: str) -> None:
@@ -83,7 +94,7 @@ async def test_crediting_needs_the_callers_transaction(pool):
     vid, _ = await volunteer(pool)
     async with pool.acquire() as conn:
         with pytest.raises(RuntimeError):
-            await service.credit_verified_hours(
+            await handlers.credit_verified_hours(
                 conn, volunteer_id=vid, bank_area=HOME, minutes=60, log_id=new_id(), rate=1.0
             )
 
@@ -92,7 +103,7 @@ async def test_hours_served_at_another_bank_reach_the_home_account(pool):
     vid, _ = await volunteer(pool)
     await credit(pool, vid, 60, bank=OTHER)
     assert await balance(pool, vid) == 100
-    view = await service.positions(pool, WORKER, "130102001")
+    view = await handlers.positions(pool, WORKER, "130102001")
     books = {b.bank: b for b in view.banks}
     assert books[OTHER].issuance_units <= -100  # the serving bank issued the credits …
     assert {d.counterparty: d.units for d in books[OTHER].due}[HOME] >= 100  # … and owes HOME, which now carries them
@@ -170,13 +181,13 @@ async def test_a_debit_below_the_floor_is_refused(pool):
     vid, _ = await volunteer(pool)
     await credit(pool, vid, 60)
     with pytest.raises(Problem) as excinfo:
-        await service.exchange(pool, WORKER, vid, 101, settings=POLICY)
+        await handlers.exchange(pool, WORKER, vid, 101, settings=POLICY)
     refused(excinfo, 409, "floor")
     with pytest.raises(Problem) as excinfo:
-        await service.redeem(pool, WORKER, vid, 101, "助餐 meal", OTHER, settings=POLICY)
+        await handlers.redeem(pool, WORKER, vid, 101, "助餐 meal", OTHER, settings=POLICY)
     refused(excinfo, 409, "floor")
     assert await balance(pool, vid) == 100
-    await service.redeem(pool, WORKER, vid, 100, "助餐 meal", HOME, settings=POLICY)  # down to the floor is fine
+    await handlers.redeem(pool, WORKER, vid, 100, "助餐 meal", HOME, settings=POLICY)  # down to the floor is fine
     assert await balance(pool, vid) == 0
 
 
@@ -186,20 +197,20 @@ async def test_transfers_go_to_registered_family_within_the_yearly_limit(pool):
     (giver, giver_ref), (mother, _) = await volunteer(pool), await volunteer(pool, OTHER)
     await credit(pool, giver, 600)  # 1,000 units
     with pytest.raises(Problem) as excinfo:
-        await service.transfer(pool, WORKER, giver, mother, 100, settings=POLICY)
+        await handlers.transfer(pool, WORKER, giver, mother, 100, settings=POLICY)
     refused(excinfo, 409, "family_link")
 
     me = Principal(sub=giver_ref, role=Role.VOLUNTEER, area=HOME)
-    await service.declare_family_link(
+    await handlers.declare_family_link(
         pool, me, FamilyLinkIn(volunteer_id=giver, relative_id=mother, relation=Relation.PARENT)
     )
-    first = await service.transfer(pool, me, giver, mother, 200, reference="k1", settings=POLICY)
-    again = await service.transfer(pool, me, giver, mother, 200, reference="k1", settings=POLICY)
+    first = await handlers.transfer(pool, me, giver, mother, 200, reference="k1", settings=POLICY)
+    again = await handlers.transfer(pool, me, giver, mother, 200, reference="k1", settings=POLICY)
     assert again.replayed and again.id == first.id  # a retried request posts nothing
     with pytest.raises(Problem) as excinfo:
-        await service.transfer(pool, me, giver, mother, 101, settings=POLICY)
+        await handlers.transfer(pool, me, giver, mother, 101, settings=POLICY)
     refused(excinfo, 409, "family_transfer_limit")
-    await service.transfer(pool, me, giver, mother, 100, settings=POLICY)  # exactly up to the limit
+    await handlers.transfer(pool, me, giver, mother, 100, settings=POLICY)  # exactly up to the limit
     assert (await balance(pool, giver), await balance(pool, mother)) == (700, 300)
 
 
@@ -210,34 +221,34 @@ async def test_redemption_at_another_bank_and_clearing(pool):
     vb, _ = await volunteer(pool, b)
     await credit(pool, va, 300, bank=a)
     await credit(pool, vb, 300, bank=b)
-    await service.redeem(pool, clerk, va, 300, "助浴 bath", b, settings=POLICY)  # a owes b 300
-    await service.redeem(pool, clerk, vb, 100, "助行 walk", a, settings=POLICY)  # b owes a 100
+    await handlers.redeem(pool, clerk, va, 300, "助浴 bath", b, settings=POLICY)  # a owes b 300
+    await handlers.redeem(pool, clerk, vb, 100, "助行 walk", a, settings=POLICY)  # b owes a 100
 
     def dues(view) -> dict:
         return {(bank.bank, d.counterparty): d.units for bank in view.banks for d in bank.due}
 
-    before = await service.positions(pool, clerk, "130105")
+    before = await handlers.positions(pool, clerk, "130105")
     assert dues(before) == {(a, b): 200, (b, a): -200}
     assert {bank.bank: bank.redemption_units for bank in before.banks} == {a: 100, b: 300}
 
-    cleared = await service.clearing(pool, clerk, "130105001")
+    cleared = await handlers.clearing(pool, clerk, "130105001")
     assert [(n.debtor_bank, n.creditor_bank, n.units) for n in cleared.settled] == [(a, b, 200)]
-    after = await service.positions(pool, clerk, "130105")
+    after = await handlers.positions(pool, clerk, "130105")
     assert set(dues(after).values()) == {0}
     assert {bank.bank: bank.issuance_units for bank in after.banks} == {a: -300, b: -700}
-    assert (await service.clearing(pool, clerk, "130105001")).settled == []  # nothing left to settle
+    assert (await handlers.clearing(pool, clerk, "130105001")).settled == []  # nothing left to settle
     assert await pool.fetchval("SELECT sum(units) FROM timebank_postings") == 0
 
     with pytest.raises(Problem) as excinfo:  # a worker outside the area clears nothing
-        await service.clearing(pool, Principal(sub="ca-2", role=Role.CIVIL_AFFAIRS, area="130102"), "130105")
+        await handlers.clearing(pool, Principal(sub="ca-2", role=Role.CIVIL_AFFAIRS, area="130102"), "130105")
     assert excinfo.value.status == 403
 
 
 async def test_an_exchange_writes_credits_exchanged_to_the_outbox(pool):
     vid, ref = await volunteer(pool)
     await credit(pool, vid, 120)
-    posted = await service.exchange(pool, WORKER, vid, 150, reference="ex-1", settings=POLICY)
-    replay = await service.exchange(pool, WORKER, vid, 150, reference="ex-1", settings=POLICY)
+    posted = await handlers.exchange(pool, WORKER, vid, 150, reference="ex-1", settings=POLICY)
+    replay = await handlers.exchange(pool, WORKER, vid, 150, reference="ex-1", settings=POLICY)
     assert replay.replayed and replay.id == posted.id
     rows = await pool.fetch(
         "SELECT subject, payload FROM outbox WHERE subject LIKE 'evt.volunteers.credits_exchanged.%'"
@@ -258,7 +269,7 @@ async def test_concurrent_requests_keep_the_rules(pool):
 
     async def spend():
         try:
-            return await service.exchange(pool, WORKER, vid, 60, settings=POLICY)
+            return await handlers.exchange(pool, WORKER, vid, 60, settings=POLICY)
         except Problem as exc:
             return exc.extensions["rule"]
 
@@ -270,12 +281,12 @@ async def test_concurrent_requests_keep_the_rules(pool):
 
     await credit(pool, other, 60, bank=OTHER)
     for giver, relative in ((vid, other), (other, vid)):
-        await service.declare_family_link(
+        await handlers.declare_family_link(
             pool, WORKER, FamilyLinkIn(volunteer_id=giver, relative_id=relative, relation=Relation.SIBLING)
         )
     await asyncio.gather(
         *(
-            service.transfer(pool, WORKER, g, r, 10, settings=POLICY)
+            handlers.transfer(pool, WORKER, g, r, 10, settings=POLICY)
             for _ in range(3)
             for g, r in ((vid, other), (other, vid))
         )
@@ -289,9 +300,9 @@ async def test_concurrent_requests_keep_the_rules(pool):
 async def test_statement_runs_its_balance_and_readers_are_scoped(pool):
     vid, ref = await volunteer(pool)
     await credit(pool, vid, 60)
-    await service.exchange(pool, WORKER, vid, 40, settings=POLICY)
+    await handlers.exchange(pool, WORKER, vid, 40, settings=POLICY)
     me = Principal(sub=ref, role=Role.VOLUNTEER, area=HOME)
-    view = await service.account_view(pool, me, vid)
+    view = await handlers.account_view(pool, me, vid)
     assert (view.balance_units, view.balance_credits) == (60, "0.60")
     assert [(e.kind, e.units, e.balance_units) for e in view.statement] == [("exchange", -40, 60), ("earn", 100, 100)]
     for stranger in (
@@ -299,7 +310,7 @@ async def test_statement_runs_its_balance_and_readers_are_scoped(pool):
         Principal(sub="sw-2", role=Role.SOCIAL_WORKER, area="130104"),
     ):
         with pytest.raises(Problem) as excinfo:
-            await service.account_view(pool, stranger, vid)
+            await handlers.account_view(pool, stranger, vid)
         assert excinfo.value.status == 404
 
 

@@ -10,8 +10,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from services.volunteers.timebank import ledger
-from services.volunteers.timebank.ledger import (
+from services.volunteers.timebank import domain
+from services.volunteers.timebank.domain import (
     BelowFloor,
     InvalidAmount,
     Kind,
@@ -25,8 +25,8 @@ PEOPLE = {f"v{i}": BANKS[i % len(BANKS)] for i in range(5)}  # volunteer -> home
 LIMIT = 3_000
 
 
-def account(person: str) -> ledger.Account:
-    return ledger.volunteer(PEOPLE[person], person)
+def account(person: str) -> domain.Account:
+    return domain.volunteer(PEOPLE[person], person)
 
 
 people = st.sampled_from(sorted(PEOPLE))
@@ -37,7 +37,7 @@ units = st.integers(min_value=1, max_value=2_000)
 class TimeBank(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.book = ledger.Ledger(floor=0)
+        self.book = domain.Ledger(floor=0)
         self.given: dict[str, int] = {p: 0 for p in PEOPLE}  # transfers per giver (the limit's year)
         self.references = count()
 
@@ -47,7 +47,7 @@ class TimeBank(RuleBasedStateMachine):
     def volunteers_total(self) -> int:
         return sum(self.book.balance(account(p)) for p in PEOPLE)
 
-    def try_apply(self, txn: ledger.Transaction) -> bool:
+    def try_apply(self, txn: domain.Transaction) -> bool:
         """Apply; a refusal must leave every balance as it was."""
         before = dict(self.book.balances)
         try:
@@ -58,9 +58,9 @@ class TimeBank(RuleBasedStateMachine):
 
     @rule(person=people, bank=banks, minutes=st.integers(min_value=1, max_value=600))
     def earn(self, person, bank, minutes):
-        amount = ledger.units_for(minutes, 1.0)
+        amount = domain.units_for(minutes, 1.0)
         before = self.book.balance(account(person))
-        assert self.book.apply(ledger.earn(account(person), bank, amount, self.ref()))
+        assert self.book.apply(domain.earn(account(person), bank, amount, self.ref()))
         assert self.book.balance(account(person)) == before + amount
 
     @rule(giver=people, receiver=people, amount=units)
@@ -70,27 +70,27 @@ class TimeBank(RuleBasedStateMachine):
         pair = lambda: self.book.balance(account(giver)) + self.book.balance(account(receiver))  # noqa: E731
         before, total = pair(), self.volunteers_total()
         try:
-            ledger.check_transfer_limit(self.given[giver], amount, LIMIT)
+            domain.check_transfer_limit(self.given[giver], amount, LIMIT)
         except LimitExceeded:
             return
-        if self.try_apply(ledger.transfer(account(giver), account(receiver), amount, self.ref())):
+        if self.try_apply(domain.transfer(account(giver), account(receiver), amount, self.ref())):
             self.given[giver] += amount
         assert pair() == before and self.volunteers_total() == total  # transfers conserve credits
         assert self.given[giver] <= LIMIT
 
     @rule(person=people, bank=banks, amount=units)
     def redeem(self, person, bank, amount):  # at the own bank or another one
-        before = self.book.balance(ledger.redemption(bank))
-        applied = self.try_apply(ledger.redeem(account(person), bank, amount, self.ref()))
-        assert self.book.balance(ledger.redemption(bank)) == before + (amount if applied else 0)
+        before = self.book.balance(domain.redemption(bank))
+        applied = self.try_apply(domain.redeem(account(person), bank, amount, self.ref()))
+        assert self.book.balance(domain.redemption(bank)) == before + (amount if applied else 0)
 
     @rule(person=people, amount=units)
     def exchange(self, person, amount):
-        self.try_apply(ledger.exchange(account(person), amount, self.ref()))
+        self.try_apply(domain.exchange(account(person), amount, self.ref()))
 
     @rule()
     def clearing(self):
-        txns, nets = ledger.clearing(self.book.due_balances(), self.ref())
+        txns, nets = domain.clearing(self.book.due_balances(), self.ref())
         assert len(txns) == len(nets) and all(n.units > 0 for n in nets)
         for txn in txns:
             assert self.book.apply(txn)
@@ -104,10 +104,10 @@ class TimeBank(RuleBasedStateMachine):
         assert self.book.apply(txn) is False  # already applied: a no-op
         assert dict(self.book.balances) == before
         if txn.postings[0].units > 1:  # the same reference with another effect is refused
-            changed = ledger.Transaction(
+            changed = domain.Transaction(
                 txn.kind,
                 txn.reference,
-                tuple(ledger.Posting(p.account, p.units // abs(p.units) * (abs(p.units) - 1)) for p in txn.postings),
+                tuple(domain.Posting(p.account, p.units // abs(p.units) * (abs(p.units) - 1)) for p in txn.postings),
             )
             with pytest.raises(ReferenceConflict):
                 self.book.apply(changed)
@@ -115,7 +115,7 @@ class TimeBank(RuleBasedStateMachine):
     @invariant()
     def every_transaction_sums_to_zero_in_every_bank(self):
         for txn in self.book.transactions.values():
-            ledger.check_balanced(txn.postings)
+            domain.check_balanced(txn.postings)
             assert sum(p.units for p in txn.postings) == 0
 
     @invariant()
@@ -129,7 +129,7 @@ class TimeBank(RuleBasedStateMachine):
     @invariant()
     def due_accounts_mirror_each_other(self):
         for a, balance in self.book.due_balances().items():
-            assert self.book.balance(ledger.due(a.counterparty, a.bank)) == -balance
+            assert self.book.balance(domain.due(a.counterparty, a.bank)) == -balance
 
 
 TimeBank.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
@@ -152,12 +152,12 @@ TestTimeBank = TimeBank.TestCase
     ],
 )
 def test_units_for_minutes(minutes, rate, expected):
-    assert ledger.units_for(minutes, rate) == expected
+    assert domain.units_for(minutes, rate) == expected
 
 
 def test_units_for_refuses_no_time():
     with pytest.raises(InvalidAmount):
-        ledger.units_for(0, 1.0)
+        domain.units_for(0, 1.0)
 
 
 @pytest.mark.parametrize(
@@ -173,9 +173,9 @@ def test_units_for_refuses_no_time():
 def test_family_transfer_limit(given, amount, refused):
     if refused:
         with pytest.raises(LimitExceeded):
-            ledger.check_transfer_limit(given, amount, 5_000)
+            domain.check_transfer_limit(given, amount, 5_000)
     else:
-        ledger.check_transfer_limit(given, amount, 5_000)
+        domain.check_transfer_limit(given, amount, 5_000)
 
 
 @pytest.mark.parametrize(
@@ -189,11 +189,11 @@ def test_family_transfer_limit(given, amount, refused):
     ],
 )
 def test_floor(balance, amount, floor, refused):
-    book = ledger.Ledger(floor=floor)
-    me = ledger.volunteer(BANKS[0], "me")
+    book = domain.Ledger(floor=floor)
+    me = domain.volunteer(BANKS[0], "me")
     if balance:
-        book.apply(ledger.earn(me, BANKS[0], balance, "seed"))
-    txn = ledger.exchange(me, amount, "x")
+        book.apply(domain.earn(me, BANKS[0], balance, "seed"))
+    txn = domain.exchange(me, amount, "x")
     if refused:
         with pytest.raises(BelowFloor):
             book.apply(txn)
@@ -205,29 +205,29 @@ def test_floor(balance, amount, floor, refused):
 
 def test_redeeming_at_another_bank_goes_through_the_due_pair():
     home, other = BANKS[0], BANKS[1]
-    me = ledger.volunteer(home, "me")
-    txn = ledger.redeem(me, other, 300, "r")
+    me = domain.volunteer(home, "me")
+    txn = domain.redeem(me, other, 300, "r")
     assert {(p.account, p.units) for p in txn.postings} == {
         (me, -300),
-        (ledger.due(home, other), 300),
-        (ledger.due(other, home), -300),
-        (ledger.redemption(other), 300),
+        (domain.due(home, other), 300),
+        (domain.due(other, home), -300),
+        (domain.redemption(other), 300),
     }
 
 
 def test_clearing_nets_each_pair_once_and_moves_the_liability():
-    book = ledger.Ledger()
-    a, b = ledger.volunteer(BANKS[0], "a"), ledger.volunteer(BANKS[1], "b")
-    book.apply(ledger.earn(a, BANKS[0], 500, "ea"))
-    book.apply(ledger.earn(b, BANKS[1], 500, "eb"))
-    book.apply(ledger.redeem(a, BANKS[1], 300, "ra"))  # bank 0 owes bank 1: 300
-    book.apply(ledger.redeem(b, BANKS[0], 100, "rb"))  # … less 100
-    txns, nets = ledger.clearing(book.due_balances(), "c")
+    book = domain.Ledger()
+    a, b = domain.volunteer(BANKS[0], "a"), domain.volunteer(BANKS[1], "b")
+    book.apply(domain.earn(a, BANKS[0], 500, "ea"))
+    book.apply(domain.earn(b, BANKS[1], 500, "eb"))
+    book.apply(domain.redeem(a, BANKS[1], 300, "ra"))  # bank 0 owes bank 1: 300
+    book.apply(domain.redeem(b, BANKS[0], 100, "rb"))  # … less 100
+    txns, nets = domain.clearing(book.due_balances(), "c")
     assert [(n.debtor, n.creditor, n.units) for n in nets] == [(BANKS[0], BANKS[1], 200)]
     for txn in txns:
         book.apply(txn)
-    assert book.due_balances() == {ledger.due(BANKS[0], BANKS[1]): 0, ledger.due(BANKS[1], BANKS[0]): 0}
-    assert book.balance(ledger.issuance(BANKS[0])) == -300 and book.balance(ledger.issuance(BANKS[1])) == -700
+    assert book.due_balances() == {domain.due(BANKS[0], BANKS[1]): 0, domain.due(BANKS[1], BANKS[0]): 0}
+    assert book.balance(domain.issuance(BANKS[0])) == -300 and book.balance(domain.issuance(BANKS[1])) == -700
 
 
 @pytest.mark.parametrize(
@@ -242,9 +242,9 @@ def test_clearing_nets_each_pair_once_and_moves_the_liability():
 )
 def test_unbalanced_postings_are_refused(postings):
     with pytest.raises(Unbalanced):
-        ledger.check_balanced([ledger.Posting(ledger.issuance(bank), amount) for bank, amount in postings])
+        domain.check_balanced([domain.Posting(domain.issuance(bank), amount) for bank, amount in postings])
 
 
 def test_amounts_must_be_positive():
     with pytest.raises(InvalidAmount):
-        ledger.exchange(ledger.volunteer(BANKS[0], "me"), 0, "x")
+        domain.exchange(domain.volunteer(BANKS[0], "me"), 0, "x")

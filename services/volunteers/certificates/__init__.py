@@ -3,4 +3,5 @@
 A certificate freezes, at issue time, a volunteer's recorded hours in a period: verified hours are
 certified, hours still awaiting verification are listed apart and not certified. Anyone holding
 the printed certificate can check its code without logging in, and sees masked data only.
-store.py holds the SQL, service.py the rules and use cases, page.py the printable page, api.py the routes."""
+store.py holds the SQL, domain.py the rules (and the HTTP models), handlers.py the use cases, api.py the
+routes and the printable page."""

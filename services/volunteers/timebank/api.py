@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from contracts.api import timebank as api
 from kit.app import DbPool
 from kit.auth import Principal, Role, require
-from services.volunteers.timebank import service
+from services.volunteers.timebank import config, handlers
 
 router = APIRouter(prefix="/timebank", tags=["时间银行 time bank"])
 READERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER, Role.CIVIL_AFFAIRS, Role.AUDITOR)
@@ -22,8 +22,8 @@ Actor = Annotated[Principal, Depends(require(*ACTORS))]
 CivilAffairs = Annotated[Principal, Depends(require(Role.CIVIL_AFFAIRS))]
 
 
-def _settings(request: Request) -> service.TimebankSettings:
-    return getattr(request.app.state, "timebank_settings", None) or service.timebank_settings()
+def _settings(request: Request) -> config.TimebankSettings:
+    return getattr(request.app.state, "timebank_settings", None) or config.timebank_settings()
 
 
 @router.get(
@@ -34,14 +34,14 @@ def _settings(request: Request) -> service.TimebankSettings:
 async def account(
     volunteer_id: UUID, who: ReaderOrVolunteer, pool: DbPool, limit: int = Query(default=100, ge=1, le=1000)
 ) -> api.VolunteerAccountView:
-    return await service.account_view(pool, who, volunteer_id, limit)
+    return await handlers.account_view(pool, who, volunteer_id, limit)
 
 
 @router.post(
     "/family-links", status_code=201, response_model=api.FamilyLinkView, summary="登记亲属 / declare a family member"
 )
 async def family_link(body: api.FamilyLinkIn, who: Actor, pool: DbPool) -> api.FamilyLinkView:
-    return await service.declare_family_link(pool, who, body)
+    return await handlers.declare_family_link(pool, who, body)
 
 
 @router.post(
@@ -51,7 +51,7 @@ async def family_link(body: api.FamilyLinkIn, who: Actor, pool: DbPool) -> api.F
     summary="转赠亲属 / give credits to a family member",
 )
 async def transfer(body: api.TransferIn, request: Request, who: Actor, pool: DbPool) -> api.TransactionView:
-    return await service.transfer(
+    return await handlers.transfer(
         pool, who, body.from_volunteer, body.to_volunteer, body.units, settings=_settings(request)
     )
 
@@ -60,7 +60,7 @@ async def transfer(body: api.TransferIn, request: Request, who: Actor, pool: DbP
     "/redemptions", status_code=201, response_model=api.TransactionView, summary="兑换服务 / pay a service with credits"
 )
 async def redemption(body: api.RedemptionIn, request: Request, who: Actor, pool: DbPool) -> api.TransactionView:
-    return await service.redeem(
+    return await handlers.redeem(
         pool, who, body.volunteer_id, body.units, body.service, body.at_bank_area, settings=_settings(request)
     )
 
@@ -72,12 +72,12 @@ async def redemption(body: api.RedemptionIn, request: Request, who: Actor, pool:
     summary="兑换爱心积分 / exchange credits for charity points",
 )
 async def exchange(body: api.ExchangeIn, request: Request, who: Actor, pool: DbPool) -> api.TransactionView:
-    return await service.exchange(pool, who, body.volunteer_id, body.units, settings=_settings(request))
+    return await handlers.exchange(pool, who, body.volunteer_id, body.units, settings=_settings(request))
 
 
 @router.post("/clearing", response_model=api.ClearingView, summary="银行间清算 / clear inter-bank positions")
 async def clearing(body: api.ClearingIn, who: CivilAffairs, pool: DbPool) -> api.ClearingView:
-    return await service.clearing(pool, who, body.area or who.area)
+    return await handlers.clearing(pool, who, body.area or who.area)
 
 
 @router.get("/positions", response_model=api.PositionsView, summary="各社区银行头寸 / bank positions")
@@ -86,4 +86,4 @@ async def positions(
     pool: DbPool,
     area: str | None = Query(default=None, description="默认为令牌辖区 / defaults to your area"),
 ) -> api.PositionsView:
-    return await service.positions(pool, who, area or who.area)
+    return await handlers.positions(pool, who, area or who.area)

@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from kit.db import Conn
-from services.volunteers.timebank.ledger import Account, Kind, Posting, Transaction
+from services.volunteers.timebank.domain import Account, Kind, Posting, Transaction
 
 
 def _account(row: asyncpg.Record) -> Account:

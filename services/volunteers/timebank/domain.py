@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 UNITS_PER_CREDIT = 100
+CHINA = ZoneInfo("Asia/Shanghai")  # the transfer limit runs per calendar year, Beijing time
 
 
 class Kind(StrEnum):
@@ -141,6 +144,10 @@ def check_positive(units: int) -> None:
         raise InvalidAmount(f"数额须为正整数 / units must be a positive integer: {units}")
 
 
+def credits_text(units: int) -> str:
+    return f"{Decimal(units) / UNITS_PER_CREDIT:.2f}"
+
+
 # --- building transactions ------------------------------------------------------------------
 
 
@@ -249,6 +256,11 @@ def check_transfer_limit(given_this_year: int, units: int, limit: int) -> None:
             f"超出年度亲属转赠上限：本年已转 {given_this_year}，上限 {limit} / "
             f"yearly family transfer limit: {given_this_year} given of {limit} (units)"
         )
+
+
+def _year_of(at: datetime) -> tuple[datetime, datetime]:
+    start = datetime(at.astimezone(CHINA).year, 1, 1, tzinfo=CHINA)
+    return start, start.replace(year=start.year + 1)
 
 
 # --- an in-memory ledger (the model the property tests check) ---------------------------------

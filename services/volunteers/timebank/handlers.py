@@ -7,14 +7,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from decimal import Decimal
-from functools import lru_cache
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.api import timebank as api
 from contracts.areas import contains, lookup
@@ -24,27 +19,9 @@ from kit.auth import Principal, Role, listing_area, require_jurisdiction
 from kit.clock import now
 from kit.problems import Problem, not_found
 from kit.uow import UnitOfWork
-from services.volunteers.timebank import ledger, store
-from services.volunteers.timebank.ledger import InvalidAmount, LedgerError, Transaction
-
-CHINA = ZoneInfo("Asia/Shanghai")  # the transfer limit runs per calendar year, Beijing time
-
-
-class TimebankSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WUSHE_TIMEBANK_", extra="ignore")
-
-    rate: float = Field(default=1.0, gt=0, description="credits per verified hour")
-    floor_units: int = 0  # a volunteer balance never goes below this
-    family_limit_units_per_year: int = Field(default=50 * ledger.UNITS_PER_CREDIT, ge=0)
-
-
-@lru_cache
-def timebank_settings() -> TimebankSettings:
-    return TimebankSettings()
-
-
-def credits_text(units: int) -> str:
-    return f"{Decimal(units) / ledger.UNITS_PER_CREDIT:.2f}"
+from services.volunteers.timebank import domain, store
+from services.volunteers.timebank.config import TimebankSettings, timebank_settings
+from services.volunteers.timebank.domain import InvalidAmount, LedgerError, Transaction, _year_of, credits_text
 
 
 @contextmanager
@@ -63,8 +40,8 @@ def refusals() -> Iterator[None]:
         ) from None
 
 
-def _own_account(volunteer: asyncpg.Record) -> ledger.Account:
-    return ledger.volunteer(volunteer["area_code"], volunteer["id"])
+def _own_account(volunteer: asyncpg.Record) -> domain.Account:
+    return domain.volunteer(volunteer["area_code"], volunteer["id"])
 
 
 def _check_bank(code: str, field: str) -> None:
@@ -109,7 +86,7 @@ async def _replay(conn: asyncpg.Connection, txn: Transaction) -> api.Transaction
         return None
     row, postings = found
     if not txn.same_effect(Transaction(txn.kind, txn.reference, tuple(postings))):
-        raise ledger.ReferenceConflict(f"引用 {txn.reference} 已用于另一笔交易 / reference already used differently")
+        raise domain.ReferenceConflict(f"引用 {txn.reference} 已用于另一笔交易 / reference already used differently")
     return _view(row["id"], txn, row["created_at"], replayed=True)
 
 
@@ -123,9 +100,9 @@ async def _post(
     check: Callable[[], Awaitable[None]] | None = None,
 ) -> api.TransactionView:
     """Check, lock the volunteer accounts it debits, then write; `check` runs under the lock."""
-    ledger.check_balanced(txn.postings)
+    domain.check_balanced(txn.postings)
     ids = await store.ensure_accounts(conn, txn.accounts)
-    debited = ledger.debits(txn)
+    debited = domain.debits(txn)
     if debited:
         await store.lock_accounts(conn, sorted(ids[a] for a in debited))
     if (prior := await _replay(conn, txn)) is not None:
@@ -134,7 +111,7 @@ async def _post(
         await check()
     if debited:
         held = await store.balances(conn, [ids[a] for a in debited])
-        ledger.check_floor(txn, {a: held.get(ids[a], 0) for a in debited}, floor)
+        domain.check_floor(txn, {a: held.get(ids[a], 0) for a in debited}, floor)
     txn_id, at = new_id(), now()
     if not await store.insert_transaction(conn, txn_id, txn, ids, memo=memo, by=by, at=at):
         return await _replay(conn, txn)  # a concurrent request with the same reference committed first
@@ -162,13 +139,13 @@ async def credit_verified_hours(
         raise RuntimeError("credit_verified_hours runs inside the verification's transaction")
     _check_bank(bank_area, "bank_area")
     with refusals():
-        units = ledger.units_for(minutes, rate)
+        units = domain.units_for(minutes, rate)
         if units == 0:
             return None
         volunteer = await store.get_volunteer(conn, volunteer_id)
         if volunteer is None:
             raise not_found()
-        txn = ledger.earn(_own_account(volunteer), bank_area, units, str(log_id))
+        txn = domain.earn(_own_account(volunteer), bank_area, units, str(log_id))
         return await _post(conn, txn, by=by, memo=f"核实服务时长 {minutes} 分钟 / {minutes} min verified", floor=0)
 
 
@@ -186,11 +163,6 @@ async def declare_family_link(pool: asyncpg.Pool, who: Principal, body: api.Fami
             uow.conn, body.volunteer_id, body.relative_id, body.relation.value, who.sub, now()
         )
     return api.FamilyLinkView(**dict(row))
-
-
-def _year_of(at: datetime) -> tuple[datetime, datetime]:
-    start = datetime(at.astimezone(CHINA).year, 1, 1, tzinfo=CHINA)
-    return start, start.replace(year=start.year + 1)
 
 
 async def transfer(
@@ -221,10 +193,10 @@ async def transfer(
         async def within_limit() -> None:
             start, end = _year_of(now())
             given = await store.given_between(uow.conn, from_volunteer, start, end)
-            ledger.check_transfer_limit(given, units, settings.family_limit_units_per_year)
+            domain.check_transfer_limit(given, units, settings.family_limit_units_per_year)
 
         with refusals():
-            txn = ledger.transfer(_own_account(giver), _own_account(receiver), units, reference or str(new_id()))
+            txn = domain.transfer(_own_account(giver), _own_account(receiver), units, reference or str(new_id()))
             return await _post(
                 uow.conn,
                 txn,
@@ -252,7 +224,7 @@ async def redeem(
     async with UnitOfWork(pool) as uow:
         volunteer = await _acting_for(uow.conn, who, volunteer_id)
         with refusals():
-            txn = ledger.redeem(_own_account(volunteer), at_bank_area, units, reference or str(new_id()))
+            txn = domain.redeem(_own_account(volunteer), at_bank_area, units, reference or str(new_id()))
             return await _post(uow.conn, txn, by=who.sub, memo=service, floor=settings.floor_units)
 
 
@@ -270,7 +242,7 @@ async def exchange(
     async with UnitOfWork(pool) as uow:
         volunteer = await _acting_for(uow.conn, who, volunteer_id)
         with refusals():
-            txn = ledger.exchange(_own_account(volunteer), units, reference or str(new_id()))
+            txn = domain.exchange(_own_account(volunteer), units, reference or str(new_id()))
             posted = await _post(
                 uow.conn,
                 txn,
@@ -307,7 +279,7 @@ async def clearing(pool: asyncpg.Pool, who: Principal, area: str) -> api.Clearin
         await store.lock_accounts(uow.conn, sorted(i for i, _ in dues))
         held = await store.balances(uow.conn, [i for i, _ in dues])
         with refusals():
-            txns, nets = ledger.clearing({a: held.get(i, 0) for i, a in dues}, f"clearing:{new_id()}")
+            txns, nets = domain.clearing({a: held.get(i, 0) for i, a in dues}, f"clearing:{new_id()}")
             for txn in txns:
                 await _post(uow.conn, txn, by=who.sub, memo=f"清算 / clearing {area}", floor=0)
     return api.ClearingView(
@@ -348,7 +320,7 @@ async def positions(pool: asyncpg.Pool, who: Principal, area: str) -> api.Positi
                 bank=row["bank"], issuance_units=0, volunteer_units=0, redemption_units=0, exchange_units=0, due=[]
             ),
         )
-        if row["kind"] == ledger.Kind.DUE:
+        if row["kind"] == domain.Kind.DUE:
             bank.due.append(api.DuePosition(counterparty=row["counterparty"], units=row["units"]))
         else:
             setattr(bank, f"{row['kind']}_units", row["units"])
