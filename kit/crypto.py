@@ -16,6 +16,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 
+def field_context(*scope: object) -> bytes:
+    """Associated data that binds a ciphertext to its record and field (`needs/<id>/phone`): a
+    ciphertext copied to another record or field does not decrypt. Every service names its own
+    `pii_context(record_id, field)` with it."""
+    return "/".join(str(part) for part in scope).encode()
+
+
 @dataclass(frozen=True)
 class Keyring:
     active: str

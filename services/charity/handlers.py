@@ -24,7 +24,7 @@ from contracts.events.projects import DisbursementRequested, FundingRequested
 from kit import months
 from kit.auth import Principal, require_jurisdiction, visible
 from kit.clock import now
-from kit.crypto import Keyring
+from kit.crypto import Keyring, field_context
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.reencrypt import Encrypted, fields
 from kit.uow import Events, UnitOfWork
@@ -34,13 +34,13 @@ from services.charity.domain import RECEIPT_ALPHABET, WORLD
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def donation_context(donation_id, field: str) -> bytes:
+def pii_context(donation_id, field: str) -> bytes:
     """Associated data binding a donor's ciphertext to its donation and field."""
-    return f"charity/{donation_id}/{field}".encode()
+    return field_context("charity", donation_id, field)
 
 
 # where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
-ENCRYPTED = (Encrypted("donations", fields(donation_context, {"donor_name_enc": "donor"})),)
+ENCRYPTED = (Encrypted("donations", fields(pii_context, {"donor_name_enc": "donor"})),)
 
 
 async def _post(conn, kind: str, reference: str, memo: str, by: str, postings: list[tuple[str, int]]) -> bool:
@@ -138,7 +138,7 @@ async def receive_donation(
                 "fund_id": fund["id"],
                 "area_code": fund["area_code"],
                 "donor_kind": donor.kind,
-                "donor_name_enc": keyring.encrypt(donor.name, donation_context(donation_id, "donor"))
+                "donor_name_enc": keyring.encrypt(donor.name, pii_context(donation_id, "donor"))
                 if donor.name
                 else None,
                 "donor_uscc": donor.uscc,

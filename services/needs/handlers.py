@@ -21,7 +21,7 @@ from contracts.values import birth_date, is_minor, mask_name
 from kit import months
 from kit.auth import Principal, Role, visible
 from kit.clock import now
-from kit.crypto import Keyring
+from kit.crypto import Keyring, field_context
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.reencrypt import Encrypted, fields
 from kit.uow import UnitOfWork
@@ -32,9 +32,9 @@ COMMUNITY = domain.COMMUNITY
 Defaults = Mapping[str, float]  # the installation's default service levels (NeedsSettings.level_defaults)
 
 
-def _pii_context(record_id, field: str) -> bytes:
+def pii_context(record_id: object, field: str) -> bytes:
     """Bound to the ciphertext as associated data: it cannot be moved to another record or field."""
-    return f"needs/{record_id}/{field}".encode()
+    return field_context("needs", record_id, field)
 
 
 def refused(exc: IllegalTransition) -> Problem:
@@ -100,7 +100,7 @@ def _identity(keyring: Keyring, resident: asyncpg.Record) -> api.ResidentIn:
     """A registered resident's name, phone and citizen ID (validated when they were registered)."""
     return api.ResidentIn.model_construct(
         **{
-            f: keyring.decrypt(resident[f"{f}_enc"], _pii_context(resident["id"], f))
+            f: keyring.decrypt(resident[f"{f}_enc"], pii_context(resident["id"], f))
             for f in ("name", "phone", "citizen_id")
         }
     )
@@ -156,9 +156,9 @@ async def _raise(
             "status": Status.RAISED,
             "description": need.description,
             "first_response_due": levels.first_response_due(at, need.urgency),
-            "resident_name_enc": keyring.encrypt(resident.name, _pii_context(need_id, "name")),
-            "resident_phone_enc": keyring.encrypt(resident.phone, _pii_context(need_id, "phone")),
-            "resident_cid_enc": keyring.encrypt(resident.citizen_id, _pii_context(need_id, "citizen_id")),
+            "resident_name_enc": keyring.encrypt(resident.name, pii_context(need_id, "name")),
+            "resident_phone_enc": keyring.encrypt(resident.phone, pii_context(need_id, "phone")),
+            "resident_cid_enc": keyring.encrypt(resident.citizen_id, pii_context(need_id, "citizen_id")),
         },
     )
     envelope = uow.emit(event, subject=str(need_id), area_code=need.area_code)
@@ -655,9 +655,9 @@ def need_view(
     need_id = row["id"]
     window = api.TimeWindow(start=row["window_start"], end=row["window_end"]) if row["window_start"] else None
     weekly = [ev.WeeklySlot(**slot) for slot in row["weekly"]]
-    name = keyring.decrypt(row["resident_name_enc"], _pii_context(need_id, "name"))
-    phone = keyring.decrypt(row["resident_phone_enc"], _pii_context(need_id, "phone"))
-    citizen_id = keyring.decrypt(row["resident_cid_enc"], _pii_context(need_id, "citizen_id"))
+    name = keyring.decrypt(row["resident_name_enc"], pii_context(need_id, "name"))
+    phone = keyring.decrypt(row["resident_phone_enc"], pii_context(need_id, "phone"))
+    citizen_id = keyring.decrypt(row["resident_cid_enc"], pii_context(need_id, "citizen_id"))
     resident = (
         domain.masked_resident(name, phone, citizen_id)
         if masked
@@ -796,7 +796,7 @@ async def register_resident(
         elif body.consent.given_by_guardian:
             raise invalid("consent.given_by_guardian", "成年人的同意由本人作出 / an adult consents for themself")
         ref = keyring.pseudonym(body.citizen_id, "resident")
-        enc = {f: keyring.encrypt(getattr(body, f), _pii_context(resident_id, f)) for f in RESIDENT_PII}
+        enc = {f: keyring.encrypt(getattr(body, f), pii_context(resident_id, f)) for f in RESIDENT_PII}
         added = await store.insert_resident(
             uow.conn,
             {
@@ -898,7 +898,7 @@ def resident_view(
 ) -> api.ResidentView:
     rid = row["id"]
     plain = {
-        f: keyring.decrypt(row[f"{f}_enc"], _pii_context(rid, f)) if row[f"{f}_enc"] is not None else ""
+        f: keyring.decrypt(row[f"{f}_enc"], pii_context(rid, f)) if row[f"{f}_enc"] is not None else ""
         for f in RESIDENT_PII
     }
     if masked:
@@ -928,10 +928,10 @@ ENCRYPTED = (
     Encrypted(
         "needs",
         fields(
-            _pii_context, {"resident_name_enc": "name", "resident_phone_enc": "phone", "resident_cid_enc": "citizen_id"}
+            pii_context, {"resident_name_enc": "name", "resident_phone_enc": "phone", "resident_cid_enc": "citizen_id"}
         ),
     ),
-    Encrypted("residents", fields(_pii_context, {f"{f}_enc": f for f in RESIDENT_PII})),
+    Encrypted("residents", fields(pii_context, {f"{f}_enc": f for f in RESIDENT_PII})),
 )
 
 
@@ -1005,7 +1005,7 @@ async def proactive_list(
         api.ProactiveVisit(
             resident_id=r["id"],
             area_code=r["area_code"],
-            name=mask_name(keyring.decrypt(r["name_enc"], _pii_context(r["id"], "name"))),
+            name=mask_name(keyring.decrypt(r["name_enc"], pii_context(r["id"], "name"))),
             tags=r["tags"],
             last_visited_at=r["last_visited_at"],
             days_since_visit=(at - r["last_visited_at"]).days if r["last_visited_at"] else None,

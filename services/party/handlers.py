@@ -15,7 +15,7 @@ from contracts.events.projects import ProjectReviewRequested
 from contracts.values import mask_name, mask_phone
 from kit.auth import Principal, require_jurisdiction, visible
 from kit.clock import now
-from kit.crypto import Keyring
+from kit.crypto import Keyring, field_context
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.reencrypt import Encrypted, fields
 from kit.uow import UnitOfWork
@@ -25,17 +25,17 @@ from services.party.config import party_settings
 MEMBER_PII = ("name", "phone")
 
 
-def member_context(member_id: UUID, field: str) -> bytes:
+def pii_context(member_id: UUID, field: str) -> bytes:
     """Associated data binding a member's ciphertext to its row and field."""
-    return f"party/member/{member_id}/{field}".encode()
+    return field_context("party", "member", member_id, field)
 
 
 # where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
-ENCRYPTED = (Encrypted("members", fields(member_context, {f"{f}_enc": f for f in MEMBER_PII})),)
+ENCRYPTED = (Encrypted("members", fields(pii_context, {f"{f}_enc": f for f in MEMBER_PII})),)
 
 
 def masked_member_name(keyring: Keyring, member) -> str:
-    return mask_name(keyring.decrypt(member["name_enc"], member_context(member["id"], "name")))
+    return mask_name(keyring.decrypt(member["name_enc"], pii_context(member["id"], "name")))
 
 
 # --- organizations and committees -------------------------------------------------------------------
@@ -129,8 +129,8 @@ async def register_member(
                     **row,
                     "id": member_id,
                     "member_ref": ref,
-                    "name_enc": keyring.encrypt(body.name, member_context(member_id, "name")),
-                    "phone_enc": keyring.encrypt(body.phone, member_context(member_id, "phone")),
+                    "name_enc": keyring.encrypt(body.name, pii_context(member_id, "name")),
+                    "phone_enc": keyring.encrypt(body.phone, pii_context(member_id, "phone")),
                     "registered_by": who.sub,
                     "registered_at": at,
                 },
@@ -159,7 +159,7 @@ async def register_member(
 
 
 def member_view(keyring: Keyring, row, *, unmasked: bool) -> api.MemberView:
-    plain = {f: keyring.decrypt(row[f"{f}_enc"], member_context(row["id"], f)) for f in MEMBER_PII}
+    plain = {f: keyring.decrypt(row[f"{f}_enc"], pii_context(row["id"], f)) for f in MEMBER_PII}
     if not unmasked:
         plain = {"name": mask_name(plain["name"]), "phone": mask_phone(plain["phone"])}
     return api.MemberView(**plain, **{k: row[k] for k in api.MemberView.model_fields if k not in plain})

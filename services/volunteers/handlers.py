@@ -20,7 +20,7 @@ from contracts.taxonomy import Route, category_label
 from contracts.values import age_on, birth_date, is_minor, mask_citizen_id, mask_name, mask_phone
 from kit.auth import Principal, Role, visible
 from kit.clock import now
-from kit.crypto import Keyring
+from kit.crypto import Keyring, field_context
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.reencrypt import Encrypted, Field, fields
 from kit.uow import UnitOfWork
@@ -31,17 +31,19 @@ PII = ("name", "citizen_id", "phone")
 WORKERS = (Role.SOCIAL_WORKER, Role.GRID_WORKER)
 
 
-def _ctx(volunteer_id, field: str) -> bytes:
-    return f"volunteers/{volunteer_id}/{field}".encode()
+def pii_context(volunteer_id: object, field: str) -> bytes:
+    """Bound to the ciphertext as associated data: it cannot be moved to another volunteer or field."""
+    return field_context("volunteers", volunteer_id, field)
 
 
 # where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
 ENCRYPTED = (
     Encrypted(
         "volunteers",
-        fields(_ctx, {**{f"{f}_enc": f for f in PII}, "sw_certificate_enc": "certificate"})
+        fields(pii_context, {**{f"{f}_enc": f for f in PII}, "sw_certificate_enc": "certificate"})
         + tuple(
-            Field("guardian_consent", f"guardian_{f}", _ctx, json_key=f"guardian_{f}_enc") for f in ("name", "phone")
+            Field("guardian_consent", f"guardian_{f}", pii_context, json_key=f"guardian_{f}_enc")
+            for f in ("name", "phone")
         ),
     ),
 )
@@ -63,8 +65,8 @@ async def register(pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: a
     if body.guardian_consent is not None:
         g = body.guardian_consent
         consent = {
-            "guardian_name_enc": keyring.encrypt(g.guardian_name, _ctx(volunteer_id, "guardian_name")).hex(),
-            "guardian_phone_enc": keyring.encrypt(g.guardian_phone, _ctx(volunteer_id, "guardian_phone")).hex(),
+            "guardian_name_enc": keyring.encrypt(g.guardian_name, pii_context(volunteer_id, "guardian_name")).hex(),
+            "guardian_phone_enc": keyring.encrypt(g.guardian_phone, pii_context(volunteer_id, "guardian_phone")).hex(),
             "given_at": g.given_at.isoformat(),
         }
     sw = body.social_worker
@@ -75,14 +77,14 @@ async def register(pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: a
                 "id": volunteer_id,
                 "volunteer_ref": ref,
                 "area_code": body.area_code,
-                **{f"{f}_enc": keyring.encrypt(getattr(body, f), _ctx(volunteer_id, f)) for f in PII},
+                **{f"{f}_enc": keyring.encrypt(getattr(body, f), pii_context(volunteer_id, f)) for f in PII},
                 "birth_date": born,
                 "skills": body.skills,
                 "service_areas": body.service_areas,
                 "availability": [s.model_dump(mode="json") for s in body.availability],
                 "party_member": body.party_member,
                 "sw_level": sw.level if sw else None,
-                "sw_certificate_enc": keyring.encrypt(sw.certificate_no, _ctx(volunteer_id, "certificate"))
+                "sw_certificate_enc": keyring.encrypt(sw.certificate_no, pii_context(volunteer_id, "certificate"))
                 if sw
                 else None,
                 "guardian_consent": consent,
@@ -132,7 +134,7 @@ async def read_volunteer(
                 subject=f"volunteer/{volunteer_id}",
                 area_code=row["area_code"],
             )
-    plain = {f: keyring.decrypt(row[f"{f}_enc"], _ctx(volunteer_id, f)) for f in PII}
+    plain = {f: keyring.decrypt(row[f"{f}_enc"], pii_context(volunteer_id, f)) for f in PII}
     if purpose is None:
         plain = {
             "name": mask_name(plain["name"]),
@@ -333,7 +335,7 @@ async def task_service(pool: asyncpg.Pool, keyring: Keyring, who: Principal, nee
             api.TaskParticipant(
                 volunteer_ref=p["volunteer_ref"],
                 status=p["status"],
-                name=mask_name(keyring.decrypt(p["name_enc"], _ctx(p["id"], "name"))),
+                name=mask_name(keyring.decrypt(p["name_enc"], pii_context(p["id"], "name"))),
             )
             for p in people
         ],
@@ -388,7 +390,7 @@ async def ranked_candidates(
         api.CandidateView(
             volunteer_id=c.id,
             volunteer_ref=rows[c.id]["volunteer_ref"],
-            name=mask_name(keyring.decrypt(rows[c.id]["name_enc"], _ctx(c.id, "name"))),
+            name=mask_name(keyring.decrypt(rows[c.id]["name_enc"], pii_context(c.id, "name"))),
             score=s.total,
             parts=[
                 api.ScorePart(
@@ -735,7 +737,7 @@ async def hours_page(
                 task_title=r["task_title"],
                 area_code=r["area_code"],
                 volunteer_id=r["volunteer_id"],
-                volunteer_name=mask_name(keyring.decrypt(r["name_enc"], _ctx(r["volunteer_id"], "name"))),
+                volunteer_name=mask_name(keyring.decrypt(r["name_enc"], pii_context(r["volunteer_id"], "name"))),
                 check_in=r["check_in"],
                 check_out=r["check_out"],
                 minutes=r["minutes"],
@@ -787,8 +789,8 @@ async def volunteer_page(
 
 def _decrypt_contact(keyring: Keyring, row) -> tuple[str, str]:
     return (
-        keyring.decrypt(row["name_enc"], _ctx(row["id"], "name")),
-        keyring.decrypt(row["phone_enc"], _ctx(row["id"], "phone")),
+        keyring.decrypt(row["name_enc"], pii_context(row["id"], "name")),
+        keyring.decrypt(row["phone_enc"], pii_context(row["id"], "phone")),
     )
 
 

@@ -325,7 +325,7 @@ async def test_a_row_updated_while_the_walk_runs_keeps_its_new_value(pools, ring
         await conn.execute(
             "UPDATE members SET phone_enc = $2 WHERE id = $1",
             changed,
-            rotated.encrypt("13600136999", party.member_context(changed, "phone")),
+            rotated.encrypt("13600136999", party.pii_context(changed, "phone")),
         )
     outcome = await walking
     assert outcome[0].remaining == 0

@@ -16,6 +16,10 @@ from kit.crypto import ensure_keyring, load_keyring
 from kit.db import set_clause
 from kit.problems import Problem, field_errors
 from kit.settings import Settings
+from services.charity.handlers import pii_context as charity
+from services.needs.handlers import pii_context as needs
+from services.party.handlers import pii_context as party
+from services.volunteers.handlers import pii_context as volunteers
 
 
 @pytest.fixture
@@ -125,3 +129,12 @@ def test_a_listing_covers_the_callers_area_by_default_a_known_one_and_nothing_ou
 def test_set_clause_numbers_its_values_after_the_earlier_parameters():
     assert set_clause(["status", "decided_by"], 3) == "status = $3, decided_by = $4"
     assert set_clause({"name": "x"}, 2) == "name = $2"
+
+
+def test_every_service_binds_its_ciphertexts_to_the_context_bytes_they_were_sealed_with():
+    # changing these bytes would make every stored ciphertext undecryptable
+    rid = "0190c0de-0000-7000-8000-000000000001"
+    assert needs(rid, "phone") == f"needs/{rid}/phone".encode()
+    assert volunteers(rid, "name") == f"volunteers/{rid}/name".encode()
+    assert party(rid, "phone") == f"party/member/{rid}/phone".encode()
+    assert charity(rid, "donor") == f"charity/{rid}/donor".encode()

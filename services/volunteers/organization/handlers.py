@@ -20,7 +20,7 @@ from kit.crypto import Keyring
 from kit.months import LOCAL, ZONE, last_months
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
-from services.volunteers.handlers import _ctx as pii_context  # the context names were encrypted under
+from services.volunteers.handlers import pii_context
 from services.volunteers.organization import store
 from services.volunteers.organization.config import OrganizationSettings
 from services.volunteers.organization.domain import (
