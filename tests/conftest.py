@@ -5,34 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import shutil
-import signal
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from support.stack import Stack, free_port_block
 
-from deploy.launcher import service_env, spawn, wait_ready
+from deploy.launcher import service_env
 from deploy.provision import provision
-from deploy.servers import free_port, port_free, start_nats, start_postgres, stop_postgres, stop_process
-from kit.settings import PORT_OFFSETS, Settings, get_settings
+from deploy.servers import free_port, start_nats, start_postgres, stop_postgres, stop_process
+from kit.settings import Settings, get_settings
 
 # Property tests check rules, not speed: on a shared 2-core machine running servers beside them,
 # drawing examples can be slow, and that must not fail a build.
 hypothesis_settings.register_profile("shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("shared-machine")
-
-
-def free_port_block(size: int = len(PORT_OFFSETS)) -> int:
-    for _ in range(200):
-        base = random.randrange(20000, 40000)
-        if all(port_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free block of ports")
 
 
 @pytest.fixture(scope="session")
@@ -57,55 +47,6 @@ def settings() -> Settings:
         os.environ.update(saved)
         get_settings.cache_clear()
         shutil.rmtree(home, ignore_errors=True)
-
-
-class Stack:
-    """Service processes of one test module, on their own block of HTTP ports."""
-
-    def __init__(self, settings: Settings, **env: str) -> None:
-        self.settings = settings.model_copy(update={"http_port": free_port_block()})
-        self.env = {**service_env(self.settings), **env}
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self, *names: str, **env: str) -> None:
-        started = {}
-        for name in names:
-            started[name] = spawn(
-                self.settings, "serve", name, log_name=f"{name}-{self.settings.http_port}", env={**self.env, **env}
-            )
-        self.procs.update(started)
-        wait_ready(self.settings, started)
-
-    def spawn(self, *args: str, log_name: str, **env: str) -> subprocess.Popen:
-        return spawn(self.settings, *args, log_name=log_name, env={**self.env, **env})
-
-    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
-        proc = self.procs.pop(name)
-        if sig == signal.SIGKILL:
-            proc.kill()
-            proc.wait()
-        else:
-            stop_process(proc)
-
-    def url(self, name: str) -> str:
-        return self.settings.url_of(name)
-
-    def stop_all(self) -> None:
-        names = list(self.procs)
-        for name in names:
-            self.stop(name)
-        self.check_writes_claimed(names)
-
-    def check_writes_claimed(self, names) -> None:
-        """Every write goes through the gateway with an Idempotency-Key: a service that answered one
-        without committing it in a unit of work has a route a retry would apply twice."""
-        from kit.idempotency import UNCLAIMED_WRITE
-
-        for name in names:
-            log = self.settings.path("log", f"{name}-{self.settings.http_port}.log")
-            if log.exists():
-                unclaimed = [line for line in log.read_text(errors="replace").splitlines() if UNCLAIMED_WRITE in line]
-                assert not unclaimed, f"{name}: writes outside a unit of work:\n" + "\n".join(unclaimed[:10])
 
 
 @pytest.fixture(scope="module")
@@ -152,15 +93,6 @@ async def js(settings: Settings):
     nc = await nats.connect(settings.nats_url)
     yield nc.jetstream()
     await nc.close()
-
-
-async def eventually(check, what: str, timeout: float = 20.0):
-    """Poll an async check until it returns something truthy; fail naming `what` after `timeout`."""
-    for _ in range(int(timeout / 0.1)):
-        if result := await check():
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -241,48 +173,10 @@ async def client(needs_api):
         yield c
 
 
-def run_in_thread(coro):
-    """asyncio.run in a thread of its own: for a module fixture, away from the tests' event loops."""
-    import threading
-
-    result: dict = {}
-
-    def target():
-        try:
-            result["value"] = asyncio.run(coro)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            result["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
-
-
-def without_instance(reply) -> dict:
-    """A problem+json body without its `instance` (the request's own path)."""
-    body = reply.json()
-    body.pop("instance", None)
-    return body
-
-
-def anonymous(reply, names: dict[str, str]) -> str:
-    """The problem without its `instance`, each id it names (a key of `names`) replaced by its name:
-    what an outsider learns, to compare with the answer for an unknown id."""
-    import json
-
-    text = json.dumps(without_instance(reply), ensure_ascii=False, sort_keys=True)
-    for value, name in names.items():
-        text = text.replace(value, name)
-    return text
-
-
 @pytest.fixture
 async def browser():
-    """Headless Debian chromium driven by Playwright (tests/browser_kit.py: skip when absent)."""
-    from browser_kit import ARGS, CHROMIUM, playwright_api
+    """Headless Debian chromium driven by Playwright (tests/support/browser.py: skip when absent)."""
+    from support.browser import ARGS, CHROMIUM, playwright_api
 
     async with playwright_api.async_playwright() as p:
         chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)

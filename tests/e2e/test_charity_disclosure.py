@@ -15,6 +15,7 @@ from uuid import uuid4
 import httpx
 import nats
 import pytest
+from support.waiting import eventually, run_in_thread
 
 from contracts.envelope import new_id, wrap
 from contracts.events.projects import FundingRequested
@@ -28,7 +29,6 @@ from services.charity.disclosure.domain import (
     redact,
     reporting,
 )
-from tests.conftest import eventually, run_in_thread
 
 COMMUNITY = "130105001001"
 COUNTY = "130105"

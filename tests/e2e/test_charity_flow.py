@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from conftest import eventually
+from support.waiting import eventually
 
 from contracts.envelope import new_id, wrap
 from contracts.events.projects import FundingRequested

@@ -7,8 +7,7 @@ import json
 
 import httpx
 import pytest
-
-from tests.conftest import Stack
+from support.stack import Stack
 
 COMMUNITY = "130102014001"  # a community of 建安街道, 长安区
 

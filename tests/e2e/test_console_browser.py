@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from browser_kit import SCREENSHOTS, needs_chromium, new_tab
+from support.browser import SCREENSHOTS, needs_chromium, new_tab
 
 from contracts.envelope import new_id, wrap
 from contracts.events.volunteers import HoursVerified, TaskAccepted

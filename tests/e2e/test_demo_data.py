@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_kit import SCREENSHOTS, needs_chromium, new_tab
-from conftest import free_port_block
-from launcher_kit import stop as stop_up
-from launcher_kit import up_env, wait_up, wushe
+from support.browser import SCREENSHOTS, needs_chromium, new_tab
+from support.launcher import stop as stop_up
+from support.launcher import up_env, wait_up, wushe
+from support.stack import free_port_block
 
 from deploy.servers import free_port
 from kit.auth import issue_token

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import eventually
-from party_kit import bearer, citizen_id
+from support.party import bearer, citizen_id
+from support.waiting import eventually
 
 COUNTY, STREET, COMMUNITY = "130102", "130102015", "130102015001"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port_block
-from launcher_kit import dev_token, stop, supervised, up_env, wait_up, wushe
+from support.launcher import dev_token, stop, supervised, up_env, wait_up, wushe
+from support.stack import free_port_block
 
 from deploy.servers import free_port
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-from conftest import eventually
-from party_kit import citizen_id
+from support.party import citizen_id
+from support.waiting import eventually
 
 COUNTY, STREET, OTHER_STREET = "130109", "130109100", "130109101"
 COMMUNITY, NEIGHBOUR, ACROSS = "130109100001", "130109100002", "130109101001"

@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import run_in_thread, without_instance
+from support.problems import without_instance
+from support.waiting import run_in_thread
 
 from contracts.values import citizen_id_check_char
 

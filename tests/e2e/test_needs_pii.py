@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import nats.js.errors
 import orjson
-from conftest import eventually
+from support.waiting import eventually
 
 from contracts.envelope import new_id, wrap
 from contracts.events.volunteers import TaskAccepted

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-from conftest import eventually
+from support.waiting import eventually
 
 from contracts.envelope import new_id, wrap
 from contracts.events.charity import DonationEarmarked, FundsDisbursed

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import party_kit
 import pytest
-from conftest import eventually, run_in_thread
-from party_kit import citizen_id
+from support import party as party_kit
+from support.party import citizen_id
+from support.waiting import eventually, run_in_thread
 
 from contracts.envelope import new_id, wrap
 from contracts.events.projects import ProjectReviewRequested

@@ -9,8 +9,8 @@ This module runs its own stack with an urgent first response due within 2 second
 from __future__ import annotations
 
 import pytest
-from conftest import eventually
-from party_kit import bearer, citizen_id
+from support.party import bearer, citizen_id
+from support.waiting import eventually
 
 COMMUNITY = "130102010001"
 

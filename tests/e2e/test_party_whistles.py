@@ -23,8 +23,9 @@ from typing import Any
 import httpx
 import nats.js.errors
 import pytest
-from authz_kit import uncovered_routes
-from conftest import anonymous, eventually, run_in_thread
+from support.authz import uncovered_routes
+from support.problems import anonymous
+from support.waiting import eventually, run_in_thread
 
 from contracts.envelope import new_id, wrap
 from contracts.events.needs import NeedEscalated

@@ -52,8 +52,9 @@ from typing import Any
 
 import httpx
 import pytest
-from authz_kit import uncovered_routes
-from conftest import anonymous, eventually, run_in_thread
+from support.authz import uncovered_routes
+from support.problems import anonymous
+from support.waiting import eventually, run_in_thread
 
 from contracts.values import uscc_check_char
 

@@ -13,10 +13,10 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
-import projects_kit
 import pytest
-from conftest import eventually, run_in_thread
-from party_kit import bearer, citizen_id, committee, decision
+from support import projects as projects_kit
+from support.party import bearer, citizen_id, committee, decision
+from support.waiting import eventually, run_in_thread
 
 from contracts.envelope import new_id
 from contracts.values import uscc_check_char

@@ -19,10 +19,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
-import projects_kit
 import pytest
-from conftest import eventually, run_in_thread
-from party_kit import bearer, committee, decision
+from support import projects as projects_kit
+from support.party import bearer, committee, decision
+from support.waiting import eventually, run_in_thread
 
 from contracts.values import citizen_id_check_char, uscc_check_char
 

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
-from conftest import eventually, run_in_thread
-from party_kit import bearer
+from support.party import bearer
+from support.waiting import eventually, run_in_thread
 
 from contracts.values import uscc_check_char
 

@@ -9,7 +9,7 @@ import json
 
 import httpx
 import pytest
-from browser_kit import SCREENSHOTS, needs_chromium, new_tab
+from support.browser import SCREENSHOTS, needs_chromium, new_tab
 
 from kit.settings import SERVICES
 

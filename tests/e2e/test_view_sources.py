@@ -26,8 +26,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import nats
 import pytest
-from conftest import eventually, run_in_thread
-from projects_kit import project_body
+from support.projects import project_body
+from support.waiting import eventually, run_in_thread
 
 from contracts.areas import lookup
 from contracts.envelope import new_id, wrap

@@ -43,7 +43,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import anonymous, eventually, run_in_thread
+from support.problems import anonymous
+from support.waiting import eventually, run_in_thread
 
 from contracts.values import citizen_id_check_char
 

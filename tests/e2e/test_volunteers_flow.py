@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
-from conftest import eventually
+from support.waiting import eventually
 
 from contracts.values import citizen_id_check_char
 

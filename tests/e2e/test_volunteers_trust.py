@@ -14,7 +14,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import anonymous, eventually
+from support.problems import anonymous
+from support.waiting import eventually
 
 from contracts.envelope import wrap
 from contracts.events.projects import VolunteerTaskRequested

@@ -7,8 +7,8 @@ import signal
 
 import orjson
 import pytest
-from conftest import eventually
-from fault_kit import CONSUMER, raise_needs
+from support.faults import CONSUMER, raise_needs
+from support.waiting import eventually
 
 from contracts.envelope import new_id, wrap
 from contracts.events.needs import NeedRaised

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from conftest import eventually
-from fault_kit import HOLDERS, NEED, applied_by, demands_of, raised_events
-from private_stack import NeedLoad, Stopwatch, report
+from support.faults import HOLDERS, NEED, applied_by, demands_of, raised_events
+from support.private_stack import NeedLoad, Stopwatch, report
+from support.waiting import eventually
 
 from contracts.areas import subject_tokens
 from contracts.values import citizen_id_check_char

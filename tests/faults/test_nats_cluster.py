@@ -11,10 +11,11 @@ import json
 import nats.errors
 import nats.js.errors
 import pytest
-from cluster_kit import PrivateCluster
-from conftest import Stack, eventually
-from fault_kit import CONSUMER, NEED, applied_by, demands_of, raised_events
-from private_stack import NeedLoad, Stopwatch, report
+from support.cluster import PrivateCluster
+from support.faults import CONSUMER, NEED, applied_by, demands_of, raised_events
+from support.private_stack import NeedLoad, Stopwatch, report
+from support.stack import Stack
+from support.waiting import eventually
 
 from contracts.events.needs import NeedRaised
 from contracts.subjects import event_filter

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import nats
 import pytest
-from conftest import Stack, eventually
-from fault_kit import CONSUMER, raise_needs
+from support.faults import CONSUMER, raise_needs
+from support.stack import Stack
+from support.waiting import eventually
 
 from deploy.servers import free_port, start_nats, stop_process
 from kit.bus import ensure_streams

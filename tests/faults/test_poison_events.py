@@ -9,7 +9,7 @@ from functools import partial
 
 import orjson
 import pytest
-from conftest import eventually
+from support.waiting import eventually
 
 from contracts.envelope import new_id, wrap
 from contracts.events.charity import FundsCommitted

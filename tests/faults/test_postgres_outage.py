@@ -12,9 +12,10 @@ import signal
 import httpx
 import nats
 import pytest
-from conftest import Stack, eventually
-from fault_kit import CONSUMER, HOLDERS, applied_by, demands_of, raised_events
-from private_stack import NeedLoad, PrivateServers, Stopwatch, report
+from support.faults import CONSUMER, HOLDERS, applied_by, demands_of, raised_events
+from support.private_stack import NeedLoad, PrivateServers, Stopwatch, report
+from support.stack import Stack
+from support.waiting import eventually
 
 from kit import db as kit_db
 

@@ -24,9 +24,10 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from conftest import eventually, free_port_block
-from launcher_kit import dev_token, stop, supervised, up_env, wait_up, wushe
-from private_stack import NeedLoad, Stopwatch, report
+from support.launcher import dev_token, stop, supervised, up_env, wait_up, wushe
+from support.private_stack import NeedLoad, Stopwatch, report
+from support.stack import free_port_block
+from support.waiting import eventually
 
 from deploy.servers import free_port
 from deploy.supervisor import Supervisor

@@ -12,7 +12,7 @@ import nats
 import nats.errors
 import nats.js.errors
 import pytest
-from conftest import eventually
+from support.waiting import eventually
 
 from deploy.provision import provision_streams
 from deploy.servers import free_port, start_nats_cluster

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import eventually
+from support.waiting import eventually
 
 from contracts.api import charity as charity_api
 from contracts.api import party as party_api

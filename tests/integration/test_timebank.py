@@ -9,7 +9,7 @@ from datetime import date
 import asyncpg
 import httpx
 import pytest
-from party_kit import citizen_id
+from support.party import citizen_id
 
 from contracts.envelope import Envelope, new_id
 from contracts.events.timebank import CreditsExchanged

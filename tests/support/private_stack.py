@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from fault_kit import NEED
 
 from deploy.provision import provision
 from deploy.servers import free_port, start_nats, start_postgres, stop_postgres, stop_process
 from kit.settings import Settings
+from support.faults import NEED
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "faults"
 

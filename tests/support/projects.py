@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import eventually
+from support.waiting import eventually
 
 
 def project_body(
