@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     upstream_timeout_s: float = 3.0
 
-    demo: bool = True  # `wushe up` loads the demo data once (deploy/demo.py)
+    demo: bool = True  # `wushe up` loads the demo data once (deploy/demo/)
 
     otel_exporter: str = "none"  # none | console | otlp
     log_level: str = "INFO"

@@ -1,4 +1,4 @@
-"""The demo's plan (deploy/demo_plan.py, deploy/demo_data.py): valid identifiers, real places, the
+"""The demo's plan (deploy/demo/plan.py, deploy/demo/data.py): valid identifiers, real places, the
 same story every time it is built for the same day."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pydantic import TypeAdapter
 
 from contracts.areas import lookup
 from contracts.values import USCC, CitizenId, PhoneNumber
-from deploy import demo_data as D
-from deploy.demo_plan import HOME_FATES, Plan
+from deploy.demo import data as D
+from deploy.demo.plan import HOME_FATES, Plan
 
 DAY = date(2026, 11, 26)
 
@@ -59,3 +59,9 @@ def test_every_state_of_a_need_is_planned_in_the_personas_community():
     slots = [n.slot for n in plan.needs if n.volunteer == persona and n.slot]
     assert all(a[1] <= b[0] or b[1] <= a[0] for i, a in enumerate(slots) for b in slots[i + 1 :])  # never twice at once
     assert plan.residents[plan.persona_resident].area_code == D.HOME
+
+
+def test_the_plan_builds_on_a_leap_day():
+    leap_day = date(2028, 2, 29)  # a birthday a whole number of years back has no 29 February
+    plan = Plan(leap_day)
+    assert plan.residents and all(person.born < leap_day for person in plan.residents)

@@ -1,6 +1,6 @@
 """The demo's data: places, people, organizations, money and texts of a Hebei county and a rural
 county. Pure data and deterministic generators (random.Random(seed)); no I/O. The loader that
-sends it through the public APIs is deploy/demo.py."""
+sends it through the public APIs is deploy/demo/."""
 
 from __future__ import annotations
 
@@ -292,7 +292,7 @@ class People:
         sex = sex or self.rng.choice("mf")
         generation = "old" if age >= 55 else "mid" if age >= 25 else "young"
         born = date(today.year - age, self.rng.randrange(1, 13), self.rng.randrange(1, 29))
-        if born > today.replace(year=today.year - age):  # keep the age exact
+        if (born.month, born.day) > (today.month, today.day):  # keep the age exact (also on 29 February)
             born = born.replace(year=born.year - 1)
         return Person(
             self.name(generation, sex), sex, born, self.citizen_id(county_of(area), born, sex), self.phone(), area
@@ -394,6 +394,14 @@ EMPLOYERS = [
     "石家庄市某中学",
 ]
 RURAL_EMPLOYERS = ["行唐县人民医院", "龙州镇中心小学", "行唐县农商银行", "行唐县农业农村局", "上碑镇卫生院"]
+TEAMS = {  # 志愿服务队 of each street or township
+    "130102001": "建北助老志愿服务队",
+    "130102002": "青园邻里守望志愿服务队",
+    "130102007": "河东青年志愿服务队",
+    "130125100": "龙州镇巾帼志愿服务队",
+    "130125102": "上碑镇乡村振兴志愿服务队",
+}
+COURSES = ["老年人沟通技巧", "志愿服务礼仪与安全", "困境儿童关爱服务技巧", "急救知识与心肺复苏"]  # the teams' trainings
 
 # --- need texts ----------------------------------------------------------------------------------------------
 CATEGORY_SKILL = {
@@ -624,3 +632,170 @@ PART_TIME = [
     ("volunteer", "建北助老志愿服务队"),
     ("charity", "长安区慈善协会"),
 ]
+
+# --- projects: what each proposes (deploy/demo/plan.py says who, for which needs, scored how) --------------------
+PROJECTS = {
+    "meals": {
+        "area_code": HOME,
+        "title": "建北社区老年助餐服务项目",
+        "service_content": "为辖区高龄、独居、失能老人提供午餐配送上门与定期探访，建立助餐台账",
+        "indicators": [
+            {"name": "送餐人次", "target": "不少于 6000 人次"},
+            {"name": "服务老人", "target": "不少于 40 人"},
+        ],
+        "budget_fen": 8_000_000,
+        "funding": [("government_purchase", "purchase", 8_000_000)],
+        "purchase_item": "meal",
+        "duration_months": 12,
+        "vital_interests": True,
+    },
+    "care": {
+        "area_code": "130102002001",
+        "title": "青园社区居家养老照料服务项目",
+        "service_content": "为失能、半失能及独居老人提供上门生活照料、助浴和精神慰藉服务",
+        "indicators": [
+            {"name": "上门服务", "target": "不少于 1500 人次"},
+            {"name": "居民满意度", "target": "不低于 90%"},
+        ],
+        "budget_fen": 4_500_000,
+        "funding": [("government_purchase", "purchase", 4_500_000)],
+        "purchase_item": "care",
+        "duration_months": 12,
+        "vital_interests": False,
+    },
+    "tutor": {
+        "area_code": "130102007001",
+        "title": "河东社区困境儿童“四点半课堂”",
+        "service_content": "为困境儿童和双职工家庭儿童提供课后托管、作业辅导和心理关爱",
+        "indicators": [
+            {"name": "服务儿童", "target": "不少于 30 人"},
+            {"name": "辅导人次", "target": "不少于 500 人次"},
+        ],
+        "budget_fen": 2_000_000,
+        "funding": [("social_assistance", "assistance", 2_000_000)],
+        "purchase_item": "tutor",
+        "duration_months": 6,
+        "vital_interests": False,
+    },
+    "village": {
+        "area_code": VILLAGE,
+        "title": "龙州镇农村留守儿童关爱服务项目",
+        "service_content": "为留守儿童提供周末课业辅导、亲情视频连线和安全教育",
+        "indicators": [
+            {"name": "服务留守儿童", "target": "不少于 25 人"},
+            {"name": "亲情连线", "target": "每月 2 次"},
+        ],
+        "budget_fen": 3_000_000,
+        "funding": [("government_purchase", "xt_purchase", 3_000_000)],
+        "purchase_item": "leftchild",
+        "duration_months": 10,
+        "vital_interests": False,
+    },
+    "phones": {
+        "area_code": "130102002002",
+        "title": "青园社区老年人智能手机培训",
+        "service_content": "分批开设智能手机使用课堂：视频通话、健康码、网上缴费与防诈骗",
+        "indicators": [{"name": "培训老人", "target": "不少于 120 人"}],
+        "budget_fen": 800_000,
+        "funding": [("government_purchase", "purchase", 800_000)],
+        "duration_months": 4,
+        "vital_interests": False,
+    },
+}
+# the venture-philanthropy call's applications: organization, area, title, summary, amount (fen), scores
+VENTURE_APPS = [
+    (
+        "renhe",
+        "130102007002",
+        "青少年心理健康护航计划",
+        "面向辖区中小学生开展心理健康讲座、团体辅导和个案跟进",
+        7_000_000,
+        {"innovation": 90, "feasibility": 88, "benefit": 92},
+    ),
+    (
+        "linli",
+        "130102002002",
+        "邻里守望互助计划",
+        "组织低龄老人结对帮扶高龄独居老人，建立邻里互助时间账户",
+        6_000_000,
+        {"innovation": 86, "feasibility": 90, "benefit": 88},
+    ),
+    (
+        "xiyanghong",
+        "130102001001",
+        "银龄文艺进社区",
+        "组织老年文艺队走进各小区开展文艺演出和健康宣传",
+        4_000_000,
+        {"innovation": 78, "feasibility": 85, "benefit": 80},
+    ),
+]
+
+# --- the console's development sign-in personas: id → label_zh, label_en, role, area, sub, description_zh ------
+# (the plan's people — the party secretary, the volunteer, the resident — are added by deploy/demo/plan.py)
+PERSONAS = {
+    "social_worker": (
+        "社区社工 刘娜",
+        "Community social worker",
+        "social_worker",
+        HOME,
+        social_worker(HOME),
+        "建北街道001号社区社工：登记和评估需求、派单给志愿者、核实服务时长、回访居民",
+    ),
+    "grid_worker": (
+        "网格员 赵磊",
+        "Grid worker",
+        "grid_worker",
+        HOME,
+        grid_worker(HOME),
+        "建北街道001号社区网格员：入户走访、需求调研、登记需求",
+    ),
+    "civil_affairs_county": (
+        "长安区民政局",
+        "Chang'an District civil affairs",
+        "civil_affairs",
+        URBAN_COUNTY,
+        MZ[URBAN_COUNTY],
+        "登记社会组织、设立社工站、评估项目、区县统计",
+    ),
+    "civil_affairs_city": (
+        "石家庄市民政局",
+        "Shijiazhuang civil affairs",
+        "civil_affairs",
+        CITY,
+        MZ[CITY],
+        "全市五社联动指标：需求、志愿服务、社会组织",
+    ),
+    "civil_affairs_province": (
+        "河北省民政厅",
+        "Hebei civil affairs department",
+        "civil_affairs",
+        PROVINCE,
+        MZ[PROVINCE],
+        "全省指标与需求类别管理",
+    ),
+    "charity_admin": (
+        "长安区慈善复核员 赵",
+        "Charity administrator (checker)",
+        "charity_admin",
+        URBAN_COUNTY,
+        CHARITY_CHECKER[URBAN_COUNTY],
+        "长安区慈善资金：复核拨付（有待复核的拨付申请）、爱心超市、公开账目",
+    ),
+    "org_admin": (
+        "乐龄社工服务中心管理员",
+        "Social-work agency administrator",
+        "org_admin",
+        URBAN_COUNTY,
+        ORG_ADMIN,
+        "长安区乐龄社会工作服务中心：投标、报告项目里程碑、申请志愿者",
+    ),
+    "auditor": ("长安区审计", "Auditor", "auditor", URBAN_COUNTY, AUDITOR, "只读：账本校验、需求库、统计"),
+    "social_worker_rural": (
+        "龙州镇村社工 郭",
+        "Village social worker",
+        "social_worker",
+        VILLAGE,
+        social_worker(VILLAGE),
+        "行唐县龙州镇200号村社工：留守儿童和留守老人的需求、项目验收",
+    ),
+}

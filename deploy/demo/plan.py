@@ -6,12 +6,13 @@ a second run sends the same requests (and the services recognise them)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from deploy import demo_data as D
-from deploy.demo_data import Person
+from deploy.demo import data as D
+from deploy.demo.data import Person
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -186,27 +187,9 @@ class Plan:
                     index, person, ["送餐", "陪伴", "入户走访", "陪同就医"], True, employer="石家庄市长安区税务局"
                 )
             elif k <= workers:  # social workers: the professional support
-                person = people.person(area, rng.randint(24, 46), self.today)
-                level = D.SOCIAL_WORKER_LEVELS[sum(1 for v in self.volunteers if v.level) % len(D.SOCIAL_WORKER_LEVELS)]
-                skills = rng.sample(D.SOCIAL_WORK_SKILLS, 2) + rng.sample(D.SKILLS, 1)
-                volunteer = Volunteer(
-                    index,
-                    person,
-                    list(dict.fromkeys(skills)),
-                    rng.random() < 0.5,
-                    level=level,
-                    employer=D.STATIONS_BY_TOWNSHIP[area[:9]],
-                )
+                volunteer = self._social_worker(rng, people, area, index)
             elif area == "130102002001" and k == count - 1:  # a high-school student, with the guardian's consent
-                person = people.person(area, 16, self.today)
-                guardian = people.person(area, 44, self.today)
-                volunteer = Volunteer(
-                    index,
-                    person,
-                    ["文艺表演", "手机教学"],
-                    False,
-                    guardian={"guardian_name": person.name[0] + guardian.name[1:], "guardian_phone": guardian.phone},
-                )
+                volunteer = self._student(people, area, index)
             else:
                 person = people.person(area, rng.randint(20, 68), self.today)
                 skills = rng.sample(D.SKILLS, rng.randint(2, 4))
@@ -218,6 +201,30 @@ class Plan:
             if rng.random() < 0.3:
                 volunteer.service_areas = [area[:9]]
             self.volunteers.append(volunteer)
+
+    def _social_worker(self, rng: random.Random, people: D.People, area: str, index: int) -> Volunteer:
+        person = people.person(area, rng.randint(24, 46), self.today)
+        level = D.SOCIAL_WORKER_LEVELS[sum(1 for v in self.volunteers if v.level) % len(D.SOCIAL_WORKER_LEVELS)]
+        skills = rng.sample(D.SOCIAL_WORK_SKILLS, 2) + rng.sample(D.SKILLS, 1)
+        return Volunteer(
+            index,
+            person,
+            list(dict.fromkeys(skills)),
+            rng.random() < 0.5,
+            level=level,
+            employer=D.STATIONS_BY_TOWNSHIP[area[:9]],
+        )
+
+    def _student(self, people: D.People, area: str, index: int) -> Volunteer:
+        person = people.person(area, 16, self.today)
+        guardian = people.person(area, 44, self.today)
+        return Volunteer(
+            index,
+            person,
+            ["文艺表演", "手机教学"],
+            False,
+            guardian={"guardian_name": person.name[0] + guardian.name[1:], "guardian_phone": guardian.phone},
+        )
 
     @staticmethod
     def _availability(rng: random.Random) -> list[dict]:
@@ -254,6 +261,25 @@ class Plan:
 
     def _need(self, rng: random.Random, area: str, fate: str) -> None:
         urgency = rng.choices(("routine", "major", "urgent"), (6, 3, 1))[0]
+        resident, category, urgency = self._subject(rng, area, fate, urgency)
+        person = self.residents[resident]
+        text = D.NEED_TEXTS[category][0] if fate == "mediated" else rng.choice(D.NEED_TEXTS[category])
+        need = Need(
+            len(self.needs),
+            area,
+            resident,
+            fate,
+            category,
+            urgency,
+            list(person.tags),
+            text,
+            rng.choices(("social_worker_visit", "grid_survey"), (3, 1))[0],
+        )
+        self._play_out(rng, need)
+        self.needs.append(need)
+
+    def _subject(self, rng: random.Random, area: str, fate: str, urgency: str) -> tuple[int, str, str]:
+        """Whose need it is, and its category (and urgency): (resident, category, urgency)."""
         if fate == "project":
             category, tag = PROJECT_NEEDS[area]
             resident = self._resident(area, (tag,))
@@ -285,19 +311,11 @@ class Plan:
                 category = "meal_aid"
             elif fate == "mediated":  # a family quarrel over the care of an old parent
                 category = "legal_aid"
-        person = self.residents[resident]
-        text = D.NEED_TEXTS[category][0] if fate == "mediated" else rng.choice(D.NEED_TEXTS[category])
-        need = Need(
-            len(self.needs),
-            area,
-            resident,
-            fate,
-            category,
-            urgency,
-            list(person.tags),
-            text,
-            rng.choices(("social_worker_visit", "grid_survey"), (3, 1))[0],
-        )
+        return resident, category, urgency
+
+    def _play_out(self, rng: random.Random, need: Need) -> None:
+        """Who serves the need and when, how the resident judges it, what charity pays."""
+        fate = need.fate
         wanted = None  # the day the resident asked for (drawn here: the plan's random sequence stays the same)
         if fate in VOLUNTEER_FATES and rng.random() < 0.5:
             wanted = self.today + timedelta(days=rng.randint(3, 12))
@@ -314,7 +332,6 @@ class Plan:
         need.by_resident = fate in ("closed", "resolved", "reopened") and rng.random() < 0.3
         if fate in CHARITY_FATES:
             need.amount_fen = rng.choice((200_000, 350_000, 500_000, 800_000))
-        self.needs.append(need)
 
     def _assign(self, rng: random.Random, need: Need) -> None:
         """The volunteer who serves the need, and when: each of their services gets its own day."""
@@ -372,3 +389,133 @@ class Plan:
 
     def needs_of(self, fate: str, area: str | None = None) -> list[Need]:
         return [n for n in self.needs if n.fate == fate and (area is None or n.area == area)]
+
+
+# --- the projects: who proposes each (the texts are deploy/demo/data.py's), for which needs, the bids -----------
+BIDS = (  # project, organization, price (fen)
+    ("meals", "leling", 7_500_000),
+    ("meals", "renhe", 7_800_000),
+    ("meals", "linli", 7_900_000),
+    ("care", "leling", 4_200_000),
+    ("care", "renhe", 4_400_000),
+    ("village", "yangguang", 2_800_000),
+    ("village", "guanai", 2_900_000),
+    ("tutor", "renhe", 1_900_000),
+)
+BID_SCORES = {  # what the evaluators give each bid
+    "meals": {
+        "leling": {"plan": 93, "price": 86, "team": 91},
+        "renhe": {"plan": 86, "price": 83, "team": 84},
+        "linli": {"plan": 78, "price": 80, "team": 72},
+    },
+    "care": {
+        "leling": {"plan": 90, "price": 88, "team": 89},
+        "renhe": {"plan": 84, "price": 85, "team": 80},
+    },
+    "village": {
+        "yangguang": {"plan": 90, "price": 88, "team": 87},
+        "guanai": {"plan": 82, "price": 85, "team": 76},
+    },
+}
+Role = Callable[[str], tuple[str, str, str]]  # area → (role, area, sub): the demo's social worker, civil affairs
+
+
+def project_specs(sw: Role, mz: Role) -> dict[str, dict]:
+    """One project graded 优秀 (meals), two in delivery (care, village), one open for bids (tutor), a draft
+    (phones): who proposes it, the needs of the demand pool it takes, its evaluators and their scores."""
+    home, care_area, village = D.HOME, "130102002001", D.VILLAGE
+    return {
+        "meals": {
+            "who": sw(home),
+            "need_fate": ("project", home),
+            "body": D.PROJECTS["meals"],
+            "evaluators": (sw(D.URBAN_COUNTY), mz(D.URBAN_COUNTY)),
+            "scores": BID_SCORES["meals"],
+        },
+        "care": {
+            "who": sw(care_area),
+            "need_fate": ("project", care_area),
+            "body": D.PROJECTS["care"],
+            "evaluators": (sw(D.URBAN_COUNTY), mz(D.URBAN_COUNTY)),
+            "scores": BID_SCORES["care"],
+        },
+        "tutor": {"who": sw("130102007001"), "body": D.PROJECTS["tutor"]},
+        "village": {
+            "who": sw(village),
+            "need_fate": ("project", village),
+            "body": D.PROJECTS["village"],
+            "evaluators": (sw(D.RURAL_COUNTY), mz(D.RURAL_COUNTY)),
+            "scores": BID_SCORES["village"],
+        },
+        "phones": {"who": sw("130102002002"), "submit": False, "body": D.PROJECTS["phones"]},
+    }
+
+
+# --- the console's development sign-in personas ------------------------------------------------------------------
+PERSONA_IDS = [
+    "social_worker",
+    "grid_worker",
+    "party_secretary",
+    "civil_affairs_county",
+    "civil_affairs_city",
+    "civil_affairs_province",
+    "charity_admin",
+    "org_admin",
+    "volunteer",
+    "resident",
+    "auditor",
+    "social_worker_rural",
+]
+
+
+def sign_in_personas(plan: Plan, volunteer_ref: str | None, resident_ref: str | None) -> list[dict]:
+    """deploy/demo/data.py's personas and the plan's people, in PERSONA_IDS's order; one whose login
+    (sub) is not known is left out."""
+    people = {**D.PERSONAS, **plan_personas(plan, volunteer_ref, resident_ref)}
+    return [
+        {
+            "id": pid,
+            "label_zh": zh,
+            "label_en": en,
+            "role": role,
+            "area": area,
+            "sub": sub,
+            "description_zh": description,
+        }
+        for pid, zh, en, role, area, sub, description in [(pid, *people[pid]) for pid in PERSONA_IDS]
+        if sub
+    ]
+
+
+def plan_personas(plan: Plan, volunteer_ref: str | None, resident_ref: str | None) -> dict[str, tuple]:
+    """The personas who are people of the plan: the party secretary, the volunteer, the resident."""
+    home = D.HOME
+    volunteer = plan.volunteers[plan.persona_volunteer]
+    resident = plan.residents[plan.persona_resident]
+    secretary = plan.committees[home][0][0].name
+    return {
+        "party_secretary": (
+            f"社区党委书记 {secretary}",
+            "Community party secretary",
+            "party_secretary",
+            home,
+            D.party_secretary(home),
+            "建北街道001号社区党委书记（党委委员席位）：先议后决、吹哨报到、联席会议",
+        ),
+        "volunteer": (
+            f"志愿者 {volunteer.person.name}",
+            "Volunteer (party member)",
+            "volunteer",
+            home,
+            volunteer_ref,
+            "建北街道001号社区志愿者、在职党员：接受任务邀请、签到签退、时间银行、爱心积分、吹哨报到",
+        ),
+        "resident": (
+            f"居民 {resident.name}",
+            "Resident",
+            "resident",
+            home,
+            resident_ref,
+            "建北街道001号社区空巢老人：自主上报需求、确认需求已解决并评价服务",
+        ),
+    }
