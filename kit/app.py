@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.telemetry import TelemetryConfig
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from kit import audit, db, idempotency, problems, telemetry, wiring
 from kit import openapi as kit_openapi
@@ -26,6 +27,17 @@ from kit.settings import Settings, get_settings
 from kit.workers import Supervised, Worker, not_ready
 
 ReadyCheck = Callable[[FastAPI], Awaitable[None]]
+
+
+class UsccSegment(StringConvertor):
+    """`{uscc:uscc}`: a path segment shaped like a unified social credit code, so a route such as
+    /organizations/stats is never taken for one (its check character is validated by contracts.values.USCC).
+    Ids are typed the same way with Starlette's `{id:uuid}`."""
+
+    regex = "[0-9A-HJ-NPQRTUWXY]{18}"
+
+
+register_url_convertor("uscc", UsccSegment())
 
 
 def create_app(

@@ -33,13 +33,12 @@ async def create_fund(body: api.FundIn, who: AdminOrCivilAffairs, pool: DbPool):
     return api.Created(id=await handlers.create_fund(pool, who, body))
 
 
-@router.put("/funds/{fund_id}/budgets", summary="登记年度预算 / set a year's budget")
+@router.put("/funds/{fund_id:uuid}/budgets", summary="登记年度预算 / set a year's budget")
 async def set_budget(fund_id: UUID, body: api.BudgetIn, who: CivilAffairs, pool: DbPool) -> dict:
     await handlers.set_budget(pool, who, fund_id, body)
     return {"fund_id": fund_id, "year": body.year, "amount_fen": body.amount_fen}
 
 
-# before /funds/{fund_id}, which would take "flows" for an id
 @router.get("/funds/flows", response_model=api.FundFlows, summary="资金流入流出（按月）/ money in and out, by month")
 async def fund_flows(
     who: FlowReader,
@@ -51,7 +50,7 @@ async def fund_flows(
     return await handlers.flows(pool, area, months)
 
 
-@router.get("/funds/{fund_id}", response_model=api.AccountView, summary="资金账户余额与流水 / a fund's balance")
+@router.get("/funds/{fund_id:uuid}", response_model=api.AccountView, summary="资金账户余额与流水 / a fund's balance")
 async def get_fund(fund_id: UUID, who: Reader, pool: DbPool) -> api.AccountView:
     fund = await handlers.visible_fund(pool, who, fund_id)
     account = domain.fund_account(fund["id"])

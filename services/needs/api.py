@@ -227,7 +227,7 @@ async def need_linkage(who: Reader, pool: DbPool, area: str | None = AREA) -> ap
     return await handlers.linkage(pool, listing_area(who, area))
 
 
-# --- service levels per area (before /needs/{need_id}, which would take the path) -------------------
+# --- service levels per area -------------------------------------------------------------------------
 
 
 @router.get(
@@ -270,7 +270,7 @@ def _library_filter(who: Principal, area, category, target_group, status, urgenc
     return store.library_filter(area, category, target_group, status, urgency, overdue, handlers.now())
 
 
-@router.get("/needs/{need_id}", response_model=api.NeedView, summary="需求详情 / one need")
+@router.get("/needs/{need_id:uuid}", response_model=api.NeedView, summary="需求详情 / one need")
 async def get_need(
     need_id: UUID, request: Request, who: Reader, pool: DbPool, keyring: Keys, purpose: str | None = PURPOSE
 ) -> api.NeedView:
@@ -278,12 +278,14 @@ async def get_need(
     async with UnitOfWork(pool) as uow:
         row = visible(who, await store.get_need(uow.conn, need_id))
         if purpose is not None:
-            handlers.audit_read(uow, who, f"need/{need_id}", row["area_code"], purpose, ["name", "phone", "citizen_id"])
+            handlers.audit_read(
+                uow, who, f"need/{need_id}", row["area_code"], purpose, ["name", "phone", "citizen_id"]
+            )
     return handlers.need_view(row, keyring, await _labels(request), masked=purpose is None)
 
 
 @router.get(
-    "/needs/{need_id}/timeline", response_model=list[api.TimelineEntry], summary="需求时间线 / what each actor did"
+    "/needs/{need_id:uuid}/timeline", response_model=list[api.TimelineEntry], summary="需求时间线 / what each actor did"
 )
 async def need_timeline(need_id: UUID, who: Reader, pool: DbPool) -> list[api.TimelineEntry]:
     visible(who, await store.get_need(pool, need_id))
@@ -293,23 +295,25 @@ async def need_timeline(need_id: UUID, who: Reader, pool: DbPool) -> list[api.Ti
 # --- the need's life ----------------------------------------------------------------------------
 
 
-@router.post("/needs/{need_id}/assessment", summary="评估并分派 / assess and route")
+@router.post("/needs/{need_id:uuid}/assessment", summary="评估并分派 / assess and route")
 async def assess(need_id: UUID, body: api.AssessmentIn, request: Request, who: SocialWorker, pool: DbPool) -> dict:
     await _taxonomy(request).require(body.category)
     return {"id": need_id, "status": await handlers.assess(pool, who, need_id, body)}
 
 
-@router.post("/needs/{need_id}/resolution", summary="确认解决 / confirm the need is met")
+@router.post("/needs/{need_id:uuid}/resolution", summary="确认解决 / confirm the need is met")
 async def resolve(need_id: UUID, body: api.ResolutionIn, who: WorkerOrResident, pool: DbPool) -> dict:
     return {"id": need_id, "status": await handlers.resolve(pool, _defaults(), who, need_id, body)}
 
 
-@router.post("/needs/{need_id}/feedback", summary="满意度评价 / the resident's judgement")
+@router.post("/needs/{need_id:uuid}/feedback", summary="满意度评价 / the resident's judgement")
 async def feedback(need_id: UUID, body: api.FeedbackIn, who: WorkerOrResident, pool: DbPool) -> dict:
     return {"id": need_id, "status": await handlers.give_feedback(pool, _defaults(), who, need_id, body)}
 
 
-@router.post("/needs/{need_id}/disputes", status_code=201, summary="提出异议，进入调处 / dispute: open a mediation")
+@router.post(
+    "/needs/{need_id:uuid}/disputes", status_code=201, summary="提出异议，进入调处 / dispute: open a mediation"
+)
 async def dispute(need_id: UUID, body: api.DisputeIn, who: WorkerOrResident, pool: DbPool) -> dict:
     return {"case_id": await handlers.open_dispute(pool, who, need_id, body), "status": Status.DISPUTED}
 
@@ -332,7 +336,7 @@ async def get_mediation(case_id: UUID, who: Reader, pool: DbPool) -> api.Mediati
     return api.MediationView.model_validate(dict(case))
 
 
-@router.post("/needs/{need_id}/revisits", status_code=201, summary="记录回访 / record a revisit")
+@router.post("/needs/{need_id:uuid}/revisits", status_code=201, summary="记录回访 / record a revisit")
 async def revisit(need_id: UUID, body: api.RevisitIn, who: Worker, pool: DbPool) -> dict:
     return {"id": await handlers.record_revisit(pool, who, need_id, body)}
 

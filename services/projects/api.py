@@ -48,18 +48,18 @@ async def propose(body: api.ProjectIn, who: Worker, pool: DbPool):
     return api.Created(id=await handlers.propose(pool, who, body))
 
 
-@router.put("/projects/{project_id}", summary="修改草稿 / rewrite a draft")
+@router.put("/projects/{project_id:uuid}", summary="修改草稿 / rewrite a draft")
 async def revise(project_id: UUID, body: api.ProjectIn, who: Worker, pool: DbPool):
     await handlers.revise(pool, who, project_id, body)
     return await project_view(project_id, pool, who)
 
 
-@router.post("/projects/{project_id}/submission", summary="提交（需经党组织研究的先送审）/ submit")
+@router.post("/projects/{project_id:uuid}/submission", summary="提交（需经党组织研究的先送审）/ submit")
 async def submit(project_id: UUID, who: Worker, pool: DbPool) -> dict:
     return {"id": project_id, "status": await handlers.submit(pool, who, project_id)}
 
 
-@router.post("/projects/{project_id}/funding", summary="更换被拒的资金来源 / new funding after a refusal")
+@router.post("/projects/{project_id:uuid}/funding", summary="更换被拒的资金来源 / new funding after a refusal")
 async def refund_lines(project_id: UUID, body: api.FundingIn, who: Worker, pool: DbPool):
     await handlers.refund_lines(pool, who, project_id, body)
     return await project_view(project_id, pool, who)
@@ -89,7 +89,6 @@ async def list_projects(
     return [_view(r) for r in rows]
 
 
-# before /projects/{project_id}, which would take "stats" for an id
 @router.get("/projects/stats", response_model=api.ProjectStats, summary="项目统计 / the project library of an area")
 async def project_stats(
     who: StatsReader,
@@ -109,7 +108,7 @@ async def project_stats(
     )
 
 
-@router.get("/projects/{project_id}", response_model=api.ProjectView, summary="项目详情 / a project")
+@router.get("/projects/{project_id:uuid}", response_model=api.ProjectView, summary="项目详情 / a project")
 async def get_project(project_id: UUID, who: Reader, pool: DbPool):
     return await project_view(project_id, pool, who)
 
@@ -161,13 +160,13 @@ def _view(row, **parts) -> api.ProjectView:
 # --- procurement --------------------------------------------------------------------------------------------
 
 
-@router.post("/projects/{project_id}/publication", summary="发布招标公告 / open the call for bids")
+@router.post("/projects/{project_id:uuid}/publication", summary="发布招标公告 / open the call for bids")
 async def publish(project_id: UUID, body: api.PublicationIn, who: Worker, pool: DbPool):
     await handlers.publish(pool, who, project_id, body)
     return await project_view(project_id, pool, who)
 
 
-@router.post("/projects/{project_id}/bids", status_code=201, response_model=api.Created, summary="投标 / bid")
+@router.post("/projects/{project_id:uuid}/bids", status_code=201, response_model=api.Created, summary="投标 / bid")
 async def bid(project_id: UUID, body: api.BidIn, who: OrgAdmin, pool: DbPool):
     return api.Created(id=await handlers.submit_bid(pool, who, project_id, body))
 
@@ -183,7 +182,7 @@ async def score(bid_id: UUID, body: api.ScoreIn, who: Worker, pool: DbPool) -> d
     return {"id": bid_id, "total": round(await handlers.score_bid(pool, who, bid_id, body), 2)}
 
 
-@router.post("/projects/{project_id}/award", summary="确定承接组织 / award the project")
+@router.post("/projects/{project_id:uuid}/award", summary="确定承接组织 / award the project")
 async def award(project_id: UUID, who: Worker, pool: DbPool):
     await handlers.award(pool, who, project_id)
     return await project_view(project_id, pool, who)
@@ -192,7 +191,7 @@ async def award(project_id: UUID, who: Worker, pool: DbPool):
 # --- delivery and evaluation --------------------------------------------------------------------------------
 
 
-@router.post("/projects/{project_id}/milestones/{milestone_id}/report", summary="报告里程碑 / report a milestone")
+@router.post("/projects/{project_id:uuid}/milestones/{milestone_id}/report", summary="报告里程碑 / report a milestone")
 async def report(
     project_id: UUID, milestone_id: UUID, body: api.MilestoneReportIn, who: OrgAdmin, pool: DbPool
 ) -> dict:
@@ -200,14 +199,16 @@ async def report(
     return {"id": milestone_id, "status": "reported"}
 
 
-@router.post("/projects/{project_id}/milestones/{milestone_id}/acceptance", summary="验收里程碑 / accept a milestone")
+@router.post(
+    "/projects/{project_id:uuid}/milestones/{milestone_id}/acceptance", summary="验收里程碑 / accept a milestone"
+)
 async def accept(project_id: UUID, milestone_id: UUID, who: Worker, pool: DbPool) -> dict:
     status = await handlers.accept_milestone(pool, who, project_id, milestone_id)
     return {"id": milestone_id, "status": "accepted", "project_status": status}
 
 
 @router.post(
-    "/projects/{project_id}/volunteer-tasks",
+    "/projects/{project_id:uuid}/volunteer-tasks",
     status_code=201,
     response_model=api.Created,
     summary="为项目招募志愿者 / ask for volunteers",
@@ -216,12 +217,12 @@ async def request_volunteers(project_id: UUID, body: api.VolunteerTaskIn, who: W
     return api.Created(id=await handlers.request_volunteers(pool, who, project_id, body))
 
 
-@router.post("/projects/{project_id}/evaluation", response_model=api.EvaluationView, summary="项目评估 / evaluate")
+@router.post("/projects/{project_id:uuid}/evaluation", response_model=api.EvaluationView, summary="项目评估 / evaluate")
 async def evaluate(project_id: UUID, body: api.EvaluationIn, who: CivilAffairs, pool: DbPool):
     return await handlers.evaluate(pool, who, project_id, body)
 
 
-@router.post("/projects/{project_id}/nominations", status_code=201, summary="推荐典型案例 / 河北慈善奖 / nominate")
+@router.post("/projects/{project_id:uuid}/nominations", status_code=201, summary="推荐典型案例 / 河北慈善奖 / nominate")
 async def nominate(project_id: UUID, body: api.NominationIn, who: CivilAffairs, pool: DbPool) -> dict:
     await handlers.nominate(pool, who, project_id, body)
     return {"id": project_id, "kind": body.kind}

@@ -83,7 +83,7 @@ async def list_volunteers(
     return await handlers.volunteer_page(pool, keyring, area, skill, q, limit, offset)
 
 
-@router.get("/volunteers/{volunteer_id}", response_model=api.VolunteerView, summary="志愿者信息 / a volunteer")
+@router.get("/volunteers/{volunteer_id:uuid}", response_model=api.VolunteerView, summary="志愿者信息 / a volunteer")
 async def get_volunteer(
     volunteer_id: UUID, who: ReaderOrVolunteer, pool: DbPool, keyring: Keys, purpose: str | None = PURPOSE
 ) -> api.VolunteerView:
@@ -150,7 +150,7 @@ async def invite(task_id: UUID, body: api.InviteIn, who: Worker, pool: DbPool) -
     return {"invited": await handlers.invite(pool, who, task_id, body.volunteer_ids)}
 
 
-@router.post("/tasks/{task_id}/invitations/{volunteer_id}/response", summary="接受或婉拒 / accept or decline")
+@router.post("/tasks/{task_id}/invitations/{volunteer_id:uuid}/response", summary="接受或婉拒 / accept or decline")
 async def respond(
     task_id: UUID, volunteer_id: UUID, body: api.ResponseIn, who: WorkerOrVolunteer, pool: DbPool
 ) -> dict:
@@ -160,7 +160,7 @@ async def respond(
 # --- hours ----------------------------------------------------------------------------------------
 
 
-@router.post("/tasks/{task_id}/volunteers/{volunteer_id}/check-in", status_code=201, summary="签到 / check in")
+@router.post("/tasks/{task_id}/volunteers/{volunteer_id:uuid}/check-in", status_code=201, summary="签到 / check in")
 async def check_in(task_id: UUID, volunteer_id: UUID, body: api.CheckIn, who: WorkerOrVolunteer, pool: DbPool) -> dict:
     return {"log_id": await handlers.check_in(pool, who, task_id, volunteer_id, body.at, body.code)}
 
@@ -175,7 +175,7 @@ async def checkin_code(task_id: UUID, who: Organizer, pool: DbPool):
     return await handlers.new_checkin_code(pool, who, task_id)
 
 
-@router.post("/tasks/{task_id}/volunteers/{volunteer_id}/check-out", summary="签退 / check out")
+@router.post("/tasks/{task_id}/volunteers/{volunteer_id:uuid}/check-out", summary="签退 / check out")
 async def check_out(task_id: UUID, volunteer_id: UUID, body: api.CheckIn, who: WorkerOrVolunteer, pool: DbPool) -> dict:
     return {"log_id": await handlers.check_out(pool, who, task_id, volunteer_id, body.at)}
 

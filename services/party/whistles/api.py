@@ -45,7 +45,6 @@ async def list_whistles(
     return await handlers.list_whistles(pool, who, area, status, need_id)
 
 
-# before /whistles/{whistle_id}, which would take "stats" for an id
 @router.get(
     "/whistles/stats", response_model=api.WhistleStats, summary="吹哨响应时效统计 / response times by community"
 )
@@ -54,14 +53,16 @@ async def whistle_stats(who: Reader, pool: DbPool, area: str | None = AREA) -> a
 
 
 @router.get(
-    "/whistles/{whistle_id}", response_model=api.WhistleView, summary="吹哨详情与派单 / a whistle and its dispatches"
+    "/whistles/{whistle_id:uuid}",
+    response_model=api.WhistleView,
+    summary="吹哨详情与派单 / a whistle and its dispatches",
 )
 async def get_whistle(whistle_id: UUID, who: Caller, pool: DbPool, keyring: Keys) -> api.WhistleView:
     return await handlers.whistle_view(pool, keyring, who, whistle_id)
 
 
 @router.post(
-    "/whistles/{whistle_id}/reports",
+    "/whistles/{whistle_id:uuid}/reports",
     status_code=201,
     response_model=api.ReportRecorded,
     summary="党员报到（接单）/ a dispatched member or unit takes the whistle on",
@@ -71,7 +72,7 @@ async def report(whistle_id: UUID, body: api.ReportIn, who: Caller, pool: DbPool
 
 
 @router.post(
-    "/whistles/{whistle_id}/reports/{responder_id}/handled",
+    "/whistles/{whistle_id:uuid}/reports/{responder_id}/handled",
     response_model=api.HandledRecorded,
     summary="办理完毕 / the responder's work is done",
 )
@@ -82,7 +83,7 @@ async def handled(
 
 
 @router.post(
-    "/whistles/{whistle_id}/close", response_model=api.WhistleClosedView, summary="评价并办结 / evaluate and close"
+    "/whistles/{whistle_id:uuid}/close", response_model=api.WhistleClosedView, summary="评价并办结 / evaluate and close"
 )
 async def close(whistle_id: UUID, body: api.CloseIn, who: Worker, pool: DbPool) -> api.WhistleClosedView:
     return await handlers.close(pool, who, whistle_id, body)

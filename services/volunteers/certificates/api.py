@@ -34,7 +34,6 @@ async def issue(body: domain.CertificateIn, who: Issuer, pool: DbPool) -> domain
     return await handlers.issue(pool, who, body)
 
 
-# before /{certificate_id}/print, so that "verify" is never taken for an id
 @router.get(
     "/verify/{code}",
     response_model=domain.PublicCheck,
@@ -44,12 +43,12 @@ async def verify(code: str, pool: DbPool, keyring: Keys) -> domain.PublicCheck:
     return await handlers.public_check(pool, keyring, code)
 
 
-@router.get("/{certificate_id}", response_model=domain.CertificateView, summary="证明详情 / a certificate")
+@router.get("/{certificate_id:uuid}", response_model=domain.CertificateView, summary="证明详情 / a certificate")
 async def get_certificate(certificate_id: UUID, who: Reader, pool: DbPool, keyring: Keys) -> domain.CertificateView:
     return await handlers.read(pool, keyring, who, certificate_id)
 
 
-@router.get("/{certificate_id}/print", response_class=HTMLResponse, summary="打印证明（A4 网页）/ printable page")
+@router.get("/{certificate_id:uuid}/print", response_class=HTMLResponse, summary="打印证明（A4 网页）/ printable page")
 async def print_certificate(certificate_id: UUID, who: Reader, pool: DbPool, keyring: Keys) -> HTMLResponse:
     view = await handlers.read(pool, keyring, who, certificate_id)
     return HTMLResponse(render(view))

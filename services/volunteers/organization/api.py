@@ -1,5 +1,4 @@
-"""HTTP routes of the organization of volunteer service. Mounted before the main volunteers router
-so that /volunteers/stats is matched before /volunteers/{volunteer_id}."""
+"""HTTP routes of the organization of volunteer service."""
 
 from __future__ import annotations
 
