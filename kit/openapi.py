@@ -47,6 +47,7 @@ STATUS_TEXT = {
     403: "无权操作 / forbidden for this role or area",
     404: "未找到（或不在辖区内）/ not found, or outside your area",
     409: "当前状态或规则不允许 / refused by state or rule",
+    412: "记录已被他人修改（If-Match 不符）/ the record changed since the If-Match version",
     413: "请求体过大 / body too large",
     422: "请求参数无效（指明字段）/ invalid input, naming the field",
 }
@@ -98,6 +99,8 @@ def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> No
     if method in WRITES:
         statuses.append(409)
         names = {p["name"].lower() for p in operation.get("parameters", [])}
+        if "if-match" in names:
+            statuses.append(412)
         if IDEMPOTENCY_HEADER.lower() not in names:
             operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_PARAMETER))
     if "requestBody" in operation:

@@ -101,8 +101,9 @@ def create_upstreams(settings: Settings) -> dict[str, Upstream]:
 
 def forward_headers(request: Request) -> dict[str, str]:
     headers = {"authorization": request.headers.get("authorization", "")}
-    if key := request.headers.get(idempotency.HEADER):
-        headers[idempotency.HEADER] = key
+    for name in (idempotency.HEADER, "If-Match"):  # a retry's key; the version an edit was read at
+        if value := request.headers.get(name):
+            headers[name] = value
     traceparent = current_traceparent()
     if traceparent:
         headers["traceparent"] = traceparent
@@ -110,8 +111,8 @@ def forward_headers(request: Request) -> dict[str, str]:
 
 
 # what a client needs of a service's answer besides its body: a download's file name, the methods a
-# 405 allows, when to retry, and whether an Idempotency-Key replayed the first answer
-PASSED = ("content-disposition", "allow", "retry-after", "idempotent-replayed", "www-authenticate")
+# 405 allows, when to retry, whether an Idempotency-Key replayed the first answer, a record's version
+PASSED = ("content-disposition", "allow", "retry-after", "idempotent-replayed", "www-authenticate", "etag")
 
 
 def passed_headers(reply: Reply) -> dict[str, str]:

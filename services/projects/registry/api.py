@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from contracts.api import organizations as api
 from contracts.values import MAX_OFFSET, USCC
 from kit.app import DbPool
 from kit.auth import Principal, Role, require
+from kit.versions import IfMatch, etag, expected_version
 from services.projects.config import projects_settings
 from services.projects.registry import handlers
 
@@ -56,7 +57,6 @@ async def list_organizations(
     return await handlers.organizations(pool, who, area, category, hub, status, limit, offset)
 
 
-# before /organizations/{uscc}, which would take "stats" for a code
 @router.get(
     "/organizations/stats",
     response_model=api.OrganizationStats,
@@ -67,23 +67,32 @@ async def organization_stats(who: Reader, pool: DbPool, area: str | None = AREA)
 
 
 @router.get(
-    "/organizations/{uscc}",
+    "/organizations/{uscc:uscc}",
     response_model=api.OrganizationView,
     summary="社会组织及其评估等级 / an organization and its grades",
 )
-async def get_organization(uscc: UsccPath, who: OrgReader, pool: DbPool) -> api.OrganizationView:
-    return await handlers.organization(pool, who, uscc)
+async def get_organization(uscc: UsccPath, who: OrgReader, pool: DbPool, response: Response) -> api.OrganizationView:
+    view, version = await handlers.organization(pool, who, uscc)
+    response.headers["ETag"] = etag(version)
+    return view
 
 
 @router.patch(
-    "/organizations/{uscc}",
+    "/organizations/{uscc:uscc}",
     response_model=api.OrganizationView,
     summary="变更登记信息或注销 / change the record, or deregister",
 )
 async def update_organization(
-    uscc: UsccPath, body: api.OrganizationPatch, who: Registrar, pool: DbPool
+    uscc: UsccPath,
+    body: api.OrganizationPatch,
+    who: Registrar,
+    pool: DbPool,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> api.OrganizationView:
-    return await handlers.update(pool, who, uscc, body)
+    view, version = await handlers.update(pool, who, uscc, body, expected_version(if_match))
+    response.headers["ETag"] = etag(version)
+    return view
 
 
 # --- platforms -------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from kit.auth import Principal, Role, listing_area, require_jurisdiction
 from kit.clock import now
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.uow import UnitOfWork
+from kit.versions import check_version
 from services.projects.config import ProjectsSettings
 from services.projects.registry import domain, store
 
@@ -125,7 +126,10 @@ async def register(pool: asyncpg.Pool, who: Principal, body: api.OrganizationIn)
     return _view(who, org, [])
 
 
-async def update(pool: asyncpg.Pool, who: Principal, uscc: str, body: api.OrganizationPatch) -> api.OrganizationView:
+async def update(
+    pool: asyncpg.Pool, who: Principal, uscc: str, body: api.OrganizationPatch, expected_version: int | None = None
+) -> tuple[api.OrganizationView, int]:
+    """Apply a change; refused (412) when `expected_version` is given and the record has moved on since."""
     changes = {f: getattr(body, f) for f in body.model_fields_set - {"incubation"}}
     if "incubation" in body.model_fields_set:
         changes |= _incubation(body.incubation)
@@ -133,6 +137,7 @@ async def update(pool: asyncpg.Pool, who: Principal, uscc: str, body: api.Organi
         org = await store.get_organization(uow.conn, uscc, for_update=True)
         if org is None or not who.covers(org["area_code"]):
             raise not_found()
+        check_version(org["version"], expected_version)
         try:
             domain.check_changeable(org["status"])
         except domain.Refused as refused:
@@ -142,14 +147,15 @@ async def update(pool: asyncpg.Pool, who: Principal, uscc: str, body: api.Organi
         org = await store.update_organization(uow.conn, uscc, now(), **changes)
         _announce(uow, org)
         grades = await store.grades_of(uow.conn, uscc)
-    return _view(who, org, grades)
+    return _view(who, org, grades), org["version"]
 
 
-async def organization(pool: asyncpg.Pool, who: Principal, uscc: str) -> api.OrganizationView:
+async def organization(pool: asyncpg.Pool, who: Principal, uscc: str) -> tuple[api.OrganizationView, int]:
+    """The organization as the caller may see it, and its version (the ETag of its answer)."""
     org = await store.get_organization(pool, uscc)
     if org is None or not _may_see(who, org):
         raise not_found()
-    return _view(who, org, await store.grades_of(pool, uscc))
+    return _view(who, org, await store.grades_of(pool, uscc)), org["version"]
 
 
 async def organizations(
