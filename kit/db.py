@@ -141,7 +141,6 @@ def set_clause(columns: Iterable[str], start: int) -> str:
     return ", ".join(f"{name} = ${i}" for i, name in enumerate(columns, start=start))
 
 
-async def update(conn: Conn, table: str, row_id: object, also: str = "", **values: object) -> None:
-    """UPDATE table SET column = value, … WHERE id = row_id (`also` adds e.g. `version = version + 1`)."""
-    sets = ", ".join(part for part in (set_clause(values, 2), also) if part)
-    await conn.execute(f"UPDATE {table} SET {sets} WHERE id = $1", row_id, *values.values())
+async def update(conn: Conn, table: str, row_id: object, **values: object) -> None:
+    """UPDATE table SET column = value, … WHERE id = row_id."""
+    await conn.execute(f"UPDATE {table} SET {set_clause(values, 2)} WHERE id = $1", row_id, *values.values())

@@ -51,7 +51,7 @@ async def get_need(conn: Conn, need_id: UUID, *, for_update: bool = False) -> as
 
 
 async def update_need(conn: asyncpg.Connection, need_id: UUID, **values) -> None:
-    await db.update(conn, "needs", need_id, also="version = version + 1", **values)
+    await db.update(conn, "needs", need_id, **values)
 
 
 async def add_timeline(
