@@ -42,12 +42,11 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from support.authz import uncovered_routes
+from support.authz import Case, Table, bearer, call, fill, uncovered_routes
 from support.problems import anonymous
 from support.waiting import eventually, run_in_thread
 
@@ -115,86 +114,9 @@ PUBLIC_PUBLICATION = f"/public{PUBLICATION}"
 
 # --- the table ------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Case:
-    method: str
-    path: str  # placeholders: see build_world; fresh ones (see make) replace them on success
-    caller: str | None  # "role@area", "role@area#tag": see SUBS
-    expect: int
-    body: Any = None
-    fresh: str | None = None  # on success: a new object of this kind for its placeholder
-    shows: str | None = None  # the reply names this object
-    hides: str | None = None  # the reply does not name this object
-    field: str | None = None  # the field a 403/422 names
-    rule: str | None = None  # the rule a refusal names
-    note: str = ""  # tells apart rows of one route and caller
-    xfail: str | None = None  # a known bug: the row asserts the correct behaviour, strictly expected to fail
-
-    def __str__(self) -> str:
-        extra = f" ({self.field or self.rule})" if self.field or self.rule else ""
-        note = f" [{self.note}]" if self.note else ""
-        return f"{self.method} {self.path} {self.caller or 'no-token'} -> {self.expect}{extra}{note}"
-
-    def param(self):
-        marks = [pytest.mark.xfail(strict=True, reason=self.xfail)] if self.xfail else []
-        return pytest.param(self, id=str(self), marks=marks)
-
-
-def who(caller: str) -> str:
-    return caller if "@" in caller else f"{caller}@{CHANGAN}"
-
-
-def route(
-    method: str,
-    path: str,
-    ok: int,
-    *,
-    allowed: list[str],
-    denied: list[str],
-    other: int,
-    city: int,
-    body: Any = None,
-    fresh: str | None = None,
-    shows: str | None = None,
-    public: bool = False,
-    other_xfail: str | None = None,
-) -> list[Case]:
-    """The standard rows of one route: each allowed caller of 长安区 → ok, each denied one → 403, a
-    caller of 桥西区 in the first allowed role → `other` (a 403 names `area_code`; a success hides
-    the 长安区 object, unless the route is `public`), the city's civil affairs bureau → `city`, no
-    token → 401."""
-    rows = [Case(method, path, who(role), ok, body, fresh, shows=shows) for role in allowed]
-    rows += [Case(method, path, who(role), 403, body) for role in denied]
-    first = who(allowed[0]).partition("@")[0]
-    rows.append(
-        Case(
-            method,
-            path,
-            f"{first}@{QIAOXI}",
-            other,
-            body,
-            fresh if other < 300 else None,
-            shows=shows if public and other < 300 else None,
-            hides=shows if not public and other < 300 else None,
-            field="area_code" if other == 403 else None,
-            xfail=other_xfail,
-        )
-    )
-    rows.append(
-        Case(
-            method,
-            path,
-            f"civil_affairs@{CITY}",
-            city,
-            body,
-            fresh if city < 300 else None,
-            shows=shows if city < 300 else None,
-        )
-    )
-    rows.append(Case(method, path, None, 401, body))
-    return rows
-
+# Paths name the world's objects (see build_world); fresh ones (see make) replace them on success.
+# Callers "role@area#tag" sign in with the sub SUBS or FIXED_SUBS give the tag.
+table = Table(home=CHANGAN, other=QIAOXI, city=CITY)
 
 READERS = ["charity_admin", "civil_affairs", "auditor", "social_worker"]
 NOT_READERS = ["grid_worker", "party_secretary", "volunteer", "resident"]
@@ -221,7 +143,7 @@ NOT_SUPERMARKET_READERS = ["org_admin", "partner"]
 
 TABLE: list[Case] = [
     # funds: opened by charity administrators and civil affairs within their area …
-    *route(
+    *table.route(
         "POST",
         "/funds",
         201,
@@ -234,7 +156,7 @@ TABLE: list[Case] = [
     Case("POST", "/funds", f"civil_affairs@{QIAOXI}", 201, {**FUND, "area_code": QIAOXI}),
     Case("POST", "/funds", f"civil_affairs@{CHANGAN}", 403, {**FUND, "area_code": CITY}, field="area_code"),
     # … budgeted by civil affairs …
-    *route(
+    *table.route(
         "PUT",
         "/funds/{fund}/budgets",
         200,
@@ -245,11 +167,13 @@ TABLE: list[Case] = [
         city=200,
     ),
     # … and read by every charity reader
-    *route("GET", "/funds/{fund}", 200, allowed=READERS, denied=NOT_READERS, other=404, city=200, shows="fund"),
+    *table.route("GET", "/funds/{fund}", 200, allowed=READERS, denied=NOT_READERS, other=404, city=200, shows="fund"),
     Case("GET", "/funds/{qiaoxi_fund}", f"charity_admin@{CHANGAN}", 404),
     Case("GET", "/funds/{qiaoxi_fund}", f"charity_admin@{QIAOXI}", 200, shows="qiaoxi_fund"),
     # donations: received by charity administrators into a fund they can see
-    *route("POST", "/donations", 201, body=DONATION, allowed=["charity_admin"], denied=NOT_ADMINS, other=404, city=403),
+    *table.route(
+        "POST", "/donations", 201, body=DONATION, allowed=["charity_admin"], denied=NOT_ADMINS, other=404, city=403
+    ),
     Case("POST", "/donations", f"charity_admin@{CHANGAN}", 201, ENTERPRISE_DONATION, note="enterprise, earmarked"),
     Case("POST", "/donations", f"charity_admin@{QIAOXI}", 404, ENTERPRISE_DONATION, note="enterprise, earmarked"),
     Case("POST", "/donations", f"charity_admin@{QIAOXI}", 201, {**DONATION, "fund_id": "{qiaoxi_fund}"}),
@@ -264,7 +188,7 @@ TABLE: list[Case] = [
         note="earmarked to 桥西区",
     ),
     # earmarks on a donation …
-    *route(
+    *table.route(
         "POST",
         "/donations/{donation}/earmarks",
         201,
@@ -284,7 +208,7 @@ TABLE: list[Case] = [
         note="to 桥西区",
     ),
     # … and the refund of what was not earmarked
-    *route(
+    *table.route(
         "POST",
         "/donations/{refundable}/refund",
         200,
@@ -295,7 +219,7 @@ TABLE: list[Case] = [
         city=403,
     ),
     # the service's decisions on funding requests
-    *route(
+    *table.route(
         "GET",
         "/commitments/{commitment}",
         200,
@@ -305,7 +229,7 @@ TABLE: list[Case] = [
         city=200,
         shows="commitment",
     ),
-    *route(
+    *table.route(
         "GET",
         "/commitments/by-request/{request}",
         200,
@@ -320,7 +244,7 @@ TABLE: list[Case] = [
     Case("GET", "/commitments/by-request/{qiaoxi_request}", f"auditor@{CHANGAN}", 404),
     Case("GET", "/commitments/by-request/{qiaoxi_request}", f"auditor@{QIAOXI}", 200, shows="qiaoxi_commitment"),
     # disbursement requests waiting for a checker (milestones of projects arrive here by event) …
-    *route(
+    *table.route(
         "GET",
         f"/disbursements?area={CHANGAN}&status=requested",
         200,
@@ -331,7 +255,7 @@ TABLE: list[Case] = [
         shows="disbursement",
     ),
     # disbursements: asked for by a charity administrator …
-    *route(
+    *table.route(
         "POST",
         "/commitments/{commitment}/disbursements",
         201,
@@ -350,7 +274,7 @@ TABLE: list[Case] = [
         PAYMENT,
         note="rejected",
     ),
-    *route(
+    *table.route(
         "POST",
         "/earmarks/{need_earmark}/disbursements",
         201,
@@ -369,7 +293,7 @@ TABLE: list[Case] = [
         field="earmark_id",
     ),  # a project's money is paid through its commitment
     # … and approved by another person: a charity administrator or civil affairs
-    *route(
+    *table.route(
         "POST",
         "/disbursements/{disbursement}/approval",
         200,
@@ -399,7 +323,7 @@ TABLE: list[Case] = [
     Case("POST", "/disbursements/{project_disbursement}/approval", MAKER, 403, rule="maker_checker"),
     # what was earmarked for a need and paid from it (the need's view): within the caller's area, none is
     # no error — a caller of 桥西区 gets empty lists …
-    *route(
+    *table.route(
         "GET",
         "/earmarks/by-need/{need}",
         200,
@@ -410,7 +334,7 @@ TABLE: list[Case] = [
         shows="need_earmark",
     ),
     # … and an area's money in and out by month (the dashboards): the readers and the party organization
-    *route(
+    *table.route(
         "GET",
         f"/funds/flows?area={CHANGAN}",
         200,
@@ -420,7 +344,7 @@ TABLE: list[Case] = [
         city=200,
     ),
     # the ledger's hash chain: checked by auditors, civil affairs and charity administrators of any area
-    *route(
+    *table.route(
         "GET",
         "/ledger/verification",
         200,
@@ -431,7 +355,7 @@ TABLE: list[Case] = [
         public=True,
     ),
     # the love supermarket: goods come in through the community's workers …
-    *route(
+    *table.route(
         "POST",
         "/supermarket/goods",
         201,
@@ -451,7 +375,7 @@ TABLE: list[Case] = [
         field="area_code",
     ),
     # … the stock is public without a token; signed in, it is read by those who work there, in their area
-    *route(
+    *table.route(
         "GET",
         STOCK,
         200,
@@ -466,7 +390,7 @@ TABLE: list[Case] = [
     Case("GET", PUBLIC_STOCK, None, 200, shows="item"),
     Case("GET", f"/public/supermarket/stock?area={QIAOXI_COMMUNITY}", None, 200, shows="qiaoxi_item"),
     # … points are granted by the community's social workers …
-    *route(
+    *table.route(
         "POST",
         "/supermarket/points-grants",
         201,
@@ -513,7 +437,7 @@ TABLE: list[Case] = [
         field="area_code",
     ),
     # … read by the holder and by workers over the account's community …
-    *route(
+    *table.route(
         "GET",
         "/supermarket/points/volunteer/{me_ref}",
         200,
@@ -533,7 +457,7 @@ TABLE: list[Case] = [
     ),
     Case("GET", "/supermarket/points/resident/{resident_ref}", f"charity_admin@{QIAOXI}", 404),
     # … and redeemed by the holder themself, or by a worker at a supermarket of their area
-    *route(
+    *table.route(
         "POST",
         "/supermarket/redemptions",
         201,
@@ -560,7 +484,9 @@ TABLE: list[Case] = [
     # points are recognised across communities: 桥西区's supermarket takes the 长安区 resident's points
     Case("POST", "/supermarket/redemptions", f"social_worker@{QIAOXI}", 201, QIAOXI_REDEMPTION),
     # the monthly publication is public without a token, and names nobody; signed in, like the stock
-    *route("GET", PUBLICATION, 200, allowed=SUPERMARKET_READERS, denied=NOT_SUPERMARKET_READERS, other=403, city=200),
+    *table.route(
+        "GET", PUBLICATION, 200, allowed=SUPERMARKET_READERS, denied=NOT_SUPERMARKET_READERS, other=403, city=200
+    ),
     Case("GET", PUBLIC_PUBLICATION, None, 200),
     Case("GET", f"/public/supermarket/publications?area={COMMUNITY}&month=2026-13", None, 422, field="month"),
 ]
@@ -572,39 +498,20 @@ SUBS = {"self": "me_ref", "resident": "resident_ref"}  # tags whose sub is an ob
 FIXED_SUBS = {"maker": MAKER_SUB, "stranger": "authz-stranger", "qiaoxi": "authz-qiaoxi"}
 
 
-def bearer(token, caller: str | None, ids: dict[str, str] | None = None) -> dict:
-    if caller is None:
-        return {}
-    who_, _, tag = caller.partition("#")
-    role, _, area = who_.partition("@")
-    sub = (ids[SUBS[tag]] if tag in SUBS else FIXED_SUBS[tag]) if tag else f"{role}-{area}"
-    return {"Authorization": f"Bearer {token(role, area, sub)}"}
-
-
-async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict, body=None, expect: int = 200):
-    reply = await client.request(method, path, json=body, headers=headers)
-    assert reply.status_code == expect, f"setup {method} {path}: {reply.status_code} {reply.text}"
-    return reply.json()
+def subs(ids: dict[str, str]) -> dict[str, str]:
+    """The token sub of each tagged caller."""
+    return FIXED_SUBS | {tag: ids[ref] for tag, ref in SUBS.items()}
 
 
 @dataclass
 class World:
     ids: dict[str, str]
 
-    def fill(self, value, ids: dict[str, str]):
-        if isinstance(value, str):
-            return value.format(**ids) if "{" in value else value
-        if isinstance(value, dict):
-            return {k: self.fill(v, ids) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.fill(v, ids) for v in value]
-        return value
-
 
 async def make(client: httpx.AsyncClient, kind: str, ids: dict[str, str], token) -> dict[str, str]:
     """A new object for the placeholder `kind`: an anonymous donation not yet refunded, or a
     disbursement the maker asked for (from the need's earmark, or from the project's commitment)."""
-    maker = bearer(token, MAKER)
+    maker = bearer(token, MAKER, FIXED_SUBS)
     if kind == "refundable":
         donation = await call(client, "POST", "/donations", maker, {**DONATION, "fund_id": ids["fund"]}, 201)
         return {kind: donation["id"]}
@@ -613,7 +520,7 @@ async def make(client: httpx.AsyncClient, kind: str, ids: dict[str, str], token)
 
 
 async def build_world(base_url: str, token) -> World:
-    office, maker = bearer(token, f"civil_affairs@{CHANGAN}"), bearer(token, MAKER)
+    office, maker = bearer(token, f"civil_affairs@{CHANGAN}"), bearer(token, MAKER, FIXED_SUBS)
     worker, qiaoxi_office = bearer(token, f"social_worker@{CHANGAN}"), bearer(token, f"civil_affairs@{QIAOXI}")
     qiaoxi_worker = bearer(token, f"social_worker@{QIAOXI}")
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
@@ -739,7 +646,7 @@ async def build_world(base_url: str, token) -> World:
             201,
         )
         me, me_ref = volunteer["id"], volunteer["volunteer_ref"]
-        self_token = bearer(token, SELF, {"me_ref": me_ref})
+        self_token = bearer(token, SELF, {"self": me_ref})
         task = (await call(client, "POST", "/tasks", worker, {"area_code": COMMUNITY, "title": "折纸课"}, 201))["id"]
         await call(client, "POST", f"/tasks/{task}/invitations", worker, {"volunteer_ids": [me]}, 201)
         await call(client, "POST", f"/tasks/{task}/invitations/{me}/response", self_token, {"accept": True})
@@ -848,9 +755,9 @@ async def test_role_and_jurisdiction(case: Case, world: World, api: httpx.AsyncC
     ids = dict(world.ids)
     if case.fresh and case.expect < 300:
         ids |= await make(api, case.fresh, ids, token)
-    body = world.fill(case.body, ids)
-    headers = bearer(token, case.caller, ids)
-    path = world.fill(case.path, ids)
+    body = fill(case.body, ids)
+    headers = bearer(token, case.caller, subs(ids))
+    path = fill(case.path, ids)
 
     reply = await api.request(case.method, path, json=body, headers=headers)
 
@@ -865,7 +772,7 @@ async def test_role_and_jurisdiction(case: Case, world: World, api: httpx.AsyncC
         fresh_ids = {value: str(uuid.uuid4()) for value in set(ids.values())}
         unknown = {k: fresh_ids[v] for k, v in ids.items()}
         baseline = await api.request(
-            case.method, world.fill(case.path, unknown), json=world.fill(case.body, unknown), headers=headers
+            case.method, fill(case.path, unknown), json=fill(case.body, unknown), headers=headers
         )
         assert baseline.status_code == 404, baseline.text
         names = {value: f"<id {i}>" for i, value in enumerate(fresh_ids) if UUID.fullmatch(value)}

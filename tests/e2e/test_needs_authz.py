@@ -14,10 +14,10 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
+from support.authz import Case, Table, bearer, call, fill
 from support.problems import without_instance
 from support.waiting import run_in_thread
 
@@ -89,76 +89,9 @@ def new_category() -> dict:
 
 # --- the table ------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Case:
-    method: str
-    path: str  # {need} (= {raised}), {routed}, {resolved}, {mediation}, {resident}, {elder}, {survey}, {qiaoxi_need}
-    caller: str | None  # "role@area", "resident@130102#own" (sub = the need's resident_ref), None: no token
-    expect: int
-    body: Any = None  # a dict, or a function of the caller's role, or a function of nothing
-    fresh: str | None = None  # on success: a new object of this kind for the placeholder of that name
-    shows: str | None = None  # a list route: the reply names this object
-    hides: str | None = None  # a list route: the reply does not name this object
-    field: str | None = None  # the field a 403 names
-    xfail: str | None = None  # a known bug: the row asserts the correct behaviour, strictly expected to fail
-
-    def __str__(self) -> str:
-        names = f" ({self.field})" if self.field else ""
-        return f"{self.method} {self.path} {self.caller or 'no-token'} -> {self.expect}{names}"
-
-    def param(self):
-        marks = [pytest.mark.xfail(strict=True, reason=self.xfail)] if self.xfail else []
-        return pytest.param(self, id=str(self), marks=marks)
-
-
-def route(
-    method: str,
-    path: str,
-    ok: int,
-    *,
-    allowed: list[str],
-    denied: list[str],
-    other: int,
-    city: int,
-    body: Any = None,
-    fresh: str | None = None,
-    shows: str | None = None,
-) -> list[Case]:
-    """The standard rows of one route: each allowed role of 长安区 → ok, each denied role of 长安区 → 403,
-    a 桥西区 worker → `other`, the city's civil affairs bureau → `city`, no token → 401."""
-    rows = [
-        Case(method, path, f"{role}@{CHANGAN}" if "@" not in role else role, ok, body, fresh, shows=shows)
-        for role in allowed
-    ]
-    rows += [Case(method, path, f"{role}@{CHANGAN}" if "@" not in role else role, 403, body) for role in denied]
-    other_caller = f"{allowed[0]}@{QIAOXI}"
-    rows.append(
-        Case(
-            method,
-            path,
-            other_caller,
-            other,
-            body,
-            fresh if other < 300 else None,
-            hides=shows if other < 300 else None,
-            field="area_code" if other == 403 else None,
-        )
-    )
-    rows.append(
-        Case(
-            method,
-            path,
-            f"civil_affairs@{CITY}",
-            city,
-            body,
-            fresh if city < 300 else None,
-            shows=shows if city < 300 else None,
-        )
-    )
-    rows.append(Case(method, path, None, 401, body))
-    return rows
-
+# Paths name the world's objects: {need} (= {raised}), {routed}, {resolved}, {mediation}, {resident},
+# {elder}, {survey}, {qiaoxi_need}; "resident@130102#own" is the needs' resident (sub = their resident_ref).
+table = Table(home=CHANGAN, other=QIAOXI, city=CITY)
 
 W = ["social_worker", "grid_worker"]
 READERS = [*W, "civil_affairs", "party_secretary", "auditor"]
@@ -167,7 +100,7 @@ LIBRARY = "/needs?category=counselling&page_size=200"
 
 TABLE: list[Case] = [
     # intake and the library
-    *route(
+    *table.route(
         "POST",
         "/needs",
         201,
@@ -182,9 +115,11 @@ TABLE: list[Case] = [
     Case("POST", "/needs", OWN, 403, need_body(channel="social_worker_visit"), field="channel"),
     Case("POST", "/needs", STRANGER, 403, raise_body, field="resident.citizen_id"),  # not for someone else
     Case("POST", "/needs", f"partner@{CHANGAN}", 403, need_body(channel="self_report"), field="channel"),
-    *route("GET", LIBRARY, 200, allowed=READERS, denied=["resident", "volunteer"], other=200, city=200, shows="need"),
+    *table.route(
+        "GET", LIBRARY, 200, allowed=READERS, denied=["resident", "volunteer"], other=200, city=200, shows="need"
+    ),
     Case("GET", LIBRARY + f"&area={CHANGAN}", f"social_worker@{QIAOXI}", 403),
-    *route(
+    *table.route(
         "GET",
         "/needs/export.csv?category=counselling",
         200,
@@ -195,11 +130,11 @@ TABLE: list[Case] = [
         shows="need",
     ),
     Case("GET", f"/needs/export.csv?area={CHANGAN}", f"grid_worker@{QIAOXI}", 403),
-    *route("GET", "/needs/stats", 200, allowed=READERS, denied=["resident", "partner"], other=200, city=200),
+    *table.route("GET", "/needs/stats", 200, allowed=READERS, denied=["resident", "partner"], other=200, city=200),
     Case("GET", f"/needs/stats?area={CHANGAN}", f"social_worker@{QIAOXI}", 403),
     Case("GET", f"/needs/stats?area={CITY}", f"social_worker@{CHANGAN}", 403),
     # one need
-    *route("GET", "/needs/{need}", 200, allowed=READERS, denied=["resident", "volunteer"], other=404, city=200),
+    *table.route("GET", "/needs/{need}", 200, allowed=READERS, denied=["resident", "volunteer"], other=404, city=200),
     Case("GET", "/needs/{need}", f"auditor@{QIAOXI}", 404),
     Case("GET", "/needs/{qiaoxi_need}", f"social_worker@{CHANGAN}", 404),  # 长安区 cannot read 桥西区
     Case("GET", "/needs/{qiaoxi_need}", f"grid_worker@{CHANGAN}", 404),
@@ -209,11 +144,11 @@ TABLE: list[Case] = [
     Case("GET", "/needs/{need}?purpose=identity-check", f"auditor@{CHANGAN}", 403),
     Case("GET", "/needs/{need}?purpose=identity-check", f"civil_affairs@{CITY}", 403),
     Case("GET", "/needs/{need}?purpose=identity-check", f"social_worker@{QIAOXI}", 404),
-    *route(
+    *table.route(
         "GET", "/needs/{need}/timeline", 200, allowed=READERS, denied=["resident", "charity_admin"], other=404, city=200
     ),
     # the need's life: success cases get a fresh need in the right state
-    *route(
+    *table.route(
         "POST",
         "/needs/{raised}/assessment",
         200,
@@ -224,7 +159,7 @@ TABLE: list[Case] = [
         other=404,
         city=403,
     ),
-    *route(
+    *table.route(
         "POST",
         "/needs/{routed}/resolution",
         200,
@@ -236,7 +171,7 @@ TABLE: list[Case] = [
         city=403,
     ),
     Case("POST", "/needs/{routed}/resolution", STRANGER, 404, resolution),
-    *route(
+    *table.route(
         "POST",
         "/needs/{resolved}/feedback",
         200,
@@ -248,7 +183,7 @@ TABLE: list[Case] = [
         city=403,
     ),
     Case("POST", "/needs/{resolved}/feedback", STRANGER, 404, {"satisfaction": 1}),
-    *route(
+    *table.route(
         "POST",
         "/needs/{resolved}/disputes",
         201,
@@ -260,7 +195,7 @@ TABLE: list[Case] = [
         city=403,
     ),
     Case("POST", "/needs/{resolved}/disputes", STRANGER, 404, {"reason": "问题未解决"}),
-    *route(
+    *table.route(
         "POST",
         "/needs/{resolved}/revisits",
         201,
@@ -272,7 +207,7 @@ TABLE: list[Case] = [
         city=403,
     ),
     # mediations
-    *route(
+    *table.route(
         "POST",
         "/mediations/{mediation}/settlement",
         200,
@@ -284,7 +219,7 @@ TABLE: list[Case] = [
         city=403,
     ),
     Case("POST", "/mediations/{mediation}/settlement", f"social_worker@{QIAOXI}", 404, {"outcome": "调解办结"}),
-    *route(
+    *table.route(
         "POST",
         "/mediations/{mediation}/escalation",
         200,
@@ -296,11 +231,11 @@ TABLE: list[Case] = [
         city=403,
     ),
     Case("POST", "/mediations/{mediation}/escalation", f"social_worker@{QIAOXI}", 404, {"reason": "提交联席会议"}),
-    *route(
+    *table.route(
         "GET", "/mediations/{mediation}", 200, allowed=READERS, denied=["resident", "volunteer"], other=404, city=200
     ),
     # revisits and proactive visits: lists of community workers
-    *route(
+    *table.route(
         "GET",
         f"/revisits/due?on={REVISIT_DAY}",
         200,
@@ -311,7 +246,7 @@ TABLE: list[Case] = [
         shows="resolved",
     ),
     Case("GET", f"/revisits/due?on={REVISIT_DAY}&area={CHANGAN}", f"social_worker@{QIAOXI}", 403),
-    *route(
+    *table.route(
         "GET",
         "/proactive-visits",
         200,
@@ -323,7 +258,7 @@ TABLE: list[Case] = [
     ),
     Case("GET", f"/proactive-visits?area={CHANGAN}", f"grid_worker@{QIAOXI}", 403),
     # residents
-    *route(
+    *table.route(
         "POST",
         "/residents",
         201,
@@ -333,7 +268,7 @@ TABLE: list[Case] = [
         other=403,
         city=403,
     ),
-    *route(
+    *table.route(
         "GET",
         "/residents/{resident}",
         200,
@@ -348,7 +283,7 @@ TABLE: list[Case] = [
     Case("GET", "/residents/{resident}?purpose=identity-check", f"auditor@{CHANGAN}", 403),
     Case("GET", "/residents/{resident}?purpose=identity-check", f"civil_affairs@{CITY}", 403),
     Case("GET", "/residents/{resident}?purpose=identity-check", f"social_worker@{QIAOXI}", 404),
-    *route(
+    *table.route(
         "POST",
         "/residents/{resident}/consents",
         201,
@@ -359,7 +294,7 @@ TABLE: list[Case] = [
         city=403,
     ),
     # surveys and visits
-    *route(
+    *table.route(
         "POST",
         "/surveys",
         201,
@@ -369,7 +304,7 @@ TABLE: list[Case] = [
         other=403,
         city=403,
     ),
-    *route(
+    *table.route(
         "POST",
         "/surveys/{survey}/visits",
         201,
@@ -381,7 +316,7 @@ TABLE: list[Case] = [
     ),
     Case("POST", "/surveys/{survey}/visits", f"grid_worker@{QIAOXI}", 404, VISIT),
     # the taxonomy: one list for the installation, read by everyone, extended by civil affairs
-    *route(
+    *table.route(
         "GET",
         "/taxonomy/categories",
         200,
@@ -402,21 +337,6 @@ TABLE: list[Case] = [
 
 
 # --- objects ---------------------------------------------------------------------------------------
-
-
-def bearer(token, caller: str | None, resident_ref: str = "") -> dict:
-    if caller is None:
-        return {}
-    who, _, sub = caller.partition("#")
-    role, _, area = who.partition("@")
-    sub = {"own": resident_ref, "stranger": STRANGER_REF}.get(sub, f"{role}-{area}")
-    return {"Authorization": f"Bearer {token(role, area, sub)}"}
-
-
-async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict, body=None, expect: int = 200):
-    reply = await client.request(method, path, json=body, headers=headers)
-    assert reply.status_code == expect, f"setup {method} {path}: {reply.status_code} {reply.text}"
-    return reply.json()
 
 
 async def make(client: httpx.AsyncClient, kind: str, worker: dict, cid: str) -> str:
@@ -440,14 +360,9 @@ class World:
     cid: str  # the citizen ID of every need's resident here
     resident_ref: str
 
-    def fill(self, value, ids: dict[str, str]):
-        if isinstance(value, str):
-            return value.format(**ids, cid=self.cid) if "{" in value else value
-        if isinstance(value, dict):
-            return {k: self.fill(v, ids) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.fill(v, ids) for v in value]
-        return value
+    def subs(self) -> dict[str, str]:
+        """The token sub of the callers "…#own" (the needs' resident) and "…#stranger"."""
+        return {"own": self.resident_ref, "stranger": STRANGER_REF}
 
 
 async def build_world(base_url: str, token) -> World:
@@ -479,16 +394,16 @@ def world(needs_api, token) -> World:
 
 @pytest.mark.parametrize("case", [c.param() for c in TABLE])
 async def test_role_and_jurisdiction(case: Case, world: World, client: httpx.AsyncClient, token):
-    ids = dict(world.ids)
+    ids = {**world.ids, "cid": world.cid}
     if case.fresh and case.expect < 300:
         ids[case.fresh] = await make(client, case.fresh, bearer(token, f"social_worker@{CHANGAN}"), world.cid)
     role = case.caller.partition("@")[0] if case.caller else ""
     body = case.body
     if callable(body):
         body = body(role) if body.__code__.co_argcount else body()
-    body = world.fill(body, ids)
-    headers = bearer(token, case.caller, world.resident_ref)
-    path = world.fill(case.path, ids)
+    body = fill(body, ids)
+    headers = bearer(token, case.caller, world.subs())
+    path = fill(case.path, ids)
 
     reply = await client.request(case.method, path, json=body, headers=headers)
 
@@ -504,7 +419,7 @@ async def test_role_and_jurisdiction(case: Case, world: World, client: httpx.Asy
     if case.expect == 401:
         assert reply.headers["www-authenticate"] == "Bearer"
     if case.expect == 404 and "{" in case.path:  # it learns nothing: the answer for an unknown id
-        unknown = world.fill(case.path, {k: str(uuid.uuid4()) for k in ids})
+        unknown = fill(case.path, {k: str(uuid.uuid4()) for k in ids})
         baseline = await client.request(case.method, unknown, json=body, headers=headers)
         assert baseline.status_code == 404
         assert without_instance(reply) == without_instance(baseline)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from functools import partial
 
 import httpx
 import pytest
-from support.authz import uncovered_routes
+from support.authz import Case, Table, uncovered_routes
 from support.problems import anonymous
 from support.waiting import eventually, run_in_thread
 
@@ -361,41 +360,22 @@ ITEM = {"area_code": COMMUNITY, "summary": "社区停车位规划"}
 RESOLUTION = {"text": "由社工站牵头调研", "actions": [action("other")]}
 PROGRESS = {"status": "in_progress", "note": "已调研 3 个小区"}
 
-
-@dataclass(frozen=True)
-class Case:
-    method: str
-    path: str  # {meeting}, {action}: the world's
-    role: str | None  # None: no token
-    area: str
-    expect: int
-    body: Any = None
-    field: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.path} {self.role or 'no-token'}@{self.area} -> {self.expect}"
-
-
-def route(method: str, path: str, ok: int, allowed: list[str], outside: int, body: Any = None) -> list[Case]:
-    """Each role of the street → ok if allowed, else 403; the allowed roles of the next street →
-    `outside` (403 naming area_code, or 404 just like an unknown id); no token → 401."""
-    rows = [Case(method, path, role, STREET, ok if role in allowed else 403, body) for role in ROLES]
-    rows += [
-        Case(method, path, role, OTHER_STREET, outside, body, "area_code" if outside == 403 else None)
-        for role in allowed
-    ]
-    return [*rows, Case(method, path, None, STREET, 401, body)]
-
+# Each role of the street → ok if allowed, else 403; the allowed roles of the next street → `other` (403
+# naming area_code, or 404 just like an unknown id); no token → 401. The ids name the callers "role@area".
+table = Table(home=STREET, other=OTHER_STREET, roles=ROLES, names={STREET: STREET, OTHER_STREET: OTHER_STREET})
+route = partial(table.route, other_denied=None)  # the next street: its allowed roles only
 
 TABLE = [
-    *route("GET", f"/agenda-items?area={COMMUNITY}", 200, READ, 403),
-    *route("POST", "/agenda-items", 201, ["party_secretary", "social_worker"], 403, ITEM),
-    *route("POST", "/joint-meetings", 201, ["party_secretary"], 403, "{meeting_body}"),
-    *route("GET", f"/joint-meetings?area={COMMUNITY}", 200, READ, 403),
-    *route("GET", "/joint-meetings/{meeting}", 200, READ, 404),
-    *route("POST", "/joint-meetings/{meeting}/resolutions", 201, ["party_secretary"], 404, RESOLUTION),
-    *route("GET", f"/meeting-actions?area={COMMUNITY}", 200, READ, 403),
-    *route("POST", "/meeting-actions/{action}/progress", 200, FOLLOW_UP, 404, PROGRESS),
+    *route("GET", f"/agenda-items?area={COMMUNITY}", 200, allowed=READ, other=403),
+    *route("POST", "/agenda-items", 201, allowed=["party_secretary", "social_worker"], other=403, body=ITEM),
+    *route("POST", "/joint-meetings", 201, allowed=["party_secretary"], other=403, body="{meeting_body}"),
+    *route("GET", f"/joint-meetings?area={COMMUNITY}", 200, allowed=READ, other=403),
+    *route("GET", "/joint-meetings/{meeting}", 200, allowed=READ, other=404),
+    *route(
+        "POST", "/joint-meetings/{meeting}/resolutions", 201, allowed=["party_secretary"], other=404, body=RESOLUTION
+    ),
+    *route("GET", f"/meeting-actions?area={COMMUNITY}", 200, allowed=READ, other=403),
+    *route("POST", "/meeting-actions/{action}/progress", 200, allowed=FOLLOW_UP, other=404, body=PROGRESS),
 ]
 
 
@@ -424,7 +404,7 @@ def test_the_table_covers_every_route():
 
 @pytest.mark.parametrize("case", TABLE, ids=str)
 async def test_role_and_jurisdiction(case: Case, world, party, token):
-    headers = bearer(token, case.role, case.area) if case.role else {}
+    headers = bearer(token, *case.caller.split("@")) if case.caller else {}
     body = meeting(COMMUNITY) if case.body == "{meeting_body}" else case.body
     reply = await party.request(case.method, case.path.format(**world), json=body, headers=headers)
 

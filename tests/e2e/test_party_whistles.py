@@ -18,12 +18,11 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import httpx
 import nats.js.errors
 import pytest
-from support.authz import uncovered_routes
+from support.authz import Case, Table, fill, uncovered_routes
 from support.problems import anonymous
 from support.waiting import eventually, run_in_thread
 
@@ -87,13 +86,6 @@ def at(text: str) -> datetime:
 class World:
     ids: dict[str, str]
     accounts: dict[str, str]  # who logs in as a member or unit → their token sub
-
-    def fill(self, value, ids: dict[str, str]):
-        if isinstance(value, str):
-            return value.format(**ids) if "{" in value else value
-        if isinstance(value, dict):
-            return {k: self.fill(v, ids) for k, v in value.items()}
-        return value
 
 
 async def make(client: httpx.AsyncClient, kind: str, ids: dict[str, str], token) -> dict[str, str]:
@@ -493,7 +485,7 @@ async def test_a_small_wish_is_claimed_by_one_member_and_fulfilled(party, world,
 )
 async def test_bad_input_is_a_422_naming_the_field(party, world, token, method, path, body, field):
     headers = bearer(token, "party_secretary", TOWNSHIP)
-    reply = await party.request(method, world.fill(path, world.ids), json=world.fill(body, world.ids), headers=headers)
+    reply = await party.request(method, fill(path, world.ids), json=fill(body, world.ids), headers=headers)
     assert reply.status_code == 422, reply.text
     assert field in {e["field"] for e in reply.json()["errors"]}, reply.text
 
@@ -505,66 +497,10 @@ WORKERS, READERS = ROLES[:3], ROLES[:4]
 LOGINS = ("nurse", "lawyer", "clinic")  # callers "nurse@…" are that member's (unit's) own login
 
 
-@dataclass(frozen=True)
-class Case:
-    method: str
-    path: str
-    caller: str | None  # "role@area" or "login@area"
-    expect: int
-    body: Any = None
-    fresh: str | None = None  # on success: a new object of this kind for its placeholder
-    shows: str | None = None
-    hides: str | None = None
-    field: str | None = None
-    rule: str | None = None
-
-    def __str__(self) -> str:
-        extra = f" ({self.field or self.rule})" if self.field or self.rule else ""
-        return f"{self.method} {self.path} {self.caller or 'no-token'} -> {self.expect}{extra}"
-
-    def param(self):
-        return pytest.param(self, id=str(self))
-
-
-def route(
-    method: str,
-    path: str,
-    ok: int,
-    *,
-    allowed: list[str],
-    outside: int,
-    denied_outside: int,
-    denied: int = 403,
-    body: Any = None,
-    fresh: str | None = None,
-    shows: str | None = None,
-    field: str | None = None,
-    outside_field: str | None = None,
-) -> list[Case]:
-    """Each of the seven roles in 长安区 and in 桥西区, and no token. An allowed role of 长安区 → `ok`;
-    of 桥西区 → `outside` (a success then hides the 长安区 object); a role not allowed → `denied` in
-    长安区 (naming `field`, if the route is open to the responders themselves) and `denied_outside`."""
-    rows = []
-    for role in ROLES:
-        if role in allowed:
-            rows.append(Case(method, path, f"{role}@{COUNTY}", ok, body, fresh, shows=shows))
-            rows.append(
-                Case(
-                    method,
-                    path,
-                    f"{role}@{QIAOXI}",
-                    outside,
-                    body,
-                    fresh if outside < 300 else None,
-                    hides=shows if outside < 300 else None,
-                    field=outside_field if outside == 403 else None,
-                )
-            )
-        else:
-            rows.append(Case(method, path, f"{role}@{COUNTY}", denied, body, field=field if denied == 403 else None))
-            rows.append(Case(method, path, f"{role}@{QIAOXI}", denied_outside, body))
-    return [*rows, Case(method, path, None, 401, body)]
-
+# Each of the seven roles in 长安区 and in 桥西区, and no token: an allowed role of 长安区 → ok, of 桥西区
+# → `other` (a success then hides the 长安区 object); a role not allowed → 403 in 长安区 (naming
+# `denied_field`, if the route is open to the responders themselves) and `other_denied` in 桥西区.
+table = Table(home=COUNTY, other=QIAOXI, roles=ROLES, pairs=True)
 
 BY_WORKER = {"responder_kind": "unit", "responder_id": "{clinic}"}
 BY_NURSE = {"responder_kind": "member", "responder_id": "{nurse}"}
@@ -573,55 +509,29 @@ NOTE = {"note": "已办结"}
 
 TABLE: list[Case] = [
     # whistles are blown by the community's workers, in their own area
-    *route(
-        "POST",
-        "/whistles",
-        201,
-        body=whistle(),
-        allowed=WORKERS,
-        outside=403,
-        outside_field="area_code",
-        denied_outside=403,
-    ),
+    *table.route("POST", "/whistles", 201, body=whistle(), allowed=WORKERS, other=403),
     # lists and statistics: readers of the area (the caller's by default)
-    *route("GET", "/whistles", 200, allowed=READERS, outside=200, denied_outside=403, shows="whistle"),
-    *route(
-        "GET",
-        f"/whistles?area={COMMUNITY}",
-        200,
-        allowed=READERS,
-        outside=403,
-        outside_field="area_code",
-        denied_outside=403,
-        shows="whistle",
-    ),
-    *route(
-        "GET",
-        f"/whistles/stats?area={COUNTY}",
-        200,
-        allowed=READERS,
-        outside=403,
-        outside_field="area_code",
-        denied_outside=403,
-    ),
+    *table.route("GET", "/whistles", 200, allowed=READERS, other=200, shows="whistle"),
+    *table.route("GET", f"/whistles?area={COMMUNITY}", 200, allowed=READERS, other=403, shows="whistle"),
+    *table.route("GET", f"/whistles/stats?area={COUNTY}", 200, allowed=READERS, other=403),
     Case("GET", "/whistles", f"nurse@{COMMUNITY}", 403),
     # one whistle: its area's readers, and the members and units dispatched for it, by their login
-    *route("GET", "/whistles/{whistle}", 200, allowed=READERS, outside=404, denied_outside=403, shows="whistle"),
+    *table.route("GET", "/whistles/{whistle}", 200, allowed=READERS, other=404, shows="whistle"),
     Case("GET", "/whistles/{whistle}", f"nurse@{COMMUNITY}", 200, shows="whistle"),
     Case("GET", "/whistles/{whistle}", f"nurse@{QIAOXI}", 200, shows="whistle"),  # dispatched wherever she signs in
     Case("GET", "/whistles/{whistle}", f"clinic@{COMMUNITY}", 200, shows="whistle"),
     Case("GET", "/whistles/{whistle}", f"lawyer@{COMMUNITY}", 404),  # a member not called on
     # reports: a worker of the area on a responder's behalf, or the responder themself
-    *route(
+    *table.route(
         "POST",
         REPORTS,
         201,
         body=BY_WORKER,
         fresh="open_whistle",
         allowed=WORKERS,
-        outside=404,
-        denied_outside=404,
-        field="responder_id",
+        other=404,
+        other_denied=404,
+        denied_field="responder_id",
     ),
     Case("POST", REPORTS, f"nurse@{COMMUNITY}", 201, BY_NURSE, fresh="open_whistle"),
     Case("POST", REPORTS, f"nurse@{QIAOXI}", 201, BY_NURSE, fresh="open_whistle"),
@@ -637,72 +547,52 @@ TABLE: list[Case] = [
     ),
     Case("POST", REPORTS, f"lawyer@{QIAOXI}", 404, {"responder_kind": "member", "responder_id": "{lawyer}"}),
     # handled: likewise, after the report
-    *route(
+    *table.route(
         "POST",
         HANDLED,
         200,
         body=NOTE,
         fresh="reported",
         allowed=WORKERS,
-        outside=404,
-        denied_outside=404,
-        field="responder_id",
+        other=404,
+        other_denied=404,
+        denied_field="responder_id",
     ),
     Case("POST", HANDLED, f"nurse@{COMMUNITY}", 200, NOTE, fresh="reported"),
     Case("POST", HANDLED, f"lawyer@{COMMUNITY}", 403, NOTE, field="responder_id"),
     # closing with an evaluation: the community's workers
-    *route(
-        "POST",
-        "/whistles/{reported}/close",
-        200,
-        body=CLOSE,
-        fresh="reported",
-        allowed=WORKERS,
-        outside=404,
-        denied_outside=403,
-    ),
+    *table.route("POST", "/whistles/{reported}/close", 200, body=CLOSE, fresh="reported", allowed=WORKERS, other=404),
     Case("POST", "/whistles/{reported}/close", f"nurse@{COMMUNITY}", 403, CLOSE),
     # small wishes: posted by workers, read by readers and members, claimed and fulfilled by a member
     # for themself or by a worker for them
-    *route(
-        "POST", "/wishes", 201, body=WISH, allowed=WORKERS, outside=403, outside_field="area_code", denied_outside=403
-    ),
-    *route("GET", "/wishes", 200, allowed=READERS, outside=200, denied_outside=403, shows="wish"),
-    *route(
-        "GET",
-        f"/wishes?area={COMMUNITY}",
-        200,
-        allowed=READERS,
-        outside=403,
-        outside_field="area_code",
-        denied_outside=403,
-        shows="wish",
-    ),
+    *table.route("POST", "/wishes", 201, body=WISH, allowed=WORKERS, other=403),
+    *table.route("GET", "/wishes", 200, allowed=READERS, other=200, shows="wish"),
+    *table.route("GET", f"/wishes?area={COMMUNITY}", 200, allowed=READERS, other=403, shows="wish"),
     Case("GET", "/wishes", f"lawyer@{COMMUNITY}", 200, shows="wish"),
     Case("GET", "/wishes", f"lawyer@{QIAOXI}", 200, hides="wish"),
-    *route(
+    *table.route(
         "POST",
         "/wishes/{wish}/claim",
         200,
         body={"member_id": "{plain}"},
         fresh="wish",
         allowed=WORKERS,
-        outside=404,
-        denied_outside=404,
-        field="member_id",
+        other=404,
+        other_denied=404,
+        denied_field="member_id",
     ),
     Case("POST", "/wishes/{wish}/claim", f"nurse@{COMMUNITY}", 200, {"member_id": "{nurse}"}, fresh="wish"),
     Case("POST", "/wishes/{wish}/claim", f"nurse@{COMMUNITY}", 403, {"member_id": "{lawyer}"}, field="member_id"),
     Case("POST", "/wishes/{wish}/claim", f"nurse@{QIAOXI}", 404, {"member_id": "{nurse}"}),
-    *route(
+    *table.route(
         "POST",
         "/wishes/{claimed}/fulfil",
         200,
         body=NOTE,
         fresh="claimed",
         allowed=WORKERS,
-        outside=404,
-        denied_outside=404,
+        other=404,
+        other_denied=404,
     ),
     Case("POST", "/wishes/{claimed}/fulfil", f"nurse@{COMMUNITY}", 200, NOTE, fresh="claimed"),
     Case("POST", "/wishes/{claimed}/fulfil", f"lawyer@{COMMUNITY}", 403, NOTE),
@@ -732,9 +622,7 @@ async def test_role_and_jurisdiction(case: Case, world: World, party: httpx.Asyn
         ids |= await make(party, case.fresh, ids, token)
     headers = headers_of(token, world, case.caller)
 
-    reply = await party.request(
-        case.method, world.fill(case.path, ids), json=world.fill(case.body, ids), headers=headers
-    )
+    reply = await party.request(case.method, fill(case.path, ids), json=fill(case.body, ids), headers=headers)
 
     assert reply.status_code == case.expect, reply.text
     if case.shows:
@@ -747,7 +635,7 @@ async def test_role_and_jurisdiction(case: Case, world: World, party: httpx.Asyn
         fresh_ids = {v: str(uuid.uuid4()) for v in set(ids.values()) if UUID.fullmatch(v)}
         unknown = {k: fresh_ids.get(v, v) for k, v in ids.items()}
         baseline = await party.request(
-            case.method, world.fill(case.path, unknown), json=world.fill(case.body, unknown), headers=headers
+            case.method, fill(case.path, unknown), json=fill(case.body, unknown), headers=headers
         )
         assert baseline.status_code == 404, baseline.text
         names = {v: f"<id {i}>" for i, v in enumerate(fresh_ids)}

@@ -48,11 +48,10 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
-from support.authz import uncovered_routes
+from support.authz import Case, Table, call, fill, uncovered_routes
 from support.problems import anonymous
 from support.waiting import eventually, run_in_thread
 
@@ -124,26 +123,6 @@ BID = bid_body(OWN)
 
 # --- the table ------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Case:
-    method: str
-    path: str  # placeholders name the world's objects; fresh ones (see make) replace them on success
-    caller: str | None  # "role@area" or "org_admin#own@area" / "org_admin#other@area"; None: no token
-    expect: int
-    body: Any = None
-    fresh: str | None = None  # on success: a new object of this kind for its placeholder
-    shows: str | None = None  # the reply names this object
-    hides: str | None = None  # the reply does not name this object
-    field: str | None = None  # the field a 403/422 names (a 403 without one comes from the role check)
-    note: str = ""  # tells apart rows of one route and caller
-
-    def __str__(self) -> str:
-        extra = f" ({self.field})" if self.field else ""
-        note = f" [{self.note}]" if self.note else ""
-        return f"{self.method} {self.path} {self.caller or 'no-token'} -> {self.expect}{extra}{note}"
-
-
 ROLES = [
     "social_worker",
     "civil_affairs",
@@ -162,42 +141,9 @@ READERS = [*WORKERS, "grid_worker", "party_secretary", "charity_admin", "auditor
 ACTS_FOR_OTHER = {"org_admin#other": dict(expect=403, field="organization_uscc")}  # names "own", administers "other"
 
 
-def route(
-    method: str,
-    path: str,
-    ok: int,
-    *,
-    allowed: list[str],
-    outside: int = 404,
-    body: Any = None,
-    fresh: str | None = None,
-    shows: str | None = None,
-    special: dict[str, dict] | None = None,
-) -> list[Case]:
-    """The rows of one route: every role of 长安区 (allowed → `ok`, on a fresh object when `fresh`;
-    a role in `special` → what it says; any other → 403), every role of 桥西区 (allowed or special →
-    `outside`: 404, or 403 naming `area_code`; any other → 403), and no token → 401."""
-    special = special or {}
-    rows = []
-    for role in ROLES:
-        case = dict(expect=ok, fresh=fresh, shows=shows) if role in allowed else dict(expect=403)
-        case |= special.get(role, {})
-        rows.append(Case(method, path, f"{role}@{CHANGAN}", body=body, **case))
-    for role in ROLES:
-        permitted = role in allowed or role in special
-        rows.append(
-            Case(
-                method,
-                path,
-                f"{role}@{QIAOXI}",
-                outside if permitted else 403,
-                body,
-                field="area_code" if permitted and outside == 403 else None,
-            )
-        )
-    rows.append(Case(method, path, None, 401, body))
-    return rows
-
+# Paths name the world's objects; fresh ones (see make) replace them on success. Callers "org_admin#own@…"
+# and "org_admin#other@…" are the administrators of the organizations "own" and "other".
+table = Table(home=CHANGAN, other=QIAOXI, roles=ROLES)
 
 SHOWCASE = [
     Case("GET", "/public/showcase", f"{role}@{area}", 200, shows="evaluated")
@@ -211,9 +157,11 @@ ORG_ADMINS_SEE_CALLS = {
 
 TABLE: list[Case] = [
     # the library: proposed, rewritten, submitted and re-funded by the community's workers
-    *route("POST", "/projects", 201, allowed=WORKERS, outside=403, body=PROJECT),
+    *table.route("POST", "/projects", 201, allowed=WORKERS, other=403, body=PROJECT),
     Case("POST", "/projects", f"social_worker@{CHANGAN}", 403, QIAOXI_PROJECT, field="area_code", note="in 桥西区"),
-    *route("PUT", "/projects/{draft}", 200, allowed=WORKERS, outside=403, body=PROJECT, fresh="draft", shows="draft"),
+    *table.route(
+        "PUT", "/projects/{draft}", 200, allowed=WORKERS, other=403, body=PROJECT, fresh="draft", shows="draft"
+    ),
     Case(
         "PUT",
         "/projects/{draft}",
@@ -224,27 +172,27 @@ TABLE: list[Case] = [
         note="moved to 桥西区",
     ),
     Case("PUT", "/projects/{draft}", f"social_worker@{QIAOXI}", 404, QIAOXI_PROJECT, note="naming 桥西区"),
-    *route("POST", "/projects/{draft}/submission", 200, allowed=WORKERS, fresh="draft", shows="draft"),
-    *route(
+    *table.route("POST", "/projects/{draft}/submission", 200, allowed=WORKERS, fresh="draft", shows="draft"),
+    *table.route(
         "POST", "/projects/{rejected}/funding", 200, allowed=WORKERS, body=FUNDING, fresh="rejected", shows="rejected"
     ),
     # … read by every reader of the area; organizations see calls for bids and what follows them
-    *route("GET", LIBRARY, 200, allowed=READERS, outside=403, shows="open", special=ORG_ADMINS_SEE_CALLS),
+    *table.route("GET", LIBRARY, 200, allowed=READERS, other=403, shows="open", special=ORG_ADMINS_SEE_CALLS),
     # the library's figures (the dashboards): every reader but the organizations that bid
-    *route(
+    *table.route(
         "GET",
         f"/projects/stats?area={COMMUNITY}",
         200,
-        outside=403,
+        other=403,
         allowed=[r for r in READERS if not r.startswith("org_admin")],
     ),
     Case("GET", "/projects/stats", f"social_worker@{QIAOXI}", 200, note="their own area"),
     # what waits for a project: the community's workers and its party organization
-    *route(
+    *table.route(
         "GET",
         f"/projects/demands?area={COMMUNITY}",
         200,
-        outside=403,
+        other=403,
         allowed=[*WORKERS, "grid_worker", "party_secretary"],
     ),
     Case("GET", LIBRARY, f"social_worker@{CHANGAN}", 200, shows="draft", note="drafts"),
@@ -252,7 +200,7 @@ TABLE: list[Case] = [
     Case("GET", "/projects", f"social_worker@{QIAOXI}", 200, hides="open", note="their own area"),
     Case("GET", "/projects", f"org_admin#own@{QIAOXI}", 200, hides="open", note="their own area"),
     # bids are sealed while the call runs: only the bidder sees its own; the panel sees them once it closes
-    *route(
+    *table.route(
         "GET",
         "/projects/{open}",
         200,
@@ -283,23 +231,23 @@ TABLE: list[Case] = [
     Case("GET", "/projects/{procured}", f"org_admin#other@{CHANGAN}", 200, shows="procured", note="after the award"),
     Case("GET", "/projects/{evaluated}", f"org_admin#own@{CHANGAN}", 200, shows="evaluated"),
     # the call for bids: published by the workers …
-    *route(
+    *table.route(
         "POST", "/projects/{funded}/publication", 200, allowed=WORKERS, body=PUBLICATION, fresh="funded", shows="funded"
     ),
     # … bid for by organizations, each through its own administrators …
-    *route(
+    *table.route(
         "POST", "/projects/{open}/bids", 201, allowed=["org_admin#own"], body=BID, fresh="open", special=ACTS_FOR_OTHER
     ),
     Case("POST", "/projects/{funded}/bids", f"org_admin#own@{CHANGAN}", 404, BID, note="not published"),
     Case("POST", "/projects/{draft}/bids", f"org_admin#own@{CHANGAN}", 404, BID, note="a draft"),
-    *route(
+    *table.route(
         "POST", "/bids/{open_bid}/withdrawal", 200, allowed=["org_admin#own"], fresh="open_bid", special=ACTS_FOR_OTHER
     ),
     # … scored and awarded by the workers
-    *route("POST", "/bids/{closed_bid}/scores", 200, allowed=WORKERS, body=SCORES, fresh="closed_bid"),
-    *route("POST", "/projects/{awardable}/award", 200, allowed=WORKERS, fresh="awardable", shows="awardable"),
+    *table.route("POST", "/bids/{closed_bid}/scores", 200, allowed=WORKERS, body=SCORES, fresh="closed_bid"),
+    *table.route("POST", "/projects/{awardable}/award", 200, allowed=WORKERS, fresh="awardable", shows="awardable"),
     # delivery: the awarded organization reports, the workers accept …
-    *route(
+    *table.route(
         "POST",
         "/projects/{procured}/milestones/{milestone}/report",
         200,
@@ -307,9 +255,11 @@ TABLE: list[Case] = [
         body=REPORT,
         special=ACTS_FOR_OTHER,
     ),
-    *route("POST", "/projects/{procured}/milestones/{milestone}/acceptance", 200, allowed=WORKERS, fresh="milestone"),
+    *table.route(
+        "POST", "/projects/{procured}/milestones/{milestone}/acceptance", 200, allowed=WORKERS, fresh="milestone"
+    ),
     # … and either asks for volunteers
-    *route(
+    *table.route(
         "POST",
         "/projects/{procured}/volunteer-tasks",
         201,
@@ -318,10 +268,10 @@ TABLE: list[Case] = [
         special=ACTS_FOR_OTHER,
     ),
     # evaluation and nomination: civil affairs only
-    *route(
+    *table.route(
         "POST", "/projects/{delivered}/evaluation", 200, allowed=["civil_affairs"], body=EVALUATION, fresh="delivered"
     ),
-    *route(
+    *table.route(
         "POST",
         "/projects/{evaluated}/nominations",
         201,
@@ -345,22 +295,6 @@ def bearer(token, caller: str | None) -> dict:
     role, _, tag = who.partition("#")
     sub = {"own": OWN_ADMIN, "other": OTHER_ADMIN}[tag] if tag else f"authz-{role}-{area}"
     return {"Authorization": f"Bearer {token(role, area, sub)}"}
-
-
-async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict, body=None, expect: int = 200):
-    reply = await client.request(method, path, json=body, headers=headers)
-    assert reply.status_code == expect, f"setup {method} {path}: {reply.status_code} {reply.text}"
-    return reply.json()
-
-
-def fill(value, ids: dict[str, str]):
-    if isinstance(value, str):
-        return value.format(**ids) if "{" in value else value
-    if isinstance(value, dict):
-        return {k: fill(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [fill(v, ids) for v in value]
-    return value
 
 
 @dataclass

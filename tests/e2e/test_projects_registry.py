@@ -14,13 +14,11 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
 
 import httpx
 import pytest
-from support.authz import uncovered_routes
+from support.authz import Case, Table, uncovered_routes
 from support.problems import anonymous
 from support.waiting import eventually, run_in_thread
 
@@ -415,101 +413,66 @@ async def test_a_county_purchase_list_applies_to_its_communities(projects, token
 
 ROLES = ["civil_affairs", "social_worker", "party_secretary", "auditor", "org_admin", "volunteer", "resident"]
 READERS = ["civil_affairs", "social_worker", "party_secretary", "auditor"]
+ROOM = {"kind": "room", "name": "石岗街道001社区社会工作室", "area_code": f"{SHIGANG}001", "opened_on": "2025-01-01"}
+COMMUNITIES = {"area_code": SHIGANG, "codes": [f"{SHIGANG}001"]}
+PURCHASE_LIST = {"items": [{"code": "counsel", "name": "心理疏导服务", "category": "counselling"}]}
 
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str  # {org} is the table's organization
-    ok: int
-    allowed: list[str]
-    outside: int  # what an allowed caller of 裕华区 gets
-    body: Any = None
-
-
+# Each role in 新华区 ("in") and in 裕华区 ("out"): an allowed role → ok in 新华区, `other` in 裕华区 (403
+# naming area_code, or 404 just like an unknown organization or area); any other role → 403; no token → 401.
+table = Table(home=XINHUA, other=YUHUA, roles=ROLES, pairs=True, names={XINHUA: "in", YUHUA: "out"})
 ROUTES = [
-    Route("POST", "/organizations", 201, ["civil_affairs"], 403, "new organization"),
-    Route("GET", "/organizations?area=130105", 200, [*READERS, "org_admin"], 403),
-    Route("GET", "/organizations/stats?area=130105", 200, READERS, 403),
-    Route("GET", "/organizations/{org}", 200, [*READERS, "org_admin"], 404),
-    Route("PATCH", "/organizations/{org}", 200, ["civil_affairs"], 404, {"full_time_staff": 8}),
-    Route(
-        "POST",
-        "/platforms",
-        201,
-        ["civil_affairs"],
-        403,
-        {"kind": "room", "name": "石岗街道001社区社会工作室", "area_code": f"{SHIGANG}001", "opened_on": "2025-01-01"},
-    ),
-    Route("GET", "/platforms?area=130105", 200, READERS, 403),
-    Route("GET", "/platforms/coverage?area=130105", 200, READERS, 403),
-    Route("PUT", "/communities", 200, ["civil_affairs"], 403, {"area_code": SHIGANG, "codes": [f"{SHIGANG}001"]}),
-    Route("GET", "/communities?area=130105", 200, READERS, 403),
-    Route(
-        "PUT",
-        "/purchase-list/130105/2028",
+    table.route("POST", "/organizations", 201, allowed=["civil_affairs"], other=403, body="new organization"),
+    table.route(
+        "GET",
+        "/organizations?area=130105",
         200,
-        ["civil_affairs"],
-        403,
-        {"items": [{"code": "counsel", "name": "心理疏导服务", "category": "counselling"}]},
+        allowed=[*READERS, "org_admin"],
+        other=403,
+        special={f"org_admin@{YUHUA}": dict(expect=200, field=None)},  # their own organizations: none here
     ),
-    Route("GET", "/purchase-list/130105/2028", 200, [*READERS, "org_admin"], 404),
+    table.route("GET", "/organizations/stats?area=130105", 200, allowed=READERS, other=403),
+    table.route("GET", "/organizations/{org}", 200, allowed=[*READERS, "org_admin"], other=404),
+    table.route(
+        "PATCH", "/organizations/{org}", 200, allowed=["civil_affairs"], other=404, body={"full_time_staff": 8}
+    ),
+    table.route("POST", "/platforms", 201, allowed=["civil_affairs"], other=403, body=ROOM),
+    table.route("GET", "/platforms?area=130105", 200, allowed=READERS, other=403),
+    table.route("GET", "/platforms/coverage?area=130105", 200, allowed=READERS, other=403),
+    table.route("PUT", "/communities", 200, allowed=["civil_affairs"], other=403, body=COMMUNITIES),
+    table.route("GET", "/communities?area=130105", 200, allowed=READERS, other=403),
+    table.route("PUT", "/purchase-list/130105/2028", 200, allowed=["civil_affairs"], other=403, body=PURCHASE_LIST),
+    table.route("GET", "/purchase-list/130105/2028", 200, allowed=[*READERS, "org_admin"], other=404),
 ]
-
-
-@dataclass(frozen=True)
-class Case:
-    route: Route
-    role: str | None  # None: no token
-    area: str
-
-    @property
-    def expect(self) -> int:
-        if self.role is None:
-            return 401
-        if self.role not in self.route.allowed:
-            return 403
-        if self.area == XINHUA:
-            return self.route.ok
-        if self.role == "org_admin" and self.route.path.startswith("/organizations?"):
-            return 200  # their own organizations: none here
-        return self.route.outside
-
-    def __str__(self) -> str:
-        where = "in" if self.area == XINHUA else "out"
-        return f"{self.route.method} {self.route.path} {self.role or 'no-token'}@{where} -> {self.expect}"
-
-
-TABLE = [Case(r, role, area) for r in ROUTES for role in ROLES for area in (XINHUA, YUHUA)] + [
-    Case(r, None, XINHUA) for r in ROUTES
-]
+# the rows with a token, route by route, then those without one
+TABLE = [c for rows in ROUTES for c in rows if c.caller] + [c for rows in ROUTES for c in rows if not c.caller]
 
 
 def test_the_table_covers_every_route():
     from services.projects.registry.api import router
 
-    assert not uncovered_routes([router], ((c.route.method, c.route.path) for c in TABLE))
+    assert not uncovered_routes([router], ((c.method, c.path) for c in TABLE))
 
 
 @pytest.mark.parametrize("case", TABLE, ids=str)
 async def test_role_and_jurisdiction(case: Case, projects, token, world):
-    path = case.route.path.format(**world)
-    body = org(f"{SHIGANG}002") if case.route.body == "new organization" else case.route.body
-    headers = bearer(token, case.role, case.area) if case.role else {}
+    path = case.path.format(**world)
+    body = org(f"{SHIGANG}002") if case.body == "new organization" else case.body
+    headers = bearer(token, *case.caller.split("@")) if case.caller else {}
 
-    reply = await projects.request(case.route.method, path, json=body, headers=headers)
+    reply = await projects.request(case.method, path, json=body, headers=headers)
 
     assert reply.status_code == case.expect, reply.text
-    if reply.status_code == 200 and case.area == YUHUA:
+    if reply.status_code == 200 and case.caller.endswith(f"@{YUHUA}"):
         assert world["org"] not in reply.text  # nothing of 新华区 leaks
-    if reply.status_code == 403 and case.role in case.route.allowed:
-        assert field_of(reply) == "area_code"
+    if case.field:
+        assert field_of(reply) == case.field
     if reply.status_code == 404:  # the answer for an unknown organization or area
         unknown = path.replace(world["org"], uscc(YUHUA)).replace("130105", "130123")
-        baseline = await projects.request(case.route.method, unknown, json=body, headers=headers)
+        baseline = await projects.request(case.method, unknown, json=body, headers=headers)
         assert baseline.status_code == 404
         assert anonymous(reply, {}) == anonymous(baseline, {})
     if reply.status_code == 401:
         assert reply.headers["www-authenticate"] == "Bearer"
-    if case.route.path == "/organizations/{org}" and reply.status_code == 200:
-        assert (reply.json()["admin_accounts"] is None) == (case.role not in ("civil_affairs", "org_admin"))
+    if case.path == "/organizations/{org}" and reply.status_code == 200:
+        role = case.caller.partition("@")[0]
+        assert (reply.json()["admin_accounts"] is None) == (role not in ("civil_affairs", "org_admin"))

@@ -38,11 +38,11 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from support.authz import Case, Table, bearer, call, fill
 from support.problems import anonymous
 from support.waiting import eventually, run_in_thread
 
@@ -147,86 +147,10 @@ UNKNOWN_CODE = "ZZZZ-ZZZZ-ZZZZ"  # well formed, never drawn in practice (31**12 
 
 # --- the table ------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Case:
-    method: str
-    path: str  # placeholders: see World; {invited}, {accepted}, {checked_in}, {logged} are fresh on success
-    caller: str | None  # "role@area"; "volunteer@…#self" (sub = {me}'s volunteer_ref), "#stranger", "#qiaoxi"
-    expect: int
-    body: Any = None  # a dict, or a function of nothing (a new body each time)
-    fresh: str | None = None  # on success: new objects of this kind (and a new {me}) for the placeholders
-    shows: str | None = None  # the reply names this object
-    hides: str | None = None  # the reply does not name this object
-    field: str | None = None  # the field a 403 names
-    matching: str | None = None  # the composed need view: its matching_status
-    via: str | None = None  # SERVICE: the volunteers service itself
-    xfail: str | None = None  # a known bug: the row asserts the correct behaviour, strictly expected to fail
-
-    def __str__(self) -> str:
-        names = f" ({self.field})" if self.field else ""
-        where = " [service]" if self.via else ""
-        return f"{self.method} {self.path} {self.caller or 'no-token'} -> {self.expect}{names}{where}"
-
-    def param(self):
-        marks = [pytest.mark.xfail(strict=True, reason=self.xfail)] if self.xfail else []
-        return pytest.param(self, id=str(self), marks=marks)
-
-
-def route(
-    method: str,
-    path: str,
-    ok: int,
-    *,
-    allowed: list[str],
-    denied: list[str],
-    other: int,
-    city: int,
-    body: Any = None,
-    fresh: str | None = None,
-    shows: str | None = None,
-    via: str | None = None,
-    other_xfail: str | None = None,
-    other_field: str | None = None,
-) -> list[Case]:
-    """The standard rows of one route: each allowed caller of 长安区 → ok, each denied one → 403, a
-    桥西区 worker → `other` (a 403 names `area_code`, a 422 `other_field`), the city's civil affairs
-    bureau → `city`, no token → 401."""
-
-    def who(role: str) -> str:
-        return role if "@" in role else f"{role}@{CHANGAN}"
-
-    rows = [Case(method, path, who(role), ok, body, fresh, shows=shows, via=via) for role in allowed]
-    rows += [Case(method, path, who(role), 403, body, via=via) for role in denied]
-    rows.append(
-        Case(
-            method,
-            path,
-            f"{allowed[0]}@{QIAOXI}",
-            other,
-            body,
-            fresh if other < 300 else None,
-            hides=shows if other < 300 else None,
-            via=via,
-            xfail=other_xfail,
-            field=other_field or ("area_code" if other == 403 else None),
-        )
-    )
-    rows.append(
-        Case(
-            method,
-            path,
-            f"civil_affairs@{CITY}",
-            city,
-            body,
-            fresh if city < 300 else None,
-            shows=shows if city < 300 else None,
-            via=via,
-        )
-    )
-    rows.append(Case(method, path, None, 401, body, via=via))
-    return rows
-
+# Paths name the world's objects (see build_world); {invited}, {accepted}, {checked_in}, {logged} are fresh
+# on success, with a new {me}. Callers "volunteer@…#self" ({me}'s own token), "#stranger", "#qiaoxi",
+# "#supervisor", "#holder": see REFS.
+table = Table(home=CHANGAN, other=QIAOXI, city=CITY)
 
 W = ["social_worker", "grid_worker"]
 READERS = [*W, "civil_affairs", "party_secretary", "auditor"]
@@ -248,7 +172,7 @@ TABLE: list[Case] = [
     Case("GET", "/needs/{need}", f"social_worker@{QIAOXI}", 404),
     Case("GET", "/needs/{qiaoxi_need}", f"social_worker@{QIAOXI}", 200, matching="available"),
     # … and its own rules, in the volunteers service
-    *route(
+    *table.route(
         "GET",
         "/demands/{need}",
         200,
@@ -262,7 +186,7 @@ TABLE: list[Case] = [
     Case("GET", "/demands/{qiaoxi_need}", f"social_worker@{CHANGAN}", 404, via=SERVICE),
     Case("GET", "/demands/{qiaoxi_need}", f"social_worker@{QIAOXI}", 200, via=SERVICE),
     # registration
-    *route(
+    *table.route(
         "POST",
         "/volunteers",
         201,
@@ -275,7 +199,7 @@ TABLE: list[Case] = [
     Case("POST", "/volunteers", f"grid_worker@{QIAOXI}", 403, volunteer_body, field="area_code"),
     Case("POST", "/volunteers", f"social_worker@{QIAOXI}", 201, lambda: volunteer_body(QIAOXI_COMMUNITY)),
     # one volunteer: masked for every reader, the volunteer themself included; unmasked for workers with a purpose
-    *route(
+    *table.route(
         "GET",
         "/volunteers/{me}",
         200,
@@ -296,7 +220,7 @@ TABLE: list[Case] = [
     Case("GET", "/volunteers/{me}?purpose=identity-check", SELF, 403),
     Case("GET", "/volunteers/{me}?purpose=identity-check", f"social_worker@{QIAOXI}", 404),
     # the roll of volunteers: workers, their own area by default, masked (q: {me}'s phone number's last four digits)
-    *route(
+    *table.route(
         "GET",
         "/volunteers?q={me_tail}&limit=200",
         200,
@@ -309,7 +233,7 @@ TABLE: list[Case] = [
     Case("GET", f"/volunteers?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/volunteers?area={CITY}", f"grid_worker@{CHANGAN}", 403, field="area_code"),
     # tasks
-    *route(
+    *table.route(
         "POST",
         "/tasks",
         201,
@@ -321,14 +245,14 @@ TABLE: list[Case] = [
     ),
     Case("POST", "/tasks", f"org_admin@{QIAOXI}", 403, task_body(), field="area_code"),
     Case("POST", "/tasks", f"social_worker@{QIAOXI}", 201, task_body(QIAOXI_COMMUNITY)),
-    *route(
+    *table.route(
         "GET", "/tasks?status=open", 200, allowed=READERS, denied=["resident", SELF], other=200, city=200, shows="task"
     ),
     # an organization lists, reads and works on the tasks it created only (these are a social worker's)
     Case("GET", "/tasks?status=open", f"org_admin@{CHANGAN}", 200, hides="task"),
     Case("GET", f"/tasks?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/tasks?area={CITY}", f"social_worker@{CHANGAN}", 403, field="area_code"),
-    *route(
+    *table.route(
         "GET",
         "/tasks/by-need/{need}",
         200,
@@ -338,7 +262,7 @@ TABLE: list[Case] = [
         city=200,
         shows="need_task",
     ),
-    *route(
+    *table.route(
         "GET",
         "/tasks/{task}",
         200,
@@ -353,7 +277,7 @@ TABLE: list[Case] = [
     Case("GET", "/tasks/{task}", QIAOXI_VOLUNTEER, 404),
     Case("GET", "/tasks/{qiaoxi_task}", f"social_worker@{CHANGAN}", 404),
     Case("GET", "/tasks/{qiaoxi_task}", f"social_worker@{QIAOXI}", 200),
-    *route(
+    *table.route(
         "GET",
         "/tasks/{task}/candidates",
         200,
@@ -362,7 +286,7 @@ TABLE: list[Case] = [
         other=404,
         city=403,
     ),
-    *route(
+    *table.route(
         "POST",
         "/tasks/batch-assignment",
         200,
@@ -372,7 +296,7 @@ TABLE: list[Case] = [
         other=404,
         city=403,
     ),
-    *route(
+    *table.route(
         "POST",
         "/tasks/{task}/invitations",
         201,
@@ -382,7 +306,7 @@ TABLE: list[Case] = [
         other=404,
         city=403,
     ),
-    *route(
+    *table.route(
         "POST",
         "/tasks/{invited}/invitations/{me}/response",
         200,
@@ -395,7 +319,7 @@ TABLE: list[Case] = [
     ),
     Case("POST", "/tasks/{invited}/invitations/{me}/response", STRANGER, 404, {"accept": True}),
     # hours
-    *route(
+    *table.route(
         "POST",
         "/tasks/{accepted}/volunteers/{me}/check-in",
         201,
@@ -407,7 +331,7 @@ TABLE: list[Case] = [
         city=403,
     ),
     Case("POST", "/tasks/{accepted}/volunteers/{me}/check-in", STRANGER, 404, CHECK_IN),
-    *route(
+    *table.route(
         "POST",
         "/tasks/{checked_in}/volunteers/{me}/check-out",
         200,
@@ -419,7 +343,7 @@ TABLE: list[Case] = [
         city=403,
     ),
     Case("POST", "/tasks/{checked_in}/volunteers/{me}/check-out", STRANGER, 404, CHECK_OUT),
-    *route(
+    *table.route(
         "POST",
         "/tasks/{accepted}/hours",
         201,
@@ -431,10 +355,12 @@ TABLE: list[Case] = [
         city=403,
     ),
     Case("POST", "/tasks/{accepted}/hours", f"org_admin@{CHANGAN}", 404, HOURS),
-    *route("GET", "/hours/{log}", 200, allowed=[*READERS, SELF], denied=["resident"], other=404, city=200, shows="log"),
+    *table.route(
+        "GET", "/hours/{log}", 200, allowed=[*READERS, SELF], denied=["resident"], other=404, city=200, shows="log"
+    ),
     Case("GET", "/hours/{log}", f"org_admin@{CHANGAN}", 404),
     # the verifiers' list of hours waiting for them: social workers of the area, organizations for their own tasks
-    *route(
+    *table.route(
         "GET",
         "/hours?limit=200",
         200,
@@ -447,7 +373,7 @@ TABLE: list[Case] = [
     Case("GET", "/hours?limit=200", f"org_admin@{CHANGAN}", 200, hides="log"),
     Case("GET", f"/hours?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", "/hours/{log}", STRANGER, 404),
-    *route(
+    *table.route(
         "POST",
         "/hours/{logged}/verification",
         200,
@@ -462,7 +388,7 @@ TABLE: list[Case] = [
     Case("POST", "/hours/{logged}/verification", f"org_admin@{CHANGAN}", 404, {"approve": True}),
     Case("POST", "/hours/{logged}/verification", f"org_admin@{QIAOXI}", 404, {"approve": True}),
     # the time bank: a volunteer's account is read by workers in jurisdiction and by the volunteer themself …
-    *route(
+    *table.route(
         "GET",
         "/timebank/volunteers/{me}",
         200,
@@ -484,7 +410,7 @@ TABLE: list[Case] = [
             ("/timebank/exchanges", 201, EXCHANGE),
         )
         for row in (
-            *route(
+            *table.route(
                 "POST",
                 path,
                 ok,
@@ -499,7 +425,7 @@ TABLE: list[Case] = [
         )
     ],
     # clearing between community banks is civil affairs' own work, at each level over its own area
-    *route(
+    *table.route(
         "POST",
         "/timebank/clearing",
         200,
@@ -511,7 +437,7 @@ TABLE: list[Case] = [
     ),
     Case("POST", "/timebank/clearing", f"civil_affairs@{QIAOXI}", 403, {"area": CHANGAN}, field="area_code"),
     Case("POST", "/timebank/clearing", f"civil_affairs@{CHANGAN}", 403, {"area": CITY}, field="area_code"),
-    *route(
+    *table.route(
         "GET",
         "/timebank/positions",
         200,
@@ -524,7 +450,7 @@ TABLE: list[Case] = [
     Case("GET", f"/timebank/positions?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/timebank/positions?area={CITY}", f"auditor@{CHANGAN}", 403, field="area_code"),
     # facilities and their stations: organized by social workers and civil affairs, read by every worker
-    *route(
+    *table.route(
         "POST",
         "/facilities",
         201,
@@ -536,7 +462,7 @@ TABLE: list[Case] = [
     ),
     Case("POST", "/facilities", f"civil_affairs@{QIAOXI}", 403, FACILITY, field="area_code"),
     Case("POST", "/facilities", f"social_worker@{QIAOXI}", 201, {**FACILITY, "area_code": QIAOXI_COMMUNITY}),
-    *route(
+    *table.route(
         "GET",
         "/facilities",
         200,
@@ -548,7 +474,7 @@ TABLE: list[Case] = [
     ),
     Case("GET", f"/facilities?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/facilities?area={CITY}", f"social_worker@{CHANGAN}", 403, field="area_code"),
-    *route(
+    *table.route(
         "POST",
         "/stations",
         201,
@@ -560,7 +486,7 @@ TABLE: list[Case] = [
         city=201,
         other_field="facility_id",
     ),
-    *route(
+    *table.route(
         "GET",
         "/stations",
         200,
@@ -573,7 +499,7 @@ TABLE: list[Case] = [
     Case("GET", f"/stations?area={CHANGAN}", f"social_worker@{QIAOXI}", 403, field="area_code"),
     Case("GET", f"/stations?area={CITY}", f"grid_worker@{CHANGAN}", 403, field="area_code"),
     # teams: formed and joined by organizers; what a team names must be within the caller's area
-    *route(
+    *table.route(
         "POST",
         "/teams",
         201,
@@ -604,7 +530,7 @@ TABLE: list[Case] = [
         {**QIAOXI_TEAM, "supervisor_id": "{supervisor}"},
         field="supervisor_id",
     ),
-    *route(
+    *table.route(
         "GET",
         "/teams/{team}",
         200,
@@ -616,7 +542,7 @@ TABLE: list[Case] = [
     ),
     Case("GET", "/teams/{qiaoxi_team}", f"social_worker@{CHANGAN}", 404),
     Case("GET", "/teams/{qiaoxi_team}", f"social_worker@{QIAOXI}", 200, shows="qiaoxi_team"),
-    *route(
+    *table.route(
         "POST",
         "/teams/{team}/members",
         200,
@@ -636,7 +562,7 @@ TABLE: list[Case] = [
         field="member_ids",
     ),
     # social workers lead volunteers: a social worker of the area trains the team …
-    *route(
+    *table.route(
         "POST",
         "/teams/{team}/trainings",
         201,
@@ -646,7 +572,7 @@ TABLE: list[Case] = [
         other=404,
         city=403,
     ),
-    *route(
+    *table.route(
         "GET",
         "/teams/{team}/trainings",
         200,
@@ -677,7 +603,7 @@ TABLE: list[Case] = [
         "POST", "/teams/{bare_team}/supervisions", SUPERVISOR_WORKER, 409, SUPERVISION
     ),  # another team's supervisor too
     # an area's statistics: the caller's own area by default, never outside it
-    *route(
+    *table.route(
         "GET",
         f"/volunteers/stats?area={CHANGAN}",
         200,
@@ -691,7 +617,7 @@ TABLE: list[Case] = [
     Case("GET", f"/volunteers/stats?area={CITY}", f"auditor@{CHANGAN}", 403, field="area_code"),
     Case("GET", f"/volunteers/stats?area={TEAM_COMMUNITY}", f"party_secretary@{CHANGAN}", 200),
     # service record certificates: issued by a social worker of the volunteer's area or the volunteer themself …
-    *route(
+    *table.route(
         "POST",
         "/certificates",
         201,
@@ -708,7 +634,7 @@ TABLE: list[Case] = [
         row
         for path, shows in (("/certificates/{cert}", "cert"), ("/certificates/{cert}/print", "cert_code"))
         for row in (
-            *route(
+            *table.route(
                 "GET",
                 path,
                 200,
@@ -738,26 +664,18 @@ TABLE: list[Case] = [
 # --- objects ---------------------------------------------------------------------------------------
 
 
-def bearer(token, caller: str | None, ids: dict[str, str] | None = None) -> dict:
-    if caller is None:
-        return {}
-    who, _, sub = caller.partition("#")
-    role, _, area = who.partition("@")
-    refs = {
-        "self": "me_ref",
-        "stranger": "other_ref",
-        "qiaoxi": "qiaoxi_ref",
-        "supervisor": "supervisor_ref",
-        "holder": "holder_ref",
-    }
-    sub = ids[refs[sub]] if sub else f"{role}-{area}"
-    return {"Authorization": f"Bearer {token(role, area, sub)}"}
+REFS = {
+    "self": "me_ref",
+    "stranger": "other_ref",
+    "qiaoxi": "qiaoxi_ref",
+    "supervisor": "supervisor_ref",
+    "holder": "holder_ref",
+}
 
 
-async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict, body=None, expect: int = 200):
-    reply = await client.request(method, path, json=body, headers=headers)
-    assert reply.status_code == expect, f"setup {method} {path}: {reply.status_code} {reply.text}"
-    return reply.json()
+def subs(ids: dict[str, str]) -> dict[str, str]:
+    """The token sub of each tagged caller: the volunteer_ref of one of the world's volunteers."""
+    return {tag: ids[ref] for tag, ref in REFS.items()}
 
 
 async def make(client: httpx.AsyncClient, kind: str, worker: dict, area: str = COMMUNITY) -> dict[str, str]:
@@ -787,15 +705,6 @@ async def make(client: httpx.AsyncClient, kind: str, worker: dict, area: str = C
 @dataclass
 class World:
     ids: dict[str, str]
-
-    def fill(self, value, ids: dict[str, str]):
-        if isinstance(value, str):
-            return value.format(**ids) if "{" in value else value
-        if isinstance(value, dict):
-            return {k: self.fill(v, ids) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.fill(v, ids) for v in value]
-        return value
 
 
 async def build_world(base_url: str, service_url: str, token) -> World:
@@ -982,9 +891,9 @@ async def test_role_and_jurisdiction(
     if case.fresh and case.expect < 300:
         ids |= await make(client, case.fresh, bearer(token, f"social_worker@{CHANGAN}"))
     raw = case.body() if callable(case.body) else case.body
-    body = world.fill(raw, ids)
-    headers = bearer(token, case.caller, ids)
-    path = world.fill(case.path, ids)
+    body = fill(raw, ids)
+    headers = bearer(token, case.caller, subs(ids))
+    path = fill(case.path, ids)
     http = service if case.via == SERVICE else client
 
     reply = await http.request(case.method, path, json=body, headers=headers)
@@ -1017,9 +926,7 @@ async def test_role_and_jurisdiction(
         unknown = {k: fresh_ids[v] for k, v in ids.items()}
         # a 404 is about the object in the path; a 422 about an id in the body (the path's object is known)
         path_ids = unknown if case.expect == 404 else ids
-        baseline = await http.request(
-            case.method, world.fill(case.path, path_ids), json=world.fill(raw, unknown), headers=headers
-        )
+        baseline = await http.request(case.method, fill(case.path, path_ids), json=fill(raw, unknown), headers=headers)
         assert baseline.status_code == case.expect, baseline.text
         names = {value: f"<id {i}>" for i, value in enumerate(fresh_ids) if UUID.fullmatch(value)}
         assert anonymous(reply, names) == anonymous(baseline, {fresh_ids[v]: n for v, n in names.items()})
