@@ -247,12 +247,14 @@ async def test_bad_input_names_the_field(projects, token, world):
     assert twice.json()["rule"] == "one_station_per_township"
     for path, field in (
         ("/organizations?area=999999", "area"),
-        ("/organizations/NOT-A-USCC", "uscc"),
+        (f"/organizations/{bad_check}", "uscc"),  # shaped like a code, with a wrong check character
         ("/purchase-list/130105/1999", "year"),
         ("/purchase-list/12345/2027", "area"),
     ):
         reply = await projects.get(path, headers=clerk)
         assert reply.status_code == 422 and field_of(reply) == field, reply.text
+    not_a_code = await projects.get("/organizations/NOT-A-USCC", headers=clerk)  # names no organization
+    assert not_a_code.status_code == 404 and not_a_code.headers["content-type"].startswith("application/problem+json")
     duplicate = {"code": "meal", "name": "助餐", "category": "meal_aid"}
     reply = await projects.put("/purchase-list/130105/2027", headers=clerk, json={"items": [duplicate, duplicate]})
     assert reply.status_code == 422 and field_of(reply) == "items"
