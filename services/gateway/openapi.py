@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
+from functools import lru_cache
 
 import aiohttp
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
+from contracts.asyncapi import document as asyncapi_document
 from kit.openapi import STATUS_TEXT, problem_response
 from services.gateway.api import ROUTES
 from services.gateway.upstream import Upstream
@@ -107,6 +109,17 @@ async def facade_openapi(request: Request) -> dict:
         + (f"；暂缺 / missing now: {', '.join(missing)}" if missing else ""),
     }
     return spec
+
+
+@router.get("/asyncapi.json")
+async def asyncapi() -> dict:
+    """The AsyncAPI 3.0 document of the platform's events: who publishes and who consumes each."""
+    return _asyncapi()
+
+
+@lru_cache
+def _asyncapi() -> dict:
+    return asyncapi_document()
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -1,18 +1,26 @@
 """The flow map against the running platform: the consumers that the five services create on the
-streams are exactly the map's, each on its event's stream with its event's filter. Durables whose
-name begins with `probe-` are tests' own."""
+streams are exactly the map's, each on its event's stream with its event's filter, and the AsyncAPI
+document the gateway serves receives on exactly those. Durables whose name begins with `probe-` are
+tests' own."""
 
 from __future__ import annotations
+
+import httpx
 
 from contracts.flow import FLOW
 from contracts.subjects import SERVICES, event_filter, stream_of
 
 
 async def test_the_running_streams_hold_exactly_the_consumers_of_the_flow_map(stack, js):
-    stack.start(*SERVICES)
+    stack.start(*SERVICES, "gateway")
     running = {}
     for stream in sorted({stream_of(c.event) for c in FLOW} | {s.upper() for s in SERVICES}):
         for info in await js.consumers_info(stream):
             if not info.name.startswith("probe-"):
                 running[info.name] = (stream, info.config.filter_subject)
     assert running == {c.durable: (stream_of(c.event), event_filter(c.event)) for c in FLOW}
+
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=10) as client:
+        served = (await client.get("/api/v1/asyncapi.json")).json()
+    received = {name for name, op in served["operations"].items() if op["action"] == "receive"}
+    assert served["asyncapi"] == "3.0.0" and received == set(running)
