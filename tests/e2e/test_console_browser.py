@@ -6,7 +6,6 @@ Screenshots are kept under test-artifacts/screenshots/ at the repository root.""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
@@ -297,7 +296,7 @@ async def test_a_phone_sized_screen(console, browser):
     ):
         await c.open(hash_)
         await c.page.wait_for_selector(ready)
-        await asyncio.sleep(0.3)  # the cards that load on their own
+        await c.settled()  # the cards that load on their own
         overflow = await c.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"#{hash_} is wider than the phone by {overflow}px"
         await c.shot(name)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import uuid
 
 import httpx
 import pytest
+from support.waiting import eventually
 
 from contracts.values import citizen_id_check_char
 
@@ -43,12 +43,11 @@ def auth(token: str) -> dict:
 
 
 async def composed_when_matched(client, need_id, headers) -> dict:
-    for _ in range(200):
+    async def matched() -> dict | None:
         body = (await client.get(f"/api/v1/needs/{need_id}", headers=headers)).json()
-        if body["matching_status"] == "available":
-            return body
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"volunteers never received need {need_id}: {body}")
+        return body if body["matching_status"] == "available" else None
+
+    return await eventually(matched, f"volunteers to receive need {need_id} (matching_status available)", 10)
 
 
 async def test_raise_a_need_and_see_it_composed(client, token):
@@ -198,10 +197,11 @@ async def test_view_still_answers_when_volunteers_is_down(client, token, stack):
 async def _footprint(db, js) -> tuple[int, int, int]:
     """Needs stored, outbox rows, NEEDS stream messages, once the relay has caught up."""
     conn = await db("needs")
-    for _ in range(200):
-        if not await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
-            break
-        await asyncio.sleep(0.05)
+
+    async def caught_up() -> bool:
+        return not await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
+    await eventually(caught_up, "the needs relay to publish every outbox row", 10)
     needs = await conn.fetchval("SELECT count(*) FROM needs")
     outbox = await conn.fetchval("SELECT count(*) FROM outbox")
     return needs, outbox, (await js.stream_info("NEEDS")).state.messages

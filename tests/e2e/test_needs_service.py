@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from datetime import UTC, datetime, timedelta
@@ -264,6 +263,23 @@ async def test_dispute_mediation_and_escalation_to_the_joint_meeting(client, wor
     assert sent[0]["data"]["case_id"] == case_id
 
 
+async def a_later_sla_check(client, worker, conn) -> None:
+    """Returns once the SLA check has run again and what it emitted is on NATS: a need made overdue
+    now has been escalated, and no NeedEscalated is left unsent in the needs outbox."""
+    later = await raise_one(client, worker, urgency="urgent")
+    await conn.execute("UPDATE needs SET first_response_due = now() - interval '1 minute' WHERE id = $1", later)
+
+    async def escalated_and_sent() -> bool:
+        return await conn.fetchval(
+            """SELECT (SELECT escalated_at IS NOT NULL FROM needs WHERE id = $1)
+                      AND NOT EXISTS (SELECT FROM outbox WHERE sent_at IS NULL
+                                                         AND subject LIKE 'evt.needs.need_escalated.%')""",
+            later,
+        )
+
+    await eventually(escalated_and_sent, f"a later SLA check escalating need {later} and its event sent")
+
+
 async def test_overdue_need_is_escalated_once(client, worker, js, db):
     need_id = await raise_one(client, worker, urgency="urgent")
     conn = await db("needs")
@@ -275,7 +291,8 @@ async def test_overdue_need_is_escalated_once(client, worker, js, db):
 
     view = await eventually(escalated, "the SLA escalation")
     assert view["overdue"] is True
-    await asyncio.sleep(1.5)  # several more SLA checks: still one escalation
+    for _ in range(2):  # two more SLA checks, each of which met this need again: still one escalation
+        await a_later_sla_check(client, worker, conn)
     found = await events_of(js, "evt.needs.need_escalated", 0)
     assert [e["data"]["need_id"] for e in found].count(need_id) == 1
     library = (await client.get("/needs", params={"overdue": "true", "page_size": 200}, headers=worker)).json()

@@ -217,6 +217,7 @@ async def test_the_whole_saga(projects, token, world, db):
     )
     assert early.status_code == 409 and early.json()["rule"] == "after_deadline"
 
+    # the bid deadline must pass in real time (the service reads its own clock)
     await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.2)
     late = await projects.post(f"/projects/{pid}/bids", headers=org[ORG_A], json=bid(ORG_A, 7_000_000))
     assert late.status_code == 409

@@ -168,6 +168,7 @@ async def procure(c, token, project_id: str) -> dict:
         },
     )
     assert bid.status_code == 201, bid.text
+    # the bid deadline must pass in real time (the service reads its own clock)
     await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.2)
     scored = await c.post(
         f"/bids/{bid.json()['id']}/scores",

@@ -123,6 +123,7 @@ async def test_the_best_applications_the_pool_can_fund_win_and_become_funded_pro
     )
     assert early.status_code == 409
 
+    # the application deadline must pass in real time (the service reads its own clock)
     await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.2)
     assert (await projects.post(f"/venture-calls/{call_id}/award", headers=office)).json()["rule"] == "unscored"
     for judge in judges:

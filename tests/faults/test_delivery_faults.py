@@ -35,7 +35,12 @@ async def test_kill_9_relay_while_2000_needs_are_raised(stack, token, db):
     relay.send_signal(signal.SIGKILL)
     relay.wait()
     killed_at = await needs_db.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") - sent_before
-    await asyncio.sleep(1)  # needs keep arriving while no relay runs
+    last_row = await needs_db.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
+
+    async def piled_up() -> bool:  # needs keep arriving while no relay runs: they wait in the outbox
+        return posting.done() or await needs_db.fetchval("SELECT count(*) FROM outbox WHERE id > $1", last_row) >= 100
+
+    await eventually(piled_up, "100 more needs raised while no relay runs", 60)
     relay = stack.spawn("relay", "needs", log_name="relay-needs-2")
     try:
         ids = await posting

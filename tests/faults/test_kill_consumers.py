@@ -56,15 +56,15 @@ class Client:
         headers = {**(auth or self.auth)}
         if method != "GET":
             headers["Idempotency-Key"] = str(uuid.uuid4())
-        for _ in range(600):
+
+        async def answered() -> httpx.Response | None:
             try:
                 reply = await self.http.request(method, self.stack.url(service) + path, headers=headers, **kw)
-                if reply.status_code < 500:
-                    return reply
             except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"{method} {path}: no answer in two minutes")
+                return None
+            return reply if reply.status_code < 500 else None
+
+        return await eventually(answered, f"an answer to {method} {path} (the service may be restarting)", 120)
 
     async def ok(self, service: str, method: str, path: str, **kw) -> dict:
         reply = await self.call(service, method, path, **kw)
@@ -136,7 +136,7 @@ async def kill_and_restart(stack, rounds: int) -> list[float]:
     downtimes = []
     for _ in range(rounds):
         for name in CONSUMING:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(1.0)  # the scenario's pace: a kill a second while the load flows
             stack.stop(name, signal.SIGKILL)
             watch = Stopwatch()
             await asyncio.to_thread(stack.start, name)

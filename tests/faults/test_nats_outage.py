@@ -53,7 +53,7 @@ async def test_needs_raised_during_a_nats_outage_arrive_once_it_is_back(settings
 
         stop_process(servers.pop())
         during = await raise_needs(stack.url("needs"), token(), 100, concurrency=4)  # writes still succeed
-        await asyncio.sleep(OUTAGE_S)
+        await asyncio.sleep(OUTAGE_S)  # the scenario: NATS stays away for OUTAGE_S while the relay keeps trying
         assert await needs_db.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 100
 
         servers.append(start_nats(private))  # same port, same store

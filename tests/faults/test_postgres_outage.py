@@ -62,7 +62,7 @@ async def test_postgres_away_for_90_s_under_load_dead_letters_nothing(private, t
             return status == 503 and "PostgreSQL" in body and f"{CONSUMER}: PostgreSQL" in body
 
         await eventually(says_why, "/readyz naming the database and the paused consumer", 30)
-        await asyncio.sleep(OUTAGE_S - outage.seconds())
+        await asyncio.sleep(OUTAGE_S - outage.seconds())  # the scenario: the database stays away for 90 s
         accepted_during = len(load.created) - accepted_before
         await asyncio.to_thread(private.start_postgres)
         back = Stopwatch()

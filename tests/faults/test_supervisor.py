@@ -97,7 +97,7 @@ async def test_a_process_that_stayed_up_starts_its_back_off_afresh(home):
 
 
 async def test_kill_9_is_restarted_and_stop_ends_the_new_process(home):
-    supervisor, said = quick_supervisor(home, "import time; time.sleep(120)")
+    supervisor, said = quick_supervisor(home, "import time; time.sleep(120)")  # a child that just stays up
     supervisor.start(tick_s=0.02)
     try:
         first = supervised(home)[0]["pid"]

@@ -24,6 +24,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from support.waiting import eventually
 
 from contracts.api import charity as api
 from contracts.envelope import Envelope, new_id, wrap
@@ -563,19 +564,18 @@ async def consume_until_acked(pool, js, last_seq: int, timeout: float = 20.0) ->
     sub = wiring.subscription(DURABLE, subscribers.HANDLERS[DURABLE], 3)
     consumer = EventConsumer(sub, pool, js)
     task = asyncio.create_task(consumer.run())
+
+    async def acked() -> bool:
+        if task.done():
+            task.result()  # the consumer crashed: its error, not a timeout
+        try:
+            info = await js.consumer_info("PROJECTS", DURABLE)
+        except Exception:  # noqa: BLE001 - not created yet
+            return False
+        return info.ack_floor.stream_seq >= last_seq and info.num_ack_pending == 0
+
     try:
-        for _ in range(int(timeout / 0.05)):
-            if task.done():
-                task.result()
-            try:
-                info = await js.consumer_info("PROJECTS", DURABLE)
-            except Exception:  # noqa: BLE001 - not created yet
-                info = None
-            if info and info.ack_floor.stream_seq >= last_seq and info.num_ack_pending == 0:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError(f"the consumer did not ack up to stream seq {last_seq}")
+        await eventually(acked, f"the consumer to ack up to stream seq {last_seq}", timeout)
     finally:
         consumer.stop()
         await asyncio.wait_for(task, 5)
@@ -930,10 +930,12 @@ async def test_concurrent_service_purchases_stay_within_the_cap(pool, keyring):
 
         racing = asyncio.create_task(decide_second())
         pid = two.get_server_pid()
-        for _ in range(100):  # until the second decision waits for a lock
-            if await pool.fetchval("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", pid) == "Lock":
-                break
-            await asyncio.sleep(0.02)
+
+        async def second_waits_for_a_lock() -> bool:  # or is already done, if a fix stopped it waiting
+            waiting = await pool.fetchval("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", pid)
+            return waiting == "Lock" or racing.done()
+
+        await eventually(second_waits_for_a_lock, "the second decision to wait for the ledger lock", 2)
         await tx_one.commit()
         try:
             await racing

@@ -7,6 +7,7 @@ from datetime import UTC
 
 import pytest
 from probe import ProbeHappened
+from support.waiting import eventually
 
 from contracts.envelope import wrap
 from contracts.subjects import event_subject
@@ -46,16 +47,12 @@ class Recorder:
         )
 
 
-async def run_consumer(durable, pool, js, handler, until, timeout=20.0, **kw) -> EventConsumer:
+async def run_consumer(durable, pool, js, handler, until, what: str, timeout=20.0, **kw) -> EventConsumer:
+    """Run the consumer until `until()` holds (`what` names it in a timeout)."""
     consumer = EventConsumer(Subscription(durable=durable, event=ProbeHappened, handle=handler, **kw), pool, js)
     task = asyncio.create_task(consumer.run())
     try:
-        for _ in range(int(timeout / 0.05)):
-            if await until():
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("condition not reached")
+        await eventually(until, f"consumer {durable}: {what}", timeout)
     finally:
         consumer.stop()
         await asyncio.wait_for(task, 5)
@@ -77,7 +74,9 @@ async def test_same_event_twice_has_one_effect(pool, js):
     await js.add_consumer("PROJECTS", Subscription("probe-dup", ProbeHappened, Recorder()).consumer_config())
     env = await publish(js, ProbeHappened(n=1), msg_id=False)
     await publish(js, ProbeHappened(n=1), msg_id=False, envelope=env)  # bypasses JetStream dedupe
-    consumer = await run_consumer("probe-dup", pool, js, Recorder(), until=lambda: _acked(js, "probe-dup", 2))
+    consumer = await run_consumer(
+        "probe-dup", pool, js, Recorder(), until=lambda: _acked(js, "probe-dup", 2), what="both copies acked"
+    )
     assert await effects(pool) == 1
     assert consumer.applied == 1
     assert await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'probe-dup' AND event_id = $1", env.id) == 1
@@ -95,7 +94,7 @@ async def test_batch_is_applied_in_one_transaction(pool, js):
     await js.add_consumer("PROJECTS", Subscription("probe-batch", ProbeHappened, Recorder()).consumer_config())
     await asyncio.gather(*(publish(js, ProbeHappened(n=i)) for i in range(100)))
     recorder = Recorder()
-    await run_consumer("probe-batch", pool, js, recorder, until=lambda: _count_is(pool, 100))
+    await run_consumer("probe-batch", pool, js, recorder, until=lambda: _count_is(pool, 100), what="100 effects")
     assert recorder.batches == [1] * 100
     assert len(recorder.transactions) < 100
 
@@ -104,7 +103,9 @@ async def test_whole_batch_handler_gets_the_batch_at_once(pool, js):
     await js.add_consumer("PROJECTS", Subscription("probe-whole", ProbeHappened, Recorder()).consumer_config())
     await asyncio.gather(*(publish(js, ProbeHappened(n=i)) for i in range(100)))
     recorder = Recorder()
-    await run_consumer("probe-whole", pool, js, recorder, whole_batch=True, until=lambda: _count_is(pool, 100))
+    await run_consumer(
+        "probe-whole", pool, js, recorder, whole_batch=True, until=lambda: _count_is(pool, 100), what="100 effects"
+    )
     assert sum(recorder.batches) == 100
     assert max(recorder.batches) > 1
 
@@ -118,7 +119,14 @@ async def test_poison_goes_to_dlq_with_reason_and_the_rest_flows(pool, js, setti
         await publish(js, ProbeHappened(n=i))
     recorder = Recorder()
     consumer = await run_consumer(
-        durable, pool, js, recorder, max_deliver=3, backoff_s=(0.1,), until=lambda: _dlq_grew(js, dlq_before)
+        durable,
+        pool,
+        js,
+        recorder,
+        max_deliver=3,
+        backoff_s=(0.1,),
+        until=lambda: _dlq_grew(js, dlq_before),
+        what="the poison probe in DLQ",
     )
     assert await effects(pool) == 5  # the messages behind the poison were processed
     assert consumer.dead_lettered == 1
@@ -131,7 +139,7 @@ async def test_poison_goes_to_dlq_with_reason_and_the_rest_flows(pool, js, setti
     # ops fix the cause and replay: the event is applied once, and leaves the DLQ
     assert await dlq.replay(settings, [letter.seq]) == 0
     recorder.refuse = False
-    await run_consumer(durable, pool, js, recorder, until=lambda: _count_is(pool, 6))
+    await run_consumer(durable, pool, js, recorder, until=lambda: _count_is(pool, 6), what="the replayed probe applied")
     assert await pool.fetchval("SELECT count(*) FROM probe_effects WHERE event_id = $1", poison.id) == 1
 
 
@@ -145,7 +153,14 @@ async def test_malformed_event_is_dead_lettered_naming_the_field(pool, js):
 
     await js.publish(event_subject(ProbeHappened, AREA), orjson.dumps(env))
     await run_consumer(
-        durable, pool, js, Recorder(), max_deliver=2, backoff_s=(0.1,), until=lambda: _dlq_grew(js, dlq_before)
+        durable,
+        pool,
+        js,
+        Recorder(),
+        max_deliver=2,
+        backoff_s=(0.1,),
+        until=lambda: _dlq_grew(js, dlq_before),
+        what="the malformed event in DLQ",
     )
     letter = await js.get_msg("DLQ", dlq_before + 1)
     assert "data.n" in letter.headers["Wushe-Dlq-Reason"]
@@ -181,7 +196,7 @@ async def test_consumer_continues_the_producers_trace(pool, js):
     trace_id = "0af7651916cd43dd8448eb211c80319c"
     env = wrap(ProbeHappened(n=5), subject="5", area_code=AREA, traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
     await publish(js, ProbeHappened(n=5), envelope=env)
-    await run_consumer(durable, pool, js, Recorder(), until=lambda: _count_is(pool, 1))
+    await run_consumer(durable, pool, js, Recorder(), until=lambda: _count_is(pool, 1), what="the traced probe applied")
     spans = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.CONSUMER]
     assert [f"{s.context.trace_id:032x}" for s in spans] == [trace_id]
     assert spans[0].parent.span_id == 0xB7AD6B7169203331
@@ -214,7 +229,7 @@ async def test_events_a_consumer_emits_continue_the_trace_of_the_event_it_handle
     for n, trace_id in enumerate(trace_ids):  # two events of two requests, in one batch
         env = wrap(ProbeHappened(n=n), subject=str(n), area_code=AREA, traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
         await publish(js, ProbeHappened(n=n), envelope=env)
-    await run_consumer(durable, pool, js, Emitter(), until=lambda: _count_is(pool, 2))
+    await run_consumer(durable, pool, js, Emitter(), until=lambda: _count_is(pool, 2), what="both probes applied")
     rows = await pool.fetch(
         "SELECT payload FROM outbox WHERE convert_from(payload, 'UTF8')::jsonb->>'subject' = 'next'"
         " ORDER BY id DESC LIMIT 2"
@@ -261,10 +276,7 @@ async def test_an_infrastructure_failure_pauses_and_counts_no_delivery(pool, js)
     consumer_ref.append(task_consumer)
     task = asyncio.create_task(task_consumer.run())
     try:
-        for _ in range(200):
-            if await applied():
-                break
-            await asyncio.sleep(0.05)
+        await eventually(applied, "the probe applied once the database is back", 10)
     finally:
         task_consumer.stop()
         await asyncio.wait_for(task, 5)
@@ -319,6 +331,8 @@ async def test_deliveries_that_a_kill_interrupted_do_not_count_towards_dlq(pool,
         for msg in await bare.fetch(1, timeout=5):
             await msg.nak()  # delivered, never handled
     await bare.unsubscribe()
-    await run_consumer(durable, pool, js, FailsOnce(), lambda: _count_is(pool, 1), max_deliver=2)
+    await run_consumer(
+        durable, pool, js, FailsOnce(), lambda: _count_is(pool, 1), "the probe applied at its retry", max_deliver=2
+    )
     assert await effects(pool) == 1
     assert (await js.stream_info("DLQ")).state.last_seq == dlq_before

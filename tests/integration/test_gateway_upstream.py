@@ -9,6 +9,7 @@ import asyncio
 import pytest
 import uvicorn
 from fastapi import APIRouter, Request
+from support.waiting import eventually
 
 from deploy.cli import KEEP_ALIVE_S
 from deploy.servers import free_port
@@ -47,8 +48,13 @@ async def service():
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+
+    async def serving() -> bool:
+        if task.done():
+            task.result()  # it could not start: its error, not a timeout
+        return server.started
+
+    await eventually(serving, f"uvicorn serving the probe app on port {port}", 10)
     upstream = Upstream(f"http://127.0.0.1:{port}", timeout_s=5)
     yield upstream
     await upstream.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 import nats
 import pytest
 from probe import ProbeHappened
+from support.waiting import eventually
 
 from contracts.subjects import event_filter
 from deploy.servers import free_port, start_nats, stop_process
@@ -50,6 +51,29 @@ async def stream_ids(js, start_seq: int) -> list[str]:
     return ids
 
 
+async def pending(pool) -> int:
+    return await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
+
+def count_passes(relay: OutboxRelay) -> dict[str, int]:
+    """Counts the relay's publish passes as they end, and those that raised (NATS away): the sign
+    that the relay has looked at the outbox since, where a test would otherwise sleep."""
+    counts = {"passes": 0, "failed": 0}
+    publish_batch = relay.publish_batch
+
+    async def counted() -> int:
+        try:
+            return await publish_batch()
+        except Exception:
+            counts["failed"] += 1
+            raise
+        finally:
+            counts["passes"] += 1
+
+    relay.publish_batch = counted
+    return counts
+
+
 async def test_commit_writes_state_and_outbox_together(pool):
     await emit_probes(pool, [1, 2])
     assert await pool.fetchval("SELECT count(*) FROM probe_state") == 2
@@ -81,14 +105,17 @@ async def test_two_relay_replicas_publish_each_event_once(pool, js, settings):
     start = (await js.stream_info("PROJECTS")).state.last_seq
     relays = [OutboxRelay(pool, js, lambda: kit_db.connect(settings, SERVICE), batch=50) for _ in range(2)]
     tasks = [asyncio.create_task(r.run()) for r in relays]
-    await emit_probes(pool, range(1000))
-    for _ in range(200):
-        if not await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
-            break
-        await asyncio.sleep(0.05)
-    for r in relays:
-        r.stop()
-    await asyncio.gather(*tasks)
+
+    async def all_sent() -> bool:
+        return not await pending(pool)
+
+    try:
+        await emit_probes(pool, range(1000))
+        await eventually(all_sent, "the two relays to publish the 1000 rows", 10)
+    finally:
+        for r in relays:
+            r.stop()
+        await asyncio.gather(*tasks)
     assert sum(r.published for r in relays) == 1000  # claimed rows are never published twice
     assert len(set(await stream_ids(js, start))) == 1000
     assert all(r.published > 0 for r in relays), "both replicas should have taken a share"
@@ -96,15 +123,22 @@ async def test_two_relay_replicas_publish_each_event_once(pool, js, settings):
 
 async def test_relay_wakes_on_notify_not_only_on_sweep(pool, js, settings):
     relay = OutboxRelay(pool, js, lambda: kit_db.connect(settings, SERVICE), sweep_interval=60)
+    counts = count_passes(relay)
     task = asyncio.create_task(relay.run())
-    await asyncio.sleep(0.3)  # the relay is now idle, waiting up to a minute
-    await emit_probes(pool, [42])
-    for _ in range(100):
-        if relay.published:
-            break
-        await asyncio.sleep(0.05)
-    relay.stop()
-    await task
+
+    async def idle() -> bool:  # it listens from before its first pass, which found nothing
+        return counts["passes"] >= 1
+
+    async def published() -> int:
+        return relay.published
+
+    try:
+        await eventually(idle, "the relay's first pass (then it idles, waiting up to a minute)", 10)
+        await emit_probes(pool, [42])
+        await eventually(published, "a NOTIFY at commit to wake the idle relay (its sweep is a minute away)", 5)
+    finally:
+        relay.stop()
+        await task
     assert relay.published == 1, "a NOTIFY at commit must wake the idle relay"
 
 
@@ -128,16 +162,21 @@ async def test_relay_survives_nats_outage(pool, settings):
         max_backoff=1.0,
         ack_timeout=1.0,
     )
+    counts = count_passes(relay)
     task = asyncio.create_task(relay.run())
     try:
         await emit_probes(pool, range(5))
-        await _until(lambda: pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 0)
+        await _until(lambda: pending(pool), 0)
         stop_process(server)  # outage
         await emit_probes(pool, range(5, 25))
-        await asyncio.sleep(3)
+
+        async def tried_twice() -> bool:  # a pass fails only on rows it could not publish: these 20
+            return counts["failed"] >= 2
+
+        await eventually(tried_twice, "two failed passes of the relay over the 20 rows", 15)
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 20
         server = start_nats(private)  # same port, same store
-        await _until(lambda: pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 0, timeout=30)
+        await _until(lambda: pending(pool), 0, timeout=30)
         check = await nats.connect(private.nats_url)
         info = await check.jetstream().stream_info("PROJECTS")
         await check.close()
@@ -151,11 +190,10 @@ async def test_relay_survives_nats_outage(pool, settings):
 
 
 async def _until(fetch, expected, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if await fetch() == expected:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"still {await fetch()} after {timeout}s, expected {expected}")
+    async def reached() -> bool:
+        return await fetch() == expected
+
+    await eventually(reached, f"{expected} pending rows", timeout)
 
 
 async def insert_unpublishable(pool, subject: str = "nowhere.no_stream.v1") -> int:
@@ -172,11 +210,12 @@ async def test_an_unpublishable_row_is_parked_and_the_rows_behind_it_flow(pool, 
     stuck = await insert_unpublishable(pool)  # claimed first on every pass: it must hold nothing back
     await emit_probes(pool, range(5))
     relay = OutboxRelay(pool, js, lambda: kit_db.connect(settings, SERVICE), max_attempts=3, retry_base_s=0.05)
-    for _ in range(40):
+
+    async def parked_after_a_pass() -> bool:
         await relay.publish_batch()
-        if await pool.fetchval("SELECT parked_at IS NOT NULL FROM outbox WHERE id = $1", stuck):
-            break
-        await asyncio.sleep(0.05)
+        return await pool.fetchval("SELECT parked_at IS NOT NULL FROM outbox WHERE id = $1", stuck)
+
+    await eventually(parked_after_a_pass, "the unpublishable row to be parked after 3 attempts", 4)
     row = await pool.fetchrow("SELECT attempts, last_error, parked_at, sent_at FROM outbox WHERE id = $1", stuck)
     assert row["attempts"] == 3 and row["parked_at"] is not None and row["sent_at"] is None
     assert "NoStreamResponse" in row["last_error"]

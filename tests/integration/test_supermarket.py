@@ -13,6 +13,7 @@ from functools import partial
 import httpx
 import nats.js.errors
 import pytest
+from support.waiting import eventually
 
 from contracts.api import supermarket as models
 from contracts.envelope import new_id, wrap
@@ -161,13 +162,12 @@ async def test_credits_exchanged_twice_grants_points_once(pool, js):
     sub = dataclasses.replace(sub, durable=f"probe-credits-exchanged-{new_id().hex[-8:]}")  # this test's own cursor
     consumer = EventConsumer(sub, pool, js)
     task = asyncio.create_task(consumer.run())
+
+    async def granted_and_drained() -> bool:
+        return bool(await points_of(pool, "volunteer", volunteer_ref)) and await _drained(js, sub.durable)
+
     try:
-        for _ in range(400):
-            if await points_of(pool, "volunteer", volunteer_ref) and await _drained(js, sub.durable):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the consumer did not drain")
+        await eventually(granted_and_drained, "the consumer to grant the points and drain", 20)
     finally:
         consumer.stop()
         await asyncio.wait_for(task, 5)

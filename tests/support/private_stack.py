@@ -104,7 +104,7 @@ class NeedLoad:
                 self.failures += 1
                 if reply is not None:
                     self.refusals.add(reply.status_code)
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.2)  # the client's own back-off before a retry, as a portal's: part of the load
 
     def stop(self) -> None:
         self._stop.set()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 
-async def eventually(check, what: str, timeout: float = 20.0):
-    """Poll an async check until it returns something truthy; fail naming `what` after `timeout`."""
-    for _ in range(int(timeout / 0.1)):
+async def eventually(check, what: str, timeout: float = 20.0, interval: float = 0.1):
+    """Poll an async check every `interval` seconds until it returns something truthy; fail naming
+    `what` after `timeout`. (A shorter interval only for a check that samples a brief state.)"""
+    for _ in range(int(timeout / interval)):
         if result := await check():
             return result
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 

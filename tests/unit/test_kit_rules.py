@@ -91,6 +91,8 @@ def test_a_remembered_token_still_expires(settings):
     token = issue_token(settings, role="social_worker", area="130102", sub="u1", ttl_s=1)
     assert verifier.verify(token).sub == "u1"
     assert verifier.verify(token).sub == "u1"  # from the cache
+    # the expiry must pass in real time: TokenVerifier reads time.time() and PyJWT its own clock, and
+    # neither takes an injected one (kit.clock is not theirs), so no condition can stand in
     time.sleep(1.1)
     with pytest.raises(Problem) as caught:
         verifier.verify(token)

@@ -9,6 +9,7 @@ import asyncpg
 import nats.errors
 import nats.js.errors
 import pytest
+from support.waiting import eventually
 
 from kit.failures import is_transient
 from kit.workers import Supervised, not_ready
@@ -39,11 +40,13 @@ async def test_a_crashed_worker_is_restarted_and_reported_until_it_runs():
     supervised = Supervised(worker, max_backoff_s=0.01)
     reports = []
     task = asyncio.create_task(supervised.run())
-    for _ in range(200):
+
+    async def running() -> bool:
         reports.append(tuple(not_ready([supervised])))
-        if worker.running.is_set():
-            break
-        await asyncio.sleep(0.005)
+        return worker.running.is_set()
+
+    # sampled every 5 ms: each restart's back-off, when /readyz names the crash, lasts only 10 ms
+    await eventually(running, "the worker running after its two crashes", 1, interval=0.005)
     assert worker.runs == 3 and supervised.restarts == 2
     assert any(r and "probe-worker: RuntimeError: crash" in r[0] for r in reports)
     assert not_ready([supervised]) == []
