@@ -115,7 +115,12 @@ FLOW: tuple[Consumer, ...] = (
     Consumer("projects-fund-opened", FundOpened, "keeps the funds that funding lines are checked against"),
     Consumer("projects-funds-committed", FundsCommitted, "a funding line committed: the project may be funded"),
     Consumer("projects-funding-rejected", FundingRejected, "a funding line refused: the project goes back"),
-    Consumer("projects-need-feedback", NeedFeedbackGiven, "the resident's rating counts for the project that served"),
+    Consumer(
+        "projects-need-feedback",
+        NeedFeedbackGiven,
+        "the resident's rating counts for the project that served",
+        part="delivery",
+    ),
     Consumer("projects-need-routed", NeedRouted, "a need routed to a project waits in the demand pool"),
     Consumer(
         "projects-action-dispatched", ActionDispatched, "a joint meeting's action for a project waits in the pool"

@@ -1,4 +1,4 @@
-"""HTTP routes of the project library and procurement. Every route checks role × jurisdiction;
+"""HTTP routes of the project library (procurement/ and delivery/ have their own). Every route checks role × jurisdiction;
 organizations act through their administrators (role org_admin, listed on the organization)."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 
 from contracts.api import projects as api
-from contracts.areas import lookup
 from kit.app import DbPool
 from kit.auth import Principal, Role, listing_area, require
 from kit.clock import now
 from services.projects import domain, handlers, store
 from services.projects.config import projects_settings
+from services.projects.delivery import handlers as delivery
 from services.projects.registry import store as registry
 
 router = APIRouter(tags=["项目库 projects"])
@@ -26,9 +26,6 @@ Worker = Annotated[Principal, Depends(require(*WORKERS))]
 DemandReader = Annotated[Principal, Depends(require(*WORKERS, Role.GRID_WORKER, Role.PARTY_SECRETARY))]
 Reader = Annotated[Principal, Depends(require(*READERS))]
 StatsReader = Annotated[Principal, Depends(require(*STATS_READERS))]
-OrgAdmin = Annotated[Principal, Depends(require(Role.ORG_ADMIN))]
-WorkerOrOrgAdmin = Annotated[Principal, Depends(require(*WORKERS, Role.ORG_ADMIN))]
-CivilAffairs = Annotated[Principal, Depends(require(Role.CIVIL_AFFAIRS))]
 Status = Literal[
     "draft",
     "review_pending",
@@ -135,8 +132,8 @@ async def project_view(project_id: UUID, pool, who: Principal) -> api.ProjectVie
         ],
         milestones=[api.MilestoneView.model_validate(dict(m)) for m in await store.milestones_of(pool, project_id)],
         volunteer_tasks=[api.TaskView.model_validate(dict(t)) for t in await store.tasks_of(pool, project_id)],
-        awaiting_feedback=await handlers.awaiting_feedback(pool, project),
-        evaluation=handlers.evaluation_view(evaluation) if evaluation else None,
+        awaiting_feedback=await delivery.awaiting_feedback(pool, project),
+        evaluation=delivery.evaluation_view(evaluation) if evaluation else None,
     )
 
 
@@ -155,102 +152,3 @@ def _view(row, **parts) -> api.ProjectView:
     fields = {k: row[k] for k in api.ProjectView.model_fields if k in row.keys()}
     reasons = domain.review_reasons(row["vital_interests"], row["budget_fen"], projects_settings().review_threshold_fen)
     return api.ProjectView(**fields, review_reasons=reasons, **parts)
-
-
-# --- procurement --------------------------------------------------------------------------------------------
-
-
-@router.post("/projects/{project_id:uuid}/publication", summary="发布招标公告 / open the call for bids")
-async def publish(project_id: UUID, body: api.PublicationIn, who: Worker, pool: DbPool):
-    await handlers.publish(pool, who, project_id, body)
-    return await project_view(project_id, pool, who)
-
-
-@router.post("/projects/{project_id:uuid}/bids", status_code=201, response_model=api.Created, summary="投标 / bid")
-async def bid(project_id: UUID, body: api.BidIn, who: OrgAdmin, pool: DbPool):
-    return api.Created(id=await handlers.submit_bid(pool, who, project_id, body))
-
-
-@router.post("/bids/{bid_id}/withdrawal", summary="撤回投标 / withdraw a bid")
-async def withdraw(bid_id: UUID, who: OrgAdmin, pool: DbPool) -> dict:
-    await handlers.withdraw_bid(pool, who, bid_id)
-    return {"id": bid_id, "status": "withdrawn"}
-
-
-@router.post("/bids/{bid_id}/scores", summary="评审打分 / score a bid")
-async def score(bid_id: UUID, body: api.ScoreIn, who: Worker, pool: DbPool) -> dict:
-    return {"id": bid_id, "total": round(await handlers.score_bid(pool, who, bid_id, body), 2)}
-
-
-@router.post("/projects/{project_id:uuid}/award", summary="确定承接组织 / award the project")
-async def award(project_id: UUID, who: Worker, pool: DbPool):
-    await handlers.award(pool, who, project_id)
-    return await project_view(project_id, pool, who)
-
-
-# --- delivery and evaluation --------------------------------------------------------------------------------
-
-
-@router.post("/projects/{project_id:uuid}/milestones/{milestone_id}/report", summary="报告里程碑 / report a milestone")
-async def report(
-    project_id: UUID, milestone_id: UUID, body: api.MilestoneReportIn, who: OrgAdmin, pool: DbPool
-) -> dict:
-    await handlers.report_milestone(pool, who, project_id, milestone_id, body)
-    return {"id": milestone_id, "status": "reported"}
-
-
-@router.post(
-    "/projects/{project_id:uuid}/milestones/{milestone_id}/acceptance", summary="验收里程碑 / accept a milestone"
-)
-async def accept(project_id: UUID, milestone_id: UUID, who: Worker, pool: DbPool) -> dict:
-    status = await handlers.accept_milestone(pool, who, project_id, milestone_id)
-    return {"id": milestone_id, "status": "accepted", "project_status": status}
-
-
-@router.post(
-    "/projects/{project_id:uuid}/volunteer-tasks",
-    status_code=201,
-    response_model=api.Created,
-    summary="为项目招募志愿者 / ask for volunteers",
-)
-async def request_volunteers(project_id: UUID, body: api.VolunteerTaskIn, who: WorkerOrOrgAdmin, pool: DbPool):
-    return api.Created(id=await handlers.request_volunteers(pool, who, project_id, body))
-
-
-@router.post("/projects/{project_id:uuid}/evaluation", response_model=api.EvaluationView, summary="项目评估 / evaluate")
-async def evaluate(project_id: UUID, body: api.EvaluationIn, who: CivilAffairs, pool: DbPool):
-    return await handlers.evaluate(pool, who, project_id, body)
-
-
-@router.post("/projects/{project_id:uuid}/nominations", status_code=201, summary="推荐典型案例 / 河北慈善奖 / nominate")
-async def nominate(project_id: UUID, body: api.NominationIn, who: CivilAffairs, pool: DbPool) -> dict:
-    await handlers.nominate(pool, who, project_id, body)
-    return {"id": project_id, "kind": body.kind}
-
-
-@router.get(
-    "/public/showcase", response_model=list[api.ShowcaseItem], summary="优秀项目展示（公开）/ the public showcase"
-)
-async def showcase(pool: DbPool) -> list[api.ShowcaseItem]:
-    zh = {code: label for _, code, label in domain.GRADES}
-    return [
-        api.ShowcaseItem(
-            **{
-                k: r[k]
-                for k in (
-                    "project_id",
-                    "title",
-                    "area_code",
-                    "organization_uscc",
-                    "year",
-                    "score",
-                    "resident_satisfaction",
-                    "nominations",
-                    "citation",
-                )
-            },
-            area_name=(area.name if (area := lookup(r["area_code"])) else ""),
-            grade_zh=zh[r["grade"]],
-        )
-        for r in await store.showcase(pool)
-    ]

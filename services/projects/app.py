@@ -10,6 +10,9 @@ from kit.schedule import Periodic
 from services.projects import handlers, subscribers
 from services.projects.api import router
 from services.projects.config import projects_settings
+from services.projects.delivery import subscribers as delivery_subscribers
+from services.projects.delivery.api import router as delivery_router
+from services.projects.procurement.api import router as procurement_router
 from services.projects.registry.api import router as registry_router
 from services.projects.venture.api import router as venture_router
 
@@ -24,7 +27,7 @@ def create_app() -> FastAPI:
     return create_service_app(
         "projects",
         title="wushe 社会组织 · 项目库 projects",
-        routers=[registry_router, router, venture_router],
-        consumers=[subscribers.HANDLERS],
+        routers=[registry_router, router, procurement_router, delivery_router, venture_router],
+        consumers=[subscribers.HANDLERS, delivery_subscribers.HANDLERS],
         periodic=[_deadlines],
     )

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.projects.domain import check_evaluation_weights
+from services.projects.delivery.domain import check_evaluation_weights
 
 
 class ProjectsSettings(BaseSettings):

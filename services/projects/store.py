@@ -112,17 +112,6 @@ async def supersede_refused_funding(conn: Conn, project_id: UUID) -> None:
     )
 
 
-async def committed_remaining(conn: Conn, project_id: UUID) -> list[asyncpg.Record]:
-    """Each commitment of the project with what is left of it after the payments asked so far."""
-    return await conn.fetch(
-        """SELECT f.commitment_id, f.amount_fen - coalesce(sum(m.amount_fen), 0)::bigint AS remaining
-           FROM funding f LEFT JOIN milestones m ON m.commitment_id = f.commitment_id
-           WHERE f.project_id = $1 AND f.status = 'committed'
-           GROUP BY f.commitment_id, f.amount_fen, f.requested_at ORDER BY f.requested_at""",
-        project_id,
-    )
-
-
 async def add_known_fund(conn: Conn, row: dict) -> None:
     """A fund the charity service announced; a later announcement of the same fund changes nothing."""
     await db.insert(conn, "known_funds", row, "ON CONFLICT (fund_id) DO NOTHING")
@@ -136,36 +125,12 @@ async def known_funds(conn: Conn, fund_ids: list[UUID]) -> dict[UUID, asyncpg.Re
 # --- bids ------------------------------------------------------------------------------------------------
 
 
-async def insert_bid(conn: Conn, row: dict) -> bool:
-    """False when the organization has an active bid on the project already."""
-    try:
-        await db.insert(conn, "bids", row)
-    except asyncpg.UniqueViolationError:
-        return False
-    return True
-
-
-async def get_bid(conn: Conn, bid_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM bids WHERE id = $1" + (" FOR UPDATE" if for_update else ""), bid_id)
-
-
-async def withdraw_bid(conn: Conn, bid_id: UUID, at: datetime) -> None:
-    await conn.execute("UPDATE bids SET status = 'withdrawn', withdrawn_at = $2 WHERE id = $1", bid_id, at)
-
-
 async def bids_with_scores(conn: Conn, project_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT b.*, avg(s.total) AS score, count(s.bid_id) AS scored_by FROM bids b
            LEFT JOIN bid_scores s ON s.bid_id = b.id WHERE b.project_id = $1
            GROUP BY b.id ORDER BY b.submitted_at""",
         project_id,
-    )
-
-
-async def insert_score(conn: Conn, row: dict) -> bool:
-    return (
-        await db.insert(conn, "bid_scores", row, "ON CONFLICT (bid_id, evaluator) DO NOTHING RETURNING true")
-        is not None
     )
 
 
@@ -181,73 +146,12 @@ async def milestones_of(conn: Conn, project_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM milestones WHERE project_id = $1 ORDER BY seq", project_id)
 
 
-async def get_milestone(conn: Conn, project_id: UUID, milestone_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM milestones WHERE id = $1 AND project_id = $2 FOR UPDATE", milestone_id, project_id
-    )
-
-
-async def update_milestone(conn: Conn, milestone_id: UUID, **changes) -> None:
-    await db.update(conn, "milestones", milestone_id, **changes)
-
-
-async def insert_task(conn: Conn, row: dict) -> None:
-    await db.insert(conn, "project_tasks", row)
-
-
 async def tasks_of(conn: Conn, project_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM project_tasks WHERE project_id = $1 ORDER BY requested_at", project_id)
 
 
-async def record_feedback(conn: Conn, event_id: UUID, need_id: UUID, satisfaction: int, at: datetime) -> None:
-    """Residents' feedback counts for every project that serves the need."""
-    await conn.execute(
-        """INSERT INTO project_feedback (event_id, project_id, need_id, satisfaction, given_at)
-           SELECT $1, id, $2, $3, $4 FROM projects WHERE $2 = ANY(need_ids)
-              AND status IN ('procured', 'delivered', 'evaluated')
-           ON CONFLICT DO NOTHING""",
-        event_id,
-        need_id,
-        satisfaction,
-        at,
-    )
-
-
-async def judged_needs(conn: Conn, project_id: UUID) -> set[UUID]:
-    """The project's needs whose residents have given feedback (since it was procured)."""
-    return {
-        r["need_id"]
-        for r in await conn.fetch("SELECT DISTINCT need_id FROM project_feedback WHERE project_id = $1", project_id)
-    }
-
-
-async def feedback_of(conn: Conn, project_id: UUID) -> list[int]:
-    return [
-        r["satisfaction"]
-        for r in await conn.fetch("SELECT satisfaction FROM project_feedback WHERE project_id = $1", project_id)
-    ]
-
-
-async def insert_evaluation(conn: Conn, row: dict) -> None:
-    await db.insert(conn, "evaluations", row)
-
-
 async def get_evaluation(conn: Conn, project_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM evaluations WHERE project_id = $1", project_id)
-
-
-async def insert_nomination(conn: Conn, row: dict) -> bool:
-    return await db.insert(conn, "nominations", row, "ON CONFLICT DO NOTHING RETURNING true") is not None
-
-
-async def showcase(conn: Conn) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        """SELECT p.id AS project_id, p.title, p.area_code, p.organization_uscc, e.year, e.score, e.grade,
-                  e.resident_satisfaction, array_agg(n.kind ORDER BY n.kind) AS nominations,
-                  string_agg(n.citation, ' ' ORDER BY n.kind) AS citation
-           FROM nominations n JOIN evaluations e ON e.project_id = n.project_id JOIN projects p ON p.id = n.project_id
-           GROUP BY p.id, e.project_id ORDER BY e.year DESC, e.score DESC LIMIT 200"""
-    )
 
 
 # --- the demand pool ----------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ HANDLERS = offer(
         "projects-fund-opened": handlers.on_fund_opened,
         "projects-funds-committed": handlers.on_funding_answer,
         "projects-funding-rejected": handlers.on_funding_answer,
-        "projects-need-feedback": handlers.on_need_feedback,
         "projects-need-routed": handlers.on_demand,
         "projects-action-dispatched": handlers.on_demand,
     },

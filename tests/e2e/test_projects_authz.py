@@ -1,6 +1,6 @@
 """Role × jurisdiction of every route of the projects service's library and procurement
-(services/projects/api.py) as one table, through the gateway. The registry's routes have their own
-table in test_projects_registry.py.
+(services/projects/api.py, procurement/api.py and delivery/api.py) as one table, through the
+gateway. The registry's routes have their own table in test_projects_registry.py.
 
 This module's community is 谈固街道 001 (130102011001) of 长安区 (130102), which no other module
 uses; its organizations' USCCs use the serials 8000–8999 (the saga uses 7xxx). 桥西区 (130104) is
@@ -503,8 +503,10 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 def test_the_table_covers_every_route():
     from services.projects.api import router
+    from services.projects.delivery.api import router as delivery_router
+    from services.projects.procurement.api import router as procurement_router
 
-    assert not uncovered_routes([router], ((c.method, c.path) for c in TABLE))
+    assert not uncovered_routes([router, procurement_router, delivery_router], ((c.method, c.path) for c in TABLE))
 
 
 @pytest.mark.parametrize("case", TABLE, ids=str)

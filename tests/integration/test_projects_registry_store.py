@@ -18,7 +18,7 @@ from kit import db as kit_db
 from kit.auth import Principal, Role
 from kit.problems import Problem
 from kit.settings import Settings
-from services.projects import domain as projects
+from services.projects.procurement import domain as procurement
 from services.projects.registry import handlers, store
 
 COUNTY, TOWN = "130111", "130111100"  # 栾城区, 栾城镇
@@ -77,13 +77,13 @@ async def test_grades_and_eligibility_facts(pool):
         await store.record_grade(conn, code, 2024, "good", project, 80.0, AT)  # evaluated again: replaced
     org, grades = await store.eligibility_facts(pool, code)
     assert grades == {2025: "unqualified", 2024: "good"}
-    with pytest.raises(projects.Ineligible) as refused:
-        projects.check_eligible(org, COMMUNITY, 2026, grades)
+    with pytest.raises(procurement.Ineligible) as refused:
+        procurement.check_eligible(org, COMMUNITY, 2026, grades)
     assert refused.value.rule == "graded_unqualified"
-    projects.check_eligible(org, COMMUNITY, 2025, grades)
+    procurement.check_eligible(org, COMMUNITY, 2025, grades)
     assert await store.eligibility_facts(pool, uscc()) == (None, {})
 
-    view = await handlers.organization(pool, CLERK, code)
+    view, _ = await handlers.organization(pool, CLERK, code)
     assert [(g.year, g.grade) for g in view.grades][0][0] == 2025 and len(view.grades) == 3
 
 
@@ -100,8 +100,8 @@ async def test_org_admins_and_what_registration_announces(pool):
     await handlers.update(pool, CLERK, code, api.OrganizationPatch(status="deregistered", admin_accounts=[]))
     assert len(await announcements(pool, code)) == 2
     org, _ = await store.eligibility_facts(pool, code)
-    with pytest.raises(projects.Ineligible):
-        projects.check_eligible(org, COMMUNITY, 2026, {})
+    with pytest.raises(procurement.Ineligible):
+        procurement.check_eligible(org, COMMUNITY, 2026, {})
     with pytest.raises(Problem) as refused:
         await handlers.update(pool, CLERK, code, api.OrganizationPatch(hub=False))
     assert refused.value.status == 409 and refused.value.extensions["rule"] == "deregistered_final"

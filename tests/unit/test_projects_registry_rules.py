@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from contracts.api import organizations as api
 from contracts.values import uscc_check_char
-from services.projects import domain as projects
+from services.projects.procurement import domain as procurement
 from services.projects.registry import domain
 
 XINHUA, YUHUA = "130105", "130108"
@@ -43,10 +43,10 @@ def test_worst_grade_of_each_year():
 def test_worst_grade_feeds_the_eligibility_rule():
     org = {"status": "registered", "area_code": XINHUA}
     grades = domain.worst_by_year([(2025, "excellent"), (2025, "unqualified")])
-    with pytest.raises(projects.Ineligible) as refused:
-        projects.check_eligible(org, f"{GEXIN}001", 2026, grades)
+    with pytest.raises(procurement.Ineligible) as refused:
+        procurement.check_eligible(org, f"{GEXIN}001", 2026, grades)
     assert refused.value.rule == "graded_unqualified"
-    projects.check_eligible(org, f"{GEXIN}001", 2027, grades)  # only the year before counts
+    procurement.check_eligible(org, f"{GEXIN}001", 2027, grades)  # only the year before counts
 
 
 def test_deregistration_is_final():

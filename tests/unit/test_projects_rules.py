@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.projects import domain
+from services.projects.delivery import domain as delivery
+from services.projects.procurement import domain as procurement
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 ORG = {"status": "registered", "area_code": "130102"}
@@ -31,30 +33,30 @@ def test_party_gate_reasons():
     ],
 )
 def test_ineligible_bidders(org, area, grades, rule):
-    with pytest.raises(domain.Ineligible) as refused:
-        domain.check_eligible(org, area, 2026, grades)
+    with pytest.raises(procurement.Ineligible) as refused:
+        procurement.check_eligible(org, area, 2026, grades)
     assert refused.value.rule == rule
 
 
 def test_eligible_bidders():
-    domain.check_eligible(ORG, "130102003001", 2026, {2024: "unqualified", 2025: "good"})
-    domain.check_eligible({"status": "registered", "area_code": "130100"}, "130102003001", 2026, {})
+    procurement.check_eligible(ORG, "130102003001", 2026, {2024: "unqualified", 2025: "good"})
+    procurement.check_eligible({"status": "registered", "area_code": "130100"}, "130102003001", 2026, {})
 
 
 def test_weighted_scores_and_ranking():
     weights = {"plan": 40, "price": 30, "team": 30}
-    assert domain.weighted_score(weights, {"plan": 100, "price": 50, "team": 50}) == 70
+    assert procurement.weighted_score(weights, {"plan": 100, "price": 50, "team": 50}) == 70
     with pytest.raises(ValueError):
-        domain.weighted_score(weights, {"plan": 100})
+        procurement.weighted_score(weights, {"plan": 100})
     with pytest.raises(ValueError):
-        domain.weighted_score(weights, {"plan": 101, "price": 0, "team": 0})
+        procurement.weighted_score(weights, {"plan": 101, "price": 0, "team": 0})
     bids = [
-        domain.RankedBid("late", 80, 100, T0 + timedelta(hours=1)),
-        domain.RankedBid("cheap", 80, 90, T0),
-        domain.RankedBid("early", 80, 100, T0),
-        domain.RankedBid("best", 85, 200, T0),
+        procurement.RankedBid("late", 80, 100, T0 + timedelta(hours=1)),
+        procurement.RankedBid("cheap", 80, 90, T0),
+        procurement.RankedBid("early", 80, 100, T0),
+        procurement.RankedBid("best", 85, 200, T0),
     ]
-    assert [b.bid_id for b in domain.rank(bids)] == ["best", "cheap", "early", "late"]
+    assert [b.bid_id for b in procurement.rank(bids)] == ["best", "cheap", "early", "late"]
 
 
 valid_weights = (
@@ -67,7 +69,7 @@ valid_weights = (
 @given(valid_weights)
 def test_resident_satisfaction_weighs_the_most_or_the_configuration_is_refused(weights):
     try:
-        domain.check_evaluation_weights(weights)
+        delivery.check_evaluation_weights(weights)
     except ValueError:
         assert any(w >= weights["resident_satisfaction"] for p, w in weights.items() if p != "resident_satisfaction")
     else:
@@ -81,11 +83,11 @@ def test_resident_satisfaction_weighs_the_most_or_the_configuration_is_refused(w
     st.floats(0, 100),
 )
 def test_scores_stay_within_100_and_grades_follow_them(weights, satisfaction, indicators, third_party):
-    score = domain.evaluation_score(
+    score = delivery.evaluation_score(
         weights, {"resident_satisfaction": satisfaction, "indicators": indicators, "third_party": third_party}
     )
     assert 0 <= score <= 100 + 1e-9
-    assert domain.grade(score) in {code for _, code, _ in domain.GRADES}
+    assert delivery.grade(score) in {code for _, code, _ in domain.GRADES}
 
 
 @pytest.mark.parametrize(
@@ -101,17 +103,17 @@ def test_scores_stay_within_100_and_grades_follow_them(weights, satisfaction, in
     ],
 )
 def test_grade_bands(score, grade):
-    assert domain.grade(score) == grade
+    assert delivery.grade(score) == grade
 
 
 def test_satisfaction_from_ratings():
-    assert domain.satisfaction_percent([5, 5], [5]) == 100
-    assert domain.satisfaction_percent([1], []) == 0
-    assert domain.satisfaction_percent([4], [2]) == 50
+    assert delivery.satisfaction_percent([5, 5], [5]) == 100
+    assert delivery.satisfaction_percent([1], []) == 0
+    assert delivery.satisfaction_percent([4], [2]) == 50
     with pytest.raises(ValueError):
-        domain.satisfaction_percent([], [])
+        delivery.satisfaction_percent([], [])
     with pytest.raises(ValueError):
-        domain.evaluation_score(
+        delivery.evaluation_score(
             {"resident_satisfaction": 30, "indicators": 40, "third_party": 30},
             {"resident_satisfaction": 90, "indicators": 90, "third_party": 90},
         )
@@ -140,6 +142,6 @@ def test_a_funding_line_draws_on_a_known_fund_that_pays_in_the_projects_area(fun
 
 def test_awaiting_feedback_keeps_the_projects_order_and_drops_the_judged():
     a, b, c = "a", "b", "c"
-    assert domain.awaiting_feedback([a, b, c], {b}) == [a, c]
-    assert domain.awaiting_feedback([a, b], {a, b, "other"}) == []
-    assert domain.awaiting_feedback([], set()) == []
+    assert delivery.awaiting_feedback([a, b, c], {b}) == [a, c]
+    assert delivery.awaiting_feedback([a, b], {a, b, "other"}) == []
+    assert delivery.awaiting_feedback([], set()) == []

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.projects.domain import RankedBid
+from services.projects.procurement.domain import RankedBid
 from services.projects.venture.domain import winners
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)

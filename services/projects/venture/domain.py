@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.projects.domain import RankedBid, rank
+from services.projects.procurement.domain import RankedBid, rank
 
 
 def winners(candidates: Sequence[RankedBid], pool_fen: int) -> list[RankedBid]:

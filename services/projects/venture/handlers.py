@@ -16,8 +16,9 @@ from kit.auth import Principal, require_jurisdiction, visible
 from kit.clock import now
 from kit.problems import conflict, invalid, not_found
 from kit.uow import UnitOfWork
-from services.projects import domain
 from services.projects import handlers as projects
+from services.projects.procurement import domain
+from services.projects.procurement import handlers as procurement
 from services.projects.registry import store as registry
 from services.projects.venture import domain as venture
 from services.projects.venture import store
@@ -76,8 +77,8 @@ async def apply(pool: asyncpg.Pool, who: Principal, call_id: UUID, body: api.App
             raise invalid("area_code", "项目须在大赛区域内 / the project must be inside the call's area")
         if body.requested_fen > call["max_grant_fen"]:
             raise invalid("requested_fen", f"单个项目资助上限为 {call['max_grant_fen']} 分 / above the grant limit")
-        await projects.acting_for(uow.conn, who, body.organization_uscc)
-        if refusal := await projects.ineligibility(uow.conn, body.organization_uscc, body.area_code, at.year):
+        await procurement.acting_for(uow.conn, who, body.organization_uscc)
+        if refusal := await procurement.ineligibility(uow.conn, body.organization_uscc, body.area_code, at.year):
             raise refusal
         if not await store.insert_application(
             uow.conn,
