@@ -278,9 +278,7 @@ async def get_need(
     async with UnitOfWork(pool) as uow:
         row = visible(who, await store.get_need(uow.conn, need_id))
         if purpose is not None:
-            handlers.audit_read(
-                uow, who, f"need/{need_id}", row["area_code"], purpose, ["name", "phone", "citizen_id"]
-            )
+            handlers.audit_read(uow, who, f"need/{need_id}", row["area_code"], purpose, ["name", "phone", "citizen_id"])
     return handlers.need_view(row, keyring, await _labels(request), masked=purpose is None)
 
 
