@@ -8,12 +8,12 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from contracts.api import needs as api
 from contracts.taxonomy import Channel, Route, TargetGroup, Urgency
-from contracts.values import MAX_PAGE, AreaCode
+from contracts.values import MAX_PAGE
 from kit.app import DbPool, Keys
 from kit.auth import (
     PURPOSE,
@@ -46,7 +46,6 @@ CivilAffairs = Annotated[Principal, Depends(require(Role.CIVIL_AFFAIRS))]
 Raiser = Annotated[Principal, Depends(require(*W, Role.RESIDENT, Role.PARTNER))]
 WorkerOrResident = Annotated[Principal, Depends(require(*W, Role.RESIDENT))]
 Mediator = Annotated[Principal, Depends(require(Role.SOCIAL_WORKER, Role.PARTY_SECRETARY))]
-ResidentReader = Annotated[Principal, Depends(require(*W, Role.CIVIL_AFFAIRS, Role.AUDITOR))]
 AnyRole = Annotated[Principal, Depends(require(*Role))]
 
 
@@ -227,44 +226,6 @@ async def need_linkage(who: Reader, pool: DbPool, area: str | None = AREA) -> ap
     return await handlers.linkage(pool, listing_area(who, area))
 
 
-# --- service levels per area -------------------------------------------------------------------------
-
-
-@router.get(
-    "/needs/service-levels",
-    response_model=api.ServiceLevelsView,
-    summary="服务时限（本辖区生效值及来源）/ the service levels in force in an area, and where each comes from",
-)
-async def get_service_levels(who: Reader, pool: DbPool, area: str | None = AREA) -> api.ServiceLevelsView:
-    return await handlers.service_levels(pool, _defaults(), listing_area(who, area))
-
-
-@router.get(
-    "/needs/service-levels/history",
-    response_model=list[api.ServiceLevelChange],
-    summary="服务时限调整记录 / who changed the service levels of an area and those inside it",
-)
-async def service_level_history(
-    who: Reader, pool: DbPool, area: str | None = AREA, limit: int = Query(default=50, ge=1, le=500)
-) -> list[api.ServiceLevelChange]:
-    return await handlers.service_level_history(pool, listing_area(who, area), limit)
-
-
-@router.put(
-    "/needs/service-levels/{area_code}",
-    response_model=api.ServiceLevelsView,
-    summary="设置辖区服务时限（审计）/ set an area's service levels (audited)",
-)
-async def set_service_levels(
-    area_code: Annotated[AreaCode, Path(description="省、市、县、街道（乡镇）或村（社区）代码")],
-    body: api.ServiceLevelsIn,
-    who: CivilAffairs,
-    pool: DbPool,
-) -> api.ServiceLevelsView:
-    require_jurisdiction(who, area_code, hide=False)
-    return await handlers.set_service_levels(pool, _defaults(), who, area_code, body)
-
-
 def _library_filter(who: Principal, area, category, target_group, status, urgency, overdue):
     area = listing_area(who, area)
     return store.library_filter(area, category, target_group, status, urgency, overdue, handlers.now())
@@ -347,64 +308,6 @@ async def revisits_due(
     rows = await store.revisits_due(pool, area, on or handlers.now().date())
     labels = await _labels(request)
     return [handlers.need_view(r, keyring, labels) for r in rows]
-
-
-# --- residents, surveys, visits -------------------------------------------------------------------
-
-
-@router.post(
-    "/residents", status_code=201, response_model=api.ResidentCreated, summary="登记居民 / register a resident"
-)
-async def register_resident(
-    body: api.ResidentRegistrationIn, who: Worker, pool: DbPool, keyring: Keys
-) -> api.ResidentCreated:
-    require_jurisdiction(who, body.area_code, hide=False)
-    return await handlers.register_resident(pool, keyring, who, body)
-
-
-@router.get("/residents/{resident_id}", response_model=api.ResidentView, summary="居民信息 / a resident")
-async def get_resident(
-    resident_id: UUID, who: ResidentReader, pool: DbPool, keyring: Keys, purpose: str | None = PURPOSE
-) -> api.ResidentView:
-    may_unmask(who, purpose, UNMASKERS)
-    return await handlers.read_resident(pool, keyring, who, resident_id, purpose)
-
-
-@router.post("/residents/{resident_id}/consents", status_code=201, summary="记录同意 / record a consent")
-async def add_consent(resident_id: UUID, body: api.ConsentIn, who: Worker, pool: DbPool) -> dict:
-    return {"id": await handlers.add_consent(pool, who, resident_id, body)}
-
-
-@router.post("/surveys", status_code=201, response_model=api.SurveyCreated, summary="发起需求调研 / start a survey")
-async def create_survey(body: api.SurveyIn, who: SocialWorker, pool: DbPool) -> api.SurveyCreated:
-    require_jurisdiction(who, body.area_code, hide=False)
-    return api.SurveyCreated(id=await handlers.create_survey(pool, who, body))
-
-
-@router.post(
-    "/surveys/{survey_id}/visits",
-    status_code=201,
-    response_model=api.VisitRecorded,
-    summary="记录入户走访 / record a household visit",
-)
-async def record_visit(
-    survey_id: UUID, body: api.VisitIn, request: Request, who: Worker, pool: DbPool, keyring: Keys
-) -> api.VisitRecorded:
-    for i, found in enumerate(body.needs):
-        await _taxonomy(request).require(found.category, field=f"needs.{i}.category")
-    return await handlers.record_visit(pool, keyring, _defaults(), who, survey_id, body)
-
-
-@router.get(
-    "/proactive-visits",
-    response_model=list[api.ProactiveVisit],
-    summary="主动走访清单 / residents due for a proactive visit",
-)
-async def proactive_visits(
-    who: Worker, pool: DbPool, keyring: Keys, area: str | None = None
-) -> list[api.ProactiveVisit]:
-    area = listing_area(who, area)
-    return await handlers.proactive_list(pool, keyring, _defaults(), area)
 
 
 # --- the taxonomy -----------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from kit.settings import Settings
 from services.needs import handlers, subscribers
 from services.needs.api import router
 from services.needs.config import needs_settings
+from services.needs.levels.api import router as levels_router
+from services.needs.residents.api import router as residents_router
 from services.needs.taxonomy import Taxonomy
 
 
@@ -30,7 +32,7 @@ def create_app() -> FastAPI:
     return create_service_app(
         "needs",
         title="wushe 需求库 needs",
-        routers=[router],
+        routers=[router, residents_router, levels_router],
         on_start=_start,
         consumers=[subscribers.HANDLERS],
         periodic=[_sla_check],

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contracts.api.needs import ResidentMasked
-from contracts.events.needs import LEVEL_FIELDS, LEVEL_LABELS
+from contracts.events.needs import LEVEL_FIELDS
 from contracts.taxonomy import LabelledEnum, Urgency
 from contracts.values import mask_citizen_id, mask_name, mask_phone
 
@@ -115,9 +115,6 @@ class ServiceLevels:
 # Per-area service levels (contracts LEVEL_FIELDS): an area (community, street, county, city,
 # province) may set any of them; the most specific area that sets a value wins, else the
 # installation default (environment).
-FIRST_RESPONSE_ORDER = ("urgent_hours", "major_hours", "routine_hours")  # the more urgent, the sooner
-
-
 @dataclass(frozen=True)
 class EffectiveLevels:
     values: dict[str, float]
@@ -139,20 +136,6 @@ def effective_levels(
         values[field] = settings[code][field] if code else defaults[field]
         sources[field] = code
     return EffectiveLevels(values, sources)
-
-
-def misordered(values: Mapping[str, float], touched: Iterable[str]) -> tuple[str, str] | None:
-    """(field, why) when a less urgent need would be answered sooner than a more urgent one, for a
-    pair of which the area sets (`touched`) at least one: the one to fix is named."""
-    touched = set(touched)
-    for sooner, later in zip(FIRST_RESPONSE_ORDER, FIRST_RESPONSE_ORDER[1:], strict=False):
-        if values[later] < values[sooner] and touched & {sooner, later}:
-            field = later if later in touched else sooner
-            return field, (
-                f"{LEVEL_LABELS[later]}（{values[later]:g} 小时）不得短于{LEVEL_LABELS[sooner]}"
-                f"（{values[sooner]:g} 小时）/ {later} must not be shorter than {sooner}"
-            )
-    return None
 
 
 def is_overdue(status: Status, due_at: datetime, now: datetime) -> bool:

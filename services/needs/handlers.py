@@ -4,7 +4,7 @@ commit together."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID, uuid5
 
 import asyncpg
@@ -17,7 +17,6 @@ from contracts.events.charity import DonationEarmarked, FundsDisbursed
 from contracts.events.projects import ProjectProcured
 from contracts.events.volunteers import TaskAccepted
 from contracts.taxonomy import Route, TargetGroup
-from contracts.values import birth_date, is_minor, mask_name
 from kit import months
 from kit.auth import Principal, Role, visible
 from kit.clock import now
@@ -27,6 +26,7 @@ from kit.reencrypt import Encrypted, fields
 from kit.uow import UnitOfWork
 from services.needs import domain, store
 from services.needs.domain import Action, IllegalTransition, ServiceLevels, Status
+from services.needs.residents.domain import RESIDENT_PII
 
 COMMUNITY = domain.COMMUNITY
 Defaults = Mapping[str, float]  # the installation's default service levels (NeedsSettings.level_defaults)
@@ -35,6 +35,18 @@ Defaults = Mapping[str, float]  # the installation's default service levels (Nee
 def pii_context(record_id: object, field: str) -> bytes:
     """Bound to the ciphertext as associated data: it cannot be moved to another record or field."""
     return field_context("needs", record_id, field)
+
+
+# where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
+ENCRYPTED = (
+    Encrypted(
+        "needs",
+        fields(
+            pii_context, {"resident_name_enc": "name", "resident_phone_enc": "phone", "resident_cid_enc": "citizen_id"}
+        ),
+    ),
+    Encrypted("residents", fields(pii_context, {f"{f}_enc": f for f in RESIDENT_PII})),
+)
 
 
 def refused(exc: IllegalTransition) -> Problem:
@@ -448,102 +460,6 @@ async def area_levels(conn: asyncpg.Connection, defaults: Defaults, area: str) -
     return domain.effective_levels(chain, _settings(await store.service_levels_of(conn, chain)), defaults)
 
 
-async def service_levels(pool: asyncpg.Pool, defaults: Defaults, area: str) -> api.ServiceLevelsView:
-    return _levels_view(area, await store.service_levels_of(pool, _chain(area)), defaults)
-
-
-async def set_service_levels(
-    pool: asyncpg.Pool, defaults: Defaults, who: Principal, area: str, body: api.ServiceLevelsIn
-) -> api.ServiceLevelsView:
-    """Replace the levels an area sets itself (a value left out is inherited); deadlines already
-    set stay as they are. The change, its history entry and its audit event commit together."""
-    at, new = now(), body.own()
-    async with UnitOfWork(pool) as uow:
-        await store.lock_area_levels(uow.conn, area)
-        rows = await store.service_levels_of(uow.conn, _chain(area))
-        old = ev.AreaServiceLevels(**_settings(rows).get(area, {}))
-        touched = [f for f in domain.LEVEL_FIELDS if getattr(new, f) is not None]
-        effective = domain.effective_levels(_chain(area), _settings(rows) | {area: new.model_dump()}, defaults)
-        if bad := domain.misordered(effective.values, touched):
-            raise invalid(*bad)
-        if new != old:
-            await store.save_service_levels(uow.conn, area, new.model_dump(), who.sub, at)
-            envelope = uow.emit(
-                ev.ServiceLevelsChanged(
-                    area_code=area,
-                    old=old,
-                    new=new,
-                    reason=body.reason,
-                    changed_by=who.sub,
-                    changed_by_role=who.role,
-                    changed_at=at,
-                ),
-                subject=f"area/{area}",
-                area_code=area,
-            )
-            await store.insert_service_level_change(
-                uow.conn,
-                {
-                    "id": new_id(),
-                    "area_code": area,
-                    "old": old.model_dump(),
-                    "new": new.model_dump(),
-                    "reason": body.reason,
-                    "changed_by": who.sub,
-                    "changed_by_role": who.role,
-                    "changed_at": at,
-                    "event_id": envelope.id,
-                },
-            )
-            rows = await store.service_levels_of(uow.conn, _chain(area))
-    return _levels_view(area, rows, defaults)
-
-
-def _levels_view(area: str, rows: Mapping[str, asyncpg.Record], defaults: Defaults) -> api.ServiceLevelsView:
-    effective = domain.effective_levels(_chain(area), _settings(rows), defaults)
-    levels = {}
-    for field in domain.LEVEL_FIELDS:
-        source = effective.sources[field]
-        if source is None:
-            kind, label = "default", "系统默认"
-        elif source == area:
-            kind, label = "area", "本级设置"
-        else:
-            kind, label = "ancestor", f"上级设置：{lookup(source).name}"
-        levels[field] = api.ServiceLevelValue(
-            value=effective.values[field],
-            unit="hours" if field.endswith("_hours") else "days",
-            label=domain.LEVEL_LABELS[field],
-            source=kind,
-            source_area_code=source,
-            source_label=label,
-        )
-    own = rows.get(area)
-    return api.ServiceLevelsView(
-        area_code=area,
-        area_name=lookup(area).name,
-        levels=levels,
-        own=ev.AreaServiceLevels(**_settings(rows).get(area, {})),
-        changed_by=own["changed_by"] if own else None,
-        changed_at=own["changed_at"] if own else None,
-    )
-
-
-async def service_level_history(pool: asyncpg.Pool, area: str, limit: int) -> list[api.ServiceLevelChange]:
-    return [
-        api.ServiceLevelChange(
-            area_code=r["area_code"],
-            area_name=lookup(r["area_code"]).name,
-            old=r["old"],
-            new=r["new"],
-            reason=r["reason"],
-            changed_by=r["changed_by"],
-            changed_at=r["changed_at"],
-        )
-        for r in await store.service_level_changes(pool, area, limit)
-    ]
-
-
 # --- SLA ---------------------------------------------------------------------------------------
 
 
@@ -771,112 +687,6 @@ async def linkage(pool: asyncpg.Pool, area: str) -> api.NeedLinkage:
     )
 
 
-# --- residents ------------------------------------------------------------------------------------
-
-RESIDENT_PII = ("name", "citizen_id", "phone", "address")
-PROACTIVE_TAGS = (
-    TargetGroup.EMPTY_NEST_ELDERLY,
-    TargetGroup.CHILD_IN_DIFFICULTY,
-    TargetGroup.LEFT_BEHIND_CHILD,
-    TargetGroup.LEFT_BEHIND_ELDERLY,
-    TargetGroup.EXTREME_POVERTY,
-    TargetGroup.DISABLED,
-)
-
-
-async def register_resident(
-    pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.ResidentRegistrationIn
-) -> api.ResidentCreated:
-    at, resident_id = now(), new_id()
-    born = birth_date(body.citizen_id)
-    minor = is_minor(born, at.date())
-    async with UnitOfWork(pool) as uow:
-        if minor:
-            await _check_guardian(uow.conn, who, body)
-        elif body.consent.given_by_guardian:
-            raise invalid("consent.given_by_guardian", "成年人的同意由本人作出 / an adult consents for themself")
-        ref = keyring.pseudonym(body.citizen_id, "resident")
-        enc = {f: keyring.encrypt(getattr(body, f), pii_context(resident_id, f)) for f in RESIDENT_PII}
-        added = await store.insert_resident(
-            uow.conn,
-            {
-                "id": resident_id,
-                "area_code": body.area_code,
-                "resident_ref": ref,
-                "name_enc": enc["name"],
-                "citizen_id_enc": enc["citizen_id"],
-                "phone_enc": enc["phone"],
-                "address_enc": enc["address"],
-                "birth_date": born,
-                "tags": [t.value for t in body.tags],
-                "disability_grade": body.disability_grade,
-                "guardian_id": body.guardian_id,
-                "registered_by": who.sub,
-                "registered_at": at,
-            },
-        )
-        if not added:
-            raise Problem(
-                409,
-                "居民已登记 / Already registered",
-                "该公民身份号码已登记 / this citizen ID is registered",
-                errors=[{"field": "citizen_id", "message": "already registered", "type": "duplicate"}],
-            )
-        given_by = f"guardian:{body.guardian_id}" if minor else "self"
-        await store.insert_consent(
-            uow.conn, new_id(), resident_id, body.consent.purpose, given_by, body.consent.given_at, who.sub
-        )
-        uow.emit(
-            ev.ResidentRegistered(resident_ref=ref, area_code=body.area_code, registered_at=at),
-            subject=str(resident_id),
-            area_code=body.area_code,
-        )
-    return api.ResidentCreated(id=resident_id, resident_ref=ref)
-
-
-async def _check_guardian(conn: asyncpg.Connection, who: Principal, body: api.ResidentRegistrationIn) -> None:
-    """PIPL: a minor's personal information is processed with the guardian's consent."""
-    if body.guardian_id is None:
-        raise invalid("guardian_id", "未成年人须登记监护人 / a minor needs a registered guardian")
-    guardian = await store.get_resident(conn, body.guardian_id)
-    if guardian is None or not who.covers(guardian["area_code"]):
-        raise invalid("guardian_id", "监护人未登记 / the guardian is not a registered resident")
-    if is_minor(guardian["birth_date"], now().date()):
-        raise invalid("guardian_id", "监护人须为成年人 / the guardian must be an adult")
-    if not body.consent.given_by_guardian:
-        raise invalid(
-            "consent.given_by_guardian", "未成年人的同意须由监护人作出 / a minor's consent comes from the guardian"
-        )
-
-
-async def add_consent(pool: asyncpg.Pool, who: Principal, resident_id: UUID, body: api.ConsentIn) -> UUID:
-    async with UnitOfWork(pool) as uow:
-        row = visible(who, await store.get_resident(uow.conn, resident_id))
-        minor = is_minor(row["birth_date"], now().date())
-        if minor != body.given_by_guardian:
-            raise invalid(
-                "given_by_guardian", "未成年人由监护人同意，成年人由本人同意 / minors via guardian, adults themselves"
-            )
-        consent_id = new_id()
-        given_by = f"guardian:{row['guardian_id']}" if minor else "self"
-        await store.insert_consent(uow.conn, consent_id, resident_id, body.purpose, given_by, body.given_at, who.sub)
-    return consent_id
-
-
-async def read_resident(
-    pool: asyncpg.Pool, keyring: Keyring, who: Principal, resident_id: UUID, purpose: str | None
-) -> api.ResidentView:
-    """Masked unless a purpose is given by a role allowed to see it; an unmasked read is audited
-    in the same transaction that reads it, so no unaudited read can happen."""
-    async with UnitOfWork(pool) as uow:
-        row = visible(who, await store.get_resident(uow.conn, resident_id))
-        masked = purpose is None
-        if not masked:
-            audit_read(uow, who, f"resident/{resident_id}", row["area_code"], purpose, list(RESIDENT_PII))
-        consents = [dict(c) | {"id": str(c["id"])} for c in await store.consents(uow.conn, resident_id)]
-    return resident_view(row, keyring, consents, masked=masked)
-
-
 def audit_read(uow: UnitOfWork, who: Principal, record: str, area_code: str, purpose: str, fields: list[str]) -> None:
     uow.emit(
         ev.PersonalDataRead(
@@ -891,124 +701,3 @@ def audit_read(uow: UnitOfWork, who: Principal, record: str, area_code: str, pur
         subject=record,
         area_code=area_code,
     )
-
-
-def resident_view(
-    row: asyncpg.Record, keyring: Keyring, consents: list[dict], *, masked: bool = True
-) -> api.ResidentView:
-    rid = row["id"]
-    plain = {
-        f: keyring.decrypt(row[f"{f}_enc"], pii_context(rid, f)) if row[f"{f}_enc"] is not None else ""
-        for f in RESIDENT_PII
-    }
-    if masked:
-        shown = domain.masked_resident(plain["name"], plain["phone"], plain["citizen_id"]).model_dump()
-        shown["address"] = "***" if plain["address"] else ""
-    else:
-        shown = plain
-    area = lookup(row["area_code"])
-    return api.ResidentView(
-        id=rid,
-        area_code=row["area_code"],
-        area_name=area.name if area else "",
-        resident_ref=row["resident_ref"],
-        **shown,
-        minor=is_minor(row["birth_date"], now().date()),
-        tags=row["tags"],
-        disability_grade=row["disability_grade"],
-        guardian_id=row["guardian_id"],
-        consents=consents,
-        last_visited_at=row["last_visited_at"],
-        masked=masked,
-    )
-
-
-# where this service keeps ciphertexts, under the contexts it encrypts them with (`wushe reencrypt`)
-ENCRYPTED = (
-    Encrypted(
-        "needs",
-        fields(
-            pii_context, {"resident_name_enc": "name", "resident_phone_enc": "phone", "resident_cid_enc": "citizen_id"}
-        ),
-    ),
-    Encrypted("residents", fields(pii_context, {f"{f}_enc": f for f in RESIDENT_PII})),
-)
-
-
-# --- surveys and visits ----------------------------------------------------------------------------
-
-
-async def create_survey(pool: asyncpg.Pool, who: Principal, body: api.SurveyIn) -> UUID:
-    survey_id = new_id()
-    async with UnitOfWork(pool) as uow:
-        await store.insert_survey(
-            uow.conn, survey_id, body.area_code, body.title, body.starts_on, body.ends_on, who.sub, now()
-        )
-    return survey_id
-
-
-async def record_visit(
-    pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, who: Principal, survey_id: UUID, body: api.VisitIn
-) -> api.VisitRecorded:
-    async with UnitOfWork(pool) as uow:
-        survey = visible(who, await store.get_survey(uow.conn, survey_id))
-        resident = await store.get_resident(uow.conn, body.resident_id)
-        if resident is None or not who.covers(resident["area_code"]):
-            raise invalid("resident_id", "居民未登记或不在辖区内 / no such resident in your area")
-        if not contains(survey["area_code"], resident["area_code"]):
-            raise invalid("resident_id", "居民不在本次调研范围内 / the resident is outside the survey's area")
-        identity = _identity(keyring, resident)
-        levels = (await area_levels(uow.conn, defaults, resident["area_code"])).levels
-        need_ids = []
-        for found in body.needs:
-            need = api.NeedIn(
-                area_code=resident["area_code"],
-                channel="grid_survey",
-                target_groups=resident["tags"],
-                resident_id=resident["id"],
-                **found.model_dump(),
-            )
-            need_id = new_id()
-            await _raise(uow, keyring, levels, who, need_id, need, identity)
-            need_ids.append(need_id)
-        visit_id = new_id()
-        await store.insert_visit(
-            uow.conn, visit_id, survey_id, resident, who.sub, body.visited_at, body.notes, need_ids
-        )
-    return api.VisitRecorded(id=visit_id, need_ids=need_ids)
-
-
-async def proactive_list(
-    pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, area: str, at: datetime | None = None
-) -> list[api.ProactiveVisit]:
-    """Residents of the groups visited proactively, each not visited within their own community's
-    proactive-visit days (communities inside the area may set their own)."""
-    at = at or now()
-    settings = _settings(await store.service_levels_around(pool, area, _chain(area)))
-    days: dict[str, float] = {}
-
-    def days_in(code: str) -> float:
-        if code not in days:
-            days[code] = domain.effective_levels(_chain(code), settings, defaults).values["proactive_visit_days"]
-        return days[code]
-
-    fewest = min(days_in(code) for code in [area, *(c for c in settings if contains(area, c))])
-    candidates = await store.proactive_visits(
-        pool, area, [t.value for t in PROACTIVE_TAGS], at - timedelta(days=fewest)
-    )
-    rows = [
-        r
-        for r in candidates
-        if r["last_visited_at"] is None or r["last_visited_at"] < at - timedelta(days=days_in(r["area_code"]))
-    ]
-    return [
-        api.ProactiveVisit(
-            resident_id=r["id"],
-            area_code=r["area_code"],
-            name=mask_name(keyring.decrypt(r["name_enc"], pii_context(r["id"], "name"))),
-            tags=r["tags"],
-            last_visited_at=r["last_visited_at"],
-            days_since_visit=(at - r["last_visited_at"]).days if r["last_visited_at"] else None,
-        )
-        for r in rows
-    ]

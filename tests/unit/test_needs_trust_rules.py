@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from contracts.api.needs import NeedIn, ServiceLevelsIn, weekly_label
 from contracts.events.needs import NeedRaised, NeedRouted, WeeklySlot
 from contracts.taxonomy import Urgency
-from services.needs.domain import LEVEL_FIELDS, effective_levels, misordered
+from services.needs.domain import LEVEL_FIELDS, effective_levels
+from services.needs.levels.domain import misordered
 
 DEFAULTS = {"urgent_hours": 24, "major_hours": 72, "routine_hours": 168, "revisit_days": 7, "proactive_visit_days": 30}
 COMMUNITY, STREET, COUNTY, CITY, PROVINCE = "130109100001", "130109100", "130109", "130100", "130000"
