@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from support.browser import SCREENSHOTS, needs_chromium, new_tab
+from support.events import publish
 
 from contracts.envelope import new_id, wrap
 from contracts.events.volunteers import HoursVerified, TaskAccepted
-from contracts.subjects import event_subject
 from contracts.values import citizen_id_check_char
 
 pytestmark = needs_chromium
@@ -151,11 +151,7 @@ async def test_a_social_worker_follows_a_need_to_the_residents_judgement(console
         subject="task",
         area_code=COMMUNITY,
     )
-    await js.publish(
-        event_subject(TaskAccepted, COMMUNITY),
-        accepted.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": str(accepted.id)},
-    )
+    await publish(js, accepted)
     hours = wrap(
         HoursVerified(
             log_id=new_id(),
@@ -170,11 +166,7 @@ async def test_a_social_worker_follows_a_need_to_the_residents_judgement(console
         subject="log",
         area_code=COMMUNITY,
     )
-    await js.publish(
-        event_subject(HoursVerified, COMMUNITY),
-        hours.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": str(hours.id)},
-    )
+    await publish(js, hours)
     await page.wait_for_selector("#need-status:has-text('已对接')", timeout=30_000)
     await page.wait_for_selector("#timeline li.a-volunteers[data-kind='task_accepted']")
 

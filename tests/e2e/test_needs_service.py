@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
+from support.events import publish
 from support.waiting import eventually
 
 from contracts.envelope import new_id, wrap
@@ -81,11 +82,7 @@ async def test_assess_match_resolve_feedback_and_timeline(client, worker, js, to
         subject="task",
         area_code=COMMUNITY,
     )
-    await js.publish(
-        event_subject(TaskAccepted, COMMUNITY),
-        accepted.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": str(accepted.id)},
-    )
+    await publish(js, accepted)
     hours = wrap(
         HoursVerified(
             log_id=new_id(),
