@@ -175,8 +175,11 @@ async def client(needs_api):
 
 @pytest.fixture
 async def browser():
-    """Headless Debian chromium driven by Playwright (tests/support/browser.py: skip when absent)."""
-    from support.browser import ARGS, CHROMIUM, playwright_api
+    """Headless Debian chromium driven by Playwright (tests/support/browser.py); only a test that
+    takes this fixture skips when Playwright is not installed."""
+    from support.browser import ARGS, CHROMIUM
+
+    playwright_api = pytest.importorskip("playwright.async_api", reason="pip install playwright (the dev extra)")
 
     async with playwright_api.async_playwright() as p:
         chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)

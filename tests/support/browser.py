@@ -1,5 +1,6 @@
 """Shared by the browser tests: Debian's chromium driven by Playwright (no browser downloads),
-one tab per test that fails on any script error, screenshots kept as test artifacts."""
+one tab per test that fails on any script error, screenshots kept as test artifacts. Playwright is
+imported only by the `browser` fixture, so the tests beside a browser test run without it."""
 
 from __future__ import annotations
 
@@ -9,9 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-playwright_api = pytest.importorskip("playwright.async_api", reason="pip install playwright (the dev extra)")
-
 
 def _chromium() -> str | None:
     for candidate in (
