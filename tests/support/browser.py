@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+
 def _chromium() -> str | None:
     for candidate in (
         os.environ.get("WUSHE_CHROMIUM"),
