@@ -49,17 +49,17 @@ Mediator = Annotated[Principal, Depends(require(Role.SOCIAL_WORKER, Role.PARTY_S
 AnyRole = Annotated[Principal, Depends(require(*Role))]
 
 
-def _defaults() -> dict[str, float]:
+def level_defaults() -> dict[str, float]:
     """The installation's default service levels; an area's own (set through the API) override them."""
     return needs_settings().level_defaults()
 
 
-def _taxonomy(request: Request) -> Taxonomy:
+def taxonomy_of(request: Request) -> Taxonomy:
     return request.app.state.taxonomy
 
 
 async def _labels(request: Request) -> dict[str, str]:
-    return await _taxonomy(request).labels()
+    return await taxonomy_of(request).labels()
 
 
 # --- need intake and reads ---------------------------------------------------------------------
@@ -90,8 +90,8 @@ async def raise_need(need: api.NeedIn, request: Request, who: Raiser, pool: DbPo
             "居民只能为本人登记需求 / a resident raises needs for themself",
             errors=[{"field": "resident.citizen_id", "message": "not the caller"}],
         )
-    await _taxonomy(request).require(need.category)
-    return await handlers.raise_need(pool, keyring, _defaults(), who, need)
+    await taxonomy_of(request).require(need.category)
+    return await handlers.raise_need(pool, keyring, level_defaults(), who, need)
 
 
 @router.get("/needs", response_model=api.NeedPage, summary="需求库检索 / search the need library")
@@ -256,18 +256,18 @@ async def need_timeline(need_id: UUID, who: Reader, pool: DbPool) -> list[api.Ti
 
 @router.post("/needs/{need_id:uuid}/assessment", summary="评估并分派 / assess and route")
 async def assess(need_id: UUID, body: api.AssessmentIn, request: Request, who: SocialWorker, pool: DbPool) -> dict:
-    await _taxonomy(request).require(body.category)
+    await taxonomy_of(request).require(body.category)
     return {"id": need_id, "status": await handlers.assess(pool, who, need_id, body)}
 
 
 @router.post("/needs/{need_id:uuid}/resolution", summary="确认解决 / confirm the need is met")
 async def resolve(need_id: UUID, body: api.ResolutionIn, who: WorkerOrResident, pool: DbPool) -> dict:
-    return {"id": need_id, "status": await handlers.resolve(pool, _defaults(), who, need_id, body)}
+    return {"id": need_id, "status": await handlers.resolve(pool, level_defaults(), who, need_id, body)}
 
 
 @router.post("/needs/{need_id:uuid}/feedback", summary="满意度评价 / the resident's judgement")
 async def feedback(need_id: UUID, body: api.FeedbackIn, who: WorkerOrResident, pool: DbPool) -> dict:
-    return {"id": need_id, "status": await handlers.give_feedback(pool, _defaults(), who, need_id, body)}
+    return {"id": need_id, "status": await handlers.give_feedback(pool, level_defaults(), who, need_id, body)}
 
 
 @router.post(
@@ -315,7 +315,7 @@ async def revisits_due(
 
 @router.get("/taxonomy/categories", response_model=list[api.CategoryView], summary="需求类别 / need categories")
 async def categories(request: Request, who: AnyRole) -> list[api.CategoryView]:
-    return list((await _taxonomy(request).all()).values())
+    return list((await taxonomy_of(request).all()).values())
 
 
 @router.post(
@@ -327,4 +327,4 @@ async def categories(request: Request, who: AnyRole) -> list[api.CategoryView]:
 async def add_category(body: api.CategoryIn, request: Request, who: CivilAffairs) -> api.CategoryView:
     # one taxonomy for the whole installation: only the provincial department extends it
     require_jurisdiction(who, PROVINCE, hide=False)
-    return await _taxonomy(request).add(who, body)
+    return await taxonomy_of(request).add(who, body)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contracts.api.needs import ResidentMasked
+from contracts.areas import ancestors
 from contracts.events.needs import LEVEL_FIELDS
 from contracts.taxonomy import LabelledEnum, Urgency
 from contracts.values import mask_citizen_id, mask_name, mask_phone
@@ -123,6 +124,11 @@ class EffectiveLevels:
     @property
     def levels(self) -> ServiceLevels:
         return ServiceLevels.from_hours(*(self.values[f] for f in LEVEL_FIELDS))
+
+
+def area_chain(area: str) -> list[str]:
+    """The area, then the areas above it up to the province: the most specific first."""
+    return ancestors(area)[::-1]
 
 
 def effective_levels(

@@ -10,7 +10,7 @@ from uuid import UUID, uuid5
 import asyncpg
 
 from contracts.api import needs as api
-from contracts.areas import ancestors, contains, lookup
+from contracts.areas import contains, lookup
 from contracts.envelope import Envelope, new_id
 from contracts.events import needs as ev
 from contracts.events.charity import DonationEarmarked, FundsDisbursed
@@ -81,11 +81,11 @@ async def raise_need(
         resident = need.resident
         if resident is None:
             row = await _registered_resident(uow.conn, who, need)
-            resident = _identity(keyring, row)
+            resident = resident_identity(keyring, row)
             if "target_groups" not in need.model_fields_set:  # the groups the resident is registered in
                 need = need.model_copy(update={"target_groups": [TargetGroup(t) for t in row["tags"]]})
         levels = await area_levels(uow.conn, defaults, need.area_code)
-        await _raise(uow, keyring, levels.levels, who, created.id, need, resident)
+        await write_raised_need(uow, keyring, levels.levels, who, created.id, need, resident)
     return created
 
 
@@ -108,7 +108,7 @@ async def _registered_resident(conn: asyncpg.Connection, who: Principal, need: a
     return row
 
 
-def _identity(keyring: Keyring, resident: asyncpg.Record) -> api.ResidentIn:
+def resident_identity(keyring: Keyring, resident: asyncpg.Record) -> api.ResidentIn:
     """A registered resident's name, phone and citizen ID (validated when they were registered)."""
     return api.ResidentIn.model_construct(
         **{
@@ -118,7 +118,7 @@ def _identity(keyring: Keyring, resident: asyncpg.Record) -> api.ResidentIn:
     )
 
 
-async def _raise(
+async def write_raised_need(
     uow: UnitOfWork,
     keyring: Keyring,
     levels: ServiceLevels,
@@ -444,20 +444,15 @@ async def record_revisit(pool: asyncpg.Pool, who: Principal, need_id: UUID, body
 # --- service levels per area ----------------------------------------------------------------------
 
 
-def _chain(area: str) -> list[str]:
-    """The area, then the areas above it up to the province: the most specific first."""
-    return ancestors(area)[::-1]
-
-
-def _settings(rows: Mapping[str, asyncpg.Record]) -> dict[str, dict]:
+def levels_by_area(rows: Mapping[str, asyncpg.Record]) -> dict[str, dict]:
     return {code: {f: row[f] for f in domain.LEVEL_FIELDS} for code, row in rows.items()}
 
 
 async def area_levels(conn: asyncpg.Connection, defaults: Defaults, area: str) -> domain.EffectiveLevels:
     """The service levels in force in an area now: read per request (one primary-key lookup), so a
     change on any replica holds for the next deadline everywhere."""
-    chain = _chain(area)
-    return domain.effective_levels(chain, _settings(await store.service_levels_of(conn, chain)), defaults)
+    chain = domain.area_chain(area)
+    return domain.effective_levels(chain, levels_by_area(await store.service_levels_of(conn, chain)), defaults)
 
 
 # --- SLA ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from contracts.api import needs as api
 from contracts.values import AreaCode
 from kit.app import DbPool
 from kit.auth import Principal, Role, listing_area, require, require_jurisdiction
-from services.needs.api import AREA, READERS, _defaults
+from services.needs.api import AREA, READERS, level_defaults
 from services.needs.levels import handlers
 
 router = APIRouter(tags=["需求库 needs"])
@@ -28,7 +28,7 @@ CivilAffairs = Annotated[Principal, Depends(require(Role.CIVIL_AFFAIRS))]
     summary="服务时限（本辖区生效值及来源）/ the service levels in force in an area, and where each comes from",
 )
 async def get_service_levels(who: Reader, pool: DbPool, area: str | None = AREA) -> api.ServiceLevelsView:
-    return await handlers.service_levels(pool, _defaults(), listing_area(who, area))
+    return await handlers.service_levels(pool, level_defaults(), listing_area(who, area))
 
 
 @router.get(
@@ -54,4 +54,4 @@ async def set_service_levels(
     pool: DbPool,
 ) -> api.ServiceLevelsView:
     require_jurisdiction(who, area_code, hide=False)
-    return await handlers.set_service_levels(pool, _defaults(), who, area_code, body)
+    return await handlers.set_service_levels(pool, level_defaults(), who, area_code, body)

@@ -17,14 +17,14 @@ from kit.problems import invalid
 from kit.uow import UnitOfWork
 from services.needs import domain as needs_domain
 from services.needs import store as needs_store
-from services.needs.handlers import Defaults, _chain, _settings
+from services.needs.handlers import Defaults, levels_by_area
 from services.needs.levels import domain, store
 
 # --- service levels per area ----------------------------------------------------------------------
 
 
 async def service_levels(pool: asyncpg.Pool, defaults: Defaults, area: str) -> api.ServiceLevelsView:
-    return _levels_view(area, await needs_store.service_levels_of(pool, _chain(area)), defaults)
+    return _levels_view(area, await needs_store.service_levels_of(pool, needs_domain.area_chain(area)), defaults)
 
 
 async def set_service_levels(
@@ -35,10 +35,12 @@ async def set_service_levels(
     at, new = now(), body.own()
     async with UnitOfWork(pool) as uow:
         await store.lock_area_levels(uow.conn, area)
-        rows = await needs_store.service_levels_of(uow.conn, _chain(area))
-        old = ev.AreaServiceLevels(**_settings(rows).get(area, {}))
+        rows = await needs_store.service_levels_of(uow.conn, needs_domain.area_chain(area))
+        old = ev.AreaServiceLevels(**levels_by_area(rows).get(area, {}))
         touched = [f for f in needs_domain.LEVEL_FIELDS if getattr(new, f) is not None]
-        effective = needs_domain.effective_levels(_chain(area), _settings(rows) | {area: new.model_dump()}, defaults)
+        effective = needs_domain.effective_levels(
+            needs_domain.area_chain(area), levels_by_area(rows) | {area: new.model_dump()}, defaults
+        )
         if bad := domain.misordered(effective.values, touched):
             raise invalid(*bad)
         if new != old:
@@ -70,12 +72,12 @@ async def set_service_levels(
                     "event_id": envelope.id,
                 },
             )
-            rows = await needs_store.service_levels_of(uow.conn, _chain(area))
+            rows = await needs_store.service_levels_of(uow.conn, needs_domain.area_chain(area))
     return _levels_view(area, rows, defaults)
 
 
 def _levels_view(area: str, rows: Mapping[str, asyncpg.Record], defaults: Defaults) -> api.ServiceLevelsView:
-    effective = needs_domain.effective_levels(_chain(area), _settings(rows), defaults)
+    effective = needs_domain.effective_levels(needs_domain.area_chain(area), levels_by_area(rows), defaults)
     levels = {}
     for field in needs_domain.LEVEL_FIELDS:
         source = effective.sources[field]
@@ -98,7 +100,7 @@ def _levels_view(area: str, rows: Mapping[str, asyncpg.Record], defaults: Defaul
         area_code=area,
         area_name=lookup(area).name,
         levels=levels,
-        own=ev.AreaServiceLevels(**_settings(rows).get(area, {})),
+        own=ev.AreaServiceLevels(**levels_by_area(rows).get(area, {})),
         changed_by=own["changed_by"] if own else None,
         changed_at=own["changed_at"] if own else None,
     )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from contracts.api import needs as api
 from kit.app import DbPool, Keys
 from kit.auth import PURPOSE, Principal, Role, listing_area, may_unmask, require, require_jurisdiction
-from services.needs.api import UNMASKERS, W, _defaults, _taxonomy
+from services.needs.api import UNMASKERS, W, level_defaults, taxonomy_of
 from services.needs.residents import handlers
 
 router = APIRouter(tags=["需求库 needs"])
@@ -62,8 +62,8 @@ async def record_visit(
     survey_id: UUID, body: api.VisitIn, request: Request, who: Worker, pool: DbPool, keyring: Keys
 ) -> api.VisitRecorded:
     for i, found in enumerate(body.needs):
-        await _taxonomy(request).require(found.category, field=f"needs.{i}.category")
-    return await handlers.record_visit(pool, keyring, _defaults(), who, survey_id, body)
+        await taxonomy_of(request).require(found.category, field=f"needs.{i}.category")
+    return await handlers.record_visit(pool, keyring, level_defaults(), who, survey_id, body)
 
 
 @router.get(
@@ -75,4 +75,4 @@ async def proactive_visits(
     who: Worker, pool: DbPool, keyring: Keys, area: str | None = None
 ) -> list[api.ProactiveVisit]:
     area = listing_area(who, area)
-    return await handlers.proactive_list(pool, keyring, _defaults(), area)
+    return await handlers.proactive_list(pool, keyring, level_defaults(), area)

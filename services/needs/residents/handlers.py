@@ -22,13 +22,12 @@ from services.needs import domain as needs_domain
 from services.needs import store as needs_store
 from services.needs.handlers import (
     Defaults,
-    _chain,
-    _identity,
-    _raise,
-    _settings,
     area_levels,
     audit_read,
+    levels_by_area,
     pii_context,
+    resident_identity,
+    write_raised_need,
 )
 from services.needs.residents import store
 from services.needs.residents.domain import PROACTIVE_TAGS, RESIDENT_PII
@@ -181,7 +180,7 @@ async def record_visit(
             raise invalid("resident_id", "居民未登记或不在辖区内 / no such resident in your area")
         if not contains(survey["area_code"], resident["area_code"]):
             raise invalid("resident_id", "居民不在本次调研范围内 / the resident is outside the survey's area")
-        identity = _identity(keyring, resident)
+        identity = resident_identity(keyring, resident)
         levels = (await area_levels(uow.conn, defaults, resident["area_code"])).levels
         need_ids = []
         for found in body.needs:
@@ -193,7 +192,7 @@ async def record_visit(
                 **found.model_dump(),
             )
             need_id = new_id()
-            await _raise(uow, keyring, levels, who, need_id, need, identity)
+            await write_raised_need(uow, keyring, levels, who, need_id, need, identity)
             need_ids.append(need_id)
         visit_id = new_id()
         await store.insert_visit(
@@ -208,12 +207,14 @@ async def proactive_list(
     """Residents of the groups visited proactively, each not visited within their own community's
     proactive-visit days (communities inside the area may set their own)."""
     at = at or now()
-    settings = _settings(await store.service_levels_around(pool, area, _chain(area)))
+    settings = levels_by_area(await store.service_levels_around(pool, area, needs_domain.area_chain(area)))
     days: dict[str, float] = {}
 
     def days_in(code: str) -> float:
         if code not in days:
-            days[code] = needs_domain.effective_levels(_chain(code), settings, defaults).values["proactive_visit_days"]
+            days[code] = needs_domain.effective_levels(needs_domain.area_chain(code), settings, defaults).values[
+                "proactive_visit_days"
+            ]
         return days[code]
 
     fewest = min(days_in(code) for code in [area, *(c for c in settings if contains(area, c))])
