@@ -69,7 +69,9 @@ def _operations(event: type[Event]) -> dict[str, dict[str, Any]]:
         }
     }
     for consumer in takers_of(event):
-        operations[consumer.durable] = {
+        # an operation has one channel: a consumer of several events has one operation per event
+        name = consumer.durable if len(consumer.events) == 1 else f"{consumer.durable}.{event.__name__}"
+        operations[name] = {
             "action": "receive",
             "channel": channel,
             "messages": messages,

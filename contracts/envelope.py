@@ -124,6 +124,7 @@ def wrap(
     correlation_id: UUID | None = None,
     causation_id: UUID | None = None,
     traceparent: str | None = None,
+    time: datetime | None = None,
 ) -> Envelope[E]:
     event_id = new_id()
     # Envelope is parametrized by the event's own class at runtime, which mypy cannot express
@@ -134,7 +135,7 @@ def wrap(
             type=event.type_name(),
             source=f"/wushe/{event.service}",
             subject=subject,
-            time=datetime.now(UTC),
+            time=time or datetime.now(UTC),
             area_code=area_code,
             correlation_id=correlation_id or event_id,
             causation_id=causation_id,

@@ -45,15 +45,31 @@ from contracts.events.projects import (
 )
 from contracts.events.timebank import CreditsExchanged
 from contracts.events.volunteers import HoursVerified, TaskAccepted, VolunteerRegistered
+from contracts.public import PUBLIC_EVENTS
 from contracts.subjects import stream_of
 
 
 @dataclass(frozen=True)
 class Consumer:
+    """A durable consumer of one event type, or of several of one stream when the order between
+    them matters (it is kept as the stream has it)."""
+
     durable: str
-    event: type[Event]
+    event: type[Event] | tuple[type[Event], ...]
     does: str  # what the consumer does with the event, in a few words
     part: str = ""  # the sub-domain whose subscribers.py holds the handler ("" = the service's own)
+
+    def __post_init__(self) -> None:
+        if len({stream_of(e) for e in self.events}) != 1:
+            raise ValueError(f"{self.durable}: a consumer reads one stream")
+
+    @property
+    def events(self) -> tuple[type[Event], ...]:
+        return self.event if isinstance(self.event, tuple) else (self.event,)
+
+    @property
+    def stream(self) -> str:
+        return stream_of(self.events[0])
 
     @property
     def service(self) -> str:
@@ -61,7 +77,7 @@ class Consumer:
 
     @property
     def publisher(self) -> str:
-        return self.event.service
+        return self.events[0].service
 
     @property
     def module(self) -> str:
@@ -170,6 +186,15 @@ FLOW: tuple[Consumer, ...] = (
         "a project was proposed for a meeting's action: it is under way",
         part="meetings",
     ),
+    # exchange (数据交换): one consumer per stream, so the events of one aggregate keep their order
+    *(
+        Consumer(
+            f"exchange-public-{service}",
+            tuple(p.internal for p in PUBLIC_EVENTS if p.domain() == service),
+            "publishes its redacted public form (contracts/public) to PUBLIC",
+        )
+        for service in ("needs", "volunteers", "projects", "charity", "party")
+    ),
 )
 
 BY_DURABLE: dict[str, Consumer] = {c.durable: c for c in FLOW}
@@ -180,7 +205,7 @@ def consumers_of(service: str) -> tuple[Consumer, ...]:
 
 
 def takers_of(event: type[Event]) -> tuple[Consumer, ...]:
-    return tuple(c for c in FLOW if c.event is event)
+    return tuple(c for c in FLOW if event in c.events)
 
 
 # --- the README's flow section, generated -----------------------------------------------------
@@ -193,6 +218,7 @@ SERVICE_LABELS = {
     "projects": "projects 社会组织",
     "charity": "charity 慈善",
     "party": "party 党建",
+    "exchange": "exchange 数据交换",
 }
 
 
@@ -201,8 +227,7 @@ def diagram() -> str:
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
     for c in FLOW:
         names = edges[(c.publisher, c.service)]
-        if c.event.__name__ not in names:
-            names.append(c.event.__name__)
+        names += [e.__name__ for e in c.events if e.__name__ not in names]
     lines = ["```mermaid", "flowchart LR"]
     lines += [f'  {svc}["{label}"]' for svc, label in SERVICE_LABELS.items()]
     lines += [f"  {src} -->|{', '.join(names)}| {dst}" for (src, dst), names in edges.items()]

@@ -3,6 +3,9 @@
     evt.<service>.<event>.v<version>.<province>.<city>.<county>
     e.g. evt.needs.need_raised.v1.13.01.02   (a need raised in 长安区, 石家庄, 河北)
     audit.<service>.<event>.v<version>.<province>.<city>.<county> for audit events (AUDIT stream)
+    pub.<domain>.<event>.v<version>.<province>.<city>.<county> for public events (PUBLIC stream),
+    e.g. pub.needs.need_raised.v1.13.01.02: the redacted form partners read (contracts/public),
+    <domain> being the service whose event it is; a partner of 石家庄 reads `pub.*.*.*.13.01.>`.
 
 Province/city/county tokens are the 2-digit pairs of the 6-digit county-level code above the
 event's area (a township or community rolls up to its county), so
@@ -13,13 +16,14 @@ from __future__ import annotations
 
 from contracts.areas import subject_tokens
 from contracts.envelope import Event
+from contracts.public.base import PublicEvent
 
 EVENT_PREFIX = "evt"
 DLQ_PREFIX = "dlq"
 AUDIT_PREFIX = "audit"
 PUBLIC_PREFIX = "pub"
 
-SERVICES = ("needs", "volunteers", "projects", "charity", "party")
+SERVICES = ("needs", "volunteers", "projects", "charity", "party", "exchange")
 
 # stream name -> subjects it captures. Provisioned by `wushe provision`, never by a service.
 STREAMS: dict[str, list[str]] = {
@@ -31,10 +35,14 @@ STREAMS: dict[str, list[str]] = {
 
 
 def stream_of(event: type[Event]) -> str:
+    if issubclass(event, PublicEvent):
+        return "PUBLIC"
     return "AUDIT" if event.audit else event.service.upper()
 
 
 def _base(event: type[Event]) -> str:
+    if issubclass(event, PublicEvent):
+        return f"{PUBLIC_PREFIX}.{event.domain()}.{event.event_name()}.v{event.version}"
     prefix = AUDIT_PREFIX if event.audit else EVENT_PREFIX
     return f"{prefix}.{event.service}.{event.event_name()}.v{event.version}"
 

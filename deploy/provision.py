@@ -15,8 +15,9 @@ from nats.js.api import StreamInfo
 from kit import db
 from kit.auth import ensure_signing_key
 from kit.bus import ensure_streams
-from kit.crypto import ensure_keyring
+from kit.crypto import ensure_keyring, ensure_secret
 from kit.settings import SERVICES, Settings
+from services.exchange.config import exchange_settings
 
 
 def migrations_of(service: str) -> Path:
@@ -26,6 +27,7 @@ def migrations_of(service: str) -> Path:
 async def provision(settings: Settings, log=print) -> None:
     ensure_signing_key(settings)
     ensure_keyring(settings.keyring_file)
+    ensure_secret(exchange_settings().key_file(settings))  # before any exchange replica pseudonymizes
     await provision_databases(settings, log)
     await provision_streams(settings, log)
 

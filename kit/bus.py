@@ -27,7 +27,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from opentelemetry import trace
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from contracts.envelope import Envelope, Event
 from contracts.subjects import STREAMS, dlq_subject, event_filter, stream_of
@@ -81,28 +81,60 @@ Handler = Callable[[AnyConnection, list[Envelope[Any]]], Awaitable[None]]
 
 @dataclass
 class Subscription:
-    """A durable consumer of one event type. `handle` applies envelopes that this consumer has not
-    seen before, inside the transaction that records them in the inbox: one envelope per call,
-    with its span current, so the events it emits continue the same trace. A pure projection that
-    emits nothing may set `whole_batch` to be handed the whole batch in one call."""
+    """A durable consumer of one event type, or of several of one stream (contracts.flow.Consumer).
+    `handle` applies envelopes that this consumer has not seen before, inside the transaction that
+    records them in the inbox: one envelope per call, with its span current, so the events it emits
+    continue the same trace. A pure projection that emits nothing may set `whole_batch` to be
+    handed the whole batch in one call."""
 
     durable: str
-    event: type[Event]
+    event: type[Event] | tuple[type[Event], ...]
     handle: Handler
     max_deliver: int = 5
     backoff_s: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0)
     batch: int = 256
     ack_wait_s: float = 30.0
     whole_batch: bool = False
-    envelope: type[Envelope[Any]] = field(init=False)
+    envelopes: dict[str, type[Envelope[Any]]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.envelope = Envelope[self.event]  # type: ignore[name-defined]  # a class built at run time: mypy cannot follow it
+        # a class built at run time per event: mypy cannot follow it
+        self.envelopes = {e.type_name(): Envelope[e] for e in self.events}  # type: ignore[valid-type]
+
+    @property
+    def events(self) -> tuple[type[Event], ...]:
+        return self.event if isinstance(self.event, tuple) else (self.event,)
+
+    @property
+    def stream(self) -> str:
+        return stream_of(self.events[0])
+
+    def parse(self, data: bytes) -> Envelope[Any]:
+        """The envelope of one of this consumer's events (ValidationError if it is none of them)."""
+        if len(self.envelopes) == 1:
+            [envelope] = self.envelopes.values()
+            return envelope.model_validate_json(data)
+        kind = _Typed.model_validate_json(data).type
+        if kind not in self.envelopes:
+            raise ValidationError.from_exception_data(
+                "Envelope",
+                [
+                    {
+                        "type": "literal_error",
+                        "loc": ("type",),
+                        "input": kind,
+                        "ctx": {"expected": ", ".join(self.envelopes)},
+                    }
+                ],
+            )
+        return self.envelopes[kind].model_validate_json(data)
 
     def consumer_config(self) -> ConsumerConfig:
+        filters = [event_filter(e) for e in self.events]
         return ConsumerConfig(
             durable_name=self.durable,
-            filter_subject=event_filter(self.event),
+            filter_subject=filters[0] if len(filters) == 1 else None,
+            filter_subjects=filters if len(filters) > 1 else None,
             ack_policy=JsAckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             # No server-side limit: a server that stops redelivering drops the message without a
@@ -112,6 +144,10 @@ class Subscription:
             ack_wait=self.ack_wait_s,
             max_ack_pending=10_000,
         )
+
+
+class _Typed(BaseModel):
+    type: str
 
 
 Parsed = list[tuple[Msg, Envelope[Any]]]
@@ -137,7 +173,7 @@ class EventConsumer:
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        stream = stream_of(self.sub.event)
+        stream = self.sub.stream
         await self.js.add_consumer(stream, self.sub.consumer_config())
         psub = await self.js.pull_subscribe_bind(durable=self.sub.durable, stream=stream)
         try:
@@ -168,7 +204,7 @@ class EventConsumer:
         parsed: Parsed = []
         for msg in msgs:
             try:
-                parsed.append((msg, self.sub.envelope.model_validate_json(msg.data)))
+                parsed.append((msg, self.sub.parse(msg.data)))
             except ValidationError as exc:
                 await self._settle_failed(msg, f"invalid event: {_validation_reason(exc)}")
         if not parsed:

@@ -46,7 +46,20 @@ class Keyring:
 
     def pseudonym(self, value: str, purpose: str) -> str:
         """A stable keyed hash: the same person gets the same ref, the ref reveals nothing."""
-        return hmac.new(self.pseudonym_key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:24]
+        return keyed_pseudonym(self.pseudonym_key, value, purpose)
+
+
+def keyed_pseudonym(key: bytes, value: str, purpose: str) -> str:
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def ensure_secret(path: Path) -> bytes:
+    """A 32-byte random secret kept in `path` (mode 0600), created on first call."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_b64(os.urandom(32)))
+        path.chmod(0o600)
+    return base64.b64decode(path.read_text())
 
 
 def _b64(key: bytes) -> str:

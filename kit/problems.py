@@ -65,6 +65,11 @@ def invalid(field: str, message: str) -> Problem:
     return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
 
 
+def forbidden(field: str, message: str) -> Problem:
+    """403 naming the field: the caller may not ask this (an area, a type outside their scope)."""
+    return Problem(403, "无权访问 / Forbidden", message, errors=[{"field": field, "message": message}])
+
+
 def conflict(message: str, **extensions: Any) -> Problem:
     """409: not allowed in the record's current state; extensions say which (e.g. state, action, rule)."""
     return Problem(409, "当前状态不允许此操作 / Not allowed now", message, **extensions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 from uuid import UUID
@@ -34,6 +35,7 @@ class Events:
         area_code: str,
         correlation_id: UUID | None = None,
         causation_id: UUID | None = None,
+        time: datetime | None = None,
     ) -> Envelope[Any]:
         envelope = wrap(
             event,
@@ -42,6 +44,7 @@ class Events:
             correlation_id=correlation_id,
             causation_id=causation_id,
             traceparent=current_traceparent(),
+            time=time,
         )
         self.envelopes.append(envelope)
         return envelope

@@ -12,7 +12,7 @@ Overall = Literal["ok", "restarting", "degraded"]
 
 
 class ServiceStatus(BaseModel):
-    service: Literal["gateway", "needs", "volunteers", "projects", "charity", "party"]
+    service: Literal["gateway", "needs", "volunteers", "projects", "charity", "party", "exchange"]
     ready: bool = Field(description="其 /readyz 是否就绪 / whether its /readyz answers ready")
     detail: str | None = Field(default=None, description="未就绪的原因，如 NATS disconnected / what is down")
     processes: int | None = Field(

@@ -183,6 +183,7 @@ ROUTES = {
             "venture-calls",
         )
     },
+    "events": "exchange",
 }
 
 

@@ -9,23 +9,34 @@ touches the shared test database (other modules count what is in 长安区)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import httpx
+import nats
 import pytest
 from support.browser import SCREENSHOTS, needs_chromium, new_tab
 from support.launcher import stop as stop_up
 from support.launcher import up_env, wait_up, wushe
 from support.stack import free_port_block
+from support.waiting import eventually
 
+from contracts.flow import consumers_of
+from contracts.values import citizen_id_check_char
+from deploy.demo import data as D
+from deploy.demo.plan import LOCAL, Plan
 from deploy.servers import free_port
+from kit import db as kit_db
 from kit.auth import issue_token
 from kit.settings import Settings
 
 pytestmark = pytest.mark.slow
+CITIZEN_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
+PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 
 HOME_COMMUNITY, VILLAGE = "130102001001", "130125100200"
 PERSONA_KEYS = {"id", "label_zh", "label_en", "role", "area", "sub", "description_zh"}
@@ -209,6 +220,46 @@ def test_the_party_leads(first_start):
         "claimed",
         "fulfilled",
     }
+
+
+async def test_no_public_event_of_the_demo_names_a_person(first_start):
+    """Every payload the exchange published to PUBLIC for the whole demo: no citizen ID, phone
+    number or full name of anyone in it, nor a platform account or internal volunteer ref."""
+    api, *_ = first_start
+    payloads = await all_public_payloads(api.settings)
+    plan = Plan(datetime.fromisoformat(api.journal()["anchor"]).astimezone(LOCAL).date())
+    people = [*plan.residents, *(v.person for v in plan.volunteers)]
+    people += [member for committee in plan.committees.values() for member, *_ in committee]
+    names = {p.name for p in people} | set(plan.donors)
+    refs = {v["volunteer_ref"] for k, v in api.journal().items() if k.startswith("volunteer:")}
+    accounts = {*D.SOCIAL_WORKER.values(), *D.GRID_WORKER.values(), *D.PARTY_SECRETARY.values(), *D.MZ.values()}
+    assert len(payloads) > 500 and len(names) > 1000
+    text = "\n".join(payloads)
+    assert [m for m in CITIZEN_ID.findall(text) if citizen_id_check_char(m[:17]) == m[17]] == []
+    assert PHONE.findall(text) == []
+    assert sorted(n for n in names | refs | accounts if n in text) == []
+
+
+async def all_public_payloads(settings: Settings) -> list[str]:
+    """Once the exchange has caught up with every stream and sent what it wrote: PUBLIC, whole."""
+    nc = await nats.connect(settings.nats_servers)
+    conn = await kit_db.connect(settings, "exchange")
+    try:
+        js = nc.jetstream()
+
+        async def caught_up() -> bool:
+            for c in consumers_of("exchange"):
+                info = await js.consumer_info(c.stream, c.durable)
+                if info.num_pending or info.num_ack_pending:
+                    return False
+            return not await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
+        await eventually(caught_up, "the exchange to publish the demo's public events", 120)
+        last = (await js.stream_info("PUBLIC")).state.last_seq
+        return [(await js.get_msg("PUBLIC", seq)).data.decode() for seq in range(1, last + 1)]
+    finally:
+        await conn.close()
+        await nc.close()
 
 
 def test_personas_for_the_console_sign_in(first_start):

@@ -54,7 +54,7 @@ def test_up_serves_stops_cleanly_and_keeps_data(home):
         created = httpx.post(f"{gateway}/api/v1/needs", json=NEED, headers=headers, timeout=10)
         assert created.status_code == 201, created.text
         assert sorted(p["name"] for p in supervised(home)) == sorted(
-            ["gateway", "needs", "volunteers", "projects", "charity", "party"]
+            ["gateway", "needs", "volunteers", "projects", "charity", "party", "exchange"]
         )
         status = httpx.get(f"{gateway}/api/v1/status", headers=headers, timeout=10).json()
         assert status["status"] == "ok" and status["supervised"], status

@@ -21,7 +21,7 @@ def test_every_durable_is_named_after_a_service_and_appears_once():
     assert len(BY_DURABLE) == len(FLOW)
     assert {c.service for c in FLOW} <= set(SERVICES)
     assert all(c.durable.startswith(f"{c.service}-") for c in FLOW)
-    assert {c.event for c in FLOW} <= set(ALL_EVENTS)
+    assert {e for c in FLOW for e in c.events} <= set(ALL_EVENTS)
 
 
 def test_each_service_offers_exactly_its_consumers_from_the_modules_the_map_names():
@@ -29,7 +29,7 @@ def test_each_service_offers_exactly_its_consumers_from_the_modules_the_map_name
         modules = {c.module for c in consumers_of(service)}
         offered = [importlib.import_module(m).HANDLERS for m in modules]
         wired = subscriptions(service, offered, max_deliver=5)
-        assert [(s.durable, s.event) for s in wired] == [(c.durable, c.event) for c in consumers_of(service)]
+        assert [(s.durable, s.events) for s in wired] == [(c.durable, c.events) for c in consumers_of(service)]
 
 
 def test_a_service_missing_a_handler_does_not_start():
@@ -57,7 +57,7 @@ def test_a_handler_offered_from_another_module_than_the_maps_is_refused():
 def test_a_whole_batch_projection_keeps_its_batching():
     assert subscription("volunteers-need-raised", WholeBatch(handler), 5).whole_batch
     assert not subscription("charity-holders-need-raised", handler, 5).whole_batch
-    assert [c.service for c in takers_of(NeedRaised)] == ["volunteers", "charity"]
+    assert [c.service for c in takers_of(NeedRaised)] == ["volunteers", "charity", "exchange"]
 
 
 def test_the_readme_flow_section_is_generated_from_the_map():

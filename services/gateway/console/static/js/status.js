@@ -6,7 +6,7 @@ import { L } from './i18n.js';
 
 const SERVICES = {
   gateway: ['网关', 'Gateway'], needs: ['社区需求', 'Community needs'], volunteers: ['志愿服务', 'Volunteering'],
-  projects: ['社会组织与项目', 'Organizations & projects'], charity: ['慈善资源', 'Charity'], party: ['党建', 'Party building'],
+  projects: ['社会组织与项目', 'Organizations & projects'], charity: ['慈善资源', 'Charity'], party: ['党建', 'Party building'], exchange: ['数据交换', 'Data exchange'],
 };
 const STATES = {
   ok: ['正常', 'Normal', 'ok'],

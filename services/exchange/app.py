@@ -1,0 +1,31 @@
+"""Wiring of the exchange service (数据交换): the public form of the platform's events, partners and
+the events API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kit.app import create_service_app
+from kit.schedule import Periodic
+from services.exchange import handlers, subscribers
+from services.exchange.api import router
+from services.exchange.config import exchange_settings
+
+
+def _retention(app: FastAPI) -> Periodic:
+    """Public events past retention leave the events API (the PUBLIC stream keeps its own limits)."""
+
+    async def prune() -> None:
+        await handlers.prune_expired(app.state.pool)
+
+    return Periodic("exchange-retention", exchange_settings().prune_interval_s, prune)
+
+
+def create_app() -> FastAPI:
+    return create_service_app(
+        "exchange",
+        title="wushe 数据交换 exchange",
+        routers=[router],
+        consumers=[subscribers.HANDLERS],
+        periodic=[_retention],
+    )
