@@ -35,8 +35,8 @@ from kit.auth import issue_token
 from kit.settings import Settings
 
 pytestmark = pytest.mark.slow
-CITIZEN_ID = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
-PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+CITIZEN_ID = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9X](?![0-9A-Za-z])")  # not inside an id
+PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
 
 HOME_COMMUNITY, VILLAGE = "130102001001", "130125100200"
 PERSONA_KEYS = {"id", "label_zh", "label_en", "role", "area", "sub", "description_zh"}
@@ -222,21 +222,21 @@ def test_the_party_leads(first_start):
     }
 
 
-async def test_no_public_event_of_the_demo_names_a_person(first_start):
+async def test_no_public_event_of_the_demo_names_a_person(first_start, stack_env):
     """Every payload the exchange published to PUBLIC for the whole demo: no citizen ID, phone
     number or full name of anyone in it, nor a platform account or internal volunteer ref."""
     api, *_ = first_start
-    payloads = await all_public_payloads(api.settings)
+    payloads = await all_public_payloads(api.settings.model_copy(update={"nats_url": stack_env["WUSHE_NATS_URL"]}))
     plan = Plan(datetime.fromisoformat(api.journal()["anchor"]).astimezone(LOCAL).date())
     people = [*plan.residents, *(v.person for v in plan.volunteers)]
     people += [member for committee in plan.committees.values() for member, *_ in committee]
     names = {p.name for p in people} | set(plan.donors)
     refs = {v["volunteer_ref"] for k, v in api.journal().items() if k.startswith("volunteer:")}
     accounts = {*D.SOCIAL_WORKER.values(), *D.GRID_WORKER.values(), *D.PARTY_SECRETARY.values(), *D.MZ.values()}
-    assert len(payloads) > 500 and len(names) > 1000
+    assert len(payloads) > 500 and len(names) > 400
     text = "\n".join(payloads)
     assert [m for m in CITIZEN_ID.findall(text) if citizen_id_check_char(m[:17]) == m[17]] == []
-    assert PHONE.findall(text) == []
+    assert [text[m.start() - 80 : m.end() + 20] for m in PHONE.finditer(text)] == []
     assert sorted(n for n in names | refs | accounts if n in text) == []
 
 
