@@ -72,6 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     outbox_retry = outbox_sub.add_parser("retry", help="重新发送搁置的事件 / re-queue parked rows")
     outbox_retry.add_argument("service", choices=SERVICES)
     outbox_retry.add_argument("id", nargs="*", type=int, help="outbox row ids (default: every parked row)")
+    partner = sub.add_parser("partner", help="数据交换的合作方 / partners of the data exchange")
+    partner_sub = partner.add_subparsers(dest="partner_command", required=True)
+    partner_add = partner_sub.add_parser("add", help="登记合作方 / register a partner")
+    partner_add.add_argument("name", help="登录名：小写字母、数字、连字符 / login: a-z, 0-9, -")
+    partner_add.add_argument("--area", required=True, help="辖区行政区划代码 / the partner's area code")
+    partner_add.add_argument(
+        "--events", nargs="+", required=True, metavar="PATTERN", help="如 needs.* charity.donation_received * "
+    )
+    partner_add.add_argument("--label", default="", help="名称，如 石家庄市12345热线 / as people call it")
+    partner_sub.add_parser("list", help="列出合作方 / list partners")
+    partner_sub.add_parser("revoke", help="撤销合作方 / revoke a partner").add_argument("name")
     serve_cmd = sub.add_parser("serve", help="run one service / 运行单个服务")
     serve_cmd.add_argument("service", choices=[*SERVICES, "gateway"])
     serve_cmd.add_argument(
@@ -128,6 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.outbox_command == "list":
             return asyncio.run(outboxes.list_(settings, args.service or list(SERVICES)))
         return asyncio.run(outboxes.retry(settings, args.service, args.id))
+    if args.command == "partner":
+        from deploy import partners
+
+        if args.partner_command == "add":
+            return asyncio.run(partners.add(settings, args.name, args.area, args.events, args.label))
+        if args.partner_command == "list":
+            return asyncio.run(partners.list_(settings))
+        return asyncio.run(partners.revoke(settings, args.name))
     if args.command == "demo":
         return demo_command(settings, args.force)
     if args.command == "keys":

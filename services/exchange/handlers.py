@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
 from contracts.api import exchange as api
-from contracts.areas import code_prefix
+from contracts.areas import Area, code_prefix, lookup
 from contracts.envelope import Envelope
 from contracts.public import PublicEvent
 from kit.auth import Principal, listing_area
@@ -111,3 +111,34 @@ async def prune_expired(pool: asyncpg.Pool, batch: int = 1000) -> int:
         if not through:
             return pruned
         pruned = through
+
+
+# --- partners -------------------------------------------------------------------------------------
+
+
+async def add_partner(conn: AnyConnection, name: str, label: str, area: str, events: list[str]) -> asyncpg.Record:
+    """Register a partner (or register a revoked one again): 422 naming the field a rule refuses."""
+    if not domain.PARTNER_NAME.fullmatch(name):
+        raise invalid("name", "名称为 3–40 位小写字母、数字或连字符，以字母开头 / 3–40 of a-z, 0-9, -, from a letter")
+    if lookup(area) is None:
+        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
+    if not events:
+        raise invalid("events", "至少一个事件模式 / at least one event pattern")
+    for pattern in events:
+        if error := domain.pattern_error(pattern):
+            raise invalid("events", error)
+    await store.add_partner(conn, name, label or name, area, events)
+    return await store.partner(conn, name)
+
+
+def partner_view(row: asyncpg.Record) -> api.PartnerView:
+    return api.PartnerView(
+        name=row["name"],
+        label=row["label"],
+        area_code=row["area_code"],
+        area_name=cast(Area, lookup(row["area_code"])).name,
+        events=row["events"],
+        event_types=[p.type_name() for p in domain.covered(row["events"])],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )

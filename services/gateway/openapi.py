@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from contracts.asyncapi import document as asyncapi_document
+from contracts.asyncapi import document as internal_document
+from contracts.asyncapi import public_document
 from kit.openapi import STATUS_TEXT, problem_response
 from services.gateway.api import ROUTES
 from services.gateway.upstream import Upstream
@@ -113,13 +114,19 @@ async def facade_openapi(request: Request) -> dict:
 
 @router.get("/asyncapi.json")
 async def asyncapi() -> dict:
-    """The AsyncAPI 3.0 document of the platform's events: who publishes and who consumes each."""
-    return _asyncapi()
+    """The AsyncAPI 3.0 document partners read: every public event's channel, message and schema."""
+    return _asyncapi(public=True)
+
+
+@router.get("/asyncapi-internal.json")
+async def asyncapi_internal() -> dict:
+    """The AsyncAPI 3.0 document of the internal events: who publishes and who consumes each."""
+    return _asyncapi(public=False)
 
 
 @lru_cache
-def _asyncapi() -> dict:
-    return asyncapi_document()
+def _asyncapi(public: bool) -> dict:
+    return public_document() if public else internal_document()
 
 
 @router.get("/docs", response_class=HTMLResponse)

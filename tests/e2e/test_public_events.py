@@ -6,6 +6,9 @@ Everything happens in 灵寿县 (130126), which no other test uses."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import httpx
@@ -275,3 +278,26 @@ async def test_a_cursor_past_retention_is_gone_with_a_clear_problem(gateway, nee
     assert "180 天" in gone.json()["detail"]
     kept, _ = await pages(gateway, partner)
     assert first not in [e["data"]["need_id"] for e in kept] and second in [e["data"]["need_id"] for e in kept]
+
+
+def partner_cli(*args: str) -> tuple[int, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "deploy.cli", "partner", *args], env=dict(os.environ), capture_output=True, text=True
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+async def test_wushe_partner_add_list_revoke(gateway):
+    refused = partner_cli("add", "lingshou-media", "--area", "999999", "--events", "needs.*")
+    assert refused[0] == 2 and "area" in refused[1] and "999999" in refused[1]
+    assert partner_cli("add", "lingshou-media", "--area", COUNTY, "--events", "needs.need_eaten")[0] == 2
+    code, out = partner_cli("add", "lingshou-media", "--area", COUNTY, "--events", "needs.*", "--label", "灵寿融媒体")
+    assert code == 0 and "灵寿县" in out and "cn.wushe.pub.needs.need_raised.v1" in out, out
+    token = out.strip().splitlines()[-1]
+    partner = {"Authorization": f"Bearer {token}"}
+    assert (await gateway.get("/events", headers=partner)).status_code == 200
+    code, out = partner_cli("list")
+    assert code == 0 and "lingshou-media  灵寿融媒体  灵寿县 130126  needs.*  有效" in out, out
+    assert partner_cli("revoke", "lingshou-media")[0] == 0
+    assert (await gateway.get("/events", headers=partner)).status_code == 403
+    assert partner_cli("revoke", "lingshou-media")[0] == 1

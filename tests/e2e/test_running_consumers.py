@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx
 
 from contracts.flow import FLOW
+from contracts.public import PUBLIC_EVENTS
 from contracts.subjects import SERVICES, event_filter
 
 
@@ -22,6 +23,15 @@ async def test_the_running_streams_hold_exactly_the_consumers_of_the_flow_map(st
     assert running == {c.durable: (c.stream, [event_filter(e) for e in c.events]) for c in FLOW}
 
     async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=10) as client:
-        served = (await client.get("/api/v1/asyncapi.json")).json()
+        served = (await client.get("/api/v1/asyncapi-internal.json")).json()
     received = {name.split(".")[0] for name, op in served["operations"].items() if op["action"] == "receive"}
     assert served["asyncapi"] == "3.0.0" and received == set(running)
+
+
+async def test_the_gateway_serves_partners_the_public_channels(stack):
+    stack.start("gateway")
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=10) as client:
+        served = (await client.get("/api/v1/asyncapi.json")).json()
+    addresses = {channel["address"] for channel in served["channels"].values()}
+    assert addresses == {event_filter(e).removesuffix(".>") + ".{province}.{city}.{county}" for e in PUBLIC_EVENTS}
+    assert all(a.startswith("pub.") for a in addresses) and "partner" in served["components"]["securitySchemes"]
