@@ -135,13 +135,15 @@ async def party(party_api):
 @pytest.fixture(scope="module")
 def projects_api(stack) -> str:
     """The projects service behind the gateway, with every service whose events it meets (needs,
-    volunteers, charity, party); deadlines are looked for every half second."""
+    volunteers, charity, party) and the exchange, so the facade is whole; deadlines are looked for
+    every half second."""
     stack.start(
         "needs",
         "volunteers",
         "charity",
         "party",
         "projects",
+        "exchange",
         "gateway",
         WUSHE_PARTY_CHECK_INTERVAL_S="0.5",
         WUSHE_PROJECTS_CHECK_INTERVAL_S="0.5",

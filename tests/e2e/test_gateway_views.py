@@ -16,7 +16,7 @@ COUNTY, STREET, COMMUNITY = "130102", "130102015", "130102015001"
 
 @pytest.fixture(scope="module")
 def gateway(stack) -> str:
-    stack.start("needs", "volunteers", "projects", "charity", "party", "gateway")
+    stack.start("needs", "volunteers", "projects", "charity", "party", "exchange", "gateway")
     return stack.url("gateway") + "/api/v1"
 
 

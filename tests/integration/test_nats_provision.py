@@ -74,4 +74,4 @@ async def test_a_whole_cluster_restarted_is_provisioned_again(cluster):
     cluster.start()
     said = []
     await provision_streams(settings, log=said.append)
-    assert said == ["streams ready (R3): NEEDS, VOLUNTEERS, PROJECTS, CHARITY, PARTY, PUBLIC, AUDIT, DLQ"]
+    assert said == ["streams ready (R3): NEEDS, VOLUNTEERS, PROJECTS, CHARITY, PARTY, EXCHANGE, PUBLIC, AUDIT, DLQ"]
