@@ -46,7 +46,7 @@ from contracts.events.projects import (
 from contracts.events.timebank import CreditsExchanged
 from contracts.events.volunteers import HoursVerified, TaskAccepted, VolunteerRegistered
 from contracts.public import PUBLIC_EVENTS
-from contracts.subjects import stream_of
+from contracts.subjects import Takes, events_of, stream_of, stream_of_all
 
 
 @dataclass(frozen=True)
@@ -55,21 +55,20 @@ class Consumer:
     them matters (it is kept as the stream has it)."""
 
     durable: str
-    event: type[Event] | tuple[type[Event], ...]
+    event: Takes
     does: str  # what the consumer does with the event, in a few words
     part: str = ""  # the sub-domain whose subscribers.py holds the handler ("" = the service's own)
 
     def __post_init__(self) -> None:
-        if len({stream_of(e) for e in self.events}) != 1:
-            raise ValueError(f"{self.durable}: a consumer reads one stream")
+        stream_of_all(self.events)  # refuses events of several streams
 
     @property
     def events(self) -> tuple[type[Event], ...]:
-        return self.event if isinstance(self.event, tuple) else (self.event,)
+        return events_of(self.event)
 
     @property
     def stream(self) -> str:
-        return stream_of(self.events[0])
+        return stream_of_all(self.events)
 
     @property
     def service(self) -> str:

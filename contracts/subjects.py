@@ -34,6 +34,21 @@ STREAMS: dict[str, list[str]] = {
 }
 
 
+Takes = type[Event] | tuple[type[Event], ...]  # what one durable consumer takes: an event, or several
+
+
+def events_of(takes: Takes) -> tuple[type[Event], ...]:
+    return takes if isinstance(takes, tuple) else (takes,)
+
+
+def stream_of_all(events: tuple[type[Event], ...]) -> str:
+    """The one stream a consumer of these events reads (ValueError if they are on several)."""
+    streams = {stream_of(e) for e in events}
+    if len(streams) != 1:
+        raise ValueError(f"a consumer reads one stream, not {sorted(streams)}")
+    return streams.pop()
+
+
 def stream_of(event: type[Event]) -> str:
     if issubclass(event, PublicEvent):
         return "PUBLIC"

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -27,10 +27,10 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from opentelemetry import trace
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from contracts.envelope import Envelope, Event
-from contracts.subjects import STREAMS, dlq_subject, event_filter, stream_of
+from contracts.subjects import STREAMS, Takes, dlq_subject, event_filter, events_of, stream_of_all
 from kit.db import AnyConnection
 from kit.failures import describe, is_transient
 from kit.telemetry import context_from, tracer
@@ -88,7 +88,7 @@ class Subscription:
     handed the whole batch in one call."""
 
     durable: str
-    event: type[Event] | tuple[type[Event], ...]
+    event: Takes
     handle: Handler
     max_deliver: int = 5
     backoff_s: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0)
@@ -96,37 +96,27 @@ class Subscription:
     ack_wait_s: float = 30.0
     whole_batch: bool = False
     envelopes: dict[str, type[Envelope[Any]]] = field(init=False)
+    typed: type[BaseModel] = field(init=False)  # reads only an envelope's `type`, one of the events'
 
     def __post_init__(self) -> None:
-        # a class built at run time per event: mypy cannot follow it
+        # classes built at run time per event: mypy cannot follow them
         self.envelopes = {e.type_name(): Envelope[e] for e in self.events}  # type: ignore[valid-type]
+        self.typed = create_model("Typed", type=(Literal[tuple(self.envelopes)], ...))  # type: ignore[arg-type]
 
     @property
     def events(self) -> tuple[type[Event], ...]:
-        return self.event if isinstance(self.event, tuple) else (self.event,)
+        return events_of(self.event)
 
     @property
     def stream(self) -> str:
-        return stream_of(self.events[0])
+        return stream_of_all(self.events)
 
     def parse(self, data: bytes) -> Envelope[Any]:
         """The envelope of one of this consumer's events (ValidationError if it is none of them)."""
-        if len(self.envelopes) == 1:
+        if len(self.envelopes) == 1:  # the common case: one parse
             [envelope] = self.envelopes.values()
             return envelope.model_validate_json(data)
-        kind = _Typed.model_validate_json(data).type
-        if kind not in self.envelopes:
-            raise ValidationError.from_exception_data(
-                "Envelope",
-                [
-                    {
-                        "type": "literal_error",
-                        "loc": ("type",),
-                        "input": kind,
-                        "ctx": {"expected": ", ".join(self.envelopes)},
-                    }
-                ],
-            )
+        kind = self.typed.model_validate_json(data).type  # type: ignore[attr-defined]
         return self.envelopes[kind].model_validate_json(data)
 
     def consumer_config(self) -> ConsumerConfig:
@@ -144,10 +134,6 @@ class Subscription:
             ack_wait=self.ack_wait_s,
             max_ack_pending=10_000,
         )
-
-
-class _Typed(BaseModel):
-    type: str
 
 
 Parsed = list[tuple[Msg, Envelope[Any]]]
