@@ -69,14 +69,22 @@ def event_subject(event: type[Event], area_code: str) -> str:
 
 def event_filter(event: type[Event], area_code: str | None = None) -> str:
     """Filter for one event type, optionally only within an area's county-level jurisdiction."""
-    base = _base(event)
+    return ".".join([_base(event), *_jurisdiction(area_code)])
+
+
+def public_filter(domain: str, event: str, area_code: str) -> str:
+    """Filter for the public events `domain`.`event` (either may be `*`), every version, of an area."""
+    return ".".join([PUBLIC_PREFIX, domain, event, "*", *_jurisdiction(area_code)])
+
+
+def _jurisdiction(area_code: str | None) -> list[str]:
+    """The subject tokens of an area: a county's three, or a city's or province's widened by `>`."""
     if area_code is None:
-        return f"{base}.>"
-    tokens = [t for t in subject_tokens(area_code)]
-    # a city or province code ("00" tokens) widens to a wildcard below it
-    while tokens and tokens[-1] == "00":
+        return [">"]
+    tokens = list(subject_tokens(area_code))
+    while tokens and tokens[-1] == "00":  # a city or province code: everything below it
         tokens.pop()
-    return ".".join([base, *tokens, ">"]) if len(tokens) < 3 else ".".join([base, *tokens])
+    return tokens if len(tokens) == 3 else [*tokens, ">"]
 
 
 def dlq_subject(consumer: str) -> str:

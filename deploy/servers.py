@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from deploy.nats_accounts import accounts_config
 from kit.settings import Settings
 
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
@@ -83,12 +84,16 @@ def nats_config(
     sync_interval: str = "always",
     route_port: int | None = None,
     routes: list[int] = (),
+    pid_file: Path | None = None,
+    accounts: list[str] = (),
 ) -> str:
-    """One node's config file; with `route_port` it joins the cluster whose other nodes route on `routes`."""
+    """One node's config file; with `route_port` it joins the cluster whose other nodes route on
+    `routes`; `accounts` are the lines of deploy.nats_accounts (without them: one open account)."""
     lines = [
         f"server_name: {json.dumps(name)}",
         f'listen: "127.0.0.1:{client_port}"',
         f'http: "127.0.0.1:{http_port}"',
+        *([f"pid_file: {json.dumps(str(pid_file))}"] if pid_file else []),
         "jetstream {",
         f"  store_dir: {json.dumps(str(store))}",
         f"  sync_interval: {sync_interval}",
@@ -103,7 +108,7 @@ def nats_config(
             f"  routes: [{peers}]",
             "}",
         ]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *accounts]) + "\n"
 
 
 @dataclass
@@ -273,9 +278,20 @@ class NatsCluster:
 def _make_node(settings: Settings, name: str, client_port: int, store: Path, conf: Path, **cluster) -> NatsNode:
     for folder in (store, conf.parent, settings.path("log")):
         folder.mkdir(parents=True, exist_ok=True)
+    _adopt_open_account_store(store)
     http_port = free_port()
-    conf.write_text(nats_config(name=name, client_port=client_port, http_port=http_port, store=store, **cluster))
+    node = dict(name=name, client_port=client_port, http_port=http_port, store=store, pid_file=conf.with_suffix(".pid"))
+    conf.write_text(nats_config(**node, accounts=accounts_config(settings, conf), **cluster))
     return NatsNode(name, client_port, http_port, conf, settings.path("log", f"{name}.log"))
+
+
+def _adopt_open_account_store(store: Path) -> None:
+    """A store written before the accounts (deploy/nats_accounts) kept the streams under the open
+    account `$G`; they are the platform's now. (A single node's only: a cluster's meta layer names
+    the account of every stream, and clusters of earlier homes were test clusters.)"""
+    old, new = store / "jetstream" / "$G", store / "jetstream" / "PLATFORM"
+    if old.is_dir() and not new.exists() and not (store / "jetstream" / "$SYS" / "_js_").exists():
+        old.rename(new)
 
 
 def client_ports(settings: Settings, size: int) -> list[int]:

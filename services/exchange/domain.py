@@ -7,8 +7,10 @@ import re
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 
+from contracts.areas import lookup
 from contracts.envelope import Event
 from contracts.public import PUBLIC_EVENTS, PUBLIC_OF, PublicEvent
+from contracts.subjects import public_filter
 
 Pseudonymize = Callable[[str, str], str]  # (internal ref, public field) -> the partner-facing pseudonym
 
@@ -48,6 +50,35 @@ def pattern_error(pattern: str) -> str | None:
         return f"事件模式应为 <领域>.<事件>，可用 * / a pattern is <domain>.<event>, either may be *: {pattern}"
     if not covered([pattern]):
         return f"没有这样的公开事件 / no public event matches {pattern}"
+    return None
+
+
+# A partner's durable consumers on PUBLIC: these names only, so that no partner can create, take over
+# or delete another's (NATS permissions name subjects, and a consumer's name is one token of them).
+CONSUMER_SLOTS = 4
+SUBJECT_LEVELS = ("province", "city", "county")  # subjects carry the jurisdiction down to the county
+
+
+def consumer_names(partner: str) -> list[str]:
+    return [f"{partner}-{slot}" for slot in range(1, CONSUMER_SLOTS + 1)]
+
+
+def stream_filters(area_code: str, patterns: list[str]) -> list[str]:
+    """The PUBLIC subjects a partner may read, one per pattern: `needs.*` of 石家庄 is
+    `pub.needs.*.*.13.01.>`. A consumer's filter must be one of them or inside one."""
+    return [public_filter(*_whole(pattern).split("."), area_code) for pattern in patterns]
+
+
+def area_error(area_code: str) -> str | None:
+    """Why an area cannot be a partner's, or None: known, and a county or above."""
+    area = lookup(area_code)
+    if area is None:
+        return f"未知的行政区划代码 / unknown area code: {area_code}"
+    if area.level not in SUBJECT_LEVELS:
+        return (
+            f"合作方辖区须为县级及以上（消息主题只细到县）/ a partner's area is a county or above "
+            f"(subjects carry the jurisdiction down to the county): {area.name}"
+        )
     return None
 
 

@@ -116,18 +116,20 @@ async def prune_expired(pool: asyncpg.Pool, batch: int = 1000) -> int:
 # --- partners -------------------------------------------------------------------------------------
 
 
-async def add_partner(conn: AnyConnection, name: str, label: str, area: str, events: list[str]) -> asyncpg.Record:
+async def add_partner(
+    conn: AnyConnection, name: str, label: str, area: str, events: list[str], nkey: str | None = None
+) -> asyncpg.Record:
     """Register a partner (or register a revoked one again): 422 naming the field a rule refuses."""
     if not domain.PARTNER_NAME.fullmatch(name):
         raise invalid("name", "名称为 3–40 位小写字母、数字或连字符，以字母开头 / 3–40 of a-z, 0-9, -, from a letter")
-    if lookup(area) is None:
-        raise invalid("area", f"未知的行政区划代码 / unknown area code: {area}")
+    if error := domain.area_error(area):
+        raise invalid("area", error)
     if not events:
         raise invalid("events", "至少一个事件模式 / at least one event pattern")
     for pattern in events:
         if error := domain.pattern_error(pattern):
             raise invalid("events", error)
-    await store.add_partner(conn, name, label or name, area, events)
+    await store.add_partner(conn, name, label or name, area, events, nkey)
     return await store.partner(conn, name)
 
 

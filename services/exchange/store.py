@@ -75,20 +75,25 @@ async def partner(conn: AnyConnection, name: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM partners WHERE name = $1", name)
 
 
-async def partners(conn: AnyConnection) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT * FROM partners ORDER BY created_at, name")
+async def partners(conn: AnyConnection, active_only: bool = False) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM partners WHERE NOT $1 OR revoked_at IS NULL ORDER BY created_at, name", active_only
+    )
 
 
-async def add_partner(conn: AnyConnection, name: str, label: str, area_code: str, events: list[str]) -> None:
-    """A new partner, or a revoked one registered again with a new scope."""
+async def add_partner(
+    conn: AnyConnection, name: str, label: str, area_code: str, events: list[str], nkey: str | None = None
+) -> None:
+    """A new partner, or one registered again (a new scope, a new nkey; revoked or not)."""
     await conn.execute(
-        """INSERT INTO partners (name, label, area_code, events) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (name) DO UPDATE SET label = $2, area_code = $3, events = $4,
+        """INSERT INTO partners (name, label, area_code, events, nkey) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (name) DO UPDATE SET label = $2, area_code = $3, events = $4, nkey = $5,
                                             created_at = now(), revoked_at = NULL""",
         name,
         label,
         area_code,
         events,
+        nkey,
     )
 
 

@@ -11,7 +11,7 @@ import nats
 import pytest
 
 from deploy.provision import stream_replicas
-from deploy.servers import free_port, start_nats_cluster, stop_nats
+from deploy.servers import NatsNode, free_port, nats_config, nats_port, start_nats_cluster, stop_nats
 from kit.bus import ensure_streams
 from kit.settings import Settings
 
@@ -62,3 +62,26 @@ async def test_a_cluster_elects_a_leader_and_replicates_streams_over_comma_joine
 
 def test_streams_get_one_replica_per_node_three_at_most(home):
     assert [stream_replicas(private(home, nats_cluster_size=n)) for n in (1, 2, 3, 5)] == [1, 2, 3, 3]
+
+
+async def test_a_home_from_before_the_accounts_keeps_its_streams(home):
+    """Streams written by a node of one open account (`$G`) are the platform's after an upgrade."""
+    settings = private(home)
+    node = NatsNode("nats", nats_port(settings), free_port(), home / "old.conf", home / "old.log")
+    store = settings.path("nats")
+    node.conf.write_text(nats_config(name="nats", client_port=node.client_port, http_port=node.http_port, store=store))
+    node.start()
+    try:
+        nc = await nats.connect(node.url)
+        await nc.jetstream().add_stream(name="NEEDS", subjects=["evt.needs.>"])
+        await nc.jetstream().publish("evt.needs.need_raised.v1.13.01.02", b"kept")
+        await nc.close()
+    finally:
+        node.stop()
+    upgraded = start_nats_cluster(settings, 1)
+    try:
+        nc = await nats.connect(upgraded.url)
+        assert (await nc.jetstream().get_last_msg("NEEDS", "evt.needs.>")).data == b"kept"
+        await nc.close()
+    finally:
+        stop_nats(upgraded)
