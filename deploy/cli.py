@@ -83,6 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     partner_add.add_argument("--label", default="", help="名称，如 石家庄市12345热线 / as people call it")
     partner_sub.add_parser("list", help="列出合作方 / list partners")
     partner_sub.add_parser("revoke", help="撤销合作方 / revoke a partner").add_argument("name")
+    portal = sub.add_parser("portal", help="提交工单的门户（如 12345 热线）/ portals that post work orders")
+    portal_sub = portal.add_subparsers(dest="portal_command", required=True)
+    portal_add = portal_sub.add_parser("add", help="登记门户并生成签名密钥 / register a portal, make its secret")
+    portal_add.add_argument("name", help="登录名：小写字母、数字、连字符 / login: a-z, 0-9, -")
+    portal_add.add_argument("--area", required=True, help="门户辖区的行政区划代码 / the portal's area code")
+    portal_add.add_argument("--label", default="", help="名称，如 灵寿县12345热线 / as people call it")
+    portal_sub.add_parser("list", help="列出门户 / list portals")
+    portal_sub.add_parser("rotate", help="轮换签名密钥 / a new signing secret").add_argument("name")
+    portal_sub.add_parser("revoke", help="撤销门户 / revoke a portal").add_argument("name")
     serve_cmd = sub.add_parser("serve", help="run one service / 运行单个服务")
     serve_cmd.add_argument("service", choices=[*SERVICES, "gateway"])
     serve_cmd.add_argument(
@@ -147,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.partner_command == "list":
             return asyncio.run(partners.list_(settings))
         return asyncio.run(partners.revoke(settings, args.name))
+    if args.command == "portal":
+        from deploy import portals
+
+        if args.portal_command == "add":
+            return portals.add(settings, args.name, args.area, args.label)
+        if args.portal_command == "list":
+            return portals.list_(settings)
+        return (portals.rotate if args.portal_command == "rotate" else portals.revoke)(settings, args.name)
     if args.command == "demo":
         return demo_command(settings, args.force)
     if args.command == "keys":

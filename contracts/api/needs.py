@@ -499,3 +499,33 @@ class ServiceLevelChange(BaseModel):
     reason: str
     changed_by: str
     changed_at: AwareDatetime
+
+
+# --- portal work orders (工单) ----------------------------------------------------------------
+
+WORK_ORDER_TYPE = "cn.wushe.portal.work_order.v1"  # the CloudEvents `type` a portal posts
+
+
+class WorkOrderIn(Strict):
+    """A portal's work order (e.g. a 12345 hotline's 工单): the `data` of the CloudEvent it posts to
+    /api/v1/needs/work-orders/{portal}. It becomes a need raised through the portal_import channel."""
+
+    order_id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[0-9A-Za-z][0-9A-Za-z_.:-]*$",
+        description="门户的工单编号 / the portal's order number",
+    )
+    area_code: CommunityCode = Field(description="诉求所在村（社区）的 12 位区划代码")
+    category: CategoryCode
+    urgency: Urgency = Urgency.ROUTINE
+    description: str = Field(min_length=1, max_length=2000, description="诉求内容 / what the caller asked")
+    resident: ResidentIn = Field(description="来电人 / the resident who called")
+    target_groups: list[TargetGroup] = Field(default_factory=list, max_length=8)
+
+
+class WorkOrderAccepted(BaseModel):
+    order_id: str
+    need_id: UUID
+    status: str = Field(description="受理状态 / e.g. 已受理 accepted")
+    duplicate: bool = Field(description="此工单此前已受理，未重复登记 / already accepted: no second need")

@@ -36,6 +36,15 @@ class WeeklySlot(BaseModel):
         return self
 
 
+class WorkOrderRef(BaseModel):
+    """The portal work order (工单) a need came from: the portal's name and its own order number."""
+
+    model_config = ConfigDict(frozen=True)
+
+    portal: str
+    order_id: str
+
+
 class NeedRaised(Event):
     """A resident's need entered the need library (需求入库)."""
 
@@ -56,6 +65,7 @@ class NeedRaised(Event):
     resident_ref: str = Field(description="pseudonymous resident id (keyed hash), never the ID number")
     raised_by: str = Field(description="subject of the worker's token")
     raised_at: AwareDatetime
+    work_order: WorkOrderRef | None = Field(default=None, description="set when a portal's work order raised it")
 
 
 class NeedAssessed(Event):

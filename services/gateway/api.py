@@ -8,7 +8,7 @@ from uuid import UUID
 import aiohttp
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from contracts.api.needs import MatchingView, NeedComposed, NeedCreated, NeedIn, NeedView
+from contracts.api.needs import MatchingView, NeedComposed, NeedCreated, NeedIn, NeedView, WorkOrderAccepted
 from kit.auth import PURPOSE, Caller
 from kit.problems import Problem
 from services.gateway.upstream import Upstream, forward_headers, passed_headers, path_of, raise_for_problem, split_path
@@ -35,6 +35,24 @@ async def raise_need(need: NeedIn, request: Request, who: Caller) -> Response:
         media_type="application/json",  # as the service said
         headers=passed_headers(reply),
     )
+
+
+@router.post(
+    "/needs/work-orders/{portal}",
+    status_code=201,
+    response_model=WorkOrderAccepted,
+    summary="门户工单受理（签名的 CloudEvent，无需令牌）/ a portal's signed work order, no token",
+)
+async def receive_work_order(request: Request, portal: str = Path(max_length=40)) -> Response:
+    """The body and its signature pass through untouched: the needs service verifies both itself."""
+    signed = ("content-type", "webhook-id", "webhook-timestamp", "webhook-signature")
+    headers = {k: v for k, v in request.headers.items() if k in signed or k.startswith("ce-")}
+    reply = await _call(
+        request, "needs", "POST", path_of("needs", "work-orders", portal), data=await request.body(), headers=headers
+    )
+    if reply.status >= 500:
+        raise_for_problem(reply)
+    return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None)
 
 
 @router.get(
@@ -184,6 +202,7 @@ ROUTES = {
         )
     },
     "events": "exchange",
+    "webhooks": "exchange",
 }
 
 

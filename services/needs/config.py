@@ -4,8 +4,11 @@ levels (an area's own levels, set by civil affairs through the API, override the
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kit.settings import Settings
 
 
 class NeedsSettings(BaseSettings):
@@ -18,6 +21,11 @@ class NeedsSettings(BaseSettings):
     revisit_days: float = 7  # 回访 after resolution
     proactive_visit_days: float = 30  # empty-nest elderly, children in difficulty … not visited for
     sla_check_interval_s: float = 60
+    # the portals that may post work orders, and their signing secrets (`wushe portal add` writes it)
+    portals_file: Path | None = None  # default <home>/keys/portals.json
+
+    def portals_path(self, settings: Settings) -> Path:
+        return self.portals_file or settings.path("keys", "portals.json")
 
     def level_defaults(self) -> dict[str, float]:
         """The installation default of each per-area value (domain.LEVEL_FIELDS)."""

@@ -126,6 +126,7 @@ async def write_raised_need(
     need_id: UUID,
     need: api.NeedIn,
     resident: api.ResidentIn,
+    work_order: ev.WorkOrderRef | None = None,
 ) -> None:
     at = now()
     window = need.time_window
@@ -144,6 +145,7 @@ async def write_raised_need(
         resident_ref=resident_ref,
         raised_by=who.sub,
         raised_at=at,
+        work_order=work_order,
     )
     await store.insert_need(
         uow.conn,
@@ -174,9 +176,8 @@ async def write_raised_need(
         },
     )
     envelope = uow.emit(event, subject=str(need_id), area_code=need.area_code)
-    await store.add_timeline(
-        uow.conn, need_id, at, COMMUNITY, "need_raised", {"channel": need.channel.value, "by": who.sub}, envelope.id
-    )
+    detail = {"channel": need.channel.value, "by": who.sub} | ({"order_id": work_order.order_id} if work_order else {})
+    await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_raised", detail, envelope.id)
 
 
 # --- assessment, resolution, feedback, disputes -------------------------------------------------

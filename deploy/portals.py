@@ -1,0 +1,108 @@
+"""`wushe portal add|list|rotate|revoke`: the portals (12345 hotlines, civil-affairs systems) that may
+post work orders (工单), and the secret each signs them with.
+
+The portals file (`<home>/keys/portals.json`, mode 0600) is the needs service's list of who may
+post and with which secrets; it reads it on every post, so a change holds at once without a
+restart. `rotate` adds a new secret and keeps the previous one valid until the next rotation, so
+a portal can switch over without a refused order."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from contracts.api.needs import WORK_ORDER_TYPE
+from kit.settings import Settings
+from services.exchange import domain as exchange_rules
+from services.needs.config import needs_settings
+
+SECRETS_KEPT = 2  # the current secret and the one before it
+
+
+def add(settings: Settings, name: str, area: str, label: str = "") -> int:
+    if not exchange_rules.PARTNER_NAME.fullmatch(name):
+        print("wushe portal add: name: 3–40 位小写字母、数字或连字符，以字母开头 / 3–40 of a-z, 0-9, -, from a letter")
+        return 2
+    if error := exchange_rules.area_error(area):
+        print(f"wushe portal add: area: {error}")
+        return 2
+    portals = _read(settings)
+    secret = _new_secret()
+    portals[name] = {"label": label or name, "area_code": area, "secrets": [secret], "added_at": _now()}
+    _write(settings, portals)
+    print(f"已登记门户 / registered portal {label or name}（{name}），辖区 / area {area}")
+    _print_how_to_post(settings, name, secret)
+    return 0
+
+
+def rotate(settings: Settings, name: str) -> int:
+    portals = _read(settings)
+    if name not in portals or portals[name].get("revoked"):
+        print(f"wushe portal rotate: 没有有效的门户 / no active portal named {name}")
+        return 1
+    secret = _new_secret()
+    portals[name]["secrets"] = [secret, *portals[name]["secrets"]][:SECRETS_KEPT]
+    _write(settings, portals)
+    print("新密钥已生效，旧密钥在下次轮换前仍有效 / the new secret holds; the previous one until the next rotation")
+    _print_how_to_post(settings, name, secret)
+    return 0
+
+
+def list_(settings: Settings) -> int:
+    portals = _read(settings)
+    if not portals:
+        print("尚无门户 / no portals yet")
+    for name, entry in portals.items():
+        state = (
+            "已撤销 / revoked" if entry.get("revoked") else f"有效 / active, {len(entry['secrets'])} 个密钥 / secrets"
+        )
+        print(f"{name}  {entry['label']}  {entry['area_code']}  {state}")
+    return 0
+
+
+def revoke(settings: Settings, name: str) -> int:
+    portals = _read(settings)
+    if name not in portals or portals[name].get("revoked"):
+        print(f"wushe portal revoke: 没有有效的门户 / no active portal named {name}")
+        return 1
+    portals[name] |= {"revoked": True, "secrets": [], "revoked_at": _now()}
+    _write(settings, portals)
+    print(f"已撤销 / revoked {name}: 其工单即被拒绝（401）/ its work orders are refused (401) from now on")
+    return 0
+
+
+def _print_how_to_post(settings: Settings, name: str, secret: str) -> None:
+    print(f"签名密钥（Standard Webhooks，仅显示一次）/ signing secret (shown once): {secret}")
+    print(f"提交地址 / post to: http://127.0.0.1:{settings.http_port}/api/v1/needs/work-orders/{name}")
+    print(f"CloudEvents type: {WORK_ORDER_TYPE}")
+
+
+def _new_secret() -> str:
+    return "whsec_" + base64.b64encode(os.urandom(32)).decode()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _path(settings: Settings) -> Path:
+    return needs_settings().portals_path(settings)
+
+
+def _read(settings: Settings) -> dict[str, Any]:
+    path = _path(settings)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _write(settings: Settings, portals: dict[str, Any]) -> None:
+    """Atomically, readable by its owner only: it holds the portals' secrets."""
+    path = _path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.touch(mode=0o600)
+    temporary.write_text(json.dumps(portals, ensure_ascii=False, indent=2))
+    temporary.replace(path)

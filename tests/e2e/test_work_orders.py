@@ -1,0 +1,192 @@
+"""A portal (a county's 12345 hotline) posts a work order (工单) as a signed CloudEvent through the
+gateway: it becomes one need however often and however concurrently it is posted; a tampered,
+old or unsigned post gets 401; a bad one gets a problem naming the field; nothing is stored for
+either. Signatures are made with the `standardwebhooks` library, as a portal would.
+
+Everything happens in 平山县 (130131), which no other test uses."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import orjson
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from contracts.api.needs import WORK_ORDER_TYPE
+from deploy import portals
+
+PORTAL, COUNTY, COMMUNITY = "pingshan-12345", "130131", "130131100001"
+CALLER = {"name": "司马相如", "phone": "13812345678", "citizen_id": "11010519491231002X"}
+
+
+@pytest.fixture(scope="module")
+def gateway_url(stack):
+    stack.start("needs", "gateway")
+    return stack.url("gateway") + "/api/v1"
+
+
+@pytest.fixture
+async def gateway(gateway_url):
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def secret(settings, capsys) -> str:
+    """The secret `wushe portal add` prints (once)."""
+    assert portals.add(settings, PORTAL, COUNTY, "平山县12345热线") == 0
+    printed = capsys.readouterr().out
+    return next(word for word in printed.split() if word.startswith("whsec_"))
+
+
+def order(order_id: str, **changes) -> dict:
+    return {
+        "order_id": order_id,
+        "area_code": COMMUNITY,
+        "category": "daily_care",
+        "urgency": "major",
+        "description": "老人独居，需要有人每周上门打扫卫生",
+        "resident": CALLER,
+        **changes,
+    }
+
+
+def structured(data, **attributes) -> tuple[bytes, dict]:
+    event = {
+        "specversion": "1.0",
+        "id": f"ce-{os.urandom(4).hex()}",
+        "source": "urn:hebei:12345:pingshan",
+        "type": WORK_ORDER_TYPE,
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "data": data,
+        **attributes,
+    }
+    return orjson.dumps(event), {"content-type": "application/cloudevents+json"}
+
+
+def binary(data) -> tuple[bytes, dict]:
+    headers = {
+        "content-type": "application/json",
+        "ce-specversion": "1.0",
+        "ce-id": f"ce-{os.urandom(4).hex()}",
+        "ce-source": "urn:hebei:12345:pingshan",
+        "ce-type": WORK_ORDER_TYPE,
+    }
+    return orjson.dumps(data), headers
+
+
+def signed(secret: str, body: bytes, headers: dict, at: datetime | None = None, msg_id: str | None = None) -> dict:
+    msg_id = msg_id or f"msg_{os.urandom(6).hex()}"
+    at = at or datetime.now(UTC)
+    signature = Webhook(secret).sign(msg_id, at, body.decode())
+    return {
+        **headers,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+async def post(gateway, secret, body_and_headers, **signing) -> httpx.Response:
+    body, headers = body_and_headers
+    return await gateway.post(
+        f"/needs/work-orders/{PORTAL}", content=body, headers=signed(secret, body, headers, **signing)
+    )
+
+
+async def needs_of_order(db, order_id: str) -> list:
+    conn = await db("needs")
+    return await conn.fetch("SELECT need_id FROM work_orders WHERE portal = $1 AND order_id = $2", PORTAL, order_id)
+
+
+async def test_a_work_order_posted_three_times_and_concurrently_is_one_need(gateway, secret, db, token):
+    first = await post(gateway, secret, structured(order("PS-2026-0001")))
+    assert first.status_code == 201, first.text
+    need_id = first.json()["need_id"]
+    again = await post(gateway, secret, binary(order("PS-2026-0001")))  # the same order, the other mode
+    assert again.status_code == 200 and again.json() | {"duplicate": False} == first.json()
+    assert again.json()["need_id"] == need_id and again.json()["duplicate"] is True
+
+    racing = await asyncio.gather(*(post(gateway, secret, structured(order("PS-2026-0002"))) for _ in range(6)))
+    assert sorted(r.status_code for r in racing) == [200] * 5 + [201]
+    assert len({r.json()["need_id"] for r in racing}) == 1
+
+    worker = {"Authorization": f"Bearer {token('social_worker', COUNTY, 'sw-pingshan')}"}
+    need = (await gateway.get(f"/needs/{need_id}", headers=worker)).json()["need"]
+    assert need["channel"] == "portal_import" and need["area_code"] == COMMUNITY
+    assert need["description"] == order("x")["description"]
+    timeline = (await gateway.get(f"/needs/{need_id}/timeline", headers=worker)).json()
+    assert "PS-2026-0001" in orjson.dumps(timeline).decode()  # the portal's order number is kept
+
+
+async def test_a_tampered_old_or_unsigned_work_order_is_refused_and_nothing_is_stored(gateway, secret, db):
+    body, headers = structured(order("PS-2026-0100"))
+    honest = signed(secret, body, headers)
+    tampered = body.replace("打扫卫生".encode(), "转账五千元".encode())
+    assert (await gateway.post(f"/needs/work-orders/{PORTAL}", content=tampered, headers=honest)).status_code == 401
+    old = await post(gateway, secret, (body, headers), at=datetime.now(UTC) - timedelta(minutes=10))
+    assert old.status_code == 401 and old.headers["content-type"].startswith("application/problem+json")
+    unsigned = await gateway.post(f"/needs/work-orders/{PORTAL}", content=body, headers=headers)
+    assert unsigned.status_code == 401
+    stranger = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    assert (await post(gateway, stranger, (body, headers))).status_code == 401
+    other_portal = await gateway.post("/needs/work-orders/nobody-here", content=body, headers=honest)
+    assert other_portal.status_code == 401
+    assert await needs_of_order(db, "PS-2026-0100") == []
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        (
+            lambda: structured(order("PS-2026-0200", resident={**CALLER, "citizen_id": "110105194912310021"})),
+            "data.resident.citizen_id",
+        ),
+        (lambda: structured(order("PS-2026-0201", area_code="130131100")), "data.area_code"),
+        (lambda: structured(order("PS-2026-0202", category="no_such_category")), "data.category"),
+        (
+            lambda: structured({k: v for k, v in order("PS-2026-0203").items() if k != "description"}),
+            "data.description",
+        ),
+        (lambda: structured(order("PS-2026-0204"), type="cn.gov.other.v1"), "type"),
+        (lambda: structured(order("PS-2026-0205"), specversion="0.3"), "specversion"),
+        (lambda: structured(order("PS-2026-0206"), id=None), "id"),
+        (lambda: (b"{not json", {"content-type": "application/cloudevents+json"}), "body"),
+    ],
+)
+async def test_a_bad_work_order_gets_a_problem_naming_the_field(gateway, secret, db, event, field):
+    reply = await post(gateway, secret, event())
+    assert reply.status_code == 422, reply.text
+    assert field in [e["field"] for e in reply.json()["errors"]]
+    conn = await db("needs")
+    assert await conn.fetchval("SELECT count(*) FROM work_orders WHERE order_id LIKE 'PS-2026-02%'") == 0
+
+
+async def test_a_work_order_outside_the_portals_area_is_forbidden_and_a_revoked_portal_refused(
+    gateway, secret, settings
+):
+    elsewhere = await post(gateway, secret, structured(order("PS-2026-0300", area_code="130102001001")))
+    assert elsewhere.status_code == 403 and elsewhere.json()["errors"][0]["field"] == "data.area_code"
+    assert portals.rotate(settings, PORTAL) == 0  # the previous secret holds until the next rotation
+    assert (await post(gateway, secret, structured(order("PS-2026-0301")))).status_code == 201
+    assert portals.revoke(settings, PORTAL) == 0
+    assert (await post(gateway, secret, structured(order("PS-2026-0302")))).status_code == 401
+
+
+async def test_malformed_signatures_and_bodies_are_refused_not_failed(gateway, secret):
+    body, headers = structured(order("PS-2026-0400"))
+    honest = signed(secret, body, headers)
+    for signature in ("v1", "v1,not-base64!", "garbage", ""):
+        reply = await gateway.post(
+            f"/needs/work-orders/{PORTAL}", content=body, headers={**honest, "webhook-signature": signature}
+        )
+        assert reply.status_code == 401, (signature, reply.text)
+    latin = "工单".encode("gb18030")  # not UTF-8
+    reply = await gateway.post(f"/needs/work-orders/{PORTAL}", content=latin, headers=honest)
+    assert reply.status_code == 401
