@@ -22,7 +22,6 @@ from kit.crypto import Keyring
 from kit.failures import describe
 from kit.outbox import relay_of
 from kit.retention import retention_job
-from kit.schedule import Periodic
 from kit.settings import Settings, get_settings
 from kit.workers import Supervised, Worker, not_ready
 
@@ -99,7 +98,7 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     consumers: Sequence[Mapping[str, wiring.Offered]] = (),
     on_start: Callable[[FastAPI, Settings], Awaitable[None]] | None = None,
-    periodic: Sequence[Callable[[FastAPI], Periodic]] = (),
+    periodic: Sequence[Callable[[FastAPI], Worker]] = (),
 ) -> FastAPI:
     """A bounded service: its own database pool, its own outbox relay, its own consumers and
     periodic jobs (each built from the app once its pool exists). `consumers` are the handlers its

@@ -1,5 +1,5 @@
-"""Wiring of the exchange service (数据交换): the public form of the platform's events, partners and
-the events API."""
+"""Wiring of the exchange service (数据交换): the public form of the platform's events, partners,
+the events API and outbound webhooks (their delivery worker runs with the service)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from kit.schedule import Periodic
 from services.exchange import handlers, subscribers
 from services.exchange.api import router
 from services.exchange.config import exchange_settings
+from services.exchange.webhooks.api import router as webhooks_router
+from services.exchange.webhooks.config import webhook_settings
+from services.exchange.webhooks.handlers import DeliveryWorker
 
 
 def _retention(app: FastAPI) -> Periodic:
@@ -21,11 +24,16 @@ def _retention(app: FastAPI) -> Periodic:
     return Periodic("exchange-retention", exchange_settings().prune_interval_s, prune)
 
 
+def _webhooks(app: FastAPI) -> DeliveryWorker:
+    """Posts the queued deliveries of every subscription (several replicas share the work)."""
+    return DeliveryWorker(app.state.pool, webhook_settings(), app.state.settings)
+
+
 def create_app() -> FastAPI:
     return create_service_app(
         "exchange",
         title="wushe 数据交换 exchange",
-        routers=[router],
+        routers=[router, webhooks_router],
         consumers=[subscribers.HANDLERS],
-        periodic=[_retention],
+        periodic=[_retention, _webhooks],
     )

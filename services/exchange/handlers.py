@@ -23,6 +23,7 @@ from kit.settings import get_settings
 from kit.uow import UnitOfWork
 from services.exchange import domain, store
 from services.exchange.config import exchange_settings
+from services.exchange.webhooks import handlers as webhooks
 
 
 @lru_cache
@@ -48,6 +49,7 @@ async def publish_public(conn: AnyConnection, envelopes: list[Envelope[Any]]) ->
             time=envelope.time,
         )
     await store.add_public_events(conn, events.envelopes)
+    await webhooks.enqueue(conn, events.envelopes)  # each webhook delivery queued with its public event
     await events.flush()
 
 

@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 
 from contracts.api import Strict
 
-APPS = ("needs", "volunteers", "projects", "charity", "party", "gateway")
+APPS = ("needs", "volunteers", "projects", "charity", "party", "exchange", "gateway")
 
 
 def api_routes(routes) -> list[APIRoute]:
