@@ -55,6 +55,30 @@ async def receive_work_order(request: Request, portal: str = Path(max_length=40)
     return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None)
 
 
+# Open311 GeoReport v2, for portals that speak it: no token (the api_key is the portal's credential,
+# checked by the needs service), GeoReport's own paths and answers passed through.
+open311 = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])
+
+
+@open311.api_route(
+    "/{path:path}", methods=["GET", "POST"], summary="Open311 GeoReport v2（转需求库）/ to the needs service"
+)
+async def open311_pass_through(request: Request, path: str) -> Response:
+    headers = {"content-type": request.headers.get("content-type", "application/x-www-form-urlencoded")}
+    reply = await _call(
+        request,
+        "needs",
+        request.method,
+        path_of("open311", "v2", *split_path(path)),
+        data=await request.body() if request.method == "POST" else None,
+        headers=headers,
+        params=list(request.query_params.multi_items()),
+    )
+    if reply.status >= 500:
+        raise_for_problem(reply)
+    return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None)
+
+
 @router.get(
     "/needs/{need_id:uuid}", response_model=NeedComposed, summary="需求详情（含志愿服务匹配）/ a need, composed"
 )

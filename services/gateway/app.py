@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from kit.app import create_app as create_kit_app
 from kit.settings import Settings
-from services.gateway.api import router
+from services.gateway.api import open311, router
 from services.gateway.audit import router as audit_router
 from services.gateway.console.console import router as console_router
 from services.gateway.openapi import router as openapi_router
@@ -31,5 +31,5 @@ def create_app() -> FastAPI:
         "gateway",
         title="wushe 五社联动 API",
         lifespan=_lifespan,
-        routers=[console_router, openapi_router, views_router, audit_router, status_router, router],
+        routers=[console_router, openapi_router, views_router, audit_router, status_router, router, open311],
     )

@@ -190,3 +190,49 @@ async def test_malformed_signatures_and_bodies_are_refused_not_failed(gateway, s
     latin = "工单".encode("gb18030")  # not UTF-8
     reply = await gateway.post(f"/needs/work-orders/{PORTAL}", content=latin, headers=honest)
     assert reply.status_code == 401
+
+
+async def test_open311_georeport_v2_raises_the_same_needs(gateway_url, secret, db):
+    open311 = gateway_url.removesuffix("/api/v1") + "/open311/v2"
+    form = {
+        "api_key": secret,
+        "service_code": "daily_care",
+        "address_id": COMMUNITY,
+        "description": "楼道灯坏了，老人夜里出门不便",
+        "last_name": "司马",
+        "first_name": "相如",
+        "phone": CALLER["phone"],
+        "attribute[citizen_id]": CALLER["citizen_id"],
+        "attribute[order_id]": "PS-311-0001",
+    }
+    async with httpx.AsyncClient(base_url=open311, timeout=10) as client:
+        services = (await client.get("/services.json")).json()
+        daily = next(s for s in services if s["service_code"] == "daily_care")
+        assert daily["service_name"] == "生活照料" and daily["metadata"] is True
+        definition = (await client.get("/services/daily_care.json")).json()
+        assert {a["code"] for a in definition["attributes"]} == {"citizen_id", "urgency", "order_id"}
+
+        first = await client.post("/requests.json", data=form)
+        assert first.status_code == 200, first.text
+        assert first.json()[0]["service_request_id"] == "PS-311-0001"
+        again = await client.post("/requests.json", data=form)
+        assert again.json()[0]["service_notice"] == first.json()[0]["service_notice"]  # the same need
+
+        missing = await client.post("/requests.json", data={k: v for k, v in form.items() if k != "address_id"})
+        assert missing.status_code == 400 and missing.json()[0]["field"] == "address_id"
+        bad_id = await client.post("/requests.json", data={**form, "attribute[citizen_id]": "110105194912310021"})
+        assert bad_id.status_code == 400 and bad_id.json()[0]["field"] == "attribute[citizen_id]"
+        stranger = await client.post("/requests.json", data={**form, "api_key": "whsec_nobody"})
+        assert stranger.status_code == 403 and stranger.json()[0]["field"] == "api_key"
+
+        found = (
+            await client.get("/requests.json", params={"api_key": secret, "service_request_id": "PS-311-0001"})
+        ).json()
+        assert [(r["service_request_id"], r["status"], r["status_notes"]) for r in found] == [
+            ("PS-311-0001", "open", "已登记")
+        ]
+        assert (await client.get("/requests.json")).status_code == 403
+    conn = await db("needs")
+    need_id = await conn.fetchval("SELECT need_id FROM work_orders WHERE order_id = 'PS-311-0001'")
+    assert await conn.fetchval("SELECT channel FROM needs WHERE id = $1", need_id) == "portal_import"
+    assert str(need_id) in first.json()[0]["service_notice"]

@@ -4,6 +4,7 @@ secret from the portals file) is the portal's credential: this service checks it
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Mapping
@@ -82,6 +83,20 @@ async def receive_work_order(
 ) -> api.WorkOrderAccepted:
     portal = verified(name, headers, body)
     event_id, order = work_order_of(headers, body)
+    return await accept(pool, keyring, defaults, taxonomy, name, portal, event_id, order)
+
+
+async def accept(
+    pool: asyncpg.Pool,
+    keyring: Keyring,
+    defaults: Defaults,
+    taxonomy: Taxonomy,
+    name: str,
+    portal: dict[str, Any],
+    event_id: str,
+    order: api.WorkOrderIn,
+) -> api.WorkOrderAccepted:
+    """The need of a portal's order, raised now unless an earlier post of the same order did."""
     raiser = Principal(name, Role.PARTNER, portal["area_code"])
     if not raiser.covers(order.area_code):
         raise forbidden("data.area_code", "诉求所在地不在门户辖区内 / the area is outside the portal's")
@@ -95,3 +110,24 @@ async def receive_work_order(
             ref = WorkOrderRef(portal=name, order_id=order.order_id)
             await write_raised_need(uow, keyring, levels.levels, raiser, need_id, need, order.resident, ref)
     return api.WorkOrderAccepted(order_id=order.order_id, need_id=first, status=ACCEPTED, duplicate=first != need_id)
+
+
+# --- Open311 GeoReport v2: the same intake for portals that speak it ---------------------------------
+
+
+def portal_by_key(api_key: str | None) -> tuple[str, dict[str, Any]]:
+    """The portal whose signing secret is this Open311 `api_key` (403 when none is)."""
+    try:
+        portals = json.loads(needs_settings().portals_path(get_settings()).read_text())
+    except (OSError, ValueError):
+        portals = {}
+    for name, entry in portals.items():
+        if api_key and not entry.get("revoked") and any(hmac.compare_digest(api_key, s) for s in entry["secrets"]):
+            return name, entry
+    log.warning("Open311 request refused: no portal has this api_key")
+    raise forbidden("api_key", "api_key 无效或门户已撤销 / the api_key is of no registered portal")
+
+
+async def open311_requests(pool: asyncpg.Pool, name: str, ids: list[str], limit: int) -> list[dict[str, Any]]:
+    rows = await store.portal_requests(pool, name, ids, limit)
+    return [domain.open311_request(dict(row)) for row in rows]
