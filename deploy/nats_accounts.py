@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nkeys
 
-from kit.crypto import ensure_secret
+from kit.crypto import ensure_secret, write_private
 from kit.settings import Settings
 
 PLATFORM_USER = "platform"
@@ -106,13 +106,9 @@ def inbox_prefix(partner: str) -> str:
 
 def write_partner_users(settings: Settings, users: list[tuple[str, dict]]) -> None:
     """Replace partners.conf with these (nkey public key, permissions) users, atomically."""
-    path = partners_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
     body = [{"nkey": new_nkey()[1], "permissions": {"publish": {"deny": [">"]}, "subscribe": {"deny": [">"]}}}]
     body += [{"nkey": nkey, "permissions": permissions} for nkey, permissions in users]
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text("users: " + json.dumps(body, indent=2) + "\n")
-    temporary.replace(path)
+    write_private(partners_file(settings), "users: " + json.dumps(body, indent=2) + "\n")
 
 
 def new_nkey() -> tuple[str, str]:

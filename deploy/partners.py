@@ -16,6 +16,7 @@ from nats.js.errors import NotFoundError
 from deploy import nats_accounts
 from kit import db
 from kit.auth import issue_token
+from kit.crypto import write_private
 from kit.problems import Problem
 from kit.settings import Settings
 from services.exchange import domain, handlers, store
@@ -124,10 +125,7 @@ async def _drop_consumers(settings: Settings, name: str) -> None:
 
 def _write_seed(settings: Settings, name: str, seed: str) -> Path:
     path = settings.path("partners", f"{name}.nk")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.chmod(0o600)
-    path.write_text(seed + "\n")
+    write_private(path, seed + "\n")
     return path
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.api.needs import WORK_ORDER_TYPE
+from kit.crypto import write_private
 from kit.settings import Settings
 from services.exchange import domain as exchange_rules
 from services.needs.config import needs_settings
@@ -41,8 +42,7 @@ def add(settings: Settings, name: str, area: str, label: str = "") -> int:
 
 def rotate(settings: Settings, name: str) -> int:
     portals = _read(settings)
-    if name not in portals or portals[name].get("revoked"):
-        print(f"wushe portal rotate: 没有有效的门户 / no active portal named {name}")
+    if not _active(portals, name, "rotate"):
         return 1
     secret = _new_secret()
     portals[name]["secrets"] = [secret, *portals[name]["secrets"]][:SECRETS_KEPT]
@@ -66,13 +66,19 @@ def list_(settings: Settings) -> int:
 
 def revoke(settings: Settings, name: str) -> int:
     portals = _read(settings)
-    if name not in portals or portals[name].get("revoked"):
-        print(f"wushe portal revoke: 没有有效的门户 / no active portal named {name}")
+    if not _active(portals, name, "revoke"):
         return 1
     portals[name] |= {"revoked": True, "secrets": [], "revoked_at": _now()}
     _write(settings, portals)
     print(f"已撤销 / revoked {name}: 其工单即被拒绝（401）/ its work orders are refused (401) from now on")
     return 0
+
+
+def _active(portals: dict[str, Any], name: str, command: str) -> bool:
+    if name in portals and not portals[name].get("revoked"):
+        return True
+    print(f"wushe portal {command}: 没有有效的门户 / no active portal named {name}")
+    return False
 
 
 def _print_how_to_post(settings: Settings, name: str, secret: str) -> None:
@@ -99,10 +105,5 @@ def _read(settings: Settings) -> dict[str, Any]:
 
 
 def _write(settings: Settings, portals: dict[str, Any]) -> None:
-    """Atomically, readable by its owner only: it holds the portals' secrets."""
-    path = _path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.touch(mode=0o600)
-    temporary.write_text(json.dumps(portals, ensure_ascii=False, indent=2))
-    temporary.replace(path)
+    """Readable by its owner only: it holds the portals' secrets."""
+    write_private(_path(settings), json.dumps(portals, ensure_ascii=False, indent=2))

@@ -56,10 +56,19 @@ def keyed_pseudonym(key: bytes, value: str, purpose: str) -> str:
 def ensure_secret(path: Path) -> bytes:
     """A 32-byte random secret kept in `path` (mode 0600), created on first call."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_b64(os.urandom(32)))
-        path.chmod(0o600)
+        write_private(path, _b64(os.urandom(32)))
     return base64.b64decode(path.read_text())
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically, readable by its owner only from the first byte on."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an older temporary file keeps its mode otherwise
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+    temporary.replace(path)
 
 
 def _b64(key: bytes) -> str:

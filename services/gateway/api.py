@@ -50,9 +50,7 @@ async def receive_work_order(request: Request, portal: str = Path(max_length=40)
     reply = await _call(
         request, "needs", "POST", path_of("needs", "work-orders", portal), data=await request.body(), headers=headers
     )
-    if reply.status >= 500:
-        raise_for_problem(reply)
-    return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None)
+    return _as_answered(reply)
 
 
 # Open311 GeoReport v2, for portals that speak it: no token (the api_key is the portal's credential,
@@ -74,9 +72,7 @@ async def open311_pass_through(request: Request, path: str) -> Response:
         headers=headers,
         params=list(request.query_params.multi_items()),
     )
-    if reply.status >= 500:
-        raise_for_problem(reply)
-    return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None)
+    return _as_answered(reply)
 
 
 @router.get(
@@ -123,13 +119,18 @@ async def _charity_public(request: Request, path: str) -> Response:
     return await _public(request, "charity", path)
 
 
-async def _public(request: Request, service: str, path: str) -> Response:
-    """A GET that needs no token, passed to a service route that serves public data only."""
-    reply = await _call(request, service, "GET", path, params=list(request.query_params.multi_items()))
+def _as_answered(reply) -> Response:
+    """The service's answer as it gave it (a 5xx becomes the gateway's own problem)."""
     if reply.status >= 500:
         raise_for_problem(reply)
     extra = passed_headers(reply)
     return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None, headers=extra)
+
+
+async def _public(request: Request, service: str, path: str) -> Response:
+    """A GET that needs no token, passed to a service route that serves public data only."""
+    reply = await _call(request, service, "GET", path, params=list(request.query_params.multi_items()))
+    return _as_answered(reply)
 
 
 @router.get("/public/showcase", summary="优秀项目与典型案例（无需登录）/ outstanding projects, no login")
@@ -250,7 +251,4 @@ async def pass_through(resource: str, request: Request, who: Caller, rest: str =
         data=await request.body(),
         headers=headers,
     )
-    if reply.status >= 500:
-        raise_for_problem(reply)
-    extra = passed_headers(reply)
-    return Response(reply.body, status_code=reply.status, media_type=reply.content_type or None, headers=extra)
+    return _as_answered(reply)

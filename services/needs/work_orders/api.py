@@ -56,6 +56,15 @@ def _georeport_error(status: int, field: str, description: str) -> JSONResponse:
     return JSONResponse([{"code": status, "description": f"{field}: {description}", "field": field}], status)
 
 
+def _as_georeport(problem: Problem) -> JSONResponse:
+    """A refusal of the shared intake, with the field as GeoReport names it."""
+    field = (problem.errors or [{}])[0].get("field", "body").removeprefix("data.")
+    return _georeport_error(problem.status, _GEOREPORT_FIELD.get(field, field), problem.detail)
+
+
+_GEOREPORT_FIELD = {"area_code": "address_id", "category": "service_code"}
+
+
 @open311.get("/services.json", summary="服务（需求类别）/ services: the need categories")
 async def open311_services(request: Request) -> list[dict]:
     categories = (await taxonomy_of(request).all()).values()
@@ -81,13 +90,9 @@ async def open311_post_request(request: Request, pool: DbPool, keyring: Keys) ->
     except domain.Unreadable as exc:
         return _georeport_error(400, exc.field, str(exc))
     except Problem as exc:
-        field = (exc.errors or [{}])[0].get("field", "body").removeprefix("data.")
-        return _georeport_error(exc.status, _GEOREPORT_FIELD.get(field, field), exc.detail)
+        return _as_georeport(exc)
     notice = f"{accepted.status}（需求编号 {accepted.need_id}）"
     return JSONResponse([{"service_request_id": accepted.order_id, "service_notice": notice, "account_id": None}])
-
-
-_GEOREPORT_FIELD = {"area_code": "address_id", "category": "service_code"}
 
 
 @open311.get("/requests.json", summary="服务请求的进展 / how the portal's requests stand")
@@ -97,7 +102,7 @@ async def open311_get_requests(
     try:
         name, _ = handlers.portal_by_key(api_key)
     except Problem as exc:
-        return _georeport_error(exc.status, "api_key", exc.detail)
+        return _as_georeport(exc)
     ids = [i.strip() for i in service_request_id.split(",") if i.strip()]
     return JSONResponse(await handlers.open311_requests(pool, name, ids, limit))
 
@@ -107,7 +112,7 @@ async def open311_get_request(pool: DbPool, service_request_id: str, api_key: st
     try:
         name, _ = handlers.portal_by_key(api_key)
     except Problem as exc:
-        return _georeport_error(exc.status, "api_key", exc.detail)
+        return _as_georeport(exc)
     found = await handlers.open311_requests(pool, name, [service_request_id], 1)
     return (
         JSONResponse(found) if found else _georeport_error(404, "service_request_id", "没有这个请求 / no such request")

@@ -31,21 +31,20 @@ log = logging.getLogger(__name__)
 ACCEPTED = "已受理 / accepted"
 
 
-def registered_portal(name: str) -> dict[str, Any] | None:
-    """The portal's entry in the portals file (read on every post, so `wushe portal` changes hold at
-    once on every replica), or None when it is not there or revoked."""
+def active_portals() -> dict[str, dict[str, Any]]:
+    """The portals file's portals that are not revoked: read on every post, so that a `wushe portal`
+    change holds at once on every replica (a missing or unreadable file: none)."""
     try:
         portals = json.loads(needs_settings().portals_path(get_settings()).read_text())
     except (OSError, ValueError):
-        return None
-    entry = portals.get(name)
-    return entry if entry and not entry.get("revoked") else None
+        return {}
+    return {name: entry for name, entry in portals.items() if not entry.get("revoked")}
 
 
 def verified(name: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
     """The portal, once the post's signature verifies with one of its secrets inside the timestamp
     window; else 401, logged (an unknown portal looks like a bad signature)."""
-    portal = registered_portal(name)
+    portal = active_portals().get(name)
     signed = {k.lower(): v for k, v in headers.items() if k.lower().startswith("webhook-")}
     reason = "unknown or revoked portal"
     for secret in portal["secrets"] if portal else []:  # two while a secret is being rotated
@@ -117,12 +116,8 @@ async def accept(
 
 def portal_by_key(api_key: str | None) -> tuple[str, dict[str, Any]]:
     """The portal whose signing secret is this Open311 `api_key` (403 when none is)."""
-    try:
-        portals = json.loads(needs_settings().portals_path(get_settings()).read_text())
-    except (OSError, ValueError):
-        portals = {}
-    for name, entry in portals.items():
-        if api_key and not entry.get("revoked") and any(hmac.compare_digest(api_key, s) for s in entry["secrets"]):
+    for name, entry in active_portals().items():
+        if api_key and any(hmac.compare_digest(api_key, s) for s in entry["secrets"]):
             return name, entry
     log.warning("Open311 request refused: no portal has this api_key")
     raise forbidden("api_key", "api_key 无效或门户已撤销 / the api_key is of no registered portal")
