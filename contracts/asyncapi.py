@@ -2,8 +2,10 @@
 
 - `public_document()`: what partners read (contracts/public): one channel per public event on
   PUBLIC (its subject, with the jurisdiction as parameters), sent by the exchange service, each
-  message's payload the JSON Schema of the public event in its CloudEvents envelope, and how a
-  partner authenticates. The gateway serves it at /api/v1/asyncapi.json.
+  message's payload the JSON Schema of the public event in its CloudEvents envelope; the same
+  events as signed webhooks on one channel of the partner's own endpoint; and how each side
+  authenticates (an nkey on NATS, the HMAC signature on webhooks). The gateway serves it at
+  /api/v1/asyncapi.json. Every payload is the schema the PUBLIC compatibility gate holds.
 - `document()`: the internal events, from the flow map (contracts/flow.py): one `send` operation by
   the service that publishes each event, one `receive` operation per durable consumer that takes
   it. The gateway serves it at /api/v1/asyncapi-internal.json.
@@ -12,6 +14,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -124,12 +127,59 @@ def document() -> dict[str, Any]:
 
 # --- the partners' document ---------------------------------------------------------------------
 
+NATS_SERVER = "local"
+WEBHOOK_SERVER = "partnerEndpoint"
+WEBHOOK_CHANNEL = "webhooks"
+WEBHOOK_CONTENT_TYPE = "application/cloudevents+json"  # structured mode: the body is the whole envelope
+# one `v1,<base64 of a 32-byte HMAC-SHA256>` per signing secret: two while a secret rotates
+WEBHOOK_SIGNATURE = r"^v1,[A-Za-z0-9+/]{43}=( v1,[A-Za-z0-9+/]{43}=)*$"
+
+# asymmetricEncryption: an nkey is an Ed25519 key pair, the server holds only the public half and the
+# client proves the private one by signing a nonce. userPassword and X509 would both mislead a client.
 PARTNER_SECURITY = {
-    "type": "userPassword",
-    "description": "合作方的 NATS 凭据（`wushe partner add` 写出），只能读取其辖区与事件类型的 PUBLIC 主题、"
-    "只能创建以其名称开头的持久消费者 / the partner's NATS credentials (written by `wushe partner add`): they "
-    "read only PUBLIC subjects of the partner's area and event types, and create only durable consumers named "
-    "after the partner",
+    "type": "asymmetricEncryption",
+    "description": "NATS nkey（Ed25519 密钥对）：`wushe partner add` 把种子写入 `<home>/partners/NAME.nk`（仅此一份，"
+    "服务器只保存公钥）；连接时客户端用种子签名服务器发来的随机数（nats-py：`nkeys_seed_str=`）。该用户只能读取其辖区"
+    "与事件类型的 PUBLIC 主题、只能创建以其名称开头的持久消费者；`wushe partner revoke` 即时断开。 / A NATS nkey "
+    "(an Ed25519 key pair): `wushe partner add` writes the seed, the only copy, to `<home>/partners/NAME.nk` and "
+    "the server keeps only the public key; on connecting the client signs the server's nonce with the seed "
+    "(nats-py: `nkeys_seed_str=`). The user reads only PUBLIC subjects of the partner's area and event types and "
+    "creates only durable consumers named after the partner; `wushe partner revoke` cuts it off at once.",
+}
+# symmetricEncryption: sender and receiver share the subscription's secret and the receiver checks an
+# HMAC with it. httpApiKey would tell tools to compare the header with a stored key, which never matches.
+WEBHOOK_SECURITY = {
+    "type": "symmetricEncryption",
+    "description": "Standard Webhooks 签名：订阅时（及轮换时）返回的密钥 `whsec_<base64>` 由双方共享；`webhook-signature` 为 "
+    "`v1,` 加 base64(HMAC-SHA256(密钥, `{webhook-id}.{webhook-timestamp}.{原始请求体}`))，轮换期内有两个，以空格分隔，"
+    "任一匹配即可。接收方须校验签名，并拒收时间戳与当前相差超过 5 分钟的请求。 / Standard Webhooks signatures: the "
+    "secret `whsec_<base64>` returned on subscribing (and on rotation) is shared by both sides; "
+    "`webhook-signature` is `v1,` and base64(HMAC-SHA256(secret, `{webhook-id}.{webhook-timestamp}.{raw body}`)), "
+    "two space-separated while a secret rotates, either one matching. The receiver verifies it and refuses a "
+    "timestamp more than 5 minutes off.",
+}
+WEBHOOK_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "required": ["webhook-id", "webhook-timestamp", "webhook-signature", "content-type"],
+    "properties": {
+        "webhook-id": {
+            "type": "string",
+            "format": "uuid",
+            "description": "公开事件的 id（即信封的 `id`），重试与重放时不变：据此去重 / the public event's id (the "
+            "envelope's `id`), the same on every retry and replay: dedupe on it",
+        },
+        "webhook-timestamp": {
+            "type": "string",
+            "pattern": "^[0-9]+$",
+            "description": "本次发送的 Unix 时间（秒），已签名 / this attempt's Unix time in seconds, signed",
+        },
+        "webhook-signature": {
+            "type": "string",
+            "pattern": WEBHOOK_SIGNATURE,
+            "description": "见安全方案 webhookSignature / see the security scheme webhookSignature",
+        },
+        "content-type": {"type": "string", "const": WEBHOOK_CONTENT_TYPE},
+    },
 }
 
 
@@ -138,18 +188,44 @@ def public_key(event: type[Event]) -> str:
     return f"{cast(type[PublicEvent], event).domain()}.{event.__name__}"
 
 
-def public_document() -> dict[str, Any]:
-    payloads, schemas = _payloads(PUBLIC_EVENTS, public_key)
-    channels = {
-        public_key(e): {
-            "address": address(e),
-            "title": e.__name__,
-            "description": f"JetStream stream PUBLIC · {(e.__doc__ or '').strip()}",
-            "parameters": {name: {"description": text} for name, text in JURISDICTION.items()},
-            "messages": {e.__name__: {"$ref": f"#/components/messages/{public_key(e)}"}},
-        }
-        for e in PUBLIC_EVENTS
+def webhook_key(event: type[Event]) -> str:
+    """`webhook.needs.NeedRaised`: the message of a public event posted as a webhook."""
+    return f"webhook.{public_key(event)}"
+
+
+def _public_channel(event: type[Event]) -> dict[str, Any]:
+    return {
+        "address": address(event),
+        "title": event.__name__,
+        "description": f"JetStream stream PUBLIC · {(event.__doc__ or '').strip()}",
+        "servers": [{"$ref": f"#/servers/{NATS_SERVER}"}],
+        "parameters": {name: {"description": text} for name, text in JURISDICTION.items()},
+        "messages": {event.__name__: {"$ref": f"#/components/messages/{public_key(event)}"}},
     }
+
+
+def _webhook_channel() -> dict[str, Any]:
+    """One channel for all public events: a subscription has one URL, which takes every type it asked for."""
+    return {
+        "address": "{path}",
+        "title": "Webhook",
+        "description": "合作方订阅的网址：交换服务把订阅的每个公开事件 POST 到这里，按公开事件顺序逐个发送，至少一次；"
+        "据信封的 `type` 区分事件。2xx 即送达；429/503 带 Retry-After 时按其重试；410 停用订阅；其余或 10 秒无应答按退避"
+        "重试约 3 天。订阅在 /api/v1/webhooks 管理（事件接口令牌，见 /api/v1/openapi.json）。 / The partner's "
+        "subscribed URL: the exchange POSTs every public event of the subscription to it, one at a time in "
+        "public-event order, at least once; tell events apart by the envelope's `type`. A 2xx delivers; 429/503 "
+        "with Retry-After is retried then; 410 disables the subscription; anything else, or no answer in 10 s, is "
+        "retried with back-off for about 3 days. Subscriptions are managed at /api/v1/webhooks (with the events-API "
+        "token, see /api/v1/openapi.json).",
+        "servers": [{"$ref": f"#/servers/{WEBHOOK_SERVER}"}],
+        "parameters": {
+            "path": {"description": "订阅网址的路径与查询串 / the path and query of the subscription's URL"}
+        },
+        "messages": {public_key(e): {"$ref": f"#/components/messages/{webhook_key(e)}"} for e in PUBLIC_EVENTS},
+    }
+
+
+def _public_operations() -> dict[str, dict[str, Any]]:
     operations = {
         f"exchange.publish.{public_key(e)}": {
             "action": "send",
@@ -160,43 +236,87 @@ def public_document() -> dict[str, Any]:
         }
         for e in PUBLIC_EVENTS
     }
-    return {
+    operations["exchange.webhook.deliver"] = {
+        "action": "send",
+        "channel": {"$ref": f"#/channels/{WEBHOOK_CHANNEL}"},
+        "messages": [{"$ref": f"#/channels/{WEBHOOK_CHANNEL}/messages/{public_key(e)}"} for e in PUBLIC_EVENTS],
+        "summary": "数据交换服务以签名的 Webhook 投递公开事件 / the exchange posts the public events as signed webhooks",
+        "bindings": {"http": {"method": "POST", "bindingVersion": "0.3.0"}},
+    }
+    return operations
+
+
+def _public_messages(payloads: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each public event twice, with one payload: on NATS, and as the body of a webhook."""
+    messages: dict[str, dict[str, Any]] = {}
+    for e in PUBLIC_EVENTS:
+        payload = {"$ref": payloads[public_key(e)]}
+        messages[public_key(e)] = {
+            "name": e.type_name(),
+            "title": e.__name__,
+            "contentType": "application/json",
+            "payload": payload,
+        }
+        messages[webhook_key(e)] = {
+            "name": e.type_name(),
+            "title": f"{e.__name__} (webhook)",
+            "contentType": WEBHOOK_CONTENT_TYPE,
+            "headers": {"$ref": SCHEMAS.format(model="WebhookHeaders")},
+            "payload": payload,
+            "bindings": {
+                "http": {"headers": {"$ref": SCHEMAS.format(model="WebhookHeaders")}, "bindingVersion": "0.3.0"}
+            },
+        }
+    return messages
+
+
+SERVERS = {
+    NATS_SERVER: {
+        "host": "127.0.0.1:4222",
+        "protocol": "nats",
+        "description": "`make run`（WUSHE_NATS_URL）；JetStream API 前缀 `JSPUB.API`，收件箱前缀 `_INBOX_<合作方>` / "
+        "`make run` (WUSHE_NATS_URL); JetStream API prefix `JSPUB.API`, inbox prefix `_INBOX_<partner>`",
+        "security": [{"$ref": "#/components/securitySchemes/partner"}],
+    },
+    WEBHOOK_SERVER: {
+        "host": "{host}",
+        "protocol": "https",
+        "title": "合作方的接收端 / the partner's endpoint",
+        "description": "合作方自己的 Webhook 接收端，由交换服务调用；也接受 http 网址（如内网）。 / The partner's own "
+        "webhook receiver, called by the exchange; http URLs are taken too (e.g. inside a private network).",
+        "variables": {
+            "host": {"description": "订阅网址的主机（及端口）/ the host (and port) of the subscription's URL"}
+        },
+        "security": [{"$ref": "#/components/securitySchemes/webhookSignature"}],
+    },
+}
+
+
+def public_document() -> dict[str, Any]:
+    payloads, schemas = _payloads(PUBLIC_EVENTS, public_key)
+    doc = {
         "asyncapi": "3.0.0",
         "info": {
             "title": "wushe 五社联动 · 公开事件 / public events",
             "version": "1.0.0",
             "description": "合作方可订阅的公开事件：不含任何个人信息，人员仅以化名标识。主题携带行政区划："
             "pub.<领域>.<事件>.v<版本>.<省>.<市>.<县>。不能使用 NATS 的合作方可用 GET /api/v1/events 按游标分页读取"
-            "同样的事件。 / The public events partners may subscribe to: no personal data, people only by "
-            "pseudonym; subjects carry the jurisdiction. Partners who cannot speak NATS page the same events "
-            "with GET /api/v1/events. Every message is a CloudEvents 1.0 envelope; delivery is at least once: "
-            "dedupe on the envelope id.",
+            "同样的事件，或订阅 Webhook（通道 webhooks）。 / The public events partners may subscribe to: no personal "
+            "data, people only by pseudonym; subjects carry the jurisdiction. Partners who cannot speak NATS page the "
+            "same events with GET /api/v1/events, or subscribe a webhook (channel webhooks). Every message is a "
+            "CloudEvents 1.0 envelope; delivery is at least once: dedupe on the envelope id.",
         },
         "defaultContentType": "application/json",
-        "servers": {
-            "local": {
-                "host": "127.0.0.1:4222",
-                "protocol": "nats",
-                "description": "`make run`（WUSHE_NATS_URL）",
-                "security": [{"$ref": "#/components/securitySchemes/partner"}],
-            }
-        },
-        "channels": channels,
-        "operations": operations,
+        "servers": SERVERS,
+        "channels": {public_key(e): _public_channel(e) for e in PUBLIC_EVENTS} | {WEBHOOK_CHANNEL: _webhook_channel()},
+        "operations": _public_operations(),
         "components": {
-            "messages": {
-                public_key(e): {
-                    "name": e.type_name(),
-                    "title": e.__name__,
-                    "contentType": "application/json",
-                    "payload": {"$ref": payloads[public_key(e)]},
-                }
-                for e in PUBLIC_EVENTS
-            },
-            "schemas": schemas,
-            "securitySchemes": {"partner": PARTNER_SECURITY},
+            "messages": _public_messages(payloads),
+            "schemas": schemas | {"WebhookHeaders": WEBHOOK_HEADERS},
+            "securitySchemes": {"partner": PARTNER_SECURITY, "webhookSignature": WEBHOOK_SECURITY},
         },
     }
+    return copy.deepcopy(doc)  # a caller may change its document, never these constants
 
 
 if __name__ == "__main__":
