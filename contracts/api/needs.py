@@ -19,7 +19,7 @@ from pydantic import (
 from contracts.api import Strict
 from contracts.areas import Area, lookup
 from contracts.events.needs import AreaServiceLevels, WeeklySlot
-from contracts.taxonomy import CategoryCode, Channel, Route, TargetGroup, Urgency
+from contracts.taxonomy import CategoryCode, Channel, LabelledEnum, Route, TargetGroup, Urgency
 from contracts.values import AreaCode, CitizenId, PersonName, PhoneNumber
 
 Skill = str
@@ -529,3 +529,40 @@ class WorkOrderAccepted(BaseModel):
     need_id: UUID
     status: str = Field(description="受理状态 / e.g. 已受理 accepted")
     duplicate: bool = Field(description="此工单此前已受理，未重复登记 / already accepted: no second need")
+
+
+WORK_ORDER_PROGRESS_TYPE = "cn.wushe.portal.work_order.progress.v1"  # what the platform posts back
+
+
+class WorkOrderStage(LabelledEnum):
+    """The stages of a work order's life a portal is told of, as 12345 systems name them."""
+
+    ACCEPTED = "accepted", "受理", "Accepted"
+    DISPATCHED = "dispatched", "派单", "Dispatched"
+    REDISPATCHED = "redispatched", "改派", "Re-dispatched"
+    RETURNED = "returned", "退单", "Returned"
+    COMPLETED = "completed", "办结", "Completed"
+    REVISITED = "revisited", "回访", "Revisited"
+
+
+class WorkOrderProgress(BaseModel):
+    """The `data` of what the platform posts to a portal's callback (CloudEvents type
+    WORK_ORDER_PROGRESS_TYPE, signed with the portal's secret, Standard Webhooks) as the need its work
+    order became moves on. What a stage has no use for is null."""
+
+    order_id: str = Field(description="门户的工单编号 / the portal's order number")
+    need_id: UUID
+    stage: WorkOrderStage
+    stage_label: str = Field(description="环节名称 / the stage, in Chinese")
+    at: AwareDatetime = Field(description="该环节发生的时间 / when the stage happened")
+    route: Route | None = Field(default=None, description="派单、改派：服务方式 / how it will be met")
+    route_label: str | None = None
+    reason: str | None = Field(default=None, description="退单：原因 / why it was returned")
+    satisfaction: int | None = Field(default=None, ge=1, le=5, description="回访：满意度 1–5")
+    reopened: bool | None = Field(default=None, description="回访：不满意而重新办理 / reopened as not met")
+
+
+class ReturnIn(Strict):
+    """退单: why the community will not take the need on (the portal that sent it is told)."""
+
+    reason: str = Field(min_length=2, max_length=500, description="退回原因 / why it is returned")

@@ -152,6 +152,19 @@ class NeedFeedbackGiven(Event):
     given_at: AwareDatetime
 
 
+class NeedReturned(Event):
+    """The community returned a need it will not take on (退单), with the reason: e.g. a portal's work
+    order outside its remit. Only a need not yet routed is returned; nothing else has taken it up."""
+
+    service: ClassVar[str] = "needs"
+
+    need_id: UUID
+    area_code: AreaCode
+    reason: str = Field(max_length=500)
+    returned_by: str
+    returned_at: AwareDatetime
+
+
 class MediationOpened(Event):
     """A dispute about a need became a mediation case (调处)."""
 

@@ -17,5 +17,6 @@ NeedEscalated = public_event(
 NeedMatched = public_event(ev.NeedMatched, ("need_id", "area_code", "matched_by", "matched_at"))
 NeedResolved = public_event(ev.NeedResolved, ("need_id", "area_code", "resolved_at"))
 NeedFeedbackGiven = public_event(ev.NeedFeedbackGiven, ("need_id", "area_code", "satisfaction", "reopened", "given_at"))
+NeedReturned = public_event(ev.NeedReturned, ("need_id", "area_code", "returned_at"))
 
-EVENTS = (NeedRaised, NeedRouted, NeedEscalated, NeedMatched, NeedResolved, NeedFeedbackGiven)
+EVENTS = (NeedRaised, NeedRouted, NeedEscalated, NeedMatched, NeedResolved, NeedFeedbackGiven, NeedReturned)

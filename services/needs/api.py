@@ -265,6 +265,11 @@ async def resolve(need_id: UUID, body: api.ResolutionIn, who: WorkerOrResident, 
     return {"id": need_id, "status": await handlers.resolve(pool, level_defaults(), who, need_id, body)}
 
 
+@router.post("/needs/{need_id:uuid}/return", summary="退回（退单）/ return a need the community will not take on")
+async def return_need(need_id: UUID, body: api.ReturnIn, who: SocialWorker, pool: DbPool) -> dict:
+    return {"id": need_id, "status": await handlers.return_need(pool, who, need_id, body)}
+
+
 @router.post("/needs/{need_id:uuid}/feedback", summary="满意度评价 / the resident's judgement")
 async def feedback(need_id: UUID, body: api.FeedbackIn, who: WorkerOrResident, pool: DbPool) -> dict:
     return {"id": need_id, "status": await handlers.give_feedback(pool, level_defaults(), who, need_id, body)}

@@ -22,6 +22,7 @@ class Status(LabelledEnum):
     CLOSED = "closed", "已办结", "Closed"
     REOPENED = "reopened", "已重新打开", "Reopened"
     DISPUTED = "disputed", "调处中", "In mediation"
+    RETURNED = "returned", "已退回", "Returned"
 
 
 class Action(LabelledEnum):
@@ -32,6 +33,7 @@ class Action(LabelledEnum):
     FEEDBACK_UNSATISFIED = "feedback_unsatisfied", "不满意评价", "unsatisfied feedback"
     DISPUTE = "dispute", "提出异议", "dispute"
     SETTLE = "settle", "调处办结", "settle the mediation"
+    RETURN = "return", "退回", "return"
 
 
 S, A = Status, Action
@@ -46,6 +48,9 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.RESOLVED, A.DISPUTE): S.DISPUTED,
     (S.CLOSED, A.DISPUTE): S.DISPUTED,
     (S.DISPUTED, A.SETTLE): S.CLOSED,
+    # 退单: only before it is routed, so no service has taken it up and nothing is left open
+    (S.RAISED, A.RETURN): S.RETURNED,
+    (S.REOPENED, A.RETURN): S.RETURNED,
 }
 # why an action is refused, by action: shown to the worker in the 409
 PRECONDITIONS = {
@@ -56,6 +61,7 @@ PRECONDITIONS = {
     A.FEEDBACK_UNSATISFIED: "只有已解决的需求可以评价 / only a resolved need takes feedback",
     A.DISPUTE: "只有已解决或已办结的需求可以提出异议 / only a resolved or closed need can be disputed",
     A.SETTLE: "只有调处中的需求可以办结调处 / only a need in mediation can be settled",
+    A.RETURN: "只有尚未分派的需求（已登记或已重新打开）可以退回 / only a need not yet routed can be returned",
 }
 OPEN = frozenset({S.RAISED, S.ROUTED, S.MATCHED, S.REOPENED, S.DISPUTED})
 RESOLVED = frozenset({S.RESOLVED, S.CLOSED})  # met: confirmed resolved, or closed after the resident's judgement

@@ -289,6 +289,26 @@ async def resolve(
     return status
 
 
+async def return_need(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: api.ReturnIn) -> Status:
+    """退单: the community will not take the need on; returning it is its first response."""
+    async with UnitOfWork(pool) as uow:
+        row = await _need_for_update(uow, need_id, who)
+        status = _transition(row, Action.RETURN)
+        at = now()
+        await store.update_need(uow.conn, need_id, status=status, first_response_at=row["first_response_at"] or at)
+        envelope = uow.emit(
+            ev.NeedReturned(
+                need_id=need_id, area_code=row["area_code"], reason=body.reason, returned_by=who.sub, returned_at=at
+            ),
+            subject=str(need_id),
+            area_code=row["area_code"],
+        )
+        await store.add_timeline(
+            uow.conn, need_id, at, COMMUNITY, "need_returned", {"by": who.sub, "reason": body.reason}, envelope.id
+        )
+    return status
+
+
 async def give_feedback(
     pool: asyncpg.Pool, defaults: Defaults, who: Principal, need_id: UUID, body: api.FeedbackIn
 ) -> Status:

@@ -94,10 +94,17 @@ class NeedLifecycle(RuleBasedStateMachine):
     def nothing_happens_before_the_assessment(self) -> None:
         if not self.assessed:
             assert self.status not in (Status.MATCHED, Status.RESOLVED, Status.CLOSED)
-            assert self.status is Status.RAISED
-        # and the first successful move of any need is its assessment
+            assert self.status in (Status.RAISED, Status.RETURNED)
+        # and the first successful move of any need is its assessment, or its return (退单)
         if self.history:
-            assert self.history[0][0] is Action.ASSESS
+            assert self.history[0][0] in (Action.ASSESS, Action.RETURN)
+
+    @invariant()
+    def returned_only_before_routing_and_for_good(self) -> None:
+        for i, (action, before, after) in enumerate(self.history):
+            if after is Status.RETURNED:
+                assert action is Action.RETURN and before in (Status.RAISED, Status.REOPENED)
+                assert i == len(self.history) - 1  # nothing moves a returned need
 
     @invariant()
     def reopened_only_after_unsatisfied_feedback(self) -> None:
@@ -112,17 +119,19 @@ class NeedLifecycle(RuleBasedStateMachine):
             for action in Action:
                 if action is Action.ASSESS:
                     assert transition(Status.REOPENED, action) is Status.ROUTED
+                elif action is Action.RETURN:
+                    assert transition(Status.REOPENED, action) is Status.RETURNED
                 else:
                     with pytest.raises(IllegalTransition):
                         transition(Status.REOPENED, action)
         for (_a, _b, after), (next_action, _nb, _na) in zip(self.history, self.history[1:], strict=False):
             if after is Status.REOPENED:
-                assert next_action is Action.ASSESS
+                assert next_action in (Action.ASSESS, Action.RETURN)
 
     @invariant()
     def open_matches_the_status(self) -> None:
-        # a need is open unless it is resolved (awaiting feedback) or closed
-        assert (self.status in OPEN) == (self.status not in (Status.RESOLVED, Status.CLOSED))
+        # a need is open unless it is resolved (awaiting feedback), closed or returned
+        assert (self.status in OPEN) == (self.status not in (Status.RESOLVED, Status.CLOSED, Status.RETURNED))
 
 
 NeedLifecycle.TestCase.settings = settings(max_examples=150, stateful_step_count=30, deadline=None)

@@ -79,7 +79,7 @@ OPEN311_ATTRIBUTES = (
         [],
     ),
 )
-CLOSED = {Status.RESOLVED, Status.CLOSED}
+CLOSED = {Status.RESOLVED, Status.CLOSED, Status.RETURNED}  # GeoReport: no more to do here
 
 
 def open311_service(code: str, zh: str, en: str) -> dict[str, Any]:

@@ -59,7 +59,7 @@ export const roleLabel = (role) => (ROLES[role] ? L(...ROLES[role]) : role);
 export const NEED_STATUS = {
   raised: ['已登记', 'Raised'], routed: ['已评估分派', 'Assessed and routed'], matched: ['已对接', 'Matched'],
   resolved: ['已解决', 'Resolved'], closed: ['已办结', 'Closed'], reopened: ['已重新打开', 'Reopened'],
-  disputed: ['调处中', 'In mediation'],
+  disputed: ['调处中', 'In mediation'], returned: ['已退回', 'Returned'],
 };
 export const needStatus = (s) => (NEED_STATUS[s] ? L(...NEED_STATUS[s]) : s);
 
@@ -75,7 +75,7 @@ export const TIMELINE_KINDS = {
   need_escalated: ['超时升级', 'Escalated (overdue)'], need_matched: ['对接成功', 'Matched'],
   task_accepted: ['志愿者接单', 'Volunteer accepted the task'], hours_verified: ['服务时长核实', 'Hours verified'],
   project_procured: ['项目确定承接组织', 'Project procured'], donation_earmarked: ['捐赠定向', 'Donation earmarked'],
-  funds_disbursed: ['资金拨付', 'Funds disbursed'], need_resolved: ['确认解决', 'Resolved'],
+  funds_disbursed: ['资金拨付', 'Funds disbursed'], need_resolved: ['确认解决', 'Resolved'], need_returned: ['退回（退单）', 'Returned'],
   funds_committed: ['资金承诺', 'Funds committed'], matter_decided: ['党组织研究决定', 'Party committee decision'],
   feedback_given: ['居民评价', 'Resident feedback'], mediation_opened: ['提出异议（调处）', 'Disputed (mediation)'],
   mediation_escalated: ['提交联席会议', 'Escalated to the joint meeting'], mediation_settled: ['调处办结', 'Mediation settled'],

@@ -8,7 +8,7 @@ import {
   ACTOR_COLORS, actorLabel, area, categoryLabel, loadCategories, needStatus, projectStatus, sectionStatus, gradeLabel,
 } from '../labels.js';
 
-const STATUS_COLORS = { raised: '#e08a00', reopened: '#f59e0b', routed: '#2563eb', matched: '#0891b2', resolved: '#16a34a', closed: '#1a7f37', disputed: '#c62828' };
+const STATUS_COLORS = { raised: '#e08a00', reopened: '#f59e0b', routed: '#2563eb', matched: '#0891b2', resolved: '#16a34a', closed: '#1a7f37', disputed: '#c62828', returned: '#6b7280' };
 
 async function section(service, promise) {
   try {

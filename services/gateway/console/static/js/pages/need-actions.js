@@ -10,7 +10,7 @@ export function actionsCard(ctx, n, timeline) {
   const box = h('section', { class: 'card', id: 'need-actions' }, h('h2', {}, L('办理', 'Actions')));
   const forms = [];
   const worker = can(who, ...WORKERS);
-  if (can(who, 'social_worker') && ['raised', 'reopened'].includes(n.status)) forms.push(assessForm(ctx, n));
+  if (can(who, 'social_worker') && ['raised', 'reopened'].includes(n.status)) forms.push(assessForm(ctx, n), returnForm(ctx, n));
   if (worker && ['routed', 'matched'].includes(n.status)) forms.push(resolveForm(ctx, n));
   if (worker && n.status === 'resolved') forms.push(feedbackForm(ctx, n));
   if (worker && ['resolved', 'closed'].includes(n.status)) forms.push(disputeForm(ctx, n));
@@ -58,6 +58,13 @@ function assessForm(ctx, n) {
   ], L('提交评估', 'Assess'), (f) => api(`/needs/${n.id}/assessment`, { method: 'POST', body: {
     category: f.get('category'), urgency: f.get('urgency'), service_plan: f.get('service_plan').trim(), route: f.get('route'),
   } }), ctx);
+}
+
+// 退单: a need the community will not take on goes back (to the portal it came from, if any)
+function returnForm(ctx, n) {
+  return actionForm('return-form', L('退回（退单）', 'Return'), [
+    field(L('退回原因', 'Reason'), h('input', { name: 'reason', required: true, minlength: 2, maxlength: 500, placeholder: L('如：不属于本社区职责范围', 'e.g. not within the community\'s remit') }), { required: true }),
+  ], L('确认退回', 'Return it'), (f) => api(`/needs/${n.id}/return`, { method: 'POST', body: { reason: f.get('reason').trim() } }), ctx);
 }
 
 function resolveForm(ctx, n) {
