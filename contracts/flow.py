@@ -27,6 +27,8 @@ from contracts.events.needs import (
     NeedEscalated,
     NeedFeedbackGiven,
     NeedRaised,
+    NeedResolved,
+    NeedReturned,
     NeedRouted,
     ResidentRegistered,
 )
@@ -193,6 +195,12 @@ FLOW: tuple[Consumer, ...] = (
             "publishes its redacted public form (contracts/public) to PUBLIC",
         )
         for service in ("needs", "volunteers", "projects", "charity", "party")
+    ),
+    Consumer(
+        "exchange-portal-progress",
+        (NeedRaised, NeedRouted, NeedReturned, NeedResolved, NeedFeedbackGiven),
+        "tells the portal a work order came from of its progress (受理, 派单, 改派, 退单, 办结, 回访)",
+        part="portals",
     ),
 )
 

@@ -89,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     portal_add.add_argument("name", help="登录名：小写字母、数字、连字符 / login: a-z, 0-9, -")
     portal_add.add_argument("--area", required=True, help="门户辖区的行政区划代码 / the portal's area code")
     portal_add.add_argument("--label", default="", help="名称，如 灵寿县12345热线 / as people call it")
+    portal_add.add_argument("--callback", help="接收工单进展的网址 / the URL that hears of its work orders' progress")
+    portal_callback = portal_sub.add_parser("callback", help="设置进展回调地址 / where progress is posted")
+    portal_callback.add_argument("name")
+    portal_callback.add_argument("url", help="http(s) 网址 / an http(s) URL")
     portal_sub.add_parser("list", help="列出门户 / list portals")
     portal_sub.add_parser("rotate", help="轮换签名密钥 / a new signing secret").add_argument("name")
     portal_sub.add_parser("revoke", help="撤销门户 / revoke a portal").add_argument("name")
@@ -160,10 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         from deploy import portals
 
         if args.portal_command == "add":
-            return portals.add(settings, args.name, args.area, args.label)
+            return asyncio.run(portals.add(settings, args.name, args.area, args.label, args.callback))
+        if args.portal_command == "callback":
+            return asyncio.run(portals.callback(settings, args.name, args.url))
         if args.portal_command == "list":
             return portals.list_(settings)
-        return (portals.rotate if args.portal_command == "rotate" else portals.revoke)(settings, args.name)
+        return asyncio.run((portals.rotate if args.portal_command == "rotate" else portals.revoke)(settings, args.name))
     if args.command == "demo":
         return demo_command(settings, args.force)
     if args.command == "keys":

@@ -25,7 +25,7 @@ TOKEN_DAYS = 90  # a partner's events-API token; `add` again (same scope) for a 
 
 
 async def add(settings: Settings, name: str, area: str, events: list[str], label: str = "") -> int:
-    conn = await _connect(settings)
+    conn = await connect_exchange(settings)
     if conn is None:
         return 2
     seed, public_key = nats_accounts.new_nkey()
@@ -55,7 +55,7 @@ async def add(settings: Settings, name: str, area: str, events: list[str], label
 
 
 async def list_(settings: Settings) -> int:
-    conn = await _connect(settings)
+    conn = await connect_exchange(settings)
     if conn is None:
         return 2
     try:
@@ -71,7 +71,7 @@ async def list_(settings: Settings) -> int:
 
 
 async def revoke(settings: Settings, name: str) -> int:
-    conn = await _connect(settings)
+    conn = await connect_exchange(settings)
     if conn is None:
         return 2
     try:
@@ -129,7 +129,7 @@ def _write_seed(settings: Settings, name: str, seed: str) -> Path:
     return path
 
 
-async def _connect(settings: Settings) -> asyncpg.Connection | None:
+async def connect_exchange(settings: Settings) -> asyncpg.Connection | None:
     try:
         return await db.connect(settings, "exchange")
     except (OSError, asyncpg.PostgresError) as exc:

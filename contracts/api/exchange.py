@@ -115,3 +115,52 @@ class ReplayIn(Strict):
 
 class ReplayView(BaseModel):
     queued: int = Field(description="重新排队的投递数 / deliveries queued again")
+
+
+# --- oversight (数据交换管理): partners' and portals' endpoints as the civil-affairs office sees them --
+
+
+class DeliveryFailure(BaseModel):
+    at: AwareDatetime
+    status: int | None = Field(default=None, description="HTTP 状态码；无应答时为空 / null: no answer")
+    error: str = Field(description="失败原因 / what went wrong")
+
+
+class DeliveryHealth(BaseModel):
+    """An endpoint's deliveries queued in the window (the window's start, up to now)."""
+
+    window_hours: int
+    delivered: int = Field(description="已送达 / delivered")
+    pending: int = Field(description="待投递（含重试中）/ still to be made, retries included")
+    dead: int = Field(description="已放弃 / given up after every retry")
+    attempts: int = Field(description="投递尝试次数 / attempts")
+    success_rate: float | None = Field(default=None, description="送达次数 ÷ 尝试次数 / delivered ÷ attempts")
+    p99_latency_ms: float | None = Field(default=None, description="送达请求耗时的 P99 / p99 of delivered requests")
+    last_success_at: AwareDatetime | None = None
+    last_failure: DeliveryFailure | None = None
+
+
+class EndpointHealth(BaseModel):
+    """A partner's webhook subscription or a portal's callback, with how its deliveries go."""
+
+    id: UUID
+    url: str
+    event_labels: list[str] = Field(description="订阅的公开事件（中文名）/ the public events it takes, by name")
+    area_code: AreaCode
+    area_name: str
+    enabled: bool
+    disabled_reason: str | None = None
+    failing_since: AwareDatetime | None = None
+    health: DeliveryHealth
+
+
+class PartnerOverview(BaseModel):
+    partner: PartnerView
+    event_labels: list[str] = Field(description="可见事件（中文名）/ the public events it may see, by name")
+    subscriptions: list[EndpointHealth]
+
+
+class PortalCallbackView(BaseModel):
+    portal: str = Field(description="门户登录名 / the portal's login")
+    label: str = Field(description="门户名称 / as people call it")
+    callback: EndpointHealth

@@ -36,3 +36,17 @@ async def events(
 ) -> api.EventPage:
     asked = [t.strip() for t in (types or "").split(",") if t.strip()]
     return await handlers.events_page(pool, who, after, asked, area, limit)
+
+
+Office = Annotated[Principal, Depends(require(Role.CIVIL_AFFAIRS))]
+
+
+@router.get(
+    "/exchange/partners",
+    response_model=list[api.PartnerOverview],
+    summary="合作方、订阅及投递情况 / partners, their subscriptions and deliveries",
+    description="辖区内的合作方（含已撤销）及其 Webhook 订阅的投递健康度。 / The partners in the office's area "
+    "(revoked ones too) and the delivery health of their webhook subscriptions.",
+)
+async def partners(who: Office, pool: DbPool) -> list[api.PartnerOverview]:
+    return await handlers.partners_overview(pool, who)

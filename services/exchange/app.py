@@ -10,6 +10,9 @@ from kit.schedule import Periodic
 from services.exchange import handlers, subscribers
 from services.exchange.api import router
 from services.exchange.config import exchange_settings
+from services.exchange.portals import subscribers as portal_subscribers
+from services.exchange.portals.api import router as portals_router
+from services.exchange.webhooks.api import oversight
 from services.exchange.webhooks.api import router as webhooks_router
 from services.exchange.webhooks.config import webhook_settings
 from services.exchange.webhooks.handlers import DeliveryWorker
@@ -33,7 +36,7 @@ def create_app() -> FastAPI:
     return create_service_app(
         "exchange",
         title="wushe 数据交换 exchange",
-        routers=[router, webhooks_router],
-        consumers=[subscribers.HANDLERS],
+        routers=[router, webhooks_router, oversight, portals_router],
+        consumers=[subscribers.HANDLERS, portal_subscribers.HANDLERS],
         periodic=[_retention, _webhooks],
     )

@@ -10,6 +10,7 @@ from fnmatch import fnmatchcase
 from contracts.areas import lookup
 from contracts.envelope import Event
 from contracts.public import PUBLIC_EVENTS, PUBLIC_OF, PublicEvent
+from contracts.public.base import PUBLIC_TYPE_PREFIX
 from contracts.subjects import public_filter
 
 Pseudonymize = Callable[[str, str], str]  # (internal ref, public field) -> the partner-facing pseudonym
@@ -57,6 +58,37 @@ def pattern_error(pattern: str) -> str | None:
 # or delete another's (NATS permissions name subjects, and a consumer's name is one token of them).
 CONSUMER_SLOTS = 4
 SUBJECT_LEVELS = ("province", "city", "county")  # subjects carry the jurisdiction down to the county
+
+
+# how people name each public event (by short name), zh-CN and English
+EVENT_LABELS: dict[str, tuple[str, str]] = {
+    "needs.need_raised": ("需求登记", "Need raised"),
+    "needs.need_routed": ("需求分派", "Need routed"),
+    "needs.need_escalated": ("超时升级", "Need escalated"),
+    "needs.need_matched": ("需求对接", "Need matched"),
+    "needs.need_resolved": ("需求解决", "Need resolved"),
+    "needs.need_feedback_given": ("居民评价", "Resident feedback"),
+    "needs.need_returned": ("需求退回", "Need returned"),
+    "volunteers.hours_logged": ("服务时长登记", "Hours logged"),
+    "volunteers.hours_verified": ("服务时长核实", "Hours verified"),
+    "projects.project_published": ("项目发布", "Project published"),
+    "projects.project_procured": ("项目确定承接方", "Project procured"),
+    "projects.project_milestone_reported": ("项目进度报告", "Milestone reported"),
+    "projects.project_evaluated": ("项目评估", "Project evaluated"),
+    "projects.project_closed": ("项目结项", "Project closed"),
+    "charity.donation_received": ("收到捐赠", "Donation received"),
+    "charity.donation_earmarked": ("定向捐赠", "Donation earmarked"),
+    "charity.funds_disbursed": ("资金拨付", "Funds disbursed"),
+    "party.matter_decided": ("重大事项决定", "Matter decided"),
+    "party.whistle_blown": ("吹哨", "Whistle blown"),
+    "party.whistle_closed": ("吹哨办结", "Whistle closed"),
+}
+
+
+def event_label(type_name: str) -> str:
+    """A public event's Chinese name from its CloudEvents type or short name."""
+    short = type_name.removeprefix(f"{PUBLIC_TYPE_PREFIX}.").rsplit(".v", 1)[0]
+    return EVENT_LABELS[short][0]
 
 
 def consumer_names(partner: str) -> list[str]:

@@ -24,6 +24,7 @@ from kit.uow import UnitOfWork
 from services.exchange import domain, store
 from services.exchange.config import exchange_settings
 from services.exchange.webhooks import handlers as webhooks
+from services.exchange.webhooks import store as webhook_store
 
 
 @lru_cache
@@ -146,3 +147,20 @@ def partner_view(row: asyncpg.Record) -> api.PartnerView:
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
     )
+
+
+async def partners_overview(pool: asyncpg.Pool, who: Principal) -> list[api.PartnerOverview]:
+    """The partners whose area lies in the office's, each with its subscriptions' delivery health."""
+    async with pool.acquire() as conn:
+        rows = [r for r in await store.partners(conn) if who.covers(r["area_code"])]
+        subscriptions = await webhook_store.partner_subscriptions(conn, [r["name"] for r in rows])
+        health = await webhooks.endpoints_health(conn, subscriptions)
+    owners = [s["partner"] for s in subscriptions]
+    return [
+        api.PartnerOverview(
+            partner=partner_view(row),
+            event_labels=[domain.event_label(p.type_name()) for p in domain.covered(row["events"])],
+            subscriptions=[h for owner, h in zip(owners, health, strict=True) if owner == row["name"]],
+        )
+        for row in rows
+    ]

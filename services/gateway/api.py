@@ -228,6 +228,7 @@ ROUTES = {
     },
     "events": "exchange",
     "webhooks": "exchange",
+    "exchange": "exchange",
 }
 
 

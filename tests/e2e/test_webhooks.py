@@ -10,24 +10,18 @@ uses: its partners, its subscriptions, its communities."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
-import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import httpx
-import orjson
 import pytest
-from aiohttp import web
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from support.events import publish
+from support.receiver import Endpoint, Received, Receiver
 from support.waiting import eventually
 
 from contracts.envelope import new_id, wrap
 from contracts.events.volunteers import HoursLogged, HoursVerified
-from deploy.servers import free_port
 from kit.problems import Problem
 from services.exchange.webhooks import handlers as webhook_handlers
 
@@ -39,77 +33,6 @@ ENV = {
     "WUSHE_EXCHANGE_WEBHOOK_TIMEOUT_S": "2",
     "WUSHE_EXCHANGE_WEBHOOK_LEASE_S": "3",
 }
-
-
-@dataclass
-class Received:
-    path: str
-    webhook_id: str
-    body: dict
-    headers: dict[str, str]
-    answered: int
-    verified: dict[str, bool]  # secret → whether it verifies the request
-    at: float
-
-
-@dataclass
-class Endpoint:
-    secrets: list[str] = field(default_factory=list)
-    fail_first: int = 0  # answer 500 to this many requests first
-    status: int = 200
-    delay_s: float = 0.0
-
-
-class Receiver:
-    """An HTTP receiver on 127.0.0.1: one endpoint per path, each answering as told and checking
-    every request with each secret it is given."""
-
-    def __init__(self) -> None:
-        self.endpoints: dict[str, Endpoint] = {}
-        self.received: list[Received] = []
-        self.port = free_port()
-        self.runner: web.AppRunner | None = None
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path}"
-
-    def at(self, path: str) -> list[Received]:
-        return [r for r in self.received if r.path == path]
-
-    async def handle(self, request: web.Request) -> web.Response:
-        path = request.match_info["path"]
-        endpoint = self.endpoints.setdefault(path, Endpoint())
-        body = await request.text()
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        verified = {}
-        for secret in endpoint.secrets:
-            try:
-                Webhook(secret).verify(body, headers)
-                verified[secret] = True
-            except WebhookVerificationError:
-                verified[secret] = False
-        if endpoint.delay_s:
-            await asyncio.sleep(endpoint.delay_s)
-        answered = endpoint.status
-        if endpoint.fail_first > 0:
-            endpoint.fail_first -= 1
-            answered = 500
-        self.received.append(
-            Received(path, headers.get("webhook-id", ""), orjson.loads(body), headers, answered, verified, time.time())
-        )
-        return web.Response(status=answered, text="ok")
-
-    async def __aenter__(self) -> Receiver:
-        app = web.Application()
-        app.router.add_post("/{path}", self.handle)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        assert self.runner is not None
-        await self.runner.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -408,6 +331,45 @@ async def test_replay_and_retry_send_again_and_the_rate_limit_holds(gateway, par
 
     await eventually(thrice, "the one delivery sent again")
     assert (await gateway.get(f"/webhooks/{sub['id']}", headers=archive)).json()["pending"] == 0
+
+
+async def test_the_office_sees_each_partners_deliveries_and_may_replay_them(gateway, partner, receiver, js, db, token):
+    press = await partner("gaoyi-press")
+    receiver.endpoints["watched"] = Endpoint(fail_first=1)
+    sub = await subscribe(gateway, press, receiver.url("watched"))
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    expected = await public_ids(await db("exchange"), await service_hours(js, 2), 4)
+
+    async def answered(n: int):
+        return len([r for r in receiver.at("watched") if r.answered == 200]) == n
+
+    await eventually(lambda: answered(4), "four deliveries")
+    office = {"Authorization": f"Bearer {token('civil_affairs', COUNTY, 'mz-gaoyi')}"}
+    reply = await gateway.get("/exchange/partners", headers=office)
+    assert reply.status_code == 200, reply.text
+    [seen] = [p for p in reply.json() if p["partner"]["name"] == "gaoyi-press"]
+    assert seen["event_labels"] == ["服务时长登记", "服务时长核实"]
+    [watched] = [s for s in seen["subscriptions"] if s["id"] == sub["id"]]
+    health = watched["health"]
+    assert (health["delivered"], health["attempts"], health["pending"], health["dead"]) == (4, 5, 0, 0)
+    assert health["success_rate"] == pytest.approx(0.8) and health["p99_latency_ms"] is not None
+    assert watched["event_labels"] == ["服务时长登记", "服务时长核实"] and watched["area_name"] == "高邑县"
+
+    replay = await gateway.post(
+        f"/exchange/endpoints/{sub['id']}/replay", json={"since": since.isoformat()}, headers=office
+    )
+    assert replay.status_code == 202 and replay.json()["queued"] == 4, replay.text
+    await eventually(lambda: answered(8), "the four sent again")
+    assert delivered(receiver.at("watched")) == expected  # the same webhook-ids, in order: the receiver dedupes
+
+    elsewhere = {"Authorization": f"Bearer {token('civil_affairs', '130102', 'mz-changan')}"}
+    theirs = await gateway.get("/exchange/partners", headers=elsewhere)
+    assert "gaoyi-press" not in [p["partner"]["name"] for p in theirs.json()]
+    outside = await gateway.post(
+        f"/exchange/endpoints/{sub['id']}/replay", json={"since": since.isoformat()}, headers=elsewhere
+    )
+    assert outside.status_code == 404
+    assert (await gateway.get("/exchange/partners", headers=press)).status_code == 403
 
 
 async def test_kill_9_while_delivering_loses_nothing(gateway, partner, receiver, js, db, stack):

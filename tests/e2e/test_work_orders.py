@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import orjson
 import pytest
-from standardwebhooks.webhooks import Webhook
+from support.work_orders import signed, structured
 
 from contracts.api.needs import WORK_ORDER_TYPE
 from deploy import portals
@@ -37,9 +37,9 @@ async def gateway(gateway_url):
 
 
 @pytest.fixture
-def secret(settings, capsys) -> str:
+async def secret(settings, capsys) -> str:
     """The secret `wushe portal add` prints (once)."""
-    assert portals.add(settings, PORTAL, COUNTY, "平山县12345热线") == 0
+    assert await portals.add(settings, PORTAL, COUNTY, "平山县12345热线") == 0
     printed = capsys.readouterr().out
     return next(word for word in printed.split() if word.startswith("whsec_"))
 
@@ -56,20 +56,6 @@ def order(order_id: str, **changes) -> dict:
     }
 
 
-def structured(data, **attributes) -> tuple[bytes, dict]:
-    event = {
-        "specversion": "1.0",
-        "id": f"ce-{os.urandom(4).hex()}",
-        "source": "urn:hebei:12345:pingshan",
-        "type": WORK_ORDER_TYPE,
-        "time": datetime.now(UTC).isoformat(),
-        "datacontenttype": "application/json",
-        "data": data,
-        **attributes,
-    }
-    return orjson.dumps(event), {"content-type": "application/cloudevents+json"}
-
-
 def binary(data) -> tuple[bytes, dict]:
     headers = {
         "content-type": "application/json",
@@ -79,18 +65,6 @@ def binary(data) -> tuple[bytes, dict]:
         "ce-type": WORK_ORDER_TYPE,
     }
     return orjson.dumps(data), headers
-
-
-def signed(secret: str, body: bytes, headers: dict, at: datetime | None = None, msg_id: str | None = None) -> dict:
-    msg_id = msg_id or f"msg_{os.urandom(6).hex()}"
-    at = at or datetime.now(UTC)
-    signature = Webhook(secret).sign(msg_id, at, body.decode())
-    return {
-        **headers,
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": signature,
-    }
 
 
 async def post(gateway, secret, body_and_headers, **signing) -> httpx.Response:
@@ -173,9 +147,9 @@ async def test_a_work_order_outside_the_portals_area_is_forbidden_and_a_revoked_
 ):
     elsewhere = await post(gateway, secret, structured(order("PS-2026-0300", area_code="130102001001")))
     assert elsewhere.status_code == 403 and elsewhere.json()["errors"][0]["field"] == "data.area_code"
-    assert portals.rotate(settings, PORTAL) == 0  # the previous secret holds until the next rotation
+    assert await portals.rotate(settings, PORTAL) == 0  # the previous secret holds until the next rotation
     assert (await post(gateway, secret, structured(order("PS-2026-0301")))).status_code == 201
-    assert portals.revoke(settings, PORTAL) == 0
+    assert await portals.revoke(settings, PORTAL) == 0
     assert (await post(gateway, secret, structured(order("PS-2026-0302")))).status_code == 401
 
 

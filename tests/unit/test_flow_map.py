@@ -57,7 +57,12 @@ def test_a_handler_offered_from_another_module_than_the_maps_is_refused():
 def test_a_whole_batch_projection_keeps_its_batching():
     assert subscription("volunteers-need-raised", WholeBatch(handler), 5).whole_batch
     assert not subscription("charity-holders-need-raised", handler, 5).whole_batch
-    assert [c.service for c in takers_of(NeedRaised)] == ["volunteers", "charity", "exchange"]
+    assert [c.durable for c in takers_of(NeedRaised)] == [
+        "volunteers-need-raised",
+        "charity-holders-need-raised",
+        "exchange-public-needs",
+        "exchange-portal-progress",
+    ]
 
 
 def test_the_readme_flow_section_is_generated_from_the_map():

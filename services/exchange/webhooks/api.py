@@ -99,3 +99,45 @@ async def replay(subscription_id: UUID, body: api.ReplayIn, who: Partner, pool: 
 )
 async def retry(subscription_id: UUID, delivery_id: UUID, who: Partner, pool: DbPool) -> api.DeliveryView:
     return await handlers.retry(pool, who, subscription_id, delivery_id)
+
+
+# --- oversight: the civil-affairs office, over every endpoint in its area (partners' and portals') --
+
+Office = Annotated[Principal, Depends(require(Role.CIVIL_AFFAIRS))]
+
+oversight = APIRouter(prefix="/exchange/endpoints", tags=["数据交换 exchange"])
+
+
+@oversight.get(
+    "/{subscription_id:uuid}/deliveries",
+    response_model=list[api.DeliveryView],
+    summary="最近的投递（管理）/ an endpoint's latest deliveries, newest first",
+)
+async def latest_deliveries(
+    subscription_id: UUID,
+    who: Office,
+    pool: DbPool,
+    status: api.DeliveryStatus | None = Query(default=None, description="只看此状态 / only this status"),
+    limit: int = Query(default=50, ge=1, le=500, description="条数 / how many"),
+) -> list[api.DeliveryView]:
+    return await handlers.deliveries_for(pool, who, subscription_id, status, limit)
+
+
+@oversight.post(
+    "/{subscription_id:uuid}/replay",
+    status_code=202,
+    response_model=api.ReplayView,
+    summary="重发某时刻以来的投递（管理）/ re-send an endpoint's deliveries since a time",
+)
+async def replay_for(subscription_id: UUID, body: api.ReplayIn, who: Office, pool: DbPool) -> api.ReplayView:
+    return await handlers.replay_for(pool, who, subscription_id, body.since)
+
+
+@oversight.post(
+    "/{subscription_id:uuid}/deliveries/{delivery_id:uuid}/retry",
+    status_code=202,
+    response_model=api.DeliveryView,
+    summary="重发一次投递（管理）/ re-send one delivery",
+)
+async def retry_for(subscription_id: UUID, delivery_id: UUID, who: Office, pool: DbPool) -> api.DeliveryView:
+    return await handlers.retry_for(pool, who, subscription_id, delivery_id)

@@ -15,7 +15,7 @@ import random
 import secrets
 import socket
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 from uuid import UUID
@@ -57,7 +57,7 @@ def _keyring() -> Keyring:
     return Keyring(active="w1", keys={"w1": key}, pseudonym_key=b"")
 
 
-def _seal(subscription_id: UUID, secret: str) -> bytes:
+def seal(subscription_id: UUID, secret: str) -> bytes:
     return _keyring().encrypt(secret, field_context("webhook", subscription_id, "secret"))
 
 
@@ -137,7 +137,7 @@ async def _resolve(host: str) -> list[str]:
     return [str(info[4][0]) for info in found]
 
 
-def _allow_private() -> bool:
+def private_allowed() -> bool:
     return webhook_settings().private_allowed(get_settings())
 
 
@@ -203,7 +203,7 @@ async def _own(conn: Conn, who: Principal, subscription_id: UUID) -> asyncpg.Rec
 
 
 async def subscribe(pool: asyncpg.Pool, who: Principal, body: api.WebhookIn) -> api.WebhookWithSecret:
-    await check_url(body.url, _allow_private())
+    await check_url(body.url, private_allowed())
     async with UnitOfWork(pool) as uow:
         partner = await _partner(uow.conn, who)
         types = _types(body.types, partner["events"])
@@ -219,7 +219,7 @@ async def subscribe(pool: asyncpg.Pool, who: Principal, body: api.WebhookIn) -> 
                 "area_code": area,
                 "area_prefix": code_prefix(area),
                 "rate_limit_per_s": body.rate_limit_per_s,
-                "secret": _seal(subscription_id, secret),
+                "secret": seal(subscription_id, secret),
             },
         )
     return _with_secret(row, 0, secret)
@@ -241,7 +241,7 @@ async def subscription(pool: asyncpg.Pool, who: Principal, subscription_id: UUID
 
 async def change(pool: asyncpg.Pool, who: Principal, subscription_id: UUID, body: api.WebhookPatch) -> api.WebhookView:
     if body.url is not None:
-        await check_url(body.url, _allow_private())
+        await check_url(body.url, private_allowed())
     async with UnitOfWork(pool) as uow:
         row = await _own(uow.conn, who, subscription_id)
         partner = await _partner(uow.conn, who)
@@ -278,7 +278,7 @@ async def rotate_secret(pool: asyncpg.Pool, who: Principal, subscription_id: UUI
     async with UnitOfWork(pool) as uow:
         row = await _own(uow.conn, who, subscription_id)
         secret = _new_secret()
-        row = await store.rotate_secret(uow.conn, subscription_id, _seal(subscription_id, secret), overlap)
+        row = await store.rotate_secret(uow.conn, subscription_id, seal(subscription_id, secret), overlap)
         return _with_secret(row, await _pending(uow.conn, row), secret)
 
 
@@ -315,6 +315,79 @@ async def retry(pool: asyncpg.Pool, who: Principal, subscription_id: UUID, deliv
         if row is None:
             raise not_found()
         return delivery_view(row)
+
+
+# --- oversight (the civil-affairs office) -----------------------------------------------------------------------
+
+HEALTH_WINDOW_H = 24 * 7  # the deliveries the health figures are taken over
+
+
+async def endpoints_health(conn: Conn, rows: list[asyncpg.Record]) -> list[api.EndpointHealth]:
+    """Each subscription or callback with its delivery health over the last HEALTH_WINDOW_H hours."""
+    ids = [r["id"] for r in rows]
+    figures = await store.health(conn, ids, now() - timedelta(hours=HEALTH_WINDOW_H))
+    failures = await store.last_failures(conn, ids)
+    return [_endpoint_health(r, figures.get(r["id"]), failures.get(r["id"])) for r in rows]
+
+
+def _endpoint_health(
+    row: asyncpg.Record, figures: asyncpg.Record | None, failure: asyncpg.Record | None
+) -> api.EndpointHealth:
+    counts = {k: figures[k] if figures else 0 for k in ("delivered", "pending", "dead", "attempts")}
+    return api.EndpointHealth(
+        id=row["id"],
+        url=row["url"],
+        event_labels=[exchange_domain.event_label(t) for t in row["types"]],
+        area_code=row["area_code"],
+        area_name=cast(Area, lookup(row["area_code"])).name,
+        enabled=row["enabled"],
+        disabled_reason=row["disabled_reason"],
+        failing_since=row["failing_since"],
+        health=api.DeliveryHealth(
+            window_hours=HEALTH_WINDOW_H,
+            **counts,
+            success_rate=counts["delivered"] / counts["attempts"] if counts["attempts"] else None,
+            p99_latency_ms=figures["p99_latency_ms"] if figures else None,
+            last_success_at=row["last_success_at"],
+            last_failure=api.DeliveryFailure(**dict(failure)) if failure and failure["at"] else None,
+        ),
+    )
+
+
+async def overseen(conn: Conn, who: Principal, subscription_id: UUID) -> asyncpg.Record:
+    """A subscription or callback in the official's area; one elsewhere looks like a missing one."""
+    row = await store.endpoint(conn, subscription_id)
+    if row is None or not who.covers(row["area_code"]):
+        raise not_found()
+    return row
+
+
+async def replay_for(pool: asyncpg.Pool, who: Principal, subscription_id: UUID, since: datetime) -> api.ReplayView:
+    """The office re-sends an endpoint's deliveries since `since`, as its owner could."""
+    async with UnitOfWork(pool) as uow:
+        row = await overseen(uow.conn, who, subscription_id)
+        if row["portal"] is not None:
+            return api.ReplayView(queued=await store.requeue_own_since(uow.conn, subscription_id, since))
+        return api.ReplayView(queued=await store.requeue_since(uow.conn, row, since))
+
+
+async def retry_for(pool: asyncpg.Pool, who: Principal, subscription_id: UUID, delivery_id: UUID) -> api.DeliveryView:
+    async with UnitOfWork(pool) as uow:
+        await overseen(uow.conn, who, subscription_id)
+        row = await store.requeue_one(uow.conn, subscription_id, delivery_id)
+        if row is None:
+            raise not_found()
+        return delivery_view(row)
+
+
+async def deliveries_for(
+    pool: asyncpg.Pool, who: Principal, subscription_id: UUID, status: str | None, limit: int
+) -> list[api.DeliveryView]:
+    """An endpoint's latest deliveries, newest first (what the office looks at when one fails)."""
+    async with pool.acquire() as conn:
+        await overseen(conn, who, subscription_id)
+        rows = await store.latest_deliveries(conn, subscription_id, status, limit)
+    return [delivery_view(r) for r in rows]
 
 
 # --- the queue ------------------------------------------------------------------------------------------------------
@@ -443,7 +516,9 @@ class DeliveryWorker:
                         self.pool, job["id"], "公开事件已过保留期 / the public event is past retention"
                     )
                     continue
-                if not domain.in_scope(job["type"], job["area_code"], sub["partner_events"], sub["partner_area"]):
+                if sub["partner"] and not domain.in_scope(
+                    job["type"], job["area_code"], sub["partner_events"], sub["partner_area"]
+                ):
                     await store.mark_dead(self.pool, job["id"], "已不在合作方范围内 / no longer in the partner's scope")
                     continue
                 if await self._rate_limited(sub):

@@ -13,6 +13,9 @@ import asyncpg
 from kit.db import AnyConnection, Conn, insert_sql, set_clause
 
 OPEN = "('pending', 'failed')"
+# a subscription whose owner may still be sent to: a portal's callback, or a partner not revoked
+LIVE_OWNER = """(s.portal IS NOT NULL
+                 OR EXISTS (SELECT 1 FROM partners p WHERE p.name = s.partner AND p.revoked_at IS NULL))"""
 
 # --- subscriptions ----------------------------------------------------------------------------------
 
@@ -169,6 +172,81 @@ async def deliveries(
     )
 
 
+# --- oversight -----------------------------------------------------------------------------------------
+
+
+async def partner_subscriptions(conn: Conn, partners: Sequence[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM webhook_subscriptions WHERE partner = ANY($1::text[]) ORDER BY created_at", list(partners)
+    )
+
+
+async def portal_callbacks(conn: Conn, area_prefix: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM webhook_subscriptions WHERE portal IS NOT NULL AND area_code LIKE $1 || '%' ORDER BY portal",
+        area_prefix,
+    )
+
+
+async def endpoint(conn: Conn, subscription_id: UUID) -> asyncpg.Record | None:
+    """A subscription of any owner, partner or portal."""
+    return await conn.fetchrow("SELECT * FROM webhook_subscriptions WHERE id = $1", subscription_id)
+
+
+async def health(conn: Conn, subscription_ids: Sequence[UUID], since: datetime) -> dict[UUID, asyncpg.Record]:
+    """Per subscription, its deliveries queued since `since`: how many delivered, open and dead,
+    the attempts, the p99 of delivered requests' latency, the last success."""
+    rows = await conn.fetch(
+        f"""SELECT subscription_id,
+                   count(*) FILTER (WHERE status = 'delivered') AS delivered,
+                   count(*) FILTER (WHERE status IN {OPEN}) AS pending,
+                   count(*) FILTER (WHERE status = 'dead') AS dead,
+                   coalesce(sum(attempts), 0) AS attempts,
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY last_latency_ms)
+                       FILTER (WHERE status = 'delivered') AS p99_latency_ms,
+                   max(delivered_at) AS last_success_at
+            FROM webhook_deliveries WHERE subscription_id = ANY($1::uuid[]) AND created_at >= $2
+            GROUP BY subscription_id""",
+        list(subscription_ids),
+        since,
+    )
+    return {r["subscription_id"]: r for r in rows}
+
+
+async def last_failures(conn: Conn, subscription_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+    """Per subscription, its latest failed attempt's time, HTTP status and reason."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (subscription_id) subscription_id, last_attempt_at AS at, last_status AS status,
+                  last_error AS error
+           FROM webhook_deliveries
+           WHERE subscription_id = ANY($1::uuid[]) AND last_error IS NOT NULL AND status <> 'delivered'
+           ORDER BY subscription_id, last_attempt_at DESC""",
+        list(subscription_ids),
+    )
+    return {r["subscription_id"]: r for r in rows}
+
+
+async def latest_deliveries(conn: Conn, subscription_id: UUID, status: str | None, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT * FROM webhook_deliveries WHERE subscription_id = $1 AND ($2::text IS NULL OR status = $2)
+           ORDER BY seq DESC LIMIT $3""",
+        subscription_id,
+        status,
+        limit,
+    )
+
+
+async def requeue_own_since(conn: Conn, subscription_id: UUID, since: datetime) -> int:
+    """A portal's callback messages since `since`, sent again (they are its own, not public events)."""
+    done = await conn.execute(
+        """UPDATE webhook_deliveries SET status = 'pending', failures = 0, next_attempt_at = now(), last_error = NULL
+           WHERE subscription_id = $1 AND created_at >= $2""",
+        subscription_id,
+        since,
+    )
+    return int(done.split()[-1])
+
+
 # --- the workers -----------------------------------------------------------------------------------------
 
 
@@ -178,8 +256,7 @@ async def claim(conn: Conn, owner: UUID, limit: int, lease_s: float) -> list[UUI
     rows = await conn.fetch(
         f"""WITH due AS (
                 SELECT s.id FROM webhook_subscriptions s
-                JOIN partners p ON p.name = s.partner AND p.revoked_at IS NULL
-                WHERE s.enabled AND (s.leased_until IS NULL OR s.leased_until < now())
+                WHERE s.enabled AND (s.leased_until IS NULL OR s.leased_until < now()) AND {LIVE_OWNER}
                   AND (SELECT d.next_attempt_at FROM webhook_deliveries d
                        WHERE d.subscription_id = s.id AND d.status IN {OPEN}
                        ORDER BY d.seq LIMIT 1) <= now()
@@ -195,13 +272,13 @@ async def claim(conn: Conn, owner: UUID, limit: int, lease_s: float) -> list[UUI
 
 
 async def renew(conn: Conn, subscription_id: UUID, owner: UUID, lease_s: float) -> asyncpg.Record | None:
-    """The subscription (with its partner's scope), if `owner` still holds it and it is enabled;
-    its lease extended."""
+    """The subscription (with its partner's scope; none for a portal's callback), if `owner` still
+    holds it and it is enabled; its lease extended."""
     return await conn.fetchrow(
-        """UPDATE webhook_subscriptions s SET leased_until = now() + make_interval(secs => $3)
-           FROM partners p
-           WHERE s.id = $1 AND s.lease_owner = $2 AND s.enabled AND p.name = s.partner AND p.revoked_at IS NULL
-           RETURNING s.*, p.events AS partner_events, p.area_code AS partner_area""",
+        f"""UPDATE webhook_subscriptions s SET leased_until = now() + make_interval(secs => $3)
+            WHERE s.id = $1 AND s.lease_owner = $2 AND s.enabled AND {LIVE_OWNER}
+            RETURNING s.*, (SELECT p.events FROM partners p WHERE p.name = s.partner) AS partner_events,
+                      (SELECT p.area_code FROM partners p WHERE p.name = s.partner) AS partner_area""",
         subscription_id,
         owner,
         lease_s,
@@ -209,10 +286,10 @@ async def renew(conn: Conn, subscription_id: UUID, owner: UUID, lease_s: float) 
 
 
 async def head(conn: Conn, subscription_id: UUID) -> asyncpg.Record | None:
-    """The subscription's open delivery with the lowest seq, its envelope (None once past
-    retention), and whether it is due."""
+    """The subscription's open delivery with the lowest seq, its envelope (a portal's message, or
+    the public event: None once past retention), and whether it is due."""
     return await conn.fetchrow(
-        f"""SELECT d.*, e.envelope, e.area_code, d.next_attempt_at <= now() AS due
+        f"""SELECT d.*, coalesce(d.body, e.envelope) AS envelope, e.area_code, d.next_attempt_at <= now() AS due
             FROM webhook_deliveries d LEFT JOIN public_events e ON e.event_id = d.event_id
             WHERE d.subscription_id = $1 AND d.status IN {OPEN}
             ORDER BY d.seq LIMIT 1""",
