@@ -92,6 +92,7 @@ class DeliveryView(BaseModel):
     id: UUID
     event_id: UUID = Field(description="公开事件 id，即 webhook-id / the public event id, the webhook-id")
     type: str
+    type_label: str = Field(default="", description="事件名称 / the event, by name")
     status: DeliveryStatus
     attempts: int
     last_status: int | None = Field(default=None, description="最近一次的 HTTP 状态码 / the last answer's status")

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 
+from contracts.api.needs import WORK_ORDER_PROGRESS_TYPE
 from contracts.areas import lookup
 from contracts.envelope import Event
 from contracts.public import PUBLIC_EVENTS, PUBLIC_OF, PublicEvent
@@ -86,7 +87,9 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
 
 
 def event_label(type_name: str) -> str:
-    """A public event's Chinese name from its CloudEvents type or short name."""
+    """A public event's Chinese name from its CloudEvents type or short name (or a portal's progress)."""
+    if type_name == WORK_ORDER_PROGRESS_TYPE:
+        return "工单进展"
     short = type_name.removeprefix(f"{PUBLIC_TYPE_PREFIX}.").rsplit(".v", 1)[0]
     return EVENT_LABELS[short][0]
 

@@ -14,10 +14,13 @@ import httpx
 import pytest
 from support.browser import SCREENSHOTS, needs_chromium, new_tab
 from support.events import publish
+from support.receiver import Endpoint, Receiver
+from support.waiting import eventually
 
 from contracts.envelope import new_id, wrap
 from contracts.events.volunteers import HoursVerified, TaskAccepted
 from contracts.values import citizen_id_check_char
+from deploy import portals
 
 pytestmark = needs_chromium
 
@@ -60,8 +63,17 @@ PERSONAS = [
         "sub": "e2e-cz-changan",
         "description_zh": "长安区慈善会：拨付复核、爱心超市",
     },
+    {
+        "id": "changan-mz",
+        "label_zh": "长安区民政局",
+        "label_en": "Chang'an civil affairs",
+        "role": "civil_affairs",
+        "area": "130102",
+        "sub": "e2e-mz-changan",
+        "description_zh": "长安区民政局：数据交换管理",
+    },
 ]
-PAGES = ("", "needs", "volunteers", "projects", "charity", "party", "dashboard", "public")
+PAGES = ("", "needs", "volunteers", "projects", "charity", "party", "dashboard", "exchange", "public")
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +85,7 @@ def console(stack, settings) -> str:
     file.write_text(json.dumps(PERSONAS, ensure_ascii=False), encoding="utf-8")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        stack.start("needs", "volunteers", "projects", "charity", "party", "gateway")
+        stack.start("needs", "volunteers", "projects", "charity", "party", "exchange", "gateway")
         yield stack.url("gateway")
     finally:
         if saved is None:
@@ -310,6 +322,55 @@ async def test_every_page_opens_for_each_role(console, browser, persona):
         if persona == "jianan-sw" and hash_ not in ("", "dashboard", "public"):
             await c.shot(f"page-{hash_}")
     c.check()
+
+
+async def test_the_office_sees_a_failing_endpoint_with_its_reason_and_replays_it(console, browser, db, token, settings):
+    """数据交换: a partner's subscription whose receiver answers 500 shows as failing, with the reason,
+    beside a portal's callback; its deliveries list the attempts; replay queues them again."""
+    async with Receiver() as receiver:
+        receiver.endpoints["down"] = Endpoint(status=500)
+        exchange = await db("exchange")
+        await exchange.execute(
+            """INSERT INTO partners (name, label, area_code, events) VALUES ('changan-data', '长安区数据开放平台',
+               '130102', '{needs.*}') ON CONFLICT (name) DO UPDATE SET revoked_at = NULL"""
+        )
+        partner = {"Authorization": f"Bearer {token('partner', '130102', 'changan-data')}"}
+        async with httpx.AsyncClient(base_url=console + "/api/v1", timeout=15) as api:
+            reply = await api.post("/webhooks", headers=partner, json={"url": receiver.url("down")})
+            assert reply.status_code == 201, reply.text
+            assert await portals.add(settings, "changan-12345", "130102", "长安区12345热线", receiver.url("cb")) == 0
+            worker = {"Authorization": f"Bearer {token('social_worker', COMMUNITY, 'e2e-sw-zhou')}"}
+            need = {
+                "area_code": COMMUNITY,
+                "category": "meal_aid",
+                "description": "需要送餐",
+                "resident": {"name": "吴奶奶", "phone": "13700137015", "citizen_id": _citizen_id(15)},
+            }
+            assert (await api.post("/needs", headers=worker, json=need)).status_code == 201
+
+        async def failed_once():
+            return any(r.path == "down" and r.answered == 500 for r in receiver.received)
+
+        await eventually(failed_once, "a failed delivery to the partner")
+        c = await new_tab(browser, console, viewport={"width": 1280, "height": 900})
+        await c.sign_in("changan-mz")
+        await c.open("exchange")
+        await c.page.wait_for_selector("[data-partner='changan-data']")
+        await c.settled()
+        partner_box = await c.text("[data-partner='changan-data']")
+        assert "长安区数据开放平台" in partner_box and "投递失败中" in partner_box and "HTTP 500" in partner_box
+        assert "需求登记" in partner_box  # public events by name, not by code
+        assert "长安区12345热线" in await c.text("[data-card='exchange-portals']")
+        await c.page.click("[data-partner='changan-data'] button[data-action='deliveries']")
+        await c.page.wait_for_selector("[data-partner='changan-data'] h3:has-text('最近的投递')")
+        assert "重试中" in await c.text("[data-partner='changan-data']")
+        c.page.once("dialog", lambda dialog: dialog.accept())
+        await c.page.click("[data-partner='changan-data'] button[data-action='replay']")
+        await c.page.wait_for_selector(".toast:has-text('已重新排队')")
+        body = await c.text("#view")
+        assert "cn.wushe" not in body and "needs.need_raised" not in body
+        await c.shot("07-exchange")
+        c.check()
 
 
 async def test_a_refused_token_sends_the_user_back_to_sign_in(console, browser):

@@ -174,6 +174,7 @@ def delivery_view(row: asyncpg.Record) -> api.DeliveryView:
         id=row["id"],
         event_id=row["event_id"],
         type=row["type"],
+        type_label=exchange_domain.event_label(row["type"]),
         status=row["status"],
         attempts=row["attempts"],
         last_status=row["last_status"],

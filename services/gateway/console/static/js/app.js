@@ -5,6 +5,7 @@ import { L, lang, setLang } from './i18n.js';
 import { areaName, forgetSession, loadCodeLists, roleLabel } from './labels.js';
 import * as charity from './pages/charity.js';
 import * as dashboard from './pages/dashboard.js';
+import * as exchange from './pages/exchange.js';
 import * as home from './pages/home.js';
 import * as needs from './pages/needs.js';
 import * as party from './pages/party.js';
@@ -29,6 +30,7 @@ const ROUTES = [
   { path: /^charity$/, page: charity.render, nav: 'charity' },
   { path: /^party$/, page: party.render, nav: 'party' },
   { path: /^dashboard$/, page: dashboard.render, nav: 'dashboard' },
+  { path: /^exchange$/, page: exchange.render, nav: 'exchange' },
   { path: /^public$/, page: pub.render, open: true, nav: 'public' },
 ];
 
@@ -40,6 +42,7 @@ const NAV = [
   ['charity', '#/charity', '慈善与爱心超市', 'Charity & love supermarket'],
   ['party', '#/party', '党建', 'Party building'],
   ['dashboard', '#/dashboard', '数据看板', 'Dashboard'],
+  ['exchange', '#/exchange', '数据交换', 'Data exchange'],
   ['public', '#/public', '信息公开', 'Public disclosure'],
 ];
 
