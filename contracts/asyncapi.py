@@ -23,6 +23,7 @@ from typing import Any, cast
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from contracts.api.needs import WORK_ORDER_PROGRESS_TYPE, WORK_ORDER_TYPE, WorkOrderIn, WorkOrderProgress
 from contracts.envelope import Envelope, Event
 from contracts.events import ALL_EVENTS
 from contracts.flow import takers_of
@@ -129,6 +130,7 @@ def document() -> dict[str, Any]:
 
 NATS_SERVER = "local"
 WEBHOOK_SERVER = "partnerEndpoint"
+PLATFORM_SERVER = "platform"
 WEBHOOK_CHANNEL = "webhooks"
 WEBHOOK_CONTENT_TYPE = "application/cloudevents+json"  # structured mode: the body is the whole envelope
 # one `v1,<base64 of a 32-byte HMAC-SHA256>` per signing secret: two while a secret rotates
@@ -289,11 +291,114 @@ SERVERS = {
         },
         "security": [{"$ref": "#/components/securitySchemes/webhookSignature"}],
     },
+    PLATFORM_SERVER: {
+        "host": "127.0.0.1:8000",
+        "protocol": "http",
+        "title": "平台网关 / the platform's gateway",
+        "description": "`make run`（WUSHE_HTTP_PORT）/ `make run` (WUSHE_HTTP_PORT)",
+        "security": [{"$ref": "#/components/securitySchemes/webhookSignature"}],
+    },
 }
+
+
+# --- portals: work orders in, their progress back (门户工单与进展回调) ----------------------------------
+
+PORTAL_ORDERS, PORTAL_PROGRESS = "portalWorkOrders", "portalProgress"
+
+
+def _cloud_event(event_type: str, data_ref: str, subject: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["specversion", "id", "source", "type", "data"],
+        "properties": {
+            "specversion": {"const": "1.0"},
+            "id": {"type": "string", "description": "消息 id，即 webhook-id / the message id, the webhook-id"},
+            "source": {"type": "string"},
+            "type": {"const": event_type},
+            "subject": {"type": "string", "description": subject},
+            "time": {"type": "string", "format": "date-time"},
+            "datacontenttype": {"const": "application/json"},
+            "data": {"$ref": data_ref},
+        },
+    }
+
+
+def _portal_parts() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(channels, operations, messages, schemas) of the portals' side: the work order a portal posts
+    (structured or binary CloudEvents, Standard Webhooks signed) and each stage posted back to it."""
+    refs, top = models_json_schema(
+        [(WorkOrderIn, "validation"), (WorkOrderProgress, "validation")], ref_template=SCHEMAS
+    )
+    schemas = top.get("$defs", {}) | {
+        "PortalWorkOrder": _cloud_event(
+            WORK_ORDER_TYPE, refs[(WorkOrderIn, "validation")]["$ref"], "可省略 / optional"
+        ),
+        "PortalProgress": _cloud_event(
+            WORK_ORDER_PROGRESS_TYPE,
+            refs[(WorkOrderProgress, "validation")]["$ref"],
+            "门户的工单编号 / the order number",
+        ),
+    }
+    signed = {"$ref": SCHEMAS.format(model="WebhookHeaders")}
+    messages = {
+        "portal.WorkOrder": {
+            "name": WORK_ORDER_TYPE,
+            "title": "工单 / work order",
+            "contentType": WEBHOOK_CONTENT_TYPE,
+            "headers": signed,
+            "payload": {"$ref": SCHEMAS.format(model="PortalWorkOrder")},
+        },
+        "portal.WorkOrderProgress": {
+            "name": WORK_ORDER_PROGRESS_TYPE,
+            "title": "工单进展 / work-order progress",
+            "contentType": WEBHOOK_CONTENT_TYPE,
+            "headers": signed,
+            "payload": {"$ref": SCHEMAS.format(model="PortalProgress")},
+        },
+    }
+    channels = {
+        PORTAL_ORDERS: {
+            "address": "/api/v1/needs/work-orders/{portal}",
+            "title": "门户工单 / portal work orders",
+            "description": "门户以其密钥签名（Standard Webhooks）提交工单；每个门户与工单编号只登记一条需求。 / A portal "
+            "posts a work order signed with its secret (Standard Webhooks); one need per portal and order number.",
+            "servers": [{"$ref": f"#/servers/{PLATFORM_SERVER}"}],
+            "parameters": {"portal": {"description": "`wushe portal add` 登记的门户名 / the portal's name"}},
+            "messages": {"WorkOrder": {"$ref": "#/components/messages/portal.WorkOrder"}},
+        },
+        PORTAL_PROGRESS: {
+            "address": "{path}",
+            "title": "工单进展回调 / progress back to the portal",
+            "description": "受理、派单、改派、退单、办结、回访，按发生顺序，以门户自己的密钥签名，至少一次（据 webhook-id 去重）。"
+            " / 受理, 派单, 改派, 退单, 办结, 回访 in the order they happened, signed with the portal's own secret, "
+            "at least once (dedupe on webhook-id).",
+            "servers": [{"$ref": f"#/servers/{WEBHOOK_SERVER}"}],
+            "parameters": {"path": {"description": "门户回调网址的路径 / the path of the portal's callback URL"}},
+            "messages": {"WorkOrderProgress": {"$ref": "#/components/messages/portal.WorkOrderProgress"}},
+        },
+    }
+    operations = {
+        "needs.receive.workOrder": {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{PORTAL_ORDERS}"},
+            "messages": [{"$ref": f"#/channels/{PORTAL_ORDERS}/messages/WorkOrder"}],
+            "summary": "需求库受理门户工单 / the needs service takes a portal's work order",
+            "bindings": {"http": {"method": "POST", "bindingVersion": "0.3.0"}},
+        },
+        "exchange.send.workOrderProgress": {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{PORTAL_PROGRESS}"},
+            "messages": [{"$ref": f"#/channels/{PORTAL_PROGRESS}/messages/WorkOrderProgress"}],
+            "summary": "数据交换服务把工单进展推送给门户 / the exchange posts a work order's progress to its portal",
+            "bindings": {"http": {"method": "POST", "bindingVersion": "0.3.0"}},
+        },
+    }
+    return channels, operations, messages, schemas
 
 
 def public_document() -> dict[str, Any]:
     payloads, schemas = _payloads(PUBLIC_EVENTS, public_key)
+    portal_channels, portal_operations, portal_messages, portal_schemas = _portal_parts()
     doc = {
         "asyncapi": "3.0.0",
         "info": {
@@ -308,11 +413,13 @@ def public_document() -> dict[str, Any]:
         },
         "defaultContentType": "application/json",
         "servers": SERVERS,
-        "channels": {public_key(e): _public_channel(e) for e in PUBLIC_EVENTS} | {WEBHOOK_CHANNEL: _webhook_channel()},
-        "operations": _public_operations(),
+        "channels": {public_key(e): _public_channel(e) for e in PUBLIC_EVENTS}
+        | {WEBHOOK_CHANNEL: _webhook_channel()}
+        | portal_channels,
+        "operations": _public_operations() | portal_operations,
         "components": {
-            "messages": _public_messages(payloads),
-            "schemas": schemas | {"WebhookHeaders": WEBHOOK_HEADERS},
+            "messages": _public_messages(payloads) | portal_messages,
+            "schemas": schemas | portal_schemas | {"WebhookHeaders": WEBHOOK_HEADERS},
             "securitySchemes": {"partner": PARTNER_SECURITY, "webhookSignature": WEBHOOK_SECURITY},
         },
     }

@@ -17,7 +17,18 @@ import jsonschema_rs
 import pytest
 from pydantic_asyncapi import AsyncAPI
 
-from contracts.asyncapi import NATS_SERVER, WEBHOOK_CHANNEL, WEBHOOK_SERVER, document, public_document, public_key
+from contracts.api.needs import WORK_ORDER_PROGRESS_TYPE, WorkOrderProgress, WorkOrderStage
+from contracts.asyncapi import (
+    NATS_SERVER,
+    PLATFORM_SERVER,
+    PORTAL_ORDERS,
+    PORTAL_PROGRESS,
+    WEBHOOK_CHANNEL,
+    WEBHOOK_SERVER,
+    document,
+    public_document,
+    public_key,
+)
 from contracts.events import ALL_EVENTS
 from contracts.flow import FLOW
 from contracts.public import PUBLIC_EVENTS
@@ -166,7 +177,7 @@ def test_each_public_payload_is_the_schema_the_public_gate_holds(public):
     event in its envelope; the document says exactly that schema (its definitions shared between
     messages, hence compared inlined), so a break cannot reach partners around the gate."""
     gated = PUBLIC.schemas()
-    messages = public["components"]["messages"].values()
+    messages = [m for k, m in public["components"]["messages"].items() if not k.startswith("portal.")]
     assert {m["name"] for m in messages} == set(gated)
     for message in messages:
         payload = inline(message["payload"], public)
@@ -190,7 +201,30 @@ def test_each_server_names_how_a_partner_authenticates(public):
         name: [resolve(public, s["$ref"])["type"] for s in server["security"]]
         for name, server in public["servers"].items()
     }
-    assert kinds == {NATS_SERVER: ["asymmetricEncryption"], WEBHOOK_SERVER: ["symmetricEncryption"]}
+    assert kinds == {
+        NATS_SERVER: ["asymmetricEncryption"],
+        WEBHOOK_SERVER: ["symmetricEncryption"],
+        PLATFORM_SERVER: ["symmetricEncryption"],  # a portal signs its work orders as the platform signs webhooks
+    }
+
+
+def test_a_portal_posts_work_orders_and_hears_their_progress(public):
+    """The portals' side: what a portal posts (the WorkOrderIn data) and each stage posted back (the
+    WorkOrderProgress data), both CloudEvents signed the Standard Webhooks way."""
+    orders, progress = public["channels"][PORTAL_ORDERS], public["channels"][PORTAL_PROGRESS]
+    assert orders["address"].format(portal="changan-12345") == "/api/v1/needs/work-orders/changan-12345"
+    assert progress["servers"] == [{"$ref": f"#/servers/{WEBHOOK_SERVER}"}]
+    actions = {
+        public["operations"][k]["action"] for k in ("needs.receive.workOrder", "exchange.send.workOrderProgress")
+    }
+    assert actions == {"receive", "send"}
+    told = inline(public["components"]["messages"]["portal.WorkOrderProgress"]["payload"], public)
+    assert told["properties"]["type"] == {"const": WORK_ORDER_PROGRESS_TYPE}
+    assert told["properties"]["data"] == inline(
+        WorkOrderProgress.model_json_schema(), WorkOrderProgress.model_json_schema()
+    )
+    stages = inline(told["properties"]["data"]["properties"]["stage"], public)
+    assert set(stages["enum"]) == {s.value for s in WorkOrderStage}
 
 
 def delivery_headers(secrets: list[str]) -> dict[str, str]:
