@@ -10,11 +10,11 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.telemetry import TelemetryConfig
 from starlette.convertors import StringConvertor, register_url_convertor
 
-from kit import audit, db, idempotency, problems, telemetry, wiring
+from kit import audit, db, idempotency, metrics, problems, telemetry, wiring
 from kit import openapi as kit_openapi
 from kit.auth import caller_of
 from kit.bus import EventConsumer, create_broker
@@ -53,6 +53,7 @@ def create_app(
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         telemetry.setup(name, settings.otel_exporter, settings.log_level)
+        metrics.setup(name)
         if lifespan is None:
             yield
             return
@@ -72,6 +73,10 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": name}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> dict[str, str]:
@@ -115,6 +120,8 @@ def create_service_app(
             await on_start(app, settings)
         workers: list[Worker] = [EventConsumer(sub, pool, js) for sub in subscriptions]
         workers += [make(app) for make in periodic]
+        consumers = [(s.stream, s.durable) for s in subscriptions]
+        workers.append(metrics.Sampler(name, pool, js, consumers, settings.metrics_sample_s))
         workers.append(retention_job(pool, settings))
         if settings.relay_in_process:
             workers.append(relay_of(name, settings, pool, js))
@@ -174,4 +181,4 @@ Keys = Annotated[Keyring, Depends(keyring_of)]
 
 
 def _probe(scope: MutableMapping[str, Any]) -> bool:
-    return scope.get("path") in ("/healthz", "/readyz")
+    return scope.get("path") in ("/healthz", "/readyz", "/metrics")

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from contracts.envelope import Envelope, Event
 from contracts.subjects import STREAMS, Takes, dlq_subject, event_filter, events_of, stream_of_all
+from kit import metrics
 from kit.db import AnyConnection
 from kit.failures import describe, is_transient
 from kit.telemetry import context_from, tracer
@@ -240,7 +241,13 @@ class EventConsumer:
                     list(failed),
                 )
         self.applied += len(fresh) - len(failed)
+        self._count("applied", len(fresh) - len(failed))
+        self._count("duplicate", len(parsed) - len(fresh))
         return failed
+
+    def _count(self, outcome: str, n: int = 1) -> None:
+        if n:
+            metrics.consumer_events.add(n, {"consumer": self.sub.durable, "outcome": outcome})
 
     async def _handle(self, conn: AnyConnection, fresh: Parsed) -> dict[UUID, str]:
         if self.sub.whole_batch:
@@ -323,6 +330,7 @@ class EventConsumer:
                 extra={"consumer": self.sub.durable, "failures": failures, "retry_in_s": delay, "reason": reason},
             )
             await msg.nak(delay=delay)
+            self._count("retried")
             return
         delivered = msg.metadata.num_delivered
         await self.js.publish(
@@ -343,6 +351,7 @@ class EventConsumer:
                 "DELETE FROM event_failures WHERE consumer = $1 AND event_id = $2", self.sub.durable, env_id
             )  # a replay starts afresh
         self.dead_lettered += 1
+        self._count("dead_lettered")
         log.error("event dead-lettered", extra={"consumer": self.sub.durable, "reason": reason})
 
 

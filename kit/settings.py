@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     demo: bool = True  # `wushe up` loads the demo data once (deploy/demo/)
 
     otel_exporter: str = "none"  # none | console | otlp
+    metrics_sample_s: float = 15.0  # how often consumers' lag, DLQ and outbox are sampled
     log_level: str = "INFO"
 
     def path(self, *parts: str) -> Path:

@@ -11,9 +11,9 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
-from contracts.envelope import Envelope, Event, wrap
+from contracts.envelope import DataRead, Envelope, Event, wrap
 from contracts.subjects import event_subject
-from kit import audit, idempotency
+from kit import audit, idempotency, metrics
 from kit.db import AnyConnection
 from kit.telemetry import current_traceparent
 
@@ -52,6 +52,8 @@ class Events:
     async def flush(self) -> None:
         if self.envelopes:
             await write_outbox(self.conn, self.envelopes)
+            for read in (e.data for e in self.envelopes if isinstance(e.data, DataRead)):
+                metrics.pii_reads.add(1, {"role": str(read.reader_role)})
             self.envelopes = []
 
 

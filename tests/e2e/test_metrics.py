@@ -1,0 +1,99 @@
+"""/metrics of every service, as Prometheus scrapes it: HTTP requests by route and status, events a
+consumer handled by outcome, each consumer's pending and ack-pending as JetStream's API reports
+them, its dead letters, the outbox backlog and its oldest row's age, personal-data reads by role —
+and no id, personal data or free text in any label.
+
+A need is raised in 栾城区 (130111), which no other test uses."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from support.waiting import eventually
+
+from contracts.flow import consumers_of
+from contracts.values import citizen_id_check_char
+
+COMMUNITY = "130111104001"
+SERVICES = ("needs", "volunteers", "gateway")
+
+
+@pytest.fixture(scope="module")
+def urls(stack):
+    stack.start(*SERVICES, WUSHE_METRICS_SAMPLE_S="0.5")
+    return {name: stack.url(name) for name in SERVICES}
+
+
+def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
+    return [(s.name, s.labels, s.value) for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+async def scrape(url: str) -> list[tuple[str, dict[str, str], float]]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        reply = await client.get(f"{url}/metrics")
+    assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/plain")
+    return samples(reply.text)
+
+
+def value(found, name: str, **labels: str) -> float | None:
+    hits = [v for n, ls, v in found if n == name and all(ls.get(k) == want for k, want in labels.items())]
+    return sum(hits) if hits else None
+
+
+async def test_every_service_reports_its_requests_consumers_and_outbox(urls, token):
+    base = {name: await scrape(url) for name, url in urls.items()}
+    applied_before = value(base["volunteers"], "wushe_consumer_events_total", consumer="volunteers-need-raised") or 0
+    worker = {"Authorization": f"Bearer {token('social_worker', COMMUNITY, 'sw-luancheng')}"}
+    serial = "13011119500315001"
+    need = {
+        "area_code": COMMUNITY,
+        "category": "meal_aid",
+        "description": "需要每日送午餐",
+        "resident": {"name": "韩愈", "phone": "13600136011", "citizen_id": serial + citizen_id_check_char(serial)},
+    }
+    async with httpx.AsyncClient(base_url=urls["gateway"] + "/api/v1", timeout=10) as api:
+        raised = await api.post("/needs", json=need, headers=worker)
+        assert raised.status_code == 201, raised.text
+        need_id = raised.json()["id"]
+        shown = await api.get(f"/needs/{need_id}", params={"purpose": "上门服务核对身份"}, headers=worker)
+        assert shown.status_code == 200, shown.text
+
+    async def consumed():
+        found = await scrape(urls["volunteers"])
+        applied = value(found, "wushe_consumer_events_total", consumer="volunteers-need-raised", outcome="applied")
+        return found if (applied or 0) > applied_before else None
+
+    volunteers = await eventually(consumed, "the volunteers' consumer counting the need")
+    gateway, needs = await scrape(urls["gateway"]), await scrape(urls["needs"])
+    routes = {ls.get("http_route") for n, ls, _ in gateway if n.startswith("http_server_request_duration")}
+    assert "/api/v1/needs" in routes
+    assert value(gateway, "http_server_request_duration_seconds_count", http_route="/api/v1/needs") >= 1
+    assert value(needs, "wushe_pii_reads_total", role="social_worker") >= 1
+
+    async def caught_up():
+        found = await scrape(urls["volunteers"])
+        lag = [
+            value(found, f"wushe_consumer_{g}", consumer="volunteers-need-raised") for g in ("pending", "ack_pending")
+        ]
+        return found if lag == [0, 0] else None
+
+    volunteers = await eventually(caught_up, "the consumer's lag sampled back at zero")
+    reported = {ls["consumer"] for n, ls, _ in volunteers if n == "wushe_consumer_pending"}
+    assert reported == {c.durable for c in consumers_of("volunteers")}  # every consumer of the service, each once
+    assert value(volunteers, "wushe_consumer_dead_letters", consumer="volunteers-need-raised") == 0
+    needs = await scrape(urls["needs"])
+    assert value(needs, "wushe_outbox_pending", service="needs") is not None
+    assert value(needs, "wushe_outbox_oldest_pending_age_seconds", service="needs") is not None
+
+    # nothing that names a person, a record or a place in any label
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
+    for found in (gateway, needs, volunteers):
+        for name, labels, _ in found:
+            if name == "target_info":
+                continue  # the process's resource (service name, instance), not a metric's labels
+            for label in labels.values():
+                assert not uuid.search(label) and "韩愈" not in label and "1360013" not in label, (name, label)
+                assert not re.search(r"\d{9,}", label), (name, label)
