@@ -120,12 +120,15 @@ def create_service_app(
             await on_start(app, settings)
         workers: list[Worker] = [EventConsumer(sub, pool, js) for sub in subscriptions]
         workers += [make(app) for make in periodic]
-        consumers = [(s.stream, s.durable) for s in subscriptions]
-        workers.append(metrics.Sampler(name, pool, js, consumers, settings.metrics_sample_s))
+        sampler = metrics.Sampler(
+            name, pool, js, [(s.stream, s.durable) for s in subscriptions], settings.metrics_sample_s
+        )
+        workers.append(sampler)
         workers.append(retention_job(pool, settings))
         if settings.relay_in_process:
             workers.append(relay_of(name, settings, pool, js))
         app.state.workers = supervised = [Supervised(w) for w in workers]
+        sampler.problems = lambda: not_ready(supervised)
         tasks = [asyncio.create_task(w.run(), name=f"{name}:{w.name}") for w in supervised]
         try:
             yield

@@ -7,7 +7,8 @@
 - Sampled every WUSHE_METRICS_SAMPLE_S (15 s) by the service's `metrics-sampler` worker, read where the truth is: each
   consumer's pending and ack-pending from the JetStream API (answered by the consumer's leader),
   its dead letters from the DLQ stream's subject counts, the outbox backlog and the age of its
-  oldest pending row from the service's database.
+  oldest pending row from the service's database; whether the service is ready (database, bus and
+  every worker well: what /readyz answers), so an alert sees it without probing.
 
 No label carries personal data, an id or free text: only service, consumer, outcome and role names."""
 
@@ -73,6 +74,7 @@ class Snapshot:
     outbox_pending: int = 0
     outbox_oldest_age_s: float = 0.0
     outbox_parked: int = 0
+    ready: bool = False  # PostgreSQL and NATS answered this round and every worker runs
     sampled_at: float = 0.0
 
 
@@ -94,6 +96,7 @@ class Sampler:
         self.service, self.pool, self.js, self.consumers = service, pool, js, list(consumers)  # (stream, durable)
         self.every_s = every_s
         self.snapshot = Snapshot()
+        self.problems: Callable[[], list[str]] = list  # the service's workers that are down or paused
         self._stopping = asyncio.Event()
         _observe(self)
 
@@ -118,6 +121,7 @@ class Sampler:
             outbox_pending=int(outbox["pending"]),
             outbox_oldest_age_s=float(outbox["oldest_s"]),
             outbox_parked=int(outbox["parked"]),
+            ready=not self.problems(),
             sampled_at=time.time(),
         )
 
@@ -125,7 +129,8 @@ class Sampler:
         while not self._stopping.is_set():
             try:
                 await self.sample()
-            except Exception as exc:  # noqa: BLE001 - NATS or PostgreSQL away: keep the last sample
+            except Exception as exc:  # noqa: BLE001 - NATS or PostgreSQL away: keep the last sample, not ready
+                self.snapshot.ready = False
                 log.warning("metrics not sampled", extra={"service": self.service, "error": describe(exc)})
             try:
                 await asyncio.wait_for(self._stopping.wait(), self.every_s)
@@ -168,7 +173,12 @@ def _observe(sampler: Sampler) -> None:
 
         return observe
 
+    def ready(_: CallbackOptions) -> Iterable[Observation]:
+        for s in _samplers:
+            yield Observation(int(s.snapshot.ready), {"service": s.service})
+
     gauge = meter.create_observable_gauge
+    gauge("wushe.ready", [ready], description="1 while the service's database, bus and workers are all well")
     gauge("wushe.consumer.pending", [per_consumer(0)], unit="{event}", description="events not yet delivered")
     gauge("wushe.consumer.ack_pending", [per_consumer(1)], unit="{event}", description="delivered, not yet acked")
     gauge("wushe.consumer.dead_letters", [dead_letters], unit="{event}", description="the consumer's events in DLQ")

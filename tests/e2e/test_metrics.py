@@ -1,4 +1,5 @@
-"""/metrics of every service, as Prometheus scrapes it: HTTP requests by route and status, events a
+"""/metrics of every service, as Prometheus scrapes it, and the alert rules and Grafana dashboard
+of deploy/observability that read it: HTTP requests by route and status, events a
 consumer handled by outcome, each consumer's pending and ack-pending as JetStream's API reports
 them, its dead letters, the outbox backlog and its oldest row's age, personal-data reads by role —
 and no id, personal data or free text in any label.
@@ -7,10 +8,14 @@ A need is raised in 栾城区 (130111), which no other test uses."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import httpx
+import promql_parser
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from support.waiting import eventually
 
@@ -85,6 +90,7 @@ async def test_every_service_reports_its_requests_consumers_and_outbox(urls, tok
     assert reported == {c.durable for c in consumers_of("volunteers")}  # every consumer of the service, each once
     assert value(volunteers, "wushe_consumer_dead_letters", consumer="volunteers-need-raised") == 0
     needs = await scrape(urls["needs"])
+    assert value(needs, "wushe_ready", service="needs") == 1
     assert value(needs, "wushe_outbox_pending", service="needs") is not None
     assert value(needs, "wushe_outbox_oldest_pending_age_seconds", service="needs") is not None
 
@@ -97,3 +103,63 @@ async def test_every_service_reports_its_requests_consumers_and_outbox(urls, tok
             for label in labels.values():
                 assert not uuid.search(label) and "韩愈" not in label and "1360013" not in label, (name, label)
                 assert not re.search(r"\d{9,}", label), (name, label)
+
+
+# --- deploy/observability: the alert rules and the dashboard name only what is exported --------------
+
+OBSERVABILITY = Path(__file__).resolve().parents[2] / "deploy" / "observability"
+PROMETHEUS_OWN = {"up"}  # what Prometheus itself records for every target
+DURATION = re.compile(r"^\d+[smhd]$")
+
+
+def selectors(node) -> set[str]:
+    """The metric names an expression selects (promql_parser's tree, walked by its attributes)."""
+    if isinstance(node, promql_parser.VectorSelector):
+        return {node.name}
+    found: set[str] = set()
+    for attribute in ("lhs", "rhs", "expr", "vector_selector", "param"):
+        child = getattr(node, attribute, None)
+        if child is not None and not isinstance(child, (str, int, float)):
+            found |= selectors(child)
+    for child in getattr(node, "args", None) or []:
+        found |= selectors(child)
+    return found
+
+
+def rules() -> list[dict]:
+    document = yaml.safe_load((OBSERVABILITY / "alerts.yaml").read_text(encoding="utf-8"))
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def dashboard_exprs() -> list[str]:
+    board = json.loads((OBSERVABILITY / "grafana-dashboard.json").read_text(encoding="utf-8"))
+    return [t["expr"] for p in board["panels"] for t in p["targets"]]
+
+
+def test_the_alert_rules_are_well_formed_and_said_in_chinese_first():
+    assert rules(), "no rules"
+    for rule in rules():
+        assert set(rule) <= {"alert", "expr", "for", "labels", "annotations"}, rule
+        assert rule["alert"].isidentifier() and DURATION.match(rule["for"]), rule["alert"]
+        assert rule["labels"]["severity"] in ("page", "ticket"), rule["alert"]
+        assert not rule["annotations"]["summary"].split("/")[0].isascii(), rule["alert"]
+        promql_parser.parse(rule["expr"])  # raises on an expression Prometheus would refuse
+
+
+def test_a_broken_expression_is_refused_by_the_same_parse():
+    with pytest.raises(ValueError):
+        promql_parser.parse("max by (service) (wushe_outbox_pending > 60")
+
+
+async def test_every_metric_the_rules_and_the_dashboard_name_is_exported(urls):
+    exported = set(PROMETHEUS_OWN)
+    for url in urls.values():
+        async with httpx.AsyncClient(timeout=10) as client:
+            text = (await client.get(f"{url}/metrics")).text
+        for family in text_string_to_metric_families(text):
+            exported |= {s.name for s in family.samples}
+    named = set()
+    for expr in [r["expr"] for r in rules()] + dashboard_exprs():
+        named |= selectors(promql_parser.parse(expr.replace("$job", ".*")))
+    assert named, "no metric named"
+    assert named <= exported, f"named but not exported: {sorted(named - exported)}"
