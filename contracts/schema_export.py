@@ -43,6 +43,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 
+from contracts.api import capabilities as api_capabilities
 from contracts.api import charity as api_charity
 from contracts.api import exchange as api_exchange
 from contracts.api import meetings as api_meetings
@@ -131,6 +132,7 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     + tuple(("status", model) for model in _models_of(api_status))
     + tuple(("views", model) for model in _models_of(api_views))
     + tuple(("exchange", model) for model in _models_of(api_exchange))
+    + tuple(("capabilities", model) for model in _models_of(api_capabilities))
 )
 
 

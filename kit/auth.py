@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Scope
 
@@ -187,9 +187,12 @@ Caller = Annotated[Principal, Depends(principal)]
 
 
 def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """FastAPI dependency: the caller, if their role is one of `roles`."""
+    """FastAPI dependency: the caller, if their role is one of `roles`. The roles are also the
+    bearer scheme's role names in the route's OpenAPI security requirement (OpenAPI 3.1 lets a
+    non-OAuth scheme list the roles an operation needs), so that what a role may call can be read
+    from a service's document instead of being written down twice."""
 
-    async def check(who: Principal = Depends(principal)) -> Principal:
+    async def check(who: Principal = Security(principal, scopes=[r.value for r in roles])) -> Principal:
         if who.role not in roles:
             raise Problem(
                 status=403,

@@ -10,6 +10,7 @@ from kit.app import create_app as create_kit_app
 from kit.settings import Settings
 from services.gateway.api import open311, router
 from services.gateway.audit import router as audit_router
+from services.gateway.capabilities import router as capabilities_router
 from services.gateway.console.console import router as console_router
 from services.gateway.openapi import router as openapi_router
 from services.gateway.status import router as status_router
@@ -31,5 +32,14 @@ def create_app() -> FastAPI:
         "gateway",
         title="wushe 五社联动 API",
         lifespan=_lifespan,
-        routers=[console_router, openapi_router, views_router, audit_router, status_router, router, open311],
+        routers=[
+            console_router,
+            openapi_router,
+            capabilities_router,
+            views_router,
+            audit_router,
+            status_router,
+            router,  # last but open311: its pass-through takes every /api/v1 path not matched before
+            open311,
+        ],
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
+from collections.abc import Iterator
 from functools import lru_cache
 
 import aiohttp
@@ -20,7 +21,8 @@ from kit.openapi import STATUS_TEXT, problem_response
 from services.gateway.api import ROUTES
 from services.gateway.upstream import Upstream
 
-router = APIRouter(prefix="/api/v1", include_in_schema=False)
+PREFIX = "/api/v1"
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
 CACHE_S = 60.0
 REF = "#/components/schemas/"
 _cache: dict[str, tuple[float, dict]] = {}
@@ -54,12 +56,24 @@ def _merge(spec: dict, service: str, service_spec: dict) -> None:
     service_spec = _renamed(service_spec, renames) if renames else service_spec
     for name, schema in service_spec.get("components", {}).get("schemas", {}).items():
         schemas.setdefault(name, schema)
+    for path, method, operation in passed_through(service, service_spec):
+        spec["paths"].setdefault(path, {}).setdefault(method, operation)
+
+
+def passed_through(service: str, service_spec: dict) -> Iterator[tuple[str, str, dict]]:
+    """(facade path, method, operation) of each of the service's operations on a resource the
+    gateway routes to it, as the gateway serves it."""
     for path, operations in service_spec.get("paths", {}).items():
         if ROUTES.get(path.strip("/").split("/")[0]) != service:
             continue
-        merged = spec["paths"].setdefault("/api/v1" + path, {})
         for method, operation in operations.items():
-            merged.setdefault(method, _behind_the_gateway(operation))
+            yield PREFIX + path, method, _behind_the_gateway(operation)
+
+
+async def service_specs(upstreams: dict[str, Upstream]) -> dict[str, dict | None]:
+    """Each service's own document (cached), or None for a service that does not answer."""
+    specs = await asyncio.gather(*(_service_spec(name, u) for name, u in upstreams.items()))
+    return dict(zip(upstreams, specs, strict=True))
 
 
 def _behind_the_gateway(operation: dict) -> dict:
@@ -97,11 +111,10 @@ def _refs_renamed(node, renames: dict[str, str]):
 @router.get("/openapi.json")
 async def facade_openapi(request: Request) -> dict:
     spec = copy.deepcopy(request.app.openapi())
-    spec["paths"] = {path: ops for path, ops in spec["paths"].items() if path.startswith("/api/v1/")}
-    upstreams: dict[str, Upstream] = request.app.state.upstreams
-    specs = await asyncio.gather(*(_service_spec(name, u) for name, u in upstreams.items()))
-    missing = [name for name, s in zip(upstreams, specs, strict=False) if s is None]
-    for name, service_spec in zip(upstreams, specs, strict=False):
+    spec["paths"] = {path: ops for path, ops in spec["paths"].items() if path.startswith(PREFIX + "/")}
+    specs = await service_specs(request.app.state.upstreams)
+    missing = [name for name, s in specs.items() if s is None]
+    for name, service_spec in specs.items():
         if service_spec is not None:
             _merge(spec, name, service_spec)
     spec["info"] = {

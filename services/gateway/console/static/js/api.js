@@ -1,6 +1,7 @@
 // The gateway's API, with the signed-in user's bearer token (kept in sessionStorage: it goes with the tab).
 const TOKEN = 'wushe.token';
 const PERSONA = 'wushe.persona';
+const CAPABILITIES = 'wushe.capabilities'; // the role's table (GET /me/capabilities): once per sign-in
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -15,13 +16,19 @@ export const session = {
   get persona() {
     try { return JSON.parse(sessionStorage.getItem(PERSONA) || 'null'); } catch { return null; }
   },
+  get capabilities() {
+    try { return JSON.parse(sessionStorage.getItem(CAPABILITIES) || 'null'); } catch { return null; }
+  },
+  set capabilities(table) { sessionStorage.setItem(CAPABILITIES, JSON.stringify(table)); },
   start(token, persona) {
     sessionStorage.setItem(TOKEN, token);
     sessionStorage.setItem(PERSONA, JSON.stringify(persona));
+    sessionStorage.removeItem(CAPABILITIES);
   },
   end() {
     sessionStorage.removeItem(TOKEN);
     sessionStorage.removeItem(PERSONA);
+    sessionStorage.removeItem(CAPABILITIES);
   },
 };
 

@@ -1,5 +1,6 @@
 // The console's shell: top bar, navigation, hash routing, language switch.
 import { session, whenUnauthenticated } from './api.js';
+import { loadCapabilities, openSections, opens } from './capabilities.js';
 import { clear, fill, h, problemBox } from './dom.js';
 import { L, lang, setLang } from './i18n.js';
 import { areaName, forgetSession, loadCodeLists, roleLabel } from './labels.js';
@@ -34,17 +35,11 @@ const ROUTES = [
   { path: /^public$/, page: pub.render, open: true, nav: 'public' },
 ];
 
-const NAV = [
-  ['home', '#/', '工作台', 'Workbench'],
-  ['needs', '#/needs', '需求库', 'Needs'],
-  ['volunteers', '#/volunteers', '志愿服务', 'Volunteering'],
-  ['projects', '#/projects', '项目与社会组织', 'Projects & organizations'],
-  ['charity', '#/charity', '慈善与爱心超市', 'Charity & love supermarket'],
-  ['party', '#/party', '党建', 'Party building'],
-  ['dashboard', '#/dashboard', '数据看板', 'Dashboard'],
-  ['exchange', '#/exchange', '数据交换', 'Data exchange'],
-  ['public', '#/public', '信息公开', 'Public disclosure'],
-];
+// Signed in, the navigation is the role's sections from the gateway's table (capabilities.js);
+// signed out, only the public page is open.
+const SIGNED_OUT_NAV = [{ key: 'public', label_zh: '信息公开', label_en: 'Public disclosure' }];
+const ALWAYS_OPEN = new Set(['home', 'public']);
+const hrefOf = (key) => (key === 'home' ? '#/' : `#/${key}`);
 
 let renderSeq = 0;
 
@@ -85,16 +80,35 @@ async function topbar(current) {
   }
   bar.append(row);
   if (signedIn || current === 'public') {
-    const items = signedIn ? NAV : NAV.filter(([k]) => k === 'public');
-    bar.append(h('nav', { class: 'nav', 'aria-label': L('主导航', 'Main') }, h('ul', {}, items.map(([key, href, zh, en]) =>
-      h('li', {}, h('a', { href, 'aria-current': key === current ? 'page' : null, 'data-nav': key }, L(zh, en)))))));
+    const items = signedIn ? openSections() : SIGNED_OUT_NAV;
+    bar.append(h('nav', { class: 'nav', 'aria-label': L('主导航', 'Main') }, h('ul', {}, items.map((s) =>
+      h('li', {}, h('a', { href: hrefOf(s.key), 'aria-current': s.key === current ? 'page' : null, 'data-nav': s.key },
+        L(s.label_zh, s.label_en)))))));
   }
+}
+
+/** What a role sees on a page that is not for it: no error, a way home. */
+function notForRole() {
+  return h('div', { id: 'not-for-role' },
+    h('div', { class: 'page-head' }, h('h1', {}, L('该页面不适用于你的角色', 'This page is not for your role'))),
+    h('p', { class: 'notice' }, L('你的角色用不到这里的内容。可从工作台进入适合你的功能。', 'Nothing here is meant for your role. The workbench leads to what is.'),
+      ' ', h('a', { href: '#/', id: 'back-home' }, L('返回工作台', 'Back to the workbench'))));
 }
 
 function footer() {
   clear(document.getElementById('foot')).append(
     h('p', {}, L('五社联动平台 · 依据冀民〔2021〕79号 · 时间均为北京时间 · 金额单位：元',
       'Five-Social Linkage platform · policy 冀民〔2021〕79号 · times in Beijing time · amounts in yuan')));
+}
+
+/** The role's table, or the error that kept it away; null when signed out. */
+async function capabilitiesNow() {
+  if (!session.token) return null;
+  try {
+    return await loadCapabilities();
+  } catch (err) {
+    return err;
+  }
 }
 
 async function route() {
@@ -111,9 +125,20 @@ async function route() {
     go('sign-in');
     return;
   }
+  fill(root, h('p', { class: 'loading' }, L('加载中…', 'Loading…')));
+  const capabilities = await capabilitiesNow();
+  if (seq !== renderSeq) return;
   await topbar(r.nav || (r.open ? path : ''));
   footer();
-  fill(root, h('p', { class: 'loading' }, L('加载中…', 'Loading…')));
+  if (!r.open && capabilities instanceof Error) {
+    if (capabilities.status !== 401) fill(root, problemBox(capabilities));
+    return;
+  }
+  if (!r.open && !ALWAYS_OPEN.has(r.nav) && !opens(r.nav)) {
+    fill(root, notForRole());
+    document.title = `${L('该页面不适用于你的角色', 'Not for your role')} · ${L('五社联动', 'wushe')}`;
+    return;
+  }
   const ctx = {
     root, query, params: m.slice(1), who: session.persona, go,
     alive: () => seq === renderSeq, refresh: () => route(),
@@ -125,7 +150,7 @@ async function route() {
     document.title = `${root.querySelector('h1')?.textContent || L('工作台', 'Console')} · ${L('五社联动', 'wushe')}`;
   } catch (err) {
     if (!ctx.alive() || err.status === 401) return;
-    fill(root, err.status === 403 ? h('p', { class: 'notice' }, L('此角色无权查看本页。', 'This page is not open to your role.')) : problemBox(err));
+    fill(root, err.status === 403 ? notForRole() : problemBox(err));
   }
 }
 

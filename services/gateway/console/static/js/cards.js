@@ -1,4 +1,7 @@
 // Cards that load on their own: a card whose answer is 403 (the role may not read it) disappears.
+// A card that names the operation it reads (`reads: 'GET /tasks'`) is not even asked for when the
+// role's table says the role may not call it.
+import { may } from './capabilities.js';
 import { fill, h, problemBox } from './dom.js';
 import { L } from './i18n.js';
 
@@ -6,7 +9,8 @@ import { L } from './i18n.js';
  * card(title, load, show) → a <section> that fills itself with show(data) once load() answers.
  * `done` resolves to 'shown' | 'hidden' | 'failed'.
  */
-export function card(title, load, show, { cls = '', id = null, extra = null } = {}) {
+export function card(title, load, show, { cls = '', id = null, extra = null, reads = null } = {}) {
+  if (reads && !may(reads)) return unasked();
   const body = h('div', { class: 'card-body' }, h('p', { class: 'loading' }, L('加载中…', 'Loading…')));
   const el = h('section', { class: `card ${cls}`.trim(), 'data-card': id }, h('h2', {}, title, extra), body);
   el.done = Promise.resolve().then(load).then(
@@ -20,10 +24,17 @@ export function card(title, load, show, { cls = '', id = null, extra = null } = 
   return el;
 }
 
-/** When every card of a grid has been hidden, say why instead of showing nothing. */
+/** A card the role may not read: never shown, never asked for. */
+function unasked() {
+  const el = h('section', { hidden: true });
+  el.done = Promise.resolve('hidden');
+  return el;
+}
+
+/** When every card of a grid has been hidden, say so instead of showing nothing. */
 export function noteWhenAllHidden(container, cards, text) {
   Promise.all(cards.map((c) => c.done)).then((states) => {
-    if (states.every((s) => s === 'hidden')) container.append(h('p', { class: 'notice' }, text || L('此角色无权查看这些内容。', 'Nothing here is open to your role.')));
+    if (states.every((s) => s === 'hidden')) container.append(h('p', { class: 'notice' }, text || L('这里暂时没有适用于你的角色的内容。', 'Nothing here applies to your role yet.')));
   });
 }
 
