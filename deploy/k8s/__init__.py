@@ -1,0 +1,1 @@
+"""Kubernetes manifests (base/, overlays/, components/) and the steps their pods run (provision.py)."""
