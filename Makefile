@@ -7,7 +7,7 @@ BROWSER := $(VENV)/.chromium
 ASYNCAPI_SPECS := 6.11.1
 SPECS   := $(VENV)/.asyncapi-specs-$(ASYNCAPI_SPECS)
 
-.PHONY: run test bench lint schemas lock clean
+.PHONY: run test bench bench-fanout lint schemas lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "需要 Python 3.11+ / Python 3.11+ is required"; exit 1; }
@@ -50,6 +50,9 @@ test: $(STAMP) $(BROWSER) $(SPECS) lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py
+
+bench-fanout: $(STAMP)
+	$(BIN)/python bench/fanout.py
 
 schemas: $(STAMP)
 	$(BIN)/python -m contracts.schema_export --write

@@ -56,7 +56,7 @@ from deploy.servers import (  # noqa: E402
     stop_process,
 )
 from kit.auth import issue_token  # noqa: E402
-from kit.settings import Settings  # noqa: E402
+from kit.settings import PORT_OFFSETS, Settings  # noqa: E402
 
 # --- configuration --------------------------------------------------------------------------
 
@@ -376,9 +376,11 @@ class CpuProbe:
 
 
 class Stack:
-    def __init__(self) -> None:
+    def __init__(self, services: tuple[str, ...] = SERVICES_USED, label: str = "pipeline") -> None:
+        # other benchmarks (bench/fanout.py) start other services; `label` names their .prof files
+        self.services, self.label = services, label
         nats_p = free_port()
-        http_p = _free_block(6, avoid={nats_p})
+        http_p = _free_block(max(6, 1 + max(PORT_OFFSETS[n] for n in services)), avoid={nats_p})
         self.home = Path(tempfile.mkdtemp(prefix="wb-", dir="/tmp"))
         self.nats = None
         self.pg_started = False
@@ -409,7 +411,7 @@ class Stack:
         start_postgres(s)
         asyncio.run(provision(s, log=lambda m: log("provision:", m)))
         asyncio.run(self._create_anchor_db())
-        for name in SERVICES_USED:
+        for name in self.services:
             if name in PROFILE:
                 self.procs[name] = self._spawn_profiled(name)
             else:
@@ -450,7 +452,7 @@ class Stack:
                 log(f"no profile written for {name}")
                 continue
             out_dir.mkdir(parents=True, exist_ok=True)
-            dest = out_dir / f"pipeline-{stamp}-{name}.prof"
+            dest = out_dir / f"{self.label}-{stamp}-{name}.prof"
             shutil.copyfile(prof, dest)
             log(f"== cProfile of {name} (whole process life; {dest.relative_to(REPO)}), top by own time:")
             pstats.Stats(str(prof), stream=sys.stderr).sort_stats("tottime").print_stats(25)

@@ -24,7 +24,7 @@ class WebhookSettings(BaseSettings):
     secret_overlap_s: float = Field(default=86400, ge=0)  # a rotated secret keeps signing this long
     timeout_s: float = Field(default=10, gt=0)  # one request's whole time
     lease_s: float = Field(default=60, gt=0)  # a worker's hold on a subscription; more than timeout_s
-    poll_interval_s: float = Field(default=1.0, gt=0)  # how often the worker looks for due deliveries
+    poll_interval_s: float = Field(default=1.0, gt=0)  # the worker's sweep for due deliveries; NOTIFY wakes it
     max_endpoints: int = Field(default=50, ge=1)  # subscriptions one replica sends to at once
     key_file: Path | None = None  # the key that encrypts secrets at rest; default <home>/keys/webhook-secrets.key
 

@@ -34,10 +34,11 @@ from kit.auth import Principal
 from kit.clock import now
 from kit.crypto import Keyring, ensure_secret, field_context
 from kit.db import AnyConnection, Conn
+from kit.db import connect as db_connect
 from kit.failures import describe
 from kit.problems import forbidden, invalid, not_found
 from kit.settings import Settings, get_settings
-from kit.uow import UnitOfWork
+from kit.uow import NOTIFY_CHANNEL, UnitOfWork
 from services.exchange import domain as exchange_domain
 from services.exchange import store as exchange_store
 from services.exchange.webhooks import domain, store
@@ -439,13 +440,22 @@ class DeliveryWorker:
     name = "exchange-webhooks"
 
     def __init__(self, pool: asyncpg.Pool, settings: WebhookSettings, platform: Settings) -> None:
-        self.pool, self.settings = pool, settings
+        self.pool, self.settings, self.platform = pool, settings, platform
         self.allow_private = settings.private_allowed(platform)
         self.owner = new_id()  # this worker's leases
         self.paused: str | None = None
         self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()  # something may be due: claim now rather than at the next poll
+        self._listener: asyncpg.Connection | None = None
         self._serving: dict[UUID, asyncio.Task[None]] = {}
         self._buckets: dict[UUID, domain.TokenBucket] = {}
+        self._secrets: dict[tuple[UUID, bytes], str] = {}  # unsealed signing secrets, by their sealed form
+        # a lease is extended once less than this is left, so that every request starts with at least
+        # twice its timeout left on the lease (always, where the lease is that short)
+        self._renew_below_s = max(settings.lease_s / 2, 2 * settings.timeout_s)
+        # successes waiting to be recorded, (subscription, delivery, HTTP status, latency ms, the waiter)
+        self._successes: list[tuple[UUID, UUID, int | None, int, asyncio.Future[store.Step | None]]] = []
+        self._recording: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def run(self) -> None:
@@ -456,18 +466,44 @@ class DeliveryWorker:
             self._session = session
             try:
                 while not self._stopping.is_set():
+                    await self._listen()
+                    self._wake.clear()
                     try:
                         await self._claim()
                         self.paused = None
                     except Exception as exc:  # noqa: BLE001 - e.g. PostgreSQL restarting: claim again next round
                         self.paused = describe(exc)
                         log.warning("webhook claim failed", extra={"error": self.paused})
-                    await self._wait(self.settings.poll_interval_s)
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_s)
+                    except TimeoutError:
+                        pass
             finally:
                 await self._wind_down()
+                if self._listener is not None:
+                    try:
+                        await self._listener.close()
+                    except Exception:  # noqa: BLE001 - the server ends the session with the connection
+                        pass
 
     def stop(self) -> None:
         self._stopping.set()
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        """Wake on the exchange's outbox NOTIFY: public events commit in the transaction that queues
+        their deliveries, so a new delivery is claimed at once instead of at the next poll. Without
+        the listener (PostgreSQL away) the poll alone keeps things moving."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = None
+        try:
+            # a connection of its own: a pooled one would lose its LISTEN when released
+            listener = await asyncio.wait_for(db_connect(self.platform, "exchange"), self.settings.timeout_s)
+            await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+        except Exception:  # noqa: BLE001 - PostgreSQL away: poll meanwhile, listen again next round
+            return
+        self._listener = listener
 
     async def _wait(self, seconds: float) -> bool:
         """Sleep, or less when stopping: True when it is time to stop."""
@@ -490,6 +526,7 @@ class DeliveryWorker:
         for subscription_id, serving in list(self._serving.items()):
             if serving is task:
                 del self._serving[subscription_id]
+        self._wake.set()  # a delivery queued while it wound down is claimed again now, and a slot is free
 
     async def _wind_down(self) -> None:
         """Let the requests in flight finish (briefly), then give up this worker's leases."""
@@ -498,34 +535,38 @@ class DeliveryWorker:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        if self._recording is not None and not self._recording.done():
+            await asyncio.wait([self._recording], timeout=3)  # the successes it is recording
         try:
             await store.release(self.pool, self.owner)
         except Exception as exc:  # noqa: BLE001 - the leases run out by themselves
             log.warning("webhook leases not released", extra={"error": describe(exc)})
 
     async def _serve(self, subscription_id: UUID) -> None:
-        """The subscription's open deliveries, head of line first, while they are due."""
+        """The subscription's open deliveries, head of line first, while they are due. Every step
+        checks the lease (renewing it as it runs low) and reads the head of line in one statement,
+        and a success is recorded in the statement that reads the next step: one round trip to
+        PostgreSQL per delivery at most."""
         try:
-            while not self._stopping.is_set():
-                async with self.pool.acquire() as conn:
-                    sub = await store.renew(conn, subscription_id, self.owner, self.settings.lease_s)
-                    job = await store.head(conn, subscription_id) if sub is not None else None
-                if sub is None or job is None or not job["due"]:
+            step = await self._step(subscription_id)
+            while step is not None and not self._stopping.is_set():
+                sub, job = step
+                if job is None or not job["due"]:
                     return
                 if job["envelope"] is None:
                     await store.mark_dead(
                         self.pool, job["id"], "公开事件已过保留期 / the public event is past retention"
                     )
-                    continue
-                if sub["partner"] and not domain.in_scope(
+                elif sub["partner"] and not domain.in_scope(
                     job["type"], job["area_code"], sub["partner_events"], sub["partner_area"]
                 ):
                     await store.mark_dead(self.pool, job["id"], "已不在合作方范围内 / no longer in the partner's scope")
+                elif await self._rate_limited(sub):
+                    return
+                else:
+                    step = await self._deliver(sub, job)
                     continue
-                if await self._rate_limited(sub):
-                    return
-                if not await self._deliver(sub, job):
-                    return
+                step = await self._step(subscription_id)
         except Exception as exc:  # noqa: BLE001 - the lease runs out and the subscription is claimed again
             log.warning("webhook sending paused", extra={"subscription": str(subscription_id), "error": describe(exc)})
         finally:
@@ -534,7 +575,41 @@ class DeliveryWorker:
             except Exception:  # noqa: BLE001 - the lease runs out by itself
                 pass
 
-    async def _rate_limited(self, sub: asyncpg.Record) -> bool:
+    async def _step(self, subscription_id: UUID) -> store.Step | None:
+        return await store.lease_head(
+            self.pool, subscription_id, self.owner, self.settings.lease_s, self._renew_below_s
+        )
+
+    async def _succeeded(
+        self, subscription_id: UUID, delivery_id: UUID, status: int | None, latency_ms: int
+    ) -> store.Step | None:
+        """Record a success and read the subscription's next step. The subscriptions served at once
+        share the statement: successes that come while one runs are recorded by the next, like a
+        group commit. Each subscription still has one delivery in flight, recorded before its next."""
+        waiter: asyncio.Future[store.Step | None] = asyncio.get_running_loop().create_future()
+        self._successes.append((subscription_id, delivery_id, status, latency_ms, waiter))
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._record_successes(), name="webhook:successes")
+        return await waiter
+
+    async def _record_successes(self) -> None:
+        while self._successes:
+            await asyncio.sleep(0)  # those that come in the same turn of the loop join this statement
+            batch, self._successes = self._successes, []
+            try:
+                steps = await store.delivered_and_next(
+                    self.pool, self.owner, self.settings.lease_s, self._renew_below_s, [b[:4] for b in batch]
+                )
+            except Exception as exc:  # noqa: BLE001 - each waiter's line pauses, as on any failure of its own
+                for *_, waiter in batch:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+                continue
+            for subscription_id, *_, waiter in batch:
+                if not waiter.done():  # cancelled meanwhile (winding down): its success is recorded all the same
+                    waiter.set_result(steps.get(subscription_id))
+
+    async def _rate_limited(self, sub: dict[str, Any]) -> bool:
         """Wait for the endpoint's rate limit (holding the lease meanwhile): True when stopping."""
         bucket = self._buckets.get(sub["id"])
         if bucket is None:
@@ -546,12 +621,23 @@ class DeliveryWorker:
         await store.renew(self.pool, sub["id"], self.owner, self.settings.lease_s + wait)
         return await self._wait(wait)
 
-    async def _deliver(self, sub: asyncpg.Record, job: asyncpg.Record) -> bool:
-        """One attempt, and its outcome recorded: True while the subscription stays enabled."""
+    def _secret(self, subscription_id: UUID, sealed: bytes) -> str:
+        """A signing secret, unsealed once per sealed value (a rotation seals a new one)."""
+        key = (subscription_id, bytes(sealed))
+        secret = self._secrets.get(key)
+        if secret is None:
+            if len(self._secrets) >= 4 * self.settings.max_endpoints:
+                self._secrets.clear()  # bounded: those still in use are unsealed again
+            secret = self._secrets[key] = _unseal(subscription_id, sealed)
+        return secret
+
+    async def _deliver(self, sub: dict[str, Any], job: dict[str, Any]) -> store.Step | None:
+        """One attempt, and its outcome recorded: the next step of the line, or None to stop (the
+        subscription disabled, its head waiting for a retry, or no longer this worker's)."""
         at = datetime.now(UTC)
         signing = domain.signing_secrets(
-            _unseal(sub["id"], sub["secret"]),
-            _unseal(sub["id"], sub["previous_secret"]) if sub["previous_secret"] is not None else None,
+            self._secret(sub["id"], sub["secret"]),
+            self._secret(sub["id"], sub["previous_secret"]) if sub["previous_secret"] is not None else None,
             sub["previous_secret_until"],
             at,
         )
@@ -567,6 +653,8 @@ class DeliveryWorker:
         status, retry_after, error = await self._post(sub["url"], payload, headers)
         latency_ms = int((datetime.now(UTC) - at).total_seconds() * 1000)
         result = domain.outcome(status, retry_after, job["failures"], self.settings.retry_s, random.random(), at)
+        if result.status == "delivered":
+            return await self._succeeded(sub["id"], job["id"], status, latency_ms)
         async with self.pool.acquire() as conn, conn.transaction():
             await store.record_attempt(
                 conn,
@@ -578,23 +666,24 @@ class DeliveryWorker:
                 latency_ms=latency_ms,
                 error=error,
             )
-            if result.status == "delivered":
-                await store.succeeded(conn, sub["id"])
-                return True
             failing_since = await store.failed(conn, sub["id"])
             reason = None
             if result.gone:
                 reason = domain.GONE_REASON
             elif domain.should_disable(failing_since, now(), self.settings.disable_after_s):
                 reason = domain.failing_reason(self.settings.disable_after_s / 86400)
-            if reason is None:
-                return result.status == "dead"  # a dead head no longer blocks the line; a failed one waits
-            await store.disable(conn, sub["id"], reason)
+            if reason is not None:
+                await store.disable(conn, sub["id"], reason)
+        if reason is None:
+            if result.status != "dead":
+                return None  # a failed head waits for its retry
+            # a dead head no longer blocks the line
+            return await self._step(sub["id"])
         log.warning(
             "webhook subscription disabled",
             extra={"subscription": str(sub["id"]), "partner": sub["partner"], "reason": reason},
         )
-        return False
+        return None
 
     async def _post(self, url: str, payload: str, headers: dict[str, str]) -> tuple[int | None, str | None, str | None]:
         """(HTTP status or None, Retry-After, what went wrong or None)."""

@@ -297,6 +297,102 @@ async def head(conn: Conn, subscription_id: UUID) -> asyncpg.Record | None:
     )
 
 
+# One statement a step, so that a subscription's line costs one round trip per delivery (or less:
+# one statement takes the steps of many subscriptions): what the worker needs of each subscription
+# (`s`) beside its head of line (the head_ columns; NULL when none is open), only while `owner` ($1)
+# holds it and it may still be sent to. `s.closed` is a delivery the same statement has just
+# closed: its snapshot still sees it open.
+_STEP = f"""SELECT s.id, s.partner, s.url, s.secret, s.previous_secret, s.previous_secret_until, s.rate_limit_per_s,
+           (SELECT p.events FROM partners p WHERE p.name = s.partner) AS partner_events,
+           (SELECT p.area_code FROM partners p WHERE p.name = s.partner) AS partner_area,
+           h.id AS head_id, h.event_id AS head_event_id, h.type AS head_type, h.failures AS head_failures,
+           h.envelope AS head_envelope, h.area_code AS head_area_code, h.due AS head_due
+    FROM s LEFT JOIN LATERAL (
+        SELECT d.id, d.event_id, d.type, d.failures, coalesce(d.body, e.envelope) AS envelope, e.area_code,
+               d.next_attempt_at <= now() AS due
+        FROM webhook_deliveries d LEFT JOIN public_events e ON e.event_id = d.event_id
+        WHERE d.subscription_id = s.id AND d.status IN {OPEN} AND d.id IS DISTINCT FROM s.closed
+        ORDER BY d.seq LIMIT 1) h ON true
+    WHERE s.ours"""
+# The subscription as the step finds it: still `owner`'s to send, and whether its lease is to be
+# renewed (less than $3 seconds left; $2 is the lease). The row is written only when something
+# changes: every queued delivery's foreign key locks it (FOR KEY SHARE), so a write per delivery
+# would make the exchange's consumer and the worker contend on it.
+_OURS = f"""(s.lease_owner = $1 AND s.enabled AND {LIVE_OWNER}) AS ours,
+            s.leased_until < now() + make_interval(secs => $3) AS renew"""
+SUCCESS_STAMP_S = 1.0  # last_success_at is kept to the second, not rewritten at every delivery
+Step = tuple[dict[str, Any], dict[str, Any] | None]  # (the subscription, its head of line or None)
+
+
+def _step(row: asyncpg.Record) -> Step:
+    sub = {k: v for k, v in row.items() if not k.startswith("head_")}
+    head = {k[len("head_") :]: v for k, v in row.items() if k.startswith("head_")}
+    return sub, (head if head["id"] is not None else None)
+
+
+async def lease_head(
+    conn: Conn, subscription_id: UUID, owner: UUID, lease_s: float, renew_below_s: float
+) -> Step | None:
+    """`renew` and `head` in one statement (the lease extended to `lease_s` once less than
+    `renew_below_s` is left): None when `owner` no longer holds the subscription or it may no longer
+    be sent to."""
+    row = await conn.fetchrow(
+        f"""WITH s AS (SELECT s.*, NULL::uuid AS closed, {_OURS} FROM webhook_subscriptions s WHERE s.id = $4),
+            renewed AS (
+                UPDATE webhook_subscriptions r SET leased_until = now() + make_interval(secs => $2)
+                FROM s WHERE r.id = s.id AND s.ours AND s.renew)
+            {_STEP}""",
+        owner,
+        lease_s,
+        renew_below_s,
+        subscription_id,
+    )
+    return _step(row) if row is not None else None
+
+
+async def delivered_and_next(
+    conn: Conn,
+    owner: UUID,
+    lease_s: float,
+    renew_below_s: float,
+    done: Sequence[tuple[UUID, UUID, int | None, int]],
+) -> dict[UUID, Step]:
+    """Successes — (subscription, delivery, HTTP status, latency ms), at most one per subscription —
+    recorded atomically as `record_attempt` and `succeeded` write them (last_success_at to the
+    second), and each subscription's next step as `lease_head` reads it; one missing from the
+    answer is no longer this worker's to send."""
+    rows = await conn.fetch(
+        f"""WITH x AS (
+                SELECT * FROM unnest($4::uuid[], $5::uuid[], $6::int[], $7::int[])
+                    AS x(subscription_id, delivery_id, http_status, latency_ms)),
+            done AS (
+                UPDATE webhook_deliveries d
+                SET status = 'delivered', attempts = d.attempts + 1, last_attempt_at = now(),
+                    last_status = x.http_status, last_latency_ms = x.latency_ms, last_error = NULL, delivered_at = now()
+                FROM x WHERE d.id = x.delivery_id),
+            s AS (
+                SELECT s.*, x.delivery_id AS closed, {_OURS}
+                FROM webhook_subscriptions s JOIN x ON x.subscription_id = s.id),
+            marked AS (
+                UPDATE webhook_subscriptions r
+                SET last_success_at = now(), failing_since = NULL,
+                    leased_until = CASE WHEN s.ours AND s.renew THEN now() + make_interval(secs => $2)
+                                        ELSE r.leased_until END
+                FROM s WHERE r.id = s.id
+                  AND ((s.ours AND s.renew) OR r.failing_since IS NOT NULL OR r.last_success_at IS NULL
+                       OR r.last_success_at < now() - make_interval(secs => {SUCCESS_STAMP_S})))
+            {_STEP}""",
+        owner,
+        lease_s,
+        renew_below_s,
+        [d[0] for d in done],
+        [d[1] for d in done],
+        [d[2] for d in done],
+        [d[3] for d in done],
+    )
+    return {row["id"]: _step(row) for row in rows}
+
+
 async def release(conn: Conn, owner: UUID, subscription_id: UUID | None = None) -> None:
     await conn.execute(
         """UPDATE webhook_subscriptions SET lease_owner = NULL, leased_until = NULL
