@@ -12,6 +12,7 @@ from services.exchange.api import router
 from services.exchange.config import exchange_settings
 from services.exchange.portals import subscribers as portal_subscribers
 from services.exchange.portals.api import router as portals_router
+from services.exchange.webhooks import handlers as webhooks
 from services.exchange.webhooks.api import oversight
 from services.exchange.webhooks.api import router as webhooks_router
 from services.exchange.webhooks.config import webhook_settings
@@ -19,10 +20,12 @@ from services.exchange.webhooks.handlers import DeliveryWorker
 
 
 def _retention(app: FastAPI) -> Periodic:
-    """Public events past retention leave the events API (the PUBLIC stream keeps its own limits)."""
+    """Public events past retention leave the events API (the PUBLIC stream keeps its own limits);
+    closed webhook deliveries leave the log after WUSHE_EXCHANGE_WEBHOOK_KEEP_DAYS."""
 
     async def prune() -> None:
         await handlers.prune_expired(app.state.pool)
+        await webhooks.prune_deliveries(app.state.pool)
 
     return Periodic("exchange-retention", exchange_settings().prune_interval_s, prune)
 

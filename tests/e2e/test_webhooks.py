@@ -24,6 +24,7 @@ from contracts.envelope import new_id, wrap
 from contracts.events.volunteers import HoursLogged, HoursVerified
 from kit.problems import Problem
 from services.exchange.webhooks import handlers as webhook_handlers
+from services.exchange.webhooks.config import webhook_settings
 
 COUNTY, TOWN = "130127", "130127100"  # 高邑县, 高邑镇
 COMMUNITY, ELSEWHERE = "130127100001", "130127101001"  # 高邑镇001号社区, 大营镇001号社区 (outside the town)
@@ -370,6 +371,45 @@ async def test_the_office_sees_each_partners_deliveries_and_may_replay_them(gate
     )
     assert outside.status_code == 404
     assert (await gateway.get("/exchange/partners", headers=press)).status_code == 403
+
+
+async def test_a_partner_has_at_most_its_cap_of_subscriptions(gateway, partner, receiver):
+    crowd = await partner("gaoyi-crowd")
+    cap = webhook_settings().max_subscriptions
+    for i in range(cap):
+        await subscribe(gateway, crowd, receiver.url(f"crowd-{i}"))
+    over = await gateway.post("/webhooks", headers=crowd, json={"url": receiver.url("one-more")})
+    assert over.status_code == 409 and "上限" in over.json()["detail"], over.text
+    listed = (await gateway.get("/webhooks", headers=crowd)).json()
+    assert len(listed) == cap  # the refused one was not stored
+    for sub in listed[1:]:  # one stays (the next test uses it); the others would only slow the rest
+        assert (await gateway.delete(f"/webhooks/{sub['id']}", headers=crowd)).status_code == 204
+
+
+async def test_closed_deliveries_leave_the_log_after_the_keeping_time_and_open_ones_stay(db):
+    conn = await db("exchange")
+    sub = await conn.fetchval("SELECT id FROM webhook_subscriptions WHERE partner = 'gaoyi-crowd' LIMIT 1")
+    old, recent = datetime.now(UTC) - timedelta(days=webhook_settings().keep_days + 1), datetime.now(UTC)
+    rows = [("delivered", old), ("dead", old), ("failed", old), ("pending", old), ("delivered", recent)]
+    ids = []
+    for seq, (status, at) in enumerate(rows, start=10_000_000):
+        ids.append(
+            await conn.fetchval(
+                """INSERT INTO webhook_deliveries (subscription_id, event_id, seq, type, status, created_at,
+                                                   next_attempt_at)  -- not due: no worker touches them
+                   VALUES ($1, $2, $3, 'cn.wushe.pub.needs.need_raised.v1', $4, $5, now() + interval '1 day')
+                   RETURNING id""",
+                sub,
+                new_id(),
+                seq,
+                status,
+                at,
+            )
+        )
+    assert await webhook_handlers.prune_deliveries(conn) >= 2
+    left = await conn.fetch("SELECT status FROM webhook_deliveries WHERE id = ANY($1::uuid[]) ORDER BY seq", ids)
+    assert [r["status"] for r in left] == ["failed", "pending", "delivered"]  # the old closed two are gone
+    await conn.execute("DELETE FROM webhook_deliveries WHERE id = ANY($1::uuid[])", ids)  # the open ones are fake
 
 
 async def test_kill_9_while_delivering_loses_nothing(gateway, partner, receiver, js, db, stack):

@@ -26,6 +26,8 @@ class WebhookSettings(BaseSettings):
     lease_s: float = Field(default=60, gt=0)  # a worker's hold on a subscription; more than timeout_s
     poll_interval_s: float = Field(default=1.0, gt=0)  # the worker's sweep for due deliveries; NOTIFY wakes it
     max_endpoints: int = Field(default=50, ge=1)  # subscriptions one replica sends to at once
+    max_subscriptions: int = Field(default=20, ge=1)  # a partner's subscriptions, at most
+    keep_days: float = Field(default=30, ge=7)  # delivered and dead deliveries kept for the log (≥ the health week)
     key_file: Path | None = None  # the key that encrypts secrets at rest; default <home>/keys/webhook-secrets.key
 
     def private_allowed(self, settings: Settings) -> bool:

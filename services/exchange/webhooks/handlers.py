@@ -36,7 +36,7 @@ from kit.crypto import Keyring, ensure_secret, field_context
 from kit.db import AnyConnection, Conn
 from kit.db import connect as db_connect
 from kit.failures import describe
-from kit.problems import forbidden, invalid, not_found
+from kit.problems import conflict, forbidden, invalid, not_found
 from kit.settings import Settings, get_settings
 from kit.uow import NOTIFY_CHANNEL, UnitOfWork
 from services.exchange import domain as exchange_domain
@@ -208,6 +208,7 @@ async def subscribe(pool: asyncpg.Pool, who: Principal, body: api.WebhookIn) -> 
     await check_url(body.url, private_allowed())
     async with UnitOfWork(pool) as uow:
         partner = await _partner(uow.conn, who)
+        await _below_cap(uow.conn, partner["name"])
         types = _types(body.types, partner["events"])
         area = _area(body.area, partner["area_code"])
         subscription_id, secret = new_id(), _new_secret()
@@ -225,6 +226,25 @@ async def subscribe(pool: asyncpg.Pool, who: Principal, body: api.WebhookIn) -> 
             },
         )
     return _with_secret(row, 0, secret)
+
+
+async def _below_cap(conn: Conn, partner: str) -> None:
+    """A partner's subscriptions are bounded: each is a line the workers serve."""
+    cap = webhook_settings().max_subscriptions
+    if await store.subscription_count(conn, partner) >= cap:
+        raise conflict(
+            f"订阅数已达上限（{cap} 个），请先删除不用的订阅，或在一个订阅中选多种事件 / at most {cap} "
+            "subscriptions: delete one you no longer use, or take several event types in one"
+        )
+
+
+async def prune_deliveries(conn: AnyConnection, batch: int = 1000) -> int:
+    """Delivered and dead deliveries older than the log keeps them go, oldest first, in batches."""
+    older_than = now() - timedelta(days=webhook_settings().keep_days)
+    pruned = 0
+    while done := await store.prune_deliveries(conn, older_than, batch):
+        pruned += done
+    return pruned
 
 
 async def subscriptions(pool: asyncpg.Pool, who: Principal) -> list[api.WebhookView]:

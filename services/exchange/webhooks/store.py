@@ -31,6 +31,10 @@ async def subscription(conn: Conn, subscription_id: UUID, partner: str) -> async
     )
 
 
+async def subscription_count(conn: Conn, partner: str) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM webhook_subscriptions WHERE partner = $1", partner))
+
+
 async def subscriptions_of(conn: Conn, partner: str) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM webhook_subscriptions WHERE partner = $1 ORDER BY created_at", partner)
 
@@ -452,3 +456,18 @@ async def failed(conn: Conn, subscription_id: UUID) -> datetime | None:
         subscription_id,
     )
     return since
+
+
+# --- retention ------------------------------------------------------------------------------------------
+
+
+async def prune_deliveries(conn: AnyConnection, older_than: datetime, batch: int) -> int:
+    """One batch of deliveries that are closed (delivered or dead) and were queued before `older_than`."""
+    done = await conn.execute(
+        """DELETE FROM webhook_deliveries WHERE id IN (
+               SELECT id FROM webhook_deliveries
+               WHERE status IN ('delivered', 'dead') AND created_at < $1 ORDER BY created_at LIMIT $2)""",
+        older_than,
+        batch,
+    )
+    return int(done.split()[-1])
