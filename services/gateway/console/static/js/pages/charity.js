@@ -1,7 +1,8 @@
 // 慈善与爱心超市: funds in figures, payments waiting for a second person, the public ledger, following a
 // donation, a fund's statement, and the love supermarket's stock and monthly notice.
 import { api } from '../api.js';
-import { card, can, noteWhenAllHidden } from '../cards.js';
+import { may } from '../capabilities.js';
+import { card, noteWhenAllHidden } from '../cards.js';
 import { legend, vbars } from '../charts.js';
 import { badge, compactYuan, empty, fill, h, kv, num, problemBox, table, tile, toast, uuidish, when, yuan } from '../dom.js';
 import { L, bi } from '../i18n.js';
@@ -27,23 +28,24 @@ export async function render(ctx) {
         { name: L('收入', 'In'), values: rows.map((r) => r.in_fen), color: '#16a34a' }, { name: L('支出', 'Out'), values: rows.map((r) => r.out_fen), color: '#ea580c' }],
       { label: L('资金收支', 'Money in and out'), format: compactYuan, height: 170, integer: false }),
       legend([{ name: L('收入', 'In'), color: '#16a34a' }, { name: L('支出', 'Out'), color: '#ea580c' }])) : empty());
-  }, { id: 'funds' });
+  }, { id: 'funds', reads: 'GET /funds/flows' }); // the view's funds section is charity's flows, asked as the caller
   const approvals = card(L('待复核拨付（双人复核）', 'Payments awaiting a second person'), () => api('/disbursements', { query: { status: 'requested' } }), (list) => table([
     { label: L('事项', 'For'), value: (d) => bi(d.milestone) },
     { label: L('金额', 'Amount'), value: (d) => yuan(d.amount), num: true },
     { label: L('申请人', 'Asked by'), value: (d) => d.requested_by },
     { label: L('申请时间', 'Asked at'), value: (d) => when(d.requested_at) },
-    { label: '', value: (d) => (can(who, 'charity_admin', 'civil_affairs') && d.requested_by !== who.sub ? h('button', { class: 'small primary', type: 'button', onclick: async (e) => {
+    // the table says who may approve; the maker may never approve their own request (双人复核)
+    { label: '', value: (d) => (may('POST /disbursements/{disbursement_id}/approval') && d.requested_by !== who.sub ? h('button', { class: 'small primary', type: 'button', onclick: async (e) => {
       e.currentTarget.disabled = true;
       try { await api(`/disbursements/${d.id}/approval`, { method: 'POST' }); toast(L('已复核拨付', 'Approved and paid')); ctx.refresh(); } catch (err) { e.target.closest('td').append(problemBox(err)); }
     } }, L('复核拨付', 'Approve')) : h('small', { class: 'muted' }, d.requested_by === who.sub ? L('须由他人复核', 'another person approves') : '')) },
-  ], list), { id: 'approvals' });
+  ], list), { id: 'approvals', reads: 'GET /disbursements' });
   const ledger = card(L('本辖区公开账目', 'Public ledger of my area'), () => api('/public/ledger', { anonymous: true, query: { area: who.area, page_size: 100 } }), (p) => h('div', {},
     p.items.length ? [ledgerChart(p.items), ledgerTable(p.items.slice(0, 15))] : empty(L('本辖区尚无账目', 'No entries in your area yet')),
     h('p', { class: 'small' }, h('a', { href: `#/public?area=${who.area}` }, L(`全部 ${p.total} 笔 →`, `All ${p.total} →`)))), { id: 'ledger' });
-  const stock = supermarketCard(who);
+  const stock = may('GET /supermarket/stock') && supermarketCard(who);
   const grid = h('div', { class: 'grid' }, h('div', { class: 'grid two' }, funds, approvals), h('div', { class: 'grid two-one' }, ledger,
-    h('div', { class: 'grid' }, h('section', { class: 'card' }, h('h2', {}, L('追踪捐赠去向', 'Follow a donation')), trailLookup()), fundLookup())), stock);
+    h('div', { class: 'grid' }, h('section', { class: 'card' }, h('h2', {}, L('追踪捐赠去向', 'Follow a donation')), trailLookup()), may('GET /funds/{fund_id}') && fundLookup())), stock);
   noteWhenAllHidden(grid, [funds, approvals, ledger]);
   return h('div', {}, h('div', { class: 'page-head' }, h('h1', {}, L('慈善与爱心超市', 'Charity and the love supermarket')), h('span', { class: 'muted' }, place)), grid);
 }
@@ -78,7 +80,7 @@ function supermarketCard(who) {
     fill(out, h('p', { class: 'loading' }, L('加载中…', 'Loading…')));
     try {
       const [stock, notice] = await Promise.all([api('/supermarket/stock', { query: { area: code } }),
-        api('/supermarket/publications', { query: { area: code, month } }).catch(() => null)]);
+        may('GET /supermarket/publications') ? api('/supermarket/publications', { query: { area: code, month } }).catch(() => null) : null]);
       fill(out, h('div', { class: 'grid two' },
         h('div', {}, h('h3', {}, L('库存', 'Stock')), table([
           { label: L('物品', 'Item'), value: (i) => i.item }, { label: L('库存', 'Stock'), value: (i) => `${num(i.quantity)} ${i.unit}`, num: true },

@@ -1,7 +1,8 @@
 // 数据交换: for the civil-affairs office, the partners of its area, their webhook subscriptions and the
 // portals' callbacks with how their deliveries go, and replay; for a partner, its own subscriptions.
 import { api } from '../api.js';
-import { card, can } from '../cards.js';
+import { may } from '../capabilities.js';
+import { card, noteWhenAllHidden } from '../cards.js';
 import { badge, empty, fill, h, num, pct, problemBox, table, toast, when } from '../dom.js';
 import { L } from '../i18n.js';
 import { areaName } from '../labels.js';
@@ -12,16 +13,29 @@ const DELIVERY_STATUS = {
 };
 const deliveryState = (status) => badge(L(...DELIVERY_STATUS[status][0]), DELIVERY_STATUS[status][1]);
 const REPLAY_HOURS = 24;
+// The operations behind each button: an office works on its area's endpoints, a partner on its own subscriptions.
+const OPS = {
+  office: {
+    deliveries: 'GET /exchange/endpoints/{subscription_id}/deliveries', replay: 'POST /exchange/endpoints/{subscription_id}/replay',
+    retry: 'POST /exchange/endpoints/{subscription_id}/deliveries/{delivery_id}/retry',
+  },
+  partner: {
+    deliveries: 'GET /webhooks/{subscription_id}/deliveries', replay: 'POST /webhooks/{subscription_id}/replay',
+    retry: 'POST /webhooks/{subscription_id}/deliveries/{delivery_id}/retry',
+  },
+};
 
 export async function render(ctx) {
   const who = ctx.who;
   const place = await areaName(who.area);
-  const cards = can(who, 'partner') ? [ownSubscriptions(ctx)] : [partnersCard(ctx), portalsCard(ctx)];
+  const cards = [ownSubscriptions(ctx), partnersCard(ctx), portalsCard(ctx)];
+  const grid = h('div', { class: 'grid' }, ...cards);
+  noteWhenAllHidden(grid, cards);
   return h('div', {},
     h('div', { class: 'page-head' }, h('h1', {}, L('数据交换', 'Data exchange')), h('span', { class: 'muted' }, place)),
     h('p', { class: 'muted' }, L('合作方通过 NATS 或 Webhook 接收公开事件（不含个人信息）；门户（如 12345 热线）推送工单并接收办理进展。',
       'Partners receive public events (no personal data) over NATS or webhooks; portals (e.g. 12345 hotlines) push work orders and hear of their progress.')),
-    h('div', { class: 'grid' }, ...cards));
+    grid);
 }
 
 function partnersCard(ctx) {
@@ -31,13 +45,13 @@ function partnersCard(ctx) {
       h('h3', {}, p.partner.label, ' ', p.partner.revoked_at ? badge(L('已撤销', 'Revoked'), 'bad') : badge(L('有效', 'Active'), 'resolved')),
       h('p', { class: 'small muted' }, `${p.partner.area_name} · ${L('可见事件', 'Events')}：${p.event_labels.join('、')}`),
       p.subscriptions.length ? endpointsTable(ctx, p.subscriptions) : h('p', { class: 'small muted' }, L('未订阅 Webhook（可能通过 NATS 接收）', 'No webhook subscription (may read over NATS)')))));
-  }, { id: 'exchange-partners' });
+  }, { id: 'exchange-partners', reads: 'GET /exchange/partners' });
 }
 
 function portalsCard(ctx) {
   return card(L('门户回调', 'Portal callbacks'), () => api('/exchange/portals'), (list) => (list.length
     ? endpointsTable(ctx, list.map((p) => ({ ...p.callback, owner: p.label })), { owner: true })
-    : empty(L('尚无门户回调（wushe portal add --callback 登记）', 'No portal callbacks yet (wushe portal add --callback)'))), { id: 'exchange-portals' });
+    : empty(L('尚无门户回调（wushe portal add --callback 登记）', 'No portal callbacks yet (wushe portal add --callback)'))), { id: 'exchange-portals', reads: 'GET /exchange/portals' });
 }
 
 function state(e) {
@@ -60,8 +74,8 @@ function endpointsTable(ctx, endpoints, { owner = false } = {}) {
     { label: L('最近成功', 'Last success'), value: (e) => when(e.health.last_success_at) },
     { label: L('最近失败', 'Last failure'), value: (e) => (e.health.last_failure ? `${when(e.health.last_failure.at)} ${e.health.last_failure.error}` : '—') },
     { label: '', value: (e) => h('span', { class: 'actions' },
-      h('button', { class: 'small', type: 'button', 'data-action': 'deliveries', onclick: () => showDeliveries(detail, `/exchange/endpoints/${e.id}`) }, L('投递记录', 'Deliveries')),
-      replayButton(ctx, `/exchange/endpoints/${e.id}/replay`)) },
+      may(OPS.office.deliveries) && h('button', { class: 'small', type: 'button', 'data-action': 'deliveries', onclick: () => showDeliveries(detail, `/exchange/endpoints/${e.id}`) }, L('投递记录', 'Deliveries')),
+      may(OPS.office.replay) && replayButton(ctx, `/exchange/endpoints/${e.id}/replay`)) },
   ].filter(Boolean), endpoints), detail);
 }
 
@@ -92,7 +106,7 @@ async function showDeliveries(slot, base, { partner = false } = {}) {
       { label: L('耗时', 'Latency'), value: (d) => (d.last_latency_ms == null ? '—' : `${num(d.last_latency_ms)} ms`), num: true },
       { label: L('原因', 'Reason'), value: (d) => d.last_error || '—' },
       { label: L('时间', 'When'), value: (d) => when(d.delivered_at || d.last_attempt_at || d.created_at) },
-      { label: '', value: (d) => (['failed', 'dead'].includes(d.status) ? h('button', { class: 'small', type: 'button', 'data-action': 'retry', onclick: async (e) => {
+      { label: '', value: (d) => (['failed', 'dead'].includes(d.status) && may(OPS[partner ? 'partner' : 'office'].retry) ? h('button', { class: 'small', type: 'button', 'data-action': 'retry', onclick: async (e) => {
         e.currentTarget.disabled = true;
         try { await api(`${base}/deliveries/${d.id}/retry`, { method: 'POST' }); toast(L('已重新排队', 'Queued again')); } catch (err) { e.target.closest('td').append(problemBox(err)); }
       } }, L('重发', 'Retry')) : '') },
@@ -111,7 +125,7 @@ function ownSubscriptions(ctx) {
     { label: L('待投递', 'Pending'), value: (s) => num(s.pending), num: true },
     { label: L('最近成功', 'Last success'), value: (s) => when(s.last_success_at) },
     { label: '', value: (s) => h('span', { class: 'actions' },
-      h('button', { class: 'small', type: 'button', 'data-action': 'deliveries', onclick: () => showDeliveries(detail, `/webhooks/${s.id}`, { partner: true }) }, L('投递记录', 'Deliveries')),
-      replayButton(ctx, `/webhooks/${s.id}/replay`)) },
-  ], list), detail) : empty(L('尚无订阅：POST /api/v1/webhooks 订阅', 'No subscriptions yet: POST /api/v1/webhooks'))), { id: 'exchange-own' });
+      may(OPS.partner.deliveries) && h('button', { class: 'small', type: 'button', 'data-action': 'deliveries', onclick: () => showDeliveries(detail, `/webhooks/${s.id}`, { partner: true }) }, L('投递记录', 'Deliveries')),
+      may(OPS.partner.replay) && replayButton(ctx, `/webhooks/${s.id}/replay`)) },
+  ], list), detail) : empty(L('尚无订阅：POST /api/v1/webhooks 订阅', 'No subscriptions yet: POST /api/v1/webhooks'))), { id: 'exchange-own', reads: 'GET /webhooks' });
 }

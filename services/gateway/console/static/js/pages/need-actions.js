@@ -1,6 +1,6 @@
 // The actions a role may take on a need, by the need's state (shown on its page, need-detail.js).
 import { api } from '../api.js';
-import { WORKERS, can } from '../cards.js';
+import { may } from '../capabilities.js';
 import { field, h, select, showProblem, toast } from '../dom.js';
 import { L, pick } from '../i18n.js';
 import { cachedCategories, codeLabel, codeOptions } from '../labels.js';
@@ -9,16 +9,20 @@ export function actionsCard(ctx, n, timeline) {
   const who = ctx.who;
   const box = h('section', { class: 'card', id: 'need-actions' }, h('h2', {}, L('办理', 'Actions')));
   const forms = [];
-  const worker = can(who, ...WORKERS);
-  if (can(who, 'social_worker') && ['raised', 'reopened'].includes(n.status)) forms.push(assessForm(ctx, n), returnForm(ctx, n));
-  if (worker && ['routed', 'matched'].includes(n.status)) forms.push(resolveForm(ctx, n));
-  if (worker && n.status === 'resolved') forms.push(feedbackForm(ctx, n));
-  if (worker && ['resolved', 'closed'].includes(n.status)) forms.push(disputeForm(ctx, n));
-  if (can(who, 'social_worker', 'party_secretary') && n.status === 'disputed') {
-    const opened = [...(timeline || [])].reverse().find((e) => e.kind === 'mediation_opened');
-    if (opened?.detail?.case_id) forms.push(mediationForm(ctx, n, opened.detail.case_id));
+  // each form only where the role's table lists the operation it sends
+  if (['raised', 'reopened'].includes(n.status)) {
+    if (may('POST /needs/{need_id}/assessment')) forms.push(assessForm(ctx, n));
+    if (may('POST /needs/{need_id}/return')) forms.push(returnForm(ctx, n));
   }
-  if (worker && ['resolved', 'closed'].includes(n.status)) forms.push(revisitForm(ctx, n));
+  if (may('POST /needs/{need_id}/resolution') && ['routed', 'matched'].includes(n.status)) forms.push(resolveForm(ctx, n, who));
+  if (may('POST /needs/{need_id}/feedback') && n.status === 'resolved') forms.push(feedbackForm(ctx, n));
+  if (may('POST /needs/{need_id}/disputes') && ['resolved', 'closed'].includes(n.status)) forms.push(disputeForm(ctx, n));
+  if (n.status === 'disputed') {
+    const opened = [...(timeline || [])].reverse().find((e) => e.kind === 'mediation_opened');
+    const mediation = opened?.detail?.case_id && mediationForm(ctx, n, opened.detail.case_id);
+    if (mediation) forms.push(mediation);
+  }
+  if (may('POST /needs/{need_id}/revisits') && ['resolved', 'closed'].includes(n.status)) forms.push(revisitForm(ctx, n));
   if (n.status === 'routed') {
     box.append(h('p', { class: 'notice' }, L(`已分派至「${codeLabel('route', n.route)}」，等待承接方（志愿者、项目或慈善）对接；对接后此页自动更新。`,
       `Routed to “${codeLabel('route', n.route)}”: waiting for a provider (volunteer, project or charity); this page updates when one takes it on.`)));
@@ -67,12 +71,14 @@ function returnForm(ctx, n) {
   ], L('确认退回', 'Return it'), (f) => api(`/needs/${n.id}/return`, { method: 'POST', body: { reason: f.get('reason').trim() } }), ctx);
 }
 
-function resolveForm(ctx, n) {
+function resolveForm(ctx, n, who) {
+  // not a permission: the resident confirms for themself, anyone else does so on their behalf
+  const resident = who?.role === 'resident';
   return actionForm('resolve-form', L('确认解决', 'Confirm resolution'), [
-    h('div', { class: 'checks' }, h('label', {}, h('input', { type: 'checkbox', name: 'on_behalf_of_resident', checked: true }), L('代居民确认', 'Confirm for the resident'))),
+    !resident && h('div', { class: 'checks' }, h('label', {}, h('input', { type: 'checkbox', name: 'on_behalf_of_resident', checked: true }), L('代居民确认', 'Confirm for the resident'))),
     field(L('说明', 'Note'), h('input', { name: 'note', maxlength: 1000 })),
   ], L('确认已解决', 'Mark resolved'), (f) => api(`/needs/${n.id}/resolution`, { method: 'POST', body: {
-    on_behalf_of_resident: f.get('on_behalf_of_resident') === 'on', note: f.get('note').trim(),
+    on_behalf_of_resident: !resident && f.get('on_behalf_of_resident') === 'on', note: f.get('note').trim(),
   } }), ctx);
 }
 
@@ -99,14 +105,17 @@ function disputeForm(ctx, n) {
   return h('details', {}, h('summary', {}, L('居民有异议？', 'The resident disagrees?')), form);
 }
 
+/** Settling and escalating a mediation, each where the table lists it; null when neither is. */
 function mediationForm(ctx, n, caseId) {
-  return h('div', {},
-    actionForm('settle-form', L('调处办结', 'Settle the mediation'), [
+  const parts = [
+    may('POST /mediations/{case_id}/settlement') && actionForm('settle-form', L('调处办结', 'Settle the mediation'), [
       field(L('调处结果', 'Outcome'), h('input', { name: 'outcome', required: true }), { required: true }),
     ], L('办结', 'Settle'), (f) => api(`/mediations/${caseId}/settlement`, { method: 'POST', body: { outcome: f.get('outcome').trim() } }), ctx),
-    actionForm('escalate-form', L('提交党建联席会议', 'Escalate to the joint meeting'), [
+    may('POST /mediations/{case_id}/escalation') && actionForm('escalate-form', L('提交党建联席会议', 'Escalate to the joint meeting'), [
       field(L('理由', 'Reason'), h('input', { name: 'reason', required: true }), { required: true }),
-    ], L('提交', 'Escalate'), (f) => api(`/mediations/${caseId}/escalation`, { method: 'POST', body: { reason: f.get('reason').trim() } }), ctx));
+    ], L('提交', 'Escalate'), (f) => api(`/mediations/${caseId}/escalation`, { method: 'POST', body: { reason: f.get('reason').trim() } }), ctx),
+  ].filter(Boolean);
+  return parts.length ? h('div', {}, parts) : null;
 }
 
 function revisitForm(ctx, n) {

@@ -1,6 +1,6 @@
 // One need, every actor (Need360): its steps, its facts, the timeline, and what each service holds.
 import { api } from '../api.js';
-import { WORKERS, can } from '../cards.js';
+import { may } from '../capabilities.js';
 import { badge, dataView, empty, fill, h, kv, problemBox, toast, when, yuan } from '../dom.js';
 import { L, bi } from '../i18n.js';
 import {
@@ -21,10 +21,11 @@ async function need360(id) {
 }
 
 async function composeFallback(id) {
+  const forbidden = (operation) => (may(operation) ? null : Promise.resolve({ status: 'forbidden', t: [] }));
   const [composed, timeline, task] = await Promise.all([
     api(`/needs/${id}`),
-    api(`/needs/${id}/timeline`).then((t) => ({ status: 'available', t }), (e) => ({ status: e.status === 403 ? 'forbidden' : 'unavailable', t: [] })),
-    api(`/tasks/by-need/${id}`).then((d) => ({ status: 'available', d }), (e) => ({ status: e.status === 404 ? 'not_found' : e.status === 403 ? 'forbidden' : 'unavailable' })),
+    forbidden('GET /needs/{need_id}/timeline') || api(`/needs/${id}/timeline`).then((t) => ({ status: 'available', t }), (e) => ({ status: e.status === 403 ? 'forbidden' : 'unavailable', t: [] })),
+    forbidden('GET /tasks/by-need/{need_id}') || api(`/tasks/by-need/${id}`).then((d) => ({ status: 'available', d }), (e) => ({ status: e.status === 404 ? 'not_found' : e.status === 403 ? 'forbidden' : 'unavailable' })),
   ]);
   const none = (service) => ({ service, status: 'unavailable', data: null });
   return {
@@ -103,7 +104,7 @@ export async function detail(ctx) {
 
 /** While a routed need waits for a provider (an event from another service), look again now and then. */
 function watchForProviders(ctx, n) {
-  if (!['routed', 'raised'].includes(n.status)) return;
+  if (!['routed', 'raised'].includes(n.status) || !may('GET /needs/{need_id}')) return;
   const timer = setInterval(async () => {
     if (!ctx.alive()) { clearInterval(timer); return; }
     try {
@@ -163,7 +164,7 @@ function volunteersSection(d, ctx) {
     people && h('div', {}, h('h3', {}, L('服务志愿者', 'Volunteers')), people.length ? h('ul', { class: 'list-plain' }, people.map((v) => h('li', {},
       h('span', { class: 'grow' }, v.name), badge(VOLUNTEER_STATUS[v.status] ? L(...VOLUNTEER_STATUS[v.status]) : v.status, v.status === 'accepted' ? 'ok' : '')))) : empty(L('尚未邀请志愿者', 'Nobody invited yet'))),
     Object.keys(rest).length > 0 && !task && dataView(rest),
-    task && task.id && task.status === 'open' && can(ctx.who, ...WORKERS) && candidatesPanel(task, ctx));
+    task && task.id && task.status === 'open' && may('GET /tasks/{task_id}/candidates') && candidatesPanel(task, ctx));
 }
 
 /** The volunteers the matching ranks for an open task (each score explained), to invite — and a
@@ -176,7 +177,7 @@ function candidatesPanel(task, ctx) {
       const list = await api(`/tasks/${task.id}/candidates`, { query: { limit: 5 } });
       fill(out, list.length ? h('ul', { class: 'list-plain', id: 'candidates' }, list.map((c) => {
         const actions = h('span', { class: 'actions' });
-        const accept = h('button', { type: 'button', class: 'small', onclick: async (e) => {
+        const accept = may('POST /tasks/{task_id}/invitations/{volunteer_id}/response') && h('button', { type: 'button', class: 'small', onclick: async (e) => {
           e.currentTarget.disabled = true;
           try {
             await api(`/tasks/${task.id}/invitations/${c.volunteer_id}/response`, { method: 'POST', body: { accept: true } });
@@ -189,10 +190,10 @@ function candidatesPanel(task, ctx) {
           try {
             await api(`/tasks/${task.id}/invitations`, { method: 'POST', body: { volunteer_ids: [c.volunteer_id] } });
             toast(L('已邀请', 'Invited'));
-            invite.replaceWith(badge(L('已邀请', 'invited'), 'info'), accept);
+            invite.replaceWith(...[badge(L('已邀请', 'invited'), 'info'), accept].filter(Boolean));
           } catch (err) { actions.append(problemBox(err)); }
         } }, L('邀请', 'Invite'));
-        actions.append(invite);
+        if (may('POST /tasks/{task_id}/invitations')) actions.append(invite);
         return h('li', { title: c.parts.map((p) => `${bi(p.label)} ${Math.round(p.value * 100)}%：${bi(p.why)}`).join('\n') },
           h('span', { class: 'grow' }, c.name, ' ', h('small', {}, L('匹配度 ', 'match '), `${Math.round(c.score * 100)}%`)), actions);
       })) : empty(L('辖区内暂无合适的志愿者', 'No suitable volunteer in the area')));

@@ -1,6 +1,6 @@
 // 需求库: search and filter, and raise a need. A need's own page (Need360) is need-detail.js.
 import { api, download } from '../api.js';
-import { WORKERS, can } from '../cards.js';
+import { may } from '../capabilities.js';
 import {
   badge, empty, field, fill, h, localToIso, problemBox, select, showProblem, table, toast, when,
 } from '../dom.js';
@@ -47,13 +47,13 @@ export async function list(ctx) {
     field(L('是否超时', 'Overdue'), select('overdue', [['true', L('已超时', 'Overdue')], ['false', L('未超时', 'Not overdue')]], { value: q.overdue, blank: L('全部', 'All') }))),
   h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, L('检索', 'Search')),
     h('a', { class: 'btn', href: '#/needs' }, L('清除', 'Clear')),
-    h('button', { type: 'button', onclick: () => download('/needs/export.csv', { ...q }, 'needs.csv').catch((err) => toast(bi(err.problem?.detail || err.message))) },
+    may('GET /needs/export.csv') && h('button', { type: 'button', onclick: () => download('/needs/export.csv', { ...q }, 'needs.csv').catch((err) => toast(bi(err.problem?.detail || err.message))) },
       L('导出 CSV（脱敏）', 'Export CSV (masked)'))));
 
   const results = h('section', { class: 'card' }, h('p', { class: 'loading' }, L('加载中…', 'Loading…')));
   const page = h('div', {},
     h('div', { class: 'page-head' }, h('h1', {}, L('需求库', 'Need library')),
-      can(ctx.who, ...WORKERS) && h('a', { class: 'btn primary', href: '#/needs/new', id: 'raise-need' }, L('＋ 登记需求', '+ Raise a need'))),
+      may('POST /needs') && h('a', { class: 'btn primary', href: '#/needs/new', id: 'raise-need' }, L('＋ 登记需求', '+ Raise a need'))),
     h('details', { class: 'panel', open: window.matchMedia('(min-width: 640px)').matches || FILTERS.some((k) => q[k] && k !== 'area') },
       h('summary', {}, L('筛选条件', 'Filters')), form),
     h('div', { class: 'grid' }, results));
@@ -85,6 +85,10 @@ export async function list(ctx) {
 // --- raise a need ---------------------------------------------------------------------------------------
 
 export async function create(ctx) {
+  if (!may('POST /needs')) {
+    return h('div', {}, h('h1', {}, L('登记居民需求', "Raise a resident's need")),
+      h('p', { class: 'notice' }, L('登记需求不适用于你的角色。', 'Raising needs is not part of your role.')), h('a', { class: 'btn', href: '#/needs' }, L('返回需求库', 'Back to the library')));
+  }
   const [cats, codes] = await Promise.all([loadCategories(), loadCodeLists()]);
   const slot = h('div', {});
   const community = ctx.who.area.length === 12 ? ctx.who.area : '';

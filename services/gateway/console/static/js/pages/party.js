@@ -1,7 +1,8 @@
 // 党建: major matters and the committee's decisions, whistles and party members' reports, joint meetings
 // and their actions, small wishes.
 import { api } from '../api.js';
-import { card, can, noteWhenAllHidden } from '../cards.js';
+import { may } from '../capabilities.js';
+import { card, noteWhenAllHidden } from '../cards.js';
 import { gauge } from '../charts.js';
 import { badge, empty, field, fill, h, num, select, showProblem, table, tile, toast, when, yuan } from '../dom.js';
 import { L, pick } from '../i18n.js';
@@ -40,15 +41,16 @@ export async function render(ctx) {
     { label: L('类型', 'Kind'), value: (m) => (KINDS[m.kind] ? L(...KINDS[m.kind]) : m.kind) },
     { label: L('金额', 'Amount'), value: (m) => (m.amount_fen == null ? '—' : yuan(m.amount_fen)), num: true },
     { label: L('期限', 'Due'), value: (m) => [when(m.due_at, { date: true }), m.overdue && [' ', badge(L('逾期', 'overdue'), 'bad')]] },
-    { label: L('决定', 'Decision'), value: (m) => (m.decision ? votes(m.decision) : m.status === 'decided' ? decisionLoader(m) : badge(statusLabel(m.status), 'warn')) },
-  ], list), { id: 'matters' });
+    { label: L('决定', 'Decision'), value: (m) => (m.decision ? votes(m.decision)
+      : m.status === 'decided' && may('GET /matters/{matter_id}') ? decisionLoader(m) : badge(statusLabel(m.status), m.status === 'decided' ? '' : 'warn')) },
+  ], list), { id: 'matters', reads: 'GET /matters' });
   const whistleStats = card(L('吹哨响应时效', 'Whistle response times'), () => api('/whistles/stats'), (st) => {
     const t = st.total;
     return h('div', {}, h('div', { class: 'tiles' }, tile(num(t.count), L('吹哨', 'Whistles'), 'party'), tile(num(t.answered), L('已接单', 'Answered'), 'party'),
       tile(t.median_response_s == null ? '—' : `${num(t.median_response_s / 60)} ${L('分钟', 'min')}`, L('响应中位数', 'Median response'), 'party'),
       tile(num(t.open_overdue), L('超时未接单', 'Overdue, open'), t.open_overdue ? 'bad' : 'ok')),
     gauge(t.answered ? t.answered_in_time / t.answered : null, null, { label: L('按时接单率', 'Answered in time') }));
-  }, { id: 'whistle-stats' });
+  }, { id: 'whistle-stats', reads: 'GET /whistles/stats' });
   const whistles = card(L('社区吹哨、党员报到', 'Whistles and members reporting'), () => api('/whistles'), (list) => table([
     { label: L('吹哨', 'Whistle'), value: (w) => (w.need_id ? h('a', { href: `#/needs/${w.need_id}` }, w.title) : w.title) },
     { label: L('紧急', 'Urgency'), value: (w) => badge(codeLabel('urgency', w.urgency), w.urgency === 'urgent' ? 'urgent' : '') },
@@ -56,21 +58,21 @@ export async function render(ctx) {
     { label: L('吹哨时间', 'Blown'), value: (w) => when(w.blown_at) },
     { label: L('首次响应', 'First response'), value: (w) => (w.first_response_at ? when(w.first_response_at) : '—') },
     { label: L('评价', 'Rating'), value: (w) => (w.satisfaction ? '★'.repeat(w.satisfaction) : '—') },
-  ], list.slice(0, 30)), { id: 'whistles' });
+  ], list.slice(0, 30)), { id: 'whistles', reads: 'GET /whistles' });
   const meetings = card(L('党建联席会议', 'Joint meetings'), () => api('/joint-meetings'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((m) => h('li', {},
-    h('span', { class: 'grow' }, m.title), badge(statusLabel(m.status)), h('small', {}, when(m.scheduled_at), ' · ', m.place)))) : empty()), { id: 'meetings' });
+    h('span', { class: 'grow' }, m.title), badge(statusLabel(m.status)), h('small', {}, when(m.scheduled_at), ' · ', m.place)))) : empty()), { id: 'meetings', reads: 'GET /joint-meetings' });
   const actions = card(L('决议事项督办', 'Actions to follow up'), () => api('/meeting-actions'), (list) => table([
     { label: L('事项', 'Action'), value: (a) => a.title }, { label: L('责任方', 'Owner'), value: (a) => a.owner },
     { label: L('期限', 'Due'), value: (a) => when(a.due_at, { date: true }) },
     { label: L('状态', 'Status'), value: (a) => [badge(statusLabel(a.status), a.status === 'done' ? 'ok' : ''), a.overdue && [' ', badge(L('逾期', 'overdue'), 'bad')]] },
-  ], list), { id: 'actions' });
+  ], list), { id: 'actions', reads: 'GET /meeting-actions' });
   const wishes = card(L('微心愿', 'Small wishes'), () => api('/wishes'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((w) => h('li', {},
     h('span', { class: 'grow' }, w.title, ' · ', h('small', {}, w.beneficiary)), badge(statusLabel(w.status), w.status === 'fulfilled' ? 'ok' : ''),
-    w.claimer && h('small', {}, w.claimer)))) : empty()), { id: 'wishes' });
+    w.claimer && h('small', {}, w.claimer)))) : empty()), { id: 'wishes', reads: 'GET /wishes' });
   const grid = h('div', { class: 'grid' }, matters, h('div', { class: 'grid two' }, whistleStats, whistles), h('div', { class: 'grid two' }, meetings, actions), wishes);
   noteWhenAllHidden(grid, [matters, whistleStats, whistles, meetings, actions, wishes]);
   return h('div', {}, h('div', { class: 'page-head' }, h('h1', {}, L('党建引领', 'Party building')), h('span', { class: 'muted' }, place)),
-    can(ctx.who, 'social_worker', 'grid_worker', 'party_secretary') && whistleForm(ctx), grid);
+    may('POST /whistles') && whistleForm(ctx), grid);
 }
 
 function whistleForm(ctx) {

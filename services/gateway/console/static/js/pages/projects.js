@@ -1,5 +1,6 @@
 // 项目与社会组织: the project library by status, the demand pool, the registry of social organizations.
 import { api, maybe } from '../api.js';
+import { may } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
 import { donut, gauge, legend, PALETTE } from '../charts.js';
 import { badge, empty, h, kv, num, table, tile, when, yuan } from '../dom.js';
@@ -15,7 +16,10 @@ export async function render(ctx) {
   await loadCategories();
   const status = ctx.query.get('status') || '';
   const place = await areaName(ctx.who.area);
-  const names = maybe('/organizations').then((list) => new Map((list || []).map((o) => [o.uscc, o.name])), () => new Map());
+  // the organizations' names, where the role may read the registry (else the code is shown)
+  const names = may('GET /organizations')
+    ? maybe('/organizations').then((list) => new Map((list || []).map((o) => [o.uscc, o.name])), () => new Map())
+    : Promise.resolve(new Map());
   const projects = card(L('项目库', 'Project library'), () => Promise.all([api('/projects', { query: { status } }), names]), ([list, orgNames]) => {
     const counts = {};
     for (const p of list) counts[p.status] = (counts[p.status] || 0) + 1;
@@ -35,6 +39,7 @@ export async function render(ctx) {
       ], list, { onRow: (p) => ctx.go(`projects/${p.id}`) }));
   }, {
     id: 'projects',
+    reads: 'GET /projects',
     extra: h('select', { class: 'count', 'aria-label': L('项目状态', 'Project status'), onchange: (e) => ctx.go('projects', { status: e.target.value }) },
       h('option', { value: '' }, L('全部状态', 'All')), Object.entries(PROJECT_STATUS).map(([k, v]) => h('option', { value: k, selected: k === status }, L(...v)))),
   });
@@ -42,7 +47,7 @@ export async function render(ctx) {
     badge(d.kind === 'need' ? L('需求', 'need') : L('联席会议', 'joint meeting'), d.kind === 'need' ? 'a-community' : 'a-party'),
     d.need_id ? h('a', { class: 'grow', href: `#/needs/${d.need_id}` }, taskTitle(d)) : h('span', { class: 'grow' }, taskTitle(d)),
     d.category && h('small', {}, categoryLabel(d.category)), h('small', {}, when(d.received_at))))) : empty(L('没有等待立项的需求', 'Nothing waiting for a project'))),
-  { id: 'demands' });
+  { id: 'demands', reads: 'GET /projects/demands' });
   const orgs = card(L('社会组织', 'Social organizations'), () => api('/organizations'), (list) => table([
     { label: L('名称', 'Name'), value: (o) => h('a', { href: `#/organizations/${o.uscc}` }, o.name) },
     { label: L('类别', 'Category'), value: (o) => codeLabel('organization_category', o.category) },
@@ -50,11 +55,11 @@ export async function render(ctx) {
     { label: L('标识', 'Flags'), value: (o) => [o.hub && badge(L('枢纽型', 'hub'), 'a-projects'), o.social_work_agency && badge(L('社工机构', 'social work'), 'a-volunteers'),
       o.charity_certified && badge(L('慈善组织', 'charity'), 'a-charity')] },
     { label: L('专职人员', 'Staff'), value: (o) => num(o.full_time_staff), num: true },
-  ], list), { id: 'organizations' });
+  ], list), { id: 'organizations', reads: 'GET /organizations' });
   const coverage = card(L('社工站覆盖', 'Social-work stations'), () => api('/platforms/coverage'), (c) => h('div', {},
     gauge(c.stations.share, c.stations.target, { label: L('乡镇（街道）社工站覆盖率', 'Township station coverage') }),
     h('p', { class: 'small muted' }, L(`${c.stations.with_station} / ${c.stations.townships} 个乡镇（街道）已建社工站；社会工作室 ${c.rooms.rooms} 个`,
-      `${c.stations.with_station} of ${c.stations.townships} townships have a station; ${c.rooms.rooms} community rooms`))), { id: 'coverage' });
+      `${c.stations.with_station} of ${c.stations.townships} townships have a station; ${c.rooms.rooms} community rooms`))), { id: 'coverage', reads: 'GET /platforms/coverage' });
   const grid = h('div', { class: 'grid' }, projects, h('div', { class: 'grid two' }, demands, coverage), orgs);
   noteWhenAllHidden(grid, [projects, demands, orgs, coverage]);
   return h('div', {}, h('div', { class: 'page-head' }, h('h1', {}, L('项目与社会组织', 'Projects and organizations')), h('span', { class: 'muted' }, place)), grid);
@@ -104,7 +109,8 @@ export async function organization(ctx) {
     view = await api(`/views/organizations/${uscc}`);
   } catch (err) {
     if (!(err.status === 404 && /views/.test(err.problem?.detail || ''))) throw err;
-    view = { kind: 'organization', id: uscc, sections: { organization: { status: 'available', data: await api(`/organizations/${uscc}`) } } };
+    const data = may('GET /organizations/{uscc}') ? await api(`/organizations/${uscc}`) : null;
+    view = { kind: 'organization', id: uscc, sections: { organization: { status: data ? 'available' : 'forbidden', data } } };
   }
   const o = view.sections.organization?.data;
   const out = h('div', {}, h('h1', {}, o ? o.name : uscc));

@@ -1,6 +1,7 @@
 // 志愿服务: the area's volunteering in figures, tasks and stations, registering a volunteer, a volunteer's profile.
 import { api } from '../api.js';
-import { card, noteWhenAllHidden, WORKERS, can } from '../cards.js';
+import { may } from '../capabilities.js';
+import { card, noteWhenAllHidden } from '../cards.js';
 import { gauge, hbars, vbars } from '../charts.js';
 import { badge, dataView, empty, field, h, kv, num, pct, select, showProblem, table, tile, toast, uuidish, when } from '../dom.js';
 import { L, bi, lang } from '../i18n.js';
@@ -32,7 +33,7 @@ export async function render(ctx) {
             Object.keys(st.social_workers_by_level || {}).length > 0 && h('div', {}, h('h3', {}, L('社工（按职级）', 'Social workers by level')),
               hbars(Object.entries(st.social_workers_by_level).map(([k, v]) => ({ label: LEVELS[k] ? L(...LEVELS[k]) : k, value: v })),
                 { label: L('社工', 'Social workers'), colors: Object.keys(st.social_workers_by_level).map(() => ACTOR_COLORS.volunteers) })))));
-    }, { id: 'volunteer-stats' }),
+    }, { id: 'volunteer-stats', reads: 'GET /volunteers/stats' }),
     card(L('志愿服务任务', 'Volunteer tasks'), () => api('/tasks', { query: { status } }), (tasks) => table([
       { label: L('任务', 'Task'), value: (t) => (t.need_id ? h('a', { href: `#/needs/${t.need_id}` }, taskTitle(t)) : taskTitle(t)) },
       { label: L('状态', 'Status'), value: (t) => badge(statusLabel(t.status)) },
@@ -42,16 +43,17 @@ export async function render(ctx) {
       { label: L('来源', 'Source'), value: (t) => bi(t.source) },
     ], tasks.slice(0, 50)), {
       id: 'tasks',
+      reads: 'GET /tasks',
       extra: h('select', { class: 'count', 'aria-label': L('任务状态', 'Task status'), onchange: (e) => ctx.go('volunteers', { status: e.target.value }) },
         [['', L('全部', 'All')], ['open', L('待接单', 'Open')], ['filled', L('已满员', 'Filled')], ['closed', L('已结束', 'Closed')]].map(([v, t]) =>
           h('option', { value: v, selected: v === status }, t))),
     }),
     card(L('志愿服务站点', 'Volunteer stations'), () => api('/stations'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((st) =>
-      h('li', {}, h('span', { class: 'grow' }, st.name), h('small', {}, st.facility_name)))) : empty()), { id: 'stations' }),
+      h('li', {}, h('span', { class: 'grow' }, st.name), h('small', {}, st.facility_name)))) : empty()), { id: 'stations', reads: 'GET /stations' }),
   ];
   const grid = h('div', { class: 'grid' }, cards[0], h('div', { class: 'grid two-one' }, cards[1], cards[2]));
   noteWhenAllHidden(grid, cards);
-  const lookup = h('form', { class: 'actions', onsubmit: (e) => {
+  const lookup = may('GET /volunteers/{volunteer_id}') && h('form', { class: 'actions', onsubmit: (e) => {
     e.preventDefault();
     const id = new FormData(e.target).get('id').trim();
     if (uuidish(id)) ctx.go(`volunteers/${id}`); else toast(L('请输入志愿者编号（UUID）', 'Enter a volunteer id (UUID)'));
@@ -59,7 +61,7 @@ export async function render(ctx) {
   h('button', { type: 'submit' }, L('查看档案', 'Profile')));
   return h('div', {},
     h('div', { class: 'page-head' }, h('h1', {}, L('志愿服务', 'Volunteering')), h('span', { class: 'muted' }, place), lookup),
-    can(ctx.who, ...WORKERS) && registerPanel(ctx), grid);
+    may('POST /volunteers') && registerPanel(ctx), grid);
 }
 
 function registerPanel(ctx) {
@@ -115,7 +117,8 @@ export async function profile(ctx) {
       if (err.status === 404) return h('div', {}, h('h1', {}, L('志愿者档案', 'Volunteer')), h('p', { class: 'notice' }, L('没有这位志愿者，或不在你的辖区内。', 'No such volunteer in your jurisdiction.')));
       throw err;
     }
-    const [v, bank] = await Promise.all([api(`/volunteers/${id}`), api(`/timebank/volunteers/${id}`).catch(() => null)]);
+    const [v, bank] = await Promise.all([api(`/volunteers/${id}`),
+      may('GET /timebank/volunteers/{volunteer_id}') ? api(`/timebank/volunteers/${id}`).catch(() => null) : null]);
     view = { kind: 'volunteer', id, sections: { volunteer: { status: 'available', data: v }, timebank: { status: bank ? 'available' : 'unavailable', data: bank } } };
   }
   const v = view.sections.volunteer?.data;
