@@ -202,9 +202,7 @@ async def test_a_social_worker_follows_a_need_to_the_residents_judgement(console
     await page.wait_for_selector("[data-chart='needs-by-category'] svg")
     after = int((await c.text("[data-kpi='needs-done'] .v")).replace(",", ""))
     assert after == before + 1
-    assert (
-        await page.get_attribute("[data-chart='needs-by-category'] tr[data-label='助餐']", "data-value") is not None
-    )
+    assert await page.get_attribute("[data-chart='needs-by-category'] tr[data-label='助餐']", "data-value") is not None
     await page.wait_for_selector("[data-chart='needs-by-status'] svg")
     await c.shot("05-dashboard")
     c.check()
