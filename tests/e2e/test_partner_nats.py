@@ -64,12 +64,17 @@ async def publish(js, subject: str, marker: str) -> int:
 
 
 async def read_all(psub, limit: int = 50) -> list[str]:
+    """Every marker the consumer has, until 0.5 s of quiet (the first batch may take longer on a
+    loaded machine). nats-py raises its own TimeoutError or, when its lingering request has no time
+    left, asyncio's: both mean nothing more came."""
     markers = []
+    timeout = 3.0
     while True:
         try:
-            batch = await psub.fetch(limit, timeout=0.5)
-        except nats.errors.TimeoutError:
+            batch = await psub.fetch(limit, timeout=timeout)
+        except TimeoutError:  # nats.errors.TimeoutError is one too
             return markers
+        timeout = 0.5
         for msg in batch:
             markers.append(orjson.loads(msg.data)["id"])
             await msg.ack()
