@@ -6,13 +6,12 @@ Screenshots are kept under test-artifacts/screenshots/ at the repository root.""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-from support.browser import SCREENSHOTS, needs_chromium, new_tab
+from support.browser import needs_chromium, new_tab, personas_installed
 from support.events import publish
 from support.receiver import Endpoint, Receiver
 from support.waiting import eventually
@@ -79,19 +78,9 @@ PAGES = ("", "needs", "volunteers", "projects", "charity", "party", "dashboard",
 @pytest.fixture(scope="module")
 def console(stack, settings) -> str:
     """The whole stack behind the gateway, with the demo personas of 建安街道."""
-    file = settings.path("demo", "personas.json")
-    saved = file.read_bytes() if file.exists() else None
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(json.dumps(PERSONAS, ensure_ascii=False), encoding="utf-8")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with personas_installed(settings, PERSONAS):
         stack.start("needs", "volunteers", "projects", "charity", "party", "exchange", "gateway")
         yield stack.url("gateway")
-    finally:
-        if saved is None:
-            file.unlink(missing_ok=True)
-        else:
-            file.write_bytes(saved)
 
 
 def _citizen_id(serial: int) -> str:

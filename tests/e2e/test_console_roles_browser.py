@@ -8,10 +8,8 @@ Screenshots: test-artifacts/screenshots/roles-<persona>-<page>.png. This module'
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from support.browser import SCREENSHOTS, needs_chromium, new_tab
+from support.browser import needs_chromium, new_tab, personas_installed
 from support.waiting import run_in_thread
 
 from deploy import partners
@@ -119,20 +117,10 @@ EVERY_PAGE = ("needs", "volunteers", "projects", "charity", "party", "dashboard"
 @pytest.fixture(scope="module")
 def console(stack, settings) -> str:
     """The whole stack behind the gateway, with this module's personas (the partner registered)."""
-    file = settings.path("demo", "personas.json")
-    saved = file.read_bytes() if file.exists() else None
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(json.dumps(PERSONAS, ensure_ascii=False), encoding="utf-8")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with personas_installed(settings, PERSONAS):
         stack.start("needs", "volunteers", "projects", "charity", "party", "exchange", "gateway")
         assert run_in_thread(partners.add(settings, PARTNER, COUNTY, ["needs.*"], "长安区合作方")) == 0
         yield stack.url("gateway")
-    finally:
-        if saved is None:
-            file.unlink(missing_ok=True)
-        else:
-            file.write_bytes(saved)
 
 
 def refused_requests(page) -> list[str]:

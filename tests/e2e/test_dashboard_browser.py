@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import zipfile
 from pathlib import Path
@@ -19,7 +18,7 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-from support.browser import SCREENSHOTS, needs_chromium, new_tab
+from support.browser import needs_chromium, new_tab, personas_installed
 from support.waiting import eventually, run_in_thread
 
 from contracts.values import citizen_id_check_char
@@ -58,20 +57,10 @@ MAP_READY = "[data-chart-box='map'][data-rendered='true']"
 
 @pytest.fixture(scope="module")
 def console(stack, settings) -> str:
-    file = settings.path("demo", "personas.json")
-    saved = file.read_bytes() if file.exists() else None
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(json.dumps(PERSONAS, ensure_ascii=False), encoding="utf-8")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert (vendor_root() / VENDOR_FILES["echarts.esm.min.js"]).is_file(), "先运行 / run first: make console-vendor"
-    try:
+    with personas_installed(settings, PERSONAS):
         stack.start("needs", "volunteers", "projects", "charity", "party", "exchange", "gateway")
         yield stack.url("gateway")
-    finally:
-        if saved is None:
-            file.unlink(missing_ok=True)
-        else:
-            file.write_bytes(saved)
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,12 @@ imported only by the `browser` fixture, so the tests beside a browser test run w
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -87,3 +90,21 @@ def expected_failure(text: str) -> bool:
 async def new_tab(browser, base: str, **options) -> Console:
     context = await browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
     return Console(await context.new_page(), base)
+
+
+@contextmanager
+def personas_installed(settings, personas: list[dict]) -> Iterator[None]:
+    """The dev sign-in offers these personas (the demo's personas.json) while the block runs, and
+    the file is put back as it was after; screenshots have their folder."""
+    file = settings.path("demo", "personas.json")
+    saved = file.read_bytes() if file.exists() else None
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(json.dumps(personas, ensure_ascii=False), encoding="utf-8")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    finally:
+        if saved is None:
+            file.unlink(missing_ok=True)
+        else:
+            file.write_bytes(saved)
