@@ -130,7 +130,7 @@ async def latest_deliveries(
     summary="重发某时刻以来的投递（管理）/ re-send an endpoint's deliveries since a time",
 )
 async def replay_for(subscription_id: UUID, body: api.ReplayIn, who: Office, pool: DbPool) -> api.ReplayView:
-    return await handlers.replay_for(pool, who, subscription_id, body.since)
+    return await handlers.replay(pool, who, subscription_id, body.since, find=handlers.overseen)
 
 
 @oversight.post(
@@ -140,4 +140,4 @@ async def replay_for(subscription_id: UUID, body: api.ReplayIn, who: Office, poo
     summary="重发一次投递（管理）/ re-send one delivery",
 )
 async def retry_for(subscription_id: UUID, delivery_id: UUID, who: Office, pool: DbPool) -> api.DeliveryView:
-    return await handlers.retry_for(pool, who, subscription_id, delivery_id)
+    return await handlers.retry(pool, who, subscription_id, delivery_id, find=handlers.overseen)

@@ -15,6 +15,7 @@ import random
 import secrets
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
@@ -322,17 +323,28 @@ async def deliveries(
     return api.DeliveryPage(deliveries=[delivery_view(r) for r in page], next=str(last), has_more=len(rows) > limit)
 
 
-async def replay(pool: asyncpg.Pool, who: Principal, subscription_id: UUID, since: datetime) -> api.ReplayView:
-    """Every public event of the subscription's types and area since `since`, sent again (those it
-    never had too), in order, from the first step of the back-off."""
+# how a caller's endpoint is found: a partner's own (`_own`), or one in the office's area (`overseen`)
+Finder = Callable[[Conn, Principal, UUID], Awaitable[asyncpg.Record]]
+
+
+async def replay(
+    pool: asyncpg.Pool, who: Principal, subscription_id: UUID, since: datetime, find: Finder | None = None
+) -> api.ReplayView:
+    """A partner's subscription: every public event of its types and area since `since`, sent again
+    (those it never had too); a portal's callback: its own messages since then. In order, from the
+    first step of the back-off."""
     async with UnitOfWork(pool) as uow:
-        row = await _own(uow.conn, who, subscription_id)
+        row = await (find or _own)(uow.conn, who, subscription_id)
+        if row["portal"] is not None:
+            return api.ReplayView(queued=await store.requeue_own_since(uow.conn, subscription_id, since))
         return api.ReplayView(queued=await store.requeue_since(uow.conn, row, since))
 
 
-async def retry(pool: asyncpg.Pool, who: Principal, subscription_id: UUID, delivery_id: UUID) -> api.DeliveryView:
+async def retry(
+    pool: asyncpg.Pool, who: Principal, subscription_id: UUID, delivery_id: UUID, find: Finder | None = None
+) -> api.DeliveryView:
     async with UnitOfWork(pool) as uow:
-        await _own(uow.conn, who, subscription_id)
+        await (find or _own)(uow.conn, who, subscription_id)
         row = await store.requeue_one(uow.conn, subscription_id, delivery_id)
         if row is None:
             raise not_found()
@@ -382,24 +394,6 @@ async def overseen(conn: Conn, who: Principal, subscription_id: UUID) -> asyncpg
     if row is None or not who.covers(row["area_code"]):
         raise not_found()
     return row
-
-
-async def replay_for(pool: asyncpg.Pool, who: Principal, subscription_id: UUID, since: datetime) -> api.ReplayView:
-    """The office re-sends an endpoint's deliveries since `since`, as its owner could."""
-    async with UnitOfWork(pool) as uow:
-        row = await overseen(uow.conn, who, subscription_id)
-        if row["portal"] is not None:
-            return api.ReplayView(queued=await store.requeue_own_since(uow.conn, subscription_id, since))
-        return api.ReplayView(queued=await store.requeue_since(uow.conn, row, since))
-
-
-async def retry_for(pool: asyncpg.Pool, who: Principal, subscription_id: UUID, delivery_id: UUID) -> api.DeliveryView:
-    async with UnitOfWork(pool) as uow:
-        await overseen(uow.conn, who, subscription_id)
-        row = await store.requeue_one(uow.conn, subscription_id, delivery_id)
-        if row is None:
-            raise not_found()
-        return delivery_view(row)
 
 
 async def deliveries_for(
