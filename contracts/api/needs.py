@@ -292,7 +292,9 @@ class NeedStats(BaseModel):
     by_target_group: dict[str, int]
     overdue: int
     first_response_hours: Percentiles
-    resolution_rate: float | None = Field(description="resolved or closed / all")
+    resolution_rate: float | None = Field(
+        description="已解决或已办结 / 除退单外的全部需求 — resolved or closed over all needs but the returned (退单)"
+    )
     mean_satisfaction: float | None
 
 

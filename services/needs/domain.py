@@ -67,6 +67,15 @@ OPEN = frozenset({S.RAISED, S.ROUTED, S.MATCHED, S.REOPENED, S.DISPUTED})
 RESOLVED = frozenset({S.RESOLVED, S.CLOSED})  # met: confirmed resolved, or closed after the resident's judgement
 
 
+def resolution_rate(by_status: Mapping[str, int]) -> float | None:
+    """Needs met over needs the community took on. A returned need (退单) went back to whoever sent
+    it, e.g. a portal's work order outside the community's remit: it was not left unresolved, so it
+    counts on neither side."""
+    taken_on = sum(n for status, n in by_status.items() if status != S.RETURNED)
+    met = sum(by_status.get(status, 0) for status in RESOLVED)
+    return met / taken_on if taken_on else None
+
+
 class IllegalTransition(Exception):
     def __init__(self, status: Status, action: Action) -> None:
         self.status, self.action = status, action

@@ -652,16 +652,15 @@ def timeline_view(rows: list[asyncpg.Record]) -> list[api.TimelineEntry]:
 
 
 def stats_view(area: str, row: asyncpg.Record) -> api.NeedStats:
-    total = row["total"]
     return api.NeedStats(
         area_code=area,
-        total=total,
+        total=row["total"],
         by_status=row["by_status"],
         by_category=row["by_category"],
         by_target_group=row["by_group"],
         overdue=row["overdue"],
         first_response_hours=api.Percentiles(p50=row["response_p50_h"], p90=row["response_p90_h"]),
-        resolution_rate=(row["resolved"] / total) if total else None,
+        resolution_rate=domain.resolution_rate(row["by_status"]),
         mean_satisfaction=row["mean_satisfaction"],
     )
 

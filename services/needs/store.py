@@ -165,7 +165,6 @@ async def stats(conn: Conn, where: str, args: list, now: datetime) -> asyncpg.Re
                       FROM scope WHERE first_response_at IS NOT NULL) AS response_p50_h,
                    (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM first_response_at - raised_at) / 3600)
                       FROM scope WHERE first_response_at IS NOT NULL) AS response_p90_h,
-                   (SELECT count(*) FROM scope WHERE status IN ('resolved', 'closed')) AS resolved,
                    (SELECT avg(satisfaction)::float FROM scope WHERE satisfaction IS NOT NULL) AS mean_satisfaction""",
         *args,
     )

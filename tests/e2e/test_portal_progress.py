@@ -114,6 +114,10 @@ async def test_each_stage_of_a_work_order_reaches_the_portal_signed_in_order(
     await act(gateway, worker, need_id, "resolution", {"on_behalf_of_resident": True})  # 办结 again
     returned_id = await raise_order(gateway, secret, "YS-2026-0002")
     await act(gateway, worker, returned_id, "return", {"reason": "属县住建局职责，请转办"})  # 退单
+    office = {"Authorization": f"Bearer {token('civil_affairs', COUNTY, 'mz-yuanshi')}"}
+    stats = (await gateway.get("/needs/stats", params={"area": COMMUNITY}, headers=office)).json()
+    # the returned order went back to the portal: the one the community took on was resolved
+    assert (stats["total"], stats["by_status"]["returned"], stats["resolution_rate"]) == (2, 1, 1.0)
 
     life = ["accepted", "dispatched", "completed", "revisited", "redispatched", "completed"]
     await eventually(stages_are(receiver, "YS-2026-0001", life), "the first order's whole life at the portal")
@@ -132,7 +136,6 @@ async def test_each_stage_of_a_work_order_reaches_the_portal_signed_in_order(
     assert not any(word in str(r.body) for r in first + second for word in ("欧阳修", "13912345678", "1101051949"))
 
     # the civil-affairs office sees the callback and how it goes, and may send it all again
-    office = {"Authorization": f"Bearer {token('civil_affairs', COUNTY, 'mz-yuanshi')}"}
     [hotline] = [p for p in (await gateway.get("/exchange/portals", headers=office)).json() if p["portal"] == PORTAL]
     health = hotline["callback"]["health"]
     assert hotline["label"] == "元氏县12345热线" and hotline["callback"]["area_name"] == "元氏县"

@@ -29,6 +29,7 @@ from services.needs.domain import (
     linkage,
     linkage_by_community,
     mask_name,
+    resolution_rate,
     transition,
 )
 
@@ -385,3 +386,9 @@ def test_linkage_by_community_sums_the_communities_into_the_area():
 
 def test_resolved_statuses_are_the_ones_the_resident_was_served_in():
     assert RESOLVED == {Status.RESOLVED, Status.CLOSED} and not RESOLVED & OPEN
+
+
+def test_a_returned_need_counts_on_neither_side_of_the_resolution_rate():
+    statuses = {"resolved": 2, "closed": 1, "raised": 1, "returned": 4}
+    assert resolution_rate(statuses) == pytest.approx(3 / 4)
+    assert resolution_rate({"returned": 3}) is None and resolution_rate({}) is None
