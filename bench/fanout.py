@@ -80,7 +80,7 @@ SERVICES = ("needs", "volunteers", "exchange", "gateway")
 AREA = "130102"  # the need's county (长安区); the partners' area
 EVENTS_PATTERN = "needs.need_raised"
 PUBLIC_TYPE = "cn.wushe.pub.needs.need_raised.v1"
-HOOK_PARTNER = "fan-hooks"
+HOOK_PARTNER = "fan-hooks-{:02d}"  # subscription i belongs to partner i // max_subscriptions
 NATS_PARTNER = "fan-nats-{:02d}"  # consumer j belongs to partner j // 4, as its slot j % 4 + 1
 TARGET_N, TARGET_RATIO = 10, 0.5
 STAND_INS = ("load-generator", "receiver", "nats-sink")  # clients and partners, not the platform
@@ -301,21 +301,32 @@ def partner_token(stack: pl.Stack, name: str) -> str:
     return issue_token(stack.settings, role="partner", area=AREA, sub=name)
 
 
+def hook_partner(i: int) -> str:
+    """Subscription i's partner: as many per partner as the exchange allows one (20 by default)."""
+    from services.exchange.webhooks.config import WebhookSettings
+
+    return HOOK_PARTNER.format(i // WebhookSettings().max_subscriptions + 1)
+
+
 async def subscribe_hooks(client, stack: pl.Stack, receiver: ReceiverProc, n: int) -> list[dict]:
-    headers = {"Authorization": f"Bearer {partner_token(stack, HOOK_PARTNER)}"}
     subs = []
     for i in range(n):
+        partner = hook_partner(i)
+        if partner not in _registered:
+            await add_partner(stack, partner)
+            _registered.add(partner)
+        headers = {"Authorization": f"Bearer {partner_token(stack, partner)}"}
         body = {"url": receiver.url(f"s{i:03d}"), "types": [EVENTS_PATTERN], "rate_limit_per_s": RATE_LIMIT}
         reply = await client.post(f"{gateway(stack)}/webhooks", headers=headers, json=body)
         if reply.status_code != 201:
             raise SystemExit(f"POST /api/v1/webhooks answered {reply.status_code}: {reply.text[:300]}")
-        subs.append({"path": f"s{i:03d}", **reply.json()})
+        subs.append({"path": f"s{i:03d}", "partner": partner, **reply.json()})
     return subs
 
 
 async def unsubscribe_hooks(client, stack: pl.Stack, subs: list[dict]) -> None:
-    headers = {"Authorization": f"Bearer {partner_token(stack, HOOK_PARTNER)}"}
     for sub in subs:
+        headers = {"Authorization": f"Bearer {partner_token(stack, sub['partner'])}"}
         await client.delete(f"{gateway(stack)}/webhooks/{sub['id']}", headers=headers)
 
 
@@ -677,7 +688,6 @@ async def run_all(stack: pl.Stack, receiver: ReceiverProc) -> list[dict]:
     async with httpx.AsyncClient(timeout=30) as client:
         await receiver.ready(client)
         await warm_up(stack)
-        await add_partner(stack, HOOK_PARTNER)
         for rep in range(REPS):
             for kind, n, events in plan:
                 log(f"rep {rep + 1}/{REPS} {kind} N={n}: {events} needs …")
