@@ -180,6 +180,7 @@ class FundingView(BaseModel):
 class BidView(BaseModel):
     id: UUID
     organization_uscc: str
+    organization_name: str | None = Field(default=None, description="投标组织登记名称 / the bidder's registered name")
     price_fen: int
     status: str
     submitted_at: AwareDatetime
@@ -237,6 +238,9 @@ class ProjectView(BaseModel):
     bid_deadline: AwareDatetime | None
     criteria: dict[str, float] | None
     organization_uscc: str | None
+    organization_name: str | None = Field(
+        default=None, description="承接组织登记名称 / the awarded organization's registered name"
+    )
     awarded_fen: int | None
     closed_reason: str | None
     funding: list[FundingView] = Field(default_factory=list)

@@ -124,7 +124,10 @@ async def project_view(project_id: UUID, pool, who: Principal) -> api.ProjectVie
         ],
         bids=[
             api.BidView(
-                **{k: b[k] for k in ("id", "organization_uscc", "price_fen", "status", "submitted_at")},
+                **{
+                    k: b[k]
+                    for k in ("id", "organization_uscc", "organization_name", "price_fen", "status", "submitted_at")
+                },
                 score=None if sealed or b["score"] is None else round(b["score"], 2),
                 scored_by=b["scored_by"],
             )

@@ -19,9 +19,15 @@ async def insert_project(conn: Conn, row: dict) -> None:
     await db.insert(conn, "projects", row)
 
 
+# the awarded organization's registered name beside its code, so that no reader is shown a bare USCC
+ORG_NAME = "(SELECT o.name FROM organizations o WHERE o.uscc = {}.organization_uscc) AS organization_name"
+
+
 async def get_project(conn: Conn, project_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT * FROM projects WHERE id = $1" + (" FOR UPDATE" if for_update else ""), project_id
+        f"SELECT p.*, {ORG_NAME.format('p')} FROM projects p WHERE id = $1"
+        + (" FOR UPDATE OF p" if for_update else ""),
+        project_id,
     )
 
 
@@ -38,7 +44,7 @@ async def list_projects(
 ) -> list[asyncpg.Record]:
     """`need_id`: only the projects serving that need; `organization_uscc`: only those awarded to it."""
     return await conn.fetch(
-        """SELECT * FROM projects WHERE area_code LIKE $1 AND ($2::text IS NULL OR status = $2)
+        f"""SELECT p.*, {ORG_NAME.format("p")} FROM projects p WHERE area_code LIKE $1 AND ($2::text IS NULL OR status = $2)
               AND ($3::uuid IS NULL OR $3 = ANY(need_ids)) AND ($4::text IS NULL OR organization_uscc = $4)
            ORDER BY proposed_at DESC LIMIT 500""",
         code_prefix(area) + "%",
@@ -127,7 +133,7 @@ async def known_funds(conn: Conn, fund_ids: list[UUID]) -> dict[UUID, asyncpg.Re
 
 async def bids_with_scores(conn: Conn, project_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT b.*, avg(s.total) AS score, count(s.bid_id) AS scored_by FROM bids b
+        f"""SELECT b.*, {ORG_NAME.format("b")}, avg(s.total) AS score, count(s.bid_id) AS scored_by FROM bids b
            LEFT JOIN bid_scores s ON s.bid_id = b.id WHERE b.project_id = $1
            GROUP BY b.id ORDER BY b.submitted_at""",
         project_id,

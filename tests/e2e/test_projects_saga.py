@@ -239,6 +239,11 @@ async def test_the_whole_saga(projects, token, world, db):
     project = awarded.json()
     assert project["status"] == "procured" and project["organization_uscc"] == ORG_A
     assert project["awarded_fen"] == 7_500_000 and len(project["milestones"]) == 2
+    # named as registered, wherever the code is shown (a reader of the library may not read the registry)
+    names = {b["organization_uscc"]: b["organization_name"] for b in project["bids"]}
+    assert project["organization_name"] == names[ORG_A] == "长安区乐龄社会工作服务中心"
+    listed = (await projects.get("/projects", params={"status": "procured"}, headers=worker)).json()
+    assert next(p["organization_name"] for p in listed if p["id"] == pid) == "长安区乐龄社会工作服务中心"
 
     async def on_timeline(kind: str):
         entries = (await projects.get(f"/needs/{need_id}/timeline", headers=worker)).json()

@@ -1,5 +1,5 @@
 // 项目与社会组织: the project library by status, the demand pool, the registry of social organizations.
-import { api, maybe } from '../api.js';
+import { api } from '../api.js';
 import { may } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
 import { donut, gauge, legend, PALETTE } from '../charts.js';
@@ -10,17 +10,21 @@ import {
 } from '../labels.js';
 import { profileSections } from './volunteers.js';
 
+/** A project's or bid's organization by its registered name (the projects service gives it): a link to
+ *  its profile where the role may read the registry. */
+function orgLink(o) {
+  if (!o.organization_uscc) return '—';
+  const name = o.organization_name || L('（未登记的组织）', '(unregistered organization)');
+  return may('GET /organizations/{uscc}') ? h('a', { href: `#/organizations/${o.organization_uscc}` }, name) : name;
+}
+
 const STATUS_CLASS = { published: 'info', procured: 'info', delivered: 'ok', evaluated: 'ok', closed: '', funding_rejected: 'bad', review_pending: 'warn', funding_pending: 'warn' };
 
 export async function render(ctx) {
   await loadCategories();
   const status = ctx.query.get('status') || '';
   const place = await areaName(ctx.who.area);
-  // the organizations' names, where the role may read the registry (else the code is shown)
-  const names = may('GET /organizations')
-    ? maybe('/organizations').then((list) => new Map((list || []).map((o) => [o.uscc, o.name])), () => new Map())
-    : Promise.resolve(new Map());
-  const projects = card(L('项目库', 'Project library'), () => Promise.all([api('/projects', { query: { status } }), names]), ([list, orgNames]) => {
+  const projects = card(L('项目库', 'Project library'), () => api('/projects', { query: { status } }), (list) => {
     const counts = {};
     for (const p of list) counts[p.status] = (counts[p.status] || 0) + 1;
     const parts = Object.entries(counts).map(([s, v], i) => ({ label: projectStatus(s), value: v, color: PALETTE[i % PALETTE.length] }));
@@ -34,7 +38,7 @@ export async function render(ctx) {
         { label: L('项目', 'Project'), value: (p) => h('a', { href: `#/projects/${p.id}` }, p.title) },
         { label: L('状态', 'Status'), value: (p) => badge(projectStatus(p.status), STATUS_CLASS[p.status] || '') },
         { label: L('预算', 'Budget'), value: (p) => yuan(p.budget_fen), num: true },
-        { label: L('承接组织', 'Organization'), value: (p) => (p.organization_uscc ? h('a', { href: `#/organizations/${p.organization_uscc}` }, orgNames.get(p.organization_uscc) || p.organization_uscc) : '—') },
+        { label: L('承接组织', 'Organization'), value: (p) => orgLink(p) },
         { label: L('年度', 'Year'), value: (p) => p.year },
       ], list, { onRow: (p) => ctx.go(`projects/${p.id}`) }));
   }, {
@@ -79,7 +83,7 @@ export async function detail(ctx) {
         [L('涉及居民切身利益', 'Vital interests'), p.vital_interests ? L('是', 'yes') : L('否', 'no')],
         [L('党组织研究', 'Party review'), p.review_reasons.length ? p.review_reasons.map(bi).join('、') : null], [L('研究意见', 'Review note'), p.review_note || null],
         [L('投标截止', 'Bids close'), p.bid_deadline ? when(p.bid_deadline) : null],
-        [L('承接组织', 'Organization'), p.organization_uscc ? h('a', { href: `#/organizations/${p.organization_uscc}` }, p.organization_uscc) : null],
+        [L('承接组织', 'Organization'), p.organization_uscc ? orgLink(p) : null],
         [L('关闭原因', 'Closed because'), p.closed_reason],
         [L('服务需求', 'Needs served'), p.need_ids.length ? p.need_ids.map((n, i) => [i ? '、' : '', h('a', { href: `#/needs/${n}` }, `#${i + 1}`)]) : null],
       ])),
@@ -92,7 +96,7 @@ export async function detail(ctx) {
         { label: L('金额', 'Amount'), value: (m) => yuan(m.amount_fen), num: true }, { label: L('状态', 'Status'), value: (m) => badge(statusLabel(m.status)) },
       ], p.milestones)),
       p.bids.length > 0 && h('section', { class: 'card' }, h('h2', {}, L('投标', 'Bids')), table([
-        { label: L('组织', 'Organization'), value: (b) => b.organization_uscc }, { label: L('报价', 'Price'), value: (b) => yuan(b.price_fen), num: true },
+        { label: L('组织', 'Organization'), value: (b) => orgLink(b) }, { label: L('报价', 'Price'), value: (b) => yuan(b.price_fen), num: true },
         { label: L('得分', 'Score'), value: (b) => (b.score == null ? '—' : num(b.score, 2)), num: true }, { label: L('状态', 'Status'), value: (b) => badge(statusLabel(b.status)) },
       ], p.bids)),
       p.evaluation && h('section', { class: 'card' }, h('h2', {}, L('评估', 'Evaluation')), kv([
