@@ -91,8 +91,9 @@ def hub_coverage(urban_communities: Iterable[str], hub_areas: Iterable[str], tar
             share=None,
             target=target,
             met=False,
-            note="尚未登记本辖区的社区名录（PUT /communities），无法计算覆盖率 / "
-            "no communities are registered under the area, so coverage is unknown",
+            note="民政部门尚未登记本辖区的村（社区）名录，暂无法计算覆盖率 / "
+            "the civil-affairs office has not yet registered the area's villages and communities, "
+            "so coverage is not known yet",
         )
     covered = sum(1 for c in communities if hubs.intersection(ancestors(c)))  # a walk up per community
     ratio = share(covered, len(communities))
