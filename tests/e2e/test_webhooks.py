@@ -412,6 +412,12 @@ async def test_closed_deliveries_leave_the_log_after_the_keeping_time_and_open_o
     await conn.execute("DELETE FROM webhook_deliveries WHERE id = ANY($1::uuid[])", ids)  # the open ones are fake
 
 
+async def test_the_exchange_database_plans_a_statement_once(db):
+    """The worker's statements cost more to plan than to run (services/exchange/migrations/0007)."""
+    conn = await db("exchange")
+    assert await conn.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
+
+
 async def test_kill_9_while_delivering_loses_nothing(gateway, partner, receiver, js, db, stack):
     town = await partner("gaoyi-town")
     receiver.endpoints["slow"] = Endpoint(delay_s=0.2)
