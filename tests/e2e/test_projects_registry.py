@@ -268,7 +268,12 @@ async def test_bad_input_names_the_field(projects, token, world):
 async def test_organization_statistics_against_the_targets(projects, token):
     clerk, reader = bearer(token, "civil_affairs"), bearer(token, "party_secretary", XIYUAN)
     none = (await call(projects, "GET", f"/organizations/stats?area={HEZUOLU}", clerk))["hub_coverage"]
-    assert none["share"] is None and none["urban_communities"] is None and "名录" in none["note"] and "PUT" not in none["note"]
+    assert (
+        none["share"] is None
+        and none["urban_communities"] is None
+        and "名录" in none["note"]
+        and "PUT" not in none["note"]
+    )
 
     communities = [f"{XIYUAN}001", f"{XIYUAN}002", f"{XIYUAN}003", f"{XIYUAN}201"]
     put = await call(projects, "PUT", "/communities", clerk, {"area_code": XIYUAN, "codes": communities})

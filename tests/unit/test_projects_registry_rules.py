@@ -75,7 +75,13 @@ def test_townships_under_an_area():
 def test_hub_coverage_counts_registered_urban_communities():
     communities = [f"{GEXIN}001", f"{GEXIN}002", f"{XINHUALU}001", f"{XINHUALU}002"]
     none = domain.hub_coverage([], [XINHUA], 1.0)
-    assert none.share is None and none.urban_communities is None and not none.met and "名录" in none.note and "PUT" not in none.note
+    assert (
+        none.share is None
+        and none.urban_communities is None
+        and not none.met
+        and "名录" in none.note
+        and "PUT" not in none.note
+    )
     # a township's hub covers its communities, a community's hub its own
     some = domain.hub_coverage(communities, [GEXIN, f"{XINHUALU}002", f"{YUHUA}001"], 1.0)
     assert (some.urban_communities, some.covered, some.share, some.met) == (4, 3, 0.75, False)
