@@ -27,6 +27,11 @@ class LabelledEnum(StrEnum):
         member.en = en
         return member
 
+    @property
+    def label(self) -> str:
+        """The member as services give a text in both languages, "中文 / English" (the console shows one side)."""
+        return f"{self.zh} / {self.en}"
+
 
 # Need categories are a configurable taxonomy held by the needs service: events and API models
 # carry the category's code; NeedCategory below is the standard list every installation starts with.

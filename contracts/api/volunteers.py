@@ -392,3 +392,57 @@ class VolunteerStats(BaseModel):
             "近 12 个月每月末常住本辖区的已登记社工人数 / registered social workers at each of the last 12 months' end"
         ),
     )
+
+
+# --- the volunteer's own page (我的志愿服务) ---------------------------------------------------------------
+
+
+class MyTask(BaseModel):
+    """A task the volunteer was invited to or signed up for, with where they stand on it."""
+
+    task: TaskView
+    task_status_label: str = Field(description="如 招募中 / Recruiting")
+    my_status: str = Field(description="invited | accepted | declined | no_show")
+    my_status_label: str = Field(description="如 待回复 / Invited、已报名 / Signed up")
+    checked_in_at: AwareDatetime | None = Field(default=None, description="签到未签退时：签到时间 / an open check-in")
+    can_check_in: bool = Field(
+        description="已报名、未签到，且在任务时段及其前后允许范围内 / signed up, not in, within the window and its tolerance"
+    )
+
+
+class OpenTask(BaseModel):
+    """An open task the volunteer may sign up for: in their home county or an area they serve."""
+
+    task: TaskView
+    matching_skills: list[str] = Field(description="任务所需且本人具备的技能 / the task's skills the volunteer has")
+
+
+class MyHours(BaseModel):
+    log: LogView
+    task_title: str
+    status_label: str = Field(description="如 待核实 / Awaiting verification")
+
+
+class MyCertificate(BaseModel):
+    id: UUID
+    code: str = Field(description="公开核验码 / the public verification code")
+    period_start: date
+    period_end: date
+    issued_at: AwareDatetime
+
+
+class MyVolunteering(BaseModel):
+    """Everything a volunteer looks at on their phone, in one answer: who they are (masked, as on
+    their card), their tasks, what they may sign up for, their hours and certificates."""
+
+    volunteer_id: UUID
+    area_code: str
+    name: str = Field(description="脱敏姓名 / masked name")
+    skills: list[str]
+    service_areas: list[str]
+    tasks: list[MyTask]
+    open_tasks: list[OpenTask]
+    hours: list[MyHours] = Field(description="最近 50 条 / the latest 50")
+    minutes_verified: int
+    minutes_pending: int = Field(description="已签退待核实 / logged, awaiting verification")
+    certificates: list[MyCertificate]

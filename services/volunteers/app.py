@@ -10,6 +10,7 @@ from kit.settings import Settings
 from services.volunteers import subscribers
 from services.volunteers.api import router
 from services.volunteers.certificates.api import router as certificates_router
+from services.volunteers.mine.api import router as mine_router
 from services.volunteers.organization.api import router as organization_router
 from services.volunteers.timebank.api import router as timebank_router
 from services.volunteers.timebank.config import TimebankSettings
@@ -24,8 +25,8 @@ def create_app() -> FastAPI:
     return create_service_app(
         "volunteers",
         title="wushe 志愿服务 volunteers",
-        # organization first: /volunteers/stats
-        routers=[organization_router, router, timebank_router, certificates_router],
+        # organization and mine first: /volunteers/stats and /volunteers/me before /volunteers/{id}
+        routers=[organization_router, mine_router, router, timebank_router, certificates_router],
         on_start=_start,
         consumers=[subscribers.HANDLERS],
     )

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from contracts.areas import contains
+from contracts.taxonomy import LabelledEnum
 
 LOCAL = ZoneInfo("Asia/Shanghai")  # weekly availability is in local time
 MAX_MINUTES_PER_DAY = 12 * 60  # more than this in a day is flagged for review
@@ -299,3 +300,46 @@ def organizer_refs(sub: str) -> list[str]:
 
 def organized_by(created_by: str, sub: str) -> bool:
     return created_by in organizer_refs(sub)
+
+
+# --- what a volunteer sees of their own service (我的志愿服务) -----------------------------------------
+
+
+class TaskStatus(LabelledEnum):
+    OPEN = "open", "招募中", "Recruiting"
+    FILLED = "filled", "已满员", "Filled"
+    CLOSED = "closed", "已结束", "Closed"
+
+
+class AssignmentStatus(LabelledEnum):
+    INVITED = "invited", "待回复", "Invited"
+    ACCEPTED = "accepted", "已报名", "Signed up"
+    DECLINED = "declined", "已婉拒", "Declined"
+    NO_SHOW = "no_show", "未到场", "Did not come"
+
+
+class LogStatus(LabelledEnum):
+    OPEN = "open", "服务中（已签到）", "Checked in"
+    LOGGED = "logged", "待核实", "Awaiting verification"
+    VERIFIED = "verified", "已核实", "Verified"
+    REJECTED = "rejected", "已驳回", "Rejected"
+
+
+def may_check_in(at: datetime, window_start: datetime | None, window_end: datetime | None, limits: HourLimits) -> bool:
+    """Whether a check-in now would be taken: the same rule check_time applies when it is made."""
+    try:
+        check_time("at", at, at, window_start, window_end, limits)
+    except HoursRefused:
+        return False
+    return True
+
+
+def matching_skills(required: list[str], offered: list[str]) -> list[str]:
+    """The task's skills the volunteer has, in the task's order."""
+    have = set(offered)
+    return [skill for skill in required if skill in have]
+
+
+def may_sign_up(task_area: str, home_area: str, service_areas: list[str]) -> bool:
+    """A volunteer signs up for tasks in their home county, or in an area they offered to serve."""
+    return contains(home_area[:6], task_area) or any(contains(a, task_area) for a in service_areas)

@@ -455,26 +455,54 @@ async def respond(pool: asyncpg.Pool, who: Principal, task_id: UUID, volunteer_i
                 state=assignment["status"] if assignment else "none",
                 action="accept" if accept else "decline",
             )
-        if accept and task["status"] != "open":
-            raise conflict("任务已满员或已关闭 / the task is filled or closed", state=task["status"], action="accept")
-        at = now()
-        await store.respond(uow.conn, task_id, volunteer_id, "accepted" if accept else "declined", at)
         if not accept:
+            await store.respond(uow.conn, task_id, volunteer_id, "declined", now())
             return "declined"
-        if await store.accepted_count(uow.conn, task_id) >= task["slots"]:
-            await store.set_task_status(uow.conn, task_id, "filled")
-        uow.emit(
-            TaskAccepted(
-                task_id=task_id,
-                need_id=task["need_id"],
-                area_code=task["area_code"],
-                volunteer_ref=volunteer["volunteer_ref"],
-                accepted_at=at,
-            ),
-            subject=str(task_id),
-            area_code=task["area_code"],
-        )
+        await _accept(uow, task, volunteer)
     return "accepted"
+
+
+async def sign_up(pool: asyncpg.Pool, who: Principal, task_id: UUID) -> str:
+    """A volunteer signs themself up for an open task of their county or of an area they serve:
+    invited by themself and accepted at once, as TaskAccepted like an accepted invitation."""
+    async with UnitOfWork(pool) as uow:
+        volunteer = await store.volunteer_by_ref(uow.conn, who.sub)
+        task = await store.get_task(uow.conn, task_id, for_update=True)
+        if volunteer is None or task is None:
+            raise not_found()
+        if not domain.may_sign_up(task["area_code"], volunteer["area_code"], volunteer["service_areas"]):
+            raise not_found()  # a task elsewhere answers like a missing one
+        if not await store.invite(uow.conn, task_id, volunteer["id"], None, who.sub, now()):
+            mine = await store.get_assignment(uow.conn, task_id, volunteer["id"])
+            raise conflict(
+                "已报名或已受邀，请在“我的任务”中查看 / already signed up or invited: see your tasks",
+                state=mine["status"] if mine else "none",
+                action="sign_up",
+            )
+        await _accept(uow, task, volunteer)
+    return "accepted"
+
+
+async def _accept(uow: UnitOfWork, task, volunteer) -> None:
+    """The volunteer's place on an open task (locked FOR UPDATE by the caller): taken, the task
+    filled when it was the last, and TaskAccepted emitted."""
+    if task["status"] != "open":
+        raise conflict("任务已满员或已关闭 / the task is filled or closed", state=task["status"], action="accept")
+    at = now()
+    await store.respond(uow.conn, task["id"], volunteer["id"], "accepted", at)
+    if await store.accepted_count(uow.conn, task["id"]) >= task["slots"]:
+        await store.set_task_status(uow.conn, task["id"], "filled")
+    uow.emit(
+        TaskAccepted(
+            task_id=task["id"],
+            need_id=task["need_id"],
+            area_code=task["area_code"],
+            volunteer_ref=volunteer["volunteer_ref"],
+            accepted_at=at,
+        ),
+        subject=str(task["id"]),
+        area_code=task["area_code"],
+    )
 
 
 # --- hours ----------------------------------------------------------------------------------------------

@@ -352,3 +352,10 @@ async def invited_ref(conn: Conn, task_id: UUID, volunteer_ref: str) -> bool:
             volunteer_ref,
         )
     )
+
+
+# --- a volunteer by their ref (a volunteer's token names them by it) --------------------------------------
+
+
+async def volunteer_by_ref(conn: Conn, volunteer_ref: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM volunteers WHERE volunteer_ref = $1", volunteer_ref)

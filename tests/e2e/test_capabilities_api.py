@@ -10,6 +10,7 @@ import httpx
 import pytest
 from support.waiting import eventually
 
+from contracts.values import citizen_id_check_char
 from deploy import partners
 
 COUNTY, COMMUNITY = "130102", "130102100001"
@@ -35,8 +36,28 @@ async def gw(projects_api, settings):
         yield c
 
 
+_volunteer_ref: list[str] = []  # the volunteer's token names a registered volunteer (their page needs one)
+
+
+async def volunteer_ref(gw, token) -> str:
+    if not _volunteer_ref:
+        worker = {"Authorization": f"Bearer {token('social_worker', COMMUNITY, 'caps-worker')}"}
+        first17 = "13010219770707070"  # born 1977-07-07: no other module registers this volunteer
+        body = {"name": "苏武", "citizen_id": first17 + citizen_id_check_char(first17), "phone": "13900100001"}
+        body["area_code"] = COMMUNITY
+        reply = await gw.post("/volunteers", headers=worker, json=body)
+        assert reply.status_code == 201, reply.text
+        _volunteer_ref.append(reply.json()["volunteer_ref"])
+    return _volunteer_ref[0]
+
+
 async def table_of(gw, token, role: str, area: str) -> tuple[dict, dict]:
-    sub = PARTNER if role == "partner" else f"caps-{role}"
+    if role == "partner":
+        sub = PARTNER
+    elif role == "volunteer":
+        sub = await volunteer_ref(gw, token)
+    else:
+        sub = f"caps-{role}"
     headers = {"Authorization": f"Bearer {token(role, area, sub=sub)}"}
 
     async def whole() -> dict | None:

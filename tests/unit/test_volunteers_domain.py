@@ -199,3 +199,27 @@ def test_the_limits_are_settings(monkeypatch):
     monkeypatch.setenv("WUSHE_VOLUNTEERS_WINDOW_BEFORE_HOURS", "0.5")
     limits = VolunteersSettings().hour_limits()
     assert limits.max_log_minutes == 600 and limits.before_window == timedelta(minutes=30)
+
+
+# --- the volunteer's own page --------------------------------------------------------------------------
+
+
+def test_a_check_in_is_offered_only_when_it_would_be_taken():
+    limits = domain.HourLimits()
+    start, end = MONDAY_9, MONDAY_9 + timedelta(hours=3)
+    assert domain.may_check_in(start - timedelta(hours=1), start, end, limits)  # early, within the tolerance
+    assert not domain.may_check_in(start - timedelta(hours=3), start, end, limits)
+    assert not domain.may_check_in(end + timedelta(hours=3), start, end, limits)
+    assert domain.may_check_in(start, None, None, limits)  # a task without a window: any time
+
+
+def test_a_volunteer_signs_up_in_their_county_or_where_they_offered_to_serve():
+    assert domain.may_sign_up("130102001001", "130102002003", [])  # the same county, another community
+    assert not domain.may_sign_up("130104001001", "130102002003", [])
+    assert domain.may_sign_up("130104001001", "130102002003", ["130104"])
+    assert domain.matching_skills(["理发", "陪诊", "送餐"], ["送餐", "理发"]) == ["理发", "送餐"]
+
+
+def test_statuses_are_labelled_in_both_languages():
+    assert domain.AssignmentStatus("accepted").label == "已报名 / Signed up"
+    assert {s.value for s in domain.LogStatus} == {"open", "logged", "verified", "rejected"}

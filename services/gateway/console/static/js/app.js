@@ -8,6 +8,7 @@ import * as charity from './pages/charity.js';
 import * as dashboard from './pages/dashboard.js';
 import * as exchange from './pages/exchange.js';
 import * as home from './pages/home.js';
+import * as mine from './pages/mine.js';
 import * as needs from './pages/needs.js';
 import * as party from './pages/party.js';
 import * as projects from './pages/projects.js';
@@ -20,6 +21,7 @@ const UUID = '([0-9a-fA-F-]{36})';
 const ROUTES = [
   { path: /^$/, page: home.render, nav: 'home' },
   { path: /^sign-in$/, page: signin.render, open: true },
+  { path: /^mine$/, page: mine.render, nav: 'mine' },
   { path: /^needs$/, page: needs.list, nav: 'needs' },
   { path: /^needs\/new$/, page: needs.create, nav: 'needs' },
   { path: new RegExp(`^needs/${UUID}$`), page: needs.detail, nav: 'needs' },

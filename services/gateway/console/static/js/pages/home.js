@@ -1,5 +1,5 @@
 // 工作台: what waits for me in my area — needs, whistles, matters, tasks, payments, follow-ups.
-import { api } from '../api.js';
+import { api, maybe } from '../api.js';
 import { may, opens, openSections } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
 import { badge, empty, h, num, tile, when, yuan } from '../dom.js';
@@ -27,6 +27,11 @@ export async function render(ctx) {
   }).catch(() => tiles.remove());
 
   const cards = [
+    card(L('我的任务', 'My tasks'), () => maybe('/volunteers/me'), (me) => (!me
+      ? h('p', { class: 'notice' }, L('尚未注册为志愿者，请联系社区登记。', 'Not registered as a volunteer yet: ask your community.'))
+      : items(me.tasks.filter((t) => t.my_status === 'invited' || t.my_status === 'accepted').slice(0, 8),
+        (t) => [taskTitle(t.task), badge(bi(t.my_status_label)), t.task.window_start && h('small', {}, when(t.task.window_start))], '#/mine')),
+    { id: 'my-tasks', reads: 'GET /volunteers/me' }),
     card(L('待评估需求', 'Needs awaiting assessment'), () => api('/needs', { query: { status: 'raised', page_size: 6 } }),
       (page) => needItems(page, ctx, { status: 'raised' }), { id: 'raised', reads: 'GET /needs' }),
     card(L('超时未响应', 'Overdue needs'), () => api('/needs', { query: { overdue: true, page_size: 6 } }),

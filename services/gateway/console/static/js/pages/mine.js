@@ -1,0 +1,123 @@
+// 我的志愿服务: a volunteer's own page, phone first — my tasks (answer, check in and out), the open
+// tasks I may sign up for, my hours and whether they are verified, my time-bank credits, my
+// certificates. One answer from the volunteers service (GET /volunteers/me) draws most of it.
+import { api, download } from '../api.js';
+import { may } from '../capabilities.js';
+import { badge, empty, h, hours, localToIso, problemBox, tile, toast, when } from '../dom.js';
+import { L, bi } from '../i18n.js';
+import { areaName, taskTitle } from '../labels.js';
+
+const STATUS_CLASS = { invited: 'warn', accepted: 'ok', declined: '', no_show: 'bad' };
+const LOG_CLASS = { open: 'info', logged: 'warn', verified: 'ok', rejected: 'bad' };
+
+export async function render(ctx) {
+  let me;
+  try {
+    me = await api('/volunteers/me');
+  } catch (err) {
+    if (err.status !== 404) throw err;
+    return h('div', { id: 'mine' }, h('h1', {}, L('我的志愿服务', 'My volunteering')),
+      h('p', { class: 'notice', id: 'not-registered' }, bi(err.problem?.detail) || L('尚未注册为志愿者，请联系社区登记。', 'Not registered as a volunteer yet: ask your community.')));
+  }
+  const bank = may('GET /timebank/volunteers/{volunteer_id}') ? await api(`/timebank/volunteers/${me.volunteer_id}`).catch(() => null) : null;
+  const place = await areaName(me.area_code);
+  return h('div', { class: 'stack', id: 'mine' },
+    h('div', { class: 'page-head' }, h('h1', {}, L('我的志愿服务', 'My volunteering')), h('span', { class: 'muted' }, `${me.name} · ${place}`)),
+    h('div', { class: 'tiles' },
+      tile(hours(me.minutes_verified / 60), L('已核实时长', 'Hours verified'), 'ok', 'hours-verified'),
+      tile(hours(me.minutes_pending / 60), L('待核实时长', 'Hours awaiting verification'), me.minutes_pending ? 'warn' : '', 'hours-pending'),
+      bank && tile(bank.balance_credits, L('时间银行积分', 'Time-bank credits'), '', 'credits')),
+    section('my-tasks', L('我的任务', 'My tasks'), me.tasks.length ? h('ul', { class: 'list-plain' }, me.tasks.map((t) => myTask(ctx, me, t)))
+      : empty(L('还没有任务：可在下方报名。', 'No tasks yet: sign up for one below.'))),
+    section('open-tasks', L('可报名的任务', 'Tasks you may sign up for'), me.open_tasks.length ? h('ul', { class: 'list-plain' }, me.open_tasks.map((o) => openTask(ctx, o)))
+      : empty(L('本县（区）及你服务的区域暂无招募中的任务。', 'No task is recruiting in your county or the areas you serve.'))),
+    section('my-hours', L('我的服务时长', 'My hours'), me.hours.length ? h('ul', { class: 'list-plain' }, me.hours.map(hourLine))
+      : empty(L('还没有服务记录', 'No hours yet'))),
+    section('my-certificates', L('志愿服务记录证明', 'Service certificates'), certificates(ctx, me)),
+    h('p', { class: 'small muted' }, L('技能：', 'Skills: '), me.skills.join('、') || '—'));
+}
+
+/** Now on a Beijing wall clock, as YYYY-MM-DDTHH:MM:SS. */
+const beijingNow = () => new Date().toLocaleString('sv-SE', { timeZone: 'Asia/Shanghai' }).replace(' ', 'T');
+
+const section = (id, title, body) => h('section', { class: 'card', id }, h('h2', {}, title), body);
+
+/** A button that sends one request, says what happened, and draws the page again. */
+function act(ctx, label, send, { cls = 'primary', done = L('已完成', 'Done') } = {}) {
+  const slot = h('div', {});
+  const button = h('button', { class: cls, type: 'button', onclick: async () => {
+    button.disabled = true;
+    try {
+      await send();
+      toast(done);
+      ctx.refresh();
+    } catch (err) {
+      slot.replaceChildren(problemBox(err));
+      button.disabled = false;
+    }
+  } }, label);
+  return h('span', { class: 'action' }, button, slot);
+}
+
+function windowText(task) {
+  if (!task.window_start) return L('时间待定', 'Time to be agreed');
+  return `${when(task.window_start)} – ${task.window_end ? when(task.window_end) : '…'}`;
+}
+
+function myTask(ctx, me, t) {
+  const path = `/tasks/${t.task.id}`;
+  const actions = [];
+  if (t.my_status === 'invited' && may('POST /tasks/{task_id}/invitations/{volunteer_id}/response')) {
+    actions.push(act(ctx, L('接受', 'Accept'), () => api(`${path}/invitations/${me.volunteer_id}/response`, { method: 'POST', body: { accept: true } }), { done: L('已接受', 'Accepted') }),
+      act(ctx, L('婉拒', 'Decline'), () => api(`${path}/invitations/${me.volunteer_id}/response`, { method: 'POST', body: { accept: false } }), { cls: '', done: L('已婉拒', 'Declined') }));
+  }
+  if (t.can_check_in && may('POST /tasks/{task_id}/volunteers/{volunteer_id}/check-in')) {
+    // arrived earlier and forgot to check in: the time may be given (the service checks it against the window)
+    const arrived = h('input', { type: 'time', name: 'arrived', value: beijingNow().slice(11, 16), 'aria-label': L('到达时间', 'Arrived at') });
+    actions.push(h('label', { class: 'small' }, L('到达时间 ', 'Arrived at '), arrived),
+      act(ctx, L('签到', 'Check in'), () => api(`${path}/volunteers/${me.volunteer_id}/check-in`, { method: 'POST',
+        body: arrived.value && arrived.value !== beijingNow().slice(11, 16) ? { at: localToIso(`${beijingNow().slice(0, 10)}T${arrived.value}`) } : {} }),
+      { done: L('已签到', 'Checked in') }));
+  }
+  if (t.checked_in_at && may('POST /tasks/{task_id}/volunteers/{volunteer_id}/check-out')) {
+    actions.push(act(ctx, L('签退', 'Check out'), () => api(`${path}/volunteers/${me.volunteer_id}/check-out`, { method: 'POST', body: {} }),
+      { done: L('已签退，时长待核实', 'Checked out: the hours await verification') }));
+  }
+  return h('li', { class: 'task-line', 'data-task': t.task.id },
+    h('div', { class: 'grow' }, h('b', {}, taskTitle(t.task)), h('br', {}),
+      h('small', {}, windowText(t.task), t.task.place ? ` · ${t.task.place}` : ''),
+      t.checked_in_at && h('small', { class: 'muted' }, ` · ${L('签到于', 'in at')} ${when(t.checked_in_at)}`)),
+    badge(bi(t.my_status_label), STATUS_CLASS[t.my_status] || ''), h('small', { class: 'muted' }, bi(t.task_status_label)),
+    h('div', { class: 'actions' }, actions));
+}
+
+function openTask(ctx, o) {
+  const t = o.task;
+  return h('li', { class: 'task-line', 'data-open-task': t.id },
+    h('div', { class: 'grow' }, h('b', {}, taskTitle(t)), h('br', {}),
+      h('small', {}, windowText(t), t.place ? ` · ${t.place}` : '', ` · ${L('名额', 'places')} ${t.accepted}/${t.slots}`),
+      o.matching_skills.length > 0 && h('div', {}, o.matching_skills.map((s) => badge(s, 'ok')))),
+    may('POST /tasks/{task_id}/sign-up') && h('div', { class: 'actions' }, act(ctx, L('报名', 'Sign up'),
+      () => api(`/tasks/${t.id}/sign-up`, { method: 'POST' }), { done: L('已报名', 'Signed up') })));
+}
+
+function hourLine(x) {
+  return h('li', { 'data-log': x.log.id },
+    h('span', { class: 'grow' }, taskTitle({ title: x.task_title }), h('br', {}), h('small', {}, when(x.log.check_in))),
+    h('b', {}, x.log.minutes == null ? '—' : hours(x.log.minutes / 60)), badge(bi(x.status_label), LOG_CLASS[x.log.status] || ''),
+    x.log.reason && h('small', { class: 'muted' }, bi(x.log.reason)));
+}
+
+function certificates(ctx, me) {
+  const today = new Date();
+  const yearAgo = new Date(today.getTime() - 365 * 86400000);
+  const iso = (d) => d.toISOString().slice(0, 10);
+  const issue = may('POST /certificates') && me.minutes_verified > 0 && act(ctx, L('申请近一年的证明', 'A certificate for the last year'),
+    () => api('/certificates', { method: 'POST', body: { volunteer_id: me.volunteer_id, period_start: iso(yearAgo), period_end: iso(today) } }),
+    { cls: '', done: L('证明已出具', 'Certificate issued') });
+  const list = me.certificates.map((c) => h('li', { 'data-certificate': c.code },
+    h('span', { class: 'grow' }, `${c.period_start} – ${c.period_end}`, h('br', {}), h('small', {}, L('核验码 ', 'Code '), c.code)),
+    h('button', { type: 'button', class: 'btn', onclick: () => download(`/certificates/${c.id}/print`, {}, `志愿服务记录证明-${c.code}.html`) },
+      L('下载', 'Download'))));
+  return h('div', {}, list.length ? h('ul', { class: 'list-plain' }, list) : empty(L('还没有证明', 'No certificate yet')), issue);
+}

@@ -1,0 +1,152 @@
+"""A volunteer on a phone (headless Chromium, 390 × 844): signs in, finds an open task of their
+community on 我的志愿服务, signs up, checks in and out, sees the hours wait and then — once a social
+worker has verified them — counted, with the time-bank credits they earned, and asks for and
+downloads a service certificate. No script error, no refused request, no raw code or internal id on
+the page, no text under 12 px, nothing wider than the phone.
+
+Screenshots: test-artifacts/screenshots/mine-*.png. This module's area: community 130102001015 of
+长安区, which no other module uses; citizen IDs born in 1972."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from support.browser import needs_chromium, new_tab, personas_installed
+from support.waiting import run_in_thread
+
+from contracts.values import citizen_id_check_char
+
+pytestmark = needs_chromium
+
+COUNTY, COMMUNITY = "130102", "130102001015"
+RAW = re.compile(r"\b(invited|accepted|logged|verified|open|filled)\b|[0-9a-f]{8}-[0-9a-f]{4}-|13010200101[0-9]")
+
+
+@pytest.fixture(scope="module")
+def site(stack, token) -> dict:
+    """The stack, a volunteer registered by a social worker, an open task for them, and a persona
+    who signs in as that volunteer."""
+    stack.start("needs", "volunteers", "gateway")
+    api = stack.url("gateway") + "/api/v1"
+    worker = {"Authorization": f"Bearer {token('social_worker', COUNTY, 'sw-mine-browser')}"}
+    first17 = f"{COUNTY}19720315101"
+
+    async def prepare() -> dict:
+        async with httpx.AsyncClient(base_url=api, timeout=15) as c:
+            body = {"name": "花木兰", "citizen_id": first17 + citizen_id_check_char(first17), "phone": "13900720001"}
+            volunteer = await c.post(
+                "/volunteers", headers=worker, json={**body, "area_code": COMMUNITY, "skills": ["理发"]}
+            )
+            assert volunteer.status_code == 201, volunteer.text
+            start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+            window = {"start": start.isoformat(), "end": (start + timedelta(hours=3)).isoformat()}
+            task = {
+                "area_code": COMMUNITY,
+                "title": "为社区老人义务理发",
+                "required_skills": ["理发"],
+                "time_window": window,
+                "place": "社区活动室",
+                "slots": 2,
+            }
+            created = await c.post("/tasks", headers=worker, json=task)
+            assert created.status_code == 201, created.text
+            return {
+                "api": api,
+                "worker": worker,
+                "ref": volunteer.json()["volunteer_ref"],
+                "task": created.json()["id"],
+            }
+
+    prepared = run_in_thread(prepare())
+    persona = {
+        "id": "mine-volunteer",
+        "label_zh": "志愿者 · 花木兰",
+        "label_en": "Volunteer Hua Mulan",
+        "role": "volunteer",
+        "area": COMMUNITY,
+        "sub": prepared["ref"],
+        "description_zh": "长安区志愿者",
+    }
+    with personas_installed(stack.settings, [persona]):
+        yield {**prepared, "console": stack.url("gateway")}
+
+
+async def no_raw_codes(c) -> None:
+    shown = await c.text("#view")
+    assert not RAW.findall(shown), f"raw codes or ids on the page: {RAW.findall(shown)[:5]}"
+
+
+async def small_or_wide(c) -> tuple[list, int]:
+    tiny = await c.page.evaluate(
+        """() => [...document.querySelectorAll('#view *')].filter((el) => el.offsetParent !== null
+              && [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+            .map((el) => [el.tagName + '.' + el.className, parseFloat(getComputedStyle(el).fontSize)])
+            .filter(([, size]) => size < 12)"""
+    )
+    return tiny, await c.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+async def test_a_volunteer_signs_up_checks_in_and_out_and_sees_hours_credits_and_certificate(site, browser):
+    c = await new_tab(browser, site["console"], viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    failed: list[str] = []
+    c.page.on("response", lambda r: (r.status == 403 or r.status >= 500) and failed.append(f"{r.status} {r.url}"))
+    await c.sign_in("mine-volunteer")
+    await c.page.click("nav.nav a[data-nav='mine']")
+    offered = f"#open-tasks [data-open-task='{site['task']}']"
+    await c.page.wait_for_selector(offered)
+    assert "理发" in await c.text(offered) and "社区活动室" in await c.text(offered)
+    await no_raw_codes(c)
+    await c.shot("mine-01-offered")
+
+    await c.page.click(f"{offered} button:has-text('报名')")
+    mine = f"#my-tasks [data-task='{site['task']}']"
+    await c.page.wait_for_selector(f"{mine}:has-text('已报名')")
+    # arrived 20 minutes ago and forgot: the arrival time, then a time in the future, which is refused
+    arrived = (datetime.now(UTC) + timedelta(hours=8) - timedelta(minutes=20)).strftime("%H:%M")
+    later = (datetime.now(UTC) + timedelta(hours=8) + timedelta(minutes=20)).strftime("%H:%M")
+    await c.page.fill(f"{mine} input[name='arrived']", later)
+    await c.page.click(f"{mine} button:has-text('签到')")
+    await c.page.wait_for_selector(f"{mine} .problem:has-text('不能晚于当前时间')")
+    await c.page.fill(f"{mine} input[name='arrived']", arrived)
+    await c.page.click(f"{mine} button:has-text('签到')")
+    await c.page.wait_for_selector(f"{mine} button:has-text('签退')")
+    await c.shot("mine-02-checked-in")
+    await c.page.click(f"{mine} button:has-text('签退')")
+    await c.page.wait_for_selector("#my-hours li:has-text('待核实')")
+    pending = await c.text("[data-kpi='hours-pending']")
+    assert re.search(r"(19|20|21) 分钟", pending), pending
+
+    async def verify() -> None:  # the social worker verifies the hours, in the worker's own console
+        async with httpx.AsyncClient(base_url=site["api"], timeout=15) as client:
+            queue = (await client.get("/hours", params={"area": COMMUNITY}, headers=site["worker"])).json()
+            [log] = [i for i in queue["items"] if i["task_title"] == "为社区老人义务理发"]
+            done = await client.post(
+                f"/hours/{log['log_id']}/verification", headers=site["worker"], json={"approve": True}
+            )
+            assert done.status_code == 200, done.text
+
+    await verify()
+    await c.page.reload()
+    await c.page.wait_for_selector("#my-hours li:has-text('已核实')")
+    assert await c.page.query_selector("#my-hours li:has-text('待核实')") is None
+    assert re.search(r"(19|20|21) 分钟", await c.text("[data-kpi='hours-verified']"))
+    assert re.fullmatch(r"0\.3[2-5]", await c.text("[data-kpi='credits'] .v"))  # 20 minutes at a credit an hour
+    await c.page.click("#my-certificates button:has-text('申请近一年的证明')")
+    code = await c.page.get_attribute("#my-certificates [data-certificate]", "data-certificate")
+    async with c.page.expect_download() as waiting:
+        await c.page.click("#my-certificates [data-certificate] button:has-text('下载')")
+    download = await waiting.value
+    assert download.suggested_filename.startswith("志愿服务记录证明-")
+    printed = (await download.path()).read_text(encoding="utf-8")
+    assert "志愿服务记录证明" in printed and code in printed
+
+    tiny, overflow = await small_or_wide(c)
+    assert tiny == [], f"page text below 12 px: {tiny[:10]}"
+    assert overflow <= 1, f"the page is wider than the phone by {overflow}px"
+    await no_raw_codes(c)
+    await c.shot("mine-03-verified")
+    assert failed == [], failed
+    c.check()

@@ -1,0 +1,124 @@
+"""A volunteer's own page (我的志愿服务) through the gateway, with the volunteer's own token: the open
+tasks of their county offered (those elsewhere not), signing up, checking in and out, the hours
+waiting and then verified, the credits they earn, a certificate — each visible on the one page,
+labelled in Chinese and English, never a raw code.
+
+Everything lives in community 130102001014 of 长安区, which no other module uses; the task's skill
+(磨刀) is this module's own, and the citizen IDs here are born in 1971."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contracts.values import citizen_id_check_char
+
+COUNTY, COMMUNITY, ELSEWHERE = "130102", "130102001014", "130104001001"
+SKILL = "磨刀"
+_serial = itertools.count()
+
+
+def bearer(token, role: str, sub: str, area: str = COUNTY) -> dict:
+    return {"Authorization": f"Bearer {token(role, area, sub)}"}
+
+
+async def ok(reply, status: int = 200) -> dict:
+    assert reply.status_code == status, reply.text
+    return reply.json()
+
+
+@pytest.fixture
+def worker(token):
+    return bearer(token, "social_worker", "sw-self-service")
+
+
+async def register(client, worker) -> dict:
+    n = next(_serial)
+    first17 = f"{COUNTY}1971{1 + n:02d}15{n:03d}"
+    body = {
+        "name": "岳飞",
+        "citizen_id": first17 + citizen_id_check_char(first17),
+        "phone": f"1390071{n:04d}",
+        "area_code": COMMUNITY,
+        "skills": [SKILL, "陪诊"],
+    }
+    return await ok(await client.post("/volunteers", headers=worker, json=body), 201)
+
+
+async def task(client, who, area: str, title: str, start: datetime, hours: float = 3) -> str:
+    body = {
+        "area_code": area,
+        "title": title,
+        "required_skills": [SKILL],
+        "slots": 1,
+        "time_window": {"start": start.isoformat(), "end": (start + timedelta(hours=hours)).isoformat()},
+    }
+    return (await ok(await client.post("/tasks", headers=who, json=body), 201))["id"]
+
+
+async def test_a_volunteer_signs_up_serves_and_sees_hours_credits_and_certificate(client, worker, token):
+    volunteer = await register(client, worker)
+    me = bearer(token, "volunteer", volunteer["volunteer_ref"], COMMUNITY)
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    here = await task(client, worker, COMMUNITY, "为独居老人磨刀", started)
+    qiaoxi = bearer(token, "social_worker", "sw-qiaoxi", "130104")
+    there = await task(client, qiaoxi, ELSEWHERE, "桥西区磨刀服务", started)
+
+    page = await ok(await client.get("/volunteers/me", headers=me))
+    offered = {o["task"]["id"]: o for o in page["open_tasks"]}
+    assert here in offered and there not in offered  # a task of another county is not offered
+    assert offered[here]["matching_skills"] == [SKILL] and page["tasks"] == []
+    assert page["name"] == "岳*" and page["skills"] == [SKILL, "陪诊"]
+
+    assert await ok(await client.post(f"/tasks/{here}/sign-up", headers=me)) == {"status": "accepted"}
+    again = await client.post(f"/tasks/{here}/sign-up", headers=me)
+    assert again.status_code == 409 and "已报名" in again.json()["detail"]
+    assert (await client.post(f"/tasks/{there}/sign-up", headers=me)).status_code == 404
+
+    page = await ok(await client.get("/volunteers/me", headers=me))
+    [mine] = page["tasks"]
+    assert (mine["task"]["id"], mine["my_status"], mine["my_status_label"]) == (here, "accepted", "已报名 / Signed up")
+    assert mine["task_status_label"] == "已满员 / Filled" and mine["can_check_in"]  # its one place is taken
+    assert here not in {o["task"]["id"] for o in page["open_tasks"]}
+
+    vid = page["volunteer_id"]
+    check_in = {"at": (started + timedelta(minutes=10)).isoformat()}
+    await ok(await client.post(f"/tasks/{here}/volunteers/{vid}/check-in", headers=me, json=check_in), 201)
+    [mine] = (await ok(await client.get("/volunteers/me", headers=me)))["tasks"]
+    assert mine["checked_in_at"] is not None and not mine["can_check_in"]
+    check_out = {"at": (started + timedelta(minutes=55)).isoformat()}
+    log_id = (await ok(await client.post(f"/tasks/{here}/volunteers/{vid}/check-out", headers=me, json=check_out)))[
+        "log_id"
+    ]
+
+    page = await ok(await client.get("/volunteers/me", headers=me))
+    assert (page["minutes_pending"], page["minutes_verified"]) == (45, 0)
+    [hours] = page["hours"]
+    assert (hours["log"]["id"], hours["task_title"], hours["status_label"]) == (
+        log_id,
+        "为独居老人磨刀",
+        "待核实 / Awaiting verification",
+    )
+
+    await ok(await client.post(f"/hours/{log_id}/verification", headers=worker, json={"approve": True}))
+    page = await ok(await client.get("/volunteers/me", headers=me))
+    assert (page["minutes_pending"], page["minutes_verified"]) == (0, 45)
+    assert page["hours"][0]["status_label"] == "已核实 / Verified"
+    credits = await ok(await client.get(f"/timebank/volunteers/{vid}", headers=me))
+    assert credits["balance_units"] == 75  # 45 minutes at one credit an hour, in hundredths
+
+    today = datetime.now(UTC).date()
+    period = {"volunteer_id": vid, "period_start": str(today - timedelta(days=30)), "period_end": str(today)}
+    issued = await ok(await client.post("/certificates", headers=me, json=period), 201)
+    [certificate] = (await ok(await client.get("/volunteers/me", headers=me)))["certificates"]
+    assert (certificate["id"], certificate["code"]) == (issued["id"], issued["code"])
+
+
+async def test_only_a_registered_volunteer_has_a_page(client, worker, token):
+    stranger = await client.get("/volunteers/me", headers=bearer(token, "volunteer", "not-registered", COMMUNITY))
+    assert stranger.status_code == 404 and "尚未注册为志愿者" in stranger.json()["detail"]
+    assert (await client.get("/volunteers/me", headers=worker)).status_code == 403
+    open_task = await task(client, worker, COMMUNITY, "磨刀（社工不能报名）", datetime.now(UTC))
+    assert (await client.post(f"/tasks/{open_task}/sign-up", headers=worker)).status_code == 403
