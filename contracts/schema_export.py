@@ -117,6 +117,8 @@ API_MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
             api_needs.ServiceLevelsIn,
             api_needs.ServiceLevelsView,
             api_needs.ServiceLevelChange,
+            api_needs.MyNeed,
+            api_needs.MyNeeds,
         )
     )
     + tuple(("volunteers", model) for model in _models_of(api_volunteers))

@@ -9,7 +9,17 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 SectionKey = Literal[
-    "home", "mine", "needs", "volunteers", "projects", "charity", "party", "dashboard", "exchange", "public"
+    "home",
+    "mine",
+    "my-needs",
+    "needs",
+    "volunteers",
+    "projects",
+    "charity",
+    "party",
+    "dashboard",
+    "exchange",
+    "public",
 ]
 OPERATION = (
     "方法与 /api/v1 下的路径模板，如 `POST /needs/{need_id}/assessment` / method and path template under /api/v1"

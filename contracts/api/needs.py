@@ -568,3 +568,23 @@ class ReturnIn(Strict):
     """退单: why the community will not take the need on (the portal that sent it is told)."""
 
     reason: str = Field(min_length=2, max_length=500, description="退回原因 / why it is returned")
+
+
+# --- the resident's own page (我的诉求) -------------------------------------------------------------------
+
+
+class MyNeed(BaseModel):
+    """One of the resident's needs, its progress, and what the resident may do with it now."""
+
+    need: NeedView
+    timeline: list[TimelineEntry]
+    may_confirm: bool = Field(description="可确认已解决（已分派或已对接）/ may confirm it is met")
+    may_rate: bool = Field(description="可评价（已解决待评价）/ may rate the service")
+    may_dispute: bool = Field(description="可提出异议（已解决或已办结）/ may dispute the outcome")
+
+
+class MyNeeds(BaseModel):
+    resident_id: UUID | None = Field(
+        description="本人的居民登记编号，已登记时登记需求可直接引用 / the caller's registration, if any, to raise with"
+    )
+    items: list[MyNeed] = Field(description="最近 50 条，新的在前 / the latest 50, newest first")

@@ -60,6 +60,7 @@ DASHBOARD = (
 SECTIONS = (
     Section("home", "工作台", "Workbench"),
     Section("mine", "我的志愿服务", "My volunteering", (("GET /volunteers/me",),)),
+    Section("my-needs", "我的诉求", "My requests", (("GET /needs/mine",),)),
     Section("needs", "需求库", "Needs", (("GET /needs",),)),
     Section("volunteers", "志愿服务", "Volunteering", (("GET /volunteers/stats",),)),
     Section("projects", "项目与社会组织", "Projects & organizations", (("GET /projects",),)),

@@ -82,6 +82,11 @@ class IllegalTransition(Exception):
         super().__init__(f"{action.value} refused in state {status.value}: {PRECONDITIONS[action]}")
 
 
+def allows(status: Status, action: Action) -> bool:
+    """Whether the action may be taken in this state (what the console offers, what transition takes)."""
+    return (status, action) in TRANSITIONS
+
+
 def transition(status: Status, action: Action) -> Status:
     try:
         return TRANSITIONS[(status, action)]

@@ -32,6 +32,7 @@ from services.needs.domain import (
     resolution_rate,
     transition,
 )
+from services.needs.domain import allows as domain_allows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -392,3 +393,11 @@ def test_a_returned_need_counts_on_neither_side_of_the_resolution_rate():
     statuses = {"resolved": 2, "closed": 1, "raised": 1, "returned": 4}
     assert resolution_rate(statuses) == pytest.approx(3 / 4)
     assert resolution_rate({"returned": 3}) is None and resolution_rate({}) is None
+
+
+def test_what_a_need_allows_is_what_its_transitions_take():
+    for (status, action), after in TRANSITIONS.items():
+        assert domain_allows(status, action) and transition(status, action) is after
+    assert not domain_allows(Status.RAISED, Action.RESOLVE) and not domain_allows(
+        Status.CLOSED, Action.FEEDBACK_SATISFIED
+    )

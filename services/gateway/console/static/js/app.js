@@ -9,6 +9,7 @@ import * as dashboard from './pages/dashboard.js';
 import * as exchange from './pages/exchange.js';
 import * as home from './pages/home.js';
 import * as mine from './pages/mine.js';
+import * as myNeeds from './pages/my-needs.js';
 import * as needs from './pages/needs.js';
 import * as party from './pages/party.js';
 import * as projects from './pages/projects.js';
@@ -22,6 +23,7 @@ const ROUTES = [
   { path: /^$/, page: home.render, nav: 'home' },
   { path: /^sign-in$/, page: signin.render, open: true },
   { path: /^mine$/, page: mine.render, nav: 'mine' },
+  { path: /^my-needs$/, page: myNeeds.render, nav: 'my-needs' },
   { path: /^needs$/, page: needs.list, nav: 'needs' },
   { path: /^needs\/new$/, page: needs.create, nav: 'needs' },
   { path: new RegExp(`^needs/${UUID}$`), page: needs.detail, nav: 'needs' },

@@ -1,0 +1,1 @@
+"""我的诉求: what a resident sees of their own needs, on their phone."""

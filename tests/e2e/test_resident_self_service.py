@@ -1,0 +1,93 @@
+"""A resident's own page (我的诉求) through the gateway, with the resident's own token: the needs a
+worker raised for them and those they raised themself, each with its progress and what it allows
+now — confirm it is met once routed, rate it once resolved, dispute it — and nobody else's.
+
+Everything lives in community 130102001016 of 长安区, which no other module uses; citizen IDs born
+in 1973."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.values import citizen_id_check_char
+
+COUNTY, COMMUNITY = "130102", "130102001016"
+
+
+def citizen(n: int) -> str:
+    first17 = f"{COUNTY}19730{n}0{n}{n:03d}"[:17]
+    return first17 + citizen_id_check_char(first17)
+
+
+def bearer(token, role: str, sub: str, area: str = COUNTY) -> dict:
+    return {"Authorization": f"Bearer {token(role, area, sub)}"}
+
+
+async def ok(reply, status: int = 200) -> dict:
+    assert reply.status_code == status, reply.text
+    return reply.json()
+
+
+@pytest.fixture
+def worker(token):
+    return bearer(token, "social_worker", "sw-resident-page")
+
+
+def need(description: str, who: str, **extra) -> dict:
+    return {
+        "area_code": COMMUNITY,
+        "category": "daily_care",
+        "description": description,
+        "resident": {"name": "王昭君", "phone": "13900730001", "citizen_id": who},
+        **extra,
+    }
+
+
+async def test_a_resident_follows_confirms_and_rates_their_own_needs(client, worker, token):
+    mine = citizen(1)
+    first = (await ok(await client.post("/needs", headers=worker, json=need("需要每周上门打扫", mine)), 201))["id"]
+    ref = (await ok(await client.get(f"/needs/{first}", headers=worker)))["need"]["resident_ref"]
+    me = bearer(token, "resident", ref, COMMUNITY)
+
+    page = await ok(await client.get("/needs/mine", headers=me))
+    assert page["resident_id"] is None and [x["need"]["id"] for x in page["items"]] == [first]
+    assert not (page["items"][0]["may_confirm"] or page["items"][0]["may_rate"])
+    assert page["items"][0]["need"]["status_label"] == "已登记"
+
+    own = need("楼道灯坏了，晚上看不清", mine, channel="self_report")
+    second = (await ok(await client.post("/needs", headers=me, json=own), 201))["id"]
+    someone_else = need("替邻居登记", citizen(2), channel="self_report")
+    refused = await client.post("/needs", headers=me, json=someone_else)
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "resident.citizen_id"
+
+    plan = {"category": "daily_care", "urgency": "routine", "service_plan": "每周二上门打扫", "route": "volunteer_task"}
+    await ok(await client.post(f"/needs/{first}/assessment", headers=worker, json=plan))
+    items = {x["need"]["id"]: x for x in (await ok(await client.get("/needs/mine", headers=me)))["items"]}
+    assert list(items) == [second, first]  # newest first
+    assert items[first]["may_confirm"] and not items[second]["may_confirm"]
+    assert [e["kind"] for e in items[first]["timeline"]][:2] == ["need_raised", "need_assessed"]
+    assert all(e["actor_label"] for e in items[first]["timeline"])
+
+    await ok(await client.post(f"/needs/{first}/resolution", headers=me, json={"on_behalf_of_resident": False}))
+    done = next(x for x in (await ok(await client.get("/needs/mine", headers=me)))["items"] if x["need"]["id"] == first)
+    assert (done["need"]["status"], done["may_rate"], done["may_dispute"], done["may_confirm"]) == (
+        "resolved",
+        True,
+        True,
+        False,
+    )
+    await ok(await client.post(f"/needs/{first}/feedback", headers=me, json={"satisfaction": 5, "comment": "很满意"}))
+    rated = next(
+        x for x in (await ok(await client.get("/needs/mine", headers=me)))["items"] if x["need"]["id"] == first
+    )
+    assert (rated["need"]["status"], rated["need"]["satisfaction"], rated["may_rate"]) == ("closed", 5, False)
+    assert rated["may_dispute"]  # a closed need may still be disputed
+
+
+async def test_a_resident_sees_only_their_own_and_workers_have_no_such_page(client, worker, token):
+    theirs = (await ok(await client.post("/needs", headers=worker, json=need("需要助餐", citizen(3))), 201))["id"]
+    stranger = bearer(token, "resident", "someone-else", COMMUNITY)
+    assert theirs not in {
+        x["need"]["id"] for x in (await ok(await client.get("/needs/mine", headers=stranger)))["items"]
+    }
+    assert (await client.get("/needs/mine", headers=worker)).status_code == 403
