@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -28,8 +29,11 @@ def service_env(settings: Settings) -> dict[str, str]:
         "WUSHE_HTTP_PORT": str(settings.http_port),
         "WUSHE_HTTP_HOST": settings.http_host,
         "WUSHE_NATS_URL": settings.nats_url,
-        "WUSHE_PG_HOST": str(settings.pg_socket_dir),
+        "WUSHE_PG_HOST": settings.pg_address,
         "WUSHE_PG_PORT": str(settings.pg_port),
+        "WUSHE_PG_SSLMODE": settings.pg_sslmode,
+        **({"WUSHE_PG_SSLROOTCERT": str(settings.pg_sslrootcert)} if settings.pg_sslrootcert else {}),
+        **({"WUSHE_UPSTREAM_URLS": json.dumps(settings.upstream_urls)} if settings.upstream_urls else {}),
     }
 
 

@@ -70,9 +70,7 @@ def stream_replicas(settings: Settings) -> int:
 
 
 async def provision_databases(settings: Settings, log=print) -> None:
-    admin = await asyncpg.connect(
-        host=str(settings.pg_socket_dir), port=settings.pg_port, user=settings.pg_admin_user, database="postgres"
-    )
+    admin = await asyncpg.connect(**db.server_kwargs(settings), user=settings.pg_admin_user, database="postgres")
     try:
         for service in SERVICES:
             name = settings.db_name(service)  # role and database share the name

@@ -42,7 +42,7 @@ async def _service(
     settings: Settings, keyring: Keyring, service: str, batch: int, finished: dict[str, list[Outcome]]
 ) -> int:
     targets = importlib.import_module(f"services.{service}.handlers").ENCRYPTED
-    where = f"{settings.pg_socket_dir} port {settings.pg_port}"
+    where = f"{settings.pg_address} port {settings.pg_port}"
     try:
         pool = await db.create_pool(settings, service, size=2)
     except (OSError, asyncpg.PostgresError) as exc:

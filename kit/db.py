@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import ssl
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,13 +49,31 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+def tls_context(settings: Settings) -> ssl.SSLContext | bool:
+    """asyncpg's ssl=: False on a socket (local: no TLS) and with sslmode disable; else a context that
+    verifies as pg_sslmode says, against pg_sslrootcert (or the system's CAs). False, not None: asyncpg
+    would otherwise take PGSSLMODE and its kin from the environment, around the settings."""
+    if not settings.pg_over_tcp or settings.pg_sslmode == "disable":
+        return False
+    root = settings.pg_sslrootcert
+    context = ssl.create_default_context(cafile=str(root) if root else None)  # verify-full: CA and host name
+    if settings.pg_sslmode != "verify-full":
+        context.check_hostname = False
+    if settings.pg_sslmode == "require":
+        context.verify_mode = ssl.CERT_NONE
+    if ssl.HAS_ALPN:
+        context.set_alpn_protocols(["postgresql"])  # as asyncpg's own contexts offer it
+    return context
+
+
+def server_kwargs(settings: Settings) -> dict[str, Any]:
+    """Where and how every connection and pool reaches the server (host, port, ssl); the password is
+    libpq's PGPASSWORD, which asyncpg reads itself."""
+    return {"host": settings.pg_address, "port": settings.pg_port, "ssl": tls_context(settings)}
+
+
 def connect_kwargs(settings: Settings, service: str) -> dict[str, Any]:
-    return {
-        "host": str(settings.pg_socket_dir),
-        "port": settings.pg_port,
-        "user": settings.db_name(service),
-        "database": settings.db_name(service),
-    }
+    return {**server_kwargs(settings), "user": settings.db_name(service), "database": settings.db_name(service)}
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

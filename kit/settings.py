@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from os import PathLike
 from pathlib import Path
+from typing import Any, Literal
 
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.subjects import SERVICES
 
-__all__ = ["PII_SERVICES", "PORT_OFFSETS", "SERVICES", "Settings", "get_settings"]
+__all__ = ["PII_SERVICES", "PORT_OFFSETS", "SERVICES", "PgSslMode", "Settings", "get_settings"]
 PII_SERVICES = ("needs", "volunteers", "party", "charity")  # they keep personal data encrypted (`wushe reencrypt`)
 # HTTP port offset of each service from the gateway's port
 PORT_OFFSETS = {"gateway": 0, **{name: i + 1 for i, name in enumerate(SERVICES)}}
 DEV_JWT_ISSUER = "wushe-dev"  # the local development issuer (`wushe token`, the console's dev sign-in)
+# TLS to a PostgreSQL host, as libpq names the modes: disable | require (encrypted, unverified) | verify-ca
+# (a certificate the CA signed) | verify-full (and issued to that host name)
+PgSslMode = Literal["disable", "require", "verify-ca", "verify-full"]
 
 
 class Settings(BaseSettings):
@@ -25,8 +31,12 @@ class Settings(BaseSettings):
 
     nats_url: str = "nats://127.0.0.1:4222"
     nats_cluster_size: int = 1  # nodes behind nats_url (comma-joined URLs); streams get min(size, 3) replicas
-    pg_host: Path | None = None  # socket directory; default <home>/run
+    # an absolute path: the server's socket directory (default <home>/run, the local server's); else a
+    # host name, reached over TCP with TLS as pg_sslmode says (a socket is local: it never takes TLS)
+    pg_host: str | None = None
     pg_port: int = 5432
+    pg_sslmode: PgSslMode = "verify-full"
+    pg_sslrootcert: Path | None = None  # the CA that verify-* trusts; default the system's trusted CAs
     pg_admin_user: str = "postgres"
     pg_pool_size: int = 10
 
@@ -47,6 +57,9 @@ class Settings(BaseSettings):
     retention_interval_s: float = 3600.0
     max_body_bytes: int = 64 * 1024
     upstream_timeout_s: float = 3.0
+    # where the gateway reaches a service instead of http_host:<its port> (url_of), as a JSON object:
+    # WUSHE_UPSTREAM_URLS='{"needs": "http://wushe-needs:8001", …}' (Kubernetes: each one's Service)
+    upstream_urls: dict[str, str] = Field(default_factory=dict)
 
     demo: bool = True  # `wushe up` loads the demo data once (deploy/demo/)
 
@@ -54,12 +67,47 @@ class Settings(BaseSettings):
     metrics_sample_s: float = 15.0  # how often consumers' lag, DLQ and outbox are sampled
     log_level: str = "INFO"
 
+    @field_validator("pg_host", mode="before")
+    @classmethod
+    def _socket_dir_or_host(cls, value: Any) -> Any:
+        if isinstance(value, PathLike):  # a path given as one is a socket directory
+            return str(Path(value).resolve())
+        if value == "":
+            return None
+        if isinstance(value, str) and "/" in value and not value.startswith("/"):
+            raise ValueError(f"{value!r}: a socket directory is an absolute path, and a host name has no '/'")
+        return value
+
+    @field_validator("upstream_urls")
+    @classmethod
+    def _known_upstreams(cls, urls: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(urls) - set(PORT_OFFSETS))
+        if unknown:
+            raise ValueError(f"no such service: {', '.join(unknown)} (one of {', '.join(PORT_OFFSETS)})")
+        for name, url in urls.items():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{name}: {url!r} is not an http:// or https:// URL")
+        return {name: url.rstrip("/") for name, url in urls.items()}
+
     def path(self, *parts: str) -> Path:
         return self.home.resolve().joinpath(*parts)
 
     @property
+    def pg_over_tcp(self) -> bool:
+        """pg_host names a host (TCP and TLS), not a socket directory."""
+        return self.pg_host is not None and not self.pg_host.startswith("/")
+
+    @property
     def pg_socket_dir(self) -> Path:
-        return (self.pg_host or self.path("run")).resolve()
+        """The server's socket directory; a TCP host has none (the local embedded server is socket-only)."""
+        if self.pg_over_tcp:
+            raise ValueError(f"WUSHE_PG_HOST={self.pg_host} is a host name, not a socket directory")
+        return Path(self.pg_host or self.path("run")).resolve()
+
+    @property
+    def pg_address(self) -> str:
+        """What asyncpg takes as host: the socket directory, or the host name (kit/db.py server_kwargs)."""
+        return self.pg_host if self.pg_host is not None and self.pg_over_tcp else str(self.pg_socket_dir)
 
     @property
     def public_key_file(self) -> Path:
@@ -87,7 +135,7 @@ class Settings(BaseSettings):
         return self.http_port + PORT_OFFSETS[service]
 
     def url_of(self, service: str) -> str:
-        return f"http://{self.http_host}:{self.port_of(service)}"
+        return self.upstream_urls.get(service) or f"http://{self.http_host}:{self.port_of(service)}"
 
     def db_name(self, service: str) -> str:
         return f"wushe_{service}"

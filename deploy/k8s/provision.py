@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ssl
 import sys
 import time
 
@@ -41,7 +42,8 @@ from services.exchange.webhooks.config import webhook_settings
 # A new CloudNativePG cluster takes a minute or two to elect its primary: wait for it here rather
 # than crash-loop (the kubelet's back-off would add minutes).
 CONNECT_TIMEOUT_S = 300.0
-# the proxy's socket not there yet or its upstream away (OSError), PostgreSQL still starting up
+# the cluster's -rw Service not resolving or answering yet (OSError), PostgreSQL still starting up; but a
+# certificate that fails verification (an SSLError, so an OSError too) will not pass on a retry
 NOT_YET = (OSError, asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.ConnectionDoesNotExistError)
 
 
@@ -51,6 +53,8 @@ async def migrate(settings: Settings, service: str, timeout_s: float = CONNECT_T
         try:
             conn = await db.connect(settings, service)
             break
+        except ssl.SSLCertVerificationError:
+            raise
         except NOT_YET as exc:
             if time.monotonic() > deadline:
                 raise

@@ -10,10 +10,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import ssl
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema_rs
 import kubernetes_validate
@@ -31,18 +33,20 @@ from k8s_support import (
     setting_names,
     settings_map,
 )
+from support.tls import TestCA
 
 from contracts.flow import consumers_of
 from deploy import nats_accounts
 from deploy.k8s import provision as k8s_provision
+from kit import db as kit_db
 from kit import metrics
 from kit.settings import SERVICES, Settings
 from services.exchange.config import ExchangeSettings
 from services.exchange.webhooks.config import WebhookSettings
 from services.needs.config import NeedsSettings
 
-# The oldest Kubernetes the manifests need (native sidecars and the preStop sleep action, on by
-# default from 1.30) and the newest kubernetes-validate knows.
+# The oldest Kubernetes the manifests need (the preStop sleep action, on by default from 1.30) and the
+# newest kubernetes-validate knows.
 K8S_VERSIONS = ("1.30", "1.37")
 SCHEMAS = Path(__file__).parent / "schemas"
 CRDS = {
@@ -55,6 +59,11 @@ VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["versi
 # OpenTelemetry's exporter settings
 OTHER_ENV = {"PGPASSWORD", "NATS_PASSWORD"}
 OTHER_PREFIXES = ("OTEL_",)
+
+
+@pytest.fixture(scope="module")
+def some_ca(tmp_path_factory) -> Path:
+    return TestCA(tmp_path_factory.mktemp("ca")).cert_file
 
 
 def docs_of(rendered: dict[str, list[dict[str, Any]]], overlay: str) -> list[dict[str, Any]]:
@@ -81,6 +90,19 @@ def main_container(deployment: dict[str, Any]) -> dict[str, Any]:
 def settings_of(docs: list[dict[str, Any]], container: dict[str, Any]) -> Settings:
     with environment(container_env(docs, container)):
         return Settings()
+
+
+def mounted_file(template: dict[str, Any], container: dict[str, Any], file: Path) -> tuple[str, str] | None:
+    """(Secret, key) whose value the container reads at `file`, if a mounted Secret puts it there."""
+    volumes = {v["name"]: v for v in template["spec"]["volumes"]}
+    for mount in container["volumeMounts"]:
+        secret = volumes[mount["name"]].get("secret")
+        if secret is None or file.parent != Path(mount["mountPath"]):
+            continue
+        items = {i["path"]: i["key"] for i in secret.get("items", [])}
+        if not items or file.name in items:  # without items every key is a file of its name
+            return secret["secretName"], items.get(file.name, file.name)
+    return None
 
 
 # --- rendering and schemas ---------------------------------------------------------------------------
@@ -226,10 +248,10 @@ def test_every_environment_name_is_a_setting_and_every_reference_resolves(render
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_the_services_reach_nats_and_their_database_as_the_settings_connect(rendered, overlay):
+def test_the_services_reach_nats_and_their_database_as_the_settings_connect(rendered, overlay, some_ca):
     docs = docs_of(rendered, overlay)
     values = yaml.safe_load((K8S / "nats-values.yaml").read_text())
-    proxies = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("wushe-proxies"))
+    ca_cert = ssl.create_default_context(cafile=str(some_ca)).get_ca_certs()[0]
     for workload, template in pod_templates(docs).items():
         for container in wushe_containers(template):
             settings = settings_of(docs, container)
@@ -244,38 +266,40 @@ def test_the_services_reach_nats_and_their_database_as_the_settings_connect(rend
             service = container["args"][1] if container.get("args") else container["command"][-1]
             if service == "gateway":
                 continue
-            # the socket the settings connect to is the one the pod's proxy serves for this service's cluster
-            mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-            assert str(settings.pg_socket_dir) == mounts["pg-socket"] == "/run/wushe-pg"
-            volumes = {v["name"]: v for v in template["spec"]["volumes"]}
-            cfg = proxies["data"][volumes["pg-proxy"]["configMap"]["items"][0]["key"]]
+            # the service's own cluster's primary (CloudNativePG's -rw Service), over TLS that checks the
+            # CA and the host name, with the CA that the cluster's CA Secret puts where the settings read it
             cluster = f"wushe-{service}-db"
-            assert f"bind unix@{settings.pg_socket_dir}/.s.PGSQL.{settings.pg_port} " in cfg, workload
-            assert re.search(
-                rf"server primary {cluster}-rw:5432 ssl verify required ca-file /etc/wushe/pg-ca/ca.crt ", cfg
-            )
-            assert volumes["pg-ca"]["secret"]["secretName"] == f"{cluster}-ca"
+            assert cluster in objects(docs, "Cluster")
+            assert settings.pg_over_tcp and settings.pg_address == f"{cluster}-rw", workload
+            assert settings.pg_port == 5432
+            assert settings.pg_sslmode == "verify-full" and settings.pg_sslrootcert is not None
+            assert mounted_file(template, container, settings.pg_sslrootcert) == (f"{cluster}-ca", "ca.crt"), workload
             assert container_env(docs, container)["PGPASSWORD"] == f"<secret:{cluster}-app/password>"
+            # and what kit/db.py hands asyncpg from them (a stand-in CA file where the Secret's would be)
+            connect = kit_db.connect_kwargs(settings.model_copy(update={"pg_sslrootcert": some_ca}), service)
+            assert (connect["host"], connect["port"], connect["user"]) == (f"{cluster}-rw", 5432, f"wushe_{service}")
+            context = connect["ssl"]
+            assert isinstance(context, ssl.SSLContext)
+            assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
+            assert context.get_ca_certs() == [ca_cert], "the mounted CA and no other"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_the_gateway_reaches_each_service_where_it_dials_it(rendered, overlay):
-    """url_of() dials http_host (0.0.0.0: this pod's loopback) at each service's port: the sidecar
-    listens there and hands the connection on to that service's Service."""
+def test_the_gateway_reaches_each_service_at_its_service(rendered, overlay):
+    """url_of() names each service's Kubernetes Service and its port, which hands the connection on to
+    that service's API pods; nothing in the gateway's pod between them."""
     docs = docs_of(rendered, overlay)
     gateway = api_deployment(docs, "gateway")
     settings = settings_of(docs, main_container(gateway))
-    (sidecar,) = gateway["spec"]["template"]["spec"]["initContainers"]
-    assert sidecar["restartPolicy"] == "Always"
-    proxies = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("wushe-proxies"))
-    cfg = proxies["data"]["gateway.cfg"]
+    assert "initContainers" not in gateway["spec"]["template"]["spec"]
     for service in SERVICES:
-        host, port = settings.url_of(service).removeprefix("http://").split(":")
-        assert ipaddress.ip_address(host).is_unspecified  # a connection to it lands on the loopback
-        assert re.search(
-            rf"listen {service}\n    bind 127\.0\.0\.1:{port}\n    server {service} wushe-{service}:{port}\n", cfg
-        )
-        assert objects(docs, "Service")[f"wushe-{service}"]["spec"]["ports"][0]["port"] == int(port)
+        url = urlsplit(settings.url_of(service))
+        assert (url.scheme, url.hostname, url.path) == ("http", f"wushe-{service}", "")
+        target = objects(docs, "Service")[url.hostname]
+        (port,) = target["spec"]["ports"]
+        assert url.port == port["port"] == settings.port_of(service)
+        assert target["spec"]["selector"] == api_deployment(docs, service)["spec"]["selector"]["matchLabels"]
+        assert port["targetPort"] == "http"  # the API container's port, which it listens on (test above)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -289,6 +313,8 @@ def test_key_files_are_mounted_secrets(rendered, overlay):
         env = container_env(docs, container)
         with environment(env):
             files = [Settings().public_key_file]
+            if app != "gateway":
+                files.append(Settings().pg_sslrootcert)  # the cluster's CA
             if app in ("needs", "volunteers", "party", "charity"):
                 files.append(Settings().keyring_file)
             if app == "needs":
@@ -304,6 +330,10 @@ def test_key_files_are_mounted_secrets(rendered, overlay):
 def test_one_image_for_every_process_at_the_project_version(rendered, overlay):
     docs = docs_of(rendered, overlay)
     images = {c["image"] for t in pod_templates(docs).values() for c in wushe_containers(t)}
+    for workload, template in pod_templates(docs).items():  # no sidecar of another image
+        assert len(wushe_containers(template)) == len(template["spec"].get("initContainers", [])) + len(
+            template["spec"]["containers"]
+        ), workload
     expected = "localhost/wushe" if overlay == "dev" else "registry.hebei.example/wushe/wushe"
     assert images == {f"{expected}:{VERSION}"}
     deployments = objects(docs, "Deployment")
@@ -312,8 +342,7 @@ def test_one_image_for_every_process_at_the_project_version(rendered, overlay):
         assert relay["args"] == ["relay", service] and "ports" not in relay
         for name in (f"wushe-{service}", f"wushe-{service}-relay"):
             init = {c["name"]: c for c in deployments[name]["spec"]["template"]["spec"]["initContainers"]}
-            assert init["pg-proxy"]["restartPolicy"] == "Always"  # a sidecar, started before `migrate`
-            assert list(init) == ["pg-proxy", "migrate"]
+            assert list(init) == ["migrate"]
             assert init["migrate"]["command"] == ["python", "-m", "deploy.k8s.provision", "migrate", service]
     (job,) = objects(docs, "Job").values()
     command = job["spec"]["template"]["spec"]["containers"][0]["command"]

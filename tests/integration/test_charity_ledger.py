@@ -650,10 +650,7 @@ async def test_funding_requests_are_answered_through_nats_once(pool, js, keyring
 async def admin_connection(settings) -> asyncpg.Connection:
     """The superuser, on the charity database: the only one who can switch the append-only triggers off."""
     return await asyncpg.connect(
-        host=str(settings.pg_socket_dir),
-        port=settings.pg_port,
-        user=settings.pg_admin_user,
-        database=settings.db_name("charity"),
+        **kit_db.server_kwargs(settings), user=settings.pg_admin_user, database=settings.db_name("charity")
     )
 
 
