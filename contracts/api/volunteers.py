@@ -247,8 +247,10 @@ class HoursItem(BaseModel):
     check_out: AwareDatetime | None
     minutes: int | None
     provenance: str
+    provenance_label: str = Field(default="", description="如 本人签到签退 / Checked in and out by the volunteer")
     code_checked: bool
     status: str
+    status_label: str = Field(default="", description="如 待核实 / Awaiting verification")
     flagged: bool = Field(description="当日累计超过 12 小时 / more than 12 hours that day")
     needs_override: bool = Field(description="单次时长超过上限 / longer than the single-record limit")
 

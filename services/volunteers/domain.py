@@ -318,6 +318,12 @@ class AssignmentStatus(LabelledEnum):
     NO_SHOW = "no_show", "未到场", "Did not come"
 
 
+class Provenance(LabelledEnum):
+    SELF_CHECK_IN = "self_check_in", "本人签到签退", "Checked in and out by the volunteer"
+    ORGANIZER_ENTRY = "organizer_entry", "组织方录入", "Entered by the organizer"
+    BACKFILL = "backfill", "补录", "Entered afterwards"
+
+
 class LogStatus(LabelledEnum):
     OPEN = "open", "服务中（已签到）", "Checked in"
     LOGGED = "logged", "待核实", "Awaiting verification"

@@ -770,8 +770,10 @@ async def hours_page(
                 check_out=r["check_out"],
                 minutes=r["minutes"],
                 provenance=r["provenance"],
+                provenance_label=domain.Provenance(r["provenance"]).label,
                 code_checked=r["code_checked"],
                 status=r["status"],
+                status_label=domain.LogStatus(r["status"]).label,
                 flagged=r["flagged"],
                 needs_override=r["needs_override"],
             )

@@ -70,7 +70,16 @@ def site(stack, token) -> dict:
         "sub": prepared["ref"],
         "description_zh": "长安区志愿者",
     }
-    with personas_installed(stack.settings, [persona]):
+    worker_persona = {
+        "id": "mine-worker",
+        "label_zh": "长安区社工",
+        "label_en": "Social worker",
+        "role": "social_worker",
+        "area": COUNTY,
+        "sub": "sw-mine-browser",
+        "description_zh": "核实志愿服务时长",
+    }
+    with personas_installed(stack.settings, [persona, worker_persona]):
         yield {**prepared, "console": stack.url("gateway")}
 
 
@@ -119,16 +128,21 @@ async def test_a_volunteer_signs_up_checks_in_and_out_and_sees_hours_credits_and
     pending = await c.text("[data-kpi='hours-pending']")
     assert re.search(r"(19|20|21) 分钟", pending), pending
 
-    async def verify() -> None:  # the social worker verifies the hours, in the worker's own console
-        async with httpx.AsyncClient(base_url=site["api"], timeout=15) as client:
-            queue = (await client.get("/hours", params={"area": COMMUNITY}, headers=site["worker"])).json()
-            [log] = [i for i in queue["items"] if i["task_title"] == "为社区老人义务理发"]
-            done = await client.post(
-                f"/hours/{log['log_id']}/verification", headers=site["worker"], json={"approve": True}
-            )
-            assert done.status_code == 200, done.text
-
-    await verify()
+    # the social worker verifies the hours in their own console: a rejection without a reason is
+    # refused, then the record is verified and leaves the queue
+    log_id = await c.page.get_attribute("#my-hours li[data-log]", "data-log")
+    w = await new_tab(browser, site["console"], viewport={"width": 1280, "height": 900})
+    await w.sign_in("mine-worker")
+    await w.open("volunteers")
+    record = f"#hours-to-verify [data-log='{log_id}']"
+    await w.page.wait_for_selector(record)
+    assert "花**" in await w.text(record) and "本人签到签退" in await w.text(record)
+    await w.page.click(f"{record} button:has-text('驳回')")
+    await w.page.wait_for_selector(f"{record} .problem:has-text('理由')")
+    await w.page.click(f"{record} button:has-text('核实')")
+    await w.page.wait_for_selector(record, state="detached")
+    await w.shot("mine-worker-queue")
+    w.check()
     await c.page.reload()
     await c.page.wait_for_selector("#my-hours li:has-text('已核实')")
     assert await c.page.query_selector("#my-hours li:has-text('待核实')") is None

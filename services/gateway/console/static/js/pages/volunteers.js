@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { may } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
 import { gauge, hbars, vbars } from '../charts.js';
-import { badge, dataView, empty, field, h, kv, num, pct, select, showProblem, table, tile, toast, uuidish, when } from '../dom.js';
+import { badge, dataView, empty, field, h, hours, kv, num, pct, problemBox, select, showProblem, table, tile, toast, uuidish, when } from '../dom.js';
 import { L, bi, lang } from '../i18n.js';
 import { ACTOR_COLORS, areaName, loadCategories, statusLabel, taskTitle } from '../labels.js';
 
@@ -14,6 +14,8 @@ export async function render(ctx) {
   const status = ctx.query.get('status') || '';
   const [place] = await Promise.all([areaName(ctx.who.area), loadCategories()]);
   const cards = [
+    card(L('待核实的服务时长', 'Hours to verify'), () => api('/hours', { query: { status: 'logged', limit: 50 } }),
+      (page) => hoursQueue(ctx, page), { id: 'hours-queue', reads: 'GET /hours' }),
     card(L('志愿服务概况', 'Volunteering in figures'), () => api('/volunteers/stats'), (st) => {
       const months = Object.keys(st.hours_by_month || {}).sort();
       const cov = st.station_coverage;
@@ -51,7 +53,7 @@ export async function render(ctx) {
     card(L('志愿服务站点', 'Volunteer stations'), () => api('/stations'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((st) =>
       h('li', {}, h('span', { class: 'grow' }, st.name), h('small', {}, st.facility_name)))) : empty()), { id: 'stations', reads: 'GET /stations' }),
   ];
-  const grid = h('div', { class: 'grid' }, cards[0], h('div', { class: 'grid two-one' }, cards[1], cards[2]));
+  const grid = h('div', { class: 'grid' }, cards[0], cards[1], h('div', { class: 'grid two-one' }, cards[2], cards[3]));
   noteWhenAllHidden(grid, cards);
   const lookup = may('GET /volunteers/{volunteer_id}') && h('form', { class: 'actions', onsubmit: (e) => {
     e.preventDefault();
@@ -136,3 +138,40 @@ export async function profile(ctx) {
   return out;
 }
 
+
+/** The verifier's queue: each record waiting, with what deciding needs, to verify or reject (with a
+ *  reason); a record over the single-record limit is approved only with an explicit override. */
+function hoursQueue(ctx, page) {
+  if (!page.items.length) return empty(L('没有待核实的时长', 'No hours waiting'));
+  return h('div', {}, h('p', { class: 'small muted' }, L(`共 ${page.total} 条待核实`, `${page.total} waiting`)),
+    h('ul', { class: 'list-plain', id: 'hours-to-verify' }, page.items.map((x) => hoursLine(ctx, x))));
+}
+
+function hoursLine(ctx, x) {
+  const slot = h('div', {});
+  const reason = h('input', { name: 'reason', maxlength: 500, placeholder: L('驳回或超长确认须说明理由', 'a reason: needed to reject or to override'),
+    'aria-label': L('理由', 'Reason') });
+  const decide = (approve) => async (e) => {
+    const button = e.currentTarget;
+    button.disabled = true;
+    try {
+      await api(`/hours/${x.log_id}/verification`, { method: 'POST', body: { approve, reason: reason.value.trim(), override: approve && x.needs_override } });
+      toast(approve ? L('已核实，积分已记入时间银行', 'Verified: the credits are in the time bank') : L('已驳回', 'Rejected'));
+      ctx.refresh();
+    } catch (err) {
+      slot.replaceChildren(problemBox(err));
+      button.disabled = false;
+    }
+  };
+  return h('li', { 'data-log': x.log_id },
+    h('div', { class: 'grow' }, h('b', {}, x.volunteer_name), ' · ', taskTitle({ title: x.task_title }), h('br', {}),
+      h('small', {}, when(x.check_in), ' – ', x.check_out ? when(x.check_out) : '…', ' · ', bi(x.provenance_label),
+        x.code_checked ? ` · ${L('现场扫码签到', 'QR code on site')}` : '')),
+    h('b', {}, x.minutes == null ? '—' : hours(x.minutes / 60)),
+    x.flagged && badge(L('当日超过 12 小时', 'over 12 h that day'), 'warn'),
+    x.needs_override && badge(L('超过单次上限，须确认', 'over the limit: confirm'), 'bad'),
+    h('div', { class: 'actions' }, reason,
+      h('button', { type: 'button', class: 'primary', onclick: decide(true) }, x.needs_override ? L('确认并核实', 'Override and verify') : L('核实', 'Verify')),
+      h('button', { type: 'button', onclick: decide(false) }, L('驳回', 'Reject'))),
+    slot);
+}
