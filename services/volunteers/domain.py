@@ -331,21 +331,6 @@ class LogStatus(LabelledEnum):
     REJECTED = "rejected", "已驳回", "Rejected"
 
 
-def may_check_in(at: datetime, window_start: datetime | None, window_end: datetime | None, limits: HourLimits) -> bool:
-    """Whether a check-in now would be taken: the same rule check_time applies when it is made."""
-    try:
-        check_time("at", at, at, window_start, window_end, limits)
-    except HoursRefused:
-        return False
-    return True
-
-
-def matching_skills(required: list[str], offered: list[str]) -> list[str]:
-    """The task's skills the volunteer has, in the task's order."""
-    have = set(offered)
-    return [skill for skill in required if skill in have]
-
-
 def may_sign_up(task_area: str, home_area: str, service_areas: list[str]) -> bool:
     """A volunteer signs up for tasks in their home county, or in an area they offered to serve."""
     return contains(home_area[:6], task_area) or any(contains(a, task_area) for a in service_areas)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from services.volunteers import domain
 from services.volunteers.domain import Candidate, Slot, TaskSpec
+from services.volunteers.mine import domain as mine_rules
 
 SH = domain.LOCAL
 MONDAY_9 = datetime(2026, 12, 7, 9, 0, tzinfo=SH)
@@ -207,17 +208,17 @@ def test_the_limits_are_settings(monkeypatch):
 def test_a_check_in_is_offered_only_when_it_would_be_taken():
     limits = domain.HourLimits()
     start, end = MONDAY_9, MONDAY_9 + timedelta(hours=3)
-    assert domain.may_check_in(start - timedelta(hours=1), start, end, limits)  # early, within the tolerance
-    assert not domain.may_check_in(start - timedelta(hours=3), start, end, limits)
-    assert not domain.may_check_in(end + timedelta(hours=3), start, end, limits)
-    assert domain.may_check_in(start, None, None, limits)  # a task without a window: any time
+    assert mine_rules.may_check_in(start - timedelta(hours=1), start, end, limits)  # early, within the tolerance
+    assert not mine_rules.may_check_in(start - timedelta(hours=3), start, end, limits)
+    assert not mine_rules.may_check_in(end + timedelta(hours=3), start, end, limits)
+    assert mine_rules.may_check_in(start, None, None, limits)  # a task without a window: any time
 
 
 def test_a_volunteer_signs_up_in_their_county_or_where_they_offered_to_serve():
     assert domain.may_sign_up("130102001001", "130102002003", [])  # the same county, another community
     assert not domain.may_sign_up("130104001001", "130102002003", [])
     assert domain.may_sign_up("130104001001", "130102002003", ["130104"])
-    assert domain.matching_skills(["理发", "陪诊", "送餐"], ["送餐", "理发"]) == ["理发", "送餐"]
+    assert mine_rules.matching_skills(["理发", "陪诊", "送餐"], ["送餐", "理发"]) == ["理发", "送餐"]
 
 
 def test_statuses_are_labelled_in_both_languages():

@@ -11,10 +11,10 @@ from contracts.api import needs as api
 from kit.auth import Principal
 from kit.crypto import Keyring
 from services.needs import domain, handlers
+from services.needs.mine import domain as rules
 from services.needs.mine import store
 
 NEEDS_SHOWN = 50
-A = domain.Action
 
 
 async def my_needs(pool: asyncpg.Pool, keyring: Keyring, labels: dict[str, str], who: Principal) -> api.MyNeeds:
@@ -31,11 +31,11 @@ async def my_needs(pool: asyncpg.Pool, keyring: Keyring, labels: dict[str, str],
 
 
 def _my_need(row: asyncpg.Record, timeline: list, keyring: Keyring, labels: dict[str, str]) -> api.MyNeed:
-    status = domain.Status(row["status"])
+    may = rules.choices(domain.Status(row["status"]))
     return api.MyNeed(
         need=handlers.need_view(row, keyring, labels),
         timeline=handlers.timeline_view(timeline),
-        may_confirm=domain.allows(status, A.RESOLVE),
-        may_rate=domain.allows(status, A.FEEDBACK_SATISFIED),
-        may_dispute=domain.allows(status, A.DISPUTE),
+        may_confirm=may.confirm,
+        may_rate=may.rate,
+        may_dispute=may.dispute,
     )

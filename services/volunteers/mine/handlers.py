@@ -12,6 +12,7 @@ from kit.crypto import Keyring
 from kit.problems import Problem
 from services.volunteers import domain, handlers, store
 from services.volunteers.config import volunteers_settings
+from services.volunteers.mine import domain as rules
 from services.volunteers.mine import store as mine
 
 HOURS_SHOWN = 50
@@ -46,10 +47,10 @@ async def my_volunteering(pool: asyncpg.Pool, keyring: Keyring, who: Principal) 
         open_tasks=[
             api.OpenTask(
                 task=handlers.task_view(row),
-                matching_skills=domain.matching_skills(row["required_skills"], volunteer["skills"]),
+                matching_skills=rules.matching_skills(row["required_skills"], volunteer["skills"]),
             )
             for row in sorted(
-                offered, key=lambda r: -len(domain.matching_skills(r["required_skills"], volunteer["skills"]))
+                offered, key=lambda r: -len(rules.matching_skills(r["required_skills"], volunteer["skills"]))
             )
         ],
         hours=[
@@ -71,7 +72,7 @@ def _my_task(row: asyncpg.Record) -> api.MyTask:
     may_check_in = (
         status == domain.AssignmentStatus.ACCEPTED
         and row["checked_in_at"] is None
-        and domain.may_check_in(now(), row["window_start"], row["window_end"], volunteers_settings().hour_limits())
+        and rules.may_check_in(now(), row["window_start"], row["window_end"], volunteers_settings().hour_limits())
     )
     return api.MyTask(
         task=handlers.task_view(row),

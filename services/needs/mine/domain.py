@@ -1,0 +1,23 @@
+"""Pure rules of the resident's own page: what a resident may do with one of their needs now, read
+from the need's state machine (so the page never offers what the service would refuse)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.needs.domain import Action, Status, allows
+
+
+@dataclass(frozen=True)
+class Choices:
+    confirm: bool  # 确认已解决
+    rate: bool  # 评价
+    dispute: bool  # 提出异议
+
+
+def choices(status: Status) -> Choices:
+    return Choices(
+        confirm=allows(status, Action.RESOLVE),
+        rate=allows(status, Action.FEEDBACK_SATISFIED),
+        dispute=allows(status, Action.DISPUTE),
+    )
