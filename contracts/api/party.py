@@ -191,6 +191,17 @@ class DecisionView(BaseModel):
     decided_at: AwareDatetime
 
 
+class DecidingCommittee(BaseModel):
+    """Who decides a pending matter, and what a decision needs: shown before the vote is recorded."""
+
+    org_id: UUID
+    org_name: str
+    seats: list[SeatView]
+    committee_size: int
+    quorum: int = Field(description="至少到会人数（超过应到会委员半数）/ the fewest present for a quorum")
+    majority: int = Field(description="通过所需最少赞成票（超过应到会委员半数）/ the fewest votes for to pass")
+
+
 class MatterView(BaseModel):
     id: UUID
     source: str

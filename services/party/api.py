@@ -128,6 +128,15 @@ async def get_matter(matter_id: UUID, who: Reader, pool: DbPool):
     return await handlers.matter_view(pool, who, matter_id)
 
 
+@router.get(
+    "/matters/{matter_id}/committee",
+    response_model=api.DecidingCommittee,
+    summary="表决的党组织委员会及法定人数 / who decides the matter, and the quorum and majority",
+)
+async def deciding_committee(matter_id: UUID, who: Reader, pool: DbPool, keyring: Keys):
+    return await handlers.deciding_committee(pool, keyring, who, matter_id)
+
+
 @router.post("/matters/{matter_id}/decision", summary="记录党组织会议决定 / record the committee's decision")
 async def decide(matter_id: UUID, body: api.DecisionIn, who: Secretary, pool: DbPool):
     await handlers.decide(pool, who, matter_id, body)

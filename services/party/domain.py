@@ -34,11 +34,17 @@ class Tally:
 
     @property
     def has_quorum(self) -> bool:
-        return self.present * 2 > self.committee_size
+        return self.present >= more_than_half(self.committee_size)
 
     @property
     def passes(self) -> bool:
-        return self.votes_for * 2 > self.committee_size
+        return self.votes_for >= more_than_half(self.committee_size)
+
+
+def more_than_half(committee_size: int) -> int:
+    """The fewest members that are more than half of the committee: both the quorum (present) and
+    the majority (votes for) are counted against the whole committee, not those present."""
+    return committee_size // 2 + 1
 
 
 def tally(committee: set[UUID], votes: dict[UUID, str]) -> Tally:

@@ -72,7 +72,14 @@ async def create_organization(pool: asyncpg.Pool, who: Principal, body: api.Orga
 
 async def organization_view(conn, keyring: Keyring, who: Principal, org_id: UUID) -> api.OrganizationView:
     org = visible(who, await store.get_organization(conn, org_id))
-    seats = [
+    return api.OrganizationView(
+        **{k: org[k] for k in ("id", "name", "kind", "area_code", "host_kind", "host_uscc", "parent_id")},
+        committee=await _seats(conn, keyring, org_id),
+    )
+
+
+async def _seats(conn, keyring: Keyring, org_id: UUID) -> list[api.SeatView]:
+    return [
         api.SeatView(
             id=s["id"],
             member_id=s["member_id"],
@@ -84,9 +91,16 @@ async def organization_view(conn, keyring: Keyring, who: Principal, org_id: UUID
         )
         for s in await store.current_seats(conn, org_id)
     ]
-    return api.OrganizationView(
-        **{k: org[k] for k in ("id", "name", "kind", "area_code", "host_kind", "host_uscc", "parent_id")},
-        committee=seats,
+
+
+async def deciding_committee(conn, keyring: Keyring, who: Principal, matter_id: UUID) -> api.DecidingCommittee:
+    """The sitting committee that decides the matter, and the quorum and majority it needs."""
+    matter = visible(who, await store.get_matter(conn, matter_id))
+    org = await _deciding_organization(conn, matter)
+    seats = await _seats(conn, keyring, org["id"])
+    needed = domain.more_than_half(len(seats))
+    return api.DecidingCommittee(
+        org_id=org["id"], org_name=org["name"], seats=seats, committee_size=len(seats), quorum=needed, majority=needed
     )
 
 

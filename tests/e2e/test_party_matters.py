@@ -78,6 +78,11 @@ async def test_project_review_approved_by_quorum_and_majority(party, token, js, 
     matter = await _matter_of(party, secretary, review)
     assert matter["kind"] == "project" and matter["reasons"] == ["vital_interests", "budget_threshold"]
     assert not matter["overdue"]
+    deciding = await party.get(f"/matters/{matter['id']}/committee", headers=secretary)
+    assert deciding.status_code == 200, deciding.text
+    committee = deciding.json()
+    assert [s["id"] for s in committee["seats"]] == seats and "*" in committee["seats"][0]["name"]  # masked
+    assert (committee["committee_size"], committee["quorum"], committee["majority"]) == (5, 3, 3)
     too_few = await party.post(
         f"/matters/{matter['id']}/decision",
         headers=secretary,
@@ -303,6 +308,7 @@ async def test_role_and_jurisdiction_of_every_route(party, token, community_seat
         ("GET", "/responsible-units", None, READERS),
         ("GET", "/matters", None, READERS),
         ("GET", f"/matters/{matter_id}", None, READERS),
+        ("GET", f"/matters/{matter_id}/committee", None, READERS),
     ]
     failures = []
     for role in ROLES:
@@ -315,7 +321,12 @@ async def test_role_and_jurisdiction_of_every_route(party, token, community_seat
                 failures.append((role, method, path, expected, reply.status_code, reply.text[:120]))
     # 桥西区's party secretary: 404 for 长安区 objects, 403 naming area_code for 长安区 writes
     outsider = bearer(token, "party_secretary", QIAOXI, "qx-shuji")
-    for path in (f"/party-organizations/{org_id}", f"/party-members/{member_id}", f"/matters/{matter_id}"):
+    for path in (
+        f"/party-organizations/{org_id}",
+        f"/party-members/{member_id}",
+        f"/matters/{matter_id}",
+        f"/matters/{matter_id}/committee",
+    ):
         if (reply := await party.get(path, headers=outsider)).status_code != 404:
             failures.append(("outsider", "GET", path, 404, reply.status_code, reply.text[:120]))
     decision = {

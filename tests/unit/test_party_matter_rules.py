@@ -107,3 +107,9 @@ def test_whistle_deadlines_are_configurable_per_urgency():
     settings = PartySettings(whistle_urgent_minutes=15)
     assert settings.whistle_response("urgent") == timedelta(minutes=15)
     assert settings.whistle_response("routine") == timedelta(hours=24)
+
+
+def test_quorum_and_majority_are_more_than_half_of_the_whole_committee():
+    assert [domain.more_than_half(n) for n in (1, 2, 3, 4, 5, 7)] == [1, 2, 2, 3, 3, 4]
+    assert domain.Tally(5, 3, 0, 0).passes and not domain.Tally(5, 2, 2, 1).passes  # all present, 2 for
+    assert domain.Tally(4, 2, 1, 0).has_quorum and not domain.Tally(4, 2, 0, 0).has_quorum

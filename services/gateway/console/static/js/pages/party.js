@@ -4,7 +4,7 @@ import { api } from '../api.js';
 import { may } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
 import { gauge } from '../charts.js';
-import { badge, empty, field, fill, h, num, select, showProblem, table, tile, toast, when, yuan } from '../dom.js';
+import { badge, empty, field, fill, h, localToIso, num, problemBox, select, showProblem, table, tile, toast, when, yuan } from '../dom.js';
 import { L, pick } from '../i18n.js';
 import { areaName, cachedCategories, codeLabel, codeOptions, loadCategories, statusLabel } from '../labels.js';
 
@@ -42,7 +42,9 @@ export async function render(ctx) {
     { label: L('金额', 'Amount'), value: (m) => (m.amount_fen == null ? '—' : yuan(m.amount_fen)), num: true },
     { label: L('期限', 'Due'), value: (m) => [when(m.due_at, { date: true }), m.overdue && [' ', badge(L('逾期', 'overdue'), 'bad')]] },
     { label: L('决定', 'Decision'), value: (m) => (m.decision ? votes(m.decision)
-      : m.status === 'decided' && may('GET /matters/{matter_id}') ? decisionLoader(m) : badge(statusLabel(m.status), m.status === 'decided' ? '' : 'warn')) },
+      : m.status === 'decided' && may('GET /matters/{matter_id}') ? decisionLoader(m)
+        : m.status === 'pending' && may('POST /matters/{matter_id}/decision') ? decideButton(ctx, m)
+          : badge(statusLabel(m.status), m.status === 'decided' ? '' : 'warn')) },
   ], list), { id: 'matters', reads: 'GET /matters' });
   const whistleStats = card(L('吹哨响应时效', 'Whistle response times'), () => api('/whistles/stats'), (st) => {
     const t = st.total;
@@ -72,7 +74,104 @@ export async function render(ctx) {
   const grid = h('div', { class: 'grid' }, matters, h('div', { class: 'grid two' }, whistleStats, whistles), h('div', { class: 'grid two' }, meetings, actions), wishes);
   noteWhenAllHidden(grid, [matters, whistleStats, whistles, meetings, actions, wishes]);
   return h('div', {}, h('div', { class: 'page-head' }, h('h1', {}, L('党建引领', 'Party building')), h('span', { class: 'muted' }, place)),
-    may('POST /whistles') && whistleForm(ctx), grid);
+    may('POST /matters') && matterForm(ctx), may('POST /whistles') && whistleForm(ctx), grid);
+}
+
+/** 提交重大事项: a matter the community brings to its party organization (先议后决). */
+function matterForm(ctx) {
+  const slot = h('div', {});
+  const form = h('form', { class: 'form', id: 'matter-form', onsubmit: async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    const amount = f.get('amount_fen').trim();  // in yuan; named as the API names it, so a problem marks it
+    const body = { kind: f.get('kind'), area_code: ctx.who.area, title: f.get('title').trim(), summary: f.get('summary').trim(),
+      vital_interests: f.get('vital_interests') === 'on', ...(amount ? { amount_fen: Math.round(Number(amount) * 100) } : {}) };
+    try {
+      await api('/matters', { method: 'POST', body });
+      toast(L('已提交党组织研究', 'Submitted to the party organization'));
+      ctx.refresh();
+    } catch (err) {
+      showProblem(form, slot, err);
+    }
+  } },
+  h('div', { class: 'fields three' },
+    field(L('类型', 'Kind'), select('kind', [['foundation_use', L(...KINDS.foundation_use)], ['other', L(...KINDS.other)]], { value: 'other' })),
+    field(L('事项', 'Matter'), h('input', { name: 'title', required: true, minlength: 2, maxlength: 200 }), { required: true }),
+    field(L('金额（元）', 'Amount (yuan)'), h('input', { name: 'amount_fen', type: 'number', min: '0.01', step: '0.01', inputmode: 'decimal' }),
+      { hint: L('使用社区基金须填写', 'required for a community-foundation use') })),
+  field(L('情况说明', 'Summary'), h('textarea', { name: 'summary', maxlength: 4000 })),
+  h('label', {}, h('input', { type: 'checkbox', name: 'vital_interests' }), ' ', L('涉及居民切身利益', "Touches residents' vital interests")),
+  slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, L('提交研究', 'Submit'))));
+  return h('details', { class: 'panel' }, h('summary', {}, L('＋ 提交重大事项', '+ Submit a major matter')), form);
+}
+
+/** 记录决定: the deciding committee, each member present or not and their vote, the quorum and the
+ *  majority it needs (from the party service) shown as the votes are entered, then the outcome. */
+function decideButton(ctx, m) {
+  const slot = h('div', {});
+  const open = h('button', { type: 'button', class: 'small primary', 'data-decide': m.id, onclick: async () => {
+    open.disabled = true;
+    try {
+      slot.replaceChildren(decisionForm(ctx, m, await api(`/matters/${m.id}/committee`)));
+      open.remove();
+    } catch (err) {
+      slot.replaceChildren(problemBox(err));
+      open.disabled = false;
+    }
+  } }, L('记录表决', 'Record the vote'));
+  return h('div', {}, badge(statusLabel(m.status), 'warn'), ' ', open, slot);
+}
+
+const VOTES = [['absent', ['未到会', 'Absent']], ['for', ['赞成', 'For']], ['against', ['反对', 'Against']], ['abstain', ['弃权', 'Abstain']]];
+
+function decisionForm(ctx, m, committee) {
+  const slot = h('div', {});
+  const tally = h('p', { class: 'small', id: 'tally', 'aria-live': 'polite' });
+  const rows = committee.seats.map((seat) => h('fieldset', { class: 'vote', 'data-seat': seat.id }, h('legend', {}, seat.name),
+    h('div', { class: 'checks' }, VOTES.map(([v, label]) => h('label', {}, h('input', { type: 'radio', name: `vote-${seat.id}`, value: v, checked: v === 'absent' }), L(...label))))));
+  const count = () => {
+    const f = new FormData(form);
+    const votes = committee.seats.map((seat) => [seat.id, f.get(`vote-${seat.id}`)]).filter(([, v]) => v !== 'absent');
+    const forVotes = votes.filter(([, v]) => v === 'for').length;
+    return { votes, present: votes.length, forVotes };
+  };
+  const show = () => {
+    const { present, forVotes } = count();
+    const quorum = present >= committee.quorum;
+    const passes = forVotes >= committee.majority;
+    tally.replaceChildren(
+      badge(L(`到会 ${present} / 应到 ${committee.committee_size}（需至少 ${committee.quorum}）`, `present ${present} of ${committee.committee_size} (at least ${committee.quorum})`), quorum ? 'ok' : 'bad'), ' ',
+      badge(L(`赞成 ${forVotes}（通过需至少 ${committee.majority}）`, `for ${forVotes} (${committee.majority} to pass)`), passes ? 'ok' : 'warn'));
+    // a vote that passes is an approval; one that does not is a rejection or a revision (the secretary's choice)
+    const outcome = form.querySelector('[name=outcome]');
+    if (passes) outcome.value = 'approved';
+    else if (outcome.value === 'approved') outcome.value = 'revise';
+  };
+  const now = new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 16);
+  const form = h('form', { class: 'form', id: 'decision-form', onchange: show, onsubmit: async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    const body = { meeting_held_at: localToIso(f.get('meeting_held_at')), outcome: f.get('outcome'), reasons: f.get('reasons').trim(),
+      votes: count().votes.map(([seat_id, vote]) => ({ seat_id, vote })) };
+    if (!window.confirm(L('表决结果记录后不可更改，确认提交？', 'A recorded decision is final. Record it?'))) return;
+    try {
+      await api(`/matters/${m.id}/decision`, { method: 'POST', body });
+      toast(L('已记录党组织决定', 'Decision recorded'));
+      ctx.refresh();
+    } catch (err) {
+      showProblem(form, slot, err);
+    }
+  } },
+  h('p', { class: 'small muted' }, committee.org_name, L('委员会表决（应到会委员半数以上到会，赞成票超过应到会委员半数为通过）',
+    ' committee (a quorum is more than half the committee; a proposal passes with more than half of it for)')),
+  rows, tally,
+  h('div', { class: 'fields three' },
+    field(L('会议时间', 'Held at'), h('input', { type: 'datetime-local', name: 'meeting_held_at', required: true, value: now }), { required: true }),
+    field(L('决定', 'Outcome'), select('outcome', [['approved', L('同意', 'Approved')], ['rejected', L('不同意', 'Rejected')], ['revise', L('退回修改', 'Revise')]], { value: 'revise' })),
+    field(L('理由', 'Reasons'), h('input', { name: 'reasons', maxlength: 2000, placeholder: L('不同意或退回修改须写明', 'needed to reject or send back') }))),
+  slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, L('记录决定', 'Record the decision'))));
+  queueMicrotask(show);
+  return form;
 }
 
 function whistleForm(ctx) {
