@@ -21,7 +21,14 @@ from pathlib import Path
 
 from contracts.envelope import Event
 from contracts.events import ALL_EVENTS
-from contracts.events.charity import DonationEarmarked, FundingRejected, FundOpened, FundsCommitted, FundsDisbursed
+from contracts.events.charity import (
+    DisbursementRejected,
+    DonationEarmarked,
+    FundingRejected,
+    FundOpened,
+    FundsCommitted,
+    FundsDisbursed,
+)
 from contracts.events.needs import (
     MediationEscalated,
     NeedEscalated,
@@ -132,6 +139,12 @@ FLOW: tuple[Consumer, ...] = (
     Consumer("projects-fund-opened", FundOpened, "keeps the funds that funding lines are checked against"),
     Consumer("projects-funds-committed", FundsCommitted, "a funding line committed: the project may be funded"),
     Consumer("projects-funding-rejected", FundingRejected, "a funding line refused: the project goes back"),
+    Consumer(
+        "projects-disbursement-rejected",
+        DisbursementRejected,
+        "a milestone's payment refused: the milestone shows why and may be accepted again to ask anew",
+        part="delivery",
+    ),
     Consumer(
         "projects-need-feedback",
         NeedFeedbackGiven,

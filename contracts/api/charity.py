@@ -74,6 +74,12 @@ class DisbursementIn(Strict):
     amount_fen: PositiveMoney
 
 
+class RejectionIn(Strict):
+    """Why a checker refuses a disbursement request: the requester reads it to put the request right."""
+
+    reason: str = Field(min_length=2, max_length=500, description="驳回理由（2–500 字）/ why it is rejected")
+
+
 class Created(BaseModel):
     id: UUID
 
@@ -107,6 +113,10 @@ class FenAmount(BaseModel):
 
 
 class DisbursementView(FenAmount):
+    """A disbursement request with what its checker decides on: what it pays (a need, or a project's
+    milestone), from which fund, who asked, and how it was decided. People are named by label: the
+    account ids (`requested_by`, `rejected_by`) are for audits and scripts, not for showing."""
+
     id: UUID
     commitment_id: UUID | None
     earmark_id: UUID | None
@@ -117,7 +127,28 @@ class DisbursementView(FenAmount):
         default="charity", description="asked here, or by a milestone accepted in the projects service"
     )
     requested_at: AwareDatetime
-    status: str
+    status: str = Field(description="requested | disbursed | rejected")
+    status_label: str = Field(default="", description="如 待复核 / Awaiting review")
+    requested_by_label: str = Field(
+        default="", description="申请人（按角色称呼，本人为“本人”）/ the maker, named by role (or “you”)"
+    )
+    requested_by_you: bool = Field(default=False, description="the caller asked for it: they may not decide it")
+    target_kind: Literal["need", "project"] | None = Field(default=None, description="what it pays")
+    fund_id: UUID | None = Field(default=None, description="the fund the money came from")
+    fund_name: str | None = None
+    project_id: UUID | None = Field(default=None, description="the project whose commitment pays it")
+    project_title: str | None = Field(
+        default=None, description="the project's title, when the charity service knows it"
+    )
+    milestone_id: UUID | None = Field(default=None, description="the project's milestone (asked by its acceptance)")
+    need_ids: list[UUID] = Field(
+        default_factory=list, description="the needs it serves (the earmark's need, or the project's)"
+    )
+    approved_at: AwareDatetime | None = None
+    rejected_by: str | None = None
+    rejected_by_label: str | None = Field(default=None, description="驳回人（按角色称呼）/ who rejected it, by role")
+    rejected_at: AwareDatetime | None = None
+    rejection_reason: str | None = None
 
 
 class CommitmentView(FenAmount):
@@ -159,7 +190,8 @@ class NeedEarmark(BaseModel):
 class NeedDisbursement(FenAmount):
     id: UUID
     earmark_id: UUID
-    status: str = Field(description="requested | disbursed")
+    status: str = Field(description="requested | disbursed | rejected")
+    status_label: str = Field(default="", description="如 已拨付 / Disbursed")
     milestone: str
     approved_at: AwareDatetime | None
 

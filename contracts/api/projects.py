@@ -198,6 +198,10 @@ class MilestoneView(BaseModel):
     evidence: list[dict[Any, Any]]
     reported_at: AwareDatetime | None
     accepted_at: AwareDatetime | None
+    payment_rejected_at: AwareDatetime | None = Field(
+        default=None, description="慈善资金复核驳回了本里程碑的拨付申请；再次验收即重新申请 / its payment was rejected"
+    )
+    payment_rejection_reason: str | None = Field(default=None, description="驳回理由 / why the payment was rejected")
 
 
 class EvaluationView(BaseModel):

@@ -2,6 +2,7 @@
 
 from contracts.envelope import Event
 from contracts.events.charity import (
+    DisbursementRejected,
     DonationEarmarked,
     DonationReceived,
     FundingRejected,
@@ -88,6 +89,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FundsCommitted,
     FundingRejected,
     FundsDisbursed,
+    DisbursementRejected,
     CreditsExchanged,
     PointsGranted,
     PointsRedeemed,

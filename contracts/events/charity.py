@@ -39,6 +39,24 @@ class FundsDisbursed(Event):
     disbursed_at: AwareDatetime
 
 
+class DisbursementRejected(Event):
+    """A checker refused a disbursement request, giving the reason: no money moved. The side that asked
+    learns why (a project's milestone shows it, and may be asked to be paid again). The reason is
+    written by the checker for the requester: it never leaves the platform (no public form)."""
+
+    service: ClassVar[str] = "charity"
+
+    disbursement_id: UUID = Field(description="the request (for a milestone: its DisbursementRequested.request_id)")
+    target_kind: Literal["need", "project"]
+    target_id: UUID
+    milestone_id: UUID | None = Field(default=None, description="the project's milestone it would have paid")
+    need_ids: list[UUID] = []
+    area_code: AreaCode
+    amount_fen: Money
+    reason: str = Field(min_length=2, max_length=500)
+    rejected_at: AwareDatetime
+
+
 class DonationReceived(Event):
     """Money reached a fund; the donor appears publicly only as they consented."""
 

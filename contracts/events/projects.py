@@ -60,6 +60,9 @@ class FundingRequested(Event):
     )
     need_ids: list[UUID] = Field(default_factory=list)
     requested_at: AwareDatetime
+    project_title: str = Field(
+        default="", max_length=200, description="the project's title, so that its payments can be named by it"
+    )
 
 
 class ProjectReviewRequested(Event):

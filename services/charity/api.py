@@ -125,16 +125,28 @@ async def ask_need_disbursement(earmark_id: UUID, body: api.DisbursementIn, who:
 
 @router.get("/disbursements", response_model=list[api.DisbursementView], summary="拨付申请 / disbursement requests")
 async def list_disbursements(
-    who: Reader, pool: DbPool, area: str | None = None, status: Literal["requested", "disbursed"] | None = None
+    who: Reader,
+    pool: DbPool,
+    area: str | None = None,
+    status: Literal["requested", "disbursed", "rejected"] | None = None,
 ):
     area = listing_area(who, area)
-    return [api.DisbursementView.model_validate(dict(r)) for r in await store.list_disbursements(pool, area, status)]
+    return [handlers.disbursement_view(r, who) for r in await store.list_disbursements(pool, area, status)]
 
 
 @router.post("/disbursements/{disbursement_id}/approval", summary="复核拨付（须另一人）/ approve, as a second person")
 async def approve(disbursement_id: UUID, who: Checker, pool: DbPool) -> dict:
     await handlers.approve_disbursement(pool, who, disbursement_id)
     return {"id": disbursement_id, "status": "disbursed"}
+
+
+@router.post(
+    "/disbursements/{disbursement_id}/rejection",
+    summary="驳回拨付申请（须另一人，写明理由）/ reject, as a second person, saying why",
+)
+async def reject(disbursement_id: UUID, body: api.RejectionIn, who: Checker, pool: DbPool) -> dict:
+    await handlers.reject_disbursement(pool, who, disbursement_id, body)
+    return {"id": disbursement_id, "status": "rejected"}
 
 
 @router.get("/ledger/verification", response_model=api.LedgerCheck, summary="校验账本哈希链 / verify the ledger chain")

@@ -1,4 +1,5 @@
-"""Pure rules of the charity service: account names, the 2 % rule, restricted money. No I/O."""
+"""Pure rules of the charity service: account names, the 2 % rule, restricted money, the review of a
+disbursement request (maker and checker). No I/O."""
 
 from __future__ import annotations
 
@@ -72,3 +73,38 @@ def split_funding(amount: int, restricted: list[tuple[UUID, int]], unrestricted:
     if left > unrestricted:
         return None
     return take + ([("fund", left)] if left else [])
+
+
+# --- disbursements: maker and checker -------------------------------------------------------------------
+
+
+class DisbursementStatus(LabelledEnum):
+    REQUESTED = "requested", "待复核", "Awaiting review"
+    DISBURSED = "disbursed", "已拨付", "Disbursed"
+    REJECTED = "rejected", "已驳回", "Rejected"
+
+
+class Review(LabelledEnum):
+    APPROVE = "approve", "复核", "approve"
+    REJECT = "reject", "驳回", "reject"
+
+
+_DONE = {Review.APPROVE: "approved", Review.REJECT: "rejected"}
+
+
+def review_refusal(status: str, maker: str, checker: str, action: Review) -> Refusal | None:
+    """Only a request still awaiting review may be approved (paid) or rejected, once, and never by
+    the person who asked for it (maker–checker): rule `state` (409) or `maker_checker` (403)."""
+    if status != DisbursementStatus.REQUESTED:
+        now = DisbursementStatus(status)
+        return Refusal(
+            "state",
+            f"该拨付申请{now.zh}，不能再{action.zh} / the request is {now.en.lower()} already: "
+            f"it can no longer be {_DONE[action]}",
+        )
+    if maker == checker:
+        return Refusal(
+            "maker_checker",
+            f"申请人不能{action.zh}自己的拨付申请 / the maker cannot {action.en} their own disbursement",
+        )
+    return None

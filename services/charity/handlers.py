@@ -13,6 +13,7 @@ from contracts.api import charity as api
 from contracts.areas import contains
 from contracts.envelope import Envelope, new_id
 from contracts.events.charity import (
+    DisbursementRejected,
     DonationEarmarked,
     DonationReceived,
     FundingRejected,
@@ -22,14 +23,14 @@ from contracts.events.charity import (
 )
 from contracts.events.projects import DisbursementRequested, FundingRequested
 from kit import months
-from kit.auth import Principal, require_jurisdiction, visible
+from kit.auth import Principal, Role, require_jurisdiction, visible
 from kit.clock import now
 from kit.crypto import Keyring, field_context
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.reencrypt import Encrypted, fields
 from kit.uow import Events, UnitOfWork
 from services.charity import domain, ledger, store
-from services.charity.domain import RECEIPT_ALPHABET, WORLD
+from services.charity.domain import RECEIPT_ALPHABET, WORLD, DisbursementStatus, Review
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -271,6 +272,7 @@ async def _decide(conn, events: Events, request: FundingRequested, envelope: Env
             "id": commitment_id,
             "request_id": request.request_id,
             "project_id": request.project_id,
+            "project_title": request.project_title,
             "fund_id": fund["id"] if fund else None,
             "requested_fund_id": request.fund_id,  # no fund: no foreign key
             "area_code": request.area_code,
@@ -422,6 +424,7 @@ async def on_disbursement_requested(conn: asyncpg.Connection, envelopes: list[En
                     "id": asked.request_id,
                     "commitment_id": asked.commitment_id,
                     "earmark_id": None,
+                    "milestone_id": asked.milestone_id,
                     "milestone": asked.milestone,
                     "amount": asked.amount_fen,
                     "requested_by": asked.requested_by,
@@ -432,28 +435,37 @@ async def on_disbursement_requested(conn: asyncpg.Connection, envelopes: list[En
             )
 
 
+async def _under_review(conn, who: Principal, disbursement_id: UUID, action: Review):
+    """The request and the commitment or earmark it draws on, locked, if the caller may decide it now."""
+    d = await store.get_disbursement(conn, disbursement_id, for_update=True)
+    source = None
+    if d is not None:
+        source = (
+            await store.get_commitment(conn, d["commitment_id"])
+            if d["commitment_id"]
+            else await store.get_earmark(conn, d["earmark_id"])
+        )
+    if d is None or not who.covers(source["area_code"]):
+        raise not_found()
+    refusal = domain.review_refusal(d["status"], d["requested_by"], who.sub, action)
+    if refusal is not None and refusal.rule == "maker_checker":
+        raise Problem(403, "须由另一人复核 / A second approver is required", refusal.reason, rule=refusal.rule)
+    if refusal is not None:
+        raise conflict(refusal.reason, state=d["status"], action=action.value)
+    return d, source
+
+
+def _target(d, source) -> dict:
+    """What a disbursement pays, as its events name it: a project (from its commitment) or a need."""
+    if d["commitment_id"]:
+        return {"target_kind": "project", "target_id": source["project_id"], "need_ids": source["need_ids"]}
+    return {"target_kind": "need", "target_id": source["target_id"], "need_ids": [source["target_id"]]}
+
+
 async def approve_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_id: UUID) -> None:
     """The checker pays out: never the person who asked (maker–checker)."""
     async with UnitOfWork(pool) as uow:
-        d = await store.get_disbursement(uow.conn, disbursement_id, for_update=True)
-        source = None
-        if d is not None:
-            source = (
-                await store.get_commitment(uow.conn, d["commitment_id"])
-                if d["commitment_id"]
-                else await store.get_earmark(uow.conn, d["earmark_id"])
-            )
-        if d is None or not who.covers(source["area_code"]):
-            raise not_found()
-        if d["status"] != "requested":
-            raise conflict("已拨付 / already disbursed", state=d["status"], action="approve")
-        if d["requested_by"] == who.sub:
-            raise Problem(
-                403,
-                "须由另一人复核 / A second approver is required",
-                "申请人不能复核自己的拨付 / the maker cannot approve their own disbursement",
-                rule="maker_checker",
-            )
+        d, source = await _under_review(uow.conn, who, disbursement_id, Review.APPROVE)
         at = now()
         account = (
             domain.committed_account(d["commitment_id"])
@@ -470,27 +482,73 @@ async def approve_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_
             [(account, -d["amount"]), (WORLD, d["amount"])],
         )
         await store.approve_disbursement(uow.conn, disbursement_id, who.sub, at)
-        if d["commitment_id"]:
-            event = FundsDisbursed(
+        uow.emit(
+            FundsDisbursed(
                 disbursement_id=disbursement_id,
-                target_kind="project",
-                target_id=source["project_id"],
-                need_ids=source["need_ids"],
+                **_target(d, source),
                 area_code=source["area_code"],
                 amount_fen=d["amount"],
                 disbursed_at=at,
-            )
-        else:
-            event = FundsDisbursed(
+            ),
+            subject=str(disbursement_id),
+            area_code=source["area_code"],
+        )
+
+
+async def reject_disbursement(pool: asyncpg.Pool, who: Principal, disbursement_id: UUID, body: api.RejectionIn) -> None:
+    """The checker refuses to pay, saying why: nothing moves in the ledger (the money stays where it
+    was reserved, for a request put right), and the side that asked is told (DisbursementRejected)."""
+    async with UnitOfWork(pool) as uow:
+        d, source = await _under_review(uow.conn, who, disbursement_id, Review.REJECT)
+        at = now()
+        await store.reject_disbursement(uow.conn, disbursement_id, who.sub, who.role.value, body.reason, at)
+        uow.emit(
+            DisbursementRejected(
                 disbursement_id=disbursement_id,
-                target_kind="need",
-                target_id=source["target_id"],
-                need_ids=[source["target_id"]],
+                **_target(d, source),
+                milestone_id=d["milestone_id"],
                 area_code=source["area_code"],
                 amount_fen=d["amount"],
-                disbursed_at=at,
-            )
-        uow.emit(event, subject=str(disbursement_id), area_code=source["area_code"])
+                reason=body.reason,
+                rejected_at=at,
+            ),
+            subject=str(disbursement_id),
+            area_code=source["area_code"],
+        )
+
+
+YOU = "本人 / you"
+MAKERS = {
+    "charity": f"{Role.CHARITY_ADMIN.zh} / {Role.CHARITY_ADMIN.en}",  # the only role that asks here
+    "projects": "项目里程碑验收人 / the milestone's acceptor",
+}
+
+
+def _labelled(item) -> str:
+    return f"{item.zh} / {item.en}"
+
+
+def _checker_label(row, who: Principal) -> str | None:
+    if row["rejected_by"] is None:
+        return None
+    if row["rejected_by"] == who.sub:
+        return YOU
+    return _labelled(Role(row["rejected_by_role"]))
+
+
+def disbursement_view(row, who: Principal) -> api.DisbursementView:
+    """A request as its checker reads it: people by label (the caller as 本人), the status in words.
+    The platform keeps no directory of people's names: a token names an account, a role and an area."""
+    mine = row["requested_by"] == who.sub
+    return api.DisbursementView.model_validate(
+        dict(row)
+        | {
+            "status_label": _labelled(DisbursementStatus(row["status"])),
+            "requested_by_label": YOU if mine else MAKERS[row["requested_via"]],
+            "requested_by_you": mine,
+            "rejected_by_label": _checker_label(row, who),
+        }
+    )
 
 
 # --- reads for the dashboards and the need's view -----------------------------------------------------
@@ -525,7 +583,10 @@ async def need_earmarks(pool: asyncpg.Pool, who: Principal, need_id: UUID) -> ap
             api.NeedEarmark(id=e["id"], amount_fen=e["amount"], earmarked_at=e["created_at"], area_code=e["area_code"])
             for e in earmarks
         ],
-        disbursements=[api.NeedDisbursement.model_validate(dict(d)) for d in paid],
+        disbursements=[
+            api.NeedDisbursement.model_validate(dict(d) | {"status_label": _labelled(DisbursementStatus(d["status"]))})
+            for d in paid
+        ],
     )
 
 

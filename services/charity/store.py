@@ -259,10 +259,19 @@ async def insert_disbursement(conn: Conn, row: dict) -> None:
 
 
 async def list_disbursements(conn: Conn, area: str, status: str | None) -> list[asyncpg.Record]:
-    """Disbursements with the area of the commitment or earmark they draw on."""
+    """Disbursements with the area of the commitment or earmark they draw on, and what a checker
+    decides on: the fund the money came from (the commitment's, or the earmarked donation's), the
+    project (a commitment) or the need (an earmark) it pays, and the needs it serves."""
     return await conn.fetch(
-        """SELECT d.*, coalesce(c.area_code, e.area_code) AS area_code FROM disbursements d
-           LEFT JOIN commitments c ON c.id = d.commitment_id LEFT JOIN earmarks e ON e.id = d.earmark_id
+        """SELECT d.*, coalesce(c.area_code, e.area_code) AS area_code,
+                  CASE WHEN d.commitment_id IS NULL THEN 'need' ELSE 'project' END AS target_kind,
+                  f.id AS fund_id, f.name AS fund_name, c.project_id, nullif(c.project_title, '') AS project_title,
+                  CASE WHEN d.commitment_id IS NULL THEN ARRAY[e.target_id] ELSE c.need_ids END AS need_ids
+             FROM disbursements d
+             LEFT JOIN commitments c ON c.id = d.commitment_id
+             LEFT JOIN earmarks e ON e.id = d.earmark_id
+             LEFT JOIN donations g ON g.id = e.donation_id
+             LEFT JOIN funds f ON f.id = coalesce(c.fund_id, g.fund_id)
            WHERE coalesce(c.area_code, e.area_code) LIKE $1 AND ($2::text IS NULL OR d.status = $2)
            ORDER BY d.requested_at DESC LIMIT 500""",
         code_prefix(area) + "%",
@@ -281,6 +290,18 @@ async def approve_disbursement(conn: Conn, disbursement_id, by: str, at) -> None
         "UPDATE disbursements SET approved_by = $2, approved_at = $3, status = 'disbursed' WHERE id = $1",
         disbursement_id,
         by,
+        at,
+    )
+
+
+async def reject_disbursement(conn: Conn, disbursement_id, by: str, role: str, reason: str, at) -> None:
+    await conn.execute(
+        """UPDATE disbursements SET status = 'rejected', rejected_by = $2, rejected_by_role = $3, rejection_reason = $4,
+                  rejected_at = $5 WHERE id = $1""",
+        disbursement_id,
+        by,
+        role,
+        reason,
         at,
     )
 

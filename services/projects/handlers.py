@@ -351,6 +351,7 @@ async def _request_funding(conn, events: Events, project, at: datetime, **ids) -
                 purpose="service_purchase",
                 need_ids=project["need_ids"],
                 requested_at=at,
+                project_title=project["title"],
             ),
             project,
             **ids,

@@ -22,8 +22,8 @@ Rules of the routes, as the service states them:
   what was earmarked for a need (only the earmarks within their area); the party secretary also reads
   an area's money in and out by month (403 naming `area_code` outside their area);
 - donations, earmarks, refunds and disbursement requests are charity administrators' work; a
-  disbursement is approved by a charity administrator or civil affairs, never by its maker (403,
-  `rule` = "maker_checker", whatever role the maker signs in with);
+  disbursement is approved, or rejected with a reason, by a charity administrator or civil affairs,
+  never by its maker (403, `rule` = "maker_checker", whatever role the maker signs in with);
 - the ledger check is for auditors, civil affairs and charity administrators, of any area;
 - the supermarket's goods come in through social workers and charity administrators of the
   community, points are granted by its social workers, and only to a registered volunteer or resident
@@ -87,6 +87,7 @@ ENTERPRISE_DONATION = {
 }
 EARMARK = {"target_kind": "need", "target_id": "{need}", "amount_fen": 1_000}
 PAYMENT = {"milestone": "购买护理用品", "amount_fen": 1_000}
+REJECTION = {"reason": "缺少购买凭证 / no receipt for the purchase"}
 GOODS = {
     "area_code": COMMUNITY,
     "item": GOODS_ITEM,
@@ -321,6 +322,38 @@ TABLE: list[Case] = [
         note="the maker as civil affairs",
     ),
     Case("POST", "/disbursements/{project_disbursement}/approval", MAKER, 403, rule="maker_checker"),
+    # … or rejected, saying why, by the same people on the same terms (issue 15)
+    *table.route(
+        "POST",
+        "/disbursements/{disbursement}/rejection",
+        200,
+        body=REJECTION,
+        fresh="disbursement",
+        allowed=["charity_admin", "civil_affairs"],
+        denied=["auditor", "social_worker", "grid_worker"],
+        other=404,
+        city=200,
+    ),
+    Case(
+        "POST",
+        "/disbursements/{project_disbursement}/rejection",
+        f"civil_affairs@{CHANGAN}",
+        200,
+        REJECTION,
+        fresh="project_disbursement",
+    ),
+    Case("POST", "/disbursements/{project_disbursement}/rejection", f"civil_affairs@{QIAOXI}", 404, REJECTION),
+    Case("POST", "/disbursements/{disbursement}/rejection", MAKER, 403, REJECTION, rule="maker_checker"),
+    Case("POST", "/disbursements/{project_disbursement}/rejection", MAKER, 403, REJECTION, rule="maker_checker"),
+    Case(
+        "POST",
+        "/disbursements/{disbursement}/rejection",
+        f"charity_admin@{CHANGAN}",
+        422,
+        {"reason": "无"},
+        field="reason",
+        note="too short",
+    ),
     # what was earmarked for a need and paid from it (the need's view): within the caller's area, none is
     # no error — a caller of 桥西区 gets empty lists …
     *table.route(

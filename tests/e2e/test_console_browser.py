@@ -1,11 +1,13 @@
 """The web console in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright; no browser
 download): a social worker signs in, raises a need, follows it to the resident's judgement and sees the
-dashboard change; the public page without login; the English switch; a phone-sized screen.
+dashboard change; a charity administrator rejects one payment with a reason and approves another; the
+public page without login; the English switch; a phone-sized screen.
 
 Screenshots are kept under test-artifacts/screenshots/ at the repository root."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -212,6 +214,109 @@ async def test_a_street_sees_its_communities_on_the_dashboard(console, browser):
     await c.open("")
     await c.page.wait_for_selector("h1:has-text('工作台')")
     await c.shot("06-street-workbench")
+    c.check()
+
+
+async def test_a_charity_administrator_rejects_one_payment_and_approves_another(console, browser, token):
+    """复核拨付 and 驳回 each ask for a confirmation that shows the amount, the fund and what is paid; a
+    rejection needs its reason; the queue shows who asked by role, never an account id or a code."""
+    marker = uuid.uuid4().hex[:4]
+    maker = {"Authorization": f"Bearer {token('charity_admin', '130102', 'e2e-cz-maker')}"}
+    me = {"Authorization": f"Bearer {token('charity_admin', '130102', 'e2e-cz-changan')}"}  # the persona
+    worker = {"Authorization": f"Bearer {token('social_worker', COMMUNITY, 'e2e-sw-zhou')}"}
+    fund_name = f"建安街道助残专项（{marker}）"
+    async with httpx.AsyncClient(base_url=f"{console}/api/v1", timeout=10) as api:
+        fund = await api.post(
+            "/funds", headers=maker, json={"name": fund_name, "kind": "special_fund", "area_code": COMMUNITY}
+        )
+        assert fund.status_code == 201, fund.text
+        fund_id = fund.json()["id"]
+        need = {
+            "area_code": COMMUNITY,
+            "category": "mobility_aid",
+            "description": "下肢残疾老人需要轮椅",
+            "resident": {"name": "鲁奶奶", "phone": "13700137016", "citizen_id": _citizen_id(16)},
+        }
+        need_id = (await api.post("/needs", headers=worker, json=need)).json()["id"]
+        gift = await api.post(
+            "/donations",
+            headers=maker,
+            json={
+                "fund_id": fund_id,
+                "amount_fen": 200_000,
+                "donor": {"kind": "anonymous"},
+                "earmark": {"target_kind": "need", "target_id": need_id, "amount_fen": 150_000},
+            },
+        )
+        assert gift.status_code == 201, gift.text
+        earmark = gift.json()["earmark_id"]
+        wrong, right, own = f"购买轮椅（{marker}-甲）", f"购买轮椅（{marker}-乙）", f"购买坐便椅（{marker}-丙）"
+        for who, milestone, amount in ((maker, wrong, 50_000), (maker, right, 60_000), (me, own, 10_000)):
+            asked = await api.post(
+                f"/earmarks/{earmark}/disbursements", headers=who, json={"milestone": milestone, "amount_fen": amount}
+            )
+            assert asked.status_code == 201, asked.text
+        balance = (await api.get(f"/funds/{fund_id}", headers=maker)).json()["balance_fen"]
+        assert balance == 50_000  # what was not earmarked
+
+    c = await new_tab(browser, console, viewport={"width": 1280, "height": 900})
+    await c.sign_in("changan-charity")
+    await c.open("charity")
+    card = "[data-card='approvals']"
+
+    def item(milestone: str) -> str:
+        return f"{card} li.review:has-text('{milestone}')"
+
+    await c.page.wait_for_selector(item(wrong))
+    first = await c.text(item(wrong))
+    assert fund_name in first and "500.00" in first and "慈善资源管理员" in first and "定向需求" in first
+    mine = await c.text(item(own))
+    assert "本人申请，须由他人复核" in mine and "本人" in mine
+    assert await c.page.query_selector(f"{item(own)} button[data-action]") is None  # the maker decides nothing
+
+    # 驳回: a reason is required, then a confirmation shows what is rejected, and why
+    await c.page.click(f"{item(wrong)} button[data-action='reject']")
+    await c.page.click(f"{item(wrong)} button[data-action='next']")
+    assert await c.page.get_attribute(f"{item(wrong)} textarea[name='reason']", "aria-invalid") == "true"
+    assert "请写明驳回理由" in await c.text(f"{item(wrong)} .review-step")
+    why = "发票抬头与受助人不符，请更正后重新申请"
+    await c.page.fill(f"{item(wrong)} textarea[name='reason']", why)
+    await c.page.click(f"{item(wrong)} button[data-action='next']")
+    confirm = await c.text(f"{item(wrong)} .review-step")
+    assert "确认驳回" in confirm and why in confirm and "500.00" in confirm and fund_name in confirm
+    await c.shot("12-charity-reject-confirm")
+    await c.page.click(f"{item(wrong)} button[data-action='confirm']")
+    await c.page.wait_for_selector(".toast:has-text('已驳回')")
+    rejected = f"{card} .decided li[data-status='rejected']:has-text('{wrong}')"
+    await c.page.wait_for_selector(rejected)
+    assert why in await c.text(rejected) and "已驳回" in await c.text(rejected)
+    assert await c.page.query_selector(item(wrong)) is None  # out of the queue
+
+    # 复核拨付: a confirmation with the amount, the fund and what is paid, then paid
+    await c.page.click(f"{item(right)} button[data-action='approve']")
+    confirm = await c.text(f"{item(right)} .review-step")
+    assert "确认拨付" in confirm and "600.00" in confirm and fund_name in confirm and "定向需求" in confirm
+    await c.page.click(f"{item(right)} button[data-action='cancel']")  # not yet: nothing is sent
+    assert await c.page.query_selector(f"{item(right)} button[data-action='confirm']") is None
+    await c.page.click(f"{item(right)} button[data-action='approve']")
+    await c.page.click(f"{item(right)} button[data-action='confirm']")
+    await c.page.wait_for_selector(".toast:has-text('已复核拨付')")
+    await c.page.wait_for_selector(f"{card} .decided li[data-status='disbursed']:has-text('{right}')")
+    await c.settled()
+    await c.shot("13-charity-reviewed")
+
+    shown = await c.text(card)
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", await c.text("#view")), "an internal id on the page"
+    for raw in ("e2e-cz-", "charity_admin", "requested", "disbursed", "rejected", "special_fund"):
+        assert raw not in shown, f"{raw} shown"
+    async with httpx.AsyncClient(base_url=f"{console}/api/v1", timeout=10) as api:
+        assert (await api.get(f"/funds/{fund_id}", headers=maker)).json()["balance_fen"] == balance
+        opened = (await api.get(f"/public/ledger/funds/{fund_id}")).json()
+        assert opened["disbursed_fen"] == 60_000  # the approved one only: the rejected 500 元 stayed put
+        listed = (await api.get("/disbursements", headers=maker, params={"area": COMMUNITY})).json()
+        decided = {d["milestone"]: (d["status"], d["rejection_reason"]) for d in listed}
+        assert decided[wrong] == ("rejected", why) and decided[right] == ("disbursed", None)
+        assert decided[own] == ("requested", None)
     c.check()
 
 

@@ -7,9 +7,11 @@
 - a need served by a project that the party committee reviewed and charity funded and paid shows
   those steps on its timeline, and the linkage index counts charity and party for it;
 - an evaluation shows which needs' residents have not given feedback yet, and keeps a record of
-  what it was made without.
+  what it was made without;
+- a milestone's payment rejected by the checker shows on the milestone with the reason, and
+  accepting the milestone again asks anew (issue 15).
 
-This module's communities: 建安街道 003–006 (130102014003…6) of 长安区; 桥西区 (130104) is elsewhere."""
+This module's communities: 建安街道 003–007 (130102014003…7) of 长安区; 桥西区 (130104) is elsewhere."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from contracts.values import citizen_id_check_char, uscc_check_char
 
 COUNTY, QIAOXI = "130102", "130104"
 PAYMENTS, LINKAGE, FUNDS, EVALUATION = "130102014003", "130102014004", "130102014005", "130102014006"
+REJECTION = "130102014007"
 BUDGET = 2_000_000  # below the party gate's threshold: only vital projects go to the committee
 
 _serial = itertools.count(1)
@@ -235,6 +238,56 @@ async def test_the_person_who_accepted_a_milestone_cannot_approve_its_payment(pr
     assert other.status_code == 200, other.text
     paid = (await projects.get("/disbursements", headers=office(token), params={"status": "disbursed"})).json()
     assert [d["amount"] for d in paid if d["id"] == asked["id"]] == [BUDGET // 2]
+
+
+async def test_a_rejected_milestone_payment_shows_on_the_milestone_and_is_asked_again(projects, token, world):
+    title = "建安助老（驳回）"
+    pid = await funded_project(projects, token, world, REJECTION, title=title)
+    first, _ = (await procure(projects, token, pid))["milestones"]
+    await deliver(projects, token, pid, first["id"], accepted_by=worker(token))
+    asked = await payment_asked(projects, token, title)
+    # what the checker decides on: the project by its title (for a link), the milestone, the fund, the maker by label
+    assert (asked["target_kind"], asked["project_id"], asked["project_title"], asked["milestone_id"]) == (
+        "project",
+        pid,
+        title,
+        first["id"],
+    )
+    assert asked["fund_name"] == "长安区政府购买服务资金（建安）" and asked["amount_fen"] == BUDGET // 2
+    assert asked["requested_by_label"] == "项目里程碑验收人 / the milestone's acceptor"
+    checker = bearer(token, "charity_admin", COUNTY, "cz-trust-checker")
+    why = "验收材料缺少服务对象签字，请补充后重新验收"
+    rejected = await projects.post(f"/disbursements/{asked['id']}/rejection", headers=checker, json={"reason": why})
+    assert rejected.status_code == 200, rejected.text
+
+    async def shown_on_the_milestone():
+        project = (await projects.get(f"/projects/{pid}", headers=worker(token))).json()
+        milestone = next(m for m in project["milestones"] if m["id"] == first["id"])
+        return milestone if milestone["payment_rejection_reason"] else None
+
+    milestone = await eventually(shown_on_the_milestone, "the rejection on the project's milestone")
+    assert milestone["payment_rejection_reason"] == why and milestone["payment_rejected_at"]
+    assert milestone["status"] == "accepted"  # the work stays accepted; only its payment was refused
+
+    again = await projects.post(f"/projects/{pid}/milestones/{first['id']}/acceptance", headers=worker(token))
+    assert again.status_code == 200, again.text  # asks anew, from the share of the commitment the rejection freed
+    twice = await projects.post(f"/projects/{pid}/milestones/{first['id']}/acceptance", headers=worker(token))
+    assert twice.status_code == 409, twice.text  # one request at a time
+
+    async def asked_anew():
+        waiting = (await projects.get("/disbursements", headers=checker, params={"status": "requested"})).json()
+        return next((d for d in waiting if d["milestone_id"] == first["id"] and d["id"] != asked["id"]), None)
+
+    anew = await eventually(asked_anew, "the milestone's new payment request at the charity service")
+    cleared = (await projects.get(f"/projects/{pid}", headers=worker(token))).json()
+    assert [m["payment_rejection_reason"] for m in cleared["milestones"] if m["id"] == first["id"]] == [None]
+    paid = await projects.post(f"/disbursements/{anew['id']}/approval", headers=checker)
+    assert paid.status_code == 200, paid.text
+    decided = (await projects.get("/disbursements", headers=checker, params={"area": REJECTION})).json()
+    assert {d["id"]: d["status"] for d in decided if d["milestone_id"] == first["id"]} == {
+        asked["id"]: "rejected",
+        anew["id"]: "disbursed",
+    }
 
 
 # --- funds the projects service does not know ---------------------------------------------------------------

@@ -488,6 +488,21 @@ class CharityLedger(RuleBasedStateMachine):
         with pytest.raises(Problem) as excinfo:  # the maker is never the checker
             self.run(handlers.approve_disbursement(self.pool, ADMIN, disbursement_id))
         refused(excinfo, 403, "maker_checker")
+        if data.draw(st.booleans(), label="rejected"):  # nothing moves (the invariants compare every balance)
+            reason = api.RejectionIn(reason="凭证不全 / papers missing")
+            with pytest.raises(Problem) as excinfo:
+                self.run(handlers.reject_disbursement(self.pool, ADMIN, disbursement_id, reason))
+            refused(excinfo, 403, "maker_checker")
+            self.run(handlers.reject_disbursement(self.pool, checker, disbursement_id, reason))
+            for decide in (
+                handlers.approve_disbursement(self.pool, checker, disbursement_id),
+                handlers.reject_disbursement(self.pool, checker, disbursement_id, reason),
+            ):
+                with pytest.raises(Problem) as excinfo:  # decided once
+                    self.run(decide)
+                refused(excinfo, 409)
+                assert excinfo.value.extensions["state"] == "rejected"
+            return
         if amount > self.balance[account]:
             with pytest.raises(Problem) as excinfo:
                 self.run(handlers.approve_disbursement(self.pool, checker, disbursement_id))

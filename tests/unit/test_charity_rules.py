@@ -321,3 +321,50 @@ def test_the_events_that_prove_a_holder_real():
         raised_at=at,
     )
     assert seen_holder(raised) == ("resident", "r2", area, at)  # the same ref as the resident's registration
+
+
+# --- reviewing a disbursement request: approve or reject, once, never one's own (issue 15) -----------------
+
+STATUSES = [s.value for s in domain.DisbursementStatus]
+
+
+@pytest.mark.parametrize("action", list(domain.Review))
+def test_a_request_awaiting_review_may_be_decided_by_another_person(action):
+    assert domain.review_refusal("requested", "cz-maker", "cz-checker", action) is None
+
+
+@pytest.mark.parametrize("action", list(domain.Review))
+def test_the_maker_decides_neither_way_on_their_own_request(action):
+    refusal = domain.review_refusal("requested", "cz-maker", "cz-maker", action)
+    assert refusal is not None and refusal.rule == "maker_checker"
+    assert refusal.reason.startswith("申请人不能") and " / " in refusal.reason  # Chinese first, then English
+
+
+@pytest.mark.parametrize("action", list(domain.Review))
+@pytest.mark.parametrize("status", ["disbursed", "rejected"])
+def test_a_decided_request_is_decided_once(status, action):
+    for checker in ("cz-checker", "cz-maker"):  # the state is named first, whoever asks
+        refusal = domain.review_refusal(status, "cz-maker", checker, action)
+        assert refusal is not None and refusal.rule == "state", refusal
+    zh, en = domain.review_refusal(status, "cz-maker", "cz-checker", action).reason.split(" / ")
+    assert domain.DisbursementStatus(status).zh in zh and action.zh in zh
+    assert en.endswith("approved" if action is domain.Review.APPROVE else "rejected")
+
+
+@given(
+    st.sampled_from(STATUSES),
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(list(domain.Review)),
+)
+def test_only_a_requested_disbursement_decided_by_someone_else_passes(status, maker, checker, action):
+    allowed = domain.review_refusal(status, maker, checker, action) is None
+    assert allowed == (status == "requested" and maker != checker)
+
+
+def test_every_status_has_a_chinese_label():
+    assert {s.value: s.zh for s in domain.DisbursementStatus} == {
+        "requested": "待复核",
+        "disbursed": "已拨付",
+        "rejected": "已驳回",
+    }

@@ -145,3 +145,19 @@ def test_awaiting_feedback_keeps_the_projects_order_and_drops_the_judged():
     assert delivery.awaiting_feedback([a, b, c], {b}) == [a, c]
     assert delivery.awaiting_feedback([a, b], {a, b, "other"}) == []
     assert delivery.awaiting_feedback([], set()) == []
+
+
+# --- accepting a milestone asks for its payment; a rejected payment is asked again (issue 15) ------------------
+
+
+def test_a_reported_milestone_is_accepted_while_the_project_is_in_delivery():
+    assert delivery.acceptance_states("reported", False) == ("procured",)
+
+
+def test_an_accepted_milestone_whose_payment_was_rejected_is_accepted_again_while_its_work_may_be_paid():
+    assert delivery.acceptance_states("accepted", True) == ("procured", "delivered", "evaluated")
+
+
+@pytest.mark.parametrize(("status", "rejected"), [("planned", False), ("accepted", False), ("planned", True)])
+def test_otherwise_a_milestone_is_not_accepted(status, rejected):
+    assert delivery.acceptance_states(status, rejected) == ()

@@ -1,5 +1,6 @@
-"""Pure rules of evaluating a finished project — residents' satisfaction being "the most important
-standard" (policy 三(四)). The grade bands, GRADES, are the project library's (its statistics count by them)."""
+"""Pure rules of delivery and evaluation: when a milestone may be accepted (which asks for its payment),
+and evaluating a finished project — residents' satisfaction being "the most important standard"
+(policy 三(四)). The grade bands, GRADES, are the project library's (its statistics count by them)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,24 @@ from collections.abc import Mapping, Sequence
 from statistics import fmean
 
 from services.projects.domain import GRADES
+
+# --- accepting a milestone, which asks for its payment -------------------------------------------------------
+
+# the states of a project whose accepted work may still be paid
+PAYABLE = ("procured", "delivered", "evaluated")
+
+
+def acceptance_states(milestone_status: str, payment_rejected: bool) -> tuple[str, ...]:
+    """The project states in which a milestone may be accepted, asking the charity service to pay it:
+    a reported one while the project is in delivery; an accepted one whose payment the charity
+    service's checker rejected, again (asking anew), as long as the project's work may be paid. None
+    (an empty tuple) otherwise."""
+    if milestone_status == "reported":
+        return ("procured",)
+    if milestone_status == "accepted" and payment_rejected:
+        return PAYABLE
+    return ()
+
 
 # --- evaluating a finished project --------------------------------------------------------------------------
 

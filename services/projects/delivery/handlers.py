@@ -9,6 +9,7 @@ import asyncpg
 
 from contracts.api import projects as api
 from contracts.envelope import Envelope, new_id
+from contracts.events.charity import DisbursementRejected
 from contracts.events.needs import NeedFeedbackGiven
 from contracts.events.projects import (
     DisbursementRequested,
@@ -68,26 +69,31 @@ async def report_milestone(
 
 async def accept_milestone(pool: asyncpg.Pool, who: Principal, project_id: UUID, milestone_id: UUID) -> str:
     """Acceptance asks the charity service to pay the milestone from a commitment that still holds
-    enough; the last acceptance makes the project delivered."""
+    enough; the last acceptance makes the project delivered. A milestone whose payment the charity
+    service rejected is accepted again to ask anew, once the reason has been dealt with."""
     async with UnitOfWork(pool) as uow:
         project = await projects.visible_project(uow.conn, who, project_id, for_update=True)
-        projects._refuse_state(project, "accept", "procured")
         milestone = await store.get_milestone(uow.conn, project_id, milestone_id)
         if milestone is None:
             raise not_found()
-        if milestone["status"] != "reported":
+        again = milestone["status"] == "accepted"
+        states = domain.acceptance_states(milestone["status"], milestone["payment_rejected_at"] is not None)
+        projects._refuse_state(project, "accept", *(states or ("procured",)))
+        if not states:
             raise conflict(
-                "须先报告里程碑再验收 / a milestone is accepted once reported",
+                "该里程碑已验收 / the milestone is accepted"
+                if again
+                else "须先报告里程碑再验收 / a milestone is accepted once reported",
                 state=milestone["status"],
                 action="accept",
             )
-        at, commitment_id = now(), None
+        at, commitment_id, request_id = now(), None, None
         if milestone["amount_fen"]:
-            commitment_id = await _commitment_for(uow.conn, project_id, milestone["amount_fen"])
+            commitment_id, request_id = await _commitment_for(uow.conn, project_id, milestone["amount_fen"]), new_id()
             projects._emit(
                 uow,
                 DisbursementRequested(
-                    request_id=new_id(),
+                    request_id=request_id,
                     commitment_id=commitment_id,
                     project_id=project_id,
                     milestone_id=milestone_id,
@@ -99,13 +105,39 @@ async def accept_milestone(pool: asyncpg.Pool, who: Principal, project_id: UUID,
                 ),
                 project,
             )
+        payment = dict(
+            commitment_id=commitment_id,
+            payment_request_id=request_id,
+            payment_rejected_at=None,
+            payment_rejection_reason=None,
+        )
+        if again:  # the acceptance stands; only its payment is asked anew
+            await store.update_milestone(uow.conn, milestone_id, **payment)
+            return project["status"]
         await store.update_milestone(
-            uow.conn, milestone_id, status="accepted", accepted_by=who.sub, accepted_at=at, commitment_id=commitment_id
+            uow.conn, milestone_id, status="accepted", accepted_by=who.sub, accepted_at=at, **payment
         )
         if all(m["status"] == "accepted" for m in await projects_store.milestones_of(uow.conn, project_id)):
             await projects_store.update_project(uow.conn, project_id, at, status="delivered")
             return "delivered"
     return "procured"
+
+
+async def on_disbursement_rejected(conn: asyncpg.Connection, envelopes: list[Envelope[DisbursementRejected]]) -> None:
+    """The charity service's checker refused to pay a milestone, saying why: the milestone shows the
+    reason, and no longer holds its share of the commitment, so that accepting it again asks anew.
+    A rejection of a request the milestone no longer waits for (it asked again since) changes nothing."""
+    for envelope in envelopes:
+        refused = envelope.data
+        if refused.target_kind == "project" and refused.milestone_id is not None:
+            await store.payment_rejected(
+                conn,
+                refused.target_id,
+                refused.milestone_id,
+                refused.disbursement_id,
+                refused.reason,
+                refused.rejected_at,
+            )
 
 
 async def _commitment_for(conn, project_id: UUID, amount_fen: int) -> UUID:

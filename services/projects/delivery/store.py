@@ -40,6 +40,21 @@ async def update_milestone(conn: Conn, milestone_id: UUID, **changes) -> None:
     await db.update(conn, "milestones", milestone_id, **changes)
 
 
+async def payment_rejected(conn: Conn, project_id: UUID, milestone_id: UUID, request_id: UUID, reason: str, at) -> None:
+    """The milestone's payment request was rejected: record why, and free its share of the commitment.
+    Only the request it waits for (one accepted before the request was kept is taken as it)."""
+    await conn.execute(
+        """UPDATE milestones SET payment_rejected_at = $4, payment_rejection_reason = $5, commitment_id = NULL
+            WHERE id = $1 AND project_id = $2 AND status = 'accepted' AND payment_rejected_at IS NULL
+              AND (payment_request_id = $3 OR payment_request_id IS NULL)""",
+        milestone_id,
+        project_id,
+        request_id,
+        at,
+        reason,
+    )
+
+
 async def insert_task(conn: Conn, row: dict) -> None:
     await db.insert(conn, "project_tasks", row)
 

@@ -215,7 +215,7 @@ function charitySection(d) {
   return h('div', {},
     kv([[L('定向捐赠', 'Earmarked'), yuan(earmarked)], [L('已拨付', 'Paid out'), yuan(paid)]]),
     (d.disbursements || []).length > 0 && h('ul', { class: 'list-plain' }, d.disbursements.map((x) => h('li', {},
-      h('span', { class: 'grow' }, bi(x.milestone)), h('b', {}, yuan(x.amount)), badge(statusLabel(x.status), x.status === 'disbursed' ? 'ok' : 'warn'),
+      h('span', { class: 'grow' }, bi(x.milestone)), h('b', {}, yuan(x.amount)), badge(x.status_label ? bi(x.status_label) : statusLabel(x.status), { disbursed: 'ok', rejected: 'bad' }[x.status] || 'warn'),
       x.approved_at && h('small', {}, when(x.approved_at))))));
 }
 

@@ -18,6 +18,16 @@ function orgLink(o) {
   return may('GET /organizations/{uscc}') ? h('a', { href: `#/organizations/${o.organization_uscc}` }, name) : name;
 }
 
+const MILESTONE_STATUS = { planned: ['计划中', 'Planned'], reported: ['已报告', 'Reported'], accepted: ['已验收', 'Accepted'] };
+const milestoneStatus = (s) => (MILESTONE_STATUS[s] ? L(...MILESTONE_STATUS[s]) : statusLabel(s));
+
+/** A milestone's state and, when the charity service's checker rejected its payment, why (accepting it again asks anew). */
+function milestoneState(m) {
+  return [badge(milestoneStatus(m.status), m.status === 'accepted' && !m.payment_rejected_at ? 'ok' : ''),
+    m.payment_rejected_at && h('div', { class: 'payment-rejected' }, badge(L('拨付被驳回', 'Payment rejected'), 'bad'), ' ',
+      h('small', {}, m.payment_rejection_reason, ' · ', when(m.payment_rejected_at)))];
+}
+
 const STATUS_CLASS = { published: 'info', procured: 'info', delivered: 'ok', evaluated: 'ok', closed: '', funding_rejected: 'bad', review_pending: 'warn', funding_pending: 'warn' };
 
 export async function render(ctx) {
@@ -93,7 +103,7 @@ export async function detail(ctx) {
         { label: L('状态', 'Status'), value: (f) => [badge(statusLabel(f.status)), f.rule && h('small', {}, ` ${f.rule}`)] },
       ], p.funding, { stack: false }), h('h2', {}, L('里程碑', 'Milestones')), table([
         { label: L('里程碑', 'Milestone'), value: (m) => m.title }, { label: L('到期', 'Due'), value: (m) => m.due_on },
-        { label: L('金额', 'Amount'), value: (m) => yuan(m.amount_fen), num: true }, { label: L('状态', 'Status'), value: (m) => badge(statusLabel(m.status)) },
+        { label: L('金额', 'Amount'), value: (m) => yuan(m.amount_fen), num: true }, { label: L('状态', 'Status'), value: milestoneState },
       ], p.milestones)),
       p.bids.length > 0 && h('section', { class: 'card' }, h('h2', {}, L('投标', 'Bids')), table([
         { label: L('组织', 'Organization'), value: (b) => orgLink(b) }, { label: L('报价', 'Price'), value: (b) => yuan(b.price_fen), num: true },
