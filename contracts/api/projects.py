@@ -169,9 +169,11 @@ class DemandView(BaseModel):
 class FundingView(BaseModel):
     request_id: UUID
     source: str
+    source_label: str = Field(default="", description="如 政府购买服务 / Government purchase")
     fund_id: UUID
     amount_fen: int
     status: str
+    status_label: str = Field(default="", description="如 已承诺 / Committed")
     commitment_id: UUID | None
     rule: str | None
     reason: str | None
@@ -183,6 +185,7 @@ class BidView(BaseModel):
     organization_name: str | None = Field(default=None, description="投标组织登记名称 / the bidder's registered name")
     price_fen: int
     status: str
+    status_label: str = Field(default="", description="如 有效 / Active、已撤回 / Withdrawn")
     submitted_at: AwareDatetime
     score: float | None = Field(default=None, description="评审平均分（截止后可见）")
     scored_by: int = 0

@@ -118,7 +118,13 @@ async def project_view(project_id: UUID, pool, who: Principal) -> api.ProjectVie
     return _view(
         project,
         funding=[
-            api.FundingView.model_validate(dict(f))
+            api.FundingView.model_validate(
+                dict(f)
+                | {
+                    "source_label": domain.FundingSource(f["source"]).label,
+                    "status_label": domain.FundingStatus(f["status"]).label,
+                }
+            )
             for f in await store.funding_of(pool, project_id)
             if f["status"] != "superseded"
         ],
@@ -128,6 +134,7 @@ async def project_view(project_id: UUID, pool, who: Principal) -> api.ProjectVie
                     k: b[k]
                     for k in ("id", "organization_uscc", "organization_name", "price_fen", "status", "submitted_at")
                 },
+                status_label=domain.BidStatus(b["status"]).label,
                 score=None if sealed or b["score"] is None else round(b["score"], 2),
                 scored_by=b["scored_by"],
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from contracts.areas import contains
+from contracts.taxonomy import LabelledEnum
 
 GRADES = (  # (lowest score, code, 中文): 100-point evaluation
     (90, "excellent", "优秀"),
@@ -42,3 +43,27 @@ def funding_refusal(fund: Mapping | None, project_area: str) -> str | None:
     if not contains(fund["area_code"], project_area):
         return OUTSIDE_FUND_AREA
     return None
+
+
+# --- labels the project's page shows (services label their codes; the console translates nothing) ---------
+
+
+class FundingSource(LabelledEnum):
+    GOVERNMENT_PURCHASE = "government_purchase", "政府购买服务", "Government purchase"
+    SOCIAL_ASSISTANCE = "social_assistance", "社会救助资金", "Social assistance"
+    LOTTERY = "lottery", "福彩公益金", "Welfare lottery fund"
+    CHARITY_COFUNDING = "charity_cofunding", "慈善配套资金", "Charity co-funding"
+    VENTURE_PHILANTHROPY = "venture_philanthropy", "公益创投", "Venture philanthropy"
+
+
+class FundingStatus(LabelledEnum):
+    PLANNED = "planned", "待申请", "Planned"
+    REQUESTED = "requested", "待承诺", "Requested"
+    COMMITTED = "committed", "已承诺", "Committed"
+    REJECTED = "rejected", "未获承诺", "Refused"
+    SUPERSEDED = "superseded", "已替换", "Replaced"
+
+
+class BidStatus(LabelledEnum):
+    ACTIVE = "active", "有效", "Active"
+    WITHDRAWN = "withdrawn", "已撤回", "Withdrawn"

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { may } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
 import { donut, gauge, legend, PALETTE } from '../charts.js';
-import { badge, empty, h, kv, num, table, tile, when, yuan } from '../dom.js';
+import { badge, empty, field, h, kv, num, select, showProblem, table, tile, toast, when, yuan } from '../dom.js';
 import { L, bi } from '../i18n.js';
 import {
   PROJECT_STATUS, areaName, categoryLabel, codeLabel, gradeLabel, legalType, loadCategories, projectStatus, statusLabel, taskTitle,
@@ -98,17 +98,18 @@ export async function detail(ctx) {
         [L('服务需求', 'Needs served'), p.need_ids.length ? p.need_ids.map((n, i) => [i ? '、' : '', h('a', { href: `#/needs/${n}` }, `#${i + 1}`)]) : null],
       ])),
       h('section', { class: 'card' }, h('h2', {}, L('资金', 'Funding')), table([
-        { label: L('来源', 'Source'), value: (f) => f.source },
+        { label: L('来源', 'Source'), value: (f) => bi(f.source_label) || f.source },
         { label: L('金额', 'Amount'), value: (f) => yuan(f.amount_fen), num: true },
-        { label: L('状态', 'Status'), value: (f) => [badge(statusLabel(f.status)), f.rule && h('small', {}, ` ${f.rule}`)] },
+        { label: L('状态', 'Status'), value: (f) => [badge(bi(f.status_label) || statusLabel(f.status)), f.reason && h('small', {}, ` ${bi(f.reason)}`)] },
       ], p.funding, { stack: false }), h('h2', {}, L('里程碑', 'Milestones')), table([
         { label: L('里程碑', 'Milestone'), value: (m) => m.title }, { label: L('到期', 'Due'), value: (m) => m.due_on },
         { label: L('金额', 'Amount'), value: (m) => yuan(m.amount_fen), num: true }, { label: L('状态', 'Status'), value: milestoneState },
       ], p.milestones)),
       p.bids.length > 0 && h('section', { class: 'card' }, h('h2', {}, L('投标', 'Bids')), table([
         { label: L('组织', 'Organization'), value: (b) => orgLink(b) }, { label: L('报价', 'Price'), value: (b) => yuan(b.price_fen), num: true },
-        { label: L('得分', 'Score'), value: (b) => (b.score == null ? '—' : num(b.score, 2)), num: true }, { label: L('状态', 'Status'), value: (b) => badge(statusLabel(b.status)) },
+        { label: L('得分', 'Score'), value: (b) => (b.score == null ? '—' : num(b.score, 2)), num: true }, { label: L('状态', 'Status'), value: (b) => badge(bi(b.status_label) || statusLabel(b.status)) },
       ], p.bids)),
+      await actionsCard(ctx, p),
       p.evaluation && h('section', { class: 'card' }, h('h2', {}, L('评估', 'Evaluation')), kv([
         [L('总分', 'Score'), num(p.evaluation.score, 1)], [L('等级', 'Grade'), gradeLabel(p.evaluation.grade)],
         [L('居民满意度', "Residents' satisfaction"), num(p.evaluation.resident_satisfaction, 1)], [L('指标完成', 'Indicators'), num(p.evaluation.indicators, 1)],
@@ -139,4 +140,111 @@ export async function organization(ctx) {
   const rest = { ...view, sections: Object.fromEntries(Object.entries(view.sections).filter(([k]) => k !== 'organization')) };
   out.append(profileSections(rest));
   return out;
+}
+
+// --- what the caller may do on the project: bid, withdraw, report a milestone, accept one -----------------
+
+/** A form that sends one request, says it worked, and draws the page again. */
+function sendForm(ctx, id, title, fields, submit, send) {
+  const slot = h('div', {});
+  const el = h('form', { class: 'form', id, onsubmit: async (e) => {
+    e.preventDefault();
+    const button = el.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      await send(new FormData(el), el);
+      toast(L('已提交', 'Sent'));
+      ctx.refresh();
+    } catch (err) {
+      showProblem(el, slot, err);
+      button.disabled = false;
+    }
+  } }, title && h('h3', {}, title), fields, slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, submit)));
+  return el;
+}
+
+const fen = (yuanText) => Math.round(Number(String(yuanText).trim() || 0) * 100);
+
+/** Rows the caller adds to (team members, milestones, evidence): each row's inputs named `<key>.<n>.<field>`. */
+function rows(key, make, label) {
+  const list = h('div', { class: 'rows', 'data-rows': key });
+  const add = () => list.append(make(list.childElementCount));
+  add();
+  return h('div', {}, list, h('button', { type: 'button', class: 'small', onclick: add }, label));
+}
+
+function collect(form, key, names) {
+  const out = [];
+  for (const row of form.querySelectorAll(`[data-rows='${key}'] > *`)) {
+    const item = Object.fromEntries(names.map((n) => [n, row.querySelector(`[data-field='${n}']`)?.value?.trim() ?? '']));
+    if (Object.values(item).some(Boolean)) out.push(item);
+  }
+  return out;
+}
+
+async function actionsCard(ctx, p) {
+  const forms = [];
+  const mine = may('GET /organizations') && ctx.who.role === 'org_admin' ? (await api('/organizations').catch(() => [])) : [];
+  if (p.status === 'published' && may('POST /projects/{project_id}/bids') && mine.length) forms.push(bidForm(ctx, p, mine));
+  if (may('POST /bids/{bid_id}/withdrawal')) {
+    for (const b of p.bids.filter((x) => x.status === 'active' && mine.some((o) => o.uscc === x.organization_uscc))) {
+      forms.push(sendForm(ctx, 'withdraw-form', null, [h('p', { class: 'small' }, L(`撤回 ${b.organization_name || ''} 的投标（报价 ${yuan(b.price_fen)}）`, `Withdraw the bid of ${b.organization_name || ''} (${yuan(b.price_fen)})`))],
+        L('撤回投标', 'Withdraw the bid'), () => api(`/bids/${b.id}/withdrawal`, { method: 'POST' })));
+    }
+  }
+  const delivering = ['procured', 'delivered', 'evaluated'].includes(p.status);
+  if (delivering && may('POST /projects/{project_id}/milestones/{milestone_id}/report') && mine.some((o) => o.uscc === p.organization_uscc)) {
+    for (const m of p.milestones.filter((x) => x.status === 'planned')) forms.push(reportForm(ctx, p, m));
+  }
+  if (delivering && may('POST /projects/{project_id}/milestones/{milestone_id}/acceptance')) {
+    for (const m of p.milestones.filter((x) => x.status === 'reported' || (x.status === 'accepted' && x.payment_rejected_at))) {
+      forms.push(sendForm(ctx, 'accept-form', null, [
+        h('p', { class: 'small' }, L(`验收「${m.title}」并申请拨付 ${yuan(m.amount_fen)}`, `Accept “${m.title}” and ask for ${yuan(m.amount_fen)}`)),
+        m.evidence.length > 0 && h('ul', { class: 'small' }, m.evidence.map((e) => h('li', {}, e.description)))],
+      m.payment_rejected_at ? L('重新验收并申请拨付', 'Accept again and ask anew') : L('验收', 'Accept'),
+      () => api(`/projects/${p.id}/milestones/${m.id}/acceptance`, { method: 'POST' })));
+    }
+  }
+  if (!forms.length) return null;
+  return h('section', { class: 'card', id: 'project-actions' }, h('h2', {}, L('办理', 'Actions')), forms);
+}
+
+function bidForm(ctx, p, mine) {
+  const team = rows('team', () => h('div', { class: 'fields three' },
+    field(L('岗位', 'Role'), h('input', { 'data-field': 'role', placeholder: L('如 项目社工', 'e.g. project social worker') })),
+    field(L('资质', 'Qualification'), h('input', { 'data-field': 'qualification', placeholder: L('如 中级社会工作师', 'e.g. certified social worker') })),
+    field(L('人数', 'Count'), h('input', { 'data-field': 'count', type: 'number', min: 1, value: 1 }))), L('＋ 团队成员', '+ Team member'));
+  const milestones = rows('milestones', () => h('div', { class: 'fields three' },
+    field(L('里程碑', 'Milestone'), h('input', { 'data-field': 'title' })),
+    field(L('完成日期', 'Due on'), h('input', { 'data-field': 'due_on', type: 'date' })),
+    field(L('拨付金额（元）', 'Payment (yuan)'), h('input', { 'data-field': 'amount', type: 'number', min: 0, step: '0.01' }))), L('＋ 里程碑', '+ Milestone'));
+  return h('details', { class: 'panel', id: 'bid-panel' }, h('summary', {}, L('＋ 投标（密封，截止前他人不可见）', '+ Bid (sealed until the call closes)')),
+    sendForm(ctx, 'bid-form', null, [
+      h('div', { class: 'fields two' },
+        field(L('投标组织', 'Organization'), select('organization_uscc', mine.map((o) => [o.uscc, o.name]), { required: true })),
+        field(L('报价（元）', 'Price (yuan)'), h('input', { name: 'price_fen', type: 'number', min: '0.01', step: '0.01', required: true }), { required: true,
+          hint: L('各里程碑拨付金额合计须等于报价', "the milestones' payments add up to the price") })),
+      field(L('服务方案', 'Plan'), h('textarea', { name: 'plan', required: true, minlength: 10, maxlength: 8000 }), { required: true }),
+      h('h4', {}, L('服务团队', 'Team')), team, h('h4', {}, L('里程碑与拨付', 'Milestones and payments')), milestones,
+    ], L('提交投标', 'Submit the bid'), (f, form) => api(`/projects/${p.id}/bids`, { method: 'POST', body: {
+      organization_uscc: f.get('organization_uscc'), price_fen: fen(f.get('price_fen')), plan: f.get('plan').trim(),
+      team: collect(form, 'team', ['role', 'qualification', 'count']).filter((t) => t.role).map((t) => ({ ...t, count: Number(t.count || 1) })),
+      milestones: collect(form, 'milestones', ['title', 'due_on', 'amount']).filter((m) => m.title).map((m) => ({ title: m.title, due_on: m.due_on, amount_fen: fen(m.amount) })),
+    } })));
+}
+
+const EVIDENCE = [['photo', ['现场照片', 'Photo']], ['sign_in_sheet', ['签到表', 'Sign-in sheet']], ['report', ['服务报告', 'Report']], ['survey', ['满意度调查', 'Survey']], ['other', ['其他', 'Other']]];
+
+function reportForm(ctx, p, m) {
+  const evidence = rows(`evidence-${m.id}`, () => h('div', { class: 'fields three' },
+    field(L('佐证类型', 'Evidence'), h('select', { 'data-field': 'kind' }, EVIDENCE.map(([v, label]) => h('option', { value: v }, L(...label))))),
+    field(L('说明', 'Description'), h('input', { 'data-field': 'description', placeholder: L('如 第一季度上门服务签到表 36 份', 'e.g. 36 sign-in sheets of home visits') })),
+    field(L('链接（可选）', 'Link (optional)'), h('input', { 'data-field': 'url', type: 'url' }))), L('＋ 佐证材料', '+ Evidence'));
+  return h('details', { class: 'panel', 'data-report': m.id }, h('summary', {}, L(`报告里程碑「${m.title}」`, `Report “${m.title}”`)),
+    sendForm(ctx, 'report-form', null, [
+      field(L('完成情况', 'What was done'), h('textarea', { name: 'summary', required: true, minlength: 2, maxlength: 4000 }), { required: true }), evidence,
+    ], L('提交报告', 'Report'), (f, form) => api(`/projects/${p.id}/milestones/${m.id}/report`, { method: 'POST', body: {
+      summary: f.get('summary').trim(),
+      evidence: collect(form, `evidence-${m.id}`, ['kind', 'description', 'url']).filter((e) => e.description).map((e) => ({ kind: e.kind, description: e.description, ...(e.url ? { url: e.url } : {}) })),
+    } })));
 }
