@@ -80,5 +80,27 @@ async def test_a_secretary_submits_a_matter_and_records_the_committee_vote(site,
     await c.page.wait_for_selector(f"{row}:has-text('赞成 3 · 反对 1 · 弃权 0')")
     assert "通过" in await c.text(row) and "实到 4" in await c.text(row)
     await c.shot("party-02-decided")
+
+    # a joint meeting: convened with the four actors, a resolution that dispatches an action
+    await c.page.click("#convene")
+    meeting = "#convene-form"
+    await c.page.fill(f"{meeting} input[name='title']", "停车管理联席会议")
+    await c.page.fill(f"{meeting} input[name='place']", "社区党群服务中心")
+    for actor, name in (("social_org", "张明"), ("social_worker", "李芳"), ("volunteer", "王强")):
+        await c.page.fill(f"{meeting} input[name='{actor}.name']", name)
+    await c.page.click(f"{meeting} button[type=submit]")
+    await c.page.wait_for_selector(f"{meeting} .problem")  # charity is not represented: refused
+    await c.page.fill(f"{meeting} input[name='charity.name']", "赵丽")
+    await c.page.click(f"{meeting} button[type=submit]")
+    item = "[data-meeting]:has-text('停车管理联席会议')"
+    await c.page.click(f"{item} summary")
+    await c.page.wait_for_selector(f"{item} #resolution-form")
+    assert "张明" in await c.text(item)
+    await c.page.fill(f"{item} textarea[name='text']", "由物业与志愿者共同维护停车秩序")
+    await c.page.fill(f"{item} input[name='action.title']", "招募停车引导志愿者")
+    await c.page.fill(f"{item} input[name='action.owner']", "社区志愿者服务队")
+    await c.page.click(f"{item} button[type=submit]")
+    await c.page.wait_for_selector("[data-card='actions'] td:has-text('招募停车引导志愿者')")
+    await c.shot("party-03-meeting")
     assert failed == [], failed
     c.check()

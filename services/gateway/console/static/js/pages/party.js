@@ -61,8 +61,10 @@ export async function render(ctx) {
     { label: L('首次响应', 'First response'), value: (w) => (w.first_response_at ? when(w.first_response_at) : '—') },
     { label: L('评价', 'Rating'), value: (w) => (w.satisfaction ? '★'.repeat(w.satisfaction) : '—') },
   ], list.slice(0, 30)), { id: 'whistles', reads: 'GET /whistles' });
-  const meetings = card(L('党建联席会议', 'Joint meetings'), () => api('/joint-meetings'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((m) => h('li', {},
-    h('span', { class: 'grow' }, m.title), badge(statusLabel(m.status)), h('small', {}, when(m.scheduled_at), ' · ', m.place)))) : empty()), { id: 'meetings', reads: 'GET /joint-meetings' });
+  const meetings = card(L('党建联席会议', 'Joint meetings'), () => api('/joint-meetings'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((m) => h('li', { 'data-meeting': m.id },
+    h('details', { class: 'grow', ontoggle: (e) => { if (e.target.open) meetingDetail(ctx, m, e.target.querySelector('.meeting-body')); } },
+      h('summary', {}, m.title, ' ', badge(statusLabel(m.status)), ' ', h('small', {}, when(m.scheduled_at), ' · ', m.place)),
+      h('div', { class: 'meeting-body' }))))) : empty()), { id: 'meetings', reads: 'GET /joint-meetings', extra: may('POST /joint-meetings') && conveneButton(ctx) });
   const actions = card(L('决议事项督办', 'Actions to follow up'), () => api('/meeting-actions'), (list) => table([
     { label: L('事项', 'Action'), value: (a) => a.title }, { label: L('责任方', 'Owner'), value: (a) => a.owner },
     { label: L('期限', 'Due'), value: (a) => when(a.due_at, { date: true }) },
@@ -202,3 +204,98 @@ function whistleForm(ctx) {
   return h('details', { class: 'panel' }, h('summary', {}, L('＋ 社区吹哨', '+ Blow the whistle')), form);
 }
 
+
+// --- 党建联席会议: convene one with its agenda, adopt resolutions that dispatch actions ------------------
+
+const ACTORS = [['social_org', ['社会组织', 'Social organization']], ['social_worker', ['社会工作者', 'Social worker']],
+  ['volunteer', ['志愿者', 'Volunteers']], ['charity', ['慈善资源', 'Charity']]];
+const ACTION_KINDS = [['volunteer_task', ['发布志愿服务任务', 'A volunteer task']], ['propose_project', ['提出服务项目', 'Propose a project']],
+  ['earmark_funds', ['定向拨付慈善资金', 'Earmark charity funds']], ['other', ['其他事项', 'Other']]];
+const beijing = (ms) => new Date(ms + 8 * 3600000).toISOString().slice(0, 16);
+
+function conveneButton(ctx) {
+  const open = h('button', { type: 'button', class: 'small', id: 'convene', onclick: () => {
+    open.replaceWith(conveneForm(ctx));
+  } }, L('＋ 召开联席会议', '+ Convene'));
+  return open;
+}
+
+/** The four other actors must each be represented (the party service checks it); the open agenda
+ *  items of the area are put on the agenda by the service. */
+function conveneForm(ctx) {
+  const slot = h('div', {});
+  const form = h('form', { class: 'form', id: 'convene-form', onsubmit: async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    const participants = ACTORS.map(([actor]) => ({ actor, name: f.get(`${actor}.name`).trim(), unit: f.get(`${actor}.unit`).trim() })).filter((x) => x.name);
+    try {
+      await api('/joint-meetings', { method: 'POST', body: { area_code: ctx.who.area, title: f.get('title').trim(), place: f.get('place').trim(),
+        scheduled_at: localToIso(f.get('scheduled_at')), participants } });
+      toast(L('已召开，待上会议题已列入议程', 'Convened: the open agenda items are on its agenda'));
+      ctx.refresh();
+    } catch (err) {
+      showProblem(form, slot, err);
+    }
+  } },
+  h('div', { class: 'fields three' },
+    field(L('会议名称', 'Title'), h('input', { name: 'title', required: true, maxlength: 200 }), { required: true }),
+    field(L('时间', 'When'), h('input', { name: 'scheduled_at', type: 'datetime-local', required: true, value: beijing(Date.now() + 86400000) }), { required: true }),
+    field(L('地点', 'Place'), h('input', { name: 'place', required: true, maxlength: 200 }), { required: true })),
+  h('p', { class: 'small muted' }, L('社会组织、社会工作者、志愿者、慈善资源四方须各有代表：', 'Each of the four other actors sends someone:')),
+  ACTORS.map(([actor, label]) => h('div', { class: 'fields two', 'data-actor': actor },
+    field(`${L(...label)} · ${L('姓名', 'name')}`, h('input', { name: `${actor}.name`, maxlength: 50 })),
+    field(L('单位', 'Unit'), h('input', { name: `${actor}.unit`, maxlength: 100 })))),
+  slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, L('召开', 'Convene'))));
+  return form;
+}
+
+async function meetingDetail(ctx, summary, box) {
+  if (box.dataset.loaded) return;
+  box.dataset.loaded = '1';
+  try {
+    const m = await api(`/joint-meetings/${summary.id}`);
+    box.replaceChildren(
+      h('p', { class: 'small' }, L('参会：', 'Present: '), m.participants.map((x) => `${x.name}${x.unit ? `（${x.unit}）` : ''}`).join('、')),
+      h('h4', {}, L('议程', 'Agenda')), m.agenda.length ? h('ol', { class: 'small' }, m.agenda.map((a) => h('li', {}, a.summary))) : empty(L('无议题', 'No items')),
+      h('h4', {}, L('决议与督办事项', 'Resolutions and actions')),
+      m.resolutions.length ? h('ul', { class: 'small', id: 'resolutions' }, m.resolutions.map((r) => h('li', {}, r.text,
+        h('ul', {}, m.actions.filter((a) => a.resolution_id === r.id).map((a) => h('li', {}, a.title, ' · ', a.owner, ' · ', L('期限 ', 'due '), when(a.due_at, { date: true }), ' ', badge(statusLabel(a.status)))))))) : empty(L('尚无决议', 'No resolution yet')),
+      may('POST /joint-meetings/{meeting_id}/resolutions') && resolutionForm(ctx, m));
+  } catch (err) {
+    box.replaceChildren(problemBox(err));
+  }
+}
+
+function resolutionForm(ctx, m) {
+  const slot = h('div', {});
+  const form = h('form', { class: 'form', id: 'resolution-form', onsubmit: async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    const action = f.get('action.title').trim() && {
+      kind: f.get('action.kind'), title: f.get('action.title').trim(), owner: f.get('action.owner').trim(), details: f.get('action.details').trim(),
+      due_at: localToIso(`${f.get('action.due_on')}T18:00`),
+      ...(f.get('action.kind') === 'earmark_funds' ? { amount_fen: Math.round(Number(f.get('action.amount') || 0) * 100) } : {}),
+    };
+    try {
+      await api(`/joint-meetings/${m.id}/resolutions`, { method: 'POST', body: { text: f.get('text').trim(),
+        ...(f.get('agenda_item_id') ? { agenda_item_id: f.get('agenda_item_id') } : {}), actions: action ? [action] : [] } });
+      toast(L('决议已形成，事项已派发', 'Resolved: the action is dispatched'));
+      ctx.refresh();
+    } catch (err) {
+      showProblem(form, slot, err);
+    }
+  } },
+  h('h4', {}, L('形成决议', 'Adopt a resolution')),
+  m.agenda.length > 0 && field(L('议题', 'Agenda item'), select('agenda_item_id', m.agenda.map((a) => [a.id, a.summary]), { blank: L('（不对应议题）', '(none)') })),
+  field(L('决议内容', 'Resolved'), h('textarea', { name: 'text', required: true, maxlength: 4000 }), { required: true }),
+  h('p', { class: 'small muted' }, L('派发督办事项（可选）', 'Dispatch an action (optional)')),
+  h('div', { class: 'fields three' },
+    field(L('类型', 'Kind'), select('action.kind', ACTION_KINDS.map(([v, label]) => [v, L(...label)]), { value: 'other' })),
+    field(L('事项', 'Action'), h('input', { name: 'action.title', maxlength: 200 })),
+    field(L('责任方', 'Owner'), h('input', { name: 'action.owner', maxlength: 100, placeholder: L('如 长安区志愿者协会', 'e.g. the volunteers association') })),
+    field(L('完成期限', 'Due on'), h('input', { name: 'action.due_on', type: 'date', value: beijing(Date.now() + 14 * 86400000).slice(0, 10) })),
+    field(L('金额（元，定向拨付时）', 'Amount (yuan, to earmark)'), h('input', { name: 'action.amount', type: 'number', min: '0.01', step: '0.01' })),
+    field(L('说明', 'Details'), h('input', { name: 'action.details', maxlength: 4000 }))),
+  slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, L('形成决议并派发', 'Resolve and dispatch'))));
+  return form;
+}
