@@ -113,7 +113,9 @@ async def test_a_social_worker_follows_a_need_to_the_residents_judgement(console
     await c.open("needs")
     await page.click("#raise-need")
     marker = f"独居老人需要每日送午餐（{uuid.uuid4().hex[:6]}）"
-    await page.fill("[name='area_code']", COMMUNITY)
+    # a worker of one community: the area picker shows it, chosen (nothing to type)
+    assert await page.input_value("[data-area-picker='area_code'] input[type=hidden]") == COMMUNITY
+    assert "建安街道001号社区" in await c.text("[data-area-picker='area_code']")
     await page.select_option("[name='category']", "meal_aid")
     await page.select_option("[name='urgency']", "urgent")
     await page.fill("[name='description']", marker)

@@ -1,6 +1,7 @@
 // 慈善与爱心超市: funds in figures, payments waiting for a second person (approved or rejected with a
 // reason, each after a confirmation), the public ledger, following a donation, a fund's statement, and
 // the love supermarket's stock and monthly notice.
+import { areaPicker } from '../area-picker.js';
 import { api } from '../api.js';
 import { may } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
@@ -214,10 +215,10 @@ function supermarketCard(who) {
     }
   };
   const form = h('form', { class: 'actions', onsubmit: (e) => { e.preventDefault(); const f = new FormData(form); load(f.get('area').trim(), f.get('month')); } },
-    h('input', { name: 'area', value: community, placeholder: L('村（社区）代码', 'community code'), inputmode: 'numeric', 'aria-label': L('村（社区）代码', 'Community code') }),
+    areaPicker({ name: 'area', start: who.area, value: community, leaf: true, label: L('村（社区）', 'Village or community') }),
     h('input', { name: 'month', type: 'month', value: thisMonth(), 'aria-label': L('月份', 'Month') }),
     h('button', { type: 'submit' }, L('查看', 'Show')));
   if (community) load(community, thisMonth());
-  else out.append(h('p', { class: 'muted small' }, L('输入村（社区）代码查看该社区爱心超市。', 'Enter a community code to see its love supermarket.')));
+  else out.append(h('p', { class: 'muted small' }, L('选择村（社区）查看该社区爱心超市。', 'Choose a community to see its love supermarket.')));
   return h('section', { class: 'card', 'data-card': 'supermarket' }, h('h2', {}, L('爱心超市', 'Love supermarket')), form, out);
 }

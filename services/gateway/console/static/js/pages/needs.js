@@ -1,4 +1,5 @@
 // 需求库: search and filter, and raise a need. A need's own page (Need360) is need-detail.js.
+import { areaPicker } from '../area-picker.js';
 import { api, download } from '../api.js';
 import { may } from '../capabilities.js';
 import {
@@ -39,7 +40,7 @@ export async function list(ctx) {
     ctx.go('needs', data);
   } },
   h('div', { class: 'fields three' },
-    field(L('区域代码', 'Area code'), h('input', { name: 'area', value: q.area, placeholder: ctx.who.area, inputmode: 'numeric', pattern: '\\d{6}|\\d{9}|\\d{12}' })),
+    field(L('区域', 'Area'), areaPicker({ name: 'area', start: ctx.who.area, value: q.area || '' })),
     field(L('需求类别', 'Category'), select('category', Object.entries(cats).map(([c, p]) => [c, pick(p)]), { value: q.category, blank: L('全部', 'All') })),
     field(L('状态', 'Status'), select('status', Object.entries(NEED_STATUS).map(([c, p]) => [c, L(...p)]), { value: q.status, blank: L('全部', 'All') })),
     field(L('紧急程度', 'Urgency'), select('urgency', Object.entries(codes.urgency || {}).map(([c, p]) => [c, pick(p)]), { value: q.urgency, blank: L('全部', 'All') })),
@@ -95,8 +96,7 @@ export async function create(ctx) {
   const form = h('form', { class: 'form', id: 'need-form', novalidate: true, onsubmit: submit },
     h('fieldset', {}, h('legend', {}, L('需求', 'The need')),
       h('div', { class: 'fields two' },
-        field(L('所在村（社区）代码', 'Village or community code'), h('input', { name: 'area_code', value: community, required: true, inputmode: 'numeric', placeholder: '130102001001' }),
-          { required: true, hint: L('12 位统计用区划代码', '12-digit statistical area code') }),
+        field(L('所在村（社区）', 'Village or community'), areaPicker({ name: 'area_code', start: ctx.who.area, leaf: true }), { required: true }),
         field(L('需求类别', 'Category'), select('category', Object.entries(cats).filter(([, p]) => p.active !== false).map(([c, p]) => [c, pick(p)]), { required: true }), { required: true }),
         field(L('紧急程度', 'Urgency'), select('urgency', Object.entries(codes.urgency || {}).map(([c, p]) => [c, pick(p)]), { value: 'routine' })),
         field(L('来源渠道', 'Channel'), select('channel', Object.entries(codes.channel || {}).filter(([c]) => c !== 'portal_import' && c !== 'self_report').map(([c, p]) => [c, pick(p)]),

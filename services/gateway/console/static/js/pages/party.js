@@ -1,5 +1,6 @@
 // 党建: major matters and the committee's decisions, whistles and party members' reports, joint meetings
 // and their actions, small wishes.
+import { areaPicker } from '../area-picker.js';
 import { api } from '../api.js';
 import { may } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
@@ -194,7 +195,7 @@ function whistleForm(ctx) {
     }
   } },
   h('div', { class: 'fields three' },
-    field(L('村（社区）代码', 'Community code'), h('input', { name: 'area_code', required: true, value: ctx.who.area.length === 12 ? ctx.who.area : '', inputmode: 'numeric' }), { required: true }),
+    field(L('村（社区）', 'Village or community'), areaPicker({ name: 'area_code', start: ctx.who.area, leaf: true }), { required: true }),
     field(L('标题', 'Title'), h('input', { name: 'title', required: true, maxlength: 100 }), { required: true }),
     field(L('紧急程度', 'Urgency'), select('urgency', codeOptions('urgency'), { value: 'routine' })),
     field(L('类别（派给责任单位）', 'Category (for units)'), select('category', cats.map(([c, p]) => [c, pick(p)]), { blank: L('不限', 'any') })),

@@ -1,5 +1,6 @@
 // 信息公开 (no login): the public charity ledger, following a donation by its receipt, and the showcase
 // of outstanding projects. Everything here is public data, asked without a token.
+import { areaPicker } from '../area-picker.js';
 import { api } from '../api.js';
 import { legend, vbars } from '../charts.js';
 import { badge, compactYuan, day, empty, fill, h, kv, num, problemBox, table, tile, when, yuan } from '../dom.js';
@@ -70,6 +71,8 @@ export function trailLookup() {
   return h('div', {}, form, out);
 }
 
+const HEBEI = '130000';  // the public page chooses within the whole province
+
 export async function render(ctx) {
   const area = ctx.query.get('area') || '';
   const pageNo = Number(ctx.query.get('page') || 1);
@@ -78,7 +81,7 @@ export async function render(ctx) {
   const page = h('div', { id: 'public-page', class: 'stack' },
     h('div', { class: 'page-head' }, h('h1', {}, L('慈善信息公开', 'Charity disclosure')),
       h('form', { class: 'actions', onsubmit: (e) => { e.preventDefault(); ctx.go('public', { area: new FormData(e.target).get('area').trim() }); } },
-        h('input', { name: 'area', value: area, placeholder: L('区划代码（空为全部）', 'area code (all when empty)'), inputmode: 'numeric', 'aria-label': L('区划代码', 'Area code') }),
+        areaPicker({ name: 'area', start: HEBEI, value: area || '' }),
         h('button', { type: 'submit' }, L('筛选', 'Filter')))),
     h('p', { class: 'muted small' }, L('每一笔善款从捐赠人到受助需求或项目都可追溯；捐赠人名称仅在其同意时公开。本页无需登录。',
       'Every yuan can be followed from the donor to the need or project it served; donors are named only with their consent. No login needed.')),

@@ -1,4 +1,5 @@
 // 志愿服务: the area's volunteering in figures, tasks and stations, registering a volunteer, a volunteer's profile.
+import { areaPicker } from '../area-picker.js';
 import { api } from '../api.js';
 import { may } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
@@ -89,7 +90,7 @@ function registerPanel(ctx) {
     field(L('姓名', 'Name'), h('input', { name: 'name', required: true, autocomplete: 'off' }), { required: true }),
     field(L('公民身份号码', 'Citizen ID number'), h('input', { name: 'citizen_id', required: true, maxlength: 18, autocomplete: 'off' }), { required: true }),
     field(L('联系电话', 'Phone'), h('input', { name: 'phone', required: true, inputmode: 'tel' }), { required: true }),
-    field(L('常住村（社区）代码', 'Home community code'), h('input', { name: 'area_code', required: true, value: ctx.who.area.length === 12 ? ctx.who.area : '', inputmode: 'numeric' }), { required: true }),
+    field(L('常住村（社区）', 'Home village or community'), areaPicker({ name: 'area_code', start: ctx.who.area, leaf: true }), { required: true }),
     field(L('技能', 'Skills'), h('input', { name: 'skills', placeholder: L('送餐、陪伴', 'meals, company') })),
     field(L('社工职级（如为社工）', 'Social-work level (if any)'), select('sw_level', Object.entries(LEVELS).map(([k, v]) => [k, L(...v)]), { blank: L('非社工', 'not a social worker') })),
     field(L('社工证书编号', 'Certificate no.'), h('input', { name: 'certificate_no' }))),
