@@ -194,12 +194,13 @@ class DecisionView(BaseModel):
 class DecidingCommittee(BaseModel):
     """Who decides a pending matter, and what a decision needs: shown before the vote is recorded."""
 
-    org_id: UUID
-    org_name: str
+    org_id: UUID | None = Field(description="无：该区域未登记社区党组织 / none: no party organization here yet")
+    org_name: str | None
     seats: list[SeatView]
     committee_size: int
     quorum: int = Field(description="至少到会人数（超过应到会委员半数）/ the fewest present for a quorum")
     majority: int = Field(description="通过所需最少赞成票（超过应到会委员半数）/ the fewest votes for to pass")
+    note: str | None = Field(default=None, description="无法表决的原因 / why no vote can be recorded yet")
 
 
 class MatterView(BaseModel):

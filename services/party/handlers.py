@@ -96,7 +96,11 @@ async def _seats(conn, keyring: Keyring, org_id: UUID) -> list[api.SeatView]:
 async def deciding_committee(conn, keyring: Keyring, who: Principal, matter_id: UUID) -> api.DecidingCommittee:
     """The sitting committee that decides the matter, and the quorum and majority it needs."""
     matter = visible(who, await store.get_matter(conn, matter_id))
-    org = await _deciding_organization(conn, matter)
+    org = await _deciding_organization_if_any(conn, matter)
+    if org is None:  # nobody to decide yet: said, not refused (a read)
+        return api.DecidingCommittee(
+            org_id=None, org_name=None, seats=[], committee_size=0, quorum=1, majority=1, note=NO_ORGANIZATION
+        )
     seats = await _seats(conn, keyring, org["id"])
     needed = domain.more_than_half(len(seats))
     return api.DecidingCommittee(
@@ -322,16 +326,25 @@ async def decide(pool: asyncpg.Pool, who: Principal, matter_id: UUID, body: api.
         )
 
 
+NO_ORGANIZATION = "该区域未登记社区党组织，无法表决 / no community party organization is registered here"
+
+
 async def _deciding_organization(conn, matter) -> asyncpg.Record:
     """The township's organization once the matter went up to it (if it has one registered), else
     the community's own."""
+    if org := await _deciding_organization_if_any(conn, matter):
+        return org
+    raise conflict(
+        NO_ORGANIZATION,
+        rule="no_party_organization",
+    )
+
+
+async def _deciding_organization_if_any(conn, matter) -> asyncpg.Record | None:
     for level in filter(None, (matter["escalated_to"], matter["area_code"])):
         if org := await store.leading_organization(conn, level):
             return org
-    raise conflict(
-        "该区域未登记社区党组织，无法表决 / no community party organization is registered here",
-        rule="no_party_organization",
-    )
+    return None
 
 
 async def matter_view(conn, who: Principal, matter_id: UUID) -> api.MatterView:

@@ -368,3 +368,16 @@ async def test_a_seat_ends_and_the_committee_shrinks(party, token):
     assert again.status_code == 404
     committee = (await party.get(f"/party-organizations/{org_id}", headers=secretary)).json()["committee"]
     assert sorted(s["id"] for s in committee) == sorted(seats[:2])
+
+
+async def test_a_matter_where_no_party_organization_is_registered_says_so(party, token):
+    elsewhere = "130102003009"  # a community of the module's street with no party organization
+    worker = bearer(token, "social_worker", elsewhere, "sw-no-org")
+    matter = await party.post(
+        "/matters", headers=worker, json={"kind": "other", "area_code": elsewhere, "title": "社区议事规则修订"}
+    )
+    assert matter.status_code == 201, matter.text
+    committee = await party.get(f"/matters/{matter.json()['id']}/committee", headers=worker)
+    assert committee.status_code == 200, committee.text
+    body = committee.json()
+    assert body["org_id"] is None and body["seats"] == [] and "未登记社区党组织" in body["note"]

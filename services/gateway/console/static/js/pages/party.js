@@ -6,7 +6,7 @@ import { may } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
 import { gauge } from '../charts.js';
 import { badge, empty, field, fill, h, localToIso, num, problemBox, select, showProblem, table, tile, toast, when, yuan } from '../dom.js';
-import { L, pick } from '../i18n.js';
+import { L, bi, pick } from '../i18n.js';
 import { areaName, cachedCategories, codeLabel, codeOptions, loadCategories, statusLabel } from '../labels.js';
 
 const KINDS = { foundation_use: ['使用社区基金', 'Community-foundation use'], other: ['其他事项', 'Other'], project: ['服务项目', 'Project'] };
@@ -128,6 +128,7 @@ function decideButton(ctx, m) {
 const VOTES = [['absent', ['未到会', 'Absent']], ['for', ['赞成', 'For']], ['against', ['反对', 'Against']], ['abstain', ['弃权', 'Abstain']]];
 
 function decisionForm(ctx, m, committee) {
+  if (!committee.org_id) return h('p', { class: 'notice' }, bi(committee.note));
   const slot = h('div', {});
   const tally = h('p', { class: 'small', id: 'tally', 'aria-live': 'polite' });
   const rows = committee.seats.map((seat) => h('fieldset', { class: 'vote', 'data-seat': seat.id }, h('legend', {}, seat.name),
