@@ -380,7 +380,7 @@ class Stack:
         # other benchmarks (bench/fanout.py) start other services; `label` names their .prof files
         self.services, self.label = services, label
         nats_p = free_port()
-        http_p = _free_block(max(6, 1 + max(PORT_OFFSETS[n] for n in services)), avoid={nats_p})
+        http_p = _free_block(max(6, 1 + max((PORT_OFFSETS[n] for n in services), default=0)), avoid={nats_p})
         self.home = Path(tempfile.mkdtemp(prefix="wb-", dir="/tmp"))
         self.nats = None
         self.pg_started = False

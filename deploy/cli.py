@@ -65,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         help="、".join(PII_SERVICES) + "（默认全部 / default: all）",
     )
     reencrypt_cmd.add_argument("--batch", type=int, default=200, help="每个事务的行数 / rows per transaction")
+    rebuild_cmd = sub.add_parser(
+        "rebuild", help="从事件流重建读模型（服务运行中亦可）/ rebuild a read model from its stream, while it runs"
+    )
+    rebuild_cmd.add_argument("service", choices=SERVICES)
+    rebuild_cmd.add_argument("projection", help="读模型，如 volunteers 的 demands / e.g. demands of volunteers")
     outbox = sub.add_parser("outbox", help="待发事件 / the services' outboxes")
     outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
     outbox_list = outbox_sub.add_parser("list", help="每个服务的待发、搁置事件 / pending and parked rows per service")
@@ -181,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
             "`wushe reencrypt`）"
         )
         return 0
+    if args.command == "rebuild":
+        from deploy import rebuild
+
+        return rebuild.run(settings, args.service, args.projection)
     if args.command == "reencrypt":
         from deploy import reencrypt
 

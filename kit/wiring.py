@@ -24,6 +24,16 @@ class WholeBatch:
 Offered = Handler | WholeBatch
 
 
+@dataclass(frozen=True)
+class Projection:
+    """A read model `wushe rebuild` can replay from its stream (deploy/rebuild.py): the consumer (its
+    durable in contracts/flow.py, offered as a WholeBatch) and every table its handler writes."""
+
+    durable: str
+    tables: tuple[str, ...]
+    about: str = ""
+
+
 class WiringError(RuntimeError):
     """The handlers offered do not match the flow map."""
 

@@ -6,7 +6,7 @@ import asyncpg
 
 from contracts.envelope import Envelope
 from contracts.events.needs import NeedRaised
-from kit.wiring import WholeBatch, offer
+from kit.wiring import Projection, WholeBatch, offer
 from services.volunteers import handlers, store
 
 
@@ -25,3 +25,7 @@ HANDLERS = offer(
         "volunteers-project-task-requested": handlers.on_project_task_requested,
     },
 )
+
+# read models `wushe rebuild volunteers NAME` replays from their stream (deploy/rebuild.py): a pure
+# projection's consumer and the tables it writes
+PROJECTIONS = {"demands": Projection("volunteers-need-raised", ("demands",), "待匹配的需求 / needs to match")}
