@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import NamedTuple, cast
 
@@ -39,6 +39,13 @@ def lookup(code: str) -> Area | None:
     """Return the area for a 6, 9 or 12-digit code, or None when it is unknown."""
     if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
         return None
+    return _lookup(code)
+
+
+# every event and request validates its area codes (twice for an event: envelope and data), and a
+# community's Area is built from its township's: the recent ones kept (bounded: codes come from outside)
+@lru_cache(maxsize=8192)
+def _lookup(code: str) -> Area | None:
     if len(code) != 12:
         return _table().get(code)
     township = _table().get(code[:9])

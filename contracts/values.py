@@ -52,10 +52,11 @@ def _error(kind: str, message: str, **context: Any) -> PydanticCustomError:
 # --- Area code ---------------------------------------------------------------------------
 
 _AREA_CODE_PATTERN = r"^(\d{6}|\d{9}|\d{12})$"
+_AREA_CODE = re.compile(_AREA_CODE_PATTERN, re.ASCII)
 
 
 def _validate_area_code(value: str) -> str:
-    if not re.fullmatch(_AREA_CODE_PATTERN, value, re.ASCII):
+    if not _AREA_CODE.fullmatch(value):
         raise _error(
             "area_code_format",
             "行政区划代码应为6、9或12位数字 / area code must be 6, 9 or 12 digits: {code}",

@@ -24,7 +24,7 @@ async def record_demands(conn: asyncpg.Connection, envelopes: list[Envelope[Need
         [n.need_id for n in needs],
         [n.area_code for n in needs],
         [n.category for n in needs],
-        [n.urgency.value for n in needs],
+        [str(n.urgency) for n in needs],  # a StrEnum: its str is its value (`.value` is a slow property)
         [chr(31).join(n.required_skills) for n in needs],
         [n.window_start for n in needs],
         [n.window_end for n in needs],
