@@ -116,6 +116,26 @@ export function showProblem(form, slot, err) {
   clear(slot).append(problemBox(err));
 }
 
+/** A form that sends one request (send(FormData, form)), says it worked, and draws the page again
+ *  (ctx.refresh); a problem is shown on the form, its fields marked. `title` may be null. */
+export function actionForm(id, title, fields, submitLabel, send, ctx, { done = L('已保存', 'Saved') } = {}) {
+  const slot = h('div', {});
+  const form = h('form', { class: 'form', id, onsubmit: async (e) => {
+    e.preventDefault();
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      await send(new FormData(form), form);
+      toast(done);
+      ctx.refresh();
+    } catch (err) {
+      showProblem(form, slot, err);
+      button.disabled = false;
+    }
+  } }, title && h('h3', {}, title), fields, slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, submitLabel)));
+  return form;
+}
+
 export function toast(text) {
   const el = h('div', { class: 'toast', role: 'status' }, text);
   document.body.append(el);

@@ -3,7 +3,7 @@
 // from the needs service (GET /needs/mine) says what each need allows now.
 import { api } from '../api.js';
 import { may } from '../capabilities.js';
-import { badge, empty, field, h, select, showProblem, toast, when } from '../dom.js';
+import { actionForm, badge, empty, field, h, select, when } from '../dom.js';
 import { L, pick } from '../i18n.js';
 import { areaName, cachedCategories, codeOptions, loadCategories, timelineKind } from '../labels.js';
 
@@ -21,24 +21,7 @@ export async function render(ctx) {
         : empty(L('还没有诉求：可在上方登记。', 'No requests yet: raise one above.'))));
 }
 
-/** A form that sends one request, says it worked, and draws the page again. */
-function form(ctx, id, title, fields, submit, send) {
-  const slot = h('div', {});
-  const el = h('form', { class: 'form', id, onsubmit: async (e) => {
-    e.preventDefault();
-    const button = el.querySelector('button[type=submit]');
-    button.disabled = true;
-    try {
-      await send(new FormData(el));
-      toast(L('已提交', 'Sent'));
-      ctx.refresh();
-    } catch (err) {
-      showProblem(el, slot, err);
-      button.disabled = false;
-    }
-  } }, title && h('h3', {}, title), fields, slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, submit)));
-  return el;
-}
+const sent = (ctx, id, title, fields, submit, send) => actionForm(id, title, fields, submit, send, ctx, { done: L('已提交', 'Sent') });
 
 function raiseForm(ctx, mine) {
   const categories = Object.entries(cachedCategories()).filter(([, p]) => p.active !== false).map(([c, p]) => [c, pick(p)]);
@@ -49,7 +32,7 @@ function raiseForm(ctx, mine) {
   field(L('公民身份号码', 'Citizen ID'), h('input', { name: 'resident.citizen_id', required: true, autocomplete: 'off' }), { required: true,
     hint: L('仅用于核实是本人，页面与事件中不显示', 'only to check it is you; never shown or sent on') })];
   const body = h('details', { class: 'panel', id: 'raise-need' }, h('summary', {}, L('＋ 登记新诉求', '+ Raise a request')),
-    form(ctx, 'raise-form', null, [
+    sent(ctx, 'raise-form', null, [
       h('div', { class: 'fields two' },
         field(L('类别', 'Category'), select('category', categories, { required: true })),
         field(L('紧急程度', 'Urgency'), select('urgency', codeOptions('urgency'), { value: 'routine' }))),
@@ -70,12 +53,12 @@ function myNeed(ctx, x) {
   const path = `/needs/${n.id}`;
   const actions = [];
   if (x.may_confirm && may('POST /needs/{need_id}/resolution')) {
-    actions.push(form(ctx, 'confirm-form', null, [h('p', { class: 'small' }, L('服务已经完成、问题已解决？', 'Has the help been given and the need met?'))],
+    actions.push(sent(ctx, 'confirm-form', null, [h('p', { class: 'small' }, L('服务已经完成、问题已解决？', 'Has the help been given and the need met?'))],
       L('确认已解决', 'Confirm it is met'), () => api(`${path}/resolution`, { method: 'POST', body: { on_behalf_of_resident: false } })));
   }
   if (x.may_rate && may('POST /needs/{need_id}/feedback')) {
     const stars = [5, 4, 3, 2, 1].map((v) => [String(v), `${'★'.repeat(v)}${'☆'.repeat(5 - v)}`]);
-    actions.push(form(ctx, 'rate-form', L('评价这次服务', 'Rate the service'), [
+    actions.push(sent(ctx, 'rate-form', L('评价这次服务', 'Rate the service'), [
       field(L('满意度', 'Satisfaction'), select('satisfaction', stars, { value: '5' }),
         { hint: L('1–2 星表示不满意，诉求将重新办理', '1–2 stars: not satisfied, the request is reopened') }),
       field(L('意见（可选）', 'Comment (optional)'), h('input', { name: 'comment', maxlength: 1000 })),
@@ -83,7 +66,7 @@ function myNeed(ctx, x) {
   }
   if (x.may_dispute && may('POST /needs/{need_id}/disputes')) {
     actions.push(h('details', { class: 'panel' }, h('summary', {}, L('对结果有异议', 'Dispute the outcome')),
-      form(ctx, 'dispute-form', null, [field(L('异议理由', 'Why'), h('textarea', { name: 'reason', required: true, maxlength: 1000 }), { required: true })],
+      sent(ctx, 'dispute-form', null, [field(L('异议理由', 'Why'), h('textarea', { name: 'reason', required: true, maxlength: 1000 }), { required: true })],
         L('提交异议', 'Dispute'), (f) => api(`${path}/disputes`, { method: 'POST', body: { reason: f.get('reason').trim() } }))));
   }
   return h('li', { class: 'need-line', 'data-need': n.id },

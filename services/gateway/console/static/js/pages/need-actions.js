@@ -1,7 +1,7 @@
 // The actions a role may take on a need, by the need's state (shown on its page, need-detail.js).
 import { api } from '../api.js';
 import { may } from '../capabilities.js';
-import { field, h, select, showProblem, toast } from '../dom.js';
+import { actionForm, field, h, select } from '../dom.js';
 import { L, pick } from '../i18n.js';
 import { cachedCategories, codeLabel, codeOptions } from '../labels.js';
 
@@ -30,24 +30,6 @@ export function actionsCard(ctx, n, timeline) {
   if (!forms.length) box.append(h('p', { class: 'muted' }, L('当前状态下，你的角色没有可执行的操作。', 'Nothing for your role to do in this state.')));
   box.append(...forms);
   return box;
-}
-
-function actionForm(id, title, fields, submitLabel, send, ctx) {
-  const slot = h('div', {});
-  const form = h('form', { class: 'form', id, onsubmit: async (e) => {
-    e.preventDefault();
-    const button = form.querySelector('button[type=submit]');
-    button.disabled = true;
-    try {
-      await send(new FormData(form), form);
-      toast(L('已保存', 'Saved'));
-      ctx.refresh();
-    } catch (err) {
-      showProblem(form, slot, err);
-      button.disabled = false;
-    }
-  } }, h('h3', {}, title), fields, slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, submitLabel)));
-  return form;
 }
 
 function assessForm(ctx, n) {

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { may } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
 import { donut, gauge, legend, PALETTE } from '../charts.js';
-import { badge, empty, field, h, kv, num, select, showProblem, table, tile, toast, when, yuan } from '../dom.js';
+import { actionForm, badge, empty, field, h, kv, num, select, table, tile, when, yuan } from '../dom.js';
 import { L, bi } from '../i18n.js';
 import {
   PROJECT_STATUS, areaName, categoryLabel, codeLabel, gradeLabel, legalType, loadCategories, projectStatus, statusLabel, taskTitle,
@@ -144,24 +144,7 @@ export async function organization(ctx) {
 
 // --- what the caller may do on the project: bid, withdraw, report a milestone, accept one -----------------
 
-/** A form that sends one request, says it worked, and draws the page again. */
-function sendForm(ctx, id, title, fields, submit, send) {
-  const slot = h('div', {});
-  const el = h('form', { class: 'form', id, onsubmit: async (e) => {
-    e.preventDefault();
-    const button = el.querySelector('button[type=submit]');
-    button.disabled = true;
-    try {
-      await send(new FormData(el), el);
-      toast(L('已提交', 'Sent'));
-      ctx.refresh();
-    } catch (err) {
-      showProblem(el, slot, err);
-      button.disabled = false;
-    }
-  } }, title && h('h3', {}, title), fields, slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, submit)));
-  return el;
-}
+const sendForm = (ctx, id, title, fields, submit, send) => actionForm(id, title, fields, submit, send, ctx, { done: L('已提交', 'Sent') });
 
 const fen = (yuanText) => Math.round(Number(String(yuanText).trim() || 0) * 100);
 
