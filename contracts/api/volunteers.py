@@ -110,7 +110,9 @@ class TaskView(BaseModel):
     window_end: AwareDatetime | None
     place: str
     status: str
+    status_label: str = Field(default="", description="如 招募中 / Recruiting")
     source: str
+    source_label: str = Field(default="", description="如 需求分派 / From a routed need")
     accepted: int
 
 

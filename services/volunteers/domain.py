@@ -311,6 +311,13 @@ class TaskStatus(LabelledEnum):
     CLOSED = "closed", "已结束", "Closed"
 
 
+class TaskSource(LabelledEnum):
+    MANUAL = "manual", "社区发布", "Posted by the community"
+    NEED_ROUTED = "need_routed", "需求分派", "From a routed need"
+    JOINT_MEETING = "joint_meeting", "联席会议派发", "From a joint meeting"
+    PROJECT = "project", "服务项目招募", "For a project"
+
+
 class AssignmentStatus(LabelledEnum):
     INVITED = "invited", "待回复", "Invited"
     ACCEPTED = "accepted", "已报名", "Signed up"

@@ -320,7 +320,12 @@ async def visible_task(conn, who: Principal, task_id: UUID, *, for_update: bool 
 
 
 def task_view(row) -> api.TaskView:
-    return api.TaskView(**{k: row[k] for k in api.TaskView.model_fields})
+    fields = {k: row[k] for k in api.TaskView.model_fields if k in row.keys()}
+    return api.TaskView(
+        **fields,
+        source_label=domain.TaskSource(row["source"]).label,
+        status_label=domain.TaskStatus(row["status"]).label,
+    )
 
 
 async def task_service(pool: asyncpg.Pool, keyring: Keyring, who: Principal, need_id: UUID) -> api.TaskService:

@@ -39,11 +39,11 @@ export async function render(ctx) {
     }, { id: 'volunteer-stats', reads: 'GET /volunteers/stats' }),
     card(L('志愿服务任务', 'Volunteer tasks'), () => api('/tasks', { query: { status } }), (tasks) => table([
       { label: L('任务', 'Task'), value: (t) => (t.need_id ? h('a', { href: `#/needs/${t.need_id}` }, taskTitle(t)) : taskTitle(t)) },
-      { label: L('状态', 'Status'), value: (t) => badge(statusLabel(t.status)) },
+      { label: L('状态', 'Status'), value: (t) => badge(bi(t.status_label) || statusLabel(t.status)) },
       { label: L('已接受/名额', 'Accepted'), value: (t) => `${t.accepted}/${t.slots}`, num: true },
       { label: L('技能', 'Skills'), value: (t) => t.required_skills.join('、') || '—' },
       { label: L('时间', 'When'), value: (t) => (t.window_start ? when(t.window_start) : '—') },
-      { label: L('来源', 'Source'), value: (t) => bi(t.source) },
+      { label: L('来源', 'Source'), value: (t) => bi(t.source_label) || t.source },
     ], tasks.slice(0, 50)), {
       id: 'tasks',
       reads: 'GET /tasks',
