@@ -135,13 +135,13 @@ async def rebuild(settings: Settings, service: str, name: str) -> Report:
     conn = await db.connect(settings, service)
     nc = await nats.connect(settings.nats_url)
     report, started = Report(), time.monotonic()
+    js, psub = nc.jetstream(), None
     try:
-        js = nc.jetstream()
         await _shadow(conn, projection.tables)
         config = ConsumerConfig(
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.NONE,
-            inactive_threshold=60.0,  # gone a minute after the rebuild, however it ended
+            inactive_threshold=60.0,  # gone a minute after a rebuild that was killed
         )
         [event] = handler.events
         psub = await js.pull_subscribe(event_filter(event), stream=handler.stream, config=config)
@@ -158,10 +158,11 @@ async def rebuild(settings: Settings, service: str, name: str) -> Report:
             report.rows = await _swap(conn, projection.tables)
         report.phases["swap"] = round(time.monotonic() - started - report.phases["replay"], 3)
         progress.show(report.applied + len(report.skipped), final=True)
-        await psub.unsubscribe()
     finally:
         try:
             await conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+            if psub is not None:  # the stream keeps exactly the flow map's consumers
+                await js.delete_consumer(handler.stream, (await psub.consumer_info()).name)
         finally:
             await conn.close()
             await nc.close()

@@ -66,6 +66,7 @@ async def test_a_damaged_read_model_is_rebuilt_while_the_service_runs(volunteers
         "UPDATE demands SET category = 'wrong' WHERE need_id = ANY($1::uuid[])", [n.need_id for n in before[100:150]]
     )
 
+    live = await consumers(js)
     meanwhile = [raised(n) for n in range(300, 360)]
     raising = asyncio.create_task(raise_all(js, meanwhile))  # needs keep being raised during the rebuild
     report = await rebuild.rebuild(settings, "volunteers", "demands")
@@ -77,6 +78,11 @@ async def test_a_damaged_read_model_is_rebuilt_while_the_service_runs(volunteers
 
     await eventually(whole, "every need, as its event says, none lost or doubled")
     assert await conn.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = 'rebuild'") == 0
+    assert await consumers(js) == live, "the rebuild leaves only the live consumers behind"
+
+
+async def consumers(js) -> set[str]:
+    return {c.name for c in await js.consumers_info("NEEDS")}
 
 
 async def _count_is(conn, n: int) -> bool:
