@@ -38,9 +38,25 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free loopback ports: held open together, so none is handed out twice."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def loopback_urls(n: int) -> str:
+    """A WUSHE_NATS_URL of `n` nodes on free loopback ports (rather than the ports after the first,
+    which any other process may hold)."""
+    return ",".join(f"nats://127.0.0.1:{port}" for port in free_ports(n))
 
 
 def wait_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> bool:
@@ -145,7 +161,8 @@ class NatsNode:
         )
         if not wait_port(self.client_port):
             self.kill()
-            raise SystemExit(f"nats-server {self.name} 未能启动 / did not start; see {self.log}")
+            last = self.log.read_text(errors="replace").strip().splitlines()[-3:] if self.log.exists() else []
+            raise SystemExit(f"nats-server {self.name} 未能启动 / did not start; see {self.log}: " + " | ".join(last))
 
     def kill(self) -> None:
         """SIGKILL: the node dies as in a power cut (minus losing the page cache)."""
@@ -275,11 +292,12 @@ class NatsCluster:
         return None
 
 
-def _make_node(settings: Settings, name: str, client_port: int, store: Path, conf: Path, **cluster) -> NatsNode:
+def _make_node(
+    settings: Settings, name: str, client_port: int, http_port: int, store: Path, conf: Path, **cluster
+) -> NatsNode:
     for folder in (store, conf.parent, settings.path("log")):
         folder.mkdir(parents=True, exist_ok=True)
     _adopt_open_account_store(store)
-    http_port = free_port()
     node = dict(name=name, client_port=client_port, http_port=http_port, store=store, pid_file=conf.with_suffix(".pid"))
     conf.write_text(nats_config(**node, accounts=accounts_config(settings, conf), **cluster))
     return NatsNode(name, client_port, http_port, conf, settings.path("log", f"{name}.log"))
@@ -307,11 +325,14 @@ def start_nats_cluster(settings: Settings, size: int = 3) -> NatsCluster:
     returned once every node is healthy (so the cluster has a meta leader). One node keeps the
     single-server layout ($WUSHE_HOME/nats), so `wushe up` finds the data of earlier runs."""
     ports = client_ports(settings, size)
+    spare = [port for port in free_ports(3 * size) if port not in ports]  # monitoring and route ports
+    http, routes = spare[:size], spare[size : 2 * size]
     if size == 1:
-        node = _make_node(settings, "nats", ports[0], settings.path("nats"), settings.path("nats", "nats.conf"))
+        node = _make_node(
+            settings, "nats", ports[0], http[0], settings.path("nats"), settings.path("nats", "nats.conf")
+        )
         cluster = NatsCluster([node])
     else:
-        routes = [free_port() for _ in range(size)]
         home = settings.path("nats", "cluster")
         cluster = NatsCluster(
             [
@@ -319,6 +340,7 @@ def start_nats_cluster(settings: Settings, size: int = 3) -> NatsCluster:
                     settings,
                     f"nats-{i + 1}",
                     port,
+                    http[i],
                     home / f"n{i + 1}",
                     home / f"n{i + 1}.conf",
                     route_port=routes[i],

@@ -15,7 +15,7 @@ import pytest
 from support.waiting import eventually
 
 from deploy.provision import provision_streams
-from deploy.servers import free_port, start_nats_cluster
+from deploy.servers import loopback_urls, start_nats_cluster
 from kit.settings import Settings
 
 MESSAGES = 2_000  # enough that new copies are still catching up when ensure_streams returns
@@ -25,7 +25,7 @@ SUBJECT = "evt.needs.provision_probe.v1.13.07.32"
 @pytest.fixture
 def cluster():
     home = Path(tempfile.mkdtemp(prefix="wushe-provision-", dir="/tmp"))
-    cluster = start_nats_cluster(Settings(home=home, nats_url=f"nats://127.0.0.1:{free_port()}"), 3)
+    cluster = start_nats_cluster(Settings(home=home, nats_url=loopback_urls(3)), 3)
     yield cluster
     cluster.stop()
     shutil.rmtree(home, ignore_errors=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import nats
 
 from deploy.provision import provision
-from deploy.servers import NatsCluster, free_port, start_nats_cluster, start_postgres, stop_postgres
+from deploy.servers import NatsCluster, free_port, loopback_urls, start_nats_cluster, start_postgres, stop_postgres
 from kit.settings import Settings
 
 
@@ -29,7 +29,7 @@ class PrivateCluster:
         settings = Settings(
             home=home,
             http_port=shared.http_port,
-            nats_url=f"nats://127.0.0.1:{free_port()}",
+            nats_url=loopback_urls(size),
             pg_port=free_port(),
             nats_cluster_size=size,
         )

@@ -11,7 +11,7 @@ import nats
 import pytest
 
 from deploy.provision import stream_replicas
-from deploy.servers import NatsNode, free_port, nats_config, nats_port, start_nats_cluster, stop_nats
+from deploy.servers import NatsNode, free_port, loopback_urls, nats_config, nats_port, start_nats_cluster, stop_nats
 from kit.bus import ensure_streams
 from kit.settings import Settings
 
@@ -39,7 +39,7 @@ def test_a_single_node_syncs_every_write(home):
 
 
 async def test_a_cluster_elects_a_leader_and_replicates_streams_over_comma_joined_urls(home):
-    cluster = start_nats_cluster(private(home), size=3)
+    cluster = start_nats_cluster(Settings(home=home, nats_url=loopback_urls(3)), size=3)
     try:
         for node in cluster.nodes:
             assert node.monitor("/varz")[1]["jetstream"]["config"]["sync_always"] is True
