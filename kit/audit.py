@@ -50,6 +50,7 @@ RECORD_LABELS = {
     "project": "项目",
     "party_member": "党员",
     "area": "辖区设置",
+    "history": "历史数据",
 }
 
 

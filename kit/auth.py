@@ -46,6 +46,7 @@ class Role(LabelledEnum):
     CIVIL_AFFAIRS = "civil_affairs", "民政部门", "Civil affairs"
     AUDITOR = "auditor", "审计员", "Auditor"
     PARTNER = "partner", "合作方", "Partner"
+    MIGRATOR = "migrator", "历史数据迁移员", "Records migrator"
 
 
 @dataclass(frozen=True)

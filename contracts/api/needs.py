@@ -146,6 +146,49 @@ class NeedIn(Strict):
         return resident_id
 
 
+class HistoryOutcome(LabelledEnum):
+    """How a need of an earlier system ended: only ended needs are migrated (an open one is raised)."""
+
+    RETURNED = "returned", "已退回", "Returned"
+    RESOLVED = "resolved", "已解决", "Resolved"
+    CLOSED = "closed", "已办结", "Closed"
+
+
+class HistoricalNeedIn(Strict):
+    """One need of an earlier system as it ended (历史需求迁移), with when each step happened. Which
+    times an outcome needs, and their order, is the needs service's rule (domain.history_problems)."""
+
+    legacy_ref: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
+        description="原系统中的编号：同一编号只导入一次 / the earlier system's id, imported once",
+    )
+    area_code: CommunityCode
+    category: CategoryCode
+    urgency: Urgency = Urgency.ROUTINE
+    channel: Channel = Channel.SOCIAL_WORKER_VISIT
+    description: str = Field(min_length=1, max_length=2000)
+    target_groups: list[TargetGroup] = Field(default_factory=list, max_length=8)
+    resident: ResidentIn
+    outcome: HistoryOutcome
+    route: Route | None = Field(default=None, description="已解决、已办结的须填 / for resolved and closed")
+    raised_at: AwareDatetime = Field(description="登记时间")
+    first_response_at: AwareDatetime = Field(description="首次响应（评估分派或退回）时间")
+    resolved_at: AwareDatetime | None = Field(default=None, description="解决时间（已解决、已办结）")
+    satisfaction: int | None = Field(default=None, ge=3, le=5, description="居民评价 3–5（已办结）")
+    feedback_at: AwareDatetime | None = Field(default=None, description="评价时间（已办结）")
+
+
+class NeedHistoryIn(Strict):
+    needs: list[HistoricalNeedIn] = Field(min_length=1, max_length=500)
+
+
+class NeedHistoryImported(BaseModel):
+    imported: int = Field(description="本次导入的条数 / needs imported now")
+    already: list[str] = Field(description="此前已导入的原系统编号 / legacy refs imported before, skipped")
+
+
 class NeedCreated(BaseModel):
     id: UUID
     status: str

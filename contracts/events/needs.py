@@ -248,6 +248,31 @@ class ServiceLevelsChanged(Event):
         )
 
 
+class NeedsImported(Event):
+    """Audit: a records migrator brought the ended needs of an earlier system in, each with the times
+    it states (历史数据迁移). Other services learn nothing else: an ended need is no one's work."""
+
+    service: ClassVar[str] = "needs"
+    audit: ClassVar[bool] = True
+    audit_label: ClassVar[str] = "导入历史需求 / imported needs of an earlier system"
+
+    area_code: AreaCode
+    count: int = Field(ge=1)
+    earliest: AwareDatetime = Field(description="the earliest stated raised_at")
+    latest: AwareDatetime = Field(description="the latest stated raised_at")
+    imported_by: str
+    imported_by_role: str = ""
+    imported_at: AwareDatetime
+
+    def audit_facts(self) -> AuditFacts:
+        return AuditFacts(
+            actor=self.imported_by,
+            actor_role=self.imported_by_role,
+            record=f"history/{self.area_code}",
+            purpose=f"历史数据迁移 {self.count} 条 / {self.count} migrated",
+        )
+
+
 class ResidentRegistered(Event):
     """A resident was registered with their consent (居民登记). Only the pseudonymous ref and the
     community: other services learn that the ref is a real resident, nothing about them."""

@@ -11,6 +11,7 @@ from kit.settings import Settings
 from services.needs import handlers, subscribers
 from services.needs.api import router
 from services.needs.config import needs_settings
+from services.needs.history.api import router as history_router
 from services.needs.levels.api import router as levels_router
 from services.needs.mine.api import router as mine_router
 from services.needs.residents.api import router as residents_router
@@ -35,7 +36,7 @@ def create_app() -> FastAPI:
     return create_service_app(
         "needs",
         title="wushe 需求库 needs",
-        routers=[work_orders_router, open311, mine_router, router, residents_router, levels_router],
+        routers=[work_orders_router, open311, mine_router, history_router, router, residents_router, levels_router],
         on_start=_start,
         consumers=[subscribers.HANDLERS],
         periodic=[_sla_check],

@@ -118,6 +118,15 @@ def resident_identity(keyring: Keyring, resident: asyncpg.Record) -> api.Residen
     )
 
 
+def encrypted_resident(keyring: Keyring, need_id: UUID, resident: api.ResidentIn) -> dict[str, bytes]:
+    """The need's copy of the resident's name, phone and citizen ID, each encrypted for its field."""
+    return {
+        "resident_name_enc": keyring.encrypt(resident.name, pii_context(need_id, "name")),
+        "resident_phone_enc": keyring.encrypt(resident.phone, pii_context(need_id, "phone")),
+        "resident_cid_enc": keyring.encrypt(resident.citizen_id, pii_context(need_id, "citizen_id")),
+    }
+
+
 async def write_raised_need(
     uow: UnitOfWork,
     keyring: Keyring,
@@ -170,9 +179,7 @@ async def write_raised_need(
             "status": Status.RAISED,
             "description": need.description,
             "first_response_due": levels.first_response_due(at, need.urgency),
-            "resident_name_enc": keyring.encrypt(resident.name, pii_context(need_id, "name")),
-            "resident_phone_enc": keyring.encrypt(resident.phone, pii_context(need_id, "phone")),
-            "resident_cid_enc": keyring.encrypt(resident.citizen_id, pii_context(need_id, "citizen_id")),
+            **encrypted_resident(keyring, need_id, resident),
         },
     )
     envelope = uow.emit(event, subject=str(need_id), area_code=need.area_code)

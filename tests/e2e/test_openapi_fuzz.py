@@ -22,6 +22,7 @@ ROLES = [
     ("org_admin", "130702"),
     ("volunteer", "130702001001"),
     ("auditor", "130702"),
+    ("migrator", "130702"),
     (None, None),
 ]
 CHECKS = (

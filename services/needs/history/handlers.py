@@ -1,0 +1,141 @@
+"""Migrating the ended needs of an earlier system (历史数据迁移), for the records-migrator role: each
+need as it ended, with the times its record states, once per the earlier system's id. A batch is
+checked whole before anything is stored, and leaves one audit entry.
+
+An ended need is no other service's work, so the others hear nothing of it but the audit event; its
+revisit, if any was due, belonged to the earlier system and is not scheduled here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from contracts.api import needs as api
+from contracts.envelope import new_id
+from contracts.events import needs as ev
+from contracts.taxonomy import Route
+from kit.auth import Principal
+from kit.clock import now
+from kit.crypto import Keyring
+from kit.problems import Problem
+from kit.uow import UnitOfWork
+from services.needs import store
+from services.needs.domain import COMMUNITY, ServiceLevels, Status
+from services.needs.handlers import Defaults, area_levels, encrypted_resident
+from services.needs.history import domain
+from services.needs.history import store as history
+
+# the later stated times, and the step the timeline shows for each
+STEPS = {"resolved_at": "need_resolved", "feedback_at": "feedback_given"}
+
+
+async def import_needs(
+    pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, who: Principal, batch: api.NeedHistoryIn
+) -> api.NeedHistoryImported:
+    at = now()
+    check(who, batch, at)
+    imported, already = 0, []
+    async with UnitOfWork(pool) as uow:
+        levels: dict[str, ServiceLevels] = {}
+        for record in batch.needs:
+            need_id = new_id()
+            if not await history.claim(uow.conn, record.legacy_ref, need_id, who.sub):
+                already.append(record.legacy_ref)
+                continue
+            if record.area_code not in levels:
+                levels[record.area_code] = (await area_levels(uow.conn, defaults, record.area_code)).levels
+            await _write(uow.conn, keyring, levels[record.area_code], who, need_id, record)
+            imported += 1
+        if imported:
+            raised = [r.raised_at for r in batch.needs if r.legacy_ref not in already]
+            uow.emit(
+                ev.NeedsImported(
+                    area_code=who.area,
+                    count=imported,
+                    earliest=min(raised),
+                    latest=max(raised),
+                    imported_by=who.sub,
+                    imported_by_role=who.role,
+                    imported_at=at,
+                ),
+                subject=f"history/{who.area}",
+                area_code=who.area,
+            )
+    return api.NeedHistoryImported(imported=imported, already=already)
+
+
+def check(who: Principal, batch: api.NeedHistoryIn, at: datetime) -> None:
+    """Every record's problems at once, each naming its field (`needs.3.resolved_at`): nothing of a
+    batch with one is stored."""
+    errors = []
+    for i, record in enumerate(batch.needs):
+        found = domain.problems({**record.model_dump(), "outcome": record.outcome.value}, at)
+        if not who.covers(record.area_code):
+            found.append(("area_code", "不在辖区内 / outside your area"))
+        errors += [{"field": f"needs.{i}.{field}", "message": message} for field, message in found]
+    refs = [r.legacy_ref for r in batch.needs]
+    errors += [
+        {"field": f"needs.{i}.legacy_ref", "message": "本批中重复 / twice in this batch"}
+        for i, ref in enumerate(refs)
+        if ref in refs[:i]
+    ]
+    if errors:
+        raise Problem(
+            422, "请求参数无效 / Invalid request", "历史记录有误，未导入任何记录 / nothing imported", errors=errors
+        )
+
+
+async def _write(
+    conn: asyncpg.Connection,
+    keyring: Keyring,
+    levels: ServiceLevels,
+    who: Principal,
+    need_id: UUID,
+    record: api.HistoricalNeedIn,
+) -> None:
+    await store.insert_need(
+        conn,
+        {
+            **record.model_dump(include={"area_code", "category", "urgency", "channel", "description"}),
+            "id": need_id,
+            "status": Status(record.outcome.value),
+            "required_skills": [],
+            "target_groups": list(record.target_groups),
+            "window_start": None,
+            "window_end": None,
+            "weekly": [],
+            "resident_ref": keyring.pseudonym(record.resident.citizen_id, "resident"),
+            "raised_by": who.sub,
+            "raised_at": record.raised_at,
+            "first_response_due": levels.first_response_due(record.raised_at, record.urgency),
+            **encrypted_resident(keyring, need_id, record.resident),
+        },
+    )
+    await store.update_need(
+        conn,
+        need_id,
+        first_response_at=record.first_response_at,
+        route=record.route,
+        assessed_by=who.sub if record.route else None,
+        resolved_at=record.resolved_at,
+        satisfaction=record.satisfaction,
+    )
+    for kind, at, detail in _steps(record):
+        await store.add_timeline(conn, need_id, at, COMMUNITY, kind, detail)
+
+
+def _steps(record: api.HistoricalNeedIn) -> list[tuple[str, datetime, dict]]:
+    """The timeline of a migrated need: each stated step at its time, saying where it came from."""
+    note = {"note": f"历史数据迁移（原系统编号 {record.legacy_ref}）/ migrated"}
+    first = (
+        ("need_returned", {})
+        if record.route is None
+        else ("need_routed", {"route": record.route.value, "route_label": Route(record.route).zh})
+    )
+    steps = [("need_raised", record.raised_at, {}), (first[0], record.first_response_at, first[1])]
+    steps += [(STEPS[f], getattr(record, f), {}) for f in ("resolved_at", "feedback_at") if getattr(record, f)]
+    if record.satisfaction is not None:
+        steps[-1][2]["satisfaction"] = record.satisfaction
+    return [(kind, at, {**detail, **note}) for kind, at, detail in steps]
