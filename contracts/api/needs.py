@@ -181,7 +181,9 @@ class HistoricalNeedIn(Strict):
 
 
 class NeedHistoryIn(Strict):
-    needs: list[HistoricalNeedIn] = Field(min_length=1, max_length=500)
+    needs: list[HistoricalNeedIn] = Field(
+        min_length=1, max_length=100, description="每批至多 100 条，且请求体不超过 64 KiB / at most 100, within 64 KiB"
+    )
 
 
 class NeedHistoryImported(BaseModel):

@@ -81,9 +81,17 @@ async def test_ended_needs_of_an_earlier_system_read_as_they_were(client, token)
     library = (await client.get("/needs", headers=worker, params={"area": COMMUNITY, "status": "closed"})).json()
     need_id = library["items"][0]["id"]
     timeline = (await client.get(f"/needs/{need_id}/timeline", headers=worker)).json()
-    assert [e["kind"] for e in timeline] == ["need_raised", "need_routed", "need_resolved", "feedback_given"]
+    assert [(e["actor"], e["kind"]) for e in timeline] == [
+        ("community", "need_raised"),
+        ("community", "need_routed"),
+        ("volunteers", "need_resolved"),  # the actor the need was routed to served it
+        ("community", "feedback_given"),
+    ]
     assert all("历史数据迁移" in e["detail"]["note"] for e in timeline)
     assert datetime.fromisoformat(timeline[0]["at"]) < month_start(1)  # at the stated time, not today
+
+    linkage = (await client.get("/needs/linkage", headers=worker, params={"area": COMMUNITY})).json()
+    assert (linkage["resolved"], linkage["shares"]["volunteers"], linkage["shares"]["projects"]) == (5, 1.0, 0.0)
 
     again = await client.post("/needs/history", headers=migrator, json={"needs": batch[:2]})
     assert again.json() == {"imported": 0, "already": ["CA-2026-1", "CA-2026-2"]}

@@ -1,5 +1,6 @@
-"""Stages 5 and 6: the residents, with their consent, and their needs — raised, assessed, routed;
-and the need's end that every service shares (the resident confirms it is met, then judges it)."""
+"""Stages 5 and 6: the residents, with their consent, and their needs — a year of ended ones
+migrated from an earlier system (deploy/demo/history.py), today's raised, assessed, routed; and the
+need's end that every service shares (the resident confirms it is met, then judges it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from datetime import timedelta
 
 from deploy.demo import data as D
 from deploy.demo.client import Client, Unknown, Who, iso
+from deploy.demo.history import history
 from deploy.demo.plan import Need
+
+HISTORY_BATCH = 60  # within the 64 KiB a request body may have
 
 
 class Needs(Client):
@@ -40,9 +44,21 @@ class Needs(Client):
     # 6 --- needs: raised, assessed, routed ------------------------------------------------------------------------
     async def needs(self) -> None:
         needs = self.plan.needs
+        await self.flow("历史需求 / a year of history", self.migrate_history())
         await self.gather(*(self.flow(f"需求 {n.index}", self.raise_need(n)) for n in needs))
         await self.flow("居民自主上报 / self-report", self.self_report())
         await self.gather(*(self.flow(f"需求 {n.index}", self.assess(n)) for n in needs if n.route))
+
+    async def migrate_history(self) -> None:
+        """The ended needs of the year before, each county's by its records migrator, in batches."""
+        records = history(self.plan.residents, self.anchor)
+        for county in (D.URBAN_COUNTY, D.RURAL_COUNTY):
+            theirs = [r for r in records if r["area_code"].startswith(county)]
+            who = ("migrator", county, f"migration-{county}")
+            for start in range(0, len(theirs), HISTORY_BATCH):
+                batch = {"needs": theirs[start : start + HISTORY_BATCH]}
+                await self.step(f"history:{county}:{start}", "/needs/history", who, batch)
+        self.say(f"  已迁移此前一年已结束的需求 {len(records)} 条 / {len(records)} ended needs of the year before")
 
     def need_body(self, n: Need) -> dict:
         p = self.plan.residents[n.resident]

@@ -27,8 +27,8 @@ from services.needs.handlers import Defaults, area_levels, encrypted_resident
 from services.needs.history import domain
 from services.needs.history import store as history
 
-# the later stated times, and the step the timeline shows for each
-STEPS = {"resolved_at": "need_resolved", "feedback_at": "feedback_given"}
+# the actor (services.needs.domain.LINKAGE_ACTORS) that serves a need of each route
+ROUTED_TO = {Route.VOLUNTEER_TASK: "volunteers", Route.PROJECT: "projects", Route.CHARITY_AID: "charity"}
 
 
 async def import_needs(
@@ -122,20 +122,22 @@ async def _write(
         resolved_at=record.resolved_at,
         satisfaction=record.satisfaction,
     )
-    for kind, at, detail in _steps(record):
-        await store.add_timeline(conn, need_id, at, COMMUNITY, kind, detail)
+    for actor, kind, at, detail in _steps(record):
+        await store.add_timeline(conn, need_id, at, actor, kind, detail)
 
 
-def _steps(record: api.HistoricalNeedIn) -> list[tuple[str, datetime, dict]]:
-    """The timeline of a migrated need: each stated step at its time, saying where it came from."""
+def _steps(record: api.HistoricalNeedIn) -> list[tuple[str, str, datetime, dict]]:
+    """The timeline of a migrated need, (actor, kind, at, detail): each stated step at its time,
+    saying where it came from; the resolution is the step of the actor the need was routed to, as
+    the linkage index (五社联动指数) counts it."""
     note = {"note": f"历史数据迁移（原系统编号 {record.legacy_ref}）/ migrated"}
-    first = (
-        ("need_returned", {})
-        if record.route is None
-        else ("need_routed", {"route": record.route.value, "route_label": Route(record.route).zh})
+    route = record.route
+    kind, detail = (
+        ("need_returned", {}) if route is None else ("need_routed", {"route": route.value, "route_label": route.zh})
     )
-    steps = [("need_raised", record.raised_at, {}), (first[0], record.first_response_at, first[1])]
-    steps += [(STEPS[f], getattr(record, f), {}) for f in ("resolved_at", "feedback_at") if getattr(record, f)]
-    if record.satisfaction is not None:
-        steps[-1][2]["satisfaction"] = record.satisfaction
-    return [(kind, at, {**detail, **note}) for kind, at, detail in steps]
+    steps = [(COMMUNITY, "need_raised", record.raised_at, {}), (COMMUNITY, kind, record.first_response_at, detail)]
+    if record.resolved_at:
+        steps.append((ROUTED_TO.get(record.route, COMMUNITY), "need_resolved", record.resolved_at, {}))
+    if record.feedback_at:
+        steps.append((COMMUNITY, "feedback_given", record.feedback_at, {"satisfaction": record.satisfaction}))
+    return [(actor, kind, at, {**detail, **note}) for actor, kind, at, detail in steps]
