@@ -70,17 +70,38 @@ CHARITY_MILESTONES = {
     "health_care": "支付住院自付医疗费用",
     "daily_care": "购置护理床及生活用品",
 }
-ACTIVITIES = [  # community, title, skills, days ago, hours, volunteers
-    ("130102001001", "重阳节敬老慰问活动", ["陪伴", "文艺表演"], 60, 3, 7),
-    ("130102001002", "老年人智能手机培训", ["手机教学"], 95, 2, 5),
-    ("130102001003", "春节送福进万家", ["文艺表演", "入户走访"], 150, 3, 6),
-    ("130102002001", "社区环境卫生整治", ["保洁"], 45, 2, 6),
-    ("130102002002", "义诊进社区", ["医疗护理"], 120, 3, 5),
-    ("130102007001", "反诈宣传进社区", ["入户走访"], 38, 2, 6),
-    ("130102007002", "学雷锋志愿服务日", ["保洁", "理发"], 175, 3, 6),
-    ("130125100200", "留守儿童暑期陪伴", ["课业辅导", "陪伴"], 110, 3, 4),
-    ("130125102200", "麦收时节留守老人帮扶", ["生活照料"], 130, 4, 4),
+# the year's round of community activities (community, title, skills, month, day, hours, volunteers),
+# each on its latest date at least a week before the demo's first run: hours in every month
+ACTIVITIES = [
+    ("130102001001", "重阳节敬老慰问活动", ["陪伴", "文艺表演"], 10, 18, 3, 7),
+    ("130102001002", "老年人智能手机培训", ["手机教学"], 9, 3, 2, 5),
+    ("130102001003", "春节送福进万家", ["文艺表演", "入户走访"], 2, 10, 3, 6),
+    ("130102002001", "社区环境卫生整治", ["保洁"], 10, 23, 2, 6),
+    ("130102002002", "义诊进社区", ["医疗护理"], 8, 9, 3, 5),
+    ("130102007001", "反诈宣传进社区", ["入户走访"], 10, 30, 2, 6),
+    ("130102007002", "学雷锋志愿服务日", ["保洁", "理发"], 3, 5, 3, 6),
+    ("130125100200", "留守儿童暑期陪伴", ["课业辅导", "陪伴"], 7, 20, 3, 4),
+    ("130125102200", "麦收时节留守老人帮扶", ["生活照料"], 6, 10, 4, 4),
+    ("130102001001", "寒冬送温暖入户走访", ["入户走访", "陪伴"], 1, 10, 3, 5),
+    ("130102002001", "元宵节包汤圆慰问空巢老人", ["陪伴"], 2, 12, 2, 5),
+    ("130102001002", "清明文明祭扫引导", ["入户走访"], 4, 4, 3, 4),
+    ("130125100200", "助残日上门服务", ["生活照料", "陪同就医"], 5, 18, 3, 4),
+    ("130102007001", "端午节包粽子敬老", ["陪伴", "文艺表演"], 6, 8, 2, 5),
+    ("130102001003", "暑期“四点半课堂”", ["课业辅导"], 7, 15, 3, 5),
+    ("130125102200", "暑期留守儿童安全教育", ["课业辅导", "陪伴"], 8, 12, 2, 4),
+    ("130102002002", "中秋月饼送邻里", ["入户走访", "陪伴"], 9, 20, 2, 5),
+    ("130102007002", "冬季消防安全入户检查", ["入户走访", "家电维修"], 11, 15, 3, 5),
+    ("130102001001", "冬季取暖设施检修", ["家电维修"], 12, 1, 3, 4),
 ]
+
+
+def latest_date(today: date, month: int, day: int, gap: int = 7) -> date:
+    """The latest date with this month and day at least `gap` days before `today`."""
+    for year in (today.year, today.year - 1):
+        candidate = date(year, month, day)
+        if candidate <= today - timedelta(days=gap):
+            return candidate
+    return date(today.year - 2, month, day)
 
 
 @dataclass
@@ -172,7 +193,7 @@ class Plan:
                 self._need(rng, area, fate)
         home = [n for n in self.needs if n.area == D.HOME]
         self.persona_resident = next(n.resident for n in home if n.fate == "matched")
-        self.activities = [self._activity(rng, i, *a) for i, a in enumerate(ACTIVITIES)]
+        self.activities = [self._activity(i, *a) for i, a in enumerate(ACTIVITIES)]
 
     # --- people ------------------------------------------------------------------------------------------
     def _volunteers(self, rng: random.Random, people: D.People, area: str) -> None:
@@ -368,19 +389,11 @@ class Plan:
         return {"start": start.isoformat(), "end": (end or start + timedelta(hours=2)).isoformat()}
 
     def _activity(
-        self,
-        rng: random.Random,
-        index: int,
-        area: str,
-        title: str,
-        skills: list[str],
-        days_ago: int,
-        hours: int,
-        size: int,
+        self, index: int, area: str, title: str, skills: list[str], month: int, day: int, hours: int, size: int
     ) -> Activity:
         pool = [v for v in self.volunteers if v.area == area]
         pool.sort(key=lambda v: (not set(skills) & set(v.skills), v.index))
-        start = datetime.combine(self.today - timedelta(days=days_ago), time(9), LOCAL)
+        start = datetime.combine(latest_date(self.today, month, day), time(9), LOCAL)
         return Activity(index, area, title, skills, start, hours * 60, [v.index for v in pool[:size]])
 
     # --- lookups ---------------------------------------------------------------------------------------------

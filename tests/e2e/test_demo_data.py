@@ -184,6 +184,8 @@ def test_volunteers_social_workers_and_their_verified_hours(first_start):
     assert set(stats["social_workers_by_level"]) == {"assistant", "social_worker", "senior"}
     assert all(stats["social_workers_by_level"].values())
     assert stats["verified_ratio"] > 0.8 and sum(stats["hours_by_month"].values()) > 100
+    served = [month for month, hours in stats["hours_by_month"].items() if hours > 0]
+    assert len(served) >= 11, stats["hours_by_month"]  # the year's round of community activities
     assert stats["station_coverage"]["met"]
 
 
