@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from contracts.areas import lookup
@@ -401,3 +401,21 @@ Month = Annotated[
     AfterValidator(_validate_month),
     WithJsonSchema({"type": "string", "pattern": _MONTH_PATTERN, "description": "YYYY-MM（北京时间）/ Beijing time"}),
 ]
+
+
+# --- the times an earlier system's records state (历史数据迁移) -------------------------------
+
+HISTORY_YEARS = 10  # an earlier system's records older than this are archives, not history to show
+
+
+def _recorded_past(value: datetime) -> datetime:
+    now = datetime.now(UTC)
+    if value > now:
+        raise _error("in_the_future", "晚于当前时间 / in the future")
+    if value < now - timedelta(days=365 * HISTORY_YEARS):
+        raise _error("too_old", f"早于 {HISTORY_YEARS} 年前 / more than {HISTORY_YEARS} years ago")
+    return value
+
+
+# a moment a migrated record says something happened: past, and within the last HISTORY_YEARS
+PastTime = Annotated[AwareDatetime, AfterValidator(_recorded_past)]

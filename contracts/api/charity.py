@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field, computed_field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, computed_field, model_validator
 
-from contracts.api import Strict
-from contracts.values import USCC, AreaCode, Money, PositiveMoney
+from contracts.api import LegacyRef, Strict, once_per_ref
+from contracts.values import USCC, AreaCode, Money, PastTime, PositiveMoney
 
 FundKindCode = Literal[
     "community_foundation", "special_fund", "government_purchase", "social_assistance", "lottery", "general"
@@ -61,6 +61,23 @@ class DonationIn(Strict):
         if self.earmark and self.earmark.amount_fen > self.amount_fen:
             raise ValueError("定向金额不得超过捐赠金额 / the earmark exceeds the donation")
         return self
+
+
+class HistoricalDonationIn(Strict):
+    """A donation an earlier system received (历史数据迁移), with when it was received: the money
+    is in the fund now, so it is posted to the fund's ledger as it is imported."""
+
+    legacy_ref: LegacyRef
+    fund_id: UUID
+    donor: DonorIn
+    amount_fen: PositiveMoney
+    received_at: PastTime = Field(description="原系统的收款时间 / when the earlier system received it")
+
+
+class DonationHistoryIn(Strict):
+    donations: Annotated[list[HistoricalDonationIn], AfterValidator(once_per_ref)] = Field(
+        min_length=1, max_length=100, description="每批至多 100 条"
+    )
 
 
 class DonationCreated(BaseModel):

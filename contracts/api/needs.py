@@ -16,11 +16,11 @@ from pydantic import (
     model_validator,
 )
 
-from contracts.api import Strict
+from contracts.api import LegacyRef, Strict, once_per_ref
 from contracts.areas import Area, lookup
 from contracts.events.needs import AreaServiceLevels, WeeklySlot
 from contracts.taxonomy import CategoryCode, Channel, LabelledEnum, Route, TargetGroup, Urgency
-from contracts.values import AreaCode, CitizenId, PersonName, PhoneNumber
+from contracts.values import AreaCode, CitizenId, PastTime, PersonName, PhoneNumber
 
 Skill = str
 
@@ -158,12 +158,7 @@ class HistoricalNeedIn(Strict):
     """One need of an earlier system as it ended (历史需求迁移), with when each step happened. Which
     times an outcome needs, and their order, is the needs service's rule (domain.history_problems)."""
 
-    legacy_ref: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
-        description="原系统中的编号：同一编号只导入一次 / the earlier system's id, imported once",
-    )
+    legacy_ref: LegacyRef
     area_code: CommunityCode
     category: CategoryCode
     urgency: Urgency = Urgency.ROUTINE
@@ -173,22 +168,17 @@ class HistoricalNeedIn(Strict):
     resident: ResidentIn
     outcome: HistoryOutcome
     route: Route | None = Field(default=None, description="已解决、已办结的须填 / for resolved and closed")
-    raised_at: AwareDatetime = Field(description="登记时间")
-    first_response_at: AwareDatetime = Field(description="首次响应（评估分派或退回）时间")
-    resolved_at: AwareDatetime | None = Field(default=None, description="解决时间（已解决、已办结）")
+    raised_at: PastTime = Field(description="登记时间")
+    first_response_at: PastTime = Field(description="首次响应（评估分派或退回）时间")
+    resolved_at: PastTime | None = Field(default=None, description="解决时间（已解决、已办结）")
     satisfaction: int | None = Field(default=None, ge=3, le=5, description="居民评价 3–5（已办结）")
-    feedback_at: AwareDatetime | None = Field(default=None, description="评价时间（已办结）")
+    feedback_at: PastTime | None = Field(default=None, description="评价时间（已办结）")
 
 
 class NeedHistoryIn(Strict):
-    needs: list[HistoricalNeedIn] = Field(
+    needs: Annotated[list[HistoricalNeedIn], AfterValidator(once_per_ref)] = Field(
         min_length=1, max_length=100, description="每批至多 100 条，且请求体不超过 64 KiB / at most 100, within 64 KiB"
     )
-
-
-class NeedHistoryImported(BaseModel):
-    imported: int = Field(description="本次导入的条数 / needs imported now")
-    already: list[str] = Field(description="此前已导入的原系统编号 / legacy refs imported before, skipped")
 
 
 class NeedCreated(BaseModel):

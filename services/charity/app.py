@@ -10,6 +10,7 @@ from kit.settings import Settings
 from services.charity import handlers, subscribers
 from services.charity.api import router
 from services.charity.disclosure.api import router as disclosure_router
+from services.charity.history.api import router as history_router
 from services.charity.supermarket import subscribers as supermarket_subscribers
 from services.charity.supermarket.api import public_router as public_supermarket_router
 from services.charity.supermarket.api import router as supermarket_router
@@ -24,7 +25,7 @@ def create_app() -> FastAPI:
     return create_service_app(
         "charity",
         title="wushe 慈善资源 charity",
-        routers=[router, supermarket_router, disclosure_router, public_supermarket_router],
+        routers=[history_router, router, supermarket_router, disclosure_router, public_supermarket_router],
         on_start=_start,
         consumers=[subscribers.HANDLERS, supermarket_subscribers.HANDLERS],
     )

@@ -4,6 +4,7 @@ written in the same transaction as the record that explains it and the event tha
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -126,54 +127,67 @@ async def visible_fund(conn, who: Principal, fund_id: UUID) -> asyncpg.Record:
 async def receive_donation(
     pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.DonationIn
 ) -> api.DonationCreated:
-    donation_id, at = new_id(), now()
+    donation_id = new_id()
     async with UnitOfWork(pool) as uow:
         fund = await visible_fund(uow.conn, who, body.fund_id)
-        await ensure_world(uow.conn)
-        donor = body.donor
-        receipt = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
-        await store.insert_donation(
-            uow.conn,
-            {
-                "id": donation_id,
-                "fund_id": fund["id"],
-                "area_code": fund["area_code"],
-                "donor_kind": donor.kind,
-                "donor_name_enc": keyring.encrypt(donor.name, pii_context(donation_id, "donor"))
-                if donor.name
-                else None,
-                "donor_uscc": donor.uscc,
-                "disclose_name": donor.disclose_name,
-                "amount": body.amount_fen,
-                "receipt_code": receipt,
-                "received_by": who.sub,
-                "received_at": at,
-            },
-        )
-        await _post(
-            uow.conn,
-            "donation",
-            f"donation:{donation_id}",
-            f"捐赠收据 {receipt}",
-            who.sub,
-            [(WORLD, -body.amount_fen), (domain.fund_account(fund["id"]), body.amount_fen)],
-        )
-        uow.emit(
-            DonationReceived(
-                donation_id=donation_id,
-                fund_id=fund["id"],
-                area_code=fund["area_code"],
-                donor_kind=donor.kind,
-                amount_fen=body.amount_fen,
-                received_at=at,
-            ),
-            subject=str(donation_id),
-            area_code=fund["area_code"],
-        )
+        receipt = await write_donation(uow, keyring, who, donation_id, fund, body.donor, body.amount_fen, now())
         earmark_id = None
         if body.earmark:
             earmark_id = await _earmark(uow, who, donation_id, fund, body.earmark)
     return api.DonationCreated(id=donation_id, receipt_code=receipt, earmark_id=earmark_id)
+
+
+async def write_donation(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    who: Principal,
+    donation_id: UUID,
+    fund: asyncpg.Record,
+    donor: api.DonorIn,
+    amount_fen: int,
+    received_at: datetime,
+) -> str:
+    """A donation received into `fund` at `received_at`: its record, its posting to the fund's
+    ledger and its event, in `uow`. Its receipt code."""
+    await ensure_world(uow.conn)
+    receipt = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    await store.insert_donation(
+        uow.conn,
+        {
+            "id": donation_id,
+            "fund_id": fund["id"],
+            "area_code": fund["area_code"],
+            "donor_kind": donor.kind,
+            "donor_name_enc": keyring.encrypt(donor.name, pii_context(donation_id, "donor")) if donor.name else None,
+            "donor_uscc": donor.uscc,
+            "disclose_name": donor.disclose_name,
+            "amount": amount_fen,
+            "receipt_code": receipt,
+            "received_by": who.sub,
+            "received_at": received_at,
+        },
+    )
+    await _post(
+        uow.conn,
+        "donation",
+        f"donation:{donation_id}",
+        f"捐赠收据 {receipt}",
+        who.sub,
+        [(WORLD, -amount_fen), (domain.fund_account(fund["id"]), amount_fen)],
+    )
+    uow.emit(
+        DonationReceived(
+            donation_id=donation_id,
+            fund_id=fund["id"],
+            area_code=fund["area_code"],
+            donor_kind=donor.kind,
+            amount_fen=amount_fen,
+            received_at=received_at,
+        ),
+        subject=str(donation_id),
+        area_code=fund["area_code"],
+    )
+    return receipt
 
 
 async def earmark(pool: asyncpg.Pool, who: Principal, donation_id: UUID, body: api.EarmarkIn) -> UUID:

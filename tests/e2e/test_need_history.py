@@ -110,10 +110,11 @@ async def test_a_batch_with_a_bad_record_stores_nothing_and_names_the_field(clie
     good = closed("CA-BAD-1", 11, month_start(3), 5, 2)
     early = {**closed("CA-BAD-2", 12, month_start(3), 5, 2), "resolved_at": month_start(4).isoformat()}
     future = closed("CA-BAD-3", 13, datetime.now(LOCAL) + timedelta(days=1), 5, 2)
-    reply = await client.post("/needs/history", headers=migrator, json={"needs": [good, early, future]})
-    assert reply.status_code == 422 and reply.headers["content-type"] == "application/problem+json"
-    fields = {e["field"] for e in reply.json()["errors"]}
-    assert {"needs.1.resolved_at", "needs.2.raised_at"} <= fields and not any(f.startswith("needs.0") for f in fields)
+    for batch, field in (([good, early], "needs.1.resolved_at"), ([good, future], "needs.1.raised_at")):
+        reply = await client.post("/needs/history", headers=migrator, json={"needs": batch})
+        assert reply.status_code == 422 and reply.headers["content-type"] == "application/problem+json"
+        fields = {e["field"] for e in reply.json()["errors"]}
+        assert field in fields and not any(f.startswith("needs.0") for f in fields), fields
     retried = await client.post("/needs/history", headers=migrator, json={"needs": [good]})
     assert retried.json() == {"imported": 1, "already": []}, "the refused batch stored nothing"
 

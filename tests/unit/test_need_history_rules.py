@@ -1,14 +1,21 @@
-"""The rule of a migrated need's record (services/needs/history/domain.py): the times and facts
-each outcome states, in order, none in the future or beyond the archive horizon."""
+"""The rules of a migrated record: the times and facts each need's outcome states, in order
+(services/needs/history/domain.py), and that every stated time is past and within the archive
+horizon (contracts.values.PastTime)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from uuid import uuid4
 
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from contracts.api.charity import DonationHistoryIn
+from contracts.values import HISTORY_YEARS, PastTime
 from kit.months import LOCAL
-from services.needs.history.domain import HISTORY_YEARS, problems
+from services.needs.history.domain import problems
 
-NOW = datetime(2026, 12, 7, 12, 0, tzinfo=LOCAL)
+NOW = datetime.now(LOCAL)
 T = [NOW - timedelta(days=d) for d in (30, 29, 20, 19)]
 
 
@@ -30,22 +37,41 @@ def fields(found) -> list[str]:
 
 
 def test_each_outcome_states_its_own_times_and_facts():
-    assert problems(record("closed"), NOW) == []
-    assert problems(record("resolved", feedback_at=None, satisfaction=None), NOW) == []
+    assert problems(record("closed")) == []
+    assert problems(record("resolved", feedback_at=None, satisfaction=None)) == []
     returned = record("returned", route=None, resolved_at=None, feedback_at=None, satisfaction=None)
-    assert problems(returned, NOW) == []
-    assert fields(problems(record("resolved"), NOW)) == ["feedback_at", "satisfaction"]
-    assert fields(problems(record("closed", route=None, feedback_at=None), NOW)) == ["feedback_at", "route"]
+    assert problems(returned) == []
+    assert fields(problems(record("resolved"))) == ["feedback_at", "satisfaction"]
+    assert fields(problems(record("closed", route=None, feedback_at=None))) == ["feedback_at", "route"]
 
 
-def test_times_go_forward_and_stay_in_the_past():
-    assert fields(problems(record("closed", resolved_at=T[0] - timedelta(hours=1)), NOW)) == ["resolved_at"]
-    later = record("closed", feedback_at=NOW + timedelta(minutes=1))
-    assert fields(problems(later, NOW)) == ["feedback_at"]
-    ancient = {
-        k: v - timedelta(days=365 * HISTORY_YEARS) if k.endswith("_at") and v else v
-        for k, v in record("closed").items()
-    }
-    assert fields(problems(ancient, NOW)) == ["raised_at"]
-    same_moment = record("closed", first_response_at=T[0])
-    assert problems(same_moment, NOW) == []  # answered on the spot
+def test_times_go_forward():
+    assert fields(problems(record("closed", resolved_at=T[0] - timedelta(hours=1)))) == ["resolved_at"]
+    assert problems(record("closed", first_response_at=T[0])) == []  # answered on the spot
+
+
+@pytest.mark.parametrize(
+    "at, kind",
+    [
+        (NOW + timedelta(minutes=1), "in_the_future"),
+        (NOW - timedelta(days=365 * HISTORY_YEARS + 1), "too_old"),
+        (NOW - timedelta(days=365 * HISTORY_YEARS - 1), None),
+    ],
+)
+def test_a_stated_time_is_past_and_within_the_horizon(at, kind):
+    if kind is None:
+        assert TypeAdapter(PastTime).validate_python(at) == at
+    else:
+        with pytest.raises(ValidationError) as refused:
+            TypeAdapter(PastTime).validate_python(at)
+        assert refused.value.errors()[0]["type"] == kind
+
+
+def test_a_batch_names_each_legacy_ref_once():
+    gift = {"legacy_ref": "D-1", "fund_id": str(uuid4()), "donor": {"kind": "anonymous"}, "amount_fen": 100}
+    gift["received_at"] = T[0].isoformat()
+    assert len(DonationHistoryIn.model_validate({"donations": [gift, gift | {"legacy_ref": "D-2"}]}).donations) == 2
+    with pytest.raises(ValidationError) as refused:
+        DonationHistoryIn.model_validate({"donations": [gift, gift | {"amount_fen": 200}]})
+    [error] = refused.value.errors()
+    assert error["loc"] == ("donations",) and "第 1 条与第 0 条" in error["msg"]

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from contracts.api import HistoryImported
 from contracts.api import needs as api
 from contracts.envelope import new_id
 from contracts.events import needs as ev
@@ -33,9 +34,9 @@ ROUTED_TO = {Route.VOLUNTEER_TASK: "volunteers", Route.PROJECT: "projects", Rout
 
 async def import_needs(
     pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, who: Principal, batch: api.NeedHistoryIn
-) -> api.NeedHistoryImported:
+) -> HistoryImported:
     at = now()
-    check(who, batch, at)
+    check(who, batch)
     imported, already = 0, []
     async with UnitOfWork(pool) as uow:
         levels: dict[str, ServiceLevels] = {}
@@ -63,24 +64,18 @@ async def import_needs(
                 subject=f"history/{who.area}",
                 area_code=who.area,
             )
-    return api.NeedHistoryImported(imported=imported, already=already)
+    return HistoryImported(imported=imported, already=already)
 
 
-def check(who: Principal, batch: api.NeedHistoryIn, at: datetime) -> None:
+def check(who: Principal, batch: api.NeedHistoryIn) -> None:
     """Every record's problems at once, each naming its field (`needs.3.resolved_at`): nothing of a
     batch with one is stored."""
     errors = []
     for i, record in enumerate(batch.needs):
-        found = domain.problems({**record.model_dump(), "outcome": record.outcome.value}, at)
+        found = domain.problems({**record.model_dump(), "outcome": record.outcome.value})
         if not who.covers(record.area_code):
             found.append(("area_code", "不在辖区内 / outside your area"))
         errors += [{"field": f"needs.{i}.{field}", "message": message} for field, message in found]
-    refs = [r.legacy_ref for r in batch.needs]
-    errors += [
-        {"field": f"needs.{i}.legacy_ref", "message": "本批中重复 / twice in this batch"}
-        for i, ref in enumerate(refs)
-        if ref in refs[:i]
-    ]
     if errors:
         raise Problem(
             422, "请求参数无效 / Invalid request", "历史记录有误，未导入任何记录 / nothing imported", errors=errors
