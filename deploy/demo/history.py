@@ -1,11 +1,12 @@
-"""The demo's past (演示数据的一年历史): the ended needs of the twelve months before the demo's
-first run, as an earlier system would hand them over — migrated through POST /needs/history, each
-with the times it states. Deterministic for a given anchor, and drawn with its own random source,
+"""The demo's past (演示数据的一年历史): the ended needs and the donations of the twelve months
+before the demo's first run, as an earlier system would hand them over — migrated through
+POST /needs/history and POST /donations/history, each with the times it states. Deterministic for a given anchor, and drawn with its own random source,
 so that the present-day plan (deploy/demo/plan.py) stays as it is.
 
 The story: winter (heating, the Spring Festival, old people alone) and the summer holidays
 (children left behind) bring more needs; urgent ones are answered within hours, routine ones in a
-day or three; the communities grow quicker over the year; most residents are satisfied."""
+day or three; the communities grow quicker over the year; most residents are satisfied. Donations come in every month, most around the Spring Festival and
+China Charity Day (5 September, 99公益日); the children's fund before the summer holidays."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from deploy.demo.data import Person
 from deploy.demo.plan import LOCAL
 
 MONTHS = 12
+HISTORY_BATCH = 60  # records a request carries: within the 64 KiB a request body may have
 PER_MONTH = {"urban": 7, "rural": 4}  # ended needs of one community in an ordinary month
 SEASON = {1: 1.45, 2: 1.35, 3: 1.0, 4: 0.9, 5: 0.85, 6: 1.0, 7: 1.25, 8: 1.3, 9: 0.95, 10: 0.9, 11: 1.1, 12: 1.4}
 WINTER = {"meal_aid": 3, "daily_care": 3, "health_care": 2, "other": 2, "emotional_comfort": 2, "bath_aid": 1}
@@ -97,3 +99,40 @@ def _need(
         "satisfaction": satisfaction,
         "feedback_at": feedback.isoformat(),
     }
+
+
+# fund → (donations in an ordinary month, month → factor)
+GIVING = {
+    "foundation": (6, {1: 1.6, 2: 1.8, 9: 2.5, 12: 1.3}),
+    "xt_children": (2, {5: 1.8, 6: 2.0, 9: 1.5}),
+}
+
+
+def donations(residents: list[Person], anchor: datetime) -> list[tuple[str, dict]]:
+    """(fund key, donation as POST /donations/history takes it, without its fund_id) of the year
+    before `anchor`: people giving ¥50–2,000, now and then an enterprise, some anonymously."""
+    rng = random.Random(f"{D.SEED}-giving")
+    gifts = []
+    for start in month_starts(anchor.astimezone(LOCAL)):
+        for fund, (ordinary, season) in GIVING.items():
+            for _ in range(round(ordinary * season.get(start.month, 1.0) * rng.uniform(0.7, 1.3))):
+                day = rng.randrange(28)
+                at = datetime.combine(
+                    (start + timedelta(days=day)).date(), time(rng.randint(8, 21), rng.randrange(60)), LOCAL
+                )
+                gift = {"legacy_ref": f"HIS-{fund}-{at:%Y%m%d%H%M}-{len(gifts):04d}", "received_at": at.isoformat()}
+                gifts.append((fund, gift | _gift(rng, residents, fund)))
+    return gifts
+
+
+def _gift(rng: random.Random, residents: list[Person], fund: str) -> dict:
+    kind = rng.choices(("person", "anonymous", "enterprise"), (6, 3, 1))[0]
+    if kind == "enterprise":
+        name, county, code, *_ = rng.choice([e for e in D.ENTERPRISES if e[3] == fund] or D.ENTERPRISES)
+        donor = {"kind": kind, "name": name, "uscc": D.enterprise_uscc(county, code), "disclose_name": True}
+        return {"donor": donor, "amount_fen": rng.choice((500_000, 1_000_000, 2_000_000))}
+    amount = rng.choice((5_000, 10_000, 20_000, 50_000, 100_000, 200_000))
+    if kind == "anonymous":
+        return {"donor": {"kind": kind}, "amount_fen": amount}
+    donor = {"kind": kind, "name": rng.choice(residents).name, "disclose_name": rng.random() < 0.3}
+    return {"donor": donor, "amount_fen": amount}

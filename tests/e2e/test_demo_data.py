@@ -218,6 +218,9 @@ def test_funds_donations_and_payments(first_start):
     assert "匿名" in " ".join(donors) or "爱心" in " ".join(donors)
     assert any("有限公司" in d for d in donors)  # an enterprise that agreed to be named
     assert api.get("/ledger/verification", "auditor", "130102")["ok"]
+    past = api.get("/funds/flows", "civil_affairs", "130102", area="130102", months=13)["by_month"][:-1]
+    given = {m["month"][5:]: m["in_fen"] for m in past}
+    assert len(given) == 12 and all(given.values()), given  # money came in every month
     waiting = api.get("/disbursements", "charity_admin", "130102", status="requested")
     assert waiting, "a payment waits for the second charity administrator"
 

@@ -8,10 +8,8 @@ from datetime import timedelta
 
 from deploy.demo import data as D
 from deploy.demo.client import Client, Unknown, Who, iso
-from deploy.demo.history import history
+from deploy.demo.history import HISTORY_BATCH, history
 from deploy.demo.plan import Need
-
-HISTORY_BATCH = 60  # within the 64 KiB a request body may have
 
 
 class Needs(Client):

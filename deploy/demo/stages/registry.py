@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from deploy.demo import data as D
 from deploy.demo.client import Client
+from deploy.demo.history import HISTORY_BATCH, donations
 
 
 class Registry(Client):
@@ -142,6 +143,19 @@ class Registry(Client):
                     {"fund_id": fund["id"], "amount_fen": opening, "donor": {"kind": "anonymous"}},
                 )
         await self.gather(*(self.flow(gift[0], self.give(*gift)) for gift in self.gifts()))
+        await self.flow("历史捐赠 / a year of donations", self.migrate_donations())
+
+    async def migrate_donations(self) -> None:
+        """The donations of the year before, each county's by its records migrator, in batches."""
+        gifts = donations(self.plan.residents, self.anchor)
+        areas = {key: area for key, _, _, area, *_ in D.FUNDS}
+        for county in (D.URBAN_COUNTY, D.RURAL_COUNTY):
+            theirs = [g | {"fund_id": self.need_field(f"fund:{f}")} for f, g in gifts if areas[f] == county]
+            who = ("migrator", county, f"migration-{county}")
+            for start in range(0, len(theirs), HISTORY_BATCH):
+                batch = {"donations": theirs[start : start + HISTORY_BATCH]}
+                await self.step(f"donation-history:{county}:{start}", "/donations/history", who, batch)
+        self.say(f"  已迁移此前一年的捐赠 {len(gifts)} 笔 / {len(gifts)} donations of the year before")
 
     def gifts(self) -> list[tuple]:
         """The enterprises', the people's and the anonymous donations: (key, fund, amount, donor)."""
