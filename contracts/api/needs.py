@@ -616,10 +616,21 @@ class MyNeed(BaseModel):
     may_confirm: bool = Field(description="可确认已解决（已分派或已对接）/ may confirm it is met")
     may_rate: bool = Field(description="可评价（已解决待评价）/ may rate the service")
     may_dispute: bool = Field(description="可提出异议（已解决或已办结）/ may dispute the outcome")
+    ward: str | None = Field(default=None, description="为所监护的人登记时，其姓名（脱敏）/ the ward it is for, masked")
+
+
+class MyWard(BaseModel):
+    """A resident the caller is the registered guardian of (监护人), to raise and follow needs for."""
+
+    resident_id: UUID
+    name: str = Field(description="姓名（脱敏）/ masked")
 
 
 class MyNeeds(BaseModel):
     resident_id: UUID | None = Field(
         description="本人的居民登记编号，已登记时登记需求可直接引用 / the caller's registration, if any, to raise with"
     )
-    items: list[MyNeed] = Field(description="最近 50 条，新的在前 / the latest 50, newest first")
+    wards: list[MyWard] = Field(default_factory=list, description="本人监护的居民 / the caller's wards")
+    items: list[MyNeed] = Field(
+        description="本人及所监护者最近 50 条，新的在前 / theirs and their wards', newest first"
+    )

@@ -217,3 +217,9 @@ def linkage_by_community(counts: Iterable[tuple[str, str | None, int]]) -> tuple
 
 def masked_resident(name: str, phone: str, citizen_id: str) -> ResidentMasked:
     return ResidentMasked(name=mask_name(name), phone=mask_phone(phone), citizen_id=mask_citizen_id(citizen_id))
+
+
+def speaks_for(caller_ref: str, resident_ref: str, guardian_ref: str | None) -> bool:
+    """A resident acts on a need as its resident, or as the registered guardian (监护人) of its
+    resident (a minor registered with their consent)."""
+    return caller_ref in (resident_ref, guardian_ref)

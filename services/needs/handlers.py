@@ -94,18 +94,24 @@ async def _registered_resident(conn: asyncpg.Connection, who: Principal, need: a
     themself; a worker only for a resident of their area who lives in the need's street (街道/乡镇),
     since a street's communities share its service centres and a resident may be served next door."""
     row = await store.get_resident(conn, need.resident_id)
-    if who.role == Role.RESIDENT and (row is None or row["resident_ref"] != who.sub):
+    if who.role == Role.RESIDENT and (row is None or not await _speaks_for(conn, who, row["resident_ref"])):
         raise Problem(
             403,
             "无权操作 / Forbidden",
-            "居民只能为本人登记需求 / a resident raises needs for themself",
-            errors=[{"field": "resident_id", "message": "not the caller"}],
+            "居民只能为本人或其监护的人登记需求 / a resident raises needs for themself or their ward",
+            errors=[{"field": "resident_id", "message": "neither the caller nor their ward"}],
         )
     if row is None or not who.covers(row["area_code"]):
         raise invalid("resident_id", "居民未登记或不在辖区内 / no such resident in your area")
     if not contains(lookup(need.area_code).parent, row["area_code"]):
         raise invalid("resident_id", "居民不住在需求所在街道（乡镇）/ the resident lives outside the need's street")
     return row
+
+
+async def _speaks_for(conn: asyncpg.Connection, who: Principal, resident_ref: str) -> bool:
+    """The calling resident is the resident with `resident_ref`, or their registered guardian."""
+    guardian = None if who.sub == resident_ref else await store.guardian_ref(conn, resident_ref)
+    return domain.speaks_for(who.sub, resident_ref, guardian)
 
 
 def resident_identity(keyring: Keyring, resident: asyncpg.Record) -> api.ResidentIn:
@@ -265,7 +271,7 @@ async def resolve(
 ) -> Status:
     async with UnitOfWork(pool) as uow:
         row = await _need_for_update(uow, need_id, who)
-        _check_resident_or_behalf(who, row, body.on_behalf_of_resident)
+        await _check_resident_or_behalf(uow.conn, who, row, body.on_behalf_of_resident)
         status = _transition(row, Action.RESOLVE)
         at = now()
         levels = (await area_levels(uow.conn, defaults, row["area_code"])).levels
@@ -321,7 +327,7 @@ async def give_feedback(
 ) -> Status:
     async with UnitOfWork(pool) as uow:
         row = await _need_for_update(uow, need_id, who)
-        _check_resident_or_behalf(who, row, on_behalf=who.role != "resident")
+        await _check_resident_or_behalf(uow.conn, who, row, on_behalf=who.role != "resident")
         status = _transition(row, domain.feedback_action(body.satisfaction))
         at = now()
         reopened = status == Status.REOPENED
@@ -358,11 +364,13 @@ async def give_feedback(
     return status
 
 
-def _check_resident_or_behalf(who: Principal, row: asyncpg.Record, on_behalf: bool) -> None:
-    """A resident confirms for themself (their token's sub is their pseudonymous ref); a worker
-    confirms on the resident's behalf and says so."""
+async def _check_resident_or_behalf(
+    conn: asyncpg.Connection, who: Principal, row: asyncpg.Record, on_behalf: bool
+) -> None:
+    """A resident confirms for themself or their ward (their token's sub is their pseudonymous
+    ref); a worker confirms on the resident's behalf and says so."""
     if who.role == "resident":
-        if who.sub != row["resident_ref"]:
+        if not await _speaks_for(conn, who, row["resident_ref"]):
             raise not_found()
         if on_behalf:
             raise Problem(
@@ -383,7 +391,7 @@ def _check_resident_or_behalf(who: Principal, row: asyncpg.Record, on_behalf: bo
 async def open_dispute(pool: asyncpg.Pool, who: Principal, need_id: UUID, body: api.DisputeIn) -> UUID:
     async with UnitOfWork(pool) as uow:
         row = await _need_for_update(uow, need_id, who)
-        if who.role == "resident" and who.sub != row["resident_ref"]:
+        if who.role == "resident" and not await _speaks_for(uow.conn, who, row["resident_ref"]):
             raise not_found()
         status = _transition(row, Action.DISPUTE)
         at, case_id = now(), new_id()

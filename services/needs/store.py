@@ -220,6 +220,16 @@ async def revisits_due(conn: Conn, area: str, today: date) -> list[asyncpg.Recor
 # --- residents, surveys, visits, mediations ------------------------------------------------------
 
 
+async def guardian_ref(conn: Conn, resident_ref: str) -> str | None:
+    """The pseudonymous ref of the registered guardian of the resident with `resident_ref`, if any."""
+    found: str | None = await conn.fetchval(
+        """SELECT g.resident_ref FROM residents r JOIN residents g ON g.id = r.guardian_id
+            WHERE r.resident_ref = $1""",
+        resident_ref,
+    )
+    return found
+
+
 async def get_resident(conn: Conn, resident_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM residents WHERE id = $1", resident_id)
 

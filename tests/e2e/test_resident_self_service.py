@@ -91,3 +91,51 @@ async def test_a_resident_sees_only_their_own_and_workers_have_no_such_page(clie
         x["need"]["id"] for x in (await ok(await client.get("/needs/mine", headers=stranger)))["items"]
     }
     assert (await client.get("/needs/mine", headers=worker)).status_code == 403
+
+
+def registration(name: str, who: str, **extra) -> dict:
+    consent = {"purpose": "需求服务与回访", "given_at": "2026-11-01T09:00:00+08:00"}
+    return {
+        "name": name,
+        "citizen_id": who,
+        "phone": "13900730009",
+        "area_code": COMMUNITY,
+        "consent": consent,
+        **extra,
+    }
+
+
+async def test_a_guardian_raises_follows_and_confirms_their_wards_needs(client, worker, token):
+    """监护人: a mother registered as her son's guardian raises a need for him from her own page,
+    sees it among hers with his (masked) name, and confirms it; nobody else may."""
+    mother_id, son_id = citizen(4), f"{COUNTY}2014" + "0601" + "123"
+    son_id += citizen_id_check_char(son_id)
+    mother = await ok(await client.post("/residents", headers=worker, json=registration("李秀芝", mother_id)), 201)
+    son = registration("李小宝", son_id, guardian_id=mother["id"])
+    son["consent"] |= {"given_by_guardian": True}
+    son = await ok(await client.post("/residents", headers=worker, json=son), 201)
+    me = bearer(token, "resident", mother["resident_ref"], COMMUNITY)
+
+    page = await ok(await client.get("/needs/mine", headers=me))
+    assert page["wards"] == [{"resident_id": son["id"], "name": "李**"}]
+    for_him = {"area_code": COMMUNITY, "category": "tutoring", "description": "孩子数学跟不上，需要课后辅导"}
+    for_him |= {"channel": "self_report", "resident_id": son["id"]}
+    raised = (await ok(await client.post("/needs", headers=me, json=for_him), 201))["id"]
+    stranger = bearer(token, "resident", "not-his-guardian", COMMUNITY)
+    refused = await client.post("/needs", headers=stranger, json=for_him)
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "resident_id"
+    his = bearer(token, "resident", son["resident_ref"], COMMUNITY)
+    assert (await client.post("/needs", headers=his, json=for_him)).status_code == 201  # he may raise his own too
+
+    mine = {x["need"]["id"]: x for x in (await ok(await client.get("/needs/mine", headers=me)))["items"]}
+    assert raised in mine and mine[raised]["ward"] == "李**"
+    plan = {"category": "tutoring", "urgency": "routine", "service_plan": "每周三课后辅导", "route": "volunteer_task"}
+    await ok(await client.post(f"/needs/{raised}/assessment", headers=worker, json=plan))
+    nobody = await client.post(f"/needs/{raised}/resolution", headers=stranger, json={"on_behalf_of_resident": False})
+    assert nobody.status_code == 404
+    await ok(await client.post(f"/needs/{raised}/resolution", headers=me, json={"on_behalf_of_resident": False}))
+    await ok(await client.post(f"/needs/{raised}/feedback", headers=me, json={"satisfaction": 4}))
+    rated = next(
+        x for x in (await ok(await client.get("/needs/mine", headers=me)))["items"] if x["need"]["id"] == raised
+    )
+    assert (rated["need"]["status"], rated["need"]["satisfaction"]) == ("closed", 4)

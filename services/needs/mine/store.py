@@ -9,9 +9,20 @@ import asyncpg
 from kit.db import Conn
 
 
-async def my_needs(conn: Conn, resident_ref: str, limit: int) -> list[asyncpg.Record]:
+async def my_needs(conn: Conn, resident_refs: list[str], limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT * FROM needs WHERE resident_ref = $1 ORDER BY raised_at DESC LIMIT $2", resident_ref, limit
+        "SELECT * FROM needs WHERE resident_ref = ANY($1::text[]) ORDER BY raised_at DESC LIMIT $2",
+        resident_refs,
+        limit,
+    )
+
+
+async def wards(conn: Conn, guardian_ref: str) -> list[asyncpg.Record]:
+    """The residents registered with the resident of `guardian_ref` as their guardian."""
+    return await conn.fetch(
+        """SELECT w.id, w.resident_ref, w.name_enc FROM residents w JOIN residents g ON g.id = w.guardian_id
+            WHERE g.resident_ref = $1 ORDER BY w.registered_at, w.id""",
+        guardian_ref,
     )
 
 

@@ -1,4 +1,4 @@
-// 我的诉求: a resident's own needs, phone first — raise one for myself, follow each one's progress,
+// 我的诉求: a resident's own needs and their wards', phone first — raise one for myself or my ward, follow each one's progress,
 // confirm it is met, rate the service (a low rating reopens it), or dispute the outcome. One answer
 // from the needs service (GET /needs/mine) says what each need allows now.
 import { api } from '../api.js';
@@ -26,7 +26,11 @@ const sent = (ctx, id, title, fields, submit, send) => actionForm(id, title, fie
 function raiseForm(ctx, mine) {
   const categories = Object.entries(cachedCategories()).filter(([, p]) => p.active !== false).map(([c, p]) => [c, pick(p)]);
   // a registered resident raises with their registration; one not registered says who they are
-  const identity = mine.resident_id ? [] : [h('div', { class: 'fields two' },
+  // a guardian (监护人) raises for themself or a ward registered with them
+  const forWhom = mine.wards.length ? [field(L('为谁登记', 'For whom'), select('resident_id',
+    [[mine.resident_id, L('本人', 'Myself')], ...mine.wards.map((w) => [w.resident_id, L(`我监护的 ${w.name}`, `My ward ${w.name}`)])],
+    { value: mine.resident_id }))] : [];
+  const identity = mine.resident_id ? forWhom : [h('div', { class: 'fields two' },
     field(L('姓名', 'Name'), h('input', { name: 'resident.name', required: true, autocomplete: 'name' }), { required: true }),
     field(L('联系电话', 'Phone'), h('input', { name: 'resident.phone', required: true, inputmode: 'tel', autocomplete: 'tel' }), { required: true })),
   field(L('公民身份号码', 'Citizen ID'), h('input', { name: 'resident.citizen_id', required: true, autocomplete: 'off' }), { required: true,
@@ -42,7 +46,7 @@ function raiseForm(ctx, mine) {
     ], L('提交', 'Send'), (f) => api('/needs', { method: 'POST', body: {
       area_code: ctx.who.area, channel: 'self_report', category: f.get('category'), urgency: f.get('urgency'),
       description: f.get('description').trim(),
-      ...(mine.resident_id ? { resident_id: mine.resident_id } : { resident: {
+      ...(mine.resident_id ? { resident_id: f.get('resident_id') || mine.resident_id } : { resident: {
         name: f.get('resident.name').trim(), phone: f.get('resident.phone').trim(), citizen_id: f.get('resident.citizen_id').trim().toUpperCase() } }),
     } })));
   return h('section', { class: 'card' }, body);
@@ -72,6 +76,7 @@ function myNeed(ctx, x) {
   return h('li', { class: 'need-line', 'data-need': n.id },
     h('div', { class: 'grow' },
       h('b', {}, n.category_label), ' ', badge(n.status_label, STATUS_CLASS[n.status] || ''),
+      x.ward && h('small', { class: 'muted' }, ' ', L(`为 ${x.ward}`, `for ${x.ward}`)),
       h('p', {}, n.description),
       h('small', { class: 'muted' }, L('登记于 ', 'Raised '), when(n.raised_at), n.satisfaction ? ` · ${L('评价', 'rated')} ${'★'.repeat(n.satisfaction)}` : ''),
       x.timeline.length > 0 && h('ol', { class: 'timeline small' }, x.timeline.map((e) =>
