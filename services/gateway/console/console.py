@@ -65,9 +65,11 @@ async def index() -> Response:
 
 @router.get("/console/data/labels", summary="控制台代码表 / the code lists the console shows")
 async def labels() -> dict:
-    """zh-CN and English labels of the shared code lists (contracts.taxonomy), so the console shows
-    the same words as the services. Need categories are configurable: ask GET /api/v1/taxonomy/categories."""
+    """zh-CN and English labels of the shared code lists (contracts.taxonomy) and of the roles
+    (kit.auth), so the console shows the same words as the services. Need categories are
+    configurable: ask GET /api/v1/taxonomy/categories."""
     lists = {
+        "role": Role,
         "urgency": Urgency,
         "target_group": TargetGroup,
         "channel": Channel,

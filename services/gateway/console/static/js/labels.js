@@ -48,13 +48,7 @@ export async function areaName(code) {
   return a ? a.name : code;
 }
 
-export const ROLES = {
-  resident: ['居民', 'Resident'], grid_worker: ['网格员', 'Grid worker'], social_worker: ['社工', 'Social worker'],
-  volunteer: ['志愿者', 'Volunteer'], org_admin: ['社会组织管理员', 'Organization admin'],
-  charity_admin: ['慈善管理员', 'Charity admin'], party_secretary: ['党组织书记', 'Party secretary'],
-  civil_affairs: ['民政部门', 'Civil affairs'], auditor: ['审计', 'Auditor'], partner: ['合作方', 'Partner'],
-};
-export const roleLabel = (role) => (ROLES[role] ? L(...ROLES[role]) : role);
+export const roleLabel = (role) => codeLabel('role', role);
 
 export const NEED_STATUS = {
   raised: ['已登记', 'Raised'], routed: ['已评估分派', 'Assessed and routed'], matched: ['已对接', 'Matched'],
