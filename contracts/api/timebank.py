@@ -89,6 +89,7 @@ class TransactionView(BaseModel):
 class StatementEntry(BaseModel):
     transaction_id: UUID
     kind: str
+    kind_label: str = Field(default="", description="如 服务所得 / e.g. earned by service")
     memo: str
     at: datetime
     units: int = Field(description="正数为收入，负数为支出 / positive in, negative out")

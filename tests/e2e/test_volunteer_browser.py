@@ -9,6 +9,7 @@ Screenshots: test-artifacts/screenshots/mine-*.png. This module's area: communit
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -29,7 +30,7 @@ RAW = re.compile(r"\b(invited|accepted|logged|verified|open|filled)\b|[0-9a-f]{8
 def site(stack, token) -> dict:
     """The stack, a volunteer registered by a social worker, an open task for them, and a persona
     who signs in as that volunteer."""
-    stack.start("needs", "volunteers", "gateway")
+    stack.start("needs", "volunteers", "charity", "gateway")
     api = stack.url("gateway") + "/api/v1"
     worker = {"Authorization": f"Bearer {token('social_worker', COUNTY, 'sw-mine-browser')}"}
     first17 = f"{COUNTY}19720315101"
@@ -53,6 +54,10 @@ def site(stack, token) -> dict:
             }
             created = await c.post("/tasks", headers=worker, json=task)
             assert created.status_code == 201, created.text
+            towels = {"area_code": COMMUNITY, "item": "毛巾", "unit": "条", "quantity": 5, "estimated_value_fen": 1500}
+            towels |= {"price_points": 2, "donor": {"kind": "anonymous"}}
+            stocked = await c.post("/supermarket/goods", headers=worker, json=towels)
+            assert stocked.status_code == 201, stocked.text
             return {
                 "api": api,
                 "worker": worker,
@@ -81,6 +86,15 @@ def site(stack, token) -> dict:
     }
     with personas_installed(stack.settings, [persona, worker_persona]):
         yield {**prepared, "console": stack.url("gateway")}
+
+
+async def points_become(c, shown: str, seconds: float = 15) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while (await c.text("#points-balance")) != shown:
+        assert asyncio.get_running_loop().time() < deadline, f"charity points never became {shown}"
+        await asyncio.sleep(0.5)
+        await c.page.reload()
+        await c.page.wait_for_selector("#points-balance")
 
 
 async def no_raw_codes(c) -> None:
@@ -156,6 +170,16 @@ async def test_a_volunteer_signs_up_checks_in_and_out_and_sees_hours_credits_and
     assert download.suggested_filename.startswith("志愿服务记录证明-")
     printed = (await download.path()).read_text(encoding="utf-8")
     assert "志愿服务记录证明" in printed and code in printed
+
+    # 积分互兑: 0.30 credits become 3 charity points (10 a credit), and buy a towel (2 points)
+    await c.page.fill("#exchange-form input[name='credits']", "0.30")
+    await c.page.click("#exchange-form button[type=submit]")
+    await points_become(c, "3")  # they arrive through the charity service's consumer
+    assert "兑换爱心积分" in await c.text("#credit-statement")
+    await c.page.click("#supermarket [data-item='毛巾'] button:has-text('兑换一件')")
+    await points_become(c, "1")
+    assert "余 4" in await c.text("#supermarket [data-item='毛巾']")
+    await c.shot("mine-04-supermarket")
 
     tiny, overflow = await small_or_wide(c)
     assert tiny == [], f"page text below 12 px: {tiny[:10]}"

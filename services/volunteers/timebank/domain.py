@@ -20,6 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from contracts.taxonomy import LabelledEnum
+
 UNITS_PER_CREDIT = 100
 CHINA = ZoneInfo("Asia/Shanghai")  # the transfer limit runs per calendar year, Beijing time
 
@@ -32,12 +34,12 @@ class Kind(StrEnum):
     DUE = "due"  # the position towards another bank
 
 
-class TxnKind(StrEnum):
-    EARN = "earn"
-    TRANSFER = "transfer"
-    REDEEM = "redeem"
-    EXCHANGE = "exchange"
-    SETTLE = "settle"
+class TxnKind(LabelledEnum):
+    EARN = "earn", "服务所得", "Earned by service"
+    TRANSFER = "transfer", "亲属转赠", "Family transfer"
+    REDEEM = "redeem", "兑换服务", "Paid a service"
+    EXCHANGE = "exchange", "兑换爱心积分", "Exchanged for charity points"
+    SETTLE = "settle", "银行间清算", "Inter-bank clearing"
 
 
 @dataclass(frozen=True, order=True)

@@ -303,8 +303,13 @@ async def account_view(
         bank=volunteer["area_code"],
         balance_units=balance,
         balance_credits=credits_text(balance),
-        statement=[api.StatementEntry(**{k: r[k] for k in api.StatementEntry.model_fields}) for r in rows],
+        statement=[_entry(r) for r in rows],
     )
+
+
+def _entry(row) -> api.StatementEntry:
+    fields = {k: row[k] for k in api.StatementEntry.model_fields if k != "kind_label"}
+    return api.StatementEntry(**fields, kind_label=domain.TxnKind(row["kind"]).zh)
 
 
 async def positions(pool: asyncpg.Pool, who: Principal, area: str) -> api.PositionsView:

@@ -1,6 +1,6 @@
 // 我的志愿服务: a volunteer's own page, phone first — my tasks (answer, check in and out), the open
-// tasks I may sign up for, my hours and whether they are verified, my time-bank credits, my
-// certificates. One answer from the volunteers service (GET /volunteers/me) draws most of it.
+// tasks I may sign up for, my hours and whether they are verified, my time-bank credits (and their
+// exchange for charity points, spent in the love supermarket), my certificates. One answer from the volunteers service (GET /volunteers/me) draws most of it.
 import { api, download } from '../api.js';
 import { may } from '../capabilities.js';
 import { badge, empty, h, hours, localToIso, problemBox, tile, toast, when } from '../dom.js';
@@ -20,6 +20,10 @@ export async function render(ctx) {
       h('p', { class: 'notice', id: 'not-registered' }, bi(err.problem?.detail) || L('尚未注册为志愿者，请联系社区登记。', 'Not registered as a volunteer yet: ask your community.')));
   }
   const bank = may('GET /timebank/volunteers/{volunteer_id}') ? await api(`/timebank/volunteers/${me.volunteer_id}`).catch(() => null) : null;
+  const [points, stock] = await Promise.all([
+    may('GET /supermarket/points/{kind}/{ref}') ? api(`/supermarket/points/volunteer/${encodeURIComponent(ctx.who.sub)}`).catch(() => null) : null,
+    may('GET /supermarket/stock') ? api('/supermarket/stock', { query: { area: me.area_code } }).catch(() => null) : null,
+  ]);
   const place = await areaName(me.area_code);
   return h('div', { class: 'stack', id: 'mine' },
     h('div', { class: 'page-head' }, h('h1', {}, L('我的志愿服务', 'My volunteering')), h('span', { class: 'muted' }, `${me.name} · ${place}`)),
@@ -33,6 +37,7 @@ export async function render(ctx) {
       : empty(L('本县（区）及你服务的区域暂无招募中的任务。', 'No task is recruiting in your county or the areas you serve.'))),
     section('my-hours', L('我的服务时长', 'My hours'), me.hours.length ? h('ul', { class: 'list-plain' }, me.hours.map(hourLine))
       : empty(L('还没有服务记录', 'No hours yet'))),
+    bank && section('my-credits', L('时间银行与爱心超市', 'Time bank and love supermarket'), credits(ctx, me, bank, points, stock)),
     section('my-certificates', L('志愿服务记录证明', 'Service certificates'), certificates(ctx, me)),
     h('p', { class: 'small muted' }, L('技能：', 'Skills: '), me.skills.join('、') || '—'));
 }
@@ -120,4 +125,35 @@ function certificates(ctx, me) {
     h('button', { type: 'button', class: 'btn', onclick: () => download(`/certificates/${c.id}/print`, {}, `志愿服务记录证明-${c.code}.html`) },
       L('下载', 'Download'))));
   return h('div', {}, list.length ? h('ul', { class: 'list-plain' }, list) : empty(L('还没有证明', 'No certificate yet')), issue);
+}
+
+/** 积分互兑: credits (100 units each) exchanged for charity points, which buy goods in the love supermarket. */
+function credits(ctx, me, bank, points, stock) {
+  const balance = points?.balance ?? 0;
+  const exchange = may('POST /timebank/exchanges') && bank.balance_units > 0 && h('form', { id: 'exchange-form', class: 'inline', onsubmit: async (e) => {
+    e.preventDefault();
+    const slot = e.target.querySelector('.problem-slot');
+    try {
+      const units = Math.round(Number(new FormData(e.target).get('credits')) * 100);
+      await api('/timebank/exchanges', { method: 'POST', body: { volunteer_id: me.volunteer_id, units } });
+      toast(L('已兑换，爱心积分片刻后到账', 'Exchanged: the points arrive in a moment'));
+      ctx.refresh();
+    } catch (err) { slot.replaceChildren(problemBox(err)); }
+  } },
+  h('label', {}, L('兑换爱心积分（时间银行积分）', 'Exchange for charity points (credits)'),
+    h('input', { name: 'credits', type: 'number', min: '0.01', step: '0.01', max: bank.balance_credits, value: bank.balance_credits, required: true, inputmode: 'decimal' })),
+  h('button', { class: 'primary', type: 'submit' }, L('兑换', 'Exchange')), h('div', { class: 'problem-slot' }));
+  const goods = (stock?.items || []).filter((i) => i.quantity > 0);
+  return h('div', { class: 'stack' },
+    h('p', {}, L('爱心积分：', 'Charity points: '), h('b', { id: 'points-balance' }, String(balance))),
+    exchange,
+    bank.statement.length > 0 && h('ul', { class: 'list-plain small', id: 'credit-statement' }, bank.statement.slice(0, 10).map((e) =>
+      h('li', {}, h('span', { class: 'muted' }, when(e.at)), ' ', e.kind_label || L('积分变动', 'Change'), ' ',
+        h('b', {}, `${e.units > 0 ? '+' : ''}${(e.units / 100).toFixed(2)}`)))),
+    may('POST /supermarket/redemptions') && goods.length > 0 && h('div', { id: 'supermarket' },
+      h('h3', {}, L('爱心超市', 'Love supermarket')),
+      h('ul', { class: 'list-plain' }, goods.map((i) => h('li', { class: 'need-line', 'data-item': i.item }, h('div', { class: 'grow' },
+        h('b', {}, i.item), ' ', h('small', { class: 'muted' }, L(`${i.price_points} 积分/${i.unit} · 余 ${i.quantity}`, `${i.price_points} points/${i.unit} · ${i.quantity} left`))),
+      balance >= i.price_points && act(ctx, L('兑换一件', 'Redeem one'), () => api('/supermarket/redemptions', { method: 'POST',
+        body: { holder_kind: 'volunteer', holder_ref: ctx.who.sub, item_id: i.item_id, quantity: 1 } }), { done: L('已兑换，请到社区领取', 'Redeemed: collect it at the community') }))))));
 }
