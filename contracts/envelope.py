@@ -94,6 +94,28 @@ class DataRead(Event):
         )
 
 
+class RecordsImported(Event):
+    """Audit: a records migrator brought a batch of an earlier system's records in (历史数据迁移).
+    Each service that takes migrated records publishes its own subclass to the AUDIT stream."""
+
+    audit: ClassVar[bool] = True
+    counted_as: ClassVar[str] = "条"  # the measure word of one record: 条, 笔 …
+
+    area_code: AreaCode = Field(description="the migrator's area")
+    count: int = Field(ge=1)
+    imported_by: str
+    imported_by_role: str = ""
+    imported_at: AwareDatetime
+
+    def audit_facts(self) -> AuditFacts:
+        return AuditFacts(
+            actor=self.imported_by,
+            actor_role=self.imported_by_role,
+            record=f"history/{self.area_code}",
+            purpose=f"历史数据迁移 {self.count} {self.counted_as} / {self.count} migrated",
+        )
+
+
 E = TypeVar("E", bound=Event)
 
 

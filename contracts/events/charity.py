@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from contracts.envelope import AuditFacts, Event
+from contracts.envelope import Event, RecordsImported
 from contracts.values import AreaCode, Money
 
 
@@ -70,28 +70,15 @@ class DonationReceived(Event):
     received_at: AwareDatetime
 
 
-class DonationsImported(Event):
-    """Audit: a records migrator brought an earlier system's donations in (历史数据迁移); each is
-    also a DonationReceived at the time it states."""
+class DonationsImported(RecordsImported):
+    """Audit: a records migrator brought an earlier system's donations in; each is also a
+    DonationReceived at the time it states."""
 
     service: ClassVar[str] = "charity"
-    audit: ClassVar[bool] = True
     audit_label: ClassVar[str] = "导入历史捐赠 / imported donations of an earlier system"
+    counted_as: ClassVar[str] = "笔"
 
-    area_code: AreaCode
-    count: int = Field(ge=1)
     amount_fen: Money = Field(description="the imported donations' sum")
-    imported_by: str
-    imported_by_role: str = ""
-    imported_at: AwareDatetime
-
-    def audit_facts(self) -> AuditFacts:
-        return AuditFacts(
-            actor=self.imported_by,
-            actor_role=self.imported_by_role,
-            record=f"history/{self.area_code}",
-            purpose=f"历史捐赠迁移 {self.count} 笔 / {self.count} donations migrated",
-        )
 
 
 class FundsCommitted(Event):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from contracts.envelope import AuditFacts, DataRead, Event
+from contracts.envelope import AuditFacts, DataRead, Event, RecordsImported
 from contracts.taxonomy import CategoryCode, Channel, Route, TargetGroup, Urgency
 from contracts.values import AreaCode
 
@@ -248,29 +248,15 @@ class ServiceLevelsChanged(Event):
         )
 
 
-class NeedsImported(Event):
+class NeedsImported(RecordsImported):
     """Audit: a records migrator brought the ended needs of an earlier system in, each with the times
-    it states (历史数据迁移). Other services learn nothing else: an ended need is no one's work."""
+    it states. Other services learn nothing else: an ended need is no one's work."""
 
     service: ClassVar[str] = "needs"
-    audit: ClassVar[bool] = True
     audit_label: ClassVar[str] = "导入历史需求 / imported needs of an earlier system"
 
-    area_code: AreaCode
-    count: int = Field(ge=1)
     earliest: AwareDatetime = Field(description="the earliest stated raised_at")
     latest: AwareDatetime = Field(description="the latest stated raised_at")
-    imported_by: str
-    imported_by_role: str = ""
-    imported_at: AwareDatetime
-
-    def audit_facts(self) -> AuditFacts:
-        return AuditFacts(
-            actor=self.imported_by,
-            actor_role=self.imported_by_role,
-            record=f"history/{self.area_code}",
-            purpose=f"历史数据迁移 {self.count} 条 / {self.count} migrated",
-        )
 
 
 class ResidentRegistered(Event):
