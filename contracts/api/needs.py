@@ -302,6 +302,7 @@ class TimelineEntry(BaseModel):
     actor: str
     actor_label: str
     kind: str
+    kind_label: str = Field(default="", description="如 登记需求 / Need raised")
     detail: dict[Any, Any]
 
 

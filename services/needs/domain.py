@@ -223,3 +223,48 @@ def speaks_for(caller_ref: str, resident_ref: str, guardian_ref: str | None) -> 
     """A resident acts on a need as its resident, or as the registered guardian (监护人) of its
     resident (a minor registered with their consent)."""
     return caller_ref in (resident_ref, guardian_ref)
+
+
+# --- the timeline in words --------------------------------------------------------------------
+
+
+class TimelineKind(LabelledEnum):
+    """Each step a need's timeline holds: the needs service's own, and the providers' events it
+    puts there (contracts/flow.py: the needs-* consumers)."""
+
+    NEED_RAISED = "need_raised", "登记需求", "Need raised"
+    NEED_ASSESSED = "need_assessed", "评估", "Assessed"
+    NEED_ROUTED = "need_routed", "分派", "Routed"
+    NEED_ESCALATED = "need_escalated", "超时升级", "Escalated (overdue)"
+    NEED_MATCHED = "need_matched", "对接成功", "Matched"
+    NEED_RESOLVED = "need_resolved", "确认解决", "Resolved"
+    NEED_RETURNED = "need_returned", "退回（退单）", "Returned"
+    FEEDBACK_GIVEN = "feedback_given", "居民评价", "Resident feedback"
+    MEDIATION_OPENED = "mediation_opened", "提出异议（调处）", "Disputed (mediation)"
+    MEDIATION_ESCALATED = "mediation_escalated", "提交联席会议", "Escalated to the joint meeting"
+    MEDIATION_SETTLED = "mediation_settled", "调处办结", "Mediation settled"
+    REVISITED = "revisited", "回访", "Revisited"
+    TASK_ACCEPTED = "task_accepted", "志愿者接单", "Volunteer accepted the task"
+    HOURS_VERIFIED = "hours_verified", "服务时长核实", "Hours verified"
+    PROJECT_PROPOSED = "project_proposed", "提出服务项目", "Project proposed"
+    PROJECT_PUBLISHED = "project_published", "项目公开招标", "Project open for bids"
+    PROJECT_PROCURED = "project_procured", "项目确定承接组织", "Project procured"
+    PROJECT_MILESTONE_REPORTED = "project_milestone_reported", "项目里程碑报告", "Project milestone reported"
+    PROJECT_EVALUATED = "project_evaluated", "项目评估", "Project evaluated"
+    PROJECT_CLOSED = "project_closed", "项目结项", "Project closed"
+    DONATION_EARMARKED = "donation_earmarked", "捐赠定向", "Donation earmarked"
+    FUNDS_COMMITTED = "funds_committed", "资金承诺", "Funds committed"
+    FUNDS_DISBURSED = "funds_disbursed", "资金拨付", "Funds disbursed"
+    MATTER_DECIDED = "matter_decided", "党组织研究决定", "Party committee decision"
+    WHISTLE_BLOWN = "whistle_blown", "社区吹哨", "Whistle blown"
+    MEMBER_REPORTED = "member_reported", "党员报到", "Member reported"
+    WHISTLE_CLOSED = "whistle_closed", "吹哨办结", "Whistle closed"
+    ACTION_DISPATCHED = "action_dispatched", "联席会议派发事项", "Joint-meeting action"
+
+
+def kind_label(kind: str) -> str:
+    """A timeline step in words, "中文 / English"; a kind this table lacks reads as progress."""
+    try:
+        return TimelineKind(kind).label
+    except ValueError:
+        return "办理进展 / Progress"

@@ -660,6 +660,7 @@ def timeline_view(rows: list[asyncpg.Record]) -> list[api.TimelineEntry]:
             actor=r["actor"],
             actor_label=ACTOR_LABELS.get(r["actor"], r["actor"]),
             kind=r["kind"],
+            kind_label=domain.kind_label(r["kind"]),
             detail=r["detail"],
         )
         for r in rows

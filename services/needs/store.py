@@ -10,6 +10,7 @@ import asyncpg
 from contracts.areas import code_prefix
 from kit import db
 from kit.db import Conn
+from services.needs.domain import TimelineKind
 
 NEED_COLUMNS = (
     "id",
@@ -63,7 +64,9 @@ async def add_timeline(
     detail: dict | None = None,
     event_id: UUID | None = None,
 ) -> bool:
-    """False when this event is already on the timeline."""
+    """False when this event is already on the timeline. Only a step the timeline has words for
+    (domain.TimelineKind) is written: a new one is named there first."""
+    kind = TimelineKind(kind)
     added = await conn.fetchval(
         """INSERT INTO need_timeline (need_id, at, actor, kind, detail, event_id) VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (event_id) DO NOTHING RETURNING true""",

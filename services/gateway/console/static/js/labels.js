@@ -64,20 +64,6 @@ export const ACTORS = {
 export const actorLabel = (a) => (ACTORS[a] ? L(...ACTORS[a]) : a);
 export const ACTOR_COLORS = { community: '#2563eb', volunteers: '#16a34a', projects: '#7c3aed', charity: '#ea580c', party: '#c8102e' };
 
-export const TIMELINE_KINDS = {
-  need_raised: ['登记需求', 'Need raised'], need_assessed: ['评估', 'Assessed'], need_routed: ['分派', 'Routed'],
-  need_escalated: ['超时升级', 'Escalated (overdue)'], need_matched: ['对接成功', 'Matched'],
-  task_accepted: ['志愿者接单', 'Volunteer accepted the task'], hours_verified: ['服务时长核实', 'Hours verified'],
-  project_procured: ['项目确定承接组织', 'Project procured'], donation_earmarked: ['捐赠定向', 'Donation earmarked'],
-  funds_disbursed: ['资金拨付', 'Funds disbursed'], need_resolved: ['确认解决', 'Resolved'], need_returned: ['退回（退单）', 'Returned'],
-  funds_committed: ['资金承诺', 'Funds committed'], matter_decided: ['党组织研究决定', 'Party committee decision'],
-  feedback_given: ['居民评价', 'Resident feedback'], mediation_opened: ['提出异议（调处）', 'Disputed (mediation)'],
-  mediation_escalated: ['提交联席会议', 'Escalated to the joint meeting'], mediation_settled: ['调处办结', 'Mediation settled'],
-  revisited: ['回访', 'Revisited'], whistle_blown: ['社区吹哨', 'Whistle blown'], member_reported: ['党员报到', 'Member reported'],
-  whistle_closed: ['吹哨办结', 'Whistle closed'], action_dispatched: ['联席会议派发事项', 'Joint-meeting action'],
-};
-export const timelineKind = (k) => (TIMELINE_KINDS[k] ? L(...TIMELINE_KINDS[k]) : k.replaceAll('_', ' '));
-
 export const PROJECT_STATUS = {
   draft: ['草稿', 'Draft'], review_pending: ['待党组织研究', 'Party review'], funding_pending: ['待资金承诺', 'Awaiting funds'],
   funding_rejected: ['资金被拒', 'Funding refused'], funded: ['资金已落实', 'Funded'], published: ['招标中', 'Open for bids'],

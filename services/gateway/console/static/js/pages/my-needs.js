@@ -4,8 +4,8 @@
 import { api } from '../api.js';
 import { may } from '../capabilities.js';
 import { actionForm, badge, empty, field, h, select, when } from '../dom.js';
-import { L, pick } from '../i18n.js';
-import { areaName, cachedCategories, codeOptions, loadCategories, timelineKind } from '../labels.js';
+import { L, bi, pick } from '../i18n.js';
+import { areaName, cachedCategories, codeOptions, loadCategories } from '../labels.js';
 
 const STATUS_CLASS = { raised: 'warn', reopened: 'warn', routed: 'info', matched: 'info', resolved: 'ok', closed: 'ok', disputed: 'bad', returned: '' };
 
@@ -80,6 +80,6 @@ function myNeed(ctx, x) {
       h('p', {}, n.description),
       h('small', { class: 'muted' }, L('登记于 ', 'Raised '), when(n.raised_at), n.satisfaction ? ` · ${L('评价', 'rated')} ${'★'.repeat(n.satisfaction)}` : ''),
       x.timeline.length > 0 && h('ol', { class: 'timeline small' }, x.timeline.map((e) =>
-        h('li', {}, h('span', { class: 'muted' }, when(e.at)), ' ', e.actor_label, ' · ', timelineKind(e.kind))))),
+        h('li', {}, h('span', { class: 'muted' }, when(e.at)), ' ', e.actor_label, ' · ', bi(e.kind_label))))),
     actions.length > 0 && h('div', { class: 'stack' }, actions));
 }

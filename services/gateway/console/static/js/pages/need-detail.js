@@ -5,7 +5,7 @@ import { badge, dataView, empty, fill, h, kv, problemBox, toast, when, yuan } fr
 import { L, bi } from '../i18n.js';
 import {
   ACTORS, actorLabel, areaName, categoryLabel, codeLabel, loadCategories, loadCodeLists, projectStatus, sectionStatus,
-  statusLabel, taskTitle, timelineKind,
+  statusLabel, taskTitle,
 } from '../labels.js';
 import { actionsCard } from './need-actions.js';
 import { statusBadge, urgencyBadge } from './need-badges.js';
@@ -117,8 +117,8 @@ function watchForProviders(ctx, n) {
 function timelineList(items) {
   if (!items.length) return empty();
   return h('ol', { class: 'timeline' }, items.map((e) => h('li', { class: `a-${e.actor}`, 'data-kind': e.kind },
-    h('div', { class: 'when' }, when(e.at), ' · ', actorLabel(e.actor)),
-    h('div', { class: 'what' }, timelineKind(e.kind)),
+    h('div', { class: 'when' }, when(e.at), ' · ', bi(e.actor_label)),
+    h('div', { class: 'what' }, bi(e.kind_label)),
     detailLine(e.detail))));
 }
 
