@@ -28,8 +28,13 @@ class Stack:
         self.procs: dict[str, subprocess.Popen] = {}
 
     def start(self, *names: str, **env: str) -> None:
+        """Start each service not running yet. One running is kept as it is (to start it with other
+        settings, stop it first): a second process beside it could not take its port, and the first
+        would be left running without its handle after the module."""
         started = {}
         for name in names:
+            if name in self.procs and self.procs[name].poll() is None:
+                continue
             started[name] = spawn(
                 self.settings, "serve", name, log_name=f"{name}-{self.settings.http_port}", env={**self.env, **env}
             )
