@@ -51,14 +51,15 @@ def test_times_go_forward():
 
 
 @pytest.mark.parametrize(
-    "at, kind",
+    "offset, kind",
     [
-        (NOW + timedelta(minutes=1), "in_the_future"),
-        (NOW - timedelta(days=365 * HISTORY_YEARS + 1), "too_old"),
-        (NOW - timedelta(days=365 * HISTORY_YEARS - 1), None),
+        (timedelta(minutes=5), "in_the_future"),
+        (-timedelta(days=365 * HISTORY_YEARS + 1), "too_old"),
+        (-timedelta(days=365 * HISTORY_YEARS - 1), None),
     ],
 )
-def test_a_stated_time_is_past_and_within_the_horizon(at, kind):
+def test_a_stated_time_is_past_and_within_the_horizon(offset, kind):
+    at = datetime.now(LOCAL) + offset  # from now, not from when the module was collected
     if kind is None:
         assert TypeAdapter(PastTime).validate_python(at) == at
     else:
