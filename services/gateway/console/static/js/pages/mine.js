@@ -3,7 +3,7 @@
 // exchange for charity points, spent in the love supermarket), my certificates. One answer from the volunteers service (GET /volunteers/me) draws most of it.
 import { api, download } from '../api.js';
 import { may } from '../capabilities.js';
-import { badge, empty, h, hours, localToIso, problemBox, tile, toast, when } from '../dom.js';
+import { actionForm, badge, empty, field, h, hours, localToIso, problemBox, tile, toast, when } from '../dom.js';
 import { L, bi } from '../i18n.js';
 import { areaName, taskTitle } from '../labels.js';
 
@@ -130,19 +130,12 @@ function certificates(ctx, me) {
 /** 积分互兑: credits (100 units each) exchanged for charity points, which buy goods in the love supermarket. */
 function credits(ctx, me, bank, points, stock) {
   const balance = points?.balance ?? 0;
-  const exchange = may('POST /timebank/exchanges') && bank.balance_units > 0 && h('form', { id: 'exchange-form', class: 'inline', onsubmit: async (e) => {
-    e.preventDefault();
-    const slot = e.target.querySelector('.problem-slot');
-    try {
-      const units = Math.round(Number(new FormData(e.target).get('credits')) * 100);
-      await api('/timebank/exchanges', { method: 'POST', body: { volunteer_id: me.volunteer_id, units } });
-      toast(L('已兑换，爱心积分片刻后到账', 'Exchanged: the points arrive in a moment'));
-      ctx.refresh();
-    } catch (err) { slot.replaceChildren(problemBox(err)); }
-  } },
-  h('label', {}, L('兑换爱心积分（时间银行积分）', 'Exchange for charity points (credits)'),
-    h('input', { name: 'credits', type: 'number', min: '0.01', step: '0.01', max: bank.balance_credits, value: bank.balance_credits, required: true, inputmode: 'decimal' })),
-  h('button', { class: 'primary', type: 'submit' }, L('兑换', 'Exchange')), h('div', { class: 'problem-slot' }));
+  const exchange = may('POST /timebank/exchanges') && bank.balance_units > 0 && actionForm('exchange-form', null, [
+    field(L('兑换爱心积分（时间银行积分）', 'Exchange for charity points (credits)'),
+      h('input', { name: 'credits', type: 'number', min: '0.01', step: '0.01', max: bank.balance_credits, value: bank.balance_credits, required: true, inputmode: 'decimal' })),
+  ], L('兑换', 'Exchange'), (f) => api('/timebank/exchanges', { method: 'POST',
+    body: { volunteer_id: me.volunteer_id, units: Math.round(Number(f.get('credits')) * 100) } }),
+  ctx, { done: L('已兑换，爱心积分片刻后到账', 'Exchanged: the points arrive in a moment') });
   const goods = (stock?.items || []).filter((i) => i.quantity > 0);
   return h('div', { class: 'stack' },
     h('p', {}, L('爱心积分：', 'Charity points: '), h('b', { id: 'points-balance' }, String(balance))),
