@@ -65,6 +65,11 @@ def invalid(field: str, message: str) -> Problem:
     return Problem(422, "请求参数无效 / Invalid request", message, errors=[{"field": field, "message": message}])
 
 
+def invalid_fields(detail: str, errors: list[dict[str, Any]]) -> Problem:
+    """422 naming every field that breaks a rule (`errors`: field, message), e.g. a batch refused whole."""
+    return Problem(422, "请求参数无效 / Invalid request", detail, errors=errors)
+
+
 def forbidden(field: str, message: str) -> Problem:
     """403 naming the field: the caller may not ask this (an area, a type outside their scope)."""
     return Problem(403, "无权访问 / Forbidden", message, errors=[{"field": field, "message": message}])

@@ -43,6 +43,9 @@ def once_per_ref(records: list[Any]) -> list[Any]:
     return records
 
 
+NOTHING_IMPORTED = "历史记录有误，未导入任何记录 / a record is wrong: nothing was imported"
+
+
 class HistoryImported(BaseModel):
     """What a batch of migrated records did: how many came in now, and which were in before."""
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncpg
 
-from contracts.api import HistoryImported
+from contracts.api import NOTHING_IMPORTED, HistoryImported
 from contracts.api import charity as api
 from contracts.envelope import new_id
 from contracts.events.charity import DonationsImported
 from kit.auth import Principal
 from kit.clock import now
 from kit.crypto import Keyring
-from kit.problems import Problem
+from kit.problems import invalid_fields
 from kit.uow import UnitOfWork
 from services.charity import store
 from services.charity.handlers import write_donation
@@ -63,7 +63,5 @@ async def _funds(conn: asyncpg.Connection, who: Principal, batch: api.DonationHi
             funds[fund_id] = fund
     errors = domain.outside_funds([r.fund_id for r in batch.donations], funds)
     if errors:
-        raise Problem(
-            422, "请求参数无效 / Invalid request", "历史记录有误，未导入任何记录 / nothing imported", errors=errors
-        )
+        raise invalid_fields(NOTHING_IMPORTED, errors)
     return funds

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from contracts.api import HistoryImported
+from contracts.api import NOTHING_IMPORTED, HistoryImported
 from contracts.api import needs as api
 from contracts.envelope import new_id
 from contracts.events import needs as ev
@@ -20,7 +20,7 @@ from contracts.taxonomy import Route
 from kit.auth import Principal
 from kit.clock import now
 from kit.crypto import Keyring
-from kit.problems import Problem
+from kit.problems import invalid_fields
 from kit.uow import UnitOfWork
 from services.needs import store
 from services.needs.domain import COMMUNITY, ServiceLevels, Status
@@ -77,9 +77,7 @@ def check(who: Principal, batch: api.NeedHistoryIn) -> None:
             found.append(("area_code", "不在辖区内 / outside your area"))
         errors += [{"field": f"needs.{i}.{field}", "message": message} for field, message in found]
     if errors:
-        raise Problem(
-            422, "请求参数无效 / Invalid request", "历史记录有误，未导入任何记录 / nothing imported", errors=errors
-        )
+        raise invalid_fields(NOTHING_IMPORTED, errors)
 
 
 async def _write(

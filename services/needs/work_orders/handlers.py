@@ -19,7 +19,7 @@ from contracts.envelope import new_id
 from contracts.events.needs import WorkOrderRef
 from kit.auth import Principal, Role
 from kit.crypto import Keyring
-from kit.problems import Problem, field_errors, forbidden, invalid
+from kit.problems import Problem, field_errors, forbidden, invalid, invalid_fields
 from kit.settings import get_settings
 from kit.uow import UnitOfWork
 from services.needs.config import needs_settings
@@ -72,9 +72,7 @@ def work_order_of(headers: Mapping[str, str], body: bytes) -> tuple[str, api.Wor
         return attributes["id"], api.WorkOrderIn.model_validate(data)
     except ValidationError as exc:
         errors = [{**e, "field": f"data.{e['field']}"} for e in field_errors(exc.errors())]
-        raise Problem(
-            422, "请求参数无效 / Invalid request", "工单内容无效 / invalid work order", errors=errors
-        ) from None
+        raise invalid_fields("工单内容无效 / invalid work order", errors) from None
 
 
 async def receive_work_order(
