@@ -35,16 +35,30 @@ NEED_COLUMNS = (
 )
 
 
-# the need is linked to the resident registry by the pseudonymous ref, in the same statement
-INSERT_NEED = (
-    f"INSERT INTO needs ({', '.join(NEED_COLUMNS)}, resident_id) "
-    f"SELECT {db.placeholders(len(NEED_COLUMNS))}, "
-    f"(SELECT id FROM residents WHERE resident_ref = ${NEED_COLUMNS.index('resident_ref') + 1})"
-)
+# a migrated need (history) also states how it went on after intake
+LIFECYCLE_COLUMNS = ("first_response_at", "route", "assessed_by", "resolved_at", "satisfaction")
+
+
+def _insert_need_sql(columns: tuple[str, ...]) -> str:
+    """The need is linked to the resident registry by the pseudonymous ref, in the same statement."""
+    return (
+        f"INSERT INTO needs ({', '.join(columns)}, resident_id) "
+        f"SELECT {db.placeholders(len(columns))}, "
+        f"(SELECT id FROM residents WHERE resident_ref = ${columns.index('resident_ref') + 1})"
+    )
+
+
+INSERT_NEED = _insert_need_sql(NEED_COLUMNS)
+INSERT_ENDED_NEED = _insert_need_sql(NEED_COLUMNS + LIFECYCLE_COLUMNS)
 
 
 async def insert_need(conn: asyncpg.Connection, row: dict) -> None:
     await conn.execute(INSERT_NEED, *(row[c] for c in NEED_COLUMNS))
+
+
+async def insert_ended_need(conn: asyncpg.Connection, row: dict) -> None:
+    """A need migrated as it ended: intake and what followed, in one row."""
+    await conn.execute(INSERT_ENDED_NEED, *(row[c] for c in NEED_COLUMNS + LIFECYCLE_COLUMNS))
 
 
 async def get_need(conn: Conn, need_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:

@@ -88,7 +88,7 @@ async def _write(
     need_id: UUID,
     record: api.HistoricalNeedIn,
 ) -> None:
-    await store.insert_need(
+    await store.insert_ended_need(
         conn,
         {
             **record.model_dump(include={"area_code", "category", "urgency", "channel", "description"}),
@@ -104,16 +104,12 @@ async def _write(
             "raised_at": record.raised_at,
             "first_response_due": levels.first_response_due(record.raised_at, record.urgency),
             **encrypted_resident(keyring, need_id, record.resident),
+            "first_response_at": record.first_response_at,
+            "route": record.route,
+            "assessed_by": who.sub if record.route else None,
+            "resolved_at": record.resolved_at,
+            "satisfaction": record.satisfaction,
         },
-    )
-    await store.update_need(
-        conn,
-        need_id,
-        first_response_at=record.first_response_at,
-        route=record.route,
-        assessed_by=who.sub if record.route else None,
-        resolved_at=record.resolved_at,
-        satisfaction=record.satisfaction,
     )
     for actor, kind, at, detail in _steps(record):
         await store.add_timeline(conn, need_id, at, actor, kind, detail)
