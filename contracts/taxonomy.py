@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Annotated, Self, overload
 
@@ -31,6 +32,15 @@ class LabelledEnum(StrEnum):
     def label(self) -> str:
         """The member as services give a text in both languages, "中文 / English" (the console shows one side)."""
         return f"{self.zh} / {self.en}"
+
+
+CodeLists = dict[str, dict[str, dict[str, str]]]
+
+
+def code_lists(lists: Mapping[str, Iterable[LabelledEnum]]) -> CodeLists:
+    """{list: {code: {"zh", "en"}}}: code lists as a service serves them (GET /code-lists), so
+    the console shows a code in the owner's words and keeps no translation table of its own."""
+    return {name: {m.value: {"zh": m.zh, "en": m.en} for m in members} for name, members in lists.items()}
 
 
 # Need categories are a configurable taxonomy held by the needs service: events and API models

@@ -5,7 +5,7 @@ outbox relay, event consumers, periodic and retention jobs, each supervised (kit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.telemetry import TelemetryConfig
 from starlette.convertors import StringConvertor, register_url_convertor
 
+from contracts.taxonomy import CodeLists, LabelledEnum, code_lists
 from kit import audit, db, idempotency, metrics, problems, telemetry, wiring
 from kit import openapi as kit_openapi
 from kit.auth import caller_of
@@ -104,10 +105,12 @@ def create_service_app(
     consumers: Sequence[Mapping[str, wiring.Offered]] = (),
     on_start: Callable[[FastAPI, Settings], Awaitable[None]] | None = None,
     periodic: Sequence[Callable[[FastAPI], Worker]] = (),
+    code_lists: Mapping[str, Iterable[LabelledEnum]] | None = None,
 ) -> FastAPI:
     """A bounded service: its own database pool, its own outbox relay, its own consumers and
     periodic jobs (each built from the app once its pool exists). `consumers` are the handlers its
-    subscribers modules offer, wired from the flow map (kit.wiring)."""
+    subscribers modules offer, wired from the flow map (kit.wiring). `code_lists` are the codes its
+    answers carry, served with their labels at GET /code-lists for the console."""
     subscriptions = wiring.subscriptions(name, consumers, get_settings().consumer_max_deliver)
 
     async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
@@ -159,11 +162,22 @@ def create_service_app(
     return create_app(
         name,
         title=title,
-        routers=[*routers, audit.router],
+        routers=[*routers, audit.router, _code_lists_router(code_lists or {})],
         lifespan=lifespan,
         ready_checks=(database_ready, bus_ready, workers_ready),
         idempotent_writes=True,
     )
+
+
+def _code_lists_router(lists: Mapping[str, Iterable[LabelledEnum]]) -> APIRouter:
+    served = code_lists(lists)
+    router = APIRouter(tags=["代码表 code lists"])
+
+    @router.get("/code-lists", summary="代码表（公开）/ the service's code lists and their labels, public")
+    async def service_code_lists() -> CodeLists:
+        return served
+
+    return router
 
 
 def pool_of(request: Request) -> asyncpg.Pool:

@@ -15,11 +15,28 @@ from contracts.areas import Area, contains, lookup
 from contracts.taxonomy import CategoryCode, LabelledEnum
 from contracts.values import USCC, AreaCode, Money
 
-LegalType = Literal["social_group", "social_service_agency", "foundation"]  # 社会团体 / 社会服务机构 / 基金会
-OrganizationStatus = Literal["registered", "deregistered"]
 PlatformKind = Literal["station", "room", "incubation_base"]
-Grade = Literal["excellent", "good", "basic", "unqualified"]
 AccountSub = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class LegalType(LabelledEnum):
+    SOCIAL_GROUP = "social_group", "社会团体", "Social group"
+    SOCIAL_SERVICE_AGENCY = "social_service_agency", "社会服务机构", "Social service agency"
+    FOUNDATION = "foundation", "基金会", "Foundation"
+
+
+class OrganizationStatus(LabelledEnum):
+    REGISTERED = "registered", "已登记", "Registered"
+    DEREGISTERED = "deregistered", "已注销", "Deregistered"
+
+
+class Grade(LabelledEnum):
+    """评估等级 / evaluation grades, best first."""
+
+    EXCELLENT = "excellent", "优秀", "Excellent"
+    GOOD = "good", "良好", "Good"
+    BASIC = "basic", "基本合格", "Basic"
+    UNQUALIFIED = "unqualified", "不合格", "Unqualified"
 
 
 class OrganizationCategory(LabelledEnum):

@@ -8,8 +8,14 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from contracts.api import TrendPoint
+from contracts.taxonomy import LabelledEnum
 
-SectionStatus = Literal["available", "unavailable", "not_found", "forbidden"]
+
+class SectionStatus(LabelledEnum):
+    AVAILABLE = "available", "可查看", "Available"
+    UNAVAILABLE = "unavailable", "服务暂不可用", "Service unavailable"
+    NOT_FOUND = "not_found", "暂无", "None yet"
+    FORBIDDEN = "forbidden", "无权查看", "Not for your role"
 
 
 class Section(BaseModel):

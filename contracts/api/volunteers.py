@@ -16,10 +16,16 @@ from pydantic import (
 
 from contracts.api import Strict, TrendPoint
 from contracts.api.needs import CommunityCode, TimeWindowIn
+from contracts.taxonomy import LabelledEnum
 from contracts.values import AreaCode, CitizenId, PersonName, PhoneNumber
 
 Skill = Annotated[str, Field(min_length=1, max_length=30)]
-SocialWorkerLevel = Literal["assistant", "social_worker", "senior"]  # 助理社会工作师 / 社会工作师 / 高级社会工作师
+
+
+class SocialWorkerLevel(LabelledEnum):
+    ASSISTANT = "assistant", "助理社会工作师", "Assistant social worker"
+    SOCIAL_WORKER = "social_worker", "社会工作师", "Social worker"
+    SENIOR = "senior", "高级社会工作师", "Senior social worker"
 
 
 class WeeklySlot(Strict):

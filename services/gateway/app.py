@@ -20,6 +20,7 @@ from services.gateway.views import router as views_router
 
 async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     app.state.upstreams = create_upstreams(settings)
+    app.state.code_lists = {}  # each service's, as it last served them (upstream.service_code_lists)
     try:
         yield
     finally:

@@ -5,6 +5,8 @@ every pooled connection per request, which cost the gateway more CPU than the re
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -15,6 +17,7 @@ from yarl import URL
 
 from contracts.envelope import new_id
 from contracts.subjects import SERVICES
+from contracts.taxonomy import CodeLists
 from kit import idempotency
 from kit.problems import MEDIA_TYPE, Problem
 from kit.settings import Settings
@@ -97,6 +100,31 @@ class Upstream:
 
 def create_upstreams(settings: Settings) -> dict[str, Upstream]:
     return {name: Upstream(settings.url_of(name), settings.upstream_timeout_s) for name in UPSTREAMS}
+
+
+# a service's codes change only with its version: asked again after a while, for a rolling upgrade
+CODE_LISTS_TTL_S = 300.0
+
+
+async def service_code_lists(app) -> CodeLists:
+    """Every service's code lists (GET /code-lists, public), merged; each service's answer is kept
+    for CODE_LISTS_TTL_S, and one that does not answer is asked again on the next call."""
+    kept: dict[str, tuple[float, CodeLists]] = app.state.code_lists
+    now = time.monotonic()
+    stale = [name for name in app.state.upstreams if name not in kept or now - kept[name][0] > CODE_LISTS_TTL_S]
+    answers = await asyncio.gather(*(_code_lists_of(app.state.upstreams[n]) for n in stale))
+    for name, lists in zip(stale, answers, strict=True):
+        if lists is not None:
+            kept[name] = (now, lists)
+    return {list_name: codes for _, lists in kept.values() for list_name, codes in lists.items()}
+
+
+async def _code_lists_of(upstream: Upstream) -> CodeLists | None:
+    try:
+        reply = await upstream.request("GET", "/code-lists")
+    except (TimeoutError, aiohttp.ClientError):
+        return None
+    return reply.json() if reply.status == 200 else None
 
 
 def forward_headers(request: Request) -> dict[str, str]:

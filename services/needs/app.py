@@ -8,7 +8,7 @@ from kit.app import create_service_app
 from kit.crypto import load_keyring
 from kit.schedule import Periodic
 from kit.settings import Settings
-from services.needs import handlers, subscribers
+from services.needs import domain, handlers, subscribers
 from services.needs.api import router
 from services.needs.config import needs_settings
 from services.needs.history.api import router as history_router
@@ -18,6 +18,13 @@ from services.needs.residents.api import router as residents_router
 from services.needs.taxonomy import Taxonomy
 from services.needs.work_orders.api import open311
 from services.needs.work_orders.api import router as work_orders_router
+
+CODE_LISTS = {
+    "need_status": domain.Status,
+    "need_action": domain.Action,
+    "timeline_kind": domain.TimelineKind,
+    "linkage_actor": domain.LinkageActor,
+}
 
 
 async def _start(app: FastAPI, settings: Settings) -> None:
@@ -40,4 +47,5 @@ def create_app() -> FastAPI:
         on_start=_start,
         consumers=[subscribers.HANDLERS],
         periodic=[_sla_check],
+        code_lists=CODE_LISTS,
     )

@@ -171,8 +171,24 @@ def is_overdue(status: Status, due_at: datetime, now: datetime) -> bool:
 
 # --- the five-actor linkage index (五社联动指数) ------------------------------------------------
 
-COMMUNITY = "community"
-LINKAGE_ACTORS = (COMMUNITY, "volunteers", "projects", "charity", "party")
+
+class LinkageActor(LabelledEnum):
+    COMMUNITY = "community", "社区", "Community"
+    VOLUNTEERS = "volunteers", "志愿者与社工", "Volunteers & social workers"
+    PROJECTS = "projects", "社会组织", "Social organizations"
+    CHARITY = "charity", "慈善资源", "Charity"
+    PARTY = "party", "社区党组织", "Party organization"
+
+
+COMMUNITY = LinkageActor.COMMUNITY.value
+LINKAGE_ACTORS = tuple(a.value for a in LinkageActor)
+
+
+def actor_label(actor: str) -> str:
+    try:
+        return LinkageActor(actor).zh
+    except ValueError:
+        return actor
 
 
 @dataclass(frozen=True)

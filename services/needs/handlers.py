@@ -644,21 +644,12 @@ def need_view(
     )
 
 
-ACTOR_LABELS = {
-    COMMUNITY: "社区",
-    "volunteers": "志愿者/社工",
-    "projects": "社会组织",
-    "charity": "慈善资源",
-    "party": "社区党组织",
-}
-
-
 def timeline_view(rows: list[asyncpg.Record]) -> list[api.TimelineEntry]:
     return [
         api.TimelineEntry(
             at=r["at"],
             actor=r["actor"],
-            actor_label=ACTOR_LABELS.get(r["actor"], r["actor"]),
+            actor_label=domain.actor_label(r["actor"]),
             kind=r["kind"],
             kind_label=domain.kind_label(r["kind"]),
             detail=r["detail"],

@@ -9,8 +9,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from contracts.taxonomy import LabelledEnum
+
 VOTES = ("for", "against", "abstain")
-OUTCOMES = ("approved", "rejected", "revise")
+
+
+class MatterKind(LabelledEnum):
+    PROJECT = "project", "服务项目", "Service project"  # put to the committee by the project's review
+    FOUNDATION_USE = "foundation_use", "使用社区基金", "Community-foundation use"
+    OTHER = "other", "其他事项", "Other"
+
+
+SUBMITTED_KINDS = (MatterKind.FOUNDATION_USE, MatterKind.OTHER)  # what a worker may put to it (MatterIn)
+
+
+class MatterStatus(LabelledEnum):
+    PENDING = "pending", "待研究", "Pending"
+    DECIDED = "decided", "已决定", "Decided"
+
+
+class Outcome(LabelledEnum):
+    APPROVED = "approved", "通过", "Approved"
+    REJECTED = "rejected", "否决", "Rejected"
+    REVISE = "revise", "修改后再议", "To be revised"
 
 
 class Refused(ValueError):

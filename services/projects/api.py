@@ -3,7 +3,7 @@ organizations act through their administrators (role org_admin, listed on the or
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -26,18 +26,7 @@ Worker = Annotated[Principal, Depends(require(*WORKERS))]
 DemandReader = Annotated[Principal, Depends(require(*WORKERS, Role.GRID_WORKER, Role.PARTY_SECRETARY))]
 Reader = Annotated[Principal, Depends(require(*READERS))]
 StatsReader = Annotated[Principal, Depends(require(*STATS_READERS))]
-Status = Literal[
-    "draft",
-    "review_pending",
-    "funding_pending",
-    "funding_rejected",
-    "funded",
-    "published",
-    "procured",
-    "delivered",
-    "evaluated",
-    "closed",
-]
+Status = domain.ProjectStatus
 
 
 @router.post("/projects", status_code=201, response_model=api.Created, summary="项目入库 / propose a project")
@@ -96,10 +85,10 @@ async def project_stats(
     row = await store.project_stats(pool, area)
     return api.ProjectStats(
         area_code=area,
-        by_status={s: row["by_status"].get(s, 0) for s in get_args(Status)},
+        by_status={s.value: row["by_status"].get(s.value, 0) for s in Status},
         budget_fen=row["budget_fen"],
         awarded_fen=row["awarded_fen"],
-        by_grade={code: row["by_grade"].get(code, 0) for _, code, _ in domain.GRADES},
+        by_grade={band.value: row["by_grade"].get(band.value, 0) for _, band in domain.GRADES},
         mean_score=round(row["mean_score"], 2) if row["mean_score"] is not None else None,
         organizations_delivering=row["organizations"],
     )

@@ -6,14 +6,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from contracts.api.organizations import Grade
 from contracts.areas import contains
 from contracts.taxonomy import LabelledEnum
 
-GRADES = (  # (lowest score, code, 中文): 100-point evaluation
-    (90, "excellent", "优秀"),
-    (75, "good", "良好"),
-    (60, "basic", "基本合格"),
-    (0, "unqualified", "不合格"),
+
+class ProjectStatus(LabelledEnum):
+    DRAFT = "draft", "草稿", "Draft"
+    REVIEW_PENDING = "review_pending", "待党组织研究", "Party review"
+    FUNDING_PENDING = "funding_pending", "待资金承诺", "Awaiting funds"
+    FUNDING_REJECTED = "funding_rejected", "资金被拒", "Funding refused"
+    FUNDED = "funded", "资金已落实", "Funded"
+    PUBLISHED = "published", "招标中", "Open for bids"
+    PROCURED = "procured", "实施中", "In delivery"
+    DELIVERED = "delivered", "已交付", "Delivered"
+    EVALUATED = "evaluated", "已评估", "Evaluated"
+    CLOSED = "closed", "已关闭", "Closed"
+
+
+GRADES = (  # (lowest score, grade): 100-point evaluation
+    (90, Grade.EXCELLENT),
+    (75, Grade.GOOD),
+    (60, Grade.BASIC),
+    (0, Grade.UNQUALIFIED),
 )
 
 

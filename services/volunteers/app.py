@@ -4,16 +4,30 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from contracts.api.timebank import Relation
+from contracts.api.volunteers import SocialWorkerLevel
 from kit.app import create_service_app
 from kit.crypto import load_keyring
 from kit.settings import Settings
-from services.volunteers import subscribers
+from services.volunteers import domain, subscribers
 from services.volunteers.api import router
 from services.volunteers.certificates.api import router as certificates_router
 from services.volunteers.mine.api import router as mine_router
 from services.volunteers.organization.api import router as organization_router
 from services.volunteers.timebank.api import router as timebank_router
 from services.volunteers.timebank.config import TimebankSettings
+from services.volunteers.timebank.domain import TxnKind
+
+CODE_LISTS = {
+    "task_status": domain.TaskStatus,
+    "task_source": domain.TaskSource,
+    "assignment_status": domain.AssignmentStatus,
+    "log_status": domain.LogStatus,
+    "provenance": domain.Provenance,
+    "timebank_kind": TxnKind,
+    "social_worker_level": SocialWorkerLevel,
+    "family_relation": Relation,
+}
 
 
 async def _start(app: FastAPI, settings: Settings) -> None:
@@ -29,4 +43,5 @@ def create_app() -> FastAPI:
         routers=[organization_router, mine_router, router, timebank_router, certificates_router],
         on_start=_start,
         consumers=[subscribers.HANDLERS],
+        code_lists=CODE_LISTS,
     )

@@ -50,6 +50,17 @@ async def test_code_lists_and_areas_need_no_login(client):
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "code"
 
 
+async def test_each_service_serves_its_own_code_lists(client, stack):
+    """The console translates no service code itself: the gateway passes each service's own lists on."""
+    stack.start("projects")
+    labels = (await client.get("/console/data/labels")).json()
+    assert labels["need_status"]["disputed"] == {"zh": "调处中", "en": "In mediation"}  # the needs service's words
+    assert labels["project_status"]["published"]["zh"] == "招标中"  # the projects service's
+    assert labels["grade"]["basic"]["zh"] == "基本合格" and labels["legal_type"]["foundation"]["zh"] == "基金会"
+    assert labels["section_status"]["forbidden"]["zh"] == "无权查看"  # the gateway's own views
+    assert list(labels["linkage_actor"]) == ["community", "volunteers", "projects", "charity", "party"]
+
+
 async def test_built_in_personas_sign_in_with_tokens_the_services_accept(client):
     personas = (await client.get("/api/v1/dev/personas")).json()
     by_id = {p["id"]: p for p in personas}

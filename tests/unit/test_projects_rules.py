@@ -87,7 +87,7 @@ def test_scores_stay_within_100_and_grades_follow_them(weights, satisfaction, in
         weights, {"resident_satisfaction": satisfaction, "indicators": indicators, "third_party": third_party}
     )
     assert 0 <= score <= 100 + 1e-9
-    assert delivery.grade(score) in {code for _, code, _ in domain.GRADES}
+    assert delivery.grade(score) in {band.value for _, band in domain.GRADES}
 
 
 @pytest.mark.parametrize(

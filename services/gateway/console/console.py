@@ -17,17 +17,18 @@ import re
 import sys
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from contracts.api import Strict
-from contracts.api.organizations import OrganizationCategory
+from contracts.api.views import SectionStatus
 from contracts.areas import ancestors, children, lookup
-from contracts.taxonomy import Channel, NeedCategory, Route, TargetGroup, Urgency
+from contracts.taxonomy import Channel, CodeLists, NeedCategory, Route, TargetGroup, Urgency, code_lists
 from kit.auth import Role, issue_token
 from kit.problems import Problem, invalid
 from kit.settings import DEV_JWT_ISSUER, Settings, get_settings
+from services.gateway.upstream import service_code_lists
 
 log = logging.getLogger(__name__)
 STATIC = (Path(__file__).parent / "static").resolve()
@@ -63,21 +64,27 @@ async def index() -> Response:
     return FileResponse(STATIC / "index.html", media_type=MEDIA_TYPES[".html"], headers=SECURITY_HEADERS)
 
 
-@router.get("/console/data/labels", summary="控制台代码表 / the code lists the console shows")
-async def labels() -> dict:
-    """zh-CN and English labels of the shared code lists (contracts.taxonomy) and of the roles
-    (kit.auth), so the console shows the same words as the services. Need categories are
-    configurable: ask GET /api/v1/taxonomy/categories."""
-    lists = {
+SHARED_CODE_LISTS = code_lists(
+    {
         "role": Role,
         "urgency": Urgency,
         "target_group": TargetGroup,
         "channel": Channel,
         "route": Route,
         "need_category": NeedCategory,
-        "organization_category": OrganizationCategory,
+        "section_status": SectionStatus,
     }
-    return {name: {m.value: {"zh": m.zh, "en": m.en} for m in enum} for name, enum in lists.items()}
+)
+
+
+@router.get("/console/data/labels", summary="控制台代码表 / the code lists the console shows")
+async def labels(request: Request) -> CodeLists:
+    """zh-CN and English labels of every code the console shows: the shared code lists
+    (contracts.taxonomy, the roles of kit.auth, the composed views' section states) and each
+    service's own (its GET /code-lists), so the console shows a code in its owner's words. A
+    service that does not answer leaves its codes out until it does. Need categories are
+    configurable: ask GET /api/v1/taxonomy/categories."""
+    return {**SHARED_CODE_LISTS, **await service_code_lists(request.app)}
 
 
 @router.get("/console/data/areas/{code}", summary="行政区划（区域选择）/ an area, its parents and children")

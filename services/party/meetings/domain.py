@@ -78,6 +78,11 @@ def action_problems(kind: str, amount_fen: int | None, due_at: datetime, at: dat
     return problems
 
 
+class MeetingStatus(LabelledEnum):
+    SCHEDULED = "scheduled", "待召开", "Scheduled"
+    HELD = "held", "已召开", "Held"
+
+
 class ActionStatus(LabelledEnum):
     DISPATCHED = "dispatched", "已派发", "Dispatched"
     IN_PROGRESS = "in_progress", "办理中", "In progress"

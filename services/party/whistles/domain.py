@@ -7,22 +7,24 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-from contracts.taxonomy import Urgency
+from contracts.taxonomy import LabelledEnum, Urgency
 from services.party.config import PartySettings, party_settings
 
 
-class WhistleStatus(StrEnum):
-    OPEN = "open"  # blown, nobody has taken it on yet (it may have been escalated meanwhile)
-    RESPONDED = "responded"  # at least one dispatched member or unit reported (接单)
-    CLOSED = "closed"  # the work was evaluated by the community or the resident
+class WhistleStatus(LabelledEnum):
+    # blown, nobody has taken it on yet (it may have been escalated meanwhile)
+    OPEN = "open", "待接单", "Waiting"
+    # at least one dispatched member or unit reported (接单)
+    RESPONDED = "responded", "已接单", "Responded"
+    # the work was evaluated by the community or the resident
+    CLOSED = "closed", "已办结", "Closed"
 
 
-class WishStatus(StrEnum):
-    OPEN = "open"
-    CLAIMED = "claimed"  # one party member took it (认领)
-    FULFILLED = "fulfilled"
+class WishStatus(LabelledEnum):
+    OPEN = "open", "待认领", "Open"
+    CLAIMED = "claimed", "已认领", "Claimed"  # one party member took it (认领)
+    FULFILLED = "fulfilled", "已实现", "Fulfilled"
 
 
 # --- deadlines ------------------------------------------------------------------------------------

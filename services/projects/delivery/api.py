@@ -66,7 +66,6 @@ async def nominate(project_id: UUID, body: api.NominationIn, who: CivilAffairs, 
     "/public/showcase", response_model=list[api.ShowcaseItem], summary="优秀项目展示（公开）/ the public showcase"
 )
 async def showcase(pool: DbPool) -> list[api.ShowcaseItem]:
-    zh = {code: label for _, code, label in domain.GRADES}
     return [
         api.ShowcaseItem(
             **{
@@ -84,7 +83,7 @@ async def showcase(pool: DbPool) -> list[api.ShowcaseItem]:
                 )
             },
             area_name=(area.name if (area := lookup(r["area_code"])) else ""),
-            grade_zh=zh[r["grade"]],
+            grade_zh=domain.Grade(r["grade"]).zh,
         )
         for r in await store.showcase(pool)
     ]

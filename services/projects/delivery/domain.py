@@ -7,9 +7,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from statistics import fmean
 
+from contracts.taxonomy import LabelledEnum
 from services.projects.domain import GRADES
 
 # --- accepting a milestone, which asks for its payment -------------------------------------------------------
+
+
+class MilestoneStatus(LabelledEnum):
+    PLANNED = "planned", "计划中", "Planned"
+    REPORTED = "reported", "已报告", "Reported"
+    ACCEPTED = "accepted", "已验收", "Accepted"
+
 
 # the states of a project whose accepted work may still be paid
 PAYABLE = ("procured", "delivered", "evaluated")
@@ -68,4 +76,4 @@ def evaluation_score(weights: Mapping[str, float], parts: Mapping[str, float]) -
 
 
 def grade(score: float) -> str:
-    return next(code for floor, code, _ in GRADES if score >= floor)
+    return next(band.value for floor, band in GRADES if score >= floor)

@@ -259,9 +259,9 @@ async def evaluate(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: a
 
 
 def evaluation_view(row) -> api.EvaluationView:
-    zh = {code: label for _, code, label in domain.GRADES}
     return api.EvaluationView(
-        **{k: row[k] for k in api.EvaluationView.model_fields if k in row.keys()}, grade_zh=zh[row["grade"]]
+        **{k: row[k] for k in api.EvaluationView.model_fields if k in row.keys()},
+        grade_zh=domain.Grade(row["grade"]).zh,
     )
 
 

@@ -4,7 +4,6 @@ organization's administrators (org_admin) read their own organization and nothin
 
 from __future__ import annotations
 
-from typing import get_args
 from uuid import UUID
 
 import asyncpg
@@ -23,7 +22,7 @@ from services.projects.config import ProjectsSettings
 from services.projects.registry import domain, store
 
 CATEGORIES = [c.value for c in api.OrganizationCategory]
-LEGAL_TYPES = list(get_args(api.LegalType))
+LEGAL_TYPES = [t.value for t in api.LegalType]
 # who sees an organization's administrator accounts
 SEES_ADMINS = (Role.CIVIL_AFFAIRS, Role.ORG_ADMIN)
 

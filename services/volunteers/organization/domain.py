@@ -6,13 +6,12 @@ one) with its month-end trends."""
 from __future__ import annotations
 
 from datetime import date
-from typing import get_args
 
 from contracts.api import TrendPoint
 from contracts.api import volunteers as api
 from kit import months as calendar
 
-SW_LEVELS = get_args(api.SocialWorkerLevel)
+SW_LEVELS = tuple(level.value for level in api.SocialWorkerLevel)
 ACTIVE_DAYS = 30
 
 

@@ -4,7 +4,7 @@ import { may, opens, openSections } from '../capabilities.js';
 import { card, noteWhenAllHidden } from '../cards.js';
 import { badge, empty, h, num, tile, when, yuan } from '../dom.js';
 import { L, bi } from '../i18n.js';
-import { areaName, loadCategories, statusLabel, taskTitle } from '../labels.js';
+import { areaName, codeLabel, loadCategories, taskTitle } from '../labels.js';
 import { needItems } from './needs.js';
 
 export async function render(ctx) {
@@ -39,7 +39,7 @@ export async function render(ctx) {
     card(L('待确认解决', 'Matched, to be confirmed'), () => api('/needs', { query: { status: 'matched', page_size: 6 } }),
       (page) => needItems(page, ctx, { status: 'matched' }), { id: 'matched', reads: 'GET /needs' }),
     card(L('吹哨待接单', 'Whistles waiting'), () => api('/whistles', { query: { status: 'open' } }), (list) => items(list.slice(0, 8), (w) => [
-      w.title, w.overdue ? badge(L('超时', 'overdue'), 'bad') : badge(statusLabel(w.status)),
+      w.title, w.overdue ? badge(L('超时', 'overdue'), 'bad') : badge(codeLabel('whistle_status', w.status)),
       h('small', {}, L('时限 ', 'by '), when(w.respond_by))], (w) => (w.need_id ? `#/needs/${w.need_id}` : '#/party')), { id: 'whistles', reads: 'GET /whistles' }),
     card(L('待决重大事项', 'Matters pending'), () => api('/matters', { query: { status: 'pending' } }), (list) => items(list.slice(0, 8), (m) => [
       m.title, m.amount_fen != null && h('small', {}, yuan(m.amount_fen)),

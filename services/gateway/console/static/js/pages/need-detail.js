@@ -4,8 +4,8 @@ import { may } from '../capabilities.js';
 import { badge, dataView, empty, fill, h, kv, problemBox, toast, when, yuan } from '../dom.js';
 import { L, bi } from '../i18n.js';
 import {
-  ACTORS, actorLabel, areaName, categoryLabel, codeLabel, loadCategories, loadCodeLists, projectStatus, sectionStatus,
-  statusLabel, taskTitle,
+  actorLabel, areaName, categoryLabel, codeKeys, codeLabel, loadCategories, loadCodeLists, projectStatus, sectionStatus,
+  taskTitle,
 } from '../labels.js';
 import { actionsCard } from './need-actions.js';
 import { statusBadge, urgencyBadge } from './need-badges.js';
@@ -88,7 +88,7 @@ export async function detail(ctx) {
 
   const actions = actionsCard(ctx, n, view.timeline);
   const timeline = h('section', { class: 'card', id: 'timeline' }, h('h2', {}, L('全流程时间线', 'Timeline of every actor')),
-    h('div', { class: 'actor-legend' }, Object.keys(ACTORS).map((a) => badge(actorLabel(a), `a-${a}`))),
+    h('div', { class: 'actor-legend' }, codeKeys('linkage_actor').map((a) => badge(actorLabel(a), `a-${a}`))),
     view.timeline_status !== 'available' ? h('p', { class: 'muted' }, sectionStatus(view.timeline_status)) : timelineList(view.timeline));
 
   const sections = h('div', { class: 'grid two' },
@@ -156,13 +156,13 @@ function volunteersSection(d, ctx) {
   const known = new Set(['task', 'volunteers', 'minutes_verified', 'minutes_pending']);
   const rest = Object.fromEntries(Object.entries(d).filter(([k]) => !known.has(k)));
   return h('div', {},
-    task && kv([[L('任务', 'Task'), taskTitle(task)], [L('状态', 'Status'), statusLabel(task.status)], [L('名额', 'Slots'), `${task.accepted}/${task.slots}`],
+    task && kv([[L('任务', 'Task'), taskTitle(task)], [L('状态', 'Status'), codeLabel('task_status', task.status)], [L('名额', 'Slots'), `${task.accepted}/${task.slots}`],
       [L('技能', 'Skills'), (task.required_skills || []).join('、') || null],
       [L('时间', 'When'), task.window_start ? `${when(task.window_start)} – ${when(task.window_end)}` : null],
       d.minutes_verified != null && [L('已核实时长', 'Hours verified'), `${(d.minutes_verified / 60).toFixed(1)} ${L('小时', 'h')}`],
       d.minutes_pending ? [L('待核实时长', 'Hours to verify'), `${(d.minutes_pending / 60).toFixed(1)} ${L('小时', 'h')}`] : null]),
     people && h('div', {}, h('h3', {}, L('服务志愿者', 'Volunteers')), people.length ? h('ul', { class: 'list-plain' }, people.map((v) => h('li', {},
-      h('span', { class: 'grow' }, v.name), badge(VOLUNTEER_STATUS[v.status] ? L(...VOLUNTEER_STATUS[v.status]) : v.status, v.status === 'accepted' ? 'ok' : '')))) : empty(L('尚未邀请志愿者', 'Nobody invited yet'))),
+      h('span', { class: 'grow' }, v.name), badge(codeLabel('assignment_status', v.status), v.status === 'accepted' ? 'ok' : '')))) : empty(L('尚未邀请志愿者', 'Nobody invited yet'))),
     Object.keys(rest).length > 0 && !task && dataView(rest),
     task && task.id && task.status === 'open' && may('GET /tasks/{task_id}/candidates') && candidatesPanel(task, ctx));
 }
@@ -205,7 +205,6 @@ function candidatesPanel(task, ctx) {
     h('summary', {}, L('推荐志愿者（按技能、距离、时间等评分）', 'Ranked volunteers (skills, distance, time …)')), out);
 }
 
-const VOLUNTEER_STATUS = { invited: ['已邀请', 'invited'], accepted: ['已接受', 'accepted'], declined: ['已婉拒', 'declined'], no_show: ['未到场', 'no show'] };
 
 function charitySection(d) {
   if (!d || !Array.isArray(d.earmarks)) return dataView(d);
@@ -215,7 +214,7 @@ function charitySection(d) {
   return h('div', {},
     kv([[L('定向捐赠', 'Earmarked'), yuan(earmarked)], [L('已拨付', 'Paid out'), yuan(paid)]]),
     (d.disbursements || []).length > 0 && h('ul', { class: 'list-plain' }, d.disbursements.map((x) => h('li', {},
-      h('span', { class: 'grow' }, bi(x.milestone)), h('b', {}, yuan(x.amount)), badge(x.status_label ? bi(x.status_label) : statusLabel(x.status), { disbursed: 'ok', rejected: 'bad' }[x.status] || 'warn'),
+      h('span', { class: 'grow' }, bi(x.milestone)), h('b', {}, yuan(x.amount)), badge(x.status_label ? bi(x.status_label) : codeLabel('disbursement_status', x.status), { disbursed: 'ok', rejected: 'bad' }[x.status] || 'warn'),
       x.approved_at && h('small', {}, when(x.approved_at))))));
 }
 
@@ -234,8 +233,8 @@ function partySection(d) {
   if (!whistles && !actions) return dataView(d);
   return h('div', {},
     h('h3', {}, L('社区吹哨', 'Whistles')),
-    whistles?.length ? h('ul', { class: 'list-plain' }, whistles.map((w) => h('li', {}, h('span', { class: 'grow' }, w.title), badge(statusLabel(w.status)),
+    whistles?.length ? h('ul', { class: 'list-plain' }, whistles.map((w) => h('li', {}, h('span', { class: 'grow' }, w.title), badge(codeLabel('whistle_status', w.status)),
       w.overdue && badge(L('超时', 'overdue'), 'bad')))) : empty(L('无', 'None')),
     h('h3', {}, L('联席会议督办事项', 'Joint-meeting actions')),
-    actions?.length ? h('ul', { class: 'list-plain' }, actions.map((a) => h('li', {}, h('span', { class: 'grow' }, a.title), badge(statusLabel(a.status))))) : empty(L('无', 'None')));
+    actions?.length ? h('ul', { class: 'list-plain' }, actions.map((a) => h('li', {}, h('span', { class: 'grow' }, a.title), badge(codeLabel('action_status', a.status))))) : empty(L('无', 'None')));
 }

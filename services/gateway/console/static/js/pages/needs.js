@@ -6,7 +6,7 @@ import {
   badge, empty, field, fill, h, localToIso, problemBox, select, showProblem, table, toast, when,
 } from '../dom.js';
 import { L, bi, pick } from '../i18n.js';
-import { NEED_STATUS, categoryLabel, loadCategories, loadCodeLists } from '../labels.js';
+import { categoryLabel, codeOptions, loadCategories, loadCodeLists } from '../labels.js';
 import { statusBadge, urgencyBadge } from './need-badges.js';
 
 export { detail } from './need-detail.js';
@@ -42,7 +42,7 @@ export async function list(ctx) {
   h('div', { class: 'fields three' },
     field(L('区域', 'Area'), areaPicker({ name: 'area', start: ctx.who.area, value: q.area || '' })),
     field(L('需求类别', 'Category'), select('category', Object.entries(cats).map(([c, p]) => [c, pick(p)]), { value: q.category, blank: L('全部', 'All') })),
-    field(L('状态', 'Status'), select('status', Object.entries(NEED_STATUS).map(([c, p]) => [c, L(...p)]), { value: q.status, blank: L('全部', 'All') })),
+    field(L('状态', 'Status'), select('status', codeOptions('need_status'), { value: q.status, blank: L('全部', 'All') })),
     field(L('紧急程度', 'Urgency'), select('urgency', Object.entries(codes.urgency || {}).map(([c, p]) => [c, pick(p)]), { value: q.urgency, blank: L('全部', 'All') })),
     field(L('服务对象', 'Target group'), select('target_group', Object.entries(codes.target_group || {}).map(([c, p]) => [c, pick(p)]), { value: q.target_group, blank: L('全部', 'All') })),
     field(L('是否超时', 'Overdue'), select('overdue', [['true', L('已超时', 'Overdue')], ['false', L('未超时', 'Not overdue')]], { value: q.overdue, blank: L('全部', 'All') }))),

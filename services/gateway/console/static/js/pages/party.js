@@ -7,14 +7,12 @@ import { card, noteWhenAllHidden } from '../cards.js';
 import { gauge } from '../charts.js';
 import { badge, empty, field, fill, h, localToIso, num, problemBox, select, showProblem, table, tile, toast, when, yuan } from '../dom.js';
 import { L, bi, pick } from '../i18n.js';
-import { areaName, cachedCategories, codeLabel, codeOptions, loadCategories, statusLabel } from '../labels.js';
-
-const KINDS = { foundation_use: ['使用社区基金', 'Community-foundation use'], other: ['其他事项', 'Other'], project: ['服务项目', 'Project'] };
+import { areaName, cachedCategories, codeLabel, codeOptions, loadCategories } from '../labels.js';
 
 function votes(d) {
   if (!d) return '—';
   const total = d.votes_for + d.votes_against + d.votes_abstain;
-  const bar = h('div', { class: 'actions' }, badge(statusLabel(d.outcome), d.outcome === 'approved' ? 'ok' : d.outcome === 'rejected' ? 'bad' : 'warn'),
+  const bar = h('div', { class: 'actions' }, badge(codeLabel('decision_outcome', d.outcome), d.outcome === 'approved' ? 'ok' : d.outcome === 'rejected' ? 'bad' : 'warn'),
     h('small', {}, L(`赞成 ${d.votes_for} · 反对 ${d.votes_against} · 弃权 ${d.votes_abstain}（应到 ${d.committee_size}，实到 ${total}）`,
       `for ${d.votes_for} · against ${d.votes_against} · abstain ${d.votes_abstain} (of ${d.committee_size}, ${total} present)`)));
   return d.reasons ? [bar, h('small', { class: 'muted' }, d.reasons)] : bar;
@@ -26,11 +24,11 @@ function decisionLoader(m) {
   slot.append(h('button', { type: 'button', class: 'small', onclick: async () => {
     try {
       const full = await api(`/matters/${m.id}`);
-      fill(slot, full.decision ? votes(full.decision) : badge(statusLabel(full.status)));
+      fill(slot, full.decision ? votes(full.decision) : badge(codeLabel('matter_status', full.status)));
     } catch (err) {
-      fill(slot, badge(statusLabel(m.status)));
+      fill(slot, badge(codeLabel('matter_status', m.status)));
     }
-  } }, statusLabel(m.status), ' · ', L('查看表决', 'votes')));
+  } }, codeLabel('matter_status', m.status), ' · ', L('查看表决', 'votes')));
   return slot;
 }
 
@@ -39,13 +37,13 @@ export async function render(ctx) {
   const place = await areaName(ctx.who.area);
   const matters = card(L('重大事项（先议后决）', 'Major matters (studied before decided)'), () => api('/matters'), (list) => table([
     { label: L('事项', 'Matter'), value: (m) => [m.title, m.vital_interests && [' ', badge(L('切身利益', 'vital interests'), 'warn')]] },
-    { label: L('类型', 'Kind'), value: (m) => (KINDS[m.kind] ? L(...KINDS[m.kind]) : m.kind) },
+    { label: L('类型', 'Kind'), value: (m) => codeLabel('matter_kind', m.kind) },
     { label: L('金额', 'Amount'), value: (m) => (m.amount_fen == null ? '—' : yuan(m.amount_fen)), num: true },
     { label: L('期限', 'Due'), value: (m) => [when(m.due_at, { date: true }), m.overdue && [' ', badge(L('逾期', 'overdue'), 'bad')]] },
     { label: L('决定', 'Decision'), value: (m) => (m.decision ? votes(m.decision)
       : m.status === 'decided' && may('GET /matters/{matter_id}') ? decisionLoader(m)
         : m.status === 'pending' && may('POST /matters/{matter_id}/decision') ? decideButton(ctx, m)
-          : badge(statusLabel(m.status), m.status === 'decided' ? '' : 'warn')) },
+          : badge(codeLabel('matter_status', m.status), m.status === 'decided' ? '' : 'warn')) },
   ], list), { id: 'matters', reads: 'GET /matters' });
   const whistleStats = card(L('吹哨响应时效', 'Whistle response times'), () => api('/whistles/stats'), (st) => {
     const t = st.total;
@@ -57,22 +55,22 @@ export async function render(ctx) {
   const whistles = card(L('社区吹哨、党员报到', 'Whistles and members reporting'), () => api('/whistles'), (list) => table([
     { label: L('吹哨', 'Whistle'), value: (w) => (w.need_id ? h('a', { href: `#/needs/${w.need_id}` }, w.title) : w.title) },
     { label: L('紧急', 'Urgency'), value: (w) => badge(codeLabel('urgency', w.urgency), w.urgency === 'urgent' ? 'urgent' : '') },
-    { label: L('状态', 'Status'), value: (w) => [badge(statusLabel(w.status)), w.overdue && [' ', badge(L('超时', 'overdue'), 'bad')]] },
+    { label: L('状态', 'Status'), value: (w) => [badge(codeLabel('whistle_status', w.status)), w.overdue && [' ', badge(L('超时', 'overdue'), 'bad')]] },
     { label: L('吹哨时间', 'Blown'), value: (w) => when(w.blown_at) },
     { label: L('首次响应', 'First response'), value: (w) => (w.first_response_at ? when(w.first_response_at) : '—') },
     { label: L('评价', 'Rating'), value: (w) => (w.satisfaction ? '★'.repeat(w.satisfaction) : '—') },
   ], list.slice(0, 30)), { id: 'whistles', reads: 'GET /whistles' });
   const meetings = card(L('党建联席会议', 'Joint meetings'), () => api('/joint-meetings'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((m) => h('li', { 'data-meeting': m.id },
     h('details', { class: 'grow', ontoggle: (e) => { if (e.target.open) meetingDetail(ctx, m, e.target.querySelector('.meeting-body')); } },
-      h('summary', {}, m.title, ' ', badge(statusLabel(m.status)), ' ', h('small', {}, when(m.scheduled_at), ' · ', m.place)),
+      h('summary', {}, m.title, ' ', badge(codeLabel('meeting_status', m.status)), ' ', h('small', {}, when(m.scheduled_at), ' · ', m.place)),
       h('div', { class: 'meeting-body' }))))) : empty()), { id: 'meetings', reads: 'GET /joint-meetings', extra: may('POST /joint-meetings') && conveneButton(ctx) });
   const actions = card(L('决议事项督办', 'Actions to follow up'), () => api('/meeting-actions'), (list) => table([
     { label: L('事项', 'Action'), value: (a) => a.title }, { label: L('责任方', 'Owner'), value: (a) => a.owner },
     { label: L('期限', 'Due'), value: (a) => when(a.due_at, { date: true }) },
-    { label: L('状态', 'Status'), value: (a) => [badge(statusLabel(a.status), a.status === 'done' ? 'ok' : ''), a.overdue && [' ', badge(L('逾期', 'overdue'), 'bad')]] },
+    { label: L('状态', 'Status'), value: (a) => [badge(codeLabel('action_status', a.status), a.status === 'done' ? 'ok' : ''), a.overdue && [' ', badge(L('逾期', 'overdue'), 'bad')]] },
   ], list), { id: 'actions', reads: 'GET /meeting-actions' });
   const wishes = card(L('微心愿', 'Small wishes'), () => api('/wishes'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((w) => h('li', {},
-    h('span', { class: 'grow' }, w.title, ' · ', h('small', {}, w.beneficiary)), badge(statusLabel(w.status), w.status === 'fulfilled' ? 'ok' : ''),
+    h('span', { class: 'grow' }, w.title, ' · ', h('small', {}, w.beneficiary)), badge(codeLabel('wish_status', w.status), w.status === 'fulfilled' ? 'ok' : ''),
     w.claimer && h('small', {}, w.claimer)))) : empty()), { id: 'wishes', reads: 'GET /wishes' });
   const grid = h('div', { class: 'grid' }, matters, h('div', { class: 'grid two' }, whistleStats, whistles), h('div', { class: 'grid two' }, meetings, actions), wishes);
   noteWhenAllHidden(grid, [matters, whistleStats, whistles, meetings, actions, wishes]);
@@ -98,7 +96,7 @@ function matterForm(ctx) {
     }
   } },
   h('div', { class: 'fields three' },
-    field(L('类型', 'Kind'), select('kind', [['foundation_use', L(...KINDS.foundation_use)], ['other', L(...KINDS.other)]], { value: 'other' })),
+    field(L('类型', 'Kind'), select('kind', codeOptions('submitted_matter_kind'), { value: 'other' })),
     field(L('事项', 'Matter'), h('input', { name: 'title', required: true, minlength: 2, maxlength: 200 }), { required: true }),
     field(L('金额（元）', 'Amount (yuan)'), h('input', { name: 'amount_fen', type: 'number', min: '0.01', step: '0.01', inputmode: 'decimal' }),
       { hint: L('使用社区基金须填写', 'required for a community-foundation use') })),
@@ -122,7 +120,7 @@ function decideButton(ctx, m) {
       open.disabled = false;
     }
   } }, L('记录表决', 'Record the vote'));
-  return h('div', {}, badge(statusLabel(m.status), 'warn'), ' ', open, slot);
+  return h('div', {}, badge(codeLabel('matter_status', m.status), 'warn'), ' ', open, slot);
 }
 
 const VOTES = [['absent', ['未到会', 'Absent']], ['for', ['赞成', 'For']], ['against', ['反对', 'Against']], ['abstain', ['弃权', 'Abstain']]];
@@ -209,10 +207,6 @@ function whistleForm(ctx) {
 
 // --- 党建联席会议: convene one with its agenda, adopt resolutions that dispatch actions ------------------
 
-const ACTORS = [['social_org', ['社会组织', 'Social organization']], ['social_worker', ['社会工作者', 'Social worker']],
-  ['volunteer', ['志愿者', 'Volunteers']], ['charity', ['慈善资源', 'Charity']]];
-const ACTION_KINDS = [['volunteer_task', ['发布志愿服务任务', 'A volunteer task']], ['propose_project', ['提出服务项目', 'Propose a project']],
-  ['earmark_funds', ['定向拨付慈善资金', 'Earmark charity funds']], ['other', ['其他事项', 'Other']]];
 const beijing = (ms) => new Date(ms + 8 * 3600000).toISOString().slice(0, 16);
 
 function conveneButton(ctx) {
@@ -229,7 +223,7 @@ function conveneForm(ctx) {
   const form = h('form', { class: 'form', id: 'convene-form', onsubmit: async (e) => {
     e.preventDefault();
     const f = new FormData(form);
-    const participants = ACTORS.map(([actor]) => ({ actor, name: f.get(`${actor}.name`).trim(), unit: f.get(`${actor}.unit`).trim() })).filter((x) => x.name);
+    const participants = codeOptions('meeting_actor').map(([actor]) => ({ actor, name: f.get(`${actor}.name`).trim(), unit: f.get(`${actor}.unit`).trim() })).filter((x) => x.name);
     try {
       await api('/joint-meetings', { method: 'POST', body: { area_code: ctx.who.area, title: f.get('title').trim(), place: f.get('place').trim(),
         scheduled_at: localToIso(f.get('scheduled_at')), participants } });
@@ -244,8 +238,8 @@ function conveneForm(ctx) {
     field(L('时间', 'When'), h('input', { name: 'scheduled_at', type: 'datetime-local', required: true, value: beijing(Date.now() + 86400000) }), { required: true }),
     field(L('地点', 'Place'), h('input', { name: 'place', required: true, maxlength: 200 }), { required: true })),
   h('p', { class: 'small muted' }, L('社会组织、社会工作者、志愿者、慈善资源四方须各有代表：', 'Each of the four other actors sends someone:')),
-  ACTORS.map(([actor, label]) => h('div', { class: 'fields two', 'data-actor': actor },
-    field(`${L(...label)} · ${L('姓名', 'name')}`, h('input', { name: `${actor}.name`, maxlength: 50 })),
+  codeOptions('meeting_actor').map(([actor, label]) => h('div', { class: 'fields two', 'data-actor': actor },
+    field(`${label} · ${L('姓名', 'name')}`, h('input', { name: `${actor}.name`, maxlength: 50 })),
     field(L('单位', 'Unit'), h('input', { name: `${actor}.unit`, maxlength: 100 })))),
   slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, L('召开', 'Convene'))));
   return form;
@@ -261,7 +255,7 @@ async function meetingDetail(ctx, summary, box) {
       h('h4', {}, L('议程', 'Agenda')), m.agenda.length ? h('ol', { class: 'small' }, m.agenda.map((a) => h('li', {}, a.summary))) : empty(L('无议题', 'No items')),
       h('h4', {}, L('决议与督办事项', 'Resolutions and actions')),
       m.resolutions.length ? h('ul', { class: 'small', id: 'resolutions' }, m.resolutions.map((r) => h('li', {}, r.text,
-        h('ul', {}, m.actions.filter((a) => a.resolution_id === r.id).map((a) => h('li', {}, a.title, ' · ', a.owner, ' · ', L('期限 ', 'due '), when(a.due_at, { date: true }), ' ', badge(statusLabel(a.status)))))))) : empty(L('尚无决议', 'No resolution yet')),
+        h('ul', {}, m.actions.filter((a) => a.resolution_id === r.id).map((a) => h('li', {}, a.title, ' · ', a.owner, ' · ', L('期限 ', 'due '), when(a.due_at, { date: true }), ' ', badge(codeLabel('action_status', a.status)))))))) : empty(L('尚无决议', 'No resolution yet')),
       may('POST /joint-meetings/{meeting_id}/resolutions') && resolutionForm(ctx, m));
   } catch (err) {
     box.replaceChildren(problemBox(err));
@@ -292,7 +286,7 @@ function resolutionForm(ctx, m) {
   field(L('决议内容', 'Resolved'), h('textarea', { name: 'text', required: true, maxlength: 4000 }), { required: true }),
   h('p', { class: 'small muted' }, L('派发督办事项（可选）', 'Dispatch an action (optional)')),
   h('div', { class: 'fields three' },
-    field(L('类型', 'Kind'), select('action.kind', ACTION_KINDS.map(([v, label]) => [v, L(...label)]), { value: 'other' })),
+    field(L('类型', 'Kind'), select('action.kind', codeOptions('action_kind'), { value: 'other' })),
     field(L('事项', 'Action'), h('input', { name: 'action.title', maxlength: 200 })),
     field(L('责任方', 'Owner'), h('input', { name: 'action.owner', maxlength: 100, placeholder: L('如 长安区志愿者协会', 'e.g. the volunteers association') })),
     field(L('完成期限', 'Due on'), h('input', { name: 'action.due_on', type: 'date', value: beijing(Date.now() + 14 * 86400000).slice(0, 10) })),

@@ -6,7 +6,7 @@ import { donut, gauge, legend, PALETTE } from '../charts.js';
 import { actionForm, badge, empty, field, h, kv, num, select, table, tile, when, yuan } from '../dom.js';
 import { L, bi } from '../i18n.js';
 import {
-  PROJECT_STATUS, areaName, categoryLabel, codeLabel, gradeLabel, legalType, loadCategories, projectStatus, statusLabel, taskTitle,
+  areaName, categoryLabel, codeLabel, codeOptions, gradeLabel, legalType, loadCategories, projectStatus, taskTitle,
 } from '../labels.js';
 import { profileSections } from './volunteers.js';
 
@@ -18,8 +18,7 @@ function orgLink(o) {
   return may('GET /organizations/{uscc}') ? h('a', { href: `#/organizations/${o.organization_uscc}` }, name) : name;
 }
 
-const MILESTONE_STATUS = { planned: ['计划中', 'Planned'], reported: ['已报告', 'Reported'], accepted: ['已验收', 'Accepted'] };
-const milestoneStatus = (s) => (MILESTONE_STATUS[s] ? L(...MILESTONE_STATUS[s]) : statusLabel(s));
+const milestoneStatus = (s) => codeLabel('milestone_status', s);
 
 /** A milestone's state and, when the charity service's checker rejected its payment, why (accepting it again asks anew). */
 function milestoneState(m) {
@@ -55,7 +54,7 @@ export async function render(ctx) {
     id: 'projects',
     reads: 'GET /projects',
     extra: h('select', { class: 'count', 'aria-label': L('项目状态', 'Project status'), onchange: (e) => ctx.go('projects', { status: e.target.value }) },
-      h('option', { value: '' }, L('全部状态', 'All')), Object.entries(PROJECT_STATUS).map(([k, v]) => h('option', { value: k, selected: k === status }, L(...v)))),
+      h('option', { value: '' }, L('全部状态', 'All')), codeOptions('project_status').map(([k, label]) => h('option', { value: k, selected: k === status }, label))),
   });
   const demands = card(L('项目需求池', 'Demand pool'), () => api('/projects/demands'), (list) => (list.length ? h('ul', { class: 'list-plain' }, list.map((d) => h('li', {},
     badge(d.kind === 'need' ? L('需求', 'need') : L('联席会议', 'joint meeting'), d.kind === 'need' ? 'a-community' : 'a-party'),
@@ -100,14 +99,14 @@ export async function detail(ctx) {
       h('section', { class: 'card' }, h('h2', {}, L('资金', 'Funding')), table([
         { label: L('来源', 'Source'), value: (f) => bi(f.source_label) || f.source },
         { label: L('金额', 'Amount'), value: (f) => yuan(f.amount_fen), num: true },
-        { label: L('状态', 'Status'), value: (f) => [badge(bi(f.status_label) || statusLabel(f.status)), f.reason && h('small', {}, ` ${bi(f.reason)}`)] },
+        { label: L('状态', 'Status'), value: (f) => [badge(bi(f.status_label) || codeLabel('funding_status', f.status)), f.reason && h('small', {}, ` ${bi(f.reason)}`)] },
       ], p.funding, { stack: false }), h('h2', {}, L('里程碑', 'Milestones')), table([
         { label: L('里程碑', 'Milestone'), value: (m) => m.title }, { label: L('到期', 'Due'), value: (m) => m.due_on },
         { label: L('金额', 'Amount'), value: (m) => yuan(m.amount_fen), num: true }, { label: L('状态', 'Status'), value: milestoneState },
       ], p.milestones)),
       p.bids.length > 0 && h('section', { class: 'card' }, h('h2', {}, L('投标', 'Bids')), table([
         { label: L('组织', 'Organization'), value: (b) => orgLink(b) }, { label: L('报价', 'Price'), value: (b) => yuan(b.price_fen), num: true },
-        { label: L('得分', 'Score'), value: (b) => (b.score == null ? '—' : num(b.score, 2)), num: true }, { label: L('状态', 'Status'), value: (b) => badge(bi(b.status_label) || statusLabel(b.status)) },
+        { label: L('得分', 'Score'), value: (b) => (b.score == null ? '—' : num(b.score, 2)), num: true }, { label: L('状态', 'Status'), value: (b) => badge(bi(b.status_label) || codeLabel('bid_status', b.status)) },
       ], p.bids)),
       await actionsCard(ctx, p),
       p.evaluation && h('section', { class: 'card' }, h('h2', {}, L('评估', 'Evaluation')), kv([
@@ -133,7 +132,7 @@ export async function organization(ctx) {
     out.append(h('section', { class: 'card' }, kv([
       [L('统一社会信用代码', 'USCC'), o.uscc], [L('类型', 'Type'), legalType(o.legal_type)], [L('类别', 'Category'), codeLabel('organization_category', o.category)],
       [L('登记机关区域', 'Registered at'), await areaName(o.area_code)], [L('专职人员', 'Full-time staff'), num(o.full_time_staff)],
-      [L('状态', 'Status'), statusLabel(o.status)],
+      [L('状态', 'Status'), codeLabel('organization_status', o.status)],
       [L('评估等级', 'Grades'), (o.grades || []).map((g) => `${g.year} ${gradeLabel(g.grade)}（${num(g.score, 1)}）`).join('；') || null],
     ])));
   }

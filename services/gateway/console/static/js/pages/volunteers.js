@@ -6,9 +6,8 @@ import { card, noteWhenAllHidden } from '../cards.js';
 import { gauge, hbars, vbars } from '../charts.js';
 import { badge, dataView, empty, field, h, hours, kv, num, pct, problemBox, select, showProblem, table, tile, toast, uuidish, when } from '../dom.js';
 import { L, bi, lang } from '../i18n.js';
-import { ACTOR_COLORS, areaName, loadCategories, statusLabel, taskTitle } from '../labels.js';
+import { ACTOR_COLORS, areaName, codeLabel, codeOptions, loadCategories, taskTitle } from '../labels.js';
 
-const LEVELS = { assistant: ['助理社会工作师', 'Assistant social worker'], social_worker: ['社会工作师', 'Social worker'], senior: ['高级社会工作师', 'Senior social worker'] };
 const shortMonth = (m) => (lang === 'en' ? m.slice(2) : `${Number(m.slice(5, 7))}月`);
 
 export async function render(ctx) {
@@ -34,12 +33,12 @@ export async function render(ctx) {
             gauge(cov.coverage, cov.target, { label: L('站点覆盖率', 'Station coverage') }),
             h('p', { class: 'small muted' }, L(`${cov.with_station} / ${cov.facilities} 个社区综合服务设施设有站点`, `${cov.with_station} of ${cov.facilities} facilities have a station`)),
             Object.keys(st.social_workers_by_level || {}).length > 0 && h('div', {}, h('h3', {}, L('社工（按职级）', 'Social workers by level')),
-              hbars(Object.entries(st.social_workers_by_level).map(([k, v]) => ({ label: LEVELS[k] ? L(...LEVELS[k]) : k, value: v })),
+              hbars(Object.entries(st.social_workers_by_level).map(([k, v]) => ({ label: codeLabel('social_worker_level', k), value: v })),
                 { label: L('社工', 'Social workers'), colors: Object.keys(st.social_workers_by_level).map(() => ACTOR_COLORS.volunteers) })))));
     }, { id: 'volunteer-stats', reads: 'GET /volunteers/stats' }),
     card(L('志愿服务任务', 'Volunteer tasks'), () => api('/tasks', { query: { status } }), (tasks) => table([
       { label: L('任务', 'Task'), value: (t) => (t.need_id ? h('a', { href: `#/needs/${t.need_id}` }, taskTitle(t)) : taskTitle(t)) },
-      { label: L('状态', 'Status'), value: (t) => badge(bi(t.status_label) || statusLabel(t.status)) },
+      { label: L('状态', 'Status'), value: (t) => badge(bi(t.status_label) || codeLabel('task_status', t.status)) },
       { label: L('已接受/名额', 'Accepted'), value: (t) => `${t.accepted}/${t.slots}`, num: true },
       { label: L('技能', 'Skills'), value: (t) => t.required_skills.join('、') || '—' },
       { label: L('时间', 'When'), value: (t) => (t.window_start ? when(t.window_start) : '—') },
@@ -92,7 +91,7 @@ function registerPanel(ctx) {
     field(L('联系电话', 'Phone'), h('input', { name: 'phone', required: true, inputmode: 'tel' }), { required: true }),
     field(L('常住村（社区）', 'Home village or community'), areaPicker({ name: 'area_code', start: ctx.who.area, leaf: true }), { required: true }),
     field(L('技能', 'Skills'), h('input', { name: 'skills', placeholder: L('送餐、陪伴', 'meals, company') })),
-    field(L('社工职级（如为社工）', 'Social-work level (if any)'), select('sw_level', Object.entries(LEVELS).map(([k, v]) => [k, L(...v)]), { blank: L('非社工', 'not a social worker') })),
+    field(L('社工职级（如为社工）', 'Social-work level (if any)'), select('sw_level', codeOptions('social_worker_level'), { blank: L('非社工', 'not a social worker') })),
     field(L('社工证书编号', 'Certificate no.'), h('input', { name: 'certificate_no' }))),
   h('div', { class: 'checks' }, h('label', {}, h('input', { type: 'checkbox', name: 'party_member' }), L('中共党员', 'Party member'))),
   slot, h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, L('实名注册', 'Register'))));
@@ -130,7 +129,7 @@ export async function profile(ctx) {
     out.append(h('section', { class: 'card' }, kv([
       [L('志愿者编号', 'Volunteer ref'), v.volunteer_ref], [L('区域', 'Area'), await areaName(v.area_code)], [L('电话', 'Phone'), v.phone],
       [L('技能', 'Skills'), v.skills.join('、') || '—'], [L('党员', 'Party member'), v.party_member ? L('是', 'yes') : L('否', 'no')],
-      [L('社工职级', 'Social-work level'), v.social_worker_level ? L(...(LEVELS[v.social_worker_level] || [v.social_worker_level])) : null],
+      [L('社工职级', 'Social-work level'), v.social_worker_level ? codeLabel('social_worker_level', v.social_worker_level) : null],
       [L('注册时间', 'Registered'), when(v.registered_at)],
     ])));
   }
