@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 from contracts.api import Strict
 from contracts.api.needs import CommunityCode
 from contracts.taxonomy import LabelledEnum
-from contracts.values import AreaCode
+from contracts.values import AreaCode, CitizenId, PersonName
 
 # strict: "5" or 5.0 is refused rather than silently taken as 5 units
 Units = Annotated[
@@ -29,13 +29,27 @@ class Relation(LabelledEnum):
     GRANDCHILD = "grandchild", "（外）孙子女", "Grandchild"
 
 
+class RelativeIn(Strict):
+    """A relative as family know them: their name and citizen ID, never an id of ours."""
+
+    name: PersonName
+    citizen_id: CitizenId
+
+
 class FamilyLinkIn(Strict):
     volunteer_id: UUID = Field(description="赠与人 / the giver")
-    relative_id: UUID = Field(description="受赠亲属（须为注册志愿者）/ the relative, a registered volunteer")
+    relative_id: UUID | None = Field(
+        default=None, description="受赠亲属（须为注册志愿者）/ the relative, a registered volunteer"
+    )
+    relative: RelativeIn | None = Field(
+        default=None, description="或以姓名与身份证号指明亲属 / or name the relative by name and citizen ID"
+    )
     relation: Relation
 
     @model_validator(mode="after")
     def _two_people(self) -> FamilyLinkIn:
+        if (self.relative_id is None) == (self.relative is None):
+            raise ValueError("请给出 relative_id 或 relative 之一 / give either relative_id or relative")
         if self.volunteer_id == self.relative_id:
             raise ValueError("亲属不能是本人 / a relative is someone else")
         return self
@@ -44,7 +58,9 @@ class FamilyLinkIn(Strict):
 class FamilyLinkView(BaseModel):
     volunteer_id: UUID
     relative_id: UUID
+    relative_name: str = Field(default="", description="脱敏姓名 / masked name")
     relation: Relation
+    relation_label: str = Field(default="", description="如 配偶 / Spouse")
     declared_by: str
     declared_at: datetime
 

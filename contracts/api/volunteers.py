@@ -441,6 +441,15 @@ class MyCertificate(BaseModel):
     issued_at: AwareDatetime
 
 
+class MyRelative(BaseModel):
+    """A family member the volunteer may give credits to (登记的亲属)."""
+
+    relative_id: UUID
+    name: str = Field(description="脱敏姓名 / masked name")
+    relation: str
+    relation_label: str = Field(description="如 配偶 / Spouse")
+
+
 class MyVolunteering(BaseModel):
     """Everything a volunteer looks at on their phone, in one answer: who they are (masked, as on
     their card), their tasks, what they may sign up for, their hours and certificates."""
@@ -456,3 +465,6 @@ class MyVolunteering(BaseModel):
     minutes_verified: int
     minutes_pending: int = Field(description="已签退待核实 / logged, awaiting verification")
     certificates: list[MyCertificate]
+    family: list[MyRelative] = Field(
+        default_factory=list, description="可转赠积分的亲属 / whom credits may be given to"
+    )

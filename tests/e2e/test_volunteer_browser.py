@@ -23,6 +23,7 @@ from contracts.values import citizen_id_check_char
 pytestmark = needs_chromium
 
 COUNTY, COMMUNITY = "130102", "130102001015"
+FATHER_ID = "13010219450315102" + citizen_id_check_char("13010219450315102")
 RAW = re.compile(r"\b(invited|accepted|logged|verified|open|filled)\b|[0-9a-f]{8}-[0-9a-f]{4}-|13010200101[0-9]")
 
 
@@ -58,6 +59,9 @@ def site(stack, token) -> dict:
             towels |= {"price_points": 2, "donor": {"kind": "anonymous"}}
             stocked = await c.post("/supermarket/goods", headers=worker, json=towels)
             assert stocked.status_code == 201, stocked.text
+            father = {"name": "花弧", "citizen_id": FATHER_ID, "phone": "13900720002", "area_code": COMMUNITY}
+            registered = await c.post("/volunteers", headers=worker, json=father)
+            assert registered.status_code == 201, registered.text
             return {
                 "api": api,
                 "worker": worker,
@@ -180,6 +184,25 @@ async def test_a_volunteer_signs_up_checks_in_and_out_and_sees_hours_credits_and
     await points_become(c, "1")
     assert "余 4" in await c.text("#supermarket [data-item='毛巾']")
     await c.shot("mine-04-supermarket")
+
+    # 转赠亲属: her father, a registered volunteer, named by his name and ID (a wrong name is refused
+    # on its field), then a gift of what is left
+    await c.page.click("#declare-relative summary")
+    await c.page.fill("#family-form input[name='relative.name']", "花木")
+    await c.page.fill("#family-form input[name='relative.citizen_id']", FATHER_ID)
+    await c.page.select_option("#family-form select[name='relation']", "parent")
+    await c.page.click("#family-form button[type=submit]")
+    await c.page.wait_for_selector("#family-form [name='relative.citizen_id'][aria-invalid='true']")
+    await c.page.fill("#family-form input[name='relative.name']", "花弧")
+    await c.page.click("#family-form button[type=submit]")
+    await c.page.wait_for_selector("#relatives li:has-text('父母')")
+    assert "花*" in await c.text("#relatives")
+    left = await c.text("[data-kpi='credits'] .v")
+    await c.page.fill("#transfer-form input[name='credits']", left)
+    await c.page.click("#transfer-form button[type=submit]")
+    await c.page.wait_for_selector("#credit-statement li:has-text('亲属转赠')")
+    assert await c.text("[data-kpi='credits'] .v") in ("0", "0.00")
+    await c.shot("mine-05-family")
 
     tiny, overflow = await small_or_wide(c)
     assert tiny == [], f"page text below 12 px: {tiny[:10]}"

@@ -34,13 +34,17 @@ def worker(token):
     return bearer(token, "social_worker", "sw-self-service")
 
 
-async def register(client, worker) -> dict:
+def citizen_id() -> str:
     n = next(_serial)
-    first17 = f"{COUNTY}1971{1 + n:02d}15{n:03d}"
+    first17 = f"{COUNTY}1971{1 + n % 12:02d}15{n:03d}"
+    return first17 + citizen_id_check_char(first17)
+
+
+async def register(client, worker, name: str = "岳飞") -> dict:
     body = {
-        "name": "岳飞",
-        "citizen_id": first17 + citizen_id_check_char(first17),
-        "phone": f"1390071{n:04d}",
+        "name": name,
+        "citizen_id": citizen_id(),
+        "phone": f"1390071{next(_serial):04d}",
         "area_code": COMMUNITY,
         "skills": [SKILL, "陪诊"],
     }
@@ -122,3 +126,51 @@ async def test_only_a_registered_volunteer_has_a_page(client, worker, token):
     assert (await client.get("/volunteers/me", headers=worker)).status_code == 403
     open_task = await task(client, worker, COMMUNITY, "磨刀（社工不能报名）", datetime.now(UTC))
     assert (await client.post(f"/tasks/{open_task}/sign-up", headers=worker)).status_code == 403
+
+
+async def earn(client, worker, me: dict, vid: str, minutes: int) -> None:
+    """Serve a task of this community for `minutes`, verified: minutes/60 credits."""
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    served = await task(client, worker, COMMUNITY, "磨刀（为了转赠）", started)
+    await ok(await client.post(f"/tasks/{served}/sign-up", headers=me))
+    at = {"at": (started + timedelta(minutes=5)).isoformat()}
+    await ok(await client.post(f"/tasks/{served}/volunteers/{vid}/check-in", headers=me, json=at), 201)
+    at = {"at": (started + timedelta(minutes=5 + minutes)).isoformat()}
+    log = await ok(await client.post(f"/tasks/{served}/volunteers/{vid}/check-out", headers=me, json=at))
+    await ok(await client.post(f"/hours/{log['log_id']}/verification", headers=worker, json={"approve": True}))
+
+
+async def test_a_volunteer_names_a_relative_by_name_and_id_and_gives_them_credits(client, worker, token):
+    giver = await register(client, worker, "岳飞")
+    son_id = citizen_id()
+    son = await ok(
+        await client.post(
+            "/volunteers",
+            headers=worker,
+            json={"name": "岳云", "citizen_id": son_id, "phone": "13900719999", "area_code": COMMUNITY},
+        ),
+        201,
+    )
+    me = bearer(token, "volunteer", giver["volunteer_ref"], COMMUNITY)
+    await earn(client, worker, me, giver["id"], 60)
+
+    def declare(name: str, cid: str) -> dict:
+        return {"volunteer_id": giver["id"], "relative": {"name": name, "citizen_id": cid}, "relation": "child"}
+
+    # a wrong name and an unregistered ID read the same: the form tells nobody whose ID is registered
+    for wrong in (declare("岳雷", son_id), declare("岳云", citizen_id())):
+        refused = await client.post("/timebank/family-links", headers=me, json=wrong)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "relative.citizen_id"
+        assert "未找到姓名与身份证号相符的注册志愿者" in refused.json()["errors"][0]["message"]
+    assert (await ok(await client.get("/volunteers/me", headers=me)))["family"] == []
+
+    link = await ok(await client.post("/timebank/family-links", headers=me, json=declare("岳云", son_id)), 201)
+    assert (link["relative_id"], link["relative_name"], link["relation_label"]) == (son["id"], "岳*", "子女 / Child")
+    [relative] = (await ok(await client.get("/volunteers/me", headers=me)))["family"]
+    assert relative == {"relative_id": son["id"], "name": "岳*", "relation": "child", "relation_label": "子女 / Child"}
+
+    gift = {"from_volunteer": giver["id"], "to_volunteer": son["id"], "units": 40}
+    await ok(await client.post("/timebank/transfers", headers=me, json=gift), 201)
+    assert (await ok(await client.get(f"/timebank/volunteers/{giver['id']}", headers=me)))["balance_units"] == 60
+    assert (await ok(await client.get(f"/timebank/volunteers/{son['id']}", headers=worker)))["balance_units"] == 40

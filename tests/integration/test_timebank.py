@@ -201,9 +201,13 @@ async def test_transfers_go_to_registered_family_within_the_yearly_limit(pool):
     refused(excinfo, 409, "family_link")
 
     me = Principal(sub=giver_ref, role=Role.VOLUNTEER, area=HOME)
-    await handlers.declare_family_link(
-        pool, me, FamilyLinkIn(volunteer_id=giver, relative_id=mother, relation=Relation.PARENT)
+    link = await handlers.declare_family_link(
+        pool,
+        load_keyring(get_settings().keyring_file),
+        me,
+        FamilyLinkIn(volunteer_id=giver, relative_id=mother, relation=Relation.PARENT),
     )
+    assert (link.relative_name, link.relation_label) == ("时*****", "父母 / Parent")
     first = await handlers.transfer(pool, me, giver, mother, 200, reference="k1", settings=POLICY)
     again = await handlers.transfer(pool, me, giver, mother, 200, reference="k1", settings=POLICY)
     assert again.replayed and again.id == first.id  # a retried request posts nothing
@@ -282,7 +286,10 @@ async def test_concurrent_requests_keep_the_rules(pool):
     await credit(pool, other, 60, bank=OTHER)
     for giver, relative in ((vid, other), (other, vid)):
         await handlers.declare_family_link(
-            pool, WORKER, FamilyLinkIn(volunteer_id=giver, relative_id=relative, relation=Relation.SIBLING)
+            pool,
+            load_keyring(get_settings().keyring_file),
+            WORKER,
+            FamilyLinkIn(volunteer_id=giver, relative_id=relative, relation=Relation.SIBLING),
         )
     await asyncio.gather(
         *(

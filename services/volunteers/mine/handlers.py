@@ -14,6 +14,7 @@ from services.volunteers import domain, handlers, store
 from services.volunteers.config import volunteers_settings
 from services.volunteers.mine import domain as rules
 from services.volunteers.mine import store as mine
+from services.volunteers.timebank import handlers as timebank
 
 HOURS_SHOWN = 50
 
@@ -36,6 +37,7 @@ async def my_volunteering(pool: asyncpg.Pool, keyring: Keyring, who: Principal) 
         logs = await mine.my_logs(conn, vid, HOURS_SHOWN)
         minutes = await mine.my_minutes(conn, vid)
         certificates = await mine.my_certificates(conn, vid)
+        family = await timebank.family_of(conn, keyring, vid)
     name = keyring.decrypt(volunteer["name_enc"], handlers.pii_context(vid, "name"))
     return api.MyVolunteering(
         volunteer_id=vid,
@@ -64,6 +66,12 @@ async def my_volunteering(pool: asyncpg.Pool, keyring: Keyring, who: Principal) 
         minutes_verified=minutes.get(domain.LogStatus.VERIFIED, 0),
         minutes_pending=minutes.get(domain.LogStatus.LOGGED, 0),
         certificates=[api.MyCertificate(**dict(row)) for row in certificates],
+        family=[
+            api.MyRelative(
+                relative_id=f.relative_id, name=f.relative_name, relation=f.relation, relation_label=f.relation_label
+            )
+            for f in family
+        ],
     )
 
 

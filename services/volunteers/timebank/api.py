@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from contracts.api import timebank as api
-from kit.app import DbPool
+from kit.app import DbPool, Keys
 from kit.auth import Principal, Role, require
 from services.volunteers.timebank import config, handlers
 
@@ -40,8 +40,8 @@ async def account(
 @router.post(
     "/family-links", status_code=201, response_model=api.FamilyLinkView, summary="登记亲属 / declare a family member"
 )
-async def family_link(body: api.FamilyLinkIn, who: Actor, pool: DbPool) -> api.FamilyLinkView:
-    return await handlers.declare_family_link(pool, who, body)
+async def family_link(body: api.FamilyLinkIn, who: Actor, pool: DbPool, keyring: Keys) -> api.FamilyLinkView:
+    return await handlers.declare_family_link(pool, keyring, who, body)
 
 
 @router.post(

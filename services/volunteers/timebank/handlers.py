@@ -15,10 +15,13 @@ from contracts.api import timebank as api
 from contracts.areas import contains, lookup
 from contracts.envelope import new_id
 from contracts.events.timebank import CreditsExchanged
+from contracts.values import mask_name
 from kit.auth import Principal, Role, listing_area, require_jurisdiction
 from kit.clock import now
-from kit.problems import Problem, not_found
+from kit.crypto import Keyring
+from kit.problems import Problem, invalid, not_found
 from kit.uow import UnitOfWork
+from services.volunteers.handlers import pii_context
 from services.volunteers.timebank import domain, store
 from services.volunteers.timebank.config import TimebankSettings, timebank_settings
 from services.volunteers.timebank.domain import InvalidAmount, LedgerError, Transaction, _year_of, credits_text
@@ -149,20 +152,55 @@ async def credit_verified_hours(
         return await _post(conn, txn, by=by, memo=f"核实服务时长 {minutes} 分钟 / {minutes} min verified", floor=0)
 
 
-async def declare_family_link(pool: asyncpg.Pool, who: Principal, body: api.FamilyLinkIn) -> api.FamilyLinkView:
+NOT_A_RELATIVE = "亲属须为注册志愿者 / the relative must be a registered volunteer"
+NO_SUCH_PERSON = "未找到姓名与身份证号相符的注册志愿者 / no registered volunteer has this name and citizen ID"
+
+
+async def declare_family_link(
+    pool: asyncpg.Pool, keyring: Keyring, who: Principal, body: api.FamilyLinkIn
+) -> api.FamilyLinkView:
     async with UnitOfWork(pool) as uow:
         await _acting_for(uow.conn, who, body.volunteer_id)
-        if await store.get_volunteer(uow.conn, body.relative_id) is None:
-            raise Problem(
-                422,
-                "请求参数无效 / Invalid request",
-                "亲属须为注册志愿者 / the relative must be a registered volunteer",
-                errors=[{"field": "relative_id", "message": "no such volunteer"}],
-            )
+        relative = await _relative(uow.conn, keyring, body)
+        if relative["id"] == body.volunteer_id:
+            raise invalid("relative", "亲属不能是本人 / a relative is someone else")
         row = await store.declare_family_link(
-            uow.conn, body.volunteer_id, body.relative_id, body.relation.value, who.sub, now()
+            uow.conn, body.volunteer_id, relative["id"], body.relation.value, who.sub, now()
         )
-    return api.FamilyLinkView(**dict(row))
+    return api.FamilyLinkView(
+        **dict(row), relative_name=mask_name(_name(keyring, relative)), relation_label=body.relation.label
+    )
+
+
+async def _relative(conn, keyring: Keyring, body: api.FamilyLinkIn) -> asyncpg.Record:
+    """The relative by our id, or as family name them: the pseudonym of their citizen ID finds the
+    record, and the name must be theirs. Either miss reads the same, so the form tells nobody whose
+    ID is registered."""
+    if body.relative is None:
+        found = await store.get_volunteer(conn, body.relative_id)
+        if found is None:
+            raise invalid("relative_id", NOT_A_RELATIVE)
+        return found
+    found = await store.volunteer_by_ref(conn, keyring.pseudonym(body.relative.citizen_id, "volunteer"))
+    if found is None or _name(keyring, found) != body.relative.name:
+        raise invalid("relative.citizen_id", NO_SUCH_PERSON)
+    return found
+
+
+def _name(keyring: Keyring, volunteer: asyncpg.Record) -> str:
+    return keyring.decrypt(volunteer["name_enc"], pii_context(volunteer["id"], "name"))
+
+
+async def family_of(conn, keyring: Keyring, volunteer_id: UUID) -> list[api.FamilyLinkView]:
+    """Whom the volunteer may give credits to, masked as on a roster."""
+    return [
+        api.FamilyLinkView(
+            **{k: row[k] for k in ("volunteer_id", "relative_id", "relation", "declared_by", "declared_at")},
+            relative_name=mask_name(_name(keyring, row)),
+            relation_label=api.Relation(row["relation"]).label,
+        )
+        for row in await store.family_links_of(conn, volunteer_id)
+    ]
 
 
 async def transfer(

@@ -26,7 +26,9 @@ def _columns(accounts: list[Account]) -> tuple[list, list, list, list]:
 
 
 async def get_volunteer(conn: Conn, volunteer_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT id, volunteer_ref, area_code FROM volunteers WHERE id = $1", volunteer_id)
+    return await conn.fetchrow(
+        "SELECT id, volunteer_ref, area_code, name_enc FROM volunteers WHERE id = $1", volunteer_id
+    )
 
 
 # --- accounts and balances ------------------------------------------------------------------
@@ -184,6 +186,21 @@ async def given_between(conn: Conn, volunteer_id: UUID, start: datetime, end: da
 async def family_link(conn: Conn, volunteer_id: UUID, relative_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT * FROM family_links WHERE volunteer_id = $1 AND relative_id = $2", volunteer_id, relative_id
+    )
+
+
+async def family_links_of(conn: Conn, volunteer_id: UUID) -> list[asyncpg.Record]:
+    """The volunteer's declared relatives, each with the relative's record (its name_enc and id)."""
+    return await conn.fetch(
+        """SELECT f.*, v.id, v.name_enc FROM family_links f JOIN volunteers v ON v.id = f.relative_id
+            WHERE f.volunteer_id = $1 ORDER BY f.declared_at""",
+        volunteer_id,
+    )
+
+
+async def volunteer_by_ref(conn: Conn, volunteer_ref: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, volunteer_ref, area_code, name_enc FROM volunteers WHERE volunteer_ref = $1", volunteer_ref
     )
 
 

@@ -5,7 +5,7 @@ import { api, download } from '../api.js';
 import { may } from '../capabilities.js';
 import { actionForm, badge, empty, field, h, hours, localToIso, problemBox, tile, toast, when } from '../dom.js';
 import { L, bi } from '../i18n.js';
-import { areaName, taskTitle } from '../labels.js';
+import { areaName, codeOptions, taskTitle } from '../labels.js';
 
 const STATUS_CLASS = { invited: 'warn', accepted: 'ok', declined: '', no_show: 'bad' };
 const LOG_CLASS = { open: 'info', logged: 'warn', verified: 'ok', rejected: 'bad' };
@@ -38,6 +38,7 @@ export async function render(ctx) {
     section('my-hours', L('我的服务时长', 'My hours'), me.hours.length ? h('ul', { class: 'list-plain' }, me.hours.map(hourLine))
       : empty(L('还没有服务记录', 'No hours yet'))),
     bank && section('my-credits', L('时间银行与爱心超市', 'Time bank and love supermarket'), credits(ctx, me, bank, points, stock)),
+    bank && section('my-family', L('转赠亲属', 'Give credits to family'), family(ctx, me, bank)),
     section('my-certificates', L('志愿服务记录证明', 'Service certificates'), certificates(ctx, me)),
     h('p', { class: 'small muted' }, L('技能：', 'Skills: '), me.skills.join('、') || '—'));
 }
@@ -125,6 +126,33 @@ function certificates(ctx, me) {
     h('button', { type: 'button', class: 'btn', onclick: () => download(`/certificates/${c.id}/print`, {}, `志愿服务记录证明-${c.code}.html`) },
       L('下载', 'Download'))));
   return h('div', {}, list.length ? h('ul', { class: 'list-plain' }, list) : empty(L('还没有证明', 'No certificate yet')), issue);
+}
+
+/** 转赠亲属: credits go only to a declared family member who is a registered volunteer, named by
+ *  their name and citizen ID (the service finds them; the page never asks for an id of ours). */
+function family(ctx, me, bank) {
+  const relatives = me.family.map((f) => [f.relative_id, `${f.name}（${bi(f.relation_label)}）`]);
+  const give = may('POST /timebank/transfers') && relatives.length > 0 && bank.balance_units > 0 && actionForm('transfer-form', null, [
+    h('div', { class: 'fields two' },
+      field(L('转给', 'To'), h('select', { name: 'to' }, relatives.map(([id, label]) => h('option', { value: id }, label)))),
+      field(L('积分', 'Credits'), h('input', { name: 'credits', type: 'number', min: '0.01', step: '0.01', max: bank.balance_credits, required: true, inputmode: 'decimal' }))),
+  ], L('转赠', 'Give'), (f) => api('/timebank/transfers', { method: 'POST',
+    body: { from_volunteer: me.volunteer_id, to_volunteer: f.get('to'), units: Math.round(Number(f.get('credits')) * 100) } }),
+  ctx, { done: L('已转赠', 'Given') });
+  const declare = may('POST /timebank/family-links') && h('details', { id: 'declare-relative' }, h('summary', {}, L('＋ 登记亲属', '+ Add a family member')),
+    actionForm('family-form', null, [
+      h('p', { class: 'small muted' }, L('亲属须已注册为志愿者；请填写其本人姓名与身份证号。', 'The relative must be a registered volunteer: give their own name and citizen ID.')),
+      h('div', { class: 'fields two' },
+        field(L('姓名', 'Name'), h('input', { name: 'relative.name', required: true, maxlength: 50, autocomplete: 'off' }), { required: true }),
+        field(L('身份证号', 'Citizen ID'), h('input', { name: 'relative.citizen_id', required: true, maxlength: 18, autocomplete: 'off' }), { required: true })),
+      field(L('关系', 'Relation'), h('select', { name: 'relation' }, codeOptions('family_relation').map(([c, label]) => h('option', { value: c }, label)))),
+    ], L('登记', 'Add'), (f) => api('/timebank/family-links', { method: 'POST', body: { volunteer_id: me.volunteer_id,
+      relative: { name: f.get('relative.name').trim(), citizen_id: f.get('relative.citizen_id').trim().toUpperCase() }, relation: f.get('relation') } }),
+    ctx, { done: L('已登记亲属', 'Family member added') }));
+  return h('div', { class: 'stack' },
+    relatives.length ? h('ul', { class: 'list-plain', id: 'relatives' }, me.family.map((f) => h('li', {}, h('span', { class: 'grow' }, f.name), badge(bi(f.relation_label)))))
+      : empty(L('尚未登记亲属：积分只能转赠给登记的亲属。', 'No family member yet: credits go only to one you add.')),
+    give, declare);
 }
 
 /** 积分互兑: credits (100 units each) exchanged for charity points, which buy goods in the love supermarket. */
