@@ -617,6 +617,9 @@ class MyNeed(BaseModel):
     may_confirm: bool = Field(description="可确认已解决（已分派或已对接）/ may confirm it is met")
     may_rate: bool = Field(description="可评价（已解决待评价）/ may rate the service")
     may_dispute: bool = Field(description="可提出异议（已解决或已办结）/ may dispute the outcome")
+    may_ask_revisit: bool = Field(
+        default=False, description="可请求社区回访（已解决或已办结）/ may ask the community to come back"
+    )
     ward: str | None = Field(default=None, description="为所监护的人登记时，其姓名（脱敏）/ the ward it is for, masked")
 
 

@@ -87,6 +87,10 @@ def allows(status: Status, action: Action) -> bool:
     return (status, action) in TRANSITIONS
 
 
+# a resident may ask the community to come back (请求回访) once the need was met, whether or not they rated it
+REVISIT_ASKABLE = frozenset({Status.RESOLVED, Status.CLOSED})
+
+
 def transition(status: Status, action: Action) -> Status:
     try:
         return TRANSITIONS[(status, action)]
@@ -260,6 +264,7 @@ class TimelineKind(LabelledEnum):
     MEDIATION_ESCALATED = "mediation_escalated", "提交联席会议", "Escalated to the joint meeting"
     MEDIATION_SETTLED = "mediation_settled", "调处办结", "Mediation settled"
     REVISITED = "revisited", "回访", "Revisited"
+    REVISIT_ASKED = "revisit_asked", "居民请求回访", "Revisit asked for"
     TASK_ACCEPTED = "task_accepted", "志愿者接单", "Volunteer accepted the task"
     HOURS_VERIFIED = "hours_verified", "服务时长核实", "Hours verified"
     PROJECT_PROPOSED = "project_proposed", "提出服务项目", "Project proposed"

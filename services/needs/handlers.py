@@ -4,7 +4,7 @@ commit together."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID, uuid5
 
 import asyncpg
@@ -475,6 +475,26 @@ async def record_revisit(pool: asyncpg.Pool, who: Principal, need_id: UUID, body
         await store.insert_revisit(uow.conn, revisit_id, need_id, who.sub, at, body.notes)
         await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "revisited", {"by": who.sub})
     return revisit_id
+
+
+async def ask_revisit(pool: asyncpg.Pool, who: Principal, need_id: UUID) -> date:
+    """请求回访: the resident (or their guardian) asks the community to come back to a need that was
+    met. It goes on the community's 待回访清单 today, ahead of the revisit the service level schedules."""
+    async with UnitOfWork(pool) as uow:
+        row = await _need_for_update(uow, need_id, who)
+        if not await _speaks_for(uow.conn, who, row["resident_ref"]):
+            raise not_found()
+        if row["status"] not in domain.REVISIT_ASKABLE:
+            raise conflict(
+                "需求解决后才可请求回访 / a revisit is asked for once the need is met",
+                state=row["status"],
+                action="ask_revisit",
+            )
+        at = now()
+        due = min(row["revisit_due"] or at.date(), at.date())
+        await store.update_need(uow.conn, need_id, revisit_due=due)
+        await store.add_timeline(uow.conn, need_id, at, COMMUNITY, domain.TimelineKind.REVISIT_ASKED)
+    return due
 
 
 # --- service levels per area ----------------------------------------------------------------------

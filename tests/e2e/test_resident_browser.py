@@ -1,6 +1,7 @@
 """A resident on a phone (headless Chromium, 390 × 844): signs in, raises a request for themself on
 我的诉求 (a citizen ID with a wrong check digit refused, the field marked), follows it as the
-community assesses it, confirms it is met and rates the service five stars — then sees it closed.
+community assesses it, confirms it is met and rates the service five stars — then sees it closed,
+and asks the community to come back (请求回访).
 No script error, no refused request, no raw code or internal id, no text under 12 px, nothing wider
 than the phone.
 
@@ -119,6 +120,8 @@ async def test_a_resident_raises_follows_confirms_and_rates_a_request(site, brow
     await c.page.click(f"{line} #rate-form button[type=submit]")
     await c.page.wait_for_selector(f"{line}:has-text('已办结')")
     assert "★★★★★" in await c.text(line) and await c.page.query_selector(f"{line} #rate-form") is None
+    await c.page.click(f"{line} #revisit-form button[type=submit]")  # 请求回访: on the community's list today
+    await c.page.wait_for_selector(f"{line}:has-text('居民请求回访')")
     await page_checks(c)
     await c.shot("my-needs-02-closed")
     assert failed == [], failed

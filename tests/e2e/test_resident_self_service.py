@@ -7,6 +7,8 @@ in 1973."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from contracts.values import citizen_id_check_char
@@ -82,6 +84,23 @@ async def test_a_resident_follows_confirms_and_rates_their_own_needs(client, wor
     )
     assert (rated["need"]["status"], rated["need"]["satisfaction"], rated["may_rate"]) == ("closed", 5, False)
     assert rated["may_dispute"]  # a closed need may still be disputed
+    assert rated["may_ask_revisit"] and not items[second]["may_ask_revisit"]
+
+    # 请求回访: the need goes on the community's list of revisits due today, ahead of its schedule
+    due = await client.get("/revisits/due", headers=worker, params={"area": COMMUNITY})
+    assert first not in {n["id"] for n in await ok(due)}  # scheduled days after the resolution
+    asked = await ok(await client.post(f"/needs/{first}/revisit-request", headers=me))
+    assert asked["revisit_due"] == str(datetime.now(UTC).date())
+    due = await client.get("/revisits/due", headers=worker, params={"area": COMMUNITY})
+    assert first in {n["id"] for n in await ok(due)}
+    rated = next(
+        x for x in (await ok(await client.get("/needs/mine", headers=me)))["items"] if x["need"]["id"] == first
+    )
+    assert rated["timeline"][-1]["kind_label"] == "居民请求回访 / Revisit asked for"
+    early = await client.post(f"/needs/{second}/revisit-request", headers=me)  # not met yet
+    assert early.status_code == 409 and early.json()["state"] == "raised"
+    stranger = bearer(token, "resident", "someone-else", COMMUNITY)
+    assert (await client.post(f"/needs/{first}/revisit-request", headers=stranger)).status_code == 404
 
 
 async def test_a_resident_sees_only_their_own_and_workers_have_no_such_page(client, worker, token):

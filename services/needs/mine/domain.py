@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.needs.domain import Action, Status, allows
+from services.needs.domain import REVISIT_ASKABLE, Action, Status, allows
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,7 @@ class Choices:
     confirm: bool  # 确认已解决
     rate: bool  # 评价
     dispute: bool  # 提出异议
+    revisit: bool  # 请求回访
 
 
 def choices(status: Status) -> Choices:
@@ -20,4 +21,5 @@ def choices(status: Status) -> Choices:
         confirm=allows(status, Action.RESOLVE),
         rate=allows(status, Action.FEEDBACK_SATISFIED),
         dispute=allows(status, Action.DISPUTE),
+        revisit=status in REVISIT_ASKABLE,
     )

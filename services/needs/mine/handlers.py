@@ -50,4 +50,5 @@ def _my_need(
         may_confirm=may.confirm,
         may_rate=may.rate,
         may_dispute=may.dispute,
+        may_ask_revisit=may.revisit,
     )

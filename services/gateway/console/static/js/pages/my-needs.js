@@ -1,5 +1,5 @@
 // 我的诉求: a resident's own needs and their wards', phone first — raise one for myself or my ward, follow each one's progress,
-// confirm it is met, rate the service (a low rating reopens it), or dispute the outcome. One answer
+// confirm it is met, rate the service (a low rating reopens it), ask for a revisit, or dispute the outcome. One answer
 // from the needs service (GET /needs/mine) says what each need allows now.
 import { api } from '../api.js';
 import { may } from '../capabilities.js';
@@ -72,6 +72,10 @@ function myNeed(ctx, x) {
     actions.push(h('details', { class: 'panel' }, h('summary', {}, L('对结果有异议', 'Dispute the outcome')),
       sent(ctx, 'dispute-form', null, [field(L('异议理由', 'Why'), h('textarea', { name: 'reason', required: true, maxlength: 1000 }), { required: true })],
         L('提交异议', 'Dispute'), (f) => api(`${path}/disputes`, { method: 'POST', body: { reason: f.get('reason').trim() } }))));
+  }
+  if (x.may_ask_revisit && may('POST /needs/{need_id}/revisit-request')) {
+    actions.push(sent(ctx, 'revisit-form', null, [h('p', { class: 'small' }, L('希望社区再来看看？', 'Would you like the community to come back?'))],
+      L('请求回访', 'Ask for a revisit'), () => api(`${path}/revisit-request`, { method: 'POST' })));
   }
   return h('li', { class: 'need-line', 'data-need': n.id },
     h('div', { class: 'grow' },
