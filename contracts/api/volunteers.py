@@ -441,6 +441,22 @@ class MyCertificate(BaseModel):
     issued_at: AwareDatetime
 
 
+class MyProfileIn(Strict):
+    """What a volunteer keeps up to date themself: the skills they offer and the areas they serve
+    (matching reads both). A field left out stays as it is."""
+
+    skills: Annotated[list[Skill], AfterValidator(_distinct)] | None = Field(default=None, max_length=20)
+    service_areas: Annotated[list[AreaCode], AfterValidator(_distinct)] | None = Field(
+        default=None, max_length=10, description="愿意服务的区域 / the areas they serve"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> MyProfileIn:
+        if self.skills is None and self.service_areas is None:
+            raise ValueError("请给出 skills 或 service_areas / give skills or service_areas")
+        return self
+
+
 class MyRelative(BaseModel):
     """A family member the volunteer may give credits to (登记的亲属)."""
 

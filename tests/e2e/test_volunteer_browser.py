@@ -132,8 +132,8 @@ async def test_a_volunteer_signs_up_checks_in_and_out_and_sees_hours_credits_and
     mine = f"#my-tasks [data-task='{site['task']}']"
     await c.page.wait_for_selector(f"{mine}:has-text('已报名')")
     # arrived 20 minutes ago and forgot: the arrival time, then a time in the future, which is refused
-    arrived = (datetime.now(UTC) + timedelta(hours=8) - timedelta(minutes=20)).strftime("%H:%M")
-    later = (datetime.now(UTC) + timedelta(hours=8) + timedelta(minutes=20)).strftime("%H:%M")
+    arrived = (datetime.now(UTC) + timedelta(hours=8) - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M")
+    later = (datetime.now(UTC) + timedelta(hours=8) + timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M")
     await c.page.fill(f"{mine} input[name='arrived']", later)
     await c.page.click(f"{mine} button:has-text('签到')")
     await c.page.wait_for_selector(f"{mine} .problem:has-text('不能晚于当前时间')")
@@ -203,6 +203,11 @@ async def test_a_volunteer_signs_up_checks_in_and_out_and_sees_hours_credits_and
     await c.page.wait_for_selector("#credit-statement li:has-text('亲属转赠')")
     assert await c.text("[data-kpi='credits'] .v") in ("0", "0.00")
     await c.shot("mine-05-family")
+
+    # her skills, kept up to date by herself
+    await c.page.fill("#skills-form input[name='skills']", "理发、陪诊")
+    await c.page.click("#skills-form button[type=submit]")
+    await c.page.wait_for_selector("#skills-shown:has-text('陪诊')")
 
     tiny, overflow = await small_or_wide(c)
     assert tiny == [], f"page text below 12 px: {tiny[:10]}"

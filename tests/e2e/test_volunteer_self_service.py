@@ -174,3 +174,33 @@ async def test_a_volunteer_names_a_relative_by_name_and_id_and_gives_them_credit
     await ok(await client.post("/timebank/transfers", headers=me, json=gift), 201)
     assert (await ok(await client.get(f"/timebank/volunteers/{giver['id']}", headers=me)))["balance_units"] == 60
     assert (await ok(await client.get(f"/timebank/volunteers/{son['id']}", headers=worker)))["balance_units"] == 40
+
+
+async def test_a_volunteer_keeps_their_skills_up_to_date_and_is_matched_on_them(client, worker, token):
+    volunteer = await register(client, worker, "梁红玉")
+    me = bearer(token, "volunteer", volunteer["volunteer_ref"], COMMUNITY)
+    drumming = {
+        "area_code": COMMUNITY,
+        "title": "社区重阳节击鼓表演",
+        "required_skills": ["击鼓"],
+        "slots": 2,
+        "time_window": {
+            "start": (start := datetime.now(UTC) + timedelta(days=3)).isoformat(),
+            "end": (start + timedelta(hours=2)).isoformat(),
+        },
+    }
+    task_id = (await ok(await client.post("/tasks", headers=worker, json=drumming), 201))["id"]
+    offered = {o["task"]["id"]: o for o in (await ok(await client.get("/volunteers/me", headers=me)))["open_tasks"]}
+    assert offered[task_id]["matching_skills"] == []
+
+    saved = await ok(await client.patch("/volunteers/me", headers=me, json={"skills": ["击鼓", "陪诊", "击鼓"]}))
+    assert saved["skills"] == ["击鼓", "陪诊"] and saved["service_areas"] == []
+    page = await ok(await client.get("/volunteers/me", headers=me))
+    assert page["skills"] == ["击鼓", "陪诊"]
+    assert {o["task"]["id"]: o for o in page["open_tasks"]}[task_id]["matching_skills"] == ["击鼓"]
+
+    too_long = await client.patch("/volunteers/me", headers=me, json={"skills": ["击" * 31]})
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "skills.0"
+    assert (await client.patch("/volunteers/me", headers=me, json={})).status_code == 422
+    assert (await client.patch("/volunteers/me", headers=worker, json={"skills": ["击鼓"]})).status_code == 403
+    assert (await ok(await client.get("/volunteers/me", headers=me)))["skills"] == ["击鼓", "陪诊"]  # unchanged

@@ -27,6 +27,11 @@ async def my_volunteering(who: Volunteer, pool: DbPool, keyring: Keys) -> api.My
     return await mine.my_volunteering(pool, keyring, who)
 
 
+@router.patch("/volunteers/me", summary="更新我的技能与服务区域 / update my skills and service areas")
+async def update_my_profile(body: api.MyProfileIn, who: Volunteer, pool: DbPool) -> dict:
+    return await mine.update_my_profile(pool, who, body)
+
+
 @router.post("/tasks/{task_id}/sign-up", summary="报名参加任务 / sign up for a task")
 async def sign_up(task_id: UUID, who: Volunteer, pool: DbPool) -> dict:
     return {"status": await handlers.sign_up(pool, who, task_id)}

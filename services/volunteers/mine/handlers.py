@@ -10,6 +10,7 @@ from kit.auth import Principal
 from kit.clock import now
 from kit.crypto import Keyring
 from kit.problems import Problem
+from kit.uow import UnitOfWork
 from services.volunteers import domain, handlers, store
 from services.volunteers.config import volunteers_settings
 from services.volunteers.mine import domain as rules
@@ -17,6 +18,7 @@ from services.volunteers.mine import store as mine
 from services.volunteers.timebank import handlers as timebank
 
 HOURS_SHOWN = 50
+NOT_REGISTERED = "尚未注册为志愿者，请联系社区登记 / not registered as a volunteer: ask your community"
 
 
 async def my_volunteering(pool: asyncpg.Pool, keyring: Keyring, who: Principal) -> api.MyVolunteering:
@@ -25,11 +27,7 @@ async def my_volunteering(pool: asyncpg.Pool, keyring: Keyring, who: Principal) 
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         volunteer = await store.volunteer_by_ref(conn, who.sub)
         if volunteer is None:
-            raise Problem(
-                404,
-                "未找到 / Not found",
-                "尚未注册为志愿者，请联系社区登记 / not registered as a volunteer: ask your community",
-            )
+            raise Problem(404, "未找到 / Not found", NOT_REGISTERED)
         vid = volunteer["id"]
         tasks = await mine.my_tasks(conn, vid)
         areas = [volunteer["area_code"][:6], *volunteer["service_areas"]]
@@ -73,6 +71,17 @@ async def my_volunteering(pool: asyncpg.Pool, keyring: Keyring, who: Principal) 
             for f in family
         ],
     )
+
+
+async def update_my_profile(pool: asyncpg.Pool, who: Principal, body: api.MyProfileIn) -> dict:
+    """The caller's skills and service areas, as they now give them."""
+    changes = body.model_dump(exclude_none=True)
+    async with UnitOfWork(pool) as uow:
+        volunteer = await store.volunteer_by_ref(uow.conn, who.sub)
+        if volunteer is None:
+            raise Problem(404, "未找到 / Not found", NOT_REGISTERED)
+        await mine.update_profile(uow.conn, volunteer["id"], changes)
+    return {"skills": volunteer["skills"], "service_areas": volunteer["service_areas"]} | changes
 
 
 def _my_task(row: asyncpg.Record) -> api.MyTask:

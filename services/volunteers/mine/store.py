@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from kit import db
 from kit.db import Conn
 from services.volunteers.store import TASK_VIEW
 
@@ -60,3 +61,8 @@ async def my_certificates(conn: Conn, volunteer_id: UUID) -> list[asyncpg.Record
             WHERE volunteer_id = $1 ORDER BY issued_at DESC LIMIT 20""",
         volunteer_id,
     )
+
+
+async def update_profile(conn: Conn, volunteer_id: UUID, changes: dict[str, list[str]]) -> None:
+    """Sets the given columns (skills, service_areas) of the volunteer's record."""
+    await db.update(conn, "volunteers", volunteer_id, **changes)

@@ -1,6 +1,6 @@
 // 我的志愿服务: a volunteer's own page, phone first — my tasks (answer, check in and out), the open
-// tasks I may sign up for, my hours and whether they are verified, my time-bank credits (and their
-// exchange for charity points, spent in the love supermarket), my certificates. One answer from the volunteers service (GET /volunteers/me) draws most of it.
+// tasks I may sign up for, my hours and whether they are verified, my time-bank credits (their
+// exchange for charity points, spent in the love supermarket, and gifts to family), my certificates, my skills. One answer from the volunteers service (GET /volunteers/me) draws most of it.
 import { api, download } from '../api.js';
 import { may } from '../capabilities.js';
 import { actionForm, badge, empty, field, h, hours, localToIso, problemBox, tile, toast, when } from '../dom.js';
@@ -40,7 +40,18 @@ export async function render(ctx) {
     bank && section('my-credits', L('时间银行与爱心超市', 'Time bank and love supermarket'), credits(ctx, me, bank, points, stock)),
     bank && section('my-family', L('转赠亲属', 'Give credits to family'), family(ctx, me, bank)),
     section('my-certificates', L('志愿服务记录证明', 'Service certificates'), certificates(ctx, me)),
-    h('p', { class: 'small muted' }, L('技能：', 'Skills: '), me.skills.join('、') || '—'));
+    section('my-skills', L('我的技能', 'My skills'), skills(ctx, me)));
+}
+
+/** The skills a volunteer offers, kept up to date by themself: the open tasks above are matched on them. */
+function skills(ctx, me) {
+  const shown = h('p', { id: 'skills-shown' }, me.skills.length ? me.skills.map((s) => badge(s, 'ok')) : L('尚未填写技能', 'No skill given yet'));
+  if (!may('PATCH /volunteers/me')) return shown;
+  return h('div', { class: 'stack' }, shown, actionForm('skills-form', null, [
+    field(L('技能（用顿号或逗号分隔）', 'Skills (separated by commas)'), h('input', { name: 'skills', value: me.skills.join('、'), maxlength: 400 })),
+  ], L('保存技能', 'Save skills'), (f) => api('/volunteers/me', { method: 'PATCH',
+    body: { skills: f.get('skills').split(/[、,，;；\s]+/).map((x) => x.trim()).filter(Boolean) } }),
+  ctx, { done: L('技能已更新', 'Skills saved') }));
 }
 
 /** Now on a Beijing wall clock, as YYYY-MM-DDTHH:MM:SS. */
@@ -79,10 +90,12 @@ function myTask(ctx, me, t) {
   }
   if (t.can_check_in && may('POST /tasks/{task_id}/volunteers/{volunteer_id}/check-in')) {
     // arrived earlier and forgot to check in: the time may be given (the service checks it against the window)
-    const arrived = h('input', { type: 'time', name: 'arrived', value: beijingNow().slice(11, 16), 'aria-label': L('到达时间', 'Arrived at') });
+    // a date and a time: one who arrived before midnight and forgot may still say so
+    const shown = beijingNow().slice(0, 16);
+    const arrived = h('input', { type: 'datetime-local', name: 'arrived', value: shown, 'aria-label': L('到达时间', 'Arrived at') });
     actions.push(h('label', { class: 'small' }, L('到达时间 ', 'Arrived at '), arrived),
       act(ctx, L('签到', 'Check in'), () => api(`${path}/volunteers/${me.volunteer_id}/check-in`, { method: 'POST',
-        body: arrived.value && arrived.value !== beijingNow().slice(11, 16) ? { at: localToIso(`${beijingNow().slice(0, 10)}T${arrived.value}`) } : {} }),
+        body: arrived.value && arrived.value !== shown ? { at: localToIso(arrived.value) } : {} }),
       { done: L('已签到', 'Checked in') }));
   }
   if (t.checked_in_at && may('POST /tasks/{task_id}/volunteers/{volunteer_id}/check-out')) {
