@@ -291,7 +291,37 @@ async def _bounded_gather(coros: list, timeout: float) -> None:
             raise t.exception()
 
 
-# --- CPU accounting ---------------------------------------------------------------------------
+# --- CPU and memory accounting ------------------------------------------------------------------
+
+RSS_TARGET_MB = 150  # issue 18: each service under the write load
+RSS_SAMPLE_S = 0.25
+
+
+class RssProbe:
+    """Peak resident memory (RSS) of each service (its process and any it started), sampled while a
+    phase runs."""
+
+    def __init__(self, services: dict[str, int]) -> None:
+        self.services = services
+        self.peak_mb: dict[str, float] = {}
+
+    def sample(self) -> None:
+        for name, pid in self.services.items():
+            try:
+                root = psutil.Process(pid)
+                mb = sum(p.memory_info().rss for p in (root, *root.children(recursive=True))) / 2**20
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+            self.peak_mb[name] = max(self.peak_mb.get(name, 0.0), mb)
+
+    async def run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(RSS_SAMPLE_S)
+
+    def result(self) -> dict[str, float]:
+        self.sample()
+        return {name: round(mb, 1) for name, mb in sorted(self.peak_mb.items())}
 
 
 class CpuProbe:
@@ -578,6 +608,8 @@ async def our_phase(stack: Stack, mode: str, n: int) -> dict:
         },
         stack.postmaster_pid(),
     )
+    memory = RssProbe({name: p.pid for name, p in stack.procs.items()})
+    sampling = asyncio.create_task(memory.run())
     try:
         probe.start()
         t_phase = time.perf_counter()
@@ -598,6 +630,7 @@ async def our_phase(stack: Stack, mode: str, n: int) -> dict:
         needs_total = await needs_db.fetchval("SELECT count(*) FROM needs")
         outbox_pending = await needs_db.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
     finally:
+        sampling.cancel()
         await vol.close()
         await needs_db.close()
 
@@ -624,6 +657,7 @@ async def our_phase(stack: Stack, mode: str, n: int) -> dict:
         "duplicated": totals["inbox"] - totals["demands"],
         "outbox_pending": outbox_pending,
         "cpu%": cpu,
+        "rss_peak_mb": memory.result(),
     }
     if lat_ms:
         span = max(recorded[r[3]] for r in ok if r[3] in recorded) - min(r[0] for r in ok)
@@ -864,12 +898,25 @@ def print_table(summary: dict, ours: dict[str, list[dict]], anchor: dict[str, li
         rows_ = ours.get(mode, [])
         if rows_:
             print(f"cpu% {mode} wushe  (last rep, % of one core, post+drain): {rows_[-1]['cpu%']}")
+            print(memory_line(mode, rows_))
         arows = [r for r in anchor.get(mode, []) if not r.get("failed")]
         if arows:
             print(
                 f"cpu% {mode} anchor (last rep, its own probe): {arows[-1]['cpu%']}; "
                 f"our idle services meanwhile: {arows[-1].get('wushe_services_idle_cpu%')}"
             )
+
+
+def memory_line(mode: str, rows: list[dict]) -> str:
+    """The peak RSS of each service over the repetitions, against the target."""
+    peaks: dict[str, float] = {}
+    for row in rows:
+        for name, mb in row.get("rss_peak_mb", {}).items():
+            peaks[name] = max(peaks.get(name, 0.0), mb)
+    over = [name for name, mb in peaks.items() if mb > RSS_TARGET_MB]
+    shown = ", ".join(f"{name} {mb:.0f}" for name, mb in peaks.items())
+    verdict = f"over {RSS_TARGET_MB} MB: {', '.join(over)}" if over else f"all ≤ {RSS_TARGET_MB} MB"
+    return f"memory {mode} (peak RSS over the reps, MB): {shown} — {verdict}"
 
 
 def emit_results(ours: dict[str, list[dict]], anchor: dict[str, list[dict]], summary: dict) -> None:
