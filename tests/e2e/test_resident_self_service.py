@@ -7,11 +7,12 @@ in 1973."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
 from contracts.values import citizen_id_check_char
+from kit.months import LOCAL
 
 COUNTY, COMMUNITY = "130102", "130102001016"
 
@@ -90,7 +91,7 @@ async def test_a_resident_follows_confirms_and_rates_their_own_needs(client, wor
     due = await client.get("/revisits/due", headers=worker, params={"area": COMMUNITY})
     assert first not in {n["id"] for n in await ok(due)}  # scheduled days after the resolution
     asked = await ok(await client.post(f"/needs/{first}/revisit-request", headers=me))
-    assert asked["revisit_due"] == str(datetime.now(UTC).date())
+    assert asked["revisit_due"] == str(datetime.now(LOCAL).date())  # today in Beijing
     due = await client.get("/revisits/due", headers=worker, params={"area": COMMUNITY})
     assert first in {n["id"] for n in await ok(due)}
     rated = next(

@@ -9,11 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 
 from contracts.api import projects as api
+from contracts.api.organizations import Grade
 from contracts.areas import lookup
 from kit.app import DbPool
 from kit.auth import Principal, Role, require
 from services.projects.api import WORKERS
-from services.projects.delivery import domain, handlers, store
+from services.projects.delivery import handlers, store
 
 router = APIRouter(tags=["项目库 projects"])
 Worker = Annotated[Principal, Depends(require(*WORKERS))]
@@ -83,7 +84,7 @@ async def showcase(pool: DbPool) -> list[api.ShowcaseItem]:
                 )
             },
             area_name=(area.name if (area := lookup(r["area_code"])) else ""),
-            grade_zh=domain.Grade(r["grade"]).zh,
+            grade_zh=Grade(r["grade"]).zh,
         )
         for r in await store.showcase(pool)
     ]

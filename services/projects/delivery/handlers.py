@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.api import projects as api
+from contracts.api.organizations import Grade
 from contracts.envelope import Envelope, new_id
 from contracts.events.charity import DisbursementRejected
 from contracts.events.needs import NeedFeedbackGiven
@@ -261,7 +262,7 @@ async def evaluate(pool: asyncpg.Pool, who: Principal, project_id: UUID, body: a
 def evaluation_view(row) -> api.EvaluationView:
     return api.EvaluationView(
         **{k: row[k] for k in api.EvaluationView.model_fields if k in row.keys()},
-        grade_zh=domain.Grade(row["grade"]).zh,
+        grade_zh=Grade(row["grade"]).zh,
     )
 
 

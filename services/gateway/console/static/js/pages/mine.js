@@ -128,11 +128,11 @@ function hourLine(x) {
 }
 
 function certificates(ctx, me) {
-  const today = new Date();
-  const yearAgo = new Date(today.getTime() - 365 * 86400000);
-  const iso = (d) => d.toISOString().slice(0, 10);
+  // the days are Beijing's, as the service counts them (a UTC date is yesterday's before 08:00 in Beijing)
+  const today = beijingNow().slice(0, 10);
+  const yearAgo = `${Number(today.slice(0, 4)) - 1}${today.slice(4)}`.replace('-02-29', '-02-28');
   const issue = may('POST /certificates') && me.minutes_verified > 0 && act(ctx, L('申请近一年的证明', 'A certificate for the last year'),
-    () => api('/certificates', { method: 'POST', body: { volunteer_id: me.volunteer_id, period_start: iso(yearAgo), period_end: iso(today) } }),
+    () => api('/certificates', { method: 'POST', body: { volunteer_id: me.volunteer_id, period_start: yearAgo, period_end: today } }),
     { cls: '', done: L('证明已出具', 'Certificate issued') });
   const list = me.certificates.map((c) => h('li', { 'data-certificate': c.code },
     h('span', { class: 'grow' }, `${c.period_start} – ${c.period_end}`, h('br', {}), h('small', {}, L('核验码 ', 'Code '), c.code)),
