@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts.values import citizen_id_check_char
+from kit.months import LOCAL
 
 COUNTY, COMMUNITY, ELSEWHERE = "130102", "130102001014", "130104001001"
 SKILL = "磨刀"
@@ -113,7 +114,7 @@ async def test_a_volunteer_signs_up_serves_and_sees_hours_credits_and_certificat
     credits = await ok(await client.get(f"/timebank/volunteers/{vid}", headers=me))
     assert credits["balance_units"] == 75  # 45 minutes at one credit an hour, in hundredths
 
-    today = datetime.now(UTC).date()
+    today = datetime.now(LOCAL).date()  # the service counts Beijing days
     period = {"volunteer_id": vid, "period_start": str(today - timedelta(days=30)), "period_end": str(today)}
     issued = await ok(await client.post("/certificates", headers=me, json=period), 201)
     [certificate] = (await ok(await client.get("/volunteers/me", headers=me)))["certificates"]
