@@ -64,12 +64,7 @@ async def my_volunteering(pool: asyncpg.Pool, keyring: Keyring, who: Principal) 
         minutes_verified=minutes.get(domain.LogStatus.VERIFIED, 0),
         minutes_pending=minutes.get(domain.LogStatus.LOGGED, 0),
         certificates=[api.MyCertificate(**dict(row)) for row in certificates],
-        family=[
-            api.MyRelative(
-                relative_id=f.relative_id, name=f.relative_name, relation=f.relation, relation_label=f.relation_label
-            )
-            for f in family
-        ],
+        family=family,
     )
 
 

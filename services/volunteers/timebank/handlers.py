@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from contracts.api import timebank as api
+from contracts.api import volunteers as volunteers_api
 from contracts.areas import contains, lookup
 from contracts.envelope import new_id
 from contracts.events.timebank import CreditsExchanged
@@ -191,12 +192,13 @@ def _name(keyring: Keyring, volunteer: asyncpg.Record) -> str:
     return keyring.decrypt(volunteer["name_enc"], pii_context(volunteer["id"], "name"))
 
 
-async def family_of(conn, keyring: Keyring, volunteer_id: UUID) -> list[api.FamilyLinkView]:
+async def family_of(conn, keyring: Keyring, volunteer_id: UUID) -> list[volunteers_api.MyRelative]:
     """Whom the volunteer may give credits to, masked as on a roster."""
     return [
-        api.FamilyLinkView(
-            **{k: row[k] for k in ("volunteer_id", "relative_id", "relation", "declared_by", "declared_at")},
-            relative_name=mask_name(_name(keyring, row)),
+        volunteers_api.MyRelative(
+            relative_id=row["relative_id"],
+            name=mask_name(_name(keyring, row)),
+            relation=row["relation"],
             relation_label=api.Relation(row["relation"]).label,
         )
         for row in await store.family_links_of(conn, volunteer_id)
