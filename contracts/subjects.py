@@ -3,6 +3,8 @@
     evt.<service>.<event>.v<version>.<province>.<city>.<county>
     e.g. evt.needs.need_raised.v1.13.01.02   (a need raised in 长安区, 石家庄, 河北)
     audit.<service>.<event>.v<version>.<province>.<city>.<county> for audit events (AUDIT stream)
+    changed.<service> (core NATS, in no stream): a service's consumer committed effects (kit.bus);
+      with `evt.<service>.>` it is how the gateway's view cache hears of every change
     pub.<domain>.<event>.v<version>.<province>.<city>.<county> for public events (PUBLIC stream),
     e.g. pub.needs.need_raised.v1.13.01.02: the redacted form partners read (contracts/public),
     <domain> being the service whose event it is; a partner of 石家庄 reads `pub.*.*.*.13.01.>`.
@@ -22,6 +24,7 @@ EVENT_PREFIX = "evt"
 DLQ_PREFIX = "dlq"
 AUDIT_PREFIX = "audit"
 PUBLIC_PREFIX = "pub"
+CHANGED_PREFIX = "changed"
 
 SERVICES = ("needs", "volunteers", "projects", "charity", "party", "exchange")
 
@@ -89,3 +92,7 @@ def _jurisdiction(area_code: str | None) -> list[str]:
 
 def dlq_subject(consumer: str) -> str:
     return f"{DLQ_PREFIX}.{consumer}"
+
+
+def changed_subject(service: str) -> str:
+    return f"{CHANGED_PREFIX}.{service}"

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from contracts.subjects import event_filter
 from kit import db
-from kit.bus import Subscription
+from kit.bus import Subscription, change_announcer
 from kit.settings import Settings
 from kit.wiring import Projection, WholeBatch, subscription
 
@@ -191,6 +191,8 @@ async def rebuild(settings: Settings, service: str, name: str) -> Report:
         await replay.until_caught_up()
         report.phases["replay"] = round(time.monotonic() - started, 3)
         report.rows = await _cut_over(conn, replay, sub, projection.tables)
+        await change_announcer(nc, service)()  # the rebuilt rows replace what views may have kept
+        await nc.flush()
         report.phases["swap"] = round(time.monotonic() - started - report.phases["replay"], 3)
         replay.progress.show(report.applied + len(report.skipped), final=True)
     finally:

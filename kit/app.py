@@ -18,7 +18,7 @@ from contracts.taxonomy import CodeLists, LabelledEnum, code_lists
 from kit import audit, db, idempotency, metrics, problems, telemetry, wiring
 from kit import openapi as kit_openapi
 from kit.auth import caller_of
-from kit.bus import EventConsumer, create_broker
+from kit.bus import EventConsumer, change_announcer, create_broker
 from kit.crypto import Keyring
 from kit.failures import describe
 from kit.outbox import relay_of
@@ -121,7 +121,8 @@ def create_service_app(
         app.state.pool, app.state.broker, app.state.settings = pool, broker, settings
         if on_start:
             await on_start(app, settings)
-        workers: list[Worker] = [EventConsumer(sub, pool, js) for sub in subscriptions]
+        announce = change_announcer(broker.connection, name)
+        workers: list[Worker] = [EventConsumer(sub, pool, js, announce) for sub in subscriptions]
         workers += [make(app) for make in periodic]
         sampler = metrics.Sampler(
             name, pool, js, [(s.stream, s.durable) for s in subscriptions], settings.metrics_sample_s

@@ -162,16 +162,22 @@ BEARER = HTTPBearer(
 )
 
 
-def caller_of(scope: Scope) -> str | None:
-    """The verified subject of an ASGI request's bearer token, or None (no token, or a bad one)."""
+def principal_of(scope: Scope) -> Principal | None:
+    """The verified caller of an ASGI request's bearer token, or None (no token, or a bad one)."""
     header = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
     try:
-        return _verifier().verify(token).sub
+        return _verifier().verify(token)
     except Problem:
         return None
+
+
+def caller_of(scope: Scope) -> str | None:
+    """The verified subject of an ASGI request's bearer token, or None (no token, or a bad one)."""
+    who = principal_of(scope)
+    return who.sub if who else None
 
 
 async def principal(credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> Principal:

@@ -22,6 +22,7 @@ import nats.errors
 import nats.js.errors
 from faststream import AckPolicy
 from faststream.nats import NatsBroker
+from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
@@ -30,7 +31,7 @@ from opentelemetry import trace
 from pydantic import BaseModel, ValidationError, create_model
 
 from contracts.envelope import Envelope, Event
-from contracts.subjects import STREAMS, Takes, dlq_subject, event_filter, events_of, stream_of_all
+from contracts.subjects import STREAMS, Takes, changed_subject, dlq_subject, event_filter, events_of, stream_of_all
 from kit import metrics
 from kit.db import AnyConnection
 from kit.failures import describe, is_transient
@@ -138,6 +139,26 @@ class Subscription:
 
 
 Parsed = list[tuple[Msg, Envelope[Any]]]
+Announce = Callable[[], Awaitable[None]]
+
+
+def change_announcer(nc: NATS, service: str) -> Announce:
+    """Says on `changed.<service>` (core NATS, after the commit) that the service's state changed, for
+    whoever keeps its answers (the gateway's view cache). A notice lost with a broken connection
+    costs a listener at most its cache's time-to-live: it forgets everything when its own breaks."""
+    subject = changed_subject(service)
+
+    async def announce() -> None:
+        try:
+            await nc.publish(subject)
+        except nats.errors.Error as exc:
+            log.warning("change notice not sent", extra={"subject": subject, "error": describe(exc)})
+
+    return announce
+
+
+async def _nothing() -> None:
+    return None
 
 
 class EventConsumer:
@@ -150,8 +171,10 @@ class EventConsumer:
     rest of the batch commits, and it is nak'ed with back-off until, at `max_deliver`, it is copied
     to DLQ with the reason and acked."""
 
-    def __init__(self, sub: Subscription, pool: asyncpg.Pool, js: JetStreamContext) -> None:
-        self.sub, self.pool, self.js = sub, pool, js
+    def __init__(
+        self, sub: Subscription, pool: asyncpg.Pool, js: JetStreamContext, announce: Announce = _nothing
+    ) -> None:
+        self.sub, self.pool, self.js, self.announce = sub, pool, js, announce
         self.name = sub.durable
         self.tracer = tracer(f"wushe.consumer.{sub.durable}")
         self.applied = 0
@@ -241,6 +264,8 @@ class EventConsumer:
                     list(failed),
                 )
         self.applied += len(fresh) - len(failed)
+        if len(fresh) > len(failed):
+            await self.announce()
         self._count("applied", len(fresh) - len(failed))
         self._count("duplicate", len(parsed) - len(fresh))
         return failed

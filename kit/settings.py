@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # where the gateway reaches a service instead of http_host:<its port> (url_of), as a JSON object:
     # WUSHE_UPSTREAM_URLS='{"needs": "http://wushe-needs:8001", …}' (Kubernetes: each one's Service)
     upstream_urls: dict[str, str] = Field(default_factory=dict)
+    # the gateway keeps composed views until a change is heard (services/gateway/cache.py), at most
+    # this long (what changes with the clock alone) and this much; 0 keeps nothing
+    view_cache_ttl_s: float = 30.0
+    view_cache_mb: float = 32.0
 
     demo: bool = True  # `wushe up` loads the demo data once (deploy/demo/)
 

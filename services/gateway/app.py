@@ -10,26 +10,33 @@ from kit.app import create_app as create_kit_app
 from kit.settings import Settings
 from services.gateway.api import open311, router
 from services.gateway.audit import router as audit_router
+from services.gateway.cache import ChangeFeed, Generations, KeptViews, ViewCache
 from services.gateway.capabilities import router as capabilities_router
 from services.gateway.console.console import router as console_router
 from services.gateway.openapi import router as openapi_router
 from services.gateway.status import router as status_router
-from services.gateway.upstream import create_upstreams
+from services.gateway.upstream import UPSTREAMS, create_upstreams
 from services.gateway.views import router as views_router
 
 
 async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-    app.state.upstreams = create_upstreams(settings)
+    generations = Generations(UPSTREAMS)
+    app.state.upstreams = create_upstreams(settings, generations)
     app.state.code_lists = {}  # each service's, as it last served them (upstream.service_code_lists)
+    kept_bytes = int(settings.view_cache_mb * 1024 * 1024)
+    app.state.views = ViewCache(generations, settings.view_cache_ttl_s, kept_bytes)
+    changes = ChangeFeed(settings.nats_servers, generations)
+    changes.start()
     try:
         yield
     finally:
+        await changes.stop()
         for upstream in app.state.upstreams.values():
             await upstream.close()
 
 
 def create_app() -> FastAPI:
-    return create_kit_app(
+    app = create_kit_app(
         "gateway",
         title="wushe 五社联动 API",
         lifespan=_lifespan,
@@ -44,3 +51,5 @@ def create_app() -> FastAPI:
             open311,
         ],
     )
+    app.add_middleware(KeptViews)  # added last: outside the other middleware, so a kept answer skips them
+    return app

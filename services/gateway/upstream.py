@@ -22,6 +22,7 @@ from kit import idempotency
 from kit.problems import MEDIA_TYPE, Problem
 from kit.settings import Settings
 from kit.telemetry import current_traceparent
+from services.gateway.cache import Generations
 
 UPSTREAMS = SERVICES  # the gateway forwards to every bounded service
 # Idle pooled connections are dropped before the services' uvicorn drops them (timeout_keep_alive in
@@ -57,10 +58,11 @@ class Reply:
 
 
 class Upstream:
-    """One service: a keep-alive connection pool with a per-call timeout."""
+    """One service: a keep-alive connection pool with a per-call timeout. A write through it moves
+    the service's generation on, for the views the gateway keeps (cache.py)."""
 
-    def __init__(self, base_url: str, timeout_s: float) -> None:
-        self.base_url = base_url
+    def __init__(self, name: str, base_url: str, timeout_s: float, generations: Generations) -> None:
+        self.name, self.base_url, self.generations = name, base_url, generations
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=None, keepalive_timeout=KEEPALIVE_S),
             timeout=aiohttp.ClientTimeout(total=timeout_s),
@@ -85,6 +87,8 @@ class Upstream:
             return await self._send(self.session, method, url, headers=headers, **kwargs)
         except RETRIED:
             return await self._send(self.fresh, method, url, headers=headers, **kwargs)
+        finally:  # answered or not, the write may have changed what the service says
+            self.generations.changed(self.name)
 
     @staticmethod
     async def _send(session: aiohttp.ClientSession, method: str, url: URL, **kwargs) -> Reply:
@@ -98,8 +102,8 @@ class Upstream:
         await self.fresh.close()
 
 
-def create_upstreams(settings: Settings) -> dict[str, Upstream]:
-    return {name: Upstream(settings.url_of(name), settings.upstream_timeout_s) for name in UPSTREAMS}
+def create_upstreams(settings: Settings, generations: Generations) -> dict[str, Upstream]:
+    return {name: Upstream(name, settings.url_of(name), settings.upstream_timeout_s, generations) for name in UPSTREAMS}
 
 
 # a service's codes change only with its version: asked again after a while, for a rolling upgrade

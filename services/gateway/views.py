@@ -1,5 +1,6 @@
 """Composed views (综合视图): one answer drawn from several services, asked in parallel. A service
-that does not answer in time leaves its section `unavailable`; the rest of the view still answers."""
+that does not answer in time leaves its section `unavailable`; the rest of the view still answers.
+An answer is kept for its caller until a service it asked changes (cache.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,10 @@ async def fan_out(request: Request, asks: dict[str, Ask]) -> dict[str, api.Secti
     """Ask every service at once; each answer becomes a section with its status."""
     headers = forward_headers(request)
     replies = await asyncio.gather(*(_ask(request, ask, headers) for ask in asks.values()))
-    return {name: _section(ask.service, reply) for (name, ask), reply in zip(asks.items(), replies, strict=False)}
+    sections = {name: _section(ask.service, reply) for (name, ask), reply in zip(asks.items(), replies, strict=True)}
+    if (composed := getattr(request.state, "composed", None)) is not None:  # for the view cache
+        composed.asked(sections.values())
+    return sections
 
 
 async def _ask(request: Request, ask: Ask, headers: dict) -> Reply | None:

@@ -258,7 +258,9 @@ def test_the_services_reach_nats_and_their_database_as_the_settings_connect(rend
             assert not settings.relay_in_process  # the relays are Deployments of their own
             assert settings.nats_cluster_size == values["config"]["cluster"]["replicas"] == 3
             uses_nats = any(e["name"] == "NATS_PASSWORD" for e in container.get("env", []))
-            assert uses_nats == (container["name"] not in ("migrate", "gateway")), workload  # they need no NATS
+            assert uses_nats == (container["name"] != "migrate"), (
+                workload
+            )  # it needs no NATS (the gateway: its view cache)
             for url in settings.nats_servers if uses_nats else ():
                 assert re.fullmatch(rf"nats://platform:\$\(NATS_PASSWORD\)@{values['fullnameOverride']}:4222", url)
             if container["name"] == "provision":
@@ -584,7 +586,7 @@ def test_each_service_reaches_nats_its_own_database_and_nothing_else(rendered, o
         for pod in (f"wushe-{service}", f"wushe-{service}-relay"):
             assert reachable(policies, pods[pod], world) == expected, pod
     gateway = {(f"Deployment/wushe-{s}", settings.port_of(s), "TCP") for s in SERVICES}
-    assert reachable(policies, pods["wushe-gateway"], world) == base | gateway
+    assert reachable(policies, pods["wushe-gateway"], world) == base | gateway | {("nats", 4222, "TCP")}
     assert reachable(policies, pods["wushe-provision"], world) == base | {("nats", 4222, "TCP")}
     # and into a database: its service, its own instances, the operator; no one else
     for service, db in databases.items():

@@ -2,6 +2,10 @@
 dashboard and the KPI board, each for several roles and areas — and a view that still answers,
 with the section marked unavailable, when a service is stopped.
 
+The gateway here keeps a view for an hour (WUSHE_VIEW_CACHE_TTL_S): every view that shows a change
+shows it because the gateway heard of it (an event, a consumer's notice, its own write), and every
+answer given to another caller than the first was not the first one's kept answer.
+
 This module's community: 胜北街道 001 (130102015001) of 长安区; 桥西区 (130104) is elsewhere."""
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ COUNTY, STREET, COMMUNITY = "130102", "130102015", "130102015001"
 
 @pytest.fixture(scope="module")
 def gateway(stack) -> str:
-    stack.start("needs", "volunteers", "projects", "charity", "party", "exchange", "gateway")
+    stack.start("needs", "volunteers", "projects", "charity", "party", "exchange")
+    stack.start("gateway", WUSHE_VIEW_CACHE_TTL_S="3600")
     return stack.url("gateway") + "/api/v1"
 
 
@@ -124,9 +129,35 @@ async def test_one_openapi_document_describes_the_whole_facade(gw):
     assert (await gw.get("/docs")).status_code == 200
 
 
-async def test_a_stopped_service_leaves_its_section_unavailable_and_the_view_answers(gw, token, stack):
+async def test_a_kept_view_shows_a_change_made_past_the_gateway(gw, token, stack):
+    """A whistle blown at the party service itself, not through the gateway: the kept 360 shows it in
+    the party's section (the party's event) and in the timeline, which the needs service's consumer
+    writes later (its change notice, after its commit)."""
     need_id = await routed_need(gw, token)
     worker = bearer(token, "social_worker", COMMUNITY, "sw-views")
+    first = (await gw.get(f"/views/needs/{need_id}", headers=worker)).json()
+    assert first["party"]["data"]["whistles"] == []
+    async with httpx.AsyncClient(base_url=stack.url("party"), timeout=15) as party:
+        blown = await party.post(
+            "/whistles",
+            headers=bearer(token, "party_secretary", COMMUNITY, "sj-views"),
+            json={"area_code": COMMUNITY, "title": "助餐点人手不足", "need_id": need_id},
+        )
+    assert blown.status_code == 201, blown.text
+
+    async def shown():
+        view = (await gw.get(f"/views/needs/{need_id}", headers=worker)).json()
+        whistles = [w["id"] for w in view["party"]["data"]["whistles"]]
+        timeline = [e["kind"] for e in view["timeline"]]
+        return whistles == [blown.json()["id"]] and "whistle_blown" in timeline
+
+    await eventually(shown, "the whistle in the kept 360, both in the party's section and in the timeline", 10)
+
+
+async def test_a_stopped_service_leaves_its_section_unavailable_and_the_view_answers(gw, token, stack):
+    need_id = await routed_need(gw, token)
+    # a caller with nothing kept: a service that is down, once stopped, cannot answer their views
+    worker = bearer(token, "social_worker", COMMUNITY, "sw-views-outage")
     stack.stop("charity")
     stack.stop("party")
     view = await gw.get(f"/views/needs/{need_id}", headers=worker)

@@ -10,10 +10,10 @@ from probe import ProbeHappened
 from support.waiting import eventually
 
 from contracts.envelope import wrap
-from contracts.subjects import event_subject
+from contracts.subjects import changed_subject, event_subject
 from deploy import dlq
 from kit import db as kit_db
-from kit.bus import EventConsumer, Subscription
+from kit.bus import EventConsumer, Subscription, change_announcer
 
 AREA = "130102001001"
 SERVICE = "projects"
@@ -47,9 +47,12 @@ class Recorder:
         )
 
 
-async def run_consumer(durable, pool, js, handler, until, what: str, timeout=20.0, **kw) -> EventConsumer:
+async def run_consumer(
+    durable, pool, js, handler, until, what: str, timeout=20.0, announce=None, **kw
+) -> EventConsumer:
     """Run the consumer until `until()` holds (`what` names it in a timeout)."""
-    consumer = EventConsumer(Subscription(durable=durable, event=ProbeHappened, handle=handler, **kw), pool, js)
+    subscription = Subscription(durable=durable, event=ProbeHappened, handle=handler, **kw)
+    consumer = EventConsumer(subscription, pool, js, *([announce] if announce else []))
     task = asyncio.create_task(consumer.run())
     try:
         await eventually(until, f"consumer {durable}: {what}", timeout)
@@ -80,6 +83,53 @@ async def test_same_event_twice_has_one_effect(pool, js):
     assert await effects(pool) == 1
     assert consumer.applied == 1
     assert await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'probe-dup' AND event_id = $1", env.id) == 1
+
+
+async def test_a_consumer_says_its_service_changed_once_its_batch_has_committed(pool, js, settings):
+    """The notice the gateway's view cache listens for (`changed.<service>`): sent after the commit,
+    so whoever hears it reads the effect; a batch of duplicates changed nothing and says nothing."""
+    import nats
+
+    await js.add_consumer("PROJECTS", Subscription("probe-notice", ProbeHappened, Recorder()).consumer_config())
+    envs = [await publish(js, ProbeHappened(n=i), msg_id=False) for i in range(3)]
+    listener = await nats.connect(settings.nats_url)
+    seen: list[int] = []  # the effects committed when each notice arrived
+
+    async def heard(msg) -> None:
+        seen.append(await effects(pool))
+
+    await listener.subscribe(changed_subject(SERVICE), cb=heard)
+    await listener.flush()
+    announcer = await nats.connect(settings.nats_url)
+    announce = change_announcer(announcer, SERVICE)
+    try:
+        await run_consumer(
+            "probe-notice", pool, js, Recorder(), until=lambda: _count_is(pool, 3), what="3 effects", announce=announce
+        )
+        await eventually(lambda: _notices_add_up(seen, 3), "notices after the batches committed")
+        assert all(n > 0 for n in seen), seen
+        for env in envs:  # the same events again (no Nats-Msg-Id, so JetStream keeps them): no effect
+            await publish(js, ProbeHappened(n=env.data.n), msg_id=False, envelope=env)
+        heard_before = len(seen)
+        await run_consumer(
+            "probe-notice",
+            pool,
+            js,
+            Recorder(),
+            until=lambda: _acked(js, "probe-notice", 6),
+            what="6 acked",
+            announce=announce,
+        )
+        await announcer.flush()
+        await listener.flush()
+        assert len(seen) == heard_before and await effects(pool) == 3
+    finally:
+        await announcer.close()
+        await listener.close()
+
+
+async def _notices_add_up(seen: list[int], n: int) -> bool:
+    return bool(seen) and seen[-1] == n
 
 
 async def test_duplicate_publish_with_same_id_is_absorbed_by_jetstream(js):

@@ -14,6 +14,7 @@ from support.waiting import eventually
 from deploy.cli import KEEP_ALIVE_S
 from deploy.servers import free_port
 from kit.app import create_app
+from services.gateway.cache import Generations
 from services.gateway.upstream import KEEPALIVE_S, Upstream
 
 router = APIRouter()
@@ -55,7 +56,7 @@ async def service():
         return server.started
 
     await eventually(serving, f"uvicorn serving the probe app on port {port}", 10)
-    upstream = Upstream(f"http://127.0.0.1:{port}", timeout_s=5)
+    upstream = Upstream("probe", f"http://127.0.0.1:{port}", 5, Generations(["probe"]))
     yield upstream
     await upstream.close()
     server.should_exit = True
@@ -120,11 +121,13 @@ async def test_a_write_on_a_connection_closed_under_it_is_sent_again_with_the_sa
     peer = ClosingOnce()
     server = await asyncio.start_server(peer.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    upstream = Upstream(f"http://127.0.0.1:{port}", timeout_s=5)
+    generations = Generations(["needs"])
+    upstream = Upstream("needs", f"http://127.0.0.1:{port}", 5, generations)
     try:
         first = await upstream.request("POST", "/needs", data=b"{}", headers={"content-type": "application/json"})
         second = await upstream.request("POST", "/needs", data=b"{}", headers={"content-type": "application/json"})
         assert (first.status, second.status) == (201, 201)
+        assert generations.of["needs"] == 2  # each write may have changed what the views keep of the service
         keys = peer.keys()
         assert len(keys) == 3 and keys[1] == keys[2] != keys[0]  # the retry is the same request
         assert all(k.startswith(b"gateway-") for k in keys)
