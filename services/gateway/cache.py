@@ -1,8 +1,9 @@
 """The composed views' cache (视图缓存): a view's answer kept until a service it asked changes.
 
 A need's 360 asks the five services eight questions or more, and a dashboard eight; most of the
-time nothing has changed since the last asking. A composed view's answer is kept, whole, under
-three rules:
+time nothing has changed since the last asking. A composed view's answer is kept, whole, and so
+is each service's answer to its questions (a view composed again, because one service changed,
+asks only that one again), under three rules:
 
 - **Who asked.** It is given again only to a caller with the same verified claims (sub, role,
   area): the permission it was computed under. Nothing crosses from one caller to another.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 import weakref
 from collections import OrderedDict
@@ -37,13 +39,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contracts.api.views import Section
 from contracts.subjects import CHANGED_PREFIX, EVENT_PREFIX
 from kit import metrics
-from kit.auth import principal_of
+from kit.auth import Principal, principal_of
 from kit.failures import describe
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, bytes, str, str, str]  # path, query, and who asked: sub, role, area
 PREFIX = "/api/v1/views/"
+TTL_SPREAD = 0.25
 RETRY_S = 1.0  # between attempts to reach NATS the first time (nats-py reconnects by itself after)
 
 
@@ -69,12 +72,18 @@ class Generations:
         self.listening = listening
 
 
+def key_of(path: str, query: bytes, who: Principal) -> Key:
+    return path, query, who.sub, str(who.role), who.area
+
+
 @dataclass
 class Composed:
-    """What composing one view asked (fan_out records it): the services, and whether all answered."""
+    """What composing one view asked (fan_out records it): the services, and whether all answered;
+    and for whom, whose answers a service gave may be kept one by one too."""
 
     services: set[str] = field(default_factory=set)
     complete: bool = True
+    who: Principal | None = None
 
     def asked(self, sections: Iterable[Section]) -> None:
         for section in sections:
@@ -86,19 +95,21 @@ class Composed:
 class Kept:
     body: bytes
     content_type: bytes
-    at: float
-    generations: tuple[tuple[str, int], ...]  # of the services the view asked, before it asked
+    expires: float = 0.0  # time.monotonic()
+    generations: tuple[tuple[str, int], ...] = ()  # of the services the view asked, before it asked
 
 
 class ViewCache:
-    """Composed answers, least recently used first out beyond `max_bytes`."""
+    """Answers kept under the rules above, least recently used first out beyond `max_bytes`: whole
+    views ("views"), or one service's answers to a view's questions ("answers"), which spare a view
+    composed again the questions to the services that did not change."""
 
-    def __init__(self, generations: Generations, ttl_s: float, max_bytes: int) -> None:
-        self.generations, self.ttl_s, self.max_bytes = generations, ttl_s, max_bytes
+    def __init__(self, name: str, generations: Generations, ttl_s: float, max_bytes: int) -> None:
+        self.name, self.generations, self.ttl_s, self.max_bytes = name, generations, ttl_s, max_bytes
         self._kept: OrderedDict[Key, Kept] = OrderedDict()
         self._bytes = 0
         self.composing: dict[Key, asyncio.Event] = {}  # one composition at a time per key
-        self.counts = {"kept": 0, "composed": 0}
+        self.counts = {"kept": 0, "missed": 0}
         _caches.add(self)
 
     def get(self, key: Key) -> Kept | None:
@@ -106,6 +117,7 @@ class ViewCache:
         if kept is not None and not self._fresh(kept):
             self._drop(key)
             kept = None
+        self.counts["kept" if kept else "missed"] += 1
         if kept is not None:
             self._kept.move_to_end(key)
         return kept
@@ -114,7 +126,12 @@ class ViewCache:
         """Keep a view composed from the generations `before`, if it is whole and still current."""
         if before is None or not composed.complete or self.ttl_s <= 0:
             return
-        kept = replace(kept, generations=tuple((s, before[s]) for s in sorted(composed.services)))
+        kept = replace(
+            kept,
+            # spread over the last quarter of the time to live: views kept together are not all composed again at once
+            expires=time.monotonic() + self.ttl_s * random.uniform(1 - TTL_SPREAD, 1),
+            generations=tuple((s, before[s]) for s in sorted(composed.services)),
+        )
         if not self._fresh(kept):
             return  # a change came while it was composed
         self._drop(key)
@@ -125,11 +142,7 @@ class ViewCache:
 
     def _fresh(self, kept: Kept) -> bool:
         now = self.generations.now()
-        return (
-            now is not None
-            and time.monotonic() - kept.at <= self.ttl_s
-            and all(now[s] == g for s, g in kept.generations)
-        )
+        return now is not None and time.monotonic() <= kept.expires and all(now[s] == g for s, g in kept.generations)
 
     def _drop(self, key: Key) -> None:
         if (kept := self._kept.pop(key, None)) is not None:
@@ -140,15 +153,17 @@ _caches: weakref.WeakSet[ViewCache] = weakref.WeakSet()
 
 
 def _observe(options: CallbackOptions) -> Iterable[Observation]:
-    for outcome in ("kept", "composed"):
-        yield Observation(sum(c.counts[outcome] for c in _caches), {"outcome": outcome})
+    for name in ("views", "answers"):
+        for outcome in ("kept", "missed"):
+            count = sum(c.counts[outcome] for c in _caches if c.name == name)
+            yield Observation(count, {"cache": name, "outcome": outcome})
 
 
 metrics.meter.create_observable_counter(
     "wushe.view_cache.answers",
     callbacks=[_observe],
     unit="{answer}",
-    description="composed views answered from the cache (kept) or from the services (composed)",
+    description="views (and services' answers to them) given from the cache (kept) or not (missed)",
 )
 
 
@@ -167,14 +182,12 @@ class KeptViews:
         if who is None:  # no token or a bad one: the route says why
             return await self.app(scope, receive, send)
         views: ViewCache = scope["app"].state.views
-        key = (scope["path"], scope["query_string"], who.sub, str(who.role), who.area)
+        key = key_of(scope["path"], scope["query_string"], who)
         if (kept := await self._kept(views, key)) is not None:
-            views.counts["kept"] += 1
             return await _answer(send, kept)
-        views.counts["composed"] += 1
         views.composing[key] = done = asyncio.Event()
         try:
-            await self._compose(views, key, scope, receive, send)
+            await self._compose(views, key, who, scope, receive, send)
         finally:
             views.composing.pop(key, None)
             done.set()
@@ -185,9 +198,11 @@ class KeptViews:
             await composing.wait()  # the same caller's same view is on its way: wait for it
         return views.get(key)
 
-    async def _compose(self, views: ViewCache, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _compose(
+        self, views: ViewCache, key: Key, who: Principal, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         before = views.generations.now()
-        scope.setdefault("state", {})["composed"] = composed = Composed()
+        scope.setdefault("state", {})["composed"] = composed = Composed(who=who)
         start: dict = {}
         parts: list[bytes] = []
 
@@ -201,7 +216,7 @@ class KeptViews:
         await self.app(scope, receive, keeping)
         if start.get("status") == 200:
             content_type = next((v for k, v in start.get("headers", ()) if k == b"content-type"), b"application/json")
-            views.put(key, Kept(b"".join(parts), content_type, time.monotonic(), ()), before, composed)
+            views.put(key, Kept(b"".join(parts), content_type), before, composed)
 
 
 async def _answer(send: Send, kept: Kept) -> None:

@@ -1,12 +1,13 @@
 """Composed views (综合视图): one answer drawn from several services, asked in parallel. A service
 that does not answer in time leaves its section `unavailable`; the rest of the view still answers.
-An answer is kept for its caller until a service it asked changes (cache.py)."""
+A view, and each service's answer to it, is kept for its caller until that service changes (cache.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from uuid import UUID
 
 import aiohttp
@@ -18,6 +19,7 @@ from contracts.areas import children, lookup
 from contracts.values import USCC
 from kit.auth import Caller, Principal, listing_area
 from kit.problems import Problem
+from services.gateway.cache import Composed, Kept, ViewCache, key_of
 from services.gateway.kpis import kpi_board
 from services.gateway.upstream import Reply, Upstream, forward_headers, path_of, raise_for_problem
 
@@ -36,19 +38,30 @@ class Ask:
 async def fan_out(request: Request, asks: dict[str, Ask]) -> dict[str, api.Section]:
     """Ask every service at once; each answer becomes a section with its status."""
     headers = forward_headers(request)
-    replies = await asyncio.gather(*(_ask(request, ask, headers) for ask in asks.values()))
+    composed: Composed | None = getattr(request.state, "composed", None)  # set by the view cache
+    who = composed.who if composed else None
+    replies = await asyncio.gather(*(_ask(request, ask, headers, who) for ask in asks.values()))
     sections = {name: _section(ask.service, reply) for (name, ask), reply in zip(asks.items(), replies, strict=True)}
-    if (composed := getattr(request.state, "composed", None)) is not None:  # for the view cache
+    if composed is not None:
         composed.asked(sections.values())
     return sections
 
 
-async def _ask(request: Request, ask: Ask, headers: dict) -> Reply | None:
+async def _ask(request: Request, ask: Ask, headers: dict, who: Principal | None) -> Reply | None:
+    """The service's answer: kept for this caller since the service last changed, or asked now."""
+    answers: ViewCache = request.app.state.answers
+    key = key_of(ask.service + ask.path, urlencode(sorted((ask.params or {}).items())).encode(), who) if who else None
+    if key and (kept := answers.get(key)):
+        return Reply(200, kept.content_type.decode(), kept.body, {})
+    before = answers.generations.now()
     upstream: Upstream = request.app.state.upstreams[ask.service]
     try:
-        return await upstream.request("GET", ask.path, params=ask.params or {}, headers=headers)
+        reply = await upstream.request("GET", ask.path, params=ask.params or {}, headers=headers)
     except (TimeoutError, aiohttp.ClientError):
         return None  # down or too slow: the section says so
+    if key and reply.status == 200:
+        answers.put(key, Kept(reply.body, reply.content_type.encode()), before, Composed({ask.service}))
+    return reply
 
 
 def _section(service: str, reply: Reply | None) -> api.Section:
