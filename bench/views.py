@@ -8,7 +8,7 @@ beside the anchor "FastAPI + asyncpg primary-key SELECT" (../shared/anchors/fast
 A fresh temporary home with every service and the gateway (bench/pipeline.py's Stack), the demo
 loaded through the gateway as `wushe up` loads it. Three targets:
 - anchor: GET /item/{random id} (its server pins itself to CPU 0);
-- need 360: GET /api/v1/views/needs/{id} as the demo's social worker of 石岗社区, over every need of
+- need 360: GET /api/v1/views/needs/{id} as the demo's social worker of 130102001001, over every need of
   her community (a random one per request), so each of them is kept once;
 - dashboard: GET /api/v1/views/dashboard as the demo's 长安区 civil-affairs official.
 Each is measured by the anchor's own wrk shape (`wrk -t1 -c32 -d10s --latency`, wrk on CPU 1) for
