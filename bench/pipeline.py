@@ -244,21 +244,32 @@ async def run_closed(port: int, token: str, n: int, conns: int, max_s: float) ->
 
 
 async def run_paced(port: int, token: str, n: int, conns: int, rate: float, max_s: float) -> Load:
-    """Open loop: request i is due at start + i/rate, sent on whichever connection is free.
-    If the schedule falls behind by more than 3 requests it is moved forward (counted as a
-    slip) rather than burst to catch up: at most ~3 requests go out back to back."""
+    """Open loop (pace): `n` needs at `rate` a second over `conns` connections."""
     load = Load()
     request = _request_bytes(port, token)
     pool = [HttpConn("127.0.0.1", port, request) for _ in range(conns)]
     await asyncio.gather(*(c.open() for c in pool))
+    load.slips = await pace(
+        pool, n, rate, max_s, lambda conn: _one(conn, load), give_up=lambda: load.errors >= max(50, n // 10)
+    )
+    for c in pool:
+        c.close()
+    return load
+
+
+async def pace(pool: list[HttpConn], n: int, rate: float, max_s: float, one, give_up=lambda: False) -> int:
+    """Open loop: request i is due at start + i/rate, sent (`await one(conn)`) on whichever connection
+    is free. If the schedule falls behind by more than 3 requests it is moved forward (counted as a
+    slip; their number is returned) rather than burst to catch up: at most ~3 requests go out back to
+    back."""
     interval = 1.0 / rate
     max_lag = 3 * interval
     loop = asyncio.get_running_loop()
-    state = {"next": 0, "start": loop.time() + 0.05}
+    state = {"next": 0, "start": loop.time() + 0.05, "slips": 0}
     deadline = time.monotonic() + max_s
 
     async def worker(conn: HttpConn) -> None:
-        while time.monotonic() < deadline and load.errors < max(50, n // 10):
+        while time.monotonic() < deadline and not give_up():
             i = state["next"]
             if i >= n:
                 return
@@ -267,15 +278,13 @@ async def run_paced(port: int, token: str, n: int, conns: int, rate: float, max_
             lag = loop.time() - due
             if lag > max_lag:
                 state["start"] += lag - max_lag
-                load.slips += 1
+                state["slips"] += 1
             elif lag < 0:
                 await asyncio.sleep(-lag)
-            await _one(conn, load)
+            await one(conn)
 
     await _bounded_gather([worker(c) for c in pool], max_s + 15)
-    for c in pool:
-        c.close()
-    return load
+    return state["slips"]
 
 
 async def _bounded_gather(coros: list, timeout: float) -> None:

@@ -145,39 +145,25 @@ async def need_ids(stack: pl.Stack) -> list[str]:
 
 
 async def paced(port: int, requests: list[bytes], rate: float, seconds: float) -> dict:
-    """Open loop: request i due at start + i/rate, on whichever of the connections is free; a random
-    one of `requests` each time. A schedule more than 3 requests behind moves forward (a slip)."""
-    n = int(rate * seconds)
+    """pipeline.py's open loop at `rate` for `seconds`, a random one of `requests` each time."""
     pool = [pl.HttpConn("127.0.0.1", port, requests[0]) for _ in range(PACED_CONNS)]
     await asyncio.gather(*(c.open() for c in pool))
-    loop = asyncio.get_running_loop()
-    interval = 1.0 / rate
-    state = {"next": 0, "start": loop.time() + 0.05, "slips": 0}
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    deadline = time.monotonic() + seconds + 30
 
-    async def worker(conn: pl.HttpConn) -> None:
-        while (i := state["next"]) < n and time.monotonic() < deadline:
-            state["next"] = i + 1
-            lag = loop.time() - (state["start"] + i * interval)
-            if lag > 3 * interval:
-                state["start"] += lag - 3 * interval
-                state["slips"] += 1
-            elif lag < 0:
-                await asyncio.sleep(-lag)
-            conn.request = random.choice(requests)
-            t0 = time.perf_counter()
-            try:
-                status, _ = await conn.roundtrip()
-            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
-                conn.close()
-                status = -1
-            latencies.append(time.perf_counter() - t0)
-            statuses[status] = statuses.get(status, 0) + 1
+    async def one(conn: pl.HttpConn) -> None:
+        conn.request = random.choice(requests)
+        t0 = time.perf_counter()
+        try:
+            status, _ = await conn.roundtrip()
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            conn.close()
+            status = -1
+        latencies.append(time.perf_counter() - t0)
+        statuses[status] = statuses.get(status, 0) + 1
 
     started = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*(worker(c) for c in pool)), seconds + 45)
+    slips = await pl.pace(pool, int(rate * seconds), rate, seconds + 30, one)
     wall = time.perf_counter() - started
     for c in pool:
         c.close()
@@ -188,7 +174,7 @@ async def paced(port: int, requests: list[bytes], rate: float, seconds: float) -
         "p50_ms": round(pl.pct(ms, 50), 2),
         "p99_ms": round(pl.pct(ms, 99), 2),
         "not_200": sum(v for k, v in statuses.items() if k != 200),
-        "slips": state["slips"],
+        "slips": slips,
     }
 
 

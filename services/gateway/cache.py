@@ -141,8 +141,8 @@ class ViewCache:
             self._drop(next(iter(self._kept)))
 
     def _fresh(self, kept: Kept) -> bool:
-        now = self.generations.now()
-        return now is not None and time.monotonic() <= kept.expires and all(now[s] == g for s, g in kept.generations)
+        g = self.generations  # read in place: this runs on every kept answer given
+        return g.listening and time.monotonic() <= kept.expires and all(g.of[s] == n for s, n in kept.generations)
 
     def _drop(self, key: Key) -> None:
         if (kept := self._kept.pop(key, None)) is not None:
