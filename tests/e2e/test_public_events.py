@@ -143,7 +143,8 @@ async def test_a_needs_life_is_public_once_each_in_order_and_redacted(needs, wor
         ]
         assert [t for s, t in steps if s.startswith("pub.volunteers.")] == ["cn.wushe.pub.volunteers.hours_verified.v1"]
 
-    raised = next(e for _, e in found if e["data"].get("need_id") == need_id)
+    # by type, not position: the hours (another stream) may land on PUBLIC before the need is raised there
+    raised = next(e for _, e in found if e["data"].get("need_id") == need_id and e["type"].endswith(".need_raised.v1"))
     assert set(raised["data"]) == {
         "need_id",
         "area_code",
