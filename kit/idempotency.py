@@ -91,6 +91,7 @@ class IdempotentWrites:
     def __init__(self, app: ASGIApp, caller_of: Callable[[Scope], str | None]) -> None:
         self.app = app
         self.caller_of = caller_of  # the verified subject of a request's token, or None
+        self.answers = Answers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _key(scope)
@@ -113,11 +114,11 @@ class IdempotentWrites:
             except Exception as exc:  # noqa: BLE001 - PostgreSQL away: 503, retry with the same key; else 500
                 return await problem_response(unexpected(exc, scope["path"]), scope["path"])(scope, receive, send)
             return await _answer_stored(stored, claim, scope, receive, send)
+        await _send(send, status, headers, chunks)
         if claim.committed and status < 500:  # a failure after the commit is not replayed: it says nothing
-            await _keep_answer(pool, claim, status, headers, chunks)
+            await self.answers.keep(pool, Answer(claim, status, _content_type(headers), b"".join(chunks)))
         elif 200 <= status < 300:
             log.warning(UNCLAIMED_WRITE, extra={"scope": claim.scope})
-        await _send(send, status, headers, chunks)
 
     async def _run(
         self, scope: Scope, receive: Receive, claim: Claim
@@ -193,30 +194,61 @@ async def _wait_for_answer(pool: asyncpg.Pool, claim: Claim) -> asyncpg.Record |
         await asyncio.sleep(0.05)
 
 
-async def _store(pool: asyncpg.Pool, claim: Claim, status: int, content_type: str, body: bytes) -> None:
+@dataclass(frozen=True)
+class Answer:
+    claim: Claim
+    status: int
+    content_type: str
+    body: bytes
+
+
+def _content_type(headers: list[tuple[bytes, bytes]]) -> str:
+    return dict(headers).get(b"content-type", b"").decode()
+
+
+class Answers:
+    """First answers kept for replays, after they are sent, in one statement with the others answered
+    meanwhile: a statement and a commit per write would be a fifth of the needs service's database
+    work at saturation. A retry arriving before its answer is kept waits for it (`_wait_for_answer`).
+
+    The write is committed, so if PostgreSQL went away just now the caller has still had this answer;
+    a retry of it will hear "applied, answer not kept" (409)."""
+
+    def __init__(self) -> None:
+        self.waiting: list[Answer] = []
+        self.storing = False
+
+    async def keep(self, pool: asyncpg.Pool, answer: Answer) -> None:
+        """Queue the answer; the first request to find nobody storing stores every queued one."""
+        self.waiting.append(answer)
+        if self.storing:
+            return
+        self.storing = True
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting, []
+                try:
+                    await _store(pool, batch)
+                except Exception as exc:  # noqa: BLE001 - the answers are sent: nothing to raise to
+                    level = logging.WARNING if is_transient(exc) else logging.ERROR
+                    log.log(level, "answers not kept for replay", extra={"answers": len(batch), "error": describe(exc)})
+        finally:
+            self.storing = False
+
+
+async def _store(pool: asyncpg.Pool, batch: list[Answer]) -> None:
     await pool.execute(
-        """UPDATE idempotency_keys SET status = $4, content_type = $5, response = $6
-           WHERE caller = $1 AND scope = $2 AND key = $3""",
-        claim.caller,
-        claim.scope,
-        claim.key,
-        status,
-        content_type,
-        body,
+        """UPDATE idempotency_keys k SET status = a.status, content_type = a.content_type, response = a.response
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::bytea[])
+             AS a (caller, scope, key, status, content_type, response)
+           WHERE (k.caller, k.scope, k.key) = (a.caller, a.scope, a.key)""",
+        [a.claim.caller for a in batch],
+        [a.claim.scope for a in batch],
+        [a.claim.key for a in batch],
+        [a.status for a in batch],
+        [a.content_type for a in batch],
+        [a.body for a in batch],
     )
-
-
-async def _keep_answer(
-    pool: asyncpg.Pool, claim: Claim, status: int, headers: list[tuple[bytes, bytes]], chunks: list[bytes]
-) -> None:
-    """Store the answer for replays. The write is committed, so if PostgreSQL went away just now the
-    caller still gets this answer; a retry of it will hear "applied, answer not kept" (409)."""
-    try:
-        await _store(pool, claim, status, dict(headers).get(b"content-type", b"").decode(), b"".join(chunks))
-    except Exception as exc:
-        if not is_transient(exc):
-            raise
-        log.warning("answer not kept for replay", extra={"scope": claim.scope, "error": describe(exc)})
 
 
 async def _answer_stored(

@@ -143,6 +143,23 @@ async def test_an_applied_write_whose_answer_was_lost_is_not_applied_again(clien
     assert await balance(client, account) == 3
 
 
+async def test_answers_kept_together_each_replay_their_own_request(client, token):
+    """Answers are kept after they are sent, those of concurrent requests in one statement: each key
+    must still replay its own request's answer, never a neighbour's."""
+    writes = [(f"a-{uuid.uuid4()}", caller(token, f"sw-{i % 3}", f"batch-{uuid.uuid4()}"), i + 1) for i in range(12)]
+
+    async def post(account, headers, amount):
+        return await client.post(f"/accounts/{account}/deposits", json={"amount": amount}, headers=headers)
+
+    firsts = await asyncio.gather(*(post(*w) for w in writes))
+    retries = await asyncio.gather(*(post(*w) for w in writes))
+    for (account, _, amount), first, retried in zip(writes, firsts, retries, strict=True):
+        assert first.status_code == retried.status_code == 201
+        assert retried.headers["idempotent-replayed"] == "true"
+        assert retried.json() == first.json() == {**first.json(), "account": account, "balance": amount}
+        assert await balance(client, account) == amount
+
+
 async def test_without_a_token_nothing_is_claimed(client):
     reply = await client.post("/accounts/x/deposits", json={"amount": 1}, headers={"Idempotency-Key": "anon"})
     assert reply.status_code == 201  # this probe route checks no token; a service route would answer 401
