@@ -237,17 +237,12 @@ class Answers:
 
 
 async def _store(pool: asyncpg.Pool, batch: list[Answer]) -> None:
-    await pool.execute(
-        """UPDATE idempotency_keys k SET status = a.status, content_type = a.content_type, response = a.response
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::bytea[])
-             AS a (caller, scope, key, status, content_type, response)
-           WHERE (k.caller, k.scope, k.key) = (a.caller, a.scope, a.key)""",
-        [a.claim.caller for a in batch],
-        [a.claim.scope for a in batch],
-        [a.claim.key for a in batch],
-        [a.status for a in batch],
-        [a.content_type for a in batch],
-        [a.body for a in batch],
+    """One round trip and one commit for the batch (executemany pipelines one prepared statement; a
+    statement over unnest()ed arrays would be planned anew for every batch)."""
+    await pool.executemany(
+        """UPDATE idempotency_keys SET status = $4, content_type = $5, response = $6
+           WHERE caller = $1 AND scope = $2 AND key = $3""",
+        [(a.claim.caller, a.claim.scope, a.claim.key, a.status, a.content_type, a.body) for a in batch],
     )
 
 
