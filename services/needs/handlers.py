@@ -162,7 +162,9 @@ async def write_raised_need(
         raised_at=at,
         work_order=work_order,
     )
-    await store.insert_need(
+    envelope = uow.emit(event, subject=str(need_id), area_code=need.area_code)
+    detail = {"channel": need.channel.value, "by": who.sub} | ({"order_id": work_order.order_id} if work_order else {})
+    await store.insert_raised_need(
         uow.conn,
         {
             **event.model_dump(
@@ -187,10 +189,8 @@ async def write_raised_need(
             "first_response_due": levels.first_response_due(at, need.urgency),
             **encrypted_resident(keyring, need_id, resident),
         },
+        store.TimelineStep(at, COMMUNITY, domain.TimelineKind.NEED_RAISED, detail, envelope.id),
     )
-    envelope = uow.emit(event, subject=str(need_id), area_code=need.area_code)
-    detail = {"channel": need.channel.value, "by": who.sub} | ({"order_id": work_order.order_id} if work_order else {})
-    await store.add_timeline(uow.conn, need_id, at, COMMUNITY, "need_raised", detail, envelope.id)
 
 
 # --- assessment, resolution, feedback, disputes -------------------------------------------------

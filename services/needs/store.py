@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -48,12 +49,20 @@ def _insert_need_sql(columns: tuple[str, ...]) -> str:
     )
 
 
-INSERT_NEED = _insert_need_sql(NEED_COLUMNS)
 INSERT_ENDED_NEED = _insert_need_sql(NEED_COLUMNS + LIFECYCLE_COLUMNS)
+_FIRST = len(NEED_COLUMNS)  # the timeline step's parameters follow the need's
+# the need and the first step of its timeline in one statement, one round trip fewer per intake
+# (the timeline's foreign key is checked at the statement's end, when the need's row is there)
+INSERT_RAISED_NEED = (
+    f"WITH need AS ({_insert_need_sql(NEED_COLUMNS)}) "
+    "INSERT INTO need_timeline (need_id, at, actor, kind, detail, event_id) "
+    f"VALUES ({db.placeholders(6, _FIRST + 1)})"
+)
 
 
-async def insert_need(conn: asyncpg.Connection, row: dict) -> None:
-    await conn.execute(INSERT_NEED, *(row[c] for c in NEED_COLUMNS))
+async def insert_raised_need(conn: asyncpg.Connection, row: dict, step: TimelineStep) -> None:
+    """A new need and its first timeline step (what raised it)."""
+    await conn.execute(INSERT_RAISED_NEED, *(row[c] for c in NEED_COLUMNS), row["id"], *step)
 
 
 async def insert_ended_need(conn: asyncpg.Connection, row: dict) -> None:
@@ -67,6 +76,14 @@ async def get_need(conn: Conn, need_id: UUID, *, for_update: bool = False) -> as
 
 async def update_need(conn: asyncpg.Connection, need_id: UUID, **values) -> None:
     await db.update(conn, "needs", need_id, **values)
+
+
+class TimelineStep(NamedTuple):
+    at: datetime
+    actor: str
+    kind: TimelineKind
+    detail: dict
+    event_id: UUID
 
 
 async def add_timeline(
