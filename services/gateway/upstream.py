@@ -67,10 +67,15 @@ class Upstream:
             connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=None, keepalive_timeout=KEEPALIVE_S),
             timeout=aiohttp.ClientTimeout(total=timeout_s),
             json_serialize=lambda v: orjson.dumps(v).decode(),
+            # one session serves every caller: a cookie a service set must never go along with another
+            # caller's request (and no jar means no cookie filtering per request)
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         # a retry goes on a connection of its own: the pooled ones may have died together
         self.fresh = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(force_close=True), timeout=aiohttp.ClientTimeout(total=timeout_s)
+            connector=aiohttp.TCPConnector(force_close=True),
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
 
     async def request(self, method: str, path: str, **kwargs) -> Reply:

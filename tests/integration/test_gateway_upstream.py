@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 import uvicorn
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from support.waiting import eventually
 
 from deploy.cli import KEEP_ALIVE_S
@@ -31,6 +31,12 @@ async def echo(request: Request) -> dict:
     seen["clients"].append(request.scope["client"][1])
     seen["keys"].append(request.headers.get("idempotency-key"))
     return {"ok": True}
+
+
+@router.get("/cookie")
+async def cookie(request: Request, response: Response) -> dict:
+    response.set_cookie("session", f"of-{request.headers.get('x-caller')}")
+    return {"cookie": request.headers.get("cookie")}
 
 
 @pytest.fixture
@@ -70,6 +76,19 @@ async def test_a_write_after_a_service_error_goes_through_on_the_same_connection
         written = await service.request("POST", "/echo", data=b"{}", headers={"content-type": "application/json"})
         assert written.status == 201
     assert len(set(seen["clients"])) == 1  # the 500s closed no connection
+
+
+async def test_a_cookie_one_caller_was_given_never_goes_along_with_the_next_callers_request(service):
+    """One session serves every caller: a service's Set-Cookie must not be replayed to it later.
+    (By a host name, as in a cluster: a cookie jar keeps no cookie of a bare IP address.)"""
+    by_name = Upstream("probe", service.base_url.replace("127.0.0.1", "localhost"), 5, Generations(["probe"]))
+    try:
+        first = await by_name.request("GET", "/cookie", headers={"x-caller": "sw-1"})
+        assert first.status == 200 and "set-cookie" in {k.lower() for k in first.headers}
+        second = await by_name.request("GET", "/cookie", headers={"x-caller": "sw-2"})
+        assert second.json() == {"cookie": None}
+    finally:
+        await by_name.close()
 
 
 async def test_the_gateway_drops_idle_connections_before_the_services_do():
