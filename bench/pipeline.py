@@ -835,19 +835,51 @@ def summarize(ours: dict[str, list[dict]], anchor: dict[str, list[dict]]) -> dic
     def m(rows: list[dict], key: str):
         return median([r.get(key) for r in rows if not r.get("failed")])
 
+    for rows in (*ours.values(), *anchor.values()):
+        for row in rows:
+            row["cpu_ms_per_event"] = platform_cpu_ms(row)
+
     summary: dict = {}
     for mode in ("saturation", "paced"):
         o, a = ours.get(mode, []), anchor.get(mode, [])
         summary[mode] = {
             side: {
                 k: m(rows, k)
-                for k in ("e2e_eps", "p50_ms", "p99_ms", "post_rps", "post_p50_ms", "post_p99_ms", "achieved_rate")
+                for k in (
+                    "e2e_eps",
+                    "p50_ms",
+                    "p99_ms",
+                    "post_rps",
+                    "post_p50_ms",
+                    "post_p99_ms",
+                    "achieved_rate",
+                    "cpu_ms_per_event",
+                )
             }
             for side, rows in (("wushe", o), ("anchor", a))
         }
         ours_eps, anc_eps = summary[mode]["wushe"]["e2e_eps"], summary[mode]["anchor"]["e2e_eps"]
         summary[mode]["ratio_e2e_eps"] = (ours_eps / anc_eps) if ours_eps and anc_eps else None
     return summary
+
+
+# the platform's own processes, by their names in each side's CPU figures: not the load generator
+# (ours, or wrk) nor the anchor's benchmark probe
+OUR_PLATFORM = ("needs", "gateway", "volunteers", "nats-server", "postgres(all)")
+ANCHOR_PLATFORM = ("nats-server", "pipeline.py:", "postgres")  # its api, relay and consumer processes
+
+
+def platform_cpu_ms(row: dict) -> float | None:
+    """CPU of the platform's processes per event, ms: the inverse of what a CPU-bound stack can carry,
+    so it moves less than events/s when the shared machine's other load changes."""
+    cpu, eps = row.get("cpu%") or {}, row.get("e2e_eps")
+    if not eps or row.get("failed"):
+        return None
+    if row.get("side") == "wushe":
+        used = [cpu.get(name, 0.0) for name in OUR_PLATFORM]
+    else:
+        used = [v for k, v in cpu.items() if k.startswith(ANCHOR_PLATFORM) and isinstance(v, (int, float))]
+    return sum(used) * 10 / eps  # % of one core / (events/s) = ms of CPU per event
 
 
 def print_table(summary: dict, ours: dict[str, list[dict]], anchor: dict[str, list[dict]], have_anchor: bool) -> None:
@@ -864,6 +896,12 @@ def print_table(summary: dict, ours: dict[str, list[dict]], anchor: dict[str, li
         ("saturation POST p50 ms (client)", s["wushe"]["post_p50_ms"], s["anchor"]["post_p50_ms"], True),
         ("saturation POST p99 ms (client)", s["wushe"]["post_p99_ms"], s["anchor"]["post_p99_ms"], True),
         (
+            "saturation CPU ms per event (platform)",
+            s["wushe"]["cpu_ms_per_event"],
+            s["anchor"]["cpu_ms_per_event"],
+            True,
+        ),
+        (
             f"paced achieved rate req/s (target {PACED_RATE:g})",
             p["wushe"]["achieved_rate"],
             p["anchor"]["achieved_rate"],
@@ -874,6 +912,7 @@ def print_table(summary: dict, ours: dict[str, list[dict]], anchor: dict[str, li
         ("paced e2e p99 ms", p["wushe"]["p99_ms"], p["anchor"]["p99_ms"], True),
         ("paced POST p50 ms (client)", p["wushe"]["post_p50_ms"], p["anchor"]["post_p50_ms"], True),
         ("paced POST p99 ms (client)", p["wushe"]["post_p99_ms"], p["anchor"]["post_p99_ms"], True),
+        ("paced CPU ms per event (platform)", p["wushe"]["cpu_ms_per_event"], p["anchor"]["cpu_ms_per_event"], True),
     ]
     w = max(len(r[0]) for r in rows) + 2
     print()
