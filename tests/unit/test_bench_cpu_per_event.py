@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from support.bench import load
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "pipeline.py"
-
-
-def _load():
-    if "pipeline" in sys.modules:
-        return sys.modules["pipeline"]
-    spec = importlib.util.spec_from_file_location("pipeline", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["pipeline"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-pipeline = _load()
+pipeline = load("pipeline")
 
 
 def test_ours_counts_the_services_nats_and_postgres_once_and_not_the_load_generator():

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from support.bench import load
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "province_day.py"
-
-
-def _load():
-    if "province_day" in sys.modules:
-        return sys.modules["province_day"]
-    spec = importlib.util.spec_from_file_location("province_day", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["province_day"] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
-m = _load()
+m = load("province_day")
 SHAPE = m.curves()
 KINDS = {k.key: k for k in m.day_model()}
 
