@@ -126,6 +126,11 @@ async def test_one_openapi_document_describes_the_whole_facade(gw):
     } <= paths
     assert not any(p.startswith("/api/v1/healthz") for p in paths)
     assert "missing" not in spec["info"]["description"]
+    # a write the gateway passes through unparsed is described by its service: body, answer, token
+    intake = spec["paths"]["/api/v1/needs"]["post"]
+    body = intake["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"area_code", "category", "description"} <= set(spec["components"]["schemas"][body]["properties"])
+    assert {"201", "401", "422"} <= set(intake["responses"]) and intake["security"]
     assert (await gw.get("/docs")).status_code == 200
 
 
