@@ -5,8 +5,9 @@ outbox relay, event consumers, periodic and retention jobs, each supervised (kit
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Annotated, Any
 
 import asyncpg
@@ -55,10 +56,8 @@ def create_app(
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         telemetry.setup(name, settings.otel_exporter, settings.log_level)
         metrics.setup(name)
-        if lifespan is None:
-            yield
-            return
-        async with asynccontextmanager(lifespan)(app, settings):
+        async with asynccontextmanager(lifespan)(app, settings) if lifespan else nullcontext():
+            _settle_heap()
             yield
 
     # FastAPI's native telemetry continues the caller's trace (W3C traceparent) in a server
@@ -95,6 +94,23 @@ def create_app(
         app.include_router(router)
     kit_openapi.install(app)
     return app
+
+
+# A young collection once this many more container objects live than at the last one (CPython's
+# default is 700). A request allocates and frees many; what it leaves behind in cycles is small.
+YOUNG_COLLECTION_AT = 20_000
+
+
+def _settle_heap() -> None:
+    """What start-up built (modules, schemas, the area tables, the app) lives as long as the process:
+    frozen out of the collector's sight, so that a full collection walks only what requests made; and
+    young collections far apart. Measured at saturation (bench/pipeline.py, a gc callback): the
+    collector took 12 % of the needs service's CPU and 16 % of the gateway's, with full collections
+    of up to 154 ms (a p99 of their own); frozen, 5 % and 8 %, at most 15 ms; with young collections
+    this far apart, about one a run."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_AT, 10, 10)
 
 
 def create_service_app(
