@@ -114,11 +114,13 @@ class IdempotentWrites:
             except Exception as exc:  # noqa: BLE001 - PostgreSQL away: 503, retry with the same key; else 500
                 return await problem_response(unexpected(exc, scope["path"]), scope["path"])(scope, receive, send)
             return await _answer_stored(stored, claim, scope, receive, send)
-        await _send(send, status, headers, chunks)
-        if claim.committed and status < 500:  # a failure after the commit is not replayed: it says nothing
-            await self.answers.keep(pool, Answer(claim, status, _content_type(headers), b"".join(chunks)))
-        elif 200 <= status < 300:
-            log.warning(UNCLAIMED_WRITE, extra={"scope": claim.scope})
+        try:
+            await _send(send, status, headers, chunks)
+        finally:  # kept even when the caller has gone: its retry is what the answer is kept for
+            if claim.committed and status < 500:  # a failure after the commit is not replayed: it says nothing
+                await self.answers.keep(pool, Answer(claim, status, _content_type(headers), b"".join(chunks)))
+            elif 200 <= status < 300:
+                log.warning(UNCLAIMED_WRITE, extra={"scope": claim.scope})
 
     async def _run(
         self, scope: Scope, receive: Receive, claim: Claim

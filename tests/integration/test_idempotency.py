@@ -57,7 +57,7 @@ async def client(settings: Settings):
     app = create_app(SERVICE, title="probe", routers=[router], idempotent_writes=True)
     app.state.pool = pool
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe") as c:
-        c.pool = pool
+        c.pool, c.app = pool, app
         yield c
     await pool.close()
 
@@ -158,6 +158,25 @@ async def test_answers_kept_together_each_replay_their_own_request(client, token
         assert retried.headers["idempotent-replayed"] == "true"
         assert retried.json() == first.json() == {**first.json(), "account": account, "balance": amount}
         assert await balance(client, account) == amount
+
+
+async def test_an_answer_the_caller_never_received_is_replayed_to_its_retry(client, token):
+    """The connection breaks as the first answer is sent: the write is applied and its answer kept all
+    the same, so the retry (what a caller does when it heard nothing) replays it."""
+    account, headers = f"a-{uuid.uuid4()}", caller(token, "sw-1", f"lost-{uuid.uuid4()}")
+
+    async def caller_gone(scope, receive, send):
+        async def broken(message):
+            raise OSError("the caller has gone")
+
+        await client.app(scope, receive, broken)
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=caller_gone), base_url="http://probe") as lost:
+        with pytest.raises(OSError):
+            await lost.post(f"/accounts/{account}/deposits", json={"amount": 7}, headers=headers)
+    retried = await client.post(f"/accounts/{account}/deposits", json={"amount": 7}, headers=headers)
+    assert retried.status_code == 201 and retried.headers["idempotent-replayed"] == "true"
+    assert retried.json()["balance"] == 7 and await balance(client, account) == 7
 
 
 async def test_without_a_token_nothing_is_claimed(client):
