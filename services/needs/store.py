@@ -50,14 +50,28 @@ def _insert_need_sql(columns: tuple[str, ...]) -> str:
 
 
 INSERT_ENDED_NEED = _insert_need_sql(NEED_COLUMNS + LIFECYCLE_COLUMNS)
-_FIRST = len(NEED_COLUMNS)  # the timeline step's parameters follow the need's
+TIMELINE_COLUMNS = ("need_id", "at", "actor", "kind", "detail", "event_id")
+
+
+def _insert_step_sql(first: int = 1) -> str:
+    """A timeline step, its values from parameter `first` on."""
+    return (
+        f"INSERT INTO need_timeline ({', '.join(TIMELINE_COLUMNS)}) "
+        f"VALUES ({db.placeholders(len(TIMELINE_COLUMNS), first)})"
+    )
+
+
 # the need and the first step of its timeline in one statement, one round trip fewer per intake
 # (the timeline's foreign key is checked at the statement's end, when the need's row is there)
-INSERT_RAISED_NEED = (
-    f"WITH need AS ({_insert_need_sql(NEED_COLUMNS)}) "
-    "INSERT INTO need_timeline (need_id, at, actor, kind, detail, event_id) "
-    f"VALUES ({db.placeholders(6, _FIRST + 1)})"
-)
+INSERT_RAISED_NEED = f"WITH need AS ({_insert_need_sql(NEED_COLUMNS)}) {_insert_step_sql(len(NEED_COLUMNS) + 1)}"
+
+
+class TimelineStep(NamedTuple):
+    at: datetime
+    actor: str
+    kind: TimelineKind
+    detail: dict
+    event_id: UUID
 
 
 async def insert_raised_need(conn: asyncpg.Connection, row: dict, step: TimelineStep) -> None:
@@ -78,14 +92,6 @@ async def update_need(conn: asyncpg.Connection, need_id: UUID, **values) -> None
     await db.update(conn, "needs", need_id, **values)
 
 
-class TimelineStep(NamedTuple):
-    at: datetime
-    actor: str
-    kind: TimelineKind
-    detail: dict
-    event_id: UUID
-
-
 async def add_timeline(
     conn: asyncpg.Connection,
     need_id: UUID,
@@ -99,8 +105,7 @@ async def add_timeline(
     (domain.TimelineKind) is written: a new one is named there first."""
     kind = TimelineKind(kind)
     added = await conn.fetchval(
-        """INSERT INTO need_timeline (need_id, at, actor, kind, detail, event_id) VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (event_id) DO NOTHING RETURNING true""",
+        _insert_step_sql() + " ON CONFLICT (event_id) DO NOTHING RETURNING true",
         need_id,
         at,
         actor,
