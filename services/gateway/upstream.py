@@ -63,20 +63,11 @@ class Upstream:
 
     def __init__(self, name: str, base_url: str, timeout_s: float, generations: Generations) -> None:
         self.name, self.base_url, self.generations = name, base_url, generations
-        self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=None, keepalive_timeout=KEEPALIVE_S),
-            timeout=aiohttp.ClientTimeout(total=timeout_s),
-            json_serialize=lambda v: orjson.dumps(v).decode(),
-            # one session serves every caller: a cookie a service set must never go along with another
-            # caller's request (and no jar means no cookie filtering per request)
-            cookie_jar=aiohttp.DummyCookieJar(),
+        self.session = _session(
+            aiohttp.TCPConnector(limit=64, ttl_dns_cache=None, keepalive_timeout=KEEPALIVE_S), timeout_s
         )
         # a retry goes on a connection of its own: the pooled ones may have died together
-        self.fresh = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(force_close=True),
-            timeout=aiohttp.ClientTimeout(total=timeout_s),
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        self.fresh = _session(aiohttp.TCPConnector(force_close=True), timeout_s)
 
     async def request(self, method: str, path: str, **kwargs) -> Reply:
         """`path` is already encoded (path_of). A write always carries an Idempotency-Key (the
@@ -105,6 +96,17 @@ class Upstream:
     async def close(self) -> None:
         await self.session.close()
         await self.fresh.close()
+
+
+def _session(connector: aiohttp.TCPConnector, timeout_s: float) -> aiohttp.ClientSession:
+    """A session serves every caller, so it keeps no cookies: one a service set must never go along
+    with another caller's request (and no jar means no cookie filtering per request)."""
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=timeout_s),
+        json_serialize=lambda v: orjson.dumps(v).decode(),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
 
 
 def create_upstreams(settings: Settings, generations: Generations) -> dict[str, Upstream]:
