@@ -47,6 +47,11 @@ class Claim:
     committed: bool = False  # the key's row committed with the request's first unit of work
     taken: bool = False  # another request with this key committed first
 
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What makes a key one key: the caller's, for one method and path."""
+        return (self.caller, self.scope, self.key)
+
 
 _pending: ContextVar[Claim | None] = ContextVar("idempotency_claim", default=None)
 
@@ -59,24 +64,40 @@ class KeyTaken(Problem):
         super().__init__(409, "请求处理中 / Request in progress", "同一幂等键的请求已被处理 / handled under this key")
 
 
+def pending() -> Claim | None:
+    """The calling request's key, while no unit of work of the request has claimed it."""
+    claim = _pending.get()
+    return None if claim is None or claim.committed else claim
+
+
 async def claim_in(conn: AnyConnection) -> Claim | None:
     """Inside a unit of work's transaction: claim the request's key, once per request. Waits while a
     concurrent request holds the same key uncommitted."""
-    claim = _pending.get()
-    if claim is None or claim.committed:
+    claim = pending()
+    if claim is None:
         return None
-    inserted = await conn.fetchval(
-        """INSERT INTO idempotency_keys (caller, scope, key, request_hash) VALUES ($1, $2, $3, $4)
-           ON CONFLICT DO NOTHING RETURNING true""",
-        claim.caller,
-        claim.scope,
-        claim.key,
-        claim.digest,
-    )
-    if not inserted:
+    if await claim_all(conn, [claim]):
         claim.taken = True
         raise KeyTaken()
     return claim
+
+
+async def claim_all(conn: AnyConnection, claims: list[Claim]) -> list[Claim]:
+    """Claim the keys of several requests in one statement (kit.group_commit); those another request
+    committed first are returned. The keys must differ from each other."""
+    if not claims:
+        return []
+    inserted = await conn.fetch(
+        """INSERT INTO idempotency_keys (caller, scope, key, request_hash)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+           ON CONFLICT DO NOTHING RETURNING caller, scope, key""",
+        [c.caller for c in claims],
+        [c.scope for c in claims],
+        [c.key for c in claims],
+        [c.digest for c in claims],
+    )
+    claimed = {tuple(row) for row in inserted}
+    return [c for c in claims if c.identity not in claimed]
 
 
 def committed(claim: Claim | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -18,6 +19,27 @@ from kit.db import AnyConnection
 from kit.telemetry import current_traceparent
 
 NOTIFY_CHANNEL = "outbox"  # see kit/migrations/0003_outbox_notify.sql
+
+
+def envelope_of(
+    event: Event,
+    *,
+    subject: str,
+    area_code: str,
+    correlation_id: UUID | None = None,
+    causation_id: UUID | None = None,
+    time: datetime | None = None,
+) -> Envelope[Any]:
+    """An event in its envelope, carrying the calling request's trace."""
+    return wrap(
+        event,
+        subject=subject,
+        area_code=area_code,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        traceparent=current_traceparent(),
+        time=time,
+    )
 
 
 class Events:
@@ -37,17 +59,20 @@ class Events:
         causation_id: UUID | None = None,
         time: datetime | None = None,
     ) -> Envelope[Any]:
-        envelope = wrap(
+        envelope = envelope_of(
             event,
             subject=subject,
             area_code=area_code,
             correlation_id=correlation_id,
             causation_id=causation_id,
-            traceparent=current_traceparent(),
             time=time,
         )
         self.envelopes.append(envelope)
         return envelope
+
+    def add(self, envelopes: Iterable[Envelope[Any]]) -> None:
+        """Events already in their envelopes (`envelope_of`), built where their request's trace was."""
+        self.envelopes.extend(envelopes)
 
     async def flush(self) -> None:
         if self.envelopes:

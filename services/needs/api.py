@@ -69,7 +69,7 @@ CHANNELS_OF = {Role.RESIDENT: {Channel.SELF_REPORT}, Role.PARTNER: {Channel.PORT
 
 
 @router.post("/needs", status_code=201, response_model=api.NeedCreated, summary="登记需求 / raise a need")
-async def raise_need(need: api.NeedIn, request: Request, who: Raiser, pool: DbPool, keyring: Keys) -> api.NeedCreated:
+async def raise_need(need: api.NeedIn, request: Request, who: Raiser, keyring: Keys) -> api.NeedCreated:
     require_jurisdiction(who, need.area_code, hide=False)
     allowed = CHANNELS_OF.get(who.role)
     if allowed is not None and need.channel not in allowed:
@@ -91,7 +91,7 @@ async def raise_need(need: api.NeedIn, request: Request, who: Raiser, pool: DbPo
             errors=[{"field": "resident.citizen_id", "message": "not the caller"}],
         )
     await taxonomy_of(request).require(need.category)
-    return await handlers.raise_need(pool, keyring, level_defaults(), who, need)
+    return await handlers.raise_need(request.app.state.intake, keyring, who, need)
 
 
 @router.get("/needs", response_model=api.NeedPage, summary="需求库检索 / search the need library")

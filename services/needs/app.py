@@ -9,7 +9,7 @@ from kit.crypto import load_keyring
 from kit.schedule import Periodic
 from kit.settings import Settings
 from services.needs import domain, handlers, subscribers
-from services.needs.api import router
+from services.needs.api import level_defaults, router
 from services.needs.config import needs_settings
 from services.needs.history.api import router as history_router
 from services.needs.levels.api import router as levels_router
@@ -30,6 +30,7 @@ CODE_LISTS = {
 async def _start(app: FastAPI, settings: Settings) -> None:
     app.state.keyring = load_keyring(settings.keyring_file)
     app.state.taxonomy = Taxonomy(app.state.pool)
+    app.state.intake = handlers.intake(app.state.pool, level_defaults)
     await app.state.taxonomy.seed()
 
 

@@ -3,7 +3,8 @@ commit together."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID, uuid5
 
@@ -21,11 +22,12 @@ from kit import months
 from kit.auth import Principal, Role, visible
 from kit.clock import now
 from kit.crypto import Keyring, field_context
+from kit.group_commit import GroupCommit
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.reencrypt import Encrypted, fields
-from kit.uow import UnitOfWork
+from kit.uow import UnitOfWork, envelope_of
 from services.needs import domain, store
-from services.needs.domain import Action, IllegalTransition, ServiceLevels, Status
+from services.needs.domain import Action, IllegalTransition, Status
 from services.needs.residents.domain import RESIDENT_PII
 
 COMMUNITY = domain.COMMUNITY
@@ -73,19 +75,24 @@ async def _need_for_update(uow: UnitOfWork, need_id: UUID, who: Principal) -> as
 # --- intake -----------------------------------------------------------------------------------
 
 
+def intake(pool: asyncpg.Pool, defaults: Callable[[], Defaults]) -> GroupCommit[RaisedNeed]:
+    """Needs raised through the API, committed in groups when they come together (kit.group_commit)."""
+    return GroupCommit(pool, lambda conn, raised: write_raised_needs(conn, defaults(), raised))
+
+
 async def raise_need(
-    pool: asyncpg.Pool, keyring: Keyring, defaults: Defaults, who: Principal, need: api.NeedIn
+    intake: GroupCommit[RaisedNeed], keyring: Keyring, who: Principal, need: api.NeedIn
 ) -> api.NeedCreated:
     created = api.NeedCreated(id=new_id(), status=Status.RAISED)
-    async with UnitOfWork(pool) as uow:
-        resident = need.resident
-        if resident is None:
-            row = await _registered_resident(uow.conn, who, need)
-            resident = resident_identity(keyring, row)
-            if "target_groups" not in need.model_fields_set:  # the groups the resident is registered in
-                need = need.model_copy(update={"target_groups": [TargetGroup(t) for t in row["tags"]]})
-        levels = await area_levels(uow.conn, defaults, need.area_code)
-        await write_raised_need(uow, keyring, levels.levels, who, created.id, need, resident)
+    resident = need.resident
+    if resident is None:
+        async with intake.pool.acquire() as conn:
+            row = await _registered_resident(conn, who, need)
+        resident = resident_identity(keyring, row)
+        if "target_groups" not in need.model_fields_set:  # the groups the resident is registered in
+            need = need.model_copy(update={"target_groups": [TargetGroup(t) for t in row["tags"]]})
+    raised = raised_need(keyring, who, created.id, need, resident)
+    await intake.submit(raised, [raised.envelope])
     return created
 
 
@@ -133,16 +140,23 @@ def encrypted_resident(keyring: Keyring, need_id: UUID, resident: api.ResidentIn
     }
 
 
-async def write_raised_need(
-    uow: UnitOfWork,
+@dataclass(frozen=True)
+class RaisedNeed:
+    """A need as raised, before its area's service levels set its first-response deadline."""
+
+    row: dict
+    step: store.TimelineStep
+    envelope: Envelope
+
+
+def raised_need(
     keyring: Keyring,
-    levels: ServiceLevels,
     who: Principal,
     need_id: UUID,
     need: api.NeedIn,
     resident: api.ResidentIn,
     work_order: ev.WorkOrderRef | None = None,
-) -> None:
+) -> RaisedNeed:
     at = now()
     window = need.time_window
     resident_ref = keyring.pseudonym(resident.citizen_id, "resident")
@@ -162,35 +176,62 @@ async def write_raised_need(
         raised_at=at,
         work_order=work_order,
     )
-    envelope = uow.emit(event, subject=str(need_id), area_code=need.area_code)
+    envelope = envelope_of(event, subject=str(need_id), area_code=need.area_code)
     detail = {"channel": need.channel.value, "by": who.sub} | ({"order_id": work_order.order_id} if work_order else {})
-    await store.insert_raised_need(
-        uow.conn,
+    row = {
+        **event.model_dump(
+            include={
+                "area_code",
+                "category",
+                "urgency",
+                "channel",
+                "required_skills",
+                "target_groups",
+                "window_start",
+                "window_end",
+                "resident_ref",
+                "raised_by",
+                "raised_at",
+            }
+        ),
+        "weekly": event.model_dump(mode="json")["weekly"],
+        "id": need_id,
+        "status": Status.RAISED,
+        "description": need.description,
+        **encrypted_resident(keyring, need_id, resident),
+    }
+    step = store.TimelineStep(at, COMMUNITY, domain.TimelineKind.NEED_RAISED, detail, envelope.id)
+    return RaisedNeed(row, step, envelope)
+
+
+async def write_raised_needs(conn: asyncpg.Connection, defaults: Defaults, raised: list[RaisedNeed]) -> None:
+    """Needs and their first timeline steps, each due as its area's service levels say now: one
+    statement reads the levels of all their areas, one writes them all."""
+    levels = await areas_levels(conn, defaults, {r.row["area_code"] for r in raised})
+    rows = [
         {
-            **event.model_dump(
-                include={
-                    "area_code",
-                    "category",
-                    "urgency",
-                    "channel",
-                    "required_skills",
-                    "target_groups",
-                    "window_start",
-                    "window_end",
-                    "resident_ref",
-                    "raised_by",
-                    "raised_at",
-                }
-            ),
-            "weekly": event.model_dump(mode="json")["weekly"],
-            "id": need_id,
-            "status": Status.RAISED,
-            "description": need.description,
-            "first_response_due": levels.first_response_due(at, need.urgency),
-            **encrypted_resident(keyring, need_id, resident),
-        },
-        store.TimelineStep(at, COMMUNITY, domain.TimelineKind.NEED_RAISED, detail, envelope.id),
-    )
+            **r.row,
+            "first_response_due": levels[r.row["area_code"]].levels.first_response_due(r.step.at, r.row["urgency"]),
+        }
+        for r in raised
+    ]
+    await store.insert_raised_needs(conn, [(row, r.step) for row, r in zip(rows, raised, strict=True)])
+
+
+async def write_raised_need(
+    uow: UnitOfWork,
+    keyring: Keyring,
+    defaults: Defaults,
+    who: Principal,
+    need_id: UUID,
+    need: api.NeedIn,
+    resident: api.ResidentIn,
+    work_order: ev.WorkOrderRef | None = None,
+) -> None:
+    """A need raised inside a larger unit of work (a portal's work order)."""
+    raised = raised_need(keyring, who, need_id, need, resident, work_order)
+    uow.add([raised.envelope])
+    await write_raised_needs(uow.conn, defaults, [raised])
 
 
 # --- assessment, resolution, feedback, disputes -------------------------------------------------
@@ -507,8 +548,16 @@ def levels_by_area(rows: Mapping[str, asyncpg.Record]) -> dict[str, dict]:
 async def area_levels(conn: asyncpg.Connection, defaults: Defaults, area: str) -> domain.EffectiveLevels:
     """The service levels in force in an area now: read per request (one primary-key lookup), so a
     change on any replica holds for the next deadline everywhere."""
-    chain = domain.area_chain(area)
-    return domain.effective_levels(chain, levels_by_area(await store.service_levels_of(conn, chain)), defaults)
+    return (await areas_levels(conn, defaults, {area}))[area]
+
+
+async def areas_levels(
+    conn: asyncpg.Connection, defaults: Defaults, areas: set[str]
+) -> dict[str, domain.EffectiveLevels]:
+    """The service levels in force now in each of several areas, in one lookup."""
+    chains = {area: domain.area_chain(area) for area in areas}
+    found = levels_by_area(await store.service_levels_of(conn, sorted({c for chain in chains.values() for c in chain})))
+    return {area: domain.effective_levels(chain, found, defaults) for area, chain in chains.items()}
 
 
 # --- SLA ---------------------------------------------------------------------------------------

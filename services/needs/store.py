@@ -74,9 +74,12 @@ class TimelineStep(NamedTuple):
     event_id: UUID
 
 
-async def insert_raised_need(conn: asyncpg.Connection, row: dict, step: TimelineStep) -> None:
-    """A new need and its first timeline step (what raised it)."""
-    await conn.execute(INSERT_RAISED_NEED, *(row[c] for c in NEED_COLUMNS), row["id"], *step)
+async def insert_raised_needs(conn: asyncpg.Connection, needs: list[tuple[dict, TimelineStep]]) -> None:
+    """New needs, each with its first timeline step (what raised it), in one round trip (executemany
+    pipelines the one prepared statement)."""
+    await conn.executemany(
+        INSERT_RAISED_NEED, [(*(row[c] for c in NEED_COLUMNS), row["id"], *step) for row, step in needs]
+    )
 
 
 async def insert_ended_need(conn: asyncpg.Connection, row: dict) -> None:

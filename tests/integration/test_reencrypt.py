@@ -82,9 +82,8 @@ async def create_personal_data(pools, keyring: Keyring) -> dict:
     """One record of each kind, written by the services' own handlers."""
     worker = Principal(sub="sw-keys", role=Role.SOCIAL_WORKER, area=COUNTY)
     need = await needs.raise_need(
-        pools["needs"],
+        needs.intake(pools["needs"], NeedsSettings().level_defaults),
         keyring,
-        NeedsSettings().level_defaults(),
         worker,
         NeedIn.model_validate(
             {

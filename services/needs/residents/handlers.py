@@ -22,12 +22,12 @@ from services.needs import domain as needs_domain
 from services.needs import store as needs_store
 from services.needs.handlers import (
     Defaults,
-    area_levels,
     audit_read,
     levels_by_area,
     pii_context,
+    raised_need,
     resident_identity,
-    write_raised_need,
+    write_raised_needs,
 )
 from services.needs.residents import store
 from services.needs.residents.domain import PROACTIVE_TAGS, RESIDENT_PII
@@ -181,19 +181,25 @@ async def record_visit(
         if not contains(survey["area_code"], resident["area_code"]):
             raise invalid("resident_id", "居民不在本次调研范围内 / the resident is outside the survey's area")
         identity = resident_identity(keyring, resident)
-        levels = (await area_levels(uow.conn, defaults, resident["area_code"])).levels
-        need_ids = []
-        for found in body.needs:
-            need = api.NeedIn(
-                area_code=resident["area_code"],
-                channel="grid_survey",
-                target_groups=resident["tags"],
-                resident_id=resident["id"],
-                **found.model_dump(),
+        raised = [
+            raised_need(
+                keyring,
+                who,
+                new_id(),
+                api.NeedIn(
+                    area_code=resident["area_code"],
+                    channel="grid_survey",
+                    target_groups=resident["tags"],
+                    resident_id=resident["id"],
+                    **found.model_dump(),
+                ),
+                identity,
             )
-            need_id = new_id()
-            await write_raised_need(uow, keyring, levels, who, need_id, need, identity)
-            need_ids.append(need_id)
+            for found in body.needs
+        ]
+        uow.add(r.envelope for r in raised)
+        await write_raised_needs(uow.conn, defaults, raised)
+        need_ids = [r.row["id"] for r in raised]
         visit_id = new_id()
         await store.insert_visit(
             uow.conn, visit_id, survey_id, resident, who.sub, body.visited_at, body.notes, need_ids

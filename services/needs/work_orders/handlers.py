@@ -23,7 +23,7 @@ from kit.problems import Problem, field_errors, forbidden, invalid, invalid_fiel
 from kit.settings import get_settings
 from kit.uow import UnitOfWork
 from services.needs.config import needs_settings
-from services.needs.handlers import Defaults, area_levels, write_raised_need
+from services.needs.handlers import Defaults, write_raised_need
 from services.needs.taxonomy import Taxonomy
 from services.needs.work_orders import domain, store
 
@@ -102,10 +102,9 @@ async def accept(
     async with UnitOfWork(pool) as uow:
         first = await store.claim_work_order(uow.conn, name, order.order_id, need_id, event_id)
         if first == need_id:
-            levels = await area_levels(uow.conn, defaults, order.area_code)
             need = domain.need_of(order)
             ref = WorkOrderRef(portal=name, order_id=order.order_id)
-            await write_raised_need(uow, keyring, levels.levels, raiser, need_id, need, order.resident, ref)
+            await write_raised_need(uow, keyring, defaults, raiser, need_id, need, order.resident, ref)
     return api.WorkOrderAccepted(order_id=order.order_id, need_id=first, status=ACCEPTED, duplicate=first != need_id)
 
 
