@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from kit.app import create_app as create_kit_app
 from kit.settings import Settings
-from services.gateway.api import open311, router
+from services.gateway.api import intake, open311, router
 from services.gateway.audit import router as audit_router
 from services.gateway.cache import ChangeFeed, Generations, KeptViews, ViewCache
 from services.gateway.capabilities import router as capabilities_router
@@ -42,6 +42,7 @@ def create_app() -> FastAPI:
         title="wushe 五社联动 API",
         lifespan=_lifespan,
         routers=[
+            intake,  # first: the busiest write, matched before any other route
             console_router,
             openapi_router,
             capabilities_router,
