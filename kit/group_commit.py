@@ -2,8 +2,9 @@
 
 Alone, a write in a unit of work pays its own BEGIN, idempotency claim, statements, outbox row and
 COMMIT (a WAL flush): six round trips for a need's intake. Under load, `GroupCommit` writes the
-requests that arrived while the previous group was being written together: their keys claimed in
-one statement, each kind of row in one statement, their events in one outbox statement, one COMMIT.
+requests that arrived while the groups in flight (`WRITERS` at a time) were being written together:
+their keys claimed in one statement, each kind of row in one statement, their events in one outbox
+statement, one COMMIT.
 
 Every request still gets exactly what a unit of work gives it: its effect, its events and its
 idempotency claim commit together, or it gets its own error. A key another request committed first
@@ -17,7 +18,7 @@ import contextvars
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import asyncpg
 
@@ -27,6 +28,7 @@ from kit.db import AnyConnection
 from kit.uow import UnitOfWork
 
 T = TypeVar("T")
+WRITERS = 2  # groups in flight at once: one is built and sent while the other waits on PostgreSQL
 MAX_GROUP = 128  # writes in one transaction: bounds its statements' size and a failed group's rewrite
 
 
@@ -57,23 +59,25 @@ class GroupCommit(Generic[T]):
         self.pool = pool
         self.write_rows = write_rows
         self.queue: deque[Write[T]] = deque()
-        self.writing: asyncio.Task[None] | None = None
+        self.writers: set[asyncio.Task[None]] = set()  # held here: the loop keeps only weak references
 
     async def submit(self, item: T, envelopes: list[Envelope[Any]]) -> None:
         write = Write(item, envelopes, idempotency.pending())
         self.queue.append(write)
-        if self.writing is None:  # a context of its own: no request's trace or key travels into it
-            self.writing = asyncio.create_task(self._write_all(), context=contextvars.Context())
+        if len(self.writers) < WRITERS:  # a context of its own: no request's trace or key travels into it
+            writer = asyncio.create_task(self._write_all(), context=contextvars.Context())
+            self.writers.add(writer)
         await write.done
 
     async def _write_all(self) -> None:
         try:
             while self.queue:
                 await self._commit(self._next_group())
-        finally:
-            self.writing = None
-            for write in self.queue:  # only when this task was cancelled (shutdown)
-                write.settle(asyncio.CancelledError())
+        finally:  # at once, not in a done callback: a write queued meanwhile must find a writer to start
+            self.writers.discard(cast("asyncio.Task[None]", asyncio.current_task()))
+            if not self.writers:  # a write still queued means the writers were cancelled (shutdown)
+                for write in self.queue:
+                    write.settle(asyncio.CancelledError())
 
     def _next_group(self) -> list[Write[T]]:
         """The waiting writes, oldest first, one per key (a second write with a key waits for the next

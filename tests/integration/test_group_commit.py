@@ -18,7 +18,7 @@ from contracts.events.needs import NeedRouted
 from kit import db as kit_db
 from kit.app import create_app
 from kit.clock import now
-from kit.group_commit import GroupCommit
+from kit.group_commit import WRITERS, GroupCommit
 from kit.problems import invalid
 from kit.settings import Settings
 from kit.uow import envelope_of
@@ -71,7 +71,8 @@ async def client(settings: Settings):
     pool = await kit_db.create_pool(settings, SERVICE, size=6)
     await pool.execute(
         """CREATE TABLE IF NOT EXISTS probe_parcels (
-               n bigserial PRIMARY KEY, id uuid NOT NULL, code text NOT NULL CHECK (code NOT LIKE '%-bad'), tx bigint NOT NULL
+               n bigserial PRIMARY KEY, id uuid NOT NULL, code text NOT NULL CHECK (code NOT LIKE '%-bad'), tx bigint NOT NULL,
+               began timestamptz NOT NULL DEFAULT transaction_timestamp(), written timestamptz NOT NULL DEFAULT clock_timestamp()
            )"""
     )
     app = create_app(SERVICE, title="probe", routers=[router], idempotent_writes=True)
@@ -88,6 +89,15 @@ def caller(token, key: str) -> dict:
 
 def send(client, token, code: str, key: str | None = None, hold_s: float = 0.0):
     return client.post("/parcels", json={"code": code, "hold_s": hold_s}, headers=caller(token, key or code))
+
+
+async def writers_busy(client, token, run: str) -> list[asyncio.Future]:
+    """A held write in each of the writers (kit.group_commit.WRITERS): what comes next waits, together."""
+    held = []
+    for n in range(WRITERS):
+        held.append(asyncio.ensure_future(send(client, token, f"{run}-held-{n}", hold_s=0.3)))
+        await asyncio.sleep(0.05)
+    return held
 
 
 async def parcels(client, codes: list[str]) -> dict[str, asyncpg.Record]:
@@ -110,24 +120,24 @@ async def events_of(client, parcel_ids: list[str]) -> dict[str, dict]:
 async def test_writes_that_come_together_commit_together_each_with_its_event_and_key(client, token):
     run = uuid.uuid4().hex[:8]
     codes = [f"{run}-{i}" for i in range(12)]
-    first = asyncio.ensure_future(send(client, token, codes[0], hold_s=0.3))  # the others arrive meanwhile
-    await asyncio.sleep(0.1)
-    replies = [await first, *await asyncio.gather(*(send(client, token, c) for c in codes[1:]))]
+    held = await writers_busy(client, token, run)
+    replies = await asyncio.gather(*(send(client, token, c) for c in codes))
+    assert [(await h).status_code for h in held] == [201] * WRITERS
+    held_rows = await parcels(client, [f"{run}-held-0", f"{run}-held-1"])
+    assert held_rows[f"{run}-held-1"]["began"] < held_rows[f"{run}-held-0"]["written"]  # two groups in flight
 
     assert [r.status_code for r in replies] == [201] * 12
     rows = await parcels(client, codes)
     assert {code: str(rows[code]["id"]) for code in codes} == {
         c: r.json()["id"] for c, r in zip(codes, replies, strict=True)
     }
-    assert len({rows[c]["tx"] for c in codes[1:]}) == 1  # the eleven waiting shared one transaction
+    assert len({rows[c]["tx"] for c in codes}) == 1  # the twelve waiting shared one transaction
     events = await events_of(client, [r.json()["id"] for r in replies])
     assert {e["data"]["need_id"]: i for i, e in events.items()} == {
         r.json()["id"]: r.json()["event_id"] for r in replies
     }
 
-    again = await asyncio.gather(  # retries, the same bodies: the first answers
-        send(client, token, codes[0], hold_s=0.3), *(send(client, token, c) for c in codes[1:])
-    )
+    again = await asyncio.gather(*(send(client, token, c) for c in codes))  # retries: the first answers
     assert [r.json() for r in again] == [r.json() for r in replies]
     assert all(r.headers["idempotent-replayed"] == "true" for r in again)
     assert len(await parcels(client, codes)) == 12
@@ -135,14 +145,13 @@ async def test_writes_that_come_together_commit_together_each_with_its_event_and
 
 async def test_a_write_that_fails_fails_alone_and_its_neighbours_commit(client, token):
     run = uuid.uuid4().hex[:8]
-    holder = asyncio.ensure_future(send(client, token, f"{run}-hold", hold_s=0.3))
-    await asyncio.sleep(0.1)
+    held = await writers_busy(client, token, run)
     replies = await asyncio.gather(
         send(client, token, f"{run}-a"),
         send(client, token, f"{run}-bad"),  # the table's check refuses it
         send(client, token, f"{run}-b"),
     )
-    assert (await holder).status_code == 201
+    assert [(await h).status_code for h in held] == [201] * WRITERS
     assert [r.status_code for r in replies] == [201, 422, 201]
     assert replies[1].json()["errors"][0]["field"] == "code"
     assert sorted(await parcels(client, [f"{run}-{s}" for s in ("a", "b", "bad")])) == [f"{run}-a", f"{run}-b"]
@@ -157,10 +166,9 @@ async def test_a_write_that_fails_fails_alone_and_its_neighbours_commit(client, 
 
 async def test_one_key_sent_twice_at_once_is_applied_once(client, token):
     run = uuid.uuid4().hex[:8]
-    holder = asyncio.ensure_future(send(client, token, f"{run}-hold", hold_s=0.3))
-    await asyncio.sleep(0.1)
+    held = await writers_busy(client, token, run)
     twice = await asyncio.gather(*(send(client, token, f"{run}-once") for _ in range(3)))
-    await holder
+    await asyncio.gather(*held)
     assert [r.status_code for r in twice] == [201] * 3
     assert len({r.json()["id"] for r in twice}) == 1
     assert sorted(r.headers.get("idempotent-replayed", "no") for r in twice) == ["no", "true", "true"]
