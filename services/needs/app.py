@@ -9,7 +9,7 @@ from kit.crypto import load_keyring
 from kit.schedule import Periodic
 from kit.settings import Settings
 from services.needs import domain, handlers, subscribers
-from services.needs.api import level_defaults, router
+from services.needs.api import intake, level_defaults, router
 from services.needs.config import needs_settings
 from services.needs.history.api import router as history_router
 from services.needs.levels.api import router as levels_router
@@ -44,7 +44,16 @@ def create_app() -> FastAPI:
     return create_service_app(
         "needs",
         title="wushe 需求库 needs",
-        routers=[work_orders_router, open311, mine_router, history_router, router, residents_router, levels_router],
+        routers=[
+            intake,
+            work_orders_router,
+            open311,
+            mine_router,
+            history_router,
+            router,
+            residents_router,
+            levels_router,
+        ],
         on_start=_start,
         consumers=[subscribers.HANDLERS],
         periodic=[_sla_check],
