@@ -21,27 +21,6 @@ from kit.telemetry import current_traceparent
 NOTIFY_CHANNEL = "outbox"  # see kit/migrations/0003_outbox_notify.sql
 
 
-def envelope_of(
-    event: Event,
-    *,
-    subject: str,
-    area_code: str,
-    correlation_id: UUID | None = None,
-    causation_id: UUID | None = None,
-    time: datetime | None = None,
-) -> Envelope[Any]:
-    """An event in its envelope, carrying the calling request's trace."""
-    return wrap(
-        event,
-        subject=subject,
-        area_code=area_code,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        traceparent=current_traceparent(),
-        time=time,
-    )
-
-
 class Events:
     """Events of one transaction, written to the outbox when the transaction's work is done."""
 
@@ -59,19 +38,20 @@ class Events:
         causation_id: UUID | None = None,
         time: datetime | None = None,
     ) -> Envelope[Any]:
-        envelope = envelope_of(
+        envelope = wrap(
             event,
             subject=subject,
             area_code=area_code,
             correlation_id=correlation_id,
             causation_id=causation_id,
+            traceparent=current_traceparent(),
             time=time,
         )
         self.envelopes.append(envelope)
         return envelope
 
     def add(self, envelopes: Iterable[Envelope[Any]]) -> None:
-        """Events already in their envelopes (`envelope_of`), built where their request's trace was."""
+        """Events already in their envelopes, wrapped where their request's trace was current."""
         self.envelopes.extend(envelopes)
 
     async def flush(self) -> None:

@@ -12,7 +12,7 @@ import asyncpg
 
 from contracts.api import needs as api
 from contracts.areas import contains, lookup
-from contracts.envelope import Envelope, new_id
+from contracts.envelope import Envelope, new_id, wrap
 from contracts.events import needs as ev
 from contracts.events.charity import DonationEarmarked, FundsDisbursed
 from contracts.events.projects import ProjectProcured
@@ -25,7 +25,8 @@ from kit.crypto import Keyring, field_context
 from kit.group_commit import GroupCommit
 from kit.problems import Problem, conflict, invalid, not_found
 from kit.reencrypt import Encrypted, fields
-from kit.uow import UnitOfWork, envelope_of
+from kit.telemetry import current_traceparent
+from kit.uow import UnitOfWork
 from services.needs import domain, store
 from services.needs.domain import Action, IllegalTransition, Status
 from services.needs.residents.domain import RESIDENT_PII
@@ -176,7 +177,7 @@ def raised_need(
         raised_at=at,
         work_order=work_order,
     )
-    envelope = envelope_of(event, subject=str(need_id), area_code=need.area_code)
+    envelope = wrap(event, subject=str(need_id), area_code=need.area_code, traceparent=current_traceparent())
     detail = {"channel": need.channel.value, "by": who.sub} | ({"order_id": work_order.order_id} if work_order else {})
     row = {
         **event.model_dump(

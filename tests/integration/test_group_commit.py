@@ -12,8 +12,11 @@ import httpx
 import orjson
 import pytest
 from fastapi import APIRouter, Request
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from pydantic import BaseModel
 
+from contracts.envelope import wrap
 from contracts.events.needs import NeedRouted
 from kit import db as kit_db
 from kit.app import create_app
@@ -21,7 +24,7 @@ from kit.clock import now
 from kit.group_commit import WRITERS, GroupCommit
 from kit.problems import invalid
 from kit.settings import Settings
-from kit.uow import envelope_of
+from kit.telemetry import current_traceparent
 
 SERVICE = "projects"  # its database is unused by these tests beyond the table they own
 COMMUNITY = "130102001001"
@@ -58,7 +61,7 @@ async def send_parcel(body: Parcel, request: Request) -> dict:
         routed_by="sw-group",
         routed_at=now(),
     )
-    envelope = envelope_of(event, subject=str(parcel_id), area_code=COMMUNITY)
+    envelope = wrap(event, subject=str(parcel_id), area_code=COMMUNITY, traceparent=current_traceparent())
     try:
         await request.app.state.parcels.submit((parcel_id, body), [envelope])
     except asyncpg.CheckViolationError:
@@ -68,6 +71,8 @@ async def send_parcel(body: Parcel, request: Request) -> dict:
 
 @pytest.fixture
 async def client(settings: Settings):
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):  # the global provider can be set only once
+        trace.set_tracer_provider(TracerProvider())
     pool = await kit_db.create_pool(settings, SERVICE, size=6)
     await pool.execute(
         """CREATE TABLE IF NOT EXISTS probe_parcels (
@@ -87,8 +92,14 @@ def caller(token, key: str) -> dict:
     return {"Authorization": f"Bearer {token('social_worker', '130102', 'sw-group')}", "Idempotency-Key": key}
 
 
+def trace_of(code: str) -> str:
+    """Each write its own trace, so that a group's events can be told to carry their own."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"trace/{code}").hex
+
+
 def send(client, token, code: str, key: str | None = None, hold_s: float = 0.0):
-    return client.post("/parcels", json={"code": code, "hold_s": hold_s}, headers=caller(token, key or code))
+    headers = {**caller(token, key or code), "traceparent": f"00-{trace_of(code)}-00f067aa0ba902b7-01"}
+    return client.post("/parcels", json={"code": code, "hold_s": hold_s}, headers=headers)
 
 
 async def writers_busy(client, token, run: str) -> list[asyncio.Future]:
@@ -136,6 +147,8 @@ async def test_writes_that_come_together_commit_together_each_with_its_event_and
     assert {e["data"]["need_id"]: i for i, e in events.items()} == {
         r.json()["id"]: r.json()["event_id"] for r in replies
     }
+    traces = {str(rows[c]["id"]): trace_of(c) for c in codes}  # each event continues its own request's trace
+    assert {e["data"]["need_id"]: e["traceparent"].split("-")[1] for e in events.values()} == traces
 
     again = await asyncio.gather(*(send(client, token, c) for c in codes))  # retries: the first answers
     assert [r.json() for r in again] == [r.json() for r in replies]
