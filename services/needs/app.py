@@ -30,7 +30,7 @@ CODE_LISTS = {
 async def _start(app: FastAPI, settings: Settings) -> None:
     app.state.keyring = load_keyring(settings.keyring_file)
     app.state.taxonomy = Taxonomy(app.state.pool)
-    app.state.intake = handlers.intake(app.state.pool, level_defaults)
+    app.state.intake = handlers.grouped_intake(app.state.pool, level_defaults)
     await app.state.taxonomy.seed()
 
 

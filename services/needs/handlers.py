@@ -1,5 +1,6 @@
 """Use cases of the needs service, each inside one unit of work: state, timeline and events
-commit together."""
+commit together (the API's intake in a group's transaction, kit.group_commit, with the same
+guarantee for each need)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ async def _need_for_update(uow: UnitOfWork, need_id: UUID, who: Principal) -> as
 # --- intake -----------------------------------------------------------------------------------
 
 
-def intake(pool: asyncpg.Pool, defaults: Callable[[], Defaults]) -> GroupCommit[RaisedNeed]:
+def grouped_intake(pool: asyncpg.Pool, defaults: Callable[[], Defaults]) -> GroupCommit[RaisedNeed]:
     """Needs raised through the API, committed in groups when they come together (kit.group_commit)."""
     return GroupCommit(pool, lambda conn, raised: write_raised_needs(conn, defaults(), raised))
 

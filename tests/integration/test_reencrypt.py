@@ -82,7 +82,7 @@ async def create_personal_data(pools, keyring: Keyring) -> dict:
     """One record of each kind, written by the services' own handlers."""
     worker = Principal(sub="sw-keys", role=Role.SOCIAL_WORKER, area=COUNTY)
     need = await needs.raise_need(
-        needs.intake(pools["needs"], NeedsSettings().level_defaults),
+        needs.grouped_intake(pools["needs"], NeedsSettings().level_defaults),
         keyring,
         worker,
         NeedIn.model_validate(
