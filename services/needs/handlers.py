@@ -196,7 +196,7 @@ def raised_need(
                 "raised_at",
             }
         ),
-        "weekly": event.model_dump(mode="json")["weekly"],
+        "weekly": [slot.model_dump(mode="json") for slot in event.weekly],  # not the whole event again
         "id": need_id,
         "status": Status.RAISED,
         "description": need.description,
@@ -210,30 +210,17 @@ async def write_raised_needs(conn: asyncpg.Connection, defaults: Defaults, raise
     """Needs and their first timeline steps, each due as its area's service levels say now: one
     statement reads the levels of all their areas, one writes them all."""
     levels = await areas_levels(conn, defaults, {r.row["area_code"] for r in raised})
-    rows = [
-        {
-            **r.row,
-            "first_response_due": levels[r.row["area_code"]].levels.first_response_due(r.step.at, r.row["urgency"]),
-        }
-        for r in raised
-    ]
-    await store.insert_raised_needs(conn, [(row, r.step) for row, r in zip(rows, raised, strict=True)])
+
+    def due(r: RaisedNeed) -> datetime:
+        return levels[r.row["area_code"]].levels.first_response_due(r.step.at, r.row["urgency"])
+
+    await store.insert_raised_needs(conn, [({**r.row, "first_response_due": due(r)}, r.step) for r in raised])
 
 
-async def write_raised_need(
-    uow: UnitOfWork,
-    keyring: Keyring,
-    defaults: Defaults,
-    who: Principal,
-    need_id: UUID,
-    need: api.NeedIn,
-    resident: api.ResidentIn,
-    work_order: ev.WorkOrderRef | None = None,
-) -> None:
-    """A need raised inside a larger unit of work (a portal's work order)."""
-    raised = raised_need(keyring, who, need_id, need, resident, work_order)
-    uow.add([raised.envelope])
-    await write_raised_needs(uow.conn, defaults, [raised])
+async def write_raised_needs_in(uow: UnitOfWork, defaults: Defaults, raised: list[RaisedNeed]) -> None:
+    """Needs raised inside a larger unit of work (a portal's work order, a grid visit), with their events."""
+    uow.add(r.envelope for r in raised)
+    await write_raised_needs(uow.conn, defaults, raised)
 
 
 # --- assessment, resolution, feedback, disputes -------------------------------------------------

@@ -27,7 +27,7 @@ from services.needs.handlers import (
     pii_context,
     raised_need,
     resident_identity,
-    write_raised_needs,
+    write_raised_needs_in,
 )
 from services.needs.residents import store
 from services.needs.residents.domain import PROACTIVE_TAGS, RESIDENT_PII
@@ -197,8 +197,7 @@ async def record_visit(
             )
             for found in body.needs
         ]
-        uow.add(r.envelope for r in raised)
-        await write_raised_needs(uow.conn, defaults, raised)
+        await write_raised_needs_in(uow, defaults, raised)
         need_ids = [r.row["id"] for r in raised]
         visit_id = new_id()
         await store.insert_visit(

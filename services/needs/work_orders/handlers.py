@@ -23,7 +23,7 @@ from kit.problems import Problem, field_errors, forbidden, invalid, invalid_fiel
 from kit.settings import get_settings
 from kit.uow import UnitOfWork
 from services.needs.config import needs_settings
-from services.needs.handlers import Defaults, write_raised_need
+from services.needs.handlers import Defaults, raised_need, write_raised_needs_in
 from services.needs.taxonomy import Taxonomy
 from services.needs.work_orders import domain, store
 
@@ -104,7 +104,8 @@ async def accept(
         if first == need_id:
             need = domain.need_of(order)
             ref = WorkOrderRef(portal=name, order_id=order.order_id)
-            await write_raised_need(uow, keyring, defaults, raiser, need_id, need, order.resident, ref)
+            raised = raised_need(keyring, raiser, need_id, need, order.resident, ref)
+            await write_raised_needs_in(uow, defaults, [raised])
     return api.WorkOrderAccepted(order_id=order.order_id, need_id=first, status=ACCEPTED, duplicate=first != need_id)
 
 
