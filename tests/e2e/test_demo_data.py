@@ -339,7 +339,9 @@ async def test_the_console_shows_the_demo(first_start, browser):
     await console.page.click("#view a[href^='#/needs/']:not(#raise-need)")  # the library's first need: its 360 page
     await console.page.wait_for_selector("#view .timeline")
     await console.shot("demo-need-360")
-    await console.sign_in("civil_affairs_province")
+    await console.open("sign-in")
+    await console.page.click("button[data-persona='civil_affairs_province']")
+    await console.page.wait_for_selector("#sign-out")
     await console.open("dashboard")
     await console.shot("demo-dashboard-province")
     total = api.get("/needs/stats", "civil_affairs", "130000")["total"]

@@ -65,9 +65,6 @@ class Console:
     async def sign_in(self, persona: str = "jianan-sw") -> None:
         await self.open("sign-in")
         await self.page.click(f"button[data-persona='{persona}']")
-        # signed in once the console has left the sign-in page: signed in as someone else already,
-        # its top bar shows a sign-out button before the new persona's token has come
-        await self.page.wait_for_function("location.hash !== '#/sign-in'")
         await self.page.wait_for_selector("#sign-out")
 
     async def settled(self) -> None:
